@@ -1,0 +1,60 @@
+// Stable error codes: the same strings in MQTT replies, HTTP problem details, node status and logs.
+import { Type, type Static } from "@sinclair/typebox";
+
+export const ERROR_CODES = {
+  INVALID_REQUEST: "The request does not match its schema",
+  UNSUPPORTED_VERSION: "The payload's contract version is not supported",
+  UNKNOWN_DEVICE: "No device with this id in the registry",
+  EMPTY_TARGET: "The target selects no device",
+  BAD_ACTION: "The action is not one of on, off, toggle, status",
+  DEVICE_UNREACHABLE: "The plug did not answer (connection refused, reset or timed out)",
+  UNSUPPORTED_FIRMWARE: "The plug refuses the legacy protocol on its port (newer firmware)",
+  DEVICE_ERROR: "The plug answered with an error",
+  NOT_CONFIRMED: "The relay did not read back the requested state",
+  INVALID_READING: "The reading does not match its schema or holds absurd values",
+  INVALID_QUERY: "The query is not valid",
+  LIMIT_EXCEEDED: "The query asks for more rows or a longer span than allowed",
+  STORAGE_UNAVAILABLE: "The database cannot be reached",
+  SPOOL_FULL: "The on-disk spool reached its size bound",
+  REGISTRY_INVALID: "The device registry file is invalid",
+  TIMEOUT: "No reply in time",
+  INTERNAL: "Unexpected internal error",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export const ErrorCodeSchema = Type.Union(
+  (Object.keys(ERROR_CODES) as ErrorCode[]).map((c) => Type.Literal(c)),
+  { description: "Stable error code (see docs/contracts.md#error-codes)" },
+);
+
+export const ErrorBody = Type.Object(
+  {
+    code: ErrorCodeSchema,
+    message: Type.String({ description: "Human-readable explanation" }),
+    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { additionalProperties: false },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** An error that carries a stable code; thrown inside lib/ and mapped to replies at the edge. */
+export class PlugwatchError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: { path: string; message: string }[];
+  constructor(code: ErrorCode, message?: string, details?: { path: string; message: string }[]) {
+    super(message ?? ERROR_CODES[code]);
+    this.name = "PlugwatchError";
+    this.code = code;
+    if (details) this.details = details;
+  }
+  toBody(): ErrorBody {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+/** Maps any thrown value to an error body; unknown errors become INTERNAL. */
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof PlugwatchError) return err.toBody();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: "INTERNAL", message };
+}

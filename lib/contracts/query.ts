@@ -1,0 +1,93 @@
+// Query contract: structured data queries (request on {root}/api/request/query, reply on replyTo). No query text.
+import { Type, type Static } from "@sinclair/typebox";
+import { EpochMs, ReplyTopic, RequestId, Slug, Version } from "./common";
+import { Target } from "./device";
+import { ErrorBody } from "./errors";
+
+export const AGGREGATES = ["mean", "min", "max", "sum", "last", "count"] as const;
+export const GROUP_BY = ["device", "room", "kind", "floor", "building"] as const;
+export const FieldName = Type.String({ pattern: "^[a-zA-Z][a-zA-Z0-9_]{0,62}$", description: "Field name (identifier)" });
+export const MeasurementName = Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$", description: "Measurement (default plug)" });
+export const Interval = Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$", description: "Duration such as 30s, 1m, 1h, 1d" });
+
+export const RangeQuery = Type.Object(
+  {
+    type: Type.Literal("range"),
+    target: Type.Optional(Target),
+    measurement: Type.Optional(MeasurementName),
+    fields: Type.Optional(Type.Array(FieldName, { minItems: 1, maxItems: 16, uniqueItems: true })),
+    from: EpochMs,
+    to: EpochMs,
+    aggregate: Type.Optional(Type.Union(AGGREGATES.map((a) => Type.Literal(a)))),
+    interval: Type.Optional(Interval),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  },
+  { additionalProperties: false, description: "Readings in [from, to), raw or aggregated per interval" },
+);
+
+export const LatestQuery = Type.Object(
+  {
+    type: Type.Literal("latest"),
+    target: Type.Optional(Target),
+    measurement: Type.Optional(MeasurementName),
+    all: Type.Optional(Type.Boolean({ description: "Include devices silent for longer than inactiveAfterDays" })),
+    inactiveAfterDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, default: 30 })),
+  },
+  { additionalProperties: false, description: "Latest reading per device" },
+);
+
+export const LatestNQuery = Type.Object(
+  {
+    type: Type.Literal("latestN"),
+    device: Slug,
+    measurement: Type.Optional(MeasurementName),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 })),
+  },
+  { additionalProperties: false, description: "Latest N readings of one device, newest first" },
+);
+
+export const EnergyQuery = Type.Object(
+  {
+    type: Type.Literal("energy"),
+    target: Type.Optional(Target),
+    groupBy: Type.Optional(Type.Union(GROUP_BY.map((g) => Type.Literal(g)), { default: "device" })),
+    from: EpochMs,
+    to: EpochMs,
+    interval: Type.Optional(Interval),
+  },
+  { additionalProperties: false, description: "kWh consumed per group and interval, robust to counter resets" },
+);
+
+export const QueryBody = Type.Union([RangeQuery, LatestQuery, LatestNQuery, EnergyQuery]);
+export type QueryBody = Static<typeof QueryBody>;
+export type RangeQuery = Static<typeof RangeQuery>;
+export type LatestQuery = Static<typeof LatestQuery>;
+export type LatestNQuery = Static<typeof LatestNQuery>;
+export type EnergyQuery = Static<typeof EnergyQuery>;
+
+export const QueryRequest = Type.Object(
+  { v: Version, id: RequestId, replyTo: ReplyTopic, query: QueryBody },
+  { additionalProperties: false, description: "A data query" },
+);
+export type QueryRequest = Static<typeof QueryRequest>;
+
+const Point = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]), {
+  description: "One row: ts (epoch ms) plus the selected fields",
+});
+export const QueryData = Type.Union([
+  Type.Object({ type: Type.Literal("range"), series: Type.Array(Type.Object({ device: Slug, points: Type.Array(Point) })) }),
+  Type.Object({ type: Type.Literal("latest"), readings: Type.Array(Point) }),
+  Type.Object({ type: Type.Literal("latestN"), device: Slug, readings: Type.Array(Point) }),
+  Type.Object({
+    type: Type.Literal("energy"),
+    groupBy: Type.String(),
+    rows: Type.Array(Type.Object({ group: Type.String(), ts: Type.Integer(), kWh: Type.Number() })),
+  }),
+]);
+export type QueryData = Static<typeof QueryData>;
+
+export const QueryReply = Type.Object(
+  { v: Version, id: RequestId, ok: Type.Boolean(), data: Type.Optional(QueryData), error: Type.Optional(ErrorBody) },
+  { additionalProperties: false, description: "Query result (ok + data) or error" },
+);
+export type QueryReply = Static<typeof QueryReply>;

@@ -1,0 +1,148 @@
+// Talks to one HS110-class plug with tplink-smarthome-api: one combined request per poll, relay set + read back.
+import { Client } from "tplink-smarthome-api";
+import type { Device } from "./contracts/device";
+import { PlugwatchError } from "./contracts/errors";
+import { CONTRACT_VERSION } from "./contracts/common";
+import type { Reading } from "./contracts/reading";
+
+/** What one poll returns before it is stamped into a Reading. */
+export interface PlugSample {
+  power: number; // W
+  voltage: number; // V
+  current: number; // A
+  energy: number; // kWh, cumulative
+  relay: boolean;
+  alias?: string;
+  model?: string;
+}
+
+export interface PlugClientOptions {
+  /** Per-request socket timeout in ms (independent of any polling interval). */
+  timeoutMs?: number;
+}
+
+const POLL_COMMAND = { system: { get_sysinfo: {} }, emeter: { get_realtime: {} } };
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** Parses the combined sysinfo + emeter response; accepts both V1 (W, V, A, kWh) and V2 (mW, mV, mA, Wh) emeters. */
+export function parsePollResponse(text: string): PlugSample {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new PlugwatchError("DEVICE_ERROR", "plug sent a response that is not JSON");
+  }
+  const sys = isObj(json) && isObj(json.system) ? json.system.get_sysinfo : undefined;
+  const rt = isObj(json) && isObj(json.emeter) ? json.emeter.get_realtime : undefined;
+  if (!isObj(sys)) throw new PlugwatchError("DEVICE_ERROR", "response has no system.get_sysinfo");
+  if (typeof sys.err_code === "number" && sys.err_code !== 0) {
+    throw new PlugwatchError("DEVICE_ERROR", `get_sysinfo failed: ${String(sys.err_msg ?? sys.err_code)}`);
+  }
+  if (!isObj(rt)) throw new PlugwatchError("DEVICE_ERROR", "response has no emeter.get_realtime (plug without energy metering?)");
+  if (typeof rt.err_code === "number" && rt.err_code !== 0) {
+    throw new PlugwatchError("DEVICE_ERROR", `emeter.get_realtime failed: ${String(rt.err_msg ?? rt.err_code)}`);
+  }
+  const power = num(rt.power) ?? (num(rt.power_mw) !== undefined ? (rt.power_mw as number) / 1000 : undefined);
+  const voltage = num(rt.voltage) ?? (num(rt.voltage_mv) !== undefined ? (rt.voltage_mv as number) / 1000 : undefined);
+  const current = num(rt.current) ?? (num(rt.current_ma) !== undefined ? (rt.current_ma as number) / 1000 : undefined);
+  const energy = num(rt.total) ?? (num(rt.total_wh) !== undefined ? (rt.total_wh as number) / 1000 : undefined);
+  const relayRaw = sys.relay_state;
+  if (power === undefined || voltage === undefined || current === undefined || energy === undefined) {
+    throw new PlugwatchError("DEVICE_ERROR", "emeter response lacks power, voltage, current or total");
+  }
+  if (relayRaw !== 0 && relayRaw !== 1) throw new PlugwatchError("DEVICE_ERROR", "sysinfo lacks relay_state");
+  const sample: PlugSample = {
+    power: Math.max(0, power),
+    voltage: Math.max(0, voltage),
+    current: Math.max(0, current),
+    energy: Math.max(0, energy),
+    relay: relayRaw === 1,
+  };
+  if (typeof sys.alias === "string") sample.alias = sys.alias;
+  if (typeof sys.model === "string") sample.model = sys.model;
+  return sample;
+}
+
+/** Maps a socket or library error to a stable code. */
+export function classifyError(err: unknown): PlugwatchError {
+  if (err instanceof PlugwatchError) return err;
+  const e = err as { code?: string; message?: string };
+  const msg = String(e?.message ?? err);
+  if (/ECONNRESET|socket hang up|closed|EPIPE/i.test(msg) || e?.code === "ECONNRESET") {
+    // Newer firmware accepts the TCP connection on 9999 and closes it without answering the legacy protocol.
+    return new PlugwatchError("UNSUPPORTED_FIRMWARE", `connection closed without a reply (${msg}): firmware may not support the legacy protocol on this port`);
+  }
+  return new PlugwatchError("DEVICE_UNREACHABLE", msg);
+}
+
+export function toReading(device: Pick<Device, "id" | "kind">, sample: PlugSample, ts: number): Reading {
+  return {
+    v: CONTRACT_VERSION,
+    device: device.id,
+    ts,
+    power: sample.power,
+    voltage: sample.voltage,
+    current: sample.current,
+    energy: sample.energy,
+    relay: sample.relay,
+    kind: device.kind,
+  };
+}
+
+export class PlugClient {
+  private readonly client: Client;
+  readonly timeoutMs: number;
+
+  constructor(opts: PlugClientOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.client = new Client({ defaultSendOptions: { timeout: this.timeoutMs, transport: "tcp" }, logLevel: "silent" });
+  }
+
+  private async send(device: Pick<Device, "host" | "port">, payload: Json, timeoutMs = this.timeoutMs): Promise<string> {
+    try {
+      return await this.client.send(payload, device.host, device.port, { timeout: timeoutMs, transport: "tcp" });
+    } catch (err) {
+      throw classifyError(err);
+    }
+  }
+
+  /** One combined request: sysinfo (relay) + emeter realtime. */
+  async poll(device: Pick<Device, "host" | "port">, timeoutMs?: number): Promise<PlugSample> {
+    return parsePollResponse(await this.send(device, POLL_COMMAND, timeoutMs));
+  }
+
+  /** Sets the relay; throws DEVICE_ERROR if the plug rejects the command. */
+  async setRelay(device: Pick<Device, "host" | "port">, on: boolean, timeoutMs?: number): Promise<void> {
+    const text = await this.send(device, { system: { set_relay_state: { state: on ? 1 : 0 } } }, timeoutMs);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new PlugwatchError("DEVICE_ERROR", "plug sent a response that is not JSON");
+    }
+    const r = isObj(json) && isObj(json.system) ? json.system.set_relay_state : undefined;
+    if (!isObj(r) || (typeof r.err_code === "number" && r.err_code !== 0)) {
+      throw new PlugwatchError("DEVICE_ERROR", `set_relay_state failed: ${JSON.stringify(r)}`);
+    }
+  }
+
+  /** Raw emeter statistics (daily or monthly kWh) as the plug reports them. */
+  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number): Promise<{ year: number; month?: number; day?: number; kWh: number }[]> {
+    const cmd = period === "day" ? { emeter: { get_daystat: { year, month } } } : { emeter: { get_monthstat: { year } } };
+    const text = await this.send(device, cmd);
+    const json = JSON.parse(text) as Json;
+    const body = isObj(json.emeter) ? (json.emeter as Json)[period === "day" ? "get_daystat" : "get_monthstat"] : undefined;
+    const list = isObj(body) ? body[period === "day" ? "day_list" : "month_list"] : undefined;
+    if (!Array.isArray(list)) throw new PlugwatchError("DEVICE_ERROR", `emeter.get_${period}stat returned no list`);
+    return list.filter(isObj).map((e) => {
+      const kWh = num(e.energy) ?? (num(e.energy_wh) !== undefined ? (e.energy_wh as number) / 1000 : 0);
+      const out: { year: number; month?: number; day?: number; kWh: number } = { year: Number(e.year), kWh };
+      if (e.month !== undefined) out.month = Number(e.month);
+      if (e.day !== undefined) out.day = Number(e.day);
+      return out;
+    });
+  }
+}
