@@ -20,7 +20,11 @@ export function deviceTopic(root: string, device: Pick<Device, "id" | "location"
 
 export const commandRequestTopic = (root: string): string => `${root}/api/request/command`;
 export const queryRequestTopic = (root: string): string => `${root}/api/request/query`;
-export const alertTopic = (root: string, device: string): string => `${root}/alerts/${device}`;
+/**
+ * Alert events go to {root}/alerts/{device}/{rule}: one retained slot per alert id, because a device can have
+ * several active alerts at once and a single {root}/alerts/{device} topic would retain only the last one.
+ */
+export const alertTopic = (root: string, device: string, rule: string): string => `${root}/alerts/${device}/${rule}`;
 
 /** Wildcard subscriptions for common selections. */
 export const subscriptions = {
@@ -28,7 +32,7 @@ export const subscriptions = {
   allAvailability: (root: string) => `${root}/+/+/+/+/availability`,
   room: (root: string, building: string, floor: string, room: string) => `${root}/${building}/${floor}/${room}/+/+`,
   floor: (root: string, building: string, floor: string) => `${root}/${building}/${floor}/#`,
-  alerts: (root: string) => `${root}/alerts/+`,
+  alerts: (root: string) => `${root}/alerts/#`,
 };
 
 export interface ParsedDeviceTopic {

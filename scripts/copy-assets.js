@@ -7,7 +7,8 @@ const path = require("node:path");
 
 const root = path.resolve(__dirname, "..");
 const src = path.join(root, "nodes");
-const out = path.join(root, "dist", "nodes");
+// Optional argument: another build directory (helpers build to .build/<name> to avoid clobbering dist/).
+const out = path.join(path.resolve(root, process.argv[2] || "dist"), "nodes");
 
 function copyTree(from, to) {
   fs.mkdirSync(to, { recursive: true });

@@ -1,20 +1,7 @@
 // Config node: loads and validates the device registry file once; agents, hooks and the API share it.
-import type { Node, NodeAPI, NodeDef } from "node-red";
-import { buildRegistry, loadRegistryFile, Registry, RegistryError, resolveRegistryPath } from "../../lib/registry";
-
-export interface PlugwatchRegistryNodeDef extends NodeDef {
-  source: "file" | "json";
-  file: string;
-  json: string;
-}
-
-export interface PlugwatchRegistryNode extends Node {
-  /** The validated registry, or undefined when the file is invalid (see `loadError`). */
-  registry?: Registry;
-  loadError?: RegistryError;
-  /** Returns the registry or throws the RegistryError explaining why there is none. */
-  require(): Registry;
-}
+import type { NodeAPI } from "node-red";
+import type { PlugwatchRegistryNode, PlugwatchRegistryNodeDef } from "./types";
+import { buildRegistry, loadRegistryFile, RegistryError, resolveRegistryPath } from "../../lib/registry";
 
 export = (RED: NodeAPI) => {
   function PlugwatchRegistry(this: PlugwatchRegistryNode, def: PlugwatchRegistryNodeDef) {
