@@ -1,0 +1,102 @@
+// Sends HttpRequestSpecs to InfluxDB over keep-alive HTTP(S) with a timeout; the only place that does I/O to the database.
+import * as http from "node:http";
+import * as https from "node:https";
+import { gzip } from "node:zlib";
+import { promisify } from "node:util";
+import type { HttpRequestSpec, InfluxSettings } from "./settings";
+
+const gzipAsync = promisify(gzip);
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export class InfluxHttpError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** Retry-After in ms when the server sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "InfluxHttpError";
+  }
+  /** Network errors, timeouts, 429 and 5xx are worth retrying; 4xx means the request itself is wrong. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into ms from `now`. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(parseFloat(v) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export class InfluxHttp {
+  private readonly agent: http.Agent;
+  private readonly base: URL;
+
+  constructor(private readonly settings: InfluxSettings) {
+    this.base = new URL(settings.url);
+    const isHttps = this.base.protocol === "https:";
+    this.agent = isHttps
+      ? new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: settings.tls.rejectUnauthorized, ...(settings.tls.ca ? { ca: settings.tls.ca } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: 4 });
+  }
+
+  /** Sends the request; resolves for 2xx, rejects with InfluxHttpError otherwise (body text in the message). */
+  async send(spec: HttpRequestSpec, body?: string | Buffer): Promise<HttpResponse> {
+    let payload: Buffer | undefined = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
+    const headers: Record<string, string> = { ...spec.headers };
+    if (payload && headers["Content-Encoding"] === "gzip") payload = await gzipAsync(payload);
+    // The 1.x-compatible /query endpoint takes its parameters as a form body on POST.
+    let search = new URLSearchParams(spec.query).toString();
+    if (spec.path === "/query" && spec.method === "POST" && payload === undefined) {
+      payload = Buffer.from(search, "utf8");
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      search = "";
+    }
+    if (payload) headers["Content-Length"] = String(payload.length);
+    const basePath = this.base.pathname.replace(/\/$/, "");
+    const mod = this.base.protocol === "https:" ? https : http;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = mod.request(
+        {
+          protocol: this.base.protocol,
+          hostname: this.base.hostname,
+          port: this.base.port,
+          method: spec.method,
+          path: `${basePath}${spec.path}${search ? `?${search}` : ""}`,
+          headers,
+          agent: this.agent,
+          timeout: this.settings.timeoutMs,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", (err) => reject(new InfluxHttpError(err.message)));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve({ status, headers: res.headers, body: text });
+            else reject(new InfluxHttpError(`InfluxDB answered ${status}: ${text.slice(0, 300)}`, status, parseRetryAfter(res.headers["retry-after"])));
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`timeout after ${this.settings.timeoutMs} ms`)));
+      req.on("error", (err) => reject(new InfluxHttpError(`cannot reach InfluxDB at ${this.settings.url}: ${err.message}`)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
