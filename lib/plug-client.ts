@@ -16,6 +16,14 @@ export interface PlugSample {
   model?: string;
 }
 
+/** One entry of a plug's energy statistics: a day (year, month, day) or a month (year, month), in kWh. */
+export interface EnergyStat {
+  year: number;
+  month?: number;
+  day?: number;
+  kWh: number;
+}
+
 export interface PlugClientOptions {
   /** Per-request socket timeout in ms (independent of any polling interval). */
   timeoutMs?: number;
@@ -129,17 +137,31 @@ export class PlugClient {
     }
   }
 
-  /** Raw emeter statistics (daily or monthly kWh) as the plug reports them. */
-  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number): Promise<{ year: number; month?: number; day?: number; kWh: number }[]> {
+  /** Energy statistics per day of a month (period "day") or per month of a year (period "month"), in kWh. */
+  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number): Promise<EnergyStat[]> {
+    if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new PlugwatchError("INVALID_REQUEST", `year must be an integer between 2000 and 2100, got ${year}`);
+    if (period === "day" && (!Number.isInteger(month) || (month as number) < 1 || (month as number) > 12)) {
+      throw new PlugwatchError("INVALID_REQUEST", `month must be an integer between 1 and 12 for daily statistics, got ${month}`);
+    }
+    const method = period === "day" ? "get_daystat" : "get_monthstat";
     const cmd = period === "day" ? { emeter: { get_daystat: { year, month } } } : { emeter: { get_monthstat: { year } } };
     const text = await this.send(device, cmd);
-    const json = JSON.parse(text) as Json;
-    const body = isObj(json.emeter) ? (json.emeter as Json)[period === "day" ? "get_daystat" : "get_monthstat"] : undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new PlugwatchError("DEVICE_ERROR", "plug sent a response that is not JSON");
+    }
+    const body = isObj(json) && isObj(json.emeter) ? json.emeter[method] : undefined;
+    if (isObj(body) && typeof body.err_code === "number" && body.err_code !== 0) {
+      throw new PlugwatchError("DEVICE_ERROR", `emeter.${method} failed: ${String(body.err_msg ?? body.err_code)}`);
+    }
     const list = isObj(body) ? body[period === "day" ? "day_list" : "month_list"] : undefined;
-    if (!Array.isArray(list)) throw new PlugwatchError("DEVICE_ERROR", `emeter.get_${period}stat returned no list`);
+    if (!Array.isArray(list)) throw new PlugwatchError("DEVICE_ERROR", `emeter.${method} returned no list`);
     return list.filter(isObj).map((e) => {
+      // V1 emeters report kWh in `energy`, V2 report Wh in `energy_wh`.
       const kWh = num(e.energy) ?? (num(e.energy_wh) !== undefined ? (e.energy_wh as number) / 1000 : 0);
-      const out: { year: number; month?: number; day?: number; kWh: number } = { year: Number(e.year), kWh };
+      const out: EnergyStat = { year: Number(e.year), kWh };
       if (e.month !== undefined) out.month = Number(e.month);
       if (e.day !== undefined) out.day = Number(e.day);
       return out;

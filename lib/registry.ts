@@ -1,7 +1,8 @@
 // Device registry: loads and validates the office's device file, then answers "which devices?" questions.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { DeviceEntry, RegistryFile, type Device, type DeviceKind, type Target } from "./contracts/device";
+import { SLUG_PATTERN } from "./contracts/common";
+import { DEVICE_KINDS, DeviceEntry, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
 
@@ -82,52 +83,127 @@ export class Registry {
   }
 }
 
-/** Validates parsed JSON as a registry; returns every problem found, never a partial registry. */
+/** At most this many issues are kept (a 10 000-line file with a systematic mistake must not flood the log). */
+export const MAX_ISSUES = 200;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const typeName = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
+
+/** Validates parsed JSON as a registry; reports every problem found (file, JSON path, reason), never a partial registry. */
 export function buildRegistry(json: unknown, file = "<registry>"): Registry {
   // Accept a bare array as shorthand for { devices: [...] }.
   const doc = Array.isArray(json) ? { devices: json } : json;
-  const result = validate(RegistryFile, doc, 200);
-  if (!result.ok) {
-    // Re-validate entries one by one so each issue points at its own device with a precise reason.
-    const issues: RegistryIssue[] = [];
-    const devices = (doc as { devices?: unknown })?.devices;
-    if (doc === null || typeof doc !== "object" || !Array.isArray(devices)) {
-      issues.push({ file, path: "$.devices", message: "expected an object with a 'devices' array" });
-    } else {
-      const top = validate(RegistryFile, { ...(doc as object), devices: [] });
-      if (!top.ok) issues.push(...top.issues.map((i) => ({ file, ...i })));
-      devices.forEach((entry, i) => {
-        const r = validate(DeviceEntry, entry, 10);
-        if (!r.ok) issues.push(...r.issues.map((x) => ({ file, path: `$.devices[${i}]${x.path.slice(1)}`, message: describe(entry, x) })));
-      });
-    }
-    throw new RegistryError(file, issues.length ? issues : result.issues.map((i) => ({ file, ...i })));
+  if (!isObject(doc)) {
+    throw new RegistryError(file, [{ file, path: "$", message: `expected an object with a 'devices' array, got ${typeName(doc)}` }]);
   }
   const issues: RegistryIssue[] = [];
+  const add = (path: string, message: string): void => {
+    issues.push({ file, path, message });
+  };
+
+  // Top level: everything except the device list (unknown properties, bad version...).
+  const top = validate(RegistryFile, { ...doc, devices: [] });
+  if (!top.ok) for (const i of friendlyIssues({ ...doc, devices: [] }, top.issues)) add(i.path, i.message);
+
+  const entries = doc.devices;
+  if (entries === undefined) add("$.devices", "missing required property 'devices' (the list of plugs)");
+  else if (!Array.isArray(entries)) add("$.devices", `'devices' must be an array, got ${typeName(entries)}`);
+  else if (entries.length > RegistryFile.properties.devices.maxItems!) add("$.devices", `too many devices: ${entries.length} (at most ${RegistryFile.properties.devices.maxItems})`);
+  const list: unknown[] = Array.isArray(entries) ? entries : [];
+
+  const valid: DeviceEntry[] = [];
+  list.forEach((entry, i) => {
+    const r = validate(DeviceEntry, entry, 20);
+    if (r.ok) valid.push(r.value);
+    else for (const x of friendlyIssues(entry, r.issues)) add(`$.devices[${i}]${x.path.slice(1)}`, x.message);
+  });
+
+  // Uniqueness over every entry that has the fields, valid or not, so one run reports all problems.
   const ids = new Map<string, number>();
   const addresses = new Map<string, number>();
-  const devices: Device[] = result.value.devices.map((entry, i) => {
-    const device: Device = { ...entry, port: entry.port ?? DEFAULT_PORT };
-    const seenAt = ids.get(device.id);
-    if (seenAt !== undefined) issues.push({ file, path: `$.devices[${i}].id`, message: `duplicate id '${device.id}' (first at $.devices[${seenAt}])` });
-    else ids.set(device.id, i);
-    const addr = `${device.host.toLowerCase()}:${device.port}`;
-    const addrAt = addresses.get(addr);
-    if (addrAt !== undefined) issues.push({ file, path: `$.devices[${i}].host`, message: `address ${addr} already used by $.devices[${addrAt}]` });
-    else addresses.set(addr, i);
-    return device;
+  list.forEach((entry, i) => {
+    if (!isObject(entry)) return;
+    if (typeof entry.id === "string") {
+      const seenAt = ids.get(entry.id);
+      if (seenAt !== undefined) add(`$.devices[${i}].id`, `duplicate id '${entry.id}' (first at $.devices[${seenAt}])`);
+      else ids.set(entry.id, i);
+    }
+    if (typeof entry.host === "string") {
+      const port = entry.port === undefined ? DEFAULT_PORT : entry.port;
+      const addr = `${entry.host.toLowerCase()}:${String(port)}`;
+      const addrAt = addresses.get(addr);
+      if (addrAt !== undefined) add(`$.devices[${i}].host`, `address ${addr} already used by $.devices[${addrAt}]`);
+      else addresses.set(addr, i);
+    }
   });
-  if (issues.length) throw new RegistryError(file, issues);
-  return new Registry(devices);
+
+  if (issues.length) {
+    const kept = issues.slice(0, MAX_ISSUES);
+    if (issues.length > MAX_ISSUES) kept.push({ file, path: "$", message: `${issues.length - MAX_ISSUES} more problems not shown` });
+    throw new RegistryError(file, kept);
+  }
+  return new Registry(valid.map((entry) => ({ ...entry, port: entry.port ?? DEFAULT_PORT })));
 }
 
-function describe(entry: unknown, issue: Issue): string {
-  // TypeBox reports a missing property as "Expected required property"; name the property for the reader.
-  if (/required property/i.test(issue.message)) return `missing required property '${issue.path.split(".").pop()}'`;
-  if (issue.path.endsWith(".kind")) return `${issue.message}: kind must be one of workplace, meeting-room, printer, other`;
-  if (/Unexpected property/i.test(issue.message)) return `unknown property '${issue.path.split(".").pop()}'`;
-  void entry;
-  return issue.message;
+const SLUG_HELP = "lower-case letters, digits, '-' and '_', starting and ending with a letter or digit, at most 64 characters";
+
+/** The value at a JSON path such as `$.location.floor` or `$.tags["a b"]` (for messages only). */
+function valueAt(root: unknown, path: string): unknown {
+  let cur: unknown = root;
+  const re = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
+  for (const m of path.slice(1).matchAll(re)) {
+    const key = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3] as string) as string));
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return cur;
+}
+
+const lastKey = (path: string): string => path.replace(/^.*[.[]/, "").replace(/[\]"]/g, "");
+
+/**
+ * Rewrites TypeBox messages into reasons a person can act on (missing/unknown property, bad kind, bad slug,
+ * bad port), and drops the follow-on "Expected string" that TypeBox adds after a missing property.
+ */
+export function friendlyIssues(value: unknown, issues: readonly Issue[]): Issue[] {
+  const missing = new Set(issues.filter((i) => /required property/i.test(i.message)).map((i) => i.path));
+  const out: Issue[] = [];
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    const key = lastKey(issue.path);
+    const got = valueAt(value, issue.path);
+    let message: string;
+    if (/required property/i.test(issue.message)) message = `missing required property '${key}'`;
+    else if (missing.has(issue.path)) continue;
+    else if (/Unexpected property/i.test(issue.message)) message = `unknown property '${key}'`;
+    else if (key === "kind") message = `${JSON.stringify(got)} is not a valid kind: use ${DEVICE_KINDS.join(", ")}`;
+    else if (key === "port") message = `port must be an integer from 1 to 65535 (got ${JSON.stringify(got)})`;
+    else if (issue.message.includes(SLUG_PATTERN)) message = `${JSON.stringify(got)} is not a valid ${key}: use ${SLUG_HELP}`;
+    else if (/^Expected (string|number|integer|boolean|object|array)$/.test(issue.message)) message = `${key} ${issue.message.replace("Expected", "must be")} (got ${typeName(got)})`;
+    else message = issue.message;
+    const k = `${issue.path}|${message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push({ path: issue.path, message });
+  }
+  return out;
+}
+
+/**
+ * Explains why a value is not a valid Target. TypeBox only says "Expected union value" for a union, so pick the
+ * variant the caller meant (by its keys) and report that variant's specific problems. Paths are relative (`$...`).
+ */
+export function explainTarget(target: unknown): Issue[] {
+  if (!isObject(target)) return [{ path: "$", message: `target must be an object, got ${typeName(target)}` }];
+  const variants = Target.anyOf;
+  const pick =
+    "device" in target ? variants[0] : "devices" in target ? variants[1] : "all" in target ? variants[4] : "building" in target ? variants[3] : "kind" in target ? variants[2] : undefined;
+  if (!pick) return [{ path: "$", message: "target needs one of: device, devices, kind, building (with optional floor, room, kind) or all:true" }];
+  const r = validate(pick, target);
+  if (r.ok) return [];
+  return friendlyIssues(target, r.issues).map((i) =>
+    i.message.startsWith("unknown property") ? { path: i.path, message: `${i.message}: it cannot be combined with ${Object.keys(pick.properties).filter((k) => k in target).join(", ")}` } : i,
+  );
 }
 
 /** Reads, parses and validates a registry file. Throws RegistryError with file, JSON path and reason. */

@@ -1,11 +1,13 @@
 // Sends HttpRequestSpecs to InfluxDB over keep-alive HTTP(S) with a timeout; the only place that does I/O to the database.
 import * as http from "node:http";
 import * as https from "node:https";
-import { gzip } from "node:zlib";
+import { gzip, constants as zconst, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
 import type { HttpRequestSpec, InfluxSettings } from "./settings";
 
-const gzipAsync = promisify(gzip);
+const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
+/** Fastest gzip level: line protocol still shrinks ~5-10x, at a fraction of the CPU of the default level. */
+const GZIP_OPTIONS: ZlibOptions = { level: zconst.Z_BEST_SPEED };
 
 export interface HttpResponse {
   status: number;
@@ -54,7 +56,7 @@ export class InfluxHttp {
   async send(spec: HttpRequestSpec, body?: string | Buffer): Promise<HttpResponse> {
     let payload: Buffer | undefined = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
     const headers: Record<string, string> = { ...spec.headers };
-    if (payload && headers["Content-Encoding"] === "gzip") payload = await gzipAsync(payload);
+    if (payload && headers["Content-Encoding"] === "gzip") payload = await gzipAsync(payload, GZIP_OPTIONS);
     // The 1.x-compatible /query endpoint takes its parameters as a form body on POST.
     let search = new URLSearchParams(spec.query).toString();
     if (spec.path === "/query" && spec.method === "POST" && payload === undefined) {

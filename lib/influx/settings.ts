@@ -1,4 +1,6 @@
 // InfluxDB connection settings for the three API flavours, and the exact HTTP requests each flavour needs.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 export const INFLUX_FLAVOURS = ["1.x", "2.x", "3.x"] as const;
 export type InfluxFlavour = (typeof INFLUX_FLAVOURS)[number];
 
@@ -77,4 +79,82 @@ export function queryRequest(s: InfluxSettings, q: string, params?: Record<strin
   if (s.flavour === "1.x" && s.retentionPolicy) query.rp = s.retentionPolicy;
   if (params && Object.keys(params).length) query.params = JSON.stringify(params);
   return { method: "POST", path: "/query", query, headers: { ...authHeaders(s) } };
+}
+
+/** Raw config-node values as the editor saves them (strings/booleans, credentials merged in). */
+export interface InfluxConfigInput {
+  url?: unknown;
+  flavour?: unknown;
+  database?: unknown;
+  retentionPolicy?: unknown;
+  org?: unknown;
+  bucket?: unknown;
+  timeout?: unknown;
+  gzip?: unknown;
+  rejectUnauthorized?: unknown;
+  caFile?: unknown;
+  username?: unknown;
+  password?: unknown;
+  token?: unknown;
+}
+
+const str = (v: unknown): string => (typeof v === "string" ? v.trim() : typeof v === "number" ? String(v) : "");
+
+/**
+ * Validates editor config into InfluxSettings; throws an Error naming the bad field. `caFile` is read here
+ * (relative paths are resolved against `baseDir`, the Node-RED user directory).
+ */
+export function influxSettingsFromConfig(c: InfluxConfigInput, baseDir?: string, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): InfluxSettings {
+  const problems: string[] = [];
+  const url = str(c.url);
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") problems.push(`url: must be http:// or https:// (got '${url}')`);
+  } catch {
+    problems.push(`url: '${url}' is not a valid URL`);
+  }
+  const flavour = (str(c.flavour) || "1.x") as InfluxFlavour;
+  if (!INFLUX_FLAVOURS.includes(flavour)) problems.push(`flavour: must be one of ${INFLUX_FLAVOURS.join(", ")} (got '${flavour}')`);
+  const database = str(c.database);
+  const org = str(c.org);
+  const bucket = str(c.bucket);
+  if (flavour !== "2.x" && !database) problems.push("database: required for InfluxDB " + flavour);
+  if (flavour === "2.x" && !org) problems.push("org: required for InfluxDB 2.x");
+  if (flavour === "2.x" && !bucket) problems.push("bucket: required for InfluxDB 2.x");
+  const timeoutRaw = c.timeout === undefined || c.timeout === "" ? DEFAULT_SETTINGS.timeoutMs : Number(c.timeout);
+  if (!Number.isInteger(timeoutRaw) || timeoutRaw < 100 || timeoutRaw > 600_000) problems.push(`timeout: must be an integer between 100 and 600000 ms (got '${str(c.timeout)}')`);
+  let ca: string | undefined;
+  const caFile = str(c.caFile);
+  if (caFile) {
+    const p = baseDir && !path.isAbsolute(caFile) ? path.join(baseDir, caFile) : caFile;
+    try {
+      ca = readFile(p);
+    } catch (err) {
+      problems.push(`caFile: cannot read '${p}': ${(err as Error).message}`);
+    }
+  }
+  if (problems.length) throw new Error(`invalid InfluxDB configuration: ${problems.join("; ")}`);
+  const s: InfluxSettings = {
+    url: url.replace(/\/+$/, ""),
+    flavour,
+    database: database || bucket,
+    timeoutMs: timeoutRaw,
+    gzip: c.gzip === undefined ? DEFAULT_SETTINGS.gzip : c.gzip === true || c.gzip === "true",
+    tls: { rejectUnauthorized: !(c.rejectUnauthorized === false || c.rejectUnauthorized === "false") },
+  };
+  if (ca) s.tls.ca = ca;
+  const rp = str(c.retentionPolicy);
+  if (flavour === "1.x" && rp) s.retentionPolicy = rp;
+  if (flavour === "2.x") {
+    s.org = org;
+    s.bucket = bucket;
+  }
+  const username = str(c.username);
+  if (flavour === "1.x" && username) {
+    s.username = username;
+    s.password = typeof c.password === "string" ? c.password : "";
+  }
+  const token = typeof c.token === "string" ? c.token.trim() : "";
+  if (flavour !== "1.x" && token) s.token = token;
+  return s;
 }

@@ -1,0 +1,414 @@
+// Alert engine (pure): readings, availability and clock ticks in → raised/cleared alert events out, once per transition.
+import { CONTRACT_VERSION } from "../contracts/common";
+import type { AlertEvent, AlertRule, BudgetRule, OfflineRule, Severity, StaleRule, ThresholdRule, WasteRule } from "../contracts/alert";
+import { Availability, Reading } from "../contracts/reading";
+import { PlugwatchError } from "../contracts/errors";
+import { validate } from "../contracts/validate";
+import { budgetSubject, DEFAULT_SEVERITY, inScope } from "./rules";
+import { hostTimeZone, isWorkingTime, localTime } from "./schedule";
+import { ENGINE_STATE_VERSION, EngineState } from "./state";
+import type { DeviceInfo, EngineOutput, InputMeta, InputWarning } from "./types";
+
+export interface AlertEngineOptions {
+  rules: readonly AlertRule[];
+  /** Epoch ms; all durations, schedules and event timestamps use it. Default Date.now. */
+  clock?: () => number;
+  /** Registry devices: stale rules watch them from the start even if they never publish; idleWatts for waste rules. */
+  devices?: readonly DeviceInfo[];
+}
+
+interface ActiveAlert {
+  event: AlertEvent;
+  raisedAt: number;
+  lastEmitAt: number;
+}
+
+interface ConditionTimer {
+  phase: "raise" | "clear";
+  since: number;
+}
+
+interface DayTotal {
+  date: string;
+  kWh: number;
+}
+
+/** What one evaluation found: whether the raise/clear conditions hold now, the value and how to describe it. */
+interface Verdict {
+  raise: boolean;
+  clear: boolean;
+  /** ms the condition (raise or clear) must hold before the transition. */
+  holdMs: number;
+  value: number | null;
+  message: (state: "raised" | "cleared") => string;
+}
+
+const UNITS = { power: "W", voltage: "V", current: "A", energy: "kWh" } as const;
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** Rounds for display and for the event's `value` (avoids float noise such as 0.30000000000000004). */
+const num = (n: number): number => Math.round(n * 1000) / 1000;
+const fmt = (n: number): string => String(Math.round(n * 100) / 100);
+
+export class AlertEngine {
+  private readonly rules: readonly AlertRule[];
+  private readonly ruleById: ReadonlyMap<string, AlertRule>;
+  private readonly clock: () => number;
+  private readonly startedAt: number;
+  private readonly devices = new Map<string, DeviceInfo>();
+  private readonly lastReading = new Map<string, Reading>();
+  private readonly lastSeen = new Map<string, number>();
+  private readonly availability = new Map<string, Availability>();
+  private readonly energy = new Map<string, number>();
+  /** key `<rule>|<subject>` */
+  private readonly budgets = new Map<string, DayTotal>();
+  /** key = alert id `<rule>:<subject>` */
+  private readonly active = new Map<string, ActiveAlert>();
+  private readonly timers = new Map<string, ConditionTimer>();
+  private readonly reported = new Set<string>();
+
+  constructor(opts: AlertEngineOptions) {
+    this.rules = opts.rules;
+    this.ruleById = new Map(opts.rules.map((r) => [r.id, r]));
+    this.clock = opts.clock ?? Date.now;
+    this.startedAt = this.clock();
+    for (const d of opts.devices ?? []) this.devices.set(d.id, { ...d });
+  }
+
+  // ---- inputs ---------------------------------------------------------------------------------------------------
+
+  /** A reading (unknown: validated here). Invalid ones change nothing and are reported once per device. */
+  onReading(payload: unknown, meta: InputMeta = {}): EngineOutput {
+    const r = validate(Reading, payload, 3);
+    if (!r.ok) return this.reject(payload, meta, "reading", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    const reading = r.value;
+    const now = this.clock();
+    const id = reading.device;
+    this.reported.delete(id);
+    const info = this.learn(id, { kind: reading.kind, location: meta.location });
+    this.lastReading.set(id, reading);
+    this.lastSeen.set(id, now);
+
+    // Energy used since the previous reading; a counter that went down was reset, so its new value is the use since then.
+    const previous = this.energy.get(id);
+    const delta = previous === undefined ? 0 : reading.energy >= previous ? reading.energy - previous : reading.energy;
+    this.energy.set(id, reading.energy);
+
+    const events: AlertEvent[] = [];
+    for (const rule of this.rules) {
+      if (!inScope(rule, info)) continue;
+      switch (rule.type) {
+        case "threshold":
+          this.apply(rule, id, now, this.threshold(rule, id), events);
+          break;
+        case "waste":
+          this.apply(rule, id, now, this.waste(rule, id, now), events);
+          break;
+        case "stale":
+          this.apply(rule, id, now, this.stale(rule, id, now), events);
+          break;
+        case "budget": {
+          const subject = budgetSubject(rule, info);
+          if (subject === undefined) break;
+          const total = this.dayTotal(rule, subject, now);
+          total.kWh += delta;
+          this.apply(rule, subject, now, this.budget(rule, subject, now), events);
+          break;
+        }
+        case "offline":
+          break;
+      }
+    }
+    return { events, warnings: [], accepted: true };
+  }
+
+  /** An availability message (unknown: validated here). Offline rules raise on online=false and clear on online=true. */
+  onAvailability(payload: unknown, meta: InputMeta = {}): EngineOutput {
+    const r = validate(Availability, payload, 3);
+    if (!r.ok) return this.reject(payload, meta, "availability", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    const av = r.value;
+    const now = this.clock();
+    this.reported.delete(av.device);
+    const info = this.learn(av.device, { location: meta.location });
+    this.availability.set(av.device, av);
+    const events: AlertEvent[] = [];
+    for (const rule of this.rules) {
+      if (rule.type === "offline" && inScope(rule, info)) this.apply(rule, av.device, now, this.offline(rule, av.device), events);
+    }
+    return { events, warnings: [], accepted: true };
+  }
+
+  /** Time-driven transitions: durations that elapsed, silent devices, schedule edges, midnight, reminders. */
+  tick(now: number = this.clock()): AlertEvent[] {
+    const events: AlertEvent[] = [];
+    for (const rule of this.rules) {
+      switch (rule.type) {
+        case "threshold":
+          for (const id of this.lastReading.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.threshold(rule, id), events);
+          break;
+        case "waste":
+          for (const id of this.lastReading.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.waste(rule, id, now), events);
+          break;
+        case "stale":
+          for (const id of this.devices.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.stale(rule, id, now), events);
+          break;
+        case "offline":
+          for (const id of this.availability.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.offline(rule, id), events);
+          break;
+        case "budget":
+          for (const key of this.budgets.keys()) {
+            const [ruleId, subject] = key.split("|") as [string, string];
+            if (ruleId === rule.id) this.apply(rule, subject, now, this.budget(rule, subject, now), events);
+          }
+          break;
+      }
+    }
+    for (const a of this.active.values()) {
+      const every = (this.ruleById.get(a.event.rule)?.reminderSeconds ?? 0) * 1000;
+      if (every > 0 && now - a.lastEmitAt >= every) {
+        a.lastEmitAt = now;
+        events.push({ ...a.event, ts: Math.round(now) });
+      }
+    }
+    return events;
+  }
+
+  // ---- queries and persistence ------------------------------------------------------------------------------------
+
+  /** The active alerts (their raised events, value and message kept current), sorted by id. */
+  activeAlerts(): AlertEvent[] {
+    return [...this.active.values()].map((a) => ({ ...a.event })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /** Highest severity among active alerts, undefined when none is active. */
+  highestSeverity(): Severity | undefined {
+    let best: Severity | undefined;
+    for (const a of this.active.values()) if (!best || SEVERITY_RANK[a.event.severity] > SEVERITY_RANK[best]) best = a.event.severity;
+    return best;
+  }
+
+  /** Everything needed to resume after a restart without re-raising (JSON-serialisable). */
+  snapshot(): EngineState {
+    return {
+      v: ENGINE_STATE_VERSION,
+      savedAt: this.clock(),
+      active: [...this.active.values()].map((a) => ({ event: { ...a.event }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt })),
+      timers: [...this.timers].map(([id, t]) => ({ id, phase: t.phase, since: t.since })),
+      devices: [...this.devices.values()].map((d) => {
+        const seen = this.lastSeen.get(d.id);
+        return {
+          id: d.id,
+          ...(d.kind ? { kind: d.kind } : {}),
+          ...(d.location ? { location: { ...d.location } } : {}),
+          ...(seen !== undefined ? { lastSeen: seen } : {}),
+        };
+      }),
+      energy: Object.fromEntries(this.energy),
+      budgets: [...this.budgets].map(([key, t]) => {
+        const [rule, subject] = key.split("|") as [string, string];
+        return { rule, subject, date: t.date, kWh: t.kWh };
+      }),
+    };
+  }
+
+  /**
+   * Resumes from a snapshot: active alerts stay active (no new `raised`), timers keep running, counters continue.
+   * Call before feeding inputs. Alerts of rules that no longer exist are dropped and returned as `cleared` events,
+   * so their retained messages get deleted. Throws PlugwatchError(INVALID_REQUEST) on a malformed snapshot.
+   */
+  restore(state: unknown): AlertEvent[] {
+    const r = validate(EngineState, state, 3);
+    if (!r.ok) throw new PlugwatchError("INVALID_REQUEST", `stored alert state is invalid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, r.issues);
+    const s = r.value;
+    const now = this.clock();
+    const cleared: AlertEvent[] = [];
+    for (const a of s.active) {
+      if (this.active.has(a.event.id)) continue;
+      if (this.ruleById.get(a.event.rule)) this.active.set(a.event.id, { event: { ...a.event, state: "raised" }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt });
+      else cleared.push({ ...a.event, state: "cleared", ts: Math.round(now), message: `${a.event.device}: rule '${a.event.rule}' was removed` });
+    }
+    for (const t of s.timers) {
+      if (!this.timers.has(t.id) && this.ruleById.has(t.id.split(":")[0] ?? "")) this.timers.set(t.id, { phase: t.phase, since: t.since });
+    }
+    for (const d of s.devices) {
+      const { lastSeen: _seen, ...facts } = d;
+      this.devices.set(d.id, { ...facts, ...this.devices.get(d.id) });
+      if (d.lastSeen !== undefined && !this.lastSeen.has(d.id)) this.lastSeen.set(d.id, d.lastSeen);
+    }
+    for (const [id, kWh] of Object.entries(s.energy)) if (!this.energy.has(id)) this.energy.set(id, kWh);
+    for (const b of s.budgets) {
+      const key = `${b.rule}|${b.subject}`;
+      if (this.ruleById.has(b.rule) && !this.budgets.has(key)) this.budgets.set(key, { date: b.date, kWh: b.kWh });
+    }
+    return cleared;
+  }
+
+  // ---- rule evaluation ----------------------------------------------------------------------------------------------
+
+  private threshold(rule: ThresholdRule, id: string): Verdict | undefined {
+    const r = this.lastReading.get(id);
+    if (!r) return undefined;
+    const v = r[rule.field];
+    const h = rule.hysteresis ?? 0;
+    const above = rule.op === "above";
+    const unit = UNITS[rule.field];
+    return {
+      raise: above ? v > rule.value : v < rule.value,
+      clear: above ? v <= rule.value - h : v >= rule.value + h,
+      holdMs: (rule.forSeconds ?? 0) * 1000,
+      value: num(v),
+      message: (state) =>
+        state === "raised"
+          ? `${id} ${rule.field} ${fmt(v)} ${unit} ${rule.op} ${fmt(rule.value)} ${unit}${rule.forSeconds ? ` for ${fmt(rule.forSeconds)} s` : ""}`
+          : `${id} ${rule.field} back to ${fmt(v)} ${unit} (limit ${fmt(rule.value)} ${unit})`,
+    };
+  }
+
+  private waste(rule: WasteRule, id: string, now: number): Verdict | undefined {
+    const r = this.lastReading.get(id);
+    if (!r) return undefined;
+    const idle = rule.useIdleWatts ? this.devices.get(id)?.idleWatts : undefined;
+    const limit = idle ?? rule.watts;
+    const off = !isWorkingTime(rule.schedule, rule.timezone ?? hostTimeZone(), now);
+    return {
+      raise: off && r.power > limit,
+      clear: !off || r.power <= limit - (rule.hysteresis ?? 0),
+      holdMs: (rule.forSeconds ?? 0) * 1000,
+      value: num(r.power),
+      message: (state) =>
+        state === "raised"
+          ? `${id} draws ${fmt(r.power)} W outside working hours (limit ${fmt(limit)} W${idle !== undefined ? ", idle level" : ""})`
+          : off
+            ? `${id} down to ${fmt(r.power)} W (limit ${fmt(limit)} W)`
+            : `${id}: working hours started`,
+    };
+  }
+
+  private stale(rule: StaleRule, id: string, now: number): Verdict {
+    const seen = this.lastSeen.get(id);
+    const silentMs = now - (seen ?? this.startedAt);
+    const silent = silentMs >= rule.afterSeconds * 1000;
+    return {
+      raise: silent,
+      clear: !silent,
+      holdMs: 0,
+      value: seen === undefined ? null : Math.round(silentMs / 1000),
+      message: (state) =>
+        state === "cleared"
+          ? `${id} publishes again`
+          : seen === undefined
+            ? `${id} has not published since start (${fmt(silentMs / 1000)} s)`
+            : `${id}: no reading for ${fmt(Math.round(silentMs / 1000))} s`,
+    };
+  }
+
+  private offline(rule: OfflineRule, id: string): Verdict | undefined {
+    const av = this.availability.get(id);
+    if (!av) return undefined;
+    return {
+      raise: !av.online,
+      clear: av.online,
+      holdMs: (rule.forSeconds ?? 0) * 1000,
+      value: null,
+      message: (state) => (state === "raised" ? `${id} is offline${av.reason ? `: ${av.reason}` : ""}` : `${id} is back online`),
+    };
+  }
+
+  private budget(rule: BudgetRule, subject: string, now: number): Verdict {
+    const total = this.dayTotal(rule, subject, now);
+    const over = total.kWh > rule.kWhPerDay;
+    const what = (rule.per ?? "device") === "device" ? subject : `${rule.per} ${subject}`;
+    return {
+      raise: over,
+      clear: !over,
+      holdMs: 0,
+      value: num(total.kWh),
+      message: (state) =>
+        state === "raised"
+          ? `${what} used ${fmt(total.kWh)} kWh today (budget ${fmt(rule.kWhPerDay)} kWh)`
+          : `${what}: new day, budget ${fmt(rule.kWhPerDay)} kWh available`,
+    };
+  }
+
+  /** Today's total for a budget subject; starts a new total at local midnight. */
+  private dayTotal(rule: BudgetRule, subject: string, now: number): DayTotal {
+    const key = `${rule.id}|${subject}`;
+    const today = localTime(rule.timezone ?? hostTimeZone(), now).date;
+    let total = this.budgets.get(key);
+    if (!total || total.date !== today) {
+      total = { date: today, kWh: 0 };
+      this.budgets.set(key, total);
+    }
+    return total;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------------------
+
+  /**
+   * Applies one verdict to the alert `<rule>:<subject>`: a condition must hold for `holdMs` before the alert is raised
+   * (or, once active, before it clears); an interruption restarts the wait. Emits at most one event per transition.
+   */
+  private apply(rule: AlertRule, subject: string, now: number, verdict: Verdict | undefined, out: AlertEvent[]): void {
+    if (!verdict) return;
+    const id = `${rule.id}:${subject}`;
+    const active = this.active.get(id);
+    const holds = active ? verdict.clear : verdict.raise;
+    const phase = active ? "clear" : "raise";
+    if (!holds) {
+      this.timers.delete(id);
+      if (active) active.event = { ...active.event, value: verdict.value, message: verdict.message("raised") };
+      return;
+    }
+    const timer = this.timers.get(id);
+    const since = timer && timer.phase === phase ? timer.since : now;
+    if (now - since < verdict.holdMs) {
+      this.timers.set(id, { phase, since });
+      return;
+    }
+    this.timers.delete(id);
+    const event: AlertEvent = {
+      v: CONTRACT_VERSION,
+      id,
+      device: subject,
+      rule: rule.id,
+      severity: rule.severity ?? DEFAULT_SEVERITY,
+      state: active ? "cleared" : "raised",
+      ts: Math.round(now),
+      value: verdict.value,
+      message: verdict.message(active ? "cleared" : "raised").slice(0, 512),
+    };
+    if (active) this.active.delete(id);
+    else this.active.set(id, { event, raisedAt: now, lastEmitAt: now });
+    out.push(event);
+  }
+
+  private covers(rule: AlertRule, id: string): boolean {
+    const info = this.devices.get(id);
+    return info !== undefined && inScope(rule, info);
+  }
+
+  /** Records what an input tells about a device (registry facts win over learned ones). */
+  private learn(id: string, facts: { kind?: DeviceInfo["kind"]; location?: DeviceInfo["location"] }): DeviceInfo {
+    let info = this.devices.get(id);
+    if (!info) {
+      info = { id };
+      this.devices.set(id, info);
+    }
+    if (!info.kind && facts.kind) info.kind = facts.kind;
+    if (!info.location && facts.location) info.location = facts.location;
+    return info;
+  }
+
+  private reject(payload: unknown, meta: InputMeta, what: string, why: string): EngineOutput {
+    const device = payload !== null && typeof payload === "object" ? (payload as { device?: unknown }).device : undefined;
+    const key = typeof device === "string" && device ? device : meta.source ?? "unknown";
+    if (this.reported.has(key)) return { events: [], warnings: [], accepted: false };
+    this.reported.add(key);
+    const warning: InputWarning = { key, code: "INVALID_READING", message: `${key}: invalid ${what} ignored (${why})`.slice(0, 400) };
+    return { events: [], warnings: [warning], accepted: false };
+  }
+}

@@ -1,0 +1,36 @@
+// Types shared by the alert engine and the alert node: device facts the rules need, inputs' side data, outputs.
+import type { AlertEvent } from "../contracts/alert";
+import type { DeviceKind, Location } from "../contracts/device";
+
+/** What the engine knows about a device: from the registry, the reading's `kind` or the MQTT topic. */
+export interface DeviceInfo {
+  id: string;
+  kind?: DeviceKind;
+  location?: Location;
+  /** Expected idle draw in W (registry), used by waste rules with `useIdleWatts`. */
+  idleWatts?: number;
+}
+
+/** Side data of an input message that is not in the payload (both optional). */
+export interface InputMeta {
+  /** Location parsed from the MQTT topic ({root}/{building}/{floor}/{room}/{device}/reading). */
+  location?: Location;
+  /** Where the message came from (the MQTT topic); names the input in warnings when the payload has no device id. */
+  source?: string;
+}
+
+/** A rejected input (bad reading or availability). Reported once per device until that device sends a valid one. */
+export interface InputWarning {
+  /** Device id, or the source/topic when the payload carries no usable id. */
+  key: string;
+  code: "INVALID_READING";
+  message: string;
+}
+
+export interface EngineOutput {
+  events: AlertEvent[];
+  /** Newly reported problems (empty when the input was valid or its problem was already reported). */
+  warnings: InputWarning[];
+  /** False when the input was rejected (whether or not a warning was emitted for it). */
+  accepted: boolean;
+}

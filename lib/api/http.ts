@@ -1,0 +1,141 @@
+// Node http adapter of the API: bounded body reading (413), CORS, JSON/problem responses. Works under Express (app.use) or a bare server.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApiError, toProblem } from "./problem";
+import type { ApiResponse, ApiService } from "./service";
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+
+/** The subset of Node-RED's `httpNodeCors` setting (the `cors` package options) the API honours. */
+export interface CorsOptions {
+  origin?: boolean | string | RegExp | (string | RegExp)[];
+  methods?: string | string[];
+  allowedHeaders?: string | string[];
+  exposedHeaders?: string | string[];
+  credentials?: boolean;
+  maxAge?: number;
+}
+
+/** Reads at most `limit` bytes. Rejects with PAYLOAD_TOO_LARGE as soon as the declared or received size exceeds it. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume(); // drain so the connection can be reused
+    return Promise.reject(new ApiError("PAYLOAD_TOO_LARGE", `body of ${declared} bytes exceeds ${limit} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    const onData = (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new ApiError("PAYLOAD_TOO_LARGE", `body exceeds ${limit} bytes`));
+        return; // keep draining (data is discarded) so the 413 reaches the client
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => {
+      if (!failed) resolve(size ? Buffer.concat(chunks) : undefined);
+    });
+    req.once("error", (err) => {
+      if (!failed) {
+        failed = true;
+        reject(err);
+      }
+    });
+  });
+}
+
+function originAllowed(setting: CorsOptions["origin"], origin: string): string | undefined {
+  if (setting === undefined || setting === "*") return "*";
+  if (setting === true) return origin;
+  if (setting === false) return undefined;
+  const list = Array.isArray(setting) ? setting : [setting];
+  return list.some((o) => (typeof o === "string" ? o === origin : o.test(origin))) ? origin : undefined;
+}
+
+const joinList = (v: string | string[] | undefined, dflt: string): string => (v === undefined ? dflt : Array.isArray(v) ? v.join(",") : v);
+
+/** CORS response headers for a request (empty when CORS is off or the origin is not allowed). */
+export function corsHeaders(cors: CorsOptions | undefined, origin: string | undefined, preflight: boolean): Record<string, string> {
+  if (!cors || !origin) return {};
+  const allow = originAllowed(cors.origin, origin);
+  if (!allow) return {};
+  const h: Record<string, string> = { "Access-Control-Allow-Origin": allow };
+  if (allow !== "*") h["Vary"] = "Origin";
+  if (cors.credentials) h["Access-Control-Allow-Credentials"] = "true";
+  if (cors.exposedHeaders) h["Access-Control-Expose-Headers"] = joinList(cors.exposedHeaders, "");
+  if (preflight) {
+    h["Access-Control-Allow-Methods"] = joinList(cors.methods, "GET,POST");
+    h["Access-Control-Allow-Headers"] = joinList(cors.allowedHeaders, "Authorization,Content-Type");
+    if (cors.maxAge !== undefined) h["Access-Control-Max-Age"] = String(cors.maxAge);
+  }
+  return h;
+}
+
+export interface HttpHandlerOptions {
+  maxBodyBytes?: number;
+  cors?: CorsOptions;
+  /** Called once per finished request (status, ms) — for node status and metrics. Never receives tokens. */
+  onDone?: (status: number, ms: number) => void;
+  now?: () => number;
+}
+
+/** Express-compatible handler (`(req, res)`) for a service mounted under its base path. */
+export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions = {}) {
+  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const now = opts.now ?? Date.now;
+  return async (req: IncomingMessage & { originalUrl?: string; body?: unknown; _body?: boolean }, res: ServerResponse): Promise<void> => {
+    const started = now();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const instance = new URL(req.originalUrl ?? req.url ?? "/", "http://localhost").pathname;
+    const origin = typeof req.headers.origin === "string" ? req.headers.origin : undefined;
+    let response: ApiResponse;
+    if (req.method === "OPTIONS" && opts.cors) {
+      response = { status: 204, headers: corsHeaders(opts.cors, origin, true), body: undefined };
+    } else {
+      let body: Buffer | undefined;
+      let bodyError: unknown;
+      if (req.method === "POST" || req.method === "PUT" || req.method === "PATCH") {
+        try {
+          // Some upstream middleware may already have parsed the body: reuse it rather than waiting for a drained stream.
+          if (req._body && req.body !== undefined) body = Buffer.isBuffer(req.body) ? req.body : Buffer.from(JSON.stringify(req.body));
+          else body = await readBody(req, limit);
+          if (body && body.length > limit) throw new ApiError("PAYLOAD_TOO_LARGE", `body exceeds ${limit} bytes`);
+        } catch (err) {
+          bodyError = err;
+        }
+      }
+      if (bodyError !== undefined) {
+        const { problem, headers } = toProblem(bodyError, instance);
+        response = { status: problem.status, headers: { ...headers, "Content-Type": "application/problem+json", Connection: "close" }, body: problem };
+      } else {
+        response = await service.handle({
+          method: req.method ?? "GET",
+          path: url.pathname,
+          search: url.searchParams,
+          authorization: typeof req.headers.authorization === "string" ? req.headers.authorization : undefined,
+          contentType: typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : undefined,
+          body,
+          instance,
+        });
+      }
+      Object.assign(response.headers, corsHeaders(opts.cors, origin, false));
+    }
+    send(res, response, req.method === "HEAD");
+    opts.onDone?.(response.status, now() - started);
+  };
+}
+
+function send(res: ServerResponse, r: ApiResponse, head: boolean): void {
+  if (res.headersSent) return;
+  const text = r.body === undefined ? "" : JSON.stringify(r.body);
+  res.statusCode = r.status;
+  for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
+  res.setHeader("Cache-Control", "no-store");
+  if (text) res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(head ? undefined : text);
+}

@@ -1,0 +1,96 @@
+// Response bodies of the REST API, composed from the contract schemas (lib/contracts): the types, the checks in tests and the OpenAPI document.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { AlertEvent } from "../contracts/alert";
+import { Action, CommandResult } from "../contracts/command";
+import { EpochMs } from "../contracts/common";
+import { DeviceEntry } from "../contracts/device";
+import { QueryData } from "../contracts/query";
+import { ALERT_STATES } from "./params";
+
+const Nullable = <S extends TSchema>(s: S, description: string) => Type.Union([s, Type.Null()], { description });
+
+export const DeviceView = Type.Object(
+  {
+    ...DeviceEntry.properties,
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: "TCP port" }),
+    online: Nullable(Type.Boolean(), "Last availability reported by the collector; null = never reported"),
+    since: Nullable(EpochMs, "When the availability last changed (epoch ms)"),
+    reason: Nullable(Type.String(), "Reason given with the last availability change"),
+    lastSeen: Nullable(EpochMs, "Time of the newest reading seen on MQTT since the API started (epoch ms)"),
+  },
+  { additionalProperties: false, description: "A registry device with its live state" },
+);
+export type DeviceView = Static<typeof DeviceView>;
+
+export const DeviceList = Type.Object(
+  { count: Type.Integer({ minimum: 0 }), devices: Type.Array(DeviceView) },
+  { additionalProperties: false, description: "Devices matching the filters" },
+);
+export type DeviceList = Static<typeof DeviceList>;
+
+const [RangeData, LatestData, LatestNData, EnergyData] = QueryData.anyOf;
+export { RangeData, LatestData, LatestNData, EnergyData };
+
+export const CommandOutcome = Type.Object(
+  {
+    ok: Type.Boolean({ description: "true when every selected device succeeded" }),
+    action: Action,
+    requestId: Type.String({ description: "id of the MQTT command request" }),
+    results: Type.Array(CommandResult, { description: "One result per device, with the relay state read back" }),
+  },
+  { additionalProperties: false, description: "Per-device results of a power command" },
+);
+export type CommandOutcome = Static<typeof CommandOutcome>;
+
+export const AlertList = Type.Object(
+  {
+    state: Type.Union(ALERT_STATES.map((s) => Type.Literal(s))),
+    count: Type.Integer({ minimum: 0 }),
+    alerts: Type.Array(AlertEvent),
+    historySize: Type.Integer({ minimum: 1, description: "Most events kept in memory for state=all" }),
+  },
+  { additionalProperties: false, description: "Active alerts (newest first) or the event history (oldest first)" },
+);
+export type AlertList = Static<typeof AlertList>;
+
+const Peer = Type.Object(
+  {
+    answering: Type.Boolean({ description: "A reply arrived recently or to a probe sent now" }),
+    lastReplyAt: Nullable(Type.Integer(), "Time of the last reply received (epoch ms)"),
+    probed: Type.Boolean({ description: "true when this check sent a probe request" }),
+  },
+  { additionalProperties: false },
+);
+
+export const HEALTH_STATES = ["ok", "degraded", "down"] as const;
+export const Health = Type.Object(
+  {
+    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), { description: "ok; degraded = a peer does not answer or no registry; down = broker not connected" }),
+    ts: Type.Integer(),
+    broker: Type.Object({ connected: Type.Boolean() }, { additionalProperties: false }),
+    registry: Type.Object({ loaded: Type.Boolean(), devices: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+    query: Peer,
+    control: Peer,
+    storage: Type.Object(
+      {
+        backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the influx-hook spool; null = not reported"),
+        components: Type.Array(Type.Object({ component: Type.String(), backlog: Type.Number(), ts: Type.Number() }, { additionalProperties: false })),
+      },
+      { additionalProperties: false },
+    ),
+    api: Type.Object(
+      {
+        pending: Type.Integer({ minimum: 0 }),
+        delivered: Type.Integer({ minimum: 0 }),
+        timedOut: Type.Integer({ minimum: 0 }),
+        dropped: Type.Integer({ minimum: 0 }),
+        invalidMessages: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, description: "Health of the API and of the parts it depends on" },
+);
+export type Health = Static<typeof Health>;
+
+export const OpenApiDocument = Type.Object({ openapi: Type.String() }, { description: "This OpenAPI 3.1 document" });

@@ -1,0 +1,358 @@
+// The REST API's behaviour without HTTP plumbing: route → auth → validate → MQTT request/reply → response body or problem.
+import { CommandReply, CommandRequest, type Action } from "../contracts/command";
+import { CONTRACT_VERSION } from "../contracts/common";
+import type { Device, Target } from "../contracts/device";
+import { PlugwatchError } from "../contracts/errors";
+import { QueryReply, QueryRequest, type QueryBody, type QueryData } from "../contracts/query";
+import { decodePayload, validate } from "../contracts/validate";
+import type { Registry } from "../registry";
+import { commandRequestTopic, queryRequestTopic } from "../topics";
+import type { Access, Authenticator } from "./auth";
+import type { Correlator } from "./correlator";
+import { buildOpenApi } from "./openapi";
+import {
+  checkKnown,
+  DEFAULT_LIMITS,
+  FILTER_PARAMS,
+  parseAlertParams,
+  parseBulkPowerBody,
+  parseEnergyParams,
+  parseFilter,
+  parseLatestNParams,
+  parseLatestParams,
+  parsePowerBody,
+  parseRangeParams,
+  parseSlug,
+  queryParamsOf,
+  type ApiLimits,
+  type QueryParams,
+} from "./params";
+import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
+import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health } from "./schemas";
+import { matchRoute, type AccessClass, type Operation } from "./spec";
+import type { ApiState } from "./state";
+
+/** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
+export interface BrokerPort {
+  connected(): boolean;
+  /** Publishes at QoS 1; resolves when the broker accepted it. */
+  publish(topic: string, payload: string): Promise<void>;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path relative to the base path, e.g. `/devices/ws-1`. */
+  path: string;
+  search: URLSearchParams;
+  authorization?: string;
+  contentType?: string;
+  /** Raw body (already bounded by the HTTP layer), or undefined when there was none. */
+  body?: Buffer;
+  /** Full request path, used as the problem's `instance`. */
+  instance: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface ApiServiceOptions {
+  root: string;
+  basePath: string;
+  registry: () => Registry;
+  broker: BrokerPort;
+  correlator: Correlator;
+  state: ApiState;
+  auth: Authenticator;
+  /** Topic replies come back on (subscribed by the glue); correlation by `id`. */
+  replyTopic: string;
+  inactiveAfterDays: number;
+  /** `/health` and `/openapi.json` without a token. */
+  openHealth: boolean;
+  openSpec: boolean;
+  /** Timeout of a health probe, ms. */
+  healthProbeMs?: number;
+  /** A reply younger than this counts as "answering" without a probe, ms. */
+  healthFreshMs?: number;
+  limits?: ApiLimits;
+  now?: () => number;
+  version?: string;
+}
+
+type Peer = "query" | "command";
+
+const JSON_TYPE = "application/json";
+
+export class ApiService {
+  private readonly now: () => number;
+  private readonly limits: ApiLimits;
+  private readonly lastReply: Record<Peer, number | null> = { query: null, command: null };
+  private readonly probes: Partial<Record<Peer, Promise<boolean>>> = {};
+  readonly openapi: object;
+
+  constructor(private readonly o: ApiServiceOptions) {
+    this.now = o.now ?? Date.now;
+    this.limits = o.limits ?? DEFAULT_LIMITS;
+    this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, version: o.version });
+  }
+
+  /** Handles one request; never throws (every failure becomes a problem+json response). */
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      const match = matchRoute(req.method, req.path);
+      if (!match) throw new ApiError("NOT_FOUND", `no endpoint ${req.method} ${req.instance}`);
+      if ("allowed" in match) {
+        throw new ApiError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here (allowed: ${match.allowed.join(", ")})`, {
+          headers: { Allow: match.allowed.join(", ") },
+        });
+      }
+      this.o.auth.check(req.authorization, this.accessOf(match.op.access));
+      const q = queryParamsOf(req.search);
+      const { status, body } = await this.dispatch(match.op, match.params, q, req);
+      return { status, headers: { "Content-Type": JSON_TYPE }, body };
+    } catch (err) {
+      const { problem, headers } = toProblem(err, req.instance);
+      if (problem.code === "BROKER_UNAVAILABLE") headers["Retry-After"] = "5";
+      return { status: problem.status, headers: { ...headers, "Content-Type": "application/problem+json" }, body: problem };
+    }
+  }
+
+  private accessOf(c: AccessClass): Access {
+    if (c === "health") return this.o.openHealth ? "open" : "read";
+    if (c === "spec") return this.o.openSpec ? "open" : "read";
+    return c;
+  }
+
+  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest): Promise<{ status: number; body: unknown }> {
+    const ok = (body: unknown) => ({ status: 200, body });
+    const now = this.now();
+    switch (op.id) {
+      case "listDevices":
+        return ok(this.listDevices(q));
+      case "getDevice":
+        checkKnown(q, []);
+        return ok(this.view(this.device(params.id)));
+      case "getDevicePower":
+        checkKnown(q, []);
+        return this.command("status", { device: this.device(params.id).id }, true);
+      case "setDevicePower": {
+        checkKnown(q, []);
+        const device = this.device(params.id);
+        const body = parsePowerBody(this.jsonBody(req));
+        return this.command(body.state, { device: device.id }, true);
+      }
+      case "setPowerBulk": {
+        checkKnown(q, []);
+        const { action, target } = parseBulkPowerBody(this.jsonBody(req));
+        this.registry().select(target); // UNKNOWN_DEVICE / EMPTY_TARGET before anything is sent
+        return this.command(action, target, false);
+      }
+      case "getMeasurements": {
+        const device = this.device(params.id);
+        return ok(await this.query(parseRangeParams(device.id, q, now, this.limits)));
+      }
+      case "getLatestMeasurementsOfDevice": {
+        const device = this.device(params.id);
+        return ok(await this.query(parseLatestNParams(device.id, q, this.limits)));
+      }
+      case "getLatestMeasurements":
+        return ok(await this.query(parseLatestParams(q, this.o.inactiveAfterDays)));
+      case "getEnergy":
+        return ok(await this.query(parseEnergyParams(q, now, this.limits)));
+      case "listAlerts":
+        return ok(this.alerts(q, now));
+      case "getHealth": {
+        checkKnown(q, []);
+        const health = await this.health();
+        return { status: health.status === "down" ? 503 : 200, body: health };
+      }
+      case "getOpenApi":
+        checkKnown(q, []);
+        return ok(this.openapi);
+    }
+  }
+
+  // ---- registry-backed endpoints ----
+
+  private registry(): Registry {
+    try {
+      return this.o.registry();
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new ApiError("REGISTRY_INVALID", `the device registry is not loaded: ${detail}`);
+    }
+  }
+
+  private device(rawId: string | undefined): Device {
+    const id = parseSlug(rawId ?? "", "id");
+    const d = this.registry().get(id);
+    if (!d) throw new ApiError("UNKNOWN_DEVICE", `unknown device '${id}'`);
+    return d;
+  }
+
+  private view(d: Device): DeviceView {
+    const s = this.o.state.device(d.id);
+    return { ...d, online: s.online, since: s.since, reason: s.reason, lastSeen: s.lastSeen };
+  }
+
+  private listDevices(q: QueryParams): DeviceList {
+    checkKnown(q, FILTER_PARAMS);
+    const f = parseFilter(q);
+    const devices = this.registry().filter(f).map((d) => this.view(d));
+    return { count: devices.length, devices };
+  }
+
+  private alerts(q: QueryParams, now: number): AlertList {
+    const p = parseAlertParams(q, now);
+    const alerts = p.state === "active" ? this.o.state.alerts(p.device) : this.o.state.alertHistory(p.from, p.device);
+    return { state: p.state, count: alerts.length, alerts, historySize: this.o.state.historySize };
+  }
+
+  private jsonBody(req: ApiRequest): unknown {
+    const type = (req.contentType ?? "").split(";")[0]?.trim().toLowerCase();
+    if (!req.body || req.body.length === 0) throw new ApiError("INVALID_REQUEST", "a JSON body is required", { details: [{ path: "$", message: "missing body" }] });
+    if (type !== JSON_TYPE && !/^application\/[a-z0-9.+-]*\+json$/.test(type ?? "")) {
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got '${type || "none"}')`);
+    }
+    try {
+      return JSON.parse(req.body.toString("utf8"));
+    } catch (err) {
+      throw new ApiError("INVALID_REQUEST", `body is not valid JSON: ${(err as Error).message}`, { details: [{ path: "$", message: "not JSON" }] });
+    }
+  }
+
+  // ---- MQTT request/reply ----
+
+  /** Publishes a request and waits for its reply (validated against `schema`). */
+  private async ask(peer: Peer, build: (id: string) => unknown, timeoutMs?: number): Promise<{ id: string; reply: unknown }> {
+    if (!this.o.broker.connected()) throw new ApiError("BROKER_UNAVAILABLE", "the MQTT broker is not connected");
+    const { id, reply } = this.o.correlator.open(peer, timeoutMs);
+    const message = build(id);
+    const topic = peer === "query" ? queryRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
+    this.o.broker.publish(topic, JSON.stringify(message)).catch((err: unknown) => {
+      this.o.correlator.fail(id, new ApiError("BROKER_UNAVAILABLE", `publish failed: ${err instanceof Error ? err.message : String(err)}`, { extra: { requestId: id } }));
+    });
+    const raw = await reply;
+    this.lastReply[peer] = this.now();
+    return { id, reply: raw };
+  }
+
+  private async query(body: QueryBody): Promise<QueryData> {
+    const { id, reply } = await this.ask("query", (id) => this.conform(QueryRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, query: body }));
+    const r = validate(QueryReply, reply);
+    if (!r.ok) throw badReply("query component", id, r.issues);
+    if (!r.value.ok) throw fromReplyError(r.value.error ?? { code: "INTERNAL", message: "query failed without an error" }, id);
+    if (!r.value.data || r.value.data.type !== body.type) {
+      throw new ApiError("BAD_REPLY", `the query component answered a '${body.type}' query without '${body.type}' data`, { extra: { requestId: id } });
+    }
+    return r.value.data;
+  }
+
+  /** Sends a command. A single-device failure maps to its error code's status (502 for device errors); a bulk is 200. */
+  private async command(action: Action, target: Target, single: boolean): Promise<{ status: number; body: CommandOutcome }> {
+    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target }));
+    const r = validate(CommandReply, reply);
+    if (!r.ok) throw badReply("control agent", id, r.issues);
+    const rep = r.value;
+    if (rep.error) throw fromReplyError(rep.error, id);
+    const outcome: CommandOutcome = { ok: rep.ok, action, requestId: id, results: rep.results };
+    if (single) {
+      const failed = rep.results.find((x) => !x.ok);
+      if (failed || !rep.ok || rep.results.length === 0) {
+        const code = failed?.error?.code ?? "DEVICE_ERROR";
+        throw new ApiError(code, failed?.error?.message ?? "the command failed", { status: HTTP_STATUS[code] < 500 ? 502 : HTTP_STATUS[code], extra: { requestId: id, results: rep.results } });
+      }
+    }
+    return { status: 200, body: outcome };
+  }
+
+  private conform<T>(schema: Parameters<typeof validate>[0], msg: T): T {
+    const r = validate(schema, msg);
+    if (!r.ok) throw new PlugwatchError("INVALID_REQUEST", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "), r.issues);
+    return msg;
+  }
+
+  // ---- health ----
+
+  private async health(): Promise<Health> {
+    const connected = this.o.broker.connected();
+    let registry: Registry | undefined;
+    try {
+      registry = this.o.registry();
+    } catch {
+      registry = undefined;
+    }
+    const [query, control] = connected ? await Promise.all([this.peer("query", registry), this.peer("command", registry)]) : [this.idlePeer("query"), this.idlePeer("command")];
+    const components = this.o.state.storageStatus();
+    const backlog = components.length ? components.reduce((s, c) => s + c.backlog, 0) : null;
+    const status = !connected ? "down" : query.answering && control.answering && registry ? "ok" : "degraded";
+    const st = this.o.correlator.stats;
+    return {
+      status,
+      ts: this.now(),
+      broker: { connected },
+      registry: { loaded: registry !== undefined, devices: registry?.size ?? 0 },
+      query,
+      control,
+      storage: { backlog, components },
+      api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid },
+    };
+  }
+
+  private idlePeer(peer: Peer): Health["query"] {
+    return { answering: false, lastReplyAt: this.lastReply[peer], probed: false };
+  }
+
+  /** Fresh reply → answering; otherwise one shared probe: any valid reply (even an error reply) proves the peer answers. */
+  private async peer(peer: Peer, registry: Registry | undefined): Promise<Health["query"]> {
+    const fresh = this.o.healthFreshMs ?? 60_000;
+    const last = this.lastReply[peer];
+    if (last !== null && this.now() - last < fresh) return { answering: true, lastReplyAt: last, probed: false };
+    const probe = (this.probes[peer] ??= this.probe(peer, registry).finally(() => delete this.probes[peer]));
+    const answering = await probe;
+    return { answering, lastReplyAt: this.lastReply[peer], probed: true };
+  }
+
+  private async probe(peer: Peer, registry: Registry | undefined): Promise<boolean> {
+    const device = registry?.devices[0]?.id ?? "health-probe";
+    const timeout = this.o.healthProbeMs ?? 2000;
+    try {
+      await this.ask(
+        peer,
+        (id) =>
+          peer === "query"
+            ? { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, query: { type: "latestN", device, limit: 1 } }
+            : { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action: "status", target: { device } },
+        timeout,
+      );
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- replies ----
+
+  /** Called for every message on the reply topic. Unknown or late ids are dropped (counted), never an error. */
+  onReply(payload: unknown): "delivered" | "dropped" | "invalid" {
+    let msg: unknown;
+    try {
+      msg = decodePayload(payload);
+    } catch {
+      return "invalid";
+    }
+    const id = typeof msg === "object" && msg !== null ? (msg as { id?: unknown }).id : undefined;
+    if (typeof id !== "string") return "invalid";
+    return this.o.correlator.deliver(id, msg) ? "delivered" : "dropped";
+  }
+}
+
+function badReply(who: string, id: string, issues: { path: string; message: string }[]): ApiError {
+  const first = issues[0];
+  return new ApiError("BAD_REPLY", `the ${who} sent a reply that breaks its contract${first ? ` (${first.path}: ${first.message})` : ""}`, {
+    details: issues,
+    extra: { requestId: id },
+  });
+}

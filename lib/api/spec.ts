@@ -1,0 +1,291 @@
+// The REST API's operations in one table: path, method, scope, parameters, body and response schemas. Routing and OpenAPI both read it.
+import { Type, type TSchema } from "@sinclair/typebox";
+import { SLUG_PATTERN } from "../contracts/common";
+import { DEVICE_KINDS } from "../contracts/device";
+import { AGGREGATES, GROUP_BY } from "../contracts/query";
+import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
+import { AlertList, CommandOutcome, DeviceList, DeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
+
+export type OperationId =
+  | "listDevices"
+  | "getDevice"
+  | "getDevicePower"
+  | "setDevicePower"
+  | "getMeasurements"
+  | "getLatestMeasurementsOfDevice"
+  | "getLatestMeasurements"
+  | "getEnergy"
+  | "setPowerBulk"
+  | "listAlerts"
+  | "getHealth"
+  | "getOpenApi";
+
+/** read/control: token scope; health/spec: open or read, as configured on the node. */
+export type AccessClass = "read" | "control" | "health" | "spec";
+
+export interface ParamSpec {
+  name: string;
+  in: "path" | "query";
+  required?: boolean;
+  description: string;
+  schema: TSchema;
+}
+
+export interface Operation {
+  id: OperationId;
+  method: "get" | "post";
+  /** OpenAPI path template relative to the base path, e.g. `/devices/{id}`. */
+  path: string;
+  access: AccessClass;
+  tag: "devices" | "measurements" | "control" | "alerts" | "service";
+  summary: string;
+  description: string;
+  params: ParamSpec[];
+  body?: TSchema;
+  /** The success response. */
+  success: { status: number; description: string; schema: TSchema };
+  /** Error statuses this operation can answer with (problem+json). */
+  errors: number[];
+}
+
+const Slug = Type.String({ pattern: SLUG_PATTERN, maxLength: 64 });
+const TimeParam = Type.String({ description: "ISO 8601 with zone, a date (UTC), relative (-24h, now-7d) or now" });
+
+const deviceId: ParamSpec = { name: "id", in: "path", required: true, description: "Device id (registry slug)", schema: Slug };
+const filterParams: ParamSpec[] = [
+  { name: "kind", in: "query", description: "Only devices of this kind", schema: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))) },
+  { name: "building", in: "query", description: "Only devices in this building", schema: Slug },
+  { name: "floor", in: "query", description: "Only devices on this floor (needs building for measurements and energy)", schema: Slug },
+  { name: "room", in: "query", description: "Only devices in this room (needs building for measurements and energy)", schema: Slug },
+];
+
+const BROKER = [503, 504];
+const AUTH = [401, 403];
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    id: "listDevices",
+    method: "get",
+    path: "/devices",
+    access: "read",
+    tag: "devices",
+    summary: "List devices",
+    description: "Registry devices with their online state and last-seen time, optionally filtered by kind and location.",
+    params: filterParams,
+    success: { status: 200, description: "The devices", schema: DeviceList },
+    errors: [400, ...AUTH, 503],
+  },
+  {
+    id: "getDevice",
+    method: "get",
+    path: "/devices/{id}",
+    access: "read",
+    tag: "devices",
+    summary: "Get one device",
+    description: "Registry data of one device plus online state and last-seen time.",
+    params: [deviceId],
+    success: { status: 200, description: "The device", schema: DeviceView },
+    errors: [400, ...AUTH, 404, 503],
+  },
+  {
+    id: "getDevicePower",
+    method: "get",
+    path: "/devices/{id}/power",
+    access: "read",
+    tag: "control",
+    summary: "Read a plug's relay",
+    description: "Asks the control agent for the relay state (command action `status`; the plug is read, not switched).",
+    params: [deviceId],
+    success: { status: 200, description: "The relay state read from the plug", schema: CommandOutcome },
+    errors: [400, ...AUTH, 404, 502, ...BROKER],
+  },
+  {
+    id: "setDevicePower",
+    method: "post",
+    path: "/devices/{id}/power",
+    access: "control",
+    tag: "control",
+    summary: "Switch one plug",
+    description:
+      "Switches one plug on, off or toggles it through the control agent; the result holds the relay state read back. " +
+      "A plug that fails (unreachable, error, not confirmed) answers 502 with the device's error code and the results.",
+    params: [deviceId],
+    body: PowerBody,
+    success: { status: 200, description: "Switched and confirmed", schema: CommandOutcome },
+    errors: [400, ...AUTH, 404, 413, 415, 422, 502, ...BROKER],
+  },
+  {
+    id: "setPowerBulk",
+    method: "post",
+    path: "/power",
+    access: "control",
+    tag: "control",
+    summary: "Switch a group of plugs",
+    description:
+      "Switches every plug selected by kind and/or building[/floor[/room]], a device list, or all:true. Always 200 when the agent " +
+      "answered: `ok` is false when any device failed, and each result carries its own error code.",
+    params: [],
+    body: BulkPowerBody,
+    success: { status: 200, description: "Per-device results", schema: CommandOutcome },
+    errors: [400, ...AUTH, 404, 413, 415, 422, ...BROKER],
+  },
+  {
+    id: "getMeasurements",
+    method: "get",
+    path: "/devices/{id}/measurements",
+    access: "read",
+    tag: "measurements",
+    summary: "Readings of one device in a time range",
+    description:
+      "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " +
+      "Default range: the last 24 h.",
+    params: [
+      deviceId,
+      { name: "from", in: "query", description: "Start (inclusive), default -24h", schema: TimeParam },
+      { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
+      { name: "fields", in: "query", description: "Comma-separated fields, e.g. power,energy (default: all)", schema: Type.String() },
+      { name: "aggregate", in: "query", description: "Aggregate per interval (needs interval)", schema: Type.Union(AGGREGATES.map((a) => Type.Literal(a))) },
+      { name: "interval", in: "query", description: "Bucket length such as 1m, 1h, 1d (aggregate defaults to mean)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
+      { name: "limit", in: "query", description: "Most rows per device", schema: Type.Integer({ minimum: 1, maximum: 100_000 }) },
+      { name: "measurement", in: "query", description: "InfluxDB measurement (default plug)", schema: Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$" }) },
+    ],
+    success: { status: 200, description: "One series with its points (ts in epoch ms)", schema: RangeData },
+    errors: [400, ...AUTH, 404, 422, ...BROKER],
+  },
+  {
+    id: "getLatestMeasurementsOfDevice",
+    method: "get",
+    path: "/devices/{id}/measurements/latest",
+    access: "read",
+    tag: "measurements",
+    summary: "Latest N readings of one device",
+    description: "The newest readings of one device, newest first.",
+    params: [deviceId, { name: "limit", in: "query", description: "How many (default 1440)", schema: Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 }) }],
+    success: { status: 200, description: "The readings", schema: LatestNData },
+    errors: [400, ...AUTH, 404, 422, ...BROKER],
+  },
+  {
+    id: "getLatestMeasurements",
+    method: "get",
+    path: "/measurements/latest",
+    access: "read",
+    tag: "measurements",
+    summary: "Latest reading of every device",
+    description: "The latest reading per device, hiding devices silent for longer than the node's inactiveAfterDays unless all=true.",
+    params: [{ name: "all", in: "query", description: "Include inactive devices", schema: Type.Boolean({ default: false }) }, ...filterParams],
+    success: { status: 200, description: "One reading per device", schema: LatestData },
+    errors: [400, ...AUTH, 422, ...BROKER],
+  },
+  {
+    id: "getEnergy",
+    method: "get",
+    path: "/energy",
+    access: "read",
+    tag: "measurements",
+    summary: "Energy consumed (kWh) per group and interval",
+    description: "kWh per group and interval, correct across plug counter resets. Default: the last 7 days per day, by device; span up to 366 days.",
+    params: [
+      { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
+      { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
+      { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
+      { name: "interval", in: "query", description: "Bucket length (default 1d)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
+      ...filterParams,
+    ],
+    success: { status: 200, description: "kWh rows", schema: EnergyData },
+    errors: [400, ...AUTH, 422, ...BROKER],
+  },
+  {
+    id: "listAlerts",
+    method: "get",
+    path: "/alerts",
+    access: "read",
+    tag: "alerts",
+    summary: "Active alerts, or the alert history",
+    description:
+      "Active alerts come from the retained messages on {root}/alerts/#. With state=all: every raised and cleared event seen since " +
+      "the node started, kept in a bounded in-memory ring (historySize events; lost on restart).",
+    params: [
+      { name: "state", in: "query", description: "active (default) or all", schema: Type.Union(ALERT_STATES.map((s) => Type.Literal(s))) },
+      { name: "from", in: "query", description: "With state=all: events at or after this time", schema: TimeParam },
+      { name: "device", in: "query", description: "Only this device", schema: Slug },
+    ],
+    success: { status: 200, description: "The alerts", schema: AlertList },
+    errors: [400, ...AUTH],
+  },
+  {
+    id: "getHealth",
+    method: "get",
+    path: "/health",
+    access: "health",
+    tag: "service",
+    summary: "Health of the API and what it depends on",
+    description:
+      "Broker connection, whether the query component and the control agent answer (a reply in the last 60 s, else a probe), " +
+      "and the storage backlog reported by the influx-hook. 200 for ok and degraded, 503 when the broker is not connected.",
+    params: [],
+    success: { status: 200, description: "Healthy or degraded", schema: Health },
+    errors: [...AUTH, 503],
+  },
+  {
+    id: "getOpenApi",
+    method: "get",
+    path: "/openapi.json",
+    access: "spec",
+    tag: "service",
+    summary: "This OpenAPI 3.1 document",
+    description: "Generated from the same TypeBox schemas the API validates with.",
+    params: [],
+    success: { status: 200, description: "The document", schema: OpenApiDocument },
+    errors: [...AUTH],
+  },
+];
+
+export const operationById = (id: OperationId): Operation => OPERATIONS.find((o) => o.id === id) as Operation;
+
+interface CompiledRoute {
+  op: Operation;
+  re: RegExp;
+  names: string[];
+}
+
+const compiled: CompiledRoute[] = OPERATIONS.map((op) => {
+  const names: string[] = [];
+  const re = new RegExp(
+    "^" +
+      op.path.replace(/[.]/g, "\\.").replace(/\{([a-zA-Z]+)\}/g, (_m, name: string) => {
+        names.push(name);
+        return "([^/]+)";
+      }) +
+      "$",
+  );
+  return { op, re, names };
+});
+
+export type RouteMatch = { op: Operation; params: Record<string, string> } | { allowed: string[] } | undefined;
+
+/** Finds the operation for a method and a path relative to the base path. `{allowed}` = path exists, method does not. */
+export function matchRoute(method: string, path: string): RouteMatch {
+  const p = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const allowed: string[] = [];
+  for (const r of compiled) {
+    const m = r.re.exec(p);
+    if (!m) continue;
+    if (r.op.method === method.toLowerCase() || (method.toUpperCase() === "HEAD" && r.op.method === "get")) {
+      const params: Record<string, string> = {};
+      r.names.forEach((n, i) => {
+        params[n] = safeDecode(m[i + 1] as string);
+      });
+      return { op: r.op, params };
+    }
+    allowed.push(r.op.method.toUpperCase());
+  }
+  return allowed.length ? { allowed } : undefined;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

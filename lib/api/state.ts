@@ -1,0 +1,195 @@
+// What the API learns by listening on MQTT: per-device online state and last-seen time, active alerts and a bounded alert history.
+import { AlertEvent } from "../contracts/alert";
+import { MAX_TS_MS, MIN_TS_MS, SLUG_PATTERN } from "../contracts/common";
+import { Availability } from "../contracts/reading";
+import { decodePayload, validate } from "../contracts/validate";
+import { parseDeviceTopic } from "../topics";
+
+/** Small per-device state (a few numbers each; bounded by `maxDevices`). */
+export interface DeviceState {
+  /** Last availability received; null = never heard. */
+  online: boolean | null;
+  /** ts of the last availability change (epoch ms). */
+  since: number | null;
+  /** Reason given with the last availability change. */
+  reason: string | null;
+  /** ts of the newest reading (epoch ms). */
+  lastSeen: number | null;
+}
+
+export const UNKNOWN_STATE: Readonly<DeviceState> = Object.freeze({ online: null, since: null, reason: null, lastSeen: null });
+
+/** Storage backlog reported by the influx-hook on {root}/status/{component} (optional hook, see docs/api.md). */
+export interface StorageStatus {
+  component: string;
+  backlog: number;
+  ts: number;
+}
+
+export interface StateOptions {
+  root: string;
+  /** Most devices tracked (extra ids are ignored and counted). Default 20 000. */
+  maxDevices?: number;
+  /** Alert events kept for `GET /alerts?state=all`. Default 1000. */
+  historySize?: number;
+}
+
+export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "ignored" | "invalid";
+
+const slugRe = new RegExp(SLUG_PATTERN);
+
+/** Consumes MQTT messages and keeps the state the REST API serves. Pure: no timers, no I/O. */
+export class ApiState {
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly activeAlerts = new Map<string, AlertEvent>();
+  private readonly history: AlertEvent[] = [];
+  private historyStart = 0;
+  private readonly storage = new Map<string, StorageStatus>();
+  readonly maxDevices: number;
+  readonly historySize: number;
+  /** Messages that did not match their contract (counted, reported rate-limited by the node). */
+  invalid = 0;
+  /** Device ids ignored because maxDevices was reached. */
+  overflow = 0;
+
+  constructor(private readonly opts: StateOptions) {
+    this.maxDevices = opts.maxDevices ?? 20_000;
+    this.historySize = opts.historySize ?? 1000;
+  }
+
+  /** Topics to subscribe to. */
+  subscriptions(): string[] {
+    const r = this.opts.root;
+    return [`${r}/+/+/+/+/availability`, `${r}/+/+/+/+/reading`, `${r}/alerts/#`, `${r}/status/+`];
+  }
+
+  device(id: string): DeviceState {
+    return this.devices.get(id) ?? UNKNOWN_STATE;
+  }
+
+  get trackedDevices(): number {
+    return this.devices.size;
+  }
+
+  private slot(id: string): DeviceState | undefined {
+    let s = this.devices.get(id);
+    if (!s) {
+      if (this.devices.size >= this.maxDevices) {
+        this.overflow++;
+        return undefined;
+      }
+      s = { ...UNKNOWN_STATE };
+      this.devices.set(id, s);
+    }
+    return s;
+  }
+
+  /** Routes one MQTT message. Never throws: bad payloads are counted and reported as "invalid". */
+  ingest(topic: string, payload: unknown): IngestResult {
+    const root = this.opts.root;
+    const parsed = parseDeviceTopic(root, topic);
+    try {
+      if (parsed?.stream === "reading") return this.onReading(parsed.device, payload);
+      if (parsed?.stream === "availability") return this.onAvailability(parsed.device, payload);
+      if (topic.startsWith(`${root}/alerts/`)) return this.onAlert(topic.slice(root.length + 8), payload);
+      if (topic.startsWith(`${root}/status/`)) return this.onStatus(topic.slice(root.length + 8), payload);
+    } catch {
+      this.invalid++;
+      return "invalid";
+    }
+    return "ignored";
+  }
+
+  /** Readings: only the timestamp is used (plug readings and generic readings share the topic). */
+  private onReading(device: string, payload: unknown): IngestResult {
+    const msg = decodePayload(payload) as { ts?: unknown; device?: unknown } | null;
+    const ts = msg?.ts;
+    if (typeof ts !== "number" || !Number.isInteger(ts) || ts < MIN_TS_MS || ts > MAX_TS_MS || msg?.device !== device || !slugRe.test(device)) {
+      this.invalid++;
+      return "invalid";
+    }
+    const s = this.slot(device);
+    if (s && (s.lastSeen === null || ts > s.lastSeen)) s.lastSeen = ts;
+    return "reading";
+  }
+
+  private onAvailability(device: string, payload: unknown): IngestResult {
+    if (isEmpty(payload)) {
+      // Retained availability deleted: the device is no longer reported on.
+      const s = this.devices.get(device);
+      if (s) Object.assign(s, { online: null, since: null, reason: null });
+      return "availability";
+    }
+    const r = validate(Availability, decodePayload(payload));
+    if (!r.ok || r.value.device !== device) {
+      this.invalid++;
+      return "invalid";
+    }
+    const s = this.slot(device);
+    if (s && (s.since === null || r.value.ts >= s.since)) Object.assign(s, { online: r.value.online, since: r.value.ts, reason: r.value.reason });
+    return "availability";
+  }
+
+  /** `rest` is `{device}/{rule}` (or the older `{device}`). An empty retained message deletes the slot. */
+  private onAlert(rest: string, payload: unknown): IngestResult {
+    if (isEmpty(payload)) {
+      const [device, rule] = rest.split("/");
+      if (device && rule) this.activeAlerts.delete(`${rule}:${device}`);
+      return "alert-cleared";
+    }
+    const r = validate(AlertEvent, decodePayload(payload));
+    if (!r.ok) {
+      this.invalid++;
+      return "invalid";
+    }
+    const e = r.value;
+    const prev = this.activeAlerts.get(e.id);
+    // A retained "raised" redelivered after a reconnect is the same event: keep history free of duplicates.
+    const duplicate = prev !== undefined && prev.ts === e.ts && prev.state === e.state;
+    if (e.state === "raised") this.activeAlerts.set(e.id, e);
+    else this.activeAlerts.delete(e.id);
+    if (!duplicate) this.remember(e);
+    return e.state === "raised" ? "alert" : "alert-cleared";
+  }
+
+  private onStatus(component: string, payload: unknown): IngestResult {
+    if (isEmpty(payload)) {
+      this.storage.delete(component);
+      return "status";
+    }
+    const msg = decodePayload(payload) as { backlog?: unknown; ts?: unknown } | null;
+    if (!msg || typeof msg.backlog !== "number" || !Number.isFinite(msg.backlog) || msg.backlog < 0 || typeof msg.ts !== "number") {
+      this.invalid++;
+      return "invalid";
+    }
+    this.storage.set(component, { component, backlog: msg.backlog, ts: msg.ts });
+    return "status";
+  }
+
+  private remember(e: AlertEvent): void {
+    if (this.history.length < this.historySize) this.history.push(e);
+    else {
+      this.history[this.historyStart] = e;
+      this.historyStart = (this.historyStart + 1) % this.historySize;
+    }
+  }
+
+  /** Active alerts, newest first. */
+  alerts(device?: string): AlertEvent[] {
+    return [...this.activeAlerts.values()].filter((a) => !device || a.device === device).sort((a, b) => b.ts - a.ts);
+  }
+
+  /** Alert events (raised and cleared) seen since the node started, oldest first, at most `historySize`. */
+  alertHistory(from?: number, device?: string): AlertEvent[] {
+    const ordered = [...this.history.slice(this.historyStart), ...this.history.slice(0, this.historyStart)];
+    return ordered.filter((e) => (from === undefined || e.ts >= from) && (!device || e.device === device));
+  }
+
+  storageStatus(): StorageStatus[] {
+    return [...this.storage.values()];
+  }
+}
+
+function isEmpty(payload: unknown): boolean {
+  return payload === null || payload === undefined || payload === "" || (Buffer.isBuffer(payload) && payload.length === 0);
+}

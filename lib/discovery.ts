@@ -1,0 +1,119 @@
+// Plug discovery: UDP broadcast (tplink-smarthome-api) for a bounded time, answers turned into registry-entry drafts.
+import { Client } from "tplink-smarthome-api";
+import { DEFAULT_PORT } from "./registry";
+import type { DeviceEntry } from "./contracts/device";
+import { PlugwatchError } from "./contracts/errors";
+
+export interface DiscoveredPlug {
+  host: string;
+  port: number;
+  alias: string;
+  model: string;
+  mac: string;
+  deviceId: string;
+}
+
+export interface DiscoveryOptions {
+  /** IPv4 broadcast address, e.g. 192.168.1.255 (default 255.255.255.255). */
+  broadcast?: string;
+  /** How long to listen for answers, ms (100–30000). */
+  timeoutMs?: number;
+  /** Addresses probed directly as well (unicast), e.g. plugs on another subnet or simulators on loopback. */
+  probe?: { host: string; port: number }[];
+}
+
+export const DEFAULT_BROADCAST = "255.255.255.255";
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** Validates the route's query (strings from the URL); throws INVALID_REQUEST with a reason. */
+export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unknown }): { broadcast: string; timeoutMs: number } {
+  const broadcast = query.broadcast === undefined || query.broadcast === "" ? DEFAULT_BROADCAST : String(query.broadcast);
+  if (!IPV4.test(broadcast)) throw new PlugwatchError("INVALID_REQUEST", `broadcast must be an IPv4 address, got '${broadcast}'`);
+  const timeoutMs = query.timeout === undefined || query.timeout === "" ? 3000 : Number(query.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000) {
+    throw new PlugwatchError("INVALID_REQUEST", `timeout must be an integer number of ms between 100 and 30000, got '${String(query.timeout)}'`);
+  }
+  return { broadcast, timeoutMs };
+}
+
+interface FoundDevice {
+  host: string;
+  port: number;
+  alias: string;
+  model: string;
+  mac: string;
+  id: string;
+}
+
+/** Broadcasts discovery packets for `timeoutMs` and returns every plug that answered (one entry per device id). */
+export function discover(opts: DiscoveryOptions = {}): Promise<DiscoveredPlug[]> {
+  const timeoutMs = opts.timeoutMs ?? 3000;
+  const client = new Client({ logLevel: "silent" });
+  const found = new Map<string, DiscoveredPlug>();
+  return new Promise<DiscoveredPlug[]>((resolve, reject) => {
+    let failed: unknown;
+    const add = (d: FoundDevice) => {
+      found.set(d.id || `${d.host}:${d.port}`, { host: d.host, port: d.port, alias: d.alias, model: d.model, mac: d.mac, deviceId: d.id });
+    };
+    client.on("device-new", add as (d: unknown) => void);
+    client.on("device-online", add as (d: unknown) => void);
+    client.on("error", (err: unknown) => (failed = err));
+    const timer = setTimeout(() => {
+      client.stopDiscovery();
+      client.removeAllListeners();
+      if (found.size === 0 && failed !== undefined) {
+        reject(new PlugwatchError("DEVICE_UNREACHABLE", `discovery failed: ${failed instanceof Error ? failed.message : String(failed)}`));
+      } else resolve([...found.values()]);
+    }, timeoutMs);
+    try {
+      client.startDiscovery({
+        broadcast: opts.broadcast ?? DEFAULT_BROADCAST,
+        discoveryInterval: Math.max(250, Math.floor(timeoutMs / 3)),
+        discoveryTimeout: 0, // stopped by our own timer (the library's timer would outlive us)
+        devicesUseDiscoveryPort: true,
+        breakoutChildren: false,
+        deviceTypes: ["plug"],
+        devices: opts.probe,
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      client.stopDiscovery();
+      reject(new PlugwatchError("DEVICE_UNREACHABLE", `discovery failed: ${(err as Error).message}`));
+    }
+  });
+}
+
+/** Lower-case slug from a plug alias ("Desk 2.14" → "desk-2-14"); falls back to the MAC. */
+export function slugify(text: string, fallback: string): string {
+  const s = text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 64)
+    .replace(/-+$/, "");
+  return s || fallback.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "plug";
+}
+
+/**
+ * Registry-entry drafts for discovered plugs: id from the alias (made unique), kind "other" and an "unassigned"
+ * location that the user edits before saving the registry.
+ */
+export function toRegistryDrafts(plugs: readonly DiscoveredPlug[], takenIds: Iterable<string> = []): DeviceEntry[] {
+  const taken = new Set(takenIds);
+  return plugs.map((p) => {
+    const base = slugify(p.alias, p.mac);
+    let id = base;
+    for (let i = 2; taken.has(id); i++) id = `${base.slice(0, 60)}-${i}`;
+    taken.add(id);
+    const entry: DeviceEntry = {
+      id,
+      name: p.alias || id,
+      model: (p.model.split("(")[0] || "HS110").slice(0, 32),
+      host: p.host,
+      kind: "other",
+      location: { building: "unassigned", floor: "unassigned", room: "unassigned" },
+    };
+    if (p.port !== DEFAULT_PORT) entry.port = p.port;
+    return entry;
+  });
+}

@@ -1,0 +1,162 @@
+// Turns validated readings (plug Reading or GenericReading) into InfluxDB line protocol with ms timestamps.
+import { Point, escape } from "@influxdata/influxdb-client";
+import { GenericReading, Reading } from "../contracts/reading";
+import { PlugwatchError } from "../contracts/errors";
+import { decodePayload, validate, type Issue } from "../contracts/validate";
+import type { Device } from "../contracts/device";
+
+export const DEFAULT_MEASUREMENT = "plug";
+
+/** Looks a device up by id (a Registry satisfies this). */
+export interface DeviceLookup {
+  get(id: string): Device | undefined;
+}
+
+export interface EncoderOptions {
+  /** Measurement for plug readings and for generic readings without one (default `plug`). */
+  measurement?: string;
+  /** Store readings of devices missing from the registry, tagged with `device` only (default false: UNKNOWN_DEVICE). */
+  acceptUnknown?: boolean;
+}
+
+/** Writes a Point's timestamp exactly as given: we always set it to a string of epoch milliseconds. */
+const MS_SETTINGS = { convertTime: (v: string | number | Date | undefined): string | undefined => (v === undefined ? undefined : String(v)) };
+
+/** Registry tags for a device: device, kind, building, floor, room, then its free tags (the fixed ones win). */
+export function deviceTags(device: Device): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(device.tags ?? {})) if (v !== "") tags[k] = v;
+  tags.device = device.id;
+  tags.kind = device.kind;
+  tags.building = device.location.building;
+  tags.floor = device.location.floor;
+  tags.room = device.location.room;
+  return tags;
+}
+
+function invalid(prefix: string, issues: Issue[]): PlugwatchError {
+  const withPrefix = issues.map((i) => ({ path: prefix + i.path.slice(1), message: i.message }));
+  const first = withPrefix[0];
+  return new PlugwatchError("INVALID_READING", first ? `${first.path}: ${first.message}` : `${prefix}: invalid reading`, withPrefix);
+}
+
+/**
+ * Encodes readings for one hook. Plug readings are the hot path (tens of thousands per second): the escaped
+ * series key (measurement + sorted tags) is computed once per device with the client library's escaper and cached,
+ * so a reading costs one validation and one string concatenation. Generic readings go through `Point`.
+ */
+export class LineEncoder {
+  private readonly measurement: string;
+  private readonly acceptUnknown: boolean;
+  private readonly seriesCache = new Map<string, string>();
+
+  constructor(
+    private readonly devices: DeviceLookup | undefined,
+    opts: EncoderOptions = {},
+  ) {
+    this.measurement = opts.measurement || DEFAULT_MEASUREMENT;
+    this.acceptUnknown = opts.acceptUnknown === true;
+  }
+
+  /** Tags for a device id: registry tags, or `{device}` when unknown and accepted; throws UNKNOWN_DEVICE otherwise. */
+  tagsFor(id: string, path: string): Record<string, string> {
+    const device = this.devices?.get(id);
+    if (device) return deviceTags(device);
+    if (this.acceptUnknown) return { device: id };
+    throw new PlugwatchError("UNKNOWN_DEVICE", `${path}.device: unknown device '${id}' (not in the registry; enable 'accept unknown devices' to store it anyway)`, [
+      { path: `${path}.device`, message: `unknown device '${id}'` },
+    ]);
+  }
+
+  private seriesKey(id: string, path: string): string {
+    let key = this.seriesCache.get(id);
+    if (key === undefined) {
+      const tags = this.tagsFor(id, path);
+      key = escape.measurement(this.measurement);
+      for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k] as string)}`;
+      this.seriesCache.set(id, key);
+    }
+    return key;
+  }
+
+  /** Forgets cached series keys (call when the registry changes). */
+  reset(): void {
+    this.seriesCache.clear();
+  }
+
+  /** A validated plug reading → one line. Numbers are written as floats, relay as a boolean. */
+  encodeReading(r: Reading, path = "$"): string {
+    return `${this.seriesKey(r.device, path)} power=${float(r.power)},voltage=${float(r.voltage)},current=${float(r.current)},energy=${float(r.energy)},relay=${r.relay ? "T" : "F"} ${r.ts}`;
+  }
+
+  /** A validated generic reading → one line, built and escaped by the client library's Point. */
+  encodeGeneric(g: GenericReading, path = "$"): string {
+    const p = new Point(g.measurement || this.measurement);
+    const tags = { ...(g.tags ?? {}), ...this.tagsFor(g.device, path) };
+    for (const [k, v] of Object.entries(tags)) p.tag(k, v);
+    for (const [k, v] of Object.entries(g.fields)) {
+      if (typeof v === "boolean") p.booleanField(k, v);
+      else p.floatField(k, v);
+    }
+    p.timestamp(String(g.ts));
+    const line = p.toLineProtocol(MS_SETTINGS);
+    if (!line) throw new PlugwatchError("INVALID_READING", `${path}: no fields to store`);
+    return line;
+  }
+
+  /** Validates one decoded value (Reading, or GenericReading when it has `fields`) and encodes it; throws PlugwatchError. */
+  encodeValue(value: unknown, path = "$"): string {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new PlugwatchError("INVALID_READING", `${path}: expected a reading object, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`, [
+        { path, message: "expected an object" },
+      ]);
+    }
+    if ("fields" in value) {
+      const r = validate(GenericReading, value);
+      if (!r.ok) throw invalid(path, r.issues);
+      return this.encodeGeneric(r.value, path);
+    }
+    const r = validate(Reading, value);
+    if (!r.ok) throw invalid(path, r.issues);
+    return this.encodeReading(r.value, path);
+  }
+}
+
+/** Float field value as line protocol writes it (the library's floatField does the same: String(n)). */
+function float(n: number): string {
+  return String(n);
+}
+
+/** Result of encoding one msg.payload: the good lines, and one error per bad element (with its JSON path). */
+export interface EncodedPayload {
+  lines: string[];
+  errors: PlugwatchError[];
+}
+
+/**
+ * Decodes a msg.payload (object, JSON string or Buffer; a single reading or an array of them) and encodes every
+ * element. Bad elements do not stop good ones in the same batch; each one yields an error with its path (`$[3].power`).
+ */
+export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPayload {
+  let value: unknown;
+  try {
+    value = decodePayload(payload);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    return { lines: [], errors: [new PlugwatchError("INVALID_READING", msg, [{ path: "$", message: msg }])] };
+  }
+  const lines: string[] = [];
+  const errors: PlugwatchError[] = [];
+  const one = (v: unknown, path: string) => {
+    try {
+      lines.push(encoder.encodeValue(v, path));
+    } catch (err) {
+      errors.push(err instanceof PlugwatchError ? err : new PlugwatchError("INVALID_READING", `${path}: ${String(err)}`));
+    }
+  };
+  if (Array.isArray(value)) {
+    if (value.length === 0) errors.push(new PlugwatchError("INVALID_READING", "$: empty array", [{ path: "$", message: "empty array" }]));
+    for (let i = 0; i < value.length; i++) one(value[i], `$[${i}]`);
+  } else one(value, "$");
+  return { lines, errors };
+}

@@ -1,0 +1,338 @@
+// The query component: validates a query request, runs it against InfluxDB (bound parameters only), builds the reply.
+import { EnergyQuery, LatestNQuery, LatestQuery, RangeQuery, type QueryBody, type QueryData, type QueryReply } from "../contracts/query";
+import { CONTRACT_VERSION, ReplyTopic, RequestId } from "../contracts/common";
+import { PlugwatchError, toErrorBody, type ErrorBody, type ErrorCode } from "../contracts/errors";
+import { decodePayload, validate, type Issue } from "../contracts/validate";
+import type { Device, Target } from "../contracts/device";
+import type { Registry } from "../registry";
+import type { TSchema } from "@sinclair/typebox";
+import { queryRequest, type InfluxSettings } from "./settings";
+import { InfluxHttpError, type HttpResponse } from "./http";
+import type { HttpRequestSpec } from "./settings";
+import {
+  buildEnergyBuckets,
+  buildEnergyCount,
+  buildEnergyRaw,
+  buildLatest,
+  buildLatestN,
+  buildRange,
+  DAY_MS,
+  DEFAULT_LIMITS,
+  DEFAULT_MEASUREMENT,
+  intervalMs,
+  type QueryLimits,
+  type Statement,
+} from "./query-builder";
+import { energyPerInterval, rawBucket, sumByGroup, type CounterBucket } from "./energy";
+
+/** One series of an InfluxDB /query result. */
+export interface InfluxSeries {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+/** Runs one statement and returns its series; throws PlugwatchError (STORAGE_UNAVAILABLE, INVALID_QUERY, TIMEOUT). */
+export type StatementRunner = (stmt: Statement) => Promise<InfluxSeries[]>;
+
+type Row = Record<string, number | boolean | string | null>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Parses a /query JSON body (one statement) into its series; statement errors become PlugwatchErrors. */
+export function parseInfluxResult(body: string, database: string): InfluxSeries[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PlugwatchError("STORAGE_UNAVAILABLE", "InfluxDB answered with something that is not JSON");
+  }
+  if (!isRecord(json)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer");
+  if (typeof json.error === "string") throw statementError(json.error, database);
+  const results = json.results;
+  const first = Array.isArray(results) ? results[0] : undefined;
+  if (!isRecord(first)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer (no results)");
+  if (typeof first.error === "string") throw statementError(first.error, database);
+  const series = Array.isArray(first.series) ? first.series : [];
+  return series.filter(
+    (s): s is InfluxSeries => isRecord(s) && typeof s.name === "string" && Array.isArray(s.columns) && Array.isArray(s.values),
+  );
+}
+
+function statementError(message: string, database: string): PlugwatchError {
+  if (/database not found/i.test(message)) return new PlugwatchError("STORAGE_UNAVAILABLE", `database '${database}' does not exist yet`);
+  return new PlugwatchError("INVALID_QUERY", `InfluxDB rejected the query: ${message}`);
+}
+
+/** Maps transport failures: unreachable, 5xx and auth problems are the storage's; 400 is the query's. */
+export function mapHttpError(err: unknown): PlugwatchError {
+  if (err instanceof PlugwatchError) return err;
+  if (err instanceof InfluxHttpError) {
+    if (err.status === 400) return new PlugwatchError("INVALID_QUERY", err.message);
+    return new PlugwatchError("STORAGE_UNAVAILABLE", err.message);
+  }
+  return new PlugwatchError("INTERNAL", err instanceof Error ? err.message : String(err));
+}
+
+export interface InfluxQueryTarget {
+  settings: InfluxSettings;
+  http: { send(spec: HttpRequestSpec, body?: string | Buffer): Promise<HttpResponse> };
+}
+
+/** A runner that POSTs to /query with `params` (bound parameters) and a timeout (TIMEOUT when exceeded). */
+export function influxRunner(influx: InfluxQueryTarget, opts: { database?: string; timeoutMs?: number } = {}): StatementRunner {
+  const settings = opts.database ? { ...influx.settings, database: opts.database } : influx.settings;
+  return async (stmt) => {
+    const spec = queryRequest(settings, stmt.text, stmt.params);
+    let timer: NodeJS.Timeout | undefined;
+    const sending = influx.http.send(spec);
+    try {
+      const res = opts.timeoutMs
+        ? await Promise.race([
+            sending,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new PlugwatchError("TIMEOUT", `no answer from InfluxDB within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+            }),
+          ])
+        : await sending;
+      return parseInfluxResult(res.body, settings.database);
+    } catch (err) {
+      sending.catch(() => undefined); // the race may leave it pending; never an unhandled rejection
+      throw mapHttpError(err);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  };
+}
+
+export interface QueryServiceOptions {
+  run: StatementRunner;
+  /** Returns the registry or throws (REGISTRY_INVALID). */
+  registry: () => Registry;
+  limits?: Partial<QueryLimits>;
+  /** Clock for `latest` (inactive devices), epoch ms. */
+  now?: () => number;
+}
+
+export interface HandledQuery {
+  replyTo: string;
+  reply: QueryReply;
+  /** Query type when the body could be read (for status). */
+  type?: QueryBody["type"];
+}
+
+const BODY_SCHEMAS: Record<QueryBody["type"], TSchema> = { range: RangeQuery, latest: LatestQuery, latestN: LatestNQuery, energy: EnergyQuery };
+const ENVELOPE_KEYS = new Set(["v", "id", "replyTo", "query"]);
+
+function rejected(code: ErrorCode, prefix: string, issues: Issue[]): PlugwatchError {
+  const details = issues.map((i) => ({ path: prefix + i.path.slice(1), message: i.message }));
+  const first = details[0];
+  return new PlugwatchError(code, first ? `${first.path}: ${first.message}` : "invalid", details);
+}
+
+/** Validates the query body precisely for its type (a union would only say "expected union value"). */
+export function parseQueryBody(body: unknown): QueryBody {
+  if (!isRecord(body)) throw new PlugwatchError("INVALID_QUERY", "$.query: expected an object");
+  const type = body.type;
+  if (typeof type !== "string" || !Object.prototype.hasOwnProperty.call(BODY_SCHEMAS, type)) {
+    throw new PlugwatchError("INVALID_QUERY", `$.query.type: expected one of ${Object.keys(BODY_SCHEMAS).join(", ")}`);
+  }
+  const r = validate(BODY_SCHEMAS[type as QueryBody["type"]], body);
+  if (!r.ok) throw rejected("INVALID_QUERY", "$.query", r.issues);
+  return r.value as QueryBody;
+}
+
+export class QueryService {
+  private readonly limits: QueryLimits;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: QueryServiceOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Handles one request payload (object or JSON string/Buffer). Throws only when the reply cannot be addressed
+   * (no readable id/replyTo); every other problem becomes an `ok:false` reply with a stable code.
+   */
+  async handle(payload: unknown): Promise<HandledQuery> {
+    const msg = decodePayload(payload);
+    if (!isRecord(msg)) throw new PlugwatchError("INVALID_REQUEST", "query request must be a JSON object");
+    const id = validate(RequestId, msg.id);
+    if (!id.ok) throw rejected("INVALID_REQUEST", "$.id", id.issues);
+    const replyTo = validate(ReplyTopic, msg.replyTo);
+    if (!replyTo.ok) throw rejected("INVALID_REQUEST", "$.replyTo", replyTo.issues);
+    const type = isRecord(msg.query) && typeof msg.query.type === "string" && msg.query.type in BODY_SCHEMAS ? (msg.query.type as QueryBody["type"]) : undefined;
+    const base = { replyTo: replyTo.value, ...(type ? { type } : {}) };
+    try {
+      if (msg.v !== CONTRACT_VERSION) throw new PlugwatchError("UNSUPPORTED_VERSION", `$.v: expected ${CONTRACT_VERSION}`);
+      const extra = Object.keys(msg).filter((k) => !ENVELOPE_KEYS.has(k));
+      if (extra.length) throw new PlugwatchError("INVALID_REQUEST", `unexpected property '${extra[0]}'`);
+      const data = await this.execute(parseQueryBody(msg.query));
+      return { ...base, reply: { v: CONTRACT_VERSION, id: id.value, ok: true, data } };
+    } catch (err) {
+      return { ...base, reply: errorReply(id.value, toErrorBody(err)) };
+    }
+  }
+
+  /** Runs a validated query body (the REST API calls this directly). */
+  async execute(q: QueryBody): Promise<QueryData> {
+    switch (q.type) {
+      case "range":
+        return this.range(q);
+      case "latest":
+        return this.latest(q);
+      case "latestN":
+        return this.latestN(q);
+      case "energy":
+        return this.energy(q);
+    }
+  }
+
+  private select(target: Target | undefined): Device[] {
+    return this.opts.registry().select(target ?? { all: true });
+  }
+
+  private async range(q: RangeQuery): Promise<QueryData> {
+    const devices = this.select(q.target);
+    const stmt = buildRange(q, devices.map((d) => d.id), this.limits);
+    const series = await this.opts.run(stmt);
+    const out = series
+      .filter((s) => typeof s.tags?.device === "string")
+      .map((s) => ({ device: s.tags?.device as string, points: rows(s) }));
+    if (stmt.strictLimit && out.some((s) => s.points.length >= stmt.perDeviceLimit)) {
+      throw new PlugwatchError("LIMIT_EXCEEDED", `more than ${this.limits.maxRows} rows: narrow the range, aggregate, or set a limit`);
+    }
+    out.sort((a, b) => compare(a.device, b.device));
+    return { type: "range", series: out };
+  }
+
+  private async latest(q: LatestQuery): Promise<QueryData> {
+    const devices = this.select(q.target);
+    const days = q.inactiveAfterDays ?? 30;
+    const since = q.all ? undefined : Math.max(0, this.now() - days * DAY_MS);
+    const series = await this.opts.run(buildLatest(q.measurement ?? DEFAULT_MEASUREMENT, devices.map((d) => d.id), since));
+    const readings = series
+      .filter((s) => typeof s.tags?.device === "string" && s.values.length > 0)
+      .map((s) => ({ device: s.tags?.device as string, ...(rows(s)[0] as Row) }));
+    readings.sort((a, b) => compare(a.device, b.device));
+    return { type: "latest", readings };
+  }
+
+  private async latestN(q: LatestNQuery): Promise<QueryData> {
+    if (!this.opts.registry().get(q.device)) throw new PlugwatchError("UNKNOWN_DEVICE", `unknown device '${q.device}'`);
+    const series = await this.opts.run(buildLatestN(q.measurement ?? DEFAULT_MEASUREMENT, q.device, q.limit ?? 1440, this.limits));
+    const readings = series.flatMap((s) => rows(s)).map(({ device: _device, ...rest }) => rest);
+    readings.sort((a, b) => (b.ts as number) - (a.ts as number));
+    return { type: "latestN", device: q.device, readings };
+  }
+
+  private async energy(q: EnergyQuery): Promise<QueryData> {
+    const devices = this.select(q.target);
+    const ids = devices.map((d) => d.id);
+    const groupBy = q.groupBy ?? "device";
+    const step = q.interval === undefined ? undefined : intervalMs(q.interval);
+    if (step !== undefined) {
+      const rowsOut = (Math.ceil(q.to / step) - Math.floor(q.from / step)) * ids.length;
+      if (rowsOut > this.limits.maxRows) throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} energy rows exceed ${this.limits.maxRows}`);
+    }
+    // Exact computation from every reading when that is affordable, otherwise from per-interval first/last/min/max.
+    const counts = await this.opts.run(buildEnergyCount(ids, q.from, q.to, this.limits));
+    const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
+    const raw = total <= this.limits.maxRows;
+    const series = await this.opts.run(raw ? buildEnergyRaw(ids, q.from, q.to, this.limits) : buildEnergyBuckets(ids, q.from, q.to, step, this.limits));
+    const perDevice = new Map<string, Map<number, number>>();
+    for (const s of series) {
+      const device = s.tags?.device;
+      if (typeof device !== "string") continue;
+      const buckets = raw ? rawBuckets(s) : aggregateBuckets(s);
+      buckets.sort((a, b) => a.ts - b.ts);
+      perDevice.set(device, energyPerInterval(buckets, q.from, step));
+    }
+    const byId = new Map(devices.map((d) => [d.id, d]));
+    const groupOf = (id: string): string => {
+      const d = byId.get(id);
+      if (!d || groupBy === "device") return id;
+      const { building, floor, room } = d.location;
+      if (groupBy === "kind") return d.kind;
+      if (groupBy === "building") return building;
+      if (groupBy === "floor") return `${building}/${floor}`;
+      return `${building}/${floor}/${room}`;
+    };
+    return { type: "energy", groupBy, rows: sumByGroup(perDevice, groupOf) };
+  }
+}
+
+/** The query component's tunables, as saved by the editor (numbers or numeric strings; '' or absent = default). */
+export interface QueryOptions {
+  limits: QueryLimits;
+  timeoutMs: number;
+  concurrency: number;
+}
+
+/** Reads and range-checks the editor's numbers; throws Error naming the bad setting. */
+export function parseQueryOptions(raw: Partial<Record<"maxSpanDays" | "maxRawSpanDays" | "maxRows" | "timeout" | "concurrency", unknown>>): QueryOptions {
+  const num = (v: unknown, dflt: number, min: number, max: number, what: string): number => {
+    if (v === undefined || v === null || v === "") return dflt;
+    const n = typeof v === "number" ? v : typeof v === "string" ? Number(v.trim()) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${what} must be an integer between ${min} and ${max}`);
+    return n;
+  };
+  return {
+    limits: {
+      maxSpanDays: num(raw.maxSpanDays, DEFAULT_LIMITS.maxSpanDays, 1, 3660, "maxSpanDays"),
+      maxRawSpanDays: num(raw.maxRawSpanDays, DEFAULT_LIMITS.maxRawSpanDays, 1, 3660, "maxRawSpanDays"),
+      maxRows: num(raw.maxRows, DEFAULT_LIMITS.maxRows, 1, 1_000_000, "maxRows"),
+    },
+    timeoutMs: num(raw.timeout, 30_000, 100, 600_000, "timeout"),
+    concurrency: num(raw.concurrency, 8, 1, 64, "concurrency"),
+  };
+}
+
+export function errorReply(id: string, error: ErrorBody): QueryReply {
+  return { v: CONTRACT_VERSION, id, ok: false, error };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rows of a series as objects: `time` → `ts` (epoch ms), null (absent) fields dropped. */
+function rows(s: InfluxSeries): Row[] {
+  return s.values.map((v) => {
+    const row: Row = {};
+    s.columns.forEach((c, i) => {
+      const value = v[i];
+      if (value === null || value === undefined) return;
+      if (typeof value !== "number" && typeof value !== "boolean" && typeof value !== "string") return;
+      row[c === "time" ? "ts" : c] = value;
+    });
+    return row;
+  });
+}
+
+function rawBuckets(s: InfluxSeries): CounterBucket[] {
+  const t = s.columns.indexOf("time");
+  const e = s.columns.indexOf("energy");
+  const out: CounterBucket[] = [];
+  for (const v of s.values) {
+    const ts = v[t];
+    const value = v[e];
+    if (typeof ts === "number" && typeof value === "number") out.push(rawBucket(ts, value));
+  }
+  return out;
+}
+
+function aggregateBuckets(s: InfluxSeries): CounterBucket[] {
+  const col = (name: string) => s.columns.indexOf(name);
+  const [t, f, l, mn, mx] = [col("time"), col("first"), col("last"), col("min"), col("max")];
+  const out: CounterBucket[] = [];
+  for (const v of s.values) {
+    const [ts, first, last, min, max] = [v[t], v[f], v[l], v[mn], v[mx]];
+    if ([ts, first, last, min, max].every((x) => typeof x === "number")) {
+      out.push({ ts: ts as number, first: first as number, last: last as number, min: min as number, max: max as number });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,522 @@
+// Durable append-only disk spool of line-protocol batches: group-committed appends, in-order peek/ack, crash recovery, size bound.
+import { promises as fsp, constants as fsc } from "node:fs";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { crc32 } from "node:zlib";
+import { PlugwatchError } from "./contracts/errors";
+
+/** What to do when an append would exceed `maxBytes`. */
+export const SPOOL_POLICIES = ["reject", "drop-oldest"] as const;
+export type SpoolPolicy = (typeof SPOOL_POLICIES)[number];
+
+/** Timer functions, injectable so tests control time. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface SpoolOptions {
+  /** Directory of this spool (created if missing); one spool per directory. */
+  dir: string;
+  /** Bound on spooled, not yet acknowledged data in bytes (record headers included). */
+  maxBytes: number;
+  /** Policy when full (default `reject`). */
+  policy?: SpoolPolicy;
+  /** Segment file size in bytes before rolling over (default maxBytes/16, between 64 KiB and 16 MiB). */
+  segmentBytes?: number;
+  /** Group commit: appends wait at most this long (ms) before their batch is written and fsynced (default 5). */
+  flushMs?: number;
+  /** Group commit: write as soon as this many lines are buffered (default 20000). */
+  flushLines?: number;
+  /** fdatasync after each group write (default true). Off = faster but a power loss may lose acknowledged lines. */
+  fsync?: boolean;
+  /** Record payloads kept in memory for peek (default 64 MiB); older ones are read back from disk. */
+  cacheBytes?: number;
+  timers?: Timers;
+  log?: (msg: string) => void;
+}
+
+/** Lines read from the spool for sending: `count` lines starting at sequence number `fromSeq`. */
+export interface SpoolBatch {
+  fromSeq: number;
+  count: number;
+  /** Newline-separated line protocol, ending with "\n". */
+  body: Buffer;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  records: number;
+  lines: number;
+  /** Bytes of torn or corrupt data skipped (a crash in the middle of an append). */
+  skippedBytes: number;
+}
+
+export interface SpoolStats {
+  /** Lines spooled and not yet acknowledged. */
+  backlogLines: number;
+  backlogBytes: number;
+  /** Size of the segment files on disk. */
+  diskBytes: number;
+  appendedLines: number;
+  ackedLines: number;
+  /** Lines refused because the spool was full (policy reject). */
+  rejectedLines: number;
+  /** Lines discarded to make room (policy drop-oldest). */
+  droppedLines: number;
+  segments: number;
+  recovery: RecoveryReport;
+}
+
+/**
+ * On-disk record: header then payload.
+ *   0  u32 magic "PWS1"    4  u32 payload length   8  u32 line count
+ *   12 f64 first sequence  20 u32 crc32(bytes 4..19 + payload)
+ */
+const MAGIC = 0x50575331;
+export const HEADER_BYTES = 24;
+const SEGMENT_RE = /^(\d{12})\.seg$/;
+const ACK_FILE = "ack";
+
+interface Segment {
+  no: number;
+  file: string;
+  fd?: number;
+  size: number;
+}
+
+interface RecordRef {
+  seg: Segment;
+  /** Offset of the record header in its segment. */
+  offset: number;
+  length: number;
+  firstSeq: number;
+  count: number;
+  payload?: Buffer;
+}
+
+type Callback = (err?: Error) => void;
+
+function encodeHeader(payload: Buffer, count: number, firstSeq: number): Buffer {
+  const h = Buffer.allocUnsafe(HEADER_BYTES);
+  h.writeUInt32BE(MAGIC, 0);
+  h.writeUInt32BE(payload.length, 4);
+  h.writeUInt32BE(count, 8);
+  h.writeDoubleBE(firstSeq, 12);
+  h.writeUInt32BE(crc32(payload, crc32(h.subarray(4, 20))), 20);
+  return h;
+}
+
+const segName = (no: number) => `${String(no).padStart(12, "0")}.seg`;
+
+export class Spool {
+  private readonly opts: Required<Omit<SpoolOptions, "log">> & { log: (msg: string) => void };
+  private readonly records: RecordRef[] = [];
+  private readonly segments: Segment[] = [];
+  private current?: Segment;
+  /** All lines with seq < ackedSeq are acknowledged; nextSeq is the seq of the next appended line. */
+  private ackedSeq = 0;
+  private nextSeq = 0;
+  private backlogBytes = 0;
+  private cachedBytes = 0;
+  private buffer: string[] = [];
+  private bufferBytes = 0;
+  /** Lines/bytes taken from the buffer and being written right now. */
+  private writingLines = 0;
+  private writingBytes = 0;
+  private waiters: Callback[] = [];
+  private flushTimer: unknown;
+  private flushing?: Promise<void>;
+  private ackWrite?: Promise<void>;
+  private ackDirty = false;
+  private closed = false;
+  private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0 };
+  recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0 };
+  /** Called after lines are durably appended (the writer uses it to wake up). */
+  onAppend?: () => void;
+
+  private constructor(opts: SpoolOptions) {
+    const segmentBytes = opts.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(opts.maxBytes / 16)));
+    this.opts = {
+      dir: opts.dir,
+      maxBytes: opts.maxBytes,
+      policy: opts.policy ?? "reject",
+      segmentBytes,
+      flushMs: opts.flushMs ?? 5,
+      flushLines: opts.flushLines ?? 20000,
+      fsync: opts.fsync ?? true,
+      cacheBytes: opts.cacheBytes ?? 64 * 1024 * 1024,
+      timers: opts.timers ?? realTimers,
+      log: opts.log ?? (() => undefined),
+    };
+  }
+
+  /** Opens (or creates) the spool in `dir` and recovers what a previous process left, dropping a torn tail. */
+  static async open(opts: SpoolOptions): Promise<Spool> {
+    if (!(opts.maxBytes > 0)) throw new Error(`spool maxBytes must be > 0 (got ${opts.maxBytes})`);
+    const s = new Spool(opts);
+    await fsp.mkdir(opts.dir, { recursive: true });
+    await s.recover();
+    return s;
+  }
+
+  private async recover(): Promise<void> {
+    const dir = this.opts.dir;
+    try {
+      const n = Number((await fsp.readFile(path.join(dir, ACK_FILE), "utf8")).trim());
+      if (Number.isSafeInteger(n) && n >= 0) this.ackedSeq = n;
+    } catch {
+      /* no ack file: nothing acknowledged yet */
+    }
+    const names = (await fsp.readdir(dir)).filter((f) => SEGMENT_RE.test(f)).sort();
+    let lastNo = 0;
+    let maxSeq = this.ackedSeq;
+    let coveredEnd = 0;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      const no = Number((SEGMENT_RE.exec(name) as RegExpExecArray)[1]);
+      lastNo = Math.max(lastNo, no);
+      const file = path.join(dir, name);
+      const data = await fsp.readFile(file);
+      const seg: Segment = { no, file, size: data.length };
+      let off = 0;
+      let live = 0;
+      while (off < data.length) {
+        if (data.length - off < HEADER_BYTES || data.readUInt32BE(off) !== MAGIC) break;
+        const len = data.readUInt32BE(off + 4);
+        const count = data.readUInt32BE(off + 8);
+        const firstSeq = data.readDoubleBE(off + 12);
+        if (off + HEADER_BYTES + len > data.length) break;
+        const payload = data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
+        if (crc32(payload, crc32(data.subarray(off + 4, off + 20))) !== data.readUInt32BE(off + 20)) break;
+        this.recovery.records++;
+        // Keep records that still hold unacknowledged lines, in sequence order (a duplicate is never replayed twice).
+        if (firstSeq + count > this.ackedSeq && firstSeq >= coveredEnd) {
+          coveredEnd = firstSeq + count;
+          this.records.push({ seg, offset: off, length: len, firstSeq, count });
+          this.backlogBytes += HEADER_BYTES + len;
+          this.recovery.lines += firstSeq + count - Math.max(firstSeq, this.ackedSeq);
+          live++;
+        }
+        maxSeq = Math.max(maxSeq, firstSeq + count);
+        off += HEADER_BYTES + len;
+      }
+      if (off < data.length) {
+        // A torn write from a crash (or corruption): keep the good prefix, drop the rest.
+        this.recovery.skippedBytes += data.length - off;
+        this.opts.log(`spool ${name}: dropped ${data.length - off} bytes of torn/corrupt data at offset ${off}`);
+        await fsp.truncate(file, off);
+        seg.size = off;
+      }
+      if (live === 0) await fsp.rm(file, { force: true });
+      else this.segments.push(seg);
+    }
+    this.recovery.segments = this.segments.length;
+    this.nextSeq = maxSeq;
+    // Always append to a fresh segment: a recovered tail is never written into again.
+    this.current = { no: lastNo + 1, file: path.join(dir, segName(lastNo + 1)), size: 0 };
+  }
+
+  /** Lines waiting in the spool (acknowledged lines excluded), including ones still being written. */
+  get backlogLines(): number {
+    return this.nextSeq - this.ackedSeq + this.writingLines + this.buffer.length;
+  }
+  /** Sequence number of the first unacknowledged line. */
+  get headSeq(): number {
+    return this.ackedSeq;
+  }
+  /** Sequence number after the last durably spooled line. */
+  get tailSeq(): number {
+    return this.nextSeq;
+  }
+
+  stats(): SpoolStats {
+    let diskBytes = 0;
+    for (const s of this.segments) diskBytes += s.size;
+    if (this.current && !this.segments.includes(this.current)) diskBytes += this.current.size;
+    return {
+      backlogLines: this.backlogLines,
+      backlogBytes: this.backlogBytes + this.writingBytes + this.bufferBytes,
+      diskBytes,
+      ...this.counters,
+      segments: this.segments.length,
+      recovery: this.recovery,
+    };
+  }
+
+  /**
+   * Appends lines; `cb()` runs once they are written and fsynced (then they are "accepted"). When the bound is
+   * reached, `cb(SPOOL_FULL)` (policy reject: nothing of this call is stored) or the oldest records are discarded
+   * (policy drop-oldest, counted in droppedLines).
+   */
+  append(lines: readonly string[], cb: Callback): void {
+    if (this.closed) return cb(new PlugwatchError("INTERNAL", "spool is closed"));
+    if (lines.length === 0) return cb();
+    let bytes = HEADER_BYTES; // as if this append became its own record: the bound holds whatever group commit does
+    for (const l of lines) bytes += l.length + 1;
+    if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
+      if (this.opts.policy === "drop-oldest") this.dropOldest(bytes);
+      if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
+        this.counters.rejectedLines += lines.length;
+        return cb(
+          new PlugwatchError(
+            "SPOOL_FULL",
+            `spool full: ${this.backlogBytes + this.writingBytes + this.bufferBytes} of ${this.opts.maxBytes} bytes used by ${this.backlogLines} unsent lines; ${lines.length} line(s) refused`,
+          ),
+        );
+      }
+    }
+    for (const l of lines) this.buffer.push(l);
+    this.bufferBytes += bytes;
+    this.waiters.push(cb);
+    if (this.buffer.length >= this.opts.flushLines) this.kick(0);
+    else this.kick(this.opts.flushMs);
+  }
+
+  appendAsync(lines: readonly string[]): Promise<void> {
+    return new Promise((resolve, reject) => this.append(lines, (err) => (err ? reject(err) : resolve())));
+  }
+
+  private kick(delay: number): void {
+    if (this.flushing) return; // the running flush picks the buffer up when it ends
+    if (this.flushTimer !== undefined) {
+      if (delay > 0) return;
+      this.opts.timers.clearTimeout(this.flushTimer);
+    }
+    this.flushTimer = this.opts.timers.setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, delay);
+  }
+
+  /** Writes and fsyncs everything buffered now (group commit). Resolves when the buffer is durable. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => (this.buffer.length ? this.flush() : undefined));
+    if (this.buffer.length === 0) return Promise.resolve();
+    if (this.flushTimer !== undefined) {
+      this.opts.timers.clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    const lines = this.buffer;
+    const waiters = this.waiters;
+    this.writingLines = lines.length;
+    this.writingBytes = this.bufferBytes;
+    this.buffer = [];
+    this.waiters = [];
+    this.bufferBytes = 0;
+    this.flushing = this.writeRecord(lines).then(
+      () => {
+        this.flushing = undefined;
+        this.writingLines = this.writingBytes = 0;
+        for (const w of waiters) w();
+        this.onAppend?.();
+        if (this.buffer.length) this.kick(this.buffer.length >= this.opts.flushLines ? 0 : this.opts.flushMs);
+      },
+      (err: Error) => {
+        this.flushing = undefined;
+        this.writingLines = this.writingBytes = 0;
+        this.counters.rejectedLines += lines.length;
+        const e = new PlugwatchError((err as NodeJS.ErrnoException).code === "ENOSPC" ? "SPOOL_FULL" : "INTERNAL", `spool write failed: ${err.message}`);
+        for (const w of waiters) w(e);
+        if (this.buffer.length) this.kick(this.opts.flushMs);
+      },
+    );
+    return this.flushing;
+  }
+
+  private async writeRecord(lines: string[]): Promise<void> {
+    const payload = Buffer.from(lines.join("\n") + "\n", "utf8");
+    const firstSeq = this.nextSeq;
+    const header = encodeHeader(payload, lines.length, firstSeq);
+    let seg = this.current as Segment;
+    if (seg.size > 0 && seg.size + HEADER_BYTES + payload.length > this.opts.segmentBytes) seg = await this.roll();
+    if (seg.fd === undefined) {
+      seg.fd = await new Promise<number>((res, rej) => fs.open(seg.file, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o644, (e, fd) => (e ? rej(e) : res(fd))));
+      if (!this.segments.includes(seg)) this.segments.push(seg);
+    }
+    const fd = seg.fd;
+    const offset = seg.size;
+    try {
+      await new Promise<void>((res, rej) => fs.writev(fd, [header, payload], (e) => (e ? rej(e) : res())));
+      if (this.opts.fsync) await new Promise<void>((res, rej) => fs.fdatasync(fd, (e) => (e ? rej(e) : res())));
+    } catch (err) {
+      // The segment may now end in a partial record: never append after it again.
+      seg.size += HEADER_BYTES + payload.length;
+      await this.roll();
+      throw err;
+    }
+    seg.size += HEADER_BYTES + payload.length;
+    const rec: RecordRef = { seg, offset, length: payload.length, firstSeq, count: lines.length };
+    if (this.cachedBytes + payload.length <= this.opts.cacheBytes) {
+      rec.payload = payload;
+      this.cachedBytes += payload.length;
+    }
+    this.records.push(rec);
+    this.nextSeq = firstSeq + lines.length;
+    this.backlogBytes += HEADER_BYTES + payload.length;
+    this.counters.appendedLines += lines.length;
+  }
+
+  private async roll(): Promise<Segment> {
+    const old = this.current as Segment;
+    if (old.fd !== undefined) {
+      const fd = old.fd;
+      old.fd = undefined;
+      await new Promise<void>((res) => fs.close(fd, () => res()));
+    }
+    if (old.size > 0 && !this.segments.includes(old)) this.segments.push(old);
+    this.current = { no: old.no + 1, file: path.join(this.opts.dir, segName(old.no + 1)), size: 0 };
+    this.reapSegments();
+    return this.current;
+  }
+
+  private dropOldest(needed: number): void {
+    while (this.records.length && this.backlogBytes + this.writingBytes + this.bufferBytes + needed > this.opts.maxBytes) {
+      const r = this.records[0] as RecordRef;
+      const end = r.firstSeq + r.count;
+      this.counters.droppedLines += end - Math.max(r.firstSeq, this.ackedSeq);
+      this.ack(end);
+    }
+  }
+
+  /**
+   * Reads up to `maxLines` lines starting at `fromSeq` (clamped to the head). Returns undefined when nothing is
+   * spooled at or after `fromSeq`. Lines are returned in append order.
+   */
+  async peek(fromSeq: number, maxLines: number): Promise<SpoolBatch | undefined> {
+    const start = Math.max(fromSeq, this.ackedSeq);
+    if (start >= this.nextSeq || maxLines <= 0) return undefined;
+    const parts: Buffer[] = [];
+    let count = 0;
+    let i = this.indexOf(start);
+    while (i < this.records.length && count < maxLines) {
+      const r = this.records[i] as RecordRef;
+      let data = r.payload ?? (await this.readPayload(r));
+      const skip = Math.max(0, start + count - r.firstSeq);
+      let take = r.count - skip;
+      if (skip > 0) data = data.subarray(nthLineStart(data, skip));
+      if (take > maxLines - count) {
+        take = maxLines - count;
+        data = data.subarray(0, nthLineStart(data, take));
+      }
+      parts.push(data);
+      count += take;
+      i++;
+    }
+    if (count === 0) return undefined;
+    return { fromSeq: start, count, body: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+  }
+
+  private indexOf(seq: number): number {
+    let lo = 0;
+    let hi = this.records.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.records[mid] as RecordRef;
+      if (r.firstSeq + r.count <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private async readPayload(r: RecordRef): Promise<Buffer> {
+    const fh = await fsp.open(r.seg.file, "r");
+    try {
+      const buf = Buffer.allocUnsafe(r.length);
+      const { bytesRead } = await fh.read(buf, 0, r.length, r.offset + HEADER_BYTES);
+      if (bytesRead !== r.length) throw new Error(`spool segment ${r.seg.file} is shorter than expected`);
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Acknowledges every line with seq < `uptoSeq` (idempotent; never moves backwards). Fully acked segments are deleted. */
+  ack(uptoSeq: number): void {
+    const upto = Math.min(uptoSeq, this.nextSeq);
+    if (upto <= this.ackedSeq || this.closed) return;
+    this.counters.ackedLines += upto - this.ackedSeq;
+    this.ackedSeq = upto;
+    while (this.records.length) {
+      const r = this.records[0] as RecordRef;
+      if (r.firstSeq + r.count > upto) break;
+      this.records.shift();
+      this.backlogBytes -= HEADER_BYTES + r.length;
+      if (r.payload) this.cachedBytes -= r.length;
+    }
+    this.reapSegments();
+    this.ackDirty = true;
+    void this.persistAck();
+  }
+
+  /** Deletes segments that hold no unacknowledged record (never the one being written). */
+  private reapSegments(): void {
+    const live = new Set<Segment>();
+    for (const r of this.records) live.add(r.seg);
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i] as Segment;
+      if (s === this.current || live.has(s)) continue;
+      this.segments.splice(i, 1);
+      const fd = s.fd;
+      s.fd = undefined;
+      // Synchronous on purpose: a few unlinks per segment (MiBs of data), and the directory is exact right after ack().
+      try {
+        if (fd !== undefined) fs.closeSync(fd);
+        fs.rmSync(s.file, { force: true });
+      } catch (err) {
+        this.opts.log(`spool: cannot delete ${s.file}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes the ack position (tmp + rename). Losing the newest one in a crash only re-sends lines: writes are idempotent. */
+  private persistAck(): Promise<void> {
+    if (this.ackWrite) return this.ackWrite;
+    if (!this.ackDirty) return Promise.resolve();
+    this.ackDirty = false;
+    const file = path.join(this.opts.dir, ACK_FILE);
+    const tmp = `${file}.tmp`;
+    this.ackWrite = fsp
+      .writeFile(tmp, String(this.ackedSeq))
+      .then(() => fsp.rename(tmp, file))
+      .catch((err: Error) => this.opts.log(`spool: cannot save ack position: ${err.message}`))
+      .finally(() => {
+        this.ackWrite = undefined;
+        if (this.ackDirty) void this.persistAck();
+      });
+    return this.ackWrite;
+  }
+
+  /** Flushes and fsyncs pending appends, saves the ack position and closes files. Unsent lines stay for the next open. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.flushTimer !== undefined) this.opts.timers.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.ackWrite || this.ackDirty) await (this.ackWrite ?? this.persistAck());
+    for (const s of [...this.segments, this.current]) {
+      if (s?.fd !== undefined) {
+        const fd = s.fd;
+        s.fd = undefined;
+        await new Promise<void>((res) => fs.close(fd, () => res()));
+      }
+    }
+    this.reapSegments();
+  }
+}
+
+/** Byte offset where line `n` (0-based) starts in a newline-terminated buffer. */
+function nthLineStart(buf: Buffer, n: number): number {
+  let off = 0;
+  for (let i = 0; i < n; i++) {
+    const nl = buf.indexOf(10, off);
+    if (nl < 0) return buf.length;
+    off = nl + 1;
+  }
+  return off;
+}

@@ -1,0 +1,112 @@
+// influx-query node: answers query requests from MQTT with replies for an mqtt-out node; the logic is lib/influx/query-service.
+import type { NodeAPI, NodeMessage, NodeMessageInFlow } from "node-red";
+import type { InfluxConfigLike, InfluxQueryNode, InfluxQueryNodeDef } from "./types";
+import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
+import { PlugwatchError } from "../../lib/contracts/errors";
+import { influxRunner, parseQueryOptions, QueryService, type QueryOptions, type StatementRunner } from "../../lib/influx/query-service";
+import { errorText, status } from "../shared/node-kit";
+
+/** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
+const CLOSING = "influx-query closed before the query ran";
+const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID"]);
+
+export = (RED: NodeAPI) => {
+  function InfluxQuery(this: InfluxQueryNode, def: InfluxQueryNodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let config: QueryOptions | undefined;
+    let configError: Error | undefined;
+    try {
+      config = parseQueryOptions(def);
+    } catch (err) {
+      configError = new Error(`invalid configuration: ${(err as Error).message}`);
+    }
+    const influx = RED.nodes.getNode(def.influx) as InfluxConfigLike | null;
+    const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
+    const run: StatementRunner =
+      influx && influx.settings && influx.http
+        ? influxRunner(influx, { database: def.database || undefined, timeoutMs: config?.timeoutMs })
+        : async () => {
+            throw new PlugwatchError("STORAGE_UNAVAILABLE", "no plugwatch-influx config node selected");
+          };
+    const service = new QueryService({
+      run,
+      registry: () => {
+        if (!registryNode) throw new PlugwatchError("REGISTRY_INVALID", "no plugwatch-registry config node selected");
+        return registryNode.require();
+      },
+      limits: config?.limits,
+    });
+
+    if (configError) node.status(status.error(RED._("influx-query.status.badConfig")));
+    else if (!influx) node.status(status.error(RED._("influx-query.status.noInflux")));
+    else node.status(status.idle(RED._("influx-query.status.ready")));
+
+    const maxRunning = config?.concurrency ?? 1;
+    const waiting: { start: () => void; cancel: () => void }[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let closing = false;
+
+    async function answer(msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void): Promise<void> {
+      const started = Date.now();
+      node.status(status.busy(RED._("influx-query.status.running")));
+      try {
+        const { replyTo, reply, type } = await service.handle(msg.payload);
+        send({ topic: replyTo, payload: reply, qos: 1, retain: false } as NodeMessage);
+        const label = `${type ?? "query"} ${Date.now() - started} ms`;
+        if (reply.ok) {
+          node.status(status.ok(label));
+          done();
+        } else if (reply.error && SERVER_SIDE.has(reply.error.code)) {
+          node.status(status.error(`${type ?? "query"}: ${reply.error.code}`));
+          done(new PlugwatchError(reply.error.code, reply.error.message));
+        } else {
+          node.status(status.warn(`${type ?? "query"}: ${reply.error?.code ?? "error"}`));
+          done();
+        }
+      } catch (err) {
+        // No readable id/replyTo: nobody to answer, so the error goes to Catch nodes.
+        node.status(status.error(errorText(err)));
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+
+    function pump(): void {
+      while (inFlight.size < maxRunning && waiting.length > 0) waiting.shift()?.start();
+    }
+
+    node.on("input", (msg, send, done) => {
+      if (configError) {
+        node.status(status.error(RED._("influx-query.status.badConfig")));
+        done(configError);
+        return;
+      }
+      if (closing) {
+        done(new Error(CLOSING));
+        return;
+      }
+      waiting.push({
+        start: () => {
+          const p = answer(msg, send, done).finally(() => {
+            inFlight.delete(p);
+            if (!closing) pump();
+          });
+          inFlight.add(p);
+        },
+        cancel: () => done(new Error(CLOSING)),
+      });
+      pump();
+    });
+
+    node.on("close", (_removed: boolean, done: () => void) => {
+      closing = true;
+      // Queued requests never ran: each still gets its done(err). Running ones finish (bounded by the timeout).
+      for (const w of waiting.splice(0)) w.cancel();
+      Promise.allSettled([...inFlight]).finally(() => {
+        node.status(status.clear());
+        done();
+      });
+    });
+  }
+  RED.nodes.registerType("influx-query", InfluxQuery);
+};

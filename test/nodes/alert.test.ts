@@ -1,0 +1,278 @@
+// alert node in the Node-RED test helper: real time with short durations, topics/retain flags, list action,
+// restart with the same context, bad config and bad readings, and the retained delete through a real mqtt out + Mosquitto.
+import assert from "node:assert/strict";
+import mqtt from "mqtt";
+import type { AlertEvent } from "../../lib/contracts/alert";
+import { AlertEvent as AlertEventSchema } from "../../lib/contracts/alert";
+import { validate } from "../../lib/contracts/validate";
+import type { Reading } from "../../lib/contracts/reading";
+import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
+
+import alertNode = require("../../nodes/alert/alert");
+import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+
+// node-red-node-test-helper ships no types: the small part used here.
+interface Call {
+  args: unknown[];
+}
+interface TestNode {
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, fn: (arg: never) => void): void;
+  context(): { get(key: string): unknown };
+}
+interface Helper {
+  init(runtimePath: string): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
+  unload(): Promise<void>;
+  clearFlows(): Promise<void>;
+  getNode(id: string): TestNode;
+  _redNodes: { startFlows(): Promise<void> };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require("node-red-node-test-helper") as Helper;
+helper.init(require.resolve("node-red"));
+
+interface OutMsg {
+  topic: string;
+  payload: AlertEvent | AlertEvent[] | "";
+  qos?: number;
+  retain?: boolean;
+}
+interface Status {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+
+/** Arguments of every call of a spied Node method (status, error, …) made on this node, oldest first. */
+function callsOf(node: TestNode, method: "status" | "error" | "warn"): unknown[][] {
+  const spy = (node as unknown as Record<string, { getCalls(): { thisValue: unknown; args: unknown[] }[] }>)[method];
+  return spy ? spy.getCalls().filter((c) => c.thisValue === node).map((c) => c.args) : [];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+function reading(device: string, power: number, extra: Partial<Reading> = {}): Reading {
+  return { v: 1, device, ts: Date.now(), power, voltage: 230, current: power / 230, energy: 1, relay: true, ...extra };
+}
+
+/** Flow: alert node → out1 (events), out2 (list), plus a catch node for errors. */
+function flow(alert: Record<string, unknown>, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  return [
+    { id: "f1", type: "tab", label: "alerts" },
+    { id: "al", z: "f1", type: "alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 0.05, persist: false, wires: [["out1"], ["out2"]], ...alert },
+    { id: "out1", z: "f1", type: "helper" },
+    { id: "out2", z: "f1", type: "helper" },
+    { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
+    { id: "errs", z: "f1", type: "helper" },
+    ...extra,
+  ];
+}
+
+/** Records messages, statuses and caught errors from the loaded flow. */
+function recorder() {
+  const events: OutMsg[] = [];
+  const lists: OutMsg[] = [];
+  const errors: { error: { message: string; source: { id: string } } }[] = [];
+  const statuses: Status[] = [];
+  helper.getNode("out1").on("input", ((m: OutMsg) => events.push(m)) as (arg: never) => void);
+  helper.getNode("out2").on("input", ((m: OutMsg) => lists.push(m)) as (arg: never) => void);
+  helper.getNode("errs").on("input", ((m: (typeof errors)[number]) => errors.push(m)) as (arg: never) => void);
+  helper.getNode("al").on("call:status", ((c: Call) => statuses.push(c.args[0] as Status)) as (arg: never) => void);
+  return { events, lists, errors, statuses };
+}
+
+const HOT = JSON.stringify([{ id: "hot", type: "threshold", field: "power", op: "above", value: 2000, forSeconds: 0.2, severity: "critical" }]);
+const OFFLINE = JSON.stringify([{ id: "offline", type: "offline", severity: "warning" }]);
+
+describe("alert node", function () {
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise((resolve) => helper.stopServer(resolve));
+  });
+
+  it("raises after forSeconds on a retained topic, lists it, clears with a retained delete", async function () {
+    await helper.load([alertNode], flow({ rules: HOT }));
+    const rec = recorder();
+    const al = helper.getNode("al");
+    const t0 = Date.now();
+    al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: JSON.stringify(reading("heater", 2500)) });
+    const raised = await waitFor("raised", () => rec.events[0]);
+    assert.ok(Date.now() - t0 >= 200, "not before forSeconds");
+    assert.equal(raised.topic, "plugwatch/alerts/heater/hot");
+    assert.equal(raised.retain, true);
+    assert.equal(raised.qos, 1);
+    const ev = raised.payload as AlertEvent;
+    assert.ok(validate(AlertEventSchema, ev).ok);
+    assert.deepEqual([ev.id, ev.state, ev.severity, ev.value], ["hot:heater", "raised", "critical", 2500]);
+    await waitFor("red status", () => rec.statuses.find((s) => s.text === "alert.status.active" && s.fill === "red"));
+
+    al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 2600) });
+    al.receive({ payload: { action: "list" }, _reqid: "r1" });
+    const list = await waitFor("list", () => rec.lists[0]);
+    assert.equal((list as unknown as { _reqid: string })._reqid, "r1");
+    assert.deepEqual((list.payload as AlertEvent[]).map((a) => [a.id, a.value]), [["hot:heater", 2600]]);
+    await sleep(150);
+    assert.equal(rec.events.length, 1, "no repeat while the condition holds");
+
+    al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 100) });
+    await waitFor("cleared + delete", () => (rec.events.length >= 3 ? true : undefined));
+    const [, cleared, del] = rec.events;
+    assert.equal(cleared?.topic, "plugwatch/alerts/heater/hot");
+    assert.equal(cleared?.retain, false);
+    assert.equal((cleared?.payload as AlertEvent).state, "cleared");
+    assert.deepEqual([del?.topic, del?.payload, del?.retain], ["plugwatch/alerts/heater/hot", "", true]);
+    await waitFor("green status", () => rec.statuses.find((s) => s.fill === "green"));
+    assert.deepEqual(rec.errors, []);
+  });
+
+  it("with a registry, raises stale for a device that never published", async function () {
+    const registry = {
+      id: "reg",
+      type: "plugwatch-registry",
+      name: "",
+      source: "json",
+      file: "",
+      json: JSON.stringify({
+        devices: [
+          { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 10001, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } },
+          { id: "ws-1", name: "Desk", model: "HS110", host: "127.0.0.1", port: 10002, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+        ],
+      }),
+    };
+    const rules = JSON.stringify([{ id: "stale", type: "stale", afterSeconds: 0.3, kinds: ["printer"] }]);
+    await helper.load([registryNode, alertNode], flow({ rules, registry: "reg" }, [registry]));
+    const rec = recorder();
+    const ev = (await waitFor("stale", () => rec.events[0])).payload as AlertEvent;
+    assert.deepEqual([ev.id, ev.state, ev.value], ["stale:pr-1", "raised", null]);
+    await sleep(100);
+    assert.equal(rec.events.length, 1, "ws-1 is not a printer");
+    helper.getNode("al").receive({ topic: "plugwatch/hq/1/copy/pr-1/reading", payload: reading("pr-1", 3, { kind: "printer" }) });
+    await waitFor("cleared", () => (rec.events.length === 3 ? true : undefined));
+    assert.equal((rec.events[1]?.payload as AlertEvent).state, "cleared");
+  });
+
+  it("bad rules config: red status, every problem logged, inputs go to Catch", async function () {
+    const rules = JSON.stringify([{ id: "hot", type: "threshold", field: "power", op: "over", value: 1 }, { id: "x", type: "nope" }]);
+    await helper.load([alertNode], flow({ rules }));
+    const rec = recorder();
+    const al = helper.getNode("al");
+    // status and error were called in the constructor, before any listener: read them from the helper's spies
+    const statuses = callsOf(al, "status").map((a) => a[0] as Status);
+    assert.deepEqual(statuses.at(-1), { fill: "red", shape: "ring", text: "invalid rules" });
+    const logged = callsOf(al, "error").map((a) => String(a[0]));
+    assert.ok(logged.some((m) => /\$\[0\]\.op/.test(m) && /\$\[1\]\.type: type must be one of/.test(m)), logged.join("\n"));
+
+    al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 2500) });
+    const caught = await waitFor("catch", () => rec.errors[0]);
+    assert.match(caught.error.message, /alert node configuration: invalid alert rules: \$\[0\]\.op/);
+    assert.equal(caught.error.source.id, "al");
+    assert.deepEqual(rec.events, []);
+  });
+
+  it("bad readings: one INVALID_READING to Catch per device, nothing raised or cleared, counted in the status", async function () {
+    await helper.load([alertNode], flow({ rules: OFFLINE }));
+    const rec = recorder();
+    const al = helper.getNode("al");
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" } });
+    await waitFor("raised", () => rec.events[0]);
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: "yes", ts: Date.now(), reason: "?" } });
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: '{"v":1,"device":"pr-1","online":null}' });
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/reading", payload: "not json" });
+    const caught = await waitFor("catch", () => rec.errors[0]);
+    assert.match(caught.error.message, /^pr-1: invalid availability ignored \(\$\.online: /);
+    await waitFor("second catch", () => rec.errors[1]);
+    assert.match(rec.errors[1]?.error.message ?? "", /^plugwatch\/hq\/1\/lab\/pr-1\/reading: invalid reading ignored/);
+    await sleep(100);
+    assert.equal(rec.errors.length, 2, "the repeat from pr-1 is not reported again");
+    assert.equal(rec.events.length, 1, "nothing cleared");
+    assert.ok(rec.statuses.some((s) => s.text === "alert.status.activeBad"));
+  });
+
+  it("restart with the same context keeps the active set, does not re-raise, still clears", async function () {
+    await helper.load([alertNode], flow({ rules: OFFLINE, persist: true }));
+    let rec = recorder();
+    const offline = { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" };
+    helper.getNode("al").receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline });
+    await waitFor("raised", () => rec.events[0]);
+
+    await helper.clearFlows(); // every close handler runs (the node saves its state)
+    await helper._redNodes.startFlows(); // same node ids, same context: a restart with a persistent store
+    rec = recorder();
+    const saved = helper.getNode("al").context().get("alerts") as { active: { event: AlertEvent }[] };
+    assert.deepEqual(saved.active.map((a) => a.event.id), ["offline:pr-1"]);
+    const al = helper.getNode("al");
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline }); // the retained availability again
+    al.receive({ payload: { action: "list" } });
+    const list = await waitFor("list", () => rec.lists[0]);
+    assert.deepEqual((list.payload as AlertEvent[]).map((a) => a.id), ["offline:pr-1"]);
+    await sleep(150);
+    assert.equal(rec.events.length, 0, "not raised again");
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { ...offline, online: true, reason: "poll ok" } });
+    await waitFor("cleared", () => (rec.events.length === 2 ? true : undefined));
+    assert.equal((rec.events[0]?.payload as AlertEvent).state, "cleared");
+    assert.deepEqual([rec.events[1]?.payload, rec.events[1]?.retain], ["", true]);
+  });
+
+  describe("through a real mqtt out and Mosquitto", function () {
+    let broker: MosquittoInstance;
+    before(async function () {
+      broker = await startMosquitto();
+    });
+    after(async function () {
+      await broker.stop();
+    });
+
+    /** Subscribes late and returns the retained messages under plugwatch/alerts/# (empty payload = none). */
+    async function retained(): Promise<Map<string, string>> {
+      const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const seen = new Map<string, string>();
+      client.on("message", (topic, payload, packet) => {
+        if (packet.retain) seen.set(topic, payload.toString());
+      });
+      await client.subscribeAsync("plugwatch/alerts/#", { qos: 1 });
+      await sleep(200);
+      await client.endAsync();
+      return seen;
+    }
+
+    it("a raised alert is retained on the broker, and the clear deletes it", async function () {
+      const mqttFlow = [
+        { id: "broker", type: "mqtt-broker", name: "", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "60", cleansession: true },
+        { id: "mout", z: "f1", type: "mqtt out", name: "", topic: "", qos: "", retain: "", broker: "broker", wires: [] },
+      ];
+      const f = flow({ rules: OFFLINE, wires: [["out1", "mout"], ["out2"]] }, mqttFlow);
+      await helper.load([mqttNodes, alertNode], f);
+      const rec = recorder();
+      const statuses: Status[] = [];
+      helper.getNode("mout").on("call:status", ((c: Call) => statuses.push(c.args[0] as Status)) as (arg: never) => void);
+      await waitFor("mqtt out connected", () => statuses.find((s) => s.fill === "green"), 5000);
+      const al = helper.getNode("al");
+      al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" } });
+      await waitFor("raised", () => rec.events[0]);
+      const r1 = await retained();
+      assert.equal(JSON.parse(r1.get("plugwatch/alerts/pr-1/offline") ?? "{}").state, "raised");
+      al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: true, ts: Date.now(), reason: "poll ok" } });
+      await waitFor("cleared", () => (rec.events.length === 3 ? true : undefined));
+      await sleep(100);
+      const r2 = await retained();
+      assert.equal(r2.has("plugwatch/alerts/pr-1/offline"), false, "the retained alert is gone");
+    });
+  });
+});

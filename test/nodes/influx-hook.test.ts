@@ -1,0 +1,304 @@
+// influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeviceEntry } from "../../lib/contracts";
+import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { freePort } from "../support/ports";
+
+import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
+import hookNode = require("../../nodes/influx-hook/influx-hook");
+
+// node-red-node-test-helper ships no types: the small part used here.
+interface TestNode {
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, fn: (arg: never) => void): void;
+}
+interface Helper {
+  init(runtimePath: string): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: Record<string, unknown>[], creds?: Record<string, unknown>): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require("node-red-node-test-helper") as Helper;
+helper.init(require.resolve("node-red"));
+
+const DEVICES: DeviceEntry[] = [
+  { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 21001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { team: "ops" } },
+  { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 21002, kind: "printer", location: { building: "hq", floor: "2", room: "copy" } },
+];
+const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
+
+interface Reading {
+  v: 1;
+  device: string;
+  ts: number;
+  power: number;
+  voltage: number;
+  current: number;
+  energy: number;
+  relay: boolean;
+}
+const reading = (i: number, device = "ws-1"): Reading => ({ v: 1, device, ts: T0 + i * 1000, power: 10 + (i % 97) * 0.5, voltage: 230 + (i % 7), current: 0.05 + (i % 13) * 0.001, energy: 1 + i * 0.001, relay: i % 2 === 0 });
+
+let dbSeq = 0;
+const uniqueDb = () => `hook_test_${process.pid}_${++dbSeq}`;
+
+interface FlowOpts {
+  url: string;
+  db: string;
+  spoolDir: string;
+  batchSize?: number;
+  flushInterval?: number;
+  maxSpoolMB?: number;
+  registry?: boolean;
+  acceptUnknown?: boolean;
+  statsInterval?: number;
+}
+
+function flow(o: FlowOpts): Record<string, unknown>[] {
+  return [
+    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
+    { id: "influx", type: "plugwatch-influx", url: o.url, flavour: "1.x", database: o.db, timeout: 2000, gzip: true, rejectUnauthorized: true },
+    {
+      id: "hook",
+      type: "influx-hook",
+      influx: "influx",
+      registry: o.registry === false ? "" : "reg",
+      measurement: "plug",
+      batchSize: o.batchSize ?? 5000,
+      flushInterval: o.flushInterval ?? 20,
+      maxSpoolMB: o.maxSpoolMB ?? 16,
+      spoolPolicy: "reject",
+      acceptUnknown: o.acceptUnknown ?? false,
+      maxInFlight: 1,
+      createDatabase: true,
+      statsInterval: o.statsInterval ?? 0,
+      topicRoot: "pwtest",
+      spoolDir: o.spoolDir,
+      wires: [["stats"]],
+    },
+    { id: "stats", type: "helper" },
+    { id: "catch", type: "catch", scope: ["hook"], uncaught: false, wires: [["errors"]] },
+    { id: "errors", type: "helper" },
+  ];
+}
+
+const load = (o: FlowOpts) => helper.load([registryNode, influxNode, hookNode], flow(o));
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last !== undefined) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("influx-hook node (real influxd)", function () {
+  this.timeout(60000);
+  let influx: InfluxdInstance;
+  let spoolDir: string;
+
+  before(async () => {
+    influx = await startInfluxd();
+  });
+  after(async () => {
+    await influx?.destroy();
+  });
+  beforeEach(function (done) {
+    spoolDir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-hook-spool-"));
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    rmSync(spoolDir, { recursive: true, force: true });
+  });
+
+  async function count(db: string, measurement = "plug"): Promise<number> {
+    const r = await influx.query(`SELECT count("power") FROM "${measurement}"`, db);
+    const v = r.results[0]?.series?.[0]?.values[0]?.[1];
+    return typeof v === "number" ? v : 0;
+  }
+  const countIs = (db: string, n: number) => waitFor(`${n} points in ${db}`, async () => ((await count(db)) === n ? true : undefined));
+
+  function collectErrors(): { message: string; code?: string; source?: { id: string } }[] {
+    const errors: { message: string; code?: string }[] = [];
+    helper.getNode("errors").on("input", ((msg: { error: { message: string; code?: string } }) => errors.push(msg.error)) as (arg: never) => void);
+    return errors;
+  }
+
+  it("writes readings with registry tags, float fields, boolean relay and exact ms timestamps (object, JSON string, Buffer, array)", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir });
+    const errors = collectErrors();
+    const hook = helper.getNode("hook");
+    hook.receive({ payload: reading(0) });
+    hook.receive({ payload: JSON.stringify(reading(1)) });
+    hook.receive({ payload: Buffer.from(JSON.stringify(reading(2, "pr-1"))) });
+    hook.receive({ payload: [reading(3), reading(4)] });
+    hook.receive({ payload: { v: 1, device: "pr-1", ts: T0 + 9000, measurement: "toner", fields: { level: 42.5, jammed: true }, tags: { colour: "cyan" } } });
+    await countIs(db, 5);
+    const r = await influx.query(`SELECT * FROM "plug" WHERE "device" = 'ws-1' ORDER BY time`, db);
+    const s = r.results[0]?.series?.[0];
+    assert.ok(s, JSON.stringify(r));
+    const rows = s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])));
+    assert.equal(rows.length, 4);
+    const exp = reading(1);
+    assert.deepEqual(rows[1], {
+      time: exp.ts,
+      building: "hq",
+      current: exp.current,
+      device: "ws-1",
+      energy: exp.energy,
+      floor: "1",
+      kind: "workplace",
+      power: exp.power,
+      relay: exp.relay,
+      room: "open-1",
+      team: "ops",
+      voltage: exp.voltage,
+    });
+    const types = await influx.query(`SHOW FIELD KEYS FROM "plug"`, db);
+    assert.deepEqual(types.results[0]?.series?.[0]?.values, [["current", "float"], ["energy", "float"], ["power", "float"], ["relay", "boolean"], ["voltage", "float"]]);
+    const toner = await waitFor("toner point", async () => {
+      const q = await influx.query(`SELECT "level", "jammed", "colour", "kind" FROM "toner"`, db);
+      return q.results[0]?.series?.[0]?.values[0];
+    });
+    assert.deepEqual(toner, [T0 + 9000, 42.5, true, "cyan", "printer"]);
+    assert.deepEqual(errors, []);
+  });
+
+  it("batches by size at once and sends the remainder on close", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, batchSize: 100, flushInterval: 600_000 });
+    helper.getNode("hook").receive({ payload: Array.from({ length: 250 }, (_, i) => reading(i)) });
+    await countIs(db, 200);
+    assert.equal(await count(db), 200, "the 50 leftover lines wait for the (long) flush interval");
+    await helper.unload(); // close() drains
+    assert.equal(await count(db), 250);
+  });
+
+  it("sends a partial batch after the flush interval", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, batchSize: 5000, flushInterval: 300 });
+    const t = Date.now();
+    helper.getNode("hook").receive({ payload: [reading(0), reading(1), reading(2)] });
+    await countIs(db, 3);
+    assert.ok(Date.now() - t >= 250, `sent after ${Date.now() - t} ms, before the 300 ms interval`);
+  });
+
+  it("rejects bad payloads with coded errors to Catch, keeps running and stores the good ones", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir });
+    const errors = collectErrors();
+    const hook = helper.getNode("hook");
+    const bad: unknown[] = [
+      "{not json",
+      { ...reading(100), power: "12" },
+      { ...reading(101), device: "ghost" },
+      { ...reading(102), power: NaN },
+      { ...reading(103), voltage: Infinity },
+      { ...reading(104), ts: 0 },
+      { ...reading(105), ts: Date.UTC(3000, 0, 1) },
+      42,
+      null,
+    ];
+    let good = 0;
+    for (let i = 0; i < bad.length; i++) {
+      hook.receive({ payload: bad[i] });
+      hook.receive({ payload: reading(i) });
+      good++;
+    }
+    hook.receive({ payload: [reading(50), { ...reading(51), current: -1 }, reading(52)] });
+    good += 2;
+    await countIs(db, good);
+    await waitFor("10 errors", async () => (errors.length >= 10 ? true : undefined));
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ["INVALID_READING", "INVALID_READING", "UNKNOWN_DEVICE", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING"],
+    );
+    assert.match(errors[0]!.message, /not JSON/);
+    assert.match(errors[1]!.message, /\$\.power/);
+    assert.match(errors[2]!.message, /unknown device 'ghost'/);
+    assert.match(errors[5]!.message, /\$\.ts/);
+    assert.match(errors[9]!.message, /\$\[1\]\.current/);
+  });
+
+  it("accepts unknown devices when configured (and without a registry), tagged with device only", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, registry: false, acceptUnknown: true });
+    helper.getNode("hook").receive({ payload: reading(0, "foreign-meter") });
+    await countIs(db, 1);
+    const r = await influx.query(`SHOW TAG KEYS FROM "plug"`, db);
+    assert.deepEqual(r.results[0]?.series?.[0]?.values, [["device"]]);
+  });
+
+  it("without a registry and without acceptUnknown: every input fails with REGISTRY_INVALID", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, registry: false });
+    const errors = collectErrors();
+    helper.getNode("hook").receive({ payload: reading(0) });
+    await waitFor("error", async () => (errors.length ? true : undefined));
+    assert.equal(errors[0]?.code, "REGISTRY_INVALID");
+  });
+
+  it("emits stats on its output", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, statsInterval: 1 });
+    const stats: { topic: string; payload: { writtenLines: number; backlogLines: number; node: string } }[] = [];
+    helper.getNode("stats").on("input", ((m: (typeof stats)[number]) => stats.push(m)) as (arg: never) => void);
+    helper.getNode("hook").receive({ payload: [reading(0), reading(1)] });
+    await countIs(db, 2);
+    const s = await waitFor("stats with 2 written", async () => stats.find((m) => m.payload.writtenLines === 2));
+    assert.equal(s.topic, "pwtest/status/influx-hook");
+    assert.equal(s.payload.node, "hook");
+    assert.equal(s.payload.backlogLines, 0);
+  });
+
+  it("SPOOL_FULL: refuses with an error once the spool bound is reached; everything accepted arrives later", async () => {
+    const db = uniqueDb();
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    await load({ url: dead, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
+    const errors = collectErrors();
+    const hook = helper.getNode("hook");
+    // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
+    for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
+    await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 300)); // let the remaining inputs finish
+    const refused = errors.filter((e) => e.code === "SPOOL_FULL").length;
+    assert.ok(refused > 0 && refused < 20, `refused ${refused} of 20 batches`);
+    assert.match(errors.find((e) => e.code === "SPOOL_FULL")!.message, /spool full/);
+    await helper.unload();
+    // "Node-RED restarts" with the database reachable: the accepted batches are all written, once.
+    await load({ url: influx.url, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
+    await countIs(db, (20 - refused) * 500);
+  });
+
+  it("keeps readings accepted while influxd is down across a node restart, and writes each exactly once", async () => {
+    const db = uniqueDb();
+    await load({ url: influx.url, db, spoolDir, batchSize: 50, flushInterval: 20 });
+    const hook = helper.getNode("hook");
+    hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(i)) });
+    await countIs(db, 100);
+    await influx.stop();
+    for (let b = 1; b < 5; b++) hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(b * 100 + i)) });
+    await new Promise((r) => setTimeout(r, 300));
+    await helper.unload(); // closes while the database is down: the backlog stays spooled
+    await influx.restart();
+    assert.equal(await count(db), 100);
+    await load({ url: influx.url, db, spoolDir, batchSize: 50, flushInterval: 20 });
+    await countIs(db, 500);
+    const sum = await influx.query(`SELECT sum("energy") FROM "plug"`, db);
+    const expected = Array.from({ length: 500 }, (_, i) => reading(i).energy).reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs((sum.results[0]?.series?.[0]?.values[0]?.[1] as number) - expected) < 1e-6);
+  });
+});

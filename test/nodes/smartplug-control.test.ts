@@ -1,0 +1,324 @@
+// smartplug-control in the Node-RED test helper, switching real-protocol HS110 simulators over TCP on loopback.
+import assert from "node:assert/strict";
+import { Device as SimDevice } from "tplink-smarthome-simulator";
+import type { CommandReply, DeviceEntry } from "../../lib/contracts";
+import { validate, CommandReply as CommandReplySchema } from "../../lib/contracts";
+
+import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import controlNode = require("../../nodes/smartplug-control/smartplug-control");
+
+// node-red-node-test-helper ships no types: the small part used here.
+interface Call {
+  args: unknown[];
+}
+interface TestNode {
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, fn: (arg: never) => void): void;
+}
+interface Helper {
+  init(runtimePath: string): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require("node-red-node-test-helper") as Helper;
+helper.init(require.resolve("node-red"));
+
+interface Sim {
+  entry: DeviceEntry;
+  device: SimDevice;
+  running: boolean;
+}
+const relayOf = (s: Sim): number | undefined => (s.device.data.system.sysinfo as { relay_state?: number }).relay_state;
+
+/** Starts one simulated HS110 on an OS-chosen loopback port. */
+async function startSim(id: string, kind: DeviceEntry["kind"], room: string, responseDelay = 0): Promise<Sim> {
+  const device = new SimDevice({ model: "hs110", address: "127.0.0.1", port: 0, alias: id, responseDelay });
+  await device.start();
+  // A reply written after the client gave up (timeout tests) fails on the closed socket; the simulator re-emits
+  // that as 'error', which must not become an uncaught exception in the test process.
+  device.deviceNetworking.on("error", () => undefined);
+  const entry: DeviceEntry = { id, name: `Plug ${id}`, model: "HS110", host: "127.0.0.1", port: device.port, kind, location: { building: "hq", floor: "1", room } };
+  return { entry, device, running: true };
+}
+
+interface Out {
+  topic?: string;
+  payload: CommandReply;
+  qos?: number;
+  retain?: boolean;
+  [k: string]: unknown;
+}
+
+describe("smartplug-control node (real simulators over TCP)", function () {
+  this.timeout(20000);
+  let sims: Sim[] = [];
+  const sim = (id: string): Sim => {
+    const s = sims.find((x) => x.entry.id === id);
+    if (!s) throw new Error(`no sim ${id}`);
+    return s;
+  };
+
+  before(async function () {
+    sims = await Promise.all([
+      startSim("ws-1", "workplace", "open-1"),
+      startSim("ws-2", "workplace", "open-1"),
+      startSim("mr-a", "meeting-room", "alpha"),
+      startSim("mr-b", "meeting-room", "beta"),
+      startSim("pr-1", "printer", "copy"),
+      startSim("pr-2", "printer", "copy"),
+      startSim("slow", "other", "lab", 1000),
+    ]);
+  });
+
+  after(async function () {
+    for (const s of sims) if (s.running) await s.device.stop();
+    sims = [];
+  });
+
+  beforeEach(function (done) {
+    for (const s of sims) (s.device.data.system.sysinfo as { relay_state?: number }).relay_state = 0;
+    helper.startServer(done);
+  });
+
+  afterEach(function (done) {
+    helper.unload().then(
+      () => helper.stopServer(done),
+      (err: unknown) => done(err),
+    );
+  });
+
+  function flow(opts: { registryJson?: string; concurrency?: number | string; timeout?: number | string } = {}): Record<string, unknown>[] {
+    return [
+      { id: "tab", type: "tab", label: "control test" },
+      { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: opts.registryJson ?? JSON.stringify({ devices: sims.map((s) => s.entry) }) },
+      { id: "ctl", x: 100, y: 100, z: "tab", type: "smartplug-control", name: "", registry: "reg", concurrency: opts.concurrency ?? 4, timeout: opts.timeout ?? 1500, wires: [["out"]] },
+      { id: "out", x: 100, y: 100, z: "tab", type: "helper" },
+      { id: "catch", x: 100, y: 100, z: "tab", type: "catch", scope: ["ctl"], uncaught: false, wires: [["caught"]] },
+      { id: "caught", x: 100, y: 100, z: "tab", type: "helper" },
+    ];
+  }
+
+  async function load(opts: Parameters<typeof flow>[0] = {}): Promise<{ ctl: TestNode; out: TestNode; caught: TestNode }> {
+    await helper.load([registryNode, controlNode], flow(opts));
+    return { ctl: helper.getNode("ctl"), out: helper.getNode("out"), caught: helper.getNode("caught") };
+  }
+
+  /** Sends one message and resolves with the first reply. */
+  function command(nodes: { ctl: TestNode; out: TestNode }, msg: Record<string, unknown>): Promise<Out> {
+    return new Promise((resolve) => {
+      nodes.out.on("input", ((m: Out) => resolve(m)) as (arg: never) => void);
+      nodes.ctl.receive(msg);
+    });
+  }
+
+  /** Collects status calls of the control node. */
+  function statuses(ctl: TestNode): { fill?: string; shape?: string; text?: string }[] {
+    const list: { fill?: string; shape?: string; text?: string }[] = [];
+    ctl.on("call:status", ((c: Call) => list.push(c.args[0] as { text?: string })) as (arg: never) => void);
+    return list;
+  }
+
+  it("'on' flips the simulator's relay and replies on replyTo with relay true", async function () {
+    const nodes = await load();
+    const seen = statuses(nodes.ctl);
+    const msg = await command(nodes, {
+      topic: "plugwatch/api/request/command",
+      payload: JSON.stringify({ v: 1, id: "c-1", replyTo: "app/reply/c-1", action: "on", target: { device: "ws-1" } }),
+    });
+    assert.equal(relayOf(sim("ws-1")), 1);
+    assert.equal(relayOf(sim("ws-2")), 0);
+    assert.equal(msg.topic, "app/reply/c-1");
+    assert.equal(msg.qos, 1);
+    assert.equal(msg.retain, false);
+    assert.deepEqual(msg.payload, { v: 1, id: "c-1", ok: true, results: [{ device: "ws-1", ok: true, relay: true }] });
+    assert.ok(validate(CommandReplySchema, msg.payload).ok);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen.at(-1), { fill: "green", shape: "dot", text: "on 1/1 ok" });
+  });
+
+  it("'off' from a Buffer payload switches the plug off", async function () {
+    (sim("ws-2").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    const nodes = await load();
+    const msg = await command(nodes, { payload: Buffer.from(JSON.stringify({ action: "off", device: "ws-2" })) });
+    assert.equal(relayOf(sim("ws-2")), 0);
+    assert.deepEqual(msg.payload.results, [{ device: "ws-2", ok: true, relay: false }]);
+    assert.equal(msg.topic, undefined, "plain form without replyTo: no topic");
+  });
+
+  it("a group by kind switches exactly the devices of that kind", async function () {
+    const nodes = await load();
+    const msg = await command(nodes, { payload: { action: "on", kind: "meeting-room" } });
+    assert.equal(msg.payload.ok, true);
+    assert.deepEqual(msg.payload.results.map((r) => [r.device, r.relay]), [
+      ["mr-a", true],
+      ["mr-b", true],
+    ]);
+    assert.deepEqual(
+      sims.map((s) => [s.entry.id, relayOf(s)]),
+      [
+        ["ws-1", 0],
+        ["ws-2", 0],
+        ["mr-a", 1],
+        ["mr-b", 1],
+        ["pr-1", 0],
+        ["pr-2", 0],
+        ["slow", 0],
+      ],
+    );
+  });
+
+  it("a group by room switches exactly the devices in that room", async function () {
+    const nodes = await load();
+    const msg = await command(nodes, { payload: { v: 1, id: "room-1", replyTo: "r/room", action: "on", target: { building: "hq", floor: "1", room: "open-1" } } });
+    assert.deepEqual(msg.payload.results.map((r) => r.device), ["ws-1", "ws-2"]);
+    assert.deepEqual(sims.filter((s) => relayOf(s) === 1).map((s) => s.entry.id), ["ws-1", "ws-2"]);
+  });
+
+  it("toggle inverts each plug's relay", async function () {
+    (sim("pr-1").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    const nodes = await load();
+    const msg = await command(nodes, { payload: { action: "toggle", kind: "printer" } });
+    assert.deepEqual(msg.payload.results, [
+      { device: "pr-1", ok: true, relay: false },
+      { device: "pr-2", ok: true, relay: true },
+    ]);
+    assert.equal(relayOf(sim("pr-1")), 0);
+    assert.equal(relayOf(sim("pr-2")), 1);
+  });
+
+  it("status reports each relay without changing it", async function () {
+    (sim("mr-b").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    const nodes = await load();
+    const msg = await command(nodes, { payload: { action: "status", devices: ["mr-a", "mr-b"] } });
+    assert.deepEqual(msg.payload.results, [
+      { device: "mr-a", ok: true, relay: false },
+      { device: "mr-b", ok: true, relay: true },
+    ]);
+    assert.equal(relayOf(sim("mr-a")), 0);
+    assert.equal(relayOf(sim("mr-b")), 1);
+  });
+
+  const badRequests: [string, unknown, string][] = [
+    ["unknown device", { v: 1, id: "u-1", replyTo: "r/u", action: "on", target: { device: "ws-404" } }, "UNKNOWN_DEVICE"],
+    ["bad action", { v: 1, id: "u-2", replyTo: "r/u", action: "explode", target: { device: "ws-1" } }, "BAD_ACTION"],
+    ["empty group", { v: 1, id: "u-3", replyTo: "r/u", action: "on", target: { building: "annex" } }, "EMPTY_TARGET"],
+    ["schema violation", { v: 1, id: "u-4", replyTo: "r/u", action: "on", target: { device: "ws-1" }, extra: 1 }, "INVALID_REQUEST"],
+  ];
+  for (const [name, payload, code] of badRequests) {
+    it(`${name} → error reply ${code}, a warning, no Catch, no plug touched`, async function () {
+      const nodes = await load();
+      const seen = statuses(nodes.ctl);
+      const warned: unknown[] = [];
+      nodes.ctl.on("call:warn", ((c: Call) => warned.push(c.args[0])) as (arg: never) => void);
+      let caught = false;
+      nodes.caught.on("input", (() => (caught = true)) as (arg: never) => void);
+      const msg = await command(nodes, { topic: "plugwatch/api/request/command", payload: payload as Record<string, unknown> });
+      assert.equal(msg.topic, "r/u");
+      assert.equal(msg.payload.ok, false);
+      assert.deepEqual(msg.payload.results, []);
+      assert.equal(msg.payload.error?.code, code);
+      assert.equal(msg.payload.id, (payload as { id: string }).id);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(caught, false);
+      assert.equal(warned.length, 1);
+      assert.match(String(warned[0]), new RegExp(code));
+      assert.equal(seen.at(-1)?.fill, "red");
+      assert.ok(sims.every((s) => relayOf(s) === 0));
+    });
+  }
+
+  it("bad JSON cannot be answered: no reply, INVALID_REQUEST to Catch, red status", async function () {
+    const nodes = await load();
+    const seen = statuses(nodes.ctl);
+    let replied = false;
+    nodes.out.on("input", (() => (replied = true)) as (arg: never) => void);
+    const caught = await new Promise<{ error: { message: string; source: { id: string } } }>((resolve) => {
+      nodes.caught.on("input", ((m: { error: { message: string; source: { id: string } } }) => resolve(m)) as (arg: never) => void);
+      nodes.ctl.receive({ payload: "{not json" });
+    });
+    assert.match(caught.error.message, /not JSON/);
+    assert.equal(caught.error.source.id, "ctl");
+    assert.equal(replied, false);
+    assert.deepEqual(seen.at(-1), { fill: "red", shape: "ring", text: "INVALID_REQUEST" });
+  });
+
+  it("a stopped simulator gives DEVICE_UNREACHABLE while the others in the group succeed", async function () {
+    const nodes = await load();
+    const gone = sim("pr-2");
+    await gone.device.stop();
+    gone.running = false;
+    const seen = statuses(nodes.ctl);
+    const msg = await command(nodes, { payload: { action: "on", kind: "printer" } });
+    assert.equal(msg.payload.ok, false);
+    assert.deepEqual(msg.payload.results[0], { device: "pr-1", ok: true, relay: true });
+    assert.equal(msg.payload.results[1]?.device, "pr-2");
+    assert.equal(msg.payload.results[1]?.ok, false);
+    assert.equal(msg.payload.results[1]?.error?.code, "DEVICE_UNREACHABLE");
+    assert.equal(relayOf(sim("pr-1")), 1);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen.at(-1), { fill: "red", shape: "ring", text: "on 1/2 ok" });
+  });
+
+  it("a plug slower than the timeout is reported DEVICE_UNREACHABLE within the budget", async function () {
+    const nodes = await load({ timeout: 300 });
+    const started = Date.now();
+    const msg = await command(nodes, { payload: { action: "status", target: { devices: ["slow", "ws-1"] } } });
+    const took = Date.now() - started;
+    assert.ok(took < 2500, `took ${took} ms`);
+    assert.equal(msg.payload.results[0]?.error?.code, "DEVICE_UNREACHABLE");
+    assert.deepEqual(msg.payload.results[1], { device: "ws-1", ok: true, relay: false });
+  });
+
+  it("an MQTT v5 request without replyTo keeps responseTopic/correlationData and drops the request topic", async function () {
+    const nodes = await load();
+    const msg = await command(nodes, {
+      topic: "plugwatch/api/request/command",
+      responseTopic: "v5/replies/1",
+      correlationData: Buffer.from("abc"),
+      payload: { action: "status", device: "ws-1" },
+    });
+    assert.equal(msg.topic, undefined);
+    assert.equal(msg.responseTopic, "v5/replies/1");
+    assert.deepEqual(msg.correlationData, Buffer.from("abc"));
+    assert.equal(msg.payload.ok, true);
+  });
+
+  it("an invalid registry answers REGISTRY_INVALID and tells Catch", async function () {
+    const nodes = await load({ registryJson: JSON.stringify({ devices: [{ id: "x" }] }) });
+    const caughtP = new Promise<{ error: { message: string } }>((resolve) => {
+      nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
+    });
+    const msg = await command(nodes, { payload: { id: "r-1", replyTo: "r/x", action: "on", device: "ws-1" } });
+    assert.equal(msg.payload.error?.code, "REGISTRY_INVALID");
+    assert.match((await caughtP).error.message, /missing required property 'name'/);
+  });
+
+  it("bad editor config (concurrency 0) sets a red status and sends input errors to Catch", async function () {
+    const nodes = await load({ concurrency: 0 });
+    const caught = await new Promise<{ error: { message: string } }>((resolve) => {
+      nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
+      nodes.ctl.receive({ payload: { action: "on", device: "ws-1" } });
+    });
+    assert.match(caught.error.message, /smartplug-control\.errors\.config/);
+    assert.equal(relayOf(sim("ws-1")), 0);
+  });
+
+  it("close waits for a command in flight and lets it finish", async function () {
+    const nodes = await load({ timeout: 400 });
+    const sent: Out[] = [];
+    nodes.ctl.on("call:send", ((c: Call) => sent.push(c.args[0] as Out)) as (arg: never) => void);
+    nodes.ctl.receive({ payload: { action: "status", device: "slow" } });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    await helper.unload();
+    const waited = Date.now() - t0;
+    assert.ok(waited >= 250 && waited < 5000, `close waited ${waited} ms`);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]?.payload.results[0]?.error?.code, "DEVICE_UNREACHABLE");
+  });
+});
