@@ -24,6 +24,17 @@ const CONFIG_ERROR_EVERY_MS = 60_000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
 
+/**
+ * The error handed to done(): Node-RED copies `String(err)` into the Catch message's `error.message`, which for an
+ * Error is "Name: message". The Catch message should read like the log line, so print the message alone; the
+ * stable code still reaches the Catch node as `error.code`.
+ */
+class CatchableError extends PlugwatchError {
+  override toString(): string {
+    return this.message;
+  }
+}
+
 function tickMs(value: unknown): number {
   const s = value === undefined || value === null || value === "" ? 1 : Number(value);
   if (!Number.isFinite(s) || s < 0.05 || s > 3600) throw new Error("tick interval must be a number of seconds between 0.05 and 3600");
@@ -134,7 +145,7 @@ export = (RED: NodeAPI) => {
         const now = Date.now();
         if (now - lastConfigErrorAt >= CONFIG_ERROR_EVERY_MS) {
           lastConfigErrorAt = now;
-          done(new Error(`alert node configuration: ${configError?.message ?? "invalid"}`));
+          done(new CatchableError("INVALID_REQUEST", `alert node configuration: ${configError?.message ?? "invalid"}`));
         } else done();
         return;
       }
@@ -173,7 +184,7 @@ export = (RED: NodeAPI) => {
       updateStatus();
       const warning = out.warnings[0];
       // Reported once per device (until it sends a valid one); repeats are counted in the status only.
-      if (warning) done(new PlugwatchError("INVALID_READING", warning.message));
+      if (warning) done(new CatchableError(warning.code, warning.message));
       else done();
     };
 

@@ -1,6 +1,9 @@
 // alert node in the Node-RED test helper: real time with short durations, topics/retain flags, list action,
 // restart with the same context, bad config and bad readings, and the retained delete through a real mqtt out + Mosquitto.
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt from "mqtt";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { AlertEvent as AlertEventSchema } from "../../lib/contracts/alert";
@@ -20,7 +23,13 @@ interface Call {
 interface TestNode {
   receive(msg: Record<string, unknown>): void;
   on(event: string, fn: (arg: never) => void): void;
-  context(): { get(key: string): unknown };
+  context(): { get(key: string, store?: string): unknown };
+}
+/** Node-RED's context module (internal): the helper initialises it but never loads configured stores. */
+interface ContextModule {
+  init(settings: unknown): void;
+  load(): Promise<void>;
+  close(): Promise<void>;
 }
 interface Helper {
   init(runtimePath: string): void;
@@ -30,7 +39,9 @@ interface Helper {
   unload(): Promise<void>;
   clearFlows(): Promise<void>;
   getNode(id: string): TestNode;
+  settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
   _redNodes: { startFlows(): Promise<void> };
+  _context: ContextModule;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper") as Helper;
@@ -196,7 +207,9 @@ describe("alert node", function () {
     al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: '{"v":1,"device":"pr-1","online":null}' });
     al.receive({ topic: "plugwatch/hq/1/lab/pr-1/reading", payload: "not json" });
     const caught = await waitFor("catch", () => rec.errors[0]);
+    // A clean message (no "PlugwatchError: " prefix); the stable code travels as error.code.
     assert.match(caught.error.message, /^pr-1: invalid availability ignored \(\$\.online: /);
+    assert.equal((caught.error as { code?: string }).code, "INVALID_READING");
     await waitFor("second catch", () => rec.errors[1]);
     assert.match(rec.errors[1]?.error.message ?? "", /^plugwatch\/hq\/1\/lab\/pr-1\/reading: invalid reading ignored/);
     await sleep(100);
@@ -205,29 +218,60 @@ describe("alert node", function () {
     assert.ok(rec.statuses.some((s) => s.text === "alert.status.activeBad"));
   });
 
-  it("restart with the same context keeps the active set, does not re-raise, still clears", async function () {
-    await helper.load([alertNode], flow({ rules: OFFLINE, persist: true }));
-    let rec = recorder();
-    const offline = { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" };
-    helper.getNode("al").receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline });
-    await waitFor("raised", () => rec.events[0]);
+  it("restart with a file context store keeps the active set, does not re-raise, still clears", async function () {
+    // The same context stores as settings.js (`file` = localfilesystem), in a temp dir. Without a configured store
+    // Node-RED deletes a node's context when it stops, exactly as a real restart loses the memory store.
+    const dir = mkdtempSync(join(tmpdir(), "plugwatch-alert-ctx-"));
+    helper.settings({ contextStorage: { default: { module: "memory" }, file: { module: "localfilesystem", config: { dir, flushInterval: 3600 } } } });
+    // The helper awaits a promise returned by a node module, before it starts the flows: load the stores there.
+    const loadContextStores = () => helper._context.load();
+    try {
+      await helper.load([alertNode, loadContextStores], flow({ rules: OFFLINE, persist: true }));
+      let rec = recorder();
+      const offline = { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" };
+      helper.getNode("al").receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline });
+      await waitFor("raised", () => rec.events[0]);
 
-    await helper.clearFlows(); // every close handler runs (the node saves its state)
-    await helper._redNodes.startFlows(); // same node ids, same context: a restart with a persistent store
-    rec = recorder();
-    const saved = helper.getNode("al").context().get("alerts") as { active: { event: AlertEvent }[] };
-    assert.deepEqual(saved.active.map((a) => a.event.id), ["offline:pr-1"]);
+      // Restart: every close handler runs (the node saves its state), the file store flushes to disk and is
+      // closed; fresh stores read the files back; the flows start again with the same node ids.
+      await helper.clearFlows();
+      await helper._context.close();
+      const onDisk = readdirSync(join(dir, "context", "f1")).map((f) => readFileSync(join(dir, "context", "f1", f), "utf8"));
+      assert.ok(onDisk.some((text) => text.includes('"offline:pr-1"')), `alert state written to ${dir}/context/f1`);
+      helper._context.init(helper.settings());
+      await helper._context.load();
+      await helper._redNodes.startFlows();
+      rec = recorder();
+      const al = helper.getNode("al");
+      al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline }); // the retained availability again
+      al.receive({ payload: { action: "list" } });
+      const list = await waitFor("list", () => rec.lists[0]);
+      assert.deepEqual((list.payload as AlertEvent[]).map((a) => a.id), ["offline:pr-1"]);
+      const saved = al.context().get("alerts", "file") as { active: { event: AlertEvent }[] };
+      assert.deepEqual(saved.active.map((a) => a.event.id), ["offline:pr-1"]);
+      await sleep(150);
+      assert.equal(rec.events.length, 0, "not raised again");
+      al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { ...offline, online: true, reason: "poll ok" } });
+      await waitFor("cleared", () => (rec.events.length === 2 ? true : undefined));
+      assert.equal((rec.events[0]?.payload as AlertEvent).state, "cleared");
+      assert.deepEqual([rec.events[1]?.payload, rec.events[1]?.retain], ["", true]);
+      const after = al.context().get("alerts", "file") as { active: unknown[] };
+      assert.deepEqual(after.active, [], "the clear is saved too");
+    } finally {
+      await helper.unload();
+      await helper._context.close();
+      helper.settings({});
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("without persist, nothing is stored in the context", async function () {
+    await helper.load([alertNode], flow({ rules: OFFLINE, persist: false }));
+    const rec = recorder();
     const al = helper.getNode("al");
-    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline }); // the retained availability again
-    al.receive({ payload: { action: "list" } });
-    const list = await waitFor("list", () => rec.lists[0]);
-    assert.deepEqual((list.payload as AlertEvent[]).map((a) => a.id), ["offline:pr-1"]);
-    await sleep(150);
-    assert.equal(rec.events.length, 0, "not raised again");
-    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { ...offline, online: true, reason: "poll ok" } });
-    await waitFor("cleared", () => (rec.events.length === 2 ? true : undefined));
-    assert.equal((rec.events[0]?.payload as AlertEvent).state, "cleared");
-    assert.deepEqual([rec.events[1]?.payload, rec.events[1]?.retain], ["", true]);
+    al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" } });
+    await waitFor("raised", () => rec.events[0]);
+    assert.equal(al.context().get("alerts"), undefined);
   });
 
   describe("through a real mqtt out and Mosquitto", function () {

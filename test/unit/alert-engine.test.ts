@@ -236,6 +236,26 @@ describe("alert engine", function () {
       assert.deepEqual(h.read("ws-2", { power: 10 }), []);
       assert.deepEqual(brief(h.read("ws-2", { power: 31 })), ["raised idle:ws-2"]);
     });
+    it("forSeconds and hysteresis: a short spike at night raises nothing, clearing needs limit-hysteresis for the duration", function () {
+      const slow = { ...waste, forSeconds: 60, hysteresis: 5 };
+      const night = Date.parse("2026-01-06T21:00:00Z"); // Tue 22:00 Paris
+      const h = setup([slow], [], night);
+      assert.deepEqual(h.read("pr-1", { power: 50, kind: "printer" }), []);
+      h.set(night + 30 * S);
+      assert.deepEqual(h.read("pr-1", { power: 3, kind: "printer" }), []); // 30 s spike: nothing
+      assert.deepEqual(h.tick(night + 120 * S), []);
+      h.set(night + 200 * S);
+      h.read("pr-1", { power: 50, kind: "printer" });
+      assert.deepEqual(h.tick(night + 259 * S), []);
+      assert.deepEqual(brief(h.tick(night + 260 * S)), ["raised waste:pr-1"]);
+      h.set(night + 300 * S);
+      assert.deepEqual(h.read("pr-1", { power: 18, kind: "printer" }), []); // under 20 W but not under 15 W
+      assert.deepEqual(h.tick(night + 500 * S), []);
+      h.set(night + 600 * S);
+      h.read("pr-1", { power: 15, kind: "printer" });
+      assert.deepEqual(h.tick(night + 659 * S), []);
+      assert.deepEqual(brief(h.tick(night + 660 * S)), ["cleared waste:pr-1"]);
+    });
   });
 
   describe("budget", function () {
@@ -259,6 +279,26 @@ describe("alert engine", function () {
       const cleared = h.tick(Date.parse("2026-01-06T23:00:00Z")); // local midnight
       assert.deepEqual(brief(cleared), ["cleared budget:heater"]);
       assert.equal(cleared[0]?.value, 0);
+    });
+
+    it("local midnight on DST days: the 23 h and the 25 h day each end at 00:00 local time", function () {
+      const h = setup([{ id: "budget", type: "budget", kWhPerDay: 1, timezone: "Europe/Paris" }], [], Date.parse("2026-03-29T10:00:00Z"));
+      h.read("heater", { energy: 10 });
+      h.set(Date.parse("2026-03-29T12:00:00Z"));
+      assert.deepEqual(brief(h.read("heater", { energy: 11.5 })), ["raised budget:heater"]);
+      // Sunday 29 March has 23 hours: midnight is 22:00 UTC (CEST), not 23:00 UTC.
+      assert.deepEqual(h.tick(Date.parse("2026-03-29T21:59:59Z")), []);
+      assert.deepEqual(brief(h.tick(Date.parse("2026-03-29T22:00:00Z"))), ["cleared budget:heater"]);
+      // Sunday 25 October has 25 hours: it starts at 22:00 UTC (CEST) and ends at 23:00 UTC (CET).
+      const g = setup([{ id: "budget", type: "budget", kWhPerDay: 1, timezone: "Europe/Paris" }], [], Date.parse("2026-10-24T22:00:00Z"));
+      assert.deepEqual(g.read("heater", { energy: 20 }), []); // baseline at 00:00 CEST
+      g.set(Date.parse("2026-10-25T01:30:00Z")); // 02:30 CET, the second 02:30 of the night
+      assert.deepEqual(g.read("heater", { energy: 20.9 }), []);
+      g.set(Date.parse("2026-10-25T12:00:00Z"));
+      assert.deepEqual(brief(g.read("heater", { energy: 21.2 })), ["raised budget:heater"]);
+      assert.equal(g.engine.activeAlerts()[0]?.value, 1.2);
+      assert.deepEqual(g.tick(Date.parse("2026-10-25T22:59:59Z")), []); // 23:59:59 CET, still the same day
+      assert.deepEqual(brief(g.tick(Date.parse("2026-10-25T23:00:00Z"))), ["cleared budget:heater"]);
     });
 
     it("a counter reset counts the new value as consumption since the reset", function () {
