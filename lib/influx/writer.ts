@@ -21,12 +21,18 @@ export interface SpecSender {
   send(spec: HttpRequestSpec, body?: string | Buffer): Promise<unknown>;
 }
 
+/** InfluxQL that creates `database` (escape.quoted adds the surrounding double quotes itself). */
+export function createDatabaseStatement(database: string): string {
+  return `CREATE DATABASE ${escape.quoted(database)}`;
+}
+
 /** The sink for real InfluxDB: the flavour's write request, and CREATE DATABASE on 1.x. */
 export function influxSink(http: SpecSender, settings: InfluxSettings, opts: { createDatabase?: boolean } = {}): WriteSink {
   const spec = writeRequest(settings);
   const sink: WriteSink = { send: async (body) => void (await http.send(spec, body)) };
   if (settings.flavour === "1.x" && (opts.createDatabase ?? true)) {
-    sink.createDatabase = async () => void (await http.send(queryRequest(settings, `CREATE DATABASE "${escape.quoted(settings.database)}"`)));
+    const statement = createDatabaseStatement(settings.database);
+    sink.createDatabase = async () => void (await http.send(queryRequest(settings, statement)));
   }
   return sink;
 }
@@ -242,15 +248,23 @@ export class InfluxWriter {
       } catch (e) {
         const err = e as SendError;
         const status = err.status;
-        if (status === 404 && this.sink.createDatabase && !createdDb && /database not found/i.test(err.message)) {
-          createdDb = true;
-          try {
-            await this.sink.createDatabase();
-            this.log(`created the missing database`);
-            attempt--;
-            continue;
-          } catch (ce) {
-            this.setError("STORAGE_UNAVAILABLE", `cannot create the database: ${(ce as Error).message}`, (ce as SendError).status);
+        if (status === 404 && this.sink.createDatabase && /database not found/i.test(err.message)) {
+          if (!createdDb) {
+            // Once per retry round: a database that still is not found after CREATE waits for the backoff.
+            createdDb = true;
+            try {
+              await this.sink.createDatabase();
+              this.log(`created the missing database`);
+              attempt--;
+              continue;
+            } catch (ce) {
+              // Keep the CREATE failure as the visible error: it is the cause, the 404 only its symptom.
+              this.setError("STORAGE_UNAVAILABLE", `database not found and cannot create it: ${(ce as Error).message}`, (ce as SendError).status);
+              this.log(`database not found and cannot create it: ${(ce as Error).message}`);
+            }
+          } else {
+            this.setError("STORAGE_UNAVAILABLE", err.message, status);
+            createdDb = false;
           }
         } else if (status === 400 || status === 422) {
           // Bad data (partial write / out of retention): the good lines of the batch are stored by the server;

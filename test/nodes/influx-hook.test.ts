@@ -84,7 +84,7 @@ function flow(o: FlowOpts): Record<string, unknown>[] {
       wires: [["stats"]],
     },
     { id: "stats", type: "helper" },
-    { id: "catch", type: "catch", scope: ["hook"], uncaught: false, wires: [["errors"]] },
+    { id: "catcher", type: "catch", scope: ["hook"], uncaught: false, wires: [["errors"]] },
     { id: "errors", type: "helper" },
   ];
 }

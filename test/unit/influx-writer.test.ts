@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Spool, type Timers } from "../../lib/spool";
-import { InfluxWriter, type SendError, type WriteSink } from "../../lib/influx/writer";
+import { InfluxWriter, createDatabaseStatement, type SendError, type WriteSink } from "../../lib/influx/writer";
 
 class FakeClock implements Timers {
   t = 1_000_000;
@@ -194,6 +194,25 @@ describe("influx writer", () => {
     assert.equal(sink.createDatabaseCalls, 1);
     assert.equal(sink.sent.length, 2);
     assert.equal(writer!.stats().writtenLines, 10);
+  });
+
+  it("CREATE DATABASE statement quotes the name exactly once (a doubled quote made InfluxDB answer 400)", () => {
+    assert.equal(createDatabaseStatement("plugwatch"), 'CREATE DATABASE "plugwatch"');
+    assert.equal(createDatabaseStatement('we"ird\\db'), 'CREATE DATABASE "we\\"ird\\\\db"');
+  });
+
+  it("404 database not found and CREATE fails: the CREATE error stays visible, retried with backoff", async () => {
+    make();
+    sink.script = [httpError(404, 'InfluxDB answered 404: {"error":"database not found: \\"x\\""}')];
+    sink.createDatabase = async (): Promise<void> => {
+      sink.createDatabaseCalls++;
+      throw httpError(403, "InfluxDB answered 403: create database requires admin privilege");
+    };
+    await writer!.acceptAsync(lines(0, 10));
+    await clock.advance(0);
+    assert.equal(sink.createDatabaseCalls, 1);
+    assert.match(writer!.stats().lastError?.message ?? "", /cannot create it: .*admin privilege/);
+    assert.equal(writer!.stats().retrying, true);
   });
 
   it("maxInFlight 2: two requests at once, acknowledged in order", async () => {
