@@ -1,0 +1,188 @@
+// examples/ecodevices-teleinfo.json in a real Node-RED runtime: simulated Eco-Devices box → MQTT readings, InfluxDB points, alerts.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { MqttClient } from "mqtt";
+import { AlertEvent } from "../../lib/contracts/alert";
+import { Availability, GenericReading } from "../../lib/contracts/reading";
+import { validate } from "../../lib/contracts/validate";
+import { SimulatedEcoDevices } from "../../scripts/sim/ecodevices";
+import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
+
+const POLL_S = 0.3;
+const MAX_FAILURES = 3;
+const LOCATION = "hq/0/basement";
+const DB = "energy";
+
+/** The example with its tab's environment variables pointed at this test's services. */
+function exampleFlow(env: Record<string, string>): FlowNode[] {
+  const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
+  const tab = flow.find((n) => n.type === "tab");
+  assert.ok(tab, "the example has a tab");
+  const vars = tab.env as { name: string; value: string; type: string }[];
+  for (const [name, value] of Object.entries(env)) {
+    const v = vars.find((e) => e.name === name);
+    assert.ok(v, `the example's tab has no environment variable ${name}`);
+    v.value = value;
+  }
+  return flow;
+}
+
+/** Collects every message under a filter, so tests can wait for one that matches and look at what came before. */
+class Recorder {
+  readonly messages: { topic: string; payload: string; retain: boolean; at: number }[] = [];
+  constructor(client: MqttClient) {
+    client.on("message", (topic, payload, packet) => this.messages.push({ topic, payload: payload.toString("utf8"), retain: packet.retain === true, at: Date.now() }));
+  }
+
+  async waitFor<T>(topic: string, accept: (payload: T) => boolean, timeoutMs = 10000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (const m of this.messages) {
+        if (m.topic !== topic || m.payload === "") continue;
+        const p = JSON.parse(m.payload) as T;
+        if (accept(p)) return p;
+      }
+      if (Date.now() > deadline) throw new Error(`no matching message on ${topic} within ${timeoutMs} ms; got ${this.messages.filter((m) => m.topic === topic).map((m) => m.payload).join(" | ") || "nothing"}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("example: Eco-Devices teleinfo (e2e)", function () {
+  this.timeout(90000);
+  const td = new Teardown();
+  let red: NodeRedInstance;
+  let influxd: InfluxdInstance;
+  let sim: SimulatedEcoDevices;
+  let rec: Recorder;
+  const root = uniqueRoot("ecodev");
+  const t = (device: string, stream: string) => `${root}/${LOCATION}/${device}/${stream}`;
+
+  before(async function () {
+    const broker = await startBroker(td, "mosquitto");
+    influxd = td.add(await startInfluxd(), (i) => i.destroy());
+    sim = td.add(await SimulatedEcoDevices.start({ values: { T1_PAPP: 1840, T1_BASE: 12_345_678, INDEX_C1: 287_000, INDEX_C2: 1436.965 } }), (s) => s.stop());
+    // MQTT 5 with retain-as-published: live messages keep the retain flag the flow published them with.
+    const client = await connectClient(td, broker.url, { protocolVersion: 5 });
+    rec = new Recorder(client);
+    await client.subscribeAsync(`${root}/#`, { qos: 1, rap: true });
+    red = td.add(await startNodeRed(), (r) => r.stop());
+    const port = new URL(broker.url).port;
+    await red.deploy(
+      exampleFlow({
+        ECODEVICES_URL: sim.apiUrl,
+        ECODEVICES_POLL_S: String(POLL_S),
+        ECODEVICES_MAX_FAILURES: String(MAX_FAILURES),
+        ECODEVICES_LOCATION: LOCATION,
+        TOPIC_ROOT: root,
+        MQTT_HOST: "127.0.0.1",
+        MQTT_PORT: port,
+        INFLUX_URL: influxd.url,
+        INFLUX_DB: DB,
+      }),
+    );
+  });
+
+  after(() => td.run());
+
+  it("publishes each poll as a contract reading on MQTT and announces the meter online (retained)", async function () {
+    const reading = await rec.waitFor<GenericReading>(t("teleinfo-main", "reading"), (p) => p.fields.papp === 1840);
+    assert.ok(validate(GenericReading, reading).ok, `not a generic reading: ${JSON.stringify(reading)}`);
+    assert.equal(reading.device, "teleinfo-main");
+    assert.equal(reading.measurement, "teleinfo");
+    assert.ok((reading.fields.base as number) >= 12_345_678, `base ${reading.fields.base}`);
+    assert.deepEqual(reading.tags, { source: "eco-devices", building: "hq", floor: "0", room: "basement", ptec: "TH.." });
+    assert.ok(Math.abs(reading.ts - Date.now()) < 10000);
+
+    const counters = await rec.waitFor<GenericReading>(t("ecodevices-counters", "reading"), () => true);
+    assert.deepEqual(counters.fields, { c1: 287_000, c2: 1436.965 });
+    assert.equal(counters.measurement, "pulse_counter");
+
+    const online = await rec.waitFor<Availability>(t("teleinfo-main", "availability"), (p) => p.online);
+    assert.ok(validate(Availability, online).ok);
+    const raw = rec.messages.find((m) => m.topic === t("teleinfo-main", "availability"));
+    assert.equal(raw?.retain, true);
+    // T2 carries no meter ("----") and has no device id configured: nothing is published for it.
+    assert.equal(rec.messages.filter((m) => /\/reading$/.test(m.topic) && !/teleinfo-main|ecodevices-counters/.test(m.topic)).length, 0);
+  });
+
+  it("stores the readings through influx-hook: points in InfluxDB with the meter's values and location tags", async function () {
+    const row = await waitUntil(`a teleinfo point with papp 1840\n${red.logTail()}`, async () => {
+      const r = await influxd.query(`SELECT "papp", "base", "building", "room", "ptec", "source" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, DB);
+      const s = r.results[0]?.series?.[0];
+      const i = s?.values.findIndex((v) => v[1] === 1840);
+      return s && i !== undefined && i >= 0 ? Object.fromEntries(s.columns.map((c, k) => [c, s.values[i]?.[k]])) : undefined;
+    }, 20000);
+    assert.ok((row.base as number) >= 12_345_678);
+    assert.deepEqual([row.building, row.room, row.ptec, row.source], ["hq", "basement", "TH..", "eco-devices"]);
+    const c = await waitUntil("a pulse counter point", async () => {
+      const r = await influxd.query(`SELECT "c1", "c2" FROM "pulse_counter" WHERE "device" = 'ecodevices-counters' LIMIT 1`, DB);
+      return r.results[0]?.series?.[0]?.values[0];
+    });
+    assert.deepEqual(c.slice(1), [287_000, 1436.965]);
+  });
+
+  it("raises the extreme-consumption alert when the meter reads above 7000 VA and clears it when it drops", async function () {
+    const topic = `${root}/alerts/teleinfo-main/extreme-consumption`;
+    assert.equal(rec.messages.some((m) => m.topic === topic), false, "alert raised before any peak");
+    sim.set({ T1_PAPP: 9200 });
+    const raised = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "raised");
+    assert.ok(validate(AlertEvent, raised).ok, JSON.stringify(raised));
+    assert.equal(raised.id, "extreme-consumption:teleinfo-main");
+    assert.equal(raised.severity, "critical");
+    assert.equal(raised.value, 9200);
+    assert.equal(rec.messages.find((m) => m.topic === topic)?.retain, true);
+
+    sim.set({ T1_PAPP: 2100 });
+    const cleared = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "cleared");
+    assert.equal(cleared.value, 2100);
+    // The retained slot is deleted after the clear (zero-length retained publish).
+    await waitUntil("the retained alert deleted", async () => (rec.messages.some((m) => m.topic === topic && m.payload === "") ? true : undefined));
+  });
+
+  it(`raises the no-data alert and publishes offline after ${MAX_FAILURES} failed polls, and recovers`, async function () {
+    const alertTopic = `${root}/alerts/teleinfo-main/no-data`;
+    const availTopic = t("teleinfo-main", "availability");
+    // The box answers with errors: the flow counts the attempts before it gives up.
+    const before = sim.requests.error;
+    await sim.setMode("error");
+    const offline = await rec.waitFor<Availability>(availTopic, (p) => !p.online);
+    assert.ok(sim.requests.error - before >= MAX_FAILURES, `offline after ${sim.requests.error - before} failed polls`);
+    assert.match(offline.reason, new RegExp(`^DEVICE_UNREACHABLE: no data after ${MAX_FAILURES} attempts \\(HTTP 503\\)`));
+    const raised = await rec.waitFor<AlertEvent>(alertTopic, (p) => p.state === "raised");
+    assert.equal(raised.id, "no-data:teleinfo-main");
+    assert.equal(raised.severity, "critical");
+    // Every device of the box goes offline together.
+    await rec.waitFor<Availability>(t("ecodevices-counters", "availability"), (p) => !p.online);
+
+    await sim.setMode("ok");
+    await rec.waitFor<Availability>(availTopic, (p) => p.online && p.ts > offline.ts);
+    await rec.waitFor<AlertEvent>(alertTopic, (p) => p.state === "cleared");
+
+    // Now the simulator stops answering altogether (connection refused).
+    const mark = rec.messages.length;
+    await sim.setMode("refuse");
+    const refused = await waitUntil("offline after refused connections", async () => {
+      const m = rec.messages.slice(mark).find((x) => x.topic === availTopic && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online);
+      return m ? (JSON.parse(m.payload) as Availability) : undefined;
+    });
+    assert.match(refused.reason, /no data after 3 attempts \(ECONNREFUSED\)/);
+    await waitUntil("no-data raised again", async () =>
+      rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
+    );
+    assert.doesNotMatch(red.log(), /\[error\] \[(alert|influx-hook|function)/);
+  });
+});
