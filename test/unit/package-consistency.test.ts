@@ -84,9 +84,12 @@ export function topLevelKeys(src: string, open: number): string[] {
   return keys;
 }
 
-/** Types registered with `registerType("<type>"` in a source (TS runtime or editor HTML). */
+/**
+ * Types registered with `registerType("<type>"` in a source (TS runtime or editor HTML), also with TypeScript
+ * type arguments (`registerType<Node, Def, Settings, Creds>("<type>"`, used to type credentials).
+ */
 export function registeredTypes(src: string): string[] {
-  return [...src.matchAll(/registerType\(\s*["']([^"']+)["']/g)].map((m) => m[1]);
+  return [...src.matchAll(/registerType\s*(?:<[^()]*?>)?\(\s*["']([^"']+)["']/g)].map((m) => m[1]);
 }
 
 /** Keys of `defaults: { … }` in the editor's registerType("<type>", { … }) call, or undefined when absent. */
@@ -153,6 +156,7 @@ describe("package consistency helpers", function () {
   it("names the NodeDef after the type and finds registered types", function () {
     assert.equal(pascal("smartplug-collector"), "SmartplugCollector");
     assert.deepEqual(registeredTypes(`RED.nodes.registerType( 'a-b', X); RED.nodes.registerType("c", Y)`), ["a-b", "c"]);
+    assert.deepEqual(registeredTypes(`RED.nodes.registerType<N, D, Record<string, never>, C>("d-e", Z, { credentials: {} })`), ["d-e"]);
   });
 });
 
