@@ -178,8 +178,14 @@ export function friendlyIssues(value: unknown, issues: readonly Issue[]): Issue[
     else if (/Unexpected property/i.test(issue.message)) message = `unknown property '${key}'`;
     else if (key === "kind") message = `${JSON.stringify(got)} is not a valid kind: use ${DEVICE_KINDS.join(", ")}`;
     else if (key === "port") message = `port must be an integer from 1 to 65535 (got ${JSON.stringify(got)})`;
+    else if (key === "version" && /^Expected \d+$/.test(issue.message)) message = `version must be ${issue.message.slice(9)} (got ${JSON.stringify(got)})`;
     else if (issue.message.includes(SLUG_PATTERN)) message = `${JSON.stringify(got)} is not a valid ${key}: use ${SLUG_HELP}`;
+    else if (issue.path === "$" && /^Expected (object|array)$/.test(issue.message)) message = `expected an ${issue.message.slice(9)}, got ${typeName(got)}`;
     else if (/^Expected (string|number|integer|boolean|object|array)$/.test(issue.message)) message = `${key} ${issue.message.replace("Expected", "must be")} (got ${typeName(got)})`;
+    else if (/^Expected string length greater or equal to 1$/.test(issue.message)) message = `${key} must not be empty`;
+    else if (/^Expected string length (less|greater)/.test(issue.message)) message = `${key} ${issue.message.replace("Expected string length", "must have a length")} (got ${typeof got === "string" ? got.length : typeName(got)})`;
+    else if (/^Expected string to match/.test(issue.message)) message = `${JSON.stringify(got)} is not a valid ${key}`;
+    else if (/^Expected number to be (less|greater)/.test(issue.message)) message = `${key} ${issue.message.replace("Expected number to be", "must be")} (got ${JSON.stringify(got)})`;
     else message = issue.message;
     const k = `${issue.path}|${message}`;
     if (seen.has(k)) continue;
@@ -206,6 +212,16 @@ export function explainTarget(target: unknown): Issue[] {
   );
 }
 
+/** " (line L, column C)" for a JSON.parse message that names a position, so an editor can jump there; else "". */
+export function lineColumn(text: string, message: string): string {
+  const m = /at position (\d+)/.exec(message);
+  if (!m || /\(line \d+ column \d+\)/.test(message)) return "";
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split("\n").length;
+  const column = before.length - before.lastIndexOf("\n");
+  return ` (line ${line}, column ${column})`;
+}
+
 /** Reads, parses and validates a registry file. Throws RegistryError with file, JSON path and reason. */
 export function loadRegistryFile(file: string, read: (f: string) => string = (f) => readFileSync(f, "utf8")): Registry {
   let text: string;
@@ -218,7 +234,7 @@ export function loadRegistryFile(file: string, read: (f: string) => string = (f)
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new RegistryError(file, [{ file, path: "$", message: `not valid JSON: ${(err as Error).message}` }]);
+    throw new RegistryError(file, [{ file, path: "$", message: `not valid JSON: ${(err as Error).message}${lineColumn(text, (err as Error).message)}` }]);
   }
   return buildRegistry(json, file);
 }

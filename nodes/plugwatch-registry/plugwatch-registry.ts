@@ -1,7 +1,7 @@
 // Config node: loads and validates the device registry file once; agents, hooks and the API share it.
 import type { NodeAPI } from "node-red";
 import type { PlugwatchRegistryNode, PlugwatchRegistryNodeDef } from "./types";
-import { buildRegistry, loadRegistryFile, RegistryError, resolveRegistryPath } from "../../lib/registry";
+import { buildRegistry, lineColumn, loadRegistryFile, RegistryError, resolveRegistryPath } from "../../lib/registry";
 
 export = (RED: NodeAPI) => {
   function PlugwatchRegistry(this: PlugwatchRegistryNode, def: PlugwatchRegistryNodeDef) {
@@ -14,7 +14,7 @@ export = (RED: NodeAPI) => {
         try {
           json = JSON.parse(def.json || "");
         } catch (err) {
-          throw new RegistryError(label, [{ file: label, path: "$", message: `not valid JSON: ${(err as Error).message}` }]);
+          throw new RegistryError(label, [{ file: label, path: "$", message: `not valid JSON: ${(err as Error).message}${lineColumn(def.json || "", (err as Error).message)}` }]);
         }
         this.registry = buildRegistry(json, label);
       } else {

@@ -3,8 +3,8 @@ import { Type } from "@sinclair/typebox";
 import { DEVICE_KINDS, type DeviceKind } from "../../lib/contracts/device";
 import { Slug } from "../../lib/contracts/common";
 import { PlugwatchError } from "../../lib/contracts/errors";
-import { decodePayload, parse } from "../../lib/contracts/validate";
-import type { DeviceFilter } from "../../lib/registry";
+import { decodePayload, parse, validate } from "../../lib/contracts/validate";
+import { friendlyIssues, type DeviceFilter } from "../../lib/registry";
 import { checkRoot, DEFAULT_ROOT } from "../../lib/topics";
 import type { SmartplugCollectorNodeDef } from "./types";
 
@@ -105,7 +105,14 @@ export function parseCommand(payload: unknown, now: Date): CollectorCommand {
     return { action: "poll" };
   }
   if (action === "stats") {
-    const c = parse(StatsCommand, value);
+    const checked = validate(StatsCommand, value);
+    if (!checked.ok) {
+      const issues = friendlyIssues(value, checked.issues).map((i) =>
+        i.path === "$.period" && !i.message.startsWith("missing") ? { ...i, message: `period must be "day" or "month" (got ${JSON.stringify((value as { period?: unknown }).period)})` } : i,
+      );
+      throw new PlugwatchError("INVALID_REQUEST", `invalid stats request: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+    }
+    const c = checked.value;
     const year = c.year ?? now.getFullYear();
     if (c.period === "day") return { action: "stats", device: c.device, period: "day", year, month: c.month ?? now.getMonth() + 1 };
     return { action: "stats", device: c.device, period: "month", year };

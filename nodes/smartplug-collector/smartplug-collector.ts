@@ -68,8 +68,8 @@ export = (RED: NodeAPI) => {
       }, STATUS_EVERY_MS);
     };
 
-    const reportError = (device: Device, code: string, message: string) => {
-      errorMsg = { topic: cfg ? deviceTopic(cfg.root, device, "availability") : device.id, payload: { device: device.id, code, message } } as NodeMessage;
+    const reportError = (device: Device, code: string, message: string, ts: number) => {
+      errorMsg = { topic: cfg ? deviceTopic(cfg.root, device, "availability") : device.id, payload: { device: device.id, code, message, ts: Math.round(ts) } } as NodeMessage;
       errors.write(`${device.id}:${code}`, RED._("smartplug-collector.errors.poll", { device: device.id, address: `${device.host}:${device.port}`, code, message }));
       errorMsg = undefined;
     };
@@ -113,7 +113,7 @@ export = (RED: NodeAPI) => {
               const checked = validate(Reading, reading);
               if (!checked.ok) {
                 const first = checked.issues[0];
-                reportError(device, "INVALID_READING", `${first?.path ?? "$"}: ${first?.message ?? "invalid"} (${JSON.stringify(sample)})`);
+                reportError(device, "INVALID_READING", `${first?.path ?? "$"}: ${first?.message ?? "invalid"} (${JSON.stringify(sample)})`, ts);
                 return;
               }
               node.send({ topic: deviceTopic(config.root, device, "reading"), payload: reading, qos: 1, retain: false } as NodeMessage);
@@ -122,13 +122,13 @@ export = (RED: NodeAPI) => {
               node.send({ topic: deviceTopic(config.root, device, "availability"), payload: toAvailability(change), qos: 1, retain: true } as NodeMessage);
               updateStatus();
             },
-            error: (device, failure) => {
+            error: (device, failure, ts) => {
               if (failure.code === "UNSUPPORTED_FIRMWARE" && !firmware.has(device.id)) {
                 firmware.add(device.id);
                 node.warn(RED._("smartplug-collector.errors.firmware", { device: device.id, address: `${device.host}:${device.port}` }));
                 updateStatus();
               }
-              reportError(device, failure.code, failure.message);
+              reportError(device, failure.code, failure.message, ts);
             },
           },
         });

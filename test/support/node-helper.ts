@@ -1,0 +1,99 @@
+// node-red-node-test-helper for the node tests: its small typed surface, call history, real en-US messages, waiting.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import type { NodeAPI } from "node-red";
+
+/** A node of a loaded test flow (the helper ships no types: the part used here). */
+export interface TestNode {
+  id: string;
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, fn: (arg: never) => void): void;
+  [key: string]: unknown;
+}
+
+export interface Helper {
+  init(runtimePath: string): void;
+  startServer(done: (err?: unknown) => void): void;
+  stopServer(done: (err?: unknown) => void): void;
+  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): TestNode;
+  request(): { get(url: string): PromiseLike<{ status: number; body: unknown }> & { query(q: Record<string, string>): PromiseLike<{ status: number; body: unknown }> } };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper = require("node-red-node-test-helper") as Helper;
+helper.init(require.resolve("node-red"));
+
+interface SpyCall {
+  thisValue: unknown;
+  args: unknown[];
+}
+
+/**
+ * Every call of a Node method (status, error, warn, log, send) made by `node` since the flow was loaded,
+ * constructor included. The helper spies on the Node prototype; its `call:<method>` events fire only after a
+ * listener is attached, this reads the spy's history instead.
+ */
+export function calls(node: TestNode, method: SpiedMethod): unknown[][] {
+  return history(node, method)();
+}
+
+export type SpiedMethod = "status" | "error" | "warn" | "log" | "send";
+
+/** Like calls(), but holds on to the spy now, so the history stays readable after helper.unload() restores Node. */
+export function history(node: TestNode, method: SpiedMethod): () => unknown[][] {
+  const spy = node[method] as { getCalls?: () => SpyCall[] };
+  if (typeof spy?.getCalls !== "function") throw new Error(`Node.${method} is not spied on (call helper.load first)`);
+  const getCalls = spy.getCalls.bind(spy);
+  return () =>
+    getCalls()
+      .filter((c) => c.thisValue === node)
+      .map((c) => c.args);
+}
+
+export interface Status {
+  fill?: string;
+  shape?: string;
+  text?: string;
+}
+export const statuses = (node: TestNode): Status[] => calls(node, "status").map((a) => a[0] as Status);
+export const lastStatus = (node: TestNode): Status | undefined => statuses(node).at(-1);
+
+/**
+ * The helper replaces RED._ with the identity, so status texts would be bare keys. This wraps a node module so
+ * its RED._ looks keys up in the node's real locales/en-US/<name>.json and substitutes __name__ placeholders.
+ * `dir` is the compiled node folder (copy-assets puts the locales next to the .js).
+ */
+export function withMessages(nodeModule: (RED: NodeAPI) => void, dir: string, name: string): (RED: NodeAPI) => void {
+  const catalog = JSON.parse(readFileSync(path.join(dir, "locales", "en-US", `${name}.json`), "utf8")) as Record<string, unknown>;
+  const lookup = (key: string): string | undefined => {
+    let cur: unknown = catalog;
+    for (const part of key.split(".")) {
+      if (cur === null || typeof cur !== "object") return undefined;
+      cur = (cur as Record<string, unknown>)[part];
+    }
+    return typeof cur === "string" ? cur : undefined;
+  };
+  return (RED: NodeAPI) => {
+    const original = RED._ as (key: string, subs?: Record<string, unknown>) => string;
+    const translate = (key: string, subs: Record<string, unknown> = {}): string => {
+      const text = lookup(key);
+      if (text === undefined) return original(key, subs);
+      return text.replace(/__([A-Za-z0-9_]+)__/g, (m, k: string) => (k in subs ? String(subs[k]) : m));
+    };
+    (RED as unknown as { _: typeof translate })._ = translate;
+    nodeModule(RED);
+  };
+}
+
+/** Resolves with fn()'s first truthy value, polling every 10 ms; rejects after timeoutMs naming `what`. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
