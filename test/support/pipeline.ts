@@ -1,0 +1,121 @@
+// The shipped flow (flows/plugwatch.json) in a real Node-RED runtime with real services: broker, influxd, a small simulated office.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeviceEntry } from "../../lib/contracts";
+import { SimulatedOffice } from "../../scripts/sim/office";
+import { flowEnv, type FlowEnvName } from "../../scripts/services/flow-env";
+import { startInfluxd, type InfluxdInstance } from "./influxd";
+import { startMosquitto } from "./mosquitto";
+import { startNodeRed, repoRoot, type FlowNode, type NodeRedInstance } from "./nodered";
+import { freePort, waitForPort } from "./ports";
+import type { Teardown } from "./services";
+
+/** Read + control token the pipeline runtime accepts (REST API credential from ${PLUGWATCH_API_TOKENS}). */
+export const PIPELINE_TOKEN = "pipeline-e2e-token-rc-0123456789";
+export const READ_TOKEN = "pipeline-e2e-token-ro-0123456789";
+
+/** A small office: typed factory, one device per kind and two rooms with several devices (ports filled in by the simulator). */
+export function pipelineDevices(): DeviceEntry[] {
+  const dev = (id: string, kind: DeviceEntry["kind"], floor: string, room: string): DeviceEntry => ({
+    id,
+    name: `Test ${id}`,
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 9999,
+    kind,
+    location: { building: "hq", floor, room },
+  });
+  return [
+    dev("ws-1-01", "workplace", "1", "open-space-1"),
+    dev("ws-1-02", "workplace", "1", "open-space-1"),
+    dev("ws-2-01", "workplace", "2", "open-space-2"),
+    dev("mr-1-board", "meeting-room", "1", "boardroom"),
+    dev("pr-2-01", "printer", "2", "print-corner-2"),
+  ];
+}
+
+export interface PipelineStack {
+  red: NodeRedInstance;
+  office: SimulatedOffice;
+  influxd?: InfluxdInstance;
+  /** URL of the broker the flow connects to (Mosquitto, or the flow's embedded aedes). */
+  mqttUrl: string;
+  devices: DeviceEntry[];
+  registryFile: string;
+  /** The shipped flow as deployed. */
+  flow: FlowNode[];
+  env: Record<FlowEnvName, string>;
+}
+
+export interface PipelineOptions {
+  /** "mosquitto" (default): a real Mosquitto, the flow's aedes listens on an unused port; "embedded": the flow's own aedes. */
+  broker?: "mosquitto" | "embedded";
+  /** Start influxd (default true); false = an InfluxDB URL where nothing listens. */
+  influx?: boolean;
+  devices?: DeviceEntry[];
+  pollIntervalS?: number;
+}
+
+/** The shipped flow file, parsed (never a copy: the test deploys exactly what the repository ships). */
+export function shippedFlow(): FlowNode[] {
+  return JSON.parse(readFileSync(path.join(repoRoot(), "flows", "plugwatch.json"), "utf8")) as FlowNode[];
+}
+
+/**
+ * Starts everything, deploys the shipped flow through the admin API (so its ${ENV} credentials are stored like an
+ * editor import does) and registers every cleanup on `td`.
+ */
+export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): Promise<PipelineStack> {
+  const tmp = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-pipeline-")), (d) => rmSync(d, { recursive: true, force: true }));
+  const office = td.add(await SimulatedOffice.start((opts.devices ?? pipelineDevices()).map((d) => ({ ...d, port: d.port ?? 9999 })), { portFor: () => 0 }), (o) => o.stop());
+  const devices = office.registryDevices();
+  const registryFile = path.join(tmp, "registry.json");
+  writeFileSync(registryFile, JSON.stringify({ version: 1, devices }, null, 2));
+
+  let mqttPort: number;
+  let brokerPort: number;
+  if ((opts.broker ?? "mosquitto") === "mosquitto") {
+    const mosq = td.add(await startMosquitto(), (m) => m.stop());
+    mqttPort = mosq.port;
+    brokerPort = await freePort(); // the flow's embedded broker idles there
+  } else {
+    brokerPort = await freePort();
+    mqttPort = brokerPort;
+  }
+  const influxd = opts.influx === false ? undefined : td.add(await startInfluxd(), (i) => i.destroy());
+  const influxUrl = influxd ? influxd.url : `http://127.0.0.1:${await freePort()}`;
+  const env = flowEnv({
+    PLUGWATCH_REGISTRY: registryFile,
+    PLUGWATCH_MQTT_HOST: "127.0.0.1",
+    PLUGWATCH_MQTT_PORT: String(mqttPort),
+    PLUGWATCH_BROKER_PORT: String(brokerPort),
+    PLUGWATCH_POLL_INTERVAL: String(opts.pollIntervalS ?? 1),
+    PLUGWATCH_INFLUX_URL: influxUrl,
+    PLUGWATCH_API_TOKENS: `${PIPELINE_TOKEN} read,control\n${READ_TOKEN} read`,
+  });
+  const red = td.add(await startNodeRed({ env }), (r) => r.stop());
+  const flow = shippedFlow();
+  await red.deploy(flow);
+  await waitForPort(brokerPort);
+  return { red, office, influxd, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, devices, registryFile, flow, env };
+}
+
+/** Polls `fn` until `ok` holds; the last value and `what` are in the timeout error. */
+export async function eventually<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      last = await fn();
+      if (ok(last)) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}${lastErr ? `; last error: ${String(lastErr)}` : ""}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
