@@ -84,15 +84,33 @@ export interface HttpHandlerOptions {
   now?: () => number;
 }
 
+type HttpRequest = IncomingMessage & { originalUrl?: string; body?: unknown; _body?: boolean };
+
+/** The request handler plus `reject`, which answers a request that failed before the handler (e.g. an upstream body parser) as a problem. */
+export interface HttpHandler {
+  (req: HttpRequest, res: ServerResponse): Promise<void>;
+  reject(req: HttpRequest, res: ServerResponse, code: "INVALID_REQUEST" | "PAYLOAD_TOO_LARGE", message: string): Promise<void>;
+}
+
 /** Express-compatible handler (`(req, res)`) for a service mounted under its base path. */
-export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions = {}) {
+export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions = {}): HttpHandler {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const now = opts.now ?? Date.now;
-  return async (req: IncomingMessage & { originalUrl?: string; body?: unknown; _body?: boolean }, res: ServerResponse): Promise<void> => {
+  const instanceOf = (req: HttpRequest) => new URL(req.originalUrl ?? req.url ?? "/", "http://localhost").pathname;
+  const originOf = (req: HttpRequest) => (typeof req.headers.origin === "string" ? req.headers.origin : undefined);
+  const reject: HttpHandler["reject"] = async (req, res, code, message) => {
+    const started = now();
+    const details = code === "INVALID_REQUEST" ? [{ path: "$", message: "not JSON" }] : undefined;
+    const { problem, headers } = toProblem(new ApiError(code, code === "INVALID_REQUEST" ? `body is not valid JSON: ${message}` : message, { details }), instanceOf(req));
+    const response: ApiResponse = { status: problem.status, headers: { ...headers, "Content-Type": "application/problem+json", ...corsHeaders(opts.cors, originOf(req), false) }, body: problem };
+    send(res, response, req.method === "HEAD");
+    opts.onDone?.(response.status, now() - started);
+  };
+  const handler = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const started = now();
     const url = new URL(req.url ?? "/", "http://localhost");
-    const instance = new URL(req.originalUrl ?? req.url ?? "/", "http://localhost").pathname;
-    const origin = typeof req.headers.origin === "string" ? req.headers.origin : undefined;
+    const instance = instanceOf(req);
+    const origin = originOf(req);
     let response: ApiResponse;
     if (req.method === "OPTIONS" && opts.cors) {
       response = { status: 204, headers: corsHeaders(opts.cors, origin, true), body: undefined };
@@ -128,6 +146,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
     send(res, response, req.method === "HEAD");
     opts.onDone?.(response.status, now() - started);
   };
+  return Object.assign(handler, { reject });
 }
 
 function send(res: ServerResponse, r: ApiResponse, head: boolean): void {

@@ -7,6 +7,8 @@ export interface OpenApiOptions {
   basePath: string;
   openHealth: boolean;
   openSpec: boolean;
+  /** false when the node's auth is "none" (httpNodeAuth or a proxy guards the API): no bearer security is documented. Default true. */
+  tokens?: boolean;
   version?: string;
 }
 
@@ -23,7 +25,7 @@ const TAGS = [
 
 export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
   const security = (a: AccessClass): Record<string, string[]>[] => {
-    const open = (a === "health" && o.openHealth) || (a === "spec" && o.openSpec);
+    const open = o.tokens === false || (a === "health" && o.openHealth) || (a === "spec" && o.openSpec);
     if (open) return [];
     return [{ bearer: [a === "control" ? "control" : "read"] }];
   };
@@ -35,7 +37,7 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
         content: { "application/json": { schema: plain(op.success.schema) } },
       },
     };
-    for (const status of op.errors) {
+    for (const status of op.errors.filter((x) => o.tokens !== false || (x !== 401 && x !== 403))) {
       const headers =
         status === 401 || status === 403
           ? { "WWW-Authenticate": { description: "Bearer challenge", schema: { type: "string" } } }
@@ -81,9 +83,9 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
     tags: TAGS,
     paths,
     components: {
-      securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "Token configured on the http-api node, with scopes read and/or control" },
-      },
+      ...(o.tokens === false
+        ? {}
+        : { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Token configured on the http-api node, with scopes read and/or control" } } }),
       schemas: { Problem: plain(Problem) },
     },
   };

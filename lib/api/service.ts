@@ -95,7 +95,7 @@ export class ApiService {
   constructor(private readonly o: ApiServiceOptions) {
     this.now = o.now ?? Date.now;
     this.limits = o.limits ?? DEFAULT_LIMITS;
-    this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, version: o.version });
+    this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, tokens: o.auth.enabled, version: o.version });
   }
 
   /** Handles one request; never throws (every failure becomes a problem+json response). */

@@ -119,13 +119,32 @@ export = (RED: NodeAPI) => {
       };
       step();
     };
-    RED.httpNode.use(config.basePath, mounted);
+    // When the editor shares the server (httpAdminRoot = httpNodeRoot), the admin app's JSON body parser runs
+    // first and hands a malformed body to express as an error: answer it as a problem, not an HTML page.
+    const parseErrors = (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+      const e = err as { type?: string; status?: number } | undefined;
+      if (e?.type === "entity.parse.failed" || e?.type === "entity.too.large" || e?.type === "encoding.unsupported") {
+        apiHandler.reject(req, res, e.type === "entity.too.large" ? "PAYLOAD_TOO_LARGE" : "INVALID_REQUEST", (err as Error).message).catch((x: unknown) => next(x));
+        return;
+      }
+      next(err);
+    };
+    RED.httpNode.use(config.basePath, mounted, parseErrors);
+    // express skips mounted apps while an error is pending, so a parse error raised by the editor's app never
+    // reaches RED.httpNode: catch it for our path in the server's top-level app (express sets `parent` on mount).
+    const topApp = (RED.httpNode as unknown as { parent?: { use(path: string, fn: unknown): void } }).parent;
+    const fullPath = `${String(RED.settings.httpNodeRoot ?? "/").replace(/\/+$/, "")}${config.basePath}`;
+    topApp?.use(fullPath, parseErrors);
     node.log(RED._("http-api.log.serving", { path: config.basePath, topic: replyTopic }));
 
     node.on("close", (removed: boolean, done: () => void) => {
-      const stack = (RED.httpNode as unknown as RouterHolder)._router?.stack;
-      if (stack) {
-        for (let i = stack.length - 1; i >= 0; i--) if ((stack[i] as ExpressLayer).handle === mounted) stack.splice(i, 1);
+      for (const app of [RED.httpNode, topApp]) {
+        const stack = (app as unknown as RouterHolder | undefined)?._router?.stack;
+        if (!stack) continue;
+        for (let i = stack.length - 1; i >= 0; i--) {
+          const h = (stack[i] as ExpressLayer).handle;
+          if (h === mounted || h === parseErrors) stack.splice(i, 1);
+        }
       }
       correlator.close();
       if (!broker) return done();

@@ -30,6 +30,16 @@ describe("api openapi", function () {
     assert.deepEqual(doc.paths["/power"]?.post?.security, [{ bearer: ["control"] }]);
     const closed = buildOpenApi({ basePath: "/x", openHealth: false, openSpec: false }) as unknown as Doc;
     assert.deepEqual(closed.paths["/health"]?.get?.security, [{ bearer: ["read"] }]);
+    // auth "none": no bearer security and no 401/403 documented anywhere.
+    const open = buildOpenApi({ basePath: "/x", openHealth: false, openSpec: false, tokens: false }) as unknown as Doc & { components: Record<string, unknown> };
+    for (const methods of Object.values(open.paths)) {
+      for (const o of Object.values(methods)) {
+        assert.deepEqual(o.security, []);
+        assert.equal(o.responses["401"], undefined);
+        assert.equal(o.responses["403"], undefined);
+      }
+    }
+    assert.equal(open.components.securitySchemes, undefined);
   });
 
   it("reuses the contract schemas (one source of truth)", () => {

@@ -1,0 +1,410 @@
+// REST API end to end: real HTTP → Node-RED runtime (http-api) → Mosquitto or aedes → influx-query/influxd and smartplug-control/simulated plugs; every answer checked against /openapi.json.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeviceEntry } from "../../lib/contracts/device";
+import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
+import { nextMessage, Teardown, type BrokerKind } from "../support/services";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** Data times are relative to this instant (taken once, before the data is written). */
+const NOW = Date.now();
+/** A whole past UTC day: 1440 one-minute readings of ws-a. */
+const D = Math.floor(NOW / DAY) * DAY - DAY;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Recent ws-a readings: [age ms, power W, energy kWh]. */
+const RECENT: [number, number, number][] = [
+  [3 * HOUR, 1, 12.0],
+  [90 * MIN, 2, 12.1],
+  [30 * MIN, 3, 12.2],
+  [5 * MIN, 4, 12.3],
+];
+
+function lineFor(d: DeviceEntry, ts: number, power: number, energy: number): string {
+  const { building, floor, room } = d.location;
+  return `plug,device=${d.id},kind=${d.kind},building=${building},floor=${floor},room=${room} power=${power},voltage=230,current=${(power / 230).toFixed(4)},energy=${energy.toFixed(3)},relay=true ${ts}`;
+}
+
+/** What influxd holds before the runtime starts (direct writes: the values every answer is compared with). */
+function data(devices: DeviceEntry[]): string {
+  const by = (id: string) => devices.find((d) => d.id === id) as DeviceEntry;
+  const lines: string[] = [];
+  for (let i = 0; i < 1440; i++) lines.push(lineFor(by("ws-a"), D + i * MIN, i % 60, 10 + i / 1000));
+  for (const [age, power, energy] of RECENT) lines.push(lineFor(by("ws-a"), NOW - age, power, energy));
+  lines.push(lineFor(by("pr-1"), NOW - 2 * MIN, 50, 5));
+  // Silent for 40 days: hidden from /measurements/latest unless all=true (inactiveAfterDays 30).
+  lines.push(lineFor(by("mr-1"), NOW - 40 * DAY, 7, 1));
+  return lines.join("\n");
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function findRedocly(): string {
+  for (const up of ["../../..", "../../../.."]) {
+    const p = path.resolve(__dirname, up, "node_modules/.bin/redocly");
+    if (existsSync(p)) return p;
+  }
+  throw new Error("node_modules/.bin/redocly not found: @redocly/cli is a devDependency");
+}
+
+function lint(doc: unknown): Promise<{ code: number; out: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-openapi-"));
+  const file = path.join(dir, "openapi.json");
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  return new Promise((resolve) => {
+    execFile(
+      findRedocly(),
+      ["lint", "--format", "stylish", file],
+      { env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" }, timeout: 50_000 },
+      (err, stdout, stderr) => {
+        rmSync(dir, { recursive: true, force: true });
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      },
+    );
+  });
+}
+
+/** Asserts an RFC 9457 problem with this status and code (the OpenAPI check runs on every answer anyway). */
+function assertProblem(r: { status: number; headers: Headers; body: Json }, status: number, code: string): void {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.headers.get("content-type")?.split(";")[0], "application/problem+json");
+  assert.equal(r.body.code, code, JSON.stringify(r.body));
+  assert.equal(r.body.status, status);
+  assert.equal(r.body.type, `urn:plugwatch:problem:${code}`);
+  assert.equal(typeof r.body.detail, "string");
+}
+
+function suite(kind: BrokerKind, full: boolean): void {
+  describe(`REST API end to end (${kind}${full ? "" : ", core paths"})`, function () {
+    this.timeout(60_000);
+    const td = new Teardown();
+    let s: ApiStack;
+    const R: { token?: string } = { token: TOKENS.read };
+    const C: { token?: string } = { token: TOKENS.control };
+    const get = (p: string, o = R) => s.request<Json>("GET", BASE + p, o);
+    const post = (p: string, body: unknown, o = C) => s.request<Json>("POST", BASE + p, { ...o, body });
+
+    before(async function () {
+      s = await startApiStack(td, kind, { data });
+    });
+    after(async function () {
+      await td.run();
+    });
+
+    it("GET /health: broker connected, component and agent answering, registry loaded", async function () {
+      const r = await get("/health", {});
+      assert.equal(r.status, 200);
+      assert.equal(r.body.status, "ok");
+      assert.equal(r.body.broker.connected, true);
+      assert.equal(r.body.query.answering, true);
+      assert.equal(r.body.control.answering, true);
+      assert.deepEqual(r.body.registry, { loaded: true, devices: 6 });
+      assert.equal(r.body.api.pending, 0);
+    });
+
+    it("GET /devices with filters, GET /devices/{id} with online state and last-seen time from MQTT", async function () {
+      const all = await get("/devices");
+      assert.equal(all.status, 200);
+      assert.equal(all.body.count, 6);
+      const ids = (r: { body: Json }) => (r.body.devices as Json[]).map((d) => d.id).sort();
+      assert.deepEqual(ids(await get("/devices?kind=printer")), ["pr-1", "pr-2"]);
+      assert.deepEqual(ids(await get("/devices?building=hq&floor=2")), ["gone-1", "mr-1", "pr-1", "pr-2"]);
+      assert.deepEqual(ids(await get("/devices?room=open-1")), ["ws-a", "ws-b"]);
+      assert.deepEqual(ids(await get("/devices?kind=printer&floor=1")), []);
+
+      // What the collector would publish: a retained availability and a reading.
+      const ts = Date.now();
+      await s.mqtt.publishAsync(`${s.root}/hq/2/copy/pr-1/availability`, JSON.stringify({ v: 1, device: "pr-1", online: false, ts, reason: "DEVICE_UNREACHABLE: test" }), { qos: 1, retain: true });
+      await s.mqtt.publishAsync(`${s.root}/hq/1/open-1/ws-a/reading`, JSON.stringify({ v: 1, device: "ws-a", ts, power: 4, voltage: 230, current: 0.02, energy: 12.3, relay: true, kind: "workplace" }), { qos: 1 });
+      const pr1 = await eventually(() => get("/devices/pr-1"), (r) => r.body.online === false, 5000, "pr-1 offline");
+      assert.equal(pr1.status, 200);
+      assert.equal(pr1.body.since, ts);
+      assert.equal(pr1.body.reason, "DEVICE_UNREACHABLE: test");
+      assert.equal(pr1.body.kind, "printer");
+      assert.deepEqual(pr1.body.location, { building: "hq", floor: "2", room: "copy" });
+      const wsa = await eventually(() => get("/devices/ws-a"), (r) => r.body.lastSeen === ts, 5000, "ws-a lastSeen");
+      assert.equal(wsa.body.online, null);
+      const ws = (await get("/devices?room=open-1")).body.devices as Json[];
+      assert.equal(ws.find((d) => d.id === "ws-a")?.lastSeen, ts);
+      await s.mqtt.publishAsync(`${s.root}/hq/2/copy/pr-1/availability`, "", { qos: 1, retain: true });
+    });
+
+    it("GET /devices/{id}/measurements: 1-minute means, hourly max, raw with limit, relative times", async function () {
+      const day = `from=${iso(D)}&to=${iso(D + DAY)}`;
+      const mean = await get(`/devices/ws-a/measurements?${day}&fields=power&aggregate=mean&interval=1m`);
+      assert.equal(mean.status, 200);
+      assert.equal(mean.body.type, "range");
+      const pts = mean.body.series[0].points as Json[];
+      assert.equal(mean.body.series[0].device, "ws-a");
+      assert.equal(pts.length, 1440);
+      pts.forEach((p, i) => {
+        assert.equal(p.ts, D + i * MIN);
+        assert.equal(p.power, i % 60);
+      });
+      const max = await get(`/devices/ws-a/measurements?${day}&fields=power,energy&aggregate=max&interval=1h`);
+      const hours = max.body.series[0].points as Json[];
+      assert.equal(hours.length, 24);
+      assert.ok(hours.every((p) => p.power === 59));
+      assert.equal(hours[23].energy, 11.439);
+      const raw = await get(`/devices/ws-a/measurements?${day}&limit=10`);
+      assert.deepEqual((raw.body.series[0].points as Json[]).map((p) => p.power), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      const rel = await get(`/devices/ws-a/measurements?from=-2h&to=now&fields=power`);
+      assert.equal(rel.status, 200);
+      assert.deepEqual((rel.body.series[0].points as Json[]).map((p) => p.power), [2, 3, 4]);
+      const rel2 = await get(`/devices/ws-a/measurements?from=now-4h&fields=power`);
+      assert.deepEqual((rel2.body.series[0].points as Json[]).map((p) => p.power), [1, 2, 3, 4]);
+    });
+
+    it("GET /devices/{id}/measurements/latest: the newest N readings, newest first", async function () {
+      const two = await get("/devices/ws-a/measurements/latest?limit=2");
+      assert.equal(two.status, 200);
+      assert.equal(two.body.device, "ws-a");
+      assert.deepEqual((two.body.readings as Json[]).map((r) => [r.ts, r.power]), [
+        [NOW - 5 * MIN, 4],
+        [NOW - 30 * MIN, 3],
+      ]);
+      const dflt = await get("/devices/ws-a/measurements/latest");
+      assert.equal(dflt.body.readings.length, 1440);
+      const none = await get("/devices/ws-b/measurements/latest");
+      assert.deepEqual(none.body.readings, []);
+    });
+
+    it("GET /measurements/latest: one reading per active device; all=true adds the ones silent for 30+ days", async function () {
+      const latest = await get("/measurements/latest");
+      assert.equal(latest.status, 200);
+      const pick = (r: { body: Json }) => (r.body.readings as Json[]).map((x) => [x.device, x.power]);
+      assert.deepEqual(pick(latest), [["pr-1", 50], ["ws-a", 4]]);
+      assert.deepEqual(pick(await get("/measurements/latest?all=true")), [["mr-1", 7], ["pr-1", 50], ["ws-a", 4]]);
+      assert.deepEqual(pick(await get("/measurements/latest?kind=printer")), [["pr-1", 50]]);
+    });
+
+    if (full) {
+      it("GET /energy: kWh per device and per kind over a day", async function () {
+        const r = await get(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=device&interval=1d`);
+        assert.equal(r.status, 200);
+        assert.equal(r.body.groupBy, "device");
+        const rows = r.body.rows as Json[];
+        assert.equal(rows.length, 1, JSON.stringify(rows));
+        assert.equal(rows[0].group, "ws-a");
+        assert.equal(rows[0].ts, D);
+        assert.ok(Math.abs(rows[0].kWh - 1.439) < 1e-6, String(rows[0].kWh));
+        const byKind = await get(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=kind`);
+        assert.deepEqual((byKind.body.rows as Json[]).map((x) => [x.group, Math.round(x.kWh * 1000)]), [["workplace", 1439]]);
+        // Relative default range (-7d .. now) includes the day and the recent readings.
+        const week = await get(`/energy?groupBy=building`);
+        assert.equal(week.status, 200);
+        assert.ok((week.body.rows as Json[]).every((x) => x.group === "hq"));
+      });
+    }
+
+    it("POST /devices/{id}/power switches the simulated plug and reports the relay read back", async function () {
+      const plug = s.office.plug("pr-2");
+      assert.equal(plug.relay, true);
+      const off = await post("/devices/pr-2/power", { state: "off" });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      assert.equal(off.body.ok, true);
+      assert.equal(off.body.action, "off");
+      assert.deepEqual(off.body.results, [{ device: "pr-2", ok: true, relay: false }]);
+      assert.equal(plug.relay, false, "the simulator's relay is off");
+      const read = await get("/devices/pr-2/power");
+      assert.equal(read.status, 200);
+      assert.equal(read.body.results[0].relay, false);
+      const toggled = await post("/devices/pr-2/power", { state: "toggle" }, { token: TOKENS.both });
+      assert.equal(toggled.body.results[0].relay, true);
+      assert.equal(plug.relay, true);
+    });
+
+    it("POST /power switches a group and answers per device (an unreachable plug fails alone)", async function () {
+      const off = await post("/power", { state: "off", kind: "printer" });
+      assert.equal(off.status, 200);
+      assert.equal(off.body.ok, true);
+      assert.deepEqual((off.body.results as Json[]).map((r) => [r.device, r.relay]).sort(), [["pr-1", false], ["pr-2", false]]);
+      assert.equal(s.office.plug("pr-1").relay, false);
+      assert.equal(s.office.plug("pr-2").relay, false);
+      const on = await post("/power", { state: "on", building: "hq", floor: "2" });
+      assert.equal(on.status, 200);
+      assert.equal(on.body.ok, false);
+      const byId = Object.fromEntries((on.body.results as Json[]).map((r) => [r.device, r]));
+      assert.deepEqual(Object.keys(byId).sort(), ["gone-1", "mr-1", "pr-1", "pr-2"]);
+      assert.equal(byId["gone-1"].ok, false);
+      assert.equal(byId["gone-1"].error.code, "DEVICE_UNREACHABLE");
+      for (const id of ["mr-1", "pr-1", "pr-2"]) {
+        assert.equal(byId[id].relay, true, id);
+        assert.equal(s.office.plug(id).relay, true, id);
+      }
+      const list = await post("/power", { state: "status", devices: ["ws-a"] });
+      assertProblem(list, 400, "INVALID_REQUEST");
+      const single = await post("/devices/gone-1/power", { state: "on" });
+      assertProblem(single, 502, "DEVICE_UNREACHABLE");
+      assert.equal(single.body.results[0].device, "gone-1");
+    });
+
+    it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {
+      const raised = { v: 1, id: "waste:pr-1", device: "pr-1", rule: "waste", severity: "warning", state: "raised", ts: Date.now(), value: 52.3, message: "pr-1 draws 52.3 W outside working hours (limit 20 W)" };
+      const topic = `${s.root}/alerts/pr-1/waste`;
+      await s.mqtt.publishAsync(topic, JSON.stringify(raised), { qos: 1, retain: true });
+      const active = await eventually(() => get("/alerts"), (r) => r.body.count === 1, 5000, "alert listed");
+      assert.equal(active.status, 200);
+      assert.equal(active.body.state, "active");
+      assert.deepEqual(active.body.alerts, [raised]);
+      assert.equal((await get("/alerts?device=ws-a")).body.count, 0);
+      const cleared = { ...raised, state: "cleared", ts: raised.ts + 1000, value: 3 };
+      await s.mqtt.publishAsync(topic, JSON.stringify(cleared), { qos: 1 });
+      await s.mqtt.publishAsync(topic, "", { qos: 1, retain: true });
+      await eventually(() => get("/alerts"), (r) => r.body.count === 0, 5000, "alert cleared");
+      const history = await get(`/alerts?state=all&from=${iso(raised.ts - 1000)}`);
+      assert.deepEqual((history.body.alerts as Json[]).map((a) => a.state), ["raised", "cleared"]);
+    });
+
+    it("auth: 401 without or with an unknown token, 403 with the wrong scope; /health and /openapi.json stay open", async function () {
+      const none = await s.request<Json>("GET", `${BASE}/devices`);
+      assertProblem(none, 401, "UNAUTHORIZED");
+      assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer realm="plugwatch"/);
+      assertProblem(await s.request<Json>("GET", `${BASE}/devices`, { token: "not-a-token-of-this-api" }), 401, "UNAUTHORIZED");
+      assertProblem(await s.request<Json>("GET", `${BASE}/devices`, { headers: { authorization: `Basic ${TOKENS.read}` } }), 401, "UNAUTHORIZED");
+      const wrong = await post("/devices/pr-1/power", { state: "on" }, R);
+      assertProblem(wrong, 403, "FORBIDDEN");
+      assert.match(wrong.headers.get("www-authenticate") ?? "", /insufficient_scope/);
+      assertProblem(await post("/power", { state: "on", kind: "printer" }, R), 403, "FORBIDDEN");
+      assertProblem(await get("/devices", C), 403, "FORBIDDEN");
+      assert.equal((await get("/devices", { token: TOKENS.both })).status, 200);
+      assert.equal((await s.request("GET", `${BASE}/openapi.json`)).status, 200);
+      assert.equal((await s.request("GET", `${BASE}/health`)).status, 200);
+    });
+
+    it("400/404/413/415/422 problem details for bad parameters, bodies and targets", async function () {
+      assertProblem(await get("/devices/ws-a/measurements?from=yesterday"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices/ws-a/measurements?form=-1h"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices/ws-a/measurements?aggregate=median&interval=1m"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices/ws-a/measurements?from=2025-11-24T08:00:00"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices/ws-a/measurements/latest?limit=abc"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices?kind=toaster"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices/WS%20A"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/measurements/latest?all=maybe"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/energy?groupBy=planet"), 400, "INVALID_REQUEST");
+      assertProblem(await get("/alerts?state=active&from=-1d"), 400, "INVALID_REQUEST");
+      assertProblem(await post("/devices/pr-1/power", { state: "dim" }), 400, "INVALID_REQUEST");
+      assertProblem(await post("/devices/pr-1/power", { state: "on", extra: 1 }), 400, "INVALID_REQUEST");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: "{not json", headers: { "content-type": "application/json" } }), 400, "INVALID_REQUEST");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, C), 400, "INVALID_REQUEST");
+      assertProblem(await post("/power", { state: "off" }), 400, "INVALID_REQUEST");
+      assertProblem(await post("/power", { state: "off", kind: "printer", all: true }), 400, "INVALID_REQUEST");
+
+      assertProblem(await get("/devices/nope"), 404, "UNKNOWN_DEVICE");
+      assertProblem(await get("/devices/nope/measurements"), 404, "UNKNOWN_DEVICE");
+      assertProblem(await post("/devices/nope/power", { state: "on" }), 404, "UNKNOWN_DEVICE");
+      assertProblem(await post("/power", { state: "on", devices: ["ws-a", "nope"] }), 404, "UNKNOWN_DEVICE");
+      assertProblem(await get("/no-such-endpoint"), 404, "NOT_FOUND");
+
+      const big = await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: JSON.stringify({ state: "on", pad: "x".repeat(20_000) }), headers: { "content-type": "application/json" } });
+      assertProblem(big, 413, "PAYLOAD_TOO_LARGE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/power`, { ...C, raw: "state=on", headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE");
+
+      assertProblem(await get(`/devices/ws-a/measurements?from=${iso(D + DAY)}&to=${iso(D)}`), 422, "INVALID_QUERY");
+      assertProblem(await get(`/devices/ws-a/measurements?from=-40d`), 422, "LIMIT_EXCEEDED");
+      assertProblem(await get(`/devices/ws-a/measurements?from=-400d&aggregate=mean&interval=1h`), 422, "LIMIT_EXCEEDED");
+      assertProblem(await get(`/devices/ws-a/measurements/latest?limit=100001`), 422, "LIMIT_EXCEEDED");
+      assertProblem(await post("/power", { state: "off", building: "annex" }), 422, "EMPTY_TARGET");
+      // Nothing was switched by any of these.
+      assert.equal(s.office.plug("pr-1").relay, true);
+    });
+
+    it("reply timeout → 504 TIMEOUT; a late reply after it is dropped without side effects", async function () {
+      const reqTopic = `${s.slowRoot}/api/request/query`;
+      await s.mqtt.subscribeAsync(reqTopic, { qos: 1 });
+      const seen = nextMessage(s.mqtt, reqTopic, (p) => (JSON.parse(p.toString()) as Json).query?.limit === 7, 5000);
+      const before = (await s.request<Json>("GET", `${SLOW_BASE}/health`)).body.api;
+      const r = await s.request<Json>("GET", `${SLOW_BASE}/devices/ws-a/measurements/latest?limit=7`);
+      assertProblem(r, 504, "TIMEOUT");
+      assert.ok(r.ms >= SLOW_TIMEOUT_MS - 50 && r.ms < SLOW_TIMEOUT_MS + 2000, `${r.ms} ms`);
+      const request = JSON.parse((await seen).payload.toString()) as Json;
+      assert.equal(r.body.requestId, request.id);
+      // The component finally answers: the API has nobody waiting for that id any more.
+      await s.mqtt.publishAsync(request.replyTo, JSON.stringify({ v: 1, id: request.id, ok: true, data: { type: "latestN", device: "ws-a", readings: [] } }), { qos: 1 });
+      const after = await eventually(() => s.request<Json>("GET", `${SLOW_BASE}/health`), (h) => h.body.api.dropped > before.dropped, 5000, "late reply dropped");
+      assert.equal(after.body.api.pending, 0);
+      assert.equal(after.body.status, "degraded");
+      assert.ok(after.body.api.timedOut > before.timedOut);
+      // The same API still answers what needs no reply.
+      assert.equal((await s.request("GET", `${SLOW_BASE}/devices/ws-a`)).status, 200);
+      await s.mqtt.unsubscribeAsync(reqTopic);
+    });
+
+    it("broker not connected → 503 BROKER_UNAVAILABLE at once, for queries and commands", async function () {
+      const q = await s.request<Json>("GET", `${DEAD_BASE}/devices/ws-a/measurements/latest`);
+      assertProblem(q, 503, "BROKER_UNAVAILABLE");
+      assert.equal(q.headers.get("retry-after"), "5");
+      assert.ok(q.ms < 500, `${q.ms} ms`);
+      const c = await s.request<Json>("POST", `${DEAD_BASE}/devices/pr-1/power`, { body: { state: "off" } });
+      assertProblem(c, 503, "BROKER_UNAVAILABLE");
+      assert.ok(c.ms < 500, `${c.ms} ms`);
+      assert.equal(s.office.plug("pr-1").relay, true);
+      const h = await s.request<Json>("GET", `${DEAD_BASE}/health`);
+      assert.equal(h.status, 503);
+      assert.equal(h.body.status, "down");
+      assert.equal(h.body.broker.connected, false);
+      // Registry endpoints need no broker.
+      assert.equal((await s.request("GET", `${DEAD_BASE}/devices`)).status, 200);
+    });
+
+    it("many concurrent requests are each matched to their own reply; nothing stays pending", async function () {
+      const before = (await get("/health")).body.api;
+      const n = full ? 120 : 60;
+      const jobs = Array.from({ length: n }, (_, i) => {
+        const limit = (i % 40) + 1;
+        if (i % 3 === 2) return get("/measurements/latest").then((r) => ({ r, check: () => assert.deepEqual((r.body.readings as Json[]).map((x) => x.device), ["pr-1", "ws-a"]) }));
+        return get(`/devices/ws-a/measurements/latest?limit=${limit}`).then((r) => ({
+          r,
+          check: () => {
+            assert.equal(r.body.readings.length, limit);
+            assert.equal(r.body.readings[0].power, 4);
+          },
+        }));
+      });
+      const done = await Promise.all(jobs);
+      for (const { r, check } of done) {
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        check();
+      }
+      const after = (await get("/health")).body.api;
+      assert.equal(after.pending, 0);
+      assert.ok(after.delivered - before.delivered >= n, `${after.delivered - before.delivered} delivered`);
+      assert.equal(after.dropped, before.dropped);
+      assert.equal(after.timedOut, before.timedOut);
+    });
+
+    if (full) {
+      it("GET /openapi.json is OpenAPI 3.1 and passes redocly lint", async function () {
+        const r = await s.request<Json>("GET", `${BASE}/openapi.json`);
+        assert.equal(r.status, 200);
+        assert.equal(r.body.openapi, "3.1.0");
+        assert.deepEqual(r.body.servers.map((x: Json) => x.url), [BASE]);
+        const { code, out } = await lint(r.body);
+        assert.equal(code, 0, out);
+        assert.doesNotMatch(out, /\berror\b/i, out);
+      });
+
+      it("tokens never appear in the runtime's log", async function () {
+        const log = s.red.log();
+        assert.match(log, /REST API on \/api\/v1/);
+        for (const t of Object.values(TOKENS)) assert.equal(log.includes(t), false, `token ${t.slice(0, 8)}… found in the log`);
+      });
+    }
+
+    it("every answer matched the served OpenAPI document" + (full ? "; every operation was exercised" : ""), function () {
+      assert.deepEqual(s.violations, []);
+      if (full) {
+        const exercised = new Set([...s.validator.seen].map((x) => x.split(" ")[0]));
+        assert.deepEqual(s.validator.operations().filter((o) => !exercised.has(o)), []);
+      }
+    });
+  });
+}
+
+suite("mosquitto", true);
+suite("aedes", false);

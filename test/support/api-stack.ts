@@ -1,0 +1,245 @@
+// The REST API's whole stack for e2e tests and the bench: broker, influxd, simulated plugs, a real Node-RED runtime with the API flow, and an HTTP client whose every answer is checked against /openapi.json.
+import type { MqttClient } from "mqtt";
+import type { Device, DeviceEntry } from "../../lib/contracts/device";
+import { SimulatedOffice } from "../../scripts/sim/office";
+import { startInfluxd, type InfluxdInstance } from "./influxd";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "./nodered";
+import { OpenApiValidator } from "./openapi-validator";
+import { freePort } from "./ports";
+import { connectClient, startBroker, uniqueRoot, type BrokerKind, type Teardown } from "./services";
+import type { BrokerInstance } from "./mosquitto";
+
+export const DB = "plugwatch";
+export const BASE = "/api/v1";
+/** An API with a topic root nobody answers on but the test itself (timeouts, late replies). */
+export const SLOW_BASE = "/api/slow";
+/** An API whose broker config points at a port where nothing listens. */
+export const DEAD_BASE = "/api/dead";
+export const SLOW_TIMEOUT_MS = 600;
+
+/** Tokens of the main API (≥ 16 characters); they must never appear in the runtime's log. */
+export const TOKENS = {
+  read: "tok-read-4f9c1e7a2b3d5e6f",
+  control: "tok-ctrl-9a8b7c6d5e4f3a2b",
+  both: "tok-both-0123456789abcdef",
+} as const;
+
+/** A small typed office: unique ids, every kind, two floors. Ports are placeholders (the simulators choose theirs). */
+export function apiDevices(): Device[] {
+  const d = (id: string, kind: DeviceEntry["kind"], floor: string, room: string): Device => ({
+    id,
+    name: `Device ${id}`,
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 9999,
+    kind,
+    location: { building: "hq", floor, room },
+  });
+  return [
+    d("ws-a", "workplace", "1", "open-1"),
+    d("ws-b", "workplace", "1", "open-1"),
+    d("pr-1", "printer", "2", "copy"),
+    d("pr-2", "printer", "2", "copy"),
+    d("mr-1", "meeting-room", "2", "board"),
+    // Listed in the registry, but its simulator is stopped: commands to it fail with DEVICE_UNREACHABLE.
+    d("gone-1", "other", "2", "store"),
+  ];
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** Wall time of the request, ms. */
+  ms: number;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Raw body text (sent as is). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ApiStack {
+  kind: BrokerKind;
+  root: string;
+  slowRoot: string;
+  broker: BrokerInstance;
+  influxd: InfluxdInstance;
+  office: SimulatedOffice;
+  red: NodeRedInstance;
+  /** A test MQTT client on the same broker. */
+  mqtt: MqttClient;
+  validator: OpenApiValidator;
+  /** Every response that broke the OpenAPI document (the suite asserts it stays empty). */
+  violations: string[];
+  /** HTTP request to the runtime; the answer is checked against the served OpenAPI document. */
+  request<T = Record<string, unknown>>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+}
+
+export interface ApiStackOptions {
+  /** Line protocol written to influxd before Node-RED starts. */
+  data?: (devices: DeviceEntry[]) => string;
+  /** Smartplug-control per-device budget, ms. */
+  controlTimeoutMs?: number;
+  logLevel?: "info" | "debug";
+}
+
+function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
+  return {
+    id,
+    type: "mqtt-broker",
+    name: `broker ${kind}`,
+    broker: "127.0.0.1",
+    port: String(port),
+    clientid: "",
+    autoConnect: true,
+    usetls: false,
+    // aedes speaks MQTT 3.1.1 only; Mosquitto runs the flow on MQTT 5.
+    protocolVersion: kind === "aedes" ? "4" : "5",
+    keepalive: "15",
+    cleansession: true,
+    autoUnsubscribe: true,
+  };
+}
+
+/** The flow under test: the API in front of the real query component and control agent, all over one broker. */
+export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: number; root: string; slowRoot: string; influxUrl: string; devices: readonly DeviceEntry[]; controlTimeoutMs: number }): FlowNode[] {
+  const z = "api-tab";
+  const api = (id: string, extra: Record<string, unknown>): FlowNode => ({
+    id,
+    type: "http-api",
+    z,
+    name: id,
+    version: 1,
+    broker: "b",
+    registry: "reg",
+    root: o.root,
+    basePath: BASE,
+    timeoutMs: 5000,
+    inactiveAfterDays: 30,
+    historySize: 100,
+    auth: "none",
+    openHealth: true,
+    openSpec: true,
+    x: 200,
+    y: 300,
+    wires: [],
+    ...extra,
+  });
+  const tokens = [
+    `${TOKENS.read} read`,
+    `${TOKENS.control} control`,
+    `${TOKENS.both} read,control`,
+  ].join("\n");
+  return [
+    { id: z, type: "tab", label: "REST API e2e" },
+    brokerConfig("b", o.brokerPort, o.kind),
+    brokerConfig("bdead", o.deadPort, o.kind),
+    { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify({ devices: o.devices }) },
+    { id: "ix", type: "plugwatch-influx", name: "influxd", url: o.influxUrl, flavour: "1.x", database: DB, retentionPolicy: "", org: "", bucket: "", timeout: 5000, gzip: false, rejectUnauthorized: true, caFile: "" },
+    // control agent
+    { id: "cin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/command`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 100, wires: [["ctl"]] },
+    { id: "ctl", type: "smartplug-control", z, name: "", registry: "reg", concurrency: 8, timeout: o.controlTimeoutMs, x: 300, y: 100, wires: [["cout"]] },
+    { id: "cout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
+    // query component
+    { id: "qin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 200, wires: [["q"]] },
+    { id: "q", type: "influx-query", z, name: "", influx: "ix", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, x: 300, y: 200, wires: [["qout"]] },
+    { id: "qout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 200, wires: [] },
+    // the APIs
+    { ...api("api", { auth: "tokens" }), credentials: { tokens } },
+    api("api-slow", { root: o.slowRoot, basePath: SLOW_BASE, timeoutMs: SLOW_TIMEOUT_MS }),
+    api("api-dead", { broker: "bdead", basePath: DEAD_BASE }),
+  ];
+}
+
+/** Starts everything; every part is registered on `td` (stopped in reverse order). */
+export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiStackOptions = {}): Promise<ApiStack> {
+  const root = uniqueRoot("pwapi");
+  const slowRoot = `${root}-slow`;
+  const [broker, influxd, office] = await Promise.all([
+    startBroker(td, kind),
+    startInfluxd().then((i) => td.add(i, (x) => x.destroy())),
+    SimulatedOffice.start(apiDevices(), { portFor: () => 0, tickMs: 0, relayOn: true }).then((o) => td.add(o, (x) => x.stop())),
+  ]);
+  const devices = office.registryDevices() as DeviceEntry[];
+  await office.plug("gone-1").stop();
+  await influxd.query(`CREATE DATABASE ${DB}`);
+  const lines = opts.data?.(devices);
+  if (lines) await influxd.write(DB, lines);
+  const deadPort = await freePort();
+  const flows = apiFlow({ kind, brokerPort: broker.port, deadPort, root, slowRoot, influxUrl: influxd.url, devices, controlTimeoutMs: opts.controlTimeoutMs ?? 2000 });
+  // Deployed through the admin API (not the flow file) so the token credentials are stored like the editor does.
+  const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info" }), (r) => r.stop());
+  await red.deploy(flows);
+  const mqtt = await connectClient(td, broker.url, kind === "aedes" ? { protocolVersion: 4 } : { protocolVersion: 5 });
+
+  const violations: string[] = [];
+  /** One validator per API (base path), each built from the document that API serves. */
+  const validators = new Map<string, OpenApiValidator>();
+  const validatorFor = (p: string) => [...validators.entries()].find(([base]) => p === base || p.startsWith(`${base}/`))?.[1];
+  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...(o.headers ?? {}) };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    let body: string | undefined = o.raw;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers["content-type"] ??= "application/json";
+    }
+    const started = performance.now();
+    const r = await fetch(red.url + path, { method, headers, body });
+    const text = await r.text();
+    const ms = performance.now() - started;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      violations.push(`${method} ${path} → ${r.status}: body is not JSON: ${text.slice(0, 200)}`);
+    }
+    const validator = validatorFor(path.split("?")[0] as string);
+    if (validator) {
+      const { errors } = validator.check({ method, path, status: r.status, contentType: r.headers.get("content-type"), body: parsed });
+      for (const e of errors) violations.push(`${method} ${path} → ${r.status}: ${e}`);
+    }
+    return { status: r.status, headers: r.headers, body: parsed as T, ms };
+  };
+
+  // Each API answers once the runtime started the flow; its document is the reference for every later answer.
+  for (const base of [BASE, SLOW_BASE, DEAD_BASE]) {
+    const spec = await eventually(() => request<{ openapi: string }>("GET", `${base}/openapi.json`), (r) => r.status === 200, 10000, `GET ${base}/openapi.json`);
+    const v = new OpenApiValidator(spec.body as unknown as ConstructorParameters<typeof OpenApiValidator>[0], base);
+    for (const e of v.check({ method: "GET", path: `${base}/openapi.json`, status: 200, contentType: spec.headers.get("content-type"), body: spec.body }).errors) violations.push(e);
+    validators.set(base, v);
+  }
+  const validator = validators.get(BASE) as OpenApiValidator;
+
+  const stack: ApiStack = { kind, root, slowRoot, broker, influxd, office, red, mqtt, validator, violations, request };
+  await waitForHealthy(stack);
+  return stack;
+}
+
+/** Waits until the query component and control agent answer through the API (their MQTT clients connect asynchronously). */
+export async function waitForHealthy(s: ApiStack, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    const r = await s.request<{ status: string }>("GET", `${BASE}/health`);
+    if (r.status === 200 && r.body.status === "ok") return;
+    last = JSON.stringify(r.body);
+    if (Date.now() > deadline) throw new Error(`API not healthy within ${timeoutMs} ms: ${last}\n${s.red.logTail()}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+/** Polls `fn` until it returns a value that passes `ok`, or throws with the last value after `timeoutMs`. */
+export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms; last: ${JSON.stringify(v)}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
