@@ -1,0 +1,275 @@
+// Collector benchmark (a program, not a test): N simulated HS110s polled by the real Poller + PlugClient; prints the figures.
+//
+// The simulated plugs run in a child process (scripts/simulate-office.js --generate N), so the CPU and RSS printed
+// for the collector are the collector's own. Each reading goes through toReading + the Reading schema check, as in
+// the smartplug-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
+// [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--json]
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import type { Device, DeviceKind } from "../lib/contracts/device";
+import { Reading } from "../lib/contracts/reading";
+import { validate } from "../lib/contracts/validate";
+import { PlugClient, toReading } from "../lib/plug-client";
+import { Poller, type PollerStats } from "../lib/poller";
+
+export const USAGE = `usage: node dist/bench/collector.js [options]
+
+  --plugs <n,n,…>       plug counts to run, one after the other (default 100,500,1000)
+  --interval-ms <ms>    poll interval per plug (default 1000)
+  --duration-s <s>      measured window per run (default 20)
+  --warmup-s <s>        unmeasured start-up before the window (default 3)
+  --concurrency <n>     polls in flight at most (default 64, the node's default)
+  --timeout-ms <ms>     per-request socket timeout (default 3000, the node's default)
+  --json                one JSON object per run instead of the table
+  -h, --help            this text`;
+
+export interface BenchOptions {
+  plugs: number[];
+  intervalMs: number;
+  durationS: number;
+  warmupS: number;
+  concurrency: number;
+  timeoutMs: number;
+  json: boolean;
+  help: boolean;
+}
+
+function intArg(name: string, v: string | undefined, min: number, max: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${name} needs an integer from ${min} to ${max}, got '${v ?? ""}'`);
+  return n;
+}
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, json: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const v = argv[i + 1];
+    switch (a) {
+      case "--plugs":
+        o.plugs = (v ?? "").split(",").map((x) => intArg(a, x.trim(), 1, 10_000));
+        i++;
+        break;
+      case "--interval-ms":
+        o.intervalMs = intArg(a, v, 50, 3_600_000);
+        i++;
+        break;
+      case "--duration-s":
+        o.durationS = intArg(a, v, 1, 3600);
+        i++;
+        break;
+      case "--warmup-s":
+        o.warmupS = intArg(a, v, 0, 600);
+        i++;
+        break;
+      case "--concurrency":
+        o.concurrency = intArg(a, v, 1, 10_000);
+        i++;
+        break;
+      case "--timeout-ms":
+        o.timeoutMs = intArg(a, v, 10, 60_000);
+        i++;
+        break;
+      case "--json":
+        o.json = true;
+        break;
+      case "-h":
+      case "--help":
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option '${a}'`);
+    }
+  }
+  return o;
+}
+
+export interface RunResult {
+  plugs: number;
+  intervalMs: number;
+  concurrency: number;
+  windowS: number;
+  /** Plugs polled per second (successful polls). */
+  okPerSecond: number;
+  /** What N plugs at the interval should give. */
+  targetPerSecond: number;
+  missedPercent: number;
+  failedPercent: number;
+  failures: Record<string, number>;
+  invalidReadings: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  lagP99Ms: number;
+  eventLoopP99Ms: number;
+  /** Collector process CPU, % of one core. */
+  cpuPercent: number;
+  /** Simulator child CPU, % of one core (tells whether the simulated office was the bottleneck). */
+  simCpuPercent: number;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+/** utime + stime of a process in ms (Linux /proc; 0 elsewhere). */
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Starts `n` simulated plugs in a child process; resolves with the child and the devices it listens for. */
+async function startOffice(n: number): Promise<{ child: ChildProcess; devices: Device[] }> {
+  const script = path.join(__dirname, "..", "scripts", "simulate-office.js");
+  const child = spawn(process.execPath, [script, "--generate", String(n), "--tick", "1000"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  const devices: Device[] = [];
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  await new Promise<void>((resolve, reject) => {
+    const fail = (why: string) => reject(new Error(`simulated office: ${why}\n${stderr}`));
+    child.once("exit", (code) => fail(`exited with ${code} after ${devices.length} of ${n} plugs`));
+    lines.on("line", (line) => {
+      const m = /^(\S+) ([\d.]+):(\d+) (\S+)$/.exec(line);
+      if (!m) return;
+      const [, id, host, port, kind] = m as unknown as [string, string, string, string, DeviceKind];
+      devices.push({ id, name: id, model: "HS110", host, port: Number(port), kind, location: { building: "sim", floor: "1", room: "bench" } });
+      if (devices.length === n) resolve();
+    });
+  });
+  child.removeAllListeners("exit");
+  return { child, devices };
+}
+
+async function stopOffice(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
+  const { child, devices } = await startOffice(n);
+  try {
+    const client = new PlugClient({ timeoutMs: o.timeoutMs });
+    const failures: Record<string, number> = {};
+    let invalid = 0;
+    const poller = new Poller<Device>({
+      devices,
+      poll: (d) => client.poll(d, o.timeoutMs),
+      intervalMs: o.intervalMs,
+      timeoutMs: o.timeoutMs + 500,
+      concurrency: o.concurrency,
+      statsIntervalMs: 0,
+      on: {
+        reading: (d, sample, ts) => {
+          if (!validate(Reading, toReading(d, sample, Math.round(ts))).ok) invalid++;
+        },
+        error: (_d, f) => {
+          failures[f.code] = (failures[f.code] ?? 0) + 1;
+        },
+      },
+    });
+    poller.start();
+    await sleep(o.warmupS * 1000);
+    for (const k of Object.keys(failures)) delete failures[k];
+    invalid = 0;
+    poller.stats(true);
+    const eld = monitorEventLoopDelay({ resolution: 10 });
+    eld.enable();
+    const cpu0 = process.cpuUsage();
+    const sim0 = procCpuMs(child.pid);
+    const t0 = performance.now();
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
+    await sleep(o.durationS * 1000);
+    const s: PollerStats = poller.stats(true);
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const simMs = procCpuMs(child.pid) - sim0;
+    clearInterval(sampler);
+    eld.disable();
+    const rss = process.memoryUsage().rss;
+    await poller.stop();
+    const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+    return {
+      plugs: n,
+      intervalMs: o.intervalMs,
+      concurrency: o.concurrency,
+      windowS: round(wallMs / 1000, 2),
+      okPerSecond: round((s.ok * 1000) / wallMs),
+      targetPerSecond: round((n * 1000) / o.intervalMs),
+      missedPercent: round(s.missedPercent, 2),
+      failedPercent: round(s.polls > 0 ? (s.failed * 100) / s.polls : 0, 2),
+      failures,
+      invalidReadings: invalid,
+      latencyP50Ms: round(s.latencyP50Ms),
+      latencyP99Ms: round(s.latencyP99Ms),
+      lagP99Ms: round(s.lagP99Ms),
+      eventLoopP99Ms: round(eld.percentile(99) / 1e6),
+      cpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      simCpuPercent: round((simMs / wallMs) * 100),
+      rssMiB: round(rss / 2 ** 20),
+      peakRssMiB: round(peakRss / 2 ** 20),
+    };
+  } finally {
+    await stopOffice(child);
+  }
+}
+
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}`;
+}
+
+const HEADER = "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 latency | p99 latency | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
+const RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+
+export function row(r: RunResult): string {
+  return `| ${r.plugs} | ${r.intervalMs} ms | ${r.okPerSecond} (${r.targetPerSecond}) | ${r.missedPercent} % | ${r.failedPercent} % | ${r.latencyP50Ms} ms | ${r.latencyP99Ms} ms | ${r.lagP99Ms} ms | ${r.eventLoopP99Ms} ms | ${r.cpuPercent} % | ${r.simCpuPercent} % | ${r.rssMiB} MiB (${r.peakRssMiB}) |`;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const o = parseArgs(argv);
+  if (o.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = `node ${path.relative(process.cwd(), process.argv[1] ?? "dist/bench/collector.js")} ${argv.join(" ")}`.trim();
+  const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+  if (!o.json) {
+    process.stdout.write(`command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`);
+  }
+  for (const n of o.plugs) {
+    const r = await runOnce(n, o);
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...info, ...r })}\n`);
+    else {
+      process.stdout.write(`${row(r)}\n`);
+      const f = Object.entries(r.failures).map(([k, v]) => `${k} ${v}`);
+      if (f.length || r.invalidReadings) process.stdout.write(`|  | failures: ${f.join(", ") || "none"}; invalid readings: ${r.invalidReadings} |\n`);
+    }
+  }
+  if (!o.json) process.stdout.write(`\nload average at end: ${os.loadavg().map((x) => Math.round(x * 100) / 100).join(", ")}\n`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`bench/collector: ${(err as Error).message}\n\n${USAGE}\n`);
+      process.exit(1);
+    },
+  );
+}
