@@ -1,0 +1,110 @@
+// scripts/backup.ts against the real influxd: write points → backup → DROP DATABASE → restore → the same points come back.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+
+const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function ok(...args: string[]): Promise<CliResult> {
+  const r = await cli(...args);
+  assert.equal(r.code, 0, `backup.js ${args.join(" ")} failed: ${r.stderr}${r.stdout}`);
+  return r;
+}
+
+const T0 = Date.parse("2026-11-20T08:00:00Z");
+/** Points with distinct ms timestamps, fractional values, tags and an integer field. */
+const LINES = Array.from({ length: 50 }, (_, i) => `power,device=pr-${i % 3},room=copy watts=${(i * 1.25 + 0.001).toFixed(3)},relay=${i % 2 === 0},count=${i}i ${T0 + i * 1001 + (i % 7)}`).join("\n");
+
+async function rows(influx: InfluxdInstance, db: string): Promise<unknown[][]> {
+  const r = await influx.query('SELECT * FROM "power" ORDER BY time', db);
+  assert.equal(r.results[0]?.error, undefined, JSON.stringify(r));
+  return r.results[0]?.series?.[0]?.values ?? [];
+}
+
+describe("backup CLI with a real influxd", function () {
+  this.timeout(120_000);
+  let influx: InfluxdInstance;
+  let dir: string;
+
+  before(async function () {
+    influx = await startInfluxd();
+    dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-backups-"));
+  });
+  after(async function () {
+    await influx?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("backup → DROP DATABASE → restore gives back the exact points; -newdb; retention; refusals", async function () {
+    await influx.query("CREATE DATABASE pw");
+    await influx.write("pw", LINES);
+    const original = await rows(influx, "pw");
+    assert.equal(original.length, 50);
+    assert.deepEqual(original[1], [T0 + 1001 + 1, 1, "pr-1", false, "copy", 1.251]);
+
+    // three backups, keep 2: the first is deleted by retention
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
+    assert.deepEqual(runs[0].manifest.databases, ["pw"]);
+    assert.ok(runs[0].manifest.shards >= 1);
+    assert.deepEqual(runs[2].deleted, [runs[0].name]);
+    assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name].sort());
+    const listed = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; manifest: { databases: string[] } }[];
+    assert.deepEqual(listed.map((b) => [b.name, b.manifest.databases]), [[runs[1].name, ["pw"]], [runs[2].name, ["pw"]]]);
+    assert.match((await ok("list", "--dir", dir)).stdout, new RegExp(`^${runs[1].name}  \\S+Z  pw  `, "m"));
+
+    // restoring into the existing name is refused by influxd 1.x: a clear error, exit code 1
+    const refused = await cli("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw");
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /restore failed/);
+
+    // side by side under a new name
+    await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--newdb", "pw_restored", "--from", runs[1].name);
+    assert.deepEqual(await rows(influx, "pw_restored"), original);
+
+    // the disaster: the database is gone; restore the latest backup under its own name
+    await influx.query("DROP DATABASE pw");
+    assert.match((await influx.query('SELECT * FROM "power"', "pw")).results[0]?.error ?? "", /database not found: pw/);
+    const restored = await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw");
+    assert.match(restored.stdout, new RegExp(`restored pw from ${runs[2].name} into pw `));
+    assert.deepEqual(await rows(influx, "pw"), original);
+
+    // --replace: points written after the backup are gone, the backed-up ones are back
+    await influx.write("pw", `power,device=pr-9,room=copy watts=999,relay=true,count=999i ${T0 + 999_999}`);
+    assert.equal((await rows(influx, "pw")).length, 51);
+    await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--replace", "--url", influx.url);
+    assert.deepEqual(await rows(influx, "pw"), original);
+  });
+
+  it("fails fast with a clear message when influxd is not reachable or the database does not exist", async function () {
+    const down = await cli("backup", "--dir", dir, "--host", "127.0.0.1:1", "--db", "pw");
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /STORAGE_UNAVAILABLE: influxd RPC not reachable at 127\.0\.0\.1:1/);
+    const before = readdirSync(dir).sort();
+    const missing = await cli("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "nope");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /INVALID_REQUEST: backup failed: .*database probably does not exist/);
+    assert.deepEqual(readdirSync(dir).sort(), before, "a failed backup leaves no folder");
+    const usage = await cli("restore", "--dir", dir);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--db is required/);
+  });
+});
