@@ -1,0 +1,238 @@
+// examples/iotitan-processors.json in a real Node-RED with real Mosquitto, influxd and the local ThingSpeak server:
+// window stats on MQTT and in InfluxDB, out-of-range alerts, the rotating log, and the bridge surviving a cloud outage.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { MqttClient } from "mqtt";
+import type { GenericReading, Reading } from "../../lib/contracts/reading";
+import type { AlertEvent } from "../../lib/contracts/alert";
+import { ThingSpeakServer } from "../../scripts/sim/thingspeak";
+import { startInfluxd } from "../support/influxd";
+import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { connectClient, startBroker, Teardown } from "../support/services";
+
+const API_KEY = "IOTITANTESTKEY01";
+const WINDOW_S = 1;
+const MIN_INTERVAL_S = 0.3;
+const LOG_MAX_BYTES = 4096;
+const LOG_KEEP = 3;
+
+interface Sensor {
+  id: string;
+  location: [string, string, string];
+}
+const A: Sensor = { id: "ws-a", location: ["hq", "1", "open-1"] };
+const B: Sensor = { id: "ws-b", location: ["hq", "2", "lab"] };
+
+function loadExample(): FlowNode[] {
+  return JSON.parse(readFileSync(path.join(repoRoot(), "examples", "iotitan-processors.json"), "utf8")) as FlowNode[];
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15000, red?: NodeRedInstance): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${red ? `\n${red.logTail(30)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const topicOf = (s: Sensor) => `plugwatch/${s.location.join("/")}/${s.id}/reading`;
+
+/** Publishes a reading of each sensor every `everyMs` until stopped; keeps what it published, in order. */
+function startPublisher(client: MqttClient, everyMs: number) {
+  const published = new Map<string, Reading[]>([
+    [A.id, []],
+    [B.id, []],
+  ]);
+  let i = 0;
+  let stopped = false;
+  let lastTs = 0;
+  let overrideB: Partial<Reading> | undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      // Unique, increasing timestamps, so each reading can be found again in the log.
+      const ts = Math.max(Date.now(), lastTs + 1);
+      lastTs = ts;
+      const a: Reading = { v: 1, device: A.id, ts, power: 100 + (i % 7) * 3.5, voltage: 229 + (i % 3), current: 0.45, energy: 10 + i / 1000, relay: true };
+      const b: Reading = { v: 1, device: B.id, ts, power: 40 + (i % 5) * 1.25, voltage: 231, current: 0.2, energy: 3, relay: true, ...overrideB };
+      overrideB = undefined;
+      await client.publishAsync(topicOf(A), JSON.stringify(a), { qos: 1 });
+      await client.publishAsync(topicOf(B), JSON.stringify(b), { qos: 1 });
+      published.get(A.id)!.push(a);
+      published.get(B.id)!.push(b);
+      i++;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  return {
+    published,
+    /** The next reading of B carries these values. */
+    inject(values: Partial<Reading>) {
+      overrideB = values;
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+describe("example: IoTitan-style processors (examples/iotitan-processors.json)", function () {
+  this.timeout(90000);
+  const td = new Teardown();
+  afterEach(() => td.run());
+
+  it("publishes and stores window stats, raises out-of-range alerts, logs every topic with rotation and bridges every average to ThingSpeak once, across an outage", async function () {
+    const mosq = await startBroker(td, "mosquitto");
+    const influx = td.add(await startInfluxd(), (i) => i.destroy());
+    const cloud = td.add(new ThingSpeakServer({ apiKeys: [API_KEY], minIntervalMs: MIN_INTERVAL_S * 1000 }), (s) => s.stop());
+    await cloud.start();
+    const logDir = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-iotitan-log-")), (d) => rmSync(d, { recursive: true, force: true }));
+
+    const red = td.add(
+      await startNodeRed({
+        flows: loadExample(),
+        env: {
+          MQTT_URL: mosq.url,
+          INFLUX_URL: influx.url,
+          STATS_WINDOW_S: String(WINDOW_S),
+          LOG_DIR: logDir,
+          LOG_MAX_BYTES: String(LOG_MAX_BYTES),
+          LOG_KEEP: String(LOG_KEEP),
+          THINGSPEAK_URL: cloud.url,
+          THINGSPEAK_API_KEY: API_KEY,
+          THINGSPEAK_FIELDS: `${A.id}/power,${B.id}/power`,
+          THINGSPEAK_MIN_INTERVAL_S: String(MIN_INTERVAL_S),
+          THINGSPEAK_RETRY_S: String(MIN_INTERVAL_S),
+        },
+      }),
+      (r) => r.stop(),
+    );
+    assert.ok((await red.nodeTypes()).includes("alert"), "the package's nodes are loaded");
+    await red.waitForLog(/Connected to broker/, 10000);
+
+    const client = await connectClient(td, mosq.url);
+    const stats: { topic: string; payload: GenericReading }[] = [];
+    const alerts: AlertEvent[] = [];
+    client.on("message", (topic, payload) => {
+      if (topic.startsWith("plugwatch/stats/")) stats.push({ topic, payload: JSON.parse(payload.toString()) as GenericReading });
+      else if (topic.startsWith("plugwatch/alerts/") && payload.length > 0) alerts.push(JSON.parse(payload.toString()) as AlertEvent);
+    });
+    await client.subscribeAsync(["plugwatch/stats/#", "plugwatch/alerts/#"], { qos: 1 });
+    const statsOf = (s: Sensor, field: string) => stats.filter((m) => m.topic === `plugwatch/stats/${s.id}/${field}`).map((m) => m.payload);
+
+    const pub = startPublisher(client, 40);
+    try {
+      // 1. The bridge delivers while the cloud is up; an out-of-range voltage raises an alert, and clears.
+      await waitFor("a first ThingSpeak entry", () => cloud.entries.length >= 1, 15000, red);
+      pub.inject({ voltage: 190 });
+      await waitFor("voltage-low raised and cleared", () => alerts.some((e) => e.state === "cleared" && e.rule === "voltage-low"), 10000, red);
+
+      // 2. The cloud goes away for at least three windows of averages.
+      await cloud.stop();
+      const windowsBefore = statsOf(A, "power").length;
+      await waitFor("three windows during the outage", () => statsOf(A, "power").length >= windowsBefore + 3, 15000, red);
+      assert.ok(red.log().includes("ECONNREFUSED"), "the bridge met the outage (connection refused)");
+
+      // 3. The cloud comes back; publishing stops shortly after.
+      await cloud.start();
+      await waitFor("an entry after the outage", () => cloud.entries.length > 1 && cloud.entries.some((e) => Date.parse(e.created_at) > Date.now() - 500), 15000, red);
+    } finally {
+      await pub.stop();
+    }
+    const sent = { a: pub.published.get(A.id)!, b: pub.published.get(B.id)! };
+
+    // Every reading lands in exactly one window.
+    const countOf = (s: Sensor) => statsOf(s, "power").reduce((n, p) => n + (p.fields.count as number), 0);
+    await waitFor("all readings counted in windows", () => countOf(A) === sent.a.length && countOf(B) === sent.b.length, 10000, red);
+
+    // --- Stats on MQTT: exact aggregates of what was published.
+    for (const [s, readings] of [
+      [A, sent.a],
+      [B, sent.b],
+    ] as const) {
+      for (const field of ["power", "voltage", "current"] as const) {
+        const windows = statsOf(s, field);
+        assert.ok(windows.length >= 5, `${s.id}/${field}: ${windows.length} windows`);
+        const values = readings.map((r) => r[field]);
+        const count = windows.reduce((n, w) => n + (w.fields.count as number), 0);
+        assert.equal(count, values.length, `${s.id}/${field} count`);
+        assert.equal(Math.min(...windows.map((w) => w.fields.min as number)), Math.min(...values), `${s.id}/${field} min`);
+        assert.equal(Math.max(...windows.map((w) => w.fields.max as number)), Math.max(...values), `${s.id}/${field} max`);
+        const sum = windows.reduce((n, w) => n + (w.fields.mean as number) * (w.fields.count as number), 0);
+        const expected = values.reduce((n, v) => n + v, 0);
+        assert.ok(Math.abs(sum - expected) < 1e-6 * expected, `${s.id}/${field} sum of means × counts ${sum} ≠ ${expected}`);
+        for (const w of windows) {
+          assert.deepEqual(Object.keys(w.fields).sort(), ["count", "max", "mean", "min"]);
+          assert.ok((w.fields.min as number) <= (w.fields.mean as number) + 1e-9 && (w.fields.mean as number) <= (w.fields.max as number) + 1e-9);
+          assert.deepEqual(w.tags, { field, window: `${WINDOW_S}s`, building: s.location[0], floor: s.location[1], room: s.location[2] });
+          assert.equal(w.measurement, "stats");
+          assert.equal(w.device, s.id);
+        }
+      }
+    }
+    assert.ok(!stats.some((m) => m.topic.endsWith("/energy")), "energy (a counter) has no stats");
+
+    // --- Alerts: the injected 190 V raised voltage-low (critical) on its topic, and the next reading cleared it.
+    const raised = alerts.find((e) => e.rule === "voltage-low" && e.state === "raised");
+    assert.ok(raised, "voltage-low raised");
+    assert.equal(raised.device, B.id);
+    assert.equal(raised.value, 190);
+    assert.equal(raised.severity, "critical");
+    assert.ok(!alerts.some((e) => e.device === A.id), "no alert for the sensor that stayed in range");
+
+    // --- InfluxDB: the same stats, point for point.
+    const windowsA = statsOf(A, "power");
+    const rows = async () => {
+      const res = await influx.query(`SELECT "min","max","mean","count" FROM "stats" WHERE "device"='${A.id}' AND "field"='power'`, "plugwatch");
+      return res.results[0]?.series?.[0]?.values ?? [];
+    };
+    await waitFor("stats points in InfluxDB", async () => (await rows()).length === windowsA.length, 15000, red).catch(async (err: Error) => {
+      throw new Error(`${err.message}\nInfluxDB has ${(await rows()).length} of ${windowsA.length} windows`);
+    });
+    const byTs = new Map((await rows()).map((v) => [v[0] as number, v]));
+    for (const w of windowsA) {
+      const row = byTs.get(w.ts);
+      assert.ok(row, `InfluxDB has the window ending ${w.ts}`);
+      assert.deepEqual(row.slice(1), [w.fields.min, w.fields.max, w.fields.mean, w.fields.count]);
+    }
+
+    // --- ThingSpeak: one entry per window (field1 = mean of A, field2 = mean of B), each exactly once, rate limited.
+    const windowTs = new Set([...windowsA, ...statsOf(B, "power")].map((w) => w.ts));
+    await waitFor("every window at ThingSpeak", () => cloud.entries.length >= windowTs.size, 20000, red);
+    assert.equal(cloud.entries.length, windowTs.size, "no entry twice");
+    const meanAt = (s: Sensor, ts: number) => statsOf(s, "power").find((w) => w.ts === ts)?.fields.mean;
+    for (const ts of windowTs) {
+      const entry = cloud.entries.filter((e) => e.created_at === new Date(ts).toISOString());
+      assert.equal(entry.length, 1, `window ${new Date(ts).toISOString()} arrived once`);
+      const [a, b] = [meanAt(A, ts), meanAt(B, ts)];
+      assert.deepEqual(entry[0]!.fields, { ...(a !== undefined ? { field1: String(a) } : {}), ...(b !== undefined ? { field2: String(b) } : {}) });
+    }
+    const created = cloud.entries.map((e) => Date.parse(e.created_at));
+    assert.deepEqual(created, [...created].sort((x, y) => x - y), "entries in window order");
+    assert.equal(cloud.counters.rateLimited, 0, "the bridge never hit the rate limit");
+    for (let i = 1; i < cloud.entries.length; i++) {
+      assert.ok(cloud.entries[i]!.receivedAt - cloud.entries[i - 1]!.receivedAt >= MIN_INTERVAL_S * 1000, "updates spaced by the minimum interval");
+    }
+
+    // --- Log: every topic, rotated into at most LOG_KEEP segments of at most LOG_MAX_BYTES.
+    const lastA = sent.a[sent.a.length - 1]!;
+    const segments = () =>
+      readdirSync(logDir)
+        .filter((f) => /^plugwatch-\d{8}T\d{9}Z-\d{6}\.log$/.test(f))
+        .sort();
+    const readLog = () => segments().flatMap((f) => readFileSync(path.join(logDir, f), "utf8").split("\n").filter(Boolean));
+    await waitFor("the last reading in the log and old segments deleted", () => segments().length <= LOG_KEEP && readLog().some((l) => l.includes(`"ts":${lastA.ts},`)), 10000, red);
+    assert.equal(segments().length, LOG_KEEP);
+    for (const f of segments()) assert.ok(statSync(path.join(logDir, f)).size <= LOG_MAX_BYTES, `${f} within LOG_MAX_BYTES`);
+    const lines = readLog();
+    for (const l of lines) assert.match(l, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \S+ /);
+    assert.ok(lines.some((l) => l.split(" ")[1]!.startsWith("plugwatch/stats/")), "stats topics are logged");
+    // The A readings still on disk are the newest ones, contiguous, each once and intact.
+    const loggedA = lines.filter((l) => l.split(" ")[1] === topicOf(A)).map((l) => l.slice(l.indexOf(" ", 25) + 1));
+    const tail = sent.a.slice(sent.a.length - loggedA.length).map((r) => JSON.stringify(r));
+    assert.ok(loggedA.length > 0 && loggedA.length < sent.a.length, `rotation dropped the oldest segments (${loggedA.length} of ${sent.a.length} kept)`);
+    assert.deepEqual(loggedA, tail);
+  });
+});
