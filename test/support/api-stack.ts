@@ -85,6 +85,8 @@ export interface ApiStackOptions {
   /** Smartplug-control per-device budget, ms. */
   controlTimeoutMs?: number;
   logLevel?: "info" | "debug";
+  /** Extra environment of the Node-RED process (e.g. NODE_OPTIONS=--cpu-prof for the bench). */
+  env?: Record<string, string>;
 }
 
 function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
@@ -172,7 +174,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
   const deadPort = await freePort();
   const flows = apiFlow({ kind, brokerPort: broker.port, deadPort, root, slowRoot, influxUrl: influxd.url, devices, controlTimeoutMs: opts.controlTimeoutMs ?? 2000 });
   // Deployed through the admin API (not the flow file) so the token credentials are stored like the editor does.
-  const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info" }), (r) => r.stop());
+  const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info", env: opts.env }), (r) => r.stop());
   await red.deploy(flows);
   const mqtt = await connectClient(td, broker.url, kind === "aedes" ? { protocolVersion: 4 } : { protocolVersion: 5 });
 

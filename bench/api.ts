@@ -1,0 +1,231 @@
+// REST API benchmark (a program, not a test): autocannon against the real stack (Node-RED http-api → Mosquitto → influx-query/influxd, smartplug-control/simulated plugs); prints the figures.
+//
+// Runs, one after the other, each for --duration-s: GET /measurements/latest, a 24 h 1-minute-mean range query
+// (1440 points), the same range query sent straight to InfluxDB /query (the statement influx-query builds: the
+// limit), and a power command (POST /devices/{id}/power, switch + read-back on a simulated HS110). Each endpoint is
+// run at a fixed rate (--rate, default 200 req/s; power: --power-rate) and at full speed (--connections).
+// Usage: node dist/bench/api.js [--duration-s 10] [--rate 200] [--power-rate 50] [--connections 16] [--json]
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeviceEntry } from "../lib/contracts/device";
+import { buildRange } from "../lib/influx/query-builder";
+import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
+import { Teardown } from "../test/support/services";
+
+export const USAGE = `usage: node dist/bench/api.js [options]
+
+  --duration-s <s>      measured window per run (default 10)
+  --rate <n>            fixed request rate for the query runs, req/s (default 200)
+  --power-rate <n>      fixed request rate for the power command run, req/s (default 50)
+  --connections <n>     connections of the full-speed runs (default 16)
+  --broker <kind>       mosquitto (default) or aedes
+  --profile <dir>       write a V8 CPU profile of the Node-RED process into <dir> (--cpu-prof)
+  --only <name,…>       run only these: latest, range, direct, power (default all)
+  --json                one JSON object per run instead of the table
+  -h, --help            this text`;
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; max: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+interface AutocannonOptions {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  duration?: number;
+  overallRate?: number;
+  timeout?: number;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require("autocannon") as (o: AutocannonOptions) => Promise<AutocannonResult>;
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+interface Options {
+  durationS: number;
+  rate: number;
+  powerRate: number;
+  connections: number;
+  broker: "mosquitto" | "aedes";
+  json: boolean;
+  help: boolean;
+  profile?: string;
+  only: string[];
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { durationS: 10, rate: 200, powerRate: 50, connections: 16, broker: "mosquitto", json: false, help: false, only: ["latest", "range", "direct", "power"] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (): number => {
+      const n = Number(argv[++i]);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${a} needs a positive number`);
+      return n;
+    };
+    if (a === "--duration-s") o.durationS = num();
+    else if (a === "--rate") o.rate = num();
+    else if (a === "--power-rate") o.powerRate = num();
+    else if (a === "--connections") o.connections = Math.round(num());
+    else if (a === "--broker") {
+      const b = argv[++i];
+      if (b !== "mosquitto" && b !== "aedes") throw new Error("--broker must be mosquitto or aedes");
+      o.broker = b;
+    } else if (a === "--profile") o.profile = path.resolve(argv[++i] ?? ".");
+    else if (a === "--only") o.only = (argv[++i] ?? "").split(",");
+    else if (a === "--json") o.json = true;
+    else if (a === "-h" || a === "--help") o.help = true;
+    else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  return o;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}`;
+}
+
+/** 24 h of 1-minute readings of ws-a on a past UTC day, and one recent reading per device for /measurements/latest. */
+function data(day: number) {
+  return (devices: DeviceEntry[]): string => {
+    const lines: string[] = [];
+    const line = (d: DeviceEntry, ts: number, power: number, energy: number) =>
+      `plug,device=${d.id},kind=${d.kind},building=${d.location.building},floor=${d.location.floor},room=${d.location.room} power=${power},voltage=230,current=${(power / 230).toFixed(4)},energy=${energy.toFixed(3)},relay=true ${ts}`;
+    const wsa = devices.find((d) => d.id === "ws-a") as DeviceEntry;
+    for (let i = 0; i < 1440; i++) lines.push(line(wsa, day + i * MIN, 20 + (i % 60), 10 + i / 1000));
+    const now = Date.now();
+    devices.forEach((d, i) => lines.push(line(d, now - (i + 1) * MIN, 10 + i, 50 + i)));
+    return lines.join("\n");
+  };
+}
+
+/**
+ * A preload for the Node-RED process that records a V8 CPU profile until exit (--cpu-prof is refused in
+ * NODE_OPTIONS). The profile lands in `dir` as node-red.cpuprofile (open it in Chrome DevTools).
+ */
+function profilerPreload(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, "profile-preload.js");
+  writeFileSync(
+    file,
+    `const inspector = require("node:inspector"); const fs = require("node:fs");
+const session = new inspector.Session(); session.connect();
+session.post("Profiler.enable", () => session.post("Profiler.start"));
+process.on("exit", () => session.post("Profiler.stop", (err, r) => { if (!err) fs.writeFileSync(${JSON.stringify(path.join(dir, "node-red.cpuprofile"))}, JSON.stringify(r.profile)); }));
+`,
+  );
+  return file;
+}
+
+interface Run {
+  name: string;
+  mode: string;
+  reqPerS: number;
+  p50: number;
+  p99: number;
+  max: number;
+  total: number;
+  failures: number;
+}
+
+async function run(name: string, mode: string, o: AutocannonOptions): Promise<Run> {
+  const r = await autocannon({ timeout: 10, ...o });
+  return {
+    name,
+    mode,
+    reqPerS: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    total: r.requests.total,
+    failures: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const o = parseArgs(argv);
+  if (o.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const command = `node ${path.relative(process.cwd(), process.argv[1] ?? "dist/bench/api.js")} ${argv.join(" ")}`.trim();
+  const day = Math.floor(Date.now() / DAY) * DAY - DAY;
+  const td = new Teardown();
+  try {
+    const env = o.profile ? { NODE_OPTIONS: `--require ${profilerPreload(o.profile)}` } : undefined;
+    const s = await startApiStack(td, o.broker, { data: data(day), env });
+    const auth = { authorization: `Bearer ${TOKENS.both}` };
+    const from = new Date(day).toISOString();
+    const to = new Date(day + DAY).toISOString();
+    const rangeUrl = `${s.red.url}${BASE}/devices/ws-a/measurements?from=${from}&to=${to}&fields=power&aggregate=mean&interval=1m`;
+    const latestUrl = `${s.red.url}${BASE}/measurements/latest`;
+    // The statement influx-query sends for that range query, with the same bound parameter.
+    const stmt = buildRange({ type: "range", target: { device: "ws-a" }, fields: ["power"], from: day, to: day + DAY, aggregate: "mean", interval: "1m" }, ["ws-a"]);
+    const directUrl = `${s.influxd.url}/query?${new URLSearchParams({ db: DB, epoch: "ms", q: stmt.text, params: JSON.stringify(stmt.params) })}`;
+    const powerUrl = `${s.red.url}${BASE}/devices/pr-2/power`;
+    const power = { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ state: "on" }) };
+
+    // Sanity: every URL answers 200 with the expected size before measuring.
+    const check = await fetch(rangeUrl, { headers: auth });
+    const body = (await check.json()) as { series?: { points: unknown[] }[] };
+    if (check.status !== 200 || body.series?.[0]?.points.length !== 1440) throw new Error(`range query check failed: HTTP ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
+    const direct = (await (await fetch(directUrl, { method: "POST" })).json()) as { results: { series?: { values: unknown[] }[] }[] };
+    if (direct.results[0]?.series?.[0]?.values.length !== 1440) throw new Error(`direct query check failed: ${JSON.stringify(direct).slice(0, 300)}`);
+
+    const d = o.durationS;
+    const c = o.connections;
+    const runs: Run[] = [];
+    const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), broker: o.broker };
+    if (!o.json) process.stdout.write(`command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nbroker:  ${o.broker}\nload average at start: ${info.loadAverage.join(", ")}\n\n`);
+    const report = (r: Run) => {
+      runs.push(r);
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...info, ...r })}\n`);
+      else process.stdout.write(`${r.name.padEnd(34)} ${r.mode.padEnd(14)} ${String(r.reqPerS).padStart(6)} req/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  max ${String(r.max).padStart(5)} ms  n=${r.total}  failed=${r.failures}\n`);
+    };
+    const warm = (url: string, extra: Partial<AutocannonOptions> = {}) => autocannon({ url, connections: 4, duration: 2, ...extra });
+    const want = (k: string) => o.only.includes(k);
+    const plan: { key: string; name: string; url: string; extra: Partial<AutocannonOptions>; rate: number }[] = [
+      { key: "latest", name: "GET /measurements/latest", url: latestUrl, extra: { headers: auth }, rate: o.rate },
+      { key: "range", name: "range 24 h 1m mean via API", url: rangeUrl, extra: { headers: auth }, rate: o.rate },
+      { key: "direct", name: "same query direct to InfluxDB", url: directUrl, extra: { method: "POST" }, rate: o.rate },
+      { key: "power", name: "POST /devices/{id}/power", url: powerUrl, extra: power, rate: o.powerRate },
+    ].filter((p) => want(p.key));
+    for (const p of plan) await warm(p.url, p.extra);
+    const fixed: Record<string, Run> = {};
+    for (const p of plan) {
+      fixed[p.key] = await run(p.name, `${p.rate} req/s`, { url: p.url, ...p.extra, connections: c, duration: d, overallRate: p.rate });
+      report(fixed[p.key] as Run);
+    }
+    for (const p of plan) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
+
+    const verdict: string[] = [];
+    const api = fixed.range;
+    const lim = fixed.direct;
+    const pw = fixed.power;
+    if (api) verdict.push(`range p99 ${api.p99} ms at ${o.rate} req/s (target < 50 ms): ${api.p99 < 50 ? "met" : "MISSED"}`);
+    if (api && lim) verdict.push(`range p99 vs direct ${lim.p99} ms: ${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} × (target ≤ 2 ×): ${api.p99 <= 2 * Math.max(1, lim.p99) ? "met" : "MISSED"}`);
+    if (pw) verdict.push(`power p99 ${pw.p99} ms at ${o.powerRate} req/s (target < 100 ms): ${pw.p99 < 100 ? "met" : "MISSED"}`);
+    if (!o.json) process.stdout.write(`\n${verdict.join("\n")}\nload average at end: ${os.loadavg().map((x) => Math.round(x * 100) / 100).join(", ")}\n`);
+    const failed = runs.filter((r) => r.failures > 0);
+    if (failed.length) process.stdout.write(`\nWARNING: failed requests in ${failed.map((r) => `${r.name} (${r.mode})`).join(", ")}\n`);
+  } finally {
+    await td.run();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
