@@ -18,7 +18,8 @@ export function parseSchedule(kind: unknown, everyMinutes: unknown, at: unknown,
       return { kind: "manual" };
     case "interval": {
       const m = Number(everyMinutes);
-      if (!Number.isFinite(m) || m < 1 || m > 525_600) throw new RangeError(`backup interval must be 1..525600 minutes, got '${String(everyMinutes)}'`);
+      // Fractions are allowed (0.05 min = 3 s) so tests and demos need not wait a minute.
+      if (!Number.isFinite(m) || m < 0.05 || m > 525_600) throw new RangeError(`backup interval must be 0.05..525600 minutes, got '${String(everyMinutes)}'`);
       return { kind: "interval", everyMs: Math.round(m * MINUTE) };
     }
     case "daily":

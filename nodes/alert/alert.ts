@@ -9,6 +9,7 @@ import { Location } from "../../lib/contracts/device";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { decodePayload, validate } from "../../lib/contracts/validate";
 import { checkRoot, DEFAULT_ROOT, parseDeviceTopic } from "../../lib/topics";
+import { CatchableError } from "../shared/catchable";
 import { status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { AlertNode, AlertNodeDef } from "./types";
@@ -23,17 +24,6 @@ const SAVE_EVERY_MS = 10_000;
 const CONFIG_ERROR_EVERY_MS = 60_000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
-
-/**
- * The error handed to done(): Node-RED copies `String(err)` into the Catch message's `error.message`, which for an
- * Error is "Name: message". The Catch message should read like the log line, so print the message alone; the
- * stable code still reaches the Catch node as `error.code`.
- */
-class CatchableError extends PlugwatchError {
-  override toString(): string {
-    return this.message;
-  }
-}
 
 function tickMs(value: unknown): number {
   const s = value === undefined || value === null || value === "" ? 1 : Number(value);

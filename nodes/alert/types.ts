@@ -4,7 +4,7 @@ import type { Node, NodeDef } from "node-red";
 export interface AlertNodeDef extends NodeDef {
   /** MQTT topic root of the alert topics (default plugwatch). */
   root: string;
-  /** JSON array of rules (see docs/alerts.md). */
+  /** JSON array of rules (see docs/nodes/alert.md). */
   rules: string;
   /** Optional plugwatch-registry config node id: device list for stale rules, kinds, locations, idleWatts. */
   registry: string;

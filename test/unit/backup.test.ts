@@ -104,8 +104,9 @@ describe("backup logic", function () {
     it("parses the editor fields", function () {
       assert.deepEqual(parseSchedule("manual", "", "", "UTC"), { kind: "manual" });
       assert.deepEqual(parseSchedule("interval", "90", "", "UTC"), { kind: "interval", everyMs: 90 * 60_000 });
+      assert.deepEqual(parseSchedule("interval", 0.05, "", "UTC"), { kind: "interval", everyMs: 3000 });
       assert.deepEqual(parseSchedule("daily", "", "02:30", "Europe/Paris"), { kind: "daily", at: "02:30", timezone: "Europe/Paris" });
-      assert.throws(() => parseSchedule("interval", "0", "", "UTC"), /interval must be 1\.\.525600 minutes/);
+      assert.throws(() => parseSchedule("interval", "0", "", "UTC"), /interval must be 0\.05\.\.525600 minutes/);
       assert.throws(() => parseSchedule("daily", "", "24:00", "UTC"), /HH:MM/);
       assert.throws(() => parseSchedule("weekly", "", "", "UTC"), /manual, interval or daily/);
     });
