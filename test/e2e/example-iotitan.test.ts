@@ -94,12 +94,13 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       await startNodeRed({
         flows: loadExample(),
         env: {
-          MQTT_URL: mosq.url,
-          INFLUX_URL: influx.url,
-          STATS_WINDOW_S: String(WINDOW_S),
-          LOG_DIR: logDir,
-          LOG_MAX_BYTES: String(LOG_MAX_BYTES),
-          LOG_KEEP: String(LOG_KEEP),
+          PLUGWATCH_MQTT_HOST: "127.0.0.1",
+          PLUGWATCH_MQTT_PORT: String(mosq.port),
+          PLUGWATCH_INFLUX_URL: influx.url,
+          IOTITAN_STATS_WINDOW_S: String(WINDOW_S),
+          IOTITAN_LOG_DIR: logDir,
+          IOTITAN_LOG_MAX_BYTES: String(LOG_MAX_BYTES),
+          IOTITAN_LOG_KEEP: String(LOG_KEEP),
           THINGSPEAK_URL: cloud.url,
           THINGSPEAK_API_KEY: API_KEY,
           THINGSPEAK_FIELDS: `${A.id}/power,${B.id}/power`,
@@ -110,6 +111,9 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       (r) => r.stop(),
     );
     assert.ok((await red.nodeTypes()).includes("alert"), "the package's nodes are loaded");
+    const offered = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/iotitan-processors");
+    assert.equal(offered.status, 200, `offered under Import → Examples: ${await offered.clone().text()}`);
+    assert.deepEqual(await offered.json(), loadExample());
     await red.waitForLog(/Connected to broker/, 10000);
 
     const client = await connectClient(td, mosq.url);

@@ -45,10 +45,19 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     const influx = td.add(await startInfluxd(), (i) => i.destroy());
     const red = td.add(
       await startNodeRed({
-        env: { MQTT_URL: mosq.url, OCTOPUS_MQTT_USER: PORTAL.username, OCTOPUS_MQTT_PASSWORD: PORTAL.password, OCTOPUS_API_TOKENS: `${TOKEN} read`, INFLUX_URL: influx.url },
+        env: {
+          OCTOPUS_MQTT_URL: mosq.url,
+          OCTOPUS_MQTT_USER: PORTAL.username,
+          OCTOPUS_MQTT_PASSWORD: PORTAL.password,
+          OCTOPUS_API_TOKENS: `${TOKEN} read`,
+          PLUGWATCH_INFLUX_URL: influx.url,
+        },
       }),
       (r) => r.stop(),
     );
+    const offered = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/octopus-portal");
+    assert.equal(offered.status, 200, `offered under Import → Examples: ${await offered.clone().text()}`);
+    assert.deepEqual(await offered.json(), loadExample());
     await red.deploy(loadExample());
     await red.waitForLog(/Connected to broker/, 10000);
 
@@ -105,18 +114,18 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     for (const p of published) assert.ok(html.includes(`data-device="${p.device}" data-attribute="${p.attribute}">${String(p.value)}<`), `page shows ${p.device}.${p.attribute}`);
 
     // 4. The API needs a token: 401 without or with a wrong one; 200 with it, listing the portal's devices.
-    const noToken = await fetch(`${red.url}/api/v1/devices`);
+    const noToken = await fetch(`${red.url}/octopus/api/v1/devices`);
     assert.equal(noToken.status, 401);
     assert.match(noToken.headers.get("content-type") ?? "", /application\/problem\+json/);
-    const wrong = await fetch(`${red.url}/api/v1/devices`, { headers: { authorization: "Bearer not-the-token-at-all-000" } });
+    const wrong = await fetch(`${red.url}/octopus/api/v1/devices`, { headers: { authorization: "Bearer not-the-token-at-all-000" } });
     assert.equal(wrong.status, 401);
-    const ok = await fetch(`${red.url}/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const ok = await fetch(`${red.url}/octopus/api/v1/devices`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(ok.status, 200, await ok.clone().text());
     const body = (await ok.json()) as { count: number; devices: { id: string }[] };
     assert.equal(body.count, DEMO_DEVICES.length);
     const ids = body.devices.map((d) => d.id).sort();
     assert.deepEqual(ids, DEMO_DEVICES.map((d) => d.id).sort());
-    const one = await fetch(`${red.url}/api/v1/devices/${ACME_SENSOR.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const one = await fetch(`${red.url}/octopus/api/v1/devices/${ACME_SENSOR.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(one.status, 200);
     assert.equal(typeof ((await one.json()) as { lastSeen?: unknown }).lastSeen, "number", "the API saw the mapped readings");
 
