@@ -1,4 +1,4 @@
-// nrlint configuration (nrlint --init defaults): used by test/e2e/pipeline-nrlint.test.ts on every flows/*.json and examples/*.json.
+// nrlint configuration (nrlint --init defaults): used by test/e2e/pipeline-lint.test.ts on every flows/*.json.
 module.exports = {
     "rules": {
         "align-to-grid": true,

@@ -1,12 +1,45 @@
 // The one-command demo: simulated office + local InfluxDB (when none answers) + Node-RED with the shipped flows.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { SimulatedOffice } from "./sim/office";
 import { findInfluxd, launchInfluxd, pingInflux, stopProcess } from "./services/influxd";
+import { flowEnv } from "./services/flow-env";
+import { projectRoot } from "./services/repo-root";
 
-const root = path.resolve(__dirname, "..", "..");
+const root = projectRoot();
 const env = (name: string, fallback: string): string => (process.env[name] && process.env[name]!.trim()) || fallback;
+
+/** The demo's API token: PLUGWATCH_API_TOKENS when set, else one generated once and kept in the user dir (mode 600). */
+function apiTokens(userDir: string): { tokens: string; demoToken?: string } {
+  const given = process.env.PLUGWATCH_API_TOKENS;
+  if (given && given.trim()) return { tokens: given };
+  const file = path.join(userDir, "demo-api-token");
+  let token = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (!token) {
+    token = `pw-demo-${randomBytes(18).toString("base64url")}`;
+    writeFileSync(file, token + "\n", { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { tokens: `${token} read,control`, demoToken: token };
+}
+
+/** Waits until Node-RED answers GET /settings (200, or 401 with admin auth); false when it exits or times out. */
+async function waitForNodeRed(base: string, proc: ChildProcess, timeoutMs = 60000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && proc.exitCode === null) {
+    try {
+      const r = await fetch(`${base}/settings`, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      if (r.status === 200 || r.status === 401) return true;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
 
 async function main(): Promise<void> {
   const port = env("PORT", "1880");
@@ -15,6 +48,7 @@ async function main(): Promise<void> {
   const influxUrl = env("PLUGWATCH_INFLUX_URL", "http://127.0.0.1:8086");
   const mqttPort = env("PLUGWATCH_MQTT_PORT", "1883");
   const flowSource = path.join(root, "flows", "plugwatch.json");
+  const adminAuth = Boolean(process.env.PLUGWATCH_ADMIN_USER?.trim());
   mkdirSync(userDir, { recursive: true });
 
   let office: SimulatedOffice | undefined;
@@ -40,6 +74,7 @@ async function main(): Promise<void> {
   }
 
   // 2. InfluxDB: use the configured one; else start the system influxd with a project config on loopback.
+  let influxNote = `InfluxDB   ${influxUrl}`;
   if (await pingInflux(influxUrl)) {
     console.log(`InfluxDB: using ${influxUrl}`);
   } else {
@@ -50,30 +85,61 @@ async function main(): Promise<void> {
       influxd = started.proc;
       console.log(`InfluxDB: started ${bin} on ${started.url} (data in ${path.relative(root, path.join(userDir, "influxdb"))})`);
     } else {
+      influxNote = `InfluxDB   none at ${influxUrl}: readings spool on disk, data endpoints answer 503 (apt-get install -y influxdb)`;
       console.log(`InfluxDB: none at ${influxUrl} — readings spool on disk until it is reachable; data endpoints answer 503.`);
       console.log("          install it with: apt-get install -y influxdb   (or run bash scripts/install.sh)");
     }
   }
 
-  // 3. Node-RED with the shipped flows (copied once into the user dir, so editing them never changes the repo).
+  // 3. Node-RED with the shipped flows. First run (no flow file in the user dir, or PLUGWATCH_RESET_FLOWS=true): the
+  //    flow is deployed through the admin API, exactly like an editor import, so its ${ENV} credentials are stored
+  //    (a flow file read from disk carries none). Later runs keep whatever was deployed from the editor.
   const flowFile = path.join(userDir, "flows.json");
-  if (existsSync(flowSource) && (!existsSync(flowFile) || env("PLUGWATCH_RESET_FLOWS", "false") === "true")) copyFileSync(flowSource, flowFile);
-  red = spawn(process.execPath, [path.join(root, "node_modules", "node-red", "red.js"), "-s", path.join(root, "settings.js")], {
-    cwd: root,
-    stdio: "inherit",
-    env: {
-      ...process.env,
-      PORT: port,
-      PLUGWATCH_USER_DIR: userDir,
+  const firstRun = existsSync(flowSource) && (!existsSync(flowFile) || env("PLUGWATCH_RESET_FLOWS", "false") === "true");
+  const deployViaApi = firstRun && !adminAuth;
+  if (firstRun && adminAuth) copyFileSync(flowSource, flowFile); // cannot log in for the user: file copy, credentials set in the editor
+  if (deployViaApi) writeFileSync(flowFile, "[]\n");
+  const { tokens, demoToken } = apiTokens(userDir);
+  const flowVars = flowEnv(
+    {
       PLUGWATCH_REGISTRY: registry,
       PLUGWATCH_INFLUX_URL: influxUrl,
       PLUGWATCH_MQTT_PORT: mqttPort,
       PLUGWATCH_MQTT_HOST: env("PLUGWATCH_MQTT_HOST", "127.0.0.1"),
+      PLUGWATCH_BROKER_PORT: env("PLUGWATCH_BROKER_PORT", mqttPort),
+      PLUGWATCH_API_TOKENS: tokens,
+      PLUGWATCH_INFLUX_RPC: env("PLUGWATCH_INFLUX_RPC", `127.0.0.1:${env("PLUGWATCH_INFLUX_RPC_PORT", "8088")}`),
     },
+    true,
+  );
+  red = spawn(process.execPath, [path.join(root, "node_modules", "node-red", "red.js"), "-s", path.join(root, "settings.js")], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, ...flowVars, PORT: port, PLUGWATCH_USER_DIR: userDir },
   });
   red.on("exit", (code) => void shutdown(code ?? 0));
   const base = `http://127.0.0.1:${port}`;
-  console.log(`\nPlugwatch demo\n  editor     ${base}/\n  dashboard  ${base}/dashboard\n  REST API   ${base}/api/v1  (OpenAPI: ${base}/api/v1/openapi.json)\n  MQTT       mqtt://127.0.0.1:${mqttPort}\nCtrl-C stops everything.\n`);
+  if (!(await waitForNodeRed(base, red))) {
+    console.error(`Node-RED did not answer on ${base}`);
+    await shutdown(1);
+    return;
+  }
+  if (deployViaApi) {
+    const r = await fetch(`${base}/flows`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": "full" },
+      body: JSON.stringify({ flows: JSON.parse(readFileSync(flowSource, "utf8")) as unknown[] }),
+    });
+    if (r.status !== 200) console.error(`deploying flows/plugwatch.json failed: HTTP ${r.status} ${await r.text()}`);
+    else console.log("deployed flows/plugwatch.json");
+  } else if (firstRun) {
+    console.log("flows/plugwatch.json copied (admin auth is on): set the API tokens and passwords in the editor's config nodes");
+  }
+  const auth = demoToken ? `\n  API token  ${demoToken}   (curl -H "Authorization: Bearer ${demoToken}" ${base}/api/v1/devices)` : "";
+  console.log(
+    `\nPlugwatch demo\n  editor     ${base}/\n  dashboard  ${base}/dashboard\n  REST API   ${base}/api/v1  (OpenAPI: ${base}/api/v1/openapi.json)${auth}\n` +
+      `  MQTT       mqtt://${flowVars.PLUGWATCH_MQTT_HOST}:${mqttPort}\n  ${influxNote}\nCtrl-C stops everything.\n`,
+  );
 }
 
 main().catch((err) => {

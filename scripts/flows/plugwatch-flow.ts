@@ -246,6 +246,17 @@ function agentsTab(): FlowNode[] {
   ];
 }
 
+const HOOK_STATUS = `// influx-hook stats → the storage status the API's /health reads on plugwatch/status/{component}: {backlog, ts, ...}.
+const s = msg.payload;
+if (!s || typeof s !== "object") return null;
+const backlog = typeof s.backlog === "number" ? s.backlog : s.backlogLines;
+if (typeof backlog !== "number") return null;
+msg.payload = Object.assign({}, s, { backlog, ts: typeof s.ts === "number" ? s.ts : Date.now() });
+msg.topic = "${ROOT}/status/influx-hook";
+msg.qos = 0;
+msg.retain = false;
+return msg;`;
+
 function hookTab(): FlowNode[] {
   const z = "pw-tab-hook";
   return [
@@ -256,6 +267,7 @@ function hookTab(): FlowNode[] {
       "Hook: MQTT readings → InfluxDB",
       "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **influx-hook**: tags from the registry, batched, gzip, retries. " +
         "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
+        "Every 10 s its stats (rate, backlog, last error) go to `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
         "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
     ),
     mqttIn(z, "pw-hook-in", "all readings", subscriptions.allReadings(ROOT), "json", [IDS.hook], 0, 0),
@@ -274,13 +286,15 @@ function hookTab(): FlowNode[] {
       acceptUnknown: false,
       maxInFlight: 1,
       createDatabase: true,
-      statsInterval: 60,
+      statsInterval: 10,
       topicRoot: ROOT,
       spoolDir: "",
       ...at(1, 0),
-      wires: [["pw-hook-stats"]],
+      wires: [["pw-hook-status", "pw-hook-stats"]],
     },
-    debug(z, "pw-hook-stats", "hook stats (every 60 s)", 2, 0, false),
+    fn(z, "pw-hook-status", "stats → storage status", HOOK_STATUS, 1, [["pw-hook-status-out"]], 2, 0),
+    mqttOut(z, "pw-hook-status-out", "plugwatch/status/influx-hook", 3, 0),
+    debug(z, "pw-hook-stats", "hook stats (every 10 s)", 2, 1, false),
     catchAll(z, "pw-hook-catch", ["pw-hook-debug"], 0, 2),
     debug(z, "pw-hook-debug", "hook errors", 1, 2),
   ];
@@ -378,6 +392,7 @@ function alertsTab(): FlowNode[] {
         "(`GET /api/v1/alerts`) and the dashboard see the active set. Active alerts survive a restart (context store `file`).",
     ),
     mqttIn(z, "pw-alert-in", "readings + availability", `${ROOT}/+/+/+/+/+`, "json", [IDS.alert], 0, 0),
+    mqttIn(z, "pw-alert-backup-in", "backup health", `${ROOT}/backup/+/availability`, "json", [IDS.alert], 0, 1),
     {
       id: IDS.alert,
       type: "alert",
@@ -392,7 +407,7 @@ function alertsTab(): FlowNode[] {
       wires: [["pw-alert-out", "pw-alert-notify"], []],
     },
     mqttOut(z, "pw-alert-out", "alert events (retained)", 2, 0),
-    comment(z, "pw-c-notify", "Notification example", "Critical alerts and clears as a text message: swap the debug node for a mail/chat node.", 2, 1),
+    comment(z, "pw-c-notify", "Notification example", "Critical alerts and clears as a text message: swap the debug node for a mail/chat node.", 2, 1.5),
     fn(z, "pw-alert-notify", "format notification", NOTIFY, 1, [["pw-alert-notify-debug"]], 2, 2),
     debug(z, "pw-alert-notify-debug", "notify (replace me)", 3, 2),
     catchAll(z, "pw-alert-catch", ["pw-alert-debug"], 0, 4),
@@ -410,13 +425,35 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
       "Backup of the stored data",
       "InfluxDB 1.x: `influxd backup -portable -host 127.0.0.1:8088 <dir>` against the RPC port, keeping the last N backups; restore with " +
         "`influxd restore -portable -db plugwatch -newdb plugwatch_restored <dir>`. 2.x: `influx backup`; 3.x: object-store snapshots " +
-        "(see docs/deployment.md). The inject below fires every night at 02:30.",
+        "(see docs/deployment.md). **influx-backup** runs `influxd backup -portable` every night at 02:30 against `${PLUGWATCH_INFLUX_RPC}` into " +
+        "`<user dir>/backups`, keeps the last 7, and publishes its health on `plugwatch/backup/backup-<db>/availability` (retained): a failed backup is an " +
+        "offline availability, which the Alerts tab turns into an `offline` alert. The inject runs a backup now.",
     ),
   ];
   if (hasBackupNode) {
     nodes.push(
-      { ...inject(z, "pw-backup-tick", "nightly 02:30", "", false, [IDS.backup], 0, 0), crontab: "30 02 * * *" },
-      { id: IDS.backup, type: "influx-backup", z, name: "backup", influx: IDS.influx, ...at(1, 0), wires: [[]] },
+      {
+        id: IDS.backup,
+        type: "influx-backup",
+        z,
+        name: "nightly backup",
+        influxd: "influxd",
+        host: "${PLUGWATCH_INFLUX_RPC}",
+        database: "${PLUGWATCH_INFLUX_DB}",
+        dir: "backups",
+        keep: 7,
+        schedule: "daily",
+        interval: 60,
+        at: "02:30",
+        timezone: "",
+        timeout: 600,
+        root: ROOT,
+        ...at(1, 0),
+        wires: [["pw-backup-out", "pw-backup-debug"]],
+      },
+      inject(z, "pw-backup-now", "back up now", "", false, [IDS.backup], 0, 0, "backup"),
+      mqttOut(z, "pw-backup-out", "backup health (retained)", 2, 0),
+      debug(z, "pw-backup-debug", "backup result", 2, 1, false),
     );
   } else {
     nodes.push(
@@ -669,9 +706,9 @@ function dashboardTab(): FlowNode[] {
     },
     group("pw-ui-g-live", "Live power", 7, 1),
     group("pw-ui-g-rooms", "Power per room (W)", 5, 2),
-    group("pw-ui-g-alerts", "Active alerts", 5, 3),
+    group("pw-ui-g-alerts", "Active alerts", 6, 3),
     group("pw-ui-g-kwh-room", "Today's kWh by room", 3, 4),
-    group("pw-ui-g-kwh-kind", "Today's kWh by kind", 2, 5),
+    group("pw-ui-g-kwh-kind", "Today's kWh by kind", 3, 5),
 
     mqttIn(z, "pw-dash-in", "readings + availability", `${ROOT}/+/+/+/+/+`, "json", ["pw-dash-remember"], 0, 0),
     fn(z, "pw-dash-remember", "remember device state", REMEMBER, 1, [[]], 1, 0),
@@ -749,16 +786,17 @@ function dashboardTab(): FlowNode[] {
     fn(z, "pw-dash-reply", "apply confirmed relay", COMMAND_REPLY, 1, [[]], 1, 3),
 
     mqttIn(z, "pw-dash-alerts-in", "alert topics", subscriptions.alerts(ROOT), "auto-detect", ["pw-dash-alerts"], 0, 4),
+    inject(z, "pw-dash-alerts-init", "show the list at start", "", true, ["pw-dash-alerts"], 0, 5),
     fn(z, "pw-dash-alerts", "active alerts", ALERTS, 1, [["pw-ui-alerts"]], 1, 4),
     table("pw-ui-alerts", "pw-ui-g-alerts", "active alerts", 2, 4),
 
-    inject(z, "pw-dash-energy-tick", "every minute", "60", true, ["pw-dash-energy-req"], 0, 5),
-    fn(z, "pw-dash-energy-req", "energy queries (today)", ENERGY_REQUEST, 1, [["pw-dash-energy-out"]], 1, 5),
-    mqttOut(z, "pw-dash-energy-out", "query request", 2, 5),
-    mqttIn(z, "pw-dash-energy-in", "energy replies", DASHBOARD_ENERGY_REPLY, "json", ["pw-dash-energy"], 0, 6),
-    fn(z, "pw-dash-energy", "kWh by room / kind", ENERGY_REPLY, 2, [["pw-ui-kwh-room"], ["pw-ui-kwh-kind"]], 1, 6),
-    table("pw-ui-kwh-room", "pw-ui-g-kwh-room", "kWh by room", 2, 6),
-    table("pw-ui-kwh-kind", "pw-ui-g-kwh-kind", "kWh by kind", 2, 7),
+    inject(z, "pw-dash-energy-tick", "every minute", "60", true, ["pw-dash-energy-req"], 0, 6),
+    fn(z, "pw-dash-energy-req", "energy queries (today)", ENERGY_REQUEST, 1, [["pw-dash-energy-out"]], 1, 6),
+    mqttOut(z, "pw-dash-energy-out", "query request", 2, 6),
+    mqttIn(z, "pw-dash-energy-in", "energy replies", DASHBOARD_ENERGY_REPLY, "json", ["pw-dash-energy"], 0, 7),
+    fn(z, "pw-dash-energy", "kWh by room / kind", ENERGY_REPLY, 2, [["pw-ui-kwh-room"], ["pw-ui-kwh-kind"]], 1, 7),
+    table("pw-ui-kwh-room", "pw-ui-g-kwh-room", "kWh by room", 2, 7),
+    table("pw-ui-kwh-kind", "pw-ui-g-kwh-kind", "kWh by kind", 2, 8),
   ];
 }
 

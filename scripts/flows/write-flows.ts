@@ -2,15 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { plugwatchFlow } from "./plugwatch-flow";
+import { projectRoot } from "../services/repo-root";
 
-/** The repository root (the directory holding package.json), from a build in dist/ or .build/<name>/. */
-function repoRoot(): string {
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    const pkg = path.join(dir, "package.json");
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "@plugwatch/node-red-plugwatch") return dir;
-  }
-  throw new Error("repository root not found");
-}
 
 export const FLOW_FILE = "flows/plugwatch.json";
 
@@ -25,7 +18,7 @@ export function hasBackupNode(root: string): boolean {
 }
 
 if (require.main === module) {
-  const root = repoRoot();
+  const root = projectRoot();
   const file = path.join(root, FLOW_FILE);
   const text = flowFileText(hasBackupNode(root));
   if (process.argv.includes("--check")) {

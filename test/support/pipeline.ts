@@ -92,12 +92,15 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
     PLUGWATCH_BROKER_PORT: String(brokerPort),
     PLUGWATCH_POLL_INTERVAL: String(opts.pollIntervalS ?? 1),
     PLUGWATCH_INFLUX_URL: influxUrl,
+    PLUGWATCH_INFLUX_RPC: influxd ? influxd.rpcAddress : `127.0.0.1:${await freePort()}`,
     PLUGWATCH_API_TOKENS: `${PIPELINE_TOKEN} read,control\n${READ_TOKEN} read`,
   });
   const red = td.add(await startNodeRed({ env }), (r) => r.stop());
   const flow = shippedFlow();
   await red.deploy(flow);
-  await waitForPort(brokerPort);
+  await waitForPort(brokerPort, "127.0.0.1", 20000).catch((err: Error) => {
+    throw new Error(`${err.message} (the flow's embedded broker):\n${red.logTail(40)}`);
+  });
   return { red, office, influxd, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, devices, registryFile, flow, env };
 }
 

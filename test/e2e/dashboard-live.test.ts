@@ -1,0 +1,70 @@
+// The live dashboard of the shipped flow in real Chromium: loads, values follow the plugs, a relay button switches the simulated plug.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import * as path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { repoRoot } from "../support/nodered";
+import { eventually, startPipeline, type PipelineStack } from "../support/pipeline";
+import { Teardown } from "../support/services";
+
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+describe("live dashboard (Dashboard 2.0) of the shipped flow, embedded aedes broker, real Chromium", function () {
+  this.timeout(120000);
+  const td = new Teardown();
+  let s: PipelineStack;
+  let browser: Browser;
+  let page: Page;
+
+  const row = (device: string) => page.locator(`tr[data-device="${device}"]`);
+  const powerOf = async (device: string) => Number(await row(device).locator('[data-testid="pw-power"]').innerText());
+
+  before(async function () {
+    s = await startPipeline(td, { broker: "embedded" });
+    browser = td.add(await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }), (b) => b.close());
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") console.log(`--- Node-RED log tail ---\n${s?.red.logTail(40)}`);
+  });
+  after(async function () {
+    await td.run();
+  });
+
+  it("the page loads and lists every device of the registry with its live power", async function () {
+    const res = await page.goto(`${s.red.url}/dashboard`, { waitUntil: "domcontentloaded" });
+    assert.equal(res?.status(), 200);
+    await page.locator('[data-testid="pw-live"]').waitFor({ timeout: 20000 });
+    await eventually("a row per device", () => page.locator("tr[data-device]").count(), (n) => n === s.devices.length);
+    for (const d of s.devices) assert.equal(await row(d.id).count(), 1, d.id);
+  });
+
+  it("values move with the plugs: a forced load shows up for the device and its room", async function () {
+    s.office.plug("ws-2-01").force({ power: 1234.5 });
+    await eventually("ws-2-01 at 1234.5 W on the page", () => powerOf("ws-2-01"), (w) => w === 1234.5);
+    const room = page.locator('[data-room="hq/2/open-space-2"] [data-testid="pw-room-power"]');
+    await eventually("open-space-2 at 1234.5 W", async () => Number.parseFloat(await room.innerText()), (w) => Math.abs(w - 1234.5) < 0.05);
+    s.office.plug("ws-2-01").force({ power: 42 });
+    await eventually("ws-2-01 at 42 W", () => powerOf("ws-2-01"), (w) => w === 42);
+    s.office.plug("ws-2-01").release();
+  });
+
+  it("flipping a relay button switches the simulated plug through MQTT → smartplug-control", async function () {
+    const plug = s.office.plug("ws-1-02");
+    assert.equal(plug.relay, true);
+    await eventually("ws-1-02 shown on", () => row("ws-1-02").getAttribute("data-relay"), (v) => v === "on");
+    await row("ws-1-02").locator('[data-testid="pw-switch"]').click();
+    await eventually("the simulator's relay off", () => plug.relay, (on) => on === false);
+    await eventually("ws-1-02 shown off at 0 W", async () => [await row("ws-1-02").getAttribute("data-relay"), await powerOf("ws-1-02")], ([r, w]) => r === "off" && w === 0);
+    await row("ws-1-02").locator('[data-testid="pw-switch"]').click();
+    await eventually("the simulator's relay on again", () => plug.relay, (on) => on === true);
+  });
+
+  it("shows today's kWh tables and the alert list (answers of the query component and the alert topics)", async function () {
+    const text = await eventually("the kWh by room table filled", () => page.locator("body").innerText(), (t) => /kWh by room[\s\S]*(open-space-1|no data yet|unavailable)/.test(t));
+    assert.match(text, /active alerts[\s\S]*(no active alerts|offline|stale)/);
+    const dir = path.join(repoRoot(), "test-artifacts");
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, "dashboard.png"), fullPage: true });
+  });
+});
