@@ -3,7 +3,7 @@
 // The simulated plugs run in a child process (scripts/simulate-office.js --generate N), so the CPU and RSS printed
 // for the collector are the collector's own. Each reading goes through toReading + the Reading schema check, as in
 // the smartplug-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
-// [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--json]
+// [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--no-keep-alive] [--json]
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
@@ -24,6 +24,7 @@ export const USAGE = `usage: node dist/bench/collector.js [options]
   --warmup-s <s>        unmeasured start-up before the window (default 3)
   --concurrency <n>     polls in flight at most (default 64, the node's default)
   --timeout-ms <ms>     per-request socket timeout (default 3000, the node's default)
+  --no-keep-alive       one TCP connection per poll (tplink-smarthome-api) instead of the node's keep-alive sockets
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
 
@@ -34,6 +35,7 @@ export interface BenchOptions {
   warmupS: number;
   concurrency: number;
   timeoutMs: number;
+  keepAlive: boolean;
   json: boolean;
   help: boolean;
 }
@@ -45,7 +47,7 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, json: false, help: false };
+  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, keepAlive: true, json: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const v = argv[i + 1];
@@ -74,6 +76,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         o.timeoutMs = intArg(a, v, 10, 60_000);
         i++;
         break;
+      case "--no-keep-alive":
+        o.keepAlive = false;
+        break;
       case "--json":
         o.json = true;
         break;
@@ -92,6 +97,7 @@ export interface RunResult {
   plugs: number;
   intervalMs: number;
   concurrency: number;
+  keepAlive: boolean;
   windowS: number;
   /** Plugs polled per second (successful polls). */
   okPerSecond: number;
@@ -163,7 +169,7 @@ async function stopOffice(child: ChildProcess): Promise<void> {
 export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
   const { child, devices } = await startOffice(n);
   try {
-    const client = new PlugClient({ timeoutMs: o.timeoutMs });
+    const client = new PlugClient({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
     const failures: Record<string, number> = {};
     let invalid = 0;
     const poller = new Poller<Device>({
@@ -203,11 +209,13 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
     eld.disable();
     const rss = process.memoryUsage().rss;
     await poller.stop();
+    client.close();
     const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
     return {
       plugs: n,
       intervalMs: o.intervalMs,
       concurrency: o.concurrency,
+      keepAlive: o.keepAlive,
       windowS: round(wallMs / 1000, 2),
       okPerSecond: round((s.ok * 1000) / wallMs),
       targetPerSecond: round((n * 1000) / o.intervalMs),
@@ -250,6 +258,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const command = `node ${path.relative(process.cwd(), process.argv[1] ?? "dist/bench/collector.js")} ${argv.join(" ")}`.trim();
   const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   if (!o.json) {
+    process.stdout.write(`connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`);
     process.stdout.write(`command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`);
   }
   for (const n of o.plugs) {

@@ -1,7 +1,8 @@
-// Talks to one HS110-class plug with tplink-smarthome-api: one combined request per poll, relay set + read back.
+// Talks to HS110-class plugs: one combined request per poll, relay set + read back, energy statistics (tplink-smarthome-api, or keep-alive sockets).
 import { Client } from "tplink-smarthome-api";
 import type { Device } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
+import { PlugConnections } from "./plug-connection";
 import { CONTRACT_VERSION } from "./contracts/common";
 import type { Reading } from "./contracts/reading";
 
@@ -27,6 +28,11 @@ export interface EnergyStat {
 export interface PlugClientOptions {
   /** Per-request socket timeout in ms (independent of any polling interval). */
   timeoutMs?: number;
+  /**
+   * Keep one TCP connection per plug open between requests (lib/plug-connection.ts) instead of one connection per
+   * request through tplink-smarthome-api. For pollers: far less CPU per poll on both ends. Call close() when done.
+   */
+  keepAlive?: boolean;
 }
 
 const POLL_COMMAND = { system: { get_sysinfo: {} }, emeter: { get_realtime: {} } };
@@ -102,19 +108,32 @@ export function toReading(device: Pick<Device, "id" | "kind">, sample: PlugSampl
 
 export class PlugClient {
   private readonly client: Client;
+  private readonly connections: PlugConnections | undefined;
   readonly timeoutMs: number;
 
   constructor(opts: PlugClientOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.client = new Client({ defaultSendOptions: { timeout: this.timeoutMs, transport: "tcp" }, logLevel: "silent" });
+    if (opts.keepAlive) this.connections = new PlugConnections();
   }
 
   private async send(device: Pick<Device, "host" | "port">, payload: Json, timeoutMs = this.timeoutMs): Promise<string> {
     try {
+      if (this.connections) return await this.connections.request(device.host, device.port, JSON.stringify(payload), timeoutMs);
       return await this.client.send(payload, device.host, device.port, { timeout: timeoutMs, transport: "tcp" });
     } catch (err) {
       throw classifyError(err);
     }
+  }
+
+  /** Open keep-alive sockets (0 without keepAlive). */
+  get openSockets(): number {
+    return this.connections?.openSockets ?? 0;
+  }
+
+  /** Closes the keep-alive sockets; requests in flight fail with DEVICE_UNREACHABLE. */
+  close(): void {
+    this.connections?.close();
   }
 
   /** One combined request: sysinfo (relay) + emeter realtime. */

@@ -96,7 +96,8 @@ export = (RED: NodeAPI) => {
         node.status(status.error(errorText(err)));
       }
       if (!setupError) {
-        const plugs = new PlugClient({ timeoutMs: config.timeoutMs });
+        // Keep-alive: one socket per plug between polls (see lib/plug-connection.ts); closed in on("close").
+        const plugs = new PlugClient({ timeoutMs: config.timeoutMs, keepAlive: true });
         client = plugs;
         poller = new Poller<Device>({
           devices,
@@ -191,6 +192,7 @@ export = (RED: NodeAPI) => {
       statusTimer = undefined;
       const stopping = poller ? poller.stop() : Promise.resolve();
       Promise.allSettled([stopping, ...pending]).then(() => {
+        client?.close();
         if (removed) node.status(status.clear());
         done();
       });
