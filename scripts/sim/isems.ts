@@ -91,12 +91,21 @@ export function csvLine(s: IsemsStatus): string {
   ].join(";");
 }
 
+/** The router's status text for the bits it sets (the ones this simulator models). */
+function summary(bits: number): string {
+  const parts = [bits & 1 ? "Charging." : bits & 2 ? "Discharging." : bits & 4 ? "Fully charged." : "No information."];
+  if (bits & 8) parts.push("Healthy.");
+  if (bits & 16) parts.push("Warning: Battery level low. Increased battery wear.");
+  if (bits & 256) parts.push("Battery overheating.");
+  return parts.join(" ") + " ";
+}
+
 /** The single data set the router writes to ffopenmppt.json (its own key names). */
 export function jsonDocument(s: IsemsStatus): Record<string, string | number> {
   return {
     "Node-ID": s.nodeId,
     Timestamp: s.timestamp,
-    "System status summary": s.status & 1 ? "Charging. Healthy. " : "Discharging. ",
+    "System status summary": summary(s.status),
     "µC firmware and controller type": s.firmware,
     "Next reboot": s.nextRebootMin,
     "Power save level": s.powerSave,

@@ -98,6 +98,15 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
 
   after(() => td.run());
 
+  it("is offered under Import → Examples, exactly as the file holds it", async function () {
+    const list = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch");
+    assert.equal(list.status, 200);
+    assert.ok(((await list.json()) as unknown[]).some((e) => (e as { fn?: string }).fn === "ecodevices-teleinfo"));
+    const r = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/ecodevices-teleinfo");
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")));
+  });
+
   it("publishes each poll as a contract reading on MQTT and announces the meter online (retained)", async function () {
     const reading = await rec.waitFor<GenericReading>(t("teleinfo-main", "reading"), (p) => p.fields.papp === 1840);
     assert.ok(validate(GenericReading, reading).ok, `not a generic reading: ${JSON.stringify(reading)}`);

@@ -113,6 +113,15 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
 
   after(() => td.run());
 
+  it("is offered under Import → Examples, exactly as the file holds it", async function () {
+    const list = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch");
+    assert.equal(list.status, 200);
+    assert.ok(((await list.json()) as unknown[]).some((e) => (e as { fn?: string }).fn === "isems-solar"));
+    const r = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/isems-solar");
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), JSON.parse(readFileSync(path.join(repoRoot(), "examples", "isems-solar.json"), "utf8")));
+  });
+
   it("polls the HTTP nodes' ffopenmppt.json and publishes contract readings with their values", async function () {
     const r1 = await waitUntil(() => "a reading of solar-1", async () => readings.find((r) => r.device === "solar-1"));
     assert.ok(validate(GenericReading, r1).ok, JSON.stringify(r1));
