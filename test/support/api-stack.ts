@@ -210,7 +210,9 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
 
   // Each API answers once the runtime started the flow; its document is the reference for every later answer.
   for (const base of [BASE, SLOW_BASE, DEAD_BASE]) {
-    const spec = await eventually(() => request<{ openapi: string }>("GET", `${base}/openapi.json`), (r) => r.status === 200, 10000, `GET ${base}/openapi.json`);
+    // Plain fetch while the deploy settles (a 404 from express before the route exists is not the API's answer).
+    await eventually(() => fetch(`${red.url}${base}/openapi.json`).then(async (r) => (await r.arrayBuffer(), r.status)), (st) => st === 200, 10000, `GET ${base}/openapi.json`);
+    const spec = await request<{ openapi: string }>("GET", `${base}/openapi.json`);
     const v = new OpenApiValidator(spec.body as unknown as ConstructorParameters<typeof OpenApiValidator>[0], base);
     for (const e of v.check({ method: "GET", path: `${base}/openapi.json`, status: 200, contentType: spec.headers.get("content-type"), body: spec.body }).errors) violations.push(e);
     validators.set(base, v);
