@@ -1,0 +1,375 @@
+// The function nodes of examples/iotitan-processors.json and examples/octopus-portal.json, run from the example files
+// in a Node-RED-like sandbox with a fake clock: window stats, the ThingSpeak bridge's queue, rate limit and retries,
+// log rotation, and the office/room/device/attribute mapping.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as vm from "node:vm";
+import { repoRoot } from "../support/nodered";
+
+interface FunctionNode {
+  id: string;
+  type: string;
+  func: string;
+  initialize: string;
+}
+
+function functionNode(file: string, id: string): FunctionNode {
+  const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", file), "utf8")) as FunctionNode[];
+  const node = flow.find((n) => n.id === id);
+  if (!node || node.type !== "function") throw new Error(`${file}: no function node ${id}`);
+  return node;
+}
+
+type Msg = Record<string, unknown>;
+
+/** Objects made inside the sandbox have its realm's prototypes; a JSON copy makes them comparable with deepStrictEqual. */
+const plain = <T>(v: T): T => (v === undefined || v === null ? v : (JSON.parse(JSON.stringify(v)) as T));
+
+/**
+ * What a function node sees in Node-RED (node, context, flow, env, Buffer, timers, Date), with a clock the test
+ * moves: `advance(ms)` fires the intervals that fall due, in time order.
+ */
+class Sandbox {
+  now = Date.UTC(2026, 0, 5, 9, 0, 0);
+  readonly sent: unknown[] = [];
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  readonly statuses: { fill?: string; text?: string }[] = [];
+  readonly contextStore = new Map<string, unknown>();
+  readonly flowStore = new Map<string, unknown>();
+  private intervals: { fn: () => void; ms: number; next: number }[] = [];
+  private readonly ctx: vm.Context;
+
+  constructor(
+    private readonly fn: FunctionNode,
+    env: Record<string, string> = {},
+  ) {
+    const self = this;
+    class FakeDate extends Date {
+      constructor(...args: unknown[]) {
+        if (args.length === 0) super(self.now);
+        else super(...(args as [number]));
+      }
+      static override now(): number {
+        return self.now;
+      }
+    }
+    this.ctx = vm.createContext({
+      node: {
+        send: (m: unknown) => this.sent.push(plain(m)),
+        error: (e: unknown) => this.errors.push(String(e)),
+        warn: (w: unknown) => this.warnings.push(String(w)),
+        status: (s: { fill?: string; text?: string }) => this.statuses.push(s),
+        log: () => undefined,
+      },
+      context: { get: (k: string) => this.contextStore.get(k), set: (k: string, v: unknown) => void this.contextStore.set(k, v) },
+      flow: { get: (k: string) => this.flowStore.get(k), set: (k: string, v: unknown) => void this.flowStore.set(k, v) },
+      env: { get: (k: string) => env[k] },
+      Buffer,
+      Date: FakeDate,
+      setInterval: (f: () => void, ms: number) => this.intervals.push({ fn: f, ms, next: this.now + ms }),
+      console,
+    });
+    if (fn.initialize) vm.runInContext(`(async function () {\n${fn.initialize}\n})()`, this.ctx);
+  }
+
+  get timers(): number {
+    return this.intervals.length;
+  }
+
+  input(msg: Msg): unknown {
+    this.ctx.__msg = msg;
+    return plain(vm.runInContext(`(function (msg) {\n${this.fn.func}\n})(__msg)`, this.ctx) as unknown);
+  }
+
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      const due = this.intervals.filter((t) => t.next <= until).sort((a, b) => a.next - b.next)[0];
+      if (!due) break;
+      this.now = due.next;
+      due.next += due.ms;
+      due.fn();
+    }
+    this.now = until;
+  }
+
+  take(): unknown[] {
+    return this.sent.splice(0);
+  }
+}
+
+const plug = (device: string, power: number, voltage = 230) => ({ v: 1, device, ts: 1, power, voltage, current: power / voltage, energy: 12.5, relay: true });
+
+describe("example function nodes", function () {
+  describe("IoTitan windowed stats", function () {
+    const fn = functionNode("iotitan-processors.json", "iotitan-stats");
+
+    it("emits min/max/mean/count per device and field at the end of each window, then starts over", function () {
+      const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "10" });
+      assert.equal(box.timers, 1);
+      const start = box.now;
+      for (const p of [10, 30, 20]) box.input({ topic: "plugwatch/hq/1/open-1/ws-a/reading", payload: plug("ws-a", p) });
+      box.input({ topic: "site/plugwatch/lab/0/bench/th-1/reading", payload: { v: 1, device: "th-1", ts: 1, measurement: "climate", fields: { temperature: 20.5, on: true } } });
+      box.input({ topic: "site/plugwatch/lab/0/bench/th-1/reading", payload: { v: 1, device: "th-1", ts: 2, fields: { temperature: 21.5 } } });
+      box.advance(9999);
+      assert.deepEqual(box.take(), [], "nothing before the window ends");
+      box.advance(1);
+      const [batch] = box.take() as Msg[][][];
+      const byTopic = new Map(batch![0]!.map((m) => [m.topic as string, m.payload as { fields: Record<string, number>; tags: Record<string, string>; ts: number }]));
+      assert.deepEqual([...byTopic.keys()].sort(), [
+        "plugwatch/stats/ws-a/current",
+        "plugwatch/stats/ws-a/power",
+        "plugwatch/stats/ws-a/voltage",
+        "site/plugwatch/stats/th-1/temperature",
+      ]);
+      assert.deepEqual(byTopic.get("plugwatch/stats/ws-a/power"), {
+        v: 1,
+        device: "ws-a",
+        ts: start + 10000,
+        measurement: "stats",
+        fields: { min: 10, max: 30, mean: 20, count: 3 },
+        tags: { field: "power", window: "10s", building: "hq", floor: "1", room: "open-1" },
+      });
+      assert.deepEqual(byTopic.get("site/plugwatch/stats/th-1/temperature")!.fields, { min: 20.5, max: 21.5, mean: 21, count: 2 });
+      assert.deepEqual(byTopic.get("site/plugwatch/stats/th-1/temperature")!.tags, { field: "temperature", window: "10s", building: "lab", floor: "0", room: "bench" });
+
+      box.advance(10000);
+      assert.deepEqual(box.take(), [], "an empty window sends nothing");
+      box.input({ topic: "plugwatch/hq/1/open-1/ws-a/reading", payload: plug("ws-a", 5) });
+      box.advance(10000);
+      const [next] = box.take() as Msg[][][];
+      assert.deepEqual((next![0]!.find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown }).fields, { min: 5, max: 5, mean: 5, count: 1 });
+    });
+
+    it("takes the plug fields from IOTITAN_STATS_FIELDS and reports bad input to Catch nodes", function () {
+      const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "1", IOTITAN_STATS_FIELDS: "power" });
+      assert.equal(box.input({ topic: "plugwatch/hq/1/r/ws-a/availability", payload: plug("ws-a", 1) }), null);
+      box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: "not json" });
+      box.input({ topic: "plugwatch/hq/1/r/Bad Id/reading", payload: plug("Bad Id", 1) });
+      box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: { v: 1, device: "ws-a", ts: 1, fields: { label: "x" } } });
+      assert.equal(box.errors.length, 4);
+      assert.match(box.errors[0]!, /not a reading/);
+      assert.match(box.errors[3]!, /no numeric field/);
+      box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 7) });
+      box.advance(1000);
+      const [batch] = box.take() as Msg[][][];
+      assert.deepEqual(batch![0]!.map((m) => m.topic), ["plugwatch/stats/ws-a/power"]);
+    });
+
+    it("refuses a bad window length without starting a timer", function () {
+      const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "0" });
+      assert.equal(box.timers, 0);
+      assert.match(box.errors[0]!, /IOTITAN_STATS_WINDOW_S must be/);
+      assert.equal(box.statuses.at(-1)?.fill, "red");
+    });
+  });
+
+  describe("IoTitan ThingSpeak bridge", function () {
+    const fn = functionNode("iotitan-processors.json", "iotitan-bridge");
+    const env = { THINGSPEAK_URL: "http://cloud.test/", THINGSPEAK_API_KEY: "KEY", THINGSPEAK_FIELDS: "ws-a/power,ws-b/power", THINGSPEAK_MIN_INTERVAL_S: "15", THINGSPEAK_RETRY_S: "5" };
+    const stats = (device: string, ts: number, mean: number, field = "power") => ({
+      topic: `plugwatch/stats/${device}/${field}`,
+      payload: { v: 1, device, ts, measurement: "stats", fields: { min: mean, max: mean, mean, count: 1 }, tags: { field, window: "60s" } },
+    });
+    const answer = (request: Msg, statusCode: number | string, payload: string) => ({ ...request, statusCode, payload });
+
+    it("sends one entry per window with a field per sensor, waits for the entry id, and keeps the minimum interval", function () {
+      const box = new Sandbox(fn, env);
+      const t1 = box.now - 60000;
+      box.input(stats("ws-a", t1, 1.5));
+      box.input(stats("ws-b", t1, 2.25));
+      box.input(stats("ws-c", t1, 9)); // not forwarded
+      box.input(stats("ws-a", t1, 7, "voltage")); // not forwarded
+      box.advance(100);
+      const [first] = box.take() as Msg[];
+      assert.deepEqual(
+        { url: first!.url, method: first!.method, headers: first!.headers, payload: first!.payload },
+        {
+          url: "http://cloud.test/update",
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          payload: { api_key: "KEY", created_at: new Date(t1).toISOString(), field1: "1.5", field2: "2.25" },
+        },
+      );
+      const t2 = t1 + 60000;
+      box.input(stats("ws-a", t2, 3));
+      box.input(stats("ws-b", t2, 4));
+      box.advance(5000);
+      assert.deepEqual(box.take(), [], "one request at a time");
+      box.input(answer(first!, 200, "41"));
+      box.advance(14800);
+      assert.deepEqual(box.take(), [], "not before the minimum interval");
+      box.advance(200);
+      const [second] = box.take() as Msg[];
+      assert.deepEqual(second!.payload, { api_key: "KEY", created_at: new Date(t2).toISOString(), field1: "3", field2: "4" });
+      box.input(answer(second!, 200, "42"));
+      box.advance(60000);
+      assert.deepEqual(box.take(), [], "queue empty");
+      assert.match(box.statuses.at(-1)!.text!, /entry 42, 0 queued/);
+    });
+
+    it("keeps an entry while the cloud is unreachable or refuses it, retrying after THINGSPEAK_RETRY_S / the minimum interval", function () {
+      const box = new Sandbox(fn, env);
+      const t1 = box.now - 60000;
+      box.input(stats("ws-a", t1, 1));
+      box.input(stats("ws-b", t1, 2));
+      box.advance(100);
+      let [req] = box.take() as Msg[];
+      box.input(answer(req!, "ECONNREFUSED", "RequestError: connect ECONNREFUSED"));
+      assert.equal(box.statuses.at(-1)!.fill, "red");
+      box.advance(4900);
+      assert.deepEqual(box.take(), []);
+      box.advance(200);
+      [req] = box.take() as Msg[];
+      assert.equal((req!.payload as Msg).created_at, new Date(t1).toISOString(), "the same entry again");
+      box.input(answer(req!, 200, "0")); // rate limited by the cloud
+      box.advance(14900);
+      assert.deepEqual(box.take(), []);
+      box.advance(200);
+      [req] = box.take() as Msg[];
+      assert.equal((req!.payload as Msg).created_at, new Date(t1).toISOString());
+      box.input(answer(req!, 503, "busy"));
+      box.advance(5100);
+      [req] = box.take() as Msg[];
+      box.input(answer(req!, 200, "7"));
+      assert.match(box.statuses.at(-1)!.text!, /entry 7, 0 queued/);
+      box.input(answer(req!, 200, "8")); // a duplicate answer changes nothing
+      assert.match(box.statuses.at(-1)!.text!, /entry 7, 0 queued/);
+    });
+
+    it("sends a window after 500 ms without the missing sensors, bounds the queue and ignores late answers", function () {
+      const box = new Sandbox(fn, { ...env, THINGSPEAK_MAX_QUEUE: "2" });
+      const t = box.now - 60000;
+      box.input(stats("ws-a", t, 1));
+      box.advance(400);
+      assert.deepEqual(box.take(), []);
+      box.advance(200);
+      const [partial] = box.take() as Msg[];
+      assert.deepEqual(partial!.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1" });
+      // The cloud never answers: after 30 s the request counts as lost and the entry goes again.
+      box.input(stats("ws-a", t + 60000, 2));
+      box.input(stats("ws-a", t + 120000, 3)); // queue full: the oldest (in flight) is dropped, with an error
+      assert.match(box.errors.at(-1)!, /queue full \(2 entries\): dropped the entry of/);
+      box.advance(30100);
+      const [next] = box.take() as Msg[];
+      assert.equal((next!.payload as Msg).field1, "2");
+      box.input(answer(partial!, 200, "99")); // answer to the request given up
+      box.advance(1000);
+      assert.deepEqual(box.take(), [], "a late answer does not release the entry in flight");
+    });
+
+    it("stays idle without an API key and refuses a bad sensor list", function () {
+      const idle = new Sandbox(fn, {});
+      assert.equal(idle.timers, 0);
+      assert.match(idle.warnings[0]!, /THINGSPEAK_API_KEY/);
+      assert.equal(idle.input(stats("ws-a", 1, 1)), null);
+      const bad = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "ws-a" });
+      assert.equal(bad.timers, 0);
+      assert.match(bad.errors[0]!, /'ws-a' is not device\/field/);
+      const slow = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "a/power", THINGSPEAK_MIN_INTERVAL_S: "-1" });
+      assert.match(slow.errors[0]!, /THINGSPEAK_MIN_INTERVAL_S must be a number/);
+    });
+  });
+
+  describe("IoTitan logger", function () {
+    const fn = functionNode("iotitan-processors.json", "iotitan-logger");
+
+    it("writes one line per message and rotates segments by size, deleting all but the newest LOG_KEEP", function () {
+      const box = new Sandbox(fn, { IOTITAN_LOG_DIR: "/var/log/pw/", IOTITAN_LOG_MAX_BYTES: "300", IOTITAN_LOG_KEEP: "2" });
+      const files: string[] = [];
+      const deleted: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const out = box.input({ topic: `plugwatch/hq/1/r/d${i}/reading`, payload: i % 2 ? Buffer.from(`{"i":${i},"pad":"${"x".repeat(40)}"}`) : `line\n${i}` }) as [Msg, Msg[] | null];
+        const write = out[0];
+        assert.equal(write.payload, `${new Date(box.now).toISOString()} plugwatch/hq/1/r/d${i}/reading ${i % 2 ? `{"i":${i},"pad":"${"x".repeat(40)}"}` : `line\\n${i}`}`);
+        if (!files.includes(write.filename as string)) files.push(write.filename as string);
+        for (const d of out[1] ?? []) deleted.push(d.filename as string);
+        box.advance(1);
+      }
+      for (const f of files) assert.match(f, /^\/var\/log\/pw\/plugwatch-\d{8}T\d{9}Z-\d{6}\.log$/);
+      assert.ok(files.length >= 3, `${files.length} segments`);
+      assert.deepEqual(deleted, files.slice(0, files.length - 2), "all but the two newest deleted, oldest first");
+      assert.deepEqual([...files].sort(), files, "names sort in time order");
+    });
+
+    it("refuses bad settings per message", function () {
+      const box = new Sandbox(fn, { IOTITAN_LOG_MAX_BYTES: "10" });
+      assert.equal(box.input({ topic: "t", payload: "x" }), null);
+      assert.match(box.errors[0]!, /IOTITAN_LOG_MAX_BYTES must be >= 256/);
+    });
+  });
+
+  describe("Octopus mapping", function () {
+    const fn = functionNode("octopus-portal.json", "octopus-map");
+
+    it("maps octopus/<office>/<room>/<device>/<attribute> to a generic reading on the contract topic", function () {
+      const box = new Sandbox(fn, {});
+      assert.deepEqual(box.input({ topic: "octopus/acme/meeting-1/acme-sensor-1/temperature", payload: " 21.5 " }), {
+        topic: "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
+        qos: 1,
+        retain: false,
+        payload: { v: 1, device: "acme-sensor-1", ts: box.now, measurement: "octopus", fields: { temperature: 21.5 }, tags: { office: "acme" } },
+      });
+      assert.deepEqual((box.input({ topic: "octopus/acme/r/plug-1/on", payload: Buffer.from("false") }) as Msg).payload, {
+        v: 1,
+        device: "plug-1",
+        ts: box.now,
+        measurement: "octopus",
+        fields: { on: false },
+        tags: { office: "acme" },
+      });
+      const floor = new Sandbox(fn, { OCTOPUS_FLOOR: "3" });
+      const ts = Date.UTC(2026, 0, 1);
+      const m = floor.input({ topic: "octopus/globex/lab/co2-1/co2", payload: JSON.stringify({ value: 812, ts }) }) as Msg;
+      assert.equal(m.topic, "plugwatch/globex/3/lab/co2-1/reading");
+      assert.deepEqual((m.payload as Msg).fields, { co2: 812 });
+      assert.equal((m.payload as Msg).ts, ts);
+    });
+
+    it("rejects bad topics and values with the reason, and counts them", function () {
+      const box = new Sandbox(fn, {});
+      const bad: [string, string, RegExp][] = [
+        ["octopus/acme/room/dev", "1", /expected <root>\/<office>\/<room>\/<device>\/<attribute>/],
+        ["octopus/acme/room/Dev_1/t", "1", /device 'Dev_1' is not a slug/],
+        ["octopus/acme/room/dev/1t", "1", /attribute '1t' is not a field name/],
+        ["octopus/acme/room/dev/t", "warm", /value must be a number, true\/false/],
+        ["octopus/acme/room/dev/t", "NaN", /value must be a number/],
+        ["octopus/acme/room/dev/t", '{"value":"x"}', /value must be a number/],
+        ["octopus/acme/room/dev/t", "{oops", /not valid JSON/],
+        ["octopus/acme/room/dev/t", '{"value":1,"ts":12}', /ts must be epoch milliseconds/],
+      ];
+      for (const [topic, payload, reason] of bad) {
+        assert.equal(box.input({ topic, payload }), null, topic);
+        assert.match(box.errors.at(-1)!, reason);
+      }
+      assert.equal(box.statuses.at(-1)!.text, `${bad.length} rejected`);
+    });
+  });
+
+  describe("Octopus live view", function () {
+    const latest = functionNode("octopus-portal.json", "octopus-latest");
+    const page = functionNode("octopus-portal.json", "octopus-page");
+
+    it("keeps the newest value per attribute and serves it as JSON and HTML", function () {
+      const store = new Sandbox(latest, {});
+      const reading = (ts: number, fields: Record<string, number | boolean>) => ({
+        topic: "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
+        payload: { v: 1, device: "acme-sensor-1", ts, measurement: "octopus", fields, tags: { office: "acme" } },
+      });
+      store.input(reading(2000, { temperature: 22 }));
+      store.input(reading(1000, { temperature: 18, co2: 700 })); // older temperature: kept out
+      const view = new Sandbox(page, {});
+      for (const [k, v] of store.flowStore) view.flowStore.set(k, v);
+      const json = view.input({ req: { path: "/octopus/latest.json" } }) as Msg;
+      assert.deepEqual(json.payload, {
+        devices: [{ device: "acme-sensor-1", office: "acme", room: "meeting-1", ts: 2000, values: { temperature: { value: 22, ts: 2000 }, co2: { value: 700, ts: 1000 } } }],
+      });
+      const html = view.input({ req: { path: "/octopus" } }) as Msg;
+      assert.match(String((html.headers as Msg)["content-type"]), /text\/html/);
+      assert.ok(String(html.payload).includes('data-device="acme-sensor-1" data-attribute="temperature">22<'));
+      assert.ok(String(html.payload).includes("1 devices"));
+    });
+  });
+});
