@@ -17,12 +17,13 @@ export const READ_TOKEN = "pipeline-e2e-token-ro-0123456789";
 
 /** A small office: typed factory, one device per kind and two rooms with several devices (ports filled in by the simulator). */
 export function pipelineDevices(): DeviceEntry[] {
+  let port = 29900; // placeholder addresses, unique as the registry requires; startPipeline lets the OS pick the real ones
   const dev = (id: string, kind: DeviceEntry["kind"], floor: string, room: string): DeviceEntry => ({
     id,
     name: `Test ${id}`,
     model: "HS110",
     host: "127.0.0.1",
-    port: 9999,
+    port: ++port,
     kind,
     location: { building: "hq", floor, room },
   });
