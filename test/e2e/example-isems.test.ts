@@ -8,6 +8,7 @@ import { GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedIsemsNode } from "../../scripts/sim/isems";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { OpenApiValidator } from "../support/openapi-validator";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown } from "../support/services";
 
@@ -76,9 +77,20 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
   let http1: SimulatedIsemsNode, http2: SimulatedIsemsNode, pusher: SimulatedIsemsNode, silent: SimulatedIsemsNode;
   const now = Math.floor(Date.now() / 1000);
 
+  let spec: OpenApiValidator | undefined;
+  /** GET on the solar API; every answer must match the OpenAPI document the API itself serves. */
   const api = async (pathname: string, token = TOKEN): Promise<{ status: number; body: unknown }> => {
-    const r = await fetch(`${red.url}/solar/api/v1${pathname}`, { headers: { authorization: `Bearer ${token}` } });
-    return { status: r.status, body: await r.json() };
+    const url = `${red.url}/solar/api/v1${pathname}`;
+    if (!spec) {
+      const doc = await fetch(`${red.url}/solar/api/v1/openapi.json`);
+      assert.equal(doc.status, 200);
+      spec = new OpenApiValidator((await doc.json()) as ConstructorParameters<typeof OpenApiValidator>[0], "/solar/api/v1");
+    }
+    const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await r.json()) as unknown;
+    const { errors } = spec.check({ method: "GET", path: `/solar/api/v1${pathname}`, status: r.status, contentType: r.headers.get("content-type"), body });
+    assert.deepEqual(errors, [], `GET ${pathname} does not match the OpenAPI document`);
+    return { status: r.status, body };
   };
 
   before(async function () {
@@ -224,6 +236,10 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
     assert.equal((two.body as { readings: Row[] }).readings.length, 2);
     const unknown = await api("/devices/solar-9/measurements/latest");
     assert.equal(unknown.status, 404);
+    // The answers above were checked against the served OpenAPI document, operation by operation.
+    for (const op of ["getLatestMeasurements 200", "getLatestMeasurements 401", "getLatestMeasurementsOfDevice 200", "getLatestMeasurementsOfDevice 404"]) {
+      assert.ok(spec?.seen.has(op), `${op} not checked; seen: ${[...(spec?.seen ?? [])].join(", ")}`);
+    }
     assert.doesNotMatch(red.log(), /\[error\] \[(influx-hook|influx-query|function|http-api)/);
   });
 });
