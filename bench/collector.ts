@@ -208,6 +208,7 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
     clearInterval(sampler);
     eld.disable();
     const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
     await poller.stop();
     client.close();
     const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
