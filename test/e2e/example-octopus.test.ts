@@ -138,6 +138,10 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
   });
 
   it("lets a device publish only under its own topic and never deliver it the API's request topics (shipped passwd + ACL)", async function () {
+    // The shipped mosquitto.conf (docs' run command) uses these same files and refuses anonymous clients.
+    const conf = readFileSync(path.join(examples, "octopus", "mosquitto.conf"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+    for (const line of ["allow_anonymous false", "password_file examples/octopus/passwd", "acl_file examples/octopus/acl", "listener 1884 127.0.0.1"]) assert.ok(conf.includes(line), line);
+
     const mosq = td.add(await secureBroker(), (m) => m.stop());
     const portal = await connect(mosq.url, PORTAL);
     await portal.subscribeAsync(["octopus/#", "plugwatch/api/request/#"], { qos: 1 });
