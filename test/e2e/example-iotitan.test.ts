@@ -10,6 +10,7 @@ import type { AlertEvent } from "../../lib/contracts/alert";
 import { ThingSpeakServer } from "../../scripts/sim/thingspeak";
 import { startInfluxd } from "../support/influxd";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { nrlint } from "../support/nrlint";
 import { connectClient, startBroker, Teardown } from "../support/services";
 
 const API_KEY = "IOTITANTESTKEY01";
@@ -82,6 +83,15 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
   this.timeout(90000);
   const td = new Teardown();
   afterEach(() => td.run());
+
+  it("is nrlint clean (the only warning is the bridge's intended retry loop)", async function () {
+    const problems = await nrlint(path.join(repoRoot(), "examples", "iotitan-processors.json"));
+    assert.deepEqual(
+      problems.map((p) => `${p.severity} ${p.rule}`),
+      ["warn no-loops"],
+      JSON.stringify(problems),
+    );
+  });
 
   it("publishes and stores window stats, raises out-of-range alerts, logs every topic with rotation and bridges every average to ThingSpeak once, across an outage", async function () {
     const mosq = await startBroker(td, "mosquitto");

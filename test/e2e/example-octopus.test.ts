@@ -8,6 +8,7 @@ import { DEMO_DEVICES, OctopusClients, type PublishedValue } from "../../scripts
 import { startInfluxd } from "../support/influxd";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { startMosquitto } from "../support/mosquitto";
+import { nrlint } from "../support/nrlint";
 import { nextMessage, Teardown } from "../support/services";
 
 const PORTAL = { username: "portal", password: "portal-demo-secret" };
@@ -33,6 +34,10 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
   this.timeout(90000);
   const td = new Teardown();
   afterEach(() => td.run());
+
+  it("is nrlint clean", async function () {
+    assert.deepEqual(await nrlint(path.join(examples, "octopus-portal.json")), []);
+  });
 
   const secureBroker = () => startMosquitto({ passwordFile: path.join(examples, "octopus", "passwd"), aclFile: path.join(examples, "octopus", "acl") });
   const connect = async (url: string, login: { username: string; password: string }, protocolVersion: 4 | 5 = 5): Promise<MqttClient> =>

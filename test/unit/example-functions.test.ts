@@ -294,6 +294,12 @@ describe("example function nodes", function () {
       assert.deepEqual([...files].sort(), files, "names sort in time order");
     });
 
+    it("counts a segment's size in UTF-8 bytes, newline included", function () {
+      const box = new Sandbox(fn, { IOTITAN_LOG_DIR: "/l" });
+      const out = box.input({ topic: "plugwatch/é", payload: "€ 😀 ok" }) as [Msg, null];
+      assert.equal((box.contextStore.get("segment") as { bytes: number }).bytes, Buffer.byteLength(out[0].payload as string, "utf8") + 1);
+    });
+
     it("refuses bad settings per message", function () {
       const box = new Sandbox(fn, { IOTITAN_LOG_MAX_BYTES: "10" });
       assert.equal(box.input({ topic: "t", payload: "x" }), null);
