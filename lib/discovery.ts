@@ -25,15 +25,41 @@ export interface DiscoveryOptions {
 export const DEFAULT_BROADCAST = "255.255.255.255";
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** Validates the route's query (strings from the URL); throws INVALID_REQUEST with a reason. */
-export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unknown }): { broadcast: string; timeoutMs: number } {
+/** Most addresses one discovery request may probe directly. */
+export const MAX_PROBES = 256;
+
+export interface DiscoveryQuery {
+  broadcast: string;
+  timeoutMs: number;
+  /** Addresses asked directly (unicast) besides the broadcast; empty when none. */
+  probe: { host: string; port: number }[];
+}
+
+/**
+ * Validates the route's query (strings from the URL); throws INVALID_REQUEST with a reason.
+ * `probe` is an optional comma-separated list of `ipv4[:port]` asked directly, e.g. plugs on another subnet.
+ */
+export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unknown; probe?: unknown }): DiscoveryQuery {
   const broadcast = query.broadcast === undefined || query.broadcast === "" ? DEFAULT_BROADCAST : String(query.broadcast);
   if (!IPV4.test(broadcast)) throw new PlugwatchError("INVALID_REQUEST", `broadcast must be an IPv4 address, got '${broadcast}'`);
   const timeoutMs = query.timeout === undefined || query.timeout === "" ? 3000 : Number(query.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000) {
     throw new PlugwatchError("INVALID_REQUEST", `timeout must be an integer number of ms between 100 and 30000, got '${String(query.timeout)}'`);
   }
-  return { broadcast, timeoutMs };
+  const probe: { host: string; port: number }[] = [];
+  if (query.probe !== undefined && query.probe !== "") {
+    const items = String(query.probe).split(",").map((x) => x.trim());
+    if (items.length > MAX_PROBES) throw new PlugwatchError("INVALID_REQUEST", `probe lists ${items.length} addresses (at most ${MAX_PROBES})`);
+    for (const item of items) {
+      const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(item);
+      const port = m?.[2] === undefined ? DEFAULT_PORT : Number(m[2]);
+      if (!m || !IPV4.test(m[1] as string) || port < 1 || port > 65535) {
+        throw new PlugwatchError("INVALID_REQUEST", `probe entries must be ipv4[:port] (port 1-65535), got '${item}'`);
+      }
+      probe.push({ host: m[1] as string, port });
+    }
+  }
+  return { broadcast, timeoutMs, probe };
 }
 
 interface FoundDevice {

@@ -5,7 +5,7 @@ import type { Device } from "../../lib/contracts/device";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { Reading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
-import { discover, parseDiscoveryQuery, toRegistryDrafts } from "../../lib/discovery";
+import { discover, parseDiscoveryQuery, toRegistryDrafts, type DiscoveryQuery } from "../../lib/discovery";
 import { PlugClient, toReading } from "../../lib/plug-client";
 import { Poller } from "../../lib/poller";
 import { deviceTopic } from "../../lib/topics";
@@ -201,17 +201,17 @@ export = (RED: NodeAPI) => {
 
   RED.nodes.registerType("smartplug-collector", SmartplugCollector);
 
-  // Discovery for the editor's "discover" button: UDP broadcast for a few seconds, answers as registry drafts.
+  // Discovery for the editor's "discover" button: UDP broadcast (plus optional unicast probes) for a few seconds, answers as registry drafts.
   RED.httpAdmin.get("/plugwatch/discover", RED.auth.needsPermission("smartplug-collector.read"), (req, res) => {
-    let query: { broadcast: string; timeoutMs: number };
+    let query: DiscoveryQuery;
     try {
-      query = parseDiscoveryQuery(req.query as { broadcast?: unknown; timeout?: unknown });
+      query = parseDiscoveryQuery(req.query as { broadcast?: unknown; timeout?: unknown; probe?: unknown });
     } catch (err) {
       const e = err as PlugwatchError;
       res.status(400).json({ code: e.code, message: e.message });
       return;
     }
-    discover(query).then(
+    discover({ broadcast: query.broadcast, timeoutMs: query.timeoutMs, probe: query.probe }).then(
       (plugs) => res.json({ broadcast: query.broadcast, timeoutMs: query.timeoutMs, found: plugs, drafts: toRegistryDrafts(plugs) }),
       (err: unknown) => {
         const e = err instanceof PlugwatchError ? err : new PlugwatchError("INTERNAL", String(err));

@@ -381,10 +381,34 @@ describe("smartplug-collector node (simulated office over TCP)", function () {
     }
   });
 
-  it("the discover admin route rejects a bad broadcast address with INVALID_REQUEST", async function () {
+  it("the discover admin route rejects a bad broadcast address or probe list with INVALID_REQUEST", async function () {
     await load();
     const res = await helper.request().get("/plugwatch/discover").query({ broadcast: "10.0.0" });
     assert.equal(res.status, 400);
     assert.deepEqual(res.body, { code: "INVALID_REQUEST", message: "broadcast must be an IPv4 address, got '10.0.0'" });
+    const bad = await helper.request().get("/plugwatch/discover").query({ probe: "127.0.0.1:70000" });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body, { code: "INVALID_REQUEST", message: "probe entries must be ipv4[:port] (port 1-65535), got '127.0.0.1:70000'" });
+  });
+
+  it("the discover admin route finds simulated plugs over UDP and drafts registry entries for them", async function () {
+    await load({ interval: 3600 });
+    const probe = ["ws-1", "mr-a"].map((id) => `127.0.0.1:${plug(id).port}`).join(",");
+    const res = await helper.request().get("/plugwatch/discover").query({ broadcast: "127.255.255.255", timeout: "800", probe });
+    assert.equal(res.status, 200);
+    const body = res.body as { found: { host: string; port: number; alias: string; model: string; mac: string }[]; drafts: Record<string, unknown>[] };
+    const found = [...body.found].sort((a, b) => a.alias.localeCompare(b.alias));
+    assert.deepEqual(
+      found.map((f) => [f.alias, f.host, f.port, f.model]),
+      [
+        ["Desk 1", "127.0.0.1", plug("ws-1").port, "HS110(EU)"],
+        ["Room Alpha", "127.0.0.1", plug("mr-a").port, "HS110(EU)"],
+      ],
+    );
+    const drafts = [...body.drafts].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    assert.deepEqual(drafts, [
+      { id: "desk-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: plug("ws-1").port, kind: "other", location: { building: "unassigned", floor: "unassigned", room: "unassigned" } },
+      { id: "room-alpha", name: "Room Alpha", model: "HS110", host: "127.0.0.1", port: plug("mr-a").port, kind: "other", location: { building: "unassigned", floor: "unassigned", room: "unassigned" } },
+    ]);
   });
 });
