@@ -45,7 +45,8 @@ const unstamp = (line: string): string => line.replace(/^\d{4}\/\d{2}\/\d{2} \d{
 
 /**
  * The most useful line of a failed influxd run, with a stable code: unreachable RPC → STORAGE_UNAVAILABLE,
- * a bare EOF (what 1.x prints for a database that does not exist) → INVALID_REQUEST, otherwise INTERNAL.
+ * a bare EOF (what 1.x prints for a database that does not exist) or a restore into an existing database →
+ * INVALID_REQUEST, otherwise INTERNAL.
  */
 export function explainFailure(output: string, exitCode: number | null): FailureExplanation {
   const lines = output
@@ -60,8 +61,8 @@ export function explainFailure(output: string, exitCode: number | null): Failure
   if (/^(backup|restore)(?: failed)?: EOF$/i.test(last) || /backup failed: EOF/i.test(output)) {
     return { code: "INVALID_REQUEST", message: `influxd ${status}: EOF (the database probably does not exist)` };
   }
-  if (/database already exists|already exists/i.test(output)) {
-    return { code: "INVALID_REQUEST", message: `${last} (restore into a new name with -newdb, or drop the database first)` };
+  if (/already exist/i.test(output)) {
+    return { code: "INVALID_REQUEST", message: `${last} (restore under a new name (-newdb), or drop the database first)` };
   }
   return { code: "INTERNAL", message: last ? `influxd ${status}: ${last}` : `influxd ${status}` };
 }

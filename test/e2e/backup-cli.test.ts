@@ -74,7 +74,7 @@ describe("backup CLI with a real influxd", function () {
     // restoring into the existing name is refused by influxd 1.x: a clear error, exit code 1
     const refused = await cli("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw");
     assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /restore failed/);
+    assert.match(refused.stderr, /INVALID_REQUEST: restore failed: restore: DB metadata not changed\. database may already exist \(restore under a new name \(-newdb\)/);
 
     // side by side under a new name
     await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--newdb", "pw_restored", "--from", runs[1].name);

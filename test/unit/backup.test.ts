@@ -94,7 +94,11 @@ describe("backup logic", function () {
       assert.match(r.message, /backup: dial tcp 127\.0\.0\.1:18099: connect: connection refused/);
       const eof = "2026/11/25 11:27:41 backing up metastore to /b/meta.00\n2026/11/25 11:27:41 backing up db=nope\n2026/11/25 11:27:41 backup failed: EOF\nbackup: EOF\n";
       assert.deepEqual(explainFailure(eof, 1), { code: "INVALID_REQUEST", message: "influxd exited with 1: EOF (the database probably does not exist)" });
-      assert.equal(explainFailure("restore: database already exists\n", 1).code, "INVALID_REQUEST");
+      const exists = "2026/11/25 11:52:18 error updating meta: DB metadata not changed. database may already exist\nrestore: DB metadata not changed. database may already exist\n";
+      assert.deepEqual(explainFailure(exists, 1), {
+        code: "INVALID_REQUEST",
+        message: "restore: DB metadata not changed. database may already exist (restore under a new name (-newdb), or drop the database first)",
+      });
       assert.deepEqual(explainFailure("", null), { code: "INTERNAL", message: "influxd was killed" });
       assert.deepEqual(explainFailure("2026/11/25 11:27:41 something odd\n", 2), { code: "INTERNAL", message: "influxd exited with 2: something odd" });
     });
