@@ -1,11 +1,12 @@
 // The one-command demo: simulated office + local InfluxDB (when none answers) + Node-RED with the shipped flows.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { SimulatedOffice } from "./sim/office";
 import { findInfluxd, launchInfluxd, pingInflux, stopProcess } from "./services/influxd";
 import { flowEnv } from "./services/flow-env";
+import { credentialSecret, installFlow } from "./services/install-flow";
 import { projectRoot } from "./services/repo-root";
 
 const root = projectRoot();
@@ -48,7 +49,6 @@ async function main(): Promise<void> {
   const influxUrl = env("PLUGWATCH_INFLUX_URL", "http://127.0.0.1:8086");
   const mqttPort = env("PLUGWATCH_MQTT_PORT", "1883");
   const flowSource = path.join(root, "flows", "plugwatch.json");
-  const adminAuth = Boolean(process.env.PLUGWATCH_ADMIN_USER?.trim());
   mkdirSync(userDir, { recursive: true });
 
   let office: SimulatedOffice | undefined;
@@ -92,13 +92,14 @@ async function main(): Promise<void> {
   }
 
   // 3. Node-RED with the shipped flows. First run (no flow file in the user dir, or PLUGWATCH_RESET_FLOWS=true): the
-  //    flow is deployed through the admin API, exactly like an editor import, so its ${ENV} credentials are stored
-  //    (a flow file read from disk carries none). Later runs keep whatever was deployed from the editor.
+  //    flow is installed like an editor import — flows.json plus flows_cred.json holding its ${ENV} credential
+  //    references, encrypted with the credential secret. Later runs keep whatever was deployed from the editor.
   const flowFile = path.join(userDir, "flows.json");
-  const firstRun = existsSync(flowSource) && (!existsSync(flowFile) || env("PLUGWATCH_RESET_FLOWS", "false") === "true");
-  const deployViaApi = firstRun && !adminAuth;
-  if (firstRun && adminAuth) copyFileSync(flowSource, flowFile); // cannot log in for the user: file copy, credentials set in the editor
-  if (deployViaApi) writeFileSync(flowFile, "[]\n");
+  const secret = credentialSecret(userDir);
+  if (existsSync(flowSource) && (!existsSync(flowFile) || env("PLUGWATCH_RESET_FLOWS", "false") === "true")) {
+    const n = installFlow(flowSource, flowFile, secret);
+    console.log(`installed flows/plugwatch.json into ${flowFile} (${n} nodes with credentials from env)`);
+  }
   const { tokens, demoToken } = apiTokens(userDir);
   const flowVars = flowEnv(
     {
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
   red = spawn(process.execPath, [path.join(root, "node_modules", "node-red", "red.js"), "-s", path.join(root, "settings.js")], {
     cwd: root,
     stdio: "inherit",
-    env: { ...process.env, ...flowVars, PORT: port, PLUGWATCH_USER_DIR: userDir },
+    env: { ...process.env, ...flowVars, PORT: port, PLUGWATCH_USER_DIR: userDir, PLUGWATCH_CREDENTIAL_SECRET: secret },
   });
   red.on("exit", (code) => void shutdown(code ?? 0));
   const base = `http://127.0.0.1:${port}`;
@@ -123,17 +124,6 @@ async function main(): Promise<void> {
     console.error(`Node-RED did not answer on ${base}`);
     await shutdown(1);
     return;
-  }
-  if (deployViaApi) {
-    const r = await fetch(`${base}/flows`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": "full" },
-      body: JSON.stringify({ flows: JSON.parse(readFileSync(flowSource, "utf8")) as unknown[] }),
-    });
-    if (r.status !== 200) console.error(`deploying flows/plugwatch.json failed: HTTP ${r.status} ${await r.text()}`);
-    else console.log("deployed flows/plugwatch.json");
-  } else if (firstRun) {
-    console.log("flows/plugwatch.json copied (admin auth is on): set the API tokens and passwords in the editor's config nodes");
   }
   const auth = demoToken ? `\n  API token  ${demoToken}   (curl -H "Authorization: Bearer ${demoToken}" ${base}/api/v1/devices)` : "";
   console.log(

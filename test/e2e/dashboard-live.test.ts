@@ -4,12 +4,12 @@ import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { repoRoot } from "../support/nodered";
-import { eventually, startPipeline, type PipelineStack } from "../support/pipeline";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
 import { Teardown } from "../support/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-describe("live dashboard (Dashboard 2.0) of the shipped flow, embedded aedes broker, real Chromium", function () {
+describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files, embedded aedes broker, real Chromium", function () {
   this.timeout(120000);
   const td = new Teardown();
   let s: PipelineStack;
@@ -20,7 +20,7 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow, embedded aedes bro
   const powerOf = async (device: string) => Number(await row(device).locator('[data-testid="pw-power"]').innerText());
 
   before(async function () {
-    s = await startPipeline(td, { broker: "embedded" });
+    s = await startPipeline(td, { broker: "embedded", install: "file" });
     browser = td.add(await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }), (b) => b.close());
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   });
@@ -29,6 +29,18 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow, embedded aedes bro
   });
   after(async function () {
     await td.run();
+  });
+
+  it("the flow installed from the file runs with its env credentials (API token accepted, wrong token refused)", async function () {
+    const ok = await fetch(`${s.red.url}/api/v1/devices`, { headers: { authorization: `Bearer ${PIPELINE_TOKEN}` } });
+    const text = await ok.text();
+    assert.equal(ok.status, 200, text);
+    const body = JSON.parse(text) as { devices?: { id: string }[] } | { id: string }[];
+    const list = Array.isArray(body) ? body : (body.devices ?? []);
+    assert.deepEqual(list.map((d) => d.id).sort(), s.devices.map((d) => d.id).sort());
+    const bad = await fetch(`${s.red.url}/api/v1/devices`, { headers: { authorization: "Bearer not-a-configured-token-000000" } });
+    assert.equal(bad.status, 401);
+    await bad.arrayBuffer();
   });
 
   it("the page loads and lists every device of the registry with its live power", async function () {

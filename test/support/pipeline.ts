@@ -5,11 +5,15 @@ import * as path from "node:path";
 import type { DeviceEntry } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { flowEnv, type FlowEnvName } from "../../scripts/services/flow-env";
+import { installFlow } from "../../scripts/services/install-flow";
 import { startInfluxd, type InfluxdInstance } from "./influxd";
 import { startMosquitto } from "./mosquitto";
 import { startNodeRed, repoRoot, type FlowNode, type NodeRedInstance } from "./nodered";
 import { freePort, waitForPort } from "./ports";
 import type { Teardown } from "./services";
+
+/** The credential secret test/support/nodered.ts gives every runtime. */
+const TEST_CREDENTIAL_SECRET = "plugwatch-test-secret";
 
 /** Read + control token the pipeline runtime accepts (REST API credential from ${PLUGWATCH_API_TOKENS}). */
 export const PIPELINE_TOKEN = "pipeline-e2e-token-rc-0123456789";
@@ -56,6 +60,11 @@ export interface PipelineOptions {
   influx?: boolean;
   devices?: DeviceEntry[];
   pollIntervalS?: number;
+  /**
+   * How the flow gets into the runtime: "deploy" (default) = POST /flows like the editor's deploy; "file" = the demo's
+   * way (scripts/services/install-flow.ts writes flows.json + encrypted flows_cred.json, then the runtime restarts).
+   */
+  install?: "deploy" | "file";
 }
 
 /** The shipped flow file, parsed (never a copy: the test deploys exactly what the repository ships). */
@@ -98,7 +107,12 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   });
   const red = td.add(await startNodeRed({ env }), (r) => r.stop());
   const flow = shippedFlow();
-  await red.deploy(flow);
+  if (opts.install === "file") {
+    installFlow(path.join(repoRoot(), "flows", "plugwatch.json"), path.join(red.userDir, "flows.json"), TEST_CREDENTIAL_SECRET);
+    await red.restart();
+  } else {
+    await red.deploy(flow);
+  }
   await waitForPort(brokerPort, "127.0.0.1", 20000).catch((err: Error) => {
     throw new Error(`${err.message} (the flow's embedded broker):\n${red.logTail(40)}`);
   });
