@@ -68,13 +68,13 @@ export = (RED: NodeAPI) => {
         (result) => {
           lastOk = result;
           node.status(status.ok(RED._("influx-backup.status.ok", { time: hhmm(result.startedAt) })));
-          if (!closed) send({ ...(msg ?? {}), topic, payload: backupHealth(device, Date.now()), backup: result } as NodeMessage);
+          if (!closed) send({ ...(msg ?? {}), topic, payload: backupHealth(device, Date.now()), qos: 1, retain: true, backup: result } as NodeMessage);
           done?.();
         },
         (err: unknown) => {
           const e = catchable(err);
           node.status(status.error(RED._("influx-backup.status.failed", { code: errorText(e) })));
-          const out = { ...(msg ?? {}), topic, payload: backupHealth(device, Date.now(), e), backup: { error: { code: e.code, message: e.message } } } as NodeMessage;
+          const out = { ...(msg ?? {}), topic, payload: backupHealth(device, Date.now(), e), qos: 1, retain: true, backup: { error: { code: e.code, message: e.message } } } as NodeMessage;
           if (!closed) send(out);
           // Catch nodes see it either way: with the input message, or with the health message on a scheduled run.
           if (done) done(e);

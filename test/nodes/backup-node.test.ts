@@ -38,6 +38,8 @@ interface HealthMsg {
   backup: BackupResult & { error?: { code: string; message: string } };
   _msgid?: string;
   tag?: string;
+  qos?: number;
+  retain?: boolean;
 }
 interface CaughtMsg {
   error: { message: string; code?: string; source: { id: string } };
@@ -130,6 +132,7 @@ describe("influx-backup node (real influxd)", function () {
     }
     const [first, second, third] = rec.outs as [HealthMsg, HealthMsg, HealthMsg];
     assert.equal(third.topic, "plugwatch/backup/backup-pw/availability");
+    assert.deepEqual([third.qos, third.retain], [1, true], "published retained, like every availability");
     assert.equal(third.tag, "run-3", "the input message's properties are kept");
     assert.ok(validate(Availability, third.payload).ok);
     assert.deepEqual([third.payload.device, third.payload.online, third.payload.reason], ["backup-pw", true, "backup ok"]);
