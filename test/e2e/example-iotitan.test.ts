@@ -25,6 +25,8 @@ interface Sensor {
 }
 const A: Sensor = { id: "ws-a", location: ["hq", "1", "open-1"] };
 const B: Sensor = { id: "ws-b", location: ["hq", "2", "lab"] };
+/** A non-plug sensor publishing generic readings. */
+const T: Sensor = { id: "th-1", location: ["lab", "0", "bench"] };
 
 function loadExample(): FlowNode[] {
   return JSON.parse(readFileSync(path.join(repoRoot(), "examples", "iotitan-processors.json"), "utf8")) as FlowNode[];
@@ -46,6 +48,7 @@ function startPublisher(client: MqttClient, everyMs: number) {
     [A.id, []],
     [B.id, []],
   ]);
+  const generic: GenericReading[] = [];
   let i = 0;
   let stopped = false;
   let lastTs = 0;
@@ -62,12 +65,18 @@ function startPublisher(client: MqttClient, everyMs: number) {
       await client.publishAsync(topicOf(B), JSON.stringify(b), { qos: 1 });
       published.get(A.id)!.push(a);
       published.get(B.id)!.push(b);
+      if (i % 2 === 0) {
+        const t: GenericReading = { v: 1, device: T.id, ts, measurement: "climate", fields: { temperature: 20 + (i % 4) * 0.5, humidity: 40 + (i % 3), occupied: i % 4 === 0 } };
+        await client.publishAsync(topicOf(T), JSON.stringify(t), { qos: 1 });
+        generic.push(t);
+      }
       i++;
       await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return {
     published,
+    generic,
     /** The next reading of B carries these values. */
     inject(values: Partial<Reading>) {
       overrideB = values;
@@ -159,7 +168,8 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
 
     // Every reading lands in exactly one window.
     const countOf = (s: Sensor) => statsOf(s, "power").reduce((n, p) => n + (p.fields.count as number), 0);
-    await waitFor("all readings counted in windows", () => countOf(A) === sent.a.length && countOf(B) === sent.b.length, 10000, red);
+    const countT = () => statsOf(T, "temperature").reduce((n, p) => n + (p.fields.count as number), 0);
+    await waitFor("all readings counted in windows", () => countOf(A) === sent.a.length && countOf(B) === sent.b.length && countT() === pub.generic.length, 10000, red);
 
     // --- Stats on MQTT: exact aggregates of what was published.
     for (const [s, readings] of [
@@ -187,6 +197,17 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       }
     }
     assert.ok(!stats.some((m) => m.topic.endsWith("/energy")), "energy (a counter) has no stats");
+    // The generic sensor: one stats series per numeric field (the boolean has none), location from its topic.
+    for (const field of ["temperature", "humidity"] as const) {
+      const windows = statsOf(T, field);
+      const values = pub.generic.map((g) => g.fields[field] as number);
+      assert.equal(windows.reduce((n, w) => n + (w.fields.count as number), 0), values.length, `${T.id}/${field} count`);
+      assert.equal(Math.min(...windows.map((w) => w.fields.min as number)), Math.min(...values));
+      assert.equal(Math.max(...windows.map((w) => w.fields.max as number)), Math.max(...values));
+      for (const w of windows) assert.deepEqual(w.tags, { field, window: `${WINDOW_S}s`, building: "lab", floor: "0", room: "bench" });
+    }
+    assert.equal(statsOf(T, "occupied").length, 0);
+    assert.doesNotMatch(red.log(), /INVALID_READING|\[error\] \[(alert|function)/, "generic readings skip the alert node; no processor error");
 
     // --- Alerts: the injected 190 V raised voltage-low (critical) on its topic, and the next reading cleared it.
     const raised = alerts.find((e) => e.rule === "voltage-low" && e.state === "raised");
@@ -194,7 +215,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     assert.equal(raised.device, B.id);
     assert.equal(raised.value, 190);
     assert.equal(raised.severity, "critical");
-    assert.ok(!alerts.some((e) => e.device === A.id), "no alert for the sensor that stayed in range");
+    assert.ok(!alerts.some((e) => e.device === A.id || e.device === T.id), "no alert for the sensors that stayed in range");
 
     // --- InfluxDB: the same stats, point for point.
     const windowsA = statsOf(A, "power");
