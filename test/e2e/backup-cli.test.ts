@@ -1,7 +1,7 @@
 // scripts/backup.ts against the real influxd: write points → backup → DROP DATABASE → restore → the same points come back.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
@@ -60,13 +60,24 @@ describe("backup CLI with a real influxd", function () {
     assert.equal(original.length, 50);
     assert.deepEqual(original[1], [T0 + 1001 + 1, 1, "pr-1", false, "copy", 1.251]);
 
+    // Other things in the folder: never listed as complete, never deleted by retention.
+    mkdirSync(path.join(dir, "keep-me"));
+    writeFileSync(path.join(dir, "NOTES.txt"), "operator notes\n");
+    mkdirSync(path.join(dir, "20200101T000000Z")); // named like a backup, no manifest: incomplete (and the oldest)
+    const incomplete = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; problem?: string }[];
+    assert.deepEqual(incomplete.map((b) => b.name), ["20200101T000000Z"]);
+    assert.match(incomplete[0]?.problem ?? "", /not a complete portable backup \(0 manifest files\)/);
+    assert.match((await ok("list", "--dir", dir)).stdout, /^20200101T000000Z  2020-01-01T00:00:00\.000Z  INCOMPLETE: /m);
+
     // three backups, keep 2: the first is deleted by retention
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
     assert.deepEqual(runs[0].manifest.databases, ["pw"]);
     assert.ok(runs[0].manifest.shards >= 1);
+    // The incomplete old folder counts as a backup for retention (it is the oldest), the rest is untouched.
+    assert.deepEqual(runs[1].deleted, ["20200101T000000Z"]);
     assert.deepEqual(runs[2].deleted, [runs[0].name]);
-    assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name].sort());
+    assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name, "NOTES.txt", "keep-me"].sort());
     const listed = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; manifest: { databases: string[] } }[];
     assert.deepEqual(listed.map((b) => [b.name, b.manifest.databases]), [[runs[1].name, ["pw"]], [runs[2].name, ["pw"]]]);
     assert.match((await ok("list", "--dir", dir)).stdout, new RegExp(`^${runs[1].name}  \\S+Z  pw  `, "m"));
