@@ -3,7 +3,8 @@
 // Runs, one after the other, each for --duration-s: GET /measurements/latest, a 24 h 1-minute-mean range query
 // (1440 points), the same range query sent straight to InfluxDB /query (the statement influx-query builds: the
 // limit), and a power command (POST /devices/{id}/power, switch + read-back on a simulated HS110). Each endpoint is
-// run at a fixed rate (--rate, default 200 req/s; power: --power-rate) and at full speed (--connections).
+// run at fixed rates (--rate, default 200 and 50 req/s; power: --power-rate), one request at a time, and at full
+// speed (--connections). Each run also prints the CPU ms per request of Node-RED, influxd and Mosquitto.
 // Usage: node dist/bench/api.js [--duration-s 10] [--rate 200] [--power-rate 50] [--connections 16] [--json]
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -259,6 +260,8 @@ export async function main(argv: string[]): Promise<void> {
         report(r);
       }
     }
+    // One request at a time: the latency of the path itself, without queueing behind other requests.
+    for (const p of plan) report(await run(p.name, "1 conn", { url: p.url, ...p.extra, connections: 1, duration: d }));
     for (const p of plan) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
 
     const verdict: string[] = [];
