@@ -109,6 +109,10 @@ export interface RunResult {
   invalidReadings: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** Longest poll in the window, ms. */
+  latencyMaxMs: number;
+  /** Fewest readings completed in any whole second of the window (stalls show here). */
+  worstSecond: number;
   lagP99Ms: number;
   eventLoopP99Ms: number;
   /** Collector process CPU, % of one core. */
@@ -172,6 +176,9 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
     const client = new PlugClient({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
     const failures: Record<string, number> = {};
     let invalid = 0;
+    let windowStart = Number.POSITIVE_INFINITY;
+    let maxLatency = 0;
+    const perSecond: number[] = [];
     const poller = new Poller<Device>({
       devices,
       poll: (d) => client.poll(d, o.timeoutMs),
@@ -180,7 +187,12 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
       concurrency: o.concurrency,
       statsIntervalMs: 0,
       on: {
-        reading: (d, sample, ts) => {
+        reading: (d, sample, ts, latencyMs) => {
+          if (ts >= windowStart) {
+            const k = Math.floor((ts - windowStart) / 1000);
+            perSecond[k] = (perSecond[k] ?? 0) + 1;
+            if (latencyMs > maxLatency) maxLatency = latencyMs;
+          }
           if (!validate(Reading, toReading(d, sample, Math.round(ts))).ok) invalid++;
         },
         error: (_d, f) => {
@@ -198,6 +210,7 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
     const cpu0 = process.cpuUsage();
     const sim0 = procCpuMs(child.pid);
     const t0 = performance.now();
+    windowStart = Date.now();
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250);
     await sleep(o.durationS * 1000);
@@ -226,6 +239,8 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
       invalidReadings: invalid,
       latencyP50Ms: round(s.latencyP50Ms),
       latencyP99Ms: round(s.latencyP99Ms),
+      latencyMaxMs: round(maxLatency),
+      worstSecond: Math.min(...Array.from({ length: Math.floor(wallMs / 1000) }, (_, i) => perSecond[i] ?? 0)),
       lagP99Ms: round(s.lagP99Ms),
       eventLoopP99Ms: round(eld.percentile(99) / 1e6),
       cpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
@@ -243,11 +258,11 @@ export function machine(): string {
   return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}`;
 }
 
-const HEADER = "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 latency | p99 latency | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
+const HEADER = "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 / p99 / max latency | worst second | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
 const RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 export function row(r: RunResult): string {
-  return `| ${r.plugs} | ${r.intervalMs} ms | ${r.okPerSecond} (${r.targetPerSecond}) | ${r.missedPercent} % | ${r.failedPercent} % | ${r.latencyP50Ms} ms | ${r.latencyP99Ms} ms | ${r.lagP99Ms} ms | ${r.eventLoopP99Ms} ms | ${r.cpuPercent} % | ${r.simCpuPercent} % | ${r.rssMiB} MiB (${r.peakRssMiB}) |`;
+  return `| ${r.plugs} | ${r.intervalMs} ms | ${r.okPerSecond} (${r.targetPerSecond}) | ${r.missedPercent} % | ${r.failedPercent} % | ${r.latencyP50Ms} / ${r.latencyP99Ms} / ${r.latencyMaxMs} ms | ${r.worstSecond} | ${r.lagP99Ms} ms | ${r.eventLoopP99Ms} ms | ${r.cpuPercent} % | ${r.simCpuPercent} % | ${r.rssMiB} MiB (${r.peakRssMiB}) |`;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
