@@ -13,7 +13,8 @@ const run = promisify(execFile);
 const root = repoRoot();
 
 interface LintProblem {
-  id?: string;
+  /** Ids of the nodes concerned. */
+  location?: string[];
   severity: string;
   message: string;
   rule: string;
@@ -59,7 +60,7 @@ describe("shipped flows: lint, freshness, environment", function () {
       ];
       writeFileSync(file, JSON.stringify(bad));
       const problems = await nrlint(file);
-      assert.ok(problems.some((p) => p.severity === "error" && p.id === "f1"), JSON.stringify(problems));
+      assert.ok(problems.some((p) => p.severity === "error" && (p.location ?? []).includes("f1")), JSON.stringify(problems));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
