@@ -7,7 +7,7 @@ import { backupCommand, checkRpcHost, commandLine, restoreCommand } from "./comm
 import { runProcess, type ProcessRunner } from "./exec";
 import { freeBackupName, parseBackupName, sortBackupNames } from "./naming";
 import { explainFailure, parseManifest, type BackupManifestSummary } from "./parse";
-import { checkKeep, selectExpired } from "./retention";
+import { checkKeep, selectExpiredBackups } from "./retention";
 
 export interface BackupConfig {
   /** influxd binary (default "influxd" from PATH). */
@@ -130,10 +130,11 @@ export class BackupRunner {
     }
   }
 
-  /** Deletes the backups beyond the newest `keep`; returns their names. */
+  /** Deletes the backups beyond the newest `keep` complete ones (and older incomplete folders); returns their names. */
   async prune(): Promise<string[]> {
     const dir = path.resolve(this.config.dir);
-    const expired = selectExpired(await readdir(dir), this.config.keep);
+    const entries = (await listBackups(dir)).map((b) => ({ name: b.name, complete: b.manifest !== undefined }));
+    const expired = selectExpiredBackups(entries, this.config.keep);
     for (const name of expired) await rm(path.join(dir, name), { recursive: true, force: true });
     return expired;
   }

@@ -74,8 +74,10 @@ describe("backup CLI with a real influxd", function () {
     for (let i = 0; i < 3; i++) runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
     assert.deepEqual(runs[0].manifest.databases, ["pw"]);
     assert.ok(runs[0].manifest.shards >= 1);
-    // The incomplete old folder counts as a backup for retention (it is the oldest), the rest is untouched.
-    assert.deepEqual(runs[1].deleted, ["20200101T000000Z"]);
+    // Only complete backups count towards --keep; the incomplete folder older than the oldest kept one goes at
+    // once, foreign files and folders are never touched.
+    assert.deepEqual(runs[0].deleted, ["20200101T000000Z"]);
+    assert.deepEqual(runs[1].deleted, []);
     assert.deepEqual(runs[2].deleted, [runs[0].name]);
     assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name, "NOTES.txt", "keep-me"].sort());
     const listed = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; manifest: { databases: string[] } }[];

@@ -4,7 +4,7 @@ import { backupCommand, checkDatabase, checkRpcHost, commandLine, restoreCommand
 import { backupDeviceId, backupHealth, backupHealthTopic } from "../../lib/backup/health";
 import { backupName, freeBackupName, parseBackupName, sortBackupNames } from "../../lib/backup/naming";
 import { explainFailure, parseManifest } from "../../lib/backup/parse";
-import { checkKeep, selectExpired } from "../../lib/backup/retention";
+import { checkKeep, selectExpired, selectExpiredBackups } from "../../lib/backup/retention";
 import { nextRun, parseSchedule } from "../../lib/backup/schedule";
 import { Availability } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
@@ -40,6 +40,16 @@ describe("backup logic", function () {
       assert.deepEqual(selectExpired(names, 4), []);
       assert.deepEqual(selectExpired(names, 1), ["20261120T020000Z", "20261121T020000Z", "20261122T020000Z"]);
       assert.deepEqual(selectExpired([], 3), []);
+    });
+
+    it("only complete backups count: a crashed run never pushes a good backup out", function () {
+      const e = (name: string, complete = true) => ({ name, complete });
+      const entries = [e("20261120T020000Z"), e("20261121T020000Z", false), e("20261122T020000Z"), e("20261123T020000Z", false), e("20261124T020000Z")];
+      // keep 2 good ones (22nd, 24th): the older good one and the older incomplete go; the newer incomplete stays
+      assert.deepEqual(selectExpiredBackups(entries, 2), ["20261120T020000Z", "20261121T020000Z"]);
+      assert.deepEqual(selectExpiredBackups(entries, 1), ["20261120T020000Z", "20261121T020000Z", "20261122T020000Z", "20261123T020000Z"]);
+      assert.deepEqual(selectExpiredBackups(entries, 5), []);
+      assert.deepEqual(selectExpiredBackups([e("20261121T020000Z", false)], 1), [], "no complete backup: delete nothing");
     });
 
     it("keep must be a whole number >= 1", function () {
