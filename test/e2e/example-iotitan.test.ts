@@ -51,10 +51,18 @@ function startPublisher(client: MqttClient, everyMs: number) {
   const generic: GenericReading[] = [];
   let i = 0;
   let stopped = false;
+  let paused: (() => void) | undefined;
+  let resume: (() => void) | undefined;
   let lastTs = 0;
   let overrideB: Partial<Reading> | undefined;
   const loop = (async () => {
     while (!stopped) {
+      if (paused) {
+        paused();
+        paused = undefined;
+        await new Promise<void>((r) => (resume = r));
+        continue;
+      }
       // Unique, increasing timestamps, so each reading can be found again in the log.
       const ts = Math.max(Date.now(), lastTs + 1);
       lastTs = ts;
@@ -81,8 +89,17 @@ function startPublisher(client: MqttClient, everyMs: number) {
     inject(values: Partial<Reading>) {
       overrideB = values;
     },
+    /** Resolves once the loop is idle (no publish in progress). */
+    pause(): Promise<void> {
+      return new Promise((r) => (paused = r));
+    },
+    resume() {
+      resume?.();
+      resume = undefined;
+    },
     async stop() {
       stopped = true;
+      resume?.();
       await loop;
     },
   };
@@ -102,7 +119,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     );
   });
 
-  it("publishes and stores window stats, raises out-of-range alerts, logs every topic with rotation and bridges every average to ThingSpeak once, across an outage", async function () {
+  it("publishes and stores window stats, raises out-of-range alerts, logs every topic with rotation and bridges every average to ThingSpeak once, across a cloud outage and a Node-RED restart", async function () {
     const mosq = await startBroker(td, "mosquitto");
     const influx = td.add(await startInfluxd(), (i) => i.destroy());
     const cloud = td.add(new ThingSpeakServer({ apiKeys: [API_KEY], minIntervalMs: MIN_INTERVAL_S * 1000 }), (s) => s.stop());
@@ -145,6 +162,12 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     await client.subscribeAsync(["plugwatch/stats/#", "plugwatch/alerts/#"], { qos: 1 });
     const statsOf = (s: Sensor, field: string) => stats.filter((m) => m.topic === `plugwatch/stats/${s.id}/${field}`).map((m) => m.payload);
 
+    const segments = () =>
+      readdirSync(logDir)
+        .filter((f) => /^plugwatch-\d{8}T\d{9}Z-\d{6}\.log$/.test(f))
+        .sort();
+    const logLines = () => segments().flatMap((f) => readFileSync(path.join(logDir, f), "utf8").split("\n").filter(Boolean));
+
     const pub = startPublisher(client, 40);
     try {
       // 1. The bridge delivers while the cloud is up; an out-of-range voltage raises an alert, and clears.
@@ -158,7 +181,19 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       await waitFor("three windows during the outage", () => statsOf(A, "power").length >= windowsBefore + 3, 15000, red);
       assert.ok(red.log().includes("ECONNREFUSED"), "the bridge met the outage (connection refused)");
 
-      // 3. The cloud comes back; publishing stops shortly after.
+      // 3. Node-RED restarts while entries wait for the cloud: the queue, the open stats window and the log
+      // rotation carry on (they live in the file context store, flushed on stop).
+      await pub.pause();
+      const lastBefore = pub.published.get(A.id)!.at(-1)!;
+      await waitFor("the last reading consumed before the restart", () => logLines().some((l) => l.includes(`"ts":${lastBefore.ts},`)), 10000, red);
+      await red.restart();
+      await waitFor("reconnected after the restart", () => (red.log().match(/Connected to broker/g) ?? []).length >= 2, 10000, red);
+      assert.match(red.log(), /ThingSpeak bridge: \d+ queued entries restored/);
+      pub.resume();
+      const windowsNow = statsOf(A, "power").length;
+      await waitFor("two windows after the restart", () => statsOf(A, "power").length >= windowsNow + 2, 15000, red);
+
+      // 4. The cloud comes back; publishing stops shortly after.
       await cloud.start();
       await waitFor("an entry after the outage", () => cloud.entries.length > 1 && cloud.entries.some((e) => Date.parse(e.created_at) > Date.now() - 500), 15000, red);
     } finally {
@@ -253,15 +288,10 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
 
     // --- Log: every topic, rotated into at most LOG_KEEP segments of at most LOG_MAX_BYTES.
     const lastA = sent.a[sent.a.length - 1]!;
-    const segments = () =>
-      readdirSync(logDir)
-        .filter((f) => /^plugwatch-\d{8}T\d{9}Z-\d{6}\.log$/.test(f))
-        .sort();
-    const readLog = () => segments().flatMap((f) => readFileSync(path.join(logDir, f), "utf8").split("\n").filter(Boolean));
-    await waitFor("the last reading in the log and old segments deleted", () => segments().length <= LOG_KEEP && readLog().some((l) => l.includes(`"ts":${lastA.ts},`)), 10000, red);
+    await waitFor("the last reading in the log and old segments deleted", () => segments().length <= LOG_KEEP && logLines().some((l) => l.includes(`"ts":${lastA.ts},`)), 10000, red);
     assert.equal(segments().length, LOG_KEEP);
     for (const f of segments()) assert.ok(statSync(path.join(logDir, f)).size <= LOG_MAX_BYTES, `${f} within LOG_MAX_BYTES`);
-    const lines = readLog();
+    const lines = logLines();
     for (const l of lines) assert.match(l, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \S+ /);
     assert.ok(lines.some((l) => l.split(" ")[1]!.startsWith("plugwatch/stats/")), "stats topics are logged");
     // The A readings still on disk are the newest ones, contiguous, each once and intact.

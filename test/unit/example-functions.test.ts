@@ -41,10 +41,13 @@ class Sandbox {
   private intervals: { fn: () => void; ms: number; next: number }[] = [];
   private readonly ctx: vm.Context;
 
+  /** `saved`: node context left by an earlier run (context stores are not told apart here). */
   constructor(
     private readonly fn: FunctionNode,
     env: Record<string, string> = {},
+    saved: Record<string, unknown> = {},
   ) {
+    for (const [k, v] of Object.entries(saved)) this.contextStore.set(k, v);
     const self = this;
     class FakeDate extends Date {
       constructor(...args: unknown[]) {
@@ -158,6 +161,17 @@ describe("example function nodes", function () {
       assert.deepEqual(batch![0]!.map((m) => m.topic), ["plugwatch/stats/ws-a/power"]);
     });
 
+    it("resumes the open window after a restart", function () {
+      const first = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "10" });
+      first.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 4) });
+      const second = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "10", IOTITAN_STATS_FIELDS: "power" }, plain(Object.fromEntries(first.contextStore)));
+      second.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 6) });
+      second.advance(10000);
+      const [batch] = second.take() as Msg[][][];
+      const power = batch![0]!.find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown };
+      assert.deepEqual(power.fields, { min: 4, max: 6, mean: 5, count: 2 });
+    });
+
     it("refuses a bad window length without starting a timer", function () {
       const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "0" });
       assert.equal(box.timers, 0);
@@ -260,6 +274,25 @@ describe("example function nodes", function () {
       assert.deepEqual(box.take(), [], "a late answer does not release the entry in flight");
     });
 
+    it("restores its queue after a restart and sends the entry that was in flight again", function () {
+      const first = new Sandbox(fn, env);
+      const t = first.now - 120000;
+      first.input(stats("ws-a", t, 1));
+      first.input(stats("ws-b", t, 2));
+      first.input(stats("ws-a", t + 60000, 3));
+      first.advance(600);
+      assert.equal(first.take().length, 1, "the first entry is in flight when Node-RED stops");
+      const saved = plain(Object.fromEntries(first.contextStore));
+      const second = new Sandbox(fn, env, saved);
+      second.advance(100);
+      const [again] = second.take() as Msg[];
+      assert.deepEqual(again!.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1", field2: "2" });
+      second.input(answer(again!, 200, "5"));
+      second.advance(15000);
+      const [next] = second.take() as Msg[];
+      assert.deepEqual(next!.payload, { api_key: "KEY", created_at: new Date(t + 60000).toISOString(), field1: "3" });
+    });
+
     it("stays idle without an API key and refuses a bad sensor list", function () {
       const idle = new Sandbox(fn, {});
       assert.equal(idle.timers, 0);
@@ -298,6 +331,17 @@ describe("example function nodes", function () {
       const box = new Sandbox(fn, { IOTITAN_LOG_DIR: "/l" });
       const out = box.input({ topic: "plugwatch/é", payload: "€ 😀 ok" }) as [Msg, null];
       assert.equal((box.contextStore.get("segment") as { bytes: number }).bytes, Buffer.byteLength(out[0].payload as string, "utf8") + 1);
+    });
+
+    it("carries on rotating after a restart", function () {
+      const env = { IOTITAN_LOG_DIR: "/l", IOTITAN_LOG_MAX_BYTES: "256", IOTITAN_LOG_KEEP: "1" };
+      const first = new Sandbox(fn, env);
+      const a = (first.input({ topic: "t", payload: "x".repeat(100) }) as [Msg, null])[0].filename;
+      const second = new Sandbox(fn, env, plain(Object.fromEntries(first.contextStore)));
+      assert.equal((second.input({ topic: "t", payload: "y".repeat(100) }) as [Msg, null])[0].filename, a, "same segment");
+      const [write, deletes] = second.input({ topic: "t", payload: "z".repeat(100) }) as [Msg, Msg[]];
+      assert.notEqual(write.filename, a);
+      assert.deepEqual(deletes, [{ filename: a }], "the segment from before the restart is deleted in turn");
     });
 
     it("refuses bad settings per message", function () {
