@@ -1,8 +1,8 @@
 // smartplug-control in the Node-RED test helper, switching real-protocol HS110 simulators over TCP on loopback.
 import assert from "node:assert/strict";
-import { Device as SimDevice } from "tplink-smarthome-simulator";
-import type { CommandReply, DeviceEntry } from "../../lib/contracts";
+import type { CommandReply, Device } from "../../lib/contracts";
 import { validate, CommandReply as CommandReplySchema } from "../../lib/contracts";
+import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import controlNode = require("../../nodes/smartplug-control/smartplug-control");
@@ -28,22 +28,23 @@ const helper = require("node-red-node-test-helper") as Helper;
 helper.init(require.resolve("node-red"));
 
 interface Sim {
-  entry: DeviceEntry;
-  device: SimDevice;
-  running: boolean;
+  entry: Device;
+  plug: SimulatedPlug;
 }
-const relayOf = (s: Sim): number | undefined => (s.device.data.system.sysinfo as { relay_state?: number }).relay_state;
+const relayOf = (s: Sim): number => (s.plug.relay ? 1 : 0);
+const setRelay = (s: Sim, on: boolean): void => {
+  s.plug.relay = on;
+};
 
-/** Starts one simulated HS110 on an OS-chosen loopback port. */
-async function startSim(id: string, kind: DeviceEntry["kind"], room: string, responseDelay = 0): Promise<Sim> {
-  const device = new SimDevice({ model: "hs110", address: "127.0.0.1", port: 0, alias: id, responseDelay });
-  await device.start();
-  // A reply written after the client gave up (timeout tests) fails on the closed socket; the simulator re-emits
-  // that as 'error', which must not become an uncaught exception in the test process.
-  device.deviceNetworking.on("error", () => undefined);
-  const entry: DeviceEntry = { id, name: `Plug ${id}`, model: "HS110", host: "127.0.0.1", port: device.port, kind, location: { building: "hq", floor: "1", room } };
-  return { entry, device, running: true };
-}
+const device = (id: string, kind: Device["kind"], room: string): Device => ({
+  id,
+  name: `Plug ${id}`,
+  model: "HS110",
+  host: "127.0.0.1",
+  port: 0,
+  kind,
+  location: { building: "hq", floor: "1", room },
+});
 
 interface Out {
   topic?: string;
@@ -55,6 +56,7 @@ interface Out {
 
 describe("smartplug-control node (real simulators over TCP)", function () {
   this.timeout(20000);
+  let office: SimulatedOffice;
   let sims: Sim[] = [];
   const sim = (id: string): Sim => {
     const s = sims.find((x) => x.entry.id === id);
@@ -63,25 +65,36 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   };
 
   before(async function () {
-    sims = await Promise.all([
-      startSim("ws-1", "workplace", "open-1"),
-      startSim("ws-2", "workplace", "open-1"),
-      startSim("mr-a", "meeting-room", "alpha"),
-      startSim("mr-b", "meeting-room", "beta"),
-      startSim("pr-1", "printer", "copy"),
-      startSim("pr-2", "printer", "copy"),
-      startSim("slow", "other", "lab", 1000),
-    ]);
+    // The simulated office starts real-protocol HS110s on OS-chosen loopback ports (retrying a port taken between
+    // its UDP and TCP bind), with a frozen model (tickMs 0).
+    office = await SimulatedOffice.start(
+      [
+        device("ws-1", "workplace", "open-1"),
+        device("ws-2", "workplace", "open-1"),
+        device("mr-a", "meeting-room", "alpha"),
+        device("mr-b", "meeting-room", "beta"),
+        device("pr-1", "printer", "copy"),
+        device("pr-2", "printer", "copy"),
+        device("slow", "other", "lab"),
+      ],
+      { portFor: () => 0, tickMs: 0, relayOn: false },
+    );
+    // "slow" answers after 1 s: longer than the timeouts some tests use.
+    office.plug("slow").sim.deviceNetworking.responseDelay = 1000;
+    sims = office.registryDevices().map((entry) => ({ entry, plug: office.plug(entry.id) }));
   });
 
   after(async function () {
-    for (const s of sims) if (s.running) await s.device.stop();
+    await office?.stop();
     sims = [];
   });
 
-  beforeEach(function (done) {
-    for (const s of sims) (s.device.data.system.sysinfo as { relay_state?: number }).relay_state = 0;
-    helper.startServer(done);
+  beforeEach(async function () {
+    for (const s of sims) {
+      await s.plug.start();
+      setRelay(s, false);
+    }
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
   });
 
   afterEach(function (done) {
@@ -141,7 +154,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   });
 
   it("'off' from a Buffer payload switches the plug off", async function () {
-    (sim("ws-2").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    setRelay(sim("ws-2"), true);
     const nodes = await load();
     const msg = await command(nodes, { payload: Buffer.from(JSON.stringify({ action: "off", device: "ws-2" })) });
     assert.equal(relayOf(sim("ws-2")), 0);
@@ -179,7 +192,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   });
 
   it("toggle inverts each plug's relay", async function () {
-    (sim("pr-1").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    setRelay(sim("pr-1"), true);
     const nodes = await load();
     const msg = await command(nodes, { payload: { action: "toggle", kind: "printer" } });
     assert.deepEqual(msg.payload.results, [
@@ -191,7 +204,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   });
 
   it("status reports each relay without changing it", async function () {
-    (sim("mr-b").device.data.system.sysinfo as { relay_state?: number }).relay_state = 1;
+    setRelay(sim("mr-b"), true);
     const nodes = await load();
     const msg = await command(nodes, { payload: { action: "status", devices: ["mr-a", "mr-b"] } });
     assert.deepEqual(msg.payload.results, [
@@ -249,8 +262,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   it("a stopped simulator gives DEVICE_UNREACHABLE while the others in the group succeed", async function () {
     const nodes = await load();
     const gone = sim("pr-2");
-    await gone.device.stop();
-    gone.running = false;
+    await gone.plug.stop();
     const seen = statuses(nodes.ctl);
     const msg = await command(nodes, { payload: { action: "on", kind: "printer" } });
     assert.equal(msg.payload.ok, false);
