@@ -118,7 +118,8 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     const html = await page.text();
     for (const p of published) assert.ok(html.includes(`data-device="${p.device}" data-attribute="${p.attribute}">${String(p.value)}<`), `page shows ${p.device}.${p.attribute}`);
 
-    // 4. The API needs a token: 401 without or with a wrong one; 200 with it, listing the portal's devices.
+    // 4. The API needs a token: 401 without or with a wrong one; 200 with it, listing the portal's devices and
+    // answering history from InfluxDB (through the portal's influx-query over MQTT).
     const noToken = await fetch(`${red.url}/octopus/api/v1/devices`);
     assert.equal(noToken.status, 401);
     assert.match(noToken.headers.get("content-type") ?? "", /application\/problem\+json/);
@@ -133,6 +134,17 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     const one = await fetch(`${red.url}/octopus/api/v1/devices/${ACME_SENSOR.id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.equal(one.status, 200);
     assert.equal(typeof ((await one.json()) as { lastSeen?: unknown }).lastSeen, "number", "the API saw the mapped readings");
+    const p0 = published.find((p) => p.device === ACME_SENSOR.id && p.attribute === "temperature")!;
+    const history = await fetch(`${red.url}/octopus/api/v1/devices/${ACME_SENSOR.id}/measurements?measurement=octopus&fields=temperature`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(history.status, 200, await history.clone().text());
+    const series = ((await history.json()) as { series: { device: string; points: { ts: number; temperature?: number }[] }[] }).series;
+    assert.deepEqual(
+      series.map((x) => ({ device: x.device, temperatures: x.points.map((q) => q.temperature) })),
+      [{ device: ACME_SENSOR.id, temperatures: [p0.value] }],
+      "history through the portal's query component",
+    );
 
     // 5. Bad device data is rejected with a reason, and the portal keeps running.
     const acme = await connect(mosq.url, device(ACME_SENSOR));
