@@ -1,11 +1,12 @@
 // PlugClient: response parsing, error classification, and one round trip each against a real HS110 simulator over TCP.
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { Device as SimDevice } from "tplink-smarthome-simulator";
+import type { Device as SimDevice } from "tplink-smarthome-simulator";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { Reading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { classifyError, parsePollResponse, PlugClient, toReading } from "../../lib/plug-client";
+import { SimulatedOffice } from "../../scripts/sim/office";
 import { freePort } from "../support/ports";
 
 const codeOf = (fn: () => unknown): string => {
@@ -88,12 +89,18 @@ describe("PlugClient against a real simulator", function () {
     return (srv.address() as net.AddressInfo).port;
   }
 
+  let office: SimulatedOffice;
+
   before(async function () {
-    sim = new SimDevice({ model: "hs110", address: "127.0.0.1", port: 0 });
-    await sim.start();
+    // SimulatedOffice retries an OS-chosen port that is free for UDP but taken for TCP (a bare simulator does not).
+    office = await SimulatedOffice.start(
+      [{ id: "pc-1", name: "Plug client", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "b", floor: "1", room: "r" } }],
+      { portFor: () => 0, tickMs: 0 },
+    );
+    sim = office.plug("pc-1").sim;
   });
   after(async function () {
-    await sim.stop();
+    await office.stop();
     for (const s of sockets) s.destroy();
     for (const s of servers) await new Promise((r) => s.close(r));
   });
