@@ -72,6 +72,30 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     await eventually("the simulator's relay on again", () => plug.relay, (on) => on === true);
   });
 
+  it("the editor opens the shipped flow with one tab per role and no invalid node", async function () {
+    const editor = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await editor.goto(`${s.red.url}/`, { waitUntil: "domcontentloaded" });
+      type Red = { nodes: { getWorkspaceOrder(): string[]; workspace(id: string): { label: string }; eachNode(f: (n: Ed) => void): void; eachConfig(f: (n: Ed) => void): void } };
+      type Ed = { id: string; type: string; valid?: boolean; validationErrors?: string[] };
+      await editor.waitForFunction(() => ((window as unknown as { RED?: Red }).RED?.nodes?.getWorkspaceOrder?.() ?? []).length > 0, null, { timeout: 60000 });
+      const { tabs, invalid } = await editor.evaluate(() => {
+        const RED = (window as unknown as { RED: Red }).RED;
+        const bad: string[] = [];
+        const check = (n: Ed) => {
+          if (n.valid === false) bad.push(`${n.type} ${n.id}: ${(n.validationErrors ?? []).join(", ")}`);
+        };
+        RED.nodes.eachNode(check);
+        RED.nodes.eachConfig(check);
+        return { tabs: RED.nodes.getWorkspaceOrder().map((id) => RED.nodes.workspace(id).label), invalid: bad };
+      });
+      assert.deepEqual(tabs, ["Broker", "Agents", "Hook", "Component", "API", "Alerts", "Backup", "Dashboard"]);
+      assert.deepEqual(invalid, []);
+    } finally {
+      await editor.close();
+    }
+  });
+
   it("shows today's kWh tables and the alert list (answers of the query component and the alert topics)", async function () {
     const text = await eventually("the kWh by room table filled", () => page.locator("body").innerText(), (t) => /kWh by room[\s\S]*(open-space-1|no data yet|unavailable)/.test(t));
     assert.match(text, /active alerts[\s\S]*(no active alerts|offline|stale)/);

@@ -1,0 +1,62 @@
+// The shipped flow without InfluxDB: plugs still polled and published, readings spool on disk, data endpoints answer 503.
+import assert from "node:assert/strict";
+import { readdirSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { connectClient, nextMessage, Teardown } from "../support/services";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+
+describe("shipped flow without InfluxDB (embedded broker): still runs, spools, answers 503", function () {
+  this.timeout(90000);
+  const td = new Teardown();
+  let s: PipelineStack;
+  const api = (pathname: string) => fetch(`${s.red.url}/api/v1${pathname}`, { headers: { authorization: `Bearer ${PIPELINE_TOKEN}` } });
+
+  before(async function () {
+    s = await startPipeline(td, { influx: false, broker: "embedded" });
+  });
+  after(async function () {
+    await td.run();
+  });
+
+  it("readings of every device still reach MQTT subscribers", async function () {
+    const client = await connectClient(td, s.mqttUrl);
+    const seen = new Set<string>();
+    client.on("message", (_t, p) => seen.add((JSON.parse(p.toString()) as { device: string }).device));
+    await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
+    await eventually("readings of every device", () => seen.size, (n) => n === s.devices.length);
+    // and the control path works without storage
+    const reply = nextMessage(client, "plugwatch/test/reply");
+    await client.subscribeAsync("plugwatch/test/reply", { qos: 1 });
+    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/test/reply", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
+    const r = JSON.parse((await reply).payload.toString()) as { ok: boolean; results: { device: string; relay: boolean }[] };
+    assert.equal(r.ok, true);
+    assert.equal(s.office.plug("ws-2-01").relay, false);
+  });
+
+  it("data endpoints answer 503 STORAGE_UNAVAILABLE as problem+json; registry endpoints still answer", async function () {
+    for (const p of ["/devices/ws-1-01/measurements?from=-1h&to=now", "/measurements/latest", "/energy?from=-1d&to=now&groupBy=room"]) {
+      const res = await api(p);
+      const text = await res.text();
+      assert.equal(res.status, 503, `${p}: ${text}`);
+      assert.match(res.headers.get("content-type") ?? "", /application\/problem\+json/);
+      const body = JSON.parse(text) as { code: string; detail: string };
+      assert.equal(body.code, "STORAGE_UNAVAILABLE");
+      assert.match(body.detail, /InfluxDB/);
+    }
+    const devices = await api("/devices");
+    assert.equal(devices.status, 200, await devices.text());
+  });
+
+  it("accepted readings wait in the hook's disk spool, and /health reports the backlog", async function () {
+    const spool = path.join(s.red.userDir, "plugwatch-spool", "pw-hook");
+    const bytes = () => readdirSync(spool).reduce((sum, f) => sum + statSync(path.join(spool, f)).size, 0);
+    await eventually("a growing spool", bytes, (b) => b > 1000);
+    const health = await eventually(
+      "the storage backlog in /health",
+      async () => (await (await api("/health")).json()) as { storage?: { backlog?: number | null } },
+      (h) => typeof h.storage?.backlog === "number" && h.storage.backlog > 0,
+      20000,
+    );
+    assert.ok(health.storage!.backlog! > 0);
+  });
+});
