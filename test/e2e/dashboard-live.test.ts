@@ -96,11 +96,18 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     }
   });
 
-  it("shows today's kWh tables and the alert list (answers of the query component and the alert topics)", async function () {
+  it("lists an active alert while a plug is offline, shows today's kWh, and drops the alert when the plug returns", async function () {
+    const plug = s.office.plug("pr-2-01");
+    await plug.stop();
+    const alerts = page.locator("body");
+    await eventually("the offline alert on the page", () => alerts.innerText(), (t) => /pr-2-01\s+offline\s+critical/.test(t), 20000);
+    await eventually("pr-2-01 shown offline", () => row("pr-2-01").innerText(), (t) => /offline/.test(t));
     const text = await eventually("the kWh by room table filled", () => page.locator("body").innerText(), (t) => /kWh by room[\s\S]*(open-space-1|no data yet|unavailable)/.test(t));
-    assert.match(text, /active alerts[\s\S]*(no active alerts|offline|stale)/);
+    assert.match(text, /kWh by kind[\s\S]*(workplace|no data yet|unavailable)/);
     const dir = path.join(repoRoot(), "test-artifacts");
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, "dashboard.png"), fullPage: true });
+    await plug.start();
+    await eventually("the alert gone from the page", () => alerts.innerText(), (t) => !/pr-2-01\s+offline\s+critical/.test(t) && /no active alerts/.test(t), 20000);
   });
 });
