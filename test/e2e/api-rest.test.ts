@@ -380,6 +380,30 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     if (full) {
+      it("a redeploy replaces the API's routes; removing the node removes them", async function () {
+        const changed = s.flows.map((n) => (n.id === "api" ? { ...n, historySize: 50 } : n));
+        // "nodes" deploy: only the changed node restarts, as when a user edits it in the editor.
+        await s.red.deploy(changed, "nodes");
+        // The runtime starts the redeployed node just after answering the deploy: wait for its route (raw fetch,
+        // so express's 404 of the gap is not taken for an API answer).
+        const routed = () => fetch(`${s.red.url}${BASE}/health`).then(async (x) => (await x.arrayBuffer(), x.status));
+        await eventually(routed, (st) => st === 200, 10000, "API routed after redeploy");
+        const r = await get("/measurements/latest");
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal((r.body.readings as Json[]).length, 2);
+        assert.equal((await get("/alerts?state=all")).body.historySize, 50, "the new node instance answers");
+        await s.red.deploy(s.flows.filter((n) => n.id !== "api"), "nodes");
+        await eventually(routed, (st) => st === 404, 10000, "API route removed");
+        const gone = await fetch(`${s.red.url}${BASE}/devices`, { headers: { authorization: `Bearer ${TOKENS.read}` } });
+        assert.equal(gone.status, 404);
+        assert.doesNotMatch(await gone.text(), /urn:plugwatch/);
+        await s.red.deploy(s.flows, "nodes");
+        await eventually(routed, (st) => st === 200, 10000, "API routed again");
+        const back = await get("/health");
+        assert.equal(back.status, 200);
+        assert.equal(back.body.api.pending, 0);
+      });
+
       it("GET /openapi.json is OpenAPI 3.1 and passes redocly lint", async function () {
         const r = await s.request<Json>("GET", `${BASE}/openapi.json`);
         assert.equal(r.status, 200);

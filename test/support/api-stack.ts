@@ -73,6 +73,8 @@ export interface ApiStack {
   /** A test MQTT client on the same broker. */
   mqtt: MqttClient;
   validator: OpenApiValidator;
+  /** The deployed flow (with credentials), for redeploy tests. */
+  flows: FlowNode[];
   /** Every response that broke the OpenAPI document (the suite asserts it stays empty). */
   violations: string[];
   /** HTTP request to the runtime; the answer is checked against the served OpenAPI document. */
@@ -219,7 +221,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
   }
   const validator = validators.get(BASE) as OpenApiValidator;
 
-  const stack: ApiStack = { kind, root, slowRoot, broker, influxd, office, red, mqtt, validator, violations, request };
+  const stack: ApiStack = { kind, root, slowRoot, broker, influxd, office, red, mqtt, validator, flows, violations, request };
   await waitForHealthy(stack);
   return stack;
 }
