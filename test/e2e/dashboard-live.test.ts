@@ -46,8 +46,8 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
   it("the page loads and lists every device of the registry with its live power", async function () {
     const res = await page.goto(`${s.red.url}/dashboard`, { waitUntil: "domcontentloaded" });
     assert.equal(res?.status(), 200);
-    await page.locator('[data-testid="pw-live"]').waitFor({ timeout: 20000 });
-    await eventually("a row per device", () => page.locator("tr[data-device]").count(), (n) => n === s.devices.length);
+    await page.locator('[data-testid="pw-live"]').waitFor({ timeout: 40000 });
+    await eventually("a row per device", () => page.locator("tr[data-device]").count(), (n) => n === s.devices.length, 30000);
     for (const d of s.devices) assert.equal(await row(d.id).count(), 1, d.id);
   });
 

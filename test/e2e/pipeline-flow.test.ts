@@ -82,7 +82,13 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
   });
 
   it("the REST API answers a range query with what InfluxDB holds", async function () {
-    const to = Date.now();
+    await eventually(
+      "2 readings of ws-1-01 older than 5 s in InfluxDB",
+      async () => (await s.influxd!.query(`SELECT count("power") FROM "plug" WHERE "device"='ws-1-01' AND time < now() - 5s`, "plugwatch")).results[0]?.series?.[0]?.values[0]?.[1],
+      (n) => Number(n) >= 2,
+    );
+    // A range that ended 5 s ago: every reading in it has left the hook's spool (1 s flush), so API and database agree.
+    const to = Date.now() - 5000;
     const from = to - 10 * 60_000;
     const res = await api(`/devices/ws-1-01/measurements?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&fields=power`);
     const text = await res.text();
