@@ -53,6 +53,9 @@ describe("example flow: influx-backup with an alert (real Node-RED, real influxd
     await inject();
     const [first] = await backups(1);
     assert.deepEqual(first?.manifest?.databases, ["plugwatch"]);
+    // the run is over once its result is sent (the "backup result" debug prints it, with the retention outcome);
+    // an inject before that is rejected with "a backup is already running"
+    await red.waitForLog(/deleted: \[\]/, 20_000);
 
     await influx.stop();
     await inject();
