@@ -318,7 +318,10 @@ describe("example function nodes", function () {
         const write = out[0];
         assert.equal(write.payload, `${new Date(box.now).toISOString()} plugwatch/hq/1/r/d${i}/reading ${i % 2 ? `{"i":${i},"pad":"${"x".repeat(40)}"}` : `line\\n${i}`}`);
         if (!files.includes(write.filename as string)) files.push(write.filename as string);
-        for (const d of out[1] ?? []) deleted.push(d.filename as string);
+        for (const d of out[1] ?? []) {
+          deleted.push(d.filename as string);
+          assert.equal(box.input({ ...d }), null, "the delete node hands the message back: confirmed");
+        }
         box.advance(1);
       }
       for (const f of files) assert.match(f, /^\/var\/log\/pw\/plugwatch-\d{8}T\d{9}Z-\d{6}\.log$/);
@@ -333,6 +336,22 @@ describe("example function nodes", function () {
       assert.equal((box.contextStore.get("segment") as { bytes: number }).bytes, Buffer.byteLength(out[0].payload as string, "utf8") + 1);
     });
 
+    it("sends a delete again until it is confirmed, e.g. when a stop cut it short", function () {
+      const env = { IOTITAN_LOG_DIR: "/l", IOTITAN_LOG_MAX_BYTES: "256", IOTITAN_LOG_KEEP: "1" };
+      const box = new Sandbox(fn, env);
+      const write = (c: string) => box.input({ topic: "t", payload: c.repeat(150) }) as [Msg, Msg[] | null];
+      const [first] = write("a");
+      const [, d1] = write("b"); // rotation: delete the first segment (never confirmed)
+      assert.deepEqual(d1, [{ filename: first.filename, logRotation: "delete" }]);
+      const restarted = new Sandbox(fn, env, plain(Object.fromEntries(box.contextStore)));
+      const [third, d2] = restarted.input({ topic: "t", payload: "c".repeat(150) }) as [Msg, Msg[]];
+      assert.equal(d2.length, 2, "the unconfirmed delete goes again with the new one");
+      assert.equal(d2[0]!.filename, first.filename);
+      for (const d of d2) restarted.input({ ...d, error: { message: "ENOENT" } }); // a failed delete (caught) also settles it
+      const [, d3] = restarted.input({ topic: "t", payload: "d".repeat(150) }) as [Msg, Msg[]];
+      assert.deepEqual(d3.map((d) => d.filename), [third.filename]);
+    });
+
     it("carries on rotating after a restart", function () {
       const env = { IOTITAN_LOG_DIR: "/l", IOTITAN_LOG_MAX_BYTES: "256", IOTITAN_LOG_KEEP: "1" };
       const first = new Sandbox(fn, env);
@@ -341,7 +360,7 @@ describe("example function nodes", function () {
       assert.equal((second.input({ topic: "t", payload: "y".repeat(100) }) as [Msg, null])[0].filename, a, "same segment");
       const [write, deletes] = second.input({ topic: "t", payload: "z".repeat(100) }) as [Msg, Msg[]];
       assert.notEqual(write.filename, a);
-      assert.deepEqual(deletes, [{ filename: a }], "the segment from before the restart is deleted in turn");
+      assert.deepEqual(deletes, [{ filename: a, logRotation: "delete" }], "the segment from before the restart is deleted in turn");
     });
 
     it("refuses bad settings per message", function () {
