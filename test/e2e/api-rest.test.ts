@@ -340,10 +340,11 @@ function suite(kind: BrokerKind, full: boolean): void {
       const q = await s.request<Json>("GET", `${DEAD_BASE}/devices/ws-a/measurements/latest`);
       assertProblem(q, 503, "BROKER_UNAVAILABLE");
       assert.equal(q.headers.get("retry-after"), "5");
-      assert.ok(q.ms < 500, `${q.ms} ms`);
+      // "At once": far below the 5000 ms reply timeout this API would otherwise wait (bound generous for a loaded CI machine).
+      assert.ok(q.ms < 1500, `${q.ms} ms`);
       const c = await s.request<Json>("POST", `${DEAD_BASE}/devices/pr-1/power`, { body: { state: "off" } });
       assertProblem(c, 503, "BROKER_UNAVAILABLE");
-      assert.ok(c.ms < 500, `${c.ms} ms`);
+      assert.ok(c.ms < 1500, `${c.ms} ms`);
       assert.equal(s.office.plug("pr-1").relay, true);
       const h = await s.request<Json>("GET", `${DEAD_BASE}/health`);
       assert.equal(h.status, 503);
