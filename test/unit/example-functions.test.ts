@@ -244,7 +244,13 @@ describe("example function nodes", function () {
       box.advance(200);
       [req] = box.take() as Msg[];
       assert.equal((req!.payload as Msg).created_at, new Date(t1).toISOString());
+      assert.deepEqual(box.errors, [], "connection errors are the http request node's to report");
       box.input(answer(req!, 503, "busy"));
+      box.advance(5100);
+      [req] = box.take() as Msg[];
+      box.input(answer(req!, 503, "busy"));
+      assert.equal(box.errors.length, 1, "an HTTP error status is reported once while it repeats");
+      assert.match(box.errors[0]!, /ThingSpeak answered HTTP 503 \(busy\); keeping 1 entries and retrying/);
       box.advance(5100);
       [req] = box.take() as Msg[];
       box.input(answer(req!, 200, "7"));
