@@ -270,6 +270,8 @@ describe("influx-hook node (real influxd)", function () {
     await load({ url: dead, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
     const errors = collectErrors();
     const hook = helper.getNode("hook");
+    const statuses: { fill?: string; text?: string }[] = [];
+    hook.on("call:status", ((call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0])) as (arg: never) => void);
     // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
     for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
     await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
@@ -277,6 +279,8 @@ describe("influx-hook node (real influxd)", function () {
     const refused = errors.filter((e) => e.code === "SPOOL_FULL").length;
     assert.ok(refused > 0 && refused < 20, `refused ${refused} of 20 batches`);
     assert.match(errors.find((e) => e.code === "SPOOL_FULL")!.message, /spool full/);
+    // The policy is visible: a red status naming SPOOL_FULL and the backlog, not a silent drop.
+    await waitFor("a red SPOOL_FULL status", async () => (statuses.some((st) => st.fill === "red" && /^SPOOL_FULL, backlog \d+$/.test(st.text ?? "")) ? true : undefined));
     await helper.unload();
     // "Node-RED restarts" with the database reachable: the accepted batches are all written, once.
     await load({ url: influx.url, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
