@@ -1,16 +1,16 @@
 // Injection attempts in every query field, over real Mosquitto → influx-query → real influxd: all refused, database unchanged.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
-import type { NodeAPI, Node, NodeDef } from "node-red";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
 import { InfluxHttp } from "../../lib/influx/http";
-import { DEFAULT_SETTINGS, type InfluxSettings } from "../../lib/influx/settings";
+import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildLatest, buildLatestN } from "../../lib/influx/query-builder";
 import { influxRunner } from "../../lib/influx/query-service";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/influx-query/influx-query");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
@@ -26,23 +26,6 @@ interface Helper {
 const helper = require("node-red-node-test-helper") as Helper;
 helper.init(require.resolve("node-red"));
 
-/** Stand-in for the plugwatch-influx config node: real settings + real InfluxHttp (see test/nodes/influx-query.test.ts). */
-interface InfluxCfgDef extends NodeDef {
-  url: string;
-  database: string;
-}
-function influxConfigStandIn(RED: NodeAPI): void {
-  function PlugwatchInflux(this: Node & { settings: InfluxSettings; http: InfluxHttp }, def: InfluxCfgDef) {
-    RED.nodes.createNode(this, def);
-    this.settings = { ...DEFAULT_SETTINGS, url: def.url, database: def.database, timeoutMs: 5000 };
-    this.http = new InfluxHttp(this.settings);
-    this.on("close", (_r: boolean, done: () => void) => {
-      this.http.close();
-      done();
-    });
-  }
-  RED.nodes.registerType("plugwatch-influx", PlugwatchInflux);
-}
 
 const DB = "plugwatch";
 const D = Date.UTC(2025, 10, 24);
@@ -142,7 +125,7 @@ describe("query injection (Mosquitto → influx-query → influxd)", function ()
     td.add(null, () => new Promise<void>((resolve) => helper.stopServer(() => resolve())));
     const port = new URL(broker.url).port;
     await helper.load(
-      [registryNode, influxConfigStandIn, queryNode, mqttNodes],
+      [registryNode, influxNode, queryNode, mqttNodes],
       [
         { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port, clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
         { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },

@@ -1,14 +1,12 @@
 // influx-query in the Node-RED test helper against a real private influxd: every query type returns what was written.
 import assert from "node:assert/strict";
-import type { NodeAPI, Node, NodeDef } from "node-red";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
-import { InfluxHttp } from "../../lib/influx/http";
-import { DEFAULT_SETTINGS, type InfluxSettings } from "../../lib/influx/settings";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { freePort } from "../support/ports";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/influx-query/influx-query");
 
 // node-red-node-test-helper ships no types: the small part used here.
@@ -30,26 +28,6 @@ interface Helper {
 const helper = require("node-red-node-test-helper") as Helper;
 helper.init(require.resolve("node-red"));
 
-/**
- * Stand-in for the plugwatch-influx config node (owned by another module): it exposes exactly what influx-query
- * uses, `settings` and a real `InfluxHttp`. Queries still go over real HTTP to the real influxd.
- */
-interface InfluxCfgDef extends NodeDef {
-  url: string;
-  database: string;
-}
-function influxConfigStandIn(RED: NodeAPI): void {
-  function PlugwatchInflux(this: Node & { settings: InfluxSettings; http: InfluxHttp }, def: InfluxCfgDef) {
-    RED.nodes.createNode(this, def);
-    this.settings = { ...DEFAULT_SETTINGS, url: def.url, database: def.database, timeoutMs: 5000 };
-    this.http = new InfluxHttp(this.settings);
-    this.on("close", (_r: boolean, done: () => void) => {
-      this.http.close();
-      done();
-    });
-  }
-  RED.nodes.registerType("plugwatch-influx", PlugwatchInflux);
-}
 
 const DB = "plugwatch_q";
 const MIN = 60_000;
@@ -147,7 +125,7 @@ describe("influx-query node (real influxd)", function () {
   });
 
   const load = (opts: Partial<Parameters<typeof flow>[0]> = {}) =>
-    helper.load([registryNode, influxConfigStandIn, queryNode], flow({ url: influxd.url, ...opts }));
+    helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, ...opts }));
 
   it("range raw: exactly the written values, ts in ms, oldest first, reply topic and qos 1", async function () {
     await load();
@@ -286,7 +264,7 @@ describe("influx-query node (real influxd)", function () {
 
   it("unreachable InfluxDB: STORAGE_UNAVAILABLE reply, red status and done(err)", async function () {
     const port = await freePort();
-    await helper.load([registryNode, influxConfigStandIn, queryNode], flow({ url: `http://127.0.0.1:${port}` }));
+    await helper.load([registryNode, influxNode, queryNode], flow({ url: `http://127.0.0.1:${port}` }));
     const statuses: { fill?: string }[] = [];
     const errors: unknown[] = [];
     helper.getNode("q").on("call:status", ((c: { args: [{ fill?: string }] }) => statuses.push(c.args[0])) as (arg: never) => void);
@@ -308,7 +286,7 @@ describe("influx-query node (real influxd)", function () {
   });
 
   it("bad editor config: red status and done(err) on input", async function () {
-    await helper.load([registryNode, influxConfigStandIn, queryNode], flow({ url: influxd.url, maxRows: -3 }));
+    await helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, maxRows: -3 }));
     const errors: unknown[] = [];
     helper.getNode("q").on("call:error", ((c: { args: unknown[] }) => errors.push(c.args[0])) as (arg: never) => void);
     helper.getNode("q").receive({ payload: { v: 1, id: "x", replyTo: "r", query: { type: "latest" } } });
