@@ -2,10 +2,11 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { MAX_TS_MS, MIN_TS_MS, SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS, type DeviceKind, type Target } from "../contracts/device";
-import { AGGREGATES, EnergyQuery, GROUP_BY, LatestNQuery, LatestQuery, RangeQuery } from "../contracts/query";
+import { AGGREGATES, EnergyQuery, GROUP_BY, LatestNQuery, LatestQuery, MeasurementName, RangeQuery } from "../contracts/query";
 import { validate } from "../contracts/validate";
 import { ApiError } from "./problem";
 
+const MEASUREMENT_RE = new RegExp(MeasurementName.pattern as string);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
@@ -226,22 +227,30 @@ export function parseRangeParams(device: string, q: QueryParams, now: number, li
   }
   const limit = single(q, "limit");
   if (limit !== undefined) body.limit = parseInteger(limit, "limit", 1, limits.maxLimit);
-  const measurement = single(q, "measurement");
-  if (measurement !== undefined) {
-    if (!/^[a-z][a-z0-9_]{0,62}$/.test(measurement)) throw bad("measurement", `'${measurement}' is not a measurement name`);
-    body.measurement = measurement;
-  }
+  setMeasurement(q, body);
   return conform(RangeQuery, body);
 }
 
-/** GET /devices/{id}/measurements/latest → LatestNQuery (default limit 1440 = one day of 1-minute readings). */
-export function parseLatestNParams(device: string, q: QueryParams, limits: ApiLimits = DEFAULT_LIMITS): LatestNQuery {
-  checkKnown(q, ["limit"]);
-  const limit = single(q, "limit");
-  return conform(LatestNQuery, { type: "latestN", device, limit: limit === undefined ? 1440 : parseInteger(limit, "limit", 1, limits.maxLimit) });
+/** `measurement=` (any measurement stored through influx-hook, e.g. a generic reading's; default plug) → body.measurement. */
+function setMeasurement(q: QueryParams, body: { measurement?: string }): void {
+  const measurement = single(q, "measurement");
+  if (measurement === undefined) return;
+  if (!MEASUREMENT_RE.test(measurement)) throw bad("measurement", `'${measurement}' is not a measurement name`);
+  body.measurement = measurement;
 }
 
-export const LATEST_PARAMS = ["all", ...FILTER_PARAMS] as const;
+export const LATEST_N_PARAMS = ["limit", "measurement"] as const;
+
+/** GET /devices/{id}/measurements/latest → LatestNQuery (default limit 1440 = one day of 1-minute readings). */
+export function parseLatestNParams(device: string, q: QueryParams, limits: ApiLimits = DEFAULT_LIMITS): LatestNQuery {
+  checkKnown(q, LATEST_N_PARAMS);
+  const limit = single(q, "limit");
+  const body: LatestNQuery = { type: "latestN", device, limit: limit === undefined ? 1440 : parseInteger(limit, "limit", 1, limits.maxLimit) };
+  setMeasurement(q, body);
+  return conform(LatestNQuery, body);
+}
+
+export const LATEST_PARAMS = ["all", "measurement", ...FILTER_PARAMS] as const;
 
 /** GET /measurements/latest → LatestQuery; devices silent for more than `inactiveAfterDays` are hidden unless all=true. */
 export function parseLatestParams(q: QueryParams, inactiveAfterDays: number): LatestQuery {
@@ -250,6 +259,7 @@ export function parseLatestParams(q: QueryParams, inactiveAfterDays: number): La
   const target = filterToTarget(parseFilter(q));
   const body: LatestQuery = { type: "latest", all: all === undefined ? false : parseBoolean(all, "all"), inactiveAfterDays };
   if (target) body.target = target;
+  setMeasurement(q, body);
   return conform(LatestQuery, body);
 }
 

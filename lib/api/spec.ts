@@ -2,7 +2,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
-import { AGGREGATES, GROUP_BY } from "../contracts/query";
+import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
 import { AlertList, CommandOutcome, DeviceList, DeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
 
@@ -52,6 +52,8 @@ const Slug = Type.String({ pattern: SLUG_PATTERN, maxLength: 64 });
 const TimeParam = Type.String({ description: "ISO 8601 with zone, a date (UTC), relative (-24h, now-7d) or now" });
 
 const deviceId: ParamSpec = { name: "id", in: "path", required: true, description: "Device id (registry slug)", schema: Slug };
+/** Any measurement stored through influx-hook (a generic reading's `measurement`); default plug. */
+const measurementParam: ParamSpec = { name: "measurement", in: "query", description: "InfluxDB measurement (default plug)", schema: MeasurementName };
 const filterParams: ParamSpec[] = [
   { name: "kind", in: "query", description: "Only devices of this kind", schema: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))) },
   { name: "building", in: "query", description: "Only devices in this building", schema: Slug },
@@ -147,7 +149,7 @@ export const OPERATIONS: readonly Operation[] = [
       { name: "aggregate", in: "query", description: "Aggregate per interval (needs interval)", schema: Type.Union(AGGREGATES.map((a) => Type.Literal(a))) },
       { name: "interval", in: "query", description: "Bucket length such as 1m, 1h, 1d (aggregate defaults to mean)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
       { name: "limit", in: "query", description: "Most rows per device", schema: Type.Integer({ minimum: 1, maximum: 100_000 }) },
-      { name: "measurement", in: "query", description: "InfluxDB measurement (default plug)", schema: Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$" }) },
+      measurementParam,
     ],
     success: { status: 200, description: "One series with its points (ts in epoch ms)", schema: RangeData },
     errors: [400, ...AUTH, 404, 422, ...BROKER],
@@ -160,7 +162,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Latest N readings of one device",
     description: "The newest readings of one device, newest first.",
-    params: [deviceId, { name: "limit", in: "query", description: "How many (default 1440)", schema: Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 }) }],
+    params: [deviceId, { name: "limit", in: "query", description: "How many (default 1440)", schema: Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 }) }, measurementParam],
     success: { status: 200, description: "The readings", schema: LatestNData },
     errors: [400, ...AUTH, 404, 422, ...BROKER],
   },
@@ -172,7 +174,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Latest reading of every device",
     description: "The latest reading per device, hiding devices silent for longer than the node's inactiveAfterDays unless all=true.",
-    params: [{ name: "all", in: "query", description: "Include inactive devices", schema: Type.Boolean({ default: false }) }, ...filterParams],
+    params: [{ name: "all", in: "query", description: "Include inactive devices", schema: Type.Boolean({ default: false }) }, measurementParam, ...filterParams],
     success: { status: 200, description: "One reading per device", schema: LatestData },
     errors: [400, ...AUTH, 422, ...BROKER],
   },

@@ -108,6 +108,13 @@ describe("api params: latest, energy, alerts", () => {
     assert.deepEqual(parseLatestParams(q("kind=printer"), 7), { type: "latest", all: false, inactiveAfterDays: 7, target: { kind: "printer" } });
     assert.deepEqual(parseLatestParams(q("building=hq&floor=2"), 7).target, { building: "hq", floor: "2" });
     throwsCode(() => parseLatestParams(q("all=yes"), 30), "INVALID_REQUEST");
+  });
+  it("latest and latestN read another measurement (a generic reading's) when asked, and reject a bad name", () => {
+    assert.deepEqual(parseLatestParams(q("measurement=isems&all=true"), 30), { type: "latest", all: true, inactiveAfterDays: 30, measurement: "isems" });
+    assert.deepEqual(parseLatestNParams("solar-2", q("measurement=isems&limit=3")), { type: "latestN", device: "solar-2", limit: 3, measurement: "isems" });
+    throwsCode(() => parseLatestParams(q("measurement=plug;DROP"), 30), "INVALID_REQUEST");
+    throwsCode(() => parseLatestNParams("solar-2", q("measurement=Isems")), "INVALID_REQUEST");
+    throwsCode(() => parseRangeParams("ws-1", q("measurement=a b"), NOW), "INVALID_REQUEST");
     throwsCode(() => parseLatestParams(q("floor=2"), 30), "INVALID_REQUEST");
     throwsCode(() => parseLatestParams(q("kind=toaster"), 30), "INVALID_REQUEST");
   });
