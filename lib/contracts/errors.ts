@@ -50,6 +50,19 @@ export class PlugwatchError extends Error {
   toBody(): ErrorBody {
     return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
   }
+  /**
+   * The message alone: Node-RED copies `String(err)` into a Catch message's `error.message` and logs, where the
+   * default "PlugwatchError: …" prefix is noise; the stable code travels separately (`error.code`, reply bodies).
+   */
+  override toString(): string {
+    return this.message;
+  }
+}
+
+/** Any thrown value as a PlugwatchError: codes kept, anything else gets `code` (default INTERNAL). */
+export function asPlugwatchError(err: unknown, code: ErrorCode = "INTERNAL"): PlugwatchError {
+  if (err instanceof PlugwatchError) return err;
+  return new PlugwatchError(code, err instanceof Error ? err.message : String(err));
 }
 
 /** Maps any thrown value to an error body; unknown errors become INTERNAL. */

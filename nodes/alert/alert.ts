@@ -9,7 +9,6 @@ import { Location } from "../../lib/contracts/device";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { decodePayload, validate } from "../../lib/contracts/validate";
 import { checkRoot, DEFAULT_ROOT, parseDeviceTopic } from "../../lib/topics";
-import { CatchableError } from "../shared/catchable";
 import { status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { AlertNode, AlertNodeDef } from "./types";
@@ -135,7 +134,7 @@ export = (RED: NodeAPI) => {
         const now = Date.now();
         if (now - lastConfigErrorAt >= CONFIG_ERROR_EVERY_MS) {
           lastConfigErrorAt = now;
-          done(new CatchableError("INVALID_REQUEST", `alert node configuration: ${configError?.message ?? "invalid"}`));
+          done(new PlugwatchError("INVALID_REQUEST", `alert node configuration: ${configError?.message ?? "invalid"}`));
         } else done();
         return;
       }
@@ -174,7 +173,7 @@ export = (RED: NodeAPI) => {
       updateStatus();
       const warning = out.warnings[0];
       // Reported once per device (until it sends a valid one); repeats are counted in the status only.
-      if (warning) done(new CatchableError(warning.code, warning.message));
+      if (warning) done(new PlugwatchError(warning.code, warning.message));
       else done();
     };
 

@@ -5,8 +5,8 @@ import { backupDeviceId, backupHealth, backupHealthTopic } from "../../lib/backu
 import { BackupRunner, type BackupResult } from "../../lib/backup/runner";
 import { nextRun, parseSchedule, type BackupSchedule } from "../../lib/backup/schedule";
 import { checkTimeZone, hostTimeZone } from "../../lib/alerts/schedule";
+import { asPlugwatchError } from "../../lib/contracts/errors";
 import { checkRoot, DEFAULT_ROOT } from "../../lib/topics";
-import { catchable } from "../shared/catchable";
 import { errorText, status } from "../shared/node-kit";
 import type { InfluxBackupNode, InfluxBackupNodeDef } from "./types";
 
@@ -43,7 +43,7 @@ export = (RED: NodeAPI) => {
         timeoutMs: Math.round(timeout * 1000),
       });
     } catch (err) {
-      configError = catchable(err, "INVALID_REQUEST");
+      configError = asPlugwatchError(err, "INVALID_REQUEST");
       node.error(RED._("influx-backup.errors.config", { problem: configError.message }));
       node.status(status.error(RED._("influx-backup.status.badConfig")));
     }
@@ -72,7 +72,7 @@ export = (RED: NodeAPI) => {
           done?.();
         },
         (err: unknown) => {
-          const e = catchable(err);
+          const e = asPlugwatchError(err);
           node.status(status.error(RED._("influx-backup.status.failed", { code: errorText(e) })));
           const out = { ...(msg ?? {}), topic, payload: backupHealth(device, Date.now(), e), qos: 1, retain: true, backup: { error: { code: e.code, message: e.message } } } as NodeMessage;
           if (!closed) send(out);
@@ -115,8 +115,8 @@ export = (RED: NodeAPI) => {
     }
 
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
-      if (!runner) return done(catchable(configError ?? new Error("invalid configuration"), "INVALID_REQUEST"));
-      if (running) return done(catchable(new Error(RED._("influx-backup.errors.busy")), "INVALID_REQUEST"));
+      if (!runner) return done(asPlugwatchError(configError ?? new Error("invalid configuration"), "INVALID_REQUEST"));
+      if (running) return done(asPlugwatchError(new Error(RED._("influx-backup.errors.busy")), "INVALID_REQUEST"));
       void backup(send, done, msg);
     });
 

@@ -307,9 +307,9 @@ describe("smartplug-collector node (simulated office over TCP)", function () {
     assert.deepEqual(
       caught.map((c) => [c.error.code, c.error.message]),
       [
-        ["UNKNOWN_DEVICE", "PlugwatchError: unknown device 'ws-404'"],
-        ["INVALID_REQUEST", `PlugwatchError: expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}; got {"action":"explode"}`],
-        ["INVALID_REQUEST", `PlugwatchError: invalid stats request: $.period: period must be "day" or "month" (got "week")`],
+        ["UNKNOWN_DEVICE", "unknown device 'ws-404'"],
+        ["INVALID_REQUEST", `expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}; got {"action":"explode"}`],
+        ["INVALID_REQUEST", `invalid stats request: $.period: period must be "day" or "month" (got "week")`],
       ],
     );
     await plug("ws-2").stop();
