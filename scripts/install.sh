@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 DRY="${PLUGWATCH_INSTALL_DRY_RUN:-}"
-APT_PACKAGES=(mosquitto influxdb chromium mkdocs ca-certificates)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb chromium mkdocs ca-certificates)
 NODE_MAJOR=20
 
 log() { printf '[install] %s\n' "$*"; }
