@@ -1,6 +1,6 @@
 // Ingest benchmark: MQTT (Mosquitto) → influx-hook in a real Node-RED → InfluxDB, against node-red-contrib-influxdb and raw batched /write.
 //
-//   node dist/bench/ingest.js [--readings 200000] [--contrib-readings 3000] [--devices 500] [--batch 5000] [--gzip false]
+//   node dist/bench/ingest.js [--readings 200000] [--contrib-readings 5000] [--devices 500] [--batch 5000] [--gzip false]
 //     [--per-message 1,100] [--in-flight 1] [--flush-interval 100] [--only hook,contrib,raw] [--profile DIR]
 //
 // Every run starts its own influxd, Mosquitto and Node-RED on free loopback ports and stops them at the end.
@@ -39,7 +39,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { readings: 200_000, contribReadings: 3_000, devices: 500, batch: 5000, gzip: false, flushInterval: 100, only: ["hook", "contrib", "raw"], profile: "", perMessage: [1, 100], inFlight: 1 };
+  const a: Args = { readings: 200_000, contribReadings: 5_000, devices: 500, batch: 5000, gzip: false, flushInterval: 100, only: ["hook", "contrib", "raw"], profile: "", perMessage: [1, 100], inFlight: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i];
     const v = argv[i + 1] ?? "";
@@ -70,6 +70,8 @@ interface Stream {
   lines: string[];
   /** Readings in the stream (payloads may hold several). */
   readings: number;
+  /** The stream's last second of timestamps and how many readings fall in it (a cheap "is the tail stored?" probe). */
+  tail?: { from: number; readings: number };
 }
 
 function makeStream(devices: DeviceEntry[], n: number, offset = 0): Stream {
@@ -85,6 +87,8 @@ function makeStream(devices: DeviceEntry[], n: number, offset = 0): Stream {
     const r = { v: 1, device: d.id, ts, power: 20 + (i % 997) / 10, voltage: 229 + (i % 7), current: 0.1 + (i % 13) / 100, energy: 100 + i / 1000, relay: i % 5 !== 0, kind: d.kind };
     s.topics.push(readingTopic(ROOT, d));
     s.payloads.push(Buffer.from(JSON.stringify(r)));
+    if (ts !== s.tail?.from) s.tail = { from: ts, readings: 0 };
+    s.tail.readings++;
     s.lines.push(`${keys[di]} power=${r.power},voltage=${r.voltage},current=${r.current},energy=${r.energy},relay=${r.relay ? "T" : "F"} ${ts}`);
   }
   return s;
@@ -95,7 +99,7 @@ const ROOT = `bench${process.pid}`;
 /** The same readings, `k` per MQTT message (a JSON array, which influx-hook stores as one batch). */
 function grouped(s: Stream, k: number): Stream {
   if (k === 1) return s;
-  const out: Stream = { topics: [], payloads: [], lines: s.lines, readings: s.readings };
+  const out: Stream = { topics: [], payloads: [], lines: s.lines, readings: s.readings, ...(s.tail ? { tail: s.tail } : {}) };
   for (let i = 0; i < s.payloads.length; i += k) {
     out.topics.push(s.topics[i] as string);
     out.payloads.push(Buffer.concat([Buffer.from("["), ...s.payloads.slice(i, i + k).flatMap((p, j) => (j ? [Buffer.from(","), p] : [p])), Buffer.from("]")]));
@@ -130,12 +134,38 @@ async function count(influxd: InfluxdInstance, db: string): Promise<number> {
   return typeof v === "number" ? v : 0;
 }
 
+/** Points of the stream's last second in `db` (a query over 1 s of data: cheap, unlike a full count). */
+async function tailCount(influxd: InfluxdInstance, db: string, tail: { from: number }): Promise<number> {
+  const r = await influxd.query(`SELECT count("power") FROM "plug" WHERE time >= ${tail.from}ms AND time < ${tail.from + 1000}ms`, db);
+  const v = r.results[0]?.series?.[0]?.values[0]?.[1];
+  return typeof v === "number" ? v : 0;
+}
+
 /**
  * Resolves with the time (ms since epoch) at which `db` holds `n` points; polls every `everyMs`. Gives up when
- * the count has not moved for `stallMs` (readings were lost) and resolves with what arrived by then.
+ * the count has not moved for `stallMs` (readings were lost) and resolves with what arrived by then. With `tail`,
+ * it polls only the stream's last second until it is complete (a full count on every poll would load influxd
+ * while it ingests), then confirms with a full count.
  */
-async function waitCount(influxd: InfluxdInstance, db: string, n: number, timeoutMs: number, everyMs = 200, stallMs = 20_000): Promise<{ at: number; count: number }> {
+async function waitCount(influxd: InfluxdInstance, db: string, n: number, timeoutMs: number, everyMs = 200, stallMs = 20_000, tail?: { from: number; readings: number }): Promise<{ at: number; count: number }> {
   const deadline = Date.now() + timeoutMs;
+  if (tail) {
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      const t = await tailCount(influxd, db, tail);
+      if (t >= tail.readings) break;
+      if (t !== last) {
+        last = t;
+        lastChange = Date.now();
+      } else if (Date.now() - lastChange > stallMs) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+    const at = Date.now();
+    const c = await count(influxd, db);
+    if (c >= n) return { at, count: c };
+  }
   let last = -1;
   let lastChange = Date.now();
   for (;;) {
@@ -254,7 +284,7 @@ async function runFlow(name: string, red: NodeRedInstance, flow: FlowNode[], cli
   const t0 = Date.now();
   await publishAll(client, stream);
   const published = Date.now();
-  const done = await waitCount(influxd, db, base + stream.readings, 600_000, 100);
+  const done = await waitCount(influxd, db, base + stream.readings, 600_000, 50, 20_000, stream.tail);
   const cpu1 = cpuSnapshot(pids);
   const stored = done.count - base;
   const ms = done.at - t0;
@@ -272,7 +302,7 @@ async function runRaw(influxd: InfluxdInstance, db: string, stream: Stream, batc
     const r = await fetch(`${influxd.url}/write?db=${db}&precision=ms`, { method: "POST", body: b });
     if (r.status !== 204) throw new Error(`raw write: ${r.status} ${await r.text()}`);
   }
-  const done = await waitCount(influxd, db, stream.lines.length, 60_000, 50);
+  const done = await waitCount(influxd, db, stream.lines.length, 60_000, 50, 20_000, stream.tail);
   const cpu = cpuPerReading(cpu0, cpuSnapshot(pids), done.count);
   return { name: "raw batched /write", readings: stream.lines.length, stored: done.count, ms: done.at - t0, perSec: Math.round((done.count * 1000) / (done.at - t0)), cpuUs: cpu };
 }
@@ -288,7 +318,7 @@ async function main(): Promise<void> {
     red = await startNodeRed({ logLevel: "info", env: args.profile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile.js")}`, BENCH_PROFILE_DIR: args.profile } : {} });
     client = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0, clientId: `bench-${process.pid}` });
     const stream = makeStream(devices, args.readings);
-    const contribStream: Stream = { topics: stream.topics.slice(0, args.contribReadings), payloads: stream.payloads.slice(0, args.contribReadings), lines: [], readings: Math.min(args.contribReadings, args.readings) };
+    const contribStream: Stream = makeStream(devices, Math.min(args.contribReadings, args.readings));
     const results: Record<string, Result> = {};
     const pids: Pids = { "node-red": pidOf(`PLUGWATCH_USER_DIR=${red.userDir}`, "environ"), mosquitto: pidOf(mosq.dir), influxd: pidOf(influxd.dir) };
 
