@@ -215,7 +215,9 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
   let dashboard: Dashboard;
   let readings: Reading[];
   let teleinfo: { readings: GenericReading[]; env: Record<string, string>; hook: FlowNode };
-  const to = Math.floor(Date.now() / MIN) * MIN;
+  // Off midnight UTC, so the range always holds a whole day's index difference besides the day of the meter reset.
+  const minute = Math.floor(Date.now() / MIN) * MIN;
+  const to = minute % DAY === 0 ? minute - MIN : minute;
   const from = to - 48 * HOUR;
   const meterResetAt = from + 30 * HOUR + 17 * MIN;
 
