@@ -1,7 +1,7 @@
-// Alert engine (pure): readings, availability and clock ticks in → raised/cleared alert events out, once per transition.
+// Alert engine (pure): readings (plug or generic), availability and clock ticks in → raised/cleared alert events out, once per transition.
 import { CONTRACT_VERSION } from "../contracts/common";
 import type { AlertEvent, AlertRule, BudgetRule, OfflineRule, Severity, StaleRule, ThresholdRule, WasteRule } from "../contracts/alert";
-import { Availability, Reading } from "../contracts/reading";
+import { Availability, GenericReading, Reading } from "../contracts/reading";
 import { PlugwatchError } from "../contracts/errors";
 import { validate } from "../contracts/validate";
 import { budgetSubject, DEFAULT_SEVERITY, inScope } from "./rules";
@@ -28,6 +28,14 @@ interface ConditionTimer {
   since: number;
 }
 
+/** The latest values of one measurement of a device (plug readings are measurement `plug`). */
+interface Sample {
+  measurement: string;
+  values: Readonly<Record<string, number | boolean>>;
+  /** Arrival order, so a rule without `measurement` uses the newest sample that has its field. */
+  seq: number;
+}
+
 interface DayTotal {
   date: string;
   kWh: number;
@@ -43,7 +51,9 @@ interface Verdict {
   message: (state: "raised" | "cleared") => string;
 }
 
-const UNITS = { power: "W", voltage: "V", current: "A", energy: "kWh" } as const;
+const UNITS: Readonly<Record<string, string>> = { power: "W", voltage: "V", current: "A", energy: "kWh" };
+/** Measurement of a generic reading without one, and of plug readings (as influx-hook stores them). */
+const DEFAULT_MEASUREMENT = "plug";
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /** Rounds for display and for the event's `value` (avoids float noise such as 0.30000000000000004). */
@@ -56,7 +66,11 @@ export class AlertEngine {
   private readonly clock: () => number;
   private readonly startedAt: number;
   private readonly devices = new Map<string, DeviceInfo>();
+  /** Latest plug reading per device (waste rules). */
   private readonly lastReading = new Map<string, Reading>();
+  /** Latest values per device and measurement, plug and generic (threshold rules). */
+  private readonly samples = new Map<string, Map<string, Sample>>();
+  private seq = 0;
   private readonly lastSeen = new Map<string, number>();
   private readonly availability = new Map<string, Availability>();
   private readonly energy = new Map<string, number>();
@@ -66,6 +80,8 @@ export class AlertEngine {
   private readonly active = new Map<string, ActiveAlert>();
   private readonly timers = new Map<string, ConditionTimer>();
   private readonly reported = new Set<string>();
+  /** `<rule>|<device>` pairs already told that the rule's field is boolean there. */
+  private readonly booleanReported = new Set<string>();
 
   constructor(opts: AlertEngineOptions) {
     this.rules = opts.rules;
@@ -77,37 +93,65 @@ export class AlertEngine {
 
   // ---- inputs ---------------------------------------------------------------------------------------------------
 
-  /** A reading (unknown: validated here). Invalid ones change nothing and are reported once per device. */
+  /**
+   * A reading (unknown: validated here): a plug Reading, or a GenericReading when it has `fields`. Invalid ones
+   * change nothing and are reported once per device. Generic readings feed threshold rules (any field, optionally
+   * one measurement) and stale rules; waste and budget rules use plug readings only.
+   */
   onReading(payload: unknown, meta: InputMeta = {}): EngineOutput {
+    const generic = payload !== null && typeof payload === "object" && !Array.isArray(payload) && "fields" in payload;
+    if (generic) {
+      const g = validate(GenericReading, payload, 3);
+      if (!g.ok) return this.reject(payload, meta, "generic reading", g.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+      return this.accept(g.value.device, { measurement: g.value.measurement ?? DEFAULT_MEASUREMENT, values: g.value.fields }, meta);
+    }
     const r = validate(Reading, payload, 3);
     if (!r.ok) return this.reject(payload, meta, "reading", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
-    const reading = r.value;
+    const { v: _v, device: _d, ts: _ts, kind, ...values } = r.value;
+    return this.accept(r.value.device, { measurement: DEFAULT_MEASUREMENT, values }, meta, r.value);
+  }
+
+  /** Applies one valid reading: `reading` is set for plug readings (energy counters, waste rules). */
+  private accept(id: string, sample: Omit<Sample, "seq">, meta: InputMeta, reading?: Reading): EngineOutput {
     const now = this.clock();
-    const id = reading.device;
     this.reported.delete(id);
-    const info = this.learn(id, { kind: reading.kind, location: meta.location });
-    this.lastReading.set(id, reading);
+    const info = this.learn(id, { kind: reading?.kind, location: meta.location });
+    let perDevice = this.samples.get(id);
+    if (!perDevice) {
+      perDevice = new Map();
+      this.samples.set(id, perDevice);
+    }
+    perDevice.set(sample.measurement, { ...sample, seq: ++this.seq });
     this.lastSeen.set(id, now);
 
     // Energy used since the previous reading; a counter that went down was reset, so its new value is the use since then.
-    const previous = this.energy.get(id);
-    const delta = previous === undefined ? 0 : reading.energy >= previous ? reading.energy - previous : reading.energy;
-    this.energy.set(id, reading.energy);
+    let delta = 0;
+    if (reading) {
+      this.lastReading.set(id, reading);
+      const previous = this.energy.get(id);
+      delta = previous === undefined ? 0 : reading.energy >= previous ? reading.energy - previous : reading.energy;
+      this.energy.set(id, reading.energy);
+    }
 
     const events: AlertEvent[] = [];
+    const warnings: InputWarning[] = [];
     for (const rule of this.rules) {
       if (!inScope(rule, info)) continue;
       switch (rule.type) {
-        case "threshold":
+        case "threshold": {
+          const warning = this.booleanField(rule, id, sample);
+          if (warning) warnings.push(warning);
           this.apply(rule, id, now, this.threshold(rule, id), events);
           break;
+        }
         case "waste":
-          this.apply(rule, id, now, this.waste(rule, id, now), events);
+          if (reading) this.apply(rule, id, now, this.waste(rule, id, now), events);
           break;
         case "stale":
           this.apply(rule, id, now, this.stale(rule, id, now), events);
           break;
         case "budget": {
+          if (!reading) break;
           const subject = budgetSubject(rule, info);
           if (subject === undefined) break;
           const total = this.dayTotal(rule, subject, now);
@@ -119,7 +163,24 @@ export class AlertEngine {
           break;
       }
     }
-    return { events, warnings: [], accepted: true };
+    return { events, warnings, accepted: true };
+  }
+
+  /**
+   * Threshold rules compare numbers: a boolean value of the rule's field is ignored (no raise, no clear) and
+   * reported once per rule and device as a configuration problem.
+   */
+  private booleanField(rule: ThresholdRule, id: string, sample: Omit<Sample, "seq">): InputWarning | undefined {
+    if (rule.measurement !== undefined && rule.measurement !== sample.measurement) return undefined;
+    if (typeof sample.values[rule.field] !== "boolean") return undefined;
+    const key = `${rule.id}|${id}`;
+    if (this.booleanReported.has(key)) return undefined;
+    this.booleanReported.add(key);
+    return {
+      key: id,
+      code: "INVALID_REQUEST",
+      message: `rule '${rule.id}': field '${rule.field}' of ${id} (${sample.measurement}) is boolean; threshold rules compare numbers, so it is ignored`,
+    };
   }
 
   /** An availability message (unknown: validated here). Offline rules raise on online=false and clear on online=true. */
@@ -144,7 +205,7 @@ export class AlertEngine {
     for (const rule of this.rules) {
       switch (rule.type) {
         case "threshold":
-          for (const id of this.lastReading.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.threshold(rule, id), events);
+          for (const id of this.samples.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.threshold(rule, id), events);
           break;
         case "waste":
           for (const id of this.lastReading.keys()) if (this.covers(rule, id)) this.apply(rule, id, now, this.waste(rule, id, now), events);
@@ -249,13 +310,28 @@ export class AlertEngine {
 
   // ---- rule evaluation ----------------------------------------------------------------------------------------------
 
+  /**
+   * The newest numeric value of the rule's field for a device: from the rule's measurement, or (without one) from
+   * the newest sample that has the field. Undefined (nothing to evaluate, state unchanged) when the device has no
+   * such field or its value is boolean.
+   */
+  private fieldValue(rule: ThresholdRule, id: string): number | undefined {
+    const perDevice = this.samples.get(id);
+    if (!perDevice) return undefined;
+    let best: Sample | undefined;
+    if (rule.measurement !== undefined) best = perDevice.get(rule.measurement);
+    else for (const s of perDevice.values()) if (rule.field in s.values && (!best || s.seq > best.seq)) best = s;
+    const value = best?.values[rule.field];
+    return typeof value === "number" ? value : undefined;
+  }
+
   private threshold(rule: ThresholdRule, id: string): Verdict | undefined {
-    const r = this.lastReading.get(id);
-    if (!r) return undefined;
-    const v = r[rule.field];
+    const v = this.fieldValue(rule, id);
+    if (v === undefined) return undefined;
     const h = rule.hysteresis ?? 0;
     const above = rule.op === "above";
-    const unit = UNITS[rule.field];
+    const unitText = rule.unit ?? UNITS[rule.field] ?? "";
+    const withUnit = (n: number) => (unitText ? `${fmt(n)} ${unitText}` : fmt(n));
     return {
       raise: above ? v > rule.value : v < rule.value,
       clear: above ? v <= rule.value - h : v >= rule.value + h,
@@ -263,8 +339,8 @@ export class AlertEngine {
       value: num(v),
       message: (state) =>
         state === "raised"
-          ? `${id} ${rule.field} ${fmt(v)} ${unit} ${rule.op} ${fmt(rule.value)} ${unit}${rule.forSeconds ? ` for ${fmt(rule.forSeconds)} s` : ""}`
-          : `${id} ${rule.field} back to ${fmt(v)} ${unit} (limit ${fmt(rule.value)} ${unit})`,
+          ? `${id} ${rule.field} ${withUnit(v)} ${rule.op} ${withUnit(rule.value)}${rule.forSeconds ? ` for ${fmt(rule.forSeconds)} s` : ""}`
+          : `${id} ${rule.field} back to ${withUnit(v)} (limit ${withUnit(rule.value)})`,
     };
   }
 

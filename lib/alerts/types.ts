@@ -19,17 +19,21 @@ export interface InputMeta {
   source?: string;
 }
 
-/** A rejected input (bad reading or availability). Reported once per device until that device sends a valid one. */
+/**
+ * A problem with an input. INVALID_READING: a rejected input (bad reading or availability), reported once per device
+ * until that device sends a valid one. INVALID_REQUEST: a valid reading that a rule cannot use (a threshold rule's
+ * field is boolean there), reported once per rule and device; the reading is accepted.
+ */
 export interface InputWarning {
   /** Device id, or the source/topic when the payload carries no usable id. */
   key: string;
-  code: "INVALID_READING";
+  code: "INVALID_READING" | "INVALID_REQUEST";
   message: string;
 }
 
 export interface EngineOutput {
   events: AlertEvent[];
-  /** Newly reported problems (empty when the input was valid or its problem was already reported). */
+  /** Newly reported problems (empty when nothing new is to be reported); an accepted input may carry rule problems. */
   warnings: InputWarning[];
   /** False when the input was rejected (whether or not a warning was emitted for it). */
   accepted: boolean;

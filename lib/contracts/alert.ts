@@ -2,6 +2,8 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { EpochMs, Slug, SLUG_PATTERN, Version } from "./common";
 import { DeviceKind } from "./device";
+import { MeasurementName } from "./query";
+import { FIELD_NAME_PATTERN } from "./reading";
 
 export const SEVERITIES = ["info", "warning", "critical"] as const;
 export const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
@@ -66,9 +68,13 @@ export const ThresholdRule = Type.Object(
   {
     ...ruleBase,
     type: Type.Literal("threshold"),
-    field: Type.Union([Type.Literal("power"), Type.Literal("voltage"), Type.Literal("current"), Type.Literal("energy")], {
-      description: "Reading field: power (W), voltage (V), current (A), energy (kWh)",
+    field: Type.String({
+      pattern: FIELD_NAME_PATTERN,
+      description:
+        "Field compared: for plug readings power (W), voltage (V), current (A), energy (kWh); for generic readings any name in `fields` (numeric values only)",
     }),
+    measurement: Type.Optional({ ...MeasurementName, description: "Only generic readings of this measurement (plug readings count as measurement plug); absent = any reading that has the field" }),
+    unit: Type.Optional(Type.String({ maxLength: 16, description: "Unit shown in messages, e.g. VA or °C (default W/V/A/kWh for the plug fields, none otherwise)" })),
     op: Type.Union([Type.Literal("above"), Type.Literal("below")]),
     value: Type.Number({ description: "Threshold in the field's unit" }),
     forSeconds: Type.Optional(Seconds("The condition (and the clear condition) must hold this long")),

@@ -22,6 +22,9 @@ export const Reading = Type.Object(
 );
 export type Reading = Static<typeof Reading>;
 
+/** Name of a generic reading's field (also what a threshold alert rule may name). */
+export const FIELD_NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_]{0,62}$";
+
 /** Generic reading: any device or middleware stores data through influx-hook with this shape. */
 export const GenericReading = Type.Object(
   {
@@ -29,7 +32,7 @@ export const GenericReading = Type.Object(
     device: Slug,
     ts: EpochMs,
     measurement: Type.Optional(Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$", description: "InfluxDB measurement (default: plug)" })),
-    fields: Type.Record(Type.String({ pattern: "^[a-zA-Z][a-zA-Z0-9_]{0,62}$" }), Type.Union([Type.Number(), Type.Boolean()]), {
+    fields: Type.Record(Type.String({ pattern: FIELD_NAME_PATTERN }), Type.Union([Type.Number(), Type.Boolean()]), {
       minProperties: 1,
       maxProperties: 64,
       description: "Numeric or boolean fields",

@@ -1,4 +1,4 @@
-// alert: glue between Node-RED messages and lib/alerts/engine.ts (readings/availability in, retained alert events out).
+// alert: glue between Node-RED messages and lib/alerts/engine.ts (plug/generic readings, availability in; retained alert events out).
 import type { NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-red";
 import { AlertEngine } from "../../lib/alerts/engine";
 import { alertMessages } from "../../lib/alerts/messages";
@@ -165,6 +165,8 @@ export = (RED: NodeAPI) => {
       const out: EngineOutput = stream === "availability" ? engine.onAvailability(data, meta) : engine.onReading(data, meta);
       emit(out.events, send);
       if (out.accepted) {
+        // A rule that cannot use a valid reading (boolean field): a configuration problem, logged once per rule and device.
+        for (const w of out.warnings) node.warn(`${w.code}: ${w.message}`);
         dirty = true;
         done();
         return;
