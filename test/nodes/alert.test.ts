@@ -153,6 +153,44 @@ describe("alert node", function () {
     assert.deepEqual(rec.errors, []);
   });
 
+  it("generic readings: a threshold on a sensor field raises and clears; a boolean field is warned about once; bad ones go to Catch", async function () {
+    const rules = JSON.stringify([
+      { id: "too-warm", type: "threshold", measurement: "climate", field: "temperature", unit: "°C", op: "above", value: 30, hysteresis: 1, forSeconds: 0.1 },
+      { id: "occupied", type: "threshold", field: "occupied", op: "above", value: 0 },
+    ]);
+    await helper.load([alertNode], flow({ rules }));
+    const rec = recorder();
+    const al = helper.getNode("al");
+    const topic = "plugwatch/lab/0/bench/th-1/reading";
+    const climate = (temperature: number, occupied = false) => ({ v: 1, device: "th-1", ts: Date.now(), measurement: "climate", fields: { temperature, humidity: 40, occupied } });
+    al.receive({ topic, payload: JSON.stringify(climate(33.5, true)) });
+    const raised = await waitFor("raised", () => rec.events[0]);
+    assert.equal(raised.topic, "plugwatch/alerts/th-1/too-warm");
+    assert.equal(raised.retain, true);
+    const ev = raised.payload as AlertEvent;
+    assert.ok(validate(AlertEventSchema, ev).ok);
+    assert.deepEqual([ev.id, ev.state, ev.value, ev.message], ["too-warm:th-1", "raised", 33.5, "th-1 temperature 33.5 °C above 30 °C for 0.1 s"]);
+    al.receive({ topic, payload: climate(29.5, true) }); // inside the hysteresis band: stays raised
+    await sleep(200);
+    assert.equal(rec.events.length, 1);
+    al.receive({ topic, payload: climate(28) });
+    await waitFor("cleared + delete", () => (rec.events.length >= 3 ? true : undefined));
+    assert.equal((rec.events[1]?.payload as AlertEvent).state, "cleared");
+    assert.deepEqual([rec.events[2]?.topic, rec.events[2]?.payload, rec.events[2]?.retain], ["plugwatch/alerts/th-1/too-warm", "", true]);
+    // The boolean field: a warning once (the readings themselves are fine, so nothing goes to Catch).
+    const warnings = callsOf(al, "warn").map((a) => String(a[0]));
+    assert.deepEqual(warnings, ["INVALID_REQUEST: rule 'occupied': field 'occupied' of th-1 (climate) is boolean; threshold rules compare numbers, so it is ignored"]);
+    assert.deepEqual(rec.errors, []);
+    // An invalid generic reading is reported to Catch once.
+    al.receive({ topic, payload: { v: 1, device: "th-1", ts: Date.now(), fields: { temperature: "hot" } } });
+    al.receive({ topic, payload: { v: 1, device: "th-1", ts: Date.now(), fields: {} } });
+    const caught = await waitFor("catch", () => rec.errors[0]);
+    assert.match(caught.error.message, /^th-1: invalid generic reading ignored \(\$\.fields\.temperature: /);
+    await sleep(100);
+    assert.equal(rec.errors.length, 1);
+    assert.equal(rec.events.length, 3, "nothing raised by the bad readings");
+  });
+
   it("with a registry, raises stale for a device that never published", async function () {
     const registry = {
       id: "reg",
