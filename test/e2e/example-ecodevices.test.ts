@@ -144,8 +144,19 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     assert.deepEqual(c.slice(1), [287_000, 1436.965]);
   });
 
-  it("raises the extreme-consumption alert when the meter reads above 7000 VA and clears it when it drops", async function () {
+  it("alerts on the meter's own generic field: papp above 7000 VA raises extreme-consumption, hysteresis holds it, 2100 VA clears it", async function () {
+    // The alert node gets the very readings the flow publishes (no plug-shaped stand-in), and its rule names their field.
+    const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
+    const map = flow.find((n) => n.id === "ecodev.map");
+    const alertNode = flow.find((n) => n.type === "alert");
+    assert.ok(map && alertNode);
+    assert.equal(map.outputs, 2);
+    assert.deepEqual(map.wires, [["ecodev.mqtt-out", "ecodev.hook", alertNode.id], ["ecodev.mqtt-out", alertNode.id]]);
+    const rule = (JSON.parse(alertNode.rules as string) as { id: string; field?: string; measurement?: string }[]).find((r) => r.id === "extreme-consumption");
+    assert.deepEqual([rule?.measurement, rule?.field], ["teleinfo", "papp"]);
+
     const topic = `${root}/alerts/teleinfo-main/extreme-consumption`;
+    const readingTopic = t("teleinfo-main", "reading");
     assert.equal(rec.messages.some((m) => m.topic === topic), false, "alert raised before any peak");
     sim.set({ T1_PAPP: 9200 });
     const raised = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "raised");
@@ -153,13 +164,28 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     assert.equal(raised.id, "extreme-consumption:teleinfo-main");
     assert.equal(raised.severity, "critical");
     assert.equal(raised.value, 9200);
+    assert.equal(raised.message, "teleinfo-main papp 9200 VA above 7000 VA");
     assert.equal(rec.messages.find((m) => m.topic === topic)?.retain, true);
+    // The reading that raised it is the generic reading on MQTT.
+    await rec.waitFor<GenericReading>(readingTopic, (p) => p.fields.papp === 9200 && p.measurement === "teleinfo");
+
+    // 6800 VA is under the limit but within the 500 VA hysteresis: two polls later the alert still holds.
+    sim.set({ T1_PAPP: 6800 });
+    const mark = rec.messages.length;
+    await waitUntil("two readings at 6800 VA", async () =>
+      rec.messages.slice(mark).filter((m) => m.topic === readingTopic && (JSON.parse(m.payload) as GenericReading).fields.papp === 6800).length >= 2 ? true : undefined,
+    );
+    assert.equal(rec.messages.slice(mark).some((m) => m.topic === topic), false, "no clear inside the hysteresis band");
 
     sim.set({ T1_PAPP: 2100 });
     const cleared = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "cleared");
     assert.equal(cleared.value, 2100);
+    assert.equal(cleared.message, "teleinfo-main papp back to 2100 VA (limit 7000 VA)");
     // The retained slot is deleted after the clear (zero-length retained publish).
     await waitUntil("the retained alert deleted", async () => (rec.messages.some((m) => m.topic === topic && m.payload === "") ? true : undefined));
+    // The pulse-counter readings reach the alert node too; they have no papp field and are simply not evaluated.
+    assert.equal(rec.messages.some((m) => m.topic.startsWith(`${root}/alerts/ecodevices-counters/`)), false);
+    assert.doesNotMatch(red.log(), /INVALID_READING|INVALID_REQUEST/);
   });
 
   it(`raises the no-data alert and publishes offline after ${MAX_FAILURES} failed polls, and recovers`, async function () {

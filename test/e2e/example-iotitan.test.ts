@@ -55,6 +55,7 @@ function startPublisher(client: MqttClient, everyMs: number) {
   let resume: (() => void) | undefined;
   let lastTs = 0;
   let overrideB: Partial<Reading> | undefined;
+  let overrideT: GenericReading["fields"] | undefined;
   const loop = (async () => {
     while (!stopped) {
       if (paused) {
@@ -74,7 +75,9 @@ function startPublisher(client: MqttClient, everyMs: number) {
       published.get(A.id)!.push(a);
       published.get(B.id)!.push(b);
       if (i % 2 === 0) {
-        const t: GenericReading = { v: 1, device: T.id, ts, measurement: "climate", fields: { temperature: 20 + (i % 4) * 0.5, humidity: 40 + (i % 3), occupied: i % 4 === 0 } };
+        const fields = { temperature: 20 + (i % 4) * 0.5, humidity: 40 + (i % 3), occupied: i % 4 === 0, ...overrideT };
+        overrideT = undefined;
+        const t: GenericReading = { v: 1, device: T.id, ts, measurement: "climate", fields };
         await client.publishAsync(topicOf(T), JSON.stringify(t), { qos: 1 });
         generic.push(t);
       }
@@ -88,6 +91,10 @@ function startPublisher(client: MqttClient, everyMs: number) {
     /** The next reading of B carries these values. */
     inject(values: Partial<Reading>) {
       overrideB = values;
+    },
+    /** The next generic reading of T carries these fields. */
+    injectT(fields: GenericReading["fields"]) {
+      overrideT = fields;
     },
     /** Resolves once the loop is idle (no publish in progress). */
     pause(): Promise<void> {
@@ -174,6 +181,9 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       await waitFor("a first ThingSpeak entry", () => cloud.entries.length >= 1, 15000, red);
       pub.inject({ voltage: 190 });
       await waitFor("voltage-low raised and cleared", () => alerts.some((e) => e.state === "cleared" && e.rule === "voltage-low"), 10000, red);
+      // The generic sensor's temperature field goes out of range: the alert node evaluates the generic reading itself.
+      pub.injectT({ temperature: 38.5 });
+      await waitFor("temperature-high raised and cleared", () => alerts.some((e) => e.state === "cleared" && e.rule === "temperature-high"), 10000, red);
 
       // 2. The cloud goes away for at least three windows of averages.
       await cloud.stop();
@@ -242,7 +252,8 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       for (const w of windows) assert.deepEqual(w.tags, { field, window: `${WINDOW_S}s`, building: "lab", floor: "0", room: "bench" });
     }
     assert.equal(statsOf(T, "occupied").length, 0);
-    assert.doesNotMatch(red.log(), /INVALID_READING|\[error\] \[(alert|function)/, "generic readings skip the alert node; no processor error");
+    // Generic readings reach the alert node as they are (valid, boolean field included): no error, no warning.
+    assert.doesNotMatch(red.log(), /INVALID_READING|INVALID_REQUEST|\[error\] \[(alert|function)/, "no processor error");
 
     // --- Alerts: the injected 190 V raised voltage-low (critical) on its topic, and the next reading cleared it.
     const raised = alerts.find((e) => e.rule === "voltage-low" && e.state === "raised");
@@ -250,7 +261,18 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     assert.equal(raised.device, B.id);
     assert.equal(raised.value, 190);
     assert.equal(raised.severity, "critical");
-    assert.ok(!alerts.some((e) => e.device === A.id || e.device === T.id), "no alert for the sensors that stayed in range");
+    assert.ok(!alerts.some((e) => e.device === A.id), "no alert for the plug that stayed in range");
+    // --- The generic sensor: 38.5 °C raised temperature-high once, the next in-range reading cleared it, nothing else.
+    assert.deepEqual(
+      alerts.filter((e) => e.device === T.id).map((e) => [e.id, e.state, e.value, e.severity]),
+      [
+        ["temperature-high:th-1", "raised", 38.5, "warning"],
+        ["temperature-high:th-1", "cleared", pub.generic[pub.generic.findIndex((g) => g.fields.temperature === 38.5) + 1]?.fields.temperature, "warning"],
+      ],
+    );
+    assert.equal(alerts.find((e) => e.rule === "temperature-high")?.message, "th-1 temperature 38.5 °C above 30 °C");
+    const flowAlert = loadExample().find((n) => n.type === "alert");
+    assert.deepEqual(loadExample().find((n) => n.id === "iotitan-readings")?.wires, [["iotitan-stats", flowAlert?.id]], "every reading goes to the alert node, no filter");
 
     // --- InfluxDB: the same stats, point for point.
     const windowsA = statsOf(A, "power");

@@ -1,10 +1,15 @@
-// The function nodes of examples/iotitan-processors.json and examples/octopus-portal.json, run from the example files
-// in a Node-RED-like sandbox with a fake clock: window stats, the ThingSpeak bridge's queue, rate limit and retries,
-// log rotation, and the office/room/device/attribute mapping.
+// The function nodes of examples/iotitan-processors.json, examples/octopus-portal.json and examples/ecodevices-teleinfo.json,
+// run from the example files in a Node-RED-like sandbox with a fake clock: window stats, the ThingSpeak bridge's queue,
+// rate limit and retries, log rotation, the office/room/device/attribute mapping, and the teleinfo mapping feeding the
+// alert engine with the example's own rules.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vm from "node:vm";
+import { AlertEngine } from "../../lib/alerts/engine";
+import { parseRules } from "../../lib/alerts/rules";
+import { GenericReading } from "../../lib/contracts/reading";
+import { validate } from "../../lib/contracts/validate";
 import { repoRoot } from "../support/nodered";
 
 interface FunctionNode {
@@ -445,6 +450,48 @@ describe("example function nodes", function () {
       assert.match(String((html.headers as Msg)["content-type"]), /text\/html/);
       assert.ok(String(html.payload).includes('data-device="acme-sensor-1" data-attribute="temperature">22<'));
       assert.ok(String(html.payload).includes("1 devices"));
+    });
+  });
+
+  describe("ecodevices-teleinfo: teleinfo → readings (ecodev.map) → alert engine with the example's rules", function () {
+    const env = { ECODEVICES_LOCATION: "hq/0/basement", ECODEVICES_MAX_FAILURES: "3", TELEINFO_T1_DEVICE: "teleinfo-main", ECODEVICES_COUNTERS_DEVICE: "ecodevices-counters", TOPIC_ROOT: "energy" };
+    const answer = (papp: number) => ({ statusCode: 200, payload: { product: "Eco-devices", T1_PTEC: "TH..", T1_PAPP: papp, T1_BASE: 12_345_678, T2_PTEC: "----", INDEX_C1: 287_000, INDEX_C2: 10 } });
+    const exampleRules = () => {
+      const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as { type: string; rules?: string }[];
+      return parseRules(flow.find((n) => n.type === "alert")?.rules, "UTC");
+    };
+
+    it("has two outputs, readings and availability, with generic readings only (no plug-shaped alert view)", function () {
+      const box = new Sandbox(functionNode("ecodevices-teleinfo.json", "ecodev.map"), env);
+      const out = box.input(answer(1840)) as [{ topic: string; payload: unknown }[], { payload: { online: boolean } }[]];
+      assert.equal(out.length, 2);
+      const [readings, availability] = out;
+      assert.deepEqual(readings.map((r) => r.topic), ["energy/hq/0/basement/teleinfo-main/reading", "energy/hq/0/basement/ecodevices-counters/reading"]);
+      for (const r of readings) assert.ok(validate(GenericReading, r.payload).ok, JSON.stringify(r.payload));
+      assert.deepEqual(availability.map((a) => a.payload.online), [true, true]);
+      assert.deepEqual(box.errors, []);
+    });
+
+    it("the example's extreme-consumption rule raises on the published papp and clears below 6500 VA; counters are not evaluated", function () {
+      let now = Date.UTC(2026, 0, 5, 9, 0, 0);
+      const engine = new AlertEngine({ rules: exampleRules(), clock: () => now });
+      const box = new Sandbox(functionNode("ecodevices-teleinfo.json", "ecodev.map"), env);
+      const poll = (papp: number) => {
+        now += 1000;
+        box.now = now;
+        const [readings] = box.input(answer(papp)) as [{ payload: unknown }[]];
+        return readings.flatMap((r) => {
+          const o = engine.onReading(r.payload);
+          assert.ok(o.accepted);
+          assert.deepEqual(o.warnings, []);
+          return o.events.map((e) => `${e.state} ${e.id} ${e.value} ${e.message}`);
+        });
+      };
+      assert.deepEqual(poll(1840), []);
+      assert.deepEqual(poll(9200), ["raised extreme-consumption:teleinfo-main 9200 teleinfo-main papp 9200 VA above 7000 VA"]);
+      assert.deepEqual(poll(6800), []);
+      assert.deepEqual(poll(6500), ["cleared extreme-consumption:teleinfo-main 6500 teleinfo-main papp back to 6500 VA (limit 7000 VA)"]);
+      assert.deepEqual(engine.activeAlerts(), []);
     });
   });
 });
