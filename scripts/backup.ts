@@ -13,7 +13,7 @@ const USAGE = `usage:
   backup.js backup  --dir DIR [--host HOST:PORT] [--db NAME] [--keep N] [--influxd PATH] [--timeout S] [--json]
   backup.js list    --dir DIR [--json]
   backup.js restore --dir DIR --db NAME [--from latest|NAME|PATH] [--newdb NAME] [--host HOST:PORT]
-                    [--replace --url http://HOST:8086 [--user U --password P]] [--influxd PATH] [--json]
+                    [--url http://HOST:8086 [--user U --password P]] [--replace] [--influxd PATH] [--json]
 
   --dir      folder with one sub-folder per backup   (env PLUGWATCH_BACKUP_DIR)
   --host     influxd RPC address (its bind-address)  (env PLUGWATCH_INFLUX_RPC, default ${DEFAULT_RPC_HOST})
@@ -21,6 +21,7 @@ const USAGE = `usage:
   --keep     backups to keep, oldest deleted          (default 7)
   --from     backup to restore: latest (default), a folder name in --dir, or a path
   --newdb    restore under this new name (InfluxDB 1.x refuses to restore into an existing database)
+  --url      InfluxDB HTTP API (env PLUGWATCH_INFLUX_URL): restore waits until the restored data answers queries
   --replace  DROP the existing database through the HTTP API (--url) first, then restore under its own name`;
 
 type Flags = Record<string, string | true>;
@@ -72,6 +73,29 @@ async function dropDatabase(url: string, db: string, user?: string, password?: s
   }
   const text = await r.text();
   if (r.status !== 200 || /"error"/.test(text)) throw new PlugwatchError("STORAGE_UNAVAILABLE", `DROP DATABASE ${db} failed: HTTP ${r.status} ${text.slice(0, 200)}`);
+}
+
+/**
+ * Waits until the restored database answers a query over the 1.x HTTP API: influxd enables restored shards
+ * asynchronously, and until then every SELECT fails with "shard is disabled". Returns the wait in ms.
+ */
+async function waitUntilQueryable(url: string, db: string, user: string | undefined, password: string | undefined, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  let last = "";
+  while (Date.now() - started < timeoutMs) {
+    const params = new URLSearchParams({ db, q: "SELECT * FROM /.*/ LIMIT 1" });
+    if (user) params.set("u", user);
+    if (password) params.set("p", password);
+    try {
+      const r = await fetch(`${url.replace(/\/$/, "")}/query?${params}`, { signal: AbortSignal.timeout(10_000) });
+      last = await r.text();
+      if (r.status === 200 && !/"error"/.test(last)) return Date.now() - started;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new PlugwatchError("STORAGE_UNAVAILABLE", `restored ${db}, but it did not answer queries within ${timeoutMs / 1000} s: ${last.slice(0, 200)}`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -131,8 +155,11 @@ async function main(argv: string[]): Promise<number> {
       const runner = new BackupRunner({ influxd, host, dir, keep: 1, timeoutMs });
       const r = await runner.restore(source, database, newdb);
       const into = newdb || database;
-      if (json) console.log(JSON.stringify({ source, database, into, ...r }));
-      else console.log(`restored ${database} from ${path.basename(source)} into ${into} in ${(r.durationMs / 1000).toFixed(1)} s`);
+      // With the HTTP API known, report success only once the restored data answers queries.
+      const url = str(flags, "url", "PLUGWATCH_INFLUX_URL");
+      const readyAfterMs = url ? await waitUntilQueryable(url, into, str(flags, "user", "PLUGWATCH_INFLUX_USER"), str(flags, "password", "PLUGWATCH_INFLUX_PASSWORD"), 60_000) : undefined;
+      if (json) console.log(JSON.stringify({ source, database, into, ...r, readyAfterMs }));
+      else console.log(`restored ${database} from ${path.basename(source)} into ${into} in ${(r.durationMs / 1000).toFixed(1)} s${url ? ", answering queries" : ""}`);
       return 0;
     }
     default:
