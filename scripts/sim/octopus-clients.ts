@@ -25,7 +25,7 @@ const room = (ts: number, phase: number) => ({
   co2: round(650 + 250 * Math.max(0, wave(ts, 1_800_000, phase)), 0),
 });
 
-/** The two demo clients of examples/octopus/passwd: ACME and Globex, one sensor and one plug each. */
+/** The two demo clients of deploy/octopus/passwd: ACME and Globex, one sensor and one plug each. */
 export const DEMO_DEVICES: OctopusDevice[] = [
   {
     office: "acme",

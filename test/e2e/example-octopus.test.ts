@@ -16,6 +16,8 @@ const TOKEN = "octopus-test-token-0123456789";
 const [ACME_SENSOR, , GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number]];
 
 const examples = path.join(repoRoot(), "examples");
+/** The example's Mosquitto files (outside examples/, which Node-RED lists under Import → Examples). */
+const brokerFiles = path.join(repoRoot(), "deploy", "octopus");
 const loadExample = () => JSON.parse(readFileSync(path.join(examples, "octopus-portal.json"), "utf8")) as FlowNode[];
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15000, red?: NodeRedInstance): Promise<void> {
@@ -39,7 +41,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     assert.deepEqual(await nrlint(path.join(examples, "octopus-portal.json")), []);
   });
 
-  const secureBroker = () => startMosquitto({ passwordFile: path.join(examples, "octopus", "passwd"), aclFile: path.join(examples, "octopus", "acl") });
+  const secureBroker = () => startMosquitto({ passwordFile: path.join(brokerFiles, "passwd"), aclFile: path.join(brokerFiles, "acl") });
   const connect = async (url: string, login: { username: string; password: string }, protocolVersion: 4 | 5 = 5): Promise<MqttClient> =>
     td.add(await mqtt.connectAsync(url, { ...login, protocolVersion, reconnectPeriod: 0, connectTimeout: 5000 }), (c) => c.endAsync(true));
   const device = (d: (typeof DEMO_DEVICES)[number]) => ({ username: d.id, password: d.password });
@@ -156,8 +158,8 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
 
   it("lets a device publish only under its own topic and never deliver it the API's request topics (shipped passwd + ACL)", async function () {
     // The shipped mosquitto.conf (docs' run command) uses these same files and refuses anonymous clients.
-    const conf = readFileSync(path.join(examples, "octopus", "mosquitto.conf"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
-    for (const line of ["allow_anonymous false", "password_file examples/octopus/passwd", "acl_file examples/octopus/acl", "listener 1884 127.0.0.1"]) assert.ok(conf.includes(line), line);
+    const conf = readFileSync(path.join(brokerFiles, "mosquitto.conf"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+    for (const line of ["allow_anonymous false", "password_file deploy/octopus/passwd", "acl_file deploy/octopus/acl", "listener 1884 127.0.0.1"]) assert.ok(conf.includes(line), line);
 
     const mosq = td.add(await secureBroker(), (m) => m.stop());
     const portal = await connect(mosq.url, PORTAL);
