@@ -86,6 +86,9 @@ function flow(o: FlowOpts): Record<string, unknown>[] {
     { id: "stats", type: "helper" },
     { id: "catcher", type: "catch", scope: ["hook"], uncaught: false, wires: [["errors"]] },
     { id: "errors", type: "helper" },
+    // done() without an error: the input was accepted (spooled and fsynced).
+    { id: "completer", type: "complete", scope: ["hook"], uncaught: false, wires: [["completed"]] },
+    { id: "completed", type: "helper" },
   ];
 }
 
@@ -129,6 +132,13 @@ describe("influx-hook node (real influxd)", function () {
     return typeof v === "number" ? v : 0;
   }
   const countIs = (db: string, n: number) => waitFor(`${n} points in ${db}`, async () => ((await count(db)) === n ? true : undefined));
+
+  /** Counts inputs the hook accepted (done() without error). */
+  function countAccepted(): { n: number } {
+    const c = { n: 0 };
+    helper.getNode("completed").on("input", (() => c.n++) as (arg: never) => void);
+    return c;
+  }
 
   function collectErrors(): { message: string; code?: string; source?: { id: string } }[] {
     const errors: { message: string; code?: string }[] = [];
@@ -269,13 +279,15 @@ describe("influx-hook node (real influxd)", function () {
     const dead = `http://127.0.0.1:${await freePort()}`;
     await load({ url: dead, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
     const errors = collectErrors();
+    const accepted = countAccepted();
     const hook = helper.getNode("hook");
     const statuses: { fill?: string; text?: string }[] = [];
     hook.on("call:status", ((call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0])) as (arg: never) => void);
     // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
     for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
     await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
-    await new Promise((r) => setTimeout(r, 300)); // let the remaining inputs finish
+    await waitFor("every input accepted or refused", async () => (accepted.n + errors.length === 20 ? true : undefined));
+    assert.equal(accepted.n, 20 - errors.length);
     const refused = errors.filter((e) => e.code === "SPOOL_FULL").length;
     assert.ok(refused > 0 && refused < 20, `refused ${refused} of 20 batches`);
     assert.match(errors.find((e) => e.code === "SPOOL_FULL")!.message, /spool full/);
@@ -290,12 +302,13 @@ describe("influx-hook node (real influxd)", function () {
   it("keeps readings accepted while influxd is down across a node restart, and writes each exactly once", async () => {
     const db = uniqueDb();
     await load({ url: influx.url, db, spoolDir, batchSize: 50, flushInterval: 20 });
+    const accepted = countAccepted();
     const hook = helper.getNode("hook");
     hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(i)) });
     await countIs(db, 100);
     await influx.stop();
     for (let b = 1; b < 5; b++) hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(b * 100 + i)) });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor("the 400 readings accepted while influxd is down", async () => (accepted.n === 5 ? true : undefined));
     await helper.unload(); // closes while the database is down: the backlog stays spooled
     await influx.restart();
     assert.equal(await count(db), 100);
