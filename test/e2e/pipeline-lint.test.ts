@@ -1,39 +1,20 @@
 // Shipped flows: nrlint clean, flows/plugwatch.json up to date with its builder, every ${ENV} known and documented, no secret inside.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { envReferences, FLOW_ENV_NAMES } from "../../scripts/services/flow-env";
 import { flowFileText, hasBackupNode } from "../../scripts/flows/write-flows";
 import { repoRoot } from "../support/nodered";
+import { nrlint } from "../support/nrlint";
 
-const run = promisify(execFile);
 const root = repoRoot();
 
-interface LintProblem {
-  /** Ids of the nodes concerned. */
-  location?: string[];
-  severity: string;
-  message: string;
-  rule: string;
-}
-
-/** nrlint (repo's .nrlintrc.js) on one file; resolves with its problems. */
-async function nrlint(file: string): Promise<LintProblem[]> {
-  const bin = path.join(root, "node_modules", ".bin", "nrlint");
-  const { stdout } = await run(bin, ["-c", path.join(root, ".nrlintrc.js"), "-f", "json", file], { cwd: root }).catch((err: { stdout?: string; stderr?: string }) => {
-    if (err.stdout && err.stdout.trim().startsWith("[")) return { stdout: err.stdout };
-    throw new Error(`nrlint failed on ${file}: ${err.stderr ?? String(err)}`);
-  });
-  return JSON.parse(stdout) as LintProblem[];
-}
-
-const flowFiles = (): string[] =>
-  readdirSync(path.join(root, "flows"))
+const jsonFiles = (dir: string): string[] =>
+  readdirSync(path.join(root, dir))
     .filter((f) => f.endsWith(".json"))
-    .map((f) => path.join(root, "flows", f));
+    .map((f) => path.join(root, dir, f));
+const flowFiles = (): string[] => jsonFiles("flows");
 
 describe("shipped flows: lint, freshness, environment", function () {
   this.timeout(60000);
@@ -42,8 +23,10 @@ describe("shipped flows: lint, freshness, environment", function () {
     assert.ok(flowFiles().some((f) => f.endsWith("plugwatch.json")));
   });
 
-  it("nrlint reports no errors on every flows/*.json", async function () {
-    for (const file of flowFiles()) {
+  it("nrlint reports no errors on every flows/*.json and examples/*.json", async function () {
+    const files = [...flowFiles(), ...jsonFiles("examples")];
+    assert.ok(files.length >= 6, files.join(", "));
+    for (const file of files) {
       const problems = await nrlint(file);
       const errors = problems.filter((p) => p.severity === "error");
       assert.deepEqual(errors, [], `${path.relative(root, file)}: ${JSON.stringify(errors)}`);

@@ -7,7 +7,8 @@ import { repoRoot } from "./nodered";
 const run = promisify(execFile);
 
 export interface LintProblem {
-  id?: string;
+  /** Ids of the nodes concerned. */
+  location?: string[];
   severity: string;
   message: string;
   rule: string;
