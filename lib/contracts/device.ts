@@ -27,7 +27,7 @@ export const DeviceEntry = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 9999, description: "TCP port (default 9999)" })),
     kind: DeviceKind,
     location: Location,
-    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ maxLength: 128 }), { description: "Free tags (stored as InfluxDB tags)" })),
+    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ maxLength: 128 }), { additionalProperties: false, description: "Free tags (stored as InfluxDB tags)" })),
     idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000, description: "Expected idle draw in W (used by power-waste alerts)" })),
   },
   { additionalProperties: false },

@@ -35,9 +35,11 @@ export const GenericReading = Type.Object(
     fields: Type.Record(Type.String({ pattern: FIELD_NAME_PATTERN }), Type.Union([Type.Number(), Type.Boolean()]), {
       minProperties: 1,
       maxProperties: 64,
+      // A key that does not match the name pattern is an error, not an unchecked extra field.
+      additionalProperties: false,
       description: "Numeric or boolean fields",
     }),
-    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ minLength: 1, maxLength: 128 }), { maxProperties: 16 })),
+    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ minLength: 1, maxLength: 128 }), { maxProperties: 16, additionalProperties: false })),
   },
   { additionalProperties: false, description: "A reading from any device, stored through influx-hook" },
 );

@@ -182,10 +182,12 @@ describe("alert engine: generic readings", function () {
       { v: 1, device: "th-1", ts: T0, fields: {} },
       { v: 1, device: "th-1", ts: T0, fields: { temperature: "20" } },
       { v: 1, device: "th-1", ts: T0, measurement: "Bad", fields: { temperature: 20 } },
+      { v: 1, device: "th-1", ts: T0, fields: { "bad name": 20 } },
+      { v: 1, device: "th-1", ts: T0, fields: { temperature: 20 }, tags: { "Bad Tag": "x" } },
     ];
     const outs = bad.map((b) => h.engine.onReading(b));
     assert.ok(outs.every((o) => !o.accepted && o.events.length === 0));
-    assert.deepEqual(outs.map((o) => o.warnings.length), [1, 0, 0, 0]);
+    assert.deepEqual(outs.map((o) => o.warnings.length), [1, 0, 0, 0, 0, 0]);
     assert.equal(outs[0]?.warnings[0]?.code, "INVALID_READING");
     assert.match(outs[0]?.warnings[0]?.message ?? "", /^th-1: invalid generic reading ignored \(\$\.fields\.temperature: /);
     assert.equal(h.engine.activeCount, 1);
