@@ -153,6 +153,7 @@ export async function startAedes(opts: { options?: Parameters<AedesModule["Aedes
   const broker = await Aedes.createBroker(opts.options);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
+    socket.setNoDelay(true); // aedes writes PUBACK and PUBLISH separately: with Nagle each QoS 1 hop waits ~40-90 ms
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     broker.handle(socket);
