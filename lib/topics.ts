@@ -20,6 +20,8 @@ export function deviceTopic(root: string, device: Pick<Device, "id" | "location"
 
 export const commandRequestTopic = (root: string): string => `${root}/api/request/command`;
 export const queryRequestTopic = (root: string): string => `${root}/api/request/query`;
+/** Component status ({v, component, ts, backlog, …}, lib/contracts/status.ts) goes to {root}/status/{component}. */
+export const componentStatusTopic = (root: string, component: string): string => `${root}/status/${component}`;
 /**
  * Alert events go to {root}/alerts/{device}/{rule}: one retained slot per alert id, because a device can have
  * several active alerts at once and a single {root}/alerts/{device} topic would retain only the last one.

@@ -2,6 +2,7 @@
 import { AlertEvent } from "../contracts/alert";
 import { MAX_TS_MS, MIN_TS_MS, SLUG_PATTERN } from "../contracts/common";
 import { Availability } from "../contracts/reading";
+import { ComponentStatus } from "../contracts/status";
 import { decodePayload, validate } from "../contracts/validate";
 import { parseDeviceTopic } from "../topics";
 
@@ -19,7 +20,7 @@ export interface DeviceState {
 
 export const UNKNOWN_STATE: Readonly<DeviceState> = Object.freeze({ online: null, since: null, reason: null, lastSeen: null });
 
-/** Storage backlog reported by the influx-hook on {root}/status/{component} (optional hook, see docs/api.md). */
+/** Storage backlog a component (the influx-hook) reports on {root}/status/{component} as a ComponentStatus. */
 export interface StorageStatus {
   component: string;
   backlog: number;
@@ -152,17 +153,19 @@ export class ApiState {
     return e.state === "raised" ? "alert" : "alert-cleared";
   }
 
+  /** Component status (lib/contracts/status.ts); the topic's last level must name the same component. */
   private onStatus(component: string, payload: unknown): IngestResult {
     if (isEmpty(payload)) {
       this.storage.delete(component);
       return "status";
     }
-    const msg = decodePayload(payload) as { backlog?: unknown; ts?: unknown } | null;
-    if (!msg || typeof msg.backlog !== "number" || !Number.isFinite(msg.backlog) || msg.backlog < 0 || typeof msg.ts !== "number") {
+    const r = validate(ComponentStatus, decodePayload(payload));
+    if (!r.ok || r.value.component !== component) {
       this.invalid++;
       return "invalid";
     }
-    this.storage.set(component, { component, backlog: msg.backlog, ts: msg.ts });
+    const prev = this.storage.get(component);
+    if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
     return "status";
   }
 

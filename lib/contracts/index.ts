@@ -6,6 +6,7 @@ export * from "./reading";
 export * from "./command";
 export * from "./query";
 export * from "./alert";
+export * from "./status";
 export * from "./validate";
 
 import { RegistryFile } from "./device";
@@ -13,6 +14,7 @@ import { Availability, GenericReading, Reading } from "./reading";
 import { CommandReply, CommandRequest } from "./command";
 import { QueryReply, QueryRequest } from "./query";
 import { AlertEvent } from "./alert";
+import { ComponentStatus } from "./status";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -26,4 +28,5 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "query-request.schema.json": QueryRequest,
   "query-reply.schema.json": QueryReply,
   "alert-event.schema.json": AlertEvent,
+  "component-status.schema.json": ComponentStatus,
 };

@@ -40,6 +40,15 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
+/** What to do when nothing answers at the URL (the demo runs without InfluxDB: the API's 503 detail says how to get one). */
+export const INSTALL_HINT =
+  "is InfluxDB running? Install it with `apt-get install -y influxdb` (or `bash scripts/install.sh`), or set the URL in the plugwatch-influx node (PLUGWATCH_INFLUX_URL)";
+
+/** STORAGE_UNAVAILABLE message for a network error or timeout: the URL, the cause and the install hint. */
+export function unreachableMessage(url: string, cause: string): string {
+  return `cannot reach InfluxDB at ${url}: ${cause} — ${INSTALL_HINT}`;
+}
+
 export class InfluxHttp {
   private readonly agent: http.Agent;
   private readonly base: URL;
@@ -92,7 +101,7 @@ export class InfluxHttp {
         },
       );
       req.on("timeout", () => req.destroy(new Error(`timeout after ${this.settings.timeoutMs} ms`)));
-      req.on("error", (err) => reject(new InfluxHttpError(`cannot reach InfluxDB at ${this.settings.url}: ${err.message}`)));
+      req.on("error", (err) => reject(new InfluxHttpError(unreachableMessage(this.settings.url, err.message))));
       if (payload) req.write(payload);
       req.end();
     });

@@ -7,7 +7,8 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { LineEncoder, encodePayload } from "../../lib/influx/points";
 import { InfluxWriter, influxSink, type WriterStats } from "../../lib/influx/writer";
 import { Spool, SPOOL_POLICIES, type SpoolPolicy } from "../../lib/spool";
-import { DEFAULT_ROOT, checkRoot } from "../../lib/topics";
+import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
+import { DEFAULT_ROOT, checkRoot, componentStatusTopic } from "../../lib/topics";
 import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, errorText, fail, status } from "../shared/node-kit";
 import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
@@ -103,7 +104,7 @@ export = (RED: NodeAPI) => {
       setStatus(status.ok(base));
     };
 
-    const stats = (s: WriterStats) => ({ node: node.id, name: def.name || undefined, ...counters, ...s });
+    const stats = (s: WriterStats) => hookStatus(s, counters, { node: node.id, name: def.name }, Date.now());
 
     const start = async () => {
       opts = parseHookOptions(def);
@@ -136,7 +137,7 @@ export = (RED: NodeAPI) => {
       writer.onChange = updateStatus;
       statusTimer = setInterval(updateStatus, 1000);
       if (opts.statsIntervalMs > 0) {
-        const topic = `${opts.root}/status/influx-hook`;
+        const topic = componentStatusTopic(opts.root, HOOK_COMPONENT);
         statsTimer = setInterval(() => writer && node.send({ topic, payload: stats(writer.stats()) } as NodeMessage), opts.statsIntervalMs);
       }
     };

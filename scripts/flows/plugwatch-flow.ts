@@ -246,17 +246,6 @@ function agentsTab(): FlowNode[] {
   ];
 }
 
-const HOOK_STATUS = `// influx-hook stats → the storage status the API's /health reads on plugwatch/status/{component}: {backlog, ts, ...}.
-const s = msg.payload;
-if (!s || typeof s !== "object") return null;
-const backlog = typeof s.backlog === "number" ? s.backlog : s.backlogLines;
-if (typeof backlog !== "number") return null;
-msg.payload = Object.assign({}, s, { backlog, ts: typeof s.ts === "number" ? s.ts : Date.now() });
-msg.topic = "${ROOT}/status/influx-hook";
-msg.qos = 0;
-msg.retain = false;
-return msg;`;
-
 function hookTab(): FlowNode[] {
   const z = "pw-tab-hook";
   return [
@@ -267,7 +256,7 @@ function hookTab(): FlowNode[] {
       "Hook: MQTT readings → InfluxDB",
       "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **influx-hook**: tags from the registry, batched, gzip, retries. " +
         "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
-        "Every 10 s its stats (rate, backlog, last error) go to `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
+        "Every 10 s its output sends its status (`{v, component, ts, backlog, …}`: rate, backlog, last error; see docs/contracts.md) on `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
         "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
     ),
     mqttIn(z, "pw-hook-in", "all readings", subscriptions.allReadings(ROOT), "json", [IDS.hook], 0, 0),
@@ -290,10 +279,9 @@ function hookTab(): FlowNode[] {
       topicRoot: ROOT,
       spoolDir: "",
       ...at(1, 0),
-      wires: [["pw-hook-status", "pw-hook-stats"]],
+      wires: [["pw-hook-status-out", "pw-hook-stats"]],
     },
-    fn(z, "pw-hook-status", "stats → storage status", HOOK_STATUS, 1, [["pw-hook-status-out"]], 2, 0),
-    mqttOut(z, "pw-hook-status-out", "plugwatch/status/influx-hook", 3, 0),
+    mqttOut(z, "pw-hook-status-out", "plugwatch/status/influx-hook", 2, 0),
     debug(z, "pw-hook-stats", "hook stats (every 10 s)", 2, 1, false),
     catchAll(z, "pw-hook-catch", ["pw-hook-debug"], 0, 2),
     debug(z, "pw-hook-debug", "hook errors", 1, 2),

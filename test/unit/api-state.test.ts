@@ -60,9 +60,18 @@ describe("api state", () => {
   });
   it("records storage backlog reported on {root}/status/{component}", () => {
     const s = new ApiState({ root: "pw" });
-    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ v: 1, backlog: 42, ts: T })), "status");
+    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ v: 1, component: "influx-hook", backlog: 42, ts: T })), "status");
     assert.deepEqual(s.storageStatus(), [{ component: "influx-hook", backlog: 42, ts: T }]);
-    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ backlog: -1, ts: T })), "invalid");
+    // An older status (a late redelivery) does not overwrite a newer one.
+    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ v: 1, component: "influx-hook", backlog: 7, ts: T - 1 })), "status");
+    assert.equal(s.storageStatus()[0]?.backlog, 42);
+    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ v: 1, component: "influx-hook", backlog: -1, ts: T })), "invalid");
+    // {backlog, ts} without the contract's v and component is not a ComponentStatus.
+    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ backlog: 1, ts: T })), "invalid");
+    // The payload must name the component of its topic.
+    assert.equal(s.ingest("pw/status/influx-hook", JSON.stringify({ v: 1, component: "other", backlog: 1, ts: T + 1 })), "invalid");
+    assert.equal(s.invalid, 3);
+    assert.equal(s.storageStatus()[0]?.backlog, 42);
     s.ingest("pw/status/influx-hook", "");
     assert.deepEqual(s.storageStatus(), []);
   });

@@ -1,0 +1,69 @@
+// Component status contract: what a component (the influx-hook) publishes on {root}/status/{component}; the API's /health reads it.
+import { Type, type Static } from "@sinclair/typebox";
+import { EpochMs, Slug, Version } from "./common";
+import { ErrorCodeSchema } from "./errors";
+
+const Count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** Spool counters of the influx-hook (lib/spool.ts SpoolStats). */
+const SpoolCounters = Type.Object(
+  {
+    backlogLines: Count("Lines spooled and not yet acknowledged"),
+    backlogBytes: Count("Bytes of those lines"),
+    diskBytes: Count("Size of the segment files on disk"),
+    appendedLines: Count("Lines appended since the start"),
+    ackedLines: Count("Lines acknowledged since the start"),
+    rejectedLines: Count("Lines refused because the spool was full (policy reject)"),
+    droppedLines: Count("Lines discarded to make room (policy drop-oldest)"),
+    segments: Count("Segment files"),
+    recovery: Type.Object(
+      {
+        segments: Count("Segments found at start"),
+        records: Count("Records recovered"),
+        lines: Count("Lines recovered"),
+        skippedBytes: Count("Bytes of torn or corrupt data skipped"),
+      },
+      { additionalProperties: false, description: "What the spool recovered when the node started" },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ComponentStatus = Type.Object(
+  {
+    v: Version,
+    component: Slug,
+    ts: EpochMs,
+    backlog: Count("Items waiting to be stored (influx-hook: lines in the spool); the API's /health sums it as storage.backlog"),
+    node: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Node-RED id of the reporting node" })),
+    name: Type.Optional(Type.String({ maxLength: 256, description: "Name of the reporting node" })),
+    // influx-hook counters (optional: another component may report only the fields above)
+    acceptedLines: Type.Optional(Count("Lines accepted into the spool since the start")),
+    writtenLines: Type.Optional(Count("Lines written to InfluxDB since the start")),
+    rejectedLines: Type.Optional(Count("Lines InfluxDB refused as bad data (400 partial write)")),
+    acceptedPerSec: Type.Optional(Type.Number({ minimum: 0, description: "Accepted lines per second" })),
+    writtenPerSec: Type.Optional(Type.Number({ minimum: 0, description: "Written lines per second" })),
+    backlogLines: Type.Optional(Count("Same as backlog (kept for flows that read the older stats message)")),
+    backlogBytes: Type.Optional(Count("Bytes waiting in the spool")),
+    retries: Type.Optional(Count("Write attempts repeated since the start")),
+    retrying: Type.Optional(Type.Boolean({ description: "True while a batch waits for its next attempt" })),
+    inFlight: Type.Optional(Count("Write requests in flight")),
+    invalidInputs: Type.Optional(Count("Input messages refused as invalid")),
+    invalidElements: Type.Optional(Count("Readings inside those messages that were invalid")),
+    spoolFullRefusals: Type.Optional(Count("Input messages refused with SPOOL_FULL")),
+    lastError: Type.Optional(
+      Type.Object(
+        {
+          code: ErrorCodeSchema,
+          message: Type.String({ maxLength: 2048 }),
+          status: Type.Optional(Type.Integer({ description: "HTTP status, when InfluxDB answered" })),
+          at: EpochMs,
+        },
+        { additionalProperties: false, description: "The last write failure" },
+      ),
+    ),
+    spool: Type.Optional(SpoolCounters),
+  },
+  { additionalProperties: false, description: "Status of a component on {root}/status/{component}; sent every few seconds" },
+);
+export type ComponentStatus = Static<typeof ComponentStatus>;

@@ -1,0 +1,23 @@
+// Turns the influx-hook's writer stats and input counters into its ComponentStatus message (lib/contracts/status.ts).
+import { CONTRACT_VERSION } from "../contracts/common";
+import type { ComponentStatus } from "../contracts/status";
+import type { WriterStats } from "./writer";
+
+export const HOOK_COMPONENT = "influx-hook";
+
+/** Input counters kept by the node (messages refused before they reach the writer). */
+export interface HookCounters {
+  invalidInputs: number;
+  invalidElements: number;
+  spoolFullRefusals: number;
+}
+
+/** The stats message: `backlog` is the spool backlog in lines; every counter of the writer is kept as it was. */
+export function hookStatus(stats: WriterStats, counters: HookCounters, who: { node: string; name?: string }, now: number): ComponentStatus {
+  const msg: ComponentStatus = { v: CONTRACT_VERSION, component: HOOK_COMPONENT, ts: now, backlog: stats.backlogLines, node: who.node, ...counters };
+  if (who.name) msg.name = who.name;
+  const { lastError, ...rest } = stats;
+  Object.assign(msg, rest);
+  if (lastError) msg.lastError = { ...lastError, message: lastError.message.slice(0, 2048) };
+  return msg;
+}
