@@ -1,7 +1,8 @@
 // The shipped flow end to end, driven only from outside: real Mosquitto, real influxd, the simulated office, HTTP + MQTT clients.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
-import type { AlertEvent, Reading } from "../../lib/contracts";
+import { ComponentStatus, validate, type AlertEvent, type Reading } from "../../lib/contracts";
+import type { Health } from "../../lib/api/schemas";
 import { connectClient, Teardown } from "../support/services";
 import { eventually, PIPELINE_TOKEN, READ_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
 
@@ -103,6 +104,30 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
       points.map((p) => p.power),
       dbRows.map((r) => r[1]),
     );
+  });
+
+  it("the hook's status reaches /health: storage backlog is a number, the status message matches its contract", async function () {
+    // Published every 10 s by influx-hook straight to MQTT (no bridge in the flow).
+    const c = await connectClient(td, s.mqttUrl);
+    const statuses: unknown[] = [];
+    c.on("message", (t, p) => t === `${ROOT}/status/influx-hook` && statuses.push(JSON.parse(p.toString())));
+    await c.subscribeAsync(`${ROOT}/status/influx-hook`, { qos: 1 });
+    await eventually("a status message on plugwatch/status/influx-hook", () => statuses.length, (n) => n > 0, 25000);
+    const status = statuses[0];
+    const r = validate(ComponentStatus, status);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.equal(r.value.component, "influx-hook");
+    assert.ok(r.value.acceptedLines! > 0);
+    const health = await eventually(
+      "the storage backlog in /health",
+      async () => (await (await api("/health")).json()) as Health,
+      (h) => typeof h.storage?.backlog === "number",
+      25000,
+    );
+    assert.equal(typeof health.storage.backlog, "number");
+    assert.ok(health.storage.backlog! >= 0);
+    assert.deepEqual(health.storage.components.map((x) => x.component), ["influx-hook"]);
+    assert.equal(health.api.invalidMessages, 0, "every status, reading and availability message matched its contract");
   });
 
   it("the REST API flips a plug: the simulator's relay changes and readings follow", async function () {

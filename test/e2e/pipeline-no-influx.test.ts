@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
+import type { Health } from "../../lib/api/schemas";
+import { INSTALL_HINT } from "../../lib/influx/http";
 import { connectClient, nextMessage, Teardown } from "../support/services";
 import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
 
@@ -41,7 +43,10 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
       assert.match(res.headers.get("content-type") ?? "", /application\/problem\+json/);
       const body = JSON.parse(text) as { code: string; detail: string };
       assert.equal(body.code, "STORAGE_UNAVAILABLE");
-      assert.match(body.detail, /InfluxDB/);
+      // The detail says what is wrong and how to fix it: the URL, the cause and the install hint.
+      assert.match(body.detail, /^cannot reach InfluxDB at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+      assert.ok(body.detail.endsWith(INSTALL_HINT), body.detail);
+      assert.match(body.detail, /apt-get install -y influxdb.*scripts\/install\.sh.*PLUGWATCH_INFLUX_URL/);
     }
     const devices = await api("/devices");
     assert.equal(devices.status, 200, await devices.text());
@@ -53,10 +58,13 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     await eventually("a growing spool", bytes, (b) => b > 1000);
     const health = await eventually(
       "the storage backlog in /health",
-      async () => (await (await api("/health")).json()) as { storage?: { backlog?: number | null } },
+      async () => (await (await api("/health")).json()) as Partial<Health>,
       (h) => typeof h.storage?.backlog === "number" && h.storage.backlog > 0,
       20000,
     );
     assert.ok(health.storage!.backlog! > 0);
+    assert.equal(health.storage!.components?.[0]?.component, "influx-hook");
+    // The hook's status messages match their contract: none was counted as invalid.
+    assert.equal(health.api?.invalidMessages, 0);
   });
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { DeviceEntry } from "../../lib/contracts";
+import { ComponentStatus, validate, type DeviceEntry } from "../../lib/contracts";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { freePort } from "../support/ports";
 
@@ -272,6 +272,13 @@ describe("influx-hook node (real influxd)", function () {
     assert.equal(s.topic, "pwtest/status/influx-hook");
     assert.equal(s.payload.node, "hook");
     assert.equal(s.payload.backlogLines, 0);
+    // The payload is the component status contract the API's /health reads (docs/contracts.md#component-status).
+    const r = validate(ComponentStatus, JSON.parse(JSON.stringify(s.payload)));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.equal(r.value.component, "influx-hook");
+    assert.equal(r.value.backlog, 0);
+    assert.equal(r.value.acceptedLines, 2);
+    assert.ok(Math.abs(r.value.ts - Date.now()) < 60_000);
   });
 
   it("SPOOL_FULL: refuses with an error once the spool bound is reached; everything accepted arrives later", async () => {
