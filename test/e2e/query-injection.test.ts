@@ -6,7 +6,9 @@ import { InfluxHttp } from "../../lib/influx/http";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildLatest, buildLatestN } from "../../lib/influx/query-builder";
 import { influxRunner } from "../../lib/influx/query-service";
+import { influxConfig, registryConfig } from "../support/config-nodes";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { helper } from "../support/node-helper";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
@@ -14,18 +16,6 @@ import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/influx-query/influx-query");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
-
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[]): Promise<void>;
-  unload(): Promise<void>;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
-
 
 const DB = "plugwatch";
 const D = Date.UTC(2025, 10, 24);
@@ -128,8 +118,8 @@ describe("query injection (Mosquitto → influx-query → influxd)", function ()
       [registryNode, influxNode, queryNode, mqttNodes],
       [
         { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port, clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
-        { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
-        { id: "influx", type: "plugwatch-influx", url: influxd.url, database: DB },
+        registryConfig({ devices: DEVICES }),
+        influxConfig(influxd.url, { database: DB }),
         { id: "in", type: "mqtt in", topic: `${root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, inputs: 0, wires: [["q"]] },
         { id: "q", type: "influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, wires: [["out"]] },
         { id: "out", type: "mqtt out", topic: "", qos: "", retain: "", broker: "b" },

@@ -9,43 +9,14 @@ import type { AlertEvent } from "../../lib/contracts/alert";
 import { AlertEvent as AlertEventSchema } from "../../lib/contracts/alert";
 import { validate } from "../../lib/contracts/validate";
 import type { Reading } from "../../lib/contracts/reading";
+import { registryConfig } from "../support/config-nodes";
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
+import { calls, helper, lastStatus, recordStatuses, waitWithin } from "../support/node-helper";
 
 import alertNode = require("../../nodes/alert/alert");
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
-
-// node-red-node-test-helper ships no types: the small part used here.
-interface Call {
-  args: unknown[];
-}
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-  context(): { get(key: string, store?: string): unknown };
-}
-/** Node-RED's context module (internal): the helper initialises it but never loads configured stores. */
-interface ContextModule {
-  init(settings: unknown): void;
-  load(): Promise<void>;
-  close(): Promise<void>;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
-  unload(): Promise<void>;
-  clearFlows(): Promise<void>;
-  getNode(id: string): TestNode;
-  settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
-  _redNodes: { startFlows(): Promise<void> };
-  _context: ContextModule;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
 
 interface OutMsg {
   topic: string;
@@ -53,28 +24,10 @@ interface OutMsg {
   qos?: number;
   retain?: boolean;
 }
-interface Status {
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
-
-/** Arguments of every call of a spied Node method (status, error, …) made on this node, oldest first. */
-function callsOf(node: TestNode, method: "status" | "error" | "warn"): unknown[][] {
-  const spy = (node as unknown as Record<string, { getCalls(): { thisValue: unknown; args: unknown[] }[] }>)[method];
-  return spy ? spy.getCalls().filter((c) => c.thisValue === node).map((c) => c.args) : [];
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** Every wait here has a budget of 3 s unless it says otherwise. */
+const waitFor = waitWithin(3000);
 
 function reading(device: string, power: number, extra: Partial<Reading> = {}): Reading {
   return { v: 1, device, ts: Date.now(), power, voltage: 230, current: power / 230, energy: 1, relay: true, ...extra };
@@ -98,11 +51,10 @@ function recorder() {
   const events: OutMsg[] = [];
   const lists: OutMsg[] = [];
   const errors: { error: { message: string; source: { id: string } } }[] = [];
-  const statuses: Status[] = [];
   helper.getNode("out1").on("input", ((m: OutMsg) => events.push(m)) as (arg: never) => void);
   helper.getNode("out2").on("input", ((m: OutMsg) => lists.push(m)) as (arg: never) => void);
   helper.getNode("errs").on("input", ((m: (typeof errors)[number]) => errors.push(m)) as (arg: never) => void);
-  helper.getNode("al").on("call:status", ((c: Call) => statuses.push(c.args[0] as Status)) as (arg: never) => void);
+  const statuses = recordStatuses(helper.getNode("al"));
   return { events, lists, errors, statuses };
 }
 
@@ -178,7 +130,7 @@ describe("alert node", function () {
     assert.equal((rec.events[1]?.payload as AlertEvent).state, "cleared");
     assert.deepEqual([rec.events[2]?.topic, rec.events[2]?.payload, rec.events[2]?.retain], ["plugwatch/alerts/th-1/too-warm", "", true]);
     // The boolean field: a warning once (the readings themselves are fine, so nothing goes to Catch).
-    const warnings = callsOf(al, "warn").map((a) => String(a[0]));
+    const warnings = calls(al, "warn").map((a) => String(a[0]));
     assert.deepEqual(warnings, ["INVALID_REQUEST: rule 'occupied': field 'occupied' of th-1 (climate) is boolean; threshold rules compare numbers, so it is ignored"]);
     assert.deepEqual(rec.errors, []);
     // An invalid generic reading is reported to Catch once.
@@ -192,19 +144,15 @@ describe("alert node", function () {
   });
 
   it("with a registry, raises stale for a device that never published", async function () {
-    const registry = {
-      id: "reg",
-      type: "plugwatch-registry",
-      name: "",
-      source: "json",
-      file: "",
-      json: JSON.stringify({
+    const registry = registryConfig(
+      {
         devices: [
           { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 10001, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } },
           { id: "ws-1", name: "Desk", model: "HS110", host: "127.0.0.1", port: 10002, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
         ],
-      }),
-    };
+      },
+      { name: "", file: "" },
+    );
     const rules = JSON.stringify([{ id: "stale", type: "stale", afterSeconds: 0.3, kinds: ["printer"] }]);
     await helper.load([registryNode, alertNode], flow({ rules, registry: "reg" }, [registry]));
     const rec = recorder();
@@ -223,9 +171,8 @@ describe("alert node", function () {
     const rec = recorder();
     const al = helper.getNode("al");
     // status and error were called in the constructor, before any listener: read them from the helper's spies
-    const statuses = callsOf(al, "status").map((a) => a[0] as Status);
-    assert.deepEqual(statuses.at(-1), { fill: "red", shape: "ring", text: "invalid rules" });
-    const logged = callsOf(al, "error").map((a) => String(a[0]));
+    assert.deepEqual(lastStatus(al), { fill: "red", shape: "ring", text: "invalid rules" });
+    const logged = calls(al, "error").map((a) => String(a[0]));
     assert.ok(logged.some((m) => /\$\[0\]\.op/.test(m) && /\$\[1\]\.type: type must be one of/.test(m)), logged.join("\n"));
 
     al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 2500) });
@@ -342,8 +289,7 @@ describe("alert node", function () {
       const f = flow({ rules: OFFLINE, wires: [["out1", "mout"], ["out2"]] }, mqttFlow);
       await helper.load([mqttNodes, alertNode], f);
       const rec = recorder();
-      const statuses: Status[] = [];
-      helper.getNode("mout").on("call:status", ((c: Call) => statuses.push(c.args[0] as Status)) as (arg: never) => void);
+      const statuses = recordStatuses(helper.getNode("mout"));
       await waitFor("mqtt out connected", () => statuses.find((s) => s.fill === "green"), 5000);
       const al = helper.getNode("al");
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" } });

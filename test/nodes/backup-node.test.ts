@@ -9,28 +9,10 @@ import type { AlertEvent } from "../../lib/contracts/alert";
 import { Availability } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { helper, recordStatuses, waitWithin } from "../support/node-helper";
 
 import backupNode = require("../../nodes/influx-backup/influx-backup");
 import alertNode = require("../../nodes/alert/alert");
-
-interface Call {
-  args: unknown[];
-}
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[]): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
 
 interface HealthMsg {
   topic: string;
@@ -45,22 +27,9 @@ interface CaughtMsg {
   error: { message: string; code?: string; source: { id: string } };
   payload?: Availability;
 }
-interface Status {
-  fill?: string;
-  shape?: string;
-  text?: string;
-}
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** Every wait here has a budget of 20 s (influxd backups) unless it says otherwise. */
+const waitFor = waitWithin(20_000);
 
 describe("influx-backup node (real influxd)", function () {
   this.timeout(60_000);
@@ -116,10 +85,9 @@ describe("influx-backup node (real influxd)", function () {
     ]);
     const outs: HealthMsg[] = [];
     const errors: CaughtMsg[] = [];
-    const statuses: Status[] = [];
     helper.getNode("out").on("input", ((m: HealthMsg) => outs.push(m)) as (arg: never) => void);
     helper.getNode("errs").on("input", ((m: CaughtMsg) => errors.push(m)) as (arg: never) => void);
-    helper.getNode("bk").on("call:status", ((c: Call) => statuses.push(c.args[0] as Status)) as (arg: never) => void);
+    const statuses = recordStatuses(helper.getNode("bk"));
     return { outs, errors, statuses };
   }
 
@@ -158,8 +126,7 @@ describe("influx-backup node (real influxd)", function () {
     );
     const alerts: { payload: AlertEvent | "" }[] = [];
     helper.getNode("alerts").on("input", ((m: { payload: AlertEvent | "" }) => alerts.push(m)) as (arg: never) => void);
-    const badStatuses: Status[] = [];
-    helper.getNode("bad").on("call:status", ((c: Call) => badStatuses.push(c.args[0] as Status)) as (arg: never) => void);
+    const badStatuses = recordStatuses(helper.getNode("bad"));
 
     helper.getNode("bad").receive({ payload: "go" });
     const failed = await waitFor("health after failure", () => rec.outs[0]);

@@ -5,28 +5,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { DeviceEntry } from "../../lib/contracts";
+import { influxConfig, registryConfig } from "../support/config-nodes";
+import { helper } from "../support/node-helper";
 import { startRecordingServer, type RecordingServer, type RecordedRequest } from "../support/recording-server";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import hookNode = require("../../nodes/influx-hook/influx-hook");
 import queryNode = require("../../nodes/influx-query/influx-query");
-
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[], creds?: Record<string, unknown>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
 
 const DEVICES: DeviceEntry[] = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 23001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { desk: "north, window=2" } }];
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -38,8 +24,8 @@ type Config = Record<string, unknown>;
 
 function flow(url: string, config: Config, spoolDir: string): Record<string, unknown>[] {
   return [
-    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
-    { id: "influx", type: "plugwatch-influx", url, timeout: 2000, gzip: true, rejectUnauthorized: true, caFile: "", database: "", org: "", bucket: "", retentionPolicy: "", ...config },
+    registryConfig({ devices: DEVICES }),
+    influxConfig(url, { timeout: 2000, gzip: true, rejectUnauthorized: true, caFile: "", database: "", org: "", bucket: "", retentionPolicy: "", ...config }),
     {
       id: "hook",
       type: "influx-hook",

@@ -2,32 +2,14 @@
 import assert from "node:assert/strict";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
+import { influxConfig, registryConfig } from "../support/config-nodes";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { helper, recordStatuses } from "../support/node-helper";
 import { freePort } from "../support/ports";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/influx-query/influx-query");
-
-// node-red-node-test-helper ships no types: the small part used here.
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
-  unload(): Promise<void>;
-  /** Stops the flows (runs every close handler) while the method spies stay active. */
-  clearFlows(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
-
 
 const DB = "plugwatch_q";
 const MIN = 60_000;
@@ -69,8 +51,8 @@ interface Out {
 
 function flow(opts: { url: string; maxRows?: number; concurrency?: number; database?: string }): Record<string, unknown>[] {
   return [
-    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
-    { id: "influx", type: "plugwatch-influx", url: opts.url, database: DB },
+    registryConfig({ devices: DEVICES }),
+    influxConfig(opts.url, { database: DB }),
     {
       id: "q",
       type: "influx-query",
@@ -216,8 +198,7 @@ describe("influx-query node (real influxd)", function () {
 
   it("client errors are answered with stable codes; status turns yellow", async function () {
     await load();
-    const statuses: { fill?: string; shape?: string; text?: string }[] = [];
-    helper.getNode("q").on("call:status", ((call: { args: [{ fill?: string; shape?: string; text?: string }] }) => statuses.push(call.args[0])) as (arg: never) => void);
+    const statuses = recordStatuses(helper.getNode("q"));
     const codes = await Promise.all([
       ask({ type: "latestN", device: "nobody" }),
       ask({ type: "range", from: D, to: D + 40 * DAY }),
@@ -265,9 +246,8 @@ describe("influx-query node (real influxd)", function () {
   it("unreachable InfluxDB: STORAGE_UNAVAILABLE reply, red status and done(err)", async function () {
     const port = await freePort();
     await helper.load([registryNode, influxNode, queryNode], flow({ url: `http://127.0.0.1:${port}` }));
-    const statuses: { fill?: string }[] = [];
+    const statuses = recordStatuses(helper.getNode("q"));
     const errors: unknown[] = [];
-    helper.getNode("q").on("call:status", ((c: { args: [{ fill?: string }] }) => statuses.push(c.args[0])) as (arg: never) => void);
     helper.getNode("q").on("call:error", ((c: { args: unknown[] }) => errors.push(c.args[0])) as (arg: never) => void);
     const r = await ask({ type: "latest" });
     assert.equal(r.payload.ok, false);

@@ -4,6 +4,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { Availability, Reading, validate, type Device } from "../../lib/contracts";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
+import { registryConfig } from "../support/config-nodes";
 import { uniqueRoot } from "../support/services";
 import { calls, helper, history, lastStatus, waitFor, withMessages, type Status, type TestNode } from "../support/node-helper";
 
@@ -77,7 +78,7 @@ describe("smartplug-collector node (simulated office over TCP)", function () {
   function flow(c: CollectorConfig = {}): Record<string, unknown>[] {
     return [
       { id: "tab", type: "tab", label: "collector test" },
-      { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: c.registryJson ?? JSON.stringify({ devices: office.registryDevices() }) },
+      registryConfig(c.registryJson ?? { devices: office.registryDevices() }, { name: "office", file: "" }),
       {
         id: "col",
         type: "smartplug-collector",

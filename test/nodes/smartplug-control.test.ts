@@ -3,29 +3,11 @@ import assert from "node:assert/strict";
 import type { CommandReply, Device } from "../../lib/contracts";
 import { validate, CommandReply as CommandReplySchema } from "../../lib/contracts";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
+import { registryConfig } from "../support/config-nodes";
+import { helper, recordStatuses, type SpyCall, type TestNode } from "../support/node-helper";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import controlNode = require("../../nodes/smartplug-control/smartplug-control");
-
-// node-red-node-test-helper ships no types: the small part used here.
-interface Call {
-  args: unknown[];
-}
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
 
 interface Sim {
   entry: Device;
@@ -107,7 +89,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   function flow(opts: { registryJson?: string; concurrency?: number | string; timeout?: number | string } = {}): Record<string, unknown>[] {
     return [
       { id: "tab", type: "tab", label: "control test" },
-      { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: opts.registryJson ?? JSON.stringify({ devices: sims.map((s) => s.entry) }) },
+      registryConfig(opts.registryJson ?? { devices: sims.map((s) => s.entry) }, { name: "office", file: "" }),
       { id: "ctl", x: 100, y: 100, z: "tab", type: "smartplug-control", name: "", registry: "reg", concurrency: opts.concurrency ?? 4, timeout: opts.timeout ?? 1500, wires: [["out"]] },
       { id: "out", x: 100, y: 100, z: "tab", type: "helper" },
       { id: "catch", x: 100, y: 100, z: "tab", type: "catch", scope: ["ctl"], uncaught: false, wires: [["caught"]] },
@@ -128,16 +110,9 @@ describe("smartplug-control node (real simulators over TCP)", function () {
     });
   }
 
-  /** Collects status calls of the control node. */
-  function statuses(ctl: TestNode): { fill?: string; shape?: string; text?: string }[] {
-    const list: { fill?: string; shape?: string; text?: string }[] = [];
-    ctl.on("call:status", ((c: Call) => list.push(c.args[0] as { text?: string })) as (arg: never) => void);
-    return list;
-  }
-
   it("'on' flips the simulator's relay and replies on replyTo with relay true", async function () {
     const nodes = await load();
-    const seen = statuses(nodes.ctl);
+    const seen = recordStatuses(nodes.ctl);
     const msg = await command(nodes, {
       topic: "plugwatch/api/request/command",
       payload: JSON.stringify({ v: 1, id: "c-1", replyTo: "app/reply/c-1", action: "on", target: { device: "ws-1" } }),
@@ -224,9 +199,9 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   for (const [name, payload, code] of badRequests) {
     it(`${name} → error reply ${code}, a warning, no Catch, no plug touched`, async function () {
       const nodes = await load();
-      const seen = statuses(nodes.ctl);
+      const seen = recordStatuses(nodes.ctl);
       const warned: unknown[] = [];
-      nodes.ctl.on("call:warn", ((c: Call) => warned.push(c.args[0])) as (arg: never) => void);
+      nodes.ctl.on("call:warn", ((c: SpyCall) => warned.push(c.args[0])) as (arg: never) => void);
       let caught = false;
       nodes.caught.on("input", (() => (caught = true)) as (arg: never) => void);
       const msg = await command(nodes, { topic: "plugwatch/api/request/command", payload: payload as Record<string, unknown> });
@@ -246,7 +221,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
 
   it("bad JSON cannot be answered: no reply, INVALID_REQUEST to Catch, red status", async function () {
     const nodes = await load();
-    const seen = statuses(nodes.ctl);
+    const seen = recordStatuses(nodes.ctl);
     let replied = false;
     nodes.out.on("input", (() => (replied = true)) as (arg: never) => void);
     const caught = await new Promise<{ error: { message: string; source: { id: string } } }>((resolve) => {
@@ -263,7 +238,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
     const nodes = await load();
     const gone = sim("pr-2");
     await gone.plug.stop();
-    const seen = statuses(nodes.ctl);
+    const seen = recordStatuses(nodes.ctl);
     const msg = await command(nodes, { payload: { action: "on", kind: "printer" } });
     assert.equal(msg.payload.ok, false);
     assert.deepEqual(msg.payload.results[0], { device: "pr-1", ok: true, relay: true });
@@ -322,7 +297,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
   it("close waits for a command in flight and lets it finish", async function () {
     const nodes = await load({ timeout: 400 });
     const sent: Out[] = [];
-    nodes.ctl.on("call:send", ((c: Call) => sent.push(c.args[0] as Out)) as (arg: never) => void);
+    nodes.ctl.on("call:send", ((c: SpyCall) => sent.push(c.args[0] as Out)) as (arg: never) => void);
     nodes.ctl.receive({ payload: { action: "status", device: "slow" } });
     await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();

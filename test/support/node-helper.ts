@@ -8,7 +8,21 @@ export interface TestNode {
   id: string;
   receive(msg: Record<string, unknown>): void;
   on(event: string, fn: (arg: never) => void): void;
+  context(): { get(key: string, store?: string): unknown };
   [key: string]: unknown;
+}
+
+/** What a `call:<method>` event of a spied Node method hands its listener (one call of the spy). */
+export interface SpyCall {
+  thisValue: unknown;
+  args: unknown[];
+}
+
+/** Node-RED's context module (internal): the helper initialises it but never loads configured stores. */
+export interface ContextModule {
+  init(settings: unknown): void;
+  load(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface Helper {
@@ -16,19 +30,22 @@ export interface Helper {
   startServer(done: (err?: unknown) => void): void;
   stopServer(done: (err?: unknown) => void): void;
   load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
+  /** `credentials` by node id, e.g. `{ influx: { token: "…" } }`. */
+  load(nodes: unknown[], flow: Record<string, unknown>[], credentials: Record<string, unknown>, cb?: (err?: unknown) => void): Promise<void>;
   unload(): Promise<void>;
+  /** Stops the flows (runs every close handler) while the method spies stay active. */
+  clearFlows(): Promise<void>;
   getNode(id: string): TestNode;
+  /** Runtime settings merged over the defaults (with an argument: replaces the user part). */
+  settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
+  _redNodes: { startFlows(): Promise<void> };
+  _context: ContextModule;
   request(): { get(url: string): PromiseLike<{ status: number; body: unknown }> & { query(q: Record<string, string>): PromiseLike<{ status: number; body: unknown }> } };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require("node-red-node-test-helper") as Helper;
 helper.init(require.resolve("node-red"));
-
-interface SpyCall {
-  thisValue: unknown;
-  args: unknown[];
-}
 
 /**
  * Every call of a Node method (status, error, warn, log, send) made by `node` since the flow was loaded,
@@ -59,6 +76,13 @@ export interface Status {
 }
 export const statuses = (node: TestNode): Status[] => calls(node, "status").map((a) => a[0] as Status);
 export const lastStatus = (node: TestNode): Status | undefined => statuses(node).at(-1);
+
+/** The statuses `node` sets from now on, oldest first, filled as they happen (statuses() reads the whole history). */
+export function recordStatuses(node: TestNode): Status[] {
+  const list: Status[] = [];
+  node.on("call:status", ((c: SpyCall) => list.push(c.args[0] as Status)) as (arg: never) => void);
+  return list;
+}
 
 /**
  * The helper replaces RED._ with the identity, so status texts would be bare keys. This wraps a node module so
@@ -96,4 +120,9 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** waitFor with another default budget, for files whose waits are all of one kind (e.g. `waitWithin(20_000)`). */
+export function waitWithin(defaultTimeoutMs: number): <T>(what: string, fn: () => T | undefined | null | false, timeoutMs?: number) => Promise<T> {
+  return (what, fn, timeoutMs = defaultTimeoutMs) => waitFor(what, fn, timeoutMs);
 }
