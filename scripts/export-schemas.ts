@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import { PUBLISHED_SCHEMAS } from "../lib/contracts";
+import { projectRoot } from "./services/repo-root";
 
 export const SCHEMA_BASE = "https://plugwatch.dev/schemas/";
 
@@ -14,7 +15,7 @@ export function renderSchema(file: string): string {
 }
 
 function main(): void {
-  const root = path.resolve(__dirname, "..", "..");
+  const root = projectRoot();
   const dir = path.join(root, "schemas");
   const check = process.argv.includes("--check");
   mkdirSync(dir, { recursive: true });
