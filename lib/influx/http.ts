@@ -49,6 +49,13 @@ export function unreachableMessage(url: string, cause: string): string {
   return `cannot reach InfluxDB at ${url}: ${cause} — ${INSTALL_HINT}`;
 }
 
+/**
+ * Sockets per config node. One connection serves every node using it: the hook's writes (1 in flight by default)
+ * and influx-query's concurrent queries (8 by default, up to 64); with fewer sockets than that, queries would
+ * queue inside the agent where the query timeout still runs.
+ */
+const MAX_SOCKETS = 16;
+
 export class InfluxHttp {
   private readonly agent: http.Agent;
   private readonly base: URL;
@@ -57,8 +64,8 @@ export class InfluxHttp {
     this.base = new URL(settings.url);
     const isHttps = this.base.protocol === "https:";
     this.agent = isHttps
-      ? new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: settings.tls.rejectUnauthorized, ...(settings.tls.ca ? { ca: settings.tls.ca } : {}) })
-      : new http.Agent({ keepAlive: true, maxSockets: 4 });
+      ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: settings.tls.rejectUnauthorized, ...(settings.tls.ca ? { ca: settings.tls.ca } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 
   /** Sends the request; resolves for 2xx, rejects with InfluxHttpError otherwise (body text in the message). */

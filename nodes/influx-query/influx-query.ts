@@ -3,6 +3,7 @@ import type { NodeAPI, NodeMessage, NodeMessageInFlow } from "node-red";
 import type { InfluxConfigLike, InfluxQueryNode, InfluxQueryNodeDef } from "./types";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { coalesce } from "../../lib/influx/coalesce";
 import { influxRunner, parseQueryOptions, QueryService, type QueryOptions, type StatementRunner } from "../../lib/influx/query-service";
 import { errorText, status } from "../shared/node-kit";
 
@@ -25,7 +26,7 @@ export = (RED: NodeAPI) => {
     const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
     const run: StatementRunner =
       influx && influx.settings && influx.http
-        ? influxRunner(influx, { database: def.database || undefined, timeoutMs: config?.timeoutMs })
+        ? coalesce(influxRunner(influx, { database: def.database || undefined, timeoutMs: config?.timeoutMs }))
         : async () => {
             throw new PlugwatchError("STORAGE_UNAVAILABLE", "no plugwatch-influx config node selected");
           };
