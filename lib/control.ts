@@ -28,7 +28,9 @@ export const systemClock: Clock = {
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_TIMEOUT_MS = 3000;
-export const LIMITS = { concurrency: { min: 1, max: 1000 }, timeoutMs: { min: 50, max: 60_000 } } as const;
+/** Most plug operations waiting for a free slot, across all requests; a request that would exceed it is refused. */
+export const DEFAULT_MAX_QUEUED = 1000;
+export const LIMITS = { concurrency: { min: 1, max: 1000 }, timeoutMs: { min: 50, max: 60_000 }, maxQueued: { min: 0, max: 100_000 } } as const;
 
 export interface ControllerOptions {
   /** The registry, or a getter (a config node's `require()`), called once per request. */
@@ -38,6 +40,11 @@ export interface ControllerOptions {
   concurrency?: number;
   /** Budget per device in ms for the whole action: switch plus read-back (default 3000). */
   timeoutMs?: number;
+  /**
+   * Most device operations waiting behind the concurrency bound (default 1000). A request whose devices would not
+   * fit is answered LIMIT_EXCEEDED as a whole, before any plug is touched.
+   */
+  maxQueued?: number;
   clock?: Clock;
   newId?: () => string;
 }
@@ -67,24 +74,51 @@ export function checkControllerOptions(concurrency: number, timeoutMs: number): 
   return undefined;
 }
 
-/** Counting semaphore: at most `limit` holders; waiters are served in arrival order. */
+/**
+ * Counting semaphore: at most `limit` holders; waiters are served in arrival order. A waiter that is not served
+ * within its `maxWaitMs` leaves the queue and rejects with TIMEOUT, so a command whose caller already gave up can
+ * never switch a plug later.
+ */
 class Limiter {
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
+  private readonly waiting: { start: () => void; timer: unknown }[] = [];
+  constructor(
+    private readonly limit: number,
+    private readonly clock: Clock,
+  ) {}
   get inFlight(): number {
     return this.active;
   }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+  get queued(): number {
+    return this.waiting.length;
+  }
+  /** Free slots right now (operations that would start without queueing). */
+  get free(): number {
+    return Math.max(0, this.limit - this.active);
+  }
+  async run<T>(fn: () => Promise<T>, maxWaitMs: number): Promise<T> {
+    if (this.active >= this.limit) {
+      await new Promise<void>((resolve, reject) => {
+        const entry = {
+          start: resolve,
+          timer: this.clock.setTimeout(() => {
+            const i = this.waiting.indexOf(entry);
+            if (i >= 0) this.waiting.splice(i, 1);
+            reject(new PlugwatchError("TIMEOUT", `dropped after waiting ${Math.round(maxWaitMs)} ms in the command queue (busy plugs ahead of it); nothing was switched`));
+          }, Math.max(0, maxWaitMs)),
+        };
+        this.waiting.push(entry);
+      });
+    } else this.active++;
     try {
       return await fn();
     } finally {
       const next = this.waiting.shift();
       // Hand the slot straight to the next waiter (active stays the same) or release it.
-      if (next) next();
-      else this.active--;
+      if (next) {
+        this.clock.clearTimeout(next.timer);
+        next.start();
+      } else this.active--;
     }
   }
 }
@@ -95,6 +129,7 @@ export class Controller {
   private readonly limiter: Limiter;
   readonly timeoutMs: number;
   readonly concurrency: number;
+  readonly maxQueued: number;
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly pending = new Set<Promise<unknown>>();
@@ -107,8 +142,12 @@ export class Controller {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const problem = checkControllerOptions(this.concurrency, this.timeoutMs);
     if (problem) throw new PlugwatchError("INVALID_REQUEST", problem);
-    this.limiter = new Limiter(this.concurrency);
+    this.maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
+    if (!Number.isInteger(this.maxQueued) || this.maxQueued < LIMITS.maxQueued.min || this.maxQueued > LIMITS.maxQueued.max) {
+      throw new PlugwatchError("INVALID_REQUEST", `maxQueued must be an integer from ${LIMITS.maxQueued.min} to ${LIMITS.maxQueued.max} (got ${String(this.maxQueued)})`);
+    }
     this.clock = opts.clock ?? systemClock;
+    this.limiter = new Limiter(this.concurrency, this.clock);
     this.newId = opts.newId ?? randomUUID;
   }
 
@@ -130,6 +169,11 @@ export class Controller {
     };
     p.then(forget, forget);
     return p;
+  }
+
+  /** Device operations waiting for a free slot right now. */
+  get queued(): number {
+    return this.limiter.queued;
   }
 
   /** Waits for in-flight requests, at most `graceMs`; resolves true if all finished in time. */
@@ -170,7 +214,25 @@ export class Controller {
       return answer(toErrorBody(err), req.action);
     }
 
-    const results = await Promise.all(devices.map((d) => this.limiter.run(() => this.runOne(d, req.action))));
+    const waiting = Math.max(0, devices.length - this.limiter.free);
+    if (waiting > 0 && this.limiter.queued + waiting > this.maxQueued) {
+      return answer(
+        {
+          code: "LIMIT_EXCEEDED",
+          message: `command queue full: ${this.limiter.queued} plug operations already waiting, this request would add ${waiting} (at most ${this.maxQueued}); nothing was switched, retry later`,
+        },
+        req.action,
+      );
+    }
+    // Time spent waiting counts against the budget: once it is used up the command is dropped, not run late.
+    const acceptedAt = this.clock.now();
+    const results = await Promise.all(
+      devices.map((d) =>
+        this.limiter
+          .run(() => this.runOne(d, req.action), this.timeoutMs - (this.clock.now() - acceptedAt))
+          .catch((err: unknown): CommandResult => ({ device: d.id, ok: false, error: deviceError(err) })),
+      ),
+    );
     const reply: CommandReply = { v: CONTRACT_VERSION, id, ok: results.every((r) => r.ok), results };
     return { reply, ...(replyTo !== undefined ? { replyTo } : {}), action: req.action };
   }

@@ -12,6 +12,36 @@ import type { PlugSample } from "./plug-client";
 export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_STATS_INTERVAL_MS = 10_000;
+/**
+ * Latency and lag samples kept per stats window. The percentiles cover the most recent ones; a fixed bound keeps
+ * memory flat when nobody reads the stats (statsIntervalMs 0 and no stats() call), e.g. 100 polls/s for months.
+ */
+export const STATS_SAMPLE_CAP = 8192;
+
+/** Fixed-size buffer of the most recent numbers: push is O(1), memory never exceeds `capacity` entries. */
+export class SampleRing {
+  private readonly buf: number[] = [];
+  private next = 0;
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be an integer >= 1, got ${capacity}`);
+  }
+  get length(): number {
+    return this.buf.length;
+  }
+  push(v: number): void {
+    if (this.buf.length < this.capacity) this.buf.push(v);
+    else this.buf[this.next] = v;
+    this.next = (this.next + 1) % this.capacity;
+  }
+  clear(): void {
+    this.buf.length = 0;
+    this.next = 0;
+  }
+  /** The kept samples in ascending order (a copy). */
+  sorted(): number[] {
+    return [...this.buf].sort((a, b) => a - b);
+  }
+}
 
 export type TimerHandle = unknown;
 
@@ -78,7 +108,7 @@ export interface PollerStats extends PollerCounters {
   unknown: number;
   inFlight: number;
   queued: number;
-  /** Poll duration percentiles in the window, ms (0 when no poll completed). */
+  /** Poll duration percentiles in the window (its last STATS_SAMPLE_CAP polls), ms (0 when no poll completed). */
   latencyP50Ms: number;
   latencyP99Ms: number;
   /** How late polls started after their slot (queueing behind the concurrency bound), 99th percentile, ms. */
@@ -148,8 +178,8 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   private window: PollerCounters = zeroCounters();
   private readonly totals: PollerCounters = zeroCounters();
   private windowStart = 0;
-  private latencies: number[] = [];
-  private lags: number[] = [];
+  private readonly latencies = new SampleRing(STATS_SAMPLE_CAP);
+  private readonly lags = new SampleRing(STATS_SAMPLE_CAP);
 
   constructor(opts: PollerOptions<D, S>) {
     const positive = (name: string, v: number, min: number) => {
@@ -241,8 +271,8 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     const now = this.clock();
     const w = this.window;
     const windowMs = Math.max(0, now - this.windowStart);
-    const lat = [...this.latencies].sort((a, b) => a - b);
-    const lag = [...this.lags].sort((a, b) => a - b);
+    const lat = this.latencies.sorted();
+    const lag = this.lags.sorted();
     const c = this.tracker.counts();
     const s: PollerStats = {
       ...w,
@@ -264,8 +294,8 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     if (reset) {
       this.window = zeroCounters();
       this.windowStart = now;
-      this.latencies = [];
-      this.lags = [];
+      this.latencies.clear();
+      this.lags.clear();
     }
     return s;
   }
