@@ -6,6 +6,7 @@ import { PlugwatchError } from "../contracts/errors";
 import { validate } from "../contracts/validate";
 import { budgetSubject, DEFAULT_SEVERITY, inScope } from "./rules";
 import { hostTimeZone, isWorkingTime, localTime } from "./schedule";
+import { ReportLimiter, type ReportCounts, type ReportLimits } from "./report-limiter";
 import { ENGINE_STATE_VERSION, EngineState } from "./state";
 import type { DeviceInfo, EngineOutput, InputMeta, InputWarning } from "./types";
 
@@ -15,6 +16,11 @@ export interface AlertEngineOptions {
   clock?: () => number;
   /** Registry devices: stale rules watch them from the start even if they never publish; idleWatts for waste rules. */
   devices?: readonly DeviceInfo[];
+  /**
+   * Bounds on reporting rejected inputs (MQTT clients choose device ids and topics): keys remembered as reported and
+   * new INVALID_READING reports per minute. Default DEFAULT_REPORT_LIMITS.
+   */
+  reportLimits?: Partial<ReportLimits>;
 }
 
 interface ActiveAlert {
@@ -79,15 +85,18 @@ export class AlertEngine {
   /** key = alert id `<rule>:<subject>` */
   private readonly active = new Map<string, ActiveAlert>();
   private readonly timers = new Map<string, ConditionTimer>();
-  private readonly reported = new Set<string>();
-  /** `<rule>|<device>` pairs already told that the rule's field is boolean there. */
-  private readonly booleanReported = new Set<string>();
+  /** Devices (or topics) whose rejected input was reported: bounded, and new reports are rate-limited. */
+  private readonly reported: ReportLimiter;
+  /** `<rule>|<device>` pairs already told that the rule's field is boolean there (bounded; no rate limit: valid inputs). */
+  private readonly booleanReported: ReportLimiter;
 
   constructor(opts: AlertEngineOptions) {
     this.rules = opts.rules;
     this.ruleById = new Map(opts.rules.map((r) => [r.id, r]));
     this.clock = opts.clock ?? Date.now;
     this.startedAt = this.clock();
+    this.reported = new ReportLimiter(this.clock, opts.reportLimits);
+    this.booleanReported = new ReportLimiter(this.clock, { maxKeys: this.reported.limits.maxKeys, perMinute: Number.POSITIVE_INFINITY });
     for (const d of opts.devices ?? []) this.devices.set(d.id, { ...d });
   }
 
@@ -114,7 +123,7 @@ export class AlertEngine {
   /** Applies one valid reading: `reading` is set for plug readings (energy counters, waste rules). */
   private accept(id: string, sample: Omit<Sample, "seq">, meta: InputMeta, reading?: Reading): EngineOutput {
     const now = this.clock();
-    this.reported.delete(id);
+    this.reported.forget(id);
     const info = this.learn(id, { kind: reading?.kind, location: meta.location });
     let perDevice = this.samples.get(id);
     if (!perDevice) {
@@ -174,8 +183,7 @@ export class AlertEngine {
     if (rule.measurement !== undefined && rule.measurement !== sample.measurement) return undefined;
     if (typeof sample.values[rule.field] !== "boolean") return undefined;
     const key = `${rule.id}|${id}`;
-    if (this.booleanReported.has(key)) return undefined;
-    this.booleanReported.add(key);
+    if (!this.booleanReported.admit(ReportLimiter.key(key))) return undefined;
     return {
       key: id,
       code: "INVALID_REQUEST",
@@ -189,7 +197,7 @@ export class AlertEngine {
     if (!r.ok) return this.reject(payload, meta, "availability", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
     const av = r.value;
     const now = this.clock();
-    this.reported.delete(av.device);
+    this.reported.forget(av.device);
     const info = this.learn(av.device, { location: meta.location });
     this.availability.set(av.device, av);
     const events: AlertEvent[] = [];
@@ -481,10 +489,18 @@ export class AlertEngine {
 
   private reject(payload: unknown, meta: InputMeta, what: string, why: string): EngineOutput {
     const device = payload !== null && typeof payload === "object" ? (payload as { device?: unknown }).device : undefined;
-    const key = typeof device === "string" && device ? device : meta.source ?? "unknown";
-    if (this.reported.has(key)) return { events: [], warnings: [], accepted: false };
-    this.reported.add(key);
-    const warning: InputWarning = { key, code: "INVALID_READING", message: `${key}: invalid ${what} ignored (${why})`.slice(0, 400) };
+    const key = ReportLimiter.key(typeof device === "string" && device ? device : meta.source ?? "unknown");
+    const admitted = this.reported.admit(key);
+    if (!admitted) return { events: [], warnings: [], accepted: false };
+    const more = admitted.suppressedBefore
+      ? ` [${admitted.suppressedBefore} other rejected input(s) not reported: more than ${this.reported.limits.perMinute} new per minute]`
+      : "";
+    const warning: InputWarning = { key, code: "INVALID_READING", message: `${`${key}: invalid ${what} ignored (${why})`.slice(0, 400)}${more}` };
     return { events: [], warnings: [warning], accepted: false };
+  }
+
+  /** How rejected-input reporting is bounded: keys remembered, reports suppressed by the rate limit, keys forgotten. */
+  rejectedInputs(): ReportCounts {
+    return this.reported.counts();
   }
 }

@@ -21,6 +21,7 @@ export interface InputMeta {
 
 /**
  * A problem with an input. INVALID_READING: a rejected input (bad reading or availability), reported once per device
+ * (at most ReportLimits.perMinute new reports a minute, the rest counted in AlertEngine.rejectedInputs())
  * until that device sends a valid one. INVALID_REQUEST: a valid reading that a rule cannot use (a threshold rule's
  * field is boolean there), reported once per rule and device; the reading is accepted.
  */

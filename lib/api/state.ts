@@ -33,6 +33,10 @@ export interface StateOptions {
   maxDevices?: number;
   /** Alert events kept for `GET /alerts?state=all`. Default 1000. */
   historySize?: number;
+  /** Most active alerts tracked (alert ids arrive from MQTT; raised alerts with new ids beyond it are ignored and counted). Default 20 000. */
+  maxActiveAlerts?: number;
+  /** Most components whose storage status is kept (names come from MQTT topics; extra ones are ignored and counted). Default 1000. */
+  maxComponents?: number;
 }
 
 export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "ignored" | "invalid";
@@ -52,10 +56,18 @@ export class ApiState {
   invalid = 0;
   /** Device ids ignored because maxDevices was reached. */
   overflow = 0;
+  readonly maxActiveAlerts: number;
+  /** Raised alerts with a new id ignored because maxActiveAlerts was reached (they still enter the history). */
+  alertOverflow = 0;
+  readonly maxComponents: number;
+  /** Component status messages with a new component name ignored because maxComponents was reached. */
+  statusOverflow = 0;
 
   constructor(private readonly opts: StateOptions) {
     this.maxDevices = opts.maxDevices ?? 20_000;
     this.historySize = opts.historySize ?? 1000;
+    this.maxActiveAlerts = opts.maxActiveAlerts ?? 20_000;
+    this.maxComponents = opts.maxComponents ?? 1000;
   }
 
   /** Topics to subscribe to. */
@@ -70,6 +82,10 @@ export class ApiState {
 
   get trackedDevices(): number {
     return this.devices.size;
+  }
+
+  get trackedAlerts(): number {
+    return this.activeAlerts.size;
   }
 
   private slot(id: string): DeviceState | undefined {
@@ -139,7 +155,8 @@ export class ApiState {
       return "alert-cleared";
     }
     const r = validate(AlertEvent, decodePayload(payload));
-    if (!r.ok) {
+    // The id is `<rule>:<device>` (so its length is bounded by the two slugs').
+    if (!r.ok || r.value.id !== `${r.value.rule}:${r.value.device}`) {
       this.invalid++;
       return "invalid";
     }
@@ -147,8 +164,9 @@ export class ApiState {
     const prev = this.activeAlerts.get(e.id);
     // A retained "raised" redelivered after a reconnect is the same event: keep history free of duplicates.
     const duplicate = prev !== undefined && prev.ts === e.ts && prev.state === e.state;
-    if (e.state === "raised") this.activeAlerts.set(e.id, e);
-    else this.activeAlerts.delete(e.id);
+    if (e.state !== "raised") this.activeAlerts.delete(e.id);
+    else if (prev !== undefined || this.activeAlerts.size < this.maxActiveAlerts) this.activeAlerts.set(e.id, e);
+    else this.alertOverflow++;
     if (!duplicate) this.remember(e);
     return e.state === "raised" ? "alert" : "alert-cleared";
   }
@@ -165,7 +183,8 @@ export class ApiState {
       return "invalid";
     }
     const prev = this.storage.get(component);
-    if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
+    if (!prev && this.storage.size >= this.maxComponents) this.statusOverflow++;
+    else if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
     return "status";
   }
 
