@@ -81,6 +81,11 @@ const MAGIC = 0x50575331;
 export const HEADER_BYTES = 24;
 const SEGMENT_RE = /^(\d{12})\.seg$/;
 const ACK_FILE = "ack";
+/** Files a spool owns in its directory; nothing else there is ever deleted. */
+const isSpoolFile = (name: string) => SEGMENT_RE.test(name) || name === ACK_FILE || name === `${ACK_FILE}.tmp`;
+
+/** Directories of the spools open in this process: two spools in one directory would corrupt each other. */
+const openDirs = new Set<string>();
 
 interface Segment {
   no: number;
@@ -158,10 +163,23 @@ export class Spool {
   /** Opens (or creates) the spool in `dir` and recovers what a previous process left, dropping a torn tail. */
   static async open(opts: SpoolOptions): Promise<Spool> {
     if (!(opts.maxBytes > 0)) throw new Error(`spool maxBytes must be > 0 (got ${opts.maxBytes})`);
-    const s = new Spool(opts);
-    await fsp.mkdir(opts.dir, { recursive: true });
-    await s.recover();
+    const dir = path.resolve(opts.dir);
+    if (openDirs.has(dir)) throw new PlugwatchError("INTERNAL", `spool directory ${dir} is already used by another running spool: give each node its own directory`);
+    openDirs.add(dir);
+    const s = new Spool({ ...opts, dir });
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+      await s.recover();
+    } catch (err) {
+      openDirs.delete(dir);
+      throw err;
+    }
     return s;
+  }
+
+  /** The (absolute) directory of this spool. */
+  get dir(): string {
+    return this.opts.dir;
   }
 
   private async recover(): Promise<void> {
@@ -494,8 +512,12 @@ export class Spool {
   /** Flushes and fsyncs pending appends, saves the ack position and closes files. Unsent lines stay for the next open. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
-    this.closed = true;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      openDirs.delete(this.opts.dir);
+    }
     if (this.flushTimer !== undefined) this.opts.timers.clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     while (this.ackWrite || this.ackDirty) await (this.ackWrite ?? this.persistAck());
@@ -507,6 +529,28 @@ export class Spool {
       }
     }
     this.reapSegments();
+  }
+
+  /**
+   * Closes the spool, then deletes its own files (segments, ack position) — unsent lines included — and the
+   * directory only if nothing else is left in it. Other files in the directory are never touched.
+   */
+  async removeFiles(): Promise<void> {
+    await this.close();
+    const dir = this.opts.dir;
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch {
+      return; // already gone
+    }
+    for (const name of names.filter(isSpoolFile)) await fsp.rm(path.join(dir, name), { force: true });
+    try {
+      await fsp.rmdir(dir); // fails (and is meant to) when other files remain
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST" && code !== "ENOENT") this.opts.log(`spool: cannot remove ${dir}: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -1,7 +1,6 @@
 // influx-hook node: readings in → validated line protocol → durable spool → batched InfluxDB writes. Glue only; logic in lib/.
 import * as os from "node:os";
 import * as path from "node:path";
-import { rmSync } from "node:fs";
 import type { NodeAPI, NodeMessage, NodeStatus } from "node-red";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { LineEncoder, encodePayload } from "../../lib/influx/points";
@@ -72,6 +71,7 @@ export = (RED: NodeAPI) => {
     const warn = new RateLimitedLog((m) => node.warn(m), 60_000);
     const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 };
     let writer: InfluxWriter | undefined;
+    let spool: Spool | undefined;
     let encoder: LineEncoder | undefined;
     let startError: Error | undefined;
     let opts: HookOptions | undefined;
@@ -120,7 +120,7 @@ export = (RED: NodeAPI) => {
         throw new PlugwatchError("REGISTRY_INVALID", "no plugwatch-registry config node selected (select one, or enable 'accept unknown devices')");
       }
       encoder = new LineEncoder(registry, { measurement: opts.measurement, acceptUnknown: opts.acceptUnknown });
-      const spool = await Spool.open({ dir: spoolDir, maxBytes: opts.maxBytes, policy: opts.policy, log: (m) => node.warn(m) });
+      spool = await Spool.open({ dir: spoolDir, maxBytes: opts.maxBytes, policy: opts.policy, log: (m) => node.warn(m) });
       if (closing) {
         await spool.close();
         return;
@@ -191,7 +191,8 @@ export = (RED: NodeAPI) => {
           await writer.close(5000);
           const left = writer.stats().backlogLines;
           if (left > 0) node.log(RED._("influx-hook.log.left", { lines: left, dir: spoolDir }));
-          else if (removed) rmSync(spoolDir, { recursive: true, force: true });
+          // Only the spool's own files: the directory may be shared with other files (a user-set Spool dir).
+          else if (removed) await spool?.removeFiles();
         })
         .catch((err: unknown) => node.error(`close: ${err instanceof Error ? err.message : String(err)}`))
         .finally(() => {
