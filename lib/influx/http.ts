@@ -3,7 +3,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { gzip, constants as zconst, type ZlibOptions } from "node:zlib";
 import { promisify } from "node:util";
-import type { HttpRequestSpec, InfluxSettings } from "./settings";
+import { displayUrl, type HttpRequestSpec, type InfluxSettings } from "./settings";
 
 const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
 /** Fastest gzip level: line protocol still shrinks ~5-10x, at a fraction of the CPU of the default level. */
@@ -44,9 +44,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 export const INSTALL_HINT =
   "is InfluxDB running? Install it with `apt-get install -y influxdb` (or `bash scripts/install.sh`), or set the URL in the plugwatch-influx node (PLUGWATCH_INFLUX_URL)";
 
-/** STORAGE_UNAVAILABLE message for a network error or timeout: the URL, the cause and the install hint. */
+/** STORAGE_UNAVAILABLE message for a network error or timeout: the URL's origin (never credentials), the cause and the install hint. */
 export function unreachableMessage(url: string, cause: string): string {
-  return `cannot reach InfluxDB at ${url}: ${cause} — ${INSTALL_HINT}`;
+  return `cannot reach InfluxDB at ${displayUrl(url)}: ${cause} — ${INSTALL_HINT}`;
 }
 
 /**

@@ -98,6 +98,18 @@ export interface InfluxConfigInput {
   token?: unknown;
 }
 
+/**
+ * The URL as it may appear in messages (logs, MQTT replies, HTTP 503 bodies): its origin only, never a
+ * user:password, path or query. A string that does not parse is shown with anything before an '@' masked.
+ */
+export function displayUrl(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url.replace(/\/\/[^/]*@/, "//***@").replace(/[?#].*$/, "");
+  }
+}
+
 const str = (v: unknown): string => (typeof v === "string" ? v.trim() : typeof v === "number" ? String(v) : "");
 
 /**
@@ -109,9 +121,11 @@ export function influxSettingsFromConfig(c: InfluxConfigInput, baseDir?: string,
   const url = str(c.url);
   try {
     const u = new URL(url);
-    if (u.protocol !== "http:" && u.protocol !== "https:") problems.push(`url: must be http:// or https:// (got '${url}')`);
+    if (u.protocol !== "http:" && u.protocol !== "https:") problems.push(`url: must be http:// or https:// (got '${displayUrl(url)}')`);
+    // user:password in the URL would be shown wherever the URL is, and is never used for auth.
+    else if (u.username || u.password) problems.push(`url: must not contain a user name or password (got '${displayUrl(url)}'); enter them in the Username/Password fields (1.x) or the Token field (2.x, 3.x)`);
   } catch {
-    problems.push(`url: '${url}' is not a valid URL`);
+    problems.push(`url: '${displayUrl(url)}' is not a valid URL`);
   }
   const flavour = (str(c.flavour) || "1.x") as InfluxFlavour;
   if (!INFLUX_FLAVOURS.includes(flavour)) problems.push(`flavour: must be one of ${INFLUX_FLAVOURS.join(", ")} (got '${flavour}')`);
