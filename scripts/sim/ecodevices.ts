@@ -6,8 +6,9 @@
 // PTEC is the current tariff period ("TH.." base, "HC.."/"HP.." off-peak/peak, "----" = no meter on that input),
 // PAPP the apparent power in VA, BASE the energy index in Wh, INDEX_Cx the pulse counters in the unit set on the box.
 // Only cmd=10 is implemented; other commands get HTTP 400. Optional basic auth, like the box's "protect" setting.
-import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type * as http from "node:http";
+import { optionValue, runCli } from "./cli";
+import { LoopbackHttpServer } from "./http-server";
 
 export interface EcoDevicesValues {
   T1_PTEC: string;
@@ -54,37 +55,36 @@ export class SimulatedEcoDevices {
   /** Requests received per mode since start (refused connections are never seen, so `refuse` stays 0). */
   readonly requests: Record<EcoDevicesMode, number> = { ok: 0, refuse: 0, hang: 0, error: 0 };
   private mode: EcoDevicesMode = "ok";
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: LoopbackHttpServer;
   private readonly now: () => number;
   private lastAdvance: number;
   /** Wh not yet added to the integer indexes. */
   private carry = { T1: 0, T2: 0 };
-  private boundPort = 0;
 
   private constructor(private readonly opts: EcoDevicesOptions) {
     this.values = { ...DEFAULT_VALUES, ...opts.values };
     this.now = opts.now ?? Date.now;
     this.lastAdvance = this.now();
+    this.http = new LoopbackHttpServer((req, res) => this.handle(req, res), { host: opts.host, port: opts.port });
   }
 
   static async start(opts: EcoDevicesOptions = {}): Promise<SimulatedEcoDevices> {
     const sim = new SimulatedEcoDevices(opts);
-    await sim.listen(opts.port ?? 0);
+    await sim.http.start();
     return sim;
   }
 
   get host(): string {
-    return this.opts.host ?? "127.0.0.1";
+    return this.http.host;
   }
 
   get port(): number {
-    return this.boundPort;
+    return this.http.port;
   }
 
   /** Base URL, e.g. http://127.0.0.1:8090 */
   get url(): string {
-    return `http://${this.host}:${this.boundPort}`;
+    return this.http.url;
   }
 
   /** The URL a poller requests: {url}/api/xdevices.json?cmd=10 */
@@ -113,13 +113,13 @@ export class SimulatedEcoDevices {
     if (mode === this.mode) return;
     const previous = this.mode;
     this.mode = mode;
-    if (mode === "refuse") await this.close();
-    else if (previous === "refuse") await this.listen(this.boundPort);
+    if (mode === "refuse") await this.http.stop();
+    else if (previous === "refuse") await this.http.start();
   }
 
   async stop(): Promise<void> {
     this.mode = "refuse";
-    await this.close();
+    await this.http.stop();
   }
 
   private advance(): void {
@@ -166,40 +166,11 @@ export class SimulatedEcoDevices {
     res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache" });
     res.end(JSON.stringify(this.snapshot()));
   }
-
-  private listen(port: number): Promise<void> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, this.host, () => {
-        server.off("error", reject);
-        this.boundPort = (server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  private close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    return new Promise((resolve) => server.close(() => resolve()));
-  }
 }
 
 /** `node <build>/scripts/sim/ecodevices.js [--port 8090] [--papp 1840]`: runs one box until Ctrl-C. */
 async function main(argv: string[]): Promise<void> {
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const arg = (name: string): string | undefined => optionValue(argv, `--${name}`);
   const port = Number(arg("port") ?? 8090);
   const papp = Number(arg("papp") ?? DEFAULT_VALUES.T1_PAPP);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected 0..65535, got '${arg("port")}'`);
@@ -211,9 +182,4 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
-}
+runCli(module, main);

@@ -9,9 +9,10 @@
 //     charge %; health %; battery °C; low-voltage disconnect V; charge end V; battery Ah; module W; lat; long; status hex).
 // The ISEMS data collector either downloads the CSV log over HTTP or subscribes to `isems/<node>/csvlog`, where nodes
 // publish their CSV lines. This simulator serves both files and can publish the CSV lines to an MQTT broker.
-import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type * as http from "node:http";
 import mqtt from "mqtt";
+import { optionValue, runCli } from "./cli";
+import { LoopbackHttpServer } from "./http-server";
 
 /** One ISEMS data set (packet revision 1). Units: V, %, °C, Ah, W, minutes, degrees. */
 export interface IsemsStatus {
@@ -129,19 +130,18 @@ export class SimulatedIsemsNode {
   /** Every data set measured so far, oldest first; the last one is the current status. */
   readonly history: IsemsStatus[] = [];
   readonly requests = { json: 0, log: 0 };
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: LoopbackHttpServer;
   private readonly now: () => number;
-  private boundPort = 0;
 
   private constructor(private readonly opts: IsemsNodeOptions) {
     this.now = opts.now ?? Date.now;
     this.history.push({ ...defaultStatus(opts.nodeId, this.now()), ...opts.status, nodeId: opts.nodeId });
+    this.http = new LoopbackHttpServer((req, res) => this.handle(req, res), { host: opts.host, port: opts.port });
   }
 
   static async start(opts: IsemsNodeOptions): Promise<SimulatedIsemsNode> {
     const node = new SimulatedIsemsNode(opts);
-    await node.listen(opts.port ?? 0);
+    await node.http.start();
     return node;
   }
 
@@ -155,7 +155,7 @@ export class SimulatedIsemsNode {
 
   /** Base URL, e.g. http://127.0.0.1:8101 (the data sets are under /ISEMS/). */
   get url(): string {
-    return `http://${this.opts.host ?? "127.0.0.1"}:${this.boundPort}`;
+    return this.http.url;
   }
 
   /** A new measurement: the current status with these changes and (unless given) the clock's time. */
@@ -176,12 +176,12 @@ export class SimulatedIsemsNode {
   }
 
   async setMode(mode: IsemsMode): Promise<void> {
-    if (mode === "refuse") await this.close();
-    else if (!this.server) await this.listen(this.boundPort);
+    if (mode === "refuse") await this.http.stop();
+    else await this.http.start();
   }
 
   async stop(): Promise<void> {
-    await this.close();
+    await this.http.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -199,32 +199,6 @@ export class SimulatedIsemsNode {
       res.end("404 Not Found");
     }
   }
-
-  private listen(port: number): Promise<void> {
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on("connection", (s) => {
-      this.sockets.add(s);
-      s.on("close", () => this.sockets.delete(s));
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, this.opts.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        this.boundPort = (server.address() as AddressInfo).port;
-        resolve();
-      });
-    });
-  }
-
-  private close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    return new Promise((resolve) => server.close(() => resolve()));
-  }
 }
 
 /**
@@ -232,10 +206,7 @@ export class SimulatedIsemsNode {
  * solar-1 and solar-2 served over HTTP on ports 8101 and 8102, solar-3 pushing its CSV line to the broker every N s.
  */
 async function main(argv: string[]): Promise<void> {
-  const arg = (name: string, dflt: string): string => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? (argv[i + 1] ?? dflt) : dflt;
-  };
+  const arg = (name: string, dflt: string): string => optionValue(argv, `--${name}`) ?? dflt;
   const broker = arg("mqtt", "mqtt://127.0.0.1:1883");
   const every = Number(arg("every", "60"));
   if (!Number.isFinite(every) || every < 1) throw new Error(`--every: expected seconds >= 1, got '${arg("every", "")}'`);
@@ -261,9 +232,4 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGTERM", stop);
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
-}
+runCli(module, main);

@@ -1,6 +1,7 @@
 // Octopus-style client simulator: two client companies' devices publishing office/room/device/attribute values,
 // each device on its own authenticated MQTT connection (username = device id), as the shipped ACL expects.
 import mqtt, { type MqttClient } from "mqtt";
+import { optionValue, runCli } from "./cli";
 
 /** One attribute value as a function of time (epoch ms); deterministic so tests can predict it. */
 export type AttributeModel = (ts: number) => number | boolean;
@@ -121,10 +122,7 @@ export class OctopusClients {
 
 /** CLI: `node dist/scripts/sim/octopus-clients.js [--url mqtt://127.0.0.1:1883] [--interval-s 5]`. */
 async function main(argv: string[]): Promise<void> {
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const arg = (name: string): string | undefined => optionValue(argv, name);
   const intervalS = Number(arg("--interval-s") ?? 5);
   if (!Number.isFinite(intervalS) || intervalS < 0.1) throw new Error("--interval-s must be a number >= 0.1");
   const sim = new OctopusClients({ url: arg("--url") ?? "mqtt://127.0.0.1:1883" });
@@ -136,9 +134,4 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGINT", () => void sim.stop().then(() => process.exit(0)));
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    console.error((err as Error).message);
-    process.exit(1);
-  });
-}
+runCli(module, main);

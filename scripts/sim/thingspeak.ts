@@ -1,7 +1,8 @@
 // A local ThingSpeak-style REST server: the channel "update" call (POST/GET /update with api_key + field1..8),
 // answering the new entry id, or 0 when the update is refused (rate limit, no field), as the real service does.
-import * as http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type * as http from "node:http";
+import { optionValue, runCli } from "./cli";
+import { LoopbackHttpServer } from "./http-server";
 
 export const FIELD_NAMES = ["field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8"] as const;
 export type FieldName = (typeof FIELD_NAMES)[number];
@@ -62,56 +63,38 @@ export class ThingSpeakServer {
   readonly counters: ThingSpeakCounters = { rateLimited: 0, unauthorized: 0, invalid: 0 };
   private readonly apiKeys: Set<string>;
   private readonly minIntervalMs: number;
-  private readonly host: string;
   private readonly clock: () => number;
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: LoopbackHttpServer;
   private lastAcceptedAt = -Infinity;
   private waiters: { n: number; resolve: () => void }[] = [];
-  port: number;
 
   constructor(opts: ThingSpeakOptions = {}) {
     this.apiKeys = new Set(opts.apiKeys ?? ["DEMOWRITEKEY0001"]);
     this.minIntervalMs = opts.minIntervalMs ?? 15_000;
-    this.host = opts.host ?? "127.0.0.1";
-    this.port = opts.port ?? 0;
     this.clock = opts.clock ?? Date.now;
+    this.http = new LoopbackHttpServer((req, res) => this.handle(req, res), { host: opts.host, port: opts.port });
+  }
+
+  /** The port listened on (the one asked for until the first start()); kept across stop()/start(). */
+  get port(): number {
+    return this.http.port;
   }
 
   get url(): string {
-    return `http://${this.host}:${this.port}`;
+    return this.http.url;
   }
 
   get running(): boolean {
-    return this.server !== undefined;
+    return this.http.running;
   }
 
   async start(): Promise<void> {
-    if (this.server) return;
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on("connection", (s: Socket) => {
-      this.sockets.add(s);
-      s.once("close", () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, this.host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
+    await this.http.start();
   }
 
   /** Closes the listener and every open connection (keep-alive ones included); entries are kept. */
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+    await this.http.stop();
   }
 
   /** Resolves once at least `n` entries are stored, or rejects after timeoutMs. */
@@ -184,10 +167,7 @@ export class ThingSpeakServer {
 
 /** CLI: `node dist/scripts/sim/thingspeak.js [--port 3000] [--key KEY] [--min-interval-s 15]`; logs every entry. */
 async function main(argv: string[]): Promise<void> {
-  const arg = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const arg = (name: string): string | undefined => optionValue(argv, name);
   const port = Number(arg("--port") ?? 3000);
   const minIntervalS = Number(arg("--min-interval-s") ?? 15);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error("--port must be an integer 0..65535");
@@ -205,9 +185,4 @@ async function main(argv: string[]): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    console.error((err as Error).message);
-    process.exit(1);
-  });
-}
+runCli(module, main);
