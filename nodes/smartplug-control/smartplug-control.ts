@@ -39,7 +39,18 @@ export = (RED: NodeAPI) => {
       }
     }
 
+    // After close, a command that was still running completes into nothing: no send, status or done on a closed node.
+    let closed = false;
+
     node.on("input", (msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void) => {
+      // A retained command is stale by definition: the broker replays it on every start and every reconnect.
+      // It switches nothing and gets no reply (its sender is long gone); a rate-limited warning says why.
+      if ((msg as { retain?: unknown }).retain === true) {
+        warnings.write("retained", RED._("smartplug-control.errors.retained", { topic: String(msg.topic ?? "") }));
+        node.status(status.warn(RED._("smartplug-control.status.retained")));
+        done();
+        return;
+      }
       if (!controller) {
         fail(node, new Error(RED._("smartplug-control.errors.config", { problem: configProblem ?? "" })), done);
         return;
@@ -47,6 +58,7 @@ export = (RED: NodeAPI) => {
       node.status(status.busy(RED._("smartplug-control.status.busy", { count: controller.busy + 1 })));
       controller.handle(msg.payload).then(
         ({ reply, replyTo, action }) => {
+          if (closed) return;
           const out: NodeMessage & Record<string, unknown> = { ...msg, payload: reply, qos: 1, retain: false };
           if (replyTo !== undefined) {
             out.topic = replyTo;
@@ -80,7 +92,9 @@ export = (RED: NodeAPI) => {
           }
           done();
         },
-        (err: unknown) => fail(node, err, done),
+        (err: unknown) => {
+          if (!closed) fail(node, err, done);
+        },
       );
     });
 
@@ -89,10 +103,14 @@ export = (RED: NodeAPI) => {
       stopping.then(
         (finished) => {
           if (!finished) node.warn(RED._("smartplug-control.errors.close-timeout", { ms: CLOSE_GRACE_MS }));
+          closed = true;
           node.status(status.clear());
           done();
         },
-        () => done(),
+        () => {
+          closed = true;
+          done();
+        },
       );
     });
   }

@@ -63,8 +63,12 @@ function comment(z: string, id: string, name: string, info: string, col = 0, row
   return { id, type: "comment", z, name, info, ...at(col, row), wires: [] };
 }
 
-function mqttIn(z: string, id: string, name: string, topic: string, datatype: "json" | "auto-detect", wires: string[], col: number, row: number): FlowNode {
-  return { id, type: "mqtt in", z, name, topic, qos: "1", datatype, broker: IDS.broker, nl: false, rap: true, rh: 0, inputs: 0, ...at(col, row), wires: [wires] };
+/**
+ * mqtt in. `rh` is the MQTT v5 retain handling: 0 sends retained messages on subscribe; request topics use 2 (never),
+ * because a request once published retained would otherwise re-run on every start and every broker reconnect.
+ */
+function mqttIn(z: string, id: string, name: string, topic: string, datatype: "json" | "auto-detect", wires: string[], col: number, row: number, rh: 0 | 2 = 0): FlowNode {
+  return { id, type: "mqtt in", z, name, topic, qos: "1", datatype, broker: IDS.broker, nl: false, rap: true, rh, inputs: 0, ...at(col, row), wires: [wires] };
 }
 
 /** mqtt out that takes topic, QoS and retain from the message (every Plugwatch node sets them). */
@@ -238,7 +242,7 @@ function agentsTab(): FlowNode[] {
       0,
       2,
     ),
-    mqttIn(z, "pw-control-in", "command requests", commandRequestTopic(ROOT), "json", [IDS.control], 0, 3),
+    mqttIn(z, "pw-control-in", "command requests", commandRequestTopic(ROOT), "json", [IDS.control], 0, 3, 2),
     { id: IDS.control, type: "smartplug-control", z, name: "control", registry: IDS.registry, concurrency: 16, timeout: 3000, ...at(1, 3), wires: [["pw-control-out"]] },
     mqttOut(z, "pw-control-out", "replies (to replyTo)", 2, 3),
     catchAll(z, "pw-agents-catch", ["pw-agents-debug"], 0, 5),
@@ -299,7 +303,7 @@ function componentTab(): FlowNode[] {
       "**influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`; no query text from clients) " +
         "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
     ),
-    mqttIn(z, "pw-query-in", "query requests", queryRequestTopic(ROOT), "json", [IDS.query], 0, 0),
+    mqttIn(z, "pw-query-in", "query requests", queryRequestTopic(ROOT), "json", [IDS.query], 0, 0, 2),
     {
       id: IDS.query,
       type: "influx-query",
