@@ -3,6 +3,7 @@ import type { NodeAPI, NodeMessage, NodeMessageInFlow, NodeStatus } from "node-r
 import { AlertEngine } from "../../lib/alerts/engine";
 import { alertMessages } from "../../lib/alerts/messages";
 import { AlertRulesError, parseRules } from "../../lib/alerts/rules";
+import { tickMs } from "../../lib/alerts/tick";
 import type { DeviceInfo, EngineOutput, InputMeta } from "../../lib/alerts/types";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { Location } from "../../lib/contracts/device";
@@ -23,12 +24,6 @@ const SAVE_EVERY_MS = 10_000;
 const CONFIG_ERROR_EVERY_MS = 60_000;
 
 type Send = (msg: Array<NodeMessage | NodeMessage[] | null>) => void;
-
-function tickMs(value: unknown): number {
-  const s = value === undefined || value === null || value === "" ? 1 : Number(value);
-  if (!Number.isFinite(s) || s < 0.05 || s > 3600) throw new Error("tick interval must be a number of seconds between 0.05 and 3600");
-  return Math.round(s * 1000);
-}
 
 const isListAction = (p: unknown): boolean => p !== null && typeof p === "object" && (p as { action?: unknown }).action === "list";
 

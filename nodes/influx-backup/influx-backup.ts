@@ -8,6 +8,7 @@ import { checkTimeZone, hostTimeZone } from "../../lib/alerts/schedule";
 import { asPlugwatchError } from "../../lib/contracts/errors";
 import { checkRoot, DEFAULT_ROOT } from "../../lib/topics";
 import { errorText, status } from "../shared/node-kit";
+import { timeoutSeconds } from "./config";
 import type { InfluxBackupNode, InfluxBackupNodeDef } from "./types";
 
 /** setTimeout's limit; longer waits are chained. */
@@ -32,8 +33,8 @@ export = (RED: NodeAPI) => {
       const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd();
       const dir = (def.dir || "").trim();
       if (!dir) throw new RangeError(RED._("influx-backup.errors.noDir"));
-      const timeout = def.timeout === undefined || def.timeout === "" ? 600 : Number(def.timeout);
-      if (!Number.isFinite(timeout) || timeout < 1 || timeout > 86_400) throw new RangeError(RED._("influx-backup.errors.timeout"));
+      const timeout = timeoutSeconds(def.timeout);
+      if (timeout === undefined) throw new RangeError(RED._("influx-backup.errors.timeout"));
       runner = new BackupRunner({
         influxd: (def.influxd || "").trim() || undefined,
         host: (def.host || "").trim() || "127.0.0.1:8088",
