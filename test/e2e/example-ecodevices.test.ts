@@ -1,14 +1,13 @@
 // examples/ecodevices-teleinfo.json in a real Node-RED runtime: simulated Eco-Devices box → MQTT readings, InfluxDB points, alerts.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import { AlertEvent } from "../../lib/contracts/alert";
 import { Availability, GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedEcoDevices } from "../../scripts/sim/ecodevices";
+import { assertOfferedAsExample, exampleWithEnv, loadExample } from "../support/examples";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 
 const POLL_S = 0.3;
@@ -17,18 +16,7 @@ const LOCATION = "hq/0/basement";
 const DB = "energy";
 
 /** The example with its tab's environment variables pointed at this test's services. */
-function exampleFlow(env: Record<string, string>): FlowNode[] {
-  const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
-  const tab = flow.find((n) => n.type === "tab");
-  assert.ok(tab, "the example has a tab");
-  const vars = tab.env as { name: string; value: string; type: string }[];
-  for (const [name, value] of Object.entries(env)) {
-    const v = vars.find((e) => e.name === name);
-    assert.ok(v, `the example's tab has no environment variable ${name}`);
-    v.value = value;
-  }
-  return flow;
-}
+const exampleFlow = (env: Record<string, string>): FlowNode[] => exampleWithEnv("ecodevices-teleinfo", env);
 
 /** Collects every message under a filter, so tests can wait for one that matches and look at what came before. */
 class Recorder {
@@ -99,12 +87,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
   after(() => td.run());
 
   it("is offered under Import → Examples, exactly as the file holds it", async function () {
-    const list = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch");
-    assert.equal(list.status, 200);
-    assert.ok(((await list.json()) as unknown[]).some((e) => (e as { fn?: string }).fn === "ecodevices-teleinfo"));
-    const r = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/ecodevices-teleinfo");
-    assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")));
+    await assertOfferedAsExample(red, "ecodevices-teleinfo");
   });
 
   it("publishes each poll as a contract reading on MQTT and announces the meter online (retained)", async function () {
@@ -146,7 +129,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
 
   it("alerts on the meter's own generic field: papp above 7000 VA raises extreme-consumption, hysteresis holds it, 2100 VA clears it", async function () {
     // The alert node gets the very readings the flow publishes (no plug-shaped stand-in), and its rule names their field.
-    const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
+    const flow = loadExample("ecodevices-teleinfo");
     const map = flow.find((n) => n.id === "ecodev.map");
     const alertNode = flow.find((n) => n.type === "alert");
     assert.ok(map && alertNode);

@@ -8,8 +8,9 @@ import type { MqttClient } from "mqtt";
 import type { GenericReading, Reading } from "../../lib/contracts/reading";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { ThingSpeakServer } from "../../scripts/sim/thingspeak";
+import { loadExample as loadNamedExample, waitFor } from "../support/examples";
 import { startInfluxd } from "../support/influxd";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { repoRoot, startNodeRed, type FlowNode } from "../support/nodered";
 import { nrlint } from "../support/nrlint";
 import { connectClient, startBroker, Teardown } from "../support/services";
 
@@ -28,17 +29,7 @@ const B: Sensor = { id: "ws-b", location: ["hq", "2", "lab"] };
 /** A non-plug sensor publishing generic readings. */
 const T: Sensor = { id: "th-1", location: ["lab", "0", "bench"] };
 
-function loadExample(): FlowNode[] {
-  return JSON.parse(readFileSync(path.join(repoRoot(), "examples", "iotitan-processors.json"), "utf8")) as FlowNode[];
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15000, red?: NodeRedInstance): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${red ? `\n${red.logTail(30)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const loadExample = (): FlowNode[] => loadNamedExample("iotitan-processors");
 
 const topicOf = (s: Sensor) => `plugwatch/${s.location.join("/")}/${s.id}/reading`;
 

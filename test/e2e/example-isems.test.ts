@@ -1,15 +1,14 @@
 // examples/isems-solar.json in a real Node-RED runtime: simulated ISEMS nodes polled over HTTP and pushing to MQTT → readings, InfluxDB, REST API latest endpoints.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import { GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedIsemsNode } from "../../scripts/sim/isems";
+import { assertOfferedAsExample, exampleWithEnv } from "../support/examples";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { OpenApiValidator } from "../support/openapi-validator";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown } from "../support/services";
 
 const DB = "solar";
@@ -33,15 +32,7 @@ function solarDevices(): DeviceEntry[] {
 
 /** The example with its tab's environment variables, registry and API token set for this test. */
 function exampleFlow(env: Record<string, string>): FlowNode[] {
-  const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "isems-solar.json"), "utf8")) as FlowNode[];
-  const tab = flow.find((n) => n.type === "tab");
-  assert.ok(tab);
-  const vars = tab.env as { name: string; value: string }[];
-  for (const [name, value] of Object.entries(env)) {
-    const v = vars.find((e) => e.name === name);
-    assert.ok(v, `the example's tab has no environment variable ${name}`);
-    v.value = value;
-  }
+  const flow = exampleWithEnv("isems-solar", env);
   const registry = flow.find((n) => n.type === "plugwatch-registry");
   assert.ok(registry);
   registry.json = JSON.stringify({ devices: solarDevices() });
@@ -126,12 +117,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
   after(() => td.run());
 
   it("is offered under Import → Examples, exactly as the file holds it", async function () {
-    const list = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch");
-    assert.equal(list.status, 200);
-    assert.ok(((await list.json()) as unknown[]).some((e) => (e as { fn?: string }).fn === "isems-solar"));
-    const r = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/isems-solar");
-    assert.equal(r.status, 200);
-    assert.deepEqual(await r.json(), JSON.parse(readFileSync(path.join(repoRoot(), "examples", "isems-solar.json"), "utf8")));
+    await assertOfferedAsExample(red, "isems-solar");
   });
 
   it("polls the HTTP nodes' ffopenmppt.json and publishes contract readings with their values", async function () {

@@ -5,8 +5,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { DEMO_DEVICES, OctopusClients, type PublishedValue } from "../../scripts/sim/octopus-clients";
+import { loadExample as loadNamedExample, waitFor } from "../support/examples";
 import { startInfluxd } from "../support/influxd";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { repoRoot, startNodeRed } from "../support/nodered";
 import { startMosquitto } from "../support/mosquitto";
 import { nrlint } from "../support/nrlint";
 import { nextMessage, Teardown } from "../support/services";
@@ -18,15 +19,7 @@ const [ACME_SENSOR, , GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[nu
 const examples = path.join(repoRoot(), "examples");
 /** The example's Mosquitto files (outside examples/, which Node-RED lists under Import → Examples). */
 const brokerFiles = path.join(repoRoot(), "deploy", "octopus");
-const loadExample = () => JSON.parse(readFileSync(path.join(examples, "octopus-portal.json"), "utf8")) as FlowNode[];
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15000, red?: NodeRedInstance): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${red ? `\n${red.logTail(30)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const loadExample = () => loadNamedExample("octopus-portal");
 
 interface LatestJson {
   devices: { device: string; office: string; room: string; values: Record<string, { value: number | boolean; ts: number }> }[];
