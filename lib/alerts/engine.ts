@@ -21,7 +21,17 @@ export interface AlertEngineOptions {
    * new INVALID_READING reports per minute. Default DEFAULT_REPORT_LIMITS.
    */
   reportLimits?: Partial<ReportLimits>;
+  /**
+   * Most devices tracked (registry devices plus ids learnt from valid inputs). Inputs of further new ids are refused
+   * (LIMIT_EXCEEDED, reported like invalid inputs) so random ids cannot grow memory and the saved state forever.
+   * Default DEFAULT_MAX_DEVICES.
+   */
+  maxDevices?: number;
 }
+
+export const DEFAULT_MAX_DEVICES = 20_000;
+/** Measurements remembered per device (generic readings name them); the oldest is forgotten beyond. */
+export const MAX_MEASUREMENTS_PER_DEVICE = 100;
 
 interface ActiveAlert {
   event: AlertEvent;
@@ -89,6 +99,9 @@ export class AlertEngine {
   private readonly reported: ReportLimiter;
   /** `<rule>|<device>` pairs already told that the rule's field is boolean there (bounded; no rate limit: valid inputs). */
   private readonly booleanReported: ReportLimiter;
+  private readonly maxDevices: number;
+  /** Valid inputs refused because maxDevices was reached. */
+  private devicesRefused = 0;
 
   constructor(opts: AlertEngineOptions) {
     this.rules = opts.rules;
@@ -96,6 +109,7 @@ export class AlertEngine {
     this.clock = opts.clock ?? Date.now;
     this.startedAt = this.clock();
     this.reported = new ReportLimiter(this.clock, opts.reportLimits);
+    this.maxDevices = opts.maxDevices ?? DEFAULT_MAX_DEVICES;
     this.booleanReported = new ReportLimiter(this.clock, { maxKeys: this.reported.limits.maxKeys, perMinute: Number.POSITIVE_INFINITY });
     for (const d of opts.devices ?? []) this.devices.set(d.id, { ...d });
   }
@@ -122,6 +136,7 @@ export class AlertEngine {
 
   /** Applies one valid reading: `reading` is set for plug readings (energy counters, waste rules). */
   private accept(id: string, sample: Omit<Sample, "seq">, meta: InputMeta, reading?: Reading): EngineOutput {
+    if (this.full(id)) return this.refuse(id);
     const now = this.clock();
     this.reported.forget(id);
     const info = this.learn(id, { kind: reading?.kind, location: meta.location });
@@ -129,6 +144,10 @@ export class AlertEngine {
     if (!perDevice) {
       perDevice = new Map();
       this.samples.set(id, perDevice);
+    }
+    if (!perDevice.has(sample.measurement) && perDevice.size >= MAX_MEASUREMENTS_PER_DEVICE) {
+      const oldest = perDevice.keys().next();
+      if (!oldest.done) perDevice.delete(oldest.value);
     }
     perDevice.set(sample.measurement, { ...sample, seq: ++this.seq });
     this.lastSeen.set(id, now);
@@ -196,6 +215,7 @@ export class AlertEngine {
     const r = validate(Availability, payload, 3);
     if (!r.ok) return this.reject(payload, meta, "availability", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
     const av = r.value;
+    if (this.full(av.device)) return this.refuse(av.device);
     const now = this.clock();
     this.reported.forget(av.device);
     const info = this.learn(av.device, { location: meta.location });
@@ -492,11 +512,32 @@ export class AlertEngine {
     const key = ReportLimiter.key(typeof device === "string" && device ? device : meta.source ?? "unknown");
     const admitted = this.reported.admit(key);
     if (!admitted) return { events: [], warnings: [], accepted: false };
-    const more = admitted.suppressedBefore
-      ? ` [${admitted.suppressedBefore} other rejected input(s) not reported: more than ${this.reported.limits.perMinute} new per minute]`
-      : "";
-    const warning: InputWarning = { key, code: "INVALID_READING", message: `${`${key}: invalid ${what} ignored (${why})`.slice(0, 400)}${more}` };
+    const warning: InputWarning = { key, code: "INVALID_READING", message: `${`${key}: invalid ${what} ignored (${why})`.slice(0, 400)}${this.more(admitted)}` };
     return { events: [], warnings: [warning], accepted: false };
+  }
+
+  /** Tells, with a report, how many rejected inputs the rate limit kept from being reported before it. */
+  private more(admitted: { suppressedBefore: number }): string {
+    const n = admitted.suppressedBefore;
+    return n ? ` [${n} other rejected input(s) not reported: more than ${this.reported.limits.perMinute} new per minute]` : "";
+  }
+
+  private full(id: string): boolean {
+    return !this.devices.has(id) && this.devices.size >= this.maxDevices;
+  }
+
+  /** A valid input of a new device while maxDevices are tracked: refused, reported like invalid inputs (bounded). */
+  private refuse(id: string): EngineOutput {
+    this.devicesRefused++;
+    const admitted = this.reported.admit(ReportLimiter.key(id));
+    if (!admitted) return { events: [], warnings: [], accepted: false };
+    const message = `${id}: input ignored, already tracking ${this.maxDevices} devices (the alert engine's limit)${this.more(admitted)}`;
+    return { events: [], warnings: [{ key: id, code: "LIMIT_EXCEEDED", message }], accepted: false };
+  }
+
+  /** Devices tracked and valid inputs refused because the device limit was reached. */
+  deviceCounts(): { tracked: number; refused: number; max: number } {
+    return { tracked: this.devices.size, refused: this.devicesRefused, max: this.maxDevices };
   }
 
   /** How rejected-input reporting is bounded: keys remembered, reports suppressed by the rate limit, keys forgotten. */

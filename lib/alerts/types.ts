@@ -23,12 +23,13 @@ export interface InputMeta {
  * A problem with an input. INVALID_READING: a rejected input (bad reading or availability), reported once per device
  * (at most ReportLimits.perMinute new reports a minute, the rest counted in AlertEngine.rejectedInputs())
  * until that device sends a valid one. INVALID_REQUEST: a valid reading that a rule cannot use (a threshold rule's
- * field is boolean there), reported once per rule and device; the reading is accepted.
+ * field is boolean there), reported once per rule and device; the reading is accepted. LIMIT_EXCEEDED: a valid input
+ * of a new device refused because the engine tracks its maximum number of devices (reported like INVALID_READING).
  */
 export interface InputWarning {
   /** Device id, or the source/topic when the payload carries no usable id. */
   key: string;
-  code: "INVALID_READING" | "INVALID_REQUEST";
+  code: "INVALID_READING" | "INVALID_REQUEST" | "LIMIT_EXCEEDED";
   message: string;
 }
 

@@ -1,7 +1,7 @@
 // Rejected-input reporting of the alert engine stays bounded: random device ids neither grow memory forever nor flood Catch.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { AlertEngine } from "../../lib/alerts/engine";
+import { AlertEngine, MAX_MEASUREMENTS_PER_DEVICE } from "../../lib/alerts/engine";
 import { DEFAULT_REPORT_LIMITS, MAX_KEY_LENGTH, ReportLimiter } from "../../lib/alerts/report-limiter";
 import { parseRules } from "../../lib/alerts/rules";
 
@@ -91,5 +91,48 @@ describe("alert engine: bounded rejected-input reports", function () {
     const l = new ReportLimiter(() => 0, { maxKeys: 2, perMinute: Number.POSITIVE_INFINITY });
     for (let i = 0; i < 1000; i++) l.admit(`k${i}`);
     assert.deepEqual(l.counts(), { remembered: 2, suppressed: 0, evicted: 998 });
+  });
+});
+
+describe("alert engine: bounded device memory", function () {
+  const valid = (device: string, ts: number) => ({ v: 1, device, ts, power: 5, voltage: 230, current: 0.02, energy: 1, relay: true });
+
+  it("valid readings and availabilities with random ids: at most maxDevices tracked, the rest refused (LIMIT_EXCEEDED, counted)", function () {
+    let now = T0;
+    const engine = new AlertEngine({
+      rules: parseRules([{ id: "stale", type: "stale", afterSeconds: 60 }], "UTC"),
+      clock: () => now,
+      devices: [{ id: "reg-1" }],
+      maxDevices: 50,
+      reportLimits: { perMinute: 5 },
+    });
+    let warnings = 0;
+    for (let i = 0; i < 2000; i++) {
+      const id = randomId();
+      const out = i % 2 ? engine.onReading(valid(id, now)) : engine.onAvailability({ v: 1, device: id, online: true, ts: now, reason: "poll ok" });
+      warnings += out.warnings.length;
+      if (i >= 49) assert.equal(out.accepted, false);
+      for (const w of out.warnings) assert.equal(w.code, "LIMIT_EXCEEDED");
+    }
+    assert.deepEqual(engine.deviceCounts(), { tracked: 50, refused: 2000 - 49, max: 50 });
+    assert.equal(warnings, 5, "refusals are reported through the same rate limit");
+    assert.equal(engine.snapshot().devices.length, 50, "the saved state is bounded too");
+    // Known devices (the registry's and those learnt before the limit) keep working.
+    now += 1000;
+    assert.equal(engine.onReading(valid("reg-1", now)).accepted, true);
+    assert.equal(engine.deviceCounts().tracked, 50);
+  });
+
+  it("default limit is 20 000 devices; one device's generic measurements are capped", function () {
+    const engine = new AlertEngine({ rules: [] });
+    assert.equal(engine.deviceCounts().max, 20_000);
+    for (let i = 0; i < 500; i++) {
+      assert.equal(engine.onReading({ v: 1, device: "th-1", ts: T0, measurement: `m${i}`, fields: { x: i } }).accepted, true);
+    }
+    assert.equal(engine.deviceCounts().tracked, 1);
+    // Internal map (no public accessor): the newest MAX_MEASUREMENTS_PER_DEVICE measurements remain.
+    const samples = (engine as unknown as { samples: Map<string, Map<string, unknown>> }).samples.get("th-1");
+    assert.equal(samples?.size, MAX_MEASUREMENTS_PER_DEVICE);
+    assert.ok(samples?.has("m499") && !samples.has("m0"));
   });
 });
