@@ -159,19 +159,19 @@ export = (RED: NodeAPI) => {
       try {
         cmd = parseCommand(msg.payload, new Date());
       } catch (err) {
-        done(err as Error);
+        fail(node, err, done);
         return;
       }
       if (cmd.action === "poll") {
         track(poller.pollNow()).then(
           () => done(),
-          (err: unknown) => done(err as Error),
+          (err: unknown) => fail(node, err, done),
         );
         return;
       }
       const device = lookup(cmd.device);
       if (!device) {
-        done(new PlugwatchError("UNKNOWN_DEVICE", `unknown device '${cmd.device}'`));
+        fail(node, new PlugwatchError("UNKNOWN_DEVICE", `unknown device '${cmd.device}'`), done);
         return;
       }
       const { period, year } = cmd;
@@ -182,7 +182,7 @@ export = (RED: NodeAPI) => {
           send(out);
           done();
         },
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => fail(node, err, done),
       );
     });
 
