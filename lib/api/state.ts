@@ -39,7 +39,8 @@ export interface StateOptions {
   maxComponents?: number;
 }
 
-export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "ignored" | "invalid";
+/** "overflow": a valid message about a new device, alert or component, dropped because its bound was reached (counted). */
+export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "ignored" | "invalid" | "overflow";
 
 const slugRe = new RegExp(SLUG_PATTERN);
 
@@ -126,7 +127,8 @@ export class ApiState {
       return "invalid";
     }
     const s = this.slot(device);
-    if (s && (s.lastSeen === null || ts > s.lastSeen)) s.lastSeen = ts;
+    if (!s) return "overflow";
+    if (s.lastSeen === null || ts > s.lastSeen) s.lastSeen = ts;
     return "reading";
   }
 
@@ -143,7 +145,8 @@ export class ApiState {
       return "invalid";
     }
     const s = this.slot(device);
-    if (s && (s.since === null || r.value.ts >= s.since)) Object.assign(s, { online: r.value.online, since: r.value.ts, reason: r.value.reason });
+    if (!s) return "overflow";
+    if (s.since === null || r.value.ts >= s.since) Object.assign(s, { online: r.value.online, since: r.value.ts, reason: r.value.reason });
     return "availability";
   }
 
@@ -164,11 +167,15 @@ export class ApiState {
     const prev = this.activeAlerts.get(e.id);
     // A retained "raised" redelivered after a reconnect is the same event: keep history free of duplicates.
     const duplicate = prev !== undefined && prev.ts === e.ts && prev.state === e.state;
+    let dropped = false;
     if (e.state !== "raised") this.activeAlerts.delete(e.id);
     else if (prev !== undefined || this.activeAlerts.size < this.maxActiveAlerts) this.activeAlerts.set(e.id, e);
-    else this.alertOverflow++;
+    else {
+      this.alertOverflow++;
+      dropped = true;
+    }
     if (!duplicate) this.remember(e);
-    return e.state === "raised" ? "alert" : "alert-cleared";
+    return dropped ? "overflow" : e.state === "raised" ? "alert" : "alert-cleared";
   }
 
   /** Component status (lib/contracts/status.ts); the topic's last level must name the same component. */
@@ -183,8 +190,11 @@ export class ApiState {
       return "invalid";
     }
     const prev = this.storage.get(component);
-    if (!prev && this.storage.size >= this.maxComponents) this.statusOverflow++;
-    else if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
+    if (!prev && this.storage.size >= this.maxComponents) {
+      this.statusOverflow++;
+      return "overflow";
+    }
+    if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
     return "status";
   }
 

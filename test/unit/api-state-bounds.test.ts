@@ -13,7 +13,7 @@ describe("api state bounds", () => {
     const s = new ApiState({ root: "pw", maxActiveAlerts: 50, historySize: 20 });
     for (let i = 0; i < 5000; i++) {
       const device = randomSlug();
-      assert.equal(s.ingest(`pw/alerts/${device}/hot`, alert("hot", device, "raised", T + i)), "alert");
+      assert.equal(s.ingest(`pw/alerts/${device}/hot`, alert("hot", device, "raised", T + i)), i < 50 ? "alert" : "overflow");
     }
     assert.equal(s.trackedAlerts, 50);
     assert.equal(s.alerts().length, 50);
@@ -25,7 +25,7 @@ describe("api state bounds", () => {
     const s = new ApiState({ root: "pw", maxActiveAlerts: 2 });
     s.ingest("pw/alerts/a/hot", alert("hot", "a", "raised", T));
     s.ingest("pw/alerts/b/hot", alert("hot", "b", "raised", T));
-    s.ingest("pw/alerts/c/hot", alert("hot", "c", "raised", T));
+    assert.equal(s.ingest("pw/alerts/c/hot", alert("hot", "c", "raised", T)), "overflow");
     assert.deepEqual(s.alerts().map((a) => a.id).sort(), ["hot:a", "hot:b"]);
     assert.equal(s.alertOverflow, 1);
     // A re-raise of a known id (newer ts) replaces it, not counted.
@@ -56,12 +56,23 @@ describe("api state bounds", () => {
     assert.equal(s.ingest("pw/status/hook", status("hook", 1, T)), "status");
     for (let i = 0; i < 1000; i++) {
       const c = randomSlug();
-      assert.equal(s.ingest(`pw/status/${c}`, status(c, 1, T)), "status");
+      assert.equal(s.ingest(`pw/status/${c}`, status(c, 1, T)), i < 2 ? "status" : "overflow");
     }
     assert.equal(s.storageStatus().length, 3);
     assert.equal(s.statusOverflow, 998);
     s.ingest("pw/status/hook", status("hook", 7, T + 1));
     assert.equal(s.storageStatus().find((x) => x.component === "hook")?.backlog, 7);
+  });
+
+  it("devices beyond maxDevices: readings and availabilities answer overflow, known devices still update", () => {
+    const s = new ApiState({ root: "pw", maxDevices: 10 });
+    for (let i = 0; i < 500; i++) {
+      const d = randomSlug();
+      const r = i % 2 ? s.ingest(`pw/hq/1/r/${d}/reading`, JSON.stringify({ device: d, ts: T })) : s.ingest(`pw/hq/1/r/${d}/availability`, JSON.stringify({ v: 1, device: d, online: true, ts: T, reason: "poll ok" }));
+      assert.equal(r, i < 10 ? (i % 2 ? "reading" : "availability") : "overflow");
+    }
+    assert.equal(s.trackedDevices, 10);
+    assert.equal(s.overflow, 490);
   });
 
   it("defaults: 20 000 active alerts, 1000 components", () => {
