@@ -68,8 +68,12 @@ export class InfluxHttp {
       : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 
-  /** Sends the request; resolves for 2xx, rejects with InfluxHttpError otherwise (body text in the message). */
-  async send(spec: HttpRequestSpec, body?: string | Buffer): Promise<HttpResponse> {
+  /**
+   * Sends the request; resolves for 2xx, rejects with InfluxHttpError otherwise (body text in the message).
+   * `signal` aborts it (the socket is destroyed; the rejection says "aborted").
+   */
+  async send(spec: HttpRequestSpec, body?: string | Buffer, opts: { signal?: AbortSignal } = {}): Promise<HttpResponse> {
+    if (opts.signal?.aborted) throw new InfluxHttpError(`request to InfluxDB at ${displayUrl(this.settings.url)} aborted`);
     let payload: Buffer | undefined = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body, "utf8");
     const headers: Record<string, string> = { ...spec.headers };
     if (payload && headers["Content-Encoding"] === "gzip") payload = await gzipAsync(payload, GZIP_OPTIONS);
@@ -94,6 +98,7 @@ export class InfluxHttp {
           headers,
           agent: this.agent,
           timeout: this.settings.timeoutMs,
+          ...(opts.signal ? { signal: opts.signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -108,7 +113,9 @@ export class InfluxHttp {
         },
       );
       req.on("timeout", () => req.destroy(new Error(`timeout after ${this.settings.timeoutMs} ms`)));
-      req.on("error", (err) => reject(new InfluxHttpError(unreachableMessage(this.settings.url, err.message))));
+      req.on("error", (err) =>
+        reject(new InfluxHttpError(opts.signal?.aborted ? `request to InfluxDB at ${displayUrl(this.settings.url)} aborted` : unreachableMessage(this.settings.url, err.message))),
+      );
       if (payload) req.write(payload);
       req.end();
     });

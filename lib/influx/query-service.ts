@@ -77,31 +77,52 @@ export function mapHttpError(err: unknown): PlugwatchError {
 
 export interface InfluxQueryTarget {
   settings: InfluxSettings;
-  http: { send(spec: HttpRequestSpec, body?: string | Buffer): Promise<HttpResponse> };
+  http: { send(spec: HttpRequestSpec, body?: string | Buffer, opts?: { signal?: AbortSignal }): Promise<HttpResponse> };
 }
 
-/** A runner that POSTs to /query with `params` (bound parameters) and a timeout (TIMEOUT when exceeded). */
-export function influxRunner(influx: InfluxQueryTarget, opts: { database?: string; timeoutMs?: number } = {}): StatementRunner {
+/** The error of a query cut short by `signal`: its reason when that is a PlugwatchError, else STORAGE_UNAVAILABLE. */
+function abortError(signal: AbortSignal): PlugwatchError {
+  return signal.reason instanceof PlugwatchError ? signal.reason : new PlugwatchError("STORAGE_UNAVAILABLE", "the query was cancelled");
+}
+
+/**
+ * A runner that POSTs to /query with `params` (bound parameters) and a timeout (TIMEOUT when exceeded).
+ * `signal` cancels every query in flight and every later one (the HTTP request is aborted too).
+ */
+export function influxRunner(influx: InfluxQueryTarget, opts: { database?: string; timeoutMs?: number; signal?: AbortSignal } = {}): StatementRunner {
   const settings = opts.database ? { ...influx.settings, database: opts.database } : influx.settings;
+  const { signal } = opts;
   return async (stmt) => {
+    if (signal?.aborted) throw abortError(signal);
     const spec = queryRequest(settings, stmt.text, stmt.params);
     let timer: NodeJS.Timeout | undefined;
-    const sending = influx.http.send(spec);
+    let onAbort: (() => void) | undefined;
+    const sending = signal ? influx.http.send(spec, undefined, { signal }) : influx.http.send(spec);
+    const limits: Promise<never>[] = [];
+    if (opts.timeoutMs) {
+      limits.push(
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new PlugwatchError("TIMEOUT", `no answer from InfluxDB within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+        }),
+      );
+    }
+    if (signal) {
+      limits.push(
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(abortError(signal));
+          signal.addEventListener("abort", onAbort, { once: true });
+        }),
+      );
+    }
     try {
-      const res = opts.timeoutMs
-        ? await Promise.race([
-            sending,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new PlugwatchError("TIMEOUT", `no answer from InfluxDB within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-            }),
-          ])
-        : await sending;
+      const res = limits.length ? await Promise.race([sending, ...limits]) : await sending;
       return parseInfluxResult(res.body, settings.database);
     } catch (err) {
       sending.catch(() => undefined); // the race may leave it pending; never an unhandled rejection
       throw mapHttpError(err);
     } finally {
       if (timer) clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
   };
 }
@@ -143,6 +164,18 @@ export function parseQueryBody(body: unknown): QueryBody {
   return r.value as QueryBody;
 }
 
+/** Where a request's reply goes: its id and replyTo (throws INVALID_REQUEST when either is unreadable) and its type if known. */
+function address(payload: unknown): { msg: Record<string, unknown>; id: string; base: { replyTo: string; type?: QueryBody["type"] } } {
+  const msg = decodePayload(payload);
+  if (!isRecord(msg)) throw new PlugwatchError("INVALID_REQUEST", "query request must be a JSON object");
+  const id = validate(RequestId, msg.id);
+  if (!id.ok) throw rejected("INVALID_REQUEST", "$.id", id.issues);
+  const replyTo = validate(ReplyTopic, msg.replyTo);
+  if (!replyTo.ok) throw rejected("INVALID_REQUEST", "$.replyTo", replyTo.issues);
+  const type = isRecord(msg.query) && typeof msg.query.type === "string" && msg.query.type in BODY_SCHEMAS ? (msg.query.type as QueryBody["type"]) : undefined;
+  return { msg, id: id.value, base: { replyTo: replyTo.value, ...(type ? { type } : {}) } };
+}
+
 export class QueryService {
   private readonly limits: QueryLimits;
   private readonly now: () => number;
@@ -157,23 +190,25 @@ export class QueryService {
    * (no readable id/replyTo); every other problem becomes an `ok:false` reply with a stable code.
    */
   async handle(payload: unknown): Promise<HandledQuery> {
-    const msg = decodePayload(payload);
-    if (!isRecord(msg)) throw new PlugwatchError("INVALID_REQUEST", "query request must be a JSON object");
-    const id = validate(RequestId, msg.id);
-    if (!id.ok) throw rejected("INVALID_REQUEST", "$.id", id.issues);
-    const replyTo = validate(ReplyTopic, msg.replyTo);
-    if (!replyTo.ok) throw rejected("INVALID_REQUEST", "$.replyTo", replyTo.issues);
-    const type = isRecord(msg.query) && typeof msg.query.type === "string" && msg.query.type in BODY_SCHEMAS ? (msg.query.type as QueryBody["type"]) : undefined;
-    const base = { replyTo: replyTo.value, ...(type ? { type } : {}) };
+    const { msg, id, base } = address(payload);
     try {
       if (msg.v !== CONTRACT_VERSION) throw new PlugwatchError("UNSUPPORTED_VERSION", `$.v: expected ${CONTRACT_VERSION}`);
       const extra = Object.keys(msg).filter((k) => !ENVELOPE_KEYS.has(k));
       if (extra.length) throw new PlugwatchError("INVALID_REQUEST", `unexpected property '${extra[0]}'`);
       const data = await this.execute(parseQueryBody(msg.query));
-      return { ...base, reply: { v: CONTRACT_VERSION, id: id.value, ok: true, data } };
+      return { ...base, reply: { v: CONTRACT_VERSION, id, ok: true, data } };
     } catch (err) {
-      return { ...base, reply: errorReply(id.value, toErrorBody(err)) };
+      return { ...base, reply: errorReply(id, toErrorBody(err)) };
     }
+  }
+
+  /**
+   * The error reply to a request that is not run (the node is closing, too many are waiting). Throws like
+   * handle() when the request has no readable id/replyTo.
+   */
+  refuse(payload: unknown, error: PlugwatchError): HandledQuery {
+    const { id, base } = address(payload);
+    return { ...base, reply: errorReply(id, toErrorBody(error)) };
   }
 
   /** Runs a validated query body (the REST API calls this directly). */

@@ -8,7 +8,13 @@ import { influxRunner, parseQueryOptions, QueryService, type QueryOptions, type 
 import { errorText, status } from "../shared/node-kit";
 
 /** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
-const CLOSING = "influx-query closed before the query ran";
+const CLOSING = "influx-query is closing (redeploy or shutdown): the query was cancelled, try again";
+/** done(err) text for requests still queued at close (they are not answered: test/nodes/influx-query.test.ts counts one reply). */
+const CLOSED_BEFORE_RUN = "influx-query closed before the query ran";
+/** Requests waiting for a free slot beyond `concurrency`; more are answered LIMIT_EXCEEDED at once. */
+const MAX_WAITING = 1000;
+/** On close, running queries are aborted; this is how long close waits for them to answer before it gives up (ms). */
+const CLOSE_GRACE_MS = 5000;
 const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID"]);
 
 export = (RED: NodeAPI) => {
@@ -24,9 +30,11 @@ export = (RED: NodeAPI) => {
     }
     const influx = RED.nodes.getNode(def.influx) as InfluxConfigLike | null;
     const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
+    // Aborted on close: running queries end at once with STORAGE_UNAVAILABLE instead of running into their timeout.
+    const abort = new AbortController();
     const run: StatementRunner =
       influx && influx.settings && influx.http
-        ? coalesce(influxRunner(influx, { database: def.database || undefined, timeoutMs: config?.timeoutMs }))
+        ? coalesce(influxRunner(influx, { database: def.database || undefined, timeoutMs: config?.timeoutMs, signal: abort.signal }))
         : async () => {
             throw new PlugwatchError("STORAGE_UNAVAILABLE", "no plugwatch-influx config node selected");
           };
@@ -47,12 +55,26 @@ export = (RED: NodeAPI) => {
     const waiting: { start: () => void; cancel: () => void }[] = [];
     const inFlight = new Set<Promise<void>>();
     let closing = false;
+    /** close() has called its done: nothing is sent any more. */
+    let closed = false;
+
+    /** Sends the reply to a request that is not run (closing, queue full); done(err) for the storage's own failures. */
+    function refuse(msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void, error: PlugwatchError): void {
+      try {
+        const { replyTo, reply } = service.refuse(msg.payload, error);
+        if (!closed) send({ topic: replyTo, payload: reply, qos: 1, retain: false } as NodeMessage);
+        done(SERVER_SIDE.has(error.code) ? error : undefined);
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
 
     async function answer(msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void): Promise<void> {
       const started = Date.now();
       node.status(status.busy(RED._("influx-query.status.running")));
       try {
         const { replyTo, reply, type } = await service.handle(msg.payload);
+        if (closed) return done(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING)); // answered too late: the node is gone
         send({ topic: replyTo, payload: reply, qos: 1, retain: false } as NodeMessage);
         const label = `${type ?? "query"} ${Date.now() - started} ms`;
         if (reply.ok) {
@@ -83,7 +105,12 @@ export = (RED: NodeAPI) => {
         return;
       }
       if (closing) {
-        done(new Error(CLOSING));
+        refuse(msg, send, done, new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING));
+        return;
+      }
+      if (inFlight.size >= maxRunning && waiting.length >= MAX_WAITING) {
+        node.status(status.warn(RED._("influx-query.status.queueFull")));
+        refuse(msg, send, done, new PlugwatchError("LIMIT_EXCEEDED", `too many queries waiting (${MAX_WAITING}): try again later`));
         return;
       }
       waiting.push({
@@ -94,16 +121,24 @@ export = (RED: NodeAPI) => {
           });
           inFlight.add(p);
         },
-        cancel: () => done(new Error(CLOSING)),
+        cancel: () => done(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSED_BEFORE_RUN)),
       });
       pump();
     });
 
     node.on("close", (_removed: boolean, done: () => void) => {
       closing = true;
-      // Queued requests never ran: each still gets its done(err). Running ones finish (bounded by the timeout).
+      // Queued requests never ran: each gets its done(err). Running ones are aborted and
+      // answer STORAGE_UNAVAILABLE; close waits for them at most CLOSE_GRACE_MS (Node-RED allows 15 s).
       for (const w of waiting.splice(0)) w.cancel();
-      Promise.allSettled([...inFlight]).finally(() => {
+      abort.abort(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING));
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      void Promise.race([Promise.allSettled([...inFlight]), grace]).then(() => {
+        clearTimeout(timer);
+        closed = true;
         node.status(status.clear());
         done();
       });
