@@ -90,7 +90,10 @@ export = (RED: NodeAPI) => {
       topics.push(replyTopic);
       for (const t of state.subscriptions()) {
         broker.subscribe(t, { qos: 1 }, (topic, payload) => {
-          if (state.ingest(topic, payload) === "invalid") warnings.write(`invalid:${t}`, RED._("http-api.errors.bad-message", { topic }));
+          const result = state.ingest(topic, payload);
+          if (result === "invalid") warnings.write(`invalid:${t}`, RED._("http-api.errors.bad-message", { topic }));
+          else if (result === "overflow")
+            warnings.write("overflow", RED._("http-api.errors.overflow", { topic, devices: state.overflow, alerts: state.alertOverflow, components: state.statusOverflow }));
         }, node.id);
         topics.push(t);
       }
