@@ -51,7 +51,11 @@ export interface WriterOptions {
   now?: () => number;
   random?: () => number;
   timers?: Timers;
-  log?: (msg: string) => void;
+  /**
+   * Log sink. `key` names the kind of message independently of its changing details (counts, server text), so a
+   * rate-limited log can fold repeats: `db-created`, `db-create-failed`, `refused-<HTTP status>`.
+   */
+  log?: (msg: string, key: string) => void;
 }
 
 export interface WriterError {
@@ -95,7 +99,7 @@ export class InfluxWriter {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly timers: Timers;
-  private readonly log: (msg: string) => void;
+  private readonly log: (msg: string, key: string) => void;
 
   /** Sequence number of the next line to send. */
   private cursor = 0;
@@ -254,13 +258,13 @@ export class InfluxWriter {
             createdDb = true;
             try {
               await this.sink.createDatabase();
-              this.log(`created the missing database`);
+              this.log(`created the missing database`, "db-created");
               attempt--;
               continue;
             } catch (ce) {
               // Keep the CREATE failure as the visible error: it is the cause, the 404 only its symptom.
               this.setError("STORAGE_UNAVAILABLE", `database not found and cannot create it: ${(ce as Error).message}`, (ce as SendError).status);
-              this.log(`database not found and cannot create it: ${(ce as Error).message}`);
+              this.log(`database not found and cannot create it: ${(ce as Error).message}`, "db-create-failed");
             }
           } else {
             this.setError("STORAGE_UNAVAILABLE", err.message, status);
@@ -274,7 +278,7 @@ export class InfluxWriter {
           this.counters.rejectedLines += n;
           this.counters.writtenLines += batch.count - n;
           this.setError("INVALID_READING", `InfluxDB refused ${n} of ${batch.count} line(s): ${err.message}`, status);
-          this.log(`InfluxDB refused ${n} of ${batch.count} line(s): ${err.message}`);
+          this.log(`InfluxDB refused ${n} of ${batch.count} line(s): ${err.message}`, `refused-${status}`);
           return true;
         } else {
           this.setError("STORAGE_UNAVAILABLE", err.message, status);

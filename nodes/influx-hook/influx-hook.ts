@@ -132,7 +132,8 @@ export = (RED: NodeAPI) => {
         batchSize: opts.batchSize,
         flushIntervalMs: opts.flushIntervalMs,
         maxInFlight: opts.maxInFlight,
-        log: (m) => warn.write(m.slice(0, 60), m),
+        // Keyed by the kind of message (e.g. refused-400), not its text: counts and server details change every batch.
+        log: (m, key) => warn.write(key, m),
       });
       writer.onChange = updateStatus;
       statusTimer = setInterval(updateStatus, 1000);

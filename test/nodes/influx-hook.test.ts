@@ -1,6 +1,6 @@
 // influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ComponentStatus, validate, type DeviceEntry } from "../../lib/contracts";
@@ -304,6 +304,27 @@ describe("influx-hook node (real influxd)", function () {
     // "Node-RED restarts" with the database reachable: the accepted batches are all written, once.
     await load({ url: influx.url, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
     await countIs(db, (20 - refused) * 500);
+  });
+
+  it("repeated refusals of InfluxDB (400 partial write) are logged once per minute, whatever their counts", async () => {
+    const db = uniqueDb();
+    // A string 'power' in the same shard: every later float 'power' is a field type conflict (400, dropped=N).
+    await influx.query(`CREATE DATABASE "${db}"`);
+    await influx.write(db, `plug,device=ws-1 power="text" ${T0 - 1000}`);
+    await load({ url: influx.url, db, spoolDir, batchSize: 5000, flushInterval: 20 });
+    const hook = helper.getNode("hook");
+    const warnings: string[] = [];
+    hook.on("call:warn", ((c: { args: unknown[] }) => warnings.push(String(c.args[0]))) as (arg: never) => void);
+    const acked = (n: number) => async () => (existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n) ? true : undefined);
+    hook.receive({ payload: [reading(0), reading(1)] });
+    await waitFor("the first batch refused and acknowledged", acked(2));
+    await waitFor("the first refusal logged", async () => (warnings.some((w) => /^InfluxDB refused 2 of 2 line\(s\)/.test(w)) ? true : undefined));
+    hook.receive({ payload: [reading(2), reading(3), reading(4)] });
+    await waitFor("the second batch refused and acknowledged", acked(5));
+    await new Promise((r) => setImmediate(r)); // the helper reports warn calls on the next tick
+    // Another count ("3 of 3") is the same kind of message: suppressed, not a second line in the log.
+    assert.deepEqual(warnings.filter((w) => /InfluxDB refused/.test(w)).length, 1, warnings.join("\n"));
+    assert.equal(await count(db), 1, "only the conflicting point written first; the refused readings are not stored");
   });
 
   it("keeps readings accepted while influxd is down across a node restart, and writes each exactly once", async () => {
