@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   NOT_CONFIRMED: "The relay did not read back the requested state",
   INVALID_READING: "The reading does not match its schema or holds absurd values",
   INVALID_QUERY: "The query is not valid",
-  LIMIT_EXCEEDED: "The query asks for more rows or a longer span than allowed",
+  LIMIT_EXCEEDED: "A limit was exceeded: too many rows, too long a span, a full queue or too many tracked ids",
   STORAGE_UNAVAILABLE: "The database cannot be reached",
   SPOOL_FULL: "The on-disk spool reached its size bound",
   REGISTRY_INVALID: "The device registry file is invalid",
