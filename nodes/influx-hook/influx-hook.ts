@@ -5,56 +5,18 @@ import type { NodeAPI, NodeMessage, NodeStatus } from "node-red";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { LineEncoder, encodePayload } from "../../lib/influx/points";
 import { InfluxWriter, influxSink, type WriterStats } from "../../lib/influx/writer";
-import { Spool, SPOOL_POLICIES, type SpoolPolicy } from "../../lib/spool";
+import { Spool } from "../../lib/spool";
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
-import { DEFAULT_ROOT, checkRoot, componentStatusTopic } from "../../lib/topics";
+import { componentStatusTopic } from "../../lib/topics";
 import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, errorText, fail, status } from "../shared/node-kit";
 import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { InfluxHookNode, InfluxHookNodeDef } from "./types";
+import { parseHookOptions, type HookOptions } from "./config";
 
 /** How long an invalid input or a SPOOL_FULL stays visible in the status (ms). */
 const STATUS_HOLD_MS = 10_000;
-
-interface HookOptions {
-  measurement: string;
-  batchSize: number;
-  flushIntervalMs: number;
-  maxBytes: number;
-  policy: SpoolPolicy;
-  acceptUnknown: boolean;
-  maxInFlight: number;
-  createDatabase: boolean;
-  statsIntervalMs: number;
-  root: string;
-}
-
-function int(name: string, raw: unknown, dflt: number, min: number, max: number): number {
-  const v = raw === undefined || raw === "" ? dflt : Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name}: must be an integer between ${min} and ${max} (got '${String(raw)}')`);
-  return v;
-}
-
-/** Editor config → options; throws an Error naming the bad field. */
-function parseHookOptions(def: Partial<InfluxHookNodeDef>): HookOptions {
-  const measurement = (def.measurement ?? "").trim() || "plug";
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(measurement)) throw new Error(`measurement: use lower-case letters, digits and '_' (got '${measurement}')`);
-  const policy = (def.spoolPolicy || "reject") as SpoolPolicy;
-  if (!SPOOL_POLICIES.includes(policy)) throw new Error(`spoolPolicy: must be one of ${SPOOL_POLICIES.join(", ")}`);
-  return {
-    measurement,
-    batchSize: int("batchSize", def.batchSize, 5000, 1, 100_000),
-    flushIntervalMs: int("flushInterval", def.flushInterval, 1000, 0, 3_600_000),
-    maxBytes: int("maxSpoolMB", def.maxSpoolMB, 512, 1, 1_000_000) * 1024 * 1024,
-    policy,
-    acceptUnknown: def.acceptUnknown === true,
-    maxInFlight: int("maxInFlight", def.maxInFlight, 1, 1, 16),
-    createDatabase: def.createDatabase !== false,
-    statsIntervalMs: int("statsInterval", def.statsInterval, 0, 0, 86_400) * 1000,
-    root: checkRoot((def.topicRoot ?? "").trim() || DEFAULT_ROOT),
-  };
-}
 
 /** One error for a message whose elements failed: the first one's code and message, plus how many more. */
 function combine(errors: PlugwatchError[]): PlugwatchError {
