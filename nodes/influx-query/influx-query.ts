@@ -121,7 +121,8 @@ export = (RED: NodeAPI) => {
           });
           inFlight.add(p);
         },
-        cancel: () => done(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSED_BEFORE_RUN)),
+        // The requester still waits on replyTo: tell it now rather than let it time out.
+        cancel: () => refuse(msg, send, done, new PlugwatchError("STORAGE_UNAVAILABLE", CLOSED_BEFORE_RUN)),
       });
       pump();
     });

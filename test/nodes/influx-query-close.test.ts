@@ -69,7 +69,7 @@ describe("influx-query close and queue bound (an InfluxDB that hangs)", function
   const replies = (_q: TestNode) => sent;
   const errors = (_q: TestNode) => errs;
 
-  it("close aborts the running query: it gets a STORAGE_UNAVAILABLE reply, the queued one done(err), and close takes < 6 s", async () => {
+  it("close aborts the running query and refuses the queued one: both get a STORAGE_UNAVAILABLE reply and done(err), and close takes < 6 s", async () => {
     const q = await load();
     q.receive(request("r1"));
     q.receive(request("r2"));
@@ -79,12 +79,17 @@ describe("influx-query close and queue bound (an InfluxDB that hangs)", function
     const took = Date.now() - t0;
     await new Promise((r) => setImmediate(r)); // the helper reports send/error calls on the next tick
     assert.ok(took < 6000, `close took ${took} ms`);
-    assert.equal(replies(q).length, 1, `replies ${JSON.stringify(sent)}, errors ${errs.join("; ")}`);
-    assert.equal(sent[0]?.topic, "pwclose/api/reply/x");
-    assert.equal(sent[0]?.payload.id, "r1");
-    assert.equal(sent[0]?.payload.ok, false);
-    assert.equal(sent[0]?.payload.error?.code, "STORAGE_UNAVAILABLE");
-    assert.match(sent[0]?.payload.error?.message ?? "", /closing/);
+    assert.equal(replies(q).length, 2, `replies ${JSON.stringify(sent)}, errors ${errs.join("; ")}`);
+    const r1 = sent.find((r) => r.payload.id === "r1");
+    const r2 = sent.find((r) => r.payload.id === "r2");
+    assert.equal(r1?.topic, "pwclose/api/reply/x");
+    assert.equal(r1?.payload.ok, false);
+    assert.equal(r1?.payload.error?.code, "STORAGE_UNAVAILABLE");
+    assert.match(r1?.payload.error?.message ?? "", /closing/);
+    assert.equal(r2?.topic, "pwclose/api/reply/x");
+    assert.equal(r2?.payload.ok, false);
+    assert.equal(r2?.payload.error?.code, "STORAGE_UNAVAILABLE");
+    assert.match(r2?.payload.error?.message ?? "", /closed before the query ran/);
     // Both messages reached done(err): r1 (storage failure) and r2 (never ran).
     assert.equal(errors(q).length, 2, errs.join("; "));
     assert.ok(errs.some((e) => /closed before the query ran/.test(e)), errs.join("; "));
