@@ -1,42 +1,11 @@
 // influx-hook, influx-query and plugwatch-influx: the editor's validators accept exactly what the runtime parse accepts,
 // so a deploy that the editor allows never ends in a node that refuses every message. Runs the editor scripts in a sandbox.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
-import * as vm from "node:vm";
 import { parseHookOptions } from "../../nodes/influx-hook/config";
 import { parseQueryOptions } from "../../lib/influx/query-service";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
-import { repoRoot } from "../support/nodered";
+import { editorAccepts, editorDefaults, type PropDef } from "../support/editor-sandbox";
 
-type Validator = (this: Record<string, unknown>, v: unknown) => unknown;
-interface PropDef {
-  value?: unknown;
-  required?: boolean;
-  validate?: Validator;
-}
-
-/** RED.validators as in @node-red/editor-client, for scripts that still use them. */
-const validators = {
-  number: (blankAllowed?: boolean) => (v: unknown) => (blankAllowed && (v === "" || v === undefined)) || (v !== "" && !isNaN(Number(v))),
-  regex: (re: RegExp) => (v: unknown) => re.test(v as string),
-};
-
-function editorDefaults(name: string): Record<string, PropDef> {
-  const html = readFileSync(path.join(repoRoot(), "nodes", name, `${name}.html`), "utf8");
-  const scripts = [...html.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? "");
-  const registered = new Map<string, { defaults: Record<string, PropDef> }>();
-  const RED = { validators, nodes: { registerType: (type: string, def: { defaults: Record<string, PropDef> }) => registered.set(type, def) }, _: (k: string) => k };
-  for (const s of scripts) vm.runInNewContext(s, { RED });
-  const def = registered.get(name);
-  assert.ok(def, `${name}.html registers ${name}`);
-  return def.defaults;
-}
-
-const editorAccepts = (prop: PropDef, v: unknown): boolean => {
-  if (prop.required && (v === "" || v === undefined || v === null)) return false;
-  return prop.validate ? prop.validate.call({}, v) === true : true;
-};
 const accepts = (f: () => unknown): boolean => {
   try {
     f();
