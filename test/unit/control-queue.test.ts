@@ -1,11 +1,10 @@
 // Controller command queue: bounded length (LIMIT_EXCEEDED) and a deadline (TIMEOUT), so a stale command never switches a plug late.
 import assert from "node:assert/strict";
-import { Controller, type Clock, type RelayClient } from "../../lib/control";
+import { Controller } from "../../lib/control";
 import { buildRegistry, type Registry } from "../../lib/registry";
 import { CommandReply, validate, type Device, type DeviceEntry } from "../../lib/contracts";
 
-type Addr = Pick<Device, "host" | "port">;
-const key = (d: Addr): string => `${d.host}:${d.port}`;
+import { FakeClient, FakeClock, key } from "../support/fake-control";
 
 function entry(id: string, n: number, room: string): DeviceEntry {
   return { id, name: `Plug ${id}`, model: "HS110", host: "127.0.0.1", port: 21000 + n, kind: "workplace", location: { building: "hq", floor: "1", room } };
@@ -15,64 +14,6 @@ function office(): Registry {
   return buildRegistry({ devices: [entry("ws-1", 1, "a"), entry("ws-2", 2, "a"), entry("ws-3", 3, "b"), entry("ws-4", 4, "b"), entry("ws-5", 5, "b")] });
 }
 const addr = (n: number): string => `127.0.0.1:${21000 + n}`;
-
-/** In-memory plugs: records calls; can hang a device or hold every call until released. */
-class FakeClient implements RelayClient {
-  relay = new Map<string, boolean>();
-  calls: string[] = [];
-  hanging = new Set<string>();
-  hold = false;
-  private held: (() => void)[] = [];
-  private async enter<T>(d: Addr, op: string, fn: () => T): Promise<T> {
-    this.calls.push(`${op} ${key(d)}`);
-    if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
-    if (this.hanging.has(key(d))) await new Promise<never>(() => undefined);
-    return fn();
-  }
-  releaseAll(): number {
-    const n = this.held.length;
-    this.held.splice(0).forEach((r) => r());
-    return n;
-  }
-  poll(d: Addr): Promise<{ relay: boolean }> {
-    return this.enter(d, "poll", () => ({ relay: this.relay.get(key(d)) ?? false }));
-  }
-  setRelay(d: Addr, on: boolean): Promise<void> {
-    return this.enter(d, on ? "on" : "off", () => {
-      this.relay.set(key(d), on);
-    });
-  }
-}
-
-/** Manual clock: timers fire (in creation order) only when the test advances time. */
-class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const [id, tm] of [...this.timers]) {
-      if (tm.at <= this.t) {
-        this.timers.delete(id);
-        tm.fn();
-      }
-    }
-  }
-}
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,11 +1,10 @@
 // Controller logic with an injected plug client and clock: request forms, error replies, read-back, timeouts, concurrency.
 import assert from "node:assert/strict";
-import { Controller, checkControllerOptions, type Clock, type RelayClient } from "../../lib/control";
+import { Controller, checkControllerOptions } from "../../lib/control";
 import { buildRegistry, RegistryError, type Registry } from "../../lib/registry";
 import { CommandReply, PlugwatchError, validate, type Device, type DeviceEntry } from "../../lib/contracts";
 
-type Addr = Pick<Device, "host" | "port">;
-const key = (d: Addr): string => `${d.host}:${d.port}`;
+import { FakeClient, FakeClock, key } from "../support/fake-control";
 
 /** Typed factory: a device on 127.0.0.1 with a unique port per id. */
 function entry(id: string, n: number, kind: DeviceEntry["kind"], room: string, floor = "1"): DeviceEntry {
@@ -22,77 +21,6 @@ function office(): Registry {
       entry("mr-beta", 5, "meeting-room", "beta", "2"),
     ],
   });
-}
-
-/** In-memory plugs keyed by address; can fail, hang, ignore relay commands, or hold calls until released. */
-class FakeClient implements RelayClient {
-  relay = new Map<string, boolean>();
-  calls: string[] = [];
-  failing = new Map<string, unknown>();
-  hanging = new Set<string>();
-  stuck = new Set<string>();
-  hold = false;
-  inFlight = 0;
-  maxInFlight = 0;
-  private held: (() => void)[] = [];
-
-  private async enter<T>(d: Addr, op: string, fn: () => T): Promise<T> {
-    this.calls.push(`${op} ${key(d)}`);
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      if (this.hold) await new Promise<void>((resolve) => this.held.push(resolve));
-      if (this.hanging.has(key(d))) await new Promise<never>(() => undefined);
-      const err = this.failing.get(key(d));
-      if (err !== undefined) throw err;
-      return fn();
-    } finally {
-      this.inFlight--;
-    }
-  }
-  releaseAll(): number {
-    const n = this.held.length;
-    this.held.splice(0).forEach((r) => r());
-    return n;
-  }
-  poll(d: Addr): Promise<{ relay: boolean }> {
-    return this.enter(d, "poll", () => ({ relay: this.relay.get(key(d)) ?? false }));
-  }
-  setRelay(d: Addr, on: boolean): Promise<void> {
-    return this.enter(d, on ? "on" : "off", () => {
-      if (!this.stuck.has(key(d))) this.relay.set(key(d), on);
-    });
-  }
-}
-
-/** Manual clock: timers fire only when the test advances time. */
-class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const [id, tm] of [...this.timers]) {
-      if (tm.at <= this.t) {
-        this.timers.delete(id);
-        tm.fn();
-      }
-    }
-  }
 }
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

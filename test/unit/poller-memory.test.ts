@@ -2,50 +2,7 @@
 import assert from "node:assert/strict";
 import { Poller, SampleRing, STATS_SAMPLE_CAP } from "../../lib/poller";
 
-const T0 = 1_700_000_000_000;
-
-/** Deterministic timers: due timers run in time order; promise callbacks are flushed after each. */
-class FakeTime {
-  now = T0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  clock = (): number => this.now;
-  setTimer = (fn: () => void, ms: number): number => {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.now + Math.max(0, ms), fn });
-    return id;
-  };
-  clearTimer = (h: unknown): void => {
-    this.timers.delete(h as number);
-  };
-  get pending(): number {
-    return this.timers.size;
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.now + ms;
-    for (;;) {
-      await flushMicrotasks();
-      let nextId = -1;
-      let next: { at: number; fn: () => void } | undefined;
-      for (const [id, t] of this.timers) {
-        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && id < nextId))) {
-          next = t;
-          nextId = id;
-        }
-      }
-      if (!next) break;
-      this.timers.delete(nextId);
-      this.now = next.at;
-      next.fn();
-    }
-    this.now = end;
-    await flushMicrotasks();
-  }
-}
-
-async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-}
+import { FakeTime } from "../support/fake-time";
 
 interface Dev {
   id: string;
