@@ -149,12 +149,30 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
   return Object.assign(handler, { reject });
 }
 
+/**
+ * Serialised bodies by body object. Response bodies are never mutated once the service returned them, and
+ * collapsed queries (ApiService.query) hand the same data object to every request that shared the reply, so it
+ * is serialised once, not once per request. Entries go with their body object (WeakMap).
+ */
+const serialised = new WeakMap<object, Buffer>();
+
+function serialise(body: unknown): Buffer | undefined {
+  if (body === undefined) return undefined;
+  if (typeof body !== "object" || body === null) return Buffer.from(JSON.stringify(body));
+  let buf = serialised.get(body);
+  if (!buf) {
+    buf = Buffer.from(JSON.stringify(body));
+    serialised.set(body, buf);
+  }
+  return buf;
+}
+
 function send(res: ServerResponse, r: ApiResponse, head: boolean): void {
   if (res.headersSent) return;
-  const text = r.body === undefined ? "" : JSON.stringify(r.body);
+  const buf = serialise(r.body);
   res.statusCode = r.status;
   for (const [k, v] of Object.entries(r.headers)) res.setHeader(k, v);
   res.setHeader("Cache-Control", "no-store");
-  if (text) res.setHeader("Content-Length", Buffer.byteLength(text));
-  res.end(head ? undefined : text);
+  if (buf && buf.length) res.setHeader("Content-Length", buf.length);
+  res.end(head || !buf || !buf.length ? undefined : buf);
 }

@@ -85,6 +85,7 @@ export const Health = Type.Object(
         timedOut: Type.Integer({ minimum: 0 }),
         dropped: Type.Integer({ minimum: 0 }),
         invalidMessages: Type.Integer({ minimum: 0 }),
+        collapsed: Type.Integer({ minimum: 0, description: "Data requests that shared the reply of an identical request already in flight" }),
       },
       { additionalProperties: false },
     ),

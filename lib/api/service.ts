@@ -6,6 +6,7 @@ import { PlugwatchError } from "../contracts/errors";
 import { QueryReply, QueryRequest, type QueryBody, type QueryData } from "../contracts/query";
 import { decodePayload, validate } from "../contracts/validate";
 import type { Registry } from "../registry";
+import { SingleFlight } from "../single-flight";
 import { commandRequestTopic, queryRequestTopic } from "../topics";
 import type { Access, Authenticator } from "./auth";
 import type { Correlator } from "./correlator";
@@ -90,6 +91,8 @@ export class ApiService {
   private readonly limits: ApiLimits;
   private readonly lastReply: Record<Peer, number | null> = { query: null, command: null };
   private readonly probes: Partial<Record<Peer, Promise<boolean>>> = {};
+  /** Identical data queries in flight share one MQTT request (see query()). */
+  private readonly queries = new SingleFlight<QueryData>();
   readonly openapi: object;
 
   constructor(private readonly o: ApiServiceOptions) {
@@ -239,7 +242,17 @@ export class ApiService {
     return { id, reply: raw };
   }
 
-  private async query(body: QueryBody): Promise<QueryData> {
+  /**
+   * A data query. Reads are collapsed: a request whose query body equals one already waiting for its reply joins
+   * that request instead of publishing another (many dashboards polling the same panel cost one MQTT round trip
+   * and one serialisation). Nothing is cached — once the reply is in, the next request asks again — so an answer
+   * is never older than a query that started before the request arrived. Errors are shared the same way.
+   */
+  private query(body: QueryBody): Promise<QueryData> {
+    return this.queries.run(JSON.stringify(body), () => this.askQuery(body));
+  }
+
+  private async askQuery(body: QueryBody): Promise<QueryData> {
     const { id, reply } = await this.ask("query", (id) => this.conform(QueryRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, query: body }));
     const r = validate(QueryReply, reply);
     if (!r.ok) throw badReply("query component", id, r.issues);
@@ -297,7 +310,7 @@ export class ApiService {
       query,
       control,
       storage: { backlog, components },
-      api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid },
+      api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid, collapsed: this.queries.joined },
     };
   }
 

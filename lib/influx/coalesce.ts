@@ -1,4 +1,5 @@
 // Request coalescing for InfluxDB queries: identical statements in flight at the same time share one database call.
+import { SingleFlight } from "../single-flight";
 import type { Statement } from "./query-builder";
 
 /** The runner shape this wraps (lib/influx/query-service.ts StatementRunner). */
@@ -19,14 +20,7 @@ export function statementKey(stmt: Statement): string {
  * older than the request. Callers share the result object and must treat it as read-only.
  */
 export function coalesce<T>(run: Runner<T>): Runner<T> & { readonly inFlight: number } {
-  const pending = new Map<string, Promise<T>>();
-  const wrapped = (stmt: Statement): Promise<T> => {
-    const key = statementKey(stmt);
-    const same = pending.get(key);
-    if (same) return same;
-    const call = run(stmt).finally(() => pending.delete(key));
-    pending.set(key, call);
-    return call;
-  };
-  return Object.defineProperty(wrapped, "inFlight", { get: () => pending.size }) as Runner<T> & { readonly inFlight: number };
+  const flights = new SingleFlight<T>();
+  const wrapped = (stmt: Statement): Promise<T> => flights.run(statementKey(stmt), () => run(stmt));
+  return Object.defineProperty(wrapped, "inFlight", { get: () => flights.size }) as Runner<T> & { readonly inFlight: number };
 }

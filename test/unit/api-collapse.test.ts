@@ -1,0 +1,144 @@
+// Read collapsing in the API service: identical data queries in flight share one MQTT request and one
+// serialised body; distinct queries, later queries and commands are not collapsed; errors are shared.
+import assert from "node:assert/strict";
+import { Authenticator } from "../../lib/api/auth";
+import { Correlator } from "../../lib/api/correlator";
+import { ApiService, type ApiResponse } from "../../lib/api/service";
+import { ApiState } from "../../lib/api/state";
+import { buildRegistry } from "../../lib/registry";
+import { SingleFlight } from "../../lib/single-flight";
+
+const registry = buildRegistry(
+  {
+    devices: [
+      { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+      { id: "ws-2", name: "Desk 2", model: "HS110", host: "127.0.0.1", port: 9998, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+    ],
+  },
+  "test",
+);
+
+interface Sent {
+  topic: string;
+  msg: { id: string; replyTo: string; query?: { type: string; target?: { device?: string } }; action?: string };
+}
+
+function setup(timeoutMs = 10_000) {
+  const sent: Sent[] = [];
+  const service = new ApiService({
+    root: "t",
+    basePath: "/api/v1",
+    registry: () => registry,
+    broker: {
+      connected: () => true,
+      publish: async (topic, payload) => {
+        sent.push({ topic, msg: JSON.parse(payload) as Sent["msg"] });
+      },
+    },
+    correlator: new Correlator({ timeoutMs }),
+    state: new ApiState({ root: "t" }),
+    auth: new Authenticator([], false),
+    replyTopic: "t/api/reply/x",
+    inactiveAfterDays: 30,
+    openHealth: true,
+    openSpec: true,
+    now: () => Date.UTC(2026, 10, 25, 12),
+  });
+  const get = (path: string, search = ""): Promise<ApiResponse> =>
+    service.handle({ method: "GET", path, search: new URLSearchParams(search), instance: `/api/v1${path}` });
+  const answer = (s: Sent, device: string, power: number) =>
+    service.onReply(Buffer.from(JSON.stringify({ v: 1, id: s.msg.id, ok: true, data: { type: "range", series: [{ device, points: [{ ts: 1, power }] }] } })));
+  return { service, sent, get, answer };
+}
+
+/** Lets the service reach its publish (it awaits nothing before, but keep the tests independent of that). */
+const tick = () => new Promise((r) => setImmediate(r));
+
+const RANGE = "from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z&fields=power&aggregate=mean&interval=1m";
+
+describe("api read collapsing", function () {
+  it("identical range requests in flight publish one query and get the same body", async function () {
+    const { sent, get, answer, service } = setup();
+    const rs = [get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE)];
+    await tick();
+    assert.equal(sent.length, 1, "one MQTT request for three identical HTTP requests");
+    assert.equal(answer(sent[0]!, "ws-1", 42), "delivered");
+    const [a, b, c] = await Promise.all(rs);
+    for (const r of [a, b, c]) {
+      assert.equal(r!.status, 200);
+      assert.deepEqual(r!.body, { type: "range", series: [{ device: "ws-1", points: [{ ts: 1, power: 42 }] }] });
+    }
+    assert.equal(a!.body, b!.body, "the same data object, serialised once by the HTTP layer");
+    const health = (await get("/health")).body as { api: { collapsed: number } };
+    assert.equal(health.api.collapsed, 2);
+    void service;
+  });
+
+  it("different queries are not collapsed", async function () {
+    const { sent, get, answer } = setup();
+    const a = get("/devices/ws-1/measurements", RANGE);
+    const b = get("/devices/ws-2/measurements", RANGE);
+    const c = get("/devices/ws-1/measurements", RANGE.replace("interval=1m", "interval=5m"));
+    await tick();
+    assert.equal(sent.length, 3);
+    answer(sent[0]!, "ws-1", 1);
+    answer(sent[1]!, "ws-2", 2);
+    answer(sent[2]!, "ws-1", 3);
+    const [ra, rb, rc] = await Promise.all([a, b, c]);
+    assert.equal((ra!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 1);
+    assert.equal((rb!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 2);
+    assert.equal((rc!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 3);
+  });
+
+  it("nothing is cached: the same request after the reply asks again and gets the new answer", async function () {
+    const { sent, get, answer } = setup();
+    const first = get("/devices/ws-1/measurements", RANGE);
+    await tick();
+    answer(sent[0]!, "ws-1", 10);
+    assert.equal(((await first).body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 10);
+    const second = get("/devices/ws-1/measurements", RANGE);
+    await tick();
+    assert.equal(sent.length, 2, "a second MQTT request");
+    answer(sent[1]!, "ws-1", 20);
+    assert.equal(((await second).body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 20);
+  });
+
+  it("a timeout is shared by every collapsed request, then forgotten", async function () {
+    const { sent, get, answer } = setup(50);
+    const rs = await Promise.all([get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE)]);
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      [504, 504],
+    );
+    assert.equal(sent.length, 1);
+    const again = get("/devices/ws-1/measurements", RANGE);
+    await tick();
+    assert.equal(sent.length, 2, "the failed flight is not reused");
+    answer(sent[1]!, "ws-1", 5);
+    assert.equal((await again).status, 200);
+  });
+
+  it("power commands are never collapsed", async function () {
+    const { sent, service } = setup(50);
+    const post = () =>
+      service.handle({ method: "POST", path: "/devices/ws-1/power", search: new URLSearchParams(), contentType: "application/json", body: Buffer.from('{"state":"toggle"}'), instance: "/api/v1/devices/ws-1/power" });
+    const rs = Promise.all([post(), post()]);
+    await tick();
+    assert.equal(sent.length, 2, "two toggles are two commands");
+    await rs;
+  });
+});
+
+describe("single flight", function () {
+  it("a call that throws synchronously rejects and leaves nothing pending", async function () {
+    const f = new SingleFlight<number>();
+    await assert.rejects(
+      f.run("k", () => {
+        throw new Error("boom");
+      }),
+      /boom/,
+    );
+    assert.equal(f.size, 0);
+    assert.equal(await f.run("k", async () => 7), 7);
+  });
+});
