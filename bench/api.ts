@@ -23,12 +23,15 @@ export const USAGE = `usage: node dist/bench/api.js [options]
   --rate <n,n,…>        paced request rates for the query runs, req/s (default 200,50: the target, and one
                         the machine sustains, to compare API and direct latency below saturation); paced =
                         open loop, one request every 1000/rate ms, latency from the scheduled send time
+  --distinct-rate <n,…> paced rates of the distinct-query runs (default 100,50): 24 h 1-minute ranges of every
+                        device over windows shifted by 0…59 min, so no two requests in flight are identical
+                        (nothing to collapse or coalesce), via the API and direct to InfluxDB
   --power-rate <n>      paced request rate for the power command run, req/s (default 50)
   --max-sockets <n>     keep-alive connections of the paced runs at most (default 64)
   --connections <n>     connections of the full-speed runs (default 16)
   --broker <kind>       mosquitto (default) or aedes
   --profile <dir>       write a V8 CPU profile of the Node-RED process into <dir> (--cpu-prof)
-  --only <name,…>       run only these: latest, range, direct, power (default all)
+  --only <name,…>       run only these: latest, range, direct, distinct, distinct-direct, power (default all)
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
 
@@ -69,10 +72,11 @@ interface Options {
   help: boolean;
   profile?: string;
   only: string[];
+  distinctRates: number[];
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { durationS: 10, rates: [200, 50], powerRate: 50, connections: 16, maxSockets: 64, broker: "mosquitto", json: false, help: false, only: ["latest", "range", "direct", "power"] };
+  const o: Options = { durationS: 10, rates: [200, 50], powerRate: 50, connections: 16, maxSockets: 64, broker: "mosquitto", json: false, help: false, only: ["latest", "range", "direct", "distinct", "distinct-direct", "power"], distinctRates: [100, 50] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -85,7 +89,10 @@ export function parseArgs(argv: string[]): Options {
       o.rates = (argv[++i] ?? "").split(",").map(Number);
       if (!o.rates.length || o.rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("--rate needs positive numbers, e.g. 200,50");
     }
-    else if (a === "--power-rate") o.powerRate = num();
+    else if (a === "--distinct-rate") {
+      o.distinctRates = (argv[++i] ?? "").split(",").map(Number);
+      if (!o.distinctRates.length || o.distinctRates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("--distinct-rate needs positive numbers, e.g. 100,50");
+    } else if (a === "--power-rate") o.powerRate = num();
     else if (a === "--connections") o.connections = Math.round(num());
     else if (a === "--max-sockets") o.maxSockets = Math.round(num());
     else if (a === "--broker") {
@@ -106,14 +113,20 @@ function machine(): string {
   return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node.js ${process.version}`;
 }
 
-/** 24 h of 1-minute readings of ws-a on a past UTC day, and one recent reading per device for /measurements/latest. */
+/** Minutes of readings written after the day, so every distinct window (start shifted by up to this) spans 24 h of data. */
+const SHIFT_MIN = 60;
+
+/**
+ * 25 h of 1-minute readings of every device from the start of a past UTC day (the range query reads the day of
+ * ws-a; the distinct queries 24 h windows of every device, shifted by 0…59 minutes), and one recent reading per
+ * device for /measurements/latest.
+ */
 function data(day: number) {
   return (devices: DeviceEntry[]): string => {
     const lines: string[] = [];
     const line = (d: DeviceEntry, ts: number, power: number, energy: number) =>
       `plug,device=${d.id},kind=${d.kind},building=${d.location.building},floor=${d.location.floor},room=${d.location.room} power=${power},voltage=230,current=${(power / 230).toFixed(4)},energy=${energy.toFixed(3)},relay=true ${ts}`;
-    const wsa = devices.find((d) => d.id === "ws-a") as DeviceEntry;
-    for (let i = 0; i < 1440; i++) lines.push(line(wsa, day + i * MIN, 20 + (i % 60), 10 + i / 1000));
+    for (const [k, d] of devices.entries()) for (let i = 0; i < 1440 + SHIFT_MIN; i++) lines.push(line(d, day + i * MIN, 20 + k + (i % 60), 10 + i / 1000));
     const now = Date.now();
     devices.forEach((d, i) => lines.push(line(d, now - (i + 1) * MIN, 10 + i, 50 + i)));
     return lines.join("\n");
@@ -211,9 +224,9 @@ function run(name: string, mode: string, o: AutocannonOptions): Promise<Run> {
 }
 
 /** Open loop, evenly paced (bench/paced-load.ts, in a worker thread); latency from each request's scheduled send time. */
-function paced(name: string, rate: number, o: AutocannonOptions & { durationS: number; maxSockets: number }): Promise<Run> {
+function paced(name: string, rate: number, o: AutocannonOptions & { paths?: string[]; durationS: number; maxSockets: number }): Promise<Run> {
   return measured(async () => {
-    const r: PacedResult = await pacedLoad({ url: o.url, method: o.method, headers: o.headers, body: o.body, rate, durationS: o.durationS, maxSockets: o.maxSockets });
+    const r: PacedResult = await pacedLoad({ url: o.url, paths: o.paths, method: o.method, headers: o.headers, body: o.body, rate, durationS: o.durationS, maxSockets: o.maxSockets });
     if (r.firstError) process.stderr.write(`${name} paced ${rate} req/s: ${r.errors} errors, first: ${r.firstError}\n`);
     return { name, mode: `paced ${rate}/s`, reqPerS: r.achievedPerS, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, total: r.ok + r.non2xx, failures: r.failures, sendLag: r.sendLag };
   });
@@ -240,6 +253,16 @@ export async function main(argv: string[]): Promise<void> {
     // The statement influx-query sends for that range query, with the same bound parameter.
     const stmt = buildRange({ type: "range", target: { device: "ws-a" }, fields: ["power"], from: day, to: day + DAY, aggregate: "mean", interval: "1m" }, ["ws-a"]);
     const directUrl = `${s.influxd.url}/query?${new URLSearchParams({ db: DB, epoch: "ms", q: stmt.text, params: JSON.stringify(stmt.params) })}`;
+    // Distinct range queries: 24 h / 1-minute means of every device over windows shifted by 0…59 minutes, in an
+    // order where the same query comes back only every (devices × 60) requests — none in flight at the same time
+    // is identical, so neither read collapsing in the API nor coalescing in influx-query can share anything.
+    const ids = (s.office.registryDevices() as DeviceEntry[]).map((x) => x.id);
+    const windows = Array.from({ length: SHIFT_MIN }, (_, k) => day + k * MIN).flatMap((f) => ids.map((id) => ({ id, from: f, to: f + DAY })));
+    const distinctPaths = windows.map((w) => `${BASE}/devices/${w.id}/measurements?from=${new Date(w.from).toISOString()}&to=${new Date(w.to).toISOString()}&fields=power&aggregate=mean&interval=1m`);
+    const distinctDirect = windows.map((w) => {
+      const st = buildRange({ type: "range", target: { device: w.id }, fields: ["power"], from: w.from, to: w.to, aggregate: "mean", interval: "1m" }, [w.id]);
+      return `/query?${new URLSearchParams({ db: DB, epoch: "ms", q: st.text, params: JSON.stringify(st.params) })}`;
+    });
     const powerUrl = `${s.red.url}${BASE}/devices/pr-2/power`;
     const power = { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ state: "on" }) };
 
@@ -267,24 +290,28 @@ export async function main(argv: string[]): Promise<void> {
     };
     const warm = (url: string, extra: Partial<AutocannonOptions> = {}) => autocannon({ url, connections: 4, duration: 2, ...extra });
     const want = (k: string) => o.only.includes(k);
-    const plan: { key: string; name: string; url: string; extra: Partial<AutocannonOptions>; rates: number[] }[] = [
+    // `paths`: paced runs rotate through these (distinct queries); such runs are paced only.
+    const plan: { key: string; name: string; url: string; paths?: string[]; extra: Partial<AutocannonOptions>; rates: number[] }[] = [
       { key: "latest", name: "GET /measurements/latest", url: latestUrl, extra: { headers: auth }, rates: o.rates },
       { key: "range", name: "range 24 h 1m mean via API", url: rangeUrl, extra: { headers: auth }, rates: o.rates },
       { key: "direct", name: "same query direct to InfluxDB", url: directUrl, extra: { method: "POST" }, rates: o.rates },
+      { key: "distinct", name: "distinct 24 h 1m ranges via API", url: rangeUrl, paths: distinctPaths, extra: { headers: auth }, rates: o.distinctRates },
+      { key: "distinct-direct", name: "distinct ranges direct to InfluxDB", url: directUrl, paths: distinctDirect, extra: { method: "POST" }, rates: o.distinctRates },
       { key: "power", name: "POST /devices/{id}/power", url: powerUrl, extra: power, rates: [o.powerRate] },
     ].filter((p) => want(p.key));
     for (const p of plan) await warm(p.url, p.extra);
     const fixed: Record<string, Run> = {};
     for (const rate of [...new Set(plan.flatMap((p) => p.rates))]) {
       for (const p of plan.filter((x) => x.rates.includes(rate))) {
-        const r = await paced(p.name, rate, { url: p.url, ...p.extra, durationS: d, maxSockets: o.maxSockets });
+        const r = await paced(p.name, rate, { url: p.url, paths: p.paths, ...p.extra, durationS: d, maxSockets: o.maxSockets });
         fixed[`${p.key}@${rate}`] = r;
         report(r);
       }
     }
     // One request at a time: the latency of the path itself, without queueing behind other requests.
-    for (const p of plan) report(await run(p.name, "1 conn", { url: p.url, ...p.extra, connections: 1, duration: d }));
-    for (const p of plan) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
+    const closed = plan.filter((p) => !p.paths);
+    for (const p of closed) report(await run(p.name, "1 conn", { url: p.url, ...p.extra, connections: 1, duration: d }));
+    for (const p of closed) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
 
     const verdict: string[] = [];
     for (const rate of o.rates) {
@@ -292,6 +319,11 @@ export async function main(argv: string[]): Promise<void> {
       const lim = fixed[`direct@${rate}`];
       if (api) verdict.push(`range p99 ${api.p99} ms at paced ${rate} req/s (target < 50 ms at 200 req/s): ${api.p99 < 50 ? "under 50 ms" : "over 50 ms"}`);
       if (api && lim) verdict.push(`  vs direct p99 ${lim.p99} ms at paced ${rate} req/s: ${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} × (target ≤ 2 ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`);
+    }
+    for (const rate of o.distinctRates) {
+      const api = fixed[`distinct@${rate}`];
+      const lim = fixed[`distinct-direct@${rate}`];
+      if (api && lim) verdict.push(`distinct ranges at paced ${rate} req/s: API p99 ${api.p99} ms vs direct ${lim.p99} ms (${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`);
     }
     const pw = fixed[`power@${o.powerRate}`];
     if (pw) verdict.push(`power p99 ${pw.p99} ms at paced ${o.powerRate} req/s (target < 100 ms): ${pw.p99 < 100 ? "met" : "MISSED"}`);

@@ -16,6 +16,8 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 
 export interface PacedOptions {
   url: string;
+  /** Paths (with query string) on the url's host to rotate through: request i asks for paths[i % length]. Default: the url's. */
+  paths?: string[];
   method?: string;
   headers?: Record<string, string>;
   body?: string;
@@ -89,6 +91,7 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   let connections = 0;
   const url = new URL(o.url);
+  const paths = o.paths?.length ? o.paths : [url.pathname + url.search];
   const body = o.body === undefined ? undefined : Buffer.from(o.body);
   const headers: Record<string, string> = { ...o.headers };
   if (body) headers["content-length"] = String(body.length);
@@ -106,7 +109,7 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
   // Start a little ahead so the first due times are not already late.
   const start = performance.now() + 20;
 
-  const fire = (due: number): Promise<void> =>
+  const fire = (due: number, path: string): Promise<void> =>
     new Promise((settle) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
@@ -128,7 +131,7 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
         settle();
       };
       const req = http.request(
-        { host: url.hostname, port: url.port, path: url.pathname + url.search, method: o.method ?? "GET", headers, agent, timeout: timeoutMs },
+        { host: url.hostname, port: url.port, path, method: o.method ?? "GET", headers, agent, timeout: timeoutMs },
         (res) => {
           res.on("data", () => undefined);
           res.on("end", () => finish(res.statusCode));
@@ -151,7 +154,10 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
     const tick = () => {
       const now = performance.now();
       // Every request already due goes out now (late ones keep their due time: their lateness is measured).
-      while (next < total && start + next * intervalMs <= now) pending.push(fire(start + next++ * intervalMs));
+      while (next < total && start + next * intervalMs <= now) {
+        pending.push(fire(start + next * intervalMs, paths[next % paths.length] as string));
+        next++;
+      }
       if (next >= total) scheduled();
       else setTimeout(tick, Math.max(0, start + next * intervalMs - performance.now()));
     };

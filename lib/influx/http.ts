@@ -112,6 +112,8 @@ export class InfluxHttp {
           });
         },
       );
+      // Header and body go out as one write, but keep Nagle off anyway: a query's reply time is what the API waits for.
+      req.setNoDelay(true);
       req.on("timeout", () => req.destroy(new Error(`timeout after ${this.settings.timeoutMs} ms`)));
       req.on("error", (err) =>
         reject(new InfluxHttpError(opts.signal?.aborted ? `request to InfluxDB at ${displayUrl(this.settings.url)} aborted` : unreachableMessage(this.settings.url, err.message))),

@@ -12,6 +12,7 @@ import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { HttpApiCredentials, HttpApiNode, HttpApiNodeDef, MqttBrokerNode } from "./types";
+import { installMqttNoDelay, noDelayBroker, type BrokerLike } from "../shared/mqtt-nodelay";
 
 interface ExpressLayer {
   handle: unknown;
@@ -21,6 +22,8 @@ interface RouterHolder {
 }
 
 export = (RED: NodeAPI) => {
+  // Request/reply over MQTT: no Nagle delay on the broker connections (nodes/shared/mqtt-nodelay.ts).
+  installMqttNoDelay(RED);
   function HttpApi(this: HttpApiNode, def: HttpApiNodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -84,6 +87,7 @@ export = (RED: NodeAPI) => {
     const topics: string[] = [];
     if (broker) {
       broker.register(node);
+      noDelayBroker(broker as unknown as BrokerLike);
       broker.subscribe(replyTopic, { qos: 1 }, (_topic, payload) => {
         if (service.onReply(payload) === "invalid") warnings.write("reply", RED._("http-api.errors.bad-reply", { topic: replyTopic }));
       }, node.id);

@@ -6,6 +6,7 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { coalesce } from "../../lib/influx/coalesce";
 import { influxRunner, parseQueryOptions, QueryService, type QueryOptions, type StatementRunner } from "../../lib/influx/query-service";
 import { errorText, status } from "../shared/node-kit";
+import { installMqttNoDelay } from "../shared/mqtt-nodelay";
 
 /** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
 const CLOSING = "influx-query is closing (redeploy or shutdown): the query was cancelled, try again";
@@ -18,6 +19,8 @@ const CLOSE_GRACE_MS = 5000;
 const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID"]);
 
 export = (RED: NodeAPI) => {
+  // Request/reply over MQTT: no Nagle delay on the broker connections (nodes/shared/mqtt-nodelay.ts).
+  installMqttNoDelay(RED);
   function InfluxQuery(this: InfluxQueryNode, def: InfluxQueryNodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;

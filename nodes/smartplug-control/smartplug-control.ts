@@ -6,6 +6,7 @@ import { PlugClient } from "../../lib/plug-client";
 import { fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { SmartplugControlNode, SmartplugControlNodeDef } from "./types";
+import { installMqttNoDelay } from "../shared/mqtt-nodelay";
 
 /** Reply errors caused by this side (not by the request): the reply is still sent, and Catch nodes hear about it. */
 const SERVER_ERRORS = new Set<ErrorCode>(["REGISTRY_INVALID", "INTERNAL"]);
@@ -15,6 +16,8 @@ const CLOSE_GRACE_MS = 10_000;
 const numberOr = (v: unknown, fallback: number): number => (v === undefined || v === null || v === "" ? fallback : Number(v));
 
 export = (RED: NodeAPI) => {
+  // Request/reply over MQTT: no Nagle delay on the broker connections (nodes/shared/mqtt-nodelay.ts).
+  installMqttNoDelay(RED);
   function SmartplugControl(this: SmartplugControlNode, def: SmartplugControlNodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;

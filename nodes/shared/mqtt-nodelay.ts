@@ -1,0 +1,76 @@
+// TCP_NODELAY on the MQTT connections of the core mqtt-broker config nodes.
+//
+// mqtt.js opens its TCP socket with Nagle's algorithm on (node_modules/mqtt/build/lib/connect/tcp.js) and writes a
+// packet in several pieces. On a request/reply path (http-api → broker → influx-query → broker → http-api) a piece
+// written while an earlier one is still unacknowledged then waits for the peer's delayed ACK — up to 40 ms on Linux,
+// per hop. The API bench showed it as a bimodal ~45–60 ms step (docs/performance.md); disabling Nagle on those
+// sockets removed it. Nothing else changes: the packets are the same, only sent without waiting.
+//
+// The core node creates a new client on every connect() and mqtt.js a new socket on every reconnect, so this
+// wraps connect() of each broker instance and sets the option again on every "connect" event.
+import type { NodeAPI } from "node-red";
+
+interface SocketLike {
+  setNoDelay?: (noDelay?: boolean) => unknown;
+}
+interface MqttClientLike {
+  stream?: SocketLike;
+  on(event: "connect", cb: () => void): unknown;
+}
+/** The parts of the core mqtt-broker node (node_modules/@node-red/nodes/core/network/10-mqtt.js) this touches. */
+export interface BrokerLike {
+  client?: MqttClientLike;
+  connect?: (...args: unknown[]) => unknown;
+}
+
+const WRAPPED = Symbol.for("plugwatch.mqtt-nodelay");
+const watched = new WeakSet<object>();
+
+function setNoDelay(client: MqttClientLike | undefined): void {
+  const s = client?.stream;
+  // ws:// streams have no such option; TLS sockets pass it to their TCP socket.
+  if (s && typeof s.setNoDelay === "function") s.setNoDelay(true);
+}
+
+function watch(client: MqttClientLike | undefined): void {
+  if (!client || typeof client.on !== "function" || watched.has(client)) return;
+  watched.add(client);
+  client.on("connect", () => setNoDelay(client));
+  setNoDelay(client);
+}
+
+/** Makes one broker node's connections use TCP_NODELAY, now and after every (re)connect. Idempotent. */
+export function noDelayBroker(broker: BrokerLike | null | undefined): void {
+  if (!broker) return;
+  const b = broker as BrokerLike & { [WRAPPED]?: true };
+  if (!b[WRAPPED] && typeof b.connect === "function") {
+    const connect = b.connect;
+    b.connect = function (this: BrokerLike, ...args: unknown[]) {
+      const r = connect.apply(this, args);
+      watch(this.client);
+      return r;
+    };
+    b[WRAPPED] = true;
+  }
+  watch(b.client);
+}
+
+const installed = new WeakSet<object>();
+
+/**
+ * Applies noDelayBroker to every mqtt-broker config node of the runtime each time flows start, unless
+ * settings.js has `plugwatch: { mqttNoDelay: false }`. Called by the modules of the nodes on MQTT request/reply
+ * paths; installs one listener per runtime however often it is called.
+ */
+export function installMqttNoDelay(RED: NodeAPI): void {
+  const settings = RED.settings as unknown as { plugwatch?: { mqttNoDelay?: boolean } };
+  if (settings.plugwatch?.mqttNoDelay === false) return;
+  const events = (RED as unknown as { events?: { on(e: string, cb: () => void): void } }).events;
+  if (!events || installed.has(events)) return;
+  installed.add(events);
+  events.on("flows:started", () => {
+    RED.nodes.eachNode((n) => {
+      if (n.type === "mqtt-broker") noDelayBroker(RED.nodes.getNode(n.id) as unknown as BrokerLike);
+    });
+  });
+}

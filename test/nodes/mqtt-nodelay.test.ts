@@ -1,0 +1,95 @@
+// TCP_NODELAY on the core mqtt-broker node's connection: set when flows start (any Plugwatch request/reply node
+// loaded), and again after a reconnect (new socket) — against a real Mosquitto.
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import * as net from "node:net";
+import { noDelayBroker, type BrokerLike } from "../../nodes/shared/mqtt-nodelay";
+import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
+import { helper, waitWithin } from "../support/node-helper";
+
+import queryNode = require("../../nodes/influx-query/influx-query");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+
+const waitFor = waitWithin(8000);
+
+/** Records every socket setNoDelay(true) was called on, in this process. */
+function spyNoDelay(): { sockets: Set<net.Socket>; restore: () => void } {
+  const sockets = new Set<net.Socket>();
+  const orig = net.Socket.prototype.setNoDelay;
+  net.Socket.prototype.setNoDelay = function (this: net.Socket, noDelay?: boolean) {
+    if (noDelay !== false) sockets.add(this);
+    return orig.call(this, noDelay);
+  };
+  return { sockets, restore: () => void (net.Socket.prototype.setNoDelay = orig) };
+}
+
+describe("MQTT connections without Nagle's algorithm", function () {
+  this.timeout(30_000);
+
+  describe("noDelayBroker (unit)", function () {
+    class FakeClient extends EventEmitter {
+      stream = { calls: 0, setNoDelay(this: { calls: number }) { this.calls++; } };
+    }
+    it("sets it on the current socket, on every connect event, and on the client of a later connect()", function () {
+      const broker: BrokerLike & { client: FakeClient } = {
+        client: new FakeClient(),
+        connect(this: { client: FakeClient }) {
+          this.client = new FakeClient();
+        },
+      };
+      noDelayBroker(broker);
+      assert.equal(broker.client.stream.calls, 1, "at once");
+      broker.client.stream = { calls: 0, setNoDelay(this: { calls: number }) { this.calls++; } };
+      broker.client.emit("connect");
+      assert.equal(broker.client.stream.calls, 1, "a reconnect's new socket");
+      broker.connect?.();
+      assert.equal(broker.client.stream.calls, 1, "a new client after connect()");
+      noDelayBroker(broker);
+      broker.client.emit("connect");
+      assert.equal(broker.client.stream.calls, 2, "applying it again adds no second listener");
+    });
+    it("ignores brokers without a client or streams without the option (ws://)", function () {
+      noDelayBroker(null);
+      noDelayBroker({});
+      const c = new EventEmitter() as EventEmitter & { stream: object };
+      c.stream = {};
+      noDelayBroker({ client: c as unknown as BrokerLike["client"] });
+      c.emit("connect");
+    });
+  });
+
+  describe("in a runtime (real Mosquitto)", function () {
+    let broker: MosquittoInstance;
+    let spy: ReturnType<typeof spyNoDelay>;
+    before(async function () {
+      broker = await startMosquitto();
+    });
+    after(async function () {
+      await broker?.stop();
+    });
+    beforeEach(async function () {
+      spy = spyNoDelay();
+      await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    });
+    afterEach(async function () {
+      spy.restore();
+      await helper.unload();
+      await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    });
+
+    it("the broker node's socket has it once connected, and again after a reconnect", async function () {
+      const flow = [
+        { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
+        { id: "in", type: "mqtt in", topic: "t/q", qos: "1", datatype: "json", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, wires: [["q"]] },
+        { id: "q", type: "influx-query", influx: "", registry: "", wires: [[]] },
+      ];
+      await helper.load([mqttNodes, queryNode], flow);
+      const b = helper.getNode("b") as unknown as { connected: boolean; client: { stream: net.Socket } };
+      await waitFor("the connected socket got setNoDelay(true)", () => b.connected && spy.sockets.has(b.client.stream));
+      const first = b.client.stream;
+      first.destroy(); // the broker node reconnects on a new socket
+      await waitFor("the reconnected socket got setNoDelay(true)", () => b.connected && b.client.stream !== first && spy.sockets.has(b.client.stream));
+    });
+  });
+});
