@@ -1,7 +1,7 @@
 // Ingest benchmark: MQTT (Mosquitto) → influx-hook in a real Node-RED → InfluxDB, against node-red-contrib-influxdb and raw batched /write.
 //
 //   node dist/bench/ingest.js [--readings 200000] [--contrib-readings 5000] [--devices 500] [--batch 5000] [--gzip false]
-//     [--per-message 1,100] [--in-flight 1] [--flush-interval 100] [--only hook,contrib,raw] [--profile DIR]
+//     [--per-message 1,100] [--in-flight 1] [--flush-interval 100] [--only hook,contrib,raw,broker] [--profile DIR]
 //
 // Every run starts its own influxd, Mosquitto and Node-RED on free loopback ports and stops them at the end.
 // Figures are readings/s from the first publish until the last reading is in InfluxDB (counted there), i.e.
@@ -39,7 +39,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { readings: 200_000, contribReadings: 5_000, devices: 500, batch: 5000, gzip: false, flushInterval: 100, only: ["hook", "contrib", "raw"], profile: "", perMessage: [1, 100], inFlight: 1 };
+  const a: Args = { readings: 200_000, contribReadings: 5_000, devices: 500, batch: 5000, gzip: false, flushInterval: 100, only: ["hook", "contrib", "raw", "broker"], profile: "", perMessage: [1, 100], inFlight: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i];
     const v = argv[i + 1] ?? "";
@@ -196,7 +196,8 @@ function contribFlow(o: { mqttPort: number; influxPort: number; db: string; devi
       x: 300,
       y: 100,
       name: "reading → [fields, tags]",
-      func: `const TAGS = ${JSON.stringify(tags)};\nconst r = msg.payload;\nmsg.payload = [{ time: r.ts, power: r.power, voltage: r.voltage, current: r.current, energy: r.energy, relay: r.relay }, TAGS[r.device]];\nreturn msg;`,
+      // One reading → one [fields, tags] point; an array of readings → an array of points (one write).
+      func: `const TAGS = ${JSON.stringify(tags)};\nconst point = (r) => [{ time: r.ts, power: r.power, voltage: r.voltage, current: r.current, energy: r.energy, relay: r.relay }, TAGS[r.device]];\nmsg.payload = Array.isArray(msg.payload) ? msg.payload.map(point) : point(msg.payload);\nreturn msg;`,
       outputs: 1,
       timeout: 0,
       noerr: 0,
@@ -307,6 +308,32 @@ async function runRaw(influxd: InfluxdInstance, db: string, stream: Stream, batc
   return { name: "raw batched /write", readings: stream.lines.length, stored: done.count, ms: done.at - t0, perSec: Math.round((done.count * 1000) / (done.at - t0)), cpuUs: cpu };
 }
 
+/**
+ * The broker's own ceiling for one reading per message: the same stream published at QoS 1 to Mosquitto and
+ * received by a bare mqtt.js subscriber in this process (QoS 1) — no Node-RED, no InfluxDB. "stored" is the
+ * number of messages received; the subscriber's CPU is in the publisher column (same process).
+ */
+async function runBrokerOnly(client: MqttClient, url: string, stream: Stream, pids: Pids): Promise<Result> {
+  const sub = await mqtt.connectAsync(url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
+  try {
+    let got = 0;
+    let all!: () => void;
+    const received = new Promise<void>((r) => (all = r));
+    sub.on("message", () => {
+      if (++got === stream.payloads.length) all();
+    });
+    await sub.subscribeAsync(`${ROOT}/+/+/+/+/reading`, { qos: 1 });
+    const cpu0 = cpuSnapshot(pids);
+    const t0 = Date.now();
+    await publishAll(client, stream);
+    await Promise.race([received, new Promise((r) => setTimeout(r, 120_000))]);
+    const ms = Date.now() - t0;
+    return { name: "Mosquitto alone (bare subscriber, no Node-RED, no InfluxDB)", readings: stream.readings, stored: got, ms, perSec: Math.round((got * 1000) / ms), cpuUs: cpuPerReading(cpu0, cpuSnapshot(pids), Math.max(1, got)) };
+  } finally {
+    await sub.endAsync(true).catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const devices = simulatedDevices(args.devices);
@@ -342,14 +369,27 @@ async function main(): Promise<void> {
       }
     }
     if (args.only.includes("contrib")) {
-      process.stderr.write(`node-red-contrib-influxdb: ${args.contribReadings} readings\n`);
-      const flow = contribFlow({ mqttPort: mosq.port, influxPort: influxd.httpPort, db: "bench_contrib", devices });
-      results.contrib = await runFlow("node-red-contrib-influxdb `influxdb out`", red, flow, client, influxd, "bench_contrib", devices, contribStream, 200, pids);
+      // The same streams as the hook: one reading per message, and (for every --per-message k > 1) arrays of k
+      // readings, which the function node turns into one multi-point write — node-red-contrib-influxdb's own
+      // batching. Per reading it is much slower one per message, so that run uses --contrib-readings.
+      for (const k of args.perMessage) {
+        const db = `bench_contrib_${k}`;
+        const n = k === 1 ? contribStream.readings : Math.min(args.readings, args.contribReadings * k);
+        process.stderr.write(`node-red-contrib-influxdb: ${n} readings, ${k} per MQTT message\n`);
+        const flow = contribFlow({ mqttPort: mosq.port, influxPort: influxd.httpPort, db, devices });
+        const name = k === 1 ? "node-red-contrib-influxdb `influxdb out`" : `node-red-contrib-influxdb \`influxdb out\` (${k} readings per message, array of points)`;
+        const stream1 = k === 1 ? contribStream : grouped(makeStream(devices, n), k);
+        results[k === 1 ? "contrib" : `contrib${k}`] = await runFlow(name, red, flow, client, influxd, db, devices, stream1, 200 * Math.min(k, 10), pids);
+      }
     }
     await red.deploy([]);
     if (args.only.includes("raw")) {
       process.stderr.write(`raw /write: ${args.readings} lines in batches of ${args.batch}\n`);
       results.raw = await runRaw(influxd, "bench_raw", stream, args.batch, pids);
+    }
+    if (args.only.includes("broker")) {
+      process.stderr.write(`Mosquitto alone: ${args.readings} messages, QoS 1\n`);
+      results.broker = await runBrokerOnly(client, mosq.url, stream, pids);
     }
 
     const cpu = cpus();
@@ -357,7 +397,7 @@ async function main(): Promise<void> {
     console.log(`Ingest benchmark — ${new Date().toISOString()}`);
     console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${load}`);
     console.log(`command: node dist/bench/ingest.js ${process.argv.slice(2).join(" ")}`.trimEnd());
-    console.log(`settings: ${args.devices} devices, batch ${args.batch} lines, flush ${args.flushInterval} ms, gzip ${args.gzip}, ${args.inFlight} write(s) in flight, QoS 1 end to end, one reading per MQTT message`);
+    console.log(`settings: ${args.devices} devices, batch ${args.batch} lines, flush ${args.flushInterval} ms, gzip ${args.gzip}, ${args.inFlight} write(s) in flight, QoS 1 end to end, readings per MQTT message: ${args.perMessage.join(", ")}`);
     console.log("");
     console.log("| pipeline | readings sent | stored | time (ms) | readings/s | CPU µs/reading: Node-RED | Mosquitto | influxd | publisher |");
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -366,13 +406,16 @@ async function main(): Promise<void> {
       console.log(`| ${r.name} | ${r.readings} | ${r.stored} | ${r.ms} | ${r.perSec} | ${c["node-red"]} | ${c.mosquitto} | ${c.influxd} | ${c.publisher} |`);
     }
     console.log("");
-    const { hook, contrib, raw } = results;
+    const { hook, contrib, raw, broker } = results;
+    if (broker) console.log(`Mosquitto alone passes ${broker.perSec} single-reading QoS 1 messages/s here (Mosquitto ${broker.cpuUs.mosquitto} µs/message): the ceiling of any pipeline with one reading per message`);
     if (hook && contrib) console.log(`influx-hook / node-red-contrib-influxdb = ${(hook.perSec / contrib.perSec).toFixed(1)} ×  (target ≥ 10 ×)`);
     if (hook && raw) console.log(`influx-hook / raw /write                = ${(hook.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
     for (const [key, r] of Object.entries(results)) {
       if (!key.startsWith("hook") || key === "hook") continue;
-      if (contrib) console.log(`${r.name} / node-red-contrib-influxdb = ${(r.perSec / contrib.perSec).toFixed(1)} ×`);
-      if (raw) console.log(`${r.name} / raw /write = ${(r.perSec / raw.perSec).toFixed(2)} ×`);
+      const same = results[`contrib${key.slice(4)}`];
+      if (same) console.log(`${r.name} / node-red-contrib-influxdb on the same stream = ${(r.perSec / same.perSec).toFixed(1)} ×  (target ≥ 10 ×)`);
+      if (contrib) console.log(`${r.name} / node-red-contrib-influxdb one reading per message = ${(r.perSec / contrib.perSec).toFixed(1)} ×`);
+      if (raw) console.log(`${r.name} / raw /write = ${(r.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
     }
     if (hook) {
       console.log(`influx-hook sustained                   = ${hook.perSec} readings/s  (target ≥ 50000)`);
