@@ -1,12 +1,10 @@
 // Read collapsing in the API service: identical data queries in flight share one MQTT request and one
 // serialised body; distinct queries, later queries and commands are not collapsed; errors are shared.
 import assert from "node:assert/strict";
-import { Authenticator } from "../../lib/api/auth";
-import { Correlator } from "../../lib/api/correlator";
-import { ApiService, type ApiResponse } from "../../lib/api/service";
-import { ApiState } from "../../lib/api/state";
+import type { ApiResponse } from "../../lib/api/service";
 import { buildRegistry } from "../../lib/registry";
 import { SingleFlight } from "../../lib/single-flight";
+import { testApiService } from "../support/api-service";
 
 const registry = buildRegistry(
   {
@@ -25,23 +23,15 @@ interface Sent {
 
 function setup(timeoutMs = 10_000) {
   const sent: Sent[] = [];
-  const service = new ApiService({
-    root: "t",
-    basePath: "/api/v1",
-    registry: () => registry,
+  const service = testApiService({
+    registry,
     broker: {
       connected: () => true,
       publish: async (topic, payload) => {
         sent.push({ topic, msg: JSON.parse(payload) as Sent["msg"] });
       },
     },
-    correlator: new Correlator({ timeoutMs }),
-    state: new ApiState({ root: "t" }),
-    auth: new Authenticator([], false),
-    replyTopic: "t/api/reply/x",
-    inactiveAfterDays: 30,
-    openHealth: true,
-    openSpec: true,
+    timeoutMs,
     now: () => Date.UTC(2026, 10, 25, 12),
   });
   const get = (path: string, search = ""): Promise<ApiResponse> =>
@@ -58,7 +48,7 @@ const RANGE = "from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z&fields=power&ag
 
 describe("api read collapsing", function () {
   it("identical range requests in flight publish one query and get the same body", async function () {
-    const { sent, get, answer, service } = setup();
+    const { sent, get, answer } = setup();
     const rs = [get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE)];
     await tick();
     assert.equal(sent.length, 1, "one MQTT request for three identical HTTP requests");
@@ -71,7 +61,6 @@ describe("api read collapsing", function () {
     assert.equal(a!.body, b!.body, "the same data object, serialised once by the HTTP layer");
     const health = (await get("/health")).body as { api: { collapsed: number } };
     assert.equal(health.api.collapsed, 2);
-    void service;
   });
 
   it("different queries are not collapsed", async function () {

@@ -2,12 +2,10 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Authenticator } from "../../lib/api/auth";
-import { Correlator } from "../../lib/api/correlator";
 import { createHttpHandler, type CorsOptions, type HttpHandler } from "../../lib/api/http";
-import { ApiService } from "../../lib/api/service";
-import { ApiState } from "../../lib/api/state";
+import type { ApiService } from "../../lib/api/service";
 import { buildRegistry } from "../../lib/registry";
+import { testApiService } from "../support/api-service";
 
 const registry = buildRegistry(
   { devices: [{ id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 9999, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } }] },
@@ -15,20 +13,8 @@ const registry = buildRegistry(
 );
 
 function service(): ApiService {
-  return new ApiService({
-    root: "t",
-    basePath: "/api/v1",
-    registry: () => registry,
-    // A broker that is down: every MQTT-bound request fails fast with 503, which is all these tests need.
-    broker: { connected: () => false, publish: () => Promise.reject(new Error("down")) },
-    correlator: new Correlator({ timeoutMs: 10_000 }),
-    state: new ApiState({ root: "t" }),
-    auth: new Authenticator([], false),
-    replyTopic: "t/api/reply/x",
-    inactiveAfterDays: 30,
-    openHealth: true,
-    openSpec: true,
-  });
+  // A broker that is down: every MQTT-bound request fails fast with 503, which is all these tests need.
+  return testApiService({ registry, broker: { connected: () => false, publish: () => Promise.reject(new Error("down")) } });
 }
 
 async function serve(handler: HttpHandler, pre?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): Promise<{ url: string; close: () => Promise<void> }> {
