@@ -55,22 +55,31 @@ export function noDelayBroker(broker: BrokerLike | null | undefined): void {
   watch(b.client);
 }
 
-const installed = new WeakSet<object>();
+/** The node API each runtime's events bus was last installed with (a test helper loads the modules again per test). */
+const installed = new WeakMap<object, NodeAPI>();
+
+/** False when settings.js has `plugwatch: { mqttNoDelay: false }`. */
+export function mqttNoDelayEnabled(RED: NodeAPI): boolean {
+  const settings = RED.settings as unknown as { plugwatch?: { mqttNoDelay?: boolean } };
+  return settings.plugwatch?.mqttNoDelay !== false;
+}
 
 /**
  * Applies noDelayBroker to every mqtt-broker config node of the runtime each time flows start, unless
- * settings.js has `plugwatch: { mqttNoDelay: false }`. Called by the modules of the nodes on MQTT request/reply
- * paths; installs one listener per runtime however often it is called.
+ * settings.js has `plugwatch: { mqttNoDelay: false }` (read at each start). Called by the modules of the nodes on
+ * MQTT request/reply paths; installs one listener per runtime however often it is called.
  */
 export function installMqttNoDelay(RED: NodeAPI): void {
-  const settings = RED.settings as unknown as { plugwatch?: { mqttNoDelay?: boolean } };
-  if (settings.plugwatch?.mqttNoDelay === false) return;
   const events = (RED as unknown as { events?: { on(e: string, cb: () => void): void } }).events;
-  if (!events || installed.has(events)) return;
-  installed.add(events);
+  if (!events) return;
+  const first = !installed.has(events);
+  installed.set(events, RED);
+  if (!first) return;
   events.on("flows:started", () => {
-    RED.nodes.eachNode((n) => {
-      if (n.type === "mqtt-broker") noDelayBroker(RED.nodes.getNode(n.id) as unknown as BrokerLike);
+    const red = installed.get(events) ?? RED;
+    if (!mqttNoDelayEnabled(red)) return;
+    red.nodes.eachNode((n) => {
+      if (n.type === "mqtt-broker") noDelayBroker(red.nodes.getNode(n.id) as unknown as BrokerLike);
     });
   });
 }

@@ -78,18 +78,32 @@ describe("MQTT connections without Nagle's algorithm", function () {
       await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     });
 
+    const flow = (): Record<string, unknown>[] => [
+      { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
+      { id: "in", type: "mqtt in", topic: "t/q", qos: "1", datatype: "json", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, wires: [["q"]] },
+      { id: "q", type: "influx-query", influx: "", registry: "", wires: [[]] },
+    ];
+
     it("the broker node's socket has it once connected, and again after a reconnect", async function () {
-      const flow = [
-        { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
-        { id: "in", type: "mqtt in", topic: "t/q", qos: "1", datatype: "json", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, wires: [["q"]] },
-        { id: "q", type: "influx-query", influx: "", registry: "", wires: [[]] },
-      ];
-      await helper.load([mqttNodes, queryNode], flow);
+      await helper.load([mqttNodes, queryNode], flow());
       const b = helper.getNode("b") as unknown as { connected: boolean; client: { stream: net.Socket } };
       await waitFor("the connected socket got setNoDelay(true)", () => b.connected && spy.sockets.has(b.client.stream));
       const first = b.client.stream;
       first.destroy(); // the broker node reconnects on a new socket
       await waitFor("the reconnected socket got setNoDelay(true)", () => b.connected && b.client.stream !== first && spy.sockets.has(b.client.stream));
+    });
+
+    it("settings plugwatch.mqttNoDelay = false leaves the socket as it is", async function () {
+      helper.settings({ plugwatch: { mqttNoDelay: false } });
+      try {
+        await helper.load([mqttNodes, queryNode], flow());
+        const b = helper.getNode("b") as unknown as { connected: boolean; client: { stream: net.Socket } };
+        await waitFor("the broker connected", () => b.connected);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(spy.sockets.has(b.client.stream), false);
+      } finally {
+        helper.settings({});
+      }
     });
   });
 });
