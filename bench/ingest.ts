@@ -326,7 +326,9 @@ async function runBrokerOnly(client: MqttClient, url: string, stream: Stream, pi
     const cpu0 = cpuSnapshot(pids);
     const t0 = Date.now();
     await publishAll(client, stream);
-    await Promise.race([received, new Promise((r) => setTimeout(r, 120_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([received, new Promise((r) => (timer = setTimeout(r, 120_000)))]);
+    clearTimeout(timer);
     const ms = Date.now() - t0;
     return { name: "Mosquitto alone (bare subscriber, no Node-RED, no InfluxDB)", readings: stream.readings, stored: got, ms, perSec: Math.round((got * 1000) / ms), cpuUs: cpuPerReading(cpu0, cpuSnapshot(pids), Math.max(1, got)) };
   } finally {

@@ -154,16 +154,16 @@ export class ApiService {
       }
       case "getMeasurements": {
         const device = this.device(params.id);
-        return ok(await this.query(parseRangeParams(device.id, q, now, this.limits)));
+        return ok(await this.query(parseRangeParams(device.id, q, now, this.limits), collapseKey(op, device.id, req.search)));
       }
       case "getLatestMeasurementsOfDevice": {
         const device = this.device(params.id);
-        return ok(await this.query(parseLatestNParams(device.id, q, this.limits)));
+        return ok(await this.query(parseLatestNParams(device.id, q, this.limits), collapseKey(op, device.id, req.search)));
       }
       case "getLatestMeasurements":
-        return ok(await this.query(parseLatestParams(q, this.o.inactiveAfterDays)));
+        return ok(await this.query(parseLatestParams(q, this.o.inactiveAfterDays), collapseKey(op, "", req.search)));
       case "getEnergy":
-        return ok(await this.query(parseEnergyParams(q, now, this.limits)));
+        return ok(await this.query(parseEnergyParams(q, now, this.limits), collapseKey(op, "", req.search)));
       case "listAlerts":
         return ok(this.alerts(q, now));
       case "getHealth": {
@@ -243,13 +243,16 @@ export class ApiService {
   }
 
   /**
-   * A data query. Reads are collapsed: a request whose query body equals one already waiting for its reply joins
-   * that request instead of publishing another (many dashboards polling the same panel cost one MQTT round trip
-   * and one serialisation). Nothing is cached — once the reply is in, the next request asks again — so an answer
-   * is never older than a query that started before the request arrived. Errors are shared the same way.
+   * A data query. Reads are collapsed: a request with the same `key` (endpoint, device and query string as sent,
+   * see collapseKey) as one already waiting for its reply joins that request instead of publishing another (many
+   * dashboards polling the same panel cost one MQTT round trip and one serialisation). The key uses the times as
+   * written, so `from=-24h` asked twice a few ms apart is one query: the joiner gets the window of the request it
+   * joined, which started at most one round trip earlier. Nothing is cached — once the reply is in, the next
+   * request asks again — so an answer is never older than a query that started before the request arrived.
+   * Errors are shared the same way.
    */
-  private query(body: QueryBody): Promise<QueryData> {
-    return this.queries.run(JSON.stringify(body), () => this.askQuery(body));
+  private query(body: QueryBody, key: string): Promise<QueryData> {
+    return this.queries.run(key, () => this.askQuery(body));
   }
 
   private async askQuery(body: QueryBody): Promise<QueryData> {
@@ -360,6 +363,17 @@ export class ApiService {
     if (typeof id !== "string") return "invalid";
     return this.o.correlator.deliver(id, msg) ? "delivered" : "dropped";
   }
+}
+
+/**
+ * What makes two data requests the same: the operation, the device and the query parameters as written (sorted by name;
+ * relative times such as `-24h` and `now` stay relative, so they match however many ms apart they arrive). Only
+ * called after the request validated, so both requests have the same meaning for the same key.
+ */
+export function collapseKey(op: Operation, device: string, search: URLSearchParams): string {
+  // Stable sort by name only: repeated parameters (fields=a&fields=b) keep their order.
+  const params = [...search.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([op.id, device, params]);
 }
 
 function badReply(who: string, id: string, issues: { path: string; message: string }[]): ApiError {

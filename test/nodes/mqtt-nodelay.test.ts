@@ -7,6 +7,7 @@ import { noDelayBroker, type BrokerLike } from "../../nodes/shared/mqtt-nodelay"
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { helper, waitWithin } from "../support/node-helper";
 
+import apiNode = require("../../nodes/http-api/http-api");
 import queryNode = require("../../nodes/influx-query/influx-query");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
@@ -28,8 +29,9 @@ describe("MQTT connections without Nagle's algorithm", function () {
   this.timeout(30_000);
 
   describe("noDelayBroker (unit)", function () {
+    const fakeStream = () => ({ calls: 0, setNoDelay(this: { calls: number }) { this.calls++; } });
     class FakeClient extends EventEmitter {
-      stream = { calls: 0, setNoDelay(this: { calls: number }) { this.calls++; } };
+      stream = fakeStream();
     }
     it("sets it on the current socket, on every connect event, and on the client of a later connect()", function () {
       const broker: BrokerLike & { client: FakeClient } = {
@@ -49,6 +51,19 @@ describe("MQTT connections without Nagle's algorithm", function () {
       broker.client.emit("connect");
       assert.equal(broker.client.stream.calls, 2, "applying it again adds no second listener");
     });
+    it("a reconnect's socket, built by the client's streamBuilder, has it before its connect event", function () {
+      class Client extends EventEmitter {
+        stream = fakeStream();
+        streamBuilder = () => fakeStream();
+      }
+      const client = new Client();
+      noDelayBroker({ client });
+      client.stream = client.streamBuilder(); // what mqtt.js does on reconnect
+      assert.equal(client.stream.calls, 1, "set when the socket is built");
+      client.emit("connect");
+      assert.equal(client.stream.calls, 2, "and again on connect");
+    });
+
     it("ignores brokers without a client or streams without the option (ws://)", function () {
       noDelayBroker(null);
       noDelayBroker({});
@@ -93,10 +108,11 @@ describe("MQTT connections without Nagle's algorithm", function () {
       await waitFor("the reconnected socket got setNoDelay(true)", () => b.connected && b.client.stream !== first && spy.sockets.has(b.client.stream));
     });
 
-    it("settings plugwatch.mqttNoDelay = false leaves the socket as it is", async function () {
+    it("settings plugwatch.mqttNoDelay = false leaves the socket as it is (influx-query and http-api loaded)", async function () {
       helper.settings({ plugwatch: { mqttNoDelay: false } });
       try {
-        await helper.load([mqttNodes, queryNode], flow());
+        const api = { id: "api", type: "http-api", broker: "b", registry: "", root: "t", basePath: "/api/v1", timeoutMs: 5000, inactiveAfterDays: 30, historySize: 100, auth: "none", openHealth: true, openSpec: true };
+        await helper.load([mqttNodes, queryNode, apiNode], [...flow(), api]);
         const b = helper.getNode("b") as unknown as { connected: boolean; client: { stream: net.Socket } };
         await waitFor("the broker connected", () => b.connected);
         await new Promise((r) => setTimeout(r, 200));

@@ -1,6 +1,9 @@
 // Read collapsing in the API service: identical data queries in flight share one MQTT request and one
 // serialised body; distinct queries, later queries and commands are not collapsed; errors are shared.
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHttpHandler } from "../../lib/api/http";
 import type { ApiResponse } from "../../lib/api/service";
 import { buildRegistry } from "../../lib/registry";
 import { SingleFlight } from "../../lib/single-flight";
@@ -21,7 +24,7 @@ interface Sent {
   msg: { id: string; replyTo: string; query?: { type: string; target?: { device?: string } }; action?: string };
 }
 
-function setup(timeoutMs = 10_000) {
+function setup(timeoutMs = 10_000, now: () => number = () => Date.UTC(2026, 10, 25, 12)) {
   const sent: Sent[] = [];
   const service = testApiService({
     registry,
@@ -32,7 +35,7 @@ function setup(timeoutMs = 10_000) {
       },
     },
     timeoutMs,
-    now: () => Date.UTC(2026, 10, 25, 12),
+    now,
   });
   const get = (path: string, search = ""): Promise<ApiResponse> =>
     service.handle({ method: "GET", path, search: new URLSearchParams(search), instance: `/api/v1${path}` });
@@ -61,6 +64,55 @@ describe("api read collapsing", function () {
     assert.equal(a!.body, b!.body, "the same data object, serialised once by the HTTP layer");
     const health = (await get("/health")).body as { api: { collapsed: number } };
     assert.equal(health.api.collapsed, 2);
+  });
+
+  it("relative times are compared as written: two '-24h'…'now' requests ms apart share one query", async function () {
+    let t = Date.UTC(2026, 10, 25, 12);
+    const { sent, get, answer } = setup(10_000, () => t);
+    const a = get("/devices/ws-1/measurements", "from=-24h&fields=power&aggregate=mean&interval=1m");
+    t += 7; // a few ms later: the absolute window differs, the request does not
+    const b = get("/devices/ws-1/measurements", "aggregate=mean&interval=1m&fields=power&from=-24h");
+    await tick();
+    assert.equal(sent.length, 1);
+    answer(sent[0]!, "ws-1", 1);
+    assert.equal((await a).body, (await b).body);
+    // An absolute window is another request, even when it is the same 24 h.
+    const c = get("/devices/ws-1/measurements", `from=${new Date(t - 86_400_000).toISOString()}&to=${new Date(t).toISOString()}&fields=power&aggregate=mean&interval=1m`);
+    await tick();
+    assert.equal(sent.length, 2);
+    answer(sent[1]!, "ws-1", 2);
+    assert.equal((await c).status, 200);
+  });
+
+  it("the HTTP adapter serialises a shared body once for every request that got it", async function () {
+    const { sent, service, answer } = setup();
+    const handler = createHttpHandler(service);
+    const stringify = JSON.stringify;
+    let serialised = 0;
+    JSON.stringify = function (this: unknown, ...args: Parameters<typeof JSON.stringify>) {
+      const v = args[0] as { type?: string; series?: unknown } | null;
+      if (v && typeof v === "object" && v.type === "range" && "series" in v) serialised++;
+      return stringify.apply(JSON, args);
+    } as typeof JSON.stringify;
+    try {
+      const bodies: string[] = [];
+      const res = () => {
+        const chunks: Buffer[] = [];
+        const r = { headersSent: false, statusCode: 0, setHeader: () => undefined, end: (b?: Buffer) => void (b && chunks.push(b), bodies.push(Buffer.concat(chunks).toString())) };
+        return r as unknown as ServerResponse;
+      };
+      const req = () => Object.assign(new EventEmitter(), { method: "GET", url: `/devices/ws-1/measurements?${RANGE}`, headers: {} }) as unknown as IncomingMessage;
+      const done = Promise.all([handler(req(), res()), handler(req(), res()), handler(req(), res())]);
+      await tick();
+      assert.equal(sent.length, 1);
+      answer(sent[0]!, "ws-1", 9);
+      await done;
+      assert.equal(bodies.length, 3);
+      assert.ok(bodies.every((b) => b === bodies[0] && JSON.parse(b).series[0].points[0].power === 9));
+      assert.equal(serialised, 1, "one JSON.stringify of the range data for three answers");
+    } finally {
+      JSON.stringify = stringify;
+    }
   });
 
   it("different queries are not collapsed", async function () {
