@@ -12,7 +12,7 @@ import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { HttpApiCredentials, HttpApiNode, HttpApiNodeDef, MqttBrokerNode } from "./types";
-import { installMqttNoDelay, mqttNoDelayEnabled, noDelayBroker, type BrokerLike } from "../shared/mqtt-nodelay";
+import { installMqttNoDelay } from "../shared/mqtt-nodelay";
 
 interface ExpressLayer {
   handle: unknown;
@@ -87,7 +87,6 @@ export = (RED: NodeAPI) => {
     const topics: string[] = [];
     if (broker) {
       broker.register(node);
-      if (mqttNoDelayEnabled(RED)) noDelayBroker(broker as unknown as BrokerLike);
       broker.subscribe(replyTopic, { qos: 1 }, (_topic, payload) => {
         if (service.onReply(payload) === "invalid") warnings.write("reply", RED._("http-api.errors.bad-reply", { topic: replyTopic }));
       }, node.id);

@@ -70,7 +70,7 @@ export function noDelayBroker(broker: BrokerLike | null | undefined): void {
 const installed = new WeakMap<object, NodeAPI>();
 
 /** False when settings.js has `plugwatch: { mqttNoDelay: false }`. */
-export function mqttNoDelayEnabled(RED: NodeAPI): boolean {
+function mqttNoDelayEnabled(RED: NodeAPI): boolean {
   const settings = RED.settings as unknown as { plugwatch?: { mqttNoDelay?: boolean } };
   return settings.plugwatch?.mqttNoDelay !== false;
 }
