@@ -1,7 +1,7 @@
 // Readings over real Mosquitto into influx-hook in a real Node-RED, read back through influx-query's MQTT request/reply: every query type.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
-import type { DeviceEntry, QueryReply } from "../../lib/contracts";
+import type { DeviceEntry, QueryReply, Reading } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { startNodeRed, type NodeRedInstance } from "../support/nodered";
@@ -31,17 +31,6 @@ const ENERGY: Record<string, number[]> = {
 };
 const POWER = (id: string, i: number) => (DEVICES.indexOf(dev(id)) + 1) * 100 + i * 10;
 
-interface Reading {
-  v: 1;
-  device: string;
-  ts: number;
-  power: number;
-  voltage: number;
-  current: number;
-  energy: number;
-  relay: boolean;
-  kind?: string;
-}
 const READINGS: Reading[] = [
   ...DEVICES.flatMap((d) =>
     (ENERGY[d.id] as number[]).map((energy, i) => ({ v: 1 as const, device: d.id, ts: D + i * MIN, power: POWER(d.id, i), voltage: 230 + i, current: 0.5 + i / 10, energy, relay: i % 2 === 0, kind: d.kind })),

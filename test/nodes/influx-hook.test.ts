@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ComponentStatus, validate, type DeviceEntry } from "../../lib/contracts";
+import { ComponentStatus, validate, type DeviceEntry, type Reading } from "../../lib/contracts";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { freePort } from "../support/ports";
 
@@ -34,16 +34,6 @@ const DEVICES: DeviceEntry[] = [
 ];
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 
-interface Reading {
-  v: 1;
-  device: string;
-  ts: number;
-  power: number;
-  voltage: number;
-  current: number;
-  energy: number;
-  relay: boolean;
-}
 const reading = (i: number, device = "ws-1"): Reading => ({ v: 1, device, ts: T0 + i * 1000, power: 10 + (i % 97) * 0.5, voltage: 230 + (i % 7), current: 0.05 + (i % 13) * 0.001, energy: 1 + i * 0.001, relay: i % 2 === 0 });
 
 let dbSeq = 0;
