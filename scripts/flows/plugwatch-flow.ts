@@ -1,5 +1,6 @@
 // Builds the shipped pipeline flow (flows/plugwatch.json): one tab per role, env-driven config nodes, the live dashboard.
 // `node <build>/scripts/flows/write-flows.js` writes the file; test/e2e/pipeline-flow-file.test.ts checks it is up to date.
+import { CONFIG_DEFAULTS } from "../../lib/api/config";
 import { commandRequestTopic, DEFAULT_ROOT, queryRequestTopic, subscriptions } from "../../lib/topics";
 
 export interface FlowNode {
@@ -346,14 +347,9 @@ function apiTab(): FlowNode[] {
       version: 1,
       broker: IDS.broker,
       registry: IDS.registry,
+      // The node's own defaults (base path, timeouts, token auth, open /health and /openapi.json).
+      ...CONFIG_DEFAULTS,
       root: ROOT,
-      basePath: "/api/v1",
-      timeoutMs: 5000,
-      inactiveAfterDays: 30,
-      historySize: 1000,
-      auth: "tokens",
-      openHealth: true,
-      openSpec: true,
       credentials: { tokens: "${PLUGWATCH_API_TOKENS}" },
       ...at(0, 0),
       wires: [],
