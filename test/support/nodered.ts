@@ -3,16 +3,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { FlowNode } from "../../scripts/flows/plugwatch-flow";
 import { freePort } from "./ports";
 
-/** One node of a flow as the admin API speaks it; only id and type are required. */
-export interface FlowNode {
-  id: string;
-  type: string;
-  z?: string;
-  wires?: string[][];
-  [key: string]: unknown;
-}
+/** One node of a flow as the admin API speaks it; only id and type are required (the shipped flow builder's type). */
+export type { FlowNode };
 
 export interface NodeRedOptions {
   /** Extra environment for the runtime (e.g. PLUGWATCH_* read by settings.js or `${VAR}` used in flows). */
