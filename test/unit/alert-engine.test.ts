@@ -1,44 +1,32 @@
 // Alert engine, rule by rule, on a fake clock: raise once, hold quietly, clear once; reminders; bad input.
 import assert from "node:assert/strict";
-import { AlertEngine } from "../../lib/alerts/engine";
-import { parseRules } from "../../lib/alerts/rules";
 import type { DeviceInfo } from "../../lib/alerts/types";
-import { AlertEvent } from "../../lib/contracts/alert";
+import type { AlertEvent } from "../../lib/contracts/alert";
 import type { Reading } from "../../lib/contracts/reading";
-import { validate } from "../../lib/contracts/validate";
+import { alertClock } from "../support/alert-clock";
 
 const T0 = Date.parse("2026-01-06T10:00:00Z"); // a Tuesday, 11:00 in Paris
 const S = 1000;
 
 /** An engine on a fake clock, with helpers that feed it and collect every event (each one schema-checked). */
 function setup(rules: unknown[], devices: DeviceInfo[] = [], start = T0) {
-  let now = start;
-  const engine = new AlertEngine({ rules: parseRules(rules, "Europe/Paris"), clock: () => now, devices });
-  const check = (events: AlertEvent[]): AlertEvent[] => {
-    for (const e of events) assert.ok(validate(AlertEvent, e).ok, `event matches the contract: ${JSON.stringify(e)}`);
-    return events;
-  };
+  const c = alertClock({ rules, timezone: "Europe/Paris", start, devices });
   return {
-    engine,
-    set(t: number) {
-      now = t;
-    },
+    engine: c.engine,
+    set: c.set,
     get now() {
-      return now;
+      return c.now;
     },
     read(device: string, fields: Partial<Reading> = {}, meta = {}): AlertEvent[] {
-      const r: Reading = { v: 1, device, ts: now, power: 10, voltage: 230, current: 0.05, energy: 1, relay: true, ...fields };
-      const out = engine.onReading(r, meta);
+      const r: Reading = { v: 1, device, ts: c.now, power: 10, voltage: 230, current: 0.05, energy: 1, relay: true, ...fields };
+      const out = c.engine.onReading(r, meta);
       assert.ok(out.accepted);
-      return check(out.events);
+      return c.check(out.events);
     },
     avail(device: string, online: boolean): AlertEvent[] {
-      return check(engine.onAvailability({ v: 1, device, online, ts: now, reason: online ? "poll ok" : "DEVICE_UNREACHABLE: timeout" }).events);
+      return c.check(c.engine.onAvailability({ v: 1, device, online, ts: c.now, reason: online ? "poll ok" : "DEVICE_UNREACHABLE: timeout" }).events);
     },
-    tick(t: number): AlertEvent[] {
-      now = t;
-      return check(engine.tick(t));
-    },
+    tick: c.tick,
   };
 }
 

@@ -1,46 +1,35 @@
 // Alert engine on generic readings ({fields:{…}}): thresholds on any field, measurement filter, boolean fields, stale.
 import assert from "node:assert/strict";
-import { AlertEngine } from "../../lib/alerts/engine";
 import { parseRules, AlertRulesError } from "../../lib/alerts/rules";
-import { AlertEvent } from "../../lib/contracts/alert";
+import type { AlertEvent } from "../../lib/contracts/alert";
 import type { GenericReading, Reading } from "../../lib/contracts/reading";
-import { validate } from "../../lib/contracts/validate";
+import { alertClock } from "../support/alert-clock";
 
 const T0 = Date.parse("2026-01-06T10:00:00Z");
 const S = 1000;
 
 function setup(rules: unknown[]) {
-  let now = T0;
-  const engine = new AlertEngine({ rules: parseRules(rules, "UTC"), clock: () => now });
-  const check = (events: AlertEvent[]): AlertEvent[] => {
-    for (const e of events) assert.ok(validate(AlertEvent, e).ok, `event matches the contract: ${JSON.stringify(e)}`);
-    return events;
-  };
+  const c = alertClock({ rules, timezone: "UTC", start: T0 });
   return {
-    engine,
-    set(t: number) {
-      now = t;
-    },
+    engine: c.engine,
+    set: c.set,
     /** A generic reading; returns the whole output so warnings can be checked. */
     generic(device: string, fields: GenericReading["fields"], measurement?: string) {
-      const g: GenericReading = { v: 1, device, ts: now, ...(measurement ? { measurement } : {}), fields };
-      const out = engine.onReading(g);
+      const g: GenericReading = { v: 1, device, ts: c.now, ...(measurement ? { measurement } : {}), fields };
+      const out = c.engine.onReading(g);
       assert.ok(out.accepted, JSON.stringify(out.warnings));
-      check(out.events);
+      c.check(out.events);
       return out;
     },
     read(device: string, fields: GenericReading["fields"], measurement?: string): string[] {
       return brief(this.generic(device, fields, measurement).events);
     },
     plug(device: string, values: Partial<Reading> = {}): string[] {
-      const out = engine.onReading({ v: 1, device, ts: now, power: 10, voltage: 230, current: 0.05, energy: 1, relay: true, ...values });
+      const out = c.engine.onReading({ v: 1, device, ts: c.now, power: 10, voltage: 230, current: 0.05, energy: 1, relay: true, ...values });
       assert.ok(out.accepted);
-      return brief(check(out.events));
+      return brief(c.check(out.events));
     },
-    tick(t: number): AlertEvent[] {
-      now = t;
-      return check(engine.tick(t));
-    },
+    tick: c.tick,
   };
 }
 
