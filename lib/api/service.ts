@@ -370,7 +370,7 @@ export class ApiService {
  * relative times such as `-24h` and `now` stay relative, so they match however many ms apart they arrive). Only
  * called after the request validated, so both requests have the same meaning for the same key.
  */
-export function collapseKey(op: Operation, device: string, search: URLSearchParams): string {
+function collapseKey(op: Operation, device: string, search: URLSearchParams): string {
   // Stable sort by name only: repeated parameters (fields=a&fields=b) keep their order.
   const params = [...search.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([op.id, device, params]);
