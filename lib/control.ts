@@ -1,7 +1,9 @@
 // Command handling for smartplug-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
 import { randomUUID } from "node:crypto";
 import { ACTIONS, CommandRequest, type Action, type CommandReply, type CommandResult } from "./contracts/command";
-import { CONTRACT_VERSION, ReplyTopic, RequestId } from "./contracts/common";
+import { CONTRACT_VERSION, RequestId } from "./contracts/common";
+import { ReplyTopicGuard, ReplyTopicRefused } from "./contracts/reply-topic";
+import { DEFAULT_ROOT } from "./topics";
 import type { Device } from "./contracts/device";
 import { PlugwatchError, toErrorBody, type ErrorBody } from "./contracts/errors";
 import { decodePayload, validate } from "./contracts/validate";
@@ -47,6 +49,8 @@ export interface ControllerOptions {
   maxQueued?: number;
   clock?: Clock;
   newId?: () => string;
+  /** Checks and counts reply topics (default: replies under `plugwatch/api/reply/…` or `clients/…`). */
+  replyTopics?: ReplyTopicGuard;
 }
 
 export interface HandleResult {
@@ -133,6 +137,8 @@ export class Controller {
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Reply topic check shared with the query component and the API (lib/contracts/reply-topic.ts). */
+  readonly replyTopics: ReplyTopicGuard;
 
   constructor(opts: ControllerOptions) {
     const registry = opts.registry;
@@ -149,6 +155,7 @@ export class Controller {
     this.clock = opts.clock ?? systemClock;
     this.limiter = new Limiter(this.concurrency, this.clock);
     this.newId = opts.newId ?? randomUUID;
+    this.replyTopics = opts.replyTopics ?? new ReplyTopicGuard(DEFAULT_ROOT);
   }
 
   /** Requests being handled right now. */
@@ -159,10 +166,12 @@ export class Controller {
   /**
    * Handles one command request (object, JSON string or Buffer). Request problems become an error reply;
    * device problems become error results. Throws a PlugwatchError (INVALID_REQUEST) only when the input
-   * cannot be answered at all: not a JSON object, or an `id`/`replyTo` that is present but invalid.
+   * cannot be answered at all: not a JSON object, or an `id`/`replyTo` that is present but invalid; a refused
+   * `replyTo` throws ReplyTopicRefused (counted in `replyTopics`) and nothing is switched. `requestTopic` (the
+   * MQTT topic the request came on) gives the topic root of the allowed reply prefix.
    */
-  handle(request: unknown): Promise<HandleResult> {
-    const p = this.handleInner(request);
+  handle(request: unknown, requestTopic?: unknown): Promise<HandleResult> {
+    const p = this.handleInner(request, requestTopic);
     this.pending.add(p);
     const forget = (): void => {
       this.pending.delete(p);
@@ -191,12 +200,12 @@ export class Controller {
     }
   }
 
-  private async handleInner(request: unknown): Promise<HandleResult> {
+  private async handleInner(request: unknown, requestTopic: unknown): Promise<HandleResult> {
     const body = decodePayload(request);
     if (!isObject(body)) {
       throw new PlugwatchError("INVALID_REQUEST", `command must be a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
     }
-    const { id, replyTo } = this.correlation(body);
+    const { id, replyTo } = this.correlation(body, requestTopic);
     const answer = (error: ErrorBody, action?: Action): HandleResult => ({
       reply: { v: CONTRACT_VERSION, id, ok: false, results: [], error },
       ...(replyTo !== undefined ? { replyTo } : {}),
@@ -238,7 +247,7 @@ export class Controller {
   }
 
   /** Reads id and replyTo: absent is fine (an id is generated), present but invalid cannot be answered. */
-  private correlation(body: Record<string, unknown>): { id: string; replyTo?: string } {
+  private correlation(body: Record<string, unknown>, requestTopic: unknown): { id: string; replyTo?: string } {
     const details: { path: string; message: string }[] = [];
     let id: string | undefined;
     if (body.id !== undefined) {
@@ -248,9 +257,9 @@ export class Controller {
     }
     let replyTo: string | undefined;
     if (body.replyTo !== undefined) {
-      const r = validate(ReplyTopic, body.replyTo);
-      if (r.ok) replyTo = r.value;
-      else details.push({ path: "$.replyTo", message: "replyTo must be a non-empty MQTT topic without '+' or '#'" });
+      const r = this.replyTopics.check(body.replyTo, requestTopic);
+      if (!r.ok) throw new ReplyTopicRefused(r.problem, r.message);
+      replyTo = r.topic;
     }
     if (details.length) {
       throw new PlugwatchError("INVALID_REQUEST", `cannot answer: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);

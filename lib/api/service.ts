@@ -1,4 +1,5 @@
 // The REST API's behaviour without HTTP plumbing: route → auth → validate → MQTT request/reply → response body or problem.
+import { checkReplyTopic, replyTopicPolicy } from "../contracts/reply-topic";
 import { CommandReply, CommandRequest, type Action } from "../contracts/command";
 import { CONTRACT_VERSION } from "../contracts/common";
 import type { Device, Target } from "../contracts/device";
@@ -99,6 +100,9 @@ export class ApiService {
     this.now = o.now ?? Date.now;
     this.limits = o.limits ?? DEFAULT_LIMITS;
     this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, tokens: o.auth.enabled, version: o.version });
+    // The agents refuse any other reply topic: the API's own must pass the same check (lib/contracts/reply-topic.ts).
+    const r = checkReplyTopic(o.replyTopic, replyTopicPolicy(o.root, { clientPrefixes: [] }));
+    if (!r.ok) throw new Error(`the API's reply topic '${o.replyTopic}' is not a valid reply topic: ${r.message}`);
   }
 
   /** Handles one request; never throws (every failure becomes a problem+json response). */

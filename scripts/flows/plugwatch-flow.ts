@@ -14,8 +14,8 @@ export interface FlowNode {
 /** The topic root of the shipped flow (mqtt in topics cannot take it from an env var: substitution is whole-property only). */
 export const ROOT = DEFAULT_ROOT;
 /** Reply topics of the dashboard's own requests (the dashboard is a client of the agent and the component, like the API). */
-export const DASHBOARD_COMMAND_REPLY = `${ROOT}/dashboard/reply/command`;
-export const DASHBOARD_ENERGY_REPLY = `${ROOT}/dashboard/reply/energy`;
+export const DASHBOARD_COMMAND_REPLY = `${ROOT}/api/reply/dashboard/command`;
+export const DASHBOARD_ENERGY_REPLY = `${ROOT}/api/reply/dashboard/energy`;
 
 /** Stable ids of the nodes tests and docs refer to. */
 export const IDS = {

@@ -193,7 +193,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       const echoTopic = own(ACME_SENSOR, `echo${protocolVersion}`);
       await acme.subscribeAsync(["plugwatch/api/request/#", "plugwatch/#", echoTopic], { qos: 1 });
       const portalSaw = nextMessage(portal, "plugwatch/api/request/command");
-      await portal.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "x/replies", action: "off", target: { all: true } }), { qos: 1 });
+      await portal.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "clients/x/replies", action: "off", target: { all: true } }), { qos: 1 });
       await portalSaw;
       const echo = nextMessage(acme, echoTopic);
       await acme.publishAsync(echoTopic, "1", { qos: 1 });

@@ -27,9 +27,9 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
     await eventually("readings of every device", () => seen.size, (n) => n === s.devices.length);
     // and the control path works without storage
-    const reply = nextMessage(client, "plugwatch/test/reply");
-    await client.subscribeAsync("plugwatch/test/reply", { qos: 1 });
-    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/test/reply", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
+    const reply = nextMessage(client, "plugwatch/api/reply/test");
+    await client.subscribeAsync("plugwatch/api/reply/test", { qos: 1 });
+    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
     const r = JSON.parse((await reply).payload.toString()) as { ok: boolean; results: { device: string; relay: boolean }[] };
     assert.equal(r.ok, true);
     assert.equal(s.office.plug("ws-2-01").relay, false);

@@ -62,7 +62,7 @@ describe("storage round trip (Mosquitto → influx-hook → influxd → influx-q
         waiters.delete(id);
         resolve(r);
       });
-      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/replies/${id}`, query }), { qos: 1 });
+      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/api/reply/t/${id}`, query }), { qos: 1 });
     });
   }
   async function data<T>(query: Record<string, unknown>): Promise<T> {
@@ -97,7 +97,7 @@ describe("storage round trip (Mosquitto → influx-hook → influxd → influx-q
       const reply = JSON.parse(payload.toString()) as QueryReply;
       waiters.get(reply.id)?.(reply);
     });
-    await client.subscribeAsync([`${root}/replies/#`, errorTopic(root)], { qos: 1 });
+    await client.subscribeAsync([`${root}/api/reply/t/#`, errorTopic(root)], { qos: 1 });
     // The flow's MQTT client connects asynchronously: publish once it is subscribed (a query gets an answer).
     await waitUntil("the flow's MQTT subscriptions", async () => {
       try {
