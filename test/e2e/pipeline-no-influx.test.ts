@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Health } from "../../lib/api/schemas";
 import { INSTALL_HINT } from "../../lib/influx/http";
 import { connectClient, nextMessage, Teardown } from "../support/services";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import { EMBEDDED_RUNTIME_PASSWORD, eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
 
 describe("shipped flow without InfluxDB (embedded broker): still runs, spools, answers 503", function () {
   this.timeout(90000);
@@ -26,13 +26,20 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     client.on("message", (_t, p) => seen.add((JSON.parse(p.toString()) as { device: string }).device));
     await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
     await eventually("readings of every device", () => seen.size, (n) => n === s.devices.length);
-    // and the control path works without storage
-    const reply = nextMessage(client, "plugwatch/api/reply/test");
-    await client.subscribeAsync("plugwatch/api/reply/test", { qos: 1 });
-    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
+    // The anonymous client is read-only on the embedded broker: its command is refused and its connection closed.
+    assert.equal(s.office.plug("ws-1-01").relay, true);
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    client.publish("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "anon-1", replyTo: "plugwatch/api/reply/anon", action: "off", target: { device: "ws-1-01" } }), { qos: 0 });
+    await closed;
+    // and the control path works without storage (an authenticated identity)
+    const runtime = await connectClient(td, s.mqttUrl, { username: "runtime", password: EMBEDDED_RUNTIME_PASSWORD });
+    const reply = nextMessage(runtime, "plugwatch/api/reply/test");
+    await runtime.subscribeAsync("plugwatch/api/reply/test", { qos: 1 });
+    await runtime.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
     const r = JSON.parse((await reply).payload.toString()) as { ok: boolean; results: { device: string; relay: boolean }[] };
     assert.equal(r.ok, true);
     assert.equal(s.office.plug("ws-2-01").relay, false);
+    assert.equal(s.office.plug("ws-1-01").relay, true, "the anonymous command switched nothing");
   });
 
   it("data endpoints answer 503 STORAGE_UNAVAILABLE as problem+json; registry endpoints still answer", async function () {
