@@ -41,8 +41,12 @@ export class Registry {
   readonly devices: readonly Device[];
   private readonly byId: ReadonlyMap<string, Device>;
 
-  constructor(devices: readonly Device[]) {
+  /** Measurements generic readings may use besides a hook's own (registry file `measurements`). */
+  readonly measurements: readonly string[];
+
+  constructor(devices: readonly Device[], measurements: readonly string[] = []) {
     this.devices = devices;
+    this.measurements = measurements;
     this.byId = new Map(devices.map((d) => [d.id, d]));
   }
 
@@ -142,7 +146,11 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
     if (issues.length > MAX_ISSUES) kept.push({ file, path: "$", message: `${issues.length - MAX_ISSUES} more problems not shown` });
     throw new RegistryError(file, kept);
   }
-  return new Registry(valid.map((entry) => ({ ...entry, port: entry.port ?? DEFAULT_PORT })));
+  const measurements = Array.isArray(doc.measurements) ? (doc.measurements as string[]) : [];
+  return new Registry(
+    valid.map((entry) => ({ ...entry, port: entry.port ?? DEFAULT_PORT })),
+    measurements,
+  );
 }
 
 const SLUG_HELP = "lower-case letters, digits, '-' and '_', starting and ending with a letter or digit, at most 64 characters";

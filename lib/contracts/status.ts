@@ -51,6 +51,11 @@ export const ComponentStatus = Type.Object(
     invalidInputs: Type.Optional(Count("Input messages refused as invalid")),
     invalidElements: Type.Optional(Count("Readings inside those messages that were invalid")),
     spoolFullRefusals: Type.Optional(Count("Input messages refused with SPOOL_FULL")),
+    rejectedReadings: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[A-Z_]{1,32}$" }), Type.Integer({ minimum: 0 }), {
+        description: "Readings never stored, per reason: SCHEMA, TOPIC_MISMATCH, UNKNOWN_DEVICE, MEASUREMENT_NOT_ALLOWED, IMPLAUSIBLE",
+      }),
+    ),
     lastError: Type.Optional(
       Type.Object(
         {

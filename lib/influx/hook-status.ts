@@ -10,6 +10,8 @@ export interface HookCounters {
   invalidInputs: number;
   invalidElements: number;
   spoolFullRefusals: number;
+  /** Readings never stored, per reason (lib/influx/reading-guard REJECT_REASONS). */
+  rejectedReadings?: Record<string, number>;
 }
 
 /** The stats message: `backlog` is the spool backlog in lines; every counter of the writer is kept as it was. */

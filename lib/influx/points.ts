@@ -4,12 +4,15 @@ import { GenericReading, Reading } from "../contracts/reading";
 import { PlugwatchError } from "../contracts/errors";
 import { decodePayload, validate, type Issue } from "../contracts/validate";
 import type { Device } from "../contracts/device";
+import { checkGenericReading, checkPlugReading, checkTopicDevice, rejected } from "./reading-guard";
 
 export const DEFAULT_MEASUREMENT = "plug";
 
 /** Looks a device up by id (a Registry satisfies this). */
 export interface DeviceLookup {
   get(id: string): Device | undefined;
+  /** Measurements generic readings may use besides the hook's own (a Registry has them from its file). */
+  readonly measurements?: readonly string[];
 }
 
 export interface EncoderOptions {
@@ -49,6 +52,8 @@ export class LineEncoder {
   private readonly measurement: string;
   private readonly acceptUnknown: boolean;
   private readonly seriesCache = new Map<string, string>();
+  /** Measurements a generic reading may use (with a registry): the hook's own, `plug`, and the registry's list. */
+  private readonly allowed: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly devices: DeviceLookup | undefined,
@@ -56,6 +61,8 @@ export class LineEncoder {
   ) {
     this.measurement = opts.measurement || DEFAULT_MEASUREMENT;
     this.acceptUnknown = opts.acceptUnknown === true;
+    // Without a registry (accept-unknown mode, chosen for foreign data) there is no list to check against.
+    this.allowed = devices ? new Set([this.measurement, DEFAULT_MEASUREMENT, ...(devices.measurements ?? [])]) : undefined;
   }
 
   /** Tags for a device id: registry tags, or `{device}` when unknown and accepted; throws UNKNOWN_DEVICE otherwise. */
@@ -63,9 +70,7 @@ export class LineEncoder {
     const device = this.devices?.get(id);
     if (device) return deviceTags(device);
     if (this.acceptUnknown) return { device: id };
-    throw new PlugwatchError("UNKNOWN_DEVICE", `${path}.device: unknown device '${id}' (not in the registry; enable 'accept unknown devices' to store it anyway)`, [
-      { path: `${path}.device`, message: `unknown device '${id}'` },
-    ]);
+    throw rejected("UNKNOWN_DEVICE", `${path}.device`, `unknown device '${id}' (not in the registry; enable 'accept unknown devices' to store it anyway)`);
   }
 
   private seriesKey(id: string, path: string): string {
@@ -104,8 +109,11 @@ export class LineEncoder {
     return line;
   }
 
-  /** Validates one decoded value (Reading, or GenericReading when it has `fields`) and encodes it; throws PlugwatchError. */
-  encodeValue(value: unknown, path = "$"): string {
+  /**
+   * Validates one decoded value (Reading, or GenericReading when it has `fields`) and encodes it; throws PlugwatchError
+   * (with a `reason`, lib/influx/reading-guard). `topicDevice` is the device of the device topic it came on, if any.
+   */
+  encodeValue(value: unknown, path = "$", topicDevice?: string): string {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw new PlugwatchError("INVALID_READING", `${path}: expected a reading object, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`, [
         { path, message: "expected an object" },
@@ -114,10 +122,14 @@ export class LineEncoder {
     if ("fields" in value) {
       const r = validate(GenericReading, value);
       if (!r.ok) throw invalid(path, r.issues);
+      checkTopicDevice(r.value.device, topicDevice, path);
+      checkGenericReading(r.value, this.allowed, this.measurement, path);
       return this.encodeGeneric(r.value, path);
     }
     const r = validate(Reading, value);
     if (!r.ok) throw invalid(path, r.issues);
+    checkTopicDevice(r.value.device, topicDevice, path);
+    checkPlugReading(r.value, this.devices?.get(r.value.device)?.model, path);
     return this.encodeReading(r.value, path);
   }
 }
@@ -137,7 +149,7 @@ export interface EncodedPayload {
  * Decodes a msg.payload (object, JSON string or Buffer; a single reading or an array of them) and encodes every
  * element. Bad elements do not stop good ones in the same batch; each one yields an error with its path (`$[3].power`).
  */
-export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPayload {
+export function encodePayload(encoder: LineEncoder, payload: unknown, topicDevice?: string): EncodedPayload {
   let value: unknown;
   try {
     value = decodePayload(payload);
@@ -149,7 +161,7 @@ export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPa
   const errors: PlugwatchError[] = [];
   const one = (v: unknown, path: string) => {
     try {
-      lines.push(encoder.encodeValue(v, path));
+      lines.push(encoder.encodeValue(v, path, topicDevice));
     } catch (err) {
       errors.push(err instanceof PlugwatchError ? err : new PlugwatchError("INVALID_READING", `${path}: ${String(err)}`));
     }

@@ -40,12 +40,16 @@ export = (RED: NodeAPI) => {
       interval = tickMs(def.tickInterval);
       const rules = parseRules(def.rules ?? "[]");
       let devices: DeviceInfo[] = [];
+      let admit: ((id: string, meta: InputMeta) => boolean) | undefined;
       if (def.registry) {
         const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
         if (!registryNode) throw new PlugwatchError("REGISTRY_INVALID", "the selected registry config node does not exist");
         devices = registryNode.require().devices.map((d) => ({ id: d.id, kind: d.kind, location: d.location, idleWatts: d.idleWatts }));
+        // With a registry, only its devices (and backup health, {root}/backup/{id}/availability) get alert state.
+        const backups = `${root}/backup/`;
+        admit = (_id, meta) => meta.source?.startsWith(backups) === true;
       }
-      engine = new AlertEngine({ rules, devices });
+      engine = new AlertEngine({ rules, devices, ...(admit ? { admit } : {}) });
     } catch (err) {
       configError = err instanceof Error ? err : new Error(String(err));
       const details = err instanceof AlertRulesError && err.details ? err.details.map((i) => `${i.path}: ${i.message}`).join("; ") : configError.message;

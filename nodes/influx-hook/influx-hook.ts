@@ -7,7 +7,8 @@ import { LineEncoder, encodePayload } from "../../lib/influx/points";
 import { InfluxWriter, influxSink, type WriterStats } from "../../lib/influx/writer";
 import { Spool } from "../../lib/spool";
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
-import { componentStatusTopic } from "../../lib/topics";
+import { componentStatusTopic, parseDeviceTopic } from "../../lib/topics";
+import { reasonOf } from "../../lib/influx/reading-guard";
 import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, errorText, fail, status } from "../shared/node-kit";
 import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
@@ -31,7 +32,7 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const warn = new RateLimitedLog((m) => node.warn(m), 60_000);
-    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 };
+    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0, rejectedReadings: {} as Record<string, number> };
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
     let encoder: LineEncoder | undefined;
@@ -116,10 +117,11 @@ export = (RED: NodeAPI) => {
 
     const handle = (msg: NodeMessage, done: (err?: Error) => void) => {
       if (!writer || !encoder) return fail(node, startError ?? new PlugwatchError("INTERNAL", "influx-hook is not running"), done);
-      const { lines, errors } = encodePayload(encoder, msg.payload);
+      const { lines, errors } = encodePayload(encoder, msg.payload, opts && parseDeviceTopic(opts.root, String(msg.topic ?? ""))?.device);
       const bad = () => {
         counters.invalidInputs++;
         counters.invalidElements += errors.length;
+        for (const e of errors) counters.rejectedReadings[reasonOf(e)] = (counters.rejectedReadings[reasonOf(e)] ?? 0) + 1;
         const err = combine(errors);
         lastInvalid = { at: Date.now(), code: err.code };
         updateStatus();

@@ -53,7 +53,7 @@ interface FlowOpts {
 
 function flow(o: FlowOpts): Record<string, unknown>[] {
   return [
-    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
+    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ measurements: ["toner"], devices: DEVICES }) },
     { id: "influx", type: "plugwatch-influx", url: o.url, flavour: "1.x", database: o.db, timeout: 2000, gzip: true, rejectUnauthorized: true },
     {
       id: "hook",
