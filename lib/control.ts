@@ -1,6 +1,7 @@
 // Command handling for smartplug-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
 import { randomUUID } from "node:crypto";
-import { ACTIONS, CommandRequest, type Action, type CommandReply, type CommandResult } from "./contracts/command";
+import { ACTIONS, CommandRequest, type Action, type AuditRecord, type CommandReply, type CommandResult } from "./contracts/command";
+import type { Target } from "./contracts/device";
 import { CONTRACT_VERSION, RequestId } from "./contracts/common";
 import { ReplyTopicGuard, ReplyTopicRefused } from "./contracts/reply-topic";
 import { DEFAULT_ROOT } from "./topics";
@@ -59,11 +60,13 @@ export interface HandleResult {
   replyTo?: string;
   /** The action, when it could be read (for status summaries). */
   action?: Action;
+  /** What to record on {root}/audit/command: every on/off/toggle that was accepted as a request (not status reads). */
+  audit?: AuditRecord;
 }
 
 /** Keys a plain request (no `v`) may use: the envelope's keys plus the target's keys at top level. */
 const TARGET_KEYS = ["device", "devices", "kind", "building", "floor", "room", "all"] as const;
-const PLAIN_KEYS = new Set<string>(["action", "id", "replyTo", "target", ...TARGET_KEYS]);
+const PLAIN_KEYS = new Set<string>(["action", "id", "replyTo", "target", "by", ...TARGET_KEYS]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -243,7 +246,8 @@ export class Controller {
       ),
     );
     const reply: CommandReply = { v: CONTRACT_VERSION, id, ok: results.every((r) => r.ok), results };
-    return { reply, ...(replyTo !== undefined ? { replyTo } : {}), action: req.action };
+    const audit = req.action === "status" ? undefined : auditOf(reply, req.action, req.target, req.by, this.clock.now());
+    return { reply, ...(replyTo !== undefined ? { replyTo } : {}), action: req.action, ...(audit ? { audit } : {}) };
   }
 
   /** Reads id and replyTo: absent is fine (an id is generated), present but invalid cannot be answered. */
@@ -302,7 +306,7 @@ export class Controller {
     }
     const t = explainTarget(target);
     if (t.length) return { action, error: invalid(t.map((i) => ({ path: base === "$" ? i.path : base + i.path.slice(1), message: i.message }))) };
-    const candidate = envelope ? body : { v: CONTRACT_VERSION, id, replyTo: replyTo ?? "-", action, target };
+    const candidate = envelope ? body : { v: CONTRACT_VERSION, id, replyTo: replyTo ?? "-", action, target, ...(body.by !== undefined ? { by: body.by } : {}) };
     const r = validate(CommandRequest, candidate);
     if (!r.ok) return { action, error: invalid(friendlyIssues(candidate, r.issues)) };
     // For the plain form the replyTo placeholder only satisfies the schema; the caller uses its own `replyTo`.
@@ -363,4 +367,19 @@ function deviceError(err: unknown): ErrorBody {
   // Anything the plug library throws that is not already classified means the plug did not answer properly.
   if (body.code === "INTERNAL") return { code: "DEVICE_UNREACHABLE", message: body.message };
   return { code: body.code, message: body.message };
+}
+
+/** The audit record of a switching action: who (the request's `by`), what, when, and each device's result. */
+export function auditOf(reply: CommandReply, action: Action, target: Target, by: string | undefined, now: number): AuditRecord {
+  return {
+    v: CONTRACT_VERSION,
+    ts: Math.round(now),
+    id: reply.id,
+    ...(by !== undefined ? { by } : {}),
+    action,
+    target,
+    ok: reply.ok,
+    results: reply.results.map((r) => ({ device: r.device, ok: r.ok, ...(r.relay !== undefined ? { relay: r.relay } : {}), ...(r.error ? { code: r.error.code } : {}) })),
+    ...(reply.error ? { error: reply.error.code } : {}),
+  };
 }

@@ -9,7 +9,8 @@ import { decodePayload, validate } from "../contracts/validate";
 import type { Registry } from "../registry";
 import { SingleFlight } from "../single-flight";
 import { commandRequestTopic, queryRequestTopic } from "../topics";
-import type { Access, Authenticator } from "./auth";
+import type { Access, Authenticator, Principal } from "./auth";
+import { DEFAULT_FAILURE_LIMIT, DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit";
 import type { Correlator } from "./correlator";
 import { buildOpenApi } from "./openapi";
 import {
@@ -81,6 +82,9 @@ export interface ApiServiceOptions {
   limits?: ApiLimits;
   now?: () => number;
   version?: string;
+  /** Requests per token (default DEFAULT_RATE_LIMIT) and failed token checks of all callers (DEFAULT_FAILURE_LIMIT). */
+  rateLimit?: Omit<RateLimitOptions, "now">;
+  failureLimit?: Omit<RateLimitOptions, "now">;
 }
 
 type Peer = "query" | "command";
@@ -95,9 +99,13 @@ export class ApiService {
   /** Identical data queries in flight share one MQTT request (see query()). */
   private readonly queries = new SingleFlight<QueryData>();
   readonly openapi: object;
+  private readonly perToken: RateLimiter;
+  private readonly failures: RateLimiter;
 
   constructor(private readonly o: ApiServiceOptions) {
     this.now = o.now ?? Date.now;
+    this.perToken = new RateLimiter({ ...(o.rateLimit ?? DEFAULT_RATE_LIMIT), now: this.now });
+    this.failures = new RateLimiter({ ...(o.failureLimit ?? DEFAULT_FAILURE_LIMIT), now: this.now });
     this.limits = o.limits ?? DEFAULT_LIMITS;
     this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, tokens: o.auth.enabled, version: o.version });
     // The agents refuse any other reply topic: the API's own must pass the same check (lib/contracts/reply-topic.ts).
@@ -115,9 +123,18 @@ export class ApiService {
           headers: { Allow: match.allowed.join(", ") },
         });
       }
-      this.o.auth.check(req.authorization, this.accessOf(match.op.access));
+      // Unknown tokens share one bucket: a brute force gets 429s, with the same answer whatever part was wrong.
+      const slow = (): void => {
+        const f = this.failures.take("unknown-token");
+        if (!f.ok) throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
+      };
+      const who = this.o.auth.check(req.authorization, this.accessOf(match.op.access), slow);
+      if (who) {
+        const t = this.perToken.take(who.name);
+        if (!t.ok) throw new ApiError("TOO_MANY_REQUESTS", `too many requests for token '${who.name}'; retry after ${t.retryAfterS} s`, { headers: { "Retry-After": String(t.retryAfterS) } });
+      }
       const q = queryParamsOf(req.search);
-      const { status, body } = await this.dispatch(match.op, match.params, q, req);
+      const { status, body } = await this.dispatch(match.op, match.params, q, req, who);
       return { status, headers: { "Content-Type": JSON_TYPE }, body };
     } catch (err) {
       const { problem, headers } = toProblem(err, req.instance);
@@ -132,7 +149,7 @@ export class ApiService {
     return c;
   }
 
-  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest): Promise<{ status: number; body: unknown }> {
+  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest, who?: Principal): Promise<{ status: number; body: unknown }> {
     const ok = (body: unknown) => ({ status: 200, body });
     const now = this.now();
     switch (op.id) {
@@ -148,13 +165,13 @@ export class ApiService {
         checkKnown(q, []);
         const device = this.device(params.id);
         const body = parsePowerBody(this.jsonBody(req));
-        return this.command(body.state, { device: device.id }, true);
+        return this.command(body.state, { device: device.id }, true, who);
       }
       case "setPowerBulk": {
         checkKnown(q, []);
         const { action, target } = parseBulkPowerBody(this.jsonBody(req));
         this.registry().select(target); // UNKNOWN_DEVICE / EMPTY_TARGET before anything is sent
-        return this.command(action, target, false);
+        return this.command(action, target, false, who);
       }
       case "getMeasurements": {
         const device = this.device(params.id);
@@ -271,8 +288,10 @@ export class ApiService {
   }
 
   /** Sends a command. A single-device failure maps to its error code's status (502 for device errors); a bulk is 200. */
-  private async command(action: Action, target: Target, single: boolean): Promise<{ status: number; body: CommandOutcome }> {
-    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target }));
+  private async command(action: Action, target: Target, single: boolean, who?: Principal): Promise<{ status: number; body: CommandOutcome }> {
+    // The token's name (never the token) travels with the command into the agent's audit trail.
+    const by = who ? { by: who.name } : {};
+    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by }));
     const r = validate(CommandReply, reply);
     if (!r.ok) throw badReply("control agent", id, r.issues);
     const rep = r.value;

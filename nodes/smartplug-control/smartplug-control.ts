@@ -7,7 +7,8 @@ import { fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { SmartplugControlNode, SmartplugControlNodeDef } from "./types";
 import { installMqttNoDelay } from "../shared/mqtt-nodelay";
-import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
+import { ReplyTopicRefused, replyTopicGuardFromSettings, requestRoot } from "../../lib/contracts/reply-topic";
+import { auditTopic } from "../../lib/contracts/command";
 import { DEFAULT_ROOT } from "../../lib/topics";
 
 /** Reply errors caused by this side (not by the request): the reply is still sent, and Catch nodes hear about it. */
@@ -83,7 +84,7 @@ export = (RED: NodeAPI) => {
       // without a topic reaches an mqtt out node; from elsewhere (inject, dashboard) the reply goes out without topic.
       const fromMqtt = typeof (msg as { qos?: unknown }).qos === "number";
       controller.handle(msg.payload, msg.topic).then(
-        ({ reply, replyTo, action }) => {
+        ({ reply, replyTo, action, audit }) => {
           if (closed) return;
           const out: NodeMessage & Record<string, unknown> = { ...msg, payload: reply, qos: 1, retain: false };
           if (replyTo !== undefined) {
@@ -95,6 +96,8 @@ export = (RED: NodeAPI) => {
             delete out.topic;
           }
           if (replyTo !== undefined || v5 !== undefined || !fromMqtt) send(out);
+          // The audit trail: every switching action, who asked (the API's token name), on {root}/audit/command.
+          if (audit) send({ topic: auditTopic(requestRoot(msg.topic) ?? DEFAULT_ROOT), payload: audit, qos: 1, retain: false } as NodeMessage);
           const verb = action ?? "command";
           if (reply.error) {
             node.status(status.error(`${verb}: ${reply.error.code}`));

@@ -281,7 +281,8 @@ describe("smartplug-control node (real simulators over TCP)", function () {
     nodes.ctl.on("call:warn", ((call: { args: unknown[] }) => warnings.push(String(call.args[0]))) as (arg: never) => void);
     let sent = 0;
     let caught = 0;
-    nodes.out.on("input", (() => sent++) as (arg: never) => void);
+    const audits: { topic: string; payload: { by?: string; action: string; results: unknown[] } }[] = [];
+    nodes.out.on("input", ((m: { topic: string; payload: { by?: string; action: string; results: unknown[] } }) => (m.topic === "plugwatch/audit/command" ? audits.push(m) : sent++)) as (arg: never) => void);
     nodes.caught.on("input", (() => caught++) as (arg: never) => void);
     const topic = "plugwatch/api/request/command";
     const hostile = ["$SYS/x", "#", "+/x", "plugwatch/hq/1/open-1/ws-2/reading", "plugwatch/alerts/ws-1/offline", "clients/" + "a/".repeat(999) + "a", ""];
@@ -296,14 +297,19 @@ describe("smartplug-control node (real simulators over TCP)", function () {
     assert.equal(caught, 0);
     assert.ok(warnings.length >= 1 && warnings.length <= 5, `at most one warning per problem (${warnings.length})`);
     // Still serving, and a plain command from MQTT without any reply topic is run but nothing goes to mqtt out.
-    nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { action: "on", device: "ws-2" } });
     const ok = await command(nodes, { topic, qos: 1, payload: { v: 1, id: "fine", replyTo: "plugwatch/api/reply/app/1", action: "status", target: { device: "ws-2" } } });
     assert.equal(ok.topic, "plugwatch/api/reply/app/1");
     assert.equal(ok.payload.id, "fine");
+    nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { action: "on", device: "ws-2", by: "ops-laptop" } });
     const until = Date.now() + 5000;
-    while (!seen.some((x) => x.text === "on 1/1 ok") && Date.now() < until) await new Promise((r) => setImmediate(r));
+    while (!(seen.some((x) => x.text === "on 1/1 ok") && audits.length > 0) && Date.now() < until) await new Promise((r) => setImmediate(r));
     assert.equal(relayOf(sim("ws-2")), 1, "the plain command ran");
     assert.equal(sent, 1, "only the addressed reply was sent");
+    // The switch (not the status read, not the refused ones) is in the audit trail with who asked.
+    assert.deepEqual(
+      audits.map((a) => [a.payload.action, a.payload.by, a.payload.results]),
+      [["on", "ops-laptop", [{ device: "ws-2", ok: true, relay: true }]]],
+    );
   });
 
   it("an invalid registry answers REGISTRY_INVALID and tells Catch", async function () {
