@@ -1,4 +1,5 @@
 // Response bodies of the REST API, composed from the contract schemas (lib/contracts): the types, the checks in tests and the OpenAPI document.
+import { AuditRecord } from "../contracts/command";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { AlertEvent } from "../contracts/alert";
 import { Action, CommandResult } from "../contracts/command";
@@ -52,6 +53,16 @@ export const AlertList = Type.Object(
   { additionalProperties: false, description: "Active alerts (newest first) or the event history (oldest first)" },
 );
 export type AlertList = Static<typeof AlertList>;
+
+export const AuditList = Type.Object(
+  {
+    count: Type.Integer({ minimum: 0 }),
+    records: Type.Array(AuditRecord),
+    historySize: Type.Integer({ minimum: 1, description: "Most records kept in memory (oldest first; lost on restart)" }),
+  },
+  { additionalProperties: false },
+);
+export type AuditList = Static<typeof AuditList>;
 
 const Peer = Type.Object(
   {

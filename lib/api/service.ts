@@ -18,6 +18,7 @@ import {
   DEFAULT_LIMITS,
   FILTER_PARAMS,
   parseAlertParams,
+  parseAuditParams,
   parseBulkPowerBody,
   parseEnergyParams,
   parseFilter,
@@ -187,6 +188,10 @@ export class ApiService {
         return ok(await this.query(parseEnergyParams(q, now, this.limits), collapseKey(op, "", req.search)));
       case "listAlerts":
         return ok(this.alerts(q, now));
+      case "listAudit": {
+        const records = this.o.state.audit(parseAuditParams(q, now));
+        return ok({ count: records.length, records, historySize: this.o.state.historySize });
+      }
       case "getHealth": {
         checkKnown(q, []);
         const health = await this.health();

@@ -4,7 +4,7 @@ import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
-import { AlertList, CommandOutcome, DeviceList, DeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
+import { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
 
 export type OperationId =
   | "listDevices"
@@ -17,6 +17,7 @@ export type OperationId =
   | "getEnergy"
   | "setPowerBulk"
   | "listAlerts"
+  | "listAudit"
   | "getHealth"
   | "getOpenApi";
 
@@ -212,6 +213,24 @@ export const OPERATIONS: readonly Operation[] = [
       { name: "device", in: "query", description: "Only this device", schema: Slug },
     ],
     success: { status: 200, description: "The alerts", schema: AlertList },
+    errors: [400, ...AUTH],
+  },
+  {
+    id: "listAudit",
+    method: "get",
+    path: "/audit",
+    access: "control",
+    tag: "control",
+    summary: "Audit trail of control actions",
+    description:
+      "Every switching action the control agent recorded on {root}/audit/command since this node started (who: the token name, " +
+      "what, when, per-device result), oldest first, in a bounded in-memory ring (historySize records; lost on restart).",
+    params: [
+      { name: "from", in: "query", description: "Only records at or after this time", schema: TimeParam },
+      { name: "device", in: "query", description: "Only actions that touched this device", schema: Slug },
+      { name: "by", in: "query", description: "Only actions of this token name", schema: Type.String({ maxLength: 64 }) },
+    ],
+    success: { status: 200, description: "The audit records", schema: AuditList },
     errors: [400, ...AUTH],
   },
   {

@@ -83,6 +83,23 @@ describe("REST API security", function () {
     assert.doesNotMatch(cmd?.payload ?? "", new RegExp(TOKEN));
   });
 
+  it("GET /audit lists the agent's records (control scope), filtered by device, token name and time", async function () {
+    const svc = service(() => 1764000010000, [], `${TOKEN} read,control ops\nread-only-token-0123456789 read wall`);
+    const state = (svc as unknown as { o: { state: ApiState } }).o.state;
+    const rec = (id: string, by: string, device: string, ts: number) => ({ v: 1, ts, id, by, action: "off", target: { device }, ok: true, results: [{ device, ok: true, relay: false }] });
+    assert.equal(state.ingest("t/audit/command", JSON.stringify(rec("a1", "ops", "ws-1", 1764000000000))), "audit");
+    assert.equal(state.ingest("t/audit/command", JSON.stringify(rec("a2", "wall", "ws-2", 1764000005000))), "audit");
+    assert.equal(state.ingest("t/audit/command", '{"v":1,"forged":true}'), "invalid");
+    const all = await svc.handle(get("/audit", TOKEN));
+    assert.equal(all.status, 200);
+    assert.deepEqual((all.body as { records: { id: string }[] }).records.map((r) => r.id), ["a1", "a2"]);
+    const q = { ...get("/audit", TOKEN), search: new URLSearchParams({ by: "ops", device: "ws-1" }) };
+    assert.deepEqual(((await svc.handle(q)).body as { records: { id: string }[] }).records.map((r) => r.id), ["a1"]);
+    const since = { ...get("/audit", TOKEN), search: new URLSearchParams({ from: new Date(1764000002000).toISOString() }) };
+    assert.deepEqual(((await svc.handle(since)).body as { records: { id: string }[] }).records.map((r) => r.id), ["a2"]);
+    assert.equal((await svc.handle(get("/audit", "read-only-token-0123456789"))).status, 403);
+  });
+
   it("the limiter keeps a bounded number of keys", function () {
     const l = new RateLimiter({ ratePerSec: 1, burst: 1, maxKeys: 2, now: () => 0 });
     assert.equal(l.take("a").ok, true);
