@@ -42,6 +42,22 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     assert.equal(s.office.plug("ws-1-01").relay, true, "the anonymous command switched nothing");
   });
 
+  it("a 50 MB publish is refused at the embedded broker; Node-RED's memory stays within +50 MB and the flow keeps running", async function () {
+    const before = s.red.rssBytes();
+    assert.ok(before && before > 0);
+    const big = await connectClient(td, s.mqttUrl, { username: "runtime", password: EMBEDDED_RUNTIME_PASSWORD });
+    const closed = new Promise<void>((resolve) => big.once("close", () => resolve()));
+    big.publish("plugwatch/api/request/command", Buffer.alloc(50 * 1024 * 1024, 0x7b), { qos: 0 });
+    await closed;
+    // The flow still answers after it: a reading arrives at a fresh subscriber.
+    const reader = await connectClient(td, s.mqttUrl);
+    const next = nextMessage(reader, "plugwatch/+/+/+/+/reading");
+    await reader.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
+    await next;
+    const after = s.red.rssBytes() ?? 0;
+    assert.ok(after < before + 50 * 1024 * 1024, `RSS ${Math.round(before / 1048576)} MB → ${Math.round(after / 1048576)} MB`);
+  });
+
   it("data endpoints answer 503 STORAGE_UNAVAILABLE as problem+json; registry endpoints still answer", async function () {
     for (const p of ["/devices/ws-1-01/measurements?from=-1h&to=now", "/measurements/latest", "/energy?from=-1d&to=now&groupBy=room"]) {
       const res = await api(p);

@@ -59,6 +59,8 @@ export interface NodeRedInstance {
   restart(): Promise<void>;
   /** Stops the process and removes every temp file. Safe to call twice. */
   stop(): Promise<void>;
+  /** Resident memory of the runtime process in bytes (Linux /proc), or undefined when it is not running. */
+  rssBytes(): number | undefined;
 }
 
 /** The repository root: the nearest ancestor of this file with the package's package.json. */
@@ -246,6 +248,11 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     port,
     userDir,
     logFile,
+    rssBytes() {
+      if (!proc?.pid) return undefined;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
+      return m ? Number(m[1]) * 1024 : undefined;
+    },
     get token() {
       return token;
     },
