@@ -28,6 +28,33 @@ export const DeviceList = Type.Object(
 );
 export type DeviceList = Static<typeof DeviceList>;
 
+/** A device id seen in well-formed readings but not in the registry (lib/pending.ts). Times in epoch ms. */
+export const UnknownDeviceView = Type.Object(
+  {
+    id: Type.String({ description: "Device id the readings carry" }),
+    state: Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")], {
+      description: "pending: readings stored with the tag pending=true; approved: stored without it; rejected: refused (UNKNOWN_DEVICE)",
+    }),
+    firstSeen: EpochMs,
+    lastSeen: EpochMs,
+    readings: Type.Integer({ minimum: 0, description: "Readings stored so far" }),
+    refused: Type.Integer({ minimum: 0, description: "Readings refused since it was rejected" }),
+  },
+  { additionalProperties: false, description: "A device not in the registry" },
+);
+export type UnknownDeviceView = Static<typeof UnknownDeviceView>;
+
+export const UnknownDeviceList = Type.Object(
+  {
+    state: Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")]),
+    policy: Type.Union([Type.Literal("reject"), Type.Literal("pending"), Type.Literal("accept")], { description: "The registry's policy for unknown devices" }),
+    count: Type.Integer({ minimum: 0 }),
+    devices: Type.Array(UnknownDeviceView),
+  },
+  { additionalProperties: false, description: "Devices not in the registry, in one state (GET /devices?state=pending)" },
+);
+export type UnknownDeviceList = Static<typeof UnknownDeviceList>;
+
 const [RangeData, LatestData, LatestNData, EnergyData] = QueryData.anyOf;
 export { RangeData, LatestData, LatestNData, EnergyData };
 

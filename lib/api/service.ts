@@ -25,11 +25,12 @@ import {
   parseRangeParams,
   parseSlug,
   queryParamsOf,
+  single,
   type ApiLimits,
   type QueryParams,
 } from "./params";
 import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
-import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health } from "./schemas";
+import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "./schemas";
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
 
@@ -133,7 +134,15 @@ export class ApiService {
     const now = this.now();
     switch (op.id) {
       case "listDevices":
-        return ok(this.listDevices(q));
+        return ok((single(q, "state") ?? "registered") !== "registered" ? this.listUnknown(q) : this.listDevices(q));
+      case "approveDevice":
+      case "rejectDevice": {
+        checkKnown(q, []);
+        const id = parseSlug(params.id ?? "", "id");
+        const unknown = this.registry().unknown;
+        if (this.registry().get(id)) throw new ApiError("INVALID_REQUEST", `'${id}' is in the registry already`, { details: [{ path: "$.path.id", message: "registered device" }] });
+        return ok(op.id === "approveDevice" ? unknown.approve(id) : unknown.reject(id));
+      }
       case "getDevice":
         checkKnown(q, []);
         return ok(this.view(this.device(params.id)));
@@ -200,7 +209,21 @@ export class ApiService {
     return { ...d, online: s.online, since: s.since, reason: s.reason, lastSeen: s.lastSeen };
   }
 
+  /** GET /devices?state=pending|approved|rejected: the registry's unknown devices (lib/pending.ts). */
+  private listUnknown(q: QueryParams): UnknownDeviceList {
+    checkKnown(q, ["state"]);
+    const state = single(q, "state");
+    if (state !== "pending" && state !== "approved" && state !== "rejected") {
+      throw new ApiError("INVALID_REQUEST", `state: expected registered, pending, approved or rejected, got '${String(state)}'`, { details: [{ path: "$.query.state", message: "bad value" }] });
+    }
+    const unknown = this.registry().unknown;
+    const devices = unknown.list(state);
+    return { state, policy: unknown.policy, count: devices.length, devices };
+  }
+
   private listDevices(q: QueryParams): DeviceList {
+    const { state: _registered, ...filters } = q;
+    q = filters;
     checkKnown(q, FILTER_PARAMS);
     const f = parseFilter(q);
     const devices = this.registry().filter(f).map((d) => this.view(d));

@@ -2,6 +2,7 @@
 import type { NodeAPI } from "node-red";
 import type { PlugwatchRegistryNode, PlugwatchRegistryNodeDef } from "./types";
 import { buildRegistry, lineColumn, loadRegistryFile, RegistryError, resolveRegistryPath } from "../../lib/registry";
+import { unknownDevicesFor } from "../../lib/pending-file";
 
 export = (RED: NodeAPI) => {
   function PlugwatchRegistry(this: PlugwatchRegistryNode, def: PlugwatchRegistryNodeDef) {
@@ -22,6 +23,8 @@ export = (RED: NodeAPI) => {
         this.registry = loadRegistryFile(label);
       }
       this.log(RED._("plugwatch-registry.log.loaded", { count: this.registry.size, file: label }));
+      this.registry.unknown = unknownDevicesFor(def.unknownDevices, RED.settings.userDir as string | undefined, this.id, (m) => this.warn(m));
+      if (this.registry.unknown.policy !== "reject") this.log(RED._("plugwatch-registry.log.unknown", { policy: this.registry.unknown.policy, pending: this.registry.unknown.count("pending") }));
     } catch (err) {
       this.loadError = err instanceof RegistryError ? err : new RegistryError(label, [{ file: label, path: "$", message: String(err) }]);
       // A bad file must not stop Node-RED: report every issue and leave the registry empty (never half-loaded).
