@@ -14,7 +14,7 @@ import { nextMessage, Teardown } from "../support/services";
 
 const PORTAL = { username: "portal", password: "portal-demo-secret" };
 const TOKEN = "octopus-test-token-0123456789";
-const [ACME_SENSOR, , GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number]];
+const [ACME_SENSOR, ACME_PLUG, GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number]];
 
 const examples = path.join(repoRoot(), "examples");
 /** The example's Mosquitto files (outside examples/, which Node-RED lists under Import → Examples). */
@@ -201,5 +201,42 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       assert.deepEqual(got, [echoTopic], `v${protocolVersion}: the device received no request`);
       await acme.endAsync();
     }
+  });
+  it("a read-only viewer reads its own office's device topics, nothing else, and cannot publish there (three identities, shipped passwd + ACL)", async function () {
+    const mosq = td.add(await secureBroker(), (m) => m.stop());
+    const VIEWER = { username: "acme-viewer", password: "acme-viewer-demo" };
+    const portal = await connect(mosq.url, PORTAL);
+    const viewer = await connect(mosq.url, VIEWER);
+    const acme = await connect(mosq.url, device(ACME_SENSOR));
+    const globex = await connect(mosq.url, device(GLOBEX_SENSOR));
+    const viewerGot: string[] = [];
+    viewer.on("message", (topic) => viewerGot.push(topic));
+    await viewer.subscribeAsync(["octopus/#", "plugwatch/#"], { qos: 1 });
+    await portal.subscribeAsync("octopus/#", { qos: 1 });
+
+    // It may not publish: not on a device's topic of its office, not on the contract topics (PUBACK 135).
+    for (const topic of [own(ACME_SENSOR, "temperature"), "octopus/acme/meeting-1/acme-plug-1/on", "plugwatch/api/request/command", "plugwatch/acme/0/meeting-1/acme-sensor-1/reading"]) {
+      await assert.rejects(viewer.publishAsync(topic, "99", { qos: 1 }), (err: Error & { code?: number }) => err.code === 135, `PUBACK 135 for ${topic}`);
+    }
+    // Globex's data and a contract topic are not delivered to it; ACME's are. The portal gets both devices' data,
+    // and the ACME message is published last, so everything published before it has been routed when it arrives.
+    const portalGotGlobex = nextMessage(portal, own(GLOBEX_SENSOR, "temperature"));
+    await globex.publishAsync(own(GLOBEX_SENSOR, "temperature"), "19.5", { qos: 1 });
+    await portalGotGlobex;
+    await portal.publishAsync("plugwatch/acme/0/meeting-1/acme-sensor-1/reading", JSON.stringify({ v: 1, device: "acme-sensor-1", ts: Date.now(), fields: { t: 1 } }), { qos: 1 });
+    const viewerGotAcme = nextMessage(viewer, own(ACME_SENSOR, "temperature"));
+    await acme.publishAsync(own(ACME_SENSOR, "temperature"), "21.5", { qos: 1 });
+    assert.equal((await viewerGotAcme).payload.toString(), "21.5");
+    assert.deepEqual(viewerGot, [own(ACME_SENSOR, "temperature")], "the viewer got its office's device topic and nothing else");
+    // The device itself still cannot read its neighbour or the viewer's office wholesale.
+    const deviceGot: string[] = [];
+    acme.on("message", (topic) => deviceGot.push(topic));
+    await acme.subscribeAsync(["octopus/acme/#", own(ACME_SENSOR, "echo")], { qos: 1 });
+    await (await connect(mosq.url, device(ACME_PLUG))).publishAsync("octopus/acme/open-space/acme-plug-1/power", "60", { qos: 1 });
+    const echo = nextMessage(acme, own(ACME_SENSOR, "echo"));
+    await acme.publishAsync(own(ACME_SENSOR, "echo"), "1", { qos: 1 });
+    await echo;
+    // (its own echo matches both filters, so it may come twice; the neighbour's power never comes)
+    assert.deepEqual([...new Set(deviceGot)], [own(ACME_SENSOR, "echo")]);
   });
 });
