@@ -1,6 +1,6 @@
 // The function nodes of examples/iotitan-processors.json, examples/octopus-portal.json and examples/ecodevices-teleinfo.json,
 // run from the example files in a Node-RED-like sandbox with a fake clock: window stats, the ThingSpeak bridge's queue,
-// rate limit and retries, log rotation, the office/room/device/attribute mapping, and the teleinfo mapping feeding the
+// rate limit and retries, log rotation, the Octopus live view, and the teleinfo mapping feeding the
 // alert engine with the example's own rules.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -378,53 +378,6 @@ describe("example function nodes", function () {
       const box = new Sandbox(fn, { IOTITAN_LOG_MAX_BYTES: "10" });
       assert.equal(box.input({ topic: "t", payload: "x" }), null);
       assert.match(box.errors[0]!, /IOTITAN_LOG_MAX_BYTES must be >= 256/);
-    });
-  });
-
-  describe("Octopus mapping", function () {
-    const fn = functionNode("octopus-portal.json", "octopus-map");
-
-    it("maps octopus/<office>/<room>/<device>/<attribute> to a generic reading on the contract topic", function () {
-      const box = new Sandbox(fn, {});
-      assert.deepEqual(box.input({ topic: "octopus/acme/meeting-1/acme-sensor-1/temperature", payload: " 21.5 " }), {
-        topic: "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
-        qos: 1,
-        retain: false,
-        payload: { v: 1, device: "acme-sensor-1", ts: box.now, measurement: "octopus", fields: { temperature: 21.5 }, tags: { office: "acme" } },
-      });
-      assert.deepEqual((box.input({ topic: "octopus/acme/r/plug-1/on", payload: Buffer.from("false") }) as Msg).payload, {
-        v: 1,
-        device: "plug-1",
-        ts: box.now,
-        measurement: "octopus",
-        fields: { on: false },
-        tags: { office: "acme" },
-      });
-      const floor = new Sandbox(fn, { OCTOPUS_FLOOR: "3" });
-      const ts = Date.UTC(2026, 0, 1);
-      const m = floor.input({ topic: "octopus/globex/lab/co2-1/co2", payload: JSON.stringify({ value: 812, ts }) }) as Msg;
-      assert.equal(m.topic, "plugwatch/globex/3/lab/co2-1/reading");
-      assert.deepEqual((m.payload as Msg).fields, { co2: 812 });
-      assert.equal((m.payload as Msg).ts, ts);
-    });
-
-    it("rejects bad topics and values with the reason, and counts them", function () {
-      const box = new Sandbox(fn, {});
-      const bad: [string, string, RegExp][] = [
-        ["octopus/acme/room/dev", "1", /expected <root>\/<office>\/<room>\/<device>\/<attribute>/],
-        ["octopus/acme/room/Dev_1/t", "1", /device 'Dev_1' is not a slug/],
-        ["octopus/acme/room/dev/1t", "1", /attribute '1t' is not a field name/],
-        ["octopus/acme/room/dev/t", "warm", /value must be a number, true\/false/],
-        ["octopus/acme/room/dev/t", "NaN", /value must be a number/],
-        ["octopus/acme/room/dev/t", '{"value":"x"}', /value must be a number/],
-        ["octopus/acme/room/dev/t", "{oops", /not valid JSON/],
-        ["octopus/acme/room/dev/t", '{"value":1,"ts":12}', /ts must be epoch milliseconds/],
-      ];
-      for (const [topic, payload, reason] of bad) {
-        assert.equal(box.input({ topic, payload }), null, topic);
-        assert.match(box.errors.at(-1)!, reason);
-      }
-      assert.equal(box.statuses.at(-1)!.text, `${bad.length} rejected`);
     });
   });
 
