@@ -162,8 +162,11 @@ export class SimulatedEcoDevices {
       this.carry[input] += this.values[`${input}_PAPP`] * hours;
       const whole = Math.floor(this.carry[input]);
       this.carry[input] -= whole;
-      // The index of the current period counts (BASE for "TH..", HCHP for "HP..", BBRHCJR for "HCJR", …).
-      const index = Object.keys(PERIOD_OF_INDEX).find((k) => PERIOD_OF_INDEX[k] === this.values[`${input}_PTEC`] && typeof v[`${input}_${k}`] === "number");
+      // The index of the current period counts (BASE for "TH..", HCHP for "HP..", BBRHCJR for "HCJR", …); a box
+      // set up with BASE only (no setTariff) counts into BASE whatever the period.
+      const index =
+        Object.keys(PERIOD_OF_INDEX).find((k) => PERIOD_OF_INDEX[k] === this.values[`${input}_PTEC`] && typeof v[`${input}_${k}`] === "number") ??
+        (typeof v[`${input}_BASE`] === "number" ? "BASE" : undefined);
       if (index) v[`${input}_${index}`] = (v[`${input}_${index}`] as number) + whole;
     }
   }
