@@ -79,4 +79,25 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
     ]);
     assert.doesNotMatch(s.red.log(), /UNKNOWN_DEVICE/);
   });
+
+  it("the editor lists the registry's unknown devices and approves or rejects them (admin API of the registry node)", async function () {
+    const registryId = s.flow.find((n) => n.type === "plugwatch-registry")!.id;
+    const mqttPort = new URL(s.mqttUrl).port;
+    await run("bash", ["-c", `mosquitto_pub -h 127.0.0.1 -p ${mqttPort} -q 1 -t 'plugwatch/hq/0/basement/gas-meter/reading' -m '{"v":1,"device":"gas-meter","ts":1764000000000,"measurement":"gas","fields":{"m3":12.5}}'`]);
+    const listed = await eventually(
+      "gas-meter listed in the editor",
+      async () => (await (await s.red.request(`/plugwatch-registry/${registryId}/unknown`)).json()) as { policy: string; devices: { id: string; state: string }[] },
+      (b) => b.devices.some((d) => d.id === "gas-meter"),
+    );
+    assert.equal(listed.policy, "pending");
+    assert.equal(listed.devices.find((d) => d.id === "gas-meter")?.state, "pending");
+    const rejected = await s.red.request(`/plugwatch-registry/${registryId}/unknown/gas-meter/reject`, { method: "POST" });
+    assert.equal(rejected.status, 200);
+    assert.equal(((await rejected.json()) as { state: string }).state, "rejected");
+    // The API sees the same list.
+    const api = await fetch(`${s.red.url}/api/v1/devices?state=rejected`, { headers: { authorization: `Bearer ${PIPELINE_TOKEN}` } });
+    assert.deepEqual(((await api.json()) as { devices: { id: string }[] }).devices.map((d) => d.id), ["gas-meter"]);
+    assert.equal((await s.red.request(`/plugwatch-registry/${registryId}/unknown/nobody/approve`, { method: "POST" })).status, 404);
+    assert.equal((await s.red.request(`/plugwatch-registry/no-such-node/unknown`)).status, 404);
+  });
 });
