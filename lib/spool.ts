@@ -52,8 +52,16 @@ export interface RecoveryReport {
   segments: number;
   records: number;
   lines: number;
-  /** Bytes of torn or corrupt data skipped (a crash in the middle of an append). */
+  /** Bytes of torn or corrupt data skipped (torn tail and corrupt regions). */
   skippedBytes: number;
+  /** Of those, bytes of a torn tail (an append cut by a crash): the only data recovery truncates. */
+  tornBytes: number;
+  /** Corrupt regions (CRC or framing failures) skipped by resynchronising; their bytes go to `quarantine/`. */
+  corruptRegions: number;
+  /** Unacknowledged lines lost in corrupt regions (from the sequence gap around them). */
+  lostLines: number;
+  /** Records kept (holding unacknowledged lines) after recovery. */
+  keptRecords: number;
 }
 
 export interface SpoolStats {
@@ -81,6 +89,9 @@ const MAGIC = 0x50575331;
 export const HEADER_BYTES = 24;
 const SEGMENT_RE = /^(\d{12})\.seg$/;
 const ACK_FILE = "ack";
+/** Sub-directory where recovery puts corrupt bytes for inspection (bounded by QUARANTINE_MAX_BYTES). */
+export const QUARANTINE_DIR = "quarantine";
+const QUARANTINE_MAX_BYTES = 64 * 1024 * 1024;
 /** Files a spool owns in its directory; nothing else there is ever deleted. */
 const isSpoolFile = (name: string) => SEGMENT_RE.test(name) || name === ACK_FILE || name === `${ACK_FILE}.tmp`;
 
@@ -116,6 +127,28 @@ function encodeHeader(payload: Buffer, count: number, firstSeq: number): Buffer 
   return h;
 }
 
+/** Payload length of the valid record (magic, framing and CRC) at `off`, or -1. */
+function validRecordAt(data: Buffer, off: number): number {
+  if (data.length - off < HEADER_BYTES || data.readUInt32BE(off) !== MAGIC) return -1;
+  const len = data.readUInt32BE(off + 4);
+  if (off + HEADER_BYTES + len > data.length) return -1;
+  const count = data.readUInt32BE(off + 8);
+  const firstSeq = data.readDoubleBE(off + 12);
+  if (count === 0 || !Number.isSafeInteger(firstSeq) || firstSeq < 0) return -1;
+  const crc = crc32(data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), crc32(data.subarray(off + 4, off + 20)));
+  return crc === data.readUInt32BE(off + 20) ? len : -1;
+}
+
+const MAGIC_BYTES = Buffer.from([0x50, 0x57, 0x53, 0x31]);
+
+/** Offset of the next valid record at or after `from`, or -1. */
+function nextValidRecord(data: Buffer, from: number): number {
+  for (let at = data.indexOf(MAGIC_BYTES, from); at >= 0; at = data.indexOf(MAGIC_BYTES, at + 1)) {
+    if (validRecordAt(data, at) >= 0) return at;
+  }
+  return -1;
+}
+
 const segName = (no: number) => `${String(no).padStart(12, "0")}.seg`;
 
 export class Spool {
@@ -127,6 +160,8 @@ export class Spool {
   private ackedSeq = 0;
   private nextSeq = 0;
   private backlogBytes = 0;
+  /** Sequence ranges [from, to) lost to corruption at recovery: inside the backlog's range but never delivered. */
+  private gaps: Array<[number, number]> = [];
   private cachedBytes = 0;
   private buffer: string[] = [];
   private bufferBytes = 0;
@@ -140,7 +175,7 @@ export class Spool {
   private ackDirty = false;
   private closed = false;
   private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0 };
-  recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0 };
+  recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0, tornBytes: 0, corruptRegions: 0, lostLines: 0, keptRecords: 0 };
   /** Called after lines are durably appended (the writer uses it to wake up). */
   onAppend?: () => void;
 
@@ -194,6 +229,20 @@ export class Spool {
     let lastNo = 0;
     let maxSeq = this.ackedSeq;
     let coveredEnd = 0;
+    /** End sequence of the last valid record seen (any segment): a gap before the next valid record is lost data. */
+    let prevEnd = this.ackedSeq;
+    let pendingLoss: { name: string; offset: number; bytes: number } | undefined;
+    const reportLoss = (nextFirstSeq: number | undefined) => {
+      if (!pendingLoss) return;
+      // Lines in the gap between the valid records around the bad bytes; acknowledged ones were already delivered.
+      const lost = nextFirstSeq === undefined ? undefined : Math.max(0, nextFirstSeq - Math.max(prevEnd, this.ackedSeq));
+      if (lost) this.recovery.lostLines += lost;
+      this.opts.log(
+        `spool ${pendingLoss.name}: ${pendingLoss.bytes} corrupt bytes at offset ${pendingLoss.offset} quarantined; ` +
+          `${lost === undefined ? "an unknown number of" : lost} unsent line(s) lost, resynchronised on the next valid record`,
+      );
+      pendingLoss = undefined;
+    };
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
       const no = Number((SEGMENT_RE.exec(name) as RegExpExecArray)[1]);
@@ -203,45 +252,137 @@ export class Spool {
       const seg: Segment = { no, file, size: data.length };
       let off = 0;
       let live = 0;
+      let corrupt = false;
+      /** Offsets of the valid records of this segment, and the kept ones (rewritten if the segment is compacted). */
+      const spans: number[] = [];
+      const kept: RecordRef[] = [];
       while (off < data.length) {
-        if (data.length - off < HEADER_BYTES || data.readUInt32BE(off) !== MAGIC) break;
-        const len = data.readUInt32BE(off + 4);
+        let len = validRecordAt(data, off);
+        if (len < 0) {
+          // Not a valid record here: resynchronise on the next valid record boundary, if there is one.
+          const next = nextValidRecord(data, off + 1);
+          if (next < 0) break; // nothing valid follows: a torn (or corrupt) tail
+          const bytes = next - off;
+          this.recovery.skippedBytes += bytes;
+          this.recovery.corruptRegions++;
+          await this.quarantine(name, off, data.subarray(off, next));
+          corrupt = true;
+          pendingLoss = { name, offset: off, bytes };
+          off = next;
+          len = validRecordAt(data, off);
+        }
         const count = data.readUInt32BE(off + 8);
         const firstSeq = data.readDoubleBE(off + 12);
-        if (off + HEADER_BYTES + len > data.length) break;
-        const payload = data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
-        if (crc32(payload, crc32(data.subarray(off + 4, off + 20))) !== data.readUInt32BE(off + 20)) break;
+        reportLoss(firstSeq);
         this.recovery.records++;
         // Keep records that still hold unacknowledged lines, in sequence order (a duplicate is never replayed twice).
         if (firstSeq + count > this.ackedSeq && firstSeq >= coveredEnd) {
           coveredEnd = firstSeq + count;
-          this.records.push({ seg, offset: off, length: len, firstSeq, count });
+          const rec: RecordRef = { seg, offset: off, length: len, firstSeq, count };
+          this.records.push(rec);
+          kept.push(rec);
           this.backlogBytes += HEADER_BYTES + len;
           this.recovery.lines += firstSeq + count - Math.max(firstSeq, this.ackedSeq);
           live++;
         }
+        spans.push(off);
+        prevEnd = Math.max(prevEnd, firstSeq + count);
         maxSeq = Math.max(maxSeq, firstSeq + count);
         off += HEADER_BYTES + len;
       }
       if (off < data.length) {
-        // A torn write from a crash (or corruption): keep the good prefix, drop the rest.
-        this.recovery.skippedBytes += data.length - off;
-        this.opts.log(`spool ${name}: dropped ${data.length - off} bytes of torn/corrupt data at offset ${off}`);
-        await fsp.truncate(file, off);
-        seg.size = off;
+        // A torn write from a crash (incomplete last record), or a damaged last record: nothing valid follows,
+        // so this is the one case that truncates. A complete-looking but damaged record is quarantined first.
+        const tail = data.subarray(off);
+        const torn = tail.length < HEADER_BYTES || tail.readUInt32BE(0) !== MAGIC || HEADER_BYTES + tail.readUInt32BE(4) > tail.length;
+        this.recovery.skippedBytes += tail.length;
+        if (torn) {
+          this.recovery.tornBytes += tail.length;
+          this.opts.log(`spool ${name}: dropped a torn tail of ${tail.length} bytes at offset ${off} (an append cut by a crash)`);
+        } else {
+          this.recovery.corruptRegions++;
+          await this.quarantine(name, off, tail);
+          corrupt = true;
+          pendingLoss = { name, offset: off, bytes: tail.length };
+        }
+        if (!corrupt) {
+          await fsp.truncate(file, off);
+          seg.size = off;
+        }
+      }
+      if (corrupt && live > 0) {
+        // Compact: rewrite the segment with its valid records only (tmp + fsync + rename), so the corrupt bytes
+        // (already quarantined) are not found and reported again at the next start.
+        const moved = new Map<number, number>();
+        const parts: Buffer[] = [];
+        let size = 0;
+        for (const at of spans) {
+          const end = at + HEADER_BYTES + data.readUInt32BE(at + 4);
+          moved.set(at, size);
+          parts.push(data.subarray(at, end));
+          size += end - at;
+        }
+        const tmp = `${file}.tmp`;
+        const fh = await fsp.open(tmp, "w");
+        try {
+          await fh.writev(parts);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        await fsp.rename(tmp, file);
+        for (const r of kept) r.offset = moved.get(r.offset) as number;
+        seg.size = size;
       }
       if (live === 0) await fsp.rm(file, { force: true });
       else this.segments.push(seg);
     }
+    if (pendingLoss) reportLoss(undefined);
+    this.recovery.keptRecords = this.records.length;
+    // Sequence holes between kept records (lines lost to corruption, now or at an earlier start) are not backlog.
+    let expect = this.ackedSeq;
+    for (const r of this.records) {
+      if (r.firstSeq > expect) this.gaps.push([expect, r.firstSeq]);
+      expect = Math.max(expect, r.firstSeq + r.count);
+    }
+    if (this.recovery.corruptRegions > 0)
+      this.opts.log(
+        `spool recovery: ${this.recovery.corruptRegions} corrupt region(s), ${this.recovery.skippedBytes} bytes skipped, ` +
+          `${this.recovery.lostLines} unsent line(s) lost; kept ${this.records.length} record(s) with ${this.recovery.lines} unsent line(s)`,
+      );
     this.recovery.segments = this.segments.length;
     this.nextSeq = maxSeq;
     // Always append to a fresh segment: a recovered tail is never written into again.
     this.current = { no: lastNo + 1, file: path.join(dir, segName(lastNo + 1)), size: 0 };
   }
 
+  /** Copies corrupt bytes to quarantine/<segment>@<offset>.bad for inspection (bounded; never fatal). */
+  private async quarantine(segment: string, offset: number, bytes: Buffer): Promise<void> {
+    const qdir = path.join(this.opts.dir, QUARANTINE_DIR);
+    try {
+      await fsp.mkdir(qdir, { recursive: true });
+      let used = 0;
+      for (const f of await fsp.readdir(qdir)) used += (await fsp.stat(path.join(qdir, f))).size;
+      if (used + bytes.length > QUARANTINE_MAX_BYTES) {
+        this.opts.log(`spool: quarantine ${qdir} is full (${used} bytes); ${bytes.length} corrupt bytes of ${segment} not kept`);
+        return;
+      }
+      await fsp.writeFile(path.join(qdir, `${segment}@${offset}.bad`), bytes);
+    } catch (err) {
+      this.opts.log(`spool: cannot quarantine corrupt bytes of ${segment}: ${(err as Error).message}`);
+    }
+  }
+
   /** Lines waiting in the spool (acknowledged lines excluded), including ones still being written. */
   get backlogLines(): number {
-    return this.nextSeq - this.ackedSeq + this.writingLines + this.buffer.length;
+    return this.nextSeq - this.ackedSeq - this.gapLines(this.ackedSeq, this.nextSeq) + this.writingLines + this.buffer.length;
+  }
+
+  /** Lost sequence numbers in [from, to). */
+  private gapLines(from: number, to: number): number {
+    let n = 0;
+    for (const [a, b] of this.gaps) n += Math.max(0, Math.min(b, to) - Math.max(a, from));
+    return n;
   }
   /** Sequence number of the first unacknowledged line. */
   get headSeq(): number {
@@ -457,8 +598,9 @@ export class Spool {
   ack(uptoSeq: number): void {
     const upto = Math.min(uptoSeq, this.nextSeq);
     if (upto <= this.ackedSeq || this.closed) return;
-    this.counters.ackedLines += upto - this.ackedSeq;
+    this.counters.ackedLines += upto - this.ackedSeq - this.gapLines(this.ackedSeq, upto);
     this.ackedSeq = upto;
+    if (this.gaps.length) this.gaps = this.gaps.filter(([, b]) => b > upto);
     while (this.records.length) {
       const r = this.records[0] as RecordRef;
       if (r.firstSeq + r.count > upto) break;

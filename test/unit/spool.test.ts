@@ -97,6 +97,34 @@ describe("spool", () => {
     }
   });
 
+  it("salvages past corruption in acknowledged records: quarantines the bad bytes, keeps every intact unsent record, logs the loss", async () => {
+    const s = await Spool.open({ dir, maxBytes: 1e6, flushMs: 0, fsync: false });
+    for (let i = 0; i < 20; i++) await s.appendAsync(lines(i * 5, 5));
+    s.ack(40); // records 0..7 delivered
+    await s.close();
+    const seg = path.join(dir, readdirSync(dir).find((f) => f.endsWith(".seg")) as string);
+    const size = statSync(seg).size;
+    const rec = size / 20;
+    const fs = await import("node:fs");
+    const fd = fs.openSync(seg, "r+");
+    fs.writeSync(fd, Buffer.alloc(64, 0x41), 0, 64, rec * 3 + 10); // 64 bytes inside delivered records 3-4
+    fs.writeSync(fd, Buffer.alloc(8, 0x42), 0, 8, rec * 12 + 30); // and inside unsent record 12 (lines 60..64)
+    fs.closeSync(fd);
+    appendFileSync(seg, Buffer.from([0x50, 0x57, 0x53, 0x31, 0, 0])); // plus a torn tail
+    const logs: string[] = [];
+    const r = await Spool.open({ dir, maxBytes: 1e6, log: (m) => logs.push(m) });
+    assert.deepEqual(bodyLines((await r.peek(0, 1000))!.body), [...lines(40, 20), ...lines(65, 35)]);
+    assert.deepEqual([r.recovery.corruptRegions, r.recovery.lostLines, r.recovery.tornBytes], [2, 5, 6]);
+    assert.ok(logs.some((m) => /5 unsent line\(s\) lost; kept 11 record\(s\) with 55 unsent line\(s\)/.test(m)), logs.join("\n"));
+    const q = readdirSync(path.join(dir, "quarantine"));
+    assert.equal(q.length, 2, "both corrupt regions kept for inspection");
+    await r.close();
+    const again = await Spool.open({ dir, maxBytes: 1e6 });
+    assert.equal(again.recovery.corruptRegions, 0, "compacted: nothing reported twice");
+    assert.equal(again.backlogLines, 55);
+    await again.close();
+  });
+
   it("policy reject: refuses with SPOOL_FULL, keeps everything accepted before", async () => {
     const s = await Spool.open({ dir, maxBytes: 2000, flushMs: 0 });
     let accepted = 0;
