@@ -547,13 +547,17 @@ export class Spool {
    * spooled at or after `fromSeq`. Lines are returned in append order.
    */
   async peek(fromSeq: number, maxLines: number): Promise<SpoolBatch | undefined> {
-    const start = Math.max(fromSeq, this.ackedSeq);
+    let start = Math.max(fromSeq, this.ackedSeq);
     if (start >= this.nextSeq || maxLines <= 0) return undefined;
     const parts: Buffer[] = [];
     let count = 0;
     let i = this.indexOf(start);
+    // A start inside a gap left by corruption moves to the next record; a batch never spans a gap, so
+    // fromSeq + count is always the sequence after its last line.
+    if (i < this.records.length) start = Math.max(start, (this.records[i] as RecordRef).firstSeq);
     while (i < this.records.length && count < maxLines) {
       const r = this.records[i] as RecordRef;
+      if (count > 0 && r.firstSeq !== start + count) break;
       let data = r.payload ?? (await this.readPayload(r));
       const skip = Math.max(0, start + count - r.firstSeq);
       let take = r.count - skip;

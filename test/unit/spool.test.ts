@@ -113,7 +113,11 @@ describe("spool", () => {
     appendFileSync(seg, Buffer.from([0x50, 0x57, 0x53, 0x31, 0, 0])); // plus a torn tail
     const logs: string[] = [];
     const r = await Spool.open({ dir, maxBytes: 1e6, log: (m) => logs.push(m) });
-    assert.deepEqual(bodyLines((await r.peek(0, 1000))!.body), [...lines(40, 20), ...lines(65, 35)]);
+    const first = await r.peek(0, 1000);
+    assert.deepEqual([first?.fromSeq, first?.count], [40, 20], "a batch stops at the gap");
+    const second = await r.peek(60, 1000);
+    assert.deepEqual([second?.fromSeq, second?.count], [65, 35], "a cursor inside the gap moves to the next record");
+    assert.deepEqual([...bodyLines(first!.body), ...bodyLines(second!.body)], [...lines(40, 20), ...lines(65, 35)]);
     assert.deepEqual([r.recovery.corruptRegions, r.recovery.lostLines, r.recovery.tornBytes], [2, 5, 6]);
     assert.ok(logs.some((m) => /5 unsent line\(s\) lost; kept 11 record\(s\) with 55 unsent line\(s\)/.test(m)), logs.join("\n"));
     const q = readdirSync(path.join(dir, "quarantine"));
