@@ -26,6 +26,12 @@ export interface SpoolOptions {
   maxBytes: number;
   /** Policy when full (default `reject`). */
   policy?: SpoolPolicy;
+  /**
+   * Per-key fair share (default true): once the spool is half full, an append with a key (a device id) is refused
+   * with SPOOL_FULL when that key already holds more than maxBytes / (active keys + 1), so one flooding publisher
+   * cannot take the room the others need. Appends without a key are not limited.
+   */
+  fairShare?: boolean;
   /** Segment file size in bytes before rolling over (default maxBytes/16, between 64 KiB and 16 MiB). */
   segmentBytes?: number;
   /** Group commit: appends wait at most this long (ms) before their batch is written and fsynced (default 5). */
@@ -76,6 +82,13 @@ export interface SpoolStats {
   rejectedLines: number;
   /** Lines discarded to make room (policy drop-oldest). */
   droppedLines: number;
+  /** Of rejectedLines, lines refused because their key was over its fair share. */
+  fairShareRejectedLines: number;
+  /** The size bound (bytes). */
+  maxBytes: number;
+  /** Keys (devices) holding unsent lines, and the largest one's bytes. */
+  keys: number;
+  largestKeyBytes: number;
   segments: number;
   recovery: RecoveryReport;
 }
@@ -169,12 +182,16 @@ export class Spool {
   private writingLines = 0;
   private writingBytes = 0;
   private waiters: Callback[] = [];
+  /** Unsent appends in order (durable first, then `pendingShares` not yet written), for the per-key accounting. */
+  private shares: Array<{ key: string; lines: number; bytes: number }> = [];
+  private pendingShares = 0;
+  private readonly keyBytes = new Map<string, number>();
   private flushTimer: unknown;
   private flushing?: Promise<void>;
   private ackWrite?: Promise<void>;
   private ackDirty = false;
   private closed = false;
-  private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0 };
+  private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0, fairShareRejectedLines: 0 };
   recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0, tornBytes: 0, corruptRegions: 0, lostLines: 0, keptRecords: 0 };
   /** Called after lines are durably appended (the writer uses it to wake up). */
   onAppend?: () => void;
@@ -185,6 +202,7 @@ export class Spool {
       dir: opts.dir,
       maxBytes: opts.maxBytes,
       policy: opts.policy ?? "reject",
+      fairShare: opts.fairShare ?? true,
       segmentBytes,
       flushMs: opts.flushMs ?? 5,
       flushLines: opts.flushLines ?? 20000,
@@ -352,6 +370,9 @@ export class Spool {
       );
     this.recovery.segments = this.segments.length;
     this.nextSeq = maxSeq;
+    // The recovered backlog has no keys: it counts as one unkeyed share (never limited).
+    const recovered = this.backlogLines;
+    if (recovered > 0) this.addShare("", recovered, this.backlogBytes);
     // Always append to a fresh segment: a recovered tail is never written into again.
     this.current = { no: lastNo + 1, file: path.join(dir, segName(lastNo + 1)), size: 0 };
   }
@@ -393,7 +414,48 @@ export class Spool {
     return this.nextSeq;
   }
 
+  private addShare(key: string, lines: number, bytes: number): void {
+    this.shares.push({ key, lines, bytes });
+    this.keyBytes.set(key, (this.keyBytes.get(key) ?? 0) + bytes);
+  }
+
+  private subShare(key: string, bytes: number): void {
+    const left = (this.keyBytes.get(key) ?? 0) - bytes;
+    if (left > 0) this.keyBytes.set(key, left);
+    else this.keyBytes.delete(key);
+  }
+
+  /** Removes `n` lines from the front of the share list (they were acknowledged or dropped). */
+  private consumeShares(n: number): void {
+    while (n > 0 && this.shares.length > this.pendingShares) {
+      const sh = this.shares[0] as { key: string; lines: number; bytes: number };
+      if (sh.lines <= n) {
+        n -= sh.lines;
+        this.shares.shift();
+        this.subShare(sh.key, sh.bytes);
+      } else {
+        const b = Math.floor((sh.bytes * n) / sh.lines);
+        sh.lines -= n;
+        sh.bytes -= b;
+        this.subShare(sh.key, b);
+        n = 0;
+      }
+    }
+  }
+
+  /** Bytes of unsent lines appended with `key`. */
+  keyBacklogBytes(key: string): number {
+    return this.keyBytes.get(key) ?? 0;
+  }
+
   stats(): SpoolStats {
+    let largestKeyBytes = 0;
+    let keys = 0;
+    for (const [k, b] of this.keyBytes)
+      if (k !== "") {
+        keys++;
+        largestKeyBytes = Math.max(largestKeyBytes, b);
+      }
     let diskBytes = 0;
     for (const s of this.segments) diskBytes += s.size;
     if (this.current && !this.segments.includes(this.current)) diskBytes += this.current.size;
@@ -402,6 +464,9 @@ export class Spool {
       backlogBytes: this.backlogBytes + this.writingBytes + this.bufferBytes,
       diskBytes,
       ...this.counters,
+      maxBytes: this.opts.maxBytes,
+      keys,
+      largestKeyBytes,
       segments: this.segments.length,
       recovery: this.recovery,
     };
@@ -412,11 +477,28 @@ export class Spool {
    * reached, `cb(SPOOL_FULL)` (policy reject: nothing of this call is stored) or the oldest records are discarded
    * (policy drop-oldest, counted in droppedLines).
    */
-  append(lines: readonly string[], cb: Callback): void {
+  append(lines: readonly string[], cb: Callback, key = ""): void {
     if (this.closed) return cb(new PlugwatchError("INTERNAL", "spool is closed"));
     if (lines.length === 0) return cb();
     let bytes = HEADER_BYTES; // as if this append became its own record: the bound holds whatever group commit does
     for (const l of lines) bytes += l.length + 1;
+    const used = this.backlogBytes + this.writingBytes + this.bufferBytes;
+    if (key !== "" && this.opts.fairShare && used + bytes > this.opts.maxBytes / 2) {
+      let active = this.keyBytes.has(key) ? 0 : 1;
+      for (const k of this.keyBytes.keys()) if (k !== "") active++;
+      const share = Math.floor(this.opts.maxBytes / (active + 1));
+      const mine = this.keyBytes.get(key) ?? 0;
+      if (mine + bytes > share) {
+        this.counters.rejectedLines += lines.length;
+        this.counters.fairShareRejectedLines += lines.length;
+        return cb(
+          new PlugwatchError(
+            "SPOOL_FULL",
+            `spool fair share: '${key}' holds ${mine} of its ${share} bytes (${active} active key(s), spool ${used} of ${this.opts.maxBytes} bytes); ${lines.length} line(s) refused`,
+          ),
+        );
+      }
+    }
     if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
       if (this.opts.policy === "drop-oldest") this.dropOldest(bytes);
       if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
@@ -432,12 +514,14 @@ export class Spool {
     for (const l of lines) this.buffer.push(l);
     this.bufferBytes += bytes;
     this.waiters.push(cb);
+    this.addShare(key, lines.length, bytes);
+    this.pendingShares++;
     if (this.buffer.length >= this.opts.flushLines) this.kick(0);
     else this.kick(this.opts.flushMs);
   }
 
-  appendAsync(lines: readonly string[]): Promise<void> {
-    return new Promise((resolve, reject) => this.append(lines, (err) => (err ? reject(err) : resolve())));
+  appendAsync(lines: readonly string[], key?: string): Promise<void> {
+    return new Promise((resolve, reject) => this.append(lines, (err) => (err ? reject(err) : resolve()), key));
   }
 
   private kick(delay: number): void {
@@ -471,6 +555,7 @@ export class Spool {
       () => {
         this.flushing = undefined;
         this.writingLines = this.writingBytes = 0;
+        this.pendingShares -= waiters.length;
         for (const w of waiters) w();
         this.onAppend?.();
         if (this.buffer.length) this.kick(this.buffer.length >= this.opts.flushLines ? 0 : this.opts.flushMs);
@@ -479,6 +564,10 @@ export class Spool {
         this.flushing = undefined;
         this.writingLines = this.writingBytes = 0;
         this.counters.rejectedLines += lines.length;
+        // The failed appends are the oldest pending shares: they are not in the spool.
+        const first = this.shares.length - this.pendingShares;
+        for (const sh of this.shares.splice(first, waiters.length)) this.subShare(sh.key, sh.bytes);
+        this.pendingShares -= waiters.length;
         const e = new PlugwatchError((err as NodeJS.ErrnoException).code === "ENOSPC" ? "SPOOL_FULL" : "INTERNAL", `spool write failed: ${err.message}`);
         for (const w of waiters) w(e);
         if (this.buffer.length) this.kick(this.opts.flushMs);
@@ -602,7 +691,9 @@ export class Spool {
   ack(uptoSeq: number): void {
     const upto = Math.min(uptoSeq, this.nextSeq);
     if (upto <= this.ackedSeq || this.closed) return;
-    this.counters.ackedLines += upto - this.ackedSeq - this.gapLines(this.ackedSeq, upto);
+    const consumed = upto - this.ackedSeq - this.gapLines(this.ackedSeq, upto);
+    this.counters.ackedLines += consumed;
+    this.consumeShares(consumed);
     this.ackedSeq = upto;
     if (this.gaps.length) this.gaps = this.gaps.filter(([, b]) => b > upto);
     while (this.records.length) {

@@ -15,6 +15,10 @@ const SpoolCounters = Type.Object(
     ackedLines: Count("Lines acknowledged since the start"),
     rejectedLines: Count("Lines refused because the spool was full (policy reject)"),
     droppedLines: Count("Lines discarded to make room (policy drop-oldest)"),
+    fairShareRejectedLines: Type.Optional(Count("Of rejectedLines, lines refused because their device was over its fair share")),
+    maxBytes: Type.Optional(Count("The spool's size bound in bytes")),
+    keys: Type.Optional(Count("Devices holding unsent lines")),
+    largestKeyBytes: Type.Optional(Count("Bytes held by the device with the most unsent lines")),
     segments: Count("Segment files"),
     recovery: Type.Object(
       {

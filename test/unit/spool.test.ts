@@ -164,6 +164,42 @@ describe("spool", () => {
     await s.close();
   });
 
+  it("fair share: a flooding key is capped once the spool is half full; other keys keep room (both policies)", async () => {
+    for (const policy of ["reject", "drop-oldest"] as const) {
+      rmSync(dir, { recursive: true, force: true });
+      const s = await Spool.open({ dir, maxBytes: 8000, flushMs: 0, fsync: false, policy });
+      let flooded = 0;
+      let refusal: unknown;
+      for (let i = 0; i < 200 && !refusal; i++) {
+        try {
+          await s.appendAsync(lines(i * 2, 2), "flooder");
+          flooded += 2;
+        } catch (e) {
+          refusal = e;
+        }
+      }
+      assert.ok(refusal instanceof PlugwatchError && refusal.code === "SPOOL_FULL", `${policy}: ${String(refusal)}`);
+      assert.match((refusal as Error).message, /^spool fair share: 'flooder' holds \d+ of its 4000 bytes \(1 active key/);
+      assert.ok(s.keyBacklogBytes("flooder") <= 4000, `${policy}: flooder within half`);
+      // Ten genuine devices each get readings in while the flooder keeps trying.
+      for (let round = 0; round < 5; round++) {
+        for (let d = 0; d < 10; d++) await s.appendAsync([`plug,device=d${d} power=${round} ${round}`], `d${d}`);
+        await assert.rejects(s.appendAsync(lines(9000 + round, 2), "flooder"), /fair share/);
+      }
+      const st = s.stats();
+      assert.equal(st.keys, 11);
+      assert.equal(st.droppedLines, 0, `${policy}: nothing genuine dropped`);
+      assert.ok(st.fairShareRejectedLines >= 12);
+      const body = bodyLines((await s.peek(0, 1e6))!.body);
+      assert.equal(body.filter((l) => l.startsWith("plug,device=")).length, 50, `${policy}: every genuine reading kept`);
+      // Acknowledging the flooder's backlog gives its share back.
+      s.ack(flooded);
+      assert.equal(s.keyBacklogBytes("flooder"), 0);
+      await s.appendAsync(lines(20000, 2), "flooder");
+      await s.close();
+    }
+  });
+
   it("rolls segments and deletes them once acknowledged", async () => {
     const s = await Spool.open({ dir, maxBytes: 1e7, segmentBytes: 1024, flushMs: 0 });
     for (let i = 0; i < 50; i++) await s.appendAsync(lines(i * 10, 10));
