@@ -65,7 +65,9 @@ const Peer = Type.Object(
 export const HEALTH_STATES = ["ok", "degraded", "down"] as const;
 export const Health = Type.Object(
   {
-    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), { description: "ok; degraded = a peer does not answer or no registry; down = broker not connected" }),
+    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), {
+      description: "ok; degraded = a peer does not answer, no registry, or storage has a problem (spool full, over 90 % full, writes failing); down = broker not connected",
+    }),
     ts: Type.Integer(),
     broker: Type.Object({ connected: Type.Boolean() }, { additionalProperties: false }),
     registry: Type.Object({ loaded: Type.Boolean(), devices: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
@@ -74,7 +76,23 @@ export const Health = Type.Object(
     storage: Type.Object(
       {
         backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the influx-hook spool; null = not reported"),
-        components: Type.Array(Type.Object({ component: Type.String(), backlog: Type.Number(), ts: Type.Number() }, { additionalProperties: false })),
+        components: Type.Array(
+          Type.Object(
+            {
+              component: Type.String(),
+              backlog: Type.Number(),
+              ts: Type.Number(),
+              fill: Type.Optional(Type.Number({ description: "Spool fill level (0..1)" })),
+              oldestAgeMs: Type.Optional(Type.Number({ description: "Age of the oldest unsent reading (ms)" })),
+              writeErrors: Type.Optional(Type.Number({ description: "Failed database write attempts since the component started" })),
+              spoolFull: Type.Optional(Type.Boolean({ description: "The SPOOL_FULL alert is raised" })),
+              retrying: Type.Optional(Type.Boolean({ description: "Database writes are failing and being retried" })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        problem: Nullable(Type.String(), "Why storage makes the status degraded (spool full, over 90 % full, writes failing); null = fine"),
+        oldestAgeMs: Nullable(Type.Number({ minimum: 0 }), "Age of the oldest unsent reading over all components (ms); null = nothing waits or not reported"),
       },
       { additionalProperties: false },
     ),

@@ -59,6 +59,10 @@ export const ComponentStatus = Type.Object(
     invalidInputs: Type.Optional(Count("Input messages refused as invalid")),
     invalidElements: Type.Optional(Count("Readings inside those messages that were invalid")),
     spoolFullRefusals: Type.Optional(Count("Input messages refused with SPOOL_FULL")),
+    spoolFull: Type.Optional(Type.Boolean({ description: "True while the SPOOL_FULL alert is raised (refusals, cleared when quiet and below 80 %)" })),
+    fill: Type.Optional(Type.Number({ minimum: 0, description: "Spool fill level: unsent bytes / size bound (0..1, may exceed 1 briefly)" })),
+    oldestAgeMs: Type.Optional(Count("Age of the oldest unsent reading (ms, from its timestamp); absent when nothing waits")),
+    writeErrors: Type.Optional(Count("Failed InfluxDB write attempts since the start")),
     lastError: Type.Optional(
       Type.Object(
         {
