@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   DEVICE_ERROR: "The plug answered with an error",
   NOT_CONFIRMED: "The relay did not read back the requested state",
   INVALID_READING: "The reading does not match its schema or holds absurd values",
+  IMPLAUSIBLE_READING: "The plug answered with negative, non-finite or beyond-rating values: that poll is not stored",
+  IDENTITY_CHANGED: "The plug at the registered address answers with another deviceId or MAC: its readings are held back",
   INVALID_QUERY: "The query is not valid",
   LIMIT_EXCEEDED: "A limit was exceeded: too many rows, too long a span, a full queue or too many tracked ids",
   STORAGE_UNAVAILABLE: "The database cannot be reached",

@@ -8,6 +8,7 @@ import { validate } from "../../lib/contracts/validate";
 import { discover, parseDiscoveryQuery, toRegistryDrafts, type DiscoveryQuery } from "../../lib/discovery";
 import { PlugClient, toReading } from "../../lib/plug-client";
 import { Poller } from "../../lib/poller";
+import { IdentityGuard, sampleCheck } from "../../lib/plausibility";
 import { deviceTopic } from "../../lib/topics";
 import { errorText, fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
@@ -35,6 +36,8 @@ export = (RED: NodeAPI) => {
     let lookup: (id: string) => Device | undefined = () => undefined;
     /** Devices whose last failure was UNSUPPORTED_FIRMWARE (cleared by a successful poll). */
     const firmware = new Set<string>();
+    /** Identity first seen per device (IDENTITY_CHANGED); `accept-identity` forgets it. */
+    const identities = new IdentityGuard();
     const pending = new Set<Promise<unknown>>();
     let statusTimer: NodeJS.Timeout | undefined;
     let statusDirty = false;
@@ -107,6 +110,7 @@ export = (RED: NodeAPI) => {
           concurrency: config.concurrency,
           offlineAfter: config.offlineAfter,
           statsIntervalMs: 0,
+          check: sampleCheck(identities),
           on: {
             reading: (device, sample, ts) => {
               if (firmware.delete(device.id)) updateStatus();
@@ -160,6 +164,11 @@ export = (RED: NodeAPI) => {
         cmd = parseCommand(msg.payload, new Date());
       } catch (err) {
         fail(node, err, done);
+        return;
+      }
+      if (cmd.action === "accept-identity") {
+        identities.accept(cmd.device);
+        done();
         return;
       }
       if (cmd.action === "poll") {
