@@ -1,6 +1,6 @@
 // Durability in a real Node-RED: influxd stops while readings flow over Mosquitto, and Node-RED restarts with a spooled backlog.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, statSync, writeSync } from "node:fs";
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry } from "../../lib/contracts";
@@ -154,6 +154,35 @@ describe("storage durability (Mosquitto → influx-hook in Node-RED → influxd)
     await publish(4000, 500); // and the restarted flow keeps storing new readings
     await waitUntil("4500 readings", async () => (await count(db)) === 4500);
     await assertExactlyOnce(db, 4500);
+    assert.deepEqual(errors, []);
+  });
+
+  it("corruption inside already-delivered spool records (plus a torn tail) loses no unsent reading", async function () {
+    const db = "corrupt";
+    await setUp(db, { batchSize: 1000, flushInterval: 50 });
+    await publish(0, 1000);
+    await waitUntil("1000 readings stored", async () => (await count(db)) === 1000);
+    await influxd.stop();
+    await publish(1000, 2000);
+    await waitUntil("2000 readings accepted into the spool", () => stats.some((s) => s.acceptedLines === 3000 && s.backlogLines === 2000));
+    const spoolRoot = path.join(red.userDir, "plugwatch-spool", "hook");
+    let seg = "";
+    // While Node-RED is down: 64 bytes overwritten inside the delivered records, and a torn tail.
+    await red.restart(() => {
+      seg = path.join(spoolRoot, readdirSync(spoolRoot).filter((f) => f.endsWith(".seg")).sort()[0] as string);
+      assert.ok(statSync(seg).size > 100_000, "delivered and unsent records share the segment");
+      const fd = openSync(seg, "r+");
+      writeSync(fd, Buffer.alloc(64, 0x5a), 0, 64, 5000);
+      closeSync(fd);
+      appendFileSync(seg, Buffer.from([0x50, 0x57, 0x53, 0x31, 0, 0, 1]));
+    });
+    const warning = await red.waitForLog(/corrupt bytes at offset \d+ quarantined; 0 unsent line\(s\) lost/, 15000);
+    assert.ok(warning);
+    await red.waitForLog(/2000 unsent line\(s\) recovered/, 15000);
+    assert.ok(readdirSync(path.join(spoolRoot, "quarantine")).length >= 1, "the bad bytes are kept for inspection");
+    await influxd.restart();
+    await waitUntil("every unsent reading in InfluxDB", async () => (await count(db)) === 3000, 60000);
+    await assertExactlyOnce(db, 3000);
     assert.deepEqual(errors, []);
   });
 });
