@@ -425,6 +425,25 @@ export class Spool {
     else this.keyBytes.delete(key);
   }
 
+  /**
+   * The oldest `n` pending shares are now durable: consecutive ones of the same key are merged, so a flood costs
+   * one entry however many appends it made (memory: one small entry per run of same-key appends).
+   */
+  private commitShares(n: number): void {
+    const first = this.shares.length - this.pendingShares;
+    const batch = this.shares.splice(first, n);
+    const stillPending = this.shares.splice(first);
+    for (const sh of batch) {
+      const last = this.shares[this.shares.length - 1];
+      if (last && last.key === sh.key) {
+        last.lines += sh.lines;
+        last.bytes += sh.bytes;
+      } else this.shares.push(sh);
+    }
+    for (const sh of stillPending) this.shares.push(sh);
+    this.pendingShares -= n;
+  }
+
   /** Removes `n` lines from the front of the share list (they were acknowledged or dropped). */
   private consumeShares(n: number): void {
     while (n > 0 && this.shares.length > this.pendingShares) {
@@ -555,7 +574,7 @@ export class Spool {
       () => {
         this.flushing = undefined;
         this.writingLines = this.writingBytes = 0;
-        this.pendingShares -= waiters.length;
+        this.commitShares(waiters.length);
         for (const w of waiters) w();
         this.onAppend?.();
         if (this.buffer.length) this.kick(this.buffer.length >= this.opts.flushLines ? 0 : this.opts.flushMs);

@@ -192,6 +192,7 @@ describe("spool", () => {
       assert.ok(st.fairShareRejectedLines >= 12);
       const body = bodyLines((await s.peek(0, 1e6))!.body);
       assert.equal(body.filter((l) => l.startsWith("plug,device=")).length, 50, `${policy}: every genuine reading kept`);
+      assert.ok((s as unknown as { shares: unknown[] }).shares.length <= 1 + 50, "the flood's appends are merged into one entry");
       // Acknowledging the flooder's backlog gives its share back.
       s.ack(flooded);
       assert.equal(s.keyBacklogBytes("flooder"), 0);
