@@ -6,7 +6,9 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { Reading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { discover, parseDiscoveryQuery, toRegistryDrafts, type DiscoveryQuery } from "../../lib/discovery";
-import { PlugClient, toReading } from "../../lib/plug-client";
+import { toReading } from "../../lib/plug-client";
+import { PlugTransports } from "../../lib/transports/plug-transports";
+import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
 import { Poller } from "../../lib/poller";
 import { deviceTopic } from "../../lib/topics";
 import { errorText, fail, RateLimitedLog, status } from "../shared/node-kit";
@@ -29,7 +31,9 @@ export = (RED: NodeAPI) => {
     const node = this;
     let cfg: CollectorConfig | undefined;
     let poller: Poller<Device> | undefined;
-    let client: PlugClient | undefined;
+    let client: PlugTransports | undefined;
+    /** Devices whose last failure was AUTH_FAILED (cleared by a successful poll). */
+    const authFailed = new Set<string>();
     let setupError: Error | undefined;
     let devices: Device[] = [];
     let lookup: (id: string) => Device | undefined = () => undefined;
@@ -47,6 +51,10 @@ export = (RED: NodeAPI) => {
     const applyStatus = () => {
       statusDirty = false;
       if (!poller) return;
+      if (authFailed.size > 0) {
+        node.status(status.error(RED._("smartplug-collector.status.auth", { device: [...authFailed][0] ?? "", count: authFailed.size })));
+        return;
+      }
       if (firmware.size > 0) {
         node.status(status.error(RED._("smartplug-collector.status.firmware")));
         return;
@@ -97,7 +105,9 @@ export = (RED: NodeAPI) => {
       }
       if (!setupError) {
         // Keep-alive: one socket per plug between polls (see lib/plug-connection.ts); closed in on("close").
-        const plugs = new PlugClient({ timeoutMs: config.timeoutMs, keepAlive: true });
+        // KLAP/Tapo plugs use the account config node's credentials (lib/transports/plug-transports.ts).
+        const account = def.account ? (RED.nodes.getNode(def.account) as PlugwatchTplinkAccountNode | null) : null;
+        const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
         client = plugs;
         poller = new Poller<Device>({
           devices,
@@ -110,6 +120,7 @@ export = (RED: NodeAPI) => {
           on: {
             reading: (device, sample, ts) => {
               if (firmware.delete(device.id)) updateStatus();
+              if (authFailed.delete(device.id)) updateStatus();
               const reading = toReading(device, sample, Math.round(ts));
               const checked = validate(Reading, reading);
               if (!checked.ok) {
@@ -124,6 +135,11 @@ export = (RED: NodeAPI) => {
               updateStatus();
             },
             error: (device, failure, ts) => {
+              if (failure.code === "AUTH_FAILED" && !authFailed.has(device.id)) {
+                authFailed.add(device.id);
+                node.warn(RED._("smartplug-collector.errors.auth", { device: device.id, address: `${device.host}:${device.port}` }));
+                updateStatus();
+              }
               if (failure.code === "UNSUPPORTED_FIRMWARE" && !firmware.has(device.id)) {
                 firmware.add(device.id);
                 node.warn(RED._("smartplug-collector.errors.firmware", { device: device.id, address: `${device.host}:${device.port}` }));

@@ -5,6 +5,8 @@ import type { Node, NodeDef } from "node-red";
 export interface SmartplugCollectorNodeDef extends NodeDef {
   /** Id of the plugwatch-registry config node. */
   registry: string;
+  /** Id of the plugwatch-tplink-account config node (KLAP/Tapo plugs); empty = blank credentials. */
+  account?: string;
   /** MQTT topic root, default "plugwatch". */
   root: string;
   /** Device filter; empty = all. */

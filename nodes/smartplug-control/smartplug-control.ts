@@ -2,7 +2,8 @@
 import type { NodeAPI, NodeMessage, NodeMessageInFlow } from "node-red";
 import { checkControllerOptions, Controller, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS } from "../../lib/control";
 import { PlugwatchError, type ErrorCode } from "../../lib/contracts/errors";
-import { PlugClient } from "../../lib/plug-client";
+import { PlugTransports } from "../../lib/transports/plug-transports";
+import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
 import { fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { SmartplugControlNode, SmartplugControlNodeDef } from "./types";
@@ -29,11 +30,14 @@ export = (RED: NodeAPI) => {
     const configProblem =
       checkControllerOptions(concurrency, timeoutMs) ?? (registryNode ? undefined : RED._("smartplug-control.errors.no-registry"));
     let controller: Controller | undefined;
+    let transports: PlugTransports | undefined;
     if (configProblem) {
       node.error(RED._("smartplug-control.errors.config", { problem: configProblem }));
       node.status(status.error(RED._("smartplug-control.status.bad-config")));
     } else if (registryNode) {
-      controller = new Controller({ registry: () => registryNode.require(), client: new PlugClient({ timeoutMs }), concurrency, timeoutMs });
+      const account = def.account ? (RED.nodes.getNode(def.account) as PlugwatchTplinkAccountNode | null) : null;
+      transports = new PlugTransports({ timeoutMs, credentials: () => account?.account() });
+      controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency, timeoutMs });
       try {
         const size = registryNode.require().size;
         node.status(status.idle(RED._("smartplug-control.status.ready", { count: size })));
@@ -107,11 +111,13 @@ export = (RED: NodeAPI) => {
         (finished) => {
           if (!finished) node.warn(RED._("smartplug-control.errors.close-timeout", { ms: CLOSE_GRACE_MS }));
           closed = true;
+          transports?.close();
           node.status(status.clear());
           done();
         },
         () => {
           closed = true;
+          transports?.close();
           done();
         },
       );

@@ -4,6 +4,8 @@ import type { Node, NodeDef } from "node-red";
 export interface SmartplugControlNodeDef extends NodeDef {
   /** Id of the plugwatch-registry config node. */
   registry: string;
+  /** Id of the plugwatch-tplink-account config node (KLAP/Tapo plugs); empty = blank credentials. */
+  account?: string;
   /** Most plug operations in flight at once (editor saves a number or a numeric string). */
   concurrency: number | string;
   /** Budget per device in ms for switch + read-back. */
