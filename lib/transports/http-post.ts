@@ -44,13 +44,37 @@ export function parseSetCookie(headers: string[] | undefined): Map<string, strin
  * reply within `timeoutMs` — also a device that stops in the middle of a reply) or PROTOCOL_ERROR (oversized or
  * not HTTP). Never leaves a socket or timer behind.
  */
-export function post(opts: PostOptions): Promise<PostResult> {
+export async function post(opts: PostOptions): Promise<PostResult> {
+  const started = Date.now();
+  try {
+    return await postOnce(opts);
+  } catch (err) {
+    // A keep-alive socket the plug had already closed: Node's documented remedy is one retry on a new socket.
+    if (!(err instanceof StaleSocket)) throw err;
+    const left = opts.timeoutMs - (Date.now() - started);
+    if (left <= 0) throw err.failure;
+    try {
+      return await postOnce({ ...opts, timeoutMs: left });
+    } catch (again) {
+      throw again instanceof StaleSocket ? again.failure : again;
+    }
+  }
+}
+
+/** A reset on a reused keep-alive socket before any reply. */
+class StaleSocket extends Error {
+  constructor(readonly failure: PlugwatchError) {
+    super(failure.message);
+  }
+}
+
+function postOnce(opts: PostOptions): Promise<PostResult> {
   return new Promise<PostResult>((resolve, reject) => {
     const mod = opts.tls ? https : http;
     const headers: http.OutgoingHttpHeaders = { "Content-Type": "application/octet-stream", "Content-Length": opts.body.length };
     if (opts.cookie) headers.Cookie = opts.cookie;
     let settled = false;
-    const finish = (err: PlugwatchError | undefined, result?: PostResult): void => {
+    const finish = (err: PlugwatchError | StaleSocket | undefined, result?: PostResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -70,11 +94,14 @@ export function post(opts: PostOptions): Promise<PostResult> {
       ...(opts.tls ? { rejectUnauthorized: false } : {}),
     });
     const timer = setTimeout(() => finish(new PlugwatchError("DEVICE_UNREACHABLE", `no complete reply to ${opts.path} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    let responded = false;
     req.on("error", (err: Error & { code?: string }) => {
-      const code = err.code === "HPE_INVALID_CONSTANT" || /^HPE_/.test(err.code ?? "") ? "PROTOCOL_ERROR" : "DEVICE_UNREACHABLE";
-      finish(new PlugwatchError(code, `${opts.path}: ${err.message}`));
+      const code = /^HPE_/.test(err.code ?? "") ? "PROTOCOL_ERROR" : "DEVICE_UNREACHABLE";
+      const failure = new PlugwatchError(code, `${opts.path}: ${err.message}`);
+      finish(req.reusedSocket && !responded && err.code === "ECONNRESET" ? new StaleSocket(failure) : failure);
     });
     req.on("response", (res) => {
+      responded = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on("data", (c: Buffer) => {

@@ -229,8 +229,9 @@ export class KlapTransport {
     } catch (err) {
       this.session = undefined;
       const failure = err instanceof PlugwatchError ? err : new PlugwatchError("DEVICE_UNREACHABLE", String(err));
-      // A reset right away (not a timeout) is how firmware that serves one request per session says so.
-      if (failure.code === "DEVICE_UNREACHABLE" && !/within/.test(failure.message)) throw new SessionLost(failure);
+      // A reset or a reply that is not HTTP (not a timeout) is how firmware that serves one request per session
+      // says so (python-kasa notes it for HS110 SHIP 2.0 firmware): a fresh session gets one more try.
+      if ((failure.code === "DEVICE_UNREACHABLE" && !/within/.test(failure.message)) || failure.code === "PROTOCOL_ERROR") throw new SessionLost(failure);
       throw failure;
     }
     if (res.status === 403 || res.status === 401) {

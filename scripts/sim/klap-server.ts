@@ -19,6 +19,8 @@ export interface KlapFaults {
   truncated?: boolean;
   /** The device forgets a session after this many requests (later requests: 403), like firmware with short sessions. */
   dropAfter?: number;
+  /** After this many requests in a session, the device answers with bytes that are not HTTP and closes the socket. */
+  notHttpAfter?: number;
 }
 
 export interface KlapServerStats {
@@ -168,6 +170,11 @@ export class KlapServer {
           if (s && (expired || dropped)) this.sessions.delete(cookieId as string);
           this.stats.rejected403++;
           return void res.writeHead(403).end();
+        }
+        if (this.faults.notHttpAfter !== undefined && s.requests >= this.faults.notHttpAfter) {
+          this.sessions.delete(cookieId as string);
+          req.socket.end(Buffer.from([0x00, 0x00, 0x00, 0x10, 0xd0, 0xf2, 0x81, 0xf8]));
+          return;
         }
         const seq = Number(url.searchParams.get("seq"));
         if (!Number.isInteger(seq)) return void res.writeHead(400).end();

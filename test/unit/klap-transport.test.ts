@@ -122,6 +122,18 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
     assert.equal(d.server.stats.rejected403, 2);
   });
 
+  it("firmware that serves one request per session and then answers non-HTTP bytes: renewed transparently", async function () {
+    const d = await sim("HS110");
+    d.faults = { notHttpAfter: 1 };
+    const t = client(d);
+    for (let i = 0; i < 3; i++) assert.equal(JSON.parse(await t.send('{"system":{"get_sysinfo":{}}}')).system.get_sysinfo.hw_ver, "4.0");
+    assert.equal(t.handshakes, 3);
+    // A device that never answers HTTP on a fresh session: a coded error, not a crash.
+    d.faults = { notHttpAfter: 0 };
+    const code = await codeOf(t.send('{"system":{"get_sysinfo":{}}}'));
+    assert.ok(code === "PROTOCOL_ERROR" || code === "DEVICE_UNREACHABLE", code);
+  });
+
   it("session expiry (TIMEOUT cookie) renews before the device would refuse", async function () {
     const d = await sim("P110");
     let now = 0;
