@@ -6,11 +6,12 @@
 // of an HS300 share the strip's session (and its reachability). Credentials are read through a getter each time a
 // session is built, never stored in a message.
 import * as http from "node:http";
+import * as https from "node:https";
 import type { Device, Protocol } from "../contracts/device";
 import { PlugwatchError } from "../contracts/errors";
 import { PlugClient, type EnergyStat, type PlugSample } from "../plug-client";
 import { IotFamily, type OutletRef } from "./iot";
-import { KlapTransport, KLAP_PORT, type Credentials } from "./klap";
+import { KlapTransport, KLAP_PORT, KLAP_TLS_PORT, type Credentials } from "./klap";
 import type { KlapVersion } from "./klap-crypto";
 import { SmartFamily } from "./smart";
 
@@ -46,6 +47,8 @@ export class PlugTransports {
   private readonly resolved = new Map<string, ResolvedProtocol>();
   private readonly probing = new Map<string, Promise<ResolvedProtocol>>();
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 10_000 });
+  /** Port 4433 is KLAP over TLS (self-signed certificates on the plugs). */
+  private readonly tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 10_000, rejectUnauthorized: false });
 
   constructor(private readonly opts: PlugTransportsOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 3000;
@@ -114,6 +117,7 @@ export class PlugTransports {
     for (const t of this.klap.values()) t.close();
     this.klap.clear();
     this.agent.destroy();
+    this.tlsAgent.destroy();
   }
 
   private klapKey(device: TransportDevice): string {
@@ -128,7 +132,9 @@ export class PlugTransports {
     const key = this.klapKey(device);
     let t = this.klap.get(key);
     if (!t || (version !== "auto" && t.version !== version && t.version !== "auto")) {
-      const o: ConstructorParameters<typeof KlapTransport>[0] = { host: device.host, port: this.klapPortOf(device), version, timeoutMs: this.timeoutMs, agent: this.agent };
+      const port = this.klapPortOf(device);
+      const tls = port === KLAP_TLS_PORT;
+      const o: ConstructorParameters<typeof KlapTransport>[0] = { host: device.host, port, tls, version, timeoutMs: this.timeoutMs, agent: tls ? this.tlsAgent : this.agent };
       const creds = this.opts.credentials?.();
       if (creds) o.credentials = creds;
       if (this.opts.now) o.now = this.opts.now;

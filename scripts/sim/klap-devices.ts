@@ -92,6 +92,8 @@ export interface KlapDeviceOptions {
   seed: number;
   relayOn: boolean;
   sessionTimeoutS?: number;
+  /** Serve HTTPS with this key and certificate (PEM), like plugs on port 4433. */
+  tls?: { key: string; cert: string };
 }
 
 export class SimulatedKlapDevice {
@@ -103,6 +105,7 @@ export class SimulatedKlapDevice {
   /** Requests the device could not parse or did not know (answered with an error code). */
   unknownRequests = 0;
   private readonly address: string;
+  private readonly tls: { key: string; cert: string } | undefined;
   private wantedPort: number;
   private readonly monthStartKWh: number[];
   private readonly dayStartKWh: number[];
@@ -114,6 +117,7 @@ export class SimulatedKlapDevice {
     this.deviceId = deviceIdFor(key);
     this.mac = macFor(key);
     this.address = opts.address;
+    this.tls = opts.tls;
     this.wantedPort = opts.port;
     this.outlets = opts.entries.map(
       (e, i) =>
@@ -148,7 +152,7 @@ export class SimulatedKlapDevice {
   }
 
   async start(): Promise<void> {
-    await this.server.listen(this.address, this.wantedPort);
+    await this.server.listen(this.address, this.wantedPort, this.tls);
     // Keep the port across stop/start (as the legacy simulated plugs do).
     this.wantedPort = this.server.port;
     for (const o of this.outlets) o.entry.port = this.server.port;

@@ -1,6 +1,7 @@
 // The device side of KLAP over HTTP for simulated plugs: handshakes, sessions, sealed requests, and fault knobs for tests.
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
+import * as https from "node:https";
 import type * as net from "node:net";
 import { authHash, handshake1Proof, handshake2Proof, KlapSession, SEED_BYTES, type KlapVersion } from "../../lib/transports/klap-crypto";
 import type { Credentials } from "../../lib/transports/klap";
@@ -79,9 +80,11 @@ export class KlapServer {
     return this.server !== undefined;
   }
 
-  async listen(host: string, port: number): Promise<void> {
+  /** Listens on `host:port`; with `tls` (key and certificate, PEM) it serves HTTPS, as plugs do on port 4433. */
+  async listen(host: string, port: number, tls?: { key: string; cert: string }): Promise<void> {
     if (this.server) return;
-    const server = http.createServer((req, res) => this.onRequest(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onRequest(req, res);
+    const server: http.Server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
     server.keepAliveTimeout = 60_000;
     server.on("connection", (s: net.Socket) => {
       this.sockets.add(s);

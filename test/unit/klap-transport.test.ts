@@ -1,6 +1,10 @@
 // KLAP client against the simulated KLAP devices over real HTTP on loopback: sessions, renewal, faults, auth backoff.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import type { Device } from "../../lib/contracts/device";
 import { KlapTransport, type Credentials } from "../../lib/transports/klap";
 import { PlugTransports } from "../../lib/transports/plug-transports";
@@ -183,6 +187,33 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
     assert.equal(await codeOf(t.send('{"system":{"get_sysinfo":{}}}')), "DEVICE_UNREACHABLE");
     d.faults = {};
     JSON.parse(await t.send('{"system":{"get_sysinfo":{}}}'));
+  });
+
+  it("KLAP over TLS (port 4433 on real plugs): the same handshake and session through HTTPS", async function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "klap-tls-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=plug", "-days", "1", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem")], { stdio: "ignore" });
+      const d = new SimulatedKlapDevice({
+        model: "P110",
+        entries: [entry("tls-1", "P110", "tapo")],
+        address: "127.0.0.1",
+        port: 0,
+        credentials: ACCOUNT,
+        nowMs: Date.now(),
+        offsetFor: () => 0,
+        seed: 1,
+        relayOn: true,
+        tls: { key: readFileSync(path.join(dir, "k.pem"), "utf8"), cert: readFileSync(path.join(dir, "c.pem"), "utf8") },
+      });
+      await d.start();
+      started.push(d);
+      const t = client(d, { tls: true });
+      assert.equal(JSON.parse(await t.send('{"method":"get_device_info"}')).result.model, "P110");
+      // Plain HTTP to the TLS port does not pass for KLAP.
+      assert.notEqual(await codeOf(client(d).send('{"method":"get_device_info"}')), "resolved");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a port with nothing listening is DEVICE_UNREACHABLE; a plain HTTP server without KLAP is UNSUPPORTED_PROTOCOL", async function () {
