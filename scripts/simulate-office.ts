@@ -14,9 +14,11 @@ export const USAGE = `usage: node dist/scripts/simulate-office.js [registry.json
   --generate <n>       instead of a registry, simulate n generated plugs on OS-chosen ports
   --utc-offset <min>   office local time as a UTC offset in minutes (default: this machine's)
   --seed <n>           office-wide profile seed (default 0)
+  --klap-account <e-mail>:<password>
+                       account the KLAP/Tapo plugs are bound to (default: none, blank credentials)
   -h, --help           this text
 
-Prints one line per plug on stdout: "<id> <host>:<port> <kind>", then runs until SIGINT/SIGTERM.`;
+Prints one line per plug (every strip outlet too) on stdout: "<id> <host>:<port> <kind>", then runs until SIGINT/SIGTERM.`;
 
 export interface CliOptions {
   registry: string;
@@ -27,6 +29,8 @@ export interface CliOptions {
   utcOffsetMinutes?: number;
   seed: number;
   help: boolean;
+  /** Account of the KLAP/Tapo plugs; undefined = blank credentials (works without an account node). */
+  klapAccount?: { user: string; password: string };
 }
 
 /** flows/registry/office.json of the package this script belongs to (found upwards from dist/ or a build dir). */
@@ -72,6 +76,13 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
       case "--seed":
         opts.seed = intArg(a, argv[++i], -2147483648, 2147483647);
         break;
+      case "--klap-account": {
+        const v = argv[++i] ?? "";
+        const colon = v.indexOf(":");
+        if (colon <= 0) throw new Error("--klap-account needs <e-mail>:<password>");
+        opts.klapAccount = { user: v.slice(0, colon), password: v.slice(colon + 1) };
+        break;
+      }
       case "-h":
       case "--help":
         opts.help = true;
@@ -113,7 +124,8 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     out(USAGE);
     return undefined;
   }
-  const officeOpts: OfficeOptions = { tickMs: opts.tickMs, address: opts.address, seed: opts.seed };
+  const account = opts.klapAccount;
+  const officeOpts: OfficeOptions = { tickMs: opts.tickMs, address: opts.address, seed: opts.seed, credentialsFor: () => account };
   if (opts.utcOffsetMinutes !== undefined) officeOpts.utcOffsetMinutes = opts.utcOffsetMinutes;
   let devices: Device[];
   if (opts.generate !== undefined) {
@@ -124,6 +136,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   }
   const office = await SimulatedOffice.start(devices, officeOpts);
   for (const p of office.all) out(`${p.id} ${p.host}:${p.port} ${p.entry.kind}`);
+  for (const k of office.klap) for (const o of k.outlets) out(`${o.id} ${o.host}:${o.port} ${o.entry.kind}`);
   err(`simulated office: ${office.size} plug(s) from ${opts.generate !== undefined ? "--generate" : opts.registry}, tick ${opts.tickMs} ms; SIGINT/SIGTERM stops it`);
   return office;
 }
