@@ -4,7 +4,9 @@
 // power_mw/voltage_mv/current_ma/total_wh, strip children with ids = deviceId + 2 digits, `context.child_ids`),
 // smart/P110(EU)_1.0_1.2.3 (get_device_info with base64 nickname, get_energy_usage in mW/Wh, get_current_power in W)
 // plus get_emeter_data of energy_monitoring v2 firmware. Each outlet follows the office's load profiles (load-model.ts).
+import * as dgram from "node:dgram";
 import type { Device } from "../../lib/contracts/device";
+import { frame, unframe } from "../../lib/transports/discovery-20002";
 import type { Credentials } from "../../lib/transports/klap";
 import { hashString } from "./profiles";
 import { KlapServer, type KlapFaults } from "./klap-server";
@@ -94,6 +96,8 @@ export interface KlapDeviceOptions {
   sessionTimeoutS?: number;
   /** Serve HTTPS with this key and certificate (PEM), like plugs on port 4433. */
   tls?: { key: string; cert: string };
+  /** Answer the newer discovery (UDP, 20002 on real plugs) on this port of its address; undefined = no UDP. */
+  discoveryPort?: number;
 }
 
 export class SimulatedKlapDevice {
@@ -106,6 +110,10 @@ export class SimulatedKlapDevice {
   unknownRequests = 0;
   private readonly address: string;
   private readonly tls: { key: string; cert: string } | undefined;
+  private readonly discoveryPort: number | undefined;
+  private udp: dgram.Socket | undefined;
+  /** Discovery queries answered. */
+  discoveryQueries = 0;
   private wantedPort: number;
   private readonly monthStartKWh: number[];
   private readonly dayStartKWh: number[];
@@ -118,6 +126,7 @@ export class SimulatedKlapDevice {
     this.mac = macFor(key);
     this.address = opts.address;
     this.tls = opts.tls;
+    this.discoveryPort = opts.discoveryPort;
     this.wantedPort = opts.port;
     this.outlets = opts.entries.map(
       (e, i) =>
@@ -153,13 +162,50 @@ export class SimulatedKlapDevice {
 
   async start(): Promise<void> {
     await this.server.listen(this.address, this.wantedPort, this.tls);
+    if (this.discoveryPort !== undefined && !this.udp) {
+      const udp = dgram.createSocket({ type: "udp4" });
+      udp.on("error", () => undefined);
+      udp.on("message", (msg, rinfo) => {
+        const q = unframe(msg);
+        if (typeof q !== "object" || q === null || !("params" in q)) return;
+        this.discoveryQueries++;
+        udp.send(frame({ error_code: 0, result: this.discoveryResult() }, msg.readUInt32BE(8)), rinfo.port, rinfo.address, () => undefined);
+      });
+      await new Promise<void>((resolve, reject) => {
+        udp.once("error", reject);
+        udp.bind(this.discoveryPort, this.address, () => {
+          udp.off("error", reject);
+          resolve();
+        });
+      });
+      this.udp = udp;
+    }
     // Keep the port across stop/start (as the legacy simulated plugs do).
     this.wantedPort = this.server.port;
     for (const o of this.outlets) o.entry.port = this.server.port;
   }
 
-  stop(): Promise<void> {
-    return this.server.close();
+  async stop(): Promise<void> {
+    const udp = this.udp;
+    this.udp = undefined;
+    if (udp) await new Promise<void>((resolve) => udp.close(() => resolve()));
+    await this.server.close();
+  }
+
+  /** What the plug says about itself in the newer discovery (python-kasa's `discovery_result` fixtures). */
+  discoveryResult(): Json {
+    return {
+      device_id: this.deviceId,
+      owner: "00000000000000000000000000000000",
+      device_type: this.isTapo ? "SMART.TAPOPLUG" : "IOT.SMARTPLUGSWITCH",
+      device_model: this.isTapo ? `${this.model}(EU)` : this.model === "KP115" ? "KP115(EU)" : this.model === "HS300" ? "HS300(EU)" : "HS110(EU)",
+      ip: this.host,
+      mac: this.mac.replace(/:/g, "-"),
+      is_support_iot_cloud: true,
+      obd_src: "tplink",
+      factory_default: false,
+      mgt_encrypt_schm: { is_support_https: this.tls !== undefined, encrypt_type: "KLAP", http_port: this.port, lv: 2 },
+    };
   }
 
   tick(nowMs: number): void {

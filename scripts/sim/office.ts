@@ -47,6 +47,8 @@ export interface OfficeOptions {
   klapAddressFor?: (d: Device) => string;
   /** Session length the KLAP/Tapo devices give (TIMEOUT cookie), s (default 86 400). */
   klapSessionTimeoutS?: number;
+  /** KLAP/Tapo devices answer the newer discovery on this UDP port of their address (real plugs: 20002); default none. */
+  klapDiscoveryPort?: number;
 }
 
 /** The simulated model of a KLAP/Tapo registry device. */
@@ -423,6 +425,7 @@ export class SimulatedOffice {
         relayOn: opts.relayOn ?? true,
       };
       if (opts.klapSessionTimeoutS !== undefined) o.sessionTimeoutS = opts.klapSessionTimeoutS;
+      if (opts.klapDiscoveryPort !== undefined) o.discoveryPort = opts.klapDiscoveryPort;
       return new SimulatedKlapDevice(o);
     });
     // Each simulator registers a listener on the library's shared UDP discovery emitter (default cap 25).

@@ -75,8 +75,8 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
         },
       };
     });
-    assert.deepEqual(r.keys, ["building", "concurrency", "floor", "interval", "kind", "name", "offlineAfter", "registry", "room", "root", "timeout"]);
-    assert.deepEqual(r.defaults, { name: "", registry: "", root: "plugwatch", kind: "", building: "", floor: "", room: "", interval: 10, timeout: 3000, concurrency: 64, offlineAfter: 3 });
+    assert.deepEqual(r.keys, ["account", "building", "concurrency", "floor", "interval", "kind", "name", "offlineAfter", "registry", "room", "root", "timeout"]);
+    assert.deepEqual(r.defaults, { name: "", registry: "", account: "", root: "plugwatch", kind: "", building: "", floor: "", room: "", interval: 10, timeout: 3000, concurrency: 64, offlineAfter: 3 });
     assert.deepEqual(r.checks, {
       intervalAbc: false,
       intervalTooSmall: false,
