@@ -108,6 +108,11 @@ export class SimulatedKlapDevice {
   readonly mac: string;
   /** Requests the device could not parse or did not know (answered with an error code). */
   unknownRequests = 0;
+  /**
+   * Tapo methods this firmware does not know (answered error_code -1), e.g. "get_emeter_data" for P110 firmware
+   * 1.2.3 (the python-kasa fixture), or "multipleRequest" for firmware that takes one method per request.
+   */
+  readonly unsupportedMethods = new Set<string>();
   private readonly address: string;
   private readonly tls: { key: string; cert: string } | undefined;
   private readonly discoveryPort: number | undefined;
@@ -319,6 +324,7 @@ export class SimulatedKlapDevice {
   private smartCall(req: Json): Json {
     const method = typeof req.method === "string" ? req.method : "";
     const params = isObj(req.params) ? req.params : {};
+    if (this.unsupportedMethods.has(method)) return { error_code: -1 };
     if (method === "multipleRequest") {
       const list = Array.isArray(params.requests) ? params.requests : [];
       const responses = list.filter(isObj).map((r) => {
@@ -332,6 +338,7 @@ export class SimulatedKlapDevice {
   }
 
   private smartMethod(method: string, params: Json): Json {
+    if (this.unsupportedMethods.has(method)) return { error_code: -1 };
     const o = this.outlets[0] as SimOutlet;
     const rt = o.realtime;
     const ok = (result: Json): Json => ({ error_code: 0, result });

@@ -270,6 +270,32 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
     });
   }
 
+  it("Tapo firmware without get_emeter_data (P110 1.2.3): power from get_current_power, 0 V / 0 A, the month's energy", async function () {
+    const d = await sim("P110");
+    d.unsupportedMethods.add("get_emeter_data");
+    const o = d.outlets[0]!;
+    o.force({ power: 61.4, voltage: 230 });
+    const s = await transports.poll(o.entry);
+    assert.equal(s.power, 61, "get_current_power is whole watts");
+    assert.deepEqual([s.voltage, s.current], [0, 0]);
+    const usage = JSON.parse(d.handle('{"method":"get_energy_usage"}')).result;
+    assert.equal(s.energy, usage.month_energy / 1000);
+    assert.ok(s.energy < o.energyKWh, "the month's counter, not the lifetime one");
+  });
+
+  it("Tapo firmware without multipleRequest: one request per method, remembered for the plug", async function () {
+    const d = await sim("P115");
+    d.unsupportedMethods.add("multipleRequest");
+    const o = d.outlets[0]!;
+    o.force({ power: 12.5, voltage: 231 });
+    const s1 = await transports.poll(o.entry);
+    assert.ok(Math.abs(s1.power - 12.5) < 0.002 && Math.abs(s1.voltage - 231) < 0.002, JSON.stringify(s1));
+    const before = d.server.stats.requests;
+    await transports.poll(o.entry);
+    assert.equal(d.server.stats.requests - before, 4, "four single requests, no batch attempt");
+    assert.equal(d.unknownRequests, 0);
+  });
+
   it("HS300: six outlets, each its own device with its own readings and relay, on one shared session", async function () {
     const entries = Array.from({ length: 6 }, (_, i) => entry(`strip-${i + 1}`, "HS300", "klap", { strip: { id: "strip", index: i } }));
     const d = await sim("HS300", ACCOUNT, entries);
