@@ -69,7 +69,13 @@ export class IotFamily {
   async poll(key: string, send: SendText, outlet?: OutletRef): Promise<PlugSample> {
     if (!outlet) return parsePollResponse(await send(JSON.stringify(IOT_POLL)));
     const id = await this.childId(key, send, outlet);
-    return parseOutletResponse(await send(JSON.stringify({ context: { child_ids: [id] }, ...IOT_POLL })), id);
+    try {
+      return parseOutletResponse(await send(JSON.stringify({ context: { child_ids: [id] }, ...IOT_POLL })), id);
+    } catch (err) {
+      // A strip that was replaced or reset has other child ids: learn them again on the next poll.
+      if (err instanceof PlugwatchError && err.code === "DEVICE_ERROR") this.forget(key);
+      throw err;
+    }
   }
 
   async setRelay(key: string, send: SendText, on: boolean, outlet?: OutletRef): Promise<void> {

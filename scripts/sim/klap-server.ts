@@ -143,6 +143,8 @@ export class KlapServer {
         if (body.length !== SEED_BYTES) return void res.writeHead(400).end();
         const remote = randomBytes(SEED_BYTES);
         const id = randomBytes(16).toString("hex").toUpperCase();
+        // A plug keeps a small session table: the oldest session goes first (bounded memory under endless retries).
+        if (this.sessions.size >= 64) this.sessions.delete(this.sessions.keys().next().value as string);
         this.sessions.set(id, { local: body, remote, createdMs: now, requests: 0 });
         let reply = Buffer.concat([remote, handshake1Proof(this.opts.version, body, remote, this.auth)]);
         if (this.faults.handshake1Length !== undefined) reply = Buffer.concat([reply, randomBytes(64)]).subarray(0, this.faults.handshake1Length);
