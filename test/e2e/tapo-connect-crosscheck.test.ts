@@ -6,15 +6,16 @@
 //   - AES-128-CBC requests with the 32-byte signature, POST /app/request?seq=N, the seq incrementing per request;
 //   - get_device_info (base64 nickname/ssid decoded by the library), set_device_info {device_on} (turnOn/turnOff),
 //     get_energy_usage; and the wrong-password path ("email or password incorrect" from handshake1's proof).
-// It always talks to port 80, so the simulated P110 listens on its own loopback address 127.0.0.77:80 (root needed).
+// It always talks to port 80, so the simulated P110 listens on its own loopback address 127.77.x.y:80 (root needed).
 import assert from "node:assert/strict";
 import type { Device } from "../../lib/contracts/device";
 import { SimulatedOffice } from "../../scripts/sim/office";
 
 const ACCOUNT = { user: "crosscheck@office.example", password: "tapo-crosscheck-pw" };
-const ADDRESS = "127.0.0.77";
+// Its own loopback address, random so that two runs on one machine do not compete for the same address and port 80.
+const ADDRESS = `127.77.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
 
-describe("simulated P110 driven by tp-link-tapo-connect (port 80 on its own 127.x address)", function () {
+describe("simulated P110 driven by tp-link-tapo-connect (port 80 on its own 127.77.x.y address)", function () {
   let office: SimulatedOffice;
   // Loaded lazily: the library prints a warning when it falls back from KLAP; keep the module load inside the test.
   let tapo: typeof import("tp-link-tapo-connect");
