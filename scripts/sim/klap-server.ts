@@ -76,6 +76,11 @@ export class KlapServer {
     this.sessions.clear();
   }
 
+  /** TCP connections open to the device right now (a client that closed properly leaves none). */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   get listening(): boolean {
     return this.server !== undefined;
   }

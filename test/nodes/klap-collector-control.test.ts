@@ -139,6 +139,10 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
     );
     // The collector sees the switched outlet read 0 W.
     await waitFor("strip-3 reading with relay off", () => sent().find((m) => m.payload.device === "strip-3" && m.payload.relay === false && m.payload.power === 0));
+    assert.ok(office.klap.every((k) => k.server.openConnections > 0), "keep-alive connections while running");
+    // A redeploy (close) leaves no connection to any KLAP/Tapo plug behind.
+    await helper.unload();
+    await waitFor("no KLAP connection left", () => office.klap.every((k) => k.server.openConnections === 0), 3000);
   });
 
   it("wrong password: AUTH_FAILED offline, a status naming the device, one handshake per backoff step, and the password nowhere", async function () {
