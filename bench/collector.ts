@@ -2,7 +2,7 @@
 //
 // The simulated plugs run in a child process (scripts/simulate-office.js --generate N), so the CPU and RSS printed
 // for the collector are the collector's own. Each reading goes through toReading + the Reading schema check, as in
-// the smartplug-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
+// the plugwatch-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
 // [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--no-keep-alive] [--json]
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";

@@ -82,7 +82,7 @@ export const Health = Type.Object(
     control: Peer,
     storage: Type.Object(
       {
-        backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the influx-hook spool; null = not reported"),
+        backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the plugwatch-influx-hook spool; null = not reported"),
         components: Type.Array(Type.Object({ component: Type.String(), backlog: Type.Number(), ts: Type.Number() }, { additionalProperties: false })),
       },
       { additionalProperties: false },

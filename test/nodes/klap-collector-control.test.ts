@@ -12,11 +12,11 @@ import { calls, helper, history, statuses, waitFor, withMessages, type TestNode 
 
 import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import accountModule = require("../../nodes/plugwatch-tplink-account/plugwatch-tplink-account");
-import collectorModule = require("../../nodes/smartplug-collector/smartplug-collector");
-import controlModule = require("../../nodes/smartplug-control/smartplug-control");
+import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
+import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
 
-const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "smartplug-collector"), "smartplug-collector");
-const controlNode = withMessages(controlModule, path.join(__dirname, "..", "..", "nodes", "smartplug-control"), "smartplug-control");
+const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
+const controlNode = withMessages(controlModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-control"), "plugwatch-control");
 
 const ACCOUNT = { user: "facilities@office.example", password: "the-right-one" };
 /** Must never appear anywhere outside the credentials: messages, statuses, logs, errors, the flow. */
@@ -63,8 +63,8 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
       { id: "tab", type: "tab", label: "klap" },
       registryConfig(registryJson, { name: "office", file: "" }),
       { id: "acct", type: "plugwatch-tplink-account", name: "office account" },
-      { id: "col", type: "smartplug-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", root, kind: "", building: "", floor: "", room: "", interval: 0.2, timeout: 1000, concurrency: 8, offlineAfter: 2, wires: [["out"]] },
-      { id: "ctl", type: "smartplug-control", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", concurrency: 4, timeout: 1500, wires: [["ctlout"]] },
+      { id: "col", type: "plugwatch-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", root, kind: "", building: "", floor: "", room: "", interval: 0.2, timeout: 1000, concurrency: 8, offlineAfter: 2, wires: [["out"]] },
+      { id: "ctl", type: "plugwatch-control", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", concurrency: 4, timeout: 1500, wires: [["ctlout"]] },
       { id: "out", type: "helper", z: "tab" },
       { id: "ctlout", type: "helper", z: "tab" },
       { id: "catch", type: "catch", z: "tab", x: 100, y: 100, scope: ["col", "ctl"], uncaught: false, wires: [["caught"]] },
