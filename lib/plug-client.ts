@@ -128,6 +128,17 @@ export class PlugClient {
     }
   }
 
+  /** One legacy request of any JSON text (lib/transports uses it for strip outlets and probing). */
+  sendText(device: Pick<Device, "host" | "port">, text: string, timeoutMs = this.timeoutMs): Promise<string> {
+    let payload: Json;
+    try {
+      payload = JSON.parse(text) as Json;
+    } catch {
+      return Promise.reject(new PlugwatchError("INVALID_REQUEST", "request is not JSON"));
+    }
+    return this.send(device, payload, timeoutMs);
+  }
+
   /** Open keep-alive sockets (0 without keepAlive). */
   get openSockets(): number {
     return this.connections?.openSockets ?? 0;
@@ -159,14 +170,14 @@ export class PlugClient {
   }
 
   /** Energy statistics per day of a month (period "day") or per month of a year (period "month"), in kWh. */
-  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number): Promise<EnergyStat[]> {
+  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number, sendText?: (text: string) => Promise<string>): Promise<EnergyStat[]> {
     if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new PlugwatchError("INVALID_REQUEST", `year must be an integer between 2000 and 2100, got ${year}`);
     if (period === "day" && (!Number.isInteger(month) || (month as number) < 1 || (month as number) > 12)) {
       throw new PlugwatchError("INVALID_REQUEST", `month must be an integer between 1 and 12 for daily statistics, got ${month}`);
     }
     const method = period === "day" ? "get_daystat" : "get_monthstat";
     const cmd = period === "day" ? { emeter: { get_daystat: { year, month } } } : { emeter: { get_monthstat: { year } } };
-    const text = await this.send(device, cmd);
+    const text = sendText ? await sendText(JSON.stringify(cmd)) : await this.send(device, cmd);
     let json: unknown;
     try {
       json = JSON.parse(text);

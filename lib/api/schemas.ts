@@ -9,9 +9,18 @@ import { ALERT_STATES } from "./params";
 
 const Nullable = <S extends TSchema>(s: S, description: string) => Type.Union([s, Type.Null()], { description });
 
+// A device is never a strip: a strip's entry became one device per outlet, each naming its strip.
+const { outlets: _outlets, ...deviceProperties } = DeviceEntry.properties;
+
 export const DeviceView = Type.Object(
   {
-    ...DeviceEntry.properties,
+    ...deviceProperties,
+    strip: Type.Optional(
+      Type.Object(
+        { id: Type.String({ description: "Registry id of the strip" }), index: Type.Integer({ minimum: 0, description: "0-based outlet index" }) },
+        { additionalProperties: false, description: "Set on an outlet of a power strip (HS300)" },
+      ),
+    ),
     port: Type.Integer({ minimum: 1, maximum: 65535, description: "TCP port" }),
     online: Nullable(Type.Boolean(), "Last availability reported by the collector; null = never reported"),
     since: Nullable(EpochMs, "When the availability last changed (epoch ms)"),
@@ -75,7 +84,7 @@ export const Health = Type.Object(
     control: Peer,
     storage: Type.Object(
       {
-        backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the influx-hook spool; null = not reported"),
+        backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the plugwatch-influx-hook spool; null = not reported"),
         components: Type.Array(
           Type.Object(
             {

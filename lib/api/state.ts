@@ -20,12 +20,12 @@ export interface DeviceState {
 
 export const UNKNOWN_STATE: Readonly<DeviceState> = Object.freeze({ online: null, since: null, reason: null, lastSeen: null });
 
-/** Storage backlog a component (the influx-hook) reports on {root}/status/{component} as a ComponentStatus. */
+/** Storage backlog a component (the plugwatch-influx-hook) reports on {root}/status/{component} as a ComponentStatus. */
 export interface StorageStatus {
   component: string;
   backlog: number;
   ts: number;
-  /** Optional storage health the influx-hook reports (lib/contracts/status.ts). */
+  /** Optional storage health the plugwatch-influx-hook reports (lib/contracts/status.ts). */
   fill?: number;
   oldestAgeMs?: number;
   writeErrors?: number;

@@ -1,11 +1,11 @@
-// Component status contract: what a component (the influx-hook) publishes on {root}/status/{component}; the API's /health reads it.
+// Component status contract: what a component (the plugwatch-influx-hook) publishes on {root}/status/{component}; the API's /health reads it.
 import { Type, type Static } from "@sinclair/typebox";
 import { EpochMs, Slug, Version } from "./common";
 import { ErrorCodeSchema } from "./errors";
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 
-/** Spool counters of the influx-hook (lib/spool.ts SpoolStats). */
+/** Spool counters of the plugwatch-influx-hook (lib/spool.ts SpoolStats). */
 const SpoolCounters = Type.Object(
   {
     backlogLines: Count("Lines spooled and not yet acknowledged"),
@@ -42,10 +42,10 @@ export const ComponentStatus = Type.Object(
     v: Version,
     component: Slug,
     ts: EpochMs,
-    backlog: Count("Items waiting to be stored (influx-hook: lines in the spool); the API's /health sums it as storage.backlog"),
+    backlog: Count("Items waiting to be stored (plugwatch-influx-hook: lines in the spool); the API's /health sums it as storage.backlog"),
     node: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Node-RED id of the reporting node" })),
     name: Type.Optional(Type.String({ maxLength: 256, description: "Name of the reporting node" })),
-    // influx-hook counters (optional: another component may report only the fields above)
+    // plugwatch-influx-hook counters (optional: another component may report only the fields above)
     acceptedLines: Type.Optional(Count("Lines accepted into the spool since the start")),
     writtenLines: Type.Optional(Count("Lines written to InfluxDB since the start")),
     rejectedLines: Type.Optional(Count("Lines InfluxDB refused as bad data (400 partial write)")),

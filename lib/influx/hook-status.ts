@@ -1,4 +1,4 @@
-// Turns the influx-hook's writer stats and input counters into its ComponentStatus message (lib/contracts/status.ts).
+// Turns the plugwatch-influx-hook's writer stats and input counters into its ComponentStatus message (lib/contracts/status.ts).
 import { CONTRACT_VERSION } from "../contracts/common";
 import type { ComponentStatus } from "../contracts/status";
 import type { WriterStats } from "./writer";

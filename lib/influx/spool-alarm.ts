@@ -5,7 +5,7 @@ import type { AlertEvent } from "../contracts/alert";
 export const SPOOL_FULL_RULE = "spool-full";
 
 export interface SpoolAlarmOptions {
-  /** The component (also the alert's device slot), e.g. "influx-hook". */
+  /** The component (also the alert's device slot), e.g. "plugwatch-influx-hook". */
   component: string;
   /** Clear only after this long without a refusal (ms). Default 30 s. */
   quietMs?: number;

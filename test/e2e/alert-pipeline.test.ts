@@ -1,4 +1,4 @@
-// Alerts end to end in a real Node-RED runtime: simulated office → smartplug-collector → Mosquitto → alert → Mosquitto.
+// Alerts end to end in a real Node-RED runtime: simulated office → plugwatch-collector → Mosquitto → alert → Mosquitto.
 // A printer forced to 50 W outside working hours raises a retained power-waste alert, 0 W clears it (retained slot
 // deleted); a stopped plug raises `offline` within a few polls; a Node-RED restart keeps the active set; the plug's
 // return clears it. Working hours are a normal office week in a time zone where it is night right now.
@@ -44,13 +44,13 @@ function alertFlow(root: string, mqttPort: number, registry: Device[], timezone:
     { id: "broker", type: "mqtt-broker", name: "", broker: "127.0.0.1", port: String(mqttPort), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true, autoUnsubscribe: true },
     { id: "registry", type: "plugwatch-registry", name: "", source: "json", file: "", json: JSON.stringify({ devices: registry }) },
     // Agent: plugs → MQTT (readings QoS 1, availability retained; the mqtt out uses each message's topic/qos/retain)
-    { id: "collector", type: "smartplug-collector", z: tab, x: 300, y: 60, name: "", registry: "registry", root, kind: "", building: "", floor: "", room: "", interval: POLL_S, timeout: 400, concurrency: 8, offlineAfter: OFFLINE_AFTER, wires: [["agent-out"]] },
+    { id: "collector", type: "plugwatch-collector", z: tab, x: 300, y: 60, name: "", registry: "registry", root, kind: "", building: "", floor: "", room: "", interval: POLL_S, timeout: 400, concurrency: 8, offlineAfter: OFFLINE_AFTER, wires: [["agent-out"]] },
     { id: "agent-out", type: "mqtt out", z: tab, x: 500, y: 120, name: "", topic: "", qos: "", retain: "", broker: "broker", wires: [] },
     // Alerts: MQTT → alert → MQTT (retained raised events, retained deletes on clear)
     { id: "readings-in", type: "mqtt in", z: tab, x: 100, y: 180, name: "", topic: `${root}/+/+/+/+/reading`, qos: "1", datatype: "auto-detect", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["alert"]] },
     { id: "avail-in", type: "mqtt in", z: tab, x: 300, y: 240, name: "", topic: `${root}/+/+/+/+/availability`, qos: "1", datatype: "auto-detect", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["alert"]] },
     { id: "list-in", type: "mqtt in", z: tab, x: 500, y: 300, name: "", topic: `${root}/test/list`, qos: "1", datatype: "json", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["alert"]] },
-    { id: "alert", type: "alert", z: tab, x: 100, y: 360, name: "", root, registry: "registry", rules: JSON.stringify(rules), tickInterval: 0.2, persist: true, wires: [["alerts-out"], ["list-out"]] },
+    { id: "alert", type: "plugwatch-alert", z: tab, x: 100, y: 360, name: "", root, registry: "registry", rules: JSON.stringify(rules), tickInterval: 0.2, persist: true, wires: [["alerts-out"], ["list-out"]] },
     { id: "alerts-out", type: "mqtt out", z: tab, x: 300, y: 420, name: "", topic: "", qos: "", retain: "", broker: "broker", wires: [] },
     { id: "list-out", type: "mqtt out", z: tab, x: 500, y: 480, name: "", topic: `${root}/test/list/reply`, qos: "1", retain: "false", broker: "broker", wires: [] },
   ];

@@ -29,7 +29,7 @@ interface HookStats {
   lastError?: { code: string; message: string };
 }
 
-describe("storage durability (Mosquitto → influx-hook in Node-RED → influxd)", function () {
+describe("storage durability (Mosquitto → plugwatch-influx-hook in Node-RED → influxd)", function () {
   this.timeout(120000);
   let td: Teardown;
   let root: string;

@@ -1,5 +1,6 @@
 // alert node in the Node-RED test helper: real time with short durations, topics/retain flags, list action,
 // restart with the same context, bad config and bad readings, and the retained delete through a real mqtt out + Mosquitto.
+import { coreNodes } from "../support/runtime";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,10 +14,10 @@ import { registryConfig } from "../support/config-nodes";
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { calls, helper, lastStatus, recordStatuses, waitWithin } from "../support/node-helper";
 
-import alertNode = require("../../nodes/alert/alert");
+import alertNode = require("../../nodes/plugwatch-alert/plugwatch-alert");
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+const mqttNodes = coreNodes("network/10-mqtt.js");
 
 interface OutMsg {
   topic: string;
@@ -37,7 +38,7 @@ function reading(device: string, power: number, extra: Partial<Reading> = {}): R
 function flow(alert: Record<string, unknown>, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
   return [
     { id: "f1", type: "tab", label: "alerts" },
-    { id: "al", z: "f1", type: "alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 0.05, persist: false, wires: [["out1"], ["out2"]], ...alert },
+    { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 0.05, persist: false, wires: [["out1"], ["out2"]], ...alert },
     { id: "out1", z: "f1", type: "helper" },
     { id: "out2", z: "f1", type: "helper" },
     { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
@@ -84,7 +85,7 @@ describe("alert node", function () {
     const ev = raised.payload as AlertEvent;
     assert.ok(validate(AlertEventSchema, ev).ok);
     assert.deepEqual([ev.id, ev.state, ev.severity, ev.value], ["hot:heater", "raised", "critical", 2500]);
-    await waitFor("red status", () => rec.statuses.find((s) => s.text === "alert.status.active" && s.fill === "red"));
+    await waitFor("red status", () => rec.statuses.find((s) => s.text === "plugwatch-alert.status.active" && s.fill === "red"));
 
     al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 2600) });
     al.receive({ payload: { action: "list" }, _reqid: "r1" });
@@ -200,7 +201,7 @@ describe("alert node", function () {
     await sleep(100);
     assert.equal(rec.errors.length, 2, "the repeat from pr-1 is not reported again");
     assert.equal(rec.events.length, 1, "nothing cleared");
-    assert.ok(rec.statuses.some((s) => s.text === "alert.status.activeBad"));
+    assert.ok(rec.statuses.some((s) => s.text === "plugwatch-alert.status.activeBad"));
   });
 
   it("restart with a file context store keeps the active set, does not re-raise, still clears", async function () {

@@ -1,4 +1,5 @@
-// influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
+// plugwatch-influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
+import { nodeRedMain } from "../support/runtime";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -9,7 +10,7 @@ import { freePort } from "../support/ports";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/influx-hook/influx-hook");
+import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
 
 // node-red-node-test-helper ships no types: the small part used here.
 interface TestNode {
@@ -26,7 +27,7 @@ interface Helper {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedMain);
 
 const DEVICES: DeviceEntry[] = [
   { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 21001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { team: "ops" } },
@@ -57,7 +58,7 @@ function flow(o: FlowOpts): Record<string, unknown>[] {
     { id: "influx", type: "plugwatch-influx", url: o.url, flavour: "1.x", database: o.db, timeout: 2000, gzip: true, rejectUnauthorized: true },
     {
       id: "hook",
-      type: "influx-hook",
+      type: "plugwatch-influx-hook",
       influx: "influx",
       registry: o.registry === false ? "" : "reg",
       measurement: "plug",
@@ -95,7 +96,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeou
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe("influx-hook node (real influxd)", function () {
+describe("plugwatch-influx-hook node (real influxd)", function () {
   this.timeout(60000);
   let influx: InfluxdInstance;
   let spoolDir: string;

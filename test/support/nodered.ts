@@ -1,4 +1,5 @@
 // A real Node-RED runtime as a child process (red.js + the project's settings.js) on a free loopback port, driven over the admin HTTP API.
+import { nodeRedDir } from "./runtime";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -79,7 +80,7 @@ export function buildDir(): string {
 }
 
 function redJs(): string {
-  return path.join(path.dirname(require.resolve("node-red/package.json")), "red.js");
+  return path.join(nodeRedDir, "red.js");
 }
 
 /**

@@ -1,4 +1,4 @@
-// /health and storage: the influx-hook's status (spool full, fill level, oldest unsent reading, write errors) shows in
+// /health and storage: the plugwatch-influx-hook's status (spool full, fill level, oldest unsent reading, write errors) shows in
 // `storage` and turns the status `degraded`; peers answer, so nothing else degrades it.
 import assert from "node:assert/strict";
 import { Authenticator } from "../../lib/api/auth";

@@ -1,4 +1,4 @@
-// The influx-hook's status message (lib/influx/hook-status.ts) against its contract and the API state that reads it.
+// The plugwatch-influx-hook's status message (lib/influx/hook-status.ts) against its contract and the API state that reads it.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -25,7 +25,7 @@ async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, timeo
   }
 }
 
-describe("component status: influx-hook stats → {root}/status/influx-hook → API state", function () {
+describe("component status: plugwatch-influx-hook stats → {root}/status/influx-hook → API state", function () {
   this.timeout(15000);
   let dir: string;
   let spool: Spool;
