@@ -67,7 +67,7 @@ export interface TopicMapOptions {
   template: TopicTemplate;
   /** Device id from the levels, e.g. `{room}-{device}` (default: every named level but the attribute, joined by `-`). */
   device?: string;
-  /** Measurement of the readings (default: none, influx-hook's). */
+  /** Measurement of the readings (default: none, plugwatch-influx-hook's). */
   measurement?: string;
 }
 

@@ -33,6 +33,7 @@ import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
 import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "./schemas";
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
+import { storageProblem } from "../influx/spool-alarm";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -326,7 +327,13 @@ export class ApiService {
     const [query, control] = connected ? await Promise.all([this.peer("query", registry), this.peer("command", registry)]) : [this.idlePeer("query"), this.idlePeer("command")];
     const components = this.o.state.storageStatus();
     const backlog = components.length ? components.reduce((s, c) => s + c.backlog, 0) : null;
-    const status = !connected ? "down" : query.answering && control.answering && registry ? "ok" : "degraded";
+    let problem: string | null = null;
+    let oldestAgeMs: number | null = null;
+    for (const c of components) {
+      problem ??= storageProblem(c) ?? null;
+      if (c.oldestAgeMs !== undefined) oldestAgeMs = Math.max(oldestAgeMs ?? 0, c.oldestAgeMs);
+    }
+    const status = !connected ? "down" : query.answering && control.answering && registry && problem === null ? "ok" : "degraded";
     const st = this.o.correlator.stats;
     return {
       status,
@@ -335,7 +342,7 @@ export class ApiService {
       registry: { loaded: registry !== undefined, devices: registry?.size ?? 0 },
       query,
       control,
-      storage: { backlog, components },
+      storage: { backlog, components, problem, oldestAgeMs },
       api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid, collapsed: this.queries.joined },
     };
   }

@@ -54,7 +54,7 @@ const Slug = Type.String({ pattern: SLUG_PATTERN, maxLength: 64 });
 const TimeParam = Type.String({ description: "ISO 8601 with zone, a date (UTC), relative (-24h, now-7d) or now" });
 
 const deviceId: ParamSpec = { name: "id", in: "path", required: true, description: "Device id (registry slug)", schema: Slug };
-/** Any measurement stored through influx-hook (a generic reading's `measurement`); default plug. */
+/** Any measurement stored through plugwatch-influx-hook (a generic reading's `measurement`); default plug. */
 const measurementParam: ParamSpec = { name: "measurement", in: "query", description: "InfluxDB measurement (default plug)", schema: MeasurementName };
 const filterParams: ParamSpec[] = [
   { name: "kind", in: "query", description: "Only devices of this kind", schema: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))) },
@@ -262,7 +262,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Health of the API and what it depends on",
     description:
       "Broker connection, whether the query component and the control agent answer (a reply in the last 60 s, else a probe), " +
-      "and the storage backlog reported by the influx-hook. 200 for ok and degraded, 503 when the broker is not connected.",
+      "and the storage backlog reported by the plugwatch-influx-hook. 200 for ok and degraded, 503 when the broker is not connected.",
     params: [],
     success: { status: 200, description: "Healthy or degraded", schema: Health },
     errors: [...AUTH, 503],

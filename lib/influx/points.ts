@@ -177,3 +177,12 @@ export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPa
   } else one(value, "$");
   return { lines, errors };
 }
+
+/** The spool's fair-share key of a line: its series (measurement and tags, up to the first unescaped space), i.e. one device. */
+export function fairShareKey(line: string): string {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\\") i++;
+    else if (line[i] === " ") return line.slice(0, i);
+  }
+  return line;
+}

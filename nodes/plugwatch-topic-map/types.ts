@@ -7,7 +7,7 @@ export interface PlugwatchTopicMapNodeDef extends NodeDef {
   template: string;
   /** Device id template, e.g. {room}-{device}; empty = every named level but the attribute, joined by '-'. */
   device: string;
-  /** Measurement of the readings; empty = influx-hook's. */
+  /** Measurement of the readings; empty = plugwatch-influx-hook's. */
   measurement: string;
   /** Topic of the output message, e.g. plugwatch/home/0/{room}/{id}/reading ({id}: the device id); empty = unchanged. */
   outTopic: string;

@@ -1,4 +1,4 @@
-// REST API end to end: real HTTP → Node-RED runtime (http-api) → Mosquitto or aedes → influx-query/influxd and smartplug-control/simulated plugs; every answer checked against /openapi.json.
+// REST API end to end: real HTTP → Node-RED runtime (plugwatch-http-api) → Mosquitto or aedes → plugwatch-influx-query/influxd and plugwatch-control/simulated plugs; every answer checked against /openapi.json.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

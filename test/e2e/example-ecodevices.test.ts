@@ -112,7 +112,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     assert.equal(rec.messages.filter((m) => /\/reading$/.test(m.topic) && !/teleinfo-main|ecodevices-counters/.test(m.topic)).length, 0);
   });
 
-  it("stores the readings through influx-hook: points in InfluxDB with the meter's values and location tags", async function () {
+  it("stores the readings through plugwatch-influx-hook: points in InfluxDB with the meter's values and location tags", async function () {
     const row = await waitUntil(`a teleinfo point with papp 1840\n${red.logTail()}`, async () => {
       const r = await influxd.query(`SELECT "papp", "base", "building", "room", "ptec", "source" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, DB);
       const s = r.results[0]?.series?.[0];
@@ -132,7 +132,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     // The alert node gets the very readings the flow publishes (no plug-shaped stand-in), and its rule names their field.
     const flow = loadExample("ecodevices-teleinfo");
     const map = flow.find((n) => n.id === "ecodev.map");
-    const alertNode = flow.find((n) => n.type === "alert");
+    const alertNode = flow.find((n) => n.type === "plugwatch-alert");
     assert.ok(map && alertNode);
     assert.equal(map.outputs, 2);
     assert.deepEqual(map.wires, [["ecodev.mqtt-out", "ecodev.hook", alertNode.id], ["ecodev.mqtt-out", alertNode.id]]);
@@ -202,7 +202,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     await waitUntil("no-data raised again", async () =>
       rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
     );
-    assert.doesNotMatch(red.log(), /\[error\] \[(alert|influx-hook|function)/);
+    assert.doesNotMatch(red.log(), /\[error\] \[(alert|plugwatch-influx-hook|function)/);
   });
   describe("tariff options and a meter that stops answering", function () {
     /** The next reading of teleinfo-main published after `mark` that `accept`s. */

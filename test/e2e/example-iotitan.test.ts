@@ -144,7 +144,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       }),
       (r) => r.stop(),
     );
-    assert.ok((await red.nodeTypes()).includes("alert"), "the package's nodes are loaded");
+    assert.ok((await red.nodeTypes()).includes("plugwatch-alert"), "the package's nodes are loaded");
     const offered = await red.request("/library/examples/flows/@plugwatch/node-red-plugwatch/iotitan-processors");
     assert.equal(offered.status, 200, `offered under Import → Examples: ${await offered.clone().text()}`);
     assert.deepEqual(await offered.json(), loadExample());
@@ -262,7 +262,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       ],
     );
     assert.equal(alerts.find((e) => e.rule === "temperature-high")?.message, "th-1 temperature 38.5 °C above 30 °C");
-    const flowAlert = loadExample().find((n) => n.type === "alert");
+    const flowAlert = loadExample().find((n) => n.type === "plugwatch-alert");
     assert.deepEqual(loadExample().find((n) => n.id === "iotitan-readings")?.wires, [["iotitan-stats", flowAlert?.id]], "every reading goes to the alert node, no filter");
 
     // --- InfluxDB: the same stats, point for point.

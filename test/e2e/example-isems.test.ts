@@ -36,7 +36,7 @@ function exampleFlow(env: Record<string, string>): FlowNode[] {
   const registry = flow.find((n) => n.type === "plugwatch-registry");
   assert.ok(registry);
   registry.json = JSON.stringify({ devices: solarDevices() });
-  const api = flow.find((n) => n.type === "http-api");
+  const api = flow.find((n) => n.type === "plugwatch-http-api");
   assert.ok(api);
   api.credentials = { tokens: `${TOKEN} read` };
   return flow;
@@ -204,7 +204,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       assert.deepEqual(readings.filter((r) => r.device === "solar-3").map((r) => r.fields.charge_state), [71, 72, 73, 74]);
     });
 
-    it("stores every reading through influx-hook with the registry's tags and the node id", async function () {
+    it("stores every reading through plugwatch-influx-hook with the registry's tags and the node id", async function () {
       const rows = await waitUntil(
         () => "the pushed data sets of solar-3 in InfluxDB",
         async () => {
@@ -311,7 +311,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       for (const op of ["getLatestMeasurements 200", "getLatestMeasurements 401", "getLatestMeasurementsOfDevice 200", "getLatestMeasurementsOfDevice 404"]) {
         assert.ok(spec?.seen.has(op), `${op} not checked; seen: ${[...(spec?.seen ?? [])].join(", ")}`);
       }
-      assert.doesNotMatch(red.log(), /\[error\] \[(influx-hook|influx-query|function|http-api)/);
+      assert.doesNotMatch(red.log(), /\[error\] \[(plugwatch-influx-hook|plugwatch-influx-query|function|plugwatch-http-api)/);
     });
   });
 

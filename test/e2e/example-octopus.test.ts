@@ -81,7 +81,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       assert.ok(Math.abs((m.payload.ts as number) - p.ts) < 10000);
     }
 
-    // 2. influx-hook stores them, tagged from the portal's registry. (Attributes of one device mapped in the same
+    // 2. plugwatch-influx-hook stores them, tagged from the portal's registry. (Attributes of one device mapped in the same
     // millisecond share a point: same series, same timestamp, different fields.)
     const rows = async () => (await influx.query(`SELECT * FROM "octopus" GROUP BY *`, "plugwatch")).results[0]?.series ?? [];
     const stored = (series: Awaited<ReturnType<typeof rows>>, p: PublishedValue) =>
@@ -114,7 +114,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     for (const p of published) assert.ok(html.includes(`data-device="${p.device}" data-attribute="${p.attribute}">${String(p.value)}<`), `page shows ${p.device}.${p.attribute}`);
 
     // 4. The API needs a token: 401 without or with a wrong one; 200 with it, listing the portal's devices and
-    // answering history from InfluxDB (through the portal's influx-query over MQTT).
+    // answering history from InfluxDB (through the portal's plugwatch-influx-query over MQTT).
     const noToken = await fetch(`${red.url}/octopus/api/v1/devices`);
     assert.equal(noToken.status, 401);
     assert.match(noToken.headers.get("content-type") ?? "", /application\/problem\+json/);

@@ -411,7 +411,7 @@ describe("example function nodes", function () {
     const answer = (papp: number) => ({ statusCode: 200, payload: { product: "Eco-devices", T1_PTEC: "TH..", T1_PAPP: papp, T1_BASE: 12_345_678, T2_PTEC: "----", INDEX_C1: 287_000, INDEX_C2: 10 } });
     const exampleRules = () => {
       const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as { type: string; rules?: string }[];
-      return parseRules(flow.find((n) => n.type === "alert")?.rules, "UTC");
+      return parseRules(flow.find((n) => n.type === "plugwatch-alert")?.rules, "UTC");
     };
 
     it("has two outputs, readings and availability, with generic readings only (no plug-shaped alert view)", function () {

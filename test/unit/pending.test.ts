@@ -96,7 +96,7 @@ describe("unknown devices (pending approval)", function () {
     }
   });
 
-  describe("influx-hook's encoder with a registry in pending mode", function () {
+  describe("plugwatch-influx-hook's encoder with a registry in pending mode", function () {
     it("stores a well-formed reading of an unregistered id with pending=true; malformed ones never create an entry", function () {
       const registry = buildRegistry({ devices }, "test");
       registry.unknown = new UnknownDevices({ policy: "pending" });
