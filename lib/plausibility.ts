@@ -8,12 +8,16 @@ export interface ModelRating {
   maxVoltageV: number;
 }
 
-/** Datasheet ratings: HS110 (EU, 16 A / 3680 W, 230 V), KP115 and HS300 (US, 15 A / 1800 W, 120 V). */
+/**
+ * Datasheet ratings: HS110 (EU, 16 A / 3680 W), KP115 (sold as EU 16 A and US 15 A: the larger), HS300 (US strip,
+ * 15 A / 1800 W for the whole strip). The model name does not tell the market, so the voltage bound is the highest
+ * mains of any market (250 V) for every model: a 230 V reading from an "HS300" is odd but not forged.
+ */
 export const MODEL_RATINGS: Readonly<Record<string, ModelRating>> = {
   HS110: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
   HS110v2: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
-  KP115: { maxPowerW: 1800, maxCurrentA: 15, maxVoltageV: 130 },
-  HS300: { maxPowerW: 1800, maxCurrentA: 15, maxVoltageV: 130 },
+  KP115: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
+  HS300: { maxPowerW: 1800, maxCurrentA: 15, maxVoltageV: 250 },
 };
 /** Used for a model not in the table: the largest rating of any supported plug. */
 export const DEFAULT_RATING: ModelRating = { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 };

@@ -32,7 +32,7 @@ describe("plausibility of plug data", () => {
       4,
       "1e30 everywhere: four problems",
     );
-    assert.match(implausibility({ ...good, power: 3000, voltage: 120 }, "KP115") ?? "", /^power 3000 W is beyond the KP115 rating \(max 2250 W\)$/);
+    assert.match(implausibility({ ...good, power: 3000, voltage: 120 }, "HS300") ?? "", /^power 3000 W is beyond the HS300 rating \(max 2250 W\)$/);
     assert.equal(implausibility({ ...good, power: 3000 }, "HS110"), undefined, "3 kW is within an EU HS110's 3680 W");
     assert.match(implausibility({ ...good, current: 30 }, "UNKNOWN") ?? "", /beyond the largest rating \(max 20 A\)/);
   });
