@@ -45,7 +45,7 @@ if (!loopbackHost(uiHost) && !adminAuth) {
 }
 
 // --- HTTP node authentication (the REST API, the dashboard) --------------------------------------
-// Basic auth in front of every HTTP-in route, only when both variables are set. The http-api node has
+// Basic auth in front of every HTTP-in route, only when both variables are set. The plugwatch-http-api node has
 // its own bearer tokens; this is an extra outer gate for deployments that want one.
 const httpUser = env("PLUGWATCH_HTTP_USER");
 const httpHash = env("PLUGWATCH_HTTP_PASSWORD_HASH");
@@ -61,7 +61,7 @@ module.exports = {
   uiHost,
 
   // --- Files --------------------------------------------------------------------------------------
-  // The user directory holds the flow file, credentials, context (alerts), the influx-hook spool.
+  // The user directory holds the flow file, credentials, context (alerts), the plugwatch-influx-hook spool.
   // Default: <repo>/.node-red (git-ignored). `red.js -u <dir>` overrides it.
   userDir: env("PLUGWATCH_USER_DIR") || path.join(repoRoot, ".node-red"),
   // Flow file, relative to userDir unless absolute.
@@ -84,6 +84,16 @@ module.exports = {
   // --- Security -----------------------------------------------------------------------------------
   adminAuth,
   httpNodeAuth: httpUser ? { user: httpUser, pass: httpHash } : undefined,
+  // The editor shares the server's root path with the HTTP nodes, so the admin app's body parser (5 MB, HTML
+  // errors) would read every request first. Requests for the REST API leave the admin app at once
+  // (Express's documented next("router")), so the plugwatch-http-api node parses, limits and answers them
+  // itself: a malformed or oversized body gets problem details, not an HTML page. PLUGWATCH_API_PATH names the
+  // node's base path when it is not /api/v1.
+  httpAdminMiddleware: (req, _res, next) => {
+    const base = env("PLUGWATCH_API_PATH") || "/api/v1";
+    if (req.path === base || req.path.startsWith(base + "/")) next("router");
+    else next();
+  },
   // Function nodes may not `require` npm modules (nothing gets installed at runtime).
   functionExternalModules: false,
   // Palette installs need the network, which the demo and CI do not have.

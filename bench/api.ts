@@ -1,7 +1,7 @@
-// REST API benchmark (a program, not a test): paced open-loop load and autocannon against the real stack (Node-RED http-api → Mosquitto → influx-query/influxd, smartplug-control/simulated plugs); prints the figures.
+// REST API benchmark (a program, not a test): paced open-loop load and autocannon against the real stack (Node-RED plugwatch-http-api → Mosquitto → plugwatch-influx-query/influxd, plugwatch-control/simulated plugs); prints the figures.
 //
 // Runs, one after the other, each for --duration-s: GET /measurements/latest, a 24 h 1-minute-mean range query
-// (1440 points), the same range query sent straight to InfluxDB /query (the statement influx-query builds: the
+// (1440 points), the same range query sent straight to InfluxDB /query (the statement plugwatch-influx-query builds: the
 // limit), and a power command (POST /devices/{id}/power, switch + read-back on a simulated HS110). Each endpoint is
 // run at fixed rates (--rate, default 200 and 50 req/s; power: --power-rate) as an evenly paced open-loop load
 // (bench/paced-load.ts: one request every 1000/rate ms over a keep-alive pool, latency from the scheduled send
@@ -250,12 +250,12 @@ export async function main(argv: string[]): Promise<void> {
     const to = new Date(day + DAY).toISOString();
     const rangeUrl = `${s.red.url}${BASE}/devices/ws-a/measurements?from=${from}&to=${to}&fields=power&aggregate=mean&interval=1m`;
     const latestUrl = `${s.red.url}${BASE}/measurements/latest`;
-    // The statement influx-query sends for that range query, with the same bound parameter.
+    // The statement plugwatch-influx-query sends for that range query, with the same bound parameter.
     const stmt = buildRange({ type: "range", target: { device: "ws-a" }, fields: ["power"], from: day, to: day + DAY, aggregate: "mean", interval: "1m" }, ["ws-a"]);
     const directUrl = `${s.influxd.url}/query?${new URLSearchParams({ db: DB, epoch: "ms", q: stmt.text, params: JSON.stringify(stmt.params) })}`;
     // Distinct range queries: 24 h / 1-minute means of every device over windows shifted by 0…59 minutes, in an
     // order where the same query comes back only every (devices × 60) requests — none in flight at the same time
-    // is identical, so neither read collapsing in the API nor coalescing in influx-query can share anything.
+    // is identical, so neither read collapsing in the API nor coalescing in plugwatch-influx-query can share anything.
     const ids = (s.office.registryDevices() as DeviceEntry[]).map((x) => x.id);
     const windows = Array.from({ length: SHIFT_MIN }, (_, k) => day + k * MIN).flatMap((f) => ids.map((id) => ({ id, from: f, to: f + DAY })));
     const distinctPaths = windows.map((w) => `${BASE}/devices/${w.id}/measurements?from=${new Date(w.from).toISOString()}&to=${new Date(w.to).toISOString()}&fields=power&aggregate=mean&interval=1m`);

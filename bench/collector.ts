@@ -2,7 +2,7 @@
 //
 // The simulated plugs run in a child process (scripts/simulate-office.js --generate N), so the CPU and RSS printed
 // for the collector are the collector's own. Each reading goes through toReading + the Reading schema check, as in
-// the smartplug-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
+// the plugwatch-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
 // [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--no-keep-alive] [--json]
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -13,7 +13,8 @@ import { createInterface } from "node:readline";
 import type { Device, DeviceKind } from "../lib/contracts/device";
 import { Reading } from "../lib/contracts/reading";
 import { validate } from "../lib/contracts/validate";
-import { PlugClient, toReading } from "../lib/plug-client";
+import { toReading } from "../lib/plug-client";
+import { PlugTransports } from "../lib/transports/plug-transports";
 import { Poller, type PollerStats } from "../lib/poller";
 
 export const USAGE = `usage: node dist/bench/collector.js [options]
@@ -25,6 +26,7 @@ export const USAGE = `usage: node dist/bench/collector.js [options]
   --concurrency <n>     polls in flight at most (default 64, the node's default)
   --timeout-ms <ms>     per-request socket timeout (default 3000, the node's default)
   --no-keep-alive       one TCP connection per poll (tplink-smarthome-api) instead of the node's keep-alive sockets
+  --protocol <p>        legacy (HS110, TCP 9999 protocol), klap (HS110 hw 4 over KLAP) or tapo (P110 over KLAP); default legacy
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
 
@@ -36,6 +38,7 @@ export interface BenchOptions {
   concurrency: number;
   timeoutMs: number;
   keepAlive: boolean;
+  protocol: "legacy" | "klap" | "tapo";
   json: boolean;
   help: boolean;
 }
@@ -47,7 +50,7 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, keepAlive: true, json: false, help: false };
+  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, keepAlive: true, protocol: "legacy", json: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     const v = argv[i + 1];
@@ -79,6 +82,11 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--no-keep-alive":
         o.keepAlive = false;
         break;
+      case "--protocol":
+        if (v !== "legacy" && v !== "klap" && v !== "tapo") throw new Error(`--protocol needs legacy, klap or tapo, got '${v ?? ""}'`);
+        o.protocol = v;
+        i++;
+        break;
       case "--json":
         o.json = true;
         break;
@@ -98,6 +106,12 @@ export interface RunResult {
   intervalMs: number;
   concurrency: number;
   keepAlive: boolean;
+  protocol: string;
+  /** KLAP only: mean wall time of one handshake (handshake1 + handshake2) and the collector CPU it costs, ms. */
+  handshakeMs?: number;
+  handshakeCpuMs?: number;
+  /** KLAP only: mean wall time of a poll that has to renew its session first (handshake + request), ms. */
+  renewalPollMs?: number;
   windowS: number;
   /** Plugs polled per second (successful polls). */
   okPerSecond: number;
@@ -139,9 +153,9 @@ function procCpuMs(pid: number | undefined): number {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Starts `n` simulated plugs in a child process; resolves with the child and the devices it listens for. */
-async function startOffice(n: number): Promise<{ child: ChildProcess; devices: Device[] }> {
+async function startOffice(n: number, protocol: BenchOptions["protocol"] = "legacy"): Promise<{ child: ChildProcess; devices: Device[] }> {
   const script = path.join(__dirname, "..", "scripts", "simulate-office.js");
-  const child = spawn(process.execPath, [script, "--generate", String(n), "--tick", "1000"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script, "--generate", String(n), "--generate-protocol", protocol, "--tick", "1000"], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
   const devices: Device[] = [];
@@ -153,7 +167,9 @@ async function startOffice(n: number): Promise<{ child: ChildProcess; devices: D
       const m = /^(\S+) ([\d.]+):(\d+) (\S+)$/.exec(line);
       if (!m) return;
       const [, id, host, port, kind] = m as unknown as [string, string, string, string, DeviceKind];
-      devices.push({ id, name: id, model: "HS110", host, port: Number(port), kind, location: { building: "sim", floor: "1", room: "bench" } });
+      const d: Device = { id, name: id, model: protocol === "tapo" ? "P110" : "HS110", host, port: Number(port), kind, location: { building: "sim", floor: "1", room: "bench" } };
+      if (protocol !== "legacy") d.protocol = protocol;
+      devices.push(d);
       if (devices.length === n) resolve();
     });
   });
@@ -171,9 +187,11 @@ async function stopOffice(child: ChildProcess): Promise<void> {
 }
 
 export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
-  const { child, devices } = await startOffice(n);
+  const { child, devices } = await startOffice(n, o.protocol);
   try {
-    const client = new PlugClient({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
+    // The collector's transport layer (blank credentials: the generated KLAP plugs are never bound to an account).
+    const client = new PlugTransports({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
+    const klapCost = o.protocol === "legacy" ? undefined : await measureKlap(client, devices[0] as Device);
     const failures: Record<string, number> = {};
     let invalid = 0;
     let windowStart = Number.POSITIVE_INFINITY;
@@ -230,6 +248,8 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
       intervalMs: o.intervalMs,
       concurrency: o.concurrency,
       keepAlive: o.keepAlive,
+      protocol: o.protocol,
+      ...(klapCost ?? {}),
       windowS: round(wallMs / 1000, 2),
       okPerSecond: round((s.ok * 1000) / wallMs),
       targetPerSecond: round((n * 1000) / o.intervalMs),
@@ -253,6 +273,30 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
   }
 }
 
+/** Mean cost of a KLAP handshake and of a poll that renews its session, on one plug, before the run (50 of each). */
+async function measureKlap(client: PlugTransports, d: Device): Promise<{ handshakeMs: number; handshakeCpuMs: number; renewalPollMs: number }> {
+  await client.poll(d);
+  const t = client.klapTransport(d);
+  if (!t) throw new Error("no KLAP transport after the first poll");
+  const N = 50;
+  const cpu0 = process.cpuUsage();
+  let w0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    t.reset();
+    await t.handshakeNow();
+  }
+  const hsWall = (performance.now() - w0) / N;
+  const cpu = process.cpuUsage(cpu0);
+  w0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    t.reset();
+    await client.poll(d);
+  }
+  const renewal = (performance.now() - w0) / N;
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  return { handshakeMs: r2(hsWall), handshakeCpuMs: r2((cpu.user + cpu.system) / 1000 / N), renewalPollMs: r2(renewal) };
+}
+
 export function machine(): string {
   const cpus = os.cpus();
   return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}`;
@@ -274,7 +318,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const command = `node ${path.relative(process.cwd(), process.argv[1] ?? "dist/bench/collector.js")} ${argv.join(" ")}`.trim();
   const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   if (!o.json) {
-    process.stdout.write(`connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`);
+    process.stdout.write(`protocol: ${o.protocol}; connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`);
     process.stdout.write(`command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`);
   }
   for (const n of o.plugs) {
@@ -284,6 +328,7 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${row(r)}\n`);
       const f = Object.entries(r.failures).map(([k, v]) => `${k} ${v}`);
       if (f.length || r.invalidReadings) process.stdout.write(`|  | failures: ${f.join(", ") || "none"}; invalid readings: ${r.invalidReadings} |\n`);
+      if (r.handshakeMs !== undefined) process.stdout.write(`|  | KLAP handshake ${r.handshakeMs} ms (collector CPU ${r.handshakeCpuMs} ms); poll with session renewal ${r.renewalPollMs} ms |\n`);
     }
   }
   if (!o.json) process.stdout.write(`\nload average at end: ${os.loadavg().map((x) => Math.round(x * 100) / 100).join(", ")}\n`);

@@ -1,4 +1,4 @@
-// Ingest benchmark: MQTT (Mosquitto) → influx-hook in a real Node-RED → InfluxDB, against node-red-contrib-influxdb and raw batched /write.
+// Ingest benchmark: MQTT (Mosquitto) → plugwatch-influx-hook in a real Node-RED → InfluxDB, against node-red-contrib-influxdb and raw batched /write.
 //
 //   node dist/bench/ingest.js [--readings 200000] [--contrib-readings 5000] [--devices 500] [--batch 5000] [--gzip false]
 //     [--per-message 1,100] [--in-flight 1] [--flush-interval 100] [--only hook,contrib,raw,broker] [--profile DIR]
@@ -16,7 +16,7 @@ import { startMosquitto } from "../test/support/mosquitto";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../test/support/nodered";
 import { readingTopic, simulatedDevices, storageFlow } from "../test/support/storage-flow";
 
-/** The tags influx-hook derives from the registry (device, kind and location). */
+/** The tags plugwatch-influx-hook derives from the registry (device, kind and location). */
 function deviceTags(d: DeviceEntry): Record<string, string> {
   return { device: d.id, kind: d.kind, building: d.location.building, floor: d.location.floor, room: d.location.room };
 }
@@ -30,9 +30,9 @@ interface Args {
   flushInterval: number;
   /** Pipelines to run (default all three). */
   only: string[];
-  /** influx-hook's Max in flight (write requests at a time). */
+  /** plugwatch-influx-hook's Max in flight (write requests at a time). */
   inFlight: number;
-  /** Readings per MQTT message for influx-hook runs (1 = the contract's one reading per message; more = JSON arrays). */
+  /** Readings per MQTT message for plugwatch-influx-hook runs (1 = the contract's one reading per message; more = JSON arrays). */
   perMessage: number[];
   /** Directory for a V8 CPU profile of the Node-RED process (--cpu-prof), or "" for none. */
   profile: string;
@@ -96,7 +96,7 @@ function makeStream(devices: DeviceEntry[], n: number, offset = 0): Stream {
 
 const ROOT = `bench${process.pid}`;
 
-/** The same readings, `k` per MQTT message (a JSON array, which influx-hook stores as one batch). */
+/** The same readings, `k` per MQTT message (a JSON array, which plugwatch-influx-hook stores as one batch). */
 function grouped(s: Stream, k: number): Stream {
   if (k === 1) return s;
   const out: Stream = { topics: [], payloads: [], lines: s.lines, readings: s.readings, ...(s.tail ? { tail: s.tail } : {}) };
@@ -354,7 +354,7 @@ async function main(): Promise<void> {
     if (args.only.includes("hook")) {
       for (const k of args.perMessage) {
         const db = `bench_hook_${k}`;
-        process.stderr.write(`influx-hook: ${args.readings} readings from ${args.devices} devices, ${k} per MQTT message\n`);
+        process.stderr.write(`plugwatch-influx-hook: ${args.readings} readings from ${args.devices} devices, ${k} per MQTT message\n`);
         const hookFlow = storageFlow({
           root: ROOT,
           mqttPort: mosq.port,
@@ -366,7 +366,7 @@ async function main(): Promise<void> {
           timeoutMs: 30_000,
         });
         (hookFlow.find((n) => n.type === "plugwatch-influx") as FlowNode).gzip = args.gzip;
-        const name = k === 1 ? "influx-hook (1 reading per message)" : `influx-hook (${k} readings per message, JSON array)`;
+        const name = k === 1 ? "plugwatch-influx-hook (1 reading per message)" : `plugwatch-influx-hook (${k} readings per message, JSON array)`;
         results[k === 1 ? "hook" : `hook${k}`] = await runFlow(name, red, hookFlow, client, influxd, db, devices, grouped(stream, k), 2000, pids);
       }
     }
@@ -410,8 +410,8 @@ async function main(): Promise<void> {
     console.log("");
     const { hook, contrib, raw, broker } = results;
     if (broker) console.log(`Mosquitto alone passes ${broker.perSec} single-reading QoS 1 messages/s here (Mosquitto ${broker.cpuUs.mosquitto} µs/message): the ceiling of any pipeline with one reading per message`);
-    if (hook && contrib) console.log(`influx-hook / node-red-contrib-influxdb = ${(hook.perSec / contrib.perSec).toFixed(1)} ×  (target ≥ 10 ×)`);
-    if (hook && raw) console.log(`influx-hook / raw /write                = ${(hook.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
+    if (hook && contrib) console.log(`plugwatch-influx-hook / node-red-contrib-influxdb = ${(hook.perSec / contrib.perSec).toFixed(1)} ×  (target ≥ 10 ×)`);
+    if (hook && raw) console.log(`plugwatch-influx-hook / raw /write                = ${(hook.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
     for (const [key, r] of Object.entries(results)) {
       if (!key.startsWith("hook") || key === "hook") continue;
       const same = results[`contrib${key.slice(4)}`];
@@ -420,7 +420,7 @@ async function main(): Promise<void> {
       if (raw) console.log(`${r.name} / raw /write = ${(r.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
     }
     if (hook) {
-      console.log(`influx-hook sustained                   = ${hook.perSec} readings/s  (target ≥ 50000)`);
+      console.log(`plugwatch-influx-hook sustained                   = ${hook.perSec} readings/s  (target ≥ 50000)`);
       // What the pipeline would sustain with the machine to itself: Node-RED is one thread (≤ 1 core), and all
       // processes together share the cores.
       const total = Object.values(hook.cpuUs).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);

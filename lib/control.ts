@@ -1,4 +1,4 @@
-// Command handling for smartplug-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
+// Command handling for plugwatch-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
 import { randomUUID } from "node:crypto";
 import { ACTIONS, CommandRequest, type Action, type AuditRecord, type CommandReply, type CommandResult } from "./contracts/command";
 import type { Target } from "./contracts/device";

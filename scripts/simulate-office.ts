@@ -12,11 +12,15 @@ export const USAGE = `usage: node dist/scripts/simulate-office.js [registry.json
   --address <ip>       address the simulators listen on (default 127.0.0.1)
   --ephemeral          ignore registry ports; let the OS choose free ports
   --generate <n>       instead of a registry, simulate n generated plugs on OS-chosen ports
+  --generate-protocol <legacy|klap|tapo>
+                       protocol of the generated plugs (default legacy: HS110; klap: HS110 hw 4; tapo: P110)
   --utc-offset <min>   office local time as a UTC offset in minutes (default: this machine's)
   --seed <n>           office-wide profile seed (default 0)
+  --klap-account <e-mail>:<password>
+                       account the KLAP/Tapo plugs are bound to (default: none, blank credentials)
   -h, --help           this text
 
-Prints one line per plug on stdout: "<id> <host>:<port> <kind>", then runs until SIGINT/SIGTERM.`;
+Prints one line per plug (every strip outlet too) on stdout: "<id> <host>:<port> <kind>", then runs until SIGINT/SIGTERM.`;
 
 export interface CliOptions {
   registry: string;
@@ -24,9 +28,12 @@ export interface CliOptions {
   address: string;
   ephemeral: boolean;
   generate?: number;
+  generateProtocol: "legacy" | "klap" | "tapo";
   utcOffsetMinutes?: number;
   seed: number;
   help: boolean;
+  /** Account of the KLAP/Tapo plugs; undefined = blank credentials (works without an account node). */
+  klapAccount?: { user: string; password: string };
 }
 
 /** flows/registry/office.json of the package this script belongs to (found upwards from dist/ or a build dir). */
@@ -46,7 +53,7 @@ function intArg(name: string, value: string | undefined, min: number, max: numbe
 
 /** Parses the command line (without `node script`); throws an Error with a readable message on bad input. */
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
-  const opts: CliOptions = { registry: defaultRegistry(), tickMs: 1000, address: "127.0.0.1", ephemeral: false, seed: 0, help: false };
+  const opts: CliOptions = { registry: defaultRegistry(), tickMs: 1000, address: "127.0.0.1", ephemeral: false, seed: 0, help: false, generateProtocol: "legacy" };
   let positional: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -72,6 +79,19 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
       case "--seed":
         opts.seed = intArg(a, argv[++i], -2147483648, 2147483647);
         break;
+      case "--generate-protocol": {
+        const v = argv[++i];
+        if (v !== "legacy" && v !== "klap" && v !== "tapo") throw new Error(`--generate-protocol needs legacy, klap or tapo, got '${v ?? ""}'`);
+        opts.generateProtocol = v;
+        break;
+      }
+      case "--klap-account": {
+        const v = argv[++i] ?? "";
+        const colon = v.indexOf(":");
+        if (colon <= 0) throw new Error("--klap-account needs <e-mail>:<password>");
+        opts.klapAccount = { user: v.slice(0, colon), password: v.slice(colon + 1) };
+        break;
+      }
       case "-h":
       case "--help":
         opts.help = true;
@@ -87,7 +107,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
 }
 
 /** n synthetic plugs (80 % workplaces, 10 % meeting rooms, 10 % printers) for benchmarks; port 0 = OS-chosen. */
-export function generateDevices(n: number): Device[] {
+export function generateDevices(n: number, protocol: "legacy" | "klap" | "tapo" = "legacy"): Device[] {
   const out: Device[] = [];
   for (let i = 0; i < n; i++) {
     const r = i % 10;
@@ -97,11 +117,12 @@ export function generateDevices(n: number): Device[] {
     out.push({
       id,
       name: `Simulated ${kind} ${i + 1}`,
-      model: "HS110",
+      model: protocol === "tapo" ? "P110" : "HS110",
       host: "127.0.0.1",
       port: 0,
       kind,
       location: { building: "sim", floor, room: kind === "workplace" ? `open-space-${floor}` : `${kind}-${i + 1}` },
+      ...(protocol === "legacy" ? {} : { protocol }),
     });
   }
   return out;
@@ -113,17 +134,19 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     out(USAGE);
     return undefined;
   }
-  const officeOpts: OfficeOptions = { tickMs: opts.tickMs, address: opts.address, seed: opts.seed };
+  const account = opts.klapAccount;
+  const officeOpts: OfficeOptions = { tickMs: opts.tickMs, address: opts.address, seed: opts.seed, credentialsFor: () => account };
   if (opts.utcOffsetMinutes !== undefined) officeOpts.utcOffsetMinutes = opts.utcOffsetMinutes;
   let devices: Device[];
   if (opts.generate !== undefined) {
-    devices = generateDevices(opts.generate);
+    devices = generateDevices(opts.generate, opts.generateProtocol);
   } else {
     devices = [...loadRegistryFile(opts.registry).devices];
     if (opts.ephemeral) officeOpts.portFor = () => 0;
   }
   const office = await SimulatedOffice.start(devices, officeOpts);
   for (const p of office.all) out(`${p.id} ${p.host}:${p.port} ${p.entry.kind}`);
+  for (const k of office.klap) for (const o of k.outlets) out(`${o.id} ${o.host}:${o.port} ${o.entry.kind}`);
   err(`simulated office: ${office.size} plug(s) from ${opts.generate !== undefined ? "--generate" : opts.registry}, tick ${opts.tickMs} ms; SIGINT/SIGTERM stops it`);
   return office;
 }

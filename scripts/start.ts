@@ -86,7 +86,9 @@ async function main(): Promise<void> {
 
   // 1. The simulated office: real HS110 protocol on loopback, one TCP port per plug (from the registry).
   if (env("PLUGWATCH_SIMULATE", "true") !== "false") {
-    office = await SimulatedOffice.fromRegistryFile(registry);
+    // KLAP/Tapo plugs of a mixed registry (flows/registry/office-mixed.json) use blank credentials here, as plugs
+    // never added to an app do, so the shipped flow needs no TP-Link account node.
+    office = await SimulatedOffice.fromRegistryFile(registry, { credentialsFor: () => undefined });
     console.log(`simulated office: ${office.size} plugs from ${path.relative(root, registry)}`);
   }
 

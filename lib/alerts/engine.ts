@@ -74,7 +74,7 @@ interface Verdict {
 }
 
 const UNITS: Readonly<Record<string, string>> = { power: "W", voltage: "V", current: "A", energy: "kWh" };
-/** Measurement of a generic reading without one, and of plug readings (as influx-hook stores them). */
+/** Measurement of a generic reading without one, and of plug readings (as plugwatch-influx-hook stores them). */
 const DEFAULT_MEASUREMENT = "plug";
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 

@@ -1,4 +1,4 @@
-// Editor configuration of the http-api node → checked settings (one clear message per bad value).
+// Editor configuration of the plugwatch-http-api node → checked settings (one clear message per bad value).
 import { checkRoot, DEFAULT_ROOT } from "../topics";
 
 export interface ApiConfig {

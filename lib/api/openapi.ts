@@ -85,7 +85,7 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
     components: {
       ...(o.tokens === false
         ? {}
-        : { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Token configured on the http-api node, with scopes read and/or control" } } }),
+        : { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Token configured on the plugwatch-http-api node, with scopes read and/or control" } } }),
       schemas: { Problem: plain(Problem) },
     },
   };

@@ -231,7 +231,7 @@ export function parseRangeParams(device: string, q: QueryParams, now: number, li
   return conform(RangeQuery, body);
 }
 
-/** `measurement=` (any measurement stored through influx-hook, e.g. a generic reading's; default plug) → body.measurement. */
+/** `measurement=` (any measurement stored through plugwatch-influx-hook, e.g. a generic reading's; default plug) → body.measurement. */
 function setMeasurement(q: QueryParams, body: { measurement?: string }): void {
   const measurement = single(q, "measurement");
   if (measurement === undefined) return;

@@ -6,7 +6,18 @@ export const DEVICE_KINDS = ["workplace", "meeting-room", "printer", "other"] as
 export const DeviceKind = Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)), { description: "What the plug powers" });
 export type DeviceKind = Static<typeof DeviceKind>;
 
-export const SUPPORTED_MODELS = ["HS110", "HS110v2", "KP115", "HS300"] as const;
+export const SUPPORTED_MODELS = ["HS110", "HS110v2", "KP115", "HS300", "P110", "P115"] as const;
+
+/** How Plugwatch talks to a plug (docs/registry.md#protocols). */
+export const PROTOCOLS = ["auto", "legacy", "klap", "tapo"] as const;
+export const Protocol = Type.Union(PROTOCOLS.map((p) => Type.Literal(p)), {
+  description:
+    "legacy: XOR JSON on TCP 9999; klap: Kasa JSON over KLAP (HTTP 80, HS110 hw 4+, KP115, HS300 2.0); tapo: Tapo SMART over KLAP (P110/P115); auto: probe once (legacy, then KLAP on port 80) and remember",
+});
+export type Protocol = Static<typeof Protocol>;
+
+/** Default TCP port of each protocol. */
+export const PROTOCOL_PORTS: Readonly<Record<Protocol, number>> = { auto: 9999, legacy: 9999, klap: 80, tapo: 80 };
 
 export const Location = Type.Object(
   {
@@ -29,13 +40,41 @@ export const DeviceEntry = Type.Object(
     location: Location,
     tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ maxLength: 128 }), { additionalProperties: false, description: "Free tags (stored as InfluxDB tags)" })),
     idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000, description: "Expected idle draw in W (used by power-waste alerts)" })),
+    protocol: Type.Optional(Type.Union(PROTOCOLS.map((p) => Type.Literal(p)), { description: Protocol.description, default: "legacy" })),
+    outlets: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            id: Type.Optional(Slug),
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+            kind: Type.Optional(DeviceKind),
+            location: Type.Optional(Location),
+            idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          minItems: 1,
+          maxItems: 16,
+          description: "A power strip (HS300): one entry per outlet, in outlet order; each becomes a device '<id>-<n>' (n from 1) unless it names its own id, and inherits the strip's name, kind and location unless it sets them",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 export type DeviceEntry = Static<typeof DeviceEntry>;
 
-/** A registry entry after defaults are applied. */
-export type Device = Omit<DeviceEntry, "port"> & { port: number };
+/** Which strip an outlet device belongs to. */
+export interface StripRef {
+  /** The strip's registry id. */
+  id: string;
+  /** 0-based outlet index. */
+  index: number;
+}
+
+/** A registry entry after defaults are applied (a strip's entry becomes one device per outlet, each with `strip`). */
+export type Device = Omit<DeviceEntry, "port" | "outlets"> & { port: number; strip?: StripRef };
 
 export const RegistryFile = Type.Object(
   {

@@ -25,7 +25,7 @@ export type Reading = Static<typeof Reading>;
 /** Name of a generic reading's field (also what a threshold alert rule may name). */
 export const FIELD_NAME_PATTERN = "^[a-zA-Z][a-zA-Z0-9_]{0,62}$";
 
-/** Generic reading: any device or middleware stores data through influx-hook with this shape. */
+/** Generic reading: any device or middleware stores data through plugwatch-influx-hook with this shape. */
 export const GenericReading = Type.Object(
   {
     v: Version,
@@ -41,7 +41,7 @@ export const GenericReading = Type.Object(
     }),
     tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ minLength: 1, maxLength: 128 }), { maxProperties: 16, additionalProperties: false })),
   },
-  { additionalProperties: false, description: "A reading from any device, stored through influx-hook" },
+  { additionalProperties: false, description: "A reading from any device, stored through plugwatch-influx-hook" },
 );
 export type GenericReading = Static<typeof GenericReading>;
 
@@ -52,6 +52,11 @@ export const Availability = Type.Object(
     online: Type.Boolean(),
     ts: EpochMs,
     reason: Type.String({ maxLength: 256, description: "Why the state changed, e.g. 'poll ok' or 'DEVICE_UNREACHABLE: connect ECONNREFUSED'" }),
+    data: Type.Optional(
+      Type.Union([Type.Literal("ok"), Type.Literal("implausible"), Type.Literal("identity-changed")], {
+        description: "Online but its data held back: implausible (IMPLAUSIBLE_READING) or identity-changed (IDENTITY_CHANGED); 'ok' when that ends. Absent = ok",
+      }),
+    ),
   },
   { additionalProperties: false, description: "Online/offline state of a device; published retained" },
 );

@@ -1,11 +1,11 @@
-// Component status contract: what a component (the influx-hook) publishes on {root}/status/{component}; the API's /health reads it.
+// Component status contract: what a component (the plugwatch-influx-hook) publishes on {root}/status/{component}; the API's /health reads it.
 import { Type, type Static } from "@sinclair/typebox";
 import { EpochMs, Slug, Version } from "./common";
 import { ErrorCodeSchema } from "./errors";
 
 const Count = (description: string) => Type.Integer({ minimum: 0, description });
 
-/** Spool counters of the influx-hook (lib/spool.ts SpoolStats). */
+/** Spool counters of the plugwatch-influx-hook (lib/spool.ts SpoolStats). */
 const SpoolCounters = Type.Object(
   {
     backlogLines: Count("Lines spooled and not yet acknowledged"),
@@ -15,6 +15,10 @@ const SpoolCounters = Type.Object(
     ackedLines: Count("Lines acknowledged since the start"),
     rejectedLines: Count("Lines refused because the spool was full (policy reject)"),
     droppedLines: Count("Lines discarded to make room (policy drop-oldest)"),
+    fairShareRejectedLines: Type.Optional(Count("Of rejectedLines, lines refused because their device was over its fair share")),
+    maxBytes: Type.Optional(Count("The spool's size bound in bytes")),
+    keys: Type.Optional(Count("Devices holding unsent lines")),
+    largestKeyBytes: Type.Optional(Count("Bytes held by the device with the most unsent lines")),
     segments: Count("Segment files"),
     recovery: Type.Object(
       {
@@ -22,6 +26,10 @@ const SpoolCounters = Type.Object(
         records: Count("Records recovered"),
         lines: Count("Lines recovered"),
         skippedBytes: Count("Bytes of torn or corrupt data skipped"),
+        tornBytes: Type.Optional(Count("Of those, bytes of a torn tail (an append cut by a crash)")),
+        corruptRegions: Type.Optional(Count("Corrupt regions skipped by resynchronising (bytes kept in quarantine/)")),
+        lostLines: Type.Optional(Count("Unsent lines lost in corrupt regions")),
+        keptRecords: Type.Optional(Count("Records with unsent lines kept")),
       },
       { additionalProperties: false, description: "What the spool recovered when the node started" },
     ),
@@ -34,10 +42,10 @@ export const ComponentStatus = Type.Object(
     v: Version,
     component: Slug,
     ts: EpochMs,
-    backlog: Count("Items waiting to be stored (influx-hook: lines in the spool); the API's /health sums it as storage.backlog"),
+    backlog: Count("Items waiting to be stored (plugwatch-influx-hook: lines in the spool); the API's /health sums it as storage.backlog"),
     node: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "Node-RED id of the reporting node" })),
     name: Type.Optional(Type.String({ maxLength: 256, description: "Name of the reporting node" })),
-    // influx-hook counters (optional: another component may report only the fields above)
+    // plugwatch-influx-hook counters (optional: another component may report only the fields above)
     acceptedLines: Type.Optional(Count("Lines accepted into the spool since the start")),
     writtenLines: Type.Optional(Count("Lines written to InfluxDB since the start")),
     rejectedLines: Type.Optional(Count("Lines InfluxDB refused as bad data (400 partial write)")),
@@ -56,6 +64,10 @@ export const ComponentStatus = Type.Object(
         description: "Readings never stored, per reason: SCHEMA, TOPIC_MISMATCH, UNKNOWN_DEVICE, MEASUREMENT_NOT_ALLOWED, IMPLAUSIBLE",
       }),
     ),
+    spoolFull: Type.Optional(Type.Boolean({ description: "True while the SPOOL_FULL alert is raised (refusals, cleared when quiet and below 80 %)" })),
+    fill: Type.Optional(Type.Number({ minimum: 0, description: "Spool fill level: unsent bytes / size bound (0..1, may exceed 1 briefly)" })),
+    oldestAgeMs: Type.Optional(Count("Age of the oldest unsent reading (ms, from its timestamp); absent when nothing waits")),
+    writeErrors: Type.Optional(Count("Failed InfluxDB write attempts since the start")),
     lastError: Type.Optional(
       Type.Object(
         {

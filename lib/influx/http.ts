@@ -51,7 +51,7 @@ export function unreachableMessage(url: string, cause: string): string {
 
 /**
  * Sockets per config node. One connection serves every node using it: the hook's writes (1 in flight by default)
- * and influx-query's concurrent queries (8 by default, up to 64); with fewer sockets than that, queries would
+ * and plugwatch-influx-query's concurrent queries (8 by default, up to 64); with fewer sockets than that, queries would
  * queue inside the agent where the query timeout still runs.
  */
 const MAX_SOCKETS = 16;

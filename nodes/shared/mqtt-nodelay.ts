@@ -1,7 +1,7 @@
 // TCP_NODELAY on the MQTT connections of the core mqtt-broker config nodes.
 //
 // mqtt.js opens its TCP socket with Nagle's algorithm on (node_modules/mqtt/build/lib/connect/tcp.js). On a
-// request/reply path (http-api → broker → influx-query → broker → http-api) a packet written while an earlier one
+// request/reply path (plugwatch-http-api → broker → plugwatch-influx-query → broker → plugwatch-http-api) a packet written while an earlier one
 // on the same socket is still unacknowledged (e.g. a reply PUBLISH right after a PUBACK) then waits for the peer's
 // delayed ACK — up to 40 ms on Linux, per hop. The API bench showed it as a bimodal ~45–60 ms step
 // (docs/performance.md); disabling Nagle on those sockets removed it. The packets are the same, only sent

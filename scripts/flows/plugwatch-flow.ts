@@ -146,7 +146,7 @@ function configNodes(): FlowNode[] {
       sessionExpiry: "",
       credentials: { user: "${PLUGWATCH_MQTT_USER}", password: "${PLUGWATCH_MQTT_PASSWORD}" },
     },
-    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}' },
+    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}', unknownDevices: "pending" },
     {
       id: IDS.influx,
       type: "plugwatch-influx",
@@ -207,13 +207,13 @@ function agentsTab(): FlowNode[] {
       z,
       "pw-c-collector",
       "Collecting agent: plugs → MQTT",
-      "**smartplug-collector** polls every device of the registry (`${PLUGWATCH_REGISTRY}`) every `${PLUGWATCH_POLL_INTERVAL}` s over the HS110 protocol " +
+      "**plugwatch-collector** polls every device of the registry (`${PLUGWATCH_REGISTRY}`) every `${PLUGWATCH_POLL_INTERVAL}` s over the HS110 protocol " +
         "and emits one message per reading on `plugwatch/{building}/{floor}/{room}/{device}/reading` (QoS 1) and availability changes on `…/availability` (retained). " +
         "The mqtt out node publishes them with the topic, QoS and retain flag each message carries.",
     ),
     {
       id: IDS.collector,
-      type: "smartplug-collector",
+      type: "plugwatch-collector",
       z,
       name: "collector",
       registry: IDS.registry,
@@ -234,14 +234,14 @@ function agentsTab(): FlowNode[] {
       z,
       "pw-c-control",
       "Controlling agent: command requests → plugs → reply",
-      "**smartplug-control** takes command requests from `plugwatch/api/request/command` " +
+      "**plugwatch-control** takes command requests from `plugwatch/api/request/command` " +
         '(`{"v":1,"id","replyTo","action":"on|off|toggle|status","target":{…}}`), switches the target (one device, a room, a kind), reads the relay back ' +
         "and publishes the reply on the request's `replyTo`. The REST API and the dashboard both send their switch commands this way.",
       0,
       2,
     ),
     mqttIn(z, "pw-control-in", "command requests", commandRequestTopic(ROOT), "json", [IDS.control], 0, 3, 2),
-    { id: IDS.control, type: "smartplug-control", z, name: "control", registry: IDS.registry, concurrency: 16, timeout: 3000, ...at(1, 3), wires: [["pw-control-out"]] },
+    { id: IDS.control, type: "plugwatch-control", z, name: "control", registry: IDS.registry, concurrency: 16, timeout: 3000, ...at(1, 3), wires: [["pw-control-out"]] },
     mqttOut(z, "pw-control-out", "replies (to replyTo)", 2, 3),
     catchAll(z, "pw-agents-catch", ["pw-agents-debug"], 0, 5),
     debug(z, "pw-agents-debug", "agent errors", 1, 5),
@@ -256,7 +256,7 @@ function hookTab(): FlowNode[] {
       z,
       "pw-c-hook",
       "Hook: MQTT readings → InfluxDB",
-      "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **influx-hook**: tags from the registry, batched, gzip, retries. " +
+      "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **plugwatch-influx-hook**: tags from the registry, batched, gzip, retries. " +
         "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
         "Every 10 s its output sends its status (`{v, component, ts, backlog, …}`: rate, backlog, last error; see docs/contracts.md) on `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
         "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
@@ -264,7 +264,7 @@ function hookTab(): FlowNode[] {
     mqttIn(z, "pw-hook-in", "all readings", subscriptions.allReadings(ROOT), "json", [IDS.hook], 0, 0),
     {
       id: IDS.hook,
-      type: "influx-hook",
+      type: "plugwatch-influx-hook",
       z,
       name: "store readings",
       influx: IDS.influx,
@@ -298,13 +298,13 @@ function componentTab(): FlowNode[] {
       z,
       "pw-c-query",
       "Component: query requests → InfluxDB → reply",
-      "**influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`; no query text from clients) " +
+      "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`; no query text from clients) " +
         "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
     ),
     mqttIn(z, "pw-query-in", "query requests", queryRequestTopic(ROOT), "json", [IDS.query], 0, 0, 2),
     {
       id: IDS.query,
-      type: "influx-query",
+      type: "plugwatch-influx-query",
       z,
       name: "query",
       influx: IDS.influx,
@@ -332,13 +332,13 @@ function apiTab(): FlowNode[] {
       z,
       "pw-c-api",
       "REST API (/api/v1) over MQTT request/reply",
-      "**http-api** serves `/api/v1` (OpenAPI at `/api/v1/openapi.json`) on Node-RED's HTTP server. It never touches InfluxDB or a plug: " +
+      "**plugwatch-http-api** serves `/api/v1` (OpenAPI at `/api/v1/openapi.json`) on Node-RED's HTTP server. It never touches InfluxDB or a plug: " +
         "each data request becomes a query request, each power request a command request on MQTT, answered by the Component and the Agents tabs. " +
         "Bearer tokens come from the credential `${PLUGWATCH_API_TOKENS}` (lines `TOKEN read,control`).",
     ),
     {
       id: IDS.api,
-      type: "http-api",
+      type: "plugwatch-http-api",
       z,
       name: "REST API",
       version: 1,
@@ -380,7 +380,7 @@ function alertsTab(): FlowNode[] {
     mqttIn(z, "pw-alert-backup-in", "backup health", `${ROOT}/backup/+/availability`, "json", [IDS.alert], 0, 1),
     {
       id: IDS.alert,
-      type: "alert",
+      type: "plugwatch-alert",
       z,
       name: "alert rules",
       root: ROOT,
@@ -410,7 +410,7 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
       "Backup of the stored data",
       "InfluxDB 1.x: `influxd backup -portable -host 127.0.0.1:8088 <dir>` against the RPC port, keeping the last N backups; restore with " +
         "`influxd restore -portable -db plugwatch -newdb plugwatch_restored <dir>`. 2.x: `influx backup`; 3.x: object-store snapshots " +
-        "(see docs/deployment.md). **influx-backup** runs `influxd backup -portable` every night at 02:30 against `${PLUGWATCH_INFLUX_RPC}` into " +
+        "(see docs/deployment.md). **plugwatch-influx-backup** runs `influxd backup -portable` every night at 02:30 against `${PLUGWATCH_INFLUX_RPC}` into " +
         "`<user dir>/backups`, keeps the last 7, and publishes its health on `plugwatch/backup/backup-<db>/availability` (retained): a failed backup is an " +
         "offline availability, which the Alerts tab turns into an `offline` alert. The inject runs a backup now.",
     ),
@@ -419,7 +419,7 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
     nodes.push(
       {
         id: IDS.backup,
-        type: "influx-backup",
+        type: "plugwatch-influx-backup",
         z,
         name: "nightly backup",
         influxd: "influxd",
@@ -443,7 +443,7 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
   } else {
     nodes.push(
       { ...inject(z, "pw-backup-tick", "nightly 02:30", "", false, ["pw-backup-todo"], 0, 0, "backup"), crontab: "30 02 * * *" },
-      fn(z, "pw-backup-todo", "backup (influx-backup node pending)", 'node.warn("no influx-backup node in this flow yet: run the backup command from docs/deployment.md");\nreturn null;', 1, [[]], 1, 0),
+      fn(z, "pw-backup-todo", "backup (plugwatch-influx-backup node pending)", 'node.warn("no plugwatch-influx-backup node in this flow yet: run the backup command from docs/deployment.md");\nreturn null;', 1, [[]], 1, 0),
     );
   }
   return nodes;
@@ -786,7 +786,7 @@ function dashboardTab(): FlowNode[] {
 }
 
 export interface BuildOptions {
-  /** Wire the influx-backup node (when the package provides it). */
+  /** Wire the plugwatch-influx-backup node (when the package provides it). */
   backupNode?: boolean;
 }
 

@@ -12,9 +12,9 @@ export function flowFileText(backupNode: boolean): string {
   return JSON.stringify(plugwatchFlow({ backupNode }), null, 4) + "\n";
 }
 
-/** Whether the package provides the influx-backup node (then the Backup tab wires it). */
+/** Whether the package provides the plugwatch-influx-backup node (then the Backup tab wires it). */
 export function hasBackupNode(root: string): boolean {
-  return existsSync(path.join(root, "nodes", "influx-backup", "influx-backup.ts"));
+  return existsSync(path.join(root, "nodes", "plugwatch-influx-backup", "plugwatch-influx-backup.ts"));
 }
 
 if (require.main === module) {

@@ -13,7 +13,7 @@ export const FLOW_ENV = {
   PLUGWATCH_POLL_INTERVAL: { default: "2", what: "collector poll interval in s" },
   PLUGWATCH_INFLUX_URL: { default: "http://127.0.0.1:8086", what: "InfluxDB base URL" },
   PLUGWATCH_INFLUX_FLAVOUR: { default: "1.x", what: "InfluxDB API: 1.x, 2.x or 3.x" },
-  PLUGWATCH_INFLUX_RPC: { default: "127.0.0.1:8088", what: "host:port of influxd's RPC service, for influx-backup (1.x)" },
+  PLUGWATCH_INFLUX_RPC: { default: "127.0.0.1:8088", what: "host:port of influxd's RPC service, for plugwatch-influx-backup (1.x)" },
   PLUGWATCH_INFLUX_DB: { default: "plugwatch", what: "database (1.x, 3.x)" },
   PLUGWATCH_INFLUX_ORG: { default: "", what: "organisation (2.x)" },
   PLUGWATCH_INFLUX_BUCKET: { default: "", what: "bucket (2.x)" },

@@ -3,7 +3,12 @@ import * as net from "node:net";
 import { Device as SimDevice, UdpServer } from "tplink-smarthome-simulator";
 import type { Device } from "../../lib/contracts/device";
 import { loadRegistryFile } from "../../lib/registry";
+import type { Credentials } from "../../lib/transports/klap";
+import { SimulatedKlapDevice, type KlapModel, type SimOutlet } from "./klap-devices";
 import { energyKWh, hashString, initialEnergyKWh, loadAt, type LoadSample } from "./profiles";
+
+/** The account the simulated KLAP/Tapo plugs are bound to unless `credentialsFor` says otherwise. */
+export const DEMO_ACCOUNT: Credentials = { user: "office@plugwatch.example", password: "plugwatch-demo" };
 
 export type FirmwareMode = "legacy" | "unsupported";
 
@@ -36,6 +41,24 @@ export interface OfficeOptions {
   relayOn?: boolean;
   /** How many simulators start at once (default 64). */
   startConcurrency?: number;
+  /** The account of a KLAP/Tapo device (default DEMO_ACCOUNT; undefined from the function = blank, never bound). */
+  credentialsFor?: (d: Device) => Credentials | undefined;
+  /** Address of a KLAP/Tapo device (default `address`); e.g. its own 127.x.y.z to serve port 80 like a real plug. */
+  klapAddressFor?: (d: Device) => string;
+  /** Session length the KLAP/Tapo devices give (TIMEOUT cookie), s (default 86 400). */
+  klapSessionTimeoutS?: number;
+  /** KLAP/Tapo devices answer the newer discovery on this UDP port of their address (real plugs: 20002); default none. */
+  klapDiscoveryPort?: number;
+}
+
+/** The simulated model of a KLAP/Tapo registry device. */
+function klapModelOf(d: Device): KlapModel {
+  const m = d.model.toUpperCase();
+  if (d.strip || m.startsWith("HS300")) return "HS300";
+  if (m.startsWith("P115")) return "P115";
+  if (m.startsWith("P110") || d.protocol === "tapo") return "P110";
+  if (m.startsWith("KP115")) return "KP115";
+  return "HS110";
 }
 
 /** Emeter realtime fields of the HS110 (V1 units: W, V, A, kWh) as held in the simulator's data. */
@@ -352,12 +375,16 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 
 export class SimulatedOffice {
   private readonly plugs: Map<string, SimulatedPlug>;
+  private readonly klapDevices: SimulatedKlapDevice[];
+  private readonly outlets = new Map<string, SimOutlet>();
   private readonly clock: () => number;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  private constructor(plugs: Map<string, SimulatedPlug>, clock: () => number) {
+  private constructor(plugs: Map<string, SimulatedPlug>, klapDevices: SimulatedKlapDevice[], clock: () => number) {
     this.plugs = plugs;
+    this.klapDevices = klapDevices;
+    for (const d of klapDevices) for (const o of d.outlets) this.outlets.set(o.id, o);
     this.clock = clock;
   }
 
@@ -369,15 +396,49 @@ export class SimulatedOffice {
     const offsetFor = fixed === undefined ? machineOffset : () => fixed;
     const now = clock();
     const plugs = new Map<string, SimulatedPlug>();
+    const seen = new Set<string>();
+    // KLAP/Tapo devices: one per registry entry (a strip's outlets share one device).
+    const klapGroups = new Map<string, Device[]>();
     for (const d of devices) {
-      if (plugs.has(d.id)) throw new Error(`duplicate device id '${d.id}'`);
+      if (seen.has(d.id)) throw new Error(`duplicate device id '${d.id}'`);
+      seen.add(d.id);
+      const proto = d.protocol ?? "legacy";
+      if (proto === "klap" || proto === "tapo") {
+        const key = d.strip?.id ?? d.id;
+        klapGroups.set(key, [...(klapGroups.get(key) ?? []), d]);
+        continue;
+      }
       const port = opts.portFor ? opts.portFor(d) : d.port;
       plugs.set(d.id, new SimulatedPlug(d, { address, port, nowMs: now, offsetFor, seed: opts.seed ?? 0, relayOn: opts.relayOn ?? true }));
     }
+    const klapDevices = [...klapGroups.values()].map((entries) => {
+      const first = entries[0] as Device;
+      const o: ConstructorParameters<typeof SimulatedKlapDevice>[0] = {
+        model: klapModelOf(first),
+        entries: [...entries].sort((a, b) => (a.strip?.index ?? 0) - (b.strip?.index ?? 0)),
+        address: opts.klapAddressFor ? opts.klapAddressFor(first) : address,
+        port: opts.portFor ? opts.portFor(first) : first.port,
+        credentials: opts.credentialsFor ? opts.credentialsFor(first) : DEMO_ACCOUNT,
+        nowMs: now,
+        offsetFor,
+        seed: opts.seed ?? 0,
+        relayOn: opts.relayOn ?? true,
+      };
+      if (opts.klapSessionTimeoutS !== undefined) o.sessionTimeoutS = opts.klapSessionTimeoutS;
+      if (opts.klapDiscoveryPort !== undefined) o.discoveryPort = opts.klapDiscoveryPort;
+      return new SimulatedKlapDevice(o);
+    });
     // Each simulator registers a listener on the library's shared UDP discovery emitter (default cap 25).
     if (plugs.size > 20) UdpServer.setMaxListeners(0);
-    const office = new SimulatedOffice(plugs, clock);
+    const office = new SimulatedOffice(plugs, klapDevices, clock);
     try {
+      await eachLimited(klapDevices, opts.startConcurrency ?? 64, async (k) => {
+        try {
+          await k.start();
+        } catch (err) {
+          throw new Error(`cannot start simulated ${k.model} '${k.outlets[0]?.id ?? "?"}' on ${k.host}:${k.port}: ${(err as Error).message}`);
+        }
+      });
       await eachLimited([...plugs.values()], opts.startConcurrency ?? 64, async (p) => {
         try {
           await p.start();
@@ -402,35 +463,50 @@ export class SimulatedOffice {
     return SimulatedOffice.start(loadRegistryFile(file).devices, opts);
   }
 
-  /** Every plug, in registry order. */
+  /** Every legacy plug, in registry order (KLAP/Tapo devices: `klap`). */
   get all(): SimulatedPlug[] {
     return [...this.plugs.values()];
   }
 
-  get size(): number {
-    return this.plugs.size;
+  /** Every KLAP/Tapo device (a strip is one device with several outlets). */
+  get klap(): SimulatedKlapDevice[] {
+    return [...this.klapDevices];
   }
 
-  /** The control surface of one plug; throws on an unknown id. */
+  /** Registry devices simulated (legacy plugs + KLAP/Tapo plugs and strip outlets). */
+  get size(): number {
+    return this.plugs.size + this.outlets.size;
+  }
+
+  /** The control surface of one legacy plug; throws on an unknown id (KLAP/Tapo devices: `outlet(id)`). */
   plug(id: string): SimulatedPlug {
     const p = this.plugs.get(id);
-    if (!p) throw new Error(`no simulated plug '${id}'`);
+    if (!p) throw new Error(this.outlets.has(id) ? `'${id}' is a KLAP/Tapo device: use outlet('${id}')` : `no simulated plug '${id}'`);
     return p;
+  }
+
+  /** The control surface of a KLAP/Tapo plug or strip outlet (registry device id); throws on an unknown id. */
+  outlet(id: string): SimOutlet {
+    const o = this.outlets.get(id);
+    if (!o) throw new Error(`no simulated KLAP/Tapo device '${id}'`);
+    return o;
   }
 
   /** The port a device actually listens on. */
   port(id: string): number {
-    return this.plug(id).port;
+    return this.plugs.get(id)?.port ?? this.outlet(id).port;
   }
 
-  /** A copy of the registry with the host and port each simulator actually listens on. */
+  /** A copy of the registry (every device, strip outlets included) with the host and port actually listened on. */
   registryDevices(): Device[] {
-    return this.all.map((p) => ({ ...p.entry, location: { ...p.entry.location }, ...(p.entry.tags ? { tags: { ...p.entry.tags } } : {}) }));
+    const copy = (e: Device, host: string, port: number): Device => ({ ...e, host, port, location: { ...e.location }, ...(e.tags ? { tags: { ...e.tags } } : {}), ...(e.strip ? { strip: { ...e.strip } } : {}) });
+    return [...this.all.map((p) => copy(p.entry, p.entry.host, p.entry.port)), ...[...this.outlets.values()].map((o) => copy(o.entry, o.host, o.port))];
   }
 
   /** Advances every plug's model to `nowMs` (default: the clock). */
   tick(nowMs: number = this.clock()): void {
     for (const p of this.plugs.values()) p.tick(nowMs);
+    for (const k of this.klapDevices) k.tick(nowMs);
   }
 
   /** Stops the timer and every simulator; leaves no socket or timer behind. Idempotent. */
@@ -438,7 +514,7 @@ export class SimulatedOffice {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.stopped = true;
-    await Promise.all(this.all.map((p) => p.stop()));
+    await Promise.all([...this.all.map((p) => p.stop()), ...this.klapDevices.map((k) => k.stop())]);
   }
 
   get isStopped(): boolean {

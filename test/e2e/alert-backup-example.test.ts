@@ -1,4 +1,4 @@
-// examples/influx-backup.json in a real Node-RED with the real influxd: the inject backs up, a failed backup (influxd
+// examples/plugwatch-influx-backup.json in a real Node-RED with the real influxd: the inject backs up, a failed backup (influxd
 // stopped) raises the backup alert and reaches Catch, the next good backup clears it.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { Teardown } from "../support/services";
 
-describe("example flow: influx-backup with an alert (real Node-RED, real influxd)", function () {
+describe("example flow: plugwatch-influx-backup with an alert (real Node-RED, real influxd)", function () {
   this.timeout(120_000);
   const td = new Teardown();
   let influx: InfluxdInstance;
@@ -19,7 +19,7 @@ describe("example flow: influx-backup with an alert (real Node-RED, real influxd
     await influx.query("CREATE DATABASE plugwatch");
     await influx.write("plugwatch", "plug,device=pr-1 power=50 1764000000000");
     red = td.add(await startNodeRed({ env: { PLUGWATCH_INFLUX_RPC: influx.rpcAddress, PLUGWATCH_INFLUX_DB: "plugwatch" } }), (r) => r.stop());
-    const example = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "influx-backup.json"), "utf8")) as FlowNode[];
+    const example = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "plugwatch-influx-backup.json"), "utf8")) as FlowNode[];
     await red.deploy(example);
   });
   after(async function () {

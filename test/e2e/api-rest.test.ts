@@ -1,4 +1,4 @@
-// REST API end to end: real HTTP → Node-RED runtime (http-api) → Mosquitto or aedes → influx-query/influxd and smartplug-control/simulated plugs; every answer checked against /openapi.json.
+// REST API end to end: real HTTP → Node-RED runtime (plugwatch-http-api) → Mosquitto or aedes → plugwatch-influx-query/influxd and plugwatch-control/simulated plugs; every answer checked against /openapi.json.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -319,6 +319,14 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/devices/nope/measurements"), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/devices/nope/power", { state: "on" }), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/power", { state: "on", devices: ["ws-a", "nope"] }), 404, "UNKNOWN_DEVICE");
+      // Devices not in the registry (none sent a reading here): an empty pending list; approve/reject need a listed id.
+      const pendingList = await get("/devices?state=pending");
+      assert.equal(pendingList.status, 200);
+      assert.deepEqual([(pendingList.body as { state: string }).state, (pendingList.body as { count: number }).count], ["pending", 0]);
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/approve`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/reject`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/approve`, C), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices?state=lost"), 400, "INVALID_REQUEST");
       assertProblem(await get("/no-such-endpoint"), 404, "NOT_FOUND");
       const wrongMethod = await s.request<Json>("DELETE", `${BASE}/devices/pr-1`, R);
       assertProblem(wrongMethod, 405, "METHOD_NOT_ALLOWED");

@@ -1,4 +1,4 @@
-// The smartplug-collector editor in real Chromium against a real Node-RED: form values, validation, help, Discover.
+// The plugwatch-collector editor in real Chromium against a real Node-RED: form values, validation, help, Discover.
 import assert from "node:assert/strict";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startNodeRed, type NodeRedInstance } from "../support/nodered";
@@ -8,7 +8,7 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 const REGISTRY = { devices: [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } }] };
 
-describe("smartplug-collector editor (real Node-RED, real Chromium)", function () {
+describe("plugwatch-collector editor (real Node-RED, real Chromium)", function () {
   this.timeout(120000);
   const td = new Teardown();
   let red: NodeRedInstance;
@@ -23,7 +23,7 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
           { id: "tab", type: "tab", label: "editor test" },
           { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify(REGISTRY) },
           // A one-day interval spreads the first poll over the day: the test never contacts the registry address.
-          { id: "col", type: "smartplug-collector", z: "tab", x: 200, y: 100, name: "", registry: "reg", root: "site-a/plugwatch", kind: "printer", building: "hq", floor: "", room: "", interval: 86400, timeout: 2500, concurrency: 32, offlineAfter: 4, wires: [[]] },
+          { id: "col", type: "plugwatch-collector", z: "tab", x: 200, y: 100, name: "", registry: "reg", root: "site-a/plugwatch", kind: "printer", building: "hq", floor: "", room: "", interval: 86400, timeout: 2500, concurrency: 32, offlineAfter: 4, wires: [[]] },
         ],
       }),
       (r) => r.stop(),
@@ -49,7 +49,7 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
   it("the palette registers the node with the defaults of every NodeDef key, and the validators work", async function () {
     const r = await page.evaluate(() => {
       const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { value: unknown; validate?: (v: unknown) => unknown }> } } } }).RED;
-      const def = RED.nodes.getType("smartplug-collector");
+      const def = RED.nodes.getType("plugwatch-collector");
       const ok = (key: string, v: unknown) => {
         const f = def.defaults[key]?.validate;
         return f ? f.call({}, v) === true : "no validator";
@@ -75,8 +75,8 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
         },
       };
     });
-    assert.deepEqual(r.keys, ["building", "concurrency", "floor", "interval", "kind", "name", "offlineAfter", "registry", "room", "root", "timeout"]);
-    assert.deepEqual(r.defaults, { name: "", registry: "", root: "plugwatch", kind: "", building: "", floor: "", room: "", interval: 10, timeout: 3000, concurrency: 64, offlineAfter: 3 });
+    assert.deepEqual(r.keys, ["account", "building", "concurrency", "floor", "interval", "kind", "name", "offlineAfter", "registry", "room", "root", "timeout"]);
+    assert.deepEqual(r.defaults, { name: "", registry: "", account: "", root: "plugwatch", kind: "", building: "", floor: "", room: "", interval: 10, timeout: 3000, concurrency: 64, offlineAfter: 3 });
     assert.deepEqual(r.checks, {
       intervalAbc: false,
       intervalTooSmall: false,
@@ -127,11 +127,11 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
       offlineAfter: "4",
       registry: "reg",
     });
-    // Labels come from locales/en-US/smartplug-collector.json (a missing key would show the key itself).
+    // Labels come from locales/en-US/plugwatch-collector.json (a missing key would show the key itself).
     const text = await page.locator("#dialog-form").innerText();
     assert.match(text, /Interval \(s\)/);
     assert.match(text, /Offline after/);
-    assert.doesNotMatch(text, /smartplug-collector\.label/);
+    assert.doesNotMatch(text, /plugwatch-collector\.label/);
   });
 
   it("Discover calls the admin route and shows its error for a bad broadcast address", async function () {
@@ -145,7 +145,7 @@ describe("smartplug-collector editor (real Node-RED, real Chromium)", function (
 
   it("the help has the core's Inputs, Outputs and Details sections, and the page raised no error", async function () {
     const help = await page.evaluate(() => {
-      const el = document.querySelector('script[data-help-name="smartplug-collector"]');
+      const el = document.querySelector('script[data-help-name="plugwatch-collector"]');
       return el?.textContent ?? "";
     });
     for (const section of ["### Inputs", "### Outputs", "### Details"]) assert.ok(help.includes(section), section);

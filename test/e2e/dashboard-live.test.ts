@@ -61,7 +61,7 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     s.office.plug("ws-2-01").release();
   });
 
-  it("flipping a relay button switches the simulated plug through MQTT → smartplug-control", async function () {
+  it("flipping a relay button switches the simulated plug through MQTT → plugwatch-control", async function () {
     const plug = s.office.plug("ws-1-02");
     assert.equal(plug.relay, true);
     await eventually("ws-1-02 shown on", () => row("ws-1-02").getAttribute("data-relay"), (v) => v === "on");

@@ -99,7 +99,7 @@ interface FlowNode {
 /**
  * The Eco-Devices example's mapping function (node `ecodev.map` of examples/ecodevices-teleinfo.json) as Node-RED runs
  * it: its own code, its tab's default environment, node context, and a clock the caller sets. It returns the readings
- * (output 1) that the example sends to influx-hook, so the demo points below are shaped exactly as the example stores them.
+ * (output 1) that the example sends to plugwatch-influx-hook, so the demo points below are shaped exactly as the example stores them.
  */
 function exampleMapping(): { env: Record<string, string>; hook: FlowNode; map: (now: number, msg: { statusCode: number; payload: unknown }) => GenericReading[] } {
   const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
@@ -111,8 +111,8 @@ function exampleMapping(): { env: Record<string, string>; hook: FlowNode; map: (
   const tab = byId("ecodev.tab");
   const mapNode = byId("ecodev.map");
   const hook = byId("ecodev.hook");
-  assert.equal(hook.type, "influx-hook");
-  assert.ok(mapNode.wires?.[0]?.includes(hook.id), "the example's readings output no longer feeds its influx-hook");
+  assert.equal(hook.type, "plugwatch-influx-hook");
+  assert.ok(mapNode.wires?.[0]?.includes(hook.id), "the example's readings output no longer feeds its plugwatch-influx-hook");
   const env = Object.fromEntries((tab.env ?? []).map((v) => [v.name, v.value]));
   const store = new Map<string, unknown>();
   let clock = 0;
@@ -240,7 +240,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
     const { lines, errors } = encodePayload(encoder, readings);
     assert.deepEqual(errors, []);
     for (let i = 0; i < lines.length; i += 5000) await influxd.write(DB, lines.slice(i, i + 5000).join("\n"));
-    // The example's points, encoded as its influx-hook does (same measurement default, no registry, unknown devices accepted).
+    // The example's points, encoded as its plugwatch-influx-hook does (same measurement default, no registry, unknown devices accepted).
     teleinfo = await teleinfoReadings(from, 48 * 60, meterResetAt);
     const hookEncoder = new LineEncoder(undefined, { measurement: teleinfo.hook.measurement, acceptUnknown: teleinfo.hook.acceptUnknown });
     const encoded = encodePayload(hookEncoder, teleinfo.readings);
@@ -339,11 +339,11 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       board = loadDashboard("teleinfo.json");
     });
 
-    it("the demo points are the example's: measurements, fields and tags as influx-hook stores them", async function () {
+    it("the demo points are the example's: measurements, fields and tags as plugwatch-influx-hook stores them", async function () {
       assert.equal(meterPoints().length, 48 * 60);
       assert.equal(counterPoints().length, 48 * 60);
       const keys = await run(`SHOW TAG KEYS FROM "teleinfo"`);
-      assert.deepEqual(keys[0]?.values.map((r) => r[0]), ["building", "device", "floor", "ptec", "room", "source"]);
+      assert.deepEqual(keys[0]?.values.map((r) => r[0]), ["building", "device", "floor", "option", "period", "ptec", "room", "source"]);
       const fields = await run(`SHOW FIELD KEYS FROM "teleinfo"`);
       assert.deepEqual(fields[0]?.values, [["base", "float"], ["papp", "float"]]);
       const c = await run(`SHOW FIELD KEYS FROM "pulse_counter"`);

@@ -107,7 +107,7 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
   });
 
   it("the hook's status reaches /health: storage backlog is a number, the status message matches its contract", async function () {
-    // Published every 10 s by influx-hook straight to MQTT (no bridge in the flow).
+    // Published every 10 s by plugwatch-influx-hook straight to MQTT (no bridge in the flow).
     const c = await connectClient(td, s.mqttUrl);
     const statuses: unknown[] = [];
     c.on("message", (t, p) => t === `${ROOT}/status/influx-hook` && statuses.push(JSON.parse(p.toString())));

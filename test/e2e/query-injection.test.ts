@@ -1,4 +1,5 @@
-// Injection attempts in every query field, over real Mosquitto → influx-query → real influxd: all refused, database unchanged.
+// Injection attempts in every query field, over real Mosquitto → plugwatch-influx-query → real influxd: all refused, database unchanged.
+import { coreNodes } from "../support/runtime";
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
@@ -13,9 +14,9 @@ import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/ser
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/influx-query/influx-query");
+import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const DB = "plugwatch";
 const D = Date.UTC(2025, 10, 24);
@@ -82,7 +83,7 @@ async function snapshot(influxd: InfluxdInstance): Promise<string> {
   return JSON.stringify(parts);
 }
 
-describe("query injection (Mosquitto → influx-query → influxd)", function () {
+describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", function () {
   this.timeout(60000);
   const td = new Teardown();
   let influxd: InfluxdInstance;
@@ -121,7 +122,7 @@ describe("query injection (Mosquitto → influx-query → influxd)", function ()
         registryConfig({ devices: DEVICES }),
         influxConfig(influxd.url, { database: DB }),
         { id: "in", type: "mqtt in", topic: `${root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, inputs: 0, wires: [["q"]] },
-        { id: "q", type: "influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, wires: [["out"]] },
+        { id: "q", type: "plugwatch-influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, wires: [["out"]] },
         { id: "out", type: "mqtt out", topic: "", qos: "", retain: "", broker: "b" },
       ],
     );

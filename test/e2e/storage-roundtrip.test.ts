@@ -1,4 +1,4 @@
-// Readings over real Mosquitto into influx-hook in a real Node-RED, read back through influx-query's MQTT request/reply: every query type.
+// Readings over real Mosquitto into plugwatch-influx-hook in a real Node-RED, read back through plugwatch-influx-query's MQTT request/reply: every query type.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry, QueryReply, Reading } from "../../lib/contracts";
@@ -42,7 +42,7 @@ const READINGS: Reading[] = [
 const FIELDS = ["power", "voltage", "current", "energy", "relay"];
 const row = (r: Reading) => ({ ts: r.ts, power: r.power, voltage: r.voltage, current: r.current, energy: r.energy, relay: r.relay });
 
-describe("storage round trip (Mosquitto → influx-hook → influxd → influx-query → Mosquitto)", function () {
+describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd → plugwatch-influx-query → Mosquitto)", function () {
   this.timeout(60000);
   const td = new Teardown();
   const root = uniqueRoot("pwrt");

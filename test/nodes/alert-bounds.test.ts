@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { DEFAULT_REPORT_LIMITS } from "../../lib/alerts/report-limiter";
 import { helper, waitWithin } from "../support/node-helper";
 
-import alertNode = require("../../nodes/alert/alert");
+import alertNode = require("../../nodes/plugwatch-alert/plugwatch-alert");
 
 const waitFor = waitWithin(5000);
 
@@ -23,7 +23,7 @@ describe("alert node: bounded INVALID_READING reports", function () {
       [alertNode],
       [
         { id: "f1", type: "tab", label: "alerts" },
-        { id: "al", z: "f1", type: "alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 1, persist: false, wires: [[], ["list"]] },
+        { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 1, persist: false, wires: [[], ["list"]] },
         { id: "list", z: "f1", type: "helper" },
         { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
         { id: "errs", z: "f1", type: "helper" },

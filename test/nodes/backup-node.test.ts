@@ -1,4 +1,4 @@
-// influx-backup node in the Node-RED test helper against the real influxd: input and scheduled backups, retention,
+// plugwatch-influx-backup node in the Node-RED test helper against the real influxd: input and scheduled backups, retention,
 // status, failures to Catch, and the health message raising/clearing an alert in a real alert node.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -11,8 +11,8 @@ import { validate } from "../../lib/contracts/validate";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { helper, recordStatuses, waitWithin } from "../support/node-helper";
 
-import backupNode = require("../../nodes/influx-backup/influx-backup");
-import alertNode = require("../../nodes/alert/alert");
+import backupNode = require("../../nodes/plugwatch-influx-backup/plugwatch-influx-backup");
+import alertNode = require("../../nodes/plugwatch-alert/plugwatch-alert");
 
 interface HealthMsg {
   topic: string;
@@ -31,7 +31,7 @@ interface CaughtMsg {
 /** Every wait here has a budget of 20 s (influxd backups) unless it says otherwise. */
 const waitFor = waitWithin(20_000);
 
-describe("influx-backup node (real influxd)", function () {
+describe("plugwatch-influx-backup node (real influxd)", function () {
   this.timeout(60_000);
   let influx: InfluxdInstance;
   let dir: string;
@@ -57,7 +57,7 @@ describe("influx-backup node (real influxd)", function () {
   const base = (extra: Record<string, unknown> = {}) => ({
     id: "bk",
     z: "f1",
-    type: "influx-backup",
+    type: "plugwatch-influx-backup",
     name: "",
     influxd: "",
     host: influx.rpcAddress,
@@ -109,7 +109,7 @@ describe("influx-backup node (real influxd)", function () {
     assert.deepEqual(third.backup.deleted, [first.backup.name]);
     assert.deepEqual(readdirSync(dir).sort(), [second.backup.name, third.backup.name].sort());
     assert.ok(existsSync(path.join(dir, third.backup.name)));
-    await waitFor("ok status", () => rec.statuses.find((s) => s.fill === "green" && s.text === "influx-backup.status.ok"));
+    await waitFor("ok status", () => rec.statuses.find((s) => s.fill === "green" && s.text === "plugwatch-influx-backup.status.ok"));
     assert.deepEqual(rec.errors, []);
   });
 
@@ -119,7 +119,7 @@ describe("influx-backup node (real influxd)", function () {
       [
         base({ id: "bad", host: "127.0.0.1:1", wires: [["out", "al"]] }),
         base({ wires: [["out", "al"]] }),
-        { id: "al", z: "f1", type: "alert", name: "", root: "plugwatch", registry: "", rules: alertRules, tickInterval: 0.05, persist: false, wires: [["alerts"], []] },
+        { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: alertRules, tickInterval: 0.05, persist: false, wires: [["alerts"], []] },
         { id: "alerts", z: "f1", type: "helper" },
       ],
       [alertNode],
@@ -137,7 +137,7 @@ describe("influx-backup node (real influxd)", function () {
     assert.match(caught.error.message, /^influxd RPC not reachable at 127\.0\.0\.1:1 \(ECONNREFUSED\)/);
     assert.equal(caught.error.code, "STORAGE_UNAVAILABLE");
     assert.equal(caught.error.source.id, "bad");
-    await waitFor("red status", () => badStatuses.find((s) => s.fill === "red" && s.text === "influx-backup.status.failed"));
+    await waitFor("red status", () => badStatuses.find((s) => s.fill === "red" && s.text === "plugwatch-influx-backup.status.failed"));
     const raised = await waitFor("alert raised", () => alerts[0]);
     assert.deepEqual([(raised.payload as AlertEvent).id, (raised.payload as AlertEvent).state], ["backup:backup-pw", "raised"]);
 

@@ -1,4 +1,4 @@
-// InfluxDB 1.x/2.x/3.x HTTP requests of influx-hook and influx-query, recorded by a loopback server (no real 2.x/3.x server runs here).
+// InfluxDB 1.x/2.x/3.x HTTP requests of plugwatch-influx-hook and plugwatch-influx-query, recorded by a loopback server (no real 2.x/3.x server runs here).
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -11,8 +11,8 @@ import { startRecordingServer, type RecordingServer, type RecordedRequest } from
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/influx-hook/influx-hook");
-import queryNode = require("../../nodes/influx-query/influx-query");
+import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
+import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 
 const DEVICES: DeviceEntry[] = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 23001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { desk: "north, window=2" } }];
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -28,7 +28,7 @@ function flow(url: string, config: Config, spoolDir: string): Record<string, unk
     influxConfig(url, { timeout: 2000, gzip: true, rejectUnauthorized: true, caFile: "", database: "", org: "", bucket: "", retentionPolicy: "", ...config }),
     {
       id: "hook",
-      type: "influx-hook",
+      type: "plugwatch-influx-hook",
       influx: "influx",
       registry: "reg",
       measurement: "plug",
@@ -44,7 +44,7 @@ function flow(url: string, config: Config, spoolDir: string): Record<string, unk
       spoolDir,
       wires: [[]],
     },
-    { id: "q", type: "influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 1000, timeout: 2000, concurrency: 1, wires: [["out"]] },
+    { id: "q", type: "plugwatch-influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 1000, timeout: 2000, concurrency: 1, wires: [["out"]] },
     { id: "out", type: "helper" },
   ];
 }

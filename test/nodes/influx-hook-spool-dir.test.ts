@@ -1,4 +1,4 @@
-// influx-hook and its spool directory: deleting a node removes only the spool's own files; two hooks never share one spool.
+// plugwatch-influx-hook and its spool directory: deleting a node removes only the spool's own files; two hooks never share one spool.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -8,20 +8,20 @@ import { influxConfig } from "../support/config-nodes";
 import { calls, helper, waitWithin, type TestNode } from "../support/node-helper";
 
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/influx-hook/influx-hook");
+import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
 
 const waitFor = waitWithin(15_000);
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 const reading = (i: number) => ({ v: 1, device: "ws-1", ts: T0 + i * 1000, power: 10, voltage: 230, current: 0.05, energy: 1 + i, relay: true });
 
 function hook(id: string, spoolDir: string): Record<string, unknown> {
-  return { id, type: "influx-hook", influx: "influx", registry: "", acceptUnknown: true, batchSize: 100, flushInterval: 10, spoolDir, wires: [[]] };
+  return { id, type: "plugwatch-influx-hook", influx: "influx", registry: "", acceptUnknown: true, batchSize: 100, flushInterval: 10, spoolDir, wires: [[]] };
 }
 
 /** Closes a node as Node-RED does when it is deleted and deployed (removed = true). */
 const removeNode = (node: TestNode) => (node as unknown as { close(removed: boolean): Promise<void> }).close(true);
 
-describe("influx-hook spool directory (real influxd)", function () {
+describe("plugwatch-influx-hook spool directory (real influxd)", function () {
   this.timeout(60000);
   let influx: InfluxdInstance;
   let base: string;

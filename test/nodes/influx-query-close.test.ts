@@ -1,4 +1,4 @@
-// influx-query against an InfluxDB that accepts connections and never answers: close aborts running queries within the
+// plugwatch-influx-query against an InfluxDB that accepts connections and never answers: close aborts running queries within the
 // close limit (error reply, done(err)), queued ones end with done(err), and the waiting queue is bounded.
 import assert from "node:assert/strict";
 import * as net from "node:net";
@@ -7,7 +7,7 @@ import { helper, waitWithin, type SpyCall, type TestNode } from "../support/node
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/influx-query/influx-query");
+import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 
 const waitFor = waitWithin(5000);
 const DEVICES = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "r" } }];
@@ -19,7 +19,7 @@ interface Reply {
 
 const request = (id: string) => ({ topic: "pwclose/api/request/query", payload: { v: 1, id, replyTo: "pwclose/api/reply/x", query: { type: "latestN", device: "ws-1", limit: 1 } } });
 
-describe("influx-query close and queue bound (an InfluxDB that hangs)", function () {
+describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)", function () {
   this.timeout(30000);
   let server: net.Server;
   let sockets: net.Socket[];
@@ -55,7 +55,7 @@ describe("influx-query close and queue bound (an InfluxDB that hangs)", function
         registryConfig({ devices: DEVICES }),
         influxConfig(`http://127.0.0.1:${port}`, { flavour: "1.x", database: "x", timeout: 600000 }),
         // Editor defaults: query timeout 30000 ms; one query at a time so others queue.
-        { id: "q", type: "influx-query", influx: "influx", registry: "reg", timeout: 30000, concurrency: 1, wires: [["out"]] },
+        { id: "q", type: "plugwatch-influx-query", influx: "influx", registry: "reg", timeout: 30000, concurrency: 1, wires: [["out"]] },
         { id: "out", type: "helper" },
       ],
     );

@@ -1,4 +1,4 @@
-// influx-query in the Node-RED test helper against a real private influxd: every query type returns what was written.
+// plugwatch-influx-query in the Node-RED test helper against a real private influxd: every query type returns what was written.
 import assert from "node:assert/strict";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
@@ -9,7 +9,7 @@ import { freePort } from "../support/ports";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/influx-query/influx-query");
+import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 
 const DB = "plugwatch_q";
 const MIN = 60_000;
@@ -55,7 +55,7 @@ function flow(opts: { url: string; maxRows?: number; concurrency?: number; datab
     influxConfig(opts.url, { database: DB }),
     {
       id: "q",
-      type: "influx-query",
+      type: "plugwatch-influx-query",
       influx: "influx",
       registry: "reg",
       database: opts.database ?? "",
@@ -86,7 +86,7 @@ function ask(query: Record<string, unknown>, payloadOverride?: unknown): Promise
   });
 }
 
-describe("influx-query node (real influxd)", function () {
+describe("plugwatch-influx-query node (real influxd)", function () {
   this.timeout(30000);
   let influxd: InfluxdInstance;
 

@@ -1,5 +1,6 @@
 // TCP_NODELAY on the core mqtt-broker node's connection: set when flows start (any Plugwatch request/reply node
 // loaded), and again after a reconnect (new socket) — against a real Mosquitto.
+import { coreNodes } from "../support/runtime";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import * as net from "node:net";
@@ -7,10 +8,10 @@ import { noDelayBroker, type BrokerLike } from "../../nodes/shared/mqtt-nodelay"
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { helper, waitWithin } from "../support/node-helper";
 
-import apiNode = require("../../nodes/http-api/http-api");
-import queryNode = require("../../nodes/influx-query/influx-query");
+import apiNode = require("../../nodes/plugwatch-http-api/plugwatch-http-api");
+import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const waitFor = waitWithin(8000);
 
@@ -96,7 +97,7 @@ describe("MQTT connections without Nagle's algorithm", function () {
     const flow = (): Record<string, unknown>[] => [
       { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
       { id: "in", type: "mqtt in", topic: "t/q", qos: "1", datatype: "json", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, wires: [["q"]] },
-      { id: "q", type: "influx-query", influx: "", registry: "", wires: [[]] },
+      { id: "q", type: "plugwatch-influx-query", influx: "", registry: "", wires: [[]] },
     ];
 
     it("the broker node's socket has it once connected, and again after a reconnect", async function () {
@@ -108,10 +109,10 @@ describe("MQTT connections without Nagle's algorithm", function () {
       await waitFor("the reconnected socket got setNoDelay(true)", () => b.connected && b.client.stream !== first && spy.sockets.has(b.client.stream));
     });
 
-    it("settings plugwatch.mqttNoDelay = false leaves the socket as it is (influx-query and http-api loaded)", async function () {
+    it("settings plugwatch.mqttNoDelay = false leaves the socket as it is (plugwatch-influx-query and plugwatch-http-api loaded)", async function () {
       helper.settings({ plugwatch: { mqttNoDelay: false } });
       try {
-        const api = { id: "api", type: "http-api", broker: "b", registry: "", root: "t", basePath: "/api/v1", timeoutMs: 5000, inactiveAfterDays: 30, historySize: 100, auth: "none", openHealth: true, openSpec: true };
+        const api = { id: "api", type: "plugwatch-http-api", broker: "b", registry: "", root: "t", basePath: "/api/v1", timeoutMs: 5000, inactiveAfterDays: 30, historySize: 100, auth: "none", openHealth: true, openSpec: true };
         await helper.load([mqttNodes, queryNode, apiNode], [...flow(), api]);
         const b = helper.getNode("b") as unknown as { connected: boolean; client: { stream: net.Socket } };
         await waitFor("the broker connected", () => b.connected);

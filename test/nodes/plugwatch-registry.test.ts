@@ -8,13 +8,13 @@ import { repoRoot } from "../support/nodered";
 import { calls, helper, lastStatus, withMessages, type TestNode } from "../support/node-helper";
 
 import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import collectorModule = require("../../nodes/smartplug-collector/smartplug-collector");
-import controlModule = require("../../nodes/smartplug-control/smartplug-control");
+import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
+import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
 
 const nodesDir = path.join(__dirname, "..", "..", "nodes");
 const registryNode = withMessages(registryModule, path.join(nodesDir, "plugwatch-registry"), "plugwatch-registry");
-const collectorNode = withMessages(collectorModule, path.join(nodesDir, "smartplug-collector"), "smartplug-collector");
-const controlNode = withMessages(controlModule, path.join(nodesDir, "smartplug-control"), "smartplug-control");
+const collectorNode = withMessages(collectorModule, path.join(nodesDir, "plugwatch-collector"), "plugwatch-collector");
+const controlNode = withMessages(controlModule, path.join(nodesDir, "plugwatch-control"), "plugwatch-control");
 
 const fixtures = path.join(repoRoot(), "test", "fixtures", "registries");
 const BAD = readdirSync(fixtures)
@@ -50,8 +50,8 @@ describe("plugwatch-registry config node", function () {
       { id: "tab", type: "tab", label: "registry test" },
       { id: "reg", type: "plugwatch-registry", name: "office", source: "file", file: "", json: "", ...registry },
       // A one-day interval: the first polls are spread over the day, so no plug address in a fixture is contacted.
-      { id: "col", type: "smartplug-collector", z: "tab", name: "", registry: "reg", root: "pwreg", kind: "", building: "", floor: "", room: "", interval: 86400, timeout: 500, concurrency: 4, offlineAfter: 2, wires: [[]] },
-      { id: "ctl", type: "smartplug-control", z: "tab", name: "", registry: "reg", concurrency: 4, timeout: 500, wires: [["out"]] },
+      { id: "col", type: "plugwatch-collector", z: "tab", name: "", registry: "reg", root: "pwreg", kind: "", building: "", floor: "", room: "", interval: 86400, timeout: 500, concurrency: 4, offlineAfter: 2, wires: [[]] },
+      { id: "ctl", type: "plugwatch-control", z: "tab", name: "", registry: "reg", concurrency: 4, timeout: 500, wires: [["out"]] },
       { id: "out", type: "helper", z: "tab" },
     ];
   }

@@ -1,4 +1,4 @@
-// smartplug-collector: a bad input command (INVALID_REQUEST, UNKNOWN_DEVICE) sets a red status and reaches Catch.
+// plugwatch-collector: a bad input command (INVALID_REQUEST, UNKNOWN_DEVICE) sets a red status and reaches Catch.
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { Device } from "../../lib/contracts";
@@ -8,9 +8,9 @@ import { uniqueRoot } from "../support/services";
 import { helper, statuses, waitWithin, withMessages, type TestNode } from "../support/node-helper";
 
 import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import collectorModule = require("../../nodes/smartplug-collector/smartplug-collector");
+import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
 
-const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "smartplug-collector"), "smartplug-collector");
+const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 const waitFor = waitWithin(8000);
 
 const DEVICE: Device = { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } };
@@ -19,7 +19,7 @@ interface Caught {
   error: { message: string; code?: string };
 }
 
-describe("smartplug-collector input errors (simulated plug over TCP)", function () {
+describe("plugwatch-collector input errors (simulated plug over TCP)", function () {
   this.timeout(20_000);
   let office: SimulatedOffice;
 
@@ -45,7 +45,7 @@ describe("smartplug-collector input errors (simulated plug over TCP)", function 
         { id: "tab", type: "tab", label: "collector input" },
         registryConfig({ devices: office.registryDevices() }, { name: "office", file: "" }),
         // A one-hour interval: no scheduled poll changes the status during the test.
-        { id: "col", type: "smartplug-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", root: uniqueRoot(), kind: "", building: "", floor: "", room: "", interval: 3600, timeout: 1000, concurrency: 4, offlineAfter: 2, wires: [[]] },
+        { id: "col", type: "plugwatch-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", root: uniqueRoot(), kind: "", building: "", floor: "", room: "", interval: 3600, timeout: 1000, concurrency: 4, offlineAfter: 2, wires: [[]] },
         { id: "catch", type: "catch", z: "tab", x: 100, y: 100, scope: ["col"], uncaught: false, wires: [["caught"]] },
         { id: "caught", type: "helper", z: "tab", x: 100, y: 100 },
       ],

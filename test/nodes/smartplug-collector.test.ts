@@ -1,4 +1,4 @@
-// smartplug-collector in the Node-RED test helper, polling real-protocol HS110 simulators (SimulatedOffice) over TCP.
+// plugwatch-collector in the Node-RED test helper, polling real-protocol HS110 simulators (SimulatedOffice) over TCP.
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -9,9 +9,9 @@ import { uniqueRoot } from "../support/services";
 import { calls, helper, history, lastStatus, waitFor, withMessages, type Status, type TestNode } from "../support/node-helper";
 
 import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import collectorModule = require("../../nodes/smartplug-collector/smartplug-collector");
+import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
 
-const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "smartplug-collector"), "smartplug-collector");
+const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 
 const DEVICES: Device[] = [
   { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } },
@@ -46,7 +46,7 @@ interface CollectorConfig {
   registryJson?: string;
 }
 
-describe("smartplug-collector node (simulated office over TCP)", function () {
+describe("plugwatch-collector node (simulated office over TCP)", function () {
   this.timeout(20000);
   let office: SimulatedOffice;
   const plug = (id: string): SimulatedPlug => office.plug(id);
@@ -81,7 +81,7 @@ describe("smartplug-collector node (simulated office over TCP)", function () {
       registryConfig(c.registryJson ?? { devices: office.registryDevices() }, { name: "office", file: "" }),
       {
         id: "col",
-        type: "smartplug-collector",
+        type: "plugwatch-collector",
         z: "tab",
         x: 100,
         y: 100,

@@ -1,4 +1,4 @@
-// smartplug-control close: a command still running after the 10 s close grace completes into nothing (no send on a closed node).
+// plugwatch-control close: a command still running after the 10 s close grace completes into nothing (no send on a closed node).
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import type { Device } from "../../lib/contracts";
@@ -7,16 +7,16 @@ import { registryConfig } from "../support/config-nodes";
 import { helper, statuses, waitWithin, withMessages } from "../support/node-helper";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlModule = require("../../nodes/smartplug-control/smartplug-control");
+import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
 
-const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/smartplug-control"), "smartplug-control");
+const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(15_000);
 
 const SLOW: Device = { id: "slow", name: "Slow plug", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "hq", floor: "1", room: "lab" } };
 /** Longer than the node's 10 s close grace, so the command is still running when close() gives up. */
 const RESPONSE_DELAY_MS = 10_600;
 
-describe("smartplug-control close with a command outliving the grace period", function () {
+describe("plugwatch-control close with a command outliving the grace period", function () {
   this.timeout(40_000);
   let office: SimulatedOffice;
 
@@ -37,7 +37,7 @@ describe("smartplug-control close with a command outliving the grace period", fu
         [
           { id: "tab", type: "tab", label: "close" },
           registryConfig({ devices: office.registryDevices() }),
-          { id: "ctl", x: 100, y: 100, z: "tab", type: "smartplug-control", name: "", registry: "reg", concurrency: 4, timeout: 30_000, wires: [["out"]] },
+          { id: "ctl", x: 100, y: 100, z: "tab", type: "plugwatch-control", name: "", registry: "reg", concurrency: 4, timeout: 30_000, wires: [["out"]] },
           { id: "out", x: 100, y: 100, z: "tab", type: "helper" },
         ],
       );

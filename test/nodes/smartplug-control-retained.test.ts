@@ -1,4 +1,5 @@
-// smartplug-control behind a real mqtt in on Mosquitto: a retained (stale) command never switches a plug; a live one does.
+// plugwatch-control behind a real mqtt in on Mosquitto: a retained (stale) command never switches a plug; a live one does.
+import { coreNodes } from "../support/runtime";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -11,11 +12,11 @@ import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { calls, helper, statuses, waitWithin, withMessages, type Status } from "../support/node-helper";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlModule = require("../../nodes/smartplug-control/smartplug-control");
+import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const mqttNodes = require("@node-red/nodes/core/network/10-mqtt.js") as unknown;
+const mqttNodes = coreNodes("network/10-mqtt.js");
 
-const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/smartplug-control"), "smartplug-control");
+const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(8000);
 
 const fridge: Device = { id: "fridge", name: "Kitchen fridge", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "hq", floor: "1", room: "kitchen" } };
@@ -24,7 +25,7 @@ let rootSeq = 0;
 /** A unique topic root per test, so retained leftovers of one test never reach another. */
 const newRoot = (): string => `pwret${process.pid}x${++rootSeq}`;
 
-describe("smartplug-control ignores retained commands (real Mosquitto + simulated plug)", function () {
+describe("plugwatch-control ignores retained commands (real Mosquitto + simulated plug)", function () {
   this.timeout(30_000);
   let broker: MosquittoInstance;
   let office: SimulatedOffice;
@@ -59,14 +60,14 @@ describe("smartplug-control ignores retained commands (real Mosquitto + simulate
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
-  /** mqtt in (the request topic) → smartplug-control → mqtt out (reply topic from the message). */
+  /** mqtt in (the request topic) → plugwatch-control → mqtt out (reply topic from the message). */
   function flow(root: string, o: { protocolVersion: "4" | "5"; rh: 0 | 2 }): Record<string, unknown>[] {
     return [
       { id: "tab", type: "tab", label: "retained" },
       registryConfig({ devices: office.registryDevices() }),
       { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: o.protocolVersion, keepalive: "60", cleansession: true },
       { id: "in", z: "tab", type: "mqtt in", broker: "b", topic: `${root}/api/request/command`, qos: "1", datatype: "json", nl: false, rap: true, rh: o.rh, inputs: 0, wires: [["ctl"]] },
-      { id: "ctl", z: "tab", type: "smartplug-control", name: "", registry: "reg", concurrency: 4, timeout: 1500, wires: [["mout"]] },
+      { id: "ctl", z: "tab", type: "plugwatch-control", name: "", registry: "reg", concurrency: 4, timeout: 1500, wires: [["mout"]] },
       { id: "mout", z: "tab", type: "mqtt out", name: "", topic: "", qos: "", retain: "", broker: "b", wires: [] },
     ];
   }

@@ -1,4 +1,4 @@
-// smartplug-control in the Node-RED test helper, switching real-protocol HS110 simulators over TCP on loopback.
+// plugwatch-control in the Node-RED test helper, switching real-protocol HS110 simulators over TCP on loopback.
 import assert from "node:assert/strict";
 import type { CommandReply, Device } from "../../lib/contracts";
 import { validate, CommandReply as CommandReplySchema } from "../../lib/contracts";
@@ -7,7 +7,7 @@ import { registryConfig } from "../support/config-nodes";
 import { helper, recordStatuses, type SpyCall, type TestNode } from "../support/node-helper";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlNode = require("../../nodes/smartplug-control/smartplug-control");
+import controlNode = require("../../nodes/plugwatch-control/plugwatch-control");
 
 interface Sim {
   entry: Device;
@@ -36,7 +36,7 @@ interface Out {
   [k: string]: unknown;
 }
 
-describe("smartplug-control node (real simulators over TCP)", function () {
+describe("plugwatch-control node (real simulators over TCP)", function () {
   this.timeout(20000);
   let office: SimulatedOffice;
   let sims: Sim[] = [];
@@ -90,7 +90,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
     return [
       { id: "tab", type: "tab", label: "control test" },
       registryConfig(opts.registryJson ?? { devices: sims.map((s) => s.entry) }, { name: "office", file: "" }),
-      { id: "ctl", x: 100, y: 100, z: "tab", type: "smartplug-control", name: "", registry: "reg", concurrency: opts.concurrency ?? 4, timeout: opts.timeout ?? 1500, wires: [["out"]] },
+      { id: "ctl", x: 100, y: 100, z: "tab", type: "plugwatch-control", name: "", registry: "reg", concurrency: opts.concurrency ?? 4, timeout: opts.timeout ?? 1500, wires: [["out"]] },
       { id: "out", x: 100, y: 100, z: "tab", type: "helper" },
       { id: "catch", x: 100, y: 100, z: "tab", type: "catch", scope: ["ctl"], uncaught: false, wires: [["caught"]] },
       { id: "caught", x: 100, y: 100, z: "tab", type: "helper" },
@@ -328,7 +328,7 @@ describe("smartplug-control node (real simulators over TCP)", function () {
       nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
       nodes.ctl.receive({ payload: { action: "on", device: "ws-1" } });
     });
-    assert.match(caught.error.message, /smartplug-control\.errors\.config/);
+    assert.match(caught.error.message, /plugwatch-control\.errors\.config/);
     assert.equal(relayOf(sim("ws-1")), 0);
   });
 

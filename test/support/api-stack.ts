@@ -114,7 +114,7 @@ export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: num
   const z = "api-tab";
   const api = (id: string, extra: Record<string, unknown>): FlowNode => ({
     id,
-    type: "http-api",
+    type: "plugwatch-http-api",
     z,
     name: id,
     version: 1,
@@ -146,11 +146,11 @@ export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: num
     { id: "ix", type: "plugwatch-influx", name: "influxd", url: o.influxUrl, flavour: "1.x", database: DB, retentionPolicy: "", org: "", bucket: "", timeout: 5000, gzip: false, rejectUnauthorized: true, caFile: "" },
     // control agent
     { id: "cin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/command`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 100, wires: [["ctl"]] },
-    { id: "ctl", type: "smartplug-control", z, name: "", registry: "reg", concurrency: 8, timeout: o.controlTimeoutMs, x: 300, y: 100, wires: [["cout"]] },
+    { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 8, timeout: o.controlTimeoutMs, x: 300, y: 100, wires: [["cout"]] },
     { id: "cout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
     // query component
     { id: "qin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 200, wires: [["q"]] },
-    { id: "q", type: "influx-query", z, name: "", influx: "ix", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, x: 300, y: 200, wires: [["qout"]] },
+    { id: "q", type: "plugwatch-influx-query", z, name: "", influx: "ix", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, x: 300, y: 200, wires: [["qout"]] },
     { id: "qout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 200, wires: [] },
     // the APIs
     { ...api("api", { auth: "tokens" }), credentials: { tokens } },

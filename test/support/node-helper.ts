@@ -1,4 +1,5 @@
 // node-red-node-test-helper for the node tests: its small typed surface, call history, real en-US messages, waiting.
+import { nodeRedMain } from "./runtime";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { NodeAPI } from "node-red";
@@ -45,7 +46,7 @@ export interface Helper {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require("node-red-node-test-helper") as Helper;
-helper.init(require.resolve("node-red"));
+helper.init(nodeRedMain);
 
 /**
  * Every call of a Node method (status, error, warn, log, send) made by `node` since the flow was loaded,

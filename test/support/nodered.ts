@@ -1,4 +1,5 @@
 // A real Node-RED runtime as a child process (red.js + the project's settings.js) on a free loopback port, driven over the admin HTTP API.
+import { nodeRedDir } from "./runtime";
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -55,8 +56,8 @@ export interface NodeRedInstance {
   logTail(lines?: number): string;
   /** Resolves with the first log line matching `re` (polls the log file), or rejects after timeoutMs. */
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir. */
-  restart(): Promise<void>;
+  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir; `whileStopped` runs in between. */
+  restart(whileStopped?: () => Promise<void> | void): Promise<void>;
   /** Stops the process and removes every temp file. Safe to call twice. */
   stop(): Promise<void>;
   /** Resident memory of the runtime process in bytes (Linux /proc), or undefined when it is not running. */
@@ -81,7 +82,7 @@ export function buildDir(): string {
 }
 
 function redJs(): string {
-  return path.join(path.dirname(require.resolve("node-red/package.json")), "red.js");
+  return path.join(nodeRedDir, "red.js");
 }
 
 /**
@@ -291,9 +292,10 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async restart() {
+    async restart(whileStopped?: () => Promise<void> | void) {
       if (stopped) throw new Error("Node-RED instance was stopped");
       await terminate();
+      await whileStopped?.();
       await launch();
     },
     stop,

@@ -2,7 +2,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { DeviceEntry } from "../../lib/contracts";
+import type { Device, DeviceEntry } from "../../lib/contracts";
+import { buildRegistry } from "../../lib/registry";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { flowEnv, type FlowEnvName } from "../../scripts/services/flow-env";
 import { installFlow } from "../../scripts/services/install-flow";
@@ -48,7 +49,8 @@ export interface PipelineStack {
   influxd?: InfluxdInstance;
   /** URL of the broker the flow connects to (Mosquitto, or the flow's embedded aedes). */
   mqttUrl: string;
-  devices: DeviceEntry[];
+  /** Every device as the registry gives it (strip outlets as devices of their own), with the ports listened on. */
+  devices: Device[];
   registryFile: string;
   /** The shipped flow as deployed. */
   flow: FlowNode[];
@@ -80,10 +82,14 @@ export function shippedFlow(): FlowNode[] {
  */
 export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): Promise<PipelineStack> {
   const tmp = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-pipeline-")), (d) => rmSync(d, { recursive: true, force: true }));
-  const office = td.add(await SimulatedOffice.start((opts.devices ?? pipelineDevices()).map((d) => ({ ...d, port: d.port ?? 9999 })), { portFor: () => 0 }), (o) => o.stop());
-  const devices = office.registryDevices();
+  // Entries may be KLAP/Tapo plugs or strips (one entry, one device per outlet). Their simulators use blank
+  // credentials: the shipped flow has no TP-Link account node.
+  const entries = opts.devices ?? pipelineDevices();
+  const office = td.add(await SimulatedOffice.start(buildRegistry({ devices: entries }).devices, { portFor: () => 0, credentialsFor: () => undefined }), (o) => o.stop());
+  const devices: Device[] = office.registryDevices();
   const registryFile = path.join(tmp, "registry.json");
-  writeFileSync(registryFile, JSON.stringify({ version: 1, devices }, null, 2));
+  const actualPort = (e: DeviceEntry): number => (devices.find((d) => d.id === e.id || d.strip?.id === e.id) as Device).port;
+  writeFileSync(registryFile, JSON.stringify({ version: 1, devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
 
   let mqttPort: number;
   let brokerPort: number;

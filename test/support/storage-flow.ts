@@ -1,4 +1,4 @@
-// Flow and data factories for the storage e2e tests and bench/ingest: MQTT in → influx-hook, MQTT in → influx-query → MQTT out.
+// Flow and data factories for the storage e2e tests and bench/ingest: MQTT in → plugwatch-influx-hook, MQTT in → plugwatch-influx-query → MQTT out.
 import type { DeviceEntry } from "../../lib/contracts";
 import type { FlowNode } from "./nodered";
 
@@ -9,19 +9,19 @@ export interface StorageFlowOptions {
   influxUrl: string;
   database: string;
   devices: DeviceEntry[];
-  /** influx-hook settings (defaults: batch 5000, flush 50 ms, spool 64 MiB, reject, stats every second). */
+  /** plugwatch-influx-hook settings (defaults: batch 5000, flush 50 ms, spool 64 MiB, reject, stats every second). */
   hook?: { batchSize?: number; flushInterval?: number; maxSpoolMB?: number; spoolPolicy?: "reject" | "drop-oldest"; statsInterval?: number; maxInFlight?: number };
-  /** Add the query path (mqtt in → influx-query → mqtt out); default true. */
+  /** Add the query path (mqtt in → plugwatch-influx-query → mqtt out); default true. */
   query?: boolean;
-  /** mqtt-in datatype for readings (default "buffer": influx-hook parses the JSON itself). */
+  /** mqtt-in datatype for readings (default "buffer": plugwatch-influx-hook parses the JSON itself). */
   datatype?: "buffer" | "json" | "utf8" | "auto-detect";
   /** Timeout of the plugwatch-influx config node, ms (default 2000). */
   timeoutMs?: number;
 }
 
-/** Topic on which the flow republishes what Catch saw from influx-hook ({message, code, source}). */
+/** Topic on which the flow republishes what Catch saw from plugwatch-influx-hook ({message, code, source}). */
 export const errorTopic = (root: string): string => `${root}/test/errors`;
-/** Topic of influx-hook's periodic stats. */
+/** Topic of plugwatch-influx-hook's periodic stats. */
 export const statsTopic = (root: string): string => `${root}/status/influx-hook`;
 
 /** The flow: one tab, one broker, registry + influx config nodes, the hook with a scoped Catch, and the query path. */
@@ -64,7 +64,7 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
     },
     {
       id: "hook",
-      type: "influx-hook",
+      type: "plugwatch-influx-hook",
       z: tab,
       x: 300,
       y: 100,
@@ -101,7 +101,7 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
       { id: "query-in", type: "mqtt in", z: tab, x: 100, y: 300, topic: `${o.root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["query"]] },
       {
         id: "query",
-        type: "influx-query",
+        type: "plugwatch-influx-query",
         z: tab,
         x: 300,
         y: 300,

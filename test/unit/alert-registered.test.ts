@@ -35,8 +35,8 @@ describe("alert engine with a registry (admit)", function () {
     const saved = JSON.stringify(engine.snapshot());
     assert.doesNotMatch(saved, /card-|ws-9-99/);
     // Backup health (its own topic) is admitted.
-    const backup = engine.onAvailability({ v: 1, device: "influx-backup", online: false, ts: now, reason: "BACKUP_FAILED" }, { source: "plugwatch/backup/influx-backup/availability" });
-    assert.deepEqual(backup.events.map((e) => e.id), ["offline:influx-backup"]);
+    const backup = engine.onAvailability({ v: 1, device: "plugwatch-influx-backup", online: false, ts: now, reason: "BACKUP_FAILED" }, { source: "plugwatch/backup/plugwatch-influx-backup/availability" });
+    assert.deepEqual(backup.events.map((e) => e.id), ["offline:plugwatch-influx-backup"]);
   });
 
   it("restoring state saved before drops unregistered devices and clears their alerts", function () {

@@ -5,8 +5,8 @@ import { tickMs } from "../../lib/alerts/tick";
 import { parseApiConfig } from "../../lib/api/config";
 import { checkKeep } from "../../lib/backup/retention";
 import { parseSchedule } from "../../lib/backup/schedule";
-import { timeoutSeconds } from "../../nodes/influx-backup/config";
-import { parseConfig as parseCollectorConfig } from "../../nodes/smartplug-collector/config";
+import { timeoutSeconds } from "../../nodes/plugwatch-influx-backup/config";
+import { parseConfig as parseCollectorConfig } from "../../nodes/plugwatch-collector/config";
 import { editorAccepts, editorDefaults, type PropDef } from "../support/editor-sandbox";
 
 const accepts = (f: () => unknown): boolean => {
@@ -33,31 +33,31 @@ function agree(name: string, field: string, runtime: (v: unknown) => boolean, no
 
 describe("editor validators match the runtime ranges", function () {
   it("alert: tickInterval 0.05–3600 s, default 1 (lib/alerts/tick.ts)", function () {
-    const d = editorDefaults("alert");
+    const d = editorDefaults("plugwatch-alert");
     assert.equal(d.tickInterval?.value, 1);
     assert.equal(editorAccepts(d.tickInterval!, "0.01"), false);
     assert.equal(editorAccepts(d.tickInterval!, "7200"), false);
     assert.equal(editorAccepts(d.tickInterval!, "0.5"), true);
-    agree("alert", "tickInterval", (v) => accepts(() => tickMs(v)));
+    agree("plugwatch-alert", "tickInterval", (v) => accepts(() => tickMs(v)));
     assert.equal(tickMs(""), 1000);
   });
 
-  it("alert and influx-backup: topic root as lib/topics checkRoot (no wildcards, no empty level)", function () {
-    for (const n of ["alert", "influx-backup"]) {
+  it("alert and plugwatch-influx-backup: topic root as lib/topics checkRoot (no wildcards, no empty level)", function () {
+    for (const n of ["plugwatch-alert", "plugwatch-influx-backup"]) {
       const root = editorDefaults(n).root!;
       assert.equal(editorAccepts(root, "site/plugwatch"), true);
       for (const bad of ["a/+/b", "a/#", "a//b", "/a", "a\u0000b"]) assert.equal(editorAccepts(root, bad), false, `${n} root '${bad}'`);
     }
   });
 
-  it("influx-backup: keep whole 1–10000, interval 0.05–525600 min, timeout 1–86400 s", function () {
-    const d = editorDefaults("influx-backup");
+  it("plugwatch-influx-backup: keep whole 1–10000, interval 0.05–525600 min, timeout 1–86400 s", function () {
+    const d = editorDefaults("plugwatch-influx-backup");
     assert.equal(d.keep?.value, 7);
     assert.equal(d.timeout?.value, 600);
     assert.equal(d.interval?.value, 60);
-    agree("influx-backup", "keep", (v) => accepts(() => checkKeep(v === "" ? 7 : Number(v))));
-    agree("influx-backup", "timeout", (v) => timeoutSeconds(v) !== undefined);
-    agree("influx-backup", "interval", (v) => accepts(() => parseSchedule("interval", v, "", "UTC")), { schedule: "interval" });
+    agree("plugwatch-influx-backup", "keep", (v) => accepts(() => checkKeep(v === "" ? 7 : Number(v))));
+    agree("plugwatch-influx-backup", "timeout", (v) => timeoutSeconds(v) !== undefined);
+    agree("plugwatch-influx-backup", "interval", (v) => accepts(() => parseSchedule("interval", v, "", "UTC")), { schedule: "interval" });
     // Unused by other schedules: any number or blank passes there, a non-number still does not.
     assert.equal(editorAccepts(d.interval!, "", { schedule: "daily" }), true);
     assert.equal(editorAccepts(d.interval!, "", { schedule: "interval" }), false);
@@ -67,15 +67,15 @@ describe("editor validators match the runtime ranges", function () {
     assert.equal(timeoutSeconds(""), 600);
   });
 
-  it("http-api: timeoutMs, inactiveAfterDays, historySize as lib/api/config parseApiConfig", function () {
+  it("plugwatch-http-api: timeoutMs, inactiveAfterDays, historySize as lib/api/config parseApiConfig", function () {
     for (const field of ["timeoutMs", "inactiveAfterDays", "historySize"]) {
-      agree("http-api", field, (v) => accepts(() => parseApiConfig({ [field]: v })));
+      agree("plugwatch-http-api", field, (v) => accepts(() => parseApiConfig({ [field]: v })));
     }
   });
 
-  it("smartplug-collector: interval, timeout, concurrency, offlineAfter as its config.ts parseConfig", function () {
+  it("plugwatch-collector: interval, timeout, concurrency, offlineAfter as its config.ts parseConfig", function () {
     for (const field of ["interval", "timeout", "concurrency", "offlineAfter"]) {
-      agree("smartplug-collector", field, (v) => accepts(() => parseCollectorConfig({ [field]: v } as Parameters<typeof parseCollectorConfig>[0])));
+      agree("plugwatch-collector", field, (v) => accepts(() => parseCollectorConfig({ [field]: v } as Parameters<typeof parseCollectorConfig>[0])));
     }
   });
 });

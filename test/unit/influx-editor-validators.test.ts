@@ -1,7 +1,7 @@
-// influx-hook, influx-query and plugwatch-influx: the editor's validators accept exactly what the runtime parse accepts,
+// plugwatch-influx-hook, plugwatch-influx-query and plugwatch-influx: the editor's validators accept exactly what the runtime parse accepts,
 // so a deploy that the editor allows never ends in a node that refuses every message. Runs the editor scripts in a sandbox.
 import assert from "node:assert/strict";
-import { parseHookOptions } from "../../nodes/influx-hook/config";
+import { parseHookOptions } from "../../nodes/plugwatch-influx-hook/config";
 import { parseQueryOptions } from "../../lib/influx/query-service";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
 import { editorAccepts, editorDefaults, type PropDef } from "../support/editor-sandbox";
@@ -28,7 +28,7 @@ function agree(name: string, field: string, runtime: (v: unknown) => boolean, df
 }
 
 describe("influx editor validators match the runtime ranges", function () {
-  it("influx-hook: batchSize, flushInterval, maxSpoolMB, maxInFlight, statsInterval as parseHookOptions (defaults equal)", function () {
+  it("plugwatch-influx-hook: batchSize, flushInterval, maxSpoolMB, maxInFlight, statsInterval as parseHookOptions (defaults equal)", function () {
     const blank = parseHookOptions({});
     const defaults: Record<string, number> = {
       batchSize: blank.batchSize,
@@ -37,14 +37,14 @@ describe("influx editor validators match the runtime ranges", function () {
       maxInFlight: blank.maxInFlight,
       statsInterval: blank.statsIntervalMs / 1000,
     };
-    for (const [field, dflt] of Object.entries(defaults)) agree("influx-hook", field, (v) => accepts(() => parseHookOptions({ [field]: v })), dflt);
+    for (const [field, dflt] of Object.entries(defaults)) agree("plugwatch-influx-hook", field, (v) => accepts(() => parseHookOptions({ [field]: v })), dflt);
   });
 
-  it("influx-query: maxSpanDays, maxRawSpanDays, maxRows, timeout, concurrency as parseQueryOptions (defaults equal)", function () {
+  it("plugwatch-influx-query: maxSpanDays, maxRawSpanDays, maxRows, timeout, concurrency as parseQueryOptions (defaults equal)", function () {
     const blank = parseQueryOptions({});
     const defaults: Record<string, number> = { ...blank.limits, timeout: blank.timeoutMs, concurrency: blank.concurrency };
     for (const field of ["maxSpanDays", "maxRawSpanDays", "maxRows", "timeout", "concurrency"] as const) {
-      agree("influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), defaults[field] as number);
+      agree("plugwatch-influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), defaults[field] as number);
     }
   });
 

@@ -154,7 +154,7 @@ describe("package consistency helpers", function () {
   });
 
   it("names the NodeDef after the type and finds registered types", function () {
-    assert.equal(pascal("smartplug-collector"), "SmartplugCollector");
+    assert.equal(pascal("plugwatch-collector"), "PlugwatchCollector");
     assert.deepEqual(registeredTypes(`RED.nodes.registerType( 'a-b', X); RED.nodes.registerType("c", Y)`), ["a-b", "c"]);
     assert.deepEqual(registeredTypes(`RED.nodes.registerType<N, D, Record<string, never>, C>("d-e", Z, { credentials: {} })`), ["d-e"]);
   });

@@ -1,0 +1,31 @@
+// Types of the plugwatch-influx-query node: what the editor saves and what the node needs from the plugwatch-influx config node.
+import type { Node, NodeDef } from "node-red";
+import type { InfluxSettings } from "../../lib/influx/settings";
+import type { InfluxHttp } from "../../lib/influx/http";
+
+export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
+  /** id of the plugwatch-influx config node */
+  influx: string;
+  /** id of the plugwatch-registry config node */
+  registry: string;
+  /** Database override ('' = the config node's database). */
+  database: string;
+  /** Longest aggregated range / energy query, days (default 366). */
+  maxSpanDays: number | string;
+  /** Longest raw range query, days (default 31). */
+  maxRawSpanDays: number | string;
+  /** Most rows one query may return (default 100000). */
+  maxRows: number | string;
+  /** Per-query timeout, ms (default 30000). */
+  timeout: number | string;
+  /** Queries run at the same time (default 8); more wait in order. */
+  concurrency: number | string;
+}
+
+/** What plugwatch-influx-query uses from the plugwatch-influx config node. */
+export interface InfluxConfigLike extends Node {
+  settings: InfluxSettings;
+  http: InfluxHttp;
+}
+
+export type PlugwatchInfluxQueryNode = Node;
