@@ -15,7 +15,7 @@ export interface DeviceLookup {
   /** Measurements generic readings may use besides the hook's own (a Registry has them from its file). */
   readonly measurements?: readonly string[];
   /** The registry's policy for well-formed readings of ids it does not hold (lib/pending.ts); absent = refuse. */
-  unknown?: { admit(id: string): Admission };
+  unknown?: { readonly policy?: string; admit(id: string): Admission };
 }
 
 export interface EncoderOptions {
@@ -99,6 +99,14 @@ export class LineEncoder {
     return key;
   }
 
+  /** Throws UNKNOWN_DEVICE for an unregistered id when nothing (hook or registry policy) would admit it. */
+  private refuseUnknown(id: string, path: string): void {
+    if (this.acceptUnknown || this.devices?.get(id)) return;
+    const policy = this.devices?.unknown?.policy;
+    if (policy === "pending" || policy === "accept") return;
+    this.lookup(id, path);
+  }
+
   /** Forgets cached series keys (call when the registry changes). */
   reset(): void {
     this.seriesCache.clear();
@@ -140,6 +148,8 @@ export class LineEncoder {
       const r = validate(GenericReading, value);
       if (!r.ok) throw invalid(path, r.issues);
       checkTopicDevice(r.value.device, topicDevice, path);
+      // Who before what: an id the registry refuses outright is UNKNOWN_DEVICE whatever its measurement.
+      this.refuseUnknown(r.value.device, path);
       checkGenericReading(r.value, this.allowed, this.measurement, path);
       return this.encodeGeneric(r.value, path);
     }

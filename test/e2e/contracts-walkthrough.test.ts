@@ -83,7 +83,7 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
   it("the editor lists the registry's unknown devices and approves or rejects them (admin API of the registry node)", async function () {
     const registryId = s.flow.find((n) => n.type === "plugwatch-registry")!.id;
     const mqttPort = new URL(s.mqttUrl).port;
-    await run("bash", ["-c", `mosquitto_pub -h 127.0.0.1 -p ${mqttPort} -q 1 -t 'plugwatch/hq/0/basement/gas-meter/reading' -m '{"v":1,"device":"gas-meter","ts":1764000000000,"measurement":"gas","fields":{"m3":12.5}}'`]);
+    await run("bash", ["-c", `mosquitto_pub -h 127.0.0.1 -p ${mqttPort} -q 1 -t 'plugwatch/hq/0/basement/gas-meter/reading' -m '{"v":1,"device":"gas-meter","ts":1764000000000,"measurement":"teleinfo","fields":{"papp":420}}'`]);
     const listed = await eventually(
       "gas-meter listed in the editor",
       async () => (await (await s.red.request(`/plugwatch-registry/${registryId}/unknown`)).json()) as { policy: string; devices: { id: string; state: string }[] },

@@ -89,7 +89,7 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   const devices: Device[] = office.registryDevices();
   const registryFile = path.join(tmp, "registry.json");
   const actualPort = (e: DeviceEntry): number => (devices.find((d) => d.id === e.id || d.strip?.id === e.id) as Device).port;
-  writeFileSync(registryFile, JSON.stringify({ version: 1, devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
+  writeFileSync(registryFile, JSON.stringify({ version: 1, measurements: ["teleinfo"], devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
 
   let mqttPort: number;
   let brokerPort: number;

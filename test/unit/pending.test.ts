@@ -98,7 +98,7 @@ describe("unknown devices (pending approval)", function () {
 
   describe("plugwatch-influx-hook's encoder with a registry in pending mode", function () {
     it("stores a well-formed reading of an unregistered id with pending=true; malformed ones never create an entry", function () {
-      const registry = buildRegistry({ devices }, "test");
+      const registry = buildRegistry({ devices, measurements: ["teleinfo"] }, "test");
       registry.unknown = new UnknownDevices({ policy: "pending" });
       const enc = new LineEncoder(registry);
       assert.equal(enc.encodeValue(teleinfo(1764000000000)), "teleinfo,device=teleinfo-main,pending=true,source=eco-devices papp=1840 1764000000000");
