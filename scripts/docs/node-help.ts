@@ -108,6 +108,8 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
       prevKind = "port";
       return;
     }
+    const stray = strayProperty(text);
+    if (stray) problems.push(`line ${line}: the editor renders "${stray.slice(0, 40)}…" as a property (a ':' with '(…)' and another ':' after it on the line); reword`);
     if (text.trim() === "") prevKind = "blank";
     else {
       if (prevKind === "property") problems.push(`line ${line}: text right after a property line (a continuation is rendered as raw text); leave a blank line`);
@@ -115,6 +117,23 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
     }
   });
   return { intro: intro.join("\n").trim(), sections, problems };
+}
+
+/**
+ * Text from a ':' outside code spans that the editor's inline `description` rule would turn into a stray <dt>
+ * (it matches at any ':' that starts an inline token), or undefined.
+ */
+export function strayProperty(text: string): string | undefined {
+  let inCode = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "`") inCode = !inCode;
+    else if (c === ":" && !inCode) {
+      const rest = text.slice(i);
+      if (/^:([^:\n]+)\(([^:\n]+)\).*?:([^:\n]*)$/.test(rest)) return rest;
+    }
+  }
+  return undefined;
 }
 
 /** Problems of a node's help against the sections its shape calls for. */

@@ -57,6 +57,13 @@ describe("node help and locales", function () {
       assert.match(problems[1]!, /^line 7: not a one-line/);
     });
 
+    it("flags prose the editor would turn into a stray property, not colons inside code spans", function () {
+      const md = "### Details\n\n**Status**: `N/s` (green), yellow (`retrying: X`) or red.\n**Status.** `N/s` (green), yellow (`retrying: X`) or red.\n\n### References\n\n- [x](https://example.org) - y\n";
+      const problems = checkHelp(md, "en-US", { config: true, inputs: 0, outputs: 0 });
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(problems[0]!, /^line 3: the editor renders ": `N\/s` \(green\)/);
+    });
+
     it("asks for the sections the node's ports call for, in order", function () {
       const md = "### Details\n\nx\n\n### Inputs\n\n: payload (object) : y\n";
       assert.deepEqual(checkHelp(md, "en-US", { config: false, inputs: 1, outputs: 2 }), [
