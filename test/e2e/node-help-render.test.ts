@@ -1,6 +1,9 @@
 // Every node's help rendered by the real Node-RED editor in real Chromium, in en-US and es-ES: one <dt> per
 // documented property inside <dl class="message-properties">, the sections as headings, no raw ": name (type) :" text.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES, type Lang } from "../../scripts/docs/node-help";
 import { repoRoot, startNodeRed, type NodeRedInstance } from "../support/nodered";
@@ -135,4 +138,28 @@ describe("node help rendered in the editor (real Node-RED, real Chromium, en-US 
       });
     });
   }
+});
+
+describe("runtime messages in es-ES (settings.js lang)", function () {
+  this.timeout(120000);
+  const td = new Teardown();
+
+  after(async function () {
+    await td.run();
+  });
+
+  it("a node logs its message from locales/es-ES/<type>.json when the runtime language is es-ES", async function () {
+    // The project's settings.js plus `lang` (Node-RED's runtime language setting), in a temp file.
+    const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-lang-"));
+    td.add(dir, (d) => rmSync(d, { recursive: true, force: true }));
+    const settingsFile = path.join(dir, "settings.js");
+    writeFileSync(settingsFile, `module.exports = { ...require(${JSON.stringify(path.join(repoRoot(), "settings.js"))}), lang: "es-ES" };\n`);
+    const devices = { devices: [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "r1" } }] };
+    const red = td.add(
+      await startNodeRed({ settingsFile, flows: [{ id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify(devices) }] }),
+      (r) => r.stop(),
+    );
+    const line = await red.waitForLog(/\[plugwatch-registry:office\]/, 20000);
+    assert.match(line, /1 dispositivos cargados de registry 'office' \(inline JSON\)/);
+  });
 });
