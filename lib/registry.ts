@@ -5,6 +5,7 @@ import { SLUG_PATTERN } from "./contracts/common";
 import { DEVICE_KINDS, DeviceEntry, PROTOCOL_PORTS, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
+import { UnknownDevices } from "./pending";
 
 export const DEFAULT_PORT = 9999;
 
@@ -40,10 +41,13 @@ export interface DeviceFilter {
 export class Registry {
   readonly devices: readonly Device[];
   private readonly byId: ReadonlyMap<string, Device>;
+  /** Devices not in the registry that sent well-formed readings, and the policy for them (default: reject). */
+  unknown: UnknownDevices;
 
-  constructor(devices: readonly Device[]) {
+  constructor(devices: readonly Device[], unknown: UnknownDevices = new UnknownDevices()) {
     this.devices = devices;
     this.byId = new Map(devices.map((d) => [d.id, d]));
+    this.unknown = unknown;
   }
 
   get size(): number {

@@ -25,13 +25,15 @@ import {
   parseRangeParams,
   parseSlug,
   queryParamsOf,
+  single,
   type ApiLimits,
   type QueryParams,
 } from "./params";
 import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
-import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health } from "./schemas";
+import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "./schemas";
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
+import { storageProblem } from "../influx/spool-alarm";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -133,7 +135,15 @@ export class ApiService {
     const now = this.now();
     switch (op.id) {
       case "listDevices":
-        return ok(this.listDevices(q));
+        return ok((single(q, "state") ?? "registered") !== "registered" ? this.listUnknown(q) : this.listDevices(q));
+      case "approveDevice":
+      case "rejectDevice": {
+        checkKnown(q, []);
+        const id = parseSlug(params.id ?? "", "id");
+        const unknown = this.registry().unknown;
+        if (this.registry().get(id)) throw new ApiError("INVALID_REQUEST", `'${id}' is in the registry already`, { details: [{ path: "$.path.id", message: "registered device" }] });
+        return ok(op.id === "approveDevice" ? unknown.approve(id) : unknown.reject(id));
+      }
       case "getDevice":
         checkKnown(q, []);
         return ok(this.view(this.device(params.id)));
@@ -200,7 +210,21 @@ export class ApiService {
     return { ...d, online: s.online, since: s.since, reason: s.reason, lastSeen: s.lastSeen };
   }
 
+  /** GET /devices?state=pending|approved|rejected: the registry's unknown devices (lib/pending.ts). */
+  private listUnknown(q: QueryParams): UnknownDeviceList {
+    checkKnown(q, ["state"]);
+    const state = single(q, "state");
+    if (state !== "pending" && state !== "approved" && state !== "rejected") {
+      throw new ApiError("INVALID_REQUEST", `state: expected registered, pending, approved or rejected, got '${String(state)}'`, { details: [{ path: "$.query.state", message: "bad value" }] });
+    }
+    const unknown = this.registry().unknown;
+    const devices = unknown.list(state);
+    return { state, policy: unknown.policy, count: devices.length, devices };
+  }
+
   private listDevices(q: QueryParams): DeviceList {
+    const { state: _registered, ...filters } = q;
+    q = filters;
     checkKnown(q, FILTER_PARAMS);
     const f = parseFilter(q);
     const devices = this.registry().filter(f).map((d) => this.view(d));
@@ -303,7 +327,13 @@ export class ApiService {
     const [query, control] = connected ? await Promise.all([this.peer("query", registry), this.peer("command", registry)]) : [this.idlePeer("query"), this.idlePeer("command")];
     const components = this.o.state.storageStatus();
     const backlog = components.length ? components.reduce((s, c) => s + c.backlog, 0) : null;
-    const status = !connected ? "down" : query.answering && control.answering && registry ? "ok" : "degraded";
+    let problem: string | null = null;
+    let oldestAgeMs: number | null = null;
+    for (const c of components) {
+      problem ??= storageProblem(c) ?? null;
+      if (c.oldestAgeMs !== undefined) oldestAgeMs = Math.max(oldestAgeMs ?? 0, c.oldestAgeMs);
+    }
+    const status = !connected ? "down" : query.answering && control.answering && registry && problem === null ? "ok" : "degraded";
     const st = this.o.correlator.stats;
     return {
       status,
@@ -312,7 +342,7 @@ export class ApiService {
       registry: { loaded: registry !== undefined, devices: registry?.size ?? 0 },
       query,
       control,
-      storage: { backlog, components },
+      storage: { backlog, components, problem, oldestAgeMs },
       api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid, collapsed: this.queries.joined },
     };
   }

@@ -25,6 +25,12 @@ export interface StorageStatus {
   component: string;
   backlog: number;
   ts: number;
+  /** Optional storage health the plugwatch-influx-hook reports (lib/contracts/status.ts). */
+  fill?: number;
+  oldestAgeMs?: number;
+  writeErrors?: number;
+  spoolFull?: boolean;
+  retrying?: boolean;
 }
 
 export interface StateOptions {
@@ -194,7 +200,16 @@ export class ApiState {
       this.statusOverflow++;
       return "overflow";
     }
-    if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
+    if (!prev || r.value.ts >= prev.ts) {
+      const v = r.value;
+      const st: StorageStatus = { component, backlog: v.backlog, ts: v.ts };
+      if (v.fill !== undefined) st.fill = v.fill;
+      if (v.oldestAgeMs !== undefined) st.oldestAgeMs = v.oldestAgeMs;
+      if (v.writeErrors !== undefined) st.writeErrors = v.writeErrors;
+      if (v.spoolFull !== undefined) st.spoolFull = v.spoolFull;
+      if (v.retrying !== undefined) st.retrying = v.retrying;
+      this.storage.set(component, st);
+    }
     return "status";
   }
 

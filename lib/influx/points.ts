@@ -4,12 +4,15 @@ import { GenericReading, Reading } from "../contracts/reading";
 import { PlugwatchError } from "../contracts/errors";
 import { decodePayload, validate, type Issue } from "../contracts/validate";
 import type { Device } from "../contracts/device";
+import type { Admission } from "../pending";
 
 export const DEFAULT_MEASUREMENT = "plug";
 
 /** Looks a device up by id (a Registry satisfies this). */
 export interface DeviceLookup {
   get(id: string): Device | undefined;
+  /** The registry's policy for well-formed readings of ids it does not hold (lib/pending.ts); absent = refuse. */
+  unknown?: { admit(id: string): Admission };
 }
 
 export interface EncoderOptions {
@@ -58,12 +61,24 @@ export class LineEncoder {
     this.acceptUnknown = opts.acceptUnknown === true;
   }
 
-  /** Tags for a device id: registry tags, or `{device}` when unknown and accepted; throws UNKNOWN_DEVICE otherwise. */
+  /**
+   * Tags for a device id: registry tags; `{device}` when unknown and accepted by this hook; else what the registry's
+   * unknown-device policy says (pending: `{device, pending: "true"}`); throws UNKNOWN_DEVICE when refused.
+   * Only called for readings that passed their schema.
+   */
   tagsFor(id: string, path: string): Record<string, string> {
+    return this.lookup(id, path).tags;
+  }
+
+  /** The tags and whether they may be cached (a pending device's tags change when it is approved). */
+  private lookup(id: string, path: string): { tags: Record<string, string>; stable: boolean } {
     const device = this.devices?.get(id);
-    if (device) return deviceTags(device);
-    if (this.acceptUnknown) return { device: id };
-    throw new PlugwatchError("UNKNOWN_DEVICE", `${path}.device: unknown device '${id}' (not in the registry; enable 'accept unknown devices' to store it anyway)`, [
+    if (device) return { tags: deviceTags(device), stable: true };
+    if (this.acceptUnknown) return { tags: { device: id }, stable: true };
+    const verdict = this.devices?.unknown?.admit(id);
+    if (verdict && "tags" in verdict) return { tags: verdict.tags, stable: false };
+    const why = verdict ? verdict.refused : "not in the registry";
+    throw new PlugwatchError("UNKNOWN_DEVICE", `${path}.device: unknown device '${id}' (${why}; set the registry's 'unknown devices' to pending, or enable 'accept unknown devices' on the hook, to store it anyway)`, [
       { path: `${path}.device`, message: `unknown device '${id}'` },
     ]);
   }
@@ -71,10 +86,10 @@ export class LineEncoder {
   private seriesKey(id: string, path: string): string {
     let key = this.seriesCache.get(id);
     if (key === undefined) {
-      const tags = this.tagsFor(id, path);
+      const { tags, stable } = this.lookup(id, path);
       key = escape.measurement(this.measurement);
       for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k] as string)}`;
-      this.seriesCache.set(id, key);
+      if (stable) this.seriesCache.set(id, key);
     }
     return key;
   }
@@ -92,7 +107,9 @@ export class LineEncoder {
   /** A validated generic reading → one line, built and escaped by the client library's Point. */
   encodeGeneric(g: GenericReading, path = "$"): string {
     const p = new Point(g.measurement || this.measurement);
-    const tags = { ...(g.tags ?? {}), ...this.tagsFor(g.device, path) };
+    // `pending` is the registry's to set (lib/pending.ts): a reading cannot mark itself, or a registered device, pending.
+    const { pending: _own, ...free } = g.tags ?? {};
+    const tags = { ...free, ...this.tagsFor(g.device, path) };
     for (const [k, v] of Object.entries(tags)) p.tag(k, v);
     for (const [k, v] of Object.entries(g.fields)) {
       if (typeof v === "boolean") p.booleanField(k, v);
@@ -159,4 +176,13 @@ export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPa
     for (let i = 0; i < value.length; i++) one(value[i], `$[${i}]`);
   } else one(value, "$");
   return { lines, errors };
+}
+
+/** The spool's fair-share key of a line: its series (measurement and tags, up to the first unescaped space), i.e. one device. */
+export function fairShareKey(line: string): string {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\\") i++;
+    else if (line[i] === " ") return line.slice(0, i);
+  }
+  return line;
 }

@@ -64,6 +64,8 @@ export = (RED: NodeAPI) => {
     let dirty = false;
     let lastSave = 0;
     let lastConfigErrorAt = -Infinity;
+    /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */
+    let republish: AlertEvent[] = [];
 
     const updateStatus = () => {
       if (!engine) return;
@@ -102,9 +104,11 @@ export = (RED: NodeAPI) => {
         try {
           if (err) throw err;
           if (saved !== undefined && engine && !closed) {
-            // Restored alerts stay active and are not re-published: their retained messages are still on the broker.
             const cleared = engine.restore(saved);
             if (cleared.length) emit(cleared, (m) => node.send(m));
+            // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
+            // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
+            republish = engine.activeAlerts();
           }
         } catch (e) {
           node.warn(`stored alert state ignored: ${(e as Error).message}`);
@@ -119,6 +123,12 @@ export = (RED: NodeAPI) => {
       updateStatus();
       const e = engine;
       timer = setInterval(() => {
+        if (republish.length) {
+          const active = new Set(e.activeAlerts().map((a) => a.id));
+          const still = republish.filter((a) => active.has(a.id));
+          republish = [];
+          if (still.length) node.send([alertMessages(root, still), null]);
+        }
         emit(e.tick(), (m) => node.send(m));
         if (dirty && Date.now() - lastSave >= SAVE_EVERY_MS) save();
       }, interval);

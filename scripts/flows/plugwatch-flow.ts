@@ -146,7 +146,7 @@ function configNodes(): FlowNode[] {
       sessionExpiry: "",
       credentials: { user: "${PLUGWATCH_MQTT_USER}", password: "${PLUGWATCH_MQTT_PASSWORD}" },
     },
-    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}' },
+    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}', unknownDevices: "pending" },
     {
       id: IDS.influx,
       type: "plugwatch-influx",

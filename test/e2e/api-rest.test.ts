@@ -300,6 +300,14 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/devices/nope/measurements"), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/devices/nope/power", { state: "on" }), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/power", { state: "on", devices: ["ws-a", "nope"] }), 404, "UNKNOWN_DEVICE");
+      // Devices not in the registry (none sent a reading here): an empty pending list; approve/reject need a listed id.
+      const pendingList = await get("/devices?state=pending");
+      assert.equal(pendingList.status, 200);
+      assert.deepEqual([(pendingList.body as { state: string }).state, (pendingList.body as { count: number }).count], ["pending", 0]);
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/approve`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/reject`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/approve`, C), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices?state=lost"), 400, "INVALID_REQUEST");
       assertProblem(await get("/no-such-endpoint"), 404, "NOT_FOUND");
       const wrongMethod = await s.request<Json>("DELETE", `${BASE}/devices/pr-1`, R);
       assertProblem(wrongMethod, 405, "METHOD_NOT_ALLOWED");

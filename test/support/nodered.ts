@@ -56,8 +56,8 @@ export interface NodeRedInstance {
   logTail(lines?: number): string;
   /** Resolves with the first log line matching `re` (polls the log file), or rejects after timeoutMs. */
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir. */
-  restart(): Promise<void>;
+  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir; `whileStopped` runs in between. */
+  restart(whileStopped?: () => Promise<void> | void): Promise<void>;
   /** Stops the process and removes every temp file. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -285,9 +285,10 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async restart() {
+    async restart(whileStopped?: () => Promise<void> | void) {
       if (stopped) throw new Error("Node-RED instance was stopped");
       await terminate();
+      await whileStopped?.();
       await launch();
     },
     stop,
