@@ -33,7 +33,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the ten nodes", function () {
+  it("finds the eleven nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-collector",
@@ -44,6 +44,7 @@ describe("node help and locales", function () {
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
       "plugwatch-registry",
+      "plugwatch-topic-map",
       "plugwatch-tplink-account",
     ]);
   });
