@@ -185,7 +185,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     if (logsInfo) {
       for (;;) {
         const fresh = readLog().slice(logOffset);
-        if (/\] Started flows/.test(fresh)) break;
+        if (/\] (Started flows|Flujos iniciados)/.test(fresh)) break; // en-US, or es-ES (settings lang)
         if (/Waiting for missing types/.test(fresh)) {
           await new Promise((r) => setTimeout(r, 200)); // let it log the list of types
           const types = readLog()
