@@ -33,9 +33,10 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the eleven nodes", function () {
+  it("finds the twelve nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
+      "plugwatch-broker",
       "plugwatch-collector",
       "plugwatch-control",
       "plugwatch-http-api",
