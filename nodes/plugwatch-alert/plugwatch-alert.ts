@@ -40,12 +40,16 @@ export = (RED: NodeAPI) => {
       interval = tickMs(def.tickInterval);
       const rules = parseRules(def.rules ?? "[]");
       let devices: DeviceInfo[] = [];
+      let admit: ((id: string, meta: InputMeta) => boolean) | undefined;
       if (def.registry) {
         const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
         if (!registryNode) throw new PlugwatchError("REGISTRY_INVALID", "the selected registry config node does not exist");
         devices = registryNode.require().devices.map((d) => ({ id: d.id, kind: d.kind, location: d.location, idleWatts: d.idleWatts }));
+        // With a registry, only its devices (and backup health, {root}/backup/{id}/availability) get alert state.
+        const backups = `${root}/backup/`;
+        admit = (_id, meta) => meta.source?.startsWith(backups) === true;
       }
-      engine = new AlertEngine({ rules, devices });
+      engine = new AlertEngine({ rules, devices, ...(admit ? { admit } : {}) });
     } catch (err) {
       configError = err instanceof Error ? err : new Error(String(err));
       const details = err instanceof AlertRulesError && err.details ? err.details.map((i) => `${i.path}: ${i.message}`).join("; ") : configError.message;
@@ -64,6 +68,8 @@ export = (RED: NodeAPI) => {
     let dirty = false;
     let lastSave = 0;
     let lastConfigErrorAt = -Infinity;
+    /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */
+    let republish: AlertEvent[] = [];
 
     const updateStatus = () => {
       if (!engine) return;
@@ -102,9 +108,11 @@ export = (RED: NodeAPI) => {
         try {
           if (err) throw err;
           if (saved !== undefined && engine && !closed) {
-            // Restored alerts stay active and are not re-published: their retained messages are still on the broker.
             const cleared = engine.restore(saved);
             if (cleared.length) emit(cleared, (m) => node.send(m));
+            // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
+            // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
+            republish = engine.activeAlerts();
           }
         } catch (e) {
           node.warn(`stored alert state ignored: ${(e as Error).message}`);
@@ -119,6 +127,12 @@ export = (RED: NodeAPI) => {
       updateStatus();
       const e = engine;
       timer = setInterval(() => {
+        if (republish.length) {
+          const active = new Set(e.activeAlerts().map((a) => a.id));
+          const still = republish.filter((a) => active.has(a.id));
+          republish = [];
+          if (still.length) node.send([alertMessages(root, still), null]);
+        }
         emit(e.tick(), (m) => node.send(m));
         if (dirty && Date.now() - lastSave >= SAVE_EVERY_MS) save();
       }, interval);

@@ -10,6 +10,7 @@ import { toReading } from "../../lib/plug-client";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
 import { Poller } from "../../lib/poller";
+import { IdentityGuard, sampleCheck } from "../../lib/plausibility";
 import { deviceTopic } from "../../lib/topics";
 import { errorText, fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
@@ -39,6 +40,8 @@ export = (RED: NodeAPI) => {
     let lookup: (id: string) => Device | undefined = () => undefined;
     /** Devices whose last failure was UNSUPPORTED_FIRMWARE (cleared by a successful poll). */
     const firmware = new Set<string>();
+    /** Identity first seen per device (IDENTITY_CHANGED); `accept-identity` forgets it. */
+    const identities = new IdentityGuard();
     const pending = new Set<Promise<unknown>>();
     let statusTimer: NodeJS.Timeout | undefined;
     let statusDirty = false;
@@ -117,6 +120,7 @@ export = (RED: NodeAPI) => {
           concurrency: config.concurrency,
           offlineAfter: config.offlineAfter,
           statsIntervalMs: 0,
+          check: sampleCheck(identities),
           on: {
             reading: (device, sample, ts) => {
               if (firmware.delete(device.id)) updateStatus();
@@ -176,6 +180,11 @@ export = (RED: NodeAPI) => {
         cmd = parseCommand(msg.payload, new Date());
       } catch (err) {
         fail(node, err, done);
+        return;
+      }
+      if (cmd.action === "accept-identity") {
+        identities.accept(cmd.device);
+        done();
         return;
       }
       if (cmd.action === "poll") {

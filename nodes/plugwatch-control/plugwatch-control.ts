@@ -8,6 +8,9 @@ import { fail, RateLimitedLog, status } from "../shared/node-kit";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { PlugwatchControlNode, PlugwatchControlNodeDef } from "./types";
 import { installMqttNoDelay } from "../shared/mqtt-nodelay";
+import { ReplyTopicRefused, replyTopicGuardFromSettings, requestRoot } from "../../lib/contracts/reply-topic";
+import { auditTopic } from "../../lib/contracts/command";
+import { DEFAULT_ROOT } from "../../lib/topics";
 
 /** Reply errors caused by this side (not by the request): the reply is still sent, and Catch nodes hear about it. */
 const SERVER_ERRORS = new Set<ErrorCode>(["REGISTRY_INVALID", "INTERNAL"]);
@@ -27,8 +30,15 @@ export = (RED: NodeAPI) => {
     const registryNode = RED.nodes.getNode(def.registry) as PlugwatchRegistryNode | null;
     const warnings = new RateLimitedLog((m) => node.warn(m), 60_000);
 
+    let replyTopics: ReturnType<typeof replyTopicGuardFromSettings> | undefined;
+    let guardProblem: string | undefined;
+    try {
+      replyTopics = replyTopicGuardFromSettings(RED.settings, DEFAULT_ROOT);
+    } catch (err) {
+      guardProblem = (err as Error).message;
+    }
     const configProblem =
-      checkControllerOptions(concurrency, timeoutMs) ?? (registryNode ? undefined : RED._("plugwatch-control.errors.no-registry"));
+      checkControllerOptions(concurrency, timeoutMs) ?? guardProblem ?? (registryNode ? undefined : RED._("plugwatch-control.errors.no-registry"));
     let controller: Controller | undefined;
     let transports: PlugTransports | undefined;
     if (configProblem) {
@@ -37,7 +47,7 @@ export = (RED: NodeAPI) => {
     } else if (registryNode) {
       const account = def.account ? (RED.nodes.getNode(def.account) as PlugwatchTplinkAccountNode | null) : null;
       transports = new PlugTransports({ timeoutMs, credentials: () => account?.account() });
-      controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency, timeoutMs });
+      controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency, timeoutMs, replyTopics });
       try {
         const size = registryNode.require().size;
         node.status(status.idle(RED._("plugwatch-control.status.ready", { count: size })));
@@ -63,19 +73,35 @@ export = (RED: NodeAPI) => {
         return;
       }
       node.status(status.busy(RED._("plugwatch-control.status.busy", { count: controller.busy + 1 })));
-      controller.handle(msg.payload).then(
-        ({ reply, replyTo, action }) => {
+      // A reply leaves only with a checked topic: replyTo, or an MQTT v5 response topic under the same rule
+      // (lib/contracts/reply-topic.ts). A refused one is neither run nor answered.
+      const v5 = (msg as { responseTopic?: unknown }).responseTopic;
+      if (v5 !== undefined) {
+        const r = controller.replyTopics.check(v5, msg.topic);
+        if (!r.ok) {
+          refused(r.problem, r.message);
+          done();
+          return;
+        }
+      }
+      // A request from MQTT (mqtt in sets msg.qos) without any reply topic is run but not answered, so nothing
+      // without a topic reaches an mqtt out node; from elsewhere (inject, dashboard) the reply goes out without topic.
+      const fromMqtt = typeof (msg as { qos?: unknown }).qos === "number";
+      controller.handle(msg.payload, msg.topic).then(
+        ({ reply, replyTo, action, audit }) => {
           if (closed) return;
           const out: NodeMessage & Record<string, unknown> = { ...msg, payload: reply, qos: 1, retain: false };
           if (replyTo !== undefined) {
             out.topic = replyTo;
             delete out.responseTopic;
           } else {
-            // No replyTo: never echo the request topic (an mqtt out would publish the reply as a new request).
-            // An MQTT v5 request keeps msg.responseTopic/correlationData, which mqtt out uses when topic is unset.
+            // Never echo the request topic (an mqtt out would publish the reply as a new request).
+            // A checked MQTT v5 response topic stays in msg.responseTopic, which mqtt out uses when topic is unset.
             delete out.topic;
           }
-          send(out);
+          if (replyTo !== undefined || v5 !== undefined || !fromMqtt) send(out);
+          // The audit trail: every switching action, who asked (the API's token name), on {root}/audit/command.
+          if (audit) send({ topic: auditTopic(requestRoot(msg.topic) ?? DEFAULT_ROOT), payload: audit, qos: 1, retain: false } as NodeMessage);
           const verb = action ?? "command";
           if (reply.error) {
             node.status(status.error(`${verb}: ${reply.error.code}`));
@@ -100,10 +126,21 @@ export = (RED: NodeAPI) => {
           done();
         },
         (err: unknown) => {
-          if (!closed) fail(node, err, done);
+          if (closed) return;
+          if (err instanceof ReplyTopicRefused) {
+            // Hostile or broken reply topic: never answered, never run; counted, logged at a limited rate.
+            refused(err.problem, err.details?.[0]?.message ?? err.message);
+            done();
+          } else fail(node, err, done);
         },
       );
     });
+
+    function refused(problem: string, why: string): void {
+      const total = replyTopics?.refusedTotal ?? 0;
+      warnings.write(`replyTo:${problem}`, RED._("plugwatch-control.errors.reply-refused", { problem, why, total }));
+      node.status(status.warn(`replyTo refused: ${total}`));
+    }
 
     node.on("close", (_removed: boolean, done: () => void) => {
       const stopping = controller ? controller.stop(CLOSE_GRACE_MS) : Promise.resolve(true);

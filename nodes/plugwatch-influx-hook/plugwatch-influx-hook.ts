@@ -7,7 +7,11 @@ import { LineEncoder, encodePayload } from "../../lib/influx/points";
 import { InfluxWriter, influxSink, type WriterStats } from "../../lib/influx/writer";
 import { Spool } from "../../lib/spool";
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
-import { componentStatusTopic } from "../../lib/topics";
+import { SpoolFullAlarm, lineTimestampMs } from "../../lib/influx/spool-alarm";
+import { alertMessages } from "../../lib/alerts/messages";
+import { fairShareKey } from "../../lib/influx/points";
+import { componentStatusTopic, parseDeviceTopic } from "../../lib/topics";
+import { reasonOf } from "../../lib/influx/reading-guard";
 import type { Registry } from "../../lib/registry";
 import { RateLimitedLog, errorText, fail, status } from "../shared/node-kit";
 import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
@@ -31,7 +35,7 @@ export = (RED: NodeAPI) => {
     RED.nodes.createNode(this, def);
     const node = this;
     const warn = new RateLimitedLog((m) => node.warn(m), 60_000);
-    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 };
+    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0, rejectedReadings: {} as Record<string, number> };
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
     let encoder: LineEncoder | undefined;
@@ -66,7 +70,13 @@ export = (RED: NodeAPI) => {
       setStatus(status.ok(base));
     };
 
-    const stats = (s: WriterStats) => hookStatus(s, counters, { node: node.id, name: def.name }, Date.now());
+    const alarm = new SpoolFullAlarm({ component: HOOK_COMPONENT });
+    /** Timestamp of the oldest unsent reading, refreshed with each stats message. */
+    let oldestTs: number | undefined;
+    const stats = (s: WriterStats) => hookStatus(s, counters, { node: node.id, name: def.name }, Date.now(), { spoolFull: alarm.active, oldestTs });
+    const sendAlert = (e: ReturnType<SpoolFullAlarm["check"]>) => {
+      if (e && opts) node.send([alertMessages(opts.root, [e]) as NodeMessage[]]);
+    };
 
     const start = async () => {
       opts = parseHookOptions(def);
@@ -98,10 +108,21 @@ export = (RED: NodeAPI) => {
         log: (m, key) => warn.write(key, m),
       });
       writer.onChange = updateStatus;
-      statusTimer = setInterval(updateStatus, 1000);
+      statusTimer = setInterval(() => {
+        updateStatus();
+        const st = writer && writer.stats();
+        if (st) sendAlert(alarm.check(Date.now(), st.backlogBytes / st.spool.maxBytes));
+      }, 1000);
       if (opts.statsIntervalMs > 0) {
         const topic = componentStatusTopic(opts.root, HOOK_COMPONENT);
-        statsTimer = setInterval(() => writer && node.send({ topic, payload: stats(writer.stats()) } as NodeMessage), opts.statsIntervalMs);
+        statsTimer = setInterval(() => {
+          const sp = spool;
+          const head = sp ? sp.peek(sp.headSeq, 1) : Promise.resolve(undefined);
+          void head
+            .then((b) => (oldestTs = b ? lineTimestampMs(b.body.toString("utf8").trimEnd()) : undefined))
+            .catch(() => undefined)
+            .then(() => writer && !closing && node.send({ topic, payload: stats(writer.stats()) } as NodeMessage));
+        }, opts.statsIntervalMs);
       }
     };
 
@@ -116,10 +137,11 @@ export = (RED: NodeAPI) => {
 
     const handle = (msg: NodeMessage, done: (err?: Error) => void) => {
       if (!writer || !encoder) return fail(node, startError ?? new PlugwatchError("INTERNAL", "plugwatch-influx-hook is not running"), done);
-      const { lines, errors } = encodePayload(encoder, msg.payload);
+      const { lines, errors } = encodePayload(encoder, msg.payload, opts && parseDeviceTopic(opts.root, String(msg.topic ?? ""))?.device);
       const bad = () => {
         counters.invalidInputs++;
         counters.invalidElements += errors.length;
+        for (const e of errors) counters.rejectedReadings[reasonOf(e)] = (counters.rejectedReadings[reasonOf(e)] ?? 0) + 1;
         const err = combine(errors);
         lastInvalid = { at: Date.now(), code: err.code };
         updateStatus();
@@ -131,12 +153,15 @@ export = (RED: NodeAPI) => {
           if (err instanceof PlugwatchError && err.code === "SPOOL_FULL") {
             counters.spoolFullRefusals++;
             lastFullAt = Date.now();
+            // Loud: a warning in the log (one per minute, with the count of suppressed ones) and an alert raised once.
+            warn.write("spool-full", err.message);
+            sendAlert(alarm.refused(lastFullAt, err.message));
           }
           updateStatus();
           done(err);
         } else if (errors.length) bad();
         else done();
-      });
+      }, fairShareKey(lines[0] as string));
     };
 
     this.on("input", (msg: NodeMessage, _send: unknown, done: (err?: Error) => void) => {

@@ -5,8 +5,10 @@ import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { coalesce } from "../../lib/influx/coalesce";
 import { influxRunner, parseQueryOptions, QueryService, type QueryOptions, type StatementRunner } from "../../lib/influx/query-service";
-import { errorText, status } from "../shared/node-kit";
+import { errorText, RateLimitedLog, status } from "../shared/node-kit";
 import { installMqttNoDelay } from "../shared/mqtt-nodelay";
+import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
+import { DEFAULT_ROOT } from "../../lib/topics";
 
 /** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
 const CLOSING = "plugwatch-influx-query is closing (redeploy or shutdown): the query was cancelled, try again";
@@ -26,8 +28,10 @@ export = (RED: NodeAPI) => {
     const node = this;
     let config: QueryOptions | undefined;
     let configError: Error | undefined;
+    let replyTopics: ReturnType<typeof replyTopicGuardFromSettings> | undefined;
     try {
       config = parseQueryOptions(def);
+      replyTopics = replyTopicGuardFromSettings(RED.settings, DEFAULT_ROOT);
     } catch (err) {
       configError = new Error(`invalid configuration: ${(err as Error).message}`);
     }
@@ -48,7 +52,16 @@ export = (RED: NodeAPI) => {
         return registryNode.require();
       },
       limits: config?.limits,
+      ...(replyTopics ? { replyTopics } : {}),
     });
+    const warnings = new RateLimitedLog((m) => node.warn(m), 60_000);
+    /** A request with a forbidden reply topic: not run, not answered; counted, logged at a limited rate, in status. */
+    function refusedReply(err: ReplyTopicRefused, done: (err?: Error) => void): void {
+      const total = service.replyTopics.refusedTotal;
+      warnings.write(`replyTo:${err.problem}`, RED._("plugwatch-influx-query.errors.replyRefused", { problem: err.problem, why: err.details?.[0]?.message ?? err.message, total }));
+      node.status(status.warn(`replyTo refused: ${total}`));
+      done();
+    }
 
     if (configError) node.status(status.error(RED._("plugwatch-influx-query.status.badConfig")));
     else if (!influx) node.status(status.error(RED._("plugwatch-influx-query.status.noInflux")));
@@ -64,10 +77,11 @@ export = (RED: NodeAPI) => {
     /** Sends the reply to a request that is not run (closing, queue full); done(err) for the storage's own failures. */
     function refuse(msg: NodeMessageInFlow, send: (m: NodeMessage) => void, done: (err?: Error) => void, error: PlugwatchError): void {
       try {
-        const { replyTo, reply } = service.refuse(msg.payload, error);
+        const { replyTo, reply } = service.refuse(msg.payload, error, msg.topic);
         if (!closed) send({ topic: replyTo, payload: reply, qos: 1, retain: false } as NodeMessage);
         done(SERVER_SIDE.has(error.code) ? error : undefined);
       } catch (err) {
+        if (err instanceof ReplyTopicRefused) return refusedReply(err, done);
         done(err instanceof Error ? err : new Error(String(err)));
       }
     }
@@ -78,7 +92,7 @@ export = (RED: NodeAPI) => {
       const started = Date.now();
       node.status({ ...running });
       try {
-        const { replyTo, reply, type } = await service.handle(msg.payload);
+        const { replyTo, reply, type } = await service.handle(msg.payload, msg.topic);
         if (closed) return done(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING)); // answered too late: the node is gone
         send({ topic: replyTo, payload: reply, qos: 1, retain: false } as NodeMessage);
         const label = `${type ?? "query"} ${Date.now() - started} ms`;
@@ -93,7 +107,8 @@ export = (RED: NodeAPI) => {
           done();
         }
       } catch (err) {
-        // No readable id/replyTo: nobody to answer, so the error goes to Catch nodes.
+        if (err instanceof ReplyTopicRefused) return refusedReply(err, done);
+        // No readable id: nobody to answer, so the error goes to Catch nodes.
         node.status(status.error(errorText(err)));
         done(err instanceof Error ? err : new Error(String(err)));
       }
