@@ -1,6 +1,6 @@
 // Derives the palette examples from the shipped flow (scripts/flows/plugwatch-flow.ts), so they cannot drift from it:
 // examples/core-pipeline.json (this package + an external broker + InfluxDB 1.x), examples/addon-dashboard.json
-// (@flowfuse/node-red-dashboard) and examples/addon-embedded-broker.json (node-red-contrib-aedes). Each is one tab
+// (@flowfuse/node-red-dashboard) and examples/addon-embedded-broker.json (this package's plugwatch-broker). Each is one tab
 // whose environment variables replace the shipped flow's process-wide ${PLUGWATCH_*}, so an import needs no setup.
 import type { FlowNode } from "./plugwatch-flow";
 
@@ -65,7 +65,7 @@ const CORE_INFO =
   "All parts talk to each other over MQTT (`plugwatch/...`), exactly as in the shipped `flows/plugwatch.json`.\n\n" +
   "Needs: this package (`@plugwatch/node-red-plugwatch`), an external MQTT broker, InfluxDB 1.x. No other package.\n" +
   "Add-ons: `examples/addon-dashboard.json` (needs `@flowfuse/node-red-dashboard`) and `examples/addon-embedded-broker.json`\n" +
-  "(needs `node-red-contrib-aedes`).\n\n" +
+  "(this package's `plugwatch-broker`, no other package).\n\n" +
   "Settings are this flow's **environment variables** (double-click the tab): `MQTT_HOST`, `MQTT_PORT`, `INFLUX_URL`,\n" +
   "`INFLUX_DB`. Your plugs: open the **my plugs** registry node and list them (set `host` of `plug-1` to your plug's IP\n" +
   "address), or switch it to a registry file (`schemas/registry.schema.json`).\n" +
@@ -130,23 +130,31 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
 }
 
 const BROKER_INFO =
-  "An embedded MQTT broker for trying Plugwatch without Mosquitto: aedes listens on port 1883 (all interfaces,\n" +
-  "MQTT 3.1.1, **no authentication**). Point the other examples' `MQTT_HOST`/`MQTT_PORT` at it (`localhost`, `1883`).\n" +
+  "An embedded MQTT broker for trying Plugwatch without Mosquitto: this package's **plugwatch-broker** (aedes) listens on\n" +
+  "`BROKER_HOST` (`loopback`: 127.0.0.1 and ::1) port `BROKER_PORT` (1883), MQTT 3.1.1. Anonymous clients may only read\n" +
+  "(readings, availability, alerts); the runtime user `MQTT_USER` may publish and subscribe everything under `plugwatch/`.\n" +
+  "Set `MQTT_PASSWORD` here and the same user and password in the other examples' MQTT broker node (Security tab), and\n" +
+  "point their `MQTT_HOST`/`MQTT_PORT` at it (`localhost`, `1883`). Any non-loopback address needs a mosquitto_passwd\n" +
+  "file in the node's password file field, else the broker refuses to start.\n" +
   "For production use Mosquitto with a password file, ACL and TLS (docs/deployment.md) and delete this tab.\n\n" +
-  "Needs: `node-red-contrib-aedes` (Manage palette → Install), besides `@plugwatch/node-red-plugwatch`.";
+  "Needs: nothing but `@plugwatch/node-red-plugwatch` (no other package).\n\n" +
+  "Settings are this flow's **environment variables** (double-click the tab): `BROKER_HOST`, `BROKER_PORT`, `MQTT_USER`, `MQTT_PASSWORD`.";
 
-/** examples/addon-embedded-broker.json: the shipped Broker tab on port 1883. */
+/** examples/addon-embedded-broker.json: the shipped Broker tab (plugwatch-broker), its settings from the tab's env. */
 export function embeddedBrokerExample(shipped: FlowNode[]): FlowNode[] {
   const TAB = "broker.tab";
   const nodes = shipped
     .filter((n) => n.z === "pw-tab-broker")
     .map((n) => {
       const c: FlowNode = { ...renamed(n, "broker"), z: TAB };
-      if (c.type === "aedes broker") c.mqtt_port = 1883; // its editor accepts a number only, not ${VAR}
+      if (c.type === "plugwatch-broker") {
+        Object.assign(c, { port: "${BROKER_PORT}", hosts: "${BROKER_HOST}", passwd: "", runtimeUser: "${MQTT_USER}", runtimePassword: "${MQTT_PASSWORD}" });
+      }
       if (c.type === "comment") c.info = BROKER_INFO;
       return c;
     });
-  return [{ id: TAB, type: "tab", label: "Plugwatch add-on: embedded broker", disabled: false, info: BROKER_INFO, env: [] }, ...nodes];
+  const tabEnv = env([["BROKER_HOST", "loopback"], ["BROKER_PORT", "1883"], ["MQTT_USER", "plugwatch"], ["MQTT_PASSWORD", ""]]);
+  return [{ id: TAB, type: "tab", label: "Plugwatch add-on: embedded broker", disabled: false, info: BROKER_INFO, env: tabEnv }, ...nodes];
 }
 
 const DASHBOARD_INFO =

@@ -66,7 +66,7 @@ describe("example: core pipeline (e2e: Mosquitto, influxd, simulated HS110, sett
 
   it("switches the plug on an MQTT command request and replies on replyTo (confirmed at the simulator)", async function () {
     assert.equal(plug.relay, true);
-    const replyTo = "plugwatch/test/replies/core-1";
+    const replyTo = "plugwatch/api/reply/core-test/core-1"; // the control accepts {root}/api/reply/<client>/… or clients/<name>/… only
     await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "core-1", replyTo, action: "off", target: { device: "plug-1" } }), { qos: 1 });
     await waitFor("the command reply", () => received.some((m) => m.topic === replyTo), 15000, red);
     const reply = JSON.parse(received.find((m) => m.topic === replyTo)!.payload) as CommandReply;
