@@ -765,8 +765,8 @@ function dashboardTab(): FlowNode[] {
       ...at(2, 2),
       wires: [[]],
     },
-    fn(z, "pw-dash-command", "switch → command request", COMMAND, 1, [["pw-dash-command-out"]], 3, 1),
-    mqttOut(z, "pw-dash-command-out", "command request", 4, 1),
+    fn(z, "pw-dash-command", "switch → command request", COMMAND, 1, [["pw-dash-command-out"]], 4, 1),
+    mqttOut(z, "pw-dash-command-out", "command request", 5.5, 1),
     mqttIn(z, "pw-dash-reply-in", "command replies", DASHBOARD_COMMAND_REPLY, "json", ["pw-dash-reply"], 0, 3),
     fn(z, "pw-dash-reply", "apply confirmed relay", COMMAND_REPLY, 1, [[]], 1, 3),
 

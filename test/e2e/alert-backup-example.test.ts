@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { listBackups } from "../../lib/backup/runner";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { exampleWithEnv } from "../support/examples";
 import { Teardown } from "../support/services";
 
 describe("example flow: plugwatch-influx-backup with an alert (real Node-RED, real influxd)", function () {
@@ -18,9 +19,8 @@ describe("example flow: plugwatch-influx-backup with an alert (real Node-RED, re
     influx = td.add(await startInfluxd(), (i) => i.destroy());
     await influx.query("CREATE DATABASE plugwatch");
     await influx.write("plugwatch", "plug,device=pr-1 power=50 1764000000000");
-    red = td.add(await startNodeRed({ env: { PLUGWATCH_INFLUX_RPC: influx.rpcAddress, PLUGWATCH_INFLUX_DB: "plugwatch" } }), (r) => r.stop());
-    const example = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "plugwatch-influx-backup.json"), "utf8")) as FlowNode[];
-    await red.deploy(example);
+    red = td.add(await startNodeRed(), (r) => r.stop());
+    await red.deploy(exampleWithEnv("plugwatch-influx-backup", { INFLUX_RPC: influx.rpcAddress, INFLUX_DB: "plugwatch" }));
   });
   after(async function () {
     await td.run();

@@ -43,3 +43,78 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A random address of its own in 127.0.0.0/8 (127.88.x.y), so a simulated plug can listen on the default port 9999. */
+export function ownLoopbackAddress(): string {
+  return `127.88.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
+}
+
+/** Points every device of the flow's inline registries (plugwatch-registry, source json) at `host`; returns the flow. */
+export function withRegistryHost(flow: FlowNode[], host: string): FlowNode[] {
+  const registries = flow.filter((n) => n.type === "plugwatch-registry" && n.source === "json");
+  assert.ok(registries.length > 0, "the flow has an inline registry");
+  for (const r of registries) {
+    const doc = JSON.parse(r.json as string) as { devices: { host: string }[] };
+    for (const d of doc.devices) d.host = host;
+    r.json = JSON.stringify(doc);
+  }
+  return flow;
+}
+
+/** One message a debug node sent to the editor (its `msg` is the JSON text the sidebar shows). */
+export interface DebugMessage {
+  id: string;
+  name?: string;
+  msg: string;
+  format?: string;
+}
+
+/**
+ * The editor's debug sidebar, as the editor itself receives it: a WebSocket on the admin API's /comms subscribed to
+ * "debug". Collects every debug message so a test can wait for one.
+ */
+export class DebugTap {
+  readonly messages: DebugMessage[] = [];
+  private constructor(private readonly ws: WebSocket) {
+    ws.addEventListener("message", (ev) => {
+      const batch = JSON.parse(String(ev.data)) as { topic: string; data: unknown }[] | { topic: string; data: unknown };
+      for (const m of Array.isArray(batch) ? batch : [batch]) if (m.topic === "debug") this.messages.push(m.data as DebugMessage);
+    });
+  }
+
+  static async open(red: NodeRedInstance): Promise<DebugTap> {
+    const ws = new WebSocket(`${red.url.replace(/^http/, "ws")}/comms`);
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener("error", () => reject(new Error("cannot open the /comms WebSocket")), { once: true });
+    });
+    ws.send(JSON.stringify({ subscribe: "debug" }));
+    return new DebugTap(ws);
+  }
+
+  /** The first debug message of node `id` (parsed) that passes `accept`. */
+  async waitFor<T>(id: string, accept: (msg: T) => boolean, red?: NodeRedInstance, timeoutMs = 15000): Promise<T> {
+    let found: T | undefined;
+    await waitFor(
+      `a debug message from ${id}`,
+      () => {
+        for (const m of this.messages) {
+          if (m.id !== id) continue;
+          const v = JSON.parse(m.msg) as T;
+          if (accept(v)) {
+            found = v;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeoutMs,
+      red,
+    );
+    return found as T;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
