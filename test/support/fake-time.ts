@@ -1,4 +1,5 @@
-// A deterministic clock and timer queue for scheduler unit tests (lib/poller.ts): nothing runs until advance().
+// The one fake clock of the tests: a deterministic clock and timer queue; nothing runs until advance().
+import type { Clock } from "../../lib/clock";
 export const T0 = 1_700_000_000_000;
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -16,6 +17,22 @@ export class FakeTime {
   };
   clearTimer = (h: unknown): void => {
     this.timers.delete(h as number);
+  };
+  /** Repeats every `ms` until cleared (clearTimer/clearInterval with the returned handle). */
+  setRepeat = (fn: () => void, ms: number): number => {
+    const id = ++this.seq;
+    const step = Math.max(1, ms);
+    const arm = (at: number) => this.timers.set(id, { at, fn: () => (arm(at + step), fn()) });
+    arm(this.now + step);
+    return id;
+  };
+  /** This fake as a lib/clock Clock (for code that takes one). */
+  readonly asClock: Clock = {
+    now: () => this.now,
+    setTimeout: (fn, ms) => this.setTimer(fn, ms),
+    clearTimeout: (h) => this.clearTimer(h),
+    setInterval: (fn, ms) => this.setRepeat(fn, ms),
+    clearInterval: (h) => this.clearTimer(h),
   };
   get pending(): number {
     return this.timers.size;
