@@ -1,36 +1,26 @@
 // Config node: loads and validates the device registry file once; agents, hooks and the API share it.
 import type { NodeAPI } from "node-red";
 import type { PlugwatchRegistryNode, PlugwatchRegistryNodeDef } from "./types";
-import { buildRegistry, lineColumn, loadRegistryFile, RegistryError, resolveRegistryPath } from "../../lib/registry";
+import { loadRegistrySource, RegistryError, resolveRegistryPath, type RegistrySource } from "../../lib/registry";
+import { defineNode, type ParseEnv } from "../shared/kit";
 
-export = (RED: NodeAPI) => {
-  function PlugwatchRegistry(this: PlugwatchRegistryNode, def: PlugwatchRegistryNodeDef) {
-    RED.nodes.createNode(this, def);
-    const source = def.source === "json" ? "json" : "file";
-    const label = source === "json" ? `registry '${def.name || def.id}' (inline JSON)` : resolveRegistryPath(def.file || "", RED.settings.userDir as string | undefined);
+function parseRegistryConfig(def: PlugwatchRegistryNodeDef, env: ParseEnv): RegistrySource {
+  if (def.source === "json") return { source: "json", label: `registry '${def.name || def.id}' (inline JSON)`, json: def.json || "" };
+  return { source: "file", label: def.file ? resolveRegistryPath(def.file, env.userDir) : "", json: "" };
+}
+
+export = (RED: NodeAPI) =>
+  defineNode<PlugwatchRegistryNodeDef, RegistrySource, object, PlugwatchRegistryNode>(RED, "plugwatch-registry", parseRegistryConfig, (node, src, kit) => {
     try {
-      if (source === "json") {
-        let json: unknown;
-        try {
-          json = JSON.parse(def.json || "");
-        } catch (err) {
-          throw new RegistryError(label, [{ file: label, path: "$", message: `not valid JSON: ${(err as Error).message}${lineColumn(def.json || "", (err as Error).message)}` }]);
-        }
-        this.registry = buildRegistry(json, label);
-      } else {
-        if (!def.file) throw new RegistryError("(no file)", [{ file: "(no file)", path: "$", message: "no registry file configured" }]);
-        this.registry = loadRegistryFile(label);
-      }
-      this.log(RED._("plugwatch-registry.log.loaded", { count: this.registry.size, file: label }));
+      node.registry = loadRegistrySource(src);
+      node.log(kit.t("log.loaded", { count: node.registry.size, file: src.label }));
     } catch (err) {
-      this.loadError = err instanceof RegistryError ? err : new RegistryError(label, [{ file: label, path: "$", message: String(err) }]);
+      node.loadError = err instanceof RegistryError ? err : new RegistryError(src.label, [{ file: src.label, path: "$", message: String(err) }]);
       // A bad file must not stop Node-RED: report every issue and leave the registry empty (never half-loaded).
-      for (const issue of this.loadError.issues) this.error(`${issue.file} ${issue.path}: ${issue.message}`);
+      for (const issue of node.loadError.issues) node.error(`${issue.file} ${issue.path}: ${issue.message}`);
     }
-    this.require = () => {
-      if (this.registry) return this.registry;
-      throw this.loadError ?? new RegistryError(label, [{ file: label, path: "$", message: "registry not loaded" }]);
+    node.require = () => {
+      if (node.registry) return node.registry;
+      throw node.loadError ?? new RegistryError(src.label, [{ file: src.label, path: "$", message: kit.t("errors.notLoaded") }]);
     };
-  }
-  RED.nodes.registerType("plugwatch-registry", PlugwatchRegistry);
-};
+  });

@@ -102,14 +102,14 @@ export function errorText(err: unknown): string {
  * Registers `type`: each instance's saved config is migrated, parsed by `parse`, then handed with a kit to
  * `setup`. A parse error or a throw from setup leaves the node in a red status that rejects its inputs to Catch.
  */
-export function defineNode<Def extends NodeDef, Config, Creds extends object = object>(
+export function defineNode<Def extends NodeDef, Config, Creds extends object = object, N extends Node<Creds> = Node<Creds>>(
   RED: NodeAPI,
   type: string,
   parse: (def: Def, env: ParseEnv) => Config,
-  setup: (node: Node<Creds>, config: Config, kit: NodeKit) => void,
+  setup: (node: N, config: Config, kit: NodeKit) => void,
   options: DefineOptions<Creds> = {},
 ): void {
-  function PlugwatchNode(this: Node<Creds>, def: Def) {
+  function PlugwatchNode(this: N, def: Def) {
     RED.nodes.createNode(this, def);
     const node = this;
     const clock = options.clock ?? systemClock;
@@ -255,5 +255,5 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
       });
     });
   }
-  RED.nodes.registerType<Node<Creds>, Def, object, Creds>(type, PlugwatchNode, options.credentials ? { credentials: options.credentials } : undefined);
+  RED.nodes.registerType<N, Def, object, Creds>(type, PlugwatchNode, options.credentials ? { credentials: options.credentials } : undefined);
 }
