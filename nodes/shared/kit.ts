@@ -58,6 +58,8 @@ export interface NodeKit {
   readonly userDir: string | undefined;
   /** A value of settings.js (unknown: the caller checks it). */
   setting(name: string): unknown;
+  /** How long close waits for pending work, ms. */
+  readonly closeGraceMs: number;
   /** True from the start of close (no new work). */
   readonly closing: boolean;
   /** Translates a key of this node's catalogue (`status.ready` → `<type>.status.ready`). */
@@ -139,6 +141,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
       status: reporter,
       userDir,
       setting,
+      closeGraceMs: options.closeGraceMs ?? CLOSE_GRACE_MS,
       get closing() {
         return closing;
       },
@@ -209,7 +212,8 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
       let finished = false;
       const once: Done = (err) => {
-        if (finished) return;
+        // After close, late work completes into nothing: no done on a closed node.
+        if (finished || closed) return;
         finished = true;
         done(err);
       };
@@ -235,7 +239,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
     node.on("close", (removed: boolean, done: () => void) => {
       closing = true;
       for (const h of timers) kit.clearTimer(h);
-      const grace = options.closeGraceMs ?? CLOSE_GRACE_MS;
+      const grace = kit.closeGraceMs;
       const work = Promise.allSettled(closers.map((fn) => Promise.resolve().then(() => fn(removed)))).then(() => Promise.allSettled([...pending]));
       let expired = false;
       let timer: TimerHandle;
