@@ -100,6 +100,9 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? err.message.slice(0, 30) : String(err).slice(0, 30);
 }
 
+/** A translated error text; when the catalogue lacks the key (the text is the key), the detail is kept after it. */
+const withDetail = (text: string, key: string, detail: string): string => (text === key ? `${key}: ${detail}` : text);
+
 /**
  * Registers `type`: each instance's saved config is migrated, parsed by `parse`, then handed with a kit to
  * `setup`. A parse error or a throw from setup leaves the node in a red status that rejects its inputs to Catch.
@@ -156,7 +159,8 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
         try {
           return kit.configNode("plugwatch-registry", id).require();
         } catch (err) {
-          throw new PlugwatchError("REGISTRY_INVALID", t("errors.registry", { message: err instanceof Error ? err.message : String(err) }));
+          const message = err instanceof Error ? err.message : String(err);
+          throw new PlugwatchError("REGISTRY_INVALID", withDetail(t("errors.registry", { message }), `${type}.errors.registry`, message));
         }
       },
       onInput: (handler) => {
@@ -203,7 +207,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
       }
     } catch (err) {
       const e = asPlugwatchError(err, "INVALID_REQUEST");
-      broken = new PlugwatchError(e.code, t("errors.config", { message: e.message }), e.details);
+      broken = new PlugwatchError(e.code, withDetail(t("errors.config", { message: e.message }), `${type}.errors.config`, e.message), e.details);
       node.error(broken.message);
       reporter.show("error", err instanceof ConfigError && err.statusKey ? err.statusKey : "status.badConfig");
     }

@@ -72,11 +72,11 @@ describe("node kit (nodes/shared/kit.ts) in the runtime", function () {
   it("a bad config: translated error, red status, inputs to Catch at most once a minute", async function () {
     const { p, caught } = await load({ mode: "bad" });
     assert.deepEqual(lastStatus(p), { fill: "red", shape: "ring", text: "kit-probe.status.badConfig" });
-    assert.deepEqual(calls(p, "error")[0], ["kit-probe.errors.config"]);
+    assert.deepEqual(calls(p, "error")[0], ["kit-probe.errors.config: mode must not be bad"], "an untranslated key keeps the detail");
     p.receive({ payload: 1 });
     p.receive({ payload: 2 });
     await waitFor("catch", () => caught[0]);
-    assert.equal(caught[0]?.error.message, "kit-probe.errors.config");
+    assert.equal(caught[0]?.error.message, "kit-probe.errors.config: mode must not be bad");
     await helper.clearFlows();
     assert.equal(caught.length, 1);
   });
@@ -84,7 +84,7 @@ describe("node kit (nodes/shared/kit.ts) in the runtime", function () {
   it("a missing config node: its stable code as the status, the translated reason logged", async function () {
     const { p } = await load({ mode: "registry", registry: "nope" });
     assert.deepEqual(lastStatus(p), { fill: "red", shape: "ring", text: "REGISTRY_INVALID" });
-    assert.deepEqual(calls(p, "error")[0], ["kit-probe.errors.registry"]);
+    assert.match(String(calls(p, "error")[0]?.[0]), /^kit-probe\.errors\.registry: kit-probe\.errors\.noConfigNode/);
   });
 
   it("a handler's rejection: red status with its code, done(err) to Catch; other inputs still answered", async function () {
