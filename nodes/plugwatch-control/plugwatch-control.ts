@@ -36,8 +36,5 @@ export = (RED: NodeAPI) =>
       done(catchError);
     });
 
-    kit.onClose(async () => {
-      await controller.stop(kit.closeGraceMs).finally(() => transports.close());
-      kit.status.clear();
-    });
+    kit.onClose(() => controller.stop(kit.closeGraceMs).finally(() => transports.close()));
   });

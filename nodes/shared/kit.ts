@@ -257,6 +257,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
         clock.clearTimeout(timer);
         if (expired) node.warn(t("errors.closeTimeout", { ms: grace }));
         closed = true;
+        reporter.clear();
         reporter.stop();
         for (const h of timers) kit.clearTimer(h);
         done();
