@@ -44,6 +44,16 @@ function slugOrEmpty(name: string, raw: unknown): string {
   return v;
 }
 
+/** The node's whole config: the typed settings plus the config nodes it uses. */
+export interface CollectorNodeConfig extends CollectorConfig {
+  registry: string;
+  account: string | undefined;
+}
+
+export function parseCollectorConfig(def: PlugwatchCollectorNodeDef): CollectorNodeConfig {
+  return { ...parseConfig(def), registry: def.registry, account: def.account || undefined };
+}
+
 /** Editor config → typed config; throws INVALID_REQUEST naming the bad field. */
 export function parseConfig(def: Def): CollectorConfig {
   let root: string;

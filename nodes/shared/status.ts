@@ -18,7 +18,7 @@ export type Translate = (key: string, subs?: Record<string, string | number>) =>
  * Sets a node's status: `show(kind, key)` translates `key`, `text(kind, text)` is for codes and figures
  * (e.g. "DEVICE_UNREACHABLE", "on 2/2 ok"). The same status twice in a row is not re-sent. With
  * `minIntervalMs` > 0 at most one status per interval is sent; the latest one wins and is sent when the
- * interval ends, so 1000 plugs coming online are one status event, not 1000.
+ * interval ends, so 1000 plugs coming online are one status event, not 1000. A red status is sent at once.
  */
 export class StatusReporter {
   private last = "";
@@ -63,7 +63,11 @@ export class StatusReporter {
 
   private put(s: NodeStatus): void {
     if (this.stopped) return;
-    if (this.minIntervalMs <= 0) return this.emit(s);
+    // An error is never held back: it is shown now and replaces a pending status.
+    if (this.minIntervalMs <= 0 || s.fill === "red") {
+      this.pending = undefined;
+      return this.emit(s);
+    }
     const wait = this.lastAt + this.minIntervalMs - this.clock.now();
     if (wait <= 0 && this.timer === undefined) return this.emit(s);
     this.pending = s;

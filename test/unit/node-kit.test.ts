@@ -29,10 +29,13 @@ describe("node kit: status reporter", function () {
     assert.deepEqual(seen, ["1/1000 online"]);
     await fake.advance(1);
     assert.deepEqual(seen, ["1/1000 online", "1000/1000 online"]);
+    r.text("ok", "soon");
+    r.text("error", "DEVICE_UNREACHABLE");
+    assert.deepEqual(seen, ["1/1000 online", "1000/1000 online", "DEVICE_UNREACHABLE"], "an error is shown at once");
     r.text("ok", "late");
     r.stop();
     await fake.advance(1000);
-    assert.deepEqual(seen, ["1/1000 online", "1000/1000 online"], "stop() drops the pending status");
+    assert.deepEqual(seen, ["1/1000 online", "1000/1000 online", "DEVICE_UNREACHABLE"], "stop() drops the pending status");
     assert.equal(fake.pending, 0, "and frees its timer");
   });
 });
