@@ -203,7 +203,8 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
       } catch (err) {
         broken = asPlugwatchError(err);
         node.error(broken.message);
-        reporter.text("error", errorText(broken));
+        if (err instanceof ConfigError) reporter.show("error", err.statusKey ?? "status.badConfig");
+        else reporter.text("error", errorText(broken));
       }
     } catch (err) {
       const e = asPlugwatchError(err, "INVALID_REQUEST");
