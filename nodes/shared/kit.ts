@@ -9,7 +9,7 @@ import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 import { migrate } from "./migrations";
-import { RateLimitedLog } from "./node-kit";
+import { RateLimitedLog } from "../../lib/rate-limited-log";
 import { StatusReporter, type Translate } from "./status";
 
 /** The config nodes a Plugwatch node may select, by type, and the error code when one is missing. */
