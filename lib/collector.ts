@@ -44,6 +44,8 @@ export interface CollectorEvents {
   problem(device: Device, code: UserProblem): void;
   /** Something the status shows has changed. */
   changed(): void;
+  /** A throwing event handler (rate-limited by the poller). */
+  log(message: string): void;
 }
 
 export type CollectorView =
@@ -71,6 +73,7 @@ export class Collector {
       concurrency: s.concurrency,
       offlineAfter: s.offlineAfter,
       statsIntervalMs: 0,
+      log: (m) => on.log(m),
       on: {
         reading: (device, sample, ts) => {
           this.solved(device);

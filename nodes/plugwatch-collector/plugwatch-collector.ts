@@ -37,6 +37,7 @@ export = (RED: NodeAPI) => {
         },
         problem: (device, code) => node.warn(kit.t(code === "AUTH_FAILED" ? "errors.auth" : "errors.firmware", { device: device.id, address: `${device.host}:${device.port}` })),
         changed: () => !kit.closing && show(collector.view()),
+        log: (m) => node.warn(m),
       });
       if (devices.length === 0) {
         node.warn(kit.t("errors.no-devices", { filter: JSON.stringify(config.filter) }));
