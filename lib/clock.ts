@@ -12,6 +12,11 @@ export interface Clock {
   clearInterval(handle: TimerHandle): void;
 }
 
+/** The part of a clock most users need: the time and one-shot timers. */
+export type TimeSource = Pick<Clock, "now" | "setTimeout" | "clearTimeout">;
+/** One-shot timers only. */
+export type Timers = Pick<Clock, "setTimeout" | "clearTimeout">;
+
 type NodeTimer = ReturnType<typeof setTimeout>;
 
 export const systemClock: Clock = {

@@ -1,5 +1,5 @@
 // The one concurrency limiter: at most `concurrency` tasks run, the rest wait in arrival order (bounded, optionally timed).
-import type { Clock, TimerHandle } from "./clock";
+import type { TimeSource, TimerHandle } from "./clock";
 import { systemClock } from "./clock";
 import { PlugwatchError } from "./contracts/errors";
 
@@ -7,14 +7,14 @@ export interface LimiterOptions {
   concurrency: number;
   /** Most tasks waiting for a slot; one more is refused at once with LIMIT_EXCEEDED (default: unbounded). */
   maxWaiting?: number;
-  clock?: Clock;
+  clock?: TimeSource;
 }
 
 export interface RunOptions {
   /** Leave the queue after this long (ms) without a slot; the task never runs. */
   maxWaitMs?: number;
   /** The rejection for a task that waited too long (default TIMEOUT). */
-  timeoutError?: () => Error;
+  timeoutError?: (waitedMs: number) => Error;
 }
 
 interface Waiter {
@@ -26,7 +26,7 @@ interface Waiter {
 export class Limiter {
   private active = 0;
   private readonly queue: Waiter[] = [];
-  private readonly clock: Clock;
+  private readonly clock: TimeSource;
 
   constructor(private readonly o: LimiterOptions) {
     this.clock = o.clock ?? systemClock;
@@ -59,7 +59,7 @@ export class Limiter {
           const ms = opts.maxWaitMs;
           w.timer = this.clock.setTimeout(() => {
             this.remove(w);
-            reject(opts.timeoutError?.() ?? new PlugwatchError("TIMEOUT", `no free slot after ${Math.round(ms)} ms`));
+            reject(opts.timeoutError?.(ms) ?? new PlugwatchError("TIMEOUT", `no free slot after ${Math.round(ms)} ms`));
           }, Math.max(0, ms));
         }
         this.queue.push(w);
