@@ -34,6 +34,16 @@ if ((adminUser === undefined) !== (adminHash === undefined)) {
 }
 const adminAuth = adminUser ? { type: "credentials", users: [{ username: adminUser, password: adminHash, permissions: "*" }] } : undefined;
 
+// The editor and admin API can deploy code: beyond loopback they need a login. Refuse to start without one.
+const uiHost = env("PLUGWATCH_HOST") || "127.0.0.1";
+const loopbackHost = (h) => h === "localhost" || h === "::1" || /^127\./.test(h);
+if (!loopbackHost(uiHost) && !adminAuth) {
+  throw new Error(
+    `settings.js: PLUGWATCH_HOST=${uiHost} exposes the editor and admin API beyond loopback without a login: ` +
+      "set PLUGWATCH_ADMIN_USER and PLUGWATCH_ADMIN_PASSWORD_HASH (npx node-red admin hash-pw), or keep PLUGWATCH_HOST=127.0.0.1",
+  );
+}
+
 // --- HTTP node authentication (the REST API, the dashboard) --------------------------------------
 // Basic auth in front of every HTTP-in route, only when both variables are set. The plugwatch-http-api node has
 // its own bearer tokens; this is an extra outer gate for deployments that want one.
@@ -48,7 +58,7 @@ module.exports = {
   // PORT (default 1880); PLUGWATCH_HOST (default 127.0.0.1 — loopback only; set 0.0.0.0 to expose it,
   // and then set adminAuth). `red.js -p <port>` overrides PORT.
   uiPort: envInt("PORT", 1880),
-  uiHost: env("PLUGWATCH_HOST") || "127.0.0.1",
+  uiHost,
 
   // --- Files --------------------------------------------------------------------------------------
   // The user directory holds the flow file, credentials, context (alerts), the plugwatch-influx-hook spool.

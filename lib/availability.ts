@@ -17,7 +17,12 @@ export interface AvailabilityChange {
   reason: string;
   /** True for the first state ever reported for this device. */
   initial: boolean;
+  /** While online: whether the plug's data is usable ("ok") or held back (IMPLAUSIBLE_READING, IDENTITY_CHANGED). */
+  data?: DataFlag;
 }
+
+export const DATA_FLAGS = ["ok", "implausible", "identity-changed"] as const;
+export type DataFlag = (typeof DATA_FLAGS)[number];
 
 /** What a failed poll tells the tracker: its stable code and a human message. */
 export interface PollFailure {
@@ -30,6 +35,8 @@ interface DeviceState {
   online: boolean | undefined;
   consecutiveFailures: number;
   lastError: PollFailure | undefined;
+  /** Data flag last reported while online. */
+  data: DataFlag;
 }
 
 export function failureReason(failure: PollFailure): string {
@@ -49,21 +56,27 @@ export class AvailabilityTracker {
   private stateOf(device: string): DeviceState {
     let s = this.states.get(device);
     if (!s) {
-      s = { online: undefined, consecutiveFailures: 0, lastError: undefined };
+      s = { online: undefined, consecutiveFailures: 0, lastError: undefined, data: "ok" };
       this.states.set(device, s);
     }
     return s;
   }
 
   /** Records a successful poll; returns a change when the device was not already online. */
-  success(device: string, ts: number): AvailabilityChange | undefined {
+  success(device: string, ts: number, dataIssue?: PollFailure): AvailabilityChange | undefined {
     const s = this.stateOf(device);
     s.consecutiveFailures = 0;
     s.lastError = undefined;
-    if (s.online === true) return undefined;
+    // The plug answered (online); its data may still be unusable: a change of that flag is reported too.
+    const data: DataFlag = !dataIssue ? "ok" : dataIssue.code === "IDENTITY_CHANGED" ? "identity-changed" : "implausible";
+    if (s.online === true && s.data === data) return undefined;
     const initial = s.online === undefined;
     s.online = true;
-    return { device, online: true, ts, reason: "poll ok", initial };
+    const flagged = data !== "ok" || s.data !== "ok";
+    s.data = data;
+    const change: AvailabilityChange = { device, online: true, ts, reason: dataIssue ? failureReason(dataIssue) : "poll ok", initial };
+    if (flagged) change.data = data;
+    return change;
   }
 
   /** Records a failed poll; returns a change only when this failure is the N-th in a row of an online/unknown device. */
@@ -74,6 +87,7 @@ export class AvailabilityTracker {
     if (s.online === false || s.consecutiveFailures < this.offlineAfter) return undefined;
     const initial = s.online === undefined;
     s.online = false;
+    s.data = "ok";
     return { device, online: false, ts, reason: failureReason(failure), initial };
   }
 
@@ -110,5 +124,7 @@ export class AvailabilityTracker {
 
 /** The published Availability payload for a change. */
 export function toAvailability(change: AvailabilityChange): Availability {
-  return { v: CONTRACT_VERSION, device: change.device, online: change.online, ts: Math.round(change.ts), reason: change.reason };
+  const msg: Availability = { v: CONTRACT_VERSION, device: change.device, online: change.online, ts: Math.round(change.ts), reason: change.reason };
+  if (change.data) msg.data = change.data;
+  return msg;
 }

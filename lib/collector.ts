@@ -5,6 +5,7 @@ import { Reading } from "./contracts/reading";
 import { validate } from "./contracts/validate";
 import type { EnergyStat, PlugSample } from "./plug-client";
 import { toReading } from "./plug-client";
+import { IdentityGuard, sampleCheck } from "./plausibility";
 import { Poller } from "./poller";
 import { deviceTopic } from "./topics";
 
@@ -57,6 +58,8 @@ export type CollectorView =
 export class Collector {
   private readonly poller: Poller<Device, PlugSample>;
   private readonly problems: Record<UserProblem, Set<string>> = { AUTH_FAILED: new Set(), UNSUPPORTED_FIRMWARE: new Set() };
+  /** Identity first seen per device (IDENTITY_CHANGED); `acceptIdentity` forgets it. */
+  private readonly identities = new IdentityGuard();
 
   constructor(
     readonly devices: readonly Device[],
@@ -74,6 +77,7 @@ export class Collector {
       offlineAfter: s.offlineAfter,
       statsIntervalMs: 0,
       log: (m) => on.log(m),
+      check: sampleCheck(this.identities),
       on: {
         reading: (device, sample, ts) => {
           this.solved(device);
@@ -106,6 +110,11 @@ export class Collector {
   stop(): Promise<void> {
     return this.poller.stop();
   }
+  /** Accepts the identity (deviceId, MAC) the plug answers with next, after an IDENTITY_CHANGED (a replaced plug). */
+  acceptIdentity(deviceId: string): void {
+    this.identities.accept(deviceId);
+  }
+
   /** Polls every plug now (a command), without waiting for the schedule. */
   pollNow(): Promise<unknown> {
     return this.poller.pollNow();

@@ -2,6 +2,9 @@
 import type { ErrorCode } from "./contracts/errors";
 import { PlugwatchError } from "./contracts/errors";
 import type { HandleResult } from "./control";
+import { auditTopic } from "./contracts/command";
+import { requestRoot } from "./contracts/reply-topic";
+import { DEFAULT_ROOT } from "./topics";
 
 /** Reply errors caused by this side (not by the request): the reply is still sent, and Catch nodes hear about it. */
 const SERVER_ERRORS = new Set<ErrorCode>(["REGISTRY_INVALID", "INTERNAL"]);
@@ -17,6 +20,21 @@ export interface ReplyMessage {
   topic?: string;
   qos: 1;
   retain: false;
+}
+
+/**
+ * Whether the reply is sent at all: a request from MQTT (mqtt in sets msg.qos) without any reply topic (replyTo or an
+ * MQTT v5 response topic) is run but not answered, so nothing without a topic reaches an mqtt out node; from elsewhere
+ * (inject, dashboard) the reply goes out without topic.
+ */
+export function shouldReply(msg: Readonly<Record<string, unknown>>, result: HandleResult): boolean {
+  return result.replyTo !== undefined || msg.responseTopic !== undefined || typeof msg.qos !== "number";
+}
+
+/** The audit message of a switching action on {root}/audit/command (root from the request topic), or undefined. */
+export function auditMessage(requestTopic: unknown, result: HandleResult): { topic: string; payload: unknown; qos: 1; retain: false } | undefined {
+  if (!result.audit) return undefined;
+  return { topic: auditTopic(requestRoot(requestTopic) ?? DEFAULT_ROOT), payload: result.audit, qos: 1, retain: false };
 }
 
 export function replyMessage(msg: Readonly<Record<string, unknown>>, result: HandleResult): ReplyMessage {

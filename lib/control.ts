@@ -2,8 +2,11 @@
 import { systemClock, type TimeSource } from "./clock";
 import { Limiter } from "./limiter";
 import { randomUUID } from "node:crypto";
-import { ACTIONS, CommandRequest, type Action, type CommandReply, type CommandResult } from "./contracts/command";
-import { CONTRACT_VERSION, ReplyTopic, RequestId } from "./contracts/common";
+import { ACTIONS, CommandRequest, type Action, type AuditRecord, type CommandReply, type CommandResult } from "./contracts/command";
+import type { Target } from "./contracts/device";
+import { CONTRACT_VERSION, RequestId } from "./contracts/common";
+import { ReplyTopicGuard, ReplyTopicRefused } from "./contracts/reply-topic";
+import { DEFAULT_ROOT } from "./topics";
 import type { Device } from "./contracts/device";
 import { PlugwatchError, toErrorBody, type ErrorBody } from "./contracts/errors";
 import { decodePayload, validate } from "./contracts/validate";
@@ -43,6 +46,8 @@ export interface ControllerOptions {
   maxQueued?: number;
   clock?: Clock;
   newId?: () => string;
+  /** Checks and counts reply topics (default: replies under `plugwatch/api/reply/…` or `clients/…`). */
+  replyTopics?: ReplyTopicGuard;
 }
 
 export interface HandleResult {
@@ -51,11 +56,13 @@ export interface HandleResult {
   replyTo?: string;
   /** The action, when it could be read (for status summaries). */
   action?: Action;
+  /** What to record on {root}/audit/command: every on/off/toggle that was accepted as a request (not status reads). */
+  audit?: AuditRecord;
 }
 
 /** Keys a plain request (no `v`) may use: the envelope's keys plus the target's keys at top level. */
 const TARGET_KEYS = ["device", "devices", "kind", "building", "floor", "room", "all"] as const;
-const PLAIN_KEYS = new Set<string>(["action", "id", "replyTo", "target", ...TARGET_KEYS]);
+const PLAIN_KEYS = new Set<string>(["action", "id", "replyTo", "target", "by", ...TARGET_KEYS]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -81,6 +88,8 @@ export class Controller {
   private readonly clock: Clock;
   private readonly newId: () => string;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Reply topic check shared with the query component and the API (lib/contracts/reply-topic.ts). */
+  readonly replyTopics: ReplyTopicGuard;
 
   constructor(opts: ControllerOptions) {
     const registry = opts.registry;
@@ -97,6 +106,7 @@ export class Controller {
     this.clock = opts.clock ?? systemClock;
     this.limiter = new Limiter({ concurrency: this.concurrency, clock: this.clock });
     this.newId = opts.newId ?? randomUUID;
+    this.replyTopics = opts.replyTopics ?? new ReplyTopicGuard(DEFAULT_ROOT);
   }
 
   /** Requests being handled right now. */
@@ -107,10 +117,12 @@ export class Controller {
   /**
    * Handles one command request (object, JSON string or Buffer). Request problems become an error reply;
    * device problems become error results. Throws a PlugwatchError (INVALID_REQUEST) only when the input
-   * cannot be answered at all: not a JSON object, or an `id`/`replyTo` that is present but invalid.
+   * cannot be answered at all: not a JSON object, or an `id`/`replyTo` that is present but invalid; a refused
+   * `replyTo` throws ReplyTopicRefused (counted in `replyTopics`) and nothing is switched. `requestTopic` (the
+   * MQTT topic the request came on) gives the topic root of the allowed reply prefix.
    */
-  handle(request: unknown): Promise<HandleResult> {
-    const p = this.handleInner(request);
+  handle(request: unknown, requestTopic?: unknown): Promise<HandleResult> {
+    const p = this.handleInner(request, requestTopic);
     this.pending.add(p);
     const forget = (): void => {
       this.pending.delete(p);
@@ -139,12 +151,12 @@ export class Controller {
     }
   }
 
-  private async handleInner(request: unknown): Promise<HandleResult> {
+  private async handleInner(request: unknown, requestTopic: unknown): Promise<HandleResult> {
     const body = decodePayload(request);
     if (!isObject(body)) {
       throw new PlugwatchError("INVALID_REQUEST", `command must be a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
     }
-    const { id, replyTo } = this.correlation(body);
+    const { id, replyTo } = this.correlation(body, requestTopic);
     const answer = (error: ErrorBody, action?: Action): HandleResult => ({
       reply: { v: CONTRACT_VERSION, id, ok: false, results: [], error },
       ...(replyTo !== undefined ? { replyTo } : {}),
@@ -182,11 +194,12 @@ export class Controller {
       ),
     );
     const reply: CommandReply = { v: CONTRACT_VERSION, id, ok: results.every((r) => r.ok), results };
-    return { reply, ...(replyTo !== undefined ? { replyTo } : {}), action: req.action };
+    const audit = req.action === "status" ? undefined : auditOf(reply, req.action, req.target, req.by, this.clock.now());
+    return { reply, ...(replyTo !== undefined ? { replyTo } : {}), action: req.action, ...(audit ? { audit } : {}) };
   }
 
   /** Reads id and replyTo: absent is fine (an id is generated), present but invalid cannot be answered. */
-  private correlation(body: Record<string, unknown>): { id: string; replyTo?: string } {
+  private correlation(body: Record<string, unknown>, requestTopic: unknown): { id: string; replyTo?: string } {
     const details: { path: string; message: string }[] = [];
     let id: string | undefined;
     if (body.id !== undefined) {
@@ -196,9 +209,9 @@ export class Controller {
     }
     let replyTo: string | undefined;
     if (body.replyTo !== undefined) {
-      const r = validate(ReplyTopic, body.replyTo);
-      if (r.ok) replyTo = r.value;
-      else details.push({ path: "$.replyTo", message: "replyTo must be a non-empty MQTT topic without '+' or '#'" });
+      const r = this.replyTopics.check(body.replyTo, requestTopic);
+      if (!r.ok) throw new ReplyTopicRefused(r.problem, r.message);
+      replyTo = r.topic;
     }
     if (details.length) {
       throw new PlugwatchError("INVALID_REQUEST", `cannot answer: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`, details);
@@ -241,7 +254,7 @@ export class Controller {
     }
     const t = explainTarget(target);
     if (t.length) return { action, error: invalid(t.map((i) => ({ path: base === "$" ? i.path : base + i.path.slice(1), message: i.message }))) };
-    const candidate = envelope ? body : { v: CONTRACT_VERSION, id, replyTo: replyTo ?? "-", action, target };
+    const candidate = envelope ? body : { v: CONTRACT_VERSION, id, replyTo: replyTo ?? "-", action, target, ...(body.by !== undefined ? { by: body.by } : {}) };
     const r = validate(CommandRequest, candidate);
     if (!r.ok) return { action, error: invalid(friendlyIssues(candidate, r.issues)) };
     // For the plain form the replyTo placeholder only satisfies the schema; the caller uses its own `replyTo`.
@@ -302,4 +315,19 @@ function deviceError(err: unknown): ErrorBody {
   // Anything the plug library throws that is not already classified means the plug did not answer properly.
   if (body.code === "INTERNAL") return { code: "DEVICE_UNREACHABLE", message: body.message };
   return { code: body.code, message: body.message };
+}
+
+/** The audit record of a switching action: who (the request's `by`), what, when, and each device's result. */
+export function auditOf(reply: CommandReply, action: Action, target: Target, by: string | undefined, now: number): AuditRecord {
+  return {
+    v: CONTRACT_VERSION,
+    ts: Math.round(now),
+    id: reply.id,
+    ...(by !== undefined ? { by } : {}),
+    action,
+    target,
+    ok: reply.ok,
+    results: reply.results.map((r) => ({ device: r.device, ok: r.ok, ...(r.relay !== undefined ? { relay: r.relay } : {}), ...(r.error ? { code: r.error.code } : {}) })),
+    ...(reply.error ? { error: reply.error.code } : {}),
+  };
 }

@@ -15,6 +15,9 @@ export interface PlugSample {
   relay: boolean;
   alias?: string;
   model?: string;
+  /** Identity the plug reports (sysinfo deviceId and mac / mic_mac). */
+  deviceId?: string;
+  mac?: string;
 }
 
 /** One entry of a plug's energy statistics: a day (year, month, day) or a month (year, month), in kWh. */
@@ -39,7 +42,8 @@ const POLL_COMMAND = { system: { get_sysinfo: {} }, emeter: { get_realtime: {} }
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+// Any JSON number, even one that overflows to Infinity (1e400): the plausibility check reports it, it is not "missing".
+const num = (v: unknown): number | undefined => (typeof v === "number" && !Number.isNaN(v) ? v : undefined);
 
 /** Parses the combined sysinfo + emeter response; accepts both V1 (W, V, A, kWh) and V2 (mW, mV, mA, Wh) emeters. */
 export function parsePollResponse(text: string): PlugSample {
@@ -68,13 +72,11 @@ export function parsePollResponse(text: string): PlugSample {
     throw new PlugwatchError("DEVICE_ERROR", "emeter response lacks power, voltage, current or total");
   }
   if (relayRaw !== 0 && relayRaw !== 1) throw new PlugwatchError("DEVICE_ERROR", "sysinfo lacks relay_state");
-  const sample: PlugSample = {
-    power: Math.max(0, power),
-    voltage: Math.max(0, voltage),
-    current: Math.max(0, current),
-    energy: Math.max(0, energy),
-    relay: relayRaw === 1,
-  };
+  // Values are kept as the plug sent them (never clamped): the collector flags implausible ones (lib/plausibility.ts).
+  const sample: PlugSample = { power, voltage, current, energy, relay: relayRaw === 1 };
+  if (typeof sys.deviceId === "string") sample.deviceId = sys.deviceId;
+  const mac = sys.mac ?? sys.mic_mac ?? sys.ethernet_mac;
+  if (typeof mac === "string") sample.mac = mac;
   if (typeof sys.alias === "string") sample.alias = sys.alias;
   if (typeof sys.model === "string") sample.model = sys.model;
   return sample;

@@ -85,6 +85,11 @@ export interface PollerOptions<D extends { id: string }, S> {
   log?: (message: string) => void;
   /** Maps a rejection to a stable code; default keeps a PlugwatchError's code, anything else is DEVICE_UNREACHABLE. */
   classify?: (err: unknown) => PollFailure;
+  /**
+   * Checks an answer's data (lib/plausibility.ts): a failure (IMPLAUSIBLE_READING, IDENTITY_CHANGED) keeps the device
+   * online but flags its availability (`data`), reports an `error`, and emits no `reading` for that poll.
+   */
+  check?: (device: D, sample: S) => PollFailure | undefined;
   on?: Partial<PollerHandlers<D, S>>;
 }
 
@@ -99,6 +104,8 @@ export interface PollerCounters {
   missedCycles: number;
   /** Slots skipped on purpose because the device is backed off. */
   backoffSkips: number;
+  /** Answers whose data the check refused (implausible values, another identity). */
+  heldBack: number;
 }
 
 export interface PollerStats extends PollerCounters {
@@ -138,7 +145,7 @@ interface Slot<D> {
   failures: number;
 }
 
-const zeroCounters = (): PollerCounters => ({ polls: 0, ok: 0, failed: 0, cycles: 0, missedCycles: 0, backoffSkips: 0 });
+const zeroCounters = (): PollerCounters => ({ polls: 0, ok: 0, failed: 0, cycles: 0, missedCycles: 0, backoffSkips: 0, heldBack: 0 });
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
@@ -173,6 +180,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   private readonly clearTimer: (handle: TimerHandle) => void;
   private readonly random: () => number;
   private readonly classify: (err: unknown) => PollFailure;
+  private readonly check?: (device: D, sample: S) => PollFailure | undefined;
   private readonly on: Partial<PollerHandlers<D, S>>;
   private readonly statsIntervalMs: number;
   private readonly handlerErrors: RateLimitedLog;
@@ -206,6 +214,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     this.random = opts.random ?? Math.random;
     this.classify = opts.classify ?? defaultClassify;
     this.handlerErrors = new RateLimitedLog(opts.log ?? ((m) => console.warn(m)), HANDLER_ERROR_EVERY_MS, () => this.clock());
+    this.check = opts.check;
     this.on = opts.on ?? {};
     const seen = new Set<string>();
     this.slots = opts.devices.map((device) => {
@@ -421,8 +430,18 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     slot.failures = 0;
     slot.skipUntil = 0;
     if (this.stopped) return;
-    const change = this.tracker.success(slot.device.id, now);
-    this.emit("reading", () => this.on.reading?.(slot.device, sample, now, latencyMs));
+    let issue: PollFailure | undefined;
+    try {
+      issue = this.check?.(slot.device, sample);
+    } catch (err) {
+      issue = { code: "IMPLAUSIBLE_READING", message: `check failed: ${(err as Error).message}` };
+    }
+    const change = this.tracker.success(slot.device.id, now, issue);
+    if (issue) {
+      this.count("heldBack");
+      const failure = issue;
+      this.emit("error", () => this.on.error?.(slot.device, failure, now));
+    } else this.emit("reading", () => this.on.reading?.(slot.device, sample, now, latencyMs));
     if (change) this.emit("availability", () => this.on.availability?.(change, slot.device));
   }
 

@@ -5,6 +5,7 @@ import { SLUG_PATTERN } from "./contracts/common";
 import { DEVICE_KINDS, DeviceEntry, PROTOCOL_PORTS, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
+import { UnknownDevices } from "./pending";
 
 export const DEFAULT_PORT = 9999;
 
@@ -40,10 +41,17 @@ export interface DeviceFilter {
 export class Registry {
   readonly devices: readonly Device[];
   private readonly byId: ReadonlyMap<string, Device>;
+  /** Devices not in the registry that sent well-formed readings, and the policy for them (default: reject). */
+  unknown: UnknownDevices;
 
-  constructor(devices: readonly Device[]) {
+  /** Measurements generic readings may use besides a hook's own (registry file `measurements`). */
+  readonly measurements: readonly string[];
+
+  constructor(devices: readonly Device[], measurements: readonly string[] = [], unknown: UnknownDevices = new UnknownDevices()) {
     this.devices = devices;
+    this.measurements = measurements;
     this.byId = new Map(devices.map((d) => [d.id, d]));
+    this.unknown = unknown;
   }
 
   get size(): number {
@@ -154,7 +162,8 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
     if (issues.length > MAX_ISSUES) kept.push({ file, path: "$", message: `${issues.length - MAX_ISSUES} more problems not shown` });
     throw new RegistryError(file, kept);
   }
-  return new Registry(devices);
+  const measurements = Array.isArray(doc.measurements) ? (doc.measurements as string[]) : [];
+  return new Registry(devices, measurements);
 }
 
 /** A registry entry as devices: itself with its port default, or one device per outlet of a strip. */

@@ -26,6 +26,12 @@ export interface SpoolOptions {
   maxBytes: number;
   /** Policy when full (default `reject`). */
   policy?: SpoolPolicy;
+  /**
+   * Per-key fair share (default true): once the spool is half full, an append with a key (a device id) is refused
+   * with SPOOL_FULL when that key already holds more than maxBytes / (active keys + 1), so one flooding publisher
+   * cannot take the room the others need. Appends without a key are not limited.
+   */
+  fairShare?: boolean;
   /** Segment file size in bytes before rolling over (default maxBytes/16, between 64 KiB and 16 MiB). */
   segmentBytes?: number;
   /** Group commit: appends wait at most this long (ms) before their batch is written and fsynced (default 5). */
@@ -52,8 +58,16 @@ export interface RecoveryReport {
   segments: number;
   records: number;
   lines: number;
-  /** Bytes of torn or corrupt data skipped (a crash in the middle of an append). */
+  /** Bytes of torn or corrupt data skipped (torn tail and corrupt regions). */
   skippedBytes: number;
+  /** Of those, bytes of a torn tail (an append cut by a crash): the only data recovery truncates. */
+  tornBytes: number;
+  /** Corrupt regions (CRC or framing failures) skipped by resynchronising; their bytes go to `quarantine/`. */
+  corruptRegions: number;
+  /** Unacknowledged lines lost in corrupt regions (from the sequence gap around them). */
+  lostLines: number;
+  /** Records kept (holding unacknowledged lines) after recovery. */
+  keptRecords: number;
 }
 
 export interface SpoolStats {
@@ -68,6 +82,13 @@ export interface SpoolStats {
   rejectedLines: number;
   /** Lines discarded to make room (policy drop-oldest). */
   droppedLines: number;
+  /** Of rejectedLines, lines refused because their key was over its fair share. */
+  fairShareRejectedLines: number;
+  /** The size bound (bytes). */
+  maxBytes: number;
+  /** Keys (devices) holding unsent lines, and the largest one's bytes. */
+  keys: number;
+  largestKeyBytes: number;
   segments: number;
   recovery: RecoveryReport;
 }
@@ -81,6 +102,9 @@ const MAGIC = 0x50575331;
 export const HEADER_BYTES = 24;
 const SEGMENT_RE = /^(\d{12})\.seg$/;
 const ACK_FILE = "ack";
+/** Sub-directory where recovery puts corrupt bytes for inspection (bounded by QUARANTINE_MAX_BYTES). */
+export const QUARANTINE_DIR = "quarantine";
+const QUARANTINE_MAX_BYTES = 64 * 1024 * 1024;
 /** Files a spool owns in its directory; nothing else there is ever deleted. */
 const isSpoolFile = (name: string) => SEGMENT_RE.test(name) || name === ACK_FILE || name === `${ACK_FILE}.tmp`;
 
@@ -116,6 +140,28 @@ function encodeHeader(payload: Buffer, count: number, firstSeq: number): Buffer 
   return h;
 }
 
+/** Payload length of the valid record (magic, framing and CRC) at `off`, or -1. */
+function validRecordAt(data: Buffer, off: number): number {
+  if (data.length - off < HEADER_BYTES || data.readUInt32BE(off) !== MAGIC) return -1;
+  const len = data.readUInt32BE(off + 4);
+  if (off + HEADER_BYTES + len > data.length) return -1;
+  const count = data.readUInt32BE(off + 8);
+  const firstSeq = data.readDoubleBE(off + 12);
+  if (count === 0 || !Number.isSafeInteger(firstSeq) || firstSeq < 0) return -1;
+  const crc = crc32(data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len), crc32(data.subarray(off + 4, off + 20)));
+  return crc === data.readUInt32BE(off + 20) ? len : -1;
+}
+
+const MAGIC_BYTES = Buffer.from([0x50, 0x57, 0x53, 0x31]);
+
+/** Offset of the next valid record at or after `from`, or -1. */
+function nextValidRecord(data: Buffer, from: number): number {
+  for (let at = data.indexOf(MAGIC_BYTES, from); at >= 0; at = data.indexOf(MAGIC_BYTES, at + 1)) {
+    if (validRecordAt(data, at) >= 0) return at;
+  }
+  return -1;
+}
+
 const segName = (no: number) => `${String(no).padStart(12, "0")}.seg`;
 
 export class Spool {
@@ -127,6 +173,8 @@ export class Spool {
   private ackedSeq = 0;
   private nextSeq = 0;
   private backlogBytes = 0;
+  /** Sequence ranges [from, to) lost to corruption at recovery: inside the backlog's range but never delivered. */
+  private gaps: Array<[number, number]> = [];
   private cachedBytes = 0;
   private buffer: string[] = [];
   private bufferBytes = 0;
@@ -134,13 +182,17 @@ export class Spool {
   private writingLines = 0;
   private writingBytes = 0;
   private waiters: Callback[] = [];
+  /** Unsent appends in order (durable first, then `pendingShares` not yet written), for the per-key accounting. */
+  private shares: Array<{ key: string; lines: number; bytes: number }> = [];
+  private pendingShares = 0;
+  private readonly keyBytes = new Map<string, number>();
   private flushTimer: unknown;
   private flushing?: Promise<void>;
   private ackWrite?: Promise<void>;
   private ackDirty = false;
   private closed = false;
-  private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0 };
-  recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0 };
+  private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0, fairShareRejectedLines: 0 };
+  recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0, tornBytes: 0, corruptRegions: 0, lostLines: 0, keptRecords: 0 };
   /** Called after lines are durably appended (the writer uses it to wake up). */
   onAppend?: () => void;
 
@@ -150,6 +202,7 @@ export class Spool {
       dir: opts.dir,
       maxBytes: opts.maxBytes,
       policy: opts.policy ?? "reject",
+      fairShare: opts.fairShare ?? true,
       segmentBytes,
       flushMs: opts.flushMs ?? 5,
       flushLines: opts.flushLines ?? 20000,
@@ -194,6 +247,20 @@ export class Spool {
     let lastNo = 0;
     let maxSeq = this.ackedSeq;
     let coveredEnd = 0;
+    /** End sequence of the last valid record seen (any segment): a gap before the next valid record is lost data. */
+    let prevEnd = this.ackedSeq;
+    let pendingLoss: { name: string; offset: number; bytes: number } | undefined;
+    const reportLoss = (nextFirstSeq: number | undefined) => {
+      if (!pendingLoss) return;
+      // Lines in the gap between the valid records around the bad bytes; acknowledged ones were already delivered.
+      const lost = nextFirstSeq === undefined ? undefined : Math.max(0, nextFirstSeq - Math.max(prevEnd, this.ackedSeq));
+      if (lost) this.recovery.lostLines += lost;
+      this.opts.log(
+        `spool ${pendingLoss.name}: ${pendingLoss.bytes} corrupt bytes at offset ${pendingLoss.offset} quarantined; ` +
+          `${lost === undefined ? "an unknown number of" : lost} unsent line(s) lost, resynchronised on the next valid record`,
+      );
+      pendingLoss = undefined;
+    };
     for (let i = 0; i < names.length; i++) {
       const name = names[i] as string;
       const no = Number((SEGMENT_RE.exec(name) as RegExpExecArray)[1]);
@@ -203,45 +270,140 @@ export class Spool {
       const seg: Segment = { no, file, size: data.length };
       let off = 0;
       let live = 0;
+      let corrupt = false;
+      /** Offsets of the valid records of this segment, and the kept ones (rewritten if the segment is compacted). */
+      const spans: number[] = [];
+      const kept: RecordRef[] = [];
       while (off < data.length) {
-        if (data.length - off < HEADER_BYTES || data.readUInt32BE(off) !== MAGIC) break;
-        const len = data.readUInt32BE(off + 4);
+        let len = validRecordAt(data, off);
+        if (len < 0) {
+          // Not a valid record here: resynchronise on the next valid record boundary, if there is one.
+          const next = nextValidRecord(data, off + 1);
+          if (next < 0) break; // nothing valid follows: a torn (or corrupt) tail
+          const bytes = next - off;
+          this.recovery.skippedBytes += bytes;
+          this.recovery.corruptRegions++;
+          await this.quarantine(name, off, data.subarray(off, next));
+          corrupt = true;
+          pendingLoss = { name, offset: off, bytes };
+          off = next;
+          len = validRecordAt(data, off);
+        }
         const count = data.readUInt32BE(off + 8);
         const firstSeq = data.readDoubleBE(off + 12);
-        if (off + HEADER_BYTES + len > data.length) break;
-        const payload = data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
-        if (crc32(payload, crc32(data.subarray(off + 4, off + 20))) !== data.readUInt32BE(off + 20)) break;
+        reportLoss(firstSeq);
         this.recovery.records++;
         // Keep records that still hold unacknowledged lines, in sequence order (a duplicate is never replayed twice).
         if (firstSeq + count > this.ackedSeq && firstSeq >= coveredEnd) {
           coveredEnd = firstSeq + count;
-          this.records.push({ seg, offset: off, length: len, firstSeq, count });
+          const rec: RecordRef = { seg, offset: off, length: len, firstSeq, count };
+          this.records.push(rec);
+          kept.push(rec);
           this.backlogBytes += HEADER_BYTES + len;
           this.recovery.lines += firstSeq + count - Math.max(firstSeq, this.ackedSeq);
           live++;
         }
+        spans.push(off);
+        prevEnd = Math.max(prevEnd, firstSeq + count);
         maxSeq = Math.max(maxSeq, firstSeq + count);
         off += HEADER_BYTES + len;
       }
       if (off < data.length) {
-        // A torn write from a crash (or corruption): keep the good prefix, drop the rest.
-        this.recovery.skippedBytes += data.length - off;
-        this.opts.log(`spool ${name}: dropped ${data.length - off} bytes of torn/corrupt data at offset ${off}`);
-        await fsp.truncate(file, off);
-        seg.size = off;
+        // A torn write from a crash (incomplete last record), or a damaged last record: nothing valid follows,
+        // so this is the one case that truncates. A complete-looking but damaged record is quarantined first.
+        const tail = data.subarray(off);
+        const torn = tail.length < HEADER_BYTES || tail.readUInt32BE(0) !== MAGIC || HEADER_BYTES + tail.readUInt32BE(4) > tail.length;
+        this.recovery.skippedBytes += tail.length;
+        if (torn) {
+          this.recovery.tornBytes += tail.length;
+          this.opts.log(`spool ${name}: dropped a torn tail of ${tail.length} bytes at offset ${off} (an append cut by a crash)`);
+        } else {
+          this.recovery.corruptRegions++;
+          await this.quarantine(name, off, tail);
+          corrupt = true;
+          pendingLoss = { name, offset: off, bytes: tail.length };
+        }
+        if (!corrupt) {
+          await fsp.truncate(file, off);
+          seg.size = off;
+        }
+      }
+      if (corrupt && live > 0) {
+        // Compact: rewrite the segment with its valid records only (tmp + fsync + rename), so the corrupt bytes
+        // (already quarantined) are not found and reported again at the next start.
+        const moved = new Map<number, number>();
+        const parts: Buffer[] = [];
+        let size = 0;
+        for (const at of spans) {
+          const end = at + HEADER_BYTES + data.readUInt32BE(at + 4);
+          moved.set(at, size);
+          parts.push(data.subarray(at, end));
+          size += end - at;
+        }
+        const tmp = `${file}.tmp`;
+        const fh = await fsp.open(tmp, "w");
+        try {
+          await fh.writev(parts);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        await fsp.rename(tmp, file);
+        for (const r of kept) r.offset = moved.get(r.offset) as number;
+        seg.size = size;
       }
       if (live === 0) await fsp.rm(file, { force: true });
       else this.segments.push(seg);
     }
+    if (pendingLoss) reportLoss(undefined);
+    this.recovery.keptRecords = this.records.length;
+    // Sequence holes between kept records (lines lost to corruption, now or at an earlier start) are not backlog.
+    let expect = this.ackedSeq;
+    for (const r of this.records) {
+      if (r.firstSeq > expect) this.gaps.push([expect, r.firstSeq]);
+      expect = Math.max(expect, r.firstSeq + r.count);
+    }
+    if (this.recovery.corruptRegions > 0)
+      this.opts.log(
+        `spool recovery: ${this.recovery.corruptRegions} corrupt region(s), ${this.recovery.skippedBytes} bytes skipped, ` +
+          `${this.recovery.lostLines} unsent line(s) lost; kept ${this.records.length} record(s) with ${this.recovery.lines} unsent line(s)`,
+      );
     this.recovery.segments = this.segments.length;
     this.nextSeq = maxSeq;
+    // The recovered backlog has no keys: it counts as one unkeyed share (never limited).
+    const recovered = this.backlogLines;
+    if (recovered > 0) this.addShare("", recovered, this.backlogBytes);
     // Always append to a fresh segment: a recovered tail is never written into again.
     this.current = { no: lastNo + 1, file: path.join(dir, segName(lastNo + 1)), size: 0 };
   }
 
+  /** Copies corrupt bytes to quarantine/<segment>@<offset>.bad for inspection (bounded; never fatal). */
+  private async quarantine(segment: string, offset: number, bytes: Buffer): Promise<void> {
+    const qdir = path.join(this.opts.dir, QUARANTINE_DIR);
+    try {
+      await fsp.mkdir(qdir, { recursive: true });
+      let used = 0;
+      for (const f of await fsp.readdir(qdir)) used += (await fsp.stat(path.join(qdir, f))).size;
+      if (used + bytes.length > QUARANTINE_MAX_BYTES) {
+        this.opts.log(`spool: quarantine ${qdir} is full (${used} bytes); ${bytes.length} corrupt bytes of ${segment} not kept`);
+        return;
+      }
+      await fsp.writeFile(path.join(qdir, `${segment}@${offset}.bad`), bytes);
+    } catch (err) {
+      this.opts.log(`spool: cannot quarantine corrupt bytes of ${segment}: ${(err as Error).message}`);
+    }
+  }
+
   /** Lines waiting in the spool (acknowledged lines excluded), including ones still being written. */
   get backlogLines(): number {
-    return this.nextSeq - this.ackedSeq + this.writingLines + this.buffer.length;
+    return this.nextSeq - this.ackedSeq - this.gapLines(this.ackedSeq, this.nextSeq) + this.writingLines + this.buffer.length;
+  }
+
+  /** Lost sequence numbers in [from, to). */
+  private gapLines(from: number, to: number): number {
+    let n = 0;
+    for (const [a, b] of this.gaps) n += Math.max(0, Math.min(b, to) - Math.max(a, from));
+    return n;
   }
   /** Sequence number of the first unacknowledged line. */
   get headSeq(): number {
@@ -252,7 +414,67 @@ export class Spool {
     return this.nextSeq;
   }
 
+  private addShare(key: string, lines: number, bytes: number): void {
+    this.shares.push({ key, lines, bytes });
+    this.keyBytes.set(key, (this.keyBytes.get(key) ?? 0) + bytes);
+  }
+
+  private subShare(key: string, bytes: number): void {
+    const left = (this.keyBytes.get(key) ?? 0) - bytes;
+    if (left > 0) this.keyBytes.set(key, left);
+    else this.keyBytes.delete(key);
+  }
+
+  /**
+   * The oldest `n` pending shares are now durable: consecutive ones of the same key are merged, so a flood costs
+   * one entry however many appends it made (memory: one small entry per run of same-key appends).
+   */
+  private commitShares(n: number): void {
+    const first = this.shares.length - this.pendingShares;
+    const batch = this.shares.splice(first, n);
+    const stillPending = this.shares.splice(first);
+    for (const sh of batch) {
+      const last = this.shares[this.shares.length - 1];
+      if (last && last.key === sh.key) {
+        last.lines += sh.lines;
+        last.bytes += sh.bytes;
+      } else this.shares.push(sh);
+    }
+    for (const sh of stillPending) this.shares.push(sh);
+    this.pendingShares -= n;
+  }
+
+  /** Removes `n` lines from the front of the share list (they were acknowledged or dropped). */
+  private consumeShares(n: number): void {
+    while (n > 0 && this.shares.length > this.pendingShares) {
+      const sh = this.shares[0] as { key: string; lines: number; bytes: number };
+      if (sh.lines <= n) {
+        n -= sh.lines;
+        this.shares.shift();
+        this.subShare(sh.key, sh.bytes);
+      } else {
+        const b = Math.floor((sh.bytes * n) / sh.lines);
+        sh.lines -= n;
+        sh.bytes -= b;
+        this.subShare(sh.key, b);
+        n = 0;
+      }
+    }
+  }
+
+  /** Bytes of unsent lines appended with `key`. */
+  keyBacklogBytes(key: string): number {
+    return this.keyBytes.get(key) ?? 0;
+  }
+
   stats(): SpoolStats {
+    let largestKeyBytes = 0;
+    let keys = 0;
+    for (const [k, b] of this.keyBytes)
+      if (k !== "") {
+        keys++;
+        largestKeyBytes = Math.max(largestKeyBytes, b);
+      }
     let diskBytes = 0;
     for (const s of this.segments) diskBytes += s.size;
     if (this.current && !this.segments.includes(this.current)) diskBytes += this.current.size;
@@ -261,6 +483,9 @@ export class Spool {
       backlogBytes: this.backlogBytes + this.writingBytes + this.bufferBytes,
       diskBytes,
       ...this.counters,
+      maxBytes: this.opts.maxBytes,
+      keys,
+      largestKeyBytes,
       segments: this.segments.length,
       recovery: this.recovery,
     };
@@ -271,11 +496,28 @@ export class Spool {
    * reached, `cb(SPOOL_FULL)` (policy reject: nothing of this call is stored) or the oldest records are discarded
    * (policy drop-oldest, counted in droppedLines).
    */
-  append(lines: readonly string[], cb: Callback): void {
+  append(lines: readonly string[], cb: Callback, key = ""): void {
     if (this.closed) return cb(new PlugwatchError("INTERNAL", "spool is closed"));
     if (lines.length === 0) return cb();
     let bytes = HEADER_BYTES; // as if this append became its own record: the bound holds whatever group commit does
     for (const l of lines) bytes += l.length + 1;
+    const used = this.backlogBytes + this.writingBytes + this.bufferBytes;
+    if (key !== "" && this.opts.fairShare && used + bytes > this.opts.maxBytes / 2) {
+      let active = this.keyBytes.has(key) ? 0 : 1;
+      for (const k of this.keyBytes.keys()) if (k !== "") active++;
+      const share = Math.floor(this.opts.maxBytes / (active + 1));
+      const mine = this.keyBytes.get(key) ?? 0;
+      if (mine + bytes > share) {
+        this.counters.rejectedLines += lines.length;
+        this.counters.fairShareRejectedLines += lines.length;
+        return cb(
+          new PlugwatchError(
+            "SPOOL_FULL",
+            `spool fair share: '${key}' holds ${mine} of its ${share} bytes (${active} active key(s), spool ${used} of ${this.opts.maxBytes} bytes); ${lines.length} line(s) refused`,
+          ),
+        );
+      }
+    }
     if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
       if (this.opts.policy === "drop-oldest") this.dropOldest(bytes);
       if (this.backlogBytes + this.writingBytes + this.bufferBytes + bytes > this.opts.maxBytes) {
@@ -291,12 +533,14 @@ export class Spool {
     for (const l of lines) this.buffer.push(l);
     this.bufferBytes += bytes;
     this.waiters.push(cb);
+    this.addShare(key, lines.length, bytes);
+    this.pendingShares++;
     if (this.buffer.length >= this.opts.flushLines) this.kick(0);
     else this.kick(this.opts.flushMs);
   }
 
-  appendAsync(lines: readonly string[]): Promise<void> {
-    return new Promise((resolve, reject) => this.append(lines, (err) => (err ? reject(err) : resolve())));
+  appendAsync(lines: readonly string[], key?: string): Promise<void> {
+    return new Promise((resolve, reject) => this.append(lines, (err) => (err ? reject(err) : resolve()), key));
   }
 
   private kick(delay: number): void {
@@ -330,6 +574,7 @@ export class Spool {
       () => {
         this.flushing = undefined;
         this.writingLines = this.writingBytes = 0;
+        this.commitShares(waiters.length);
         for (const w of waiters) w();
         this.onAppend?.();
         if (this.buffer.length) this.kick(this.buffer.length >= this.opts.flushLines ? 0 : this.opts.flushMs);
@@ -338,6 +583,10 @@ export class Spool {
         this.flushing = undefined;
         this.writingLines = this.writingBytes = 0;
         this.counters.rejectedLines += lines.length;
+        // The failed appends are the oldest pending shares: they are not in the spool.
+        const first = this.shares.length - this.pendingShares;
+        for (const sh of this.shares.splice(first, waiters.length)) this.subShare(sh.key, sh.bytes);
+        this.pendingShares -= waiters.length;
         const e = new PlugwatchError((err as NodeJS.ErrnoException).code === "ENOSPC" ? "SPOOL_FULL" : "INTERNAL", `spool write failed: ${err.message}`);
         for (const w of waiters) w(e);
         if (this.buffer.length) this.kick(this.opts.flushMs);
@@ -406,13 +655,17 @@ export class Spool {
    * spooled at or after `fromSeq`. Lines are returned in append order.
    */
   async peek(fromSeq: number, maxLines: number): Promise<SpoolBatch | undefined> {
-    const start = Math.max(fromSeq, this.ackedSeq);
+    let start = Math.max(fromSeq, this.ackedSeq);
     if (start >= this.nextSeq || maxLines <= 0) return undefined;
     const parts: Buffer[] = [];
     let count = 0;
     let i = this.indexOf(start);
+    // A start inside a gap left by corruption moves to the next record; a batch never spans a gap, so
+    // fromSeq + count is always the sequence after its last line.
+    if (i < this.records.length) start = Math.max(start, (this.records[i] as RecordRef).firstSeq);
     while (i < this.records.length && count < maxLines) {
       const r = this.records[i] as RecordRef;
+      if (count > 0 && r.firstSeq !== start + count) break;
       let data = r.payload ?? (await this.readPayload(r));
       const skip = Math.max(0, start + count - r.firstSeq);
       let take = r.count - skip;
@@ -457,8 +710,11 @@ export class Spool {
   ack(uptoSeq: number): void {
     const upto = Math.min(uptoSeq, this.nextSeq);
     if (upto <= this.ackedSeq || this.closed) return;
-    this.counters.ackedLines += upto - this.ackedSeq;
+    const consumed = upto - this.ackedSeq - this.gapLines(this.ackedSeq, upto);
+    this.counters.ackedLines += consumed;
+    this.consumeShares(consumed);
     this.ackedSeq = upto;
+    if (this.gaps.length) this.gaps = this.gaps.filter(([, b]) => b > upto);
     while (this.records.length) {
       const r = this.records[0] as RecordRef;
       if (r.firstSeq + r.count > upto) break;

@@ -26,6 +26,23 @@ function apiTokens(userDir: string): { tokens: string; demoToken?: string } {
   return { tokens: `${token} read,control`, demoToken: token };
 }
 
+/**
+ * The runtime's own MQTT identity for the embedded broker (role runtime): PLUGWATCH_MQTT_USER/PASSWORD when set, else
+ * `runtime` with a password generated once and kept in the user dir (mode 600). Anonymous clients are read-only.
+ */
+function runtimeIdentity(userDir: string): { user: string; password: string } {
+  const user = process.env.PLUGWATCH_MQTT_USER?.trim();
+  if (user) return { user, password: process.env.PLUGWATCH_MQTT_PASSWORD ?? "" };
+  const file = path.join(userDir, "mqtt-runtime-password");
+  let password = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+  if (!password) {
+    password = randomBytes(24).toString("base64url");
+    writeFileSync(file, password + "\n", { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { user: "runtime", password };
+}
+
 /** Waits until Node-RED answers GET /settings (200, or 401 with admin auth); false when it exits or times out. */
 async function waitForNodeRed(base: string, proc: ChildProcess, timeoutMs = 60000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -103,6 +120,7 @@ async function main(): Promise<void> {
     console.log(`installed flows/plugwatch.json into ${flowFile} (${n} nodes with credentials from env)`);
   }
   const { tokens, demoToken } = apiTokens(userDir);
+  const mqttIdentity = runtimeIdentity(userDir);
   const flowVars = flowEnv(
     {
       PLUGWATCH_REGISTRY: registry,
@@ -110,6 +128,8 @@ async function main(): Promise<void> {
       PLUGWATCH_MQTT_PORT: mqttPort,
       PLUGWATCH_MQTT_HOST: env("PLUGWATCH_MQTT_HOST", "127.0.0.1"),
       PLUGWATCH_BROKER_PORT: env("PLUGWATCH_BROKER_PORT", mqttPort),
+      PLUGWATCH_MQTT_USER: mqttIdentity.user,
+      PLUGWATCH_MQTT_PASSWORD: mqttIdentity.password,
       PLUGWATCH_API_TOKENS: tokens,
       PLUGWATCH_INFLUX_RPC: env("PLUGWATCH_INFLUX_RPC", `127.0.0.1:${env("PLUGWATCH_INFLUX_RPC_PORT", "8088")}`),
     },

@@ -27,6 +27,12 @@ export interface AlertEngineOptions {
    * Default DEFAULT_MAX_DEVICES.
    */
   maxDevices?: number;
+  /**
+   * Which device ids may create alert state (the registry, and e.g. backup health topics). Inputs of other ids are
+   * refused (UNKNOWN_DEVICE, reported like invalid inputs, counted) so forged ids never create or persist alerts.
+   * Default: every id (up to maxDevices).
+   */
+  admit?: (id: string, meta: InputMeta) => boolean;
 }
 
 export const DEFAULT_MAX_DEVICES = 20_000;
@@ -102,6 +108,9 @@ export class AlertEngine {
   private readonly maxDevices: number;
   /** Valid inputs refused because maxDevices was reached. */
   private devicesRefused = 0;
+  private readonly admit: ((id: string, meta: InputMeta) => boolean) | undefined;
+  /** Valid inputs refused because their device is not admitted (not registered). */
+  private unregisteredRefused = 0;
 
   constructor(opts: AlertEngineOptions) {
     this.rules = opts.rules;
@@ -110,6 +119,7 @@ export class AlertEngine {
     this.startedAt = this.clock();
     this.reported = new ReportLimiter(this.clock, opts.reportLimits);
     this.maxDevices = opts.maxDevices ?? DEFAULT_MAX_DEVICES;
+    this.admit = opts.admit;
     this.booleanReported = new ReportLimiter(this.clock, { maxKeys: this.reported.limits.maxKeys, perMinute: Number.POSITIVE_INFINITY });
     for (const d of opts.devices ?? []) this.devices.set(d.id, { ...d });
   }
@@ -136,6 +146,7 @@ export class AlertEngine {
 
   /** Applies one valid reading: `reading` is set for plug readings (energy counters, waste rules). */
   private accept(id: string, sample: Omit<Sample, "seq">, meta: InputMeta, reading?: Reading): EngineOutput {
+    if (this.admit && !this.devices.has(id) && !this.admit(id, meta)) return this.unregistered(id);
     if (this.full(id)) return this.refuse(id);
     const now = this.clock();
     this.reported.forget(id);
@@ -215,6 +226,7 @@ export class AlertEngine {
     const r = validate(Availability, payload, 3);
     if (!r.ok) return this.reject(payload, meta, "availability", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
     const av = r.value;
+    if (this.admit && !this.devices.has(av.device) && !this.admit(av.device, meta)) return this.unregistered(av.device);
     if (this.full(av.device)) return this.refuse(av.device);
     const now = this.clock();
     this.reported.forget(av.device);
@@ -315,15 +327,19 @@ export class AlertEngine {
     const s = r.value;
     const now = this.clock();
     const cleared: AlertEvent[] = [];
+    // State saved for devices that are not admitted (any more) is dropped; their alerts are cleared.
+    const keep = (id: string): boolean => !this.admit || this.devices.has(id) || this.admit(id, {});
     for (const a of s.active) {
       if (this.active.has(a.event.id)) continue;
-      if (this.ruleById.get(a.event.rule)) this.active.set(a.event.id, { event: { ...a.event, state: "raised" }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt });
+      if (!keep(a.event.device)) cleared.push({ ...a.event, state: "cleared", ts: Math.round(now), message: `${a.event.device}: not in the registry` });
+      else if (this.ruleById.get(a.event.rule)) this.active.set(a.event.id, { event: { ...a.event, state: "raised" }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt });
       else cleared.push({ ...a.event, state: "cleared", ts: Math.round(now), message: `${a.event.device}: rule '${a.event.rule}' was removed` });
     }
     for (const t of s.timers) {
       if (!this.timers.has(t.id) && this.ruleById.has(t.id.split(":")[0] ?? "")) this.timers.set(t.id, { phase: t.phase, since: t.since });
     }
     for (const d of s.devices) {
+      if (!keep(d.id)) continue;
       const { lastSeen: _seen, ...facts } = d;
       this.devices.set(d.id, { ...facts, ...this.devices.get(d.id) });
       if (d.lastSeen !== undefined && !this.lastSeen.has(d.id)) this.lastSeen.set(d.id, d.lastSeen);
@@ -524,6 +540,20 @@ export class AlertEngine {
 
   private full(id: string): boolean {
     return !this.devices.has(id) && this.devices.size >= this.maxDevices;
+  }
+
+  /** A valid input of a device that is not admitted: no state at all; reported like invalid inputs (bounded). */
+  private unregistered(id: string): EngineOutput {
+    this.unregisteredRefused++;
+    const admitted = this.reported.admit(ReportLimiter.key(id));
+    if (!admitted) return { events: [], warnings: [], accepted: false };
+    const message = `${id}: input ignored, the device is not in the registry${this.more(admitted)}`;
+    return { events: [], warnings: [{ key: id, code: "UNKNOWN_DEVICE", message }], accepted: false };
+  }
+
+  /** Valid inputs refused since start because their device is not registered. */
+  get unregisteredInputs(): number {
+    return this.unregisteredRefused;
   }
 
   /** A valid input of a new device while maxDevices are tracked: refused, reported like invalid inputs (bounded). */

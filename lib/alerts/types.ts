@@ -29,7 +29,7 @@ export interface InputMeta {
 export interface InputWarning {
   /** Device id, or the source/topic when the payload carries no usable id. */
   key: string;
-  code: "INVALID_READING" | "INVALID_REQUEST" | "LIMIT_EXCEEDED";
+  code: "INVALID_READING" | "INVALID_REQUEST" | "LIMIT_EXCEEDED" | "UNKNOWN_DEVICE";
   message: string;
 }
 

@@ -13,9 +13,20 @@ interface TokenEntry {
   /** SHA-256 of the token: fixed length, so comparison time never depends on the token's length. */
   digest: Buffer;
   scopes: ReadonlySet<Scope>;
+  name: string;
+}
+
+/** Who made a request: the token's name (never the token), for rate limits, commands and the audit trail. */
+export interface Principal {
+  name: string;
 }
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
+/** A token stored hashed in the credentials: `sha256:<64 hex>` (the token itself is then never stored). */
+const HASHED = /^sha256:([0-9a-f]{64})$/;
+export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The credential form of a token: `sha256:<hex>`, for storing it hashed. */
+export const hashToken = (token: string): string => `sha256:${digest(token).toString("hex")}`;
 
 /** A configuration problem in the token list. Never contains a token. */
 export class TokenConfigError extends Error {
@@ -29,10 +40,10 @@ export class TokenConfigError extends Error {
  * Parses the token credential: either JSON `[{"token":"…","scopes":["read","control"]}]` or one token per line
  * `TOKEN read,control` (blank lines and lines starting with # ignored). Error messages name the entry, never the token.
  */
-export function parseTokens(text: string): { token: string; scopes: Scope[] }[] {
+export function parseTokens(text: string): { token: string; scopes: Scope[]; name?: string }[] {
   const trimmed = text.trim();
   if (!trimmed) return [];
-  let raw: { token: unknown; scopes: unknown; where: string }[];
+  let raw: { token: unknown; scopes: unknown; name?: unknown; where: string }[];
   if (trimmed.startsWith("[")) {
     let json: unknown;
     try {
@@ -43,20 +54,23 @@ export function parseTokens(text: string): { token: string; scopes: Scope[] }[] 
     if (!Array.isArray(json)) throw new TokenConfigError("tokens: expected a JSON array");
     raw = json.map((e: unknown, i) => {
       const o = (typeof e === "object" && e !== null ? e : {}) as Record<string, unknown>;
-      return { token: o.token, scopes: o.scopes, where: `entry ${i + 1}` };
+      return { token: o.token, scopes: o.scopes, name: o.name, where: `entry ${i + 1}` };
     });
   } else {
     raw = [];
     trimmed.split(/\r?\n/).forEach((line, i) => {
       const l = line.trim();
       if (!l || l.startsWith("#")) return;
-      const [token, scopes, ...rest] = l.split(/\s+/);
-      if (rest.length) throw new TokenConfigError(`tokens: line ${i + 1}: expected 'TOKEN scope,scope'`);
-      raw.push({ token, scopes: scopes ? scopes.split(",").filter(Boolean) : undefined, where: `line ${i + 1}` });
+      const [token, scopes, name, ...rest] = l.split(/\s+/);
+      if (rest.length) throw new TokenConfigError(`tokens: line ${i + 1}: expected 'TOKEN scope,scope [name]'`);
+      raw.push({ token, scopes: scopes ? scopes.split(",").filter(Boolean) : undefined, ...(name ? { name } : {}), where: `line ${i + 1}` });
     });
   }
   const seen = new Set<string>();
-  return raw.map(({ token, scopes, where }) => {
+  return raw.map(({ token, scopes, name, where }) => {
+    if (name !== undefined && (typeof name !== "string" || !TOKEN_NAME_PATTERN.test(name))) {
+      throw new TokenConfigError(`tokens: ${where}: a name is 1-64 letters, digits, '.', '_' or '-'`);
+    }
     if (typeof token !== "string" || token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) {
       throw new TokenConfigError(`tokens: ${where}: a token must be at least ${MIN_TOKEN_LENGTH} printable characters without spaces`);
     }
@@ -65,7 +79,7 @@ export function parseTokens(text: string): { token: string; scopes: Scope[] }[] 
     }
     if (seen.has(token)) throw new TokenConfigError(`tokens: ${where}: duplicate token`);
     seen.add(token);
-    return { token, scopes: [...new Set(scopes as Scope[])] };
+    return { token, scopes: [...new Set(scopes as Scope[])], ...(typeof name === "string" ? { name } : {}) };
   });
 }
 
@@ -74,19 +88,27 @@ export class Authenticator {
 
   /** `enabled: false` lets every request through (use when httpNodeAuth or a proxy guards the API). */
   constructor(
-    tokens: { token: string; scopes: Scope[] }[],
+    tokens: { token: string; scopes: Scope[]; name?: string }[],
     readonly enabled = true,
   ) {
-    this.entries = tokens.map((t) => ({ digest: digest(t.token), scopes: new Set(t.scopes) }));
+    // Only digests are kept; a `sha256:<hex>` entry is already one. An unnamed token is named by a short fingerprint.
+    this.entries = tokens.map((t) => {
+      const h = HASHED.exec(t.token);
+      const d = h ? Buffer.from(h[1]!, "hex") : digest(t.token);
+      return { digest: d, scopes: new Set(t.scopes), name: t.name ?? `token-${d.toString("hex").slice(0, 8)}` };
+    });
   }
 
   get tokenCount(): number {
     return this.entries.length;
   }
 
-  /** Throws 401 UNAUTHORIZED or 403 FORBIDDEN; returns when the request may proceed. */
-  check(authorization: string | undefined, access: Access): void {
-    if (!this.enabled || access === "open") return;
+  /**
+   * Throws 401 UNAUTHORIZED or 403 FORBIDDEN; returns who the caller is (undefined when no token was needed or
+   * auth is disabled) when the request may proceed. `onUnknown` is called before an unknown token is refused.
+   */
+  check(authorization: string | undefined, access: Access, onUnknown?: () => void): Principal | undefined {
+    if (!this.enabled || access === "open") return undefined;
     const challenge = (error?: string) => ({
       "WWW-Authenticate": error ? `Bearer realm="plugwatch", error="${error}"` : `Bearer realm="plugwatch"`,
     });
@@ -100,11 +122,15 @@ export class Authenticator {
     // Compare against every entry, without stopping early, so timing reveals neither match nor position.
     let found: TokenEntry | undefined;
     for (const e of this.entries) if (timingSafeEqual(e.digest, candidate) && !found) found = e;
-    if (!found) throw new ApiError("UNAUTHORIZED", "unknown token", { headers: challenge("invalid_token") });
+    if (!found) {
+      onUnknown?.();
+      throw new ApiError("UNAUTHORIZED", "unknown token", { headers: challenge("invalid_token") });
+    }
     if (!found.scopes.has(access)) {
       throw new ApiError("FORBIDDEN", `this token lacks the '${access}' scope`, {
         headers: { "WWW-Authenticate": `Bearer realm="plugwatch", error="insufficient_scope", scope="${access}"` },
       });
     }
+    return { name: found.name };
   }
 }

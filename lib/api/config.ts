@@ -75,5 +75,5 @@ export function parseApiConfig(def: ApiConfigInput): ApiConfig {
   };
 }
 
-/** Topic replies come back on: one per node instance; requests are correlated by `id`. */
-export const replyTopicOf = (root: string, instanceId: string): string => `${root}/api/reply/${instanceId}`;
+/** Topic replies come back on: one per node instance; requests are correlated by `id` (rule: lib/contracts/reply-topic). */
+export { replyTopicOf } from "../contracts/reply-topic";

@@ -302,6 +302,28 @@ export function parseAlertParams(q: QueryParams, now: number): AlertParams {
   return out;
 }
 
+export interface AuditParams {
+  from?: number;
+  device?: string;
+  by?: string;
+}
+
+/** GET /audit: optional from (time), device (slug) and by (token name). */
+export function parseAuditParams(q: QueryParams, now: number): AuditParams {
+  checkKnown(q, ["from", "device", "by"]);
+  const out: AuditParams = {};
+  const from = single(q, "from");
+  if (from !== undefined) out.from = parseTime(from, now, "from");
+  const device = single(q, "device");
+  if (device !== undefined) out.device = parseSlug(device, "device");
+  const by = single(q, "by");
+  if (by !== undefined) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(by)) throw bad("by", "a token name: letters, digits, '.', '_', ':' or '-'");
+    out.by = by;
+  }
+  return out;
+}
+
 // ---- bodies ----
 
 export const POWER_STATES = ["on", "off", "toggle"] as const;

@@ -16,6 +16,7 @@ export const API_ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: "The request body must be application/json",
   BROKER_UNAVAILABLE: "The MQTT broker is not connected",
   BAD_REPLY: "The component or agent answered with a reply that breaks its contract",
+  TOO_MANY_REQUESTS: "This token (or unknown tokens together) sent too many requests: wait Retry-After seconds",
 } as const;
 
 export type ApiErrorCode = ErrorCode | keyof typeof API_ERROR_CODES;
@@ -36,6 +37,8 @@ export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNSUPPORTED_PROTOCOL: 502,
   NOT_CONFIRMED: 502,
   INVALID_READING: 422,
+  IMPLAUSIBLE_READING: 502,
+  IDENTITY_CHANGED: 502,
   INVALID_QUERY: 422,
   LIMIT_EXCEEDED: 422,
   STORAGE_UNAVAILABLE: 503,
@@ -51,6 +54,7 @@ export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   BROKER_UNAVAILABLE: 503,
   BAD_REPLY: 502,
+  TOO_MANY_REQUESTS: 429,
 };
 
 /** Codes a component may send that mean "our request was rejected as malformed": a contract mismatch, not the client's fault. */
@@ -65,6 +69,7 @@ export const TITLES: Record<number, string> = {
   413: "Content Too Large",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   502: "Bad Gateway",
   503: "Service Unavailable",

@@ -1,4 +1,5 @@
 // Response bodies of the REST API, composed from the contract schemas (lib/contracts): the types, the checks in tests and the OpenAPI document.
+import { AuditRecord } from "../contracts/command";
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
 import { AlertEvent } from "../contracts/alert";
 import { Action, CommandResult } from "../contracts/command";
@@ -37,6 +38,33 @@ export const DeviceList = Type.Object(
 );
 export type DeviceList = Static<typeof DeviceList>;
 
+/** A device id seen in well-formed readings but not in the registry (lib/pending.ts). Times in epoch ms. */
+export const UnknownDeviceView = Type.Object(
+  {
+    id: Type.String({ description: "Device id the readings carry" }),
+    state: Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")], {
+      description: "pending: readings stored with the tag pending=true; approved: stored without it; rejected: refused (UNKNOWN_DEVICE)",
+    }),
+    firstSeen: EpochMs,
+    lastSeen: EpochMs,
+    readings: Type.Integer({ minimum: 0, description: "Readings stored so far" }),
+    refused: Type.Integer({ minimum: 0, description: "Readings refused since it was rejected" }),
+  },
+  { additionalProperties: false, description: "A device not in the registry" },
+);
+export type UnknownDeviceView = Static<typeof UnknownDeviceView>;
+
+export const UnknownDeviceList = Type.Object(
+  {
+    state: Type.Union([Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")]),
+    policy: Type.Union([Type.Literal("reject"), Type.Literal("pending"), Type.Literal("accept")], { description: "The registry's policy for unknown devices" }),
+    count: Type.Integer({ minimum: 0 }),
+    devices: Type.Array(UnknownDeviceView),
+  },
+  { additionalProperties: false, description: "Devices not in the registry, in one state (GET /devices?state=pending)" },
+);
+export type UnknownDeviceList = Static<typeof UnknownDeviceList>;
+
 const [RangeData, LatestData, LatestNData, EnergyData] = QueryData.anyOf;
 export { RangeData, LatestData, LatestNData, EnergyData };
 
@@ -62,6 +90,16 @@ export const AlertList = Type.Object(
 );
 export type AlertList = Static<typeof AlertList>;
 
+export const AuditList = Type.Object(
+  {
+    count: Type.Integer({ minimum: 0 }),
+    records: Type.Array(AuditRecord),
+    historySize: Type.Integer({ minimum: 1, description: "Most records kept in memory (oldest first; lost on restart)" }),
+  },
+  { additionalProperties: false },
+);
+export type AuditList = Static<typeof AuditList>;
+
 const Peer = Type.Object(
   {
     answering: Type.Boolean({ description: "A reply arrived recently or to a probe sent now" }),
@@ -74,7 +112,9 @@ const Peer = Type.Object(
 export const HEALTH_STATES = ["ok", "degraded", "down"] as const;
 export const Health = Type.Object(
   {
-    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), { description: "ok; degraded = a peer does not answer or no registry; down = broker not connected" }),
+    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), {
+      description: "ok; degraded = a peer does not answer, no registry, or storage has a problem (spool full, over 90 % full, writes failing); down = broker not connected",
+    }),
     ts: Type.Integer(),
     broker: Type.Object({ connected: Type.Boolean() }, { additionalProperties: false }),
     registry: Type.Object({ loaded: Type.Boolean(), devices: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
@@ -83,7 +123,23 @@ export const Health = Type.Object(
     storage: Type.Object(
       {
         backlog: Nullable(Type.Number({ minimum: 0 }), "Points waiting in the plugwatch-influx-hook spool; null = not reported"),
-        components: Type.Array(Type.Object({ component: Type.String(), backlog: Type.Number(), ts: Type.Number() }, { additionalProperties: false })),
+        components: Type.Array(
+          Type.Object(
+            {
+              component: Type.String(),
+              backlog: Type.Number(),
+              ts: Type.Number(),
+              fill: Type.Optional(Type.Number({ description: "Spool fill level (0..1)" })),
+              oldestAgeMs: Type.Optional(Type.Number({ description: "Age of the oldest unsent reading (ms)" })),
+              writeErrors: Type.Optional(Type.Number({ description: "Failed database write attempts since the component started" })),
+              spoolFull: Type.Optional(Type.Boolean({ description: "The SPOOL_FULL alert is raised" })),
+              retrying: Type.Optional(Type.Boolean({ description: "Database writes are failing and being retried" })),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        problem: Nullable(Type.String(), "Why storage makes the status degraded (spool full, over 90 % full, writes failing); null = fine"),
+        oldestAgeMs: Nullable(Type.Number({ minimum: 0 }), "Age of the oldest unsent reading over all components (ms); null = nothing waits or not reported"),
       },
       { additionalProperties: false },
     ),

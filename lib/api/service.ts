@@ -1,4 +1,5 @@
 // The REST API's behaviour without HTTP plumbing: route → auth → validate → MQTT request/reply → response body or problem.
+import { checkReplyTopic, replyTopicPolicy } from "../contracts/reply-topic";
 import { CommandReply, CommandRequest, type Action } from "../contracts/command";
 import { CONTRACT_VERSION } from "../contracts/common";
 import type { Device, Target } from "../contracts/device";
@@ -8,7 +9,8 @@ import { decodePayload, validate } from "../contracts/validate";
 import type { Registry } from "../registry";
 import { SingleFlight } from "../single-flight";
 import { commandRequestTopic, queryRequestTopic } from "../topics";
-import type { Access, Authenticator } from "./auth";
+import type { Access, Authenticator, Principal } from "./auth";
+import { DEFAULT_FAILURE_LIMIT, DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from "./rate-limit";
 import type { Correlator } from "./correlator";
 import { buildOpenApi } from "./openapi";
 import {
@@ -16,6 +18,7 @@ import {
   DEFAULT_LIMITS,
   FILTER_PARAMS,
   parseAlertParams,
+  parseAuditParams,
   parseBulkPowerBody,
   parseEnergyParams,
   parseFilter,
@@ -25,13 +28,15 @@ import {
   parseRangeParams,
   parseSlug,
   queryParamsOf,
+  single,
   type ApiLimits,
   type QueryParams,
 } from "./params";
 import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
-import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health } from "./schemas";
+import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "./schemas";
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
+import { storageProblem } from "../influx/spool-alarm";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -80,6 +85,9 @@ export interface ApiServiceOptions {
   limits?: ApiLimits;
   now?: () => number;
   version?: string;
+  /** Requests per token (default DEFAULT_RATE_LIMIT) and failed token checks of all callers (DEFAULT_FAILURE_LIMIT). */
+  rateLimit?: Omit<RateLimitOptions, "now">;
+  failureLimit?: Omit<RateLimitOptions, "now">;
 }
 
 type Peer = "query" | "command";
@@ -94,11 +102,18 @@ export class ApiService {
   /** Identical data queries in flight share one MQTT request (see query()). */
   private readonly queries = new SingleFlight<QueryData>();
   readonly openapi: object;
+  private readonly perToken: RateLimiter;
+  private readonly failures: RateLimiter;
 
   constructor(private readonly o: ApiServiceOptions) {
     this.now = o.now ?? Date.now;
+    this.perToken = new RateLimiter({ ...(o.rateLimit ?? DEFAULT_RATE_LIMIT), now: this.now });
+    this.failures = new RateLimiter({ ...(o.failureLimit ?? DEFAULT_FAILURE_LIMIT), now: this.now });
     this.limits = o.limits ?? DEFAULT_LIMITS;
     this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, tokens: o.auth.enabled, version: o.version });
+    // The agents refuse any other reply topic: the API's own must pass the same check (lib/contracts/reply-topic.ts).
+    const r = checkReplyTopic(o.replyTopic, replyTopicPolicy(o.root, { clientPrefixes: [] }));
+    if (!r.ok) throw new Error(`the API's reply topic '${o.replyTopic}' is not a valid reply topic: ${r.message}`);
   }
 
   /** Handles one request; never throws (every failure becomes a problem+json response). */
@@ -111,9 +126,18 @@ export class ApiService {
           headers: { Allow: match.allowed.join(", ") },
         });
       }
-      this.o.auth.check(req.authorization, this.accessOf(match.op.access));
+      // Unknown tokens share one bucket: a brute force gets 429s, with the same answer whatever part was wrong.
+      const slow = (): void => {
+        const f = this.failures.take("unknown-token");
+        if (!f.ok) throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
+      };
+      const who = this.o.auth.check(req.authorization, this.accessOf(match.op.access), slow);
+      if (who) {
+        const t = this.perToken.take(who.name);
+        if (!t.ok) throw new ApiError("TOO_MANY_REQUESTS", `too many requests for token '${who.name}'; retry after ${t.retryAfterS} s`, { headers: { "Retry-After": String(t.retryAfterS) } });
+      }
       const q = queryParamsOf(req.search);
-      const { status, body } = await this.dispatch(match.op, match.params, q, req);
+      const { status, body } = await this.dispatch(match.op, match.params, q, req, who);
       return { status, headers: { "Content-Type": JSON_TYPE }, body };
     } catch (err) {
       const { problem, headers } = toProblem(err, req.instance);
@@ -128,12 +152,20 @@ export class ApiService {
     return c;
   }
 
-  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest): Promise<{ status: number; body: unknown }> {
+  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest, who?: Principal): Promise<{ status: number; body: unknown }> {
     const ok = (body: unknown) => ({ status: 200, body });
     const now = this.now();
     switch (op.id) {
       case "listDevices":
-        return ok(this.listDevices(q));
+        return ok((single(q, "state") ?? "registered") !== "registered" ? this.listUnknown(q) : this.listDevices(q));
+      case "approveDevice":
+      case "rejectDevice": {
+        checkKnown(q, []);
+        const id = parseSlug(params.id ?? "", "id");
+        const unknown = this.registry().unknown;
+        if (this.registry().get(id)) throw new ApiError("INVALID_REQUEST", `'${id}' is in the registry already`, { details: [{ path: "$.path.id", message: "registered device" }] });
+        return ok(op.id === "approveDevice" ? unknown.approve(id) : unknown.reject(id));
+      }
       case "getDevice":
         checkKnown(q, []);
         return ok(this.view(this.device(params.id)));
@@ -144,13 +176,13 @@ export class ApiService {
         checkKnown(q, []);
         const device = this.device(params.id);
         const body = parsePowerBody(this.jsonBody(req));
-        return this.command(body.state, { device: device.id }, true);
+        return this.command(body.state, { device: device.id }, true, who);
       }
       case "setPowerBulk": {
         checkKnown(q, []);
         const { action, target } = parseBulkPowerBody(this.jsonBody(req));
         this.registry().select(target); // UNKNOWN_DEVICE / EMPTY_TARGET before anything is sent
-        return this.command(action, target, false);
+        return this.command(action, target, false, who);
       }
       case "getMeasurements": {
         const device = this.device(params.id);
@@ -166,6 +198,10 @@ export class ApiService {
         return ok(await this.query(parseEnergyParams(q, now, this.limits), collapseKey(op, "", req.search)));
       case "listAlerts":
         return ok(this.alerts(q, now));
+      case "listAudit": {
+        const records = this.o.state.audit(parseAuditParams(q, now));
+        return ok({ count: records.length, records, historySize: this.o.state.historySize });
+      }
       case "getHealth": {
         checkKnown(q, []);
         const health = await this.health();
@@ -200,7 +236,21 @@ export class ApiService {
     return { ...d, online: s.online, since: s.since, reason: s.reason, lastSeen: s.lastSeen };
   }
 
+  /** GET /devices?state=pending|approved|rejected: the registry's unknown devices (lib/pending.ts). */
+  private listUnknown(q: QueryParams): UnknownDeviceList {
+    checkKnown(q, ["state"]);
+    const state = single(q, "state");
+    if (state !== "pending" && state !== "approved" && state !== "rejected") {
+      throw new ApiError("INVALID_REQUEST", `state: expected registered, pending, approved or rejected, got '${String(state)}'`, { details: [{ path: "$.query.state", message: "bad value" }] });
+    }
+    const unknown = this.registry().unknown;
+    const devices = unknown.list(state);
+    return { state, policy: unknown.policy, count: devices.length, devices };
+  }
+
   private listDevices(q: QueryParams): DeviceList {
+    const { state: _registered, ...filters } = q;
+    q = filters;
     checkKnown(q, FILTER_PARAMS);
     const f = parseFilter(q);
     const devices = this.registry().filter(f).map((d) => this.view(d));
@@ -267,8 +317,10 @@ export class ApiService {
   }
 
   /** Sends a command. A single-device failure maps to its error code's status (502 for device errors); a bulk is 200. */
-  private async command(action: Action, target: Target, single: boolean): Promise<{ status: number; body: CommandOutcome }> {
-    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target }));
+  private async command(action: Action, target: Target, single: boolean, who?: Principal): Promise<{ status: number; body: CommandOutcome }> {
+    // The token's name (never the token) travels with the command into the agent's audit trail.
+    const by = who ? { by: who.name } : {};
+    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by }));
     const r = validate(CommandReply, reply);
     if (!r.ok) throw badReply("control agent", id, r.issues);
     const rep = r.value;
@@ -303,7 +355,13 @@ export class ApiService {
     const [query, control] = connected ? await Promise.all([this.peer("query", registry), this.peer("command", registry)]) : [this.idlePeer("query"), this.idlePeer("command")];
     const components = this.o.state.storageStatus();
     const backlog = components.length ? components.reduce((s, c) => s + c.backlog, 0) : null;
-    const status = !connected ? "down" : query.answering && control.answering && registry ? "ok" : "degraded";
+    let problem: string | null = null;
+    let oldestAgeMs: number | null = null;
+    for (const c of components) {
+      problem ??= storageProblem(c) ?? null;
+      if (c.oldestAgeMs !== undefined) oldestAgeMs = Math.max(oldestAgeMs ?? 0, c.oldestAgeMs);
+    }
+    const status = !connected ? "down" : query.answering && control.answering && registry && problem === null ? "ok" : "degraded";
     const st = this.o.correlator.stats;
     return {
       status,
@@ -312,7 +370,7 @@ export class ApiService {
       registry: { loaded: registry !== undefined, devices: registry?.size ?? 0 },
       query,
       control,
-      storage: { backlog, components },
+      storage: { backlog, components, problem, oldestAgeMs },
       api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid, collapsed: this.queries.joined },
     };
   }

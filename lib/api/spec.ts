@@ -4,11 +4,13 @@ import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
-import { AlertList, CommandOutcome, DeviceList, DeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
+import { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, UnknownDeviceList, UnknownDeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
 
 export type OperationId =
   | "listDevices"
   | "getDevice"
+  | "approveDevice"
+  | "rejectDevice"
   | "getDevicePower"
   | "setDevicePower"
   | "getMeasurements"
@@ -17,6 +19,7 @@ export type OperationId =
   | "getEnergy"
   | "setPowerBulk"
   | "listAlerts"
+  | "listAudit"
   | "getHealth"
   | "getOpenApi";
 
@@ -72,10 +75,47 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     tag: "devices",
     summary: "List devices",
-    description: "Registry devices with their online state and last-seen time, optionally filtered by kind and location.",
-    params: filterParams,
-    success: { status: 200, description: "The devices", schema: DeviceList },
+    description:
+      "Registry devices with their online state and last-seen time, optionally filtered by kind and location. " +
+      "With `state=pending` (or `approved`, `rejected`): the devices not in the registry whose well-formed readings " +
+      "the registry's unknown-device policy holds as pending (stored with the tag pending=true), or has approved or rejected.",
+    params: [
+      ...filterParams,
+      {
+        name: "state",
+        in: "query",
+        description: "registered (default): the registry's devices; pending, approved, rejected: devices not in the registry (no other filter applies)",
+        schema: Type.Union([Type.Literal("registered"), Type.Literal("pending"), Type.Literal("approved"), Type.Literal("rejected")]),
+      },
+    ],
+    success: { status: 200, description: "The devices", schema: Type.Union([DeviceList, UnknownDeviceList]) },
     errors: [400, ...AUTH, 503],
+  },
+  {
+    id: "approveDevice",
+    method: "post",
+    path: "/devices/{id}/approve",
+    access: "control",
+    tag: "devices",
+    summary: "Approve a pending device",
+    description:
+      "A device listed by `GET /devices?state=pending` (not in the registry): its readings are stored without the pending tag from now on. " +
+      "Add it to the registry file for location tags, control and queries.",
+    params: [{ name: "id", in: "path", required: true, description: "Device id", schema: Slug }],
+    success: { status: 200, description: "The device, approved", schema: UnknownDeviceView },
+    errors: [400, ...AUTH, 404, 503],
+  },
+  {
+    id: "rejectDevice",
+    method: "post",
+    path: "/devices/{id}/reject",
+    access: "control",
+    tag: "devices",
+    summary: "Reject a pending device",
+    description: "Its readings are refused with UNKNOWN_DEVICE from now on; those stored while it was pending stay, tagged pending=true.",
+    params: [{ name: "id", in: "path", required: true, description: "Device id", schema: Slug }],
+    success: { status: 200, description: "The device, rejected", schema: UnknownDeviceView },
+    errors: [400, ...AUTH, 404, 503],
   },
   {
     id: "getDevice",
@@ -212,6 +252,24 @@ export const OPERATIONS: readonly Operation[] = [
       { name: "device", in: "query", description: "Only this device", schema: Slug },
     ],
     success: { status: 200, description: "The alerts", schema: AlertList },
+    errors: [400, ...AUTH],
+  },
+  {
+    id: "listAudit",
+    method: "get",
+    path: "/audit",
+    access: "control",
+    tag: "control",
+    summary: "Audit trail of control actions",
+    description:
+      "Every switching action the control agent recorded on {root}/audit/command since this node started (who: the token name, " +
+      "what, when, per-device result), oldest first, in a bounded in-memory ring (historySize records; lost on restart).",
+    params: [
+      { name: "from", in: "query", description: "Only records at or after this time", schema: TimeParam },
+      { name: "device", in: "query", description: "Only actions that touched this device", schema: Slug },
+      { name: "by", in: "query", description: "Only actions of this token name", schema: Type.String({ maxLength: 64 }) },
+    ],
+    success: { status: 200, description: "The audit records", schema: AuditList },
     errors: [400, ...AUTH],
   },
   {

@@ -1,4 +1,5 @@
 // What the API learns by listening on MQTT: per-device online state and last-seen time, active alerts and a bounded alert history.
+import { AuditRecord, auditTopic } from "../contracts/command";
 import { AlertEvent } from "../contracts/alert";
 import { MAX_TS_MS, MIN_TS_MS, SLUG_PATTERN } from "../contracts/common";
 import { Availability } from "../contracts/reading";
@@ -25,6 +26,12 @@ export interface StorageStatus {
   component: string;
   backlog: number;
   ts: number;
+  /** Optional storage health the plugwatch-influx-hook reports (lib/contracts/status.ts). */
+  fill?: number;
+  oldestAgeMs?: number;
+  writeErrors?: number;
+  spoolFull?: boolean;
+  retrying?: boolean;
 }
 
 export interface StateOptions {
@@ -40,7 +47,7 @@ export interface StateOptions {
 }
 
 /** "overflow": a valid message about a new device, alert or component, dropped because its bound was reached (counted). */
-export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "ignored" | "invalid" | "overflow";
+export type IngestResult = "reading" | "availability" | "alert" | "alert-cleared" | "status" | "audit" | "ignored" | "invalid" | "overflow";
 
 const slugRe = new RegExp(SLUG_PATTERN);
 
@@ -74,7 +81,7 @@ export class ApiState {
   /** Topics to subscribe to. */
   subscriptions(): string[] {
     const r = this.opts.root;
-    return [`${r}/+/+/+/+/availability`, `${r}/+/+/+/+/reading`, `${r}/alerts/#`, `${r}/status/+`];
+    return [`${r}/+/+/+/+/availability`, `${r}/+/+/+/+/reading`, `${r}/alerts/#`, `${r}/status/+`, auditTopic(r)];
   }
 
   device(id: string): DeviceState {
@@ -111,6 +118,7 @@ export class ApiState {
       if (parsed?.stream === "availability") return this.onAvailability(parsed.device, payload);
       if (topic.startsWith(`${root}/alerts/`)) return this.onAlert(topic.slice(root.length + 8), payload);
       if (topic.startsWith(`${root}/status/`)) return this.onStatus(topic.slice(root.length + 8), payload);
+      if (topic === auditTopic(root)) return this.onAudit(payload);
     } catch {
       this.invalid++;
       return "invalid";
@@ -194,7 +202,16 @@ export class ApiState {
       this.statusOverflow++;
       return "overflow";
     }
-    if (!prev || r.value.ts >= prev.ts) this.storage.set(component, { component, backlog: r.value.backlog, ts: r.value.ts });
+    if (!prev || r.value.ts >= prev.ts) {
+      const v = r.value;
+      const st: StorageStatus = { component, backlog: v.backlog, ts: v.ts };
+      if (v.fill !== undefined) st.fill = v.fill;
+      if (v.oldestAgeMs !== undefined) st.oldestAgeMs = v.oldestAgeMs;
+      if (v.writeErrors !== undefined) st.writeErrors = v.writeErrors;
+      if (v.spoolFull !== undefined) st.spoolFull = v.spoolFull;
+      if (v.retrying !== undefined) st.retrying = v.retrying;
+      this.storage.set(component, st);
+    }
     return "status";
   }
 
@@ -204,6 +221,30 @@ export class ApiState {
       this.history[this.historyStart] = e;
       this.historyStart = (this.historyStart + 1) % this.historySize;
     }
+  }
+
+  private readonly auditRing: AuditRecord[] = [];
+  private auditStart = 0;
+
+  /** An audit record of the control agent: kept in a ring of historySize records. */
+  private onAudit(payload: unknown): IngestResult {
+    const r = validate(AuditRecord, decodePayload(payload));
+    if (!r.ok) {
+      this.invalid++;
+      return "invalid";
+    }
+    if (this.auditRing.length < this.historySize) this.auditRing.push(r.value);
+    else {
+      this.auditRing[this.auditStart] = r.value;
+      this.auditStart = (this.auditStart + 1) % this.historySize;
+    }
+    return "audit";
+  }
+
+  /** Audit records seen since the node started, oldest first, at most `historySize`. */
+  audit(f: { from?: number; device?: string; by?: string } = {}): AuditRecord[] {
+    const ordered = [...this.auditRing.slice(this.auditStart), ...this.auditRing.slice(0, this.auditStart)];
+    return ordered.filter((a) => (f.from === undefined || a.ts >= f.from) && (!f.by || a.by === f.by) && (!f.device || a.results.some((x) => x.device === f.device)));
   }
 
   /** Active alerts, newest first. */

@@ -15,6 +15,7 @@ export const CommandRequest = Type.Object(
     replyTo: ReplyTopic,
     action: Action,
     target: Target,
+    by: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", description: "Who asks (the REST API puts the token's name here, never the token); recorded in the audit trail" })),
   },
   { additionalProperties: false, description: "Switch or read plugs" },
 );
@@ -42,3 +43,27 @@ export const CommandReply = Type.Object(
   { additionalProperties: false, description: "Per-device results of a command" },
 );
 export type CommandReply = Static<typeof CommandReply>;
+
+/** One control action as the agent records it on {root}/audit/command (who, what, when, result). */
+export const AuditRecord = Type.Object(
+  {
+    v: Version,
+    ts: Type.Integer({ minimum: 0, description: "When the action finished, epoch ms" }),
+    id: RequestId,
+    by: Type.Optional(Type.String({ maxLength: 64, description: "Who asked (token name from the REST API), when known" })),
+    action: Action,
+    target: Target,
+    ok: Type.Boolean(),
+    results: Type.Array(
+      Type.Object(
+        { device: Slug, ok: Type.Boolean(), relay: Type.Optional(Type.Boolean()), code: Type.Optional(Type.String({ maxLength: 64 })) },
+        { additionalProperties: false },
+      ),
+    ),
+    error: Type.Optional(Type.String({ maxLength: 64, description: "Error code of a request refused as a whole" })),
+  },
+  { additionalProperties: false, description: "Audit record of one switching action" },
+);
+export type AuditRecord = Static<typeof AuditRecord>;
+
+export const auditTopic = (root: string): string => `${root}/audit/command`;

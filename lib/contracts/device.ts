@@ -80,6 +80,13 @@ export const RegistryFile = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
     version: Type.Optional(Type.Literal(1)),
+    measurements: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$" }), {
+        maxItems: 64,
+        uniqueItems: true,
+        description: "InfluxDB measurements generic readings may use besides the hook's own (default: none); anything else is rejected",
+      }),
+    ),
     devices: Type.Array(DeviceEntry, { maxItems: 10000 }),
   },
   { additionalProperties: false, description: "Plugwatch device registry file" },

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_PROTOCOL: "The plug speaks a protocol Plugwatch does not implement (e.g. Tapo securePassthrough)",
   NOT_CONFIRMED: "The relay did not read back the requested state",
   INVALID_READING: "The reading does not match its schema or holds absurd values",
+  IMPLAUSIBLE_READING: "The plug answered with negative, non-finite or beyond-rating values: that poll is not stored",
+  IDENTITY_CHANGED: "The plug at the registered address answers with another deviceId or MAC: its readings are held back",
   INVALID_QUERY: "The query is not valid",
   LIMIT_EXCEEDED: "A limit was exceeded: too many rows, too long a span, a full queue or too many tracked ids",
   STORAGE_UNAVAILABLE: "The database cannot be reached",

@@ -8,6 +8,7 @@ export * from "./query";
 export * from "./alert";
 export * from "./status";
 export * from "./validate";
+export * from "./reply-topic";
 
 import { RegistryFile } from "./device";
 import { Availability, GenericReading, Reading } from "./reading";

@@ -52,6 +52,11 @@ export const Availability = Type.Object(
     online: Type.Boolean(),
     ts: EpochMs,
     reason: Type.String({ maxLength: 256, description: "Why the state changed, e.g. 'poll ok' or 'DEVICE_UNREACHABLE: connect ECONNREFUSED'" }),
+    data: Type.Optional(
+      Type.Union([Type.Literal("ok"), Type.Literal("implausible"), Type.Literal("identity-changed")], {
+        description: "Online but its data held back: implausible (IMPLAUSIBLE_READING) or identity-changed (IDENTITY_CHANGED); 'ok' when that ends. Absent = ok",
+      }),
+    ),
   },
   { additionalProperties: false, description: "Online/offline state of a device; published retained" },
 );

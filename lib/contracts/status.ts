@@ -15,6 +15,10 @@ const SpoolCounters = Type.Object(
     ackedLines: Count("Lines acknowledged since the start"),
     rejectedLines: Count("Lines refused because the spool was full (policy reject)"),
     droppedLines: Count("Lines discarded to make room (policy drop-oldest)"),
+    fairShareRejectedLines: Type.Optional(Count("Of rejectedLines, lines refused because their device was over its fair share")),
+    maxBytes: Type.Optional(Count("The spool's size bound in bytes")),
+    keys: Type.Optional(Count("Devices holding unsent lines")),
+    largestKeyBytes: Type.Optional(Count("Bytes held by the device with the most unsent lines")),
     segments: Count("Segment files"),
     recovery: Type.Object(
       {
@@ -22,6 +26,10 @@ const SpoolCounters = Type.Object(
         records: Count("Records recovered"),
         lines: Count("Lines recovered"),
         skippedBytes: Count("Bytes of torn or corrupt data skipped"),
+        tornBytes: Type.Optional(Count("Of those, bytes of a torn tail (an append cut by a crash)")),
+        corruptRegions: Type.Optional(Count("Corrupt regions skipped by resynchronising (bytes kept in quarantine/)")),
+        lostLines: Type.Optional(Count("Unsent lines lost in corrupt regions")),
+        keptRecords: Type.Optional(Count("Records with unsent lines kept")),
       },
       { additionalProperties: false, description: "What the spool recovered when the node started" },
     ),
@@ -51,6 +59,15 @@ export const ComponentStatus = Type.Object(
     invalidInputs: Type.Optional(Count("Input messages refused as invalid")),
     invalidElements: Type.Optional(Count("Readings inside those messages that were invalid")),
     spoolFullRefusals: Type.Optional(Count("Input messages refused with SPOOL_FULL")),
+    rejectedReadings: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[A-Z_]{1,32}$" }), Type.Integer({ minimum: 0 }), {
+        description: "Readings never stored, per reason: SCHEMA, TOPIC_MISMATCH, UNKNOWN_DEVICE, MEASUREMENT_NOT_ALLOWED, IMPLAUSIBLE",
+      }),
+    ),
+    spoolFull: Type.Optional(Type.Boolean({ description: "True while the SPOOL_FULL alert is raised (refusals, cleared when quiet and below 80 %)" })),
+    fill: Type.Optional(Type.Number({ minimum: 0, description: "Spool fill level: unsent bytes / size bound (0..1, may exceed 1 briefly)" })),
+    oldestAgeMs: Type.Optional(Count("Age of the oldest unsent reading (ms, from its timestamp); absent when nothing waits")),
+    writeErrors: Type.Optional(Count("Failed InfluxDB write attempts since the start")),
     lastError: Type.Optional(
       Type.Object(
         {

@@ -1,5 +1,8 @@
 // plugwatch-influx-hook's state as one status: spool full, retrying, recent invalid input, falling behind, or fine.
 import { PlugwatchError } from "../contracts/errors";
+import type { Spool } from "../spool";
+import { reasonOf } from "./reading-guard";
+import { lineTimestampMs } from "./spool-alarm";
 import type { WriterStats } from "./writer";
 
 /** How long an invalid input or a SPOOL_FULL stays visible in the status (ms). */
@@ -34,4 +37,19 @@ export function combineErrors(errors: readonly PlugwatchError[]): PlugwatchError
   if (errors.length === 1) return first;
   const details = errors.flatMap((e) => e.details ?? [{ path: "$", message: e.message }]).slice(0, 50);
   return new PlugwatchError(first.code, `${first.message} (and ${errors.length - 1} more invalid element(s))`, details);
+}
+
+/** Counts each rejected element by its reason (lib/influx/reading-guard.ts) into `into`. */
+export function countRejected(into: Record<string, number>, errors: readonly PlugwatchError[]): void {
+  for (const e of errors) into[reasonOf(e)] = (into[reasonOf(e)] ?? 0) + 1;
+}
+
+/** Timestamp (epoch ms) of the oldest unsent reading in the spool, or undefined when the spool is empty or unreadable. */
+export async function oldestUnsentTs(spool: Pick<Spool, "peek" | "headSeq">): Promise<number | undefined> {
+  try {
+    const head = await spool.peek(spool.headSeq, 1);
+    return head ? lineTimestampMs(head.body.toString("utf8").trimEnd()) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,11 +10,23 @@ export interface HookCounters {
   invalidInputs: number;
   invalidElements: number;
   spoolFullRefusals: number;
+  /** Readings never stored, per reason (lib/influx/reading-guard REJECT_REASONS). */
+  rejectedReadings?: Record<string, number>;
 }
 
 /** The stats message: `backlog` is the spool backlog in lines; every counter of the writer is kept as it was. */
-export function hookStatus(stats: WriterStats, counters: HookCounters, who: { node: string; name?: string }, now: number): ComponentStatus {
+export function hookStatus(
+  stats: WriterStats,
+  counters: HookCounters,
+  who: { node: string; name?: string },
+  now: number,
+  storage: { spoolFull?: boolean; oldestTs?: number } = {},
+): ComponentStatus {
   const msg: ComponentStatus = { v: CONTRACT_VERSION, component: HOOK_COMPONENT, ts: now, backlog: stats.backlogLines, node: who.node, ...counters };
+  msg.spoolFull = storage.spoolFull === true;
+  if (stats.spool.maxBytes > 0) msg.fill = Math.round((stats.backlogBytes / stats.spool.maxBytes) * 1e6) / 1e6;
+  if (stats.backlogLines > 0 && storage.oldestTs !== undefined) msg.oldestAgeMs = Math.max(0, Math.round(now - storage.oldestTs));
+  msg.writeErrors = stats.retries;
   if (who.name) msg.name = who.name;
   const { lastError, ...rest } = stats;
   Object.assign(msg, rest);

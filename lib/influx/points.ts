@@ -4,12 +4,18 @@ import { GenericReading, Reading } from "../contracts/reading";
 import { PlugwatchError } from "../contracts/errors";
 import { decodePayload, validate, type Issue } from "../contracts/validate";
 import type { Device } from "../contracts/device";
+import { checkGenericReading, checkPlugReading, checkTopicDevice, rejected } from "./reading-guard";
+import type { Admission } from "../pending";
 
 export const DEFAULT_MEASUREMENT = "plug";
 
 /** Looks a device up by id (a Registry satisfies this). */
 export interface DeviceLookup {
   get(id: string): Device | undefined;
+  /** Measurements generic readings may use besides the hook's own (a Registry has them from its file). */
+  readonly measurements?: readonly string[];
+  /** The registry's policy for well-formed readings of ids it does not hold (lib/pending.ts); absent = refuse. */
+  unknown?: { readonly policy?: string; admit(id: string): Admission };
 }
 
 export interface EncoderOptions {
@@ -49,6 +55,8 @@ export class LineEncoder {
   private readonly measurement: string;
   private readonly acceptUnknown: boolean;
   private readonly seriesCache = new Map<string, string>();
+  /** Measurements a generic reading may use (with a registry): the hook's own, `plug`, and the registry's list. */
+  private readonly allowed: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly devices: DeviceLookup | undefined,
@@ -56,27 +64,47 @@ export class LineEncoder {
   ) {
     this.measurement = opts.measurement || DEFAULT_MEASUREMENT;
     this.acceptUnknown = opts.acceptUnknown === true;
+    // Without a registry (accept-unknown mode, chosen for foreign data) there is no list to check against.
+    this.allowed = devices ? new Set([this.measurement, DEFAULT_MEASUREMENT, ...(devices.measurements ?? [])]) : undefined;
   }
 
-  /** Tags for a device id: registry tags, or `{device}` when unknown and accepted; throws UNKNOWN_DEVICE otherwise. */
+  /**
+   * Tags for a device id: registry tags; `{device}` when unknown and accepted by this hook; else what the registry's
+   * unknown-device policy says (pending: `{device, pending: "true"}`); throws UNKNOWN_DEVICE when refused.
+   * Only called for readings that passed their schema.
+   */
   tagsFor(id: string, path: string): Record<string, string> {
+    return this.lookup(id, path).tags;
+  }
+
+  /** The tags and whether they may be cached (a pending device's tags change when it is approved). */
+  private lookup(id: string, path: string): { tags: Record<string, string>; stable: boolean } {
     const device = this.devices?.get(id);
-    if (device) return deviceTags(device);
-    if (this.acceptUnknown) return { device: id };
-    throw new PlugwatchError("UNKNOWN_DEVICE", `${path}.device: unknown device '${id}' (not in the registry; enable 'accept unknown devices' to store it anyway)`, [
-      { path: `${path}.device`, message: `unknown device '${id}'` },
-    ]);
+    if (device) return { tags: deviceTags(device), stable: true };
+    if (this.acceptUnknown) return { tags: { device: id }, stable: true };
+    const verdict = this.devices?.unknown?.admit(id);
+    if (verdict && "tags" in verdict) return { tags: verdict.tags, stable: false };
+    const why = verdict ? verdict.refused : "not in the registry";
+    throw rejected("UNKNOWN_DEVICE", `${path}.device`, `unknown device '${id}' (${why}; set the registry's 'unknown devices' to pending, or enable 'accept unknown devices' on the hook, to store it anyway)`);
   }
 
   private seriesKey(id: string, path: string): string {
     let key = this.seriesCache.get(id);
     if (key === undefined) {
-      const tags = this.tagsFor(id, path);
+      const { tags, stable } = this.lookup(id, path);
       key = escape.measurement(this.measurement);
       for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k] as string)}`;
-      this.seriesCache.set(id, key);
+      if (stable) this.seriesCache.set(id, key);
     }
     return key;
+  }
+
+  /** Throws UNKNOWN_DEVICE for an unregistered id when nothing (hook or registry policy) would admit it. */
+  private refuseUnknown(id: string, path: string): void {
+    if (this.acceptUnknown || this.devices?.get(id)) return;
+    const policy = this.devices?.unknown?.policy;
+    if (policy === "pending" || policy === "accept") return;
+    this.lookup(id, path);
   }
 
   /** Forgets cached series keys (call when the registry changes). */
@@ -92,7 +120,9 @@ export class LineEncoder {
   /** A validated generic reading → one line, built and escaped by the client library's Point. */
   encodeGeneric(g: GenericReading, path = "$"): string {
     const p = new Point(g.measurement || this.measurement);
-    const tags = { ...(g.tags ?? {}), ...this.tagsFor(g.device, path) };
+    // `pending` is the registry's to set (lib/pending.ts): a reading cannot mark itself, or a registered device, pending.
+    const { pending: _own, ...free } = g.tags ?? {};
+    const tags = { ...free, ...this.tagsFor(g.device, path) };
     for (const [k, v] of Object.entries(tags)) p.tag(k, v);
     for (const [k, v] of Object.entries(g.fields)) {
       if (typeof v === "boolean") p.booleanField(k, v);
@@ -104,8 +134,11 @@ export class LineEncoder {
     return line;
   }
 
-  /** Validates one decoded value (Reading, or GenericReading when it has `fields`) and encodes it; throws PlugwatchError. */
-  encodeValue(value: unknown, path = "$"): string {
+  /**
+   * Validates one decoded value (Reading, or GenericReading when it has `fields`) and encodes it; throws PlugwatchError
+   * (with a `reason`, lib/influx/reading-guard). `topicDevice` is the device of the device topic it came on, if any.
+   */
+  encodeValue(value: unknown, path = "$", topicDevice?: string): string {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       throw new PlugwatchError("INVALID_READING", `${path}: expected a reading object, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`, [
         { path, message: "expected an object" },
@@ -114,10 +147,16 @@ export class LineEncoder {
     if ("fields" in value) {
       const r = validate(GenericReading, value);
       if (!r.ok) throw invalid(path, r.issues);
+      checkTopicDevice(r.value.device, topicDevice, path);
+      // Who before what: an id the registry refuses outright is UNKNOWN_DEVICE whatever its measurement.
+      this.refuseUnknown(r.value.device, path);
+      checkGenericReading(r.value, this.allowed, this.measurement, path);
       return this.encodeGeneric(r.value, path);
     }
     const r = validate(Reading, value);
     if (!r.ok) throw invalid(path, r.issues);
+    checkTopicDevice(r.value.device, topicDevice, path);
+    checkPlugReading(r.value, this.devices?.get(r.value.device)?.model, path);
     return this.encodeReading(r.value, path);
   }
 }
@@ -137,7 +176,7 @@ export interface EncodedPayload {
  * Decodes a msg.payload (object, JSON string or Buffer; a single reading or an array of them) and encodes every
  * element. Bad elements do not stop good ones in the same batch; each one yields an error with its path (`$[3].power`).
  */
-export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPayload {
+export function encodePayload(encoder: LineEncoder, payload: unknown, topicDevice?: string): EncodedPayload {
   let value: unknown;
   try {
     value = decodePayload(payload);
@@ -149,7 +188,7 @@ export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPa
   const errors: PlugwatchError[] = [];
   const one = (v: unknown, path: string) => {
     try {
-      lines.push(encoder.encodeValue(v, path));
+      lines.push(encoder.encodeValue(v, path, topicDevice));
     } catch (err) {
       errors.push(err instanceof PlugwatchError ? err : new PlugwatchError("INVALID_READING", `${path}: ${String(err)}`));
     }
@@ -159,4 +198,13 @@ export function encodePayload(encoder: LineEncoder, payload: unknown): EncodedPa
     for (let i = 0; i < value.length; i++) one(value[i], `$[${i}]`);
   } else one(value, "$");
   return { lines, errors };
+}
+
+/** The spool's fair-share key of a line: its series (measurement and tags, up to the first unescaped space), i.e. one device. */
+export function fairShareKey(line: string): string {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === "\\") i++;
+    else if (line[i] === " ") return line.slice(0, i);
+  }
+  return line;
 }

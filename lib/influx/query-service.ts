@@ -1,6 +1,8 @@
 // The query component: validates a query request, runs it against InfluxDB (bound parameters only), builds the reply.
 import { EnergyQuery, LatestNQuery, LatestQuery, RangeQuery, type QueryBody, type QueryData, type QueryReply } from "../contracts/query";
-import { CONTRACT_VERSION, ReplyTopic, RequestId } from "../contracts/common";
+import { CONTRACT_VERSION, RequestId } from "../contracts/common";
+import { ReplyTopicGuard, ReplyTopicRefused } from "../contracts/reply-topic";
+import { DEFAULT_ROOT } from "../topics";
 import { PlugwatchError, toErrorBody, type ErrorBody, type ErrorCode } from "../contracts/errors";
 import { decodePayload, validate, type Issue } from "../contracts/validate";
 import type { Device, Target } from "../contracts/device";
@@ -134,6 +136,8 @@ export interface QueryServiceOptions {
   limits?: Partial<QueryLimits>;
   /** Clock for `latest` (inactive devices), epoch ms. */
   now?: () => number;
+  /** Checks and counts reply topics (default: replies under `plugwatch/api/reply/…` or `clients/…`). */
+  replyTopics?: ReplyTopicGuard;
 }
 
 export interface HandledQuery {
@@ -165,32 +169,36 @@ export function parseQueryBody(body: unknown): QueryBody {
 }
 
 /** Where a request's reply goes: its id and replyTo (throws INVALID_REQUEST when either is unreadable) and its type if known. */
-function address(payload: unknown): { msg: Record<string, unknown>; id: string; base: { replyTo: string; type?: QueryBody["type"] } } {
+function address(payload: unknown, guard: ReplyTopicGuard, requestTopic: unknown): { msg: Record<string, unknown>; id: string; base: { replyTo: string; type?: QueryBody["type"] } } {
   const msg = decodePayload(payload);
   if (!isRecord(msg)) throw new PlugwatchError("INVALID_REQUEST", "query request must be a JSON object");
   const id = validate(RequestId, msg.id);
   if (!id.ok) throw rejected("INVALID_REQUEST", "$.id", id.issues);
-  const replyTo = validate(ReplyTopic, msg.replyTo);
-  if (!replyTo.ok) throw rejected("INVALID_REQUEST", "$.replyTo", replyTo.issues);
+  const replyTo = guard.check(msg.replyTo, requestTopic);
+  if (!replyTo.ok) throw new ReplyTopicRefused(replyTo.problem, replyTo.message);
   const type = isRecord(msg.query) && typeof msg.query.type === "string" && msg.query.type in BODY_SCHEMAS ? (msg.query.type as QueryBody["type"]) : undefined;
-  return { msg, id: id.value, base: { replyTo: replyTo.value, ...(type ? { type } : {}) } };
+  return { msg, id: id.value, base: { replyTo: replyTo.topic, ...(type ? { type } : {}) } };
 }
 
 export class QueryService {
   private readonly limits: QueryLimits;
   private readonly now: () => number;
+  /** Reply topic check shared with the control agent and the API (lib/contracts/reply-topic.ts). */
+  readonly replyTopics: ReplyTopicGuard;
 
   constructor(private readonly opts: QueryServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
+    this.replyTopics = opts.replyTopics ?? new ReplyTopicGuard(DEFAULT_ROOT);
   }
 
   /**
    * Handles one request payload (object or JSON string/Buffer). Throws only when the reply cannot be addressed
-   * (no readable id/replyTo); every other problem becomes an `ok:false` reply with a stable code.
+   * (no readable id, or a replyTo refused by the reply topic guard: ReplyTopicRefused); every other problem becomes
+   * an `ok:false` reply with a stable code. `requestTopic` gives the topic root of the allowed reply prefix.
    */
-  async handle(payload: unknown): Promise<HandledQuery> {
-    const { msg, id, base } = address(payload);
+  async handle(payload: unknown, requestTopic?: unknown): Promise<HandledQuery> {
+    const { msg, id, base } = address(payload, this.replyTopics, requestTopic);
     try {
       if (msg.v !== CONTRACT_VERSION) throw new PlugwatchError("UNSUPPORTED_VERSION", `$.v: expected ${CONTRACT_VERSION}`);
       const extra = Object.keys(msg).filter((k) => !ENVELOPE_KEYS.has(k));
@@ -206,8 +214,8 @@ export class QueryService {
    * The error reply to a request that is not run (the node is closing, too many are waiting). Throws like
    * handle() when the request has no readable id/replyTo.
    */
-  refuse(payload: unknown, error: PlugwatchError): HandledQuery {
-    const { id, base } = address(payload);
+  refuse(payload: unknown, error: PlugwatchError, requestTopic?: unknown): HandledQuery {
+    const { id, base } = address(payload, this.replyTopics, requestTopic);
     return { ...base, reply: errorReply(id, toErrorBody(error)) };
   }
 

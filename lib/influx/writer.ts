@@ -137,12 +137,16 @@ export class InfluxWriter {
   }
 
   /** Spools lines; `cb()` once they are durable ("accepted"), `cb(err)` when refused (SPOOL_FULL). */
-  accept(lines: readonly string[], cb: (err?: Error) => void): void {
+  accept(lines: readonly string[], cb: (err?: Error) => void, key?: string): void {
     if (this.stopping) return cb(new PlugwatchError("INTERNAL", "writer is closing"));
-    this.spool.append(lines, (err) => {
-      if (!err) this.counters.acceptedLines += lines.length;
-      cb(err);
-    });
+    this.spool.append(
+      lines,
+      (err) => {
+        if (!err) this.counters.acceptedLines += lines.length;
+        cb(err);
+      },
+      key,
+    );
   }
 
   acceptAsync(lines: readonly string[]): Promise<void> {

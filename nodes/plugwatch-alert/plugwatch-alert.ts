@@ -1,6 +1,7 @@
 // alert: glue between Node-RED messages and lib/alerts/engine.ts (plug/generic readings, availability in; retained alert events out).
 import type { NodeAPI } from "node-red";
 import { AlertEngine } from "../../lib/alerts/engine";
+import type { InputMeta } from "../../lib/alerts/types";
 import { classifyAlertInput } from "../../lib/alerts/input";
 import { alertMessages } from "../../lib/alerts/messages";
 import type { AlertEvent } from "../../lib/contracts/alert";
@@ -17,7 +18,10 @@ const SAVE_EVERY_MS = 10_000;
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-alert", parseAlertConfig, (node, config, kit) => {
     const devices = config.registry ? kit.loadRegistry(config.registry).devices.map(({ id, kind, location, idleWatts }) => ({ id, kind, location, idleWatts })) : [];
-    const engine = new AlertEngine({ rules: config.rules, devices, clock: () => kit.clock.now() });
+    // With a registry, only its devices (and backup health, {root}/backup/{id}/availability) get alert state.
+    const backups = `${config.root}/backup/`;
+    const admit = config.registry ? (_id: string, meta: InputMeta) => meta.source?.startsWith(backups) === true : undefined;
+    const engine = new AlertEngine({ rules: config.rules, devices, clock: () => kit.clock.now(), ...(admit ? { admit } : {}) });
     const stores = kit.setting("contextStorage");
     const store = stores !== null && typeof stores === "object" && PERSIST_STORE in stores ? PERSIST_STORE : undefined;
     const context = node.context();
@@ -48,7 +52,8 @@ export = (RED: NodeAPI) =>
       void save();
     };
 
-    // Restored alerts stay active and are not re-published: their retained messages are still on the broker.
+    /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */
+    let republish: AlertEvent[] = [];
     const restore = (): Promise<void> =>
       new Promise((resolve) => {
         if (!config.persist) return resolve();
@@ -56,7 +61,12 @@ export = (RED: NodeAPI) =>
         context.get(CONTEXT_KEY, store, (err: Error | undefined, saved: unknown) => {
           try {
             if (err) throw err;
-            if (saved !== undefined && !kit.closing) emit(engine.restore(saved), (m) => node.send(m));
+            if (saved !== undefined && !kit.closing) {
+              emit(engine.restore(saved), (m) => node.send(m));
+              // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
+              // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
+              republish = engine.activeAlerts();
+            }
           } catch (e) {
             node.warn(kit.t("errors.restore", { message: e instanceof Error ? e.message : String(e) }));
           }
@@ -67,6 +77,12 @@ export = (RED: NodeAPI) =>
       if (kit.closing) return;
       updateStatus();
       kit.setInterval(() => {
+        if (republish.length) {
+          const active = new Set(engine.activeAlerts().map((a) => a.id));
+          const still = republish.filter((a) => active.has(a.id));
+          republish = [];
+          if (still.length) node.send([alertMessages(config.root, still), null]);
+        }
         emit(engine.tick(), (m) => node.send(m));
         if (state.dirty && kit.clock.now() - state.lastSave >= SAVE_EVERY_MS) void save();
       }, config.tickMs);

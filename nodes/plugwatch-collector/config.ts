@@ -96,7 +96,9 @@ export const StatsCommand = Type.Object(
   { additionalProperties: false },
 );
 
-export type CollectorCommand = { action: "poll" } | { action: "stats"; device: string; period: "day" | "month"; year: number; month?: number };
+export const AcceptIdentityCommand = Type.Object({ action: Type.Literal("accept-identity"), device: Slug }, { additionalProperties: false });
+
+export type CollectorCommand = { action: "poll" } | { action: "accept-identity"; device: string } | { action: "stats"; device: string; period: "day" | "month"; year: number; month?: number };
 
 const USAGE = "expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}";
 
@@ -113,6 +115,10 @@ export function parseCommand(payload: unknown, now: Date): CollectorCommand {
   if (action === "poll") {
     parse(PollCommand, value);
     return { action: "poll" };
+  }
+  if (action === "accept-identity") {
+    const c = parse(AcceptIdentityCommand, value);
+    return { action: "accept-identity", device: c.device };
   }
   if (action === "stats") {
     const checked = validate(StatsCommand, value);

@@ -51,6 +51,10 @@ export = (RED: NodeAPI) => {
           await collector.pollNow();
           return done();
         }
+        if (cmd.action === "accept-identity") {
+          collector.acceptIdentity(cmd.device);
+          return done();
+        }
         const device = registry.get(cmd.device);
         if (!device) throw new PlugwatchError("UNKNOWN_DEVICE", kit.t("errors.unknownDevice", { device: cmd.device }));
         const { period, year, month } = cmd;

@@ -1,22 +1,36 @@
 // plugwatch-control: glue between Node-RED messages and lib/control.ts (command in, per-device reply out).
 import type { NodeAPI } from "node-red";
 import { Controller } from "../../lib/control";
-import { replyMessage, replyOutcome } from "../../lib/control-reply";
+import { auditMessage, replyMessage, replyOutcome, shouldReply } from "../../lib/control-reply";
+import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
+import { DEFAULT_ROOT } from "../../lib/topics";
 import { PlugTransports } from "../../lib/transports/plug-transports";
-import { defineNode } from "../shared/kit";
+import { ConfigError, defineNode } from "../shared/kit";
 import { parseControlConfig } from "./config";
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-control", parseControlConfig, (_node, config, kit) => {
     const registryNode = kit.configNode("plugwatch-registry", config.registry);
     const account = kit.findConfigNode("plugwatch-tplink-account", config.account);
+    let replyTopics;
+    try {
+      replyTopics = replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
     const transports = new PlugTransports({ timeoutMs: config.timeoutMs, credentials: () => account?.account() });
-    const controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency: config.concurrency, timeoutMs: config.timeoutMs, clock: kit.clock });
+    const controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency: config.concurrency, timeoutMs: config.timeoutMs, clock: kit.clock, replyTopics });
     try {
       kit.status.show("idle", "status.ready", { count: registryNode.require().size });
     } catch {
       kit.status.text("error", "REGISTRY_INVALID");
     }
+    /** A forbidden reply topic: neither run nor answered; counted, logged at a limited rate (lib/contracts/reply-topic.ts). */
+    const refused = (problem: string, why: string): void => {
+      const total = controller.replyTopics.refusedTotal;
+      kit.warnLimited(`replyTo:${problem}`, kit.t("errors.reply-refused", { problem, why, total }));
+      kit.status.show("warn", "status.replyRefused", { total });
+    };
 
     kit.onInput(async (msg, send, done) => {
       // A retained command is stale by definition: the broker replays it on every start and every reconnect.
@@ -26,9 +40,18 @@ export = (RED: NodeAPI) =>
         kit.status.show("warn", "status.retained");
         return done();
       }
+      const v5 = (msg as { responseTopic?: unknown }).responseTopic;
+      const checked = v5 === undefined ? undefined : controller.replyTopics.check(v5, msg.topic);
+      if (checked && !checked.ok) return (refused(checked.problem, checked.message), done());
       kit.status.show("busy", "status.busy", { count: controller.busy + 1 });
-      const result = await controller.handle(msg.payload);
-      send(replyMessage(msg, result));
+      const result = await controller.handle(msg.payload, msg.topic).catch((err: unknown) => {
+        if (err instanceof ReplyTopicRefused) return refused(err.problem, err.details?.[0]?.message ?? err.message);
+        throw err;
+      });
+      if (!result) return done();
+      if (shouldReply(msg, result)) send(replyMessage(msg, result));
+      const audit = auditMessage(msg.topic, result);
+      if (audit) send(audit);
       const { ok, summary, catchError, warning } = replyOutcome(result);
       if (summary.code) kit.status.show("error", "status.refused", { verb: summary.verb, code: summary.code });
       else kit.status.show(ok ? "ok" : "error", "status.result", { verb: summary.verb, ok: summary.ok ?? 0, total: summary.total ?? 0 });

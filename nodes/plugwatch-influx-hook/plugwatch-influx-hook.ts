@@ -1,12 +1,14 @@
 // plugwatch-influx-hook node: readings in → validated line protocol → durable spool → batched InfluxDB writes. Glue only; logic in lib/.
 import type { NodeAPI } from "node-red";
 import { PlugwatchError } from "../../lib/contracts/errors";
-import { combineErrors, hookHealth } from "../../lib/influx/hook-health";
+import { alertMessages } from "../../lib/alerts/messages";
+import { combineErrors, countRejected, hookHealth, oldestUnsentTs } from "../../lib/influx/hook-health";
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
-import { LineEncoder, encodePayload } from "../../lib/influx/points";
+import { LineEncoder, encodePayload, fairShareKey } from "../../lib/influx/points";
+import { SpoolFullAlarm } from "../../lib/influx/spool-alarm";
 import { InfluxWriter, influxSink } from "../../lib/influx/writer";
 import { Spool } from "../../lib/spool";
-import { componentStatusTopic } from "../../lib/topics";
+import { componentStatusTopic, parseDeviceTopic } from "../../lib/topics";
 import { defineNode, errorText } from "../shared/kit";
 import { parseHookConfig } from "./config";
 
@@ -15,7 +17,11 @@ export = (RED: NodeAPI) =>
     const { settings, http } = kit.configNode("plugwatch-influx", opts.influx).require();
     if (!opts.registry && !opts.acceptUnknown) throw new PlugwatchError("REGISTRY_INVALID", kit.t("errors.noRegistry"));
     const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, { measurement: opts.measurement, acceptUnknown: opts.acceptUnknown });
-    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 };
+    const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0, rejectedReadings: {} as Record<string, number> };
+    const alarm = new SpoolFullAlarm({ component: HOOK_COMPONENT });
+    const sendAlert = (e: ReturnType<SpoolFullAlarm["check"]>): void => {
+      if (e) node.send([alertMessages(opts.root, [e])]);
+    };
     const events = { lastFullAt: 0, lastInvalid: { at: 0, code: "" } };
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
@@ -43,10 +49,19 @@ export = (RED: NodeAPI) =>
       });
       writer = w;
       w.onChange = updateStatus;
-      kit.setInterval(updateStatus, 1000);
+      kit.setInterval(() => {
+        updateStatus();
+        const st = w.stats();
+        sendAlert(alarm.check(kit.clock.now(), st.backlogBytes / st.spool.maxBytes));
+      }, 1000);
       const topic = componentStatusTopic(opts.root, HOOK_COMPONENT);
-      const stats = () => hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now());
-      if (opts.statsIntervalMs > 0) kit.setInterval(() => node.send({ topic, payload: stats() }), opts.statsIntervalMs);
+      const sp = spool;
+      const stats = (oldestTs: number | undefined) => hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now(), { spoolFull: alarm.active, oldestTs });
+      const report = async (): Promise<void> => {
+        const oldest = await oldestUnsentTs(sp);
+        if (!kit.closing) node.send({ topic, payload: stats(oldest) });
+      };
+      if (opts.statsIntervalMs > 0) kit.setInterval(() => void kit.track(report()), opts.statsIntervalMs);
     };
     const ready = kit.track(
       start().then(updateStatus, (err: unknown) => {
@@ -59,10 +74,11 @@ export = (RED: NodeAPI) =>
     kit.onInput(async (msg, _send, done) => {
       if (!writer && !startError) await ready;
       if (!writer) throw startError ?? new PlugwatchError("INTERNAL", kit.t("errors.notRunning"));
-      const { lines, errors } = encodePayload(encoder, msg.payload);
+      const { lines, errors } = encodePayload(encoder, msg.payload, parseDeviceTopic(opts.root, String(msg.topic ?? ""))?.device);
       const invalid = (): void => {
         counters.invalidInputs++;
         counters.invalidElements += errors.length;
+        countRejected(counters.rejectedReadings, errors);
         const err = combineErrors(errors);
         events.lastInvalid = { at: kit.clock.now(), code: err.code };
         updateStatus();
@@ -73,12 +89,15 @@ export = (RED: NodeAPI) =>
         if (err instanceof PlugwatchError && err.code === "SPOOL_FULL") {
           counters.spoolFullRefusals++;
           events.lastFullAt = kit.clock.now();
+          // Loud: a warning in the log (one per minute, with the count of suppressed ones) and an alert raised once.
+          kit.warnLimited("spool-full", err.message);
+          sendAlert(alarm.refused(events.lastFullAt, err.message));
         }
         if (err) updateStatus();
         if (err) done(err);
         else if (errors.length) invalid();
         else done();
-      });
+      }, fairShareKey(lines[0] as string));
     });
 
     kit.onClose(async (removed) => {

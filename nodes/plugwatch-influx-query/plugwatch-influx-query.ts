@@ -4,6 +4,8 @@ import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
 import { coalesce } from "../../lib/influx/coalesce";
 import { influxRunner, QueryService, type StatementRunner } from "../../lib/influx/query-service";
 import { Limiter } from "../../lib/limiter";
+import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
+import { DEFAULT_ROOT } from "../../lib/topics";
 import { defineNode, type Done, type Send } from "../shared/kit";
 import { CLOSE_GRACE_MS, CLOSED_BEFORE_RUN, CLOSING, MAX_WAITING, parseQueryNodeConfig, SERVER_SIDE } from "./config";
 
@@ -20,14 +22,33 @@ export = (RED: NodeAPI) =>
         influx?.settings && influx.http
           ? coalesce(influxRunner({ settings: influx.settings, http: influx.http }, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }))
           : () => Promise.reject(new PlugwatchError("STORAGE_UNAVAILABLE", kit.t("errors.noConfigNode", { type: "plugwatch-influx" })));
-      const service = new QueryService({ run, registry: () => kit.configNode("plugwatch-registry", config.registry).require(), limits: config.limits });
+      const replyTopics = replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT);
+      const service = new QueryService({ run, registry: () => kit.configNode("plugwatch-registry", config.registry).require(), limits: config.limits, replyTopics });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
       if (influx) kit.status.show("idle", "status.ready");
       else kit.status.show("error", "status.noInflux");
 
+      /** A request with a forbidden reply topic: not run, not answered; counted, logged at a limited rate, in status. */
+      const refusedReply = (err: ReplyTopicRefused, done: Done): void => {
+        const total = service.replyTopics.refusedTotal;
+        kit.warnLimited(`replyTo:${err.problem}`, kit.t("errors.replyRefused", { problem: err.problem, why: err.details?.[0]?.message ?? err.message, total }));
+        kit.status.show("warn", "status.replyRefused", { total });
+        done();
+      };
+      const refusing = (done: Done) => (err: unknown) => {
+        if (err instanceof ReplyTopicRefused) return refusedReply(err, done);
+        throw err;
+      };
+
       /** The reply to a request that is not run (closing, queue full); done(err) for the storage's own failures. */
       const refuse = (msg: NodeMessageInFlow, send: Send, done: Done, error: PlugwatchError): void => {
-        const { replyTo, reply } = service.refuse(msg.payload, error);
+        let answer;
+        try {
+          answer = service.refuse(msg.payload, error, msg.topic);
+        } catch (err) {
+          return refusing(done)(err);
+        }
+        const { replyTo, reply } = answer;
         send({ topic: replyTo, payload: reply, qos: 1, retain: false });
         done(SERVER_SIDE.has(error.code) ? error : undefined);
       };
@@ -36,7 +57,9 @@ export = (RED: NodeAPI) =>
         const started = kit.clock.now();
         kit.status.show("busy", "status.running");
         // No readable id/replyTo throws: nobody to answer, so the kit sends the error to Catch nodes.
-        const { replyTo, reply, type = "query" } = await service.handle(msg.payload);
+        const answered = await service.handle(msg.payload, msg.topic).catch(refusing(done));
+        if (!answered) return;
+        const { replyTo, reply, type = "query" } = answered;
         send({ topic: replyTo, payload: reply, qos: 1, retain: false });
         const code = reply.error?.code;
         if (reply.ok) kit.status.text("ok", `${type} ${kit.clock.now() - started} ms`);

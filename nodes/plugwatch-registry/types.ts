@@ -6,6 +6,8 @@ export interface PlugwatchRegistryNodeDef extends NodeDef {
   source: "file" | "json";
   file: string;
   json: string;
+  /** Policy for well-formed readings of ids not in the registry (lib/pending.ts); absent in flows saved before it: reject. */
+  unknownDevices?: string;
 }
 
 export interface PlugwatchRegistryNode extends Node {

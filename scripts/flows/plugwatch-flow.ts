@@ -14,8 +14,8 @@ export interface FlowNode {
 /** The topic root of the shipped flow (mqtt in topics cannot take it from an env var: substitution is whole-property only). */
 export const ROOT = DEFAULT_ROOT;
 /** Reply topics of the dashboard's own requests (the dashboard is a client of the agent and the component, like the API). */
-export const DASHBOARD_COMMAND_REPLY = `${ROOT}/dashboard/reply/command`;
-export const DASHBOARD_ENERGY_REPLY = `${ROOT}/dashboard/reply/energy`;
+export const DASHBOARD_COMMAND_REPLY = `${ROOT}/api/reply/dashboard/command`;
+export const DASHBOARD_ENERGY_REPLY = `${ROOT}/api/reply/dashboard/energy`;
 
 /** Stable ids of the nodes tests and docs refer to. */
 export const IDS = {
@@ -146,7 +146,7 @@ function configNodes(): FlowNode[] {
       sessionExpiry: "",
       credentials: { user: "${PLUGWATCH_MQTT_USER}", password: "${PLUGWATCH_MQTT_PASSWORD}" },
     },
-    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}' },
+    { id: IDS.registry, type: "plugwatch-registry", name: "office registry", source: "file", file: "${PLUGWATCH_REGISTRY}", json: '{"devices": []}', unknownDevices: "pending" },
     {
       id: IDS.influx,
       type: "plugwatch-influx",
@@ -176,28 +176,25 @@ function brokerTab(): FlowNode[] {
       z,
       "pw-c-broker",
       "Embedded MQTT broker (zero setup)",
-      "aedes (node-red-contrib-aedes) listens on `${PLUGWATCH_BROKER_PORT}` (all interfaces, MQTT 3.1.1, no auth) so the demo needs no Mosquitto.\n\n" +
-        "Every other tab talks to the broker named by `${PLUGWATCH_MQTT_HOST}`:`${PLUGWATCH_MQTT_PORT}`, which is this one by default.\n" +
-        "In production point those at Mosquitto (password file, ACL, TLS — see docs/deployment.md) and **disable this tab** " +
-        "(or set PLUGWATCH_BROKER_PORT to a port nobody uses).",
+      "**plugwatch-broker** (aedes) listens on `${PLUGWATCH_BROKER_HOST}` (default loopback: 127.0.0.1 and ::1) port `${PLUGWATCH_BROKER_PORT}`, MQTT 3.1.1, so the demo needs no Mosquitto.\n\n" +
+        "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role runtime; `npm start` generates its password). " +
+        "Any other listen address needs a password file `${PLUGWATCH_BROKER_PASSWD}` (mosquitto_passwd), else the broker refuses to start. " +
+        "Packets over 256 KiB close the connection. In production point the flow at Mosquitto (docs/deployment.md, Security model) and **disable this tab**.",
     ),
     {
       id: IDS.aedes,
-      type: "aedes broker",
+      type: "plugwatch-broker",
       z,
       name: "embedded broker",
-      mqtt_port: "${PLUGWATCH_BROKER_PORT}",
-      mqtt_ws_bind: "port",
-      mqtt_ws_port: "",
-      mqtt_ws_path: "",
-      cert: "",
-      key: "",
-      certname: "",
-      keyname: "",
-      dburl: "",
-      usetls: false,
+      port: "${PLUGWATCH_BROKER_PORT}",
+      hosts: "${PLUGWATCH_BROKER_HOST}",
+      passwd: "${PLUGWATCH_BROKER_PASSWD}",
+      roles: "",
+      root: ROOT,
+      maxPacketBytes: "262144",
+      runtimeUser: "${PLUGWATCH_MQTT_USER}",
+      runtimePassword: "${PLUGWATCH_MQTT_PASSWORD}",
       ...at(0, 1),
-      wires: [[], []],
     },
   ];
 }

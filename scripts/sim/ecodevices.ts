@@ -10,7 +10,23 @@ import type * as http from "node:http";
 import { optionValue, runCli } from "./cli";
 import { LoopbackHttpServer } from "./http-server";
 
-export interface EcoDevicesValues {
+/** Teleinfo tariff options and their energy indexes (Wh), as the box names them after `T1_` / `T2_`. */
+export const TARIFF_INDEXES = {
+  BASE: ["BASE"],
+  HC: ["HCHC", "HCHP"],
+  EJP: ["EJPHN", "EJPHPM"],
+  TEMPO: ["BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"],
+} as const;
+export type TariffOption = keyof typeof TARIFF_INDEXES;
+/** The tariff period (PTEC) each index counts in. */
+export const PERIOD_OF_INDEX: Record<string, string> = {
+  BASE: "TH..", HCHC: "HC..", HCHP: "HP..", EJPHN: "HN..", EJPHPM: "PM..",
+  BBRHCJB: "HCJB", BBRHPJB: "HPJB", BBRHCJW: "HCJW", BBRHPJW: "HPJW", BBRHCJR: "HCJR", BBRHPJR: "HPJR",
+};
+type Input = "T1" | "T2";
+type OtherIndex = Exclude<(typeof TARIFF_INDEXES)[TariffOption][number], "BASE">;
+
+export interface EcoDevicesValues extends Partial<Record<`${Input}_${OtherIndex}`, number>> {
   T1_PTEC: string;
   /** Apparent power, VA. */
   T1_PAPP: number;
@@ -96,6 +112,19 @@ export class SimulatedEcoDevices {
     return this.mode;
   }
 
+  /**
+   * Switches a meter to a tariff option, as a meter with another contract would answer: the option's indexes
+   * (`indexes`, Wh, default 1 000 000 each), the others removed (BASE included: an HC meter sends no T1_BASE), and
+   * PTEC set to `period` (default: the option's first period, e.g. "HC..").
+   */
+  setTariff(input: Input, option: TariffOption, opts: { period?: string; indexes?: Partial<Record<string, number>> } = {}): void {
+    this.advance();
+    const v = this.values as unknown as Record<string, number | string>;
+    for (const k of Object.values(TARIFF_INDEXES).flat()) delete v[`${input}_${k}`];
+    for (const k of TARIFF_INDEXES[option]) v[`${input}_${k}`] = opts.indexes?.[k] ?? 1_000_000;
+    v[`${input}_PTEC`] = opts.period ?? (PERIOD_OF_INDEX[TARIFF_INDEXES[option][0]] as string);
+  }
+
   /** Pins values (e.g. a consumption peak: `set({ T1_PAPP: 9000 })`). */
   set(values: Partial<EcoDevicesValues>): void {
     this.advance();
@@ -127,12 +156,18 @@ export class SimulatedEcoDevices {
     const hours = Math.max(0, t - this.lastAdvance) / 3_600_000;
     this.lastAdvance = t;
     if (this.opts.advance === false) return;
+    const v = this.values as unknown as Record<string, number | string | undefined>;
     for (const input of ["T1", "T2"] as const) {
       if (this.values[`${input}_PTEC`] === "----") continue;
       this.carry[input] += this.values[`${input}_PAPP`] * hours;
       const whole = Math.floor(this.carry[input]);
       this.carry[input] -= whole;
-      this.values[`${input}_BASE`] += whole;
+      // The index of the current period counts (BASE for "TH..", HCHP for "HP..", BBRHCJR for "HCJR", …); a box
+      // set up with BASE only (no setTariff) counts into BASE whatever the period.
+      const index =
+        Object.keys(PERIOD_OF_INDEX).find((k) => PERIOD_OF_INDEX[k] === this.values[`${input}_PTEC`] && typeof v[`${input}_${k}`] === "number") ??
+        (typeof v[`${input}_BASE`] === "number" ? "BASE" : undefined);
+      if (index) v[`${input}_${index}`] = (v[`${input}_${index}`] as number) + whole;
     }
   }
 

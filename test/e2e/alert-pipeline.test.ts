@@ -11,6 +11,7 @@ import { validate } from "../../lib/contracts/validate";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
+import type { BrokerInstance } from "../support/mosquitto";
 
 const POLL_S = 0.5;
 const OFFLINE_AFTER = 2;
@@ -62,13 +63,15 @@ interface Seen {
   at: number;
 }
 
-describe("alerts end to end (simulated office, collector, Mosquitto, alert node, Node-RED restart)", function () {
+for (const kind of ["mosquitto", "aedes"] as const)
+describe(`alerts end to end (simulated office, collector, ${kind}, alert node, Node-RED and broker restart)`, function () {
   this.timeout(120_000);
   const td = new Teardown();
   const root = uniqueRoot("pwal");
   let red: NodeRedInstance;
   let office: SimulatedOffice;
   let brokerUrl: string;
+  let broker: BrokerInstance;
   let live: MqttClient;
   const seen: Seen[] = [];
   const availability: { device: string; online: boolean; at: number }[] = [];
@@ -110,11 +113,8 @@ describe("alerts end to end (simulated office, collector, Mosquitto, alert node,
     }
   }
 
-  before(async function () {
-    office = td.add(await SimulatedOffice.start(devices(), { portFor: () => 0 }), (o) => o.stop());
-    office.plug("pr-1").force({ power: 0 });
-    const broker = await startBroker(td, "mosquitto");
-    brokerUrl = broker.url;
+  /** The test's own subscriber (connected again after a broker restart). */
+  async function connectLive(): Promise<void> {
     live = await connectClient(td, broker.url);
     live.on("message", (topic, payload, packet) => {
       const text = payload.toString();
@@ -127,6 +127,14 @@ describe("alerts end to end (simulated office, collector, Mosquitto, alert node,
       } else if (topic === `${root}/test/list/reply`) lists.push(JSON.parse(text) as AlertEvent[]);
     });
     await live.subscribeAsync([`${root}/alerts/#`, `${root}/+/+/+/+/availability`, `${root}/test/list/reply`], { qos: 1 });
+  }
+
+  before(async function () {
+    office = td.add(await SimulatedOffice.start(devices(), { portFor: () => 0 }), (o) => o.stop());
+    office.plug("pr-1").force({ power: 0 });
+    broker = await startBroker(td, kind);
+    brokerUrl = broker.url;
+    await connectLive();
     red = td.add(await startNodeRed(), (r) => r.stop());
     await red.deploy(alertFlow(root, broker.port, office.registryDevices(), nightZone()));
     await until("both plugs online", () => (["pr-1", "ws-1"].every((d) => availability.some((a) => a.device === d && a.online)) ? true : undefined));
@@ -183,8 +191,32 @@ describe("alerts end to end (simulated office, collector, Mosquitto, alert node,
     const list = await until("active list after the restart", () => lists.at(-1));
     assert.deepEqual(list.map((a) => [a.id, a.state]), [["offline:ws-1", "raised"]]);
     assert.deepEqual(list[0], { ...raised, value: null }, "the same alert as before the restart");
-    assert.equal(eventOf("offline:ws-1", "raised", restartAt), undefined, "not raised again after the restart");
-    assert.deepEqual((await retainedAlerts()).get(topic), raised, "still retained");
+    const sameAlert = (e: AlertEvent | undefined) => e && { id: e.id, state: e.state, ts: e.ts, severity: e.severity, message: e.message };
+    // The restored alert is re-published unchanged (same ts); a new raise would carry a new ts.
+    assert.ok(
+      seen.filter((x) => x.event !== "" && x.event.id === "offline:ws-1" && x.event.state === "raised" && x.at >= restartAt).every((x) => (x.event as AlertEvent).ts === raised.ts),
+      "not raised again after the restart",
+    );
+    assert.deepEqual(sameAlert((await retainedAlerts()).get(topic)), sameAlert(raised), "still retained");
+
+    // The broker restarts empty (as the embedded aedes does with Node-RED), then Node-RED restarts: the alert
+    // node re-publishes its restored active set, retained and unchanged, so a new subscriber sees it again.
+    await broker.stop();
+    broker = await startBroker(td, kind, { port: broker.port });
+    await connectLive();
+    assert.equal((await retainedAlerts()).has(topic), false, "the new broker starts without retained alerts");
+    const secondRestartAt = Date.now();
+    await red.restart();
+    let back: AlertEvent | undefined;
+    for (const deadline = Date.now() + 20_000; !back && Date.now() < deadline; ) {
+      back = (await retainedAlerts()).get(topic);
+      if (!back) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(sameAlert(back), sameAlert(raised), "retained again after the restart, the very same event");
+    assert.ok(
+      seen.filter((x) => x.event !== "" && x.event.id === "offline:ws-1" && x.event.state === "raised" && x.at >= secondRestartAt).every((x) => (x.event as AlertEvent).ts === raised.ts),
+      "no new raise after the broker and Node-RED restart",
+    );
 
     const backAt = Date.now();
     await office.plug("ws-1").start();

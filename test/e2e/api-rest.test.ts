@@ -245,6 +245,25 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(single.body.results[0].device, "gone-1");
     });
 
+    it("GET /audit: every switch above is in the agent's audit trail with the token's name (never the token)", async function () {
+      type Rec = { by?: string; action: string; target: Json; ok: boolean; results: { device: string }[] };
+      const wanted = (recs: Rec[]) => recs.map((r) => `${r.by} ${r.action} ${JSON.stringify(r.target)}`);
+      const expected = ['operator off {"device":"pr-2"}', 'operator off {"kind":"printer"}', 'operator on {"building":"hq","floor":"2"}', 'operator on {"device":"gone-1"}'];
+      const byOperator = await eventually(
+        async () => (await get("/audit?by=operator", C)).body.records as Rec[],
+        (r) => r.length >= expected.length,
+        10_000,
+        "the operator's audit records",
+      );
+      assert.deepEqual(wanted(byOperator), expected);
+      assert.deepEqual(byOperator.map((r) => r.ok), [true, true, false, false], "failures are recorded too");
+      const admin = (await get("/audit?by=admin&device=pr-2", C)).body.records as Rec[];
+      assert.deepEqual(wanted(admin), ['admin toggle {"device":"pr-2"}']);
+      const all = await get("/audit", C);
+      for (const t of Object.values(TOKENS)) assert.equal(JSON.stringify(all.body).includes(t), false);
+      assertProblem(await get("/audit"), 403, "FORBIDDEN");
+    });
+
     it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {
       const raised = { v: 1, id: "waste:pr-1", device: "pr-1", rule: "waste", severity: "warning", state: "raised", ts: Date.now(), value: 52.3, message: "pr-1 draws 52.3 W outside working hours (limit 20 W)" };
       const topic = `${s.root}/alerts/pr-1/waste`;
@@ -300,6 +319,14 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/devices/nope/measurements"), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/devices/nope/power", { state: "on" }), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/power", { state: "on", devices: ["ws-a", "nope"] }), 404, "UNKNOWN_DEVICE");
+      // Devices not in the registry (none sent a reading here): an empty pending list; approve/reject need a listed id.
+      const pendingList = await get("/devices?state=pending");
+      assert.equal(pendingList.status, 200);
+      assert.deepEqual([(pendingList.body as { state: string }).state, (pendingList.body as { count: number }).count], ["pending", 0]);
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/approve`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/reject`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/approve`, C), 400, "INVALID_REQUEST");
+      assertProblem(await get("/devices?state=lost"), 400, "INVALID_REQUEST");
       assertProblem(await get("/no-such-endpoint"), 404, "NOT_FOUND");
       const wrongMethod = await s.request<Json>("DELETE", `${BASE}/devices/pr-1`, R);
       assertProblem(wrongMethod, 405, "METHOD_NOT_ALLOWED");

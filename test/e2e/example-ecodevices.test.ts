@@ -96,7 +96,8 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     assert.equal(reading.device, "teleinfo-main");
     assert.equal(reading.measurement, "teleinfo");
     assert.ok((reading.fields.base as number) >= 12_345_678, `base ${reading.fields.base}`);
-    assert.deepEqual(reading.tags, { source: "eco-devices", building: "hq", floor: "0", room: "basement", ptec: "TH.." });
+    assert.deepEqual(reading.tags, { source: "eco-devices", building: "hq", floor: "0", room: "basement", ptec: "TH..", option: "base", period: "base" });
+    assert.equal(reading.fields.index, reading.fields.base, "the index counting now is BASE");
     assert.ok(Math.abs(reading.ts - Date.now()) < 10000);
 
     const counters = await rec.waitFor<GenericReading>(t("ecodevices-counters", "reading"), () => true);
@@ -202,5 +203,87 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
       rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
     );
     assert.doesNotMatch(red.log(), /\[error\] \[(alert|plugwatch-influx-hook|function)/);
+  });
+  describe("tariff options and a meter that stops answering", function () {
+    /** The next reading of teleinfo-main published after `mark` that `accept`s. */
+    const nextReading = async (mark: number, accept: (r: GenericReading) => boolean): Promise<GenericReading> =>
+      waitUntil("a matching teleinfo-main reading", async () => {
+        for (const m of rec.messages.slice(mark)) {
+          if (m.topic !== t("teleinfo-main", "reading")) continue;
+          const r = JSON.parse(m.payload) as GenericReading;
+          if (accept(r)) return r;
+        }
+        return undefined;
+      });
+
+    it("maps every tariff option's indexes (HC, EJP, Tempo) with the period in a tag, also without T1_BASE", async function () {
+      await sim.setMode("ok");
+      sim.set({ T1_PAPP: 1500 });
+      // Heures creuses: T1_HCHC / T1_HCHP, no T1_BASE at all.
+      let mark = rec.messages.length;
+      sim.setTariff("T1", "HC", { period: "HP..", indexes: { HCHC: 5_000_000, HCHP: 7_000_000 } });
+      const hp = await nextReading(mark, (r) => r.tags?.ptec === "HP..");
+      assert.equal(hp.fields.base, undefined);
+      assert.deepEqual([hp.fields.papp, hp.fields.hchc, hp.tags?.option, hp.tags?.period], [1500, 5_000_000, "hc", "hchp"]);
+      assert.ok((hp.fields.hchp as number) >= 7_000_000 && hp.fields.index === hp.fields.hchp, JSON.stringify(hp.fields));
+      mark = rec.messages.length;
+      sim.set({ T1_PTEC: "HC.." });
+      const hc = await nextReading(mark, (r) => r.tags?.ptec === "HC..");
+      assert.deepEqual([hc.tags?.period, hc.fields.index === hc.fields.hchc], ["hchc", true]);
+      // EJP: normal and peak (pointe mobile) hours.
+      mark = rec.messages.length;
+      sim.setTariff("T1", "EJP", { period: "PM..", indexes: { EJPHN: 2_000_000, EJPHPM: 300_000 } });
+      const ejp = await nextReading(mark, (r) => r.tags?.ptec === "PM..");
+      assert.deepEqual([ejp.fields.ejphn, ejp.tags?.option, ejp.tags?.period], [2_000_000, "ejp", "ejphpm"]);
+      assert.ok((ejp.fields.ejphpm as number) >= 300_000);
+      // Tempo: six indexes, red day peak hours.
+      mark = rec.messages.length;
+      sim.setTariff("T1", "TEMPO", { period: "HPJR", indexes: { BBRHCJB: 1, BBRHPJB: 2, BBRHCJW: 3, BBRHPJW: 4, BBRHCJR: 5, BBRHPJR: 6 } });
+      const tempo = await nextReading(mark, (r) => r.tags?.ptec === "HPJR");
+      assert.deepEqual(
+        ["bbrhcjb", "bbrhpjb", "bbrhcjw", "bbrhpjw", "bbrhcjr"].map((k) => tempo.fields[k]),
+        [1, 2, 3, 4, 5],
+      );
+      assert.ok((tempo.fields.bbrhpjr as number) >= 6);
+      assert.deepEqual([tempo.tags?.option, tempo.tags?.period], ["tempo", "bbrhpjr"]);
+      assert.ok(validate(GenericReading, tempo).ok);
+      // Stored with the period tag: the HC reading's two indexes, in InfluxDB.
+      const row = await waitUntil("the HP.. point in InfluxDB", async () => {
+        const r = await influxd.query(`SELECT "hchc", "hchp", "period" FROM "teleinfo" WHERE "device" = 'teleinfo-main' AND "period" = 'hchp' LIMIT 1`, DB);
+        return r.results[0]?.series?.[0]?.values[0];
+      });
+      assert.equal(row[1], 5_000_000);
+      assert.equal(row[3], "hchp");
+      sim.setTariff("T1", "BASE", { indexes: { BASE: 12_400_000 } });
+    });
+
+    it("a meter that stops sending teleinfo goes offline (no-data alert) while the box and its counters stay online; it comes back", async function () {
+      const availTopic = t("teleinfo-main", "availability");
+      const alertTopic = `${root}/alerts/teleinfo-main/no-data`;
+      await rec.waitFor<Availability>(availTopic, (p) => p.online);
+      const mark = rec.messages.length;
+      sim.set({ T1_PTEC: "----" });
+      const offline = await waitUntil("teleinfo-main offline", async () => {
+        const m = rec.messages.slice(mark).find((x) => x.topic === availTopic && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online);
+        return m ? (JSON.parse(m.payload) as Availability) : undefined;
+      });
+      assert.match(offline.reason, new RegExp(`^DEVICE_UNREACHABLE: the box answers but the meter on T1 sent no teleinfo in ${MAX_FAILURES} polls \\(PTEC '----'\\)`));
+      await waitUntil("no-data raised for the meter", async () =>
+        rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
+      );
+      assert.equal(
+        rec.messages.slice(mark).some((x) => x.topic === t("ecodevices-counters", "availability") && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online),
+        false,
+        "the counters of the answering box stay online",
+      );
+      const back = rec.messages.length;
+      sim.set({ T1_PTEC: "TH.." });
+      await waitUntil("teleinfo-main online again", async () =>
+        rec.messages.slice(back).some((x) => x.topic === availTopic && x.payload !== "" && (JSON.parse(x.payload) as Availability).online) ? true : undefined,
+      );
+      await waitUntil("no-data cleared", async () =>
+        rec.messages.slice(back).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "cleared") ? true : undefined,
+      );
+    });
   });
 });

@@ -318,4 +318,43 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     assert.ok(loggedA.length > 0 && loggedA.length < sent.a.length, `rotation dropped the oldest segments (${loggedA.length} of ${sent.a.length} kept)`);
     assert.deepEqual(loggedA, tail);
   });
+  it("takes plain values (23.5 on home/kitchen/temperature) into stats, alerts and the log through the topic-map node, no Function node", async function () {
+    const mosq = await startBroker(td, "mosquitto");
+    const influx = td.add(await startInfluxd(), (i) => i.destroy());
+    const logDir = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-iotitan-plain-")), (d) => rmSync(d, { recursive: true, force: true }));
+    const map = loadExample().find((n) => n.id === "iotitan-plain-map");
+    assert.deepEqual([map?.type, map?.template, map?.wires], ["plugwatch-topic-map", "home/{room}/{attribute}", [["iotitan-stats", "iotitan-alert"]]]);
+    const red = td.add(
+      await startNodeRed({
+        flows: loadExample(),
+        env: { PLUGWATCH_MQTT_HOST: "127.0.0.1", PLUGWATCH_MQTT_PORT: String(mosq.port), PLUGWATCH_INFLUX_URL: influx.url, IOTITAN_STATS_WINDOW_S: String(WINDOW_S), IOTITAN_LOG_DIR: logDir },
+      }),
+      (r) => r.stop(),
+    );
+    await red.waitForLog(/Connected to broker/, 10000);
+    const client = await connectClient(td, mosq.url);
+    const stats: GenericReading[] = [];
+    const alerts: AlertEvent[] = [];
+    client.on("message", (topic, payload) => {
+      if (topic === "plugwatch/stats/kitchen/temperature") stats.push(JSON.parse(payload.toString()) as GenericReading);
+      else if (topic.startsWith("plugwatch/alerts/kitchen/") && payload.length > 0) alerts.push(JSON.parse(payload.toString()) as AlertEvent);
+    });
+    await client.subscribeAsync(["plugwatch/stats/#", "plugwatch/alerts/#"], { qos: 1 });
+    // Within one stats window: three plain values, the last one out of range.
+    for (const v of ["23.5", "24.5", "38.5"]) await client.publishAsync("home/kitchen/temperature", v, { qos: 1 });
+    await waitFor("stats of kitchen/temperature", () => stats.some((s) => s.fields.count === 3), 10000, red);
+    const window = stats.find((s) => s.fields.count === 3) as GenericReading;
+    assert.deepEqual(window.fields, { min: 23.5, max: 38.5, mean: 28.833333333333332, count: 3 });
+    assert.equal(window.device, "kitchen");
+    assert.equal(window.tags?.room, "kitchen");
+    await waitFor("temperature-high raised for kitchen", () => alerts.some((a) => a.rule === "temperature-high" && a.state === "raised"), 10000, red);
+    assert.equal(alerts.find((a) => a.state === "raised")?.value, 38.5);
+    await client.publishAsync("home/kitchen/temperature", "21", { qos: 1 });
+    await waitFor("temperature-high cleared", () => alerts.some((a) => a.rule === "temperature-high" && a.state === "cleared"), 10000, red);
+    // The logger takes every topic as it is: the plain value is logged.
+    await waitFor("the plain value in the log", () => readdirSync(logDir).some((f) => / home\/kitchen\/temperature 38\.5$/m.test(readFileSync(path.join(logDir, f), "utf8"))), 10000, red);
+    // Bad plain values go to Catch with the reason, nothing else breaks.
+    await client.publishAsync("home/kitchen/temperature", "warm", { qos: 1 });
+    await red.waitForLog(/payload 'warm' is not a number/, 10000);
+  });
 });

@@ -14,7 +14,7 @@ import { nextMessage, Teardown } from "../support/services";
 
 const PORTAL = { username: "portal", password: "portal-demo-secret" };
 const TOKEN = "octopus-test-token-0123456789";
-const [ACME_SENSOR, , GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number]];
+const [ACME_SENSOR, ACME_PLUG, GLOBEX_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number], (typeof DEMO_DEVICES)[number]];
 
 const examples = path.join(repoRoot(), "examples");
 /** The example's Mosquitto files (outside examples/, which Node-RED lists under Import → Examples). */
@@ -77,7 +77,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     for (const p of published) {
       const m = contract.find((c) => c.topic === `plugwatch/${p.office}/0/${p.room}/${p.device}/reading` && (c.payload.fields as Record<string, unknown>)[p.attribute] !== undefined);
       assert.ok(m, `${p.topic} mapped`);
-      assert.deepEqual(m.payload, { v: 1, device: p.device, ts: m.payload.ts, measurement: "octopus", fields: { [p.attribute]: p.value }, tags: { office: p.office } });
+      assert.deepEqual(m.payload, { v: 1, device: p.device, ts: m.payload.ts, measurement: "octopus", fields: { [p.attribute]: p.value }, tags: { office: p.office, room: p.room } });
       assert.ok(Math.abs((m.payload.ts as number) - p.ts) < 10000);
     }
 
@@ -144,7 +144,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     // 5. Bad device data is rejected with a reason, and the portal keeps running.
     const acme = await connect(mosq.url, device(ACME_SENSOR));
     await acme.publishAsync(own(ACME_SENSOR, "temperature"), "warm", { qos: 1 });
-    await red.waitForLog(/octopus mapping: 'octopus\/acme\/meeting-1\/acme-sensor-1\/temperature': value must be a number/, 10000);
+    await red.waitForLog(/\[plugwatch-topic-map:.*payload 'warm' is not a number, true\/false or JSON/, 10000);
     await acme.publishAsync(own(ACME_SENSOR, "temperature"), "19.25", { qos: 1 });
     await waitFor("the next good value", async () => (await latest()).devices.find((d) => d.device === ACME_SENSOR.id)?.values.temperature?.value === 19.25, 10000, red);
   });
@@ -193,7 +193,7 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       const echoTopic = own(ACME_SENSOR, `echo${protocolVersion}`);
       await acme.subscribeAsync(["plugwatch/api/request/#", "plugwatch/#", echoTopic], { qos: 1 });
       const portalSaw = nextMessage(portal, "plugwatch/api/request/command");
-      await portal.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "x/replies", action: "off", target: { all: true } }), { qos: 1 });
+      await portal.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "clients/x/replies", action: "off", target: { all: true } }), { qos: 1 });
       await portalSaw;
       const echo = nextMessage(acme, echoTopic);
       await acme.publishAsync(echoTopic, "1", { qos: 1 });
@@ -201,5 +201,78 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       assert.deepEqual(got, [echoTopic], `v${protocolVersion}: the device received no request`);
       await acme.endAsync();
     }
+  });
+  it("a read-only viewer reads its own office's device topics, nothing else, and cannot publish there (three identities, shipped passwd + ACL)", async function () {
+    const mosq = td.add(await secureBroker(), (m) => m.stop());
+    const VIEWER = { username: "acme-viewer", password: "acme-viewer-demo" };
+    const portal = await connect(mosq.url, PORTAL);
+    const viewer = await connect(mosq.url, VIEWER);
+    const acme = await connect(mosq.url, device(ACME_SENSOR));
+    const globex = await connect(mosq.url, device(GLOBEX_SENSOR));
+    const viewerGot: string[] = [];
+    viewer.on("message", (topic) => viewerGot.push(topic));
+    await viewer.subscribeAsync(["octopus/#", "plugwatch/#"], { qos: 1 });
+    await portal.subscribeAsync("octopus/#", { qos: 1 });
+
+    // It may not publish: not on a device's topic of its office, not on the contract topics (PUBACK 135).
+    for (const topic of [own(ACME_SENSOR, "temperature"), "octopus/acme/meeting-1/acme-plug-1/on", "plugwatch/api/request/command", "plugwatch/acme/0/meeting-1/acme-sensor-1/reading"]) {
+      await assert.rejects(viewer.publishAsync(topic, "99", { qos: 1 }), (err: Error & { code?: number }) => err.code === 135, `PUBACK 135 for ${topic}`);
+    }
+    // Globex's data and a contract topic are not delivered to it; ACME's are. The portal gets both devices' data,
+    // and the ACME message is published last, so everything published before it has been routed when it arrives.
+    const portalGotGlobex = nextMessage(portal, own(GLOBEX_SENSOR, "temperature"));
+    await globex.publishAsync(own(GLOBEX_SENSOR, "temperature"), "19.5", { qos: 1 });
+    await portalGotGlobex;
+    await portal.publishAsync("plugwatch/acme/0/meeting-1/acme-sensor-1/reading", JSON.stringify({ v: 1, device: "acme-sensor-1", ts: Date.now(), fields: { t: 1 } }), { qos: 1 });
+    const viewerGotAcme = nextMessage(viewer, own(ACME_SENSOR, "temperature"));
+    await acme.publishAsync(own(ACME_SENSOR, "temperature"), "21.5", { qos: 1 });
+    assert.equal((await viewerGotAcme).payload.toString(), "21.5");
+    assert.deepEqual(viewerGot, [own(ACME_SENSOR, "temperature")], "the viewer got its office's device topic and nothing else");
+    // The device itself still cannot read its neighbour or the viewer's office wholesale.
+    const deviceGot: string[] = [];
+    acme.on("message", (topic) => deviceGot.push(topic));
+    await acme.subscribeAsync(["octopus/acme/#", own(ACME_SENSOR, "echo")], { qos: 1 });
+    await (await connect(mosq.url, device(ACME_PLUG))).publishAsync("octopus/acme/open-space/acme-plug-1/power", "60", { qos: 1 });
+    const echo = nextMessage(acme, own(ACME_SENSOR, "echo"));
+    await acme.publishAsync(own(ACME_SENSOR, "echo"), "1", { qos: 1 });
+    await echo;
+    // (its own echo matches both filters, so it may come twice; the neighbour's power never comes)
+    assert.deepEqual([...new Set(deviceGot)], [own(ACME_SENSOR, "echo")]);
+  });
+  it("takes bare office/room/device/attribute topics with device names unique per room only ({room}-{device} ids), no Function node", async function () {
+    // A broker of its own (no ACL): the devices publish without the octopus/ root, as Octopus devices do.
+    const mosq = td.add(await startMosquitto(), (m) => m.stop());
+    const influx = td.add(await startInfluxd(), (i) => i.destroy());
+    const red = td.add(await startNodeRed({ env: { OCTOPUS_MQTT_URL: mosq.url, OCTOPUS_MQTT_USER: "", OCTOPUS_MQTT_PASSWORD: "", OCTOPUS_API_TOKENS: `${TOKEN} read`, PLUGWATCH_INFLUX_URL: influx.url } }), (r) => r.stop());
+    const flow = loadExample();
+    const tab = flow.find((n) => n.type === "tab") as unknown as { env: { name: string; value: string }[] };
+    const set = (name: string, value: string) => ((tab.env.find((e) => e.name === name) as { value: string }).value = value);
+    set("OCTOPUS_SUBSCRIBE", "acme/+/+/+");
+    set("OCTOPUS_TOPIC_TEMPLATE", "{office}/{room}/{device}/{attribute}");
+    set("OCTOPUS_DEVICE_ID", "{room}-{device}");
+    await red.deploy(flow);
+    await red.waitForLog(/Connected to broker/, 10000);
+    const client = td.add(await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0 }), (c) => c.endAsync(true));
+    const contract: { topic: string; payload: { device: string; fields: Record<string, number>; tags: Record<string, string> } }[] = [];
+    client.on("message", (topic, payload) => contract.push({ topic, payload: JSON.parse(payload.toString()) as (typeof contract)[number]["payload"] }));
+    await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
+    // Two devices called "sensor", in two rooms.
+    await client.publishAsync("acme/meeting-1/sensor/temperature", "21.5", { qos: 1 });
+    await client.publishAsync("acme/meeting-2/sensor/temperature", "23", { qos: 1 });
+    await waitFor("both sensors on the contract topics", () => contract.length >= 2, 10000, red);
+    assert.deepEqual(
+      contract.map((c) => [c.topic, c.payload.device, c.payload.fields.temperature, c.payload.tags]).sort(),
+      [
+        ["plugwatch/acme/0/meeting-1/meeting-1-sensor/reading", "meeting-1-sensor", 21.5, { office: "acme", room: "meeting-1" }],
+        ["plugwatch/acme/0/meeting-2/meeting-2-sensor/reading", "meeting-2-sensor", 23, { office: "acme", room: "meeting-2" }],
+      ],
+    );
+    // Not in the portal's registry: stored as pending (nothing lost) and listed for approval.
+    await waitFor("both stored as pending", async () => {
+      const r = await influx.query(`SELECT count("temperature") FROM "octopus" WHERE "pending" = 'true' GROUP BY "device"`, "plugwatch");
+      return (r.results[0]?.series ?? []).length === 2;
+    }, 10000, red);
+    const pending = await fetch(`${red.url}/octopus/api/v1/devices?state=pending`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.deepEqual(((await pending.json()) as { devices: { id: string }[] }).devices.map((d) => d.id).sort(), ["meeting-1-sensor", "meeting-2-sensor"]);
   });
 });

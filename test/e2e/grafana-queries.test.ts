@@ -343,7 +343,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       assert.equal(meterPoints().length, 48 * 60);
       assert.equal(counterPoints().length, 48 * 60);
       const keys = await run(`SHOW TAG KEYS FROM "teleinfo"`);
-      assert.deepEqual(keys[0]?.values.map((r) => r[0]), ["building", "device", "floor", "ptec", "room", "source"]);
+      assert.deepEqual(keys[0]?.values.map((r) => r[0]), ["building", "device", "floor", "option", "period", "ptec", "room", "source"]);
       const fields = await run(`SHOW FIELD KEYS FROM "teleinfo"`);
       assert.deepEqual(fields[0]?.values, [["base", "float"], ["papp", "float"]]);
       const c = await run(`SHOW FIELD KEYS FROM "pulse_counter"`);

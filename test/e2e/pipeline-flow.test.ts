@@ -126,7 +126,7 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     );
     assert.equal(typeof health.storage.backlog, "number");
     assert.ok(health.storage.backlog! >= 0);
-    assert.deepEqual(health.storage.components.map((x) => x.component), ["plugwatch-influx-hook"]);
+    assert.deepEqual(health.storage.components.map((x) => x.component), ["influx-hook"]);
     assert.equal(health.api.invalidMessages, 0, "every status, reading and availability message matched its contract");
   });
 

@@ -97,11 +97,11 @@ describe("deploy/mosquitto: the shipped Mosquitto configuration and ACL, run for
     await assert.rejects(reader.publishAsync("plugwatch/hq/1/open-space-1/ws-1-01/reading", "{}", { qos: 1 }), /authori/i);
     await assert.rejects(reader.publishAsync("plugwatch/api/request/command", "{}", { qos: 1 }), /authori/i);
     // A message nodered may publish goes through after the refused ones: the refused ones never arrived.
-    const marker = nextMessage(nodered, "plugwatch/status/marker");
-    await nodered.publishAsync("plugwatch/status/marker", "x", { qos: 1 });
+    const marker = nextMessage(nodered, "plugwatch/status/influx-hook");
+    await nodered.publishAsync("plugwatch/status/influx-hook", "x", { qos: 1 });
     await marker;
     assert.deepEqual(
-      seen.filter((t) => t !== "plugwatch/status/marker" && t !== topic),
+      seen.filter((t) => t !== "plugwatch/status/influx-hook" && t !== topic),
       [],
     );
   });

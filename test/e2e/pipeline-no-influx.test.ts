@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { Health } from "../../lib/api/schemas";
 import { INSTALL_HINT } from "../../lib/influx/http";
 import { connectClient, nextMessage, Teardown } from "../support/services";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import { EMBEDDED_RUNTIME_PASSWORD, eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
 
 describe("shipped flow without InfluxDB (embedded broker): still runs, spools, answers 503", function () {
   this.timeout(90000);
@@ -26,13 +26,36 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     client.on("message", (_t, p) => seen.add((JSON.parse(p.toString()) as { device: string }).device));
     await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
     await eventually("readings of every device", () => seen.size, (n) => n === s.devices.length);
-    // and the control path works without storage
-    const reply = nextMessage(client, "plugwatch/test/reply");
-    await client.subscribeAsync("plugwatch/test/reply", { qos: 1 });
-    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/test/reply", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
+    // The anonymous client is read-only on the embedded broker: its command is refused and its connection closed.
+    assert.equal(s.office.plug("ws-1-01").relay, true);
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    client.publish("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "anon-1", replyTo: "plugwatch/api/reply/anon", action: "off", target: { device: "ws-1-01" } }), { qos: 0 });
+    await closed;
+    // and the control path works without storage (an authenticated identity)
+    const runtime = await connectClient(td, s.mqttUrl, { username: "runtime", password: EMBEDDED_RUNTIME_PASSWORD });
+    const reply = nextMessage(runtime, "plugwatch/api/reply/test");
+    await runtime.subscribeAsync("plugwatch/api/reply/test", { qos: 1 });
+    await runtime.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
     const r = JSON.parse((await reply).payload.toString()) as { ok: boolean; results: { device: string; relay: boolean }[] };
     assert.equal(r.ok, true);
     assert.equal(s.office.plug("ws-2-01").relay, false);
+    assert.equal(s.office.plug("ws-1-01").relay, true, "the anonymous command switched nothing");
+  });
+
+  it("a 50 MB publish is refused at the embedded broker; Node-RED's memory stays within +50 MB and the flow keeps running", async function () {
+    const before = s.red.rssBytes();
+    assert.ok(before && before > 0);
+    const big = await connectClient(td, s.mqttUrl, { username: "runtime", password: EMBEDDED_RUNTIME_PASSWORD });
+    const closed = new Promise<void>((resolve) => big.once("close", () => resolve()));
+    big.publish("plugwatch/api/request/command", Buffer.alloc(50 * 1024 * 1024, 0x7b), { qos: 0 });
+    await closed;
+    // The flow still answers after it: a reading arrives at a fresh subscriber.
+    const reader = await connectClient(td, s.mqttUrl);
+    const next = nextMessage(reader, "plugwatch/+/+/+/+/reading");
+    await reader.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
+    await next;
+    const after = s.red.rssBytes() ?? 0;
+    assert.ok(after < before + 50 * 1024 * 1024, `RSS ${Math.round(before / 1048576)} MB → ${Math.round(after / 1048576)} MB`);
   });
 
   it("data endpoints answer 503 STORAGE_UNAVAILABLE as problem+json; registry endpoints still answer", async function () {

@@ -102,7 +102,7 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
         clearTimeout(timer);
         resolve(r);
       });
-      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/replies/${id}`, query, ...envelope }), { qos: 1 });
+      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/api/reply/t/${id}`, query, ...envelope }), { qos: 1 });
     });
   }
 
@@ -133,7 +133,7 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
       replies.set(reply.id, reply);
       waiters.get(reply.id)?.(reply);
     });
-    await client.subscribeAsync(`${root}/replies/#`, { qos: 1 });
+    await client.subscribeAsync(`${root}/api/reply/t/#`, { qos: 1 });
     // The flow's MQTT client connects asynchronously: retry a valid query until it is answered.
     const deadline = Date.now() + 15000;
     for (;;) {
@@ -177,7 +177,7 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
     assert.equal((await ask({ type: "latest" }, { v: "1 OR 1=1" })).error?.code, "UNSUPPORTED_VERSION");
     assert.equal((await ask({ type: "latest" }, { sql: "DROP DATABASE plugwatch" })).error?.code, "INVALID_REQUEST");
     assert.equal((await ask("DROP DATABASE plugwatch")).error?.code, "INVALID_QUERY");
-    for (const garbage of ["DROP DATABASE plugwatch", "{", "", JSON.stringify({ v: 1, id: "x\" OR 1=1", replyTo: `${root}/replies/x`, query: {} })]) {
+    for (const garbage of ["DROP DATABASE plugwatch", "{", "", JSON.stringify({ v: 1, id: "x\" OR 1=1", replyTo: `${root}/api/reply/t/x`, query: {} })]) {
       await client.publishAsync(`${root}/api/request/query`, garbage, { qos: 1 });
     }
     const r = await ask({ type: "latest", all: true });

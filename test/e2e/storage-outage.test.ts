@@ -1,6 +1,6 @@
 // Durability in a real Node-RED: influxd stops while readings flow over Mosquitto, and Node-RED restarts with a spooled backlog.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, statSync, writeSync } from "node:fs";
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry } from "../../lib/contracts";
@@ -75,7 +75,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     assert.ok(Math.abs((sum.results[0]?.series?.[0]?.values[0]?.[1] as number) - expected) < 1e-6 * n, "energy sum: no reading counted twice or lost");
   }
 
-  async function setUp(db: string, hook: { batchSize: number; flushInterval: number }): Promise<void> {
+  async function setUp(db: string, hook: { batchSize: number; flushInterval: number; maxSpoolMB?: number }): Promise<void> {
     td = new Teardown();
     root = uniqueRoot("pwdur");
     stats = [];
@@ -154,6 +154,70 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await publish(4000, 500); // and the restarted flow keeps storing new readings
     await waitUntil("4500 readings", async () => (await count(db)) === 4500);
     await assertExactlyOnce(db, 4500);
+    assert.deepEqual(errors, []);
+  });
+
+  it("spool full during an outage: a flooding device gets its fair share, every genuine reading is kept, one alert is raised", async function () {
+    const db = "fairshare";
+    await setUp(db, { batchSize: 1000, flushInterval: 50, maxSpoolMB: 1 });
+    const alerts: { state: string; id: string }[] = [];
+    client.on("message", (topic, payload) => {
+      if (topic === `${root}/alerts/influx-hook/spool-full` && payload.length) alerts.push(JSON.parse(payload.toString()) as { state: string; id: string });
+    });
+    await client.subscribeAsync(`${root}/alerts/#`, { qos: 1 });
+    await influxd.stop();
+    const send = async (ns: number[]) => {
+      for (let i = 0; i < ns.length; i += 200) await Promise.all(ns.slice(i, i + 200).map((n) => client.publishAsync(readingTopic(root, DEVICES[n % DEVICES.length] as DeviceEntry), reading(n).payload, { qos: 1 })));
+    };
+    // One device floods (4000 readings â‰ˆ 0.9 MiB, the spool holds 1 MiB), then the seven others report 100 each.
+    const FLOOD = 4000;
+    await send(Array.from({ length: FLOOD }, (_, k) => k * 8));
+    await waitUntil("the flood accepted or refused", () => (stats.at(-1)?.acceptedLines ?? 0) + errors.length >= FLOOD, 60000);
+    await send(Array.from({ length: 700 }, (_, i) => Math.floor(i / 7) * 8 + 1 + (i % 7)));
+    await waitUntil("every reading accepted or refused", () => (stats.at(-1)?.acceptedLines ?? 0) + errors.length >= FLOOD + 700, 60000);
+    const refused = errors.length;
+    assert.ok(refused > 100, `the flooder was refused (${refused})`);
+    const flooder = (DEVICES[0] as DeviceEntry).id;
+    for (const e of errors) {
+      assert.equal(e.code, "SPOOL_FULL");
+      assert.match(e.message, new RegExp(`^spool fair share: '[^']*device=${flooder}[,']`), "only the flooder is refused");
+    }
+    await waitUntil("the spool-full alert", () => alerts.length > 0);
+    assert.deepEqual(alerts.map((a) => [a.id, a.state]), [["spool-full:influx-hook", "raised"]], "raised once");
+    await influxd.restart();
+    await waitUntil("everything accepted in InfluxDB", async () => (await count(db)) === FLOOD + 700 - refused, 60000);
+    const perDevice = await influxd.query(`SELECT count("power") FROM "plug" GROUP BY "device"`, db);
+    const counts = Object.fromEntries((perDevice.results[0]?.series ?? []).map((x) => [x.tags?.device, x.values[0]?.[1]]));
+    for (const d of DEVICES.slice(1)) assert.equal(counts[d.id], 100, `${d.id}: every genuine reading stored`);
+    assert.equal(counts[flooder], FLOOD - refused);
+  });
+
+  it("corruption inside already-delivered spool records (plus a torn tail) loses no unsent reading", async function () {
+    const db = "corrupt";
+    await setUp(db, { batchSize: 1000, flushInterval: 50 });
+    await publish(0, 1000);
+    await waitUntil("1000 readings stored", async () => (await count(db)) === 1000);
+    await influxd.stop();
+    await publish(1000, 2000);
+    await waitUntil("2000 readings accepted into the spool", () => stats.some((s) => s.acceptedLines === 3000 && s.backlogLines === 2000));
+    const spoolRoot = path.join(red.userDir, "plugwatch-spool", "hook");
+    let seg = "";
+    // While Node-RED is down: 64 bytes overwritten inside the delivered records, and a torn tail.
+    await red.restart(() => {
+      seg = path.join(spoolRoot, readdirSync(spoolRoot).filter((f) => f.endsWith(".seg")).sort()[0] as string);
+      assert.ok(statSync(seg).size > 100_000, "delivered and unsent records share the segment");
+      const fd = openSync(seg, "r+");
+      writeSync(fd, Buffer.alloc(64, 0x5a), 0, 64, 5000);
+      closeSync(fd);
+      appendFileSync(seg, Buffer.from([0x50, 0x57, 0x53, 0x31, 0, 0, 1]));
+    });
+    const warning = await red.waitForLog(/corrupt bytes at offset \d+ quarantined; 0 unsent line\(s\) lost/, 15000);
+    assert.ok(warning);
+    await red.waitForLog(/2000 unsent line\(s\) recovered/, 15000);
+    assert.ok(readdirSync(path.join(spoolRoot, "quarantine")).length >= 1, "the bad bytes are kept for inspection");
+    await influxd.restart();
+    await waitUntil("every unsent reading in InfluxDB", async () => (await count(db)) === 3000, 60000);
+    await assertExactlyOnce(db, 3000);
     assert.deepEqual(errors, []);
   });
 });

@@ -62,7 +62,7 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
         waiters.delete(id);
         resolve(r);
       });
-      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/replies/${id}`, query }), { qos: 1 });
+      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/api/reply/t/${id}`, query }), { qos: 1 });
     });
   }
   async function data<T>(query: Record<string, unknown>): Promise<T> {
@@ -97,7 +97,7 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
       const reply = JSON.parse(payload.toString()) as QueryReply;
       waiters.get(reply.id)?.(reply);
     });
-    await client.subscribeAsync([`${root}/replies/#`, errorTopic(root)], { qos: 1 });
+    await client.subscribeAsync([`${root}/api/reply/t/#`, errorTopic(root)], { qos: 1 });
     // The flow's MQTT client connects asynchronously: publish once it is subscribed (a query gets an answer).
     await waitUntil("the flow's MQTT subscriptions", async () => {
       try {
@@ -202,7 +202,13 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
     const good = { v: 1, device: "ws-2", ts: D + 30 * MIN, power: 1, voltage: 230, current: 0.01, energy: 6, relay: true };
     const bad: [string, string, RegExp][] = [
       ["{not json", "INVALID_READING", /not JSON/],
-      [JSON.stringify({ ...good, device: "ghost" }), "UNKNOWN_DEVICE", /unknown device 'ghost'/],
+      // Forged readings (issue 14): another device's topic, an implausible value for an HS110, a measurement the
+      // registry does not list, negative energy. None may reach InfluxDB.
+      [JSON.stringify({ ...good, device: "ghost" }), "INVALID_READING", /device 'ghost' published on the topic of device 'ws-2'/],
+      [JSON.stringify({ ...good, device: "ws-1" }), "INVALID_READING", /device 'ws-1' published on the topic of device 'ws-2'/],
+      [JSON.stringify({ ...good, power: 99_999, current: 15 }), "INVALID_READING", /99999 W is more than a HS110/],
+      [JSON.stringify({ v: 1, device: "ws-2", ts: D + 31 * MIN, measurement: "evil2", fields: { x: 1 } }), "INVALID_READING", /measurement 'evil2'/],
+      [JSON.stringify({ ...good, energy: -5 }), "INVALID_READING", /\$\.energy/],
       [JSON.stringify({ ...good, power: "NaN" }), "INVALID_READING", /\$\.power/],
       [JSON.stringify({ ...good, ts: 0 }), "INVALID_READING", /\$\.ts/],
       [JSON.stringify({ ...good, v: 2 }), "INVALID_READING", /\$\.v/],
@@ -217,6 +223,12 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
       bad.map((b) => b[1]),
     );
     bad.forEach(([, , re], i) => assert.match(errors[i]?.message ?? "", re));
+    const measurements = await influxd.query("SHOW MEASUREMENTS", DB);
+    assert.doesNotMatch(JSON.stringify(measurements), /evil2/, "no forged measurement was created");
+    const ws1 = await influxd.query(`SELECT count("power") FROM "plug" WHERE "device" = 'ws-1' AND time = ${good.ts}ms`, DB);
+    assert.doesNotMatch(JSON.stringify(ws1), /"count"/, "nothing stored as ws-1 from ws-2's topic");
+    const max = await influxd.query(`SELECT max("power") FROM "plug"`, DB);
+    assert.doesNotMatch(JSON.stringify(max), /99999/, "the implausible value was not stored");
     assert.equal((await red.request("/settings")).status, 200, "the runtime is still up");
   });
 });

@@ -82,7 +82,7 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
     const n = server.requests.length;
     server.script.push({ status: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ results: [{ statement_id: 0, series: [{ name: "plug", columns: ["time", "power", "device"], values: [[T0, 87.4, "ws-1"]] }] }] }) });
     const reply = new Promise<{ ok: boolean; data?: unknown }>((resolve) => helper.getNode("out").on("input", ((m: { payload: { ok: boolean; data?: unknown } }) => resolve(m.payload)) as (arg: never) => void));
-    helper.getNode("q").receive({ payload: { v: 1, id: "q1", replyTo: "r/q1", query: { type: "latestN", device: "ws-1", limit: 5 } } });
+    helper.getNode("q").receive({ payload: { v: 1, id: "q1", replyTo: "clients/r/q1", query: { type: "latestN", device: "ws-1", limit: 5 } } });
     await server.waitFor(n + 1);
     return { req: server.requests[n] as RecordedRequest, reply: await reply };
   }

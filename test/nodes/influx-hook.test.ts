@@ -55,7 +55,7 @@ interface FlowOpts {
 
 function flow(o: FlowOpts): Record<string, unknown>[] {
   return [
-    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: DEVICES }) },
+    { id: "reg", type: "plugwatch-registry", source: "json", json: JSON.stringify({ measurements: ["toner"], devices: DEVICES }) },
     { id: "influx", type: "plugwatch-influx", url: o.url, flavour: "1.x", database: o.db, timeout: 2000, gzip: true, rejectUnauthorized: true },
     {
       id: "hook",
@@ -275,6 +275,10 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     const hook = helper.getNode("hook");
     const statuses: { fill?: string; text?: string }[] = [];
     hook.on("call:status", ((call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0])) as (arg: never) => void);
+    const warnings: string[] = [];
+    hook.on("call:warn", ((c: { args: unknown[] }) => warnings.push(String(c.args[0]))) as (arg: never) => void);
+    const out: { topic: string; payload: { id?: string; state?: string; severity?: string } | ""; retain?: boolean }[] = [];
+    helper.getNode("stats").on("input", ((m: (typeof out)[number]) => out.push(m)) as (arg: never) => void);
     // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
     for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
     await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
@@ -282,7 +286,15 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     assert.equal(accepted.n, 20 - errors.length);
     const refused = errors.filter((e) => e.code === "SPOOL_FULL").length;
     assert.ok(refused > 0 && refused < 20, `refused ${refused} of 20 batches`);
-    assert.match(errors.find((e) => e.code === "SPOOL_FULL")!.message, /spool full/);
+    // One device alone: its fair share (half the spool, the rest kept for other devices) is reached first.
+    assert.match(errors.find((e) => e.code === "SPOOL_FULL")!.message, /^spool fair share: .* holds \d+ of its 524288 bytes \(1 active key/);
+    // Loud but rate-limited: one warning in the log for all the refusals of this minute.
+    assert.equal(warnings.filter((w) => /^spool fair share: /.test(w)).length, 1, warnings.join("\n"));
+    // An alert, raised once for all the refusals, retained on {root}/alerts/influx-hook/spool-full.
+    await waitFor("the spool-full alert", async () => (out.length ? true : undefined));
+    const alerts = out.filter((m) => m.topic === "pwtest/alerts/influx-hook/spool-full");
+    assert.equal(alerts.length, 1, JSON.stringify(out));
+    assert.deepEqual([alerts[0]?.retain, (alerts[0]?.payload as { state: string }).state, (alerts[0]?.payload as { severity: string }).severity], [true, "raised", "critical"]);
     // The policy is visible: a red status naming SPOOL_FULL and the backlog, not a silent drop.
     await waitFor("a red SPOOL_FULL status", async () => (statuses.some((st) => st.fill === "red" && /^SPOOL_FULL, backlog \d+$/.test(st.text ?? "")) ? true : undefined));
     await helper.unload();

@@ -17,7 +17,7 @@ interface Reply {
   payload: { id: string; ok: boolean; error?: { code: string; message: string } };
 }
 
-const request = (id: string) => ({ payload: { v: 1, id, replyTo: "pwclose/api/reply/x", query: { type: "latestN", device: "ws-1", limit: 1 } } });
+const request = (id: string) => ({ topic: "pwclose/api/request/query", payload: { v: 1, id, replyTo: "pwclose/api/reply/x", query: { type: "latestN", device: "ws-1", limit: 1 } } });
 
 describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)", function () {
   this.timeout(30000);

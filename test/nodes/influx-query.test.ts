@@ -217,20 +217,43 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     let sent = 0;
     helper.getNode("q").on("call:error", ((call: { args: unknown[] }) => errors.push(call.args[0])) as (arg: never) => void);
     helper.getNode("out").on("input", (() => sent++) as (arg: never) => void);
-    for (const p of ["not json", Buffer.from("{"), 42, { v: 1, query: { type: "latest" } }, { v: 1, id: "x", replyTo: "a/+/b" }]) {
+    for (const p of ["not json", Buffer.from("{"), 42, { v: 1, query: { type: "latest" } }]) {
       helper.getNode("q").receive({ payload: p });
     }
     const deadline = Date.now() + 5000;
-    while (errors.length < 5 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    assert.equal(errors.length, 5);
+    while (errors.length < 4 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.equal(errors.length, 4);
     assert.equal(sent, 0);
+    // Still serving afterwards.
+    assert.equal((await ask({ type: "latest", all: true })).payload.ok, true);
+  });
+
+  it("a forbidden reply topic is never answered: no send, no Catch, counted in status, one rate-limited warning", async function () {
+    await load();
+    const errors: unknown[] = [];
+    const warnings: string[] = [];
+    const statuses: { text?: string }[] = [];
+    let sent = 0;
+    const q = helper.getNode("q");
+    q.on("call:error", ((call: { args: unknown[] }) => errors.push(call.args[0])) as (arg: never) => void);
+    q.on("call:warn", ((call: { args: unknown[] }) => warnings.push(String(call.args[0]))) as (arg: never) => void);
+    q.on("call:status", ((call: { args: { text?: string }[] }) => statuses.push(call.args[0] ?? {})) as (arg: never) => void);
+    helper.getNode("out").on("input", (() => sent++) as (arg: never) => void);
+    const hostile = ["$SYS/x", "#", "+/x", "plugwatch/hq/1/r/pr-1/reading", "plugwatch/alerts/pr-1/x", "clients/" + "a/".repeat(999) + "a", "", "a/+/b"];
+    for (const replyTo of hostile) q.receive({ topic: "plugwatch/api/request/query", payload: { v: 1, id: "h", replyTo, query: { type: "latest" } } });
+    const deadline = Date.now() + 5000;
+    while (!statuses.some((s) => s.text === `replyTo refused: ${hostile.length}`) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.ok(statuses.some((s) => s.text === `replyTo refused: ${hostile.length}`), JSON.stringify(statuses.slice(-3)));
+    assert.equal(sent, 0);
+    assert.equal(errors.length, 0);
+    assert.ok(warnings.length >= 1 && warnings.length <= 6, `one warning per problem at most (${warnings.length})`);
     // Still serving afterwards.
     assert.equal((await ask({ type: "latest", all: true })).payload.ok, true);
   });
 
   it("JSON string and Buffer payloads are accepted", async function () {
     await load();
-    const body = (id: string) => JSON.stringify({ v: 1, id, replyTo: "r/x", query: { type: "latestN", device: "pr-1", limit: 1 } });
+    const body = (id: string) => JSON.stringify({ v: 1, id, replyTo: "clients/r/x", query: { type: "latestN", device: "pr-1", limit: 1 } });
     const a = await ask({}, body(`q-${seq + 1}`));
     assert.equal(a.payload.ok, true);
     const b = await ask({}, Buffer.from(body(`q-${seq + 1}`)));
@@ -269,7 +292,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     await helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, maxRows: -3 }));
     const errors: unknown[] = [];
     helper.getNode("q").on("call:error", ((c: { args: unknown[] }) => errors.push(c.args[0])) as (arg: never) => void);
-    helper.getNode("q").receive({ payload: { v: 1, id: "x", replyTo: "r", query: { type: "latest" } } });
+    helper.getNode("q").receive({ payload: { v: 1, id: "x", replyTo: "clients/r", query: { type: "latest" } } });
     const deadline = Date.now() + 2000;
     while (errors.length === 0 && Date.now() < deadline) await new Promise((res) => setImmediate(res));
     assert.match(String(errors[0]), /maxRows/);
@@ -284,7 +307,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     q.on("call:error", ((c: { args: unknown[] }) => errors.push(String(c.args[0]))) as (arg: never) => void);
     q.on("call:status", ((c: { args: [{ fill?: string }] }) => (busy ||= c.args[0].fill === "yellow")) as (arg: never) => void);
     q.on("call:send", (() => replies++) as (arg: never) => void);
-    for (let i = 0; i < 5; i++) q.receive({ payload: { v: 1, id: `c-${i}`, replyTo: "r", query: { type: "latest", all: true } } });
+    for (let i = 0; i < 5; i++) q.receive({ payload: { v: 1, id: `c-${i}`, replyTo: "clients/r", query: { type: "latest", all: true } } });
     const deadline = Date.now() + 5000;
     while (!busy && Date.now() < deadline) await new Promise((r) => setImmediate(r));
     assert.ok(busy, "a query is running");

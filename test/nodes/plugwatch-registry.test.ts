@@ -86,7 +86,7 @@ describe("plugwatch-registry config node", function () {
       // The control agent still answers, with the registry's error.
       const reply = await new Promise<{ payload: { ok: boolean; error?: { code: string; details?: { path: string }[] } } }>((resolve) => {
         out.on("input", ((m: never) => resolve(m)) as (arg: never) => void);
-        ctl.receive({ payload: { id: "r-1", replyTo: "r/x", action: "status", device: "ws-1-01" } });
+        ctl.receive({ payload: { id: "r-1", replyTo: "clients/r/x", action: "status", device: "ws-1-01" } });
       });
       assert.equal(reply.payload.ok, false);
       assert.equal(reply.payload.error?.code, "REGISTRY_INVALID");

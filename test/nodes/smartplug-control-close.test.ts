@@ -58,7 +58,7 @@ describe("plugwatch-control close with a command outliving the grace period", fu
         warn0(m);
       };
       const answered = new Promise<void>((resolve) => office.plug("slow").sim.deviceNetworking.once("response", () => resolve()));
-      ctl.receive({ payload: { id: "late", replyTo: "r/late", action: "status", device: "slow" } });
+      ctl.receive({ payload: { id: "late", replyTo: "clients/r/late", action: "status", device: "slow" } });
       await waitFor("the command is running", () => statuses(ctl).find((s) => s.text === "1 running"));
       const t0 = Date.now();
       await helper.unload();

@@ -40,7 +40,7 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
     await plug.start();
     observer = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
     observer.on("message", (topic, payload) => replies.push({ topic, payload: JSON.parse(payload.toString()) as Record<string, unknown> }));
-    await observer.subscribeAsync("+/reply/#", { qos: 1 });
+    await observer.subscribeAsync("+/api/reply/#", { qos: 1 });
   });
 
   after(async function () {
@@ -89,7 +89,7 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
   it("MQTT 3.1.1, rh 0: the replayed retained 'off' is ignored with a warning and no reply; a live 'off' switches", async function () {
     const root = newRoot();
     const topic = `${root}/api/request/command`;
-    await publish(topic, { id: "stale", replyTo: `${root}/reply/stale`, action: "off", device: "fridge" }, true);
+    await publish(topic, { id: "stale", replyTo: `${root}/api/reply/t/stale`, action: "off", device: "fridge" }, true);
     try {
       for (const start of [1, 2]) {
         // Each load is a Node-RED start (or a reconnect): the broker replays the retained command to the new subscription.
@@ -108,13 +108,13 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
       }
 
       // A live command (not retained) on the same topic is executed and answered.
-      await publish(topic, { id: "live", replyTo: `${root}/reply/live`, action: "off", device: "fridge" }, false);
-      const reply = await waitFor("the live reply", () => replies.find((r) => r.topic === `${root}/reply/live`));
+      await publish(topic, { id: "live", replyTo: `${root}/api/reply/t/live`, action: "off", device: "fridge" }, false);
+      const reply = await waitFor("the live reply", () => replies.find((r) => r.topic === `${root}/api/reply/t/live`));
       assert.equal(plug.relay, false, "the live 'off' switched the fridge off");
       assert.deepEqual(reply.payload, { v: 1, id: "live", ok: true, results: [{ device: "fridge", ok: true, relay: false }] });
       assert.deepEqual(
         replies.filter((r) => r.topic.startsWith(`${root}/`)).map((r) => r.topic),
-        [`${root}/reply/live`],
+        [`${root}/api/reply/t/live`],
         "the stale command got no reply (it arrived first, so its reply would be here already)",
       );
     } finally {
@@ -125,15 +125,15 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
   it("MQTT 5, rh 2 (the shipped setting): the retained command is not even delivered", async function () {
     const root = newRoot();
     const topic = `${root}/api/request/command`;
-    await publish(topic, { id: "stale", replyTo: `${root}/reply/stale`, action: "off", device: "fridge" }, true);
+    await publish(topic, { id: "stale", replyTo: `${root}/api/reply/t/stale`, action: "off", device: "fridge" }, true);
     try {
       await helper.load([registryNode, mqttNodes, controlNode], flow(root, { protocolVersion: "5", rh: 2 }));
       await waitFor("mqtt in connected", () => statuses(helper.getNode("in")).find((s) => s.fill === "green"));
       // A live read-only command, repeated until answered (the subscription follows the connection by a moment).
       let reply: { topic: string; payload: Record<string, unknown> } | undefined;
       for (let i = 0; i < 40 && !reply; i++) {
-        await publish(topic, { id: "live", replyTo: `${root}/reply/live`, action: "status", device: "fridge" }, false);
-        reply = await waitFor("the live reply", () => replies.find((r) => r.topic === `${root}/reply/live`), 250).catch(() => undefined);
+        await publish(topic, { id: "live", replyTo: `${root}/api/reply/t/live`, action: "status", device: "fridge" }, false);
+        reply = await waitFor("the live reply", () => replies.find((r) => r.topic === `${root}/api/reply/t/live`), 250).catch(() => undefined);
       }
       assert.ok(reply, "the live command was answered");
       assert.deepEqual(reply.payload, { v: 1, id: "live", ok: true, results: [{ device: "fridge", ok: true, relay: true }] });

@@ -118,11 +118,11 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const seen = recordStatuses(nodes.ctl);
     const msg = await command(nodes, {
       topic: "plugwatch/api/request/command",
-      payload: JSON.stringify({ v: 1, id: "c-1", replyTo: "app/reply/c-1", action: "on", target: { device: "ws-1" } }),
+      payload: JSON.stringify({ v: 1, id: "c-1", replyTo: "clients/app/c-1", action: "on", target: { device: "ws-1" } }),
     });
     assert.equal(relayOf(sim("ws-1")), 1);
     assert.equal(relayOf(sim("ws-2")), 0);
-    assert.equal(msg.topic, "app/reply/c-1");
+    assert.equal(msg.topic, "clients/app/c-1");
     assert.equal(msg.qos, 1);
     assert.equal(msg.retain, false);
     assert.deepEqual(msg.payload, { v: 1, id: "c-1", ok: true, results: [{ device: "ws-1", ok: true, relay: true }] });
@@ -164,7 +164,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
 
   it("a group by room switches exactly the devices in that room", async function () {
     const nodes = await load();
-    const msg = await command(nodes, { payload: { v: 1, id: "room-1", replyTo: "r/room", action: "on", target: { building: "hq", floor: "1", room: "open-1" } } });
+    const msg = await command(nodes, { payload: { v: 1, id: "room-1", replyTo: "clients/r/room", action: "on", target: { building: "hq", floor: "1", room: "open-1" } } });
     assert.deepEqual(msg.payload.results.map((r) => r.device), ["ws-1", "ws-2"]);
     assert.deepEqual(sims.filter((s) => relayOf(s) === 1).map((s) => s.entry.id), ["ws-1", "ws-2"]);
   });
@@ -194,10 +194,10 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
   });
 
   const badRequests: [string, unknown, string][] = [
-    ["unknown device", { v: 1, id: "u-1", replyTo: "r/u", action: "on", target: { device: "ws-404" } }, "UNKNOWN_DEVICE"],
-    ["bad action", { v: 1, id: "u-2", replyTo: "r/u", action: "explode", target: { device: "ws-1" } }, "BAD_ACTION"],
-    ["empty group", { v: 1, id: "u-3", replyTo: "r/u", action: "on", target: { building: "annex" } }, "EMPTY_TARGET"],
-    ["schema violation", { v: 1, id: "u-4", replyTo: "r/u", action: "on", target: { device: "ws-1" }, extra: 1 }, "INVALID_REQUEST"],
+    ["unknown device", { v: 1, id: "u-1", replyTo: "clients/r/u", action: "on", target: { device: "ws-404" } }, "UNKNOWN_DEVICE"],
+    ["bad action", { v: 1, id: "u-2", replyTo: "clients/r/u", action: "explode", target: { device: "ws-1" } }, "BAD_ACTION"],
+    ["empty group", { v: 1, id: "u-3", replyTo: "clients/r/u", action: "on", target: { building: "annex" } }, "EMPTY_TARGET"],
+    ["schema violation", { v: 1, id: "u-4", replyTo: "clients/r/u", action: "on", target: { device: "ws-1" }, extra: 1 }, "INVALID_REQUEST"],
   ];
   for (const [name, payload, code] of badRequests) {
     it(`${name} → error reply ${code}, a warning, no Catch, no plug touched`, async function () {
@@ -208,7 +208,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
       let caught = false;
       nodes.caught.on("input", (() => (caught = true)) as (arg: never) => void);
       const msg = await command(nodes, { topic: "plugwatch/api/request/command", payload: payload as Record<string, unknown> });
-      assert.equal(msg.topic, "r/u");
+      assert.equal(msg.topic, "clients/r/u");
       assert.equal(msg.payload.ok, false);
       assert.deepEqual(msg.payload.results, []);
       assert.equal(msg.payload.error?.code, code);
@@ -267,14 +267,52 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const nodes = await load();
     const msg = await command(nodes, {
       topic: "plugwatch/api/request/command",
-      responseTopic: "v5/replies/1",
+      responseTopic: "clients/v5/1",
       correlationData: Buffer.from("abc"),
       payload: { action: "status", device: "ws-1" },
     });
     assert.equal(msg.topic, undefined);
-    assert.equal(msg.responseTopic, "v5/replies/1");
+    assert.equal(msg.responseTopic, "clients/v5/1");
     assert.deepEqual(msg.correlationData, Buffer.from("abc"));
     assert.equal(msg.payload.ok, true);
+  });
+
+  it("a forbidden reply topic (replyTo or v5 response topic) switches nothing, sends nothing, no Catch; counted in status", async function () {
+    const nodes = await load();
+    const seen = recordStatuses(nodes.ctl);
+    const warnings: string[] = [];
+    nodes.ctl.on("call:warn", ((call: { args: unknown[] }) => warnings.push(String(call.args[0]))) as (arg: never) => void);
+    let sent = 0;
+    let caught = 0;
+    const audits: { topic: string; payload: { by?: string; action: string; results: unknown[] } }[] = [];
+    nodes.out.on("input", ((m: { topic: string; payload: { by?: string; action: string; results: unknown[] } }) => (m.topic === "plugwatch/audit/command" ? audits.push(m) : sent++)) as (arg: never) => void);
+    nodes.caught.on("input", (() => caught++) as (arg: never) => void);
+    const topic = "plugwatch/api/request/command";
+    const hostile = ["$SYS/x", "#", "+/x", "plugwatch/hq/1/open-1/ws-2/reading", "plugwatch/alerts/ws-1/offline", "clients/" + "a/".repeat(999) + "a", ""];
+    for (const replyTo of hostile) nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { v: 1, id: "h", replyTo, action: "on", target: { device: "ws-1" } } });
+    nodes.ctl.receive({ topic, qos: 1, retain: false, responseTopic: "$SYS/v5", payload: { action: "on", device: "ws-1" } });
+    const want = { fill: "yellow", shape: "dot", text: `replyTo refused: ${hostile.length + 1}` };
+    const deadline = Date.now() + 5000;
+    while (!seen.some((x) => x.text === want.text) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen.at(-1), want);
+    assert.equal(relayOf(sim("ws-1")), 0, "nothing was switched");
+    assert.equal(sent, 0);
+    assert.equal(caught, 0);
+    assert.ok(warnings.length >= 1 && warnings.length <= 5, `at most one warning per problem (${warnings.length})`);
+    // Still serving, and a plain command from MQTT without any reply topic is run but nothing goes to mqtt out.
+    const ok = await command(nodes, { topic, qos: 1, payload: { v: 1, id: "fine", replyTo: "plugwatch/api/reply/app/1", action: "status", target: { device: "ws-2" } } });
+    assert.equal(ok.topic, "plugwatch/api/reply/app/1");
+    assert.equal(ok.payload.id, "fine");
+    nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { action: "on", device: "ws-2", by: "ops-laptop" } });
+    const until = Date.now() + 5000;
+    while (!(seen.some((x) => x.text === "on 1/1 ok") && audits.length > 0) && Date.now() < until) await new Promise((r) => setImmediate(r));
+    assert.equal(relayOf(sim("ws-2")), 1, "the plain command ran");
+    assert.equal(sent, 1, "only the addressed reply was sent");
+    // The switch (not the status read, not the refused ones) is in the audit trail with who asked.
+    assert.deepEqual(
+      audits.map((a) => [a.payload.action, a.payload.by, a.payload.results]),
+      [["on", "ops-laptop", [{ device: "ws-2", ok: true, relay: true }]]],
+    );
   });
 
   it("an invalid registry answers REGISTRY_INVALID and tells Catch", async function () {
@@ -282,7 +320,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const caughtP = new Promise<{ error: { message: string } }>((resolve) => {
       nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
     });
-    const msg = await command(nodes, { payload: { id: "r-1", replyTo: "r/x", action: "on", device: "ws-1" } });
+    const msg = await command(nodes, { payload: { id: "r-1", replyTo: "clients/r/x", action: "on", device: "ws-1" } });
     assert.equal(msg.payload.error?.code, "REGISTRY_INVALID");
     assert.match((await caughtP).error.message, /missing required property 'name'/);
   });

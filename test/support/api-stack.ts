@@ -135,9 +135,9 @@ export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: num
     ...extra,
   });
   const tokens = [
-    `${TOKENS.read} read`,
-    `${TOKENS.control} control`,
-    `${TOKENS.both} read,control`,
+    `${TOKENS.read} read reader`,
+    `${TOKENS.control} control operator`,
+    `${TOKENS.both} read,control admin`,
   ].join("\n");
   return [
     { id: z, type: "tab", label: "REST API e2e" },

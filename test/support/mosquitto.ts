@@ -31,6 +31,8 @@ export interface MosquittoOptions {
   /** Extra lines appended to the generated mosquitto.conf. */
   extraConfig?: string[];
   timeoutMs?: number;
+  /** Listen on this port (a broker restarted in place); default a free port. */
+  port?: number;
 }
 
 const MOSQUITTO_PATHS = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/local/bin/mosquitto"];
@@ -95,7 +97,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const bin = findMosquitto();
   for (const f of [opts.passwordFile, opts.aclFile]) if (f && !existsSync(f)) throw new Error(`mosquitto: file not found: ${f}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-mosquitto-"));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const conf = path.join(dir, "mosquitto.conf");
   const logFile = path.join(dir, "mosquitto.log");
   writeFileSync(
@@ -148,7 +150,7 @@ export interface AedesInstance extends BrokerInstance {
 }
 
 /** Starts an in-process aedes broker (MQTT 3.1.1 only, no $share) behind a net server on 127.0.0.1:<free port>. */
-export async function startAedes(opts: { options?: Parameters<AedesModule["Aedes"]["createBroker"]>[0] } = {}): Promise<AedesInstance> {
+export async function startAedes(opts: { options?: Parameters<AedesModule["Aedes"]["createBroker"]>[0]; port?: number } = {}): Promise<AedesInstance> {
   const { Aedes } = await import("aedes");
   const broker = await Aedes.createBroker(opts.options);
   const sockets = new Set<net.Socket>();
@@ -158,7 +160,7 @@ export async function startAedes(opts: { options?: Parameters<AedesModule["Aedes
     socket.once("close", () => sockets.delete(socket));
     broker.handle(socket);
   });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

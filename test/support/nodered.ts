@@ -56,10 +56,12 @@ export interface NodeRedInstance {
   logTail(lines?: number): string;
   /** Resolves with the first log line matching `re` (polls the log file), or rejects after timeoutMs. */
   waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
-  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir. */
-  restart(): Promise<void>;
+  /** Stops the process (SIGTERM, SIGKILL after 10 s) and starts it again on the same port and user dir; `whileStopped` runs in between. */
+  restart(whileStopped?: () => Promise<void> | void): Promise<void>;
   /** Stops the process and removes every temp file. Safe to call twice. */
   stop(): Promise<void>;
+  /** Resident memory of the runtime process in bytes (Linux /proc), or undefined when it is not running. */
+  rssBytes(): number | undefined;
 }
 
 /** The repository root: the nearest ancestor of this file with the package's package.json. */
@@ -183,7 +185,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     if (logsInfo) {
       for (;;) {
         const fresh = readLog().slice(logOffset);
-        if (/\] Started flows/.test(fresh)) break;
+        if (/\] (Started flows|Flujos iniciados)/.test(fresh)) break; // en-US, or es-ES (settings lang)
         if (/Waiting for missing types/.test(fresh)) {
           await new Promise((r) => setTimeout(r, 200)); // let it log the list of types
           const types = readLog()
@@ -247,6 +249,11 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     port,
     userDir,
     logFile,
+    rssBytes() {
+      if (!proc?.pid) return undefined;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, "utf8"));
+      return m ? Number(m[1]) * 1024 : undefined;
+    },
     get token() {
       return token;
     },
@@ -285,9 +292,10 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    async restart() {
+    async restart(whileStopped?: () => Promise<void> | void) {
       if (stopped) throw new Error("Node-RED instance was stopped");
       await terminate();
+      await whileStopped?.();
       await launch();
     },
     stop,

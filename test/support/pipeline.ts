@@ -20,6 +20,8 @@ const TEST_CREDENTIAL_SECRET = "plugwatch-test-secret";
 /** Read + control token the pipeline runtime accepts (REST API credential from ${PLUGWATCH_API_TOKENS}). */
 export const PIPELINE_TOKEN = "pipeline-e2e-token-rc-0123456789";
 export const READ_TOKEN = "pipeline-e2e-token-ro-0123456789";
+/** Password of the runtime's identity on the flow's embedded broker (embedded mode). */
+export const EMBEDDED_RUNTIME_PASSWORD = "pipeline-e2e-mqtt-runtime-0123";
 
 /** A small office: typed factory, one device per kind and two rooms with several devices (ports filled in by the simulator). */
 export function pipelineDevices(): DeviceEntry[] {
@@ -88,7 +90,7 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   const devices: Device[] = office.registryDevices();
   const registryFile = path.join(tmp, "registry.json");
   const actualPort = (e: DeviceEntry): number => (devices.find((d) => d.id === e.id || d.strip?.id === e.id) as Device).port;
-  writeFileSync(registryFile, JSON.stringify({ version: 1, devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
+  writeFileSync(registryFile, JSON.stringify({ version: 1, measurements: ["teleinfo"], devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
 
   let mqttPort: number;
   let brokerPort: number;
@@ -111,6 +113,8 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
     PLUGWATCH_INFLUX_URL: influxUrl,
     PLUGWATCH_INFLUX_RPC: influxd ? influxd.rpcAddress : `127.0.0.1:${await freePort()}`,
     PLUGWATCH_API_TOKENS: `${PIPELINE_TOKEN} read,control\n${READ_TOKEN} read`,
+    // The embedded broker lets anonymous clients only read: the runtime authenticates (role runtime), like npm start.
+    ...(opts.broker === "embedded" ? { PLUGWATCH_MQTT_USER: "runtime", PLUGWATCH_MQTT_PASSWORD: EMBEDDED_RUNTIME_PASSWORD } : {}),
   });
   const red = td.add(await startNodeRed({ env }), (r) => r.stop());
   const flow = shippedFlow();

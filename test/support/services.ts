@@ -30,7 +30,7 @@ export type BrokerKind = "mosquitto" | "aedes";
 
 /** Starts the chosen broker and registers its stop(). */
 export async function startBroker(td: Teardown, kind: BrokerKind, opts?: MosquittoOptions): Promise<BrokerInstance> {
-  const broker = kind === "mosquitto" ? await startMosquitto(opts) : await startAedes();
+  const broker = kind === "mosquitto" ? await startMosquitto(opts) : await startAedes({ port: opts?.port });
   return td.add(broker, (b) => b.stop());
 }
 

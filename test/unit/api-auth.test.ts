@@ -29,7 +29,7 @@ describe("api auth", () => {
     assert.deepEqual(parseTokens("  "), []);
   });
   it("refuses short tokens, bad scopes, duplicates and bad JSON without echoing the token", () => {
-    const cases = ["short read", `${READ} admin`, `${READ}`, `${READ} read\n${READ} control`, "[{\"token\":", "{}", `${READ} read extra`];
+    const cases = ["short read", `${READ} admin`, `${READ}`, `${READ} read\n${READ} control`, "[{\"token\":", "{}", `${READ} read name extra`, `${READ} read bad/name`];
     for (const text of cases) {
       assert.throws(() => parseTokens(text), (e: unknown) => e instanceof TokenConfigError && !e.message.includes(READ) && !e.message.includes("short"), text);
     }

@@ -73,10 +73,30 @@ describe("component status: plugwatch-influx-hook stats → {root}/status/influx
     const msg = hookStatus(writer.stats(), { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 }, { node: "n1" }, T);
     assert.equal(s.ingest(componentStatusTopic("pw", HOOK_COMPONENT), Buffer.from(JSON.stringify(msg))), "status");
     assert.equal(s.invalid, 0);
-    assert.deepEqual(s.storageStatus(), [{ component: "influx-hook", backlog: 3, ts: T }]);
+    assert.deepEqual(s.storageStatus(), [{ component: "influx-hook", backlog: 3, ts: T, fill: msg.fill, writeErrors: msg.writeErrors, spoolFull: false, retrying: true }]);
     // The message as a Node-RED mqtt-in set to 'auto' delivers it (parsed object) is read the same way.
     assert.equal(s.ingest("pw/status/influx-hook", { ...msg, ts: T + 1, backlog: 0, backlogLines: 0 }), "status");
-    assert.deepEqual(s.storageStatus(), [{ component: "influx-hook", backlog: 0, ts: T + 1 }]);
+    assert.deepEqual(
+      s.storageStatus().map(({ component, backlog, ts }) => ({ component, backlog, ts })),
+      [{ component: "influx-hook", backlog: 0, ts: T + 1 }],
+    );
+  });
+
+  it("reports storage health: fill level, oldest unsent reading's age, write errors, spool-full flag", () => {
+    const st = writer.stats();
+    const msg = hookStatus(st, { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 4 }, { node: "n1" }, T + 90_000, { spoolFull: true, oldestTs: T });
+    assert.ok(validate(ComponentStatus, JSON.parse(JSON.stringify(msg))).ok);
+    assert.equal(msg.fill, Math.round((st.backlogBytes / 1e7) * 1e6) / 1e6);
+    assert.ok((msg.fill as number) > 0);
+    assert.equal(msg.oldestAgeMs, 90_000);
+    assert.ok((msg.writeErrors as number) >= 1, "the refused connection counts as a write error");
+    assert.equal(msg.spoolFull, true);
+    const s = new ApiState({ root: "pw" });
+    s.ingest("pw/status/influx-hook", JSON.stringify(msg));
+    assert.deepEqual(
+      s.storageStatus().map((c) => [c.spoolFull, c.oldestAgeMs, c.retrying]),
+      [[true, 90_000, true]],
+    );
   });
 
   it("refuses a status that breaks the contract, without throwing", () => {

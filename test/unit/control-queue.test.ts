@@ -36,7 +36,7 @@ describe("Controller command queue (unit)", function () {
     const { client, clock, controller } = setup({ concurrency: 1, timeoutMs: 500 });
     client.hanging.add(addr(1));
     const first = controller.handle({ action: "on", device: "ws-1" });
-    const stale = controller.handle({ id: "late-off", replyTo: "r/late", action: "off", device: "ws-2" });
+    const stale = controller.handle({ id: "late-off", replyTo: "clients/r/late", action: "off", device: "ws-2" });
     await flush();
     assert.equal(controller.queued, 1, "the second command waits behind the hanging one");
     clock.tick(499);
@@ -46,7 +46,7 @@ describe("Controller command queue (unit)", function () {
     const [a, b] = await Promise.all([first, stale]);
     assert.equal(a.reply.results[0]?.error?.code, "DEVICE_UNREACHABLE");
     assertValidReply(b.reply);
-    assert.equal(b.replyTo, "r/late");
+    assert.equal(b.replyTo, "clients/r/late");
     assert.equal(b.reply.id, "late-off");
     assert.equal(b.reply.ok, false);
     assert.equal(b.reply.results.length, 1);
@@ -83,10 +83,10 @@ describe("Controller command queue (unit)", function () {
     const { client, controller } = setup({ concurrency: 1, maxQueued: 2 });
     client.hold = true;
     const running = controller.handle({ action: "on", device: "ws-1" }); // takes the only slot
-    const tooBig = await controller.handle({ id: "big", replyTo: "r/big", action: "off", target: { all: true } }); // 5 would wait
+    const tooBig = await controller.handle({ id: "big", replyTo: "clients/r/big", action: "off", target: { all: true } }); // 5 would wait
     assertValidReply(tooBig.reply);
     assert.equal(tooBig.reply.ok, false);
-    assert.equal(tooBig.replyTo, "r/big");
+    assert.equal(tooBig.replyTo, "clients/r/big");
     assert.deepEqual(tooBig.reply.results, []);
     assert.equal(tooBig.reply.error?.code, "LIMIT_EXCEEDED");
     assert.match(tooBig.reply.error?.message ?? "", /command queue full.*at most 2/);

@@ -64,8 +64,8 @@ describe("Controller", function () {
 
     it("answers the contract envelope on its replyTo with its id", async function () {
       const { controller } = setup();
-      const out = await controller.handle({ v: 1, id: "req-42", replyTo: "app/replies/7", action: "off", target: { device: "mr-alpha" } });
-      assert.equal(out.replyTo, "app/replies/7");
+      const out = await controller.handle({ v: 1, id: "req-42", replyTo: "clients/app/7", action: "off", target: { device: "mr-alpha" } });
+      assert.equal(out.replyTo, "clients/app/7");
       assert.deepEqual(out.reply, { v: 1, id: "req-42", ok: true, results: [{ device: "mr-alpha", ok: true, relay: false }] });
     });
 
@@ -79,9 +79,9 @@ describe("Controller", function () {
 
     it("plain form with id and replyTo echoes both", async function () {
       const { controller } = setup();
-      const out = await controller.handle({ id: "x1", replyTo: "r/1", action: "status", kind: "meeting-room" });
+      const out = await controller.handle({ id: "x1", replyTo: "clients/r/1", action: "status", kind: "meeting-room" });
       assert.equal(out.reply.id, "x1");
-      assert.equal(out.replyTo, "r/1");
+      assert.equal(out.replyTo, "clients/r/1");
       assert.deepEqual(out.reply.results.map((r) => r.device), ["mr-alpha", "mr-beta"]);
     });
   });
@@ -204,7 +204,7 @@ describe("Controller", function () {
 
   describe("bad requests give documented error replies", function () {
     const cases: [string, unknown, string, RegExp][] = [
-      ["unknown action", { id: "e1", replyTo: "r", action: "explode", device: "ws-1-01" }, "BAD_ACTION", /"explode".*on, off, toggle, status/],
+      ["unknown action", { id: "e1", replyTo: "clients/r", action: "explode", device: "ws-1-01" }, "BAD_ACTION", /"explode".*on, off, toggle, status/],
       ["missing action", { device: "ws-1-01" }, "BAD_ACTION", /no action/],
       ["unknown device", { action: "on", device: "ws-9-99" }, "UNKNOWN_DEVICE", /ws-9-99/],
       ["unknown among several", { action: "on", devices: ["ws-1-01", "nope"] }, "UNKNOWN_DEVICE", /nope/],
@@ -216,10 +216,10 @@ describe("Controller", function () {
       ["unknown plain property", { action: "on", device: "ws-1-01", colour: "red" }, "INVALID_REQUEST", /\$\.colour: unknown property/],
       ["target and inline selector", { action: "on", device: "ws-1-01", target: { kind: "printer" } }, "INVALID_REQUEST", /either 'target' or device/],
       ["mixed selectors", { action: "on", target: { device: "ws-1-01", kind: "printer" } }, "INVALID_REQUEST", /\$\.target\.kind: unknown property 'kind'/],
-      ["envelope without target", { v: 1, id: "e2", replyTo: "r", action: "on" }, "INVALID_REQUEST", /missing target/],
-      ["envelope extra property", { v: 1, id: "e3", replyTo: "r", action: "on", target: { device: "ws-1-01" }, force: true }, "INVALID_REQUEST", /\$\.force: unknown property/],
-      ["envelope without id", { v: 1, replyTo: "r", action: "on", target: { device: "ws-1-01" } }, "INVALID_REQUEST", /\$\.id: missing required property 'id'/],
-      ["wrong version", { v: 2, id: "e4", replyTo: "r", action: "on", target: { device: "ws-1-01" } }, "UNSUPPORTED_VERSION", /version 2/],
+      ["envelope without target", { v: 1, id: "e2", replyTo: "clients/r", action: "on" }, "INVALID_REQUEST", /missing target/],
+      ["envelope extra property", { v: 1, id: "e3", replyTo: "clients/r", action: "on", target: { device: "ws-1-01" }, force: true }, "INVALID_REQUEST", /\$\.force: unknown property/],
+      ["envelope without id", { v: 1, replyTo: "clients/r", action: "on", target: { device: "ws-1-01" } }, "INVALID_REQUEST", /\$\.id: missing required property 'id'/],
+      ["wrong version", { v: 2, id: "e4", replyTo: "clients/r", action: "on", target: { device: "ws-1-01" } }, "UNSUPPORTED_VERSION", /version 2/],
     ];
     for (const [name, request, code, message] of cases) {
       it(`${name} → ${code}`, async function () {
@@ -243,7 +243,7 @@ describe("Controller", function () {
           throw new RegistryError("office.json", [{ file: "office.json", path: "$.devices[0].kind", message: "bad" }]);
         },
       });
-      const out = await controller.handle({ id: "q", replyTo: "r", action: "on", device: "ws-1-01" });
+      const out = await controller.handle({ id: "q", replyTo: "clients/r", action: "on", device: "ws-1-01" });
       assert.equal(out.reply.error?.code, "REGISTRY_INVALID");
       assert.match(out.reply.error?.message ?? "", /office\.json: \$\.devices\[0\]\.kind: bad/);
     });
@@ -256,7 +256,7 @@ describe("Controller", function () {
       ["an array", [{ action: "on" }], /JSON object, got an array/],
       ["null", null, /got null/],
       ["JSON null", Buffer.from("null"), /got null/],
-      ["id with spaces", { id: "has space", replyTo: "r", action: "on", device: "ws-1-01" }, /\$\.id/],
+      ["id with spaces", { id: "has space", replyTo: "clients/r", action: "on", device: "ws-1-01" }, /\$\.id/],
       ["wildcard replyTo", { id: "ok", replyTo: "replies/#", action: "on", device: "ws-1-01" }, /\$\.replyTo/],
       ["empty replyTo", { id: "ok", replyTo: "", action: "on", device: "ws-1-01" }, /\$\.replyTo/],
     ];

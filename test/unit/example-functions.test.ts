@@ -1,6 +1,6 @@
 // The function nodes of examples/iotitan-processors.json, examples/octopus-portal.json and examples/ecodevices-teleinfo.json,
 // run from the example files in a Node-RED-like sandbox with a fake clock: window stats, the ThingSpeak bridge's queue,
-// rate limit and retries, log rotation, the office/room/device/attribute mapping, and the teleinfo mapping feeding the
+// rate limit and retries, log rotation, the Octopus live view, and the teleinfo mapping feeding the
 // alert engine with the example's own rules.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -381,53 +381,6 @@ describe("example function nodes", function () {
     });
   });
 
-  describe("Octopus mapping", function () {
-    const fn = functionNode("octopus-portal.json", "octopus-map");
-
-    it("maps octopus/<office>/<room>/<device>/<attribute> to a generic reading on the contract topic", function () {
-      const box = new Sandbox(fn, {});
-      assert.deepEqual(box.input({ topic: "octopus/acme/meeting-1/acme-sensor-1/temperature", payload: " 21.5 " }), {
-        topic: "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
-        qos: 1,
-        retain: false,
-        payload: { v: 1, device: "acme-sensor-1", ts: box.now, measurement: "octopus", fields: { temperature: 21.5 }, tags: { office: "acme" } },
-      });
-      assert.deepEqual((box.input({ topic: "octopus/acme/r/plug-1/on", payload: Buffer.from("false") }) as Msg).payload, {
-        v: 1,
-        device: "plug-1",
-        ts: box.now,
-        measurement: "octopus",
-        fields: { on: false },
-        tags: { office: "acme" },
-      });
-      const floor = new Sandbox(fn, { OCTOPUS_FLOOR: "3" });
-      const ts = Date.UTC(2026, 0, 1);
-      const m = floor.input({ topic: "octopus/globex/lab/co2-1/co2", payload: JSON.stringify({ value: 812, ts }) }) as Msg;
-      assert.equal(m.topic, "plugwatch/globex/3/lab/co2-1/reading");
-      assert.deepEqual((m.payload as Msg).fields, { co2: 812 });
-      assert.equal((m.payload as Msg).ts, ts);
-    });
-
-    it("rejects bad topics and values with the reason, and counts them", function () {
-      const box = new Sandbox(fn, {});
-      const bad: [string, string, RegExp][] = [
-        ["octopus/acme/room/dev", "1", /expected <root>\/<office>\/<room>\/<device>\/<attribute>/],
-        ["octopus/acme/room/Dev_1/t", "1", /device 'Dev_1' is not a slug/],
-        ["octopus/acme/room/dev/1t", "1", /attribute '1t' is not a field name/],
-        ["octopus/acme/room/dev/t", "warm", /value must be a number, true\/false/],
-        ["octopus/acme/room/dev/t", "NaN", /value must be a number/],
-        ["octopus/acme/room/dev/t", '{"value":"x"}', /value must be a number/],
-        ["octopus/acme/room/dev/t", "{oops", /not valid JSON/],
-        ["octopus/acme/room/dev/t", '{"value":1,"ts":12}', /ts must be epoch milliseconds/],
-      ];
-      for (const [topic, payload, reason] of bad) {
-        assert.equal(box.input({ topic, payload }), null, topic);
-        assert.match(box.errors.at(-1)!, reason);
-      }
-      assert.equal(box.statuses.at(-1)!.text, `${bad.length} rejected`);
-    });
-  });
-
   describe("Octopus live view", function () {
     const latest = functionNode("octopus-portal.json", "octopus-latest");
     const page = functionNode("octopus-portal.json", "octopus-page");
@@ -492,6 +445,94 @@ describe("example function nodes", function () {
       assert.deepEqual(poll(6800), []);
       assert.deepEqual(poll(6500), ["cleared extreme-consumption:teleinfo-main 6500 teleinfo-main papp back to 6500 VA (limit 7000 VA)"]);
       assert.deepEqual(engine.activeAlerts(), []);
+    });
+  });
+  describe("ISEMS collector API and log import (isems-solar.json)", function () {
+    const format = functionNode("isems-solar.json", "isems.api-format");
+    const query = functionNode("isems-solar.json", "isems.api-query");
+    const importer = functionNode("isems-solar.json", "isems.reading");
+    /** One InfluxDB answer (epoch=ms) with these rows, grouped by node id as the latest query does. */
+    const influx = (rows: Record<string, unknown>[]) => ({
+      statusCode: 200,
+      isems: { latest: true },
+      payload: {
+        results: [
+          {
+            statement_id: 0,
+            series: rows.map((r) => {
+              const { node_id, ...rest } = r;
+              return { name: "isems", tags: { node_id }, columns: Object.keys(rest), values: [Object.values(rest)] };
+            }),
+          },
+        ],
+      },
+    });
+
+    it("writes floats, strings and times as the collector's Flask app does", function () {
+      const box = new Sandbox(format, {});
+      // 2026-01-05 09:00 UTC is 10:00 in Berlin (CET); 2025-07-01 12:00:00.250 UTC is 14:00 CEST.
+      const out = box.input(influx([
+        { node_id: "Nöde\"1", time: Date.UTC(2026, 0, 5, 9), id: 7, battery_voltage: 1e-5, charge_state: 87, next_reboot: 1e16, latitude: 0.0001, longitude: -2.5, status_code: 0xfff, power_save: true },
+        { node_id: "a", time: Date.UTC(2025, 6, 1, 12, 0, 0, 250), id: 8, battery_voltage: 123.456, firmware: "FW" },
+      ])) as { statusCode: number; payload: string };
+      assert.equal(out.statusCode, 200);
+      const [m1, m2] = (JSON.parse(out.payload) as { measurements: Record<string, unknown>[] }).measurements;
+      assert.equal(m1?.nodeId, 'Nöde"1');
+      assert.match(out.payload, /"nodeId":"N\\u00f6de\\"1"/);
+      assert.match(out.payload, /"batteryVoltage":1e-05,"id":7,"isPowerSaveMode":true,/);
+      assert.match(out.payload, /"batteryChargeEstimate":87\.0,/);
+      assert.match(out.payload, /"timeToShutdown":1e\+16,"timestamp":"2026-01-05T10:00:00"/);
+      assert.match(out.payload, /"latitude":0\.0001,"longitude":-2\.5,/);
+      assert.equal(m1?.status, "0xfff");
+      assert.equal(m2?.timestamp, "2025-07-01T14:00:00.250000");
+      assert.equal(m2?.status, "0x000");
+      assert.match(out.payload, /"batteryVoltage":123\.456,/);
+      assert.ok(out.payload.endsWith("]}\n"));
+    });
+
+    it("writes HTTP dates with ISEMS_DATETIME=http and the wall clock of ISEMS_TIMEZONE", function () {
+      const box = new Sandbox(format, { ISEMS_DATETIME: "http", ISEMS_TIMEZONE: "UTC" });
+      const out = box.input(influx([{ node_id: "a", time: Date.UTC(2026, 0, 5, 9, 30, 5), id: 1 }])) as { payload: string };
+      assert.match(out.payload, /"timestamp":"Mon, 05 Jan 2026 09:30:05 GMT"/);
+      const bad = new Sandbox(format, { ISEMS_TIMEZONE: "Mars/Olympus" });
+      assert.equal((bad.input(influx([])) as { statusCode: number }).statusCode, 500);
+    });
+
+    it("asks for nodes heard within HIDE_INACTIVE_AFTER_DAYS, or all, or one node's latest 1440", function () {
+      const q = (env: Record<string, string>, req: Msg) => {
+        const box = new Sandbox(query, { INFLUX_URL: "http://influx:8086/", INFLUX_DB: "solar", ...env });
+        const out = box.input({ req }) as { url: string };
+        return decodeURIComponent(new URL(out.url).searchParams.get("q") ?? "");
+      };
+      const now = Date.UTC(2026, 0, 5, 9);
+      assert.equal(q({}, { params: {}, query: {} }), `SELECT * FROM "isems" WHERE time > ${now - 30 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
+      assert.equal(q({ HIDE_INACTIVE_AFTER_DAYS: " 7 " }, { params: {}, query: {} }), `SELECT * FROM "isems" WHERE time > ${now - 7 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
+      assert.match(q({ HIDE_INACTIVE_AFTER_DAYS: "7.5" }, { params: {}, query: {} }), new RegExp(`time > ${now - 30 * 86400000}ms`));
+      assert.equal(q({}, { params: {}, query: { all: "true" } }), `SELECT * FROM "isems" GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
+      assert.match(q({}, { params: {}, query: { all: "True" } }), /WHERE time/);
+      assert.equal(q({}, { params: { node_id: "it's\\" }, query: {} }), `SELECT * FROM "isems" WHERE "node_id" = 'it\\'s\\\\' ORDER BY time DESC LIMIT 1440`);
+    });
+
+    it("imports only data sets not stored and not just imported, numbering them after the highest stored id", function () {
+      const box = new Sandbox(importer, { ISEMS_LOCATION: "mesh/0/outdoor" });
+      const set = (ts: number) => ({ nodeId: "Solar-9", revision: "1", ts, firmware: "", values: { charge_state: ts % 100 } });
+      const answer = (storedTs: number[], maxId: number) => ({
+        statusCode: 200,
+        node: "http://n",
+        datasets: [set(100), set(160), set(220)],
+        payload: { results: [{ series: storedTs.length ? [{ values: storedTs.map((t, i) => [t, i + 1]) }] : [] }, { series: [{ values: [[0, maxId]] }] }] },
+      });
+      const [first] = box.input(answer([100], 41)) as Msg[][];
+      assert.deepEqual(first?.map((m) => [(m.payload as GenericReading).ts, (m.payload as GenericReading).fields.id, m.topic]), [
+        [160000, 42, "solar/mesh/0/outdoor/solar-9/reading"],
+        [220000, 43, "solar/mesh/0/outdoor/solar-9/reading"],
+      ]);
+      assert.deepEqual((first?.[0]?.payload as GenericReading).tags, { source: "isems", node_id: "Solar-9", isems_revision: "1" });
+      // The next poll's answer predates the write: the data sets just imported are not imported again.
+      assert.deepEqual(box.input(answer([100], 41)), [[]]);
+      // InfluxDB unreachable: nothing imported, an error for Catch nodes.
+      assert.equal(box.input({ statusCode: "ECONNREFUSED", node: "http://n", datasets: [set(300)], payload: "" }), undefined);
+      assert.equal(box.errors.length, 1);
     });
   });
 });

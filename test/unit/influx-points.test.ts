@@ -7,6 +7,7 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 
 const registry = buildRegistry(
   {
+    measurements: ["toner"],
     devices: [
       { id: "ws-2-14", name: "Desk 2.14", model: "HS110", host: "127.0.0.1", kind: "workplace", location: { building: "hq", floor: "2", room: "open-space" }, tags: { team: "ops, \"night\"=x" } },
       { id: "printer-1", name: "Printer", model: "HS110", host: "127.0.0.2", kind: "printer", location: { building: "hq", floor: "1", room: "copy" } },

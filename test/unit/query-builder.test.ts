@@ -129,7 +129,7 @@ describe("query-service: validation and mapping (statements captured, no databas
     };
     return { svc: new QueryService({ run, registry: () => registry, now: () => now }), seen };
   }
-  const req = (query: unknown, extra: Record<string, unknown> = {}) => ({ v: 1, id: "q1", replyTo: "r/1", query, ...extra });
+  const req = (query: unknown, extra: Record<string, unknown> = {}) => ({ v: 1, id: "q1", replyTo: "clients/r/1", query, ...extra });
 
   it("latest hides devices silent for inactiveAfterDays (clock injected), all shows them", async function () {
     const { svc, seen } = service(() => [], FROM + 40 * DAY_MS);
@@ -162,7 +162,7 @@ describe("query-service: validation and mapping (statements captured, no databas
     assert.equal(await codeOf(req({ type: "latest" }, { extra: 1 })), "INVALID_REQUEST");
     assert.equal(seen.length, 0, "nothing reached the database");
     await assert.rejects(svc.handle("{not json"), (e: unknown) => e instanceof PlugwatchError && e.code === "INVALID_REQUEST");
-    await assert.rejects(svc.handle({ v: 1, replyTo: "r" }), /\$\.id/);
+    await assert.rejects(svc.handle({ v: 1, replyTo: "clients/r" }), /\$\.id/);
     await assert.rejects(svc.handle({ v: 1, id: "x", replyTo: "a/#" }), /\$\.replyTo/);
     await assert.rejects(svc.handle(null), /object/);
   });

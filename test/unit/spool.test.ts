@@ -97,6 +97,38 @@ describe("spool", () => {
     }
   });
 
+  it("salvages past corruption in acknowledged records: quarantines the bad bytes, keeps every intact unsent record, logs the loss", async () => {
+    const s = await Spool.open({ dir, maxBytes: 1e6, flushMs: 0, fsync: false });
+    for (let i = 0; i < 20; i++) await s.appendAsync(lines(i * 5, 5));
+    s.ack(40); // records 0..7 delivered
+    await s.close();
+    const seg = path.join(dir, readdirSync(dir).find((f) => f.endsWith(".seg")) as string);
+    const size = statSync(seg).size;
+    const rec = size / 20;
+    const fs = await import("node:fs");
+    const fd = fs.openSync(seg, "r+");
+    fs.writeSync(fd, Buffer.alloc(64, 0x41), 0, 64, rec * 3 + 10); // 64 bytes inside delivered records 3-4
+    fs.writeSync(fd, Buffer.alloc(8, 0x42), 0, 8, rec * 12 + 30); // and inside unsent record 12 (lines 60..64)
+    fs.closeSync(fd);
+    appendFileSync(seg, Buffer.from([0x50, 0x57, 0x53, 0x31, 0, 0])); // plus a torn tail
+    const logs: string[] = [];
+    const r = await Spool.open({ dir, maxBytes: 1e6, log: (m) => logs.push(m) });
+    const first = await r.peek(0, 1000);
+    assert.deepEqual([first?.fromSeq, first?.count], [40, 20], "a batch stops at the gap");
+    const second = await r.peek(60, 1000);
+    assert.deepEqual([second?.fromSeq, second?.count], [65, 35], "a cursor inside the gap moves to the next record");
+    assert.deepEqual([...bodyLines(first!.body), ...bodyLines(second!.body)], [...lines(40, 20), ...lines(65, 35)]);
+    assert.deepEqual([r.recovery.corruptRegions, r.recovery.lostLines, r.recovery.tornBytes], [2, 5, 6]);
+    assert.ok(logs.some((m) => /5 unsent line\(s\) lost; kept 11 record\(s\) with 55 unsent line\(s\)/.test(m)), logs.join("\n"));
+    const q = readdirSync(path.join(dir, "quarantine"));
+    assert.equal(q.length, 2, "both corrupt regions kept for inspection");
+    await r.close();
+    const again = await Spool.open({ dir, maxBytes: 1e6 });
+    assert.equal(again.recovery.corruptRegions, 0, "compacted: nothing reported twice");
+    assert.equal(again.backlogLines, 55);
+    await again.close();
+  });
+
   it("policy reject: refuses with SPOOL_FULL, keeps everything accepted before", async () => {
     const s = await Spool.open({ dir, maxBytes: 2000, flushMs: 0 });
     let accepted = 0;
@@ -130,6 +162,43 @@ describe("spool", () => {
     assert.equal(body.length + st.droppedLines, 200);
     assert.deepEqual(body, lines(st.droppedLines, 200 - st.droppedLines), "the newest lines survive, in order");
     await s.close();
+  });
+
+  it("fair share: a flooding key is capped once the spool is half full; other keys keep room (both policies)", async () => {
+    for (const policy of ["reject", "drop-oldest"] as const) {
+      rmSync(dir, { recursive: true, force: true });
+      const s = await Spool.open({ dir, maxBytes: 8000, flushMs: 0, fsync: false, policy });
+      let flooded = 0;
+      let refusal: unknown;
+      for (let i = 0; i < 200 && !refusal; i++) {
+        try {
+          await s.appendAsync(lines(i * 2, 2), "flooder");
+          flooded += 2;
+        } catch (e) {
+          refusal = e;
+        }
+      }
+      assert.ok(refusal instanceof PlugwatchError && refusal.code === "SPOOL_FULL", `${policy}: ${String(refusal)}`);
+      assert.match((refusal as Error).message, /^spool fair share: 'flooder' holds \d+ of its 4000 bytes \(1 active key/);
+      assert.ok(s.keyBacklogBytes("flooder") <= 4000, `${policy}: flooder within half`);
+      // Ten genuine devices each get readings in while the flooder keeps trying.
+      for (let round = 0; round < 5; round++) {
+        for (let d = 0; d < 10; d++) await s.appendAsync([`plug,device=d${d} power=${round} ${round}`], `d${d}`);
+        await assert.rejects(s.appendAsync(lines(9000 + round, 2), "flooder"), /fair share/);
+      }
+      const st = s.stats();
+      assert.equal(st.keys, 11);
+      assert.equal(st.droppedLines, 0, `${policy}: nothing genuine dropped`);
+      assert.ok(st.fairShareRejectedLines >= 12);
+      const body = bodyLines((await s.peek(0, 1e6))!.body);
+      assert.equal(body.filter((l) => l.startsWith("plug,device=")).length, 50, `${policy}: every genuine reading kept`);
+      assert.ok((s as unknown as { shares: unknown[] }).shares.length <= 1 + 50, "the flood's appends are merged into one entry");
+      // Acknowledging the flooder's backlog gives its share back.
+      s.ack(flooded);
+      assert.equal(s.keyBacklogBytes("flooder"), 0);
+      await s.appendAsync(lines(20000, 2), "flooder");
+      await s.close();
+    }
   });
 
   it("rolls segments and deletes them once acknowledged", async () => {

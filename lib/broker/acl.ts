@@ -1,0 +1,145 @@
+// MQTT identities and their ACL, derived from the topic contracts: one source for the embedded aedes broker (authorize
+// hooks) and for Mosquitto (the generated deploy/mosquitto/acl).
+import { subscriptions } from "../topics";
+
+/**
+ * Roles. A split deployment gives each agent its own identity; the shipped single-runtime flow shares one MQTT
+ * connection between all its nodes, so it uses `runtime` (the union of the agent roles).
+ */
+export const ROLES = ["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup", "client", "device", "readonly", "runtime"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Rule {
+  /** MQTT topic filter; `%u` is replaced by the user name (Mosquitto `pattern` semantics). */
+  filter: string;
+  access: "read" | "write" | "readwrite";
+}
+
+/** The rules of one role under a topic root. */
+export function rulesOf(role: Role, root: string): Rule[] {
+  const readings = subscriptions.allReadings(root);
+  const availability = subscriptions.allAvailability(root);
+  const alerts = subscriptions.alerts(root);
+  const status = `${root}/status/+`;
+  const command = `${root}/api/request/command`;
+  const query = `${root}/api/request/query`;
+  const replies = [`${root}/api/reply/#`, "clients/+/#"];
+  const r = (filter: string): Rule => ({ filter, access: "read" });
+  const w = (filter: string): Rule => ({ filter, access: "write" });
+  switch (role) {
+    case "collector":
+      return [w(readings), w(availability)];
+    case "control":
+      return [r(command), ...replies.map(w), w(`${root}/audit/#`)];
+    case "hook":
+      return [r(readings), r(`${root}/batch/#`), w(`${root}/status/influx-hook`)];
+    case "component":
+      return [r(query), ...replies.map(w)];
+    case "api":
+      return [w(command), w(query), r(`${root}/api/reply/#`), r(readings), r(availability), r(alerts), r(status), r(`${root}/audit/#`)];
+    case "dashboard":
+      // The shipped dashboard subscribes {root}/+/+/+/+/+ (readings and availability in one subscription).
+      return [w(command), w(query), r(`${root}/api/reply/dashboard/#`), r(`${root}/+/+/+/+/+`), r(alerts), r(status)];
+    case "alert":
+      return [r(`${root}/+/+/+/+/+`), r(`${root}/backup/+/availability`), w(alerts), r(alerts)];
+    case "backup":
+      return [w(`${root}/backup/+/availability`)];
+    case "client":
+      // A requester named in the role map: sends requests, reads replies under its own per-identity prefixes only.
+      return [w(command), w(query), r("clients/%u/#"), r(`${root}/api/reply/%u/#`)];
+    case "device":
+      // Every other authenticated user (Mosquitto `pattern` lines apply to all users): a foreign device whose user
+      // name is its device id publishes its own reading and availability, in any location.
+      return [w(`${root}/+/+/+/%u/reading`), w(`${root}/+/+/+/%u/availability`)];
+    case "readonly":
+      return [r(readings), r(availability), r(alerts)];
+    case "runtime": {
+      const all = (["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup"] as const).flatMap((x) => rulesOf(x, root));
+      const seen = new Set<string>();
+      return all.filter((x) => (seen.has(`${x.access} ${x.filter}`) ? false : (seen.add(`${x.access} ${x.filter}`), true)));
+    }
+  }
+}
+
+/** True when the topic filter `filter` matches the concrete topic `topic` (never matches `$` topics with a wildcard first level). */
+export function filterMatches(filter: string, topic: string): boolean {
+  const f = filter.split("/");
+  const t = topic.split("/");
+  if (topic.startsWith("$") && (f[0] === "+" || f[0] === "#")) return false;
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === "#") return true;
+    if (i >= t.length) return false;
+    if (f[i] !== "+" && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/** True when every topic the subscription `sub` can match is matched by the rule filter `allowed` (sub ⊆ allowed). */
+export function filterCovers(allowed: string, sub: string): boolean {
+  const a = allowed.split("/");
+  const s = sub.split("/");
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === "#") return true;
+    if (i >= s.length) return false;
+    if (s[i] === "#") return false;
+    if (a[i] === "+") continue;
+    if (s[i] === "+" || s[i] !== a[i]) return false;
+  }
+  return a.length === s.length;
+}
+
+const subst = (filter: string, user: string): string => filter.replace(/%u/g, user);
+
+/** May `user` (with `role`, or anonymous = readonly) publish to `topic`? Never to `$` topics or with wildcards. */
+export function mayPublish(role: Role, user: string, topic: string, root: string): boolean {
+  if (!topic || topic.startsWith("$") || /[+#\u0000]/.test(topic)) return false;
+  return rulesOf(role, root).some((rule) => rule.access !== "read" && filterMatches(subst(rule.filter, user), topic));
+}
+
+/** May `user` subscribe to `filter`? Only to filters inside what its role may read. */
+export function maySubscribe(role: Role, user: string, filter: string, root: string): boolean {
+  if (!filter || filter.startsWith("$")) return false;
+  return rulesOf(role, root).some((rule) => rule.access !== "write" && filterCovers(subst(rule.filter, user), filter));
+}
+
+/** Role of an authenticated user: the explicit map, else the name itself when it is a role ("collector", "api", …), else `device`. */
+export function roleOf(user: string, explicit: Readonly<Record<string, Role>> = {}): Role {
+  if (Object.prototype.hasOwnProperty.call(explicit, user)) return explicit[user]!;
+  return (ROLES as readonly string[]).includes(user) && user !== "client" ? (user as Role) : "device";
+}
+
+/** Parses `name=role,name=role` (settings/env) into a role map; throws naming the bad entry. */
+export function parseRoleMap(text: string): Record<string, Role> {
+  const out: Record<string, Role> = {};
+  for (const part of text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)\s*=\s*([a-z]+)$/.exec(part);
+    if (!m || !(ROLES as readonly string[]).includes(m[2]!)) throw new Error(`role map entry '${part}' must be name=role with a role of ${ROLES.join(", ")}`);
+    out[m[1]!] = m[2] as Role;
+  }
+  return out;
+}
+
+/** Identities of the earlier deploy/mosquitto/acl, kept working: the single-runtime Node-RED, a reader and a client. */
+export const DEPLOY_USERS: Readonly<Record<string, Role>> = { "plugwatch-nodered": "runtime", "plugwatch-reader": "readonly", "plugwatch-client": "client" };
+
+/**
+ * The Mosquitto ACL file for a root: one `user` block per role-named identity and per mapped user, and the `device`
+ * rules as `pattern` lines (they apply to every user, so they only ever grant topics named after the user).
+ * Anonymous clients (if allowed at all) get the readonly rules.
+ */
+export function mosquittoAcl(root: string, extraUsers: Readonly<Record<string, Role>> = DEPLOY_USERS): string {
+  const lines = [
+    "# Generated from lib/broker/acl.ts (node dist/scripts/write-acl.js); do not edit by hand: the embedded broker",
+    `# enforces the same rules. Topic root: ${root}. Passwords: mosquitto_passwd deploy/mosquitto/passwd <user>.`,
+    "# Access not granted here is denied.",
+    "",
+    "# anonymous clients (only when allow_anonymous is true): read-only",
+  ];
+  const block = (role: Role, user: string) => rulesOf(role, root).map((r) => `topic ${r.access} ${subst(r.filter, user)}`);
+  lines.push(...block("readonly", ""), "");
+  const named = ROLES.filter((r) => r !== "client" && r !== "device");
+  const users: [string, Role][] = [...named.map((r): [string, Role] => [r, r]), ...Object.entries(extraUsers)];
+  for (const [user, role] of users) lines.push(`# role ${role}`, `user ${user}`, ...block(role, user), "");
+  lines.push("# every user: a foreign device whose user name is its device id writes its own reading and availability", ...rulesOf("device", root).map((r) => `pattern ${r.access} ${r.filter}`), "");
+  return lines.join("\n");
+}
