@@ -29,7 +29,7 @@ export = (RED: NodeAPI) =>
     const refused = (problem: string, why: string): void => {
       const total = controller.replyTopics.refusedTotal;
       kit.warnLimited(`replyTo:${problem}`, kit.t("errors.reply-refused", { problem, why, total }));
-      kit.status.show("warn", "status.replyRefused", { total });
+      kit.status.text("warn", `replyTo refused: ${total}`);
     };
 
     kit.onInput(async (msg, send, done) => {

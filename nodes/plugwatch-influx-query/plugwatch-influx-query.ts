@@ -32,7 +32,7 @@ export = (RED: NodeAPI) =>
       const refusedReply = (err: ReplyTopicRefused, done: Done): void => {
         const total = service.replyTopics.refusedTotal;
         kit.warnLimited(`replyTo:${err.problem}`, kit.t("errors.replyRefused", { problem: err.problem, why: err.details?.[0]?.message ?? err.message, total }));
-        kit.status.show("warn", "status.replyRefused", { total });
+        kit.status.text("warn", `replyTo refused: ${total}`);
         done();
       };
       const refusing = (done: Done) => (err: unknown) => {
