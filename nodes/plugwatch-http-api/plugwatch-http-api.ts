@@ -12,6 +12,7 @@ import { ConfigError, defineNode } from "../shared/kit";
 import { mountHandler } from "../shared/http-mount";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
+const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
 const parse = (def: PlugwatchHttpApiNodeDef) => ({ ...parseApiConfig(def), broker: def.broker, registry: def.registry });
 
 export = (RED: NodeAPI) =>
@@ -33,7 +34,7 @@ export = (RED: NodeAPI) =>
       const state = new ApiState({ root: config.root, historySize: config.historySize });
       const service = new ApiService({
         ...config,
-        basePath: `${String(kit.setting("httpNodeRoot") ?? "/").replace(/\/+$/, "")}${config.basePath}`,
+        basePath: `${httpNodeRoot(kit.setting("httpNodeRoot"))}${config.basePath}`,
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
         broker: {
           connected: () => broker?.connected === true,

@@ -116,6 +116,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
 ): void {
   function PlugwatchNode(this: N, def: Def) {
     RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED constructs a node as `this`; the closures below share it
     const node = this;
     const clock = options.clock ?? systemClock;
     const t: Translate = (key, subs) => RED._(`${type}.${key}`, subs);
