@@ -5,6 +5,7 @@ import { classifyAlertInput } from "../../lib/alerts/input";
 import { alertMessages } from "../../lib/alerts/messages";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { contextSlot } from "../shared/context-slot";
 import { defineNode, type Send } from "../shared/kit";
 import { parseAlertConfig } from "./config";
 
@@ -16,12 +17,15 @@ const SAVE_EVERY_MS = 10_000;
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-alert", parseAlertConfig, (node, config, kit) => {
-    const devices = config.registry ? kit.loadRegistry(config.registry).devices.map(({ id, kind, location, idleWatts }) => ({ id, kind, location, idleWatts })) : [];
+    const devices = config.registry
+      ? kit.loadRegistry(config.registry).devices.map(({ id, kind, location, idleWatts }) => ({ id, kind, location, idleWatts }))
+      : [];
     const engine = new AlertEngine({ rules: config.rules, devices, clock: () => kit.clock.now() });
     const stores = kit.setting("contextStorage");
     const store = stores !== null && typeof stores === "object" && PERSIST_STORE in stores ? PERSIST_STORE : undefined;
-    const context = node.context();
+    const slot = contextSlot(node, CONTEXT_KEY, store);
     const state = { badInputs: 0, dirty: false, lastSave: 0 };
+    const problem = (key: string) => (e: unknown) => node.warn(kit.t(key, { message: e instanceof Error ? e.message : String(e) }));
 
     const updateStatus = (): void => {
       const sev = engine.highestSeverity();
@@ -34,12 +38,7 @@ export = (RED: NodeAPI) =>
       if (!config.persist) return Promise.resolve();
       state.dirty = false;
       state.lastSave = kit.clock.now();
-      return new Promise((resolve) =>
-        context.set(CONTEXT_KEY, engine.snapshot(), store, (err?: Error) => {
-          if (err) node.warn(kit.t("errors.save", { message: err.message }));
-          resolve();
-        }),
-      );
+      return slot.save(engine.snapshot()).catch(problem("errors.save"));
     };
     const emit = (events: AlertEvent[], send: Send): void => {
       if (!events.length) return;
@@ -49,21 +48,13 @@ export = (RED: NodeAPI) =>
     };
 
     // Restored alerts stay active and are not re-published: their retained messages are still on the broker.
-    const restore = (): Promise<void> =>
-      new Promise((resolve) => {
-        if (!config.persist) return resolve();
-        kit.status.show("busy", "status.restoring");
-        context.get(CONTEXT_KEY, store, (err: Error | undefined, saved: unknown) => {
-          try {
-            if (err) throw err;
-            if (saved !== undefined && !kit.closing) emit(engine.restore(saved), (m) => node.send(m));
-          } catch (e) {
-            node.warn(kit.t("errors.restore", { message: e instanceof Error ? e.message : String(e) }));
-          }
-          resolve();
-        });
-      });
-    const ready = kit.track(restore()).then(() => {
+    const restore = async (): Promise<void> => {
+      if (!config.persist) return;
+      kit.status.show("busy", "status.restoring");
+      const saved = await slot.load();
+      if (saved !== undefined && !kit.closing) emit(engine.restore(saved), (m) => node.send(m));
+    };
+    const ready = kit.track(restore().catch(problem("errors.restore"))).then(() => {
       if (kit.closing) return;
       updateStatus();
       kit.setInterval(() => {

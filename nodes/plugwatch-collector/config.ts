@@ -27,7 +27,7 @@ export interface CollectorConfig {
 type Def = Pick<PlugwatchCollectorNodeDef, "root" | "kind" | "building" | "floor" | "room" | "interval" | "timeout" | "concurrency" | "offlineAfter">;
 
 /** A config value as written in a message: strings as they are, anything else as JSON. */
-const shown = (raw: unknown): string => (typeof raw === "string" ? raw : (JSON.stringify(raw) ?? String(raw as undefined)));
+const shown = (raw: unknown): string => (typeof raw === "string" ? raw : (JSON.stringify(raw) ?? typeof raw));
 
 function numberIn(name: string, raw: unknown, lim: { min: number; max: number; default: number }, integer: boolean, unit: string): number {
   if (raw === undefined || raw === null || raw === "") return lim.default;

@@ -11,7 +11,13 @@ export = (RED: NodeAPI) =>
     const registryNode = kit.configNode("plugwatch-registry", config.registry);
     const account = kit.findConfigNode("plugwatch-tplink-account", config.account);
     const transports = new PlugTransports({ timeoutMs: config.timeoutMs, credentials: () => account?.account() });
-    const controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency: config.concurrency, timeoutMs: config.timeoutMs, clock: kit.clock });
+    const controller = new Controller({
+      registry: () => registryNode.require(),
+      client: transports,
+      concurrency: config.concurrency,
+      timeoutMs: config.timeoutMs,
+      clock: kit.clock,
+    });
     try {
       kit.status.show("idle", "status.ready", { count: registryNode.require().size });
     } catch {

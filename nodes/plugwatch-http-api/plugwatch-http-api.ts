@@ -5,10 +5,12 @@ import { Authenticator, parseTokens } from "../../lib/api/auth";
 import { parseApiConfig, replyTopicOf } from "../../lib/api/config";
 import { Correlator } from "../../lib/api/correlator";
 import { createHttpHandler, type CorsOptions } from "../../lib/api/http";
+import { apiInbox } from "../../lib/api/inbox";
 import { apiRoute, middlewareList } from "../../lib/api/route";
 import { ApiService } from "../../lib/api/service";
 import { ApiState } from "../../lib/api/state";
 import { ConfigError, defineNode } from "../shared/kit";
+import { brokerPort } from "../shared/broker";
 import { mountHandler } from "../shared/http-mount";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
@@ -36,14 +38,7 @@ export = (RED: NodeAPI) =>
         ...config,
         basePath: `${httpNodeRoot(kit.setting("httpNodeRoot"))}${config.basePath}`,
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
-        broker: {
-          connected: () => broker?.connected === true,
-          publish: (topic, payload) =>
-            new Promise<void>((resolve, reject) => {
-              if (!broker?.connected) return reject(new Error(kit.t("errors.notConnected")));
-              broker.publish({ topic, payload, qos: 1, retain: false }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-            }),
-        },
+        broker: brokerPort(broker, () => kit.t("errors.notConnected")),
         correlator,
         state,
         auth,
@@ -59,20 +54,24 @@ export = (RED: NodeAPI) =>
       // MQTT: replies on our own topic, plus availability/readings/alerts/status for the state the API serves.
       const topics = [replyTopic, ...state.subscriptions()];
       broker?.register(node);
+      const inbox = apiInbox(service, state, replyTopic);
       for (const t of topics) {
-        broker?.subscribe(t, { qos: 1 }, (topic, payload) => {
-          if (t === replyTopic) {
-            if (service.onReply(payload) === "invalid") kit.warnLimited("reply", kit.t("errors.bad-reply", { topic }));
-            return;
-          }
-          const result = state.ingest(topic, payload);
-          if (result === "invalid") kit.warnLimited(`invalid:${t}`, kit.t("errors.bad-message", { topic }));
-          else if (result === "overflow") kit.warnLimited("overflow", kit.t("errors.overflow", { topic, devices: state.overflow, alerts: state.alertOverflow, components: state.statusOverflow }));
-        }, node.id);
+        broker?.subscribe(
+          t,
+          { qos: 1 },
+          (topic, payload) => {
+            const w = inbox(t, topic, payload);
+            if (w) kit.warnLimited(w.key, kit.t(`errors.${w.kind}`, w.subs));
+          },
+          node.id,
+        );
       }
 
       // HTTP: one route under the base path (so RED.httpNode's auth, https and CORS setup apply), unplugged on close.
-      const api = createHttpHandler(service, { cors: kit.setting("httpNodeCors") as CorsOptions | undefined, onDone: (code) => code >= 500 && code !== 503 && kit.status.text("warn", `${code}`) });
+      const api = createHttpHandler(service, {
+        cors: kit.setting("httpNodeCors") as CorsOptions | undefined,
+        onDone: (code) => code >= 500 && code !== 503 && kit.status.text("warn", `${code}`),
+      });
       let unmount = (): void => undefined;
       try {
         unmount = mountHandler(RED.httpNode, config.basePath, apiRoute(api, middlewareList(kit.setting("httpNodeMiddleware"))));

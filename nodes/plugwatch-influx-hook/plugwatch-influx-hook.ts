@@ -14,7 +14,10 @@ export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-influx-hook", parseHookConfig, (node, opts, kit) => {
     const { settings, http } = kit.configNode("plugwatch-influx", opts.influx).require();
     if (!opts.registry && !opts.acceptUnknown) throw new PlugwatchError("REGISTRY_INVALID", kit.t("errors.noRegistry"));
-    const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, { measurement: opts.measurement, acceptUnknown: opts.acceptUnknown });
+    const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, {
+      measurement: opts.measurement,
+      acceptUnknown: opts.acceptUnknown,
+    });
     const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 };
     const events = { lastFullAt: 0, lastInvalid: { at: 0, code: "" } };
     let writer: InfluxWriter | undefined;
@@ -74,10 +77,9 @@ export = (RED: NodeAPI) =>
           counters.spoolFullRefusals++;
           events.lastFullAt = kit.clock.now();
         }
-        if (err) updateStatus();
-        if (err) done(err);
-        else if (errors.length) invalid();
-        else done();
+        if (!err) return errors.length ? invalid() : done();
+        updateStatus();
+        done(err);
       });
     });
 

@@ -19,7 +19,11 @@ describe("node kit: status reporter", function () {
     r.show("ok", "status.online", { online: 2 });
     r.text("error", "DEVICE_UNREACHABLE");
     r.clear();
-    assert.deepEqual(seen, [{ fill: "green", shape: "dot", text: 'status.online{"online":2}' }, { fill: "red", shape: "ring", text: "DEVICE_UNREACHABLE" }, {}]);
+    assert.deepEqual(seen, [
+      { fill: "green", shape: "dot", text: 'status.online{"online":2}' },
+      { fill: "red", shape: "ring", text: "DEVICE_UNREACHABLE" },
+      {},
+    ]);
   });
 
   it("throttled: a burst is one status now and the latest one when the interval ends", async function () {
