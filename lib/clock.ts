@@ -1,15 +1,16 @@
 // The one time source of Plugwatch: wall-clock ms and one-shot/repeating timers, injected so tests never sleep.
 
 /** An opaque timer handle (a Node Timeout for the system clock, a number for test/support's FakeTime). */
-export type TimerHandle = unknown;
+export type TimerHandle = object | number;
 
 export interface Clock {
   /** Wall-clock time, ms since the epoch. */
   now(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+  /** Frees a timer; undefined (never armed) is a no-op. */
+  clearTimeout(handle: TimerHandle | undefined): void;
   setInterval(fn: () => void, ms: number): TimerHandle;
-  clearInterval(handle: TimerHandle): void;
+  clearInterval(handle: TimerHandle | undefined): void;
 }
 
 /** The part of a clock most users need: the time and one-shot timers. */

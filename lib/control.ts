@@ -1,5 +1,5 @@
 // Command handling for plugwatch-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
-import { systemClock, type TimeSource } from "./clock";
+import { systemClock, type TimerHandle, type TimeSource } from "./clock";
 import { Limiter } from "./limiter";
 import { randomUUID } from "node:crypto";
 import { ACTIONS, CommandRequest, type Action, type AuditRecord, type CommandReply, type CommandResult } from "./contracts/command";
@@ -139,7 +139,7 @@ export class Controller {
   /** Waits for in-flight requests, at most `graceMs`; resolves true if all finished in time. */
   async stop(graceMs = 10_000): Promise<boolean> {
     if (this.pending.size === 0) return true;
-    let timer: unknown;
+    let timer: TimerHandle | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = this.clock.setTimeout(() => resolve(false), graceMs);
     });
@@ -265,7 +265,7 @@ export class Controller {
   private async runOne(device: Device, action: Action): Promise<CommandResult> {
     const deadline = this.clock.now() + this.timeoutMs;
     const left = (): number => Math.max(1, deadline - this.clock.now());
-    let timer: unknown;
+    let timer: TimerHandle | undefined;
     const guard = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(
         () => reject(new PlugwatchError("DEVICE_UNREACHABLE", `no answer from ${device.host}:${device.port} within ${this.timeoutMs} ms`)),

@@ -57,10 +57,13 @@ export class Limiter {
         const w: Waiter = { start: resolve, fail: reject, timer: undefined };
         if (opts.maxWaitMs !== undefined) {
           const ms = opts.maxWaitMs;
-          w.timer = this.clock.setTimeout(() => {
-            this.remove(w);
-            reject(opts.timeoutError?.(ms) ?? new PlugwatchError("TIMEOUT", `no free slot after ${Math.round(ms)} ms`));
-          }, Math.max(0, ms));
+          w.timer = this.clock.setTimeout(
+            () => {
+              this.remove(w);
+              reject(opts.timeoutError?.(ms) ?? new PlugwatchError("TIMEOUT", `no free slot after ${Math.round(ms)} ms`));
+            },
+            Math.max(0, ms),
+          );
         }
         this.queue.push(w);
       });

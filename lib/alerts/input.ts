@@ -25,6 +25,7 @@ export function classifyAlertInput(root: string, topic: unknown, payload: unknow
   const location = parsed ? { building: parsed.building, floor: parsed.floor, room: parsed.room } : undefined;
   const meta: InputMeta = { source: t || "(no topic)", ...(location && validate(Location, location).ok ? { location } : {}) };
   const stream =
-    parsed?.stream ?? (t.endsWith("/availability") ? "availability" : t.endsWith("/reading") ? "reading" : isObject(data) && "online" in data ? "availability" : "reading");
+    parsed?.stream ??
+    (t.endsWith("/availability") ? "availability" : t.endsWith("/reading") ? "reading" : isObject(data) && "online" in data ? "availability" : "reading");
   return { kind: stream === "availability" ? "availability" : "reading", data, meta };
 }

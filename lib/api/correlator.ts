@@ -1,5 +1,5 @@
 // Request/reply correlation over MQTT: one pending entry per request id, settled by its reply or by a timeout; never leaks.
-import { systemClock, type Timers } from "../clock";
+import { systemClock, type TimerHandle, type Timers } from "../clock";
 import { randomUUID } from "node:crypto";
 import { ApiError } from "./problem";
 
@@ -19,7 +19,7 @@ export interface CorrelatorStats {
 interface Pending {
   resolve(reply: unknown): void;
   reject(err: Error): void;
-  timer: unknown;
+  timer: TimerHandle;
   kind: string;
 }
 

@@ -24,7 +24,8 @@ export function parseAlertConfig(def: PlugwatchAlertNodeDef): AlertConfig {
     };
   } catch (err) {
     // Every rule problem in one message (the rules error itself names only the first three).
-    if (err instanceof AlertRulesError) throw new ConfigError(`invalid alert rules: ${(err.details ?? []).map((i) => `${i.path}: ${i.message}`).join("; ")}`, "status.invalidRules");
+    if (err instanceof AlertRulesError)
+      throw new ConfigError(`invalid alert rules: ${(err.details ?? []).map((i) => `${i.path}: ${i.message}`).join("; ")}`, "status.invalidRules");
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }
 }

@@ -6,6 +6,7 @@ import { classifyAlertInput } from "../../lib/alerts/input";
 import { alertMessages } from "../../lib/alerts/messages";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { contextSlot } from "../shared/context-slot";
 import { defineNode, type Send } from "../shared/kit";
 import { parseAlertConfig } from "./config";
 
@@ -24,8 +25,9 @@ export = (RED: NodeAPI) =>
     const engine = new AlertEngine({ rules: config.rules, devices, clock: () => kit.clock.now(), ...(admit ? { admit } : {}) });
     const stores = kit.setting("contextStorage");
     const store = stores !== null && typeof stores === "object" && PERSIST_STORE in stores ? PERSIST_STORE : undefined;
-    const context = node.context();
+    const slot = contextSlot(node, CONTEXT_KEY, store);
     const state = { badInputs: 0, dirty: false, lastSave: 0 };
+    const problem = (key: string) => (e: unknown) => node.warn(kit.t(key, { message: e instanceof Error ? e.message : String(e) }));
 
     const updateStatus = (): void => {
       const sev = engine.highestSeverity();
@@ -38,12 +40,7 @@ export = (RED: NodeAPI) =>
       if (!config.persist) return Promise.resolve();
       state.dirty = false;
       state.lastSave = kit.clock.now();
-      return new Promise((resolve) =>
-        context.set(CONTEXT_KEY, engine.snapshot(), store, (err?: Error) => {
-          if (err) node.warn(kit.t("errors.save", { message: err.message }));
-          resolve();
-        }),
-      );
+      return slot.save(engine.snapshot()).catch(problem("errors.save"));
     };
     const emit = (events: AlertEvent[], send: Send): void => {
       if (!events.length) return;
@@ -54,26 +51,17 @@ export = (RED: NodeAPI) =>
 
     /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */
     let republish: AlertEvent[] = [];
-    const restore = (): Promise<void> =>
-      new Promise((resolve) => {
-        if (!config.persist) return resolve();
-        kit.status.show("busy", "status.restoring");
-        context.get(CONTEXT_KEY, store, (err: Error | undefined, saved: unknown) => {
-          try {
-            if (err) throw err;
-            if (saved !== undefined && !kit.closing) {
-              emit(engine.restore(saved), (m) => node.send(m));
-              // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
-              // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
-              republish = engine.activeAlerts();
-            }
-          } catch (e) {
-            node.warn(kit.t("errors.restore", { message: e instanceof Error ? e.message : String(e) }));
-          }
-          resolve();
-        });
-      });
-    const ready = kit.track(restore()).then(() => {
+    const restore = async (): Promise<void> => {
+      if (!config.persist) return;
+      kit.status.show("busy", "status.restoring");
+      const saved = await slot.load();
+      if (saved === undefined || kit.closing) return;
+      emit(engine.restore(saved), (m) => node.send(m));
+      // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
+      // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
+      republish = engine.activeAlerts();
+    };
+    const ready = kit.track(restore().catch(problem("errors.restore"))).then(() => {
       if (kit.closing) return;
       updateStatus();
       kit.setInterval(() => {

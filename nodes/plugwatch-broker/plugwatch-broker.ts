@@ -2,7 +2,7 @@
 import type { NodeAPI } from "node-red";
 import { startEmbeddedBroker } from "../../lib/broker/embedded";
 import { defineNode } from "../shared/kit";
-import { parseBrokerConfig } from "./config";
+import { parseBrokerConfig } from "./types";
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-broker", parseBrokerConfig, (node, config, kit) => {

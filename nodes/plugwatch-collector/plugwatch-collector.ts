@@ -12,7 +12,12 @@ const STATUS_EVERY_MS = 500;
 /** The same error of the same device reaches the log and Catch nodes at most once per this period. */
 const ERROR_EVERY_MS = 60_000;
 
-const VIEW = { auth: ["error", "status.auth"], firmware: ["error", "status.firmware"], starting: ["busy", "status.starting"], online: ["ok", "status.online"] } as const;
+const VIEW = {
+  auth: ["error", "status.auth"],
+  firmware: ["error", "status.firmware"],
+  starting: ["busy", "status.starting"],
+  online: ["ok", "status.online"],
+} as const;
 
 export = (RED: NodeAPI) => {
   defineNode(
@@ -35,7 +40,8 @@ export = (RED: NodeAPI) => {
           lastError.set(key, kit.clock.now());
           node.error(kit.t("errors.poll", { device: device.id, address: `${device.host}:${device.port}`, code, message }), msg);
         },
-        problem: (device, code) => node.warn(kit.t(code === "AUTH_FAILED" ? "errors.auth" : "errors.firmware", { device: device.id, address: `${device.host}:${device.port}` })),
+        problem: (device, code) =>
+          node.warn(kit.t(code === "AUTH_FAILED" ? "errors.auth" : "errors.firmware", { device: device.id, address: `${device.host}:${device.port}` })),
         changed: () => !kit.closing && show(collector.view()),
         log: (m) => node.warn(m),
       });

@@ -5,13 +5,16 @@ import { Authenticator, parseTokens } from "../../lib/api/auth";
 import { parseApiConfig, replyTopicOf } from "../../lib/api/config";
 import { Correlator } from "../../lib/api/correlator";
 import { createHttpHandler, type CorsOptions } from "../../lib/api/http";
+import { apiInbox } from "../../lib/api/inbox";
 import { apiRoute, middlewareList } from "../../lib/api/route";
 import { ApiService } from "../../lib/api/service";
 import { ApiState } from "../../lib/api/state";
 import { ConfigError, defineNode } from "../shared/kit";
+import { brokerPort } from "../shared/broker";
 import { mountHandler } from "../shared/http-mount";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
+const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
 const parse = (def: PlugwatchHttpApiNodeDef) => ({ ...parseApiConfig(def), broker: def.broker, registry: def.registry });
 
 export = (RED: NodeAPI) =>
@@ -33,16 +36,9 @@ export = (RED: NodeAPI) =>
       const state = new ApiState({ root: config.root, historySize: config.historySize });
       const service = new ApiService({
         ...config,
-        basePath: `${String(kit.setting("httpNodeRoot") ?? "/").replace(/\/+$/, "")}${config.basePath}`,
+        basePath: `${httpNodeRoot(kit.setting("httpNodeRoot"))}${config.basePath}`,
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
-        broker: {
-          connected: () => broker?.connected === true,
-          publish: (topic, payload) =>
-            new Promise<void>((resolve, reject) => {
-              if (!broker?.connected) return reject(new Error(kit.t("errors.notConnected")));
-              broker.publish({ topic, payload, qos: 1, retain: false }, (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-            }),
-        },
+        broker: brokerPort(broker, () => kit.t("errors.notConnected")),
         correlator,
         state,
         auth,
@@ -58,20 +54,24 @@ export = (RED: NodeAPI) =>
       // MQTT: replies on our own topic, plus availability/readings/alerts/status for the state the API serves.
       const topics = [replyTopic, ...state.subscriptions()];
       broker?.register(node);
+      const inbox = apiInbox(service, state, replyTopic);
       for (const t of topics) {
-        broker?.subscribe(t, { qos: 1 }, (topic, payload) => {
-          if (t === replyTopic) {
-            if (service.onReply(payload) === "invalid") kit.warnLimited("reply", kit.t("errors.bad-reply", { topic }));
-            return;
-          }
-          const result = state.ingest(topic, payload);
-          if (result === "invalid") kit.warnLimited(`invalid:${t}`, kit.t("errors.bad-message", { topic }));
-          else if (result === "overflow") kit.warnLimited("overflow", kit.t("errors.overflow", { topic, devices: state.overflow, alerts: state.alertOverflow, components: state.statusOverflow }));
-        }, node.id);
+        broker?.subscribe(
+          t,
+          { qos: 1 },
+          (topic, payload) => {
+            const w = inbox(t, topic, payload);
+            if (w) kit.warnLimited(w.key, kit.t(`errors.${w.kind}`, w.subs));
+          },
+          node.id,
+        );
       }
 
       // HTTP: one route under the base path (so RED.httpNode's auth, https and CORS setup apply), unplugged on close.
-      const api = createHttpHandler(service, { cors: kit.setting("httpNodeCors") as CorsOptions | undefined, onDone: (code) => code >= 500 && code !== 503 && kit.status.text("warn", `${code}`) });
+      const api = createHttpHandler(service, {
+        cors: kit.setting("httpNodeCors") as CorsOptions | undefined,
+        onDone: (code) => code >= 500 && code !== 503 && kit.status.text("warn", `${code}`),
+      });
       let unmount = (): void => undefined;
       try {
         unmount = mountHandler(RED.httpNode, config.basePath, apiRoute(api, middlewareList(kit.setting("httpNodeMiddleware"))));

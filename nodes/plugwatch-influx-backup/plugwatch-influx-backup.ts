@@ -31,7 +31,14 @@ export = (RED: NodeAPI) =>
         (err: unknown) => {
           const e = asPlugwatchError(err);
           kit.status.show("error", "status.failed", { code: errorText(e) });
-          const out = { ...msg, topic, payload: backupHealth(device, kit.clock.now(), e), qos: 1, retain: true, backup: { error: { code: e.code, message: e.message } } };
+          const out = {
+            ...msg,
+            topic,
+            payload: backupHealth(device, kit.clock.now(), e),
+            qos: 1,
+            retain: true,
+            backup: { error: { code: e.code, message: e.message } },
+          };
           send(out);
           throw Object.assign(e, { health: out });
         },
@@ -43,7 +50,13 @@ export = (RED: NodeAPI) =>
       schedule: config.schedule,
       clock: kit.clock,
       // A scheduled failure reaches Catch nodes with the health message.
-      onScheduled: (backup) => void kit.track(report(backup, (m) => !kit.closing && node.send(m)).then(() => idleStatus(), (e: Error & { health?: NodeMessage }) => !kit.closing && node.error(e, e.health))),
+      onScheduled: (backup) =>
+        void kit.track(
+          report(backup, (m) => !kit.closing && node.send(m)).then(
+            () => idleStatus(),
+            (e: Error & { health?: NodeMessage }) => !kit.closing && node.error(e, e.health),
+          ),
+        ),
       onOverlap: () => node.warn(kit.t("errors.overlap")),
     });
     idleStatus();

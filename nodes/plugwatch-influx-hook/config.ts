@@ -49,7 +49,7 @@ function int(name: string, raw: unknown, dflt: number, min: number, max: number)
 export function parseHookOptions(def: Partial<PlugwatchInfluxHookNodeDef>): HookOptions {
   const measurement = (def.measurement ?? "").trim() || "plug";
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(measurement)) throw new Error(`measurement: use lower-case letters, digits and '_' (got '${measurement}')`);
-  const policy = (def.spoolPolicy || "reject") as SpoolPolicy;
+  const policy: SpoolPolicy = def.spoolPolicy || "reject";
   if (!SPOOL_POLICIES.includes(policy)) throw new Error(`spoolPolicy: must be one of ${SPOOL_POLICIES.join(", ")}`);
   return {
     measurement,

@@ -93,10 +93,9 @@ export = (RED: NodeAPI) =>
           kit.warnLimited("spool-full", err.message);
           sendAlert(alarm.refused(events.lastFullAt, err.message));
         }
-        if (err) updateStatus();
-        if (err) done(err);
-        else if (errors.length) invalid();
-        else done();
+        if (!err) return errors.length ? invalid() : done();
+        updateStatus();
+        done(err);
       }, fairShareKey(lines[0] as string));
     });
 

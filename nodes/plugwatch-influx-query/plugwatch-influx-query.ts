@@ -20,7 +20,9 @@ export = (RED: NodeAPI) =>
       const abort = new AbortController();
       const run: StatementRunner =
         influx?.settings && influx.http
-          ? coalesce(influxRunner({ settings: influx.settings, http: influx.http }, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }))
+          ? coalesce(
+              influxRunner({ settings: influx.settings, http: influx.http }, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }),
+            )
           : () => Promise.reject(new PlugwatchError("STORAGE_UNAVAILABLE", kit.t("errors.noConfigNode", { type: "plugwatch-influx" })));
       const replyTopics = replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT);
       const service = new QueryService({ run, registry: () => kit.configNode("plugwatch-registry", config.registry).require(), limits: config.limits, replyTopics });

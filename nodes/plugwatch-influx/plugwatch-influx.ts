@@ -15,7 +15,10 @@ export = (RED: NodeAPI) =>
       try {
         const { url, flavour, database, retentionPolicy, org, bucket, timeout, gzip, rejectUnauthorized, caFile } = def;
         const creds = node.credentials ?? {};
-        node.settings = influxSettingsFromConfig({ url, flavour, database, retentionPolicy, org, bucket, timeout, gzip, rejectUnauthorized, caFile, ...creds }, kit.userDir);
+        node.settings = influxSettingsFromConfig(
+          { url, flavour, database, retentionPolicy, org, bucket, timeout, gzip, rejectUnauthorized, caFile, ...creds },
+          kit.userDir,
+        );
         node.http = new InfluxHttp(node.settings);
       } catch (err) {
         // Users of this config node get the error from require(); the config node itself stays up.

@@ -116,6 +116,7 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
 ): void {
   function PlugwatchNode(this: N, def: Def) {
     RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- Node-RED constructs a node as `this`; the closures below share it
     const node = this;
     const clock = options.clock ?? systemClock;
     const t: Translate = (key, subs) => RED._(`${type}.${key}`, subs);
@@ -123,7 +124,11 @@ export function defineNode<Def extends NodeDef, Config, Creds extends object = o
     const dir = setting("userDir");
     const userDir = typeof dir === "string" ? dir : undefined;
     const reporter = new StatusReporter((s) => node.status(s), t, clock, options.statusEveryMs ?? 0);
-    const warnings = new RateLimitedLog((m) => node.warn(m), 60_000, () => clock.now());
+    const warnings = new RateLimitedLog(
+      (m) => node.warn(m),
+      60_000,
+      () => clock.now(),
+    );
     const pending = new Set<Promise<unknown>>();
     const timers = new Set<TimerHandle>();
     const closers: ((removed: boolean) => unknown)[] = [];

@@ -24,7 +24,8 @@ export function migrate(type: string, def: object): Saved {
   const raw: unknown = Reflect.get(def, "version");
   const from = raw === undefined || raw === "" ? 0 : Number(raw);
   if (!Number.isInteger(from) || from < 0) throw new PlugwatchError("INVALID_REQUEST", `config version '${String(raw)}' is not a version number`);
-  if (from > steps.length) throw new PlugwatchError("INVALID_REQUEST", `config version ${from} was saved by a newer release (this one knows up to ${steps.length})`);
+  if (from > steps.length)
+    throw new PlugwatchError("INVALID_REQUEST", `config version ${from} was saved by a newer release (this one knows up to ${steps.length})`);
   let out: Saved = Object.fromEntries(Object.entries(def));
   for (const step of steps.slice(from)) out = step(out);
   return { ...out, version: steps.length };

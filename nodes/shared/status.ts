@@ -72,12 +72,15 @@ export class StatusReporter {
     if (wait <= 0 && this.timer === undefined) return this.emit(s);
     this.pending = s;
     if (this.timer !== undefined) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      const p = this.pending;
-      this.pending = undefined;
-      if (p && !this.stopped) this.emit(p);
-    }, Math.max(0, wait));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        const p = this.pending;
+        this.pending = undefined;
+        if (p && !this.stopped) this.emit(p);
+      },
+      Math.max(0, wait),
+    );
   }
 
   private emit(s: NodeStatus): void {

@@ -18,7 +18,6 @@ import alertModule = require("../../nodes/plugwatch-alert/plugwatch-alert");
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 
 const alertNode = withMessages(alertModule, join(__dirname, "..", "..", "nodes", "plugwatch-alert"), "plugwatch-alert");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 interface OutMsg {

@@ -39,6 +39,8 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | null | 
 }
 
 /** waitFor with another default budget, for files whose waits are all of one kind (e.g. `waitWithin(20_000)`). */
-export function waitWithin(defaultTimeoutMs: number): <T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs?: number) => Promise<T> {
+export function waitWithin(
+  defaultTimeoutMs: number,
+): <T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs?: number) => Promise<T> {
   return (what, fn, timeoutMs = defaultTimeoutMs) => waitFor(what, fn, timeoutMs);
 }

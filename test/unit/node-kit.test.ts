@@ -4,6 +4,9 @@ import type { NodeStatus } from "node-red";
 import { StatusReporter } from "../../nodes/shared/status";
 import { currentVersion, migrate } from "../../nodes/shared/migrations";
 import { FakeTime } from "../support/fake-time";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { repoRoot } from "../support/nodered";
 
 const t = (key: string, subs?: Record<string, string | number>): string => `${key}${subs ? JSON.stringify(subs) : ""}`;
 
@@ -16,7 +19,11 @@ describe("node kit: status reporter", function () {
     r.show("ok", "status.online", { online: 2 });
     r.text("error", "DEVICE_UNREACHABLE");
     r.clear();
-    assert.deepEqual(seen, [{ fill: "green", shape: "dot", text: 'status.online{"online":2}' }, { fill: "red", shape: "ring", text: "DEVICE_UNREACHABLE" }, {}]);
+    assert.deepEqual(seen, [
+      { fill: "green", shape: "dot", text: 'status.online{"online":2}' },
+      { fill: "red", shape: "ring", text: "DEVICE_UNREACHABLE" },
+      {},
+    ]);
   });
 
   it("throttled: a burst is one status now and the latest one when the interval ends", async function () {
@@ -56,4 +63,16 @@ describe("node kit: config migrations", function () {
     assert.throws(() => migrate("plugwatch-http-api", { version: 2 }), /config version 2 was saved by a newer release \(this one knows up to 1\)/);
     assert.throws(() => migrate("plugwatch-control", { version: "x" }), /config version 'x' is not a version number/);
   });
+});
+
+describe("node kit: each editor's version default is the migrations' current version", function () {
+  const root = repoRoot();
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { "node-red": { nodes: Record<string, string> } };
+  for (const type of Object.keys(pkg["node-red"].nodes)) {
+    it(type, function () {
+      const html = readFileSync(path.join(root, "nodes", type, `${type}.html`), "utf8");
+      const m = /\bversion:\s*\{\s*value:\s*(\d+)\s*\}/.exec(html);
+      assert.equal(m ? Number(m[1]) : 0, currentVersion(type), "a new migration step needs the editor's version default raised with it");
+    });
+  }
 });

@@ -1,4 +1,4 @@
-// plugwatch-broker's editor config → typed broker options (users from the password file, roles, port).
+// plugwatch-broker: what the editor saves (PlugwatchBrokerNodeDef) and its parse into typed broker options.
 import { readFileSync } from "node:fs";
 import type { NodeDef } from "node-red";
 import { parseRoleMap } from "../../lib/broker/acl";
