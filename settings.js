@@ -133,10 +133,4 @@ module.exports = {
   debugMaxLength: 1000,
   // Give nodes time to close sockets, flush spools and persist alerts on stop/redeploy (ms).
   nodeCloseTimeout: 15000,
-
-  // --- Plugwatch ----------------------------------------------------------------------------------
-  // mqttNoDelay (default true): the Plugwatch nodes turn off Nagle's algorithm (TCP_NODELAY) on the
-  // connections of the mqtt-broker config nodes, so MQTT request/reply (API → query component / control
-  // agent) does not wait for delayed ACKs (docs/performance.md, REST API). false leaves the sockets as is.
-  plugwatch: { mqttNoDelay: true },
 };

@@ -1,4 +1,6 @@
 // Command handling for plugwatch-control: validate a request, resolve its target, switch plugs with bounded concurrency, confirm by read-back.
+import { systemClock, type TimerHandle, type TimeSource } from "./clock";
+import { Limiter } from "./limiter";
 import { randomUUID } from "node:crypto";
 import { ACTIONS, CommandRequest, type Action, type AuditRecord, type CommandReply, type CommandResult } from "./contracts/command";
 import type { Target } from "./contracts/device";
@@ -16,18 +18,12 @@ export interface RelayClient {
   setRelay(device: Pick<Device, "host" | "port">, on: boolean, timeoutMs?: number): Promise<void>;
 }
 
-/** Time source and timers (injected so tests never sleep). */
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+/** Time source and timers (injected so tests never sleep): lib/clock.ts's. */
+export type Clock = TimeSource;
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+/** A command whose devices waited longer than their budget for a free slot never switches anything. */
+const queueTimeout = (waitedMs: number): PlugwatchError =>
+  new PlugwatchError("TIMEOUT", `dropped after waiting ${Math.round(waitedMs)} ms in the command queue (busy plugs ahead of it); nothing was switched`);
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -81,54 +77,6 @@ export function checkControllerOptions(concurrency: number, timeoutMs: number): 
   return undefined;
 }
 
-/**
- * Counting semaphore: at most `limit` holders; waiters are served in arrival order. A waiter that is not served
- * within its `maxWaitMs` leaves the queue and rejects with TIMEOUT, so a command whose caller already gave up can
- * never switch a plug later.
- */
-class Limiter {
-  private active = 0;
-  private readonly waiting: { start: () => void; timer: unknown }[] = [];
-  constructor(
-    private readonly limit: number,
-    private readonly clock: Clock,
-  ) {}
-  get inFlight(): number {
-    return this.active;
-  }
-  get queued(): number {
-    return this.waiting.length;
-  }
-  /** Free slots right now (operations that would start without queueing). */
-  get free(): number {
-    return Math.max(0, this.limit - this.active);
-  }
-  async run<T>(fn: () => Promise<T>, maxWaitMs: number): Promise<T> {
-    if (this.active >= this.limit) {
-      await new Promise<void>((resolve, reject) => {
-        const entry = {
-          start: resolve,
-          timer: this.clock.setTimeout(() => {
-            const i = this.waiting.indexOf(entry);
-            if (i >= 0) this.waiting.splice(i, 1);
-            reject(new PlugwatchError("TIMEOUT", `dropped after waiting ${Math.round(maxWaitMs)} ms in the command queue (busy plugs ahead of it); nothing was switched`));
-          }, Math.max(0, maxWaitMs)),
-        };
-        this.waiting.push(entry);
-      });
-    } else this.active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      // Hand the slot straight to the next waiter (active stays the same) or release it.
-      if (next) {
-        this.clock.clearTimeout(next.timer);
-        next.start();
-      } else this.active--;
-    }
-  }
-}
 
 export class Controller {
   private readonly getRegistry: () => Registry;
@@ -156,7 +104,7 @@ export class Controller {
       throw new PlugwatchError("INVALID_REQUEST", `maxQueued must be an integer from ${LIMITS.maxQueued.min} to ${LIMITS.maxQueued.max} (got ${String(this.maxQueued)})`);
     }
     this.clock = opts.clock ?? systemClock;
-    this.limiter = new Limiter(this.concurrency, this.clock);
+    this.limiter = new Limiter({ concurrency: this.concurrency, clock: this.clock });
     this.newId = opts.newId ?? randomUUID;
     this.replyTopics = opts.replyTopics ?? new ReplyTopicGuard(DEFAULT_ROOT);
   }
@@ -185,13 +133,13 @@ export class Controller {
 
   /** Device operations waiting for a free slot right now. */
   get queued(): number {
-    return this.limiter.queued;
+    return this.limiter.waiting;
   }
 
   /** Waits for in-flight requests, at most `graceMs`; resolves true if all finished in time. */
   async stop(graceMs = 10_000): Promise<boolean> {
     if (this.pending.size === 0) return true;
-    let timer: unknown;
+    let timer: TimerHandle | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = this.clock.setTimeout(() => resolve(false), graceMs);
     });
@@ -227,11 +175,11 @@ export class Controller {
     }
 
     const waiting = Math.max(0, devices.length - this.limiter.free);
-    if (waiting > 0 && this.limiter.queued + waiting > this.maxQueued) {
+    if (waiting > 0 && this.limiter.waiting + waiting > this.maxQueued) {
       return answer(
         {
           code: "LIMIT_EXCEEDED",
-          message: `command queue full: ${this.limiter.queued} plug operations already waiting, this request would add ${waiting} (at most ${this.maxQueued}); nothing was switched, retry later`,
+          message: `command queue full: ${this.limiter.waiting} plug operations already waiting, this request would add ${waiting} (at most ${this.maxQueued}); nothing was switched, retry later`,
         },
         req.action,
       );
@@ -241,7 +189,7 @@ export class Controller {
     const results = await Promise.all(
       devices.map((d) =>
         this.limiter
-          .run(() => this.runOne(d, req.action), this.timeoutMs - (this.clock.now() - acceptedAt))
+          .run(() => this.runOne(d, req.action), { maxWaitMs: this.timeoutMs - (this.clock.now() - acceptedAt), timeoutError: queueTimeout })
           .catch((err: unknown): CommandResult => ({ device: d.id, ok: false, error: deviceError(err) })),
       ),
     );
@@ -317,7 +265,7 @@ export class Controller {
   private async runOne(device: Device, action: Action): Promise<CommandResult> {
     const deadline = this.clock.now() + this.timeoutMs;
     const left = (): number => Math.max(1, deadline - this.clock.now());
-    let timer: unknown;
+    let timer: TimerHandle | undefined;
     const guard = new Promise<never>((_, reject) => {
       timer = this.clock.setTimeout(
         () => reject(new PlugwatchError("DEVICE_UNREACHABLE", `no answer from ${device.host}:${device.port} within ${this.timeoutMs} ms`)),

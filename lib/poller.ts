@@ -5,6 +5,7 @@
 // next slot comes counts a missed cycle (polls never pile up). After `offlineAfter` consecutive failures a device is
 // retried after 1, 2, 4 … × interval up to `backoffCapMs`, so dead plugs cost little but are recovered when they return.
 // Time, timers and randomness are injected so tests run on a fake clock.
+import { RateLimitedLog } from "./rate-limited-log";
 import { AvailabilityTracker, DEFAULT_OFFLINE_AFTER, type AvailabilityChange, type PollFailure } from "./availability";
 import { PlugwatchError } from "./contracts/errors";
 import type { PlugSample } from "./plug-client";
@@ -45,6 +46,9 @@ export class SampleRing {
 
 export type TimerHandle = unknown;
 
+/** A throwing handler is reported at most once per this period per handler and message (ms). */
+const HANDLER_ERROR_EVERY_MS = 60_000;
+
 export interface PollerHandlers<D, S> {
   /** A successful poll; `ts` is the epoch ms when the answer arrived, `latencyMs` the poll's duration. */
   reading(device: D, sample: S, ts: number, latencyMs: number): void;
@@ -77,6 +81,8 @@ export interface PollerOptions<D extends { id: string }, S> {
   clearTimer?: (handle: TimerHandle) => void;
   /** Returns a number in [0, 1): spreads the phases (jitter). */
   random?: () => number;
+  /** Where a throwing handler is reported (rate-limited: one line per handler and message a minute); default console.warn. */
+  log?: (message: string) => void;
   /** Maps a rejection to a stable code; default keeps a PlugwatchError's code, anything else is DEVICE_UNREACHABLE. */
   classify?: (err: unknown) => PollFailure;
   /**
@@ -177,6 +183,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   private readonly check?: (device: D, sample: S) => PollFailure | undefined;
   private readonly on: Partial<PollerHandlers<D, S>>;
   private readonly statsIntervalMs: number;
+  private readonly handlerErrors: RateLimitedLog;
 
   private inFlight = 0;
   private readonly running = new Set<Promise<void>>();
@@ -206,6 +213,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     this.clearTimer = opts.clearTimer ?? ((h) => clearTimeout(h as NodeJS.Timeout));
     this.random = opts.random ?? Math.random;
     this.classify = opts.classify ?? defaultClassify;
+    this.handlerErrors = new RateLimitedLog(opts.log ?? ((m) => console.warn(m)), HANDLER_ERROR_EVERY_MS, () => this.clock());
     this.check = opts.check;
     this.on = opts.on ?? {};
     const seen = new Set<string>();
@@ -432,9 +440,9 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     if (issue) {
       this.count("heldBack");
       const failure = issue;
-      this.emit(() => this.on.error?.(slot.device, failure, now));
-    } else this.emit(() => this.on.reading?.(slot.device, sample, now, latencyMs));
-    if (change) this.emit(() => this.on.availability?.(change, slot.device));
+      this.emit("error", () => this.on.error?.(slot.device, failure, now));
+    } else this.emit("reading", () => this.on.reading?.(slot.device, sample, now, latencyMs));
+    if (change) this.emit("availability", () => this.on.availability?.(change, slot.device));
   }
 
   private failed(slot: Slot<D>, err: unknown, now: number): void {
@@ -451,16 +459,17 @@ export class Poller<D extends { id: string }, S = PlugSample> {
       failure = defaultClassify(err);
     }
     const change = this.tracker.failure(slot.device.id, failure, now);
-    this.emit(() => this.on.error?.(slot.device, failure, now));
-    if (change) this.emit(() => this.on.availability?.(change, slot.device));
+    this.emit("error", () => this.on.error?.(slot.device, failure, now));
+    if (change) this.emit("availability", () => this.on.availability?.(change, slot.device));
   }
 
-  /** A throwing handler must not break the scheduler. */
-  private emit(fn: () => void): void {
+  /** A throwing handler must not break the scheduler: the scheduler keeps going, the error is logged (rate-limited). */
+  private emit(handler: keyof PollerHandlers<D, S>, fn: () => void): void {
     try {
       fn();
-    } catch {
-      // Handlers are the caller's code; the scheduler keeps going.
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.handlerErrors.write(`${handler}:${message}`, `poller: the ${handler} handler threw: ${message}`);
     }
   }
 }

@@ -276,3 +276,27 @@ export function loadRegistryFile(file: string, read: (f: string) => string = (f)
 export function resolveRegistryPath(file: string, userDir: string | undefined): string {
   return path.isAbsolute(file) ? file : path.resolve(userDir ?? process.cwd(), file);
 }
+
+/** Where a registry comes from: a file (resolved against the user directory) or inline JSON. */
+export interface RegistrySource {
+  source: "file" | "json";
+  /** The file (source file) or a name for messages (source json). */
+  label: string;
+  json: string;
+}
+
+/** Loads the registry a plugwatch-registry node is configured with; throws RegistryError (never half-loaded). */
+export function loadRegistrySource(src: RegistrySource): Registry {
+  if (src.source === "file") {
+    if (!src.label) throw new RegistryError("(no file)", [{ file: "(no file)", path: "$", message: "no registry file configured" }]);
+    return loadRegistryFile(src.label);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(src.json);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RegistryError(src.label, [{ file: src.label, path: "$", message: `not valid JSON: ${message}${lineColumn(src.json, message)}` }]);
+  }
+  return buildRegistry(json, src.label);
+}

@@ -46,8 +46,11 @@ function intIn(value: unknown, name: keyof typeof CONFIG_RANGES, dflt: number): 
 
 const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === "" ? dflt : v === true || v === "true");
 
+/** The saved node configuration as it may arrive (editor strings, older flows): every field unchecked. */
+export type ApiConfigInput = { readonly [K in keyof ApiConfig]?: unknown };
+
 /** Checks the saved node configuration; throws ApiConfigError naming the bad property. */
-export function parseApiConfig(def: Record<string, unknown>): ApiConfig {
+export function parseApiConfig(def: ApiConfigInput): ApiConfig {
   const root = typeof def.root === "string" && def.root.trim() ? def.root.trim() : CONFIG_DEFAULTS.root;
   try {
     checkRoot(root);

@@ -1,17 +1,11 @@
 // Request/reply correlation over MQTT: one pending entry per request id, settled by its reply or by a timeout; never leaks.
+import { systemClock, type TimerHandle, type Timers } from "../clock";
 import { randomUUID } from "node:crypto";
 import { ApiError } from "./problem";
 
-/** Timers, injected so tests drive time without sleeping. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+/** Timers, injected so tests drive time without sleeping (lib/clock.ts). */
+export type { Timers } from "../clock";
+export const systemTimers: Timers = systemClock;
 
 export interface CorrelatorStats {
   /** Replies matched to a pending request. */
@@ -25,7 +19,7 @@ export interface CorrelatorStats {
 interface Pending {
   resolve(reply: unknown): void;
   reject(err: Error): void;
-  timer: unknown;
+  timer: TimerHandle;
   kind: string;
 }
 

@@ -26,13 +26,16 @@ export interface CollectorConfig {
 
 type Def = Pick<PlugwatchCollectorNodeDef, "root" | "kind" | "building" | "floor" | "room" | "interval" | "timeout" | "concurrency" | "offlineAfter">;
 
+/** A config value as written in a message: strings as they are, anything else as JSON. */
+const shown = (raw: unknown): string => (typeof raw === "string" ? raw : (JSON.stringify(raw) ?? typeof raw));
+
 function numberIn(name: string, raw: unknown, lim: { min: number; max: number; default: number }, integer: boolean, unit: string): number {
   if (raw === undefined || raw === null || raw === "") return lim.default;
-  const v = typeof raw === "number" ? raw : Number(String(raw).trim());
+  const v = typeof raw === "number" ? raw : Number(shown(raw).trim());
   if (!Number.isFinite(v) || v < lim.min || v > lim.max || (integer && !Number.isInteger(v))) {
     throw new PlugwatchError(
       "INVALID_REQUEST",
-      `invalid configuration: ${name} must be ${integer ? "an integer" : "a number"} from ${lim.min} to ${lim.max}${unit}, got '${String(raw)}'`,
+      `invalid configuration: ${name} must be ${integer ? "an integer" : "a number"} from ${lim.min} to ${lim.max}${unit}, got '${shown(raw)}'`,
     );
   }
   return v;
@@ -42,6 +45,16 @@ function slugOrEmpty(name: string, raw: unknown): string {
   const v = typeof raw === "string" ? raw.trim() : "";
   if (v && !new RegExp(Slug.pattern as string).test(v)) throw new PlugwatchError("INVALID_REQUEST", `invalid configuration: ${name} '${v}' is not a slug`);
   return v;
+}
+
+/** The node's whole config: the typed settings plus the config nodes it uses. */
+export interface CollectorNodeConfig extends CollectorConfig {
+  registry: string;
+  account: string | undefined;
+}
+
+export function parseCollectorConfig(def: PlugwatchCollectorNodeDef): CollectorNodeConfig {
+  return { ...parseConfig(def), registry: def.registry, account: def.account || undefined };
 }
 
 /** Editor config → typed config; throws INVALID_REQUEST naming the bad field. */
@@ -123,5 +136,5 @@ export function parseCommand(payload: unknown, now: Date): CollectorCommand {
     if (c.period === "day") return { action: "stats", device: c.device, period: "day", year, month: c.month ?? now.getMonth() + 1 };
     return { action: "stats", device: c.device, period: "month", year };
   }
-  throw new PlugwatchError("INVALID_REQUEST", `${USAGE}; got ${typeof value === "object" ? JSON.stringify(value)?.slice(0, 80) : String(value).slice(0, 60)}`);
+  throw new PlugwatchError("INVALID_REQUEST", `${USAGE}; got ${typeof value === "object" ? JSON.stringify(value)?.slice(0, 80) : shown(value).slice(0, 60)}`);
 }

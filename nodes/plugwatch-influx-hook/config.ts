@@ -1,6 +1,9 @@
 // plugwatch-influx-hook's editor config → runtime options, with the ranges the editor's validators (plugwatch-influx-hook.html) repeat.
+import * as os from "node:os";
+import * as path from "node:path";
 import { SPOOL_POLICIES, type SpoolPolicy } from "../../lib/spool";
 import { DEFAULT_ROOT, checkRoot } from "../../lib/topics";
+import { ConfigError, type ParseEnv } from "../shared/kit";
 import type { PlugwatchInfluxHookNodeDef } from "./types";
 
 export interface HookOptions {
@@ -16,6 +19,26 @@ export interface HookOptions {
   root: string;
 }
 
+/** The node's whole config: options plus the config nodes it uses and its spool directory. */
+export interface HookConfig extends HookOptions {
+  influx: string;
+  registry: string;
+  spoolDir: string;
+}
+
+/** Editor config → HookConfig; a bad field is a ConfigError naming it. */
+export function parseHookConfig(def: PlugwatchInfluxHookNodeDef, env: ParseEnv): HookConfig {
+  let opts: HookOptions;
+  try {
+    opts = parseHookOptions(def);
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+  const userDir = env.userDir || path.join(os.homedir(), ".node-red");
+  const spoolDir = (def.spoolDir ?? "").trim() || path.join(userDir, "plugwatch-spool", def.id);
+  return { ...opts, influx: def.influx, registry: def.registry, spoolDir };
+}
+
 function int(name: string, raw: unknown, dflt: number, min: number, max: number): number {
   const v = raw === undefined || raw === "" ? dflt : Number(raw);
   if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name}: must be an integer between ${min} and ${max} (got '${String(raw)}')`);
@@ -26,7 +49,7 @@ function int(name: string, raw: unknown, dflt: number, min: number, max: number)
 export function parseHookOptions(def: Partial<PlugwatchInfluxHookNodeDef>): HookOptions {
   const measurement = (def.measurement ?? "").trim() || "plug";
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(measurement)) throw new Error(`measurement: use lower-case letters, digits and '_' (got '${measurement}')`);
-  const policy = (def.spoolPolicy || "reject") as SpoolPolicy;
+  const policy: SpoolPolicy = def.spoolPolicy || "reject";
   if (!SPOOL_POLICIES.includes(policy)) throw new Error(`spoolPolicy: must be one of ${SPOOL_POLICIES.join(", ")}`);
   return {
     measurement,

@@ -15,7 +15,6 @@ import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/ser
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const DB = "plugwatch";

@@ -1,4 +1,5 @@
 // plugwatch-influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
+import { eventually } from "../support/wait";
 import { nodeRedMain } from "../support/runtime";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -85,16 +86,9 @@ function flow(o: FlowOpts): Record<string, unknown>[] {
 
 const load = (o: FlowOpts) => helper.load([registryNode, influxNode, hookNode], flow(o));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await fn();
-    if (last !== undefined) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Resolves with fn()'s first value that is not undefined (test/support/wait.ts). */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> =>
+  eventually(what, fn, (v) => v !== undefined, { timeoutMs, everyMs: 50 }) as Promise<T>;
 
 describe("plugwatch-influx-hook node (real influxd)", function () {
   this.timeout(60000);

@@ -13,7 +13,6 @@ import { calls, helper, statuses, waitWithin, withMessages, type Status } from "
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
 import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");

@@ -1,13 +1,16 @@
 // plugwatch-control in the Node-RED test helper, switching real-protocol HS110 simulators over TCP on loopback.
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import type { CommandReply, Device } from "../../lib/contracts";
 import { validate, CommandReply as CommandReplySchema } from "../../lib/contracts";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
-import { helper, recordStatuses, type SpyCall, type TestNode } from "../support/node-helper";
+import { helper, recordStatuses, withMessages, type SpyCall, type TestNode } from "../support/node-helper";
 
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlNode = require("../../nodes/plugwatch-control/plugwatch-control");
+import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
+
+const controlNode = withMessages(controlModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-control"), "plugwatch-control");
 
 interface Sim {
   entry: Device;
@@ -328,7 +331,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
       nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
       nodes.ctl.receive({ payload: { action: "on", device: "ws-1" } });
     });
-    assert.match(caught.error.message, /plugwatch-control\.errors\.config/);
+    assert.match(caught.error.message, /plugwatch-control is misconfigured: concurrency must be an integer/);
     assert.equal(relayOf(sim("ws-1")), 0);
   });
 

@@ -1,4 +1,5 @@
 // The REST API's whole stack for e2e tests and the bench: broker, influxd, simulated plugs, a real Node-RED runtime with the API flow, and an HTTP client whose every answer is checked against /openapi.json.
+import { eventually as waitUntil } from "./wait";
 import type { MqttClient } from "mqtt";
 import type { Device, DeviceEntry } from "../../lib/contracts/device";
 import { SimulatedOffice } from "../../scripts/sim/office";
@@ -239,13 +240,7 @@ export async function waitForHealthy(s: ApiStack, timeoutMs = 20000): Promise<vo
   }
 }
 
-/** Polls `fn` until it returns a value that passes `ok`, or throws with the last value after `timeoutMs`. */
-export async function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms; last: ${JSON.stringify(v)}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+/** Polls `fn` until it returns a value that passes `ok`, or throws with the last value after `timeoutMs` (test/support/wait.ts). */
+export function eventually<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000, what = "condition"): Promise<T> {
+  return waitUntil(what, fn, ok, { timeoutMs, everyMs: 100 });
 }

@@ -1,4 +1,5 @@
 // The shipped examples/*.json in e2e tests: load one, point its tab's environment at the test's services, check it is offered.
+import { eventually } from "./wait";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -35,13 +36,9 @@ export async function assertOfferedAsExample(red: NodeRedInstance, name: string)
   assert.deepEqual(await r.json(), loadExample(name));
 }
 
-/** Polls check() every 50 ms until it is true; the timeout error names `what` and, given `red`, its log tail. */
+/** Polls check() every 50 ms until it is true; the timeout error names `what` and, given `red`, its log tail (test/support/wait.ts). */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15000, red?: NodeRedInstance): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${red ? `\n${red.logTail(30)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(what, check, Boolean, { timeoutMs, everyMs: 50, ...(red ? { context: () => red.logTail(30) } : {}) });
 }
 
 /** A random address of its own in 127.0.0.0/8 (127.88.x.y), so a simulated plug can listen on the default port 9999. */

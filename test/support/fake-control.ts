@@ -1,5 +1,5 @@
 // Test doubles for lib/control.ts unit tests: in-memory plugs behind the RelayClient interface and a manual clock.
-import type { Clock, RelayClient } from "../../lib/control";
+import type { RelayClient } from "../../lib/control";
 import type { Device } from "../../lib/contracts";
 
 type Addr = Pick<Device, "host" | "port">;
@@ -47,31 +47,3 @@ export class FakeClient implements RelayClient {
 }
 
 /** Manual clock: timers fire only when the test advances time. */
-export class FakeClock implements Clock {
-  t = 1_700_000_000_000;
-  private seq = 0;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-    for (const [id, tm] of [...this.timers]) {
-      if (tm.at <= this.t) {
-        this.timers.delete(id);
-        tm.fn();
-      }
-    }
-  }
-}

@@ -1,4 +1,5 @@
-// A deterministic clock and timer queue for scheduler unit tests (lib/poller.ts): nothing runs until advance().
+// The one fake clock of the tests: a deterministic clock and timer queue; nothing runs until advance().
+import type { Clock } from "../../lib/clock";
 export const T0 = 1_700_000_000_000;
 
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -16,6 +17,22 @@ export class FakeTime {
   };
   clearTimer = (h: unknown): void => {
     this.timers.delete(h as number);
+  };
+  /** Repeats every `ms` until cleared (clearTimer/clearInterval with the returned handle). */
+  setRepeat = (fn: () => void, ms: number): number => {
+    const id = ++this.seq;
+    const step = Math.max(1, ms);
+    const arm = (at: number) => this.timers.set(id, { at, fn: () => (arm(at + step), fn()) });
+    arm(this.now + step);
+    return id;
+  };
+  /** This fake as a lib/clock Clock (for code that takes one). */
+  readonly asClock: Clock = {
+    now: () => this.now,
+    setTimeout: (fn, ms) => this.setTimer(fn, ms),
+    clearTimeout: (h) => this.clearTimer(h),
+    setInterval: (fn, ms) => this.setRepeat(fn, ms),
+    clearInterval: (h) => this.clearTimer(h),
   };
   get pending(): number {
     return this.timers.size;
@@ -39,6 +56,25 @@ export class FakeTime {
     }
     this.now = end;
     await flush();
+  }
+  /** Moves time on by `ms` and runs the due timers in order, synchronously (no promise flushing between them). */
+  tick(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      let nextId = -1;
+      let next: { at: number; fn: () => void } | undefined;
+      for (const [id, t] of this.timers) {
+        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && id < nextId))) {
+          next = t;
+          nextId = id;
+        }
+      }
+      if (!next) break;
+      this.timers.delete(nextId);
+      this.now = next.at;
+      next.fn();
+    }
+    this.now = end;
   }
   /** A promise settled by a fake timer after `ms`. */
   after<T>(ms: number, fn: () => T): Promise<T> {

@@ -112,18 +112,4 @@ export function withMessages(nodeModule: (RED: NodeAPI) => void, dir: string, na
   };
 }
 
-/** Resolves with fn()'s first truthy value, polling every 10 ms; rejects after timeoutMs naming `what`. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** waitFor with another default budget, for files whose waits are all of one kind (e.g. `waitWithin(20_000)`). */
-export function waitWithin(defaultTimeoutMs: number): <T>(what: string, fn: () => T | undefined | null | false, timeoutMs?: number) => Promise<T> {
-  return (what, fn, timeoutMs = defaultTimeoutMs) => waitFor(what, fn, timeoutMs);
-}
+export { waitFor, waitWithin } from "./wait";

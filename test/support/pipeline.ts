@@ -1,4 +1,5 @@
 // The shipped flow (flows/plugwatch.json) in a real Node-RED runtime with real services: broker, influxd, a small simulated office.
+import { eventually as waitUntil } from "./wait";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -129,21 +130,7 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   return { red, office, influxd, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, devices, registryFile, flow, env };
 }
 
-/** Polls `fn` until `ok` holds; the last value and `what` are in the timeout error. */
-export async function eventually<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 500)}${lastErr ? `; last error: ${String(lastErr)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** Polls `fn` until `ok` holds; the last value and `what` are in the timeout error (test/support/wait.ts). */
+export function eventually<T>(what: string, fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 15000, everyMs = 200): Promise<T> {
+  return waitUntil(what, fn, ok, { timeoutMs, everyMs });
 }

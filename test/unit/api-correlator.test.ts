@@ -1,39 +1,13 @@
 // Unit tests of the request/reply correlator: matching by id, timeout, late replies dropped, no leak.
 import assert from "node:assert/strict";
-import { Correlator, type Timers } from "../../lib/api/correlator";
+import { Correlator } from "../../lib/api/correlator";
+import { FakeTime } from "../support/fake-time";
 import { ApiError } from "../../lib/api/problem";
 
-/** Manual clock: timers fire only when the test advances time. */
-class FakeTimers implements Timers {
-  now = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.now + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown): void {
-    this.timers.delete(h as number);
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const [id, t] of [...this.timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (t.at <= this.now) {
-        this.timers.delete(id);
-        t.fn();
-      }
-    }
-  }
-  get count(): number {
-    return this.timers.size;
-  }
-}
-
 function setup(timeoutMs = 5000) {
-  const timers = new FakeTimers();
+  const timers = new FakeTime();
   let n = 0;
-  const c = new Correlator({ timeoutMs, timers, newId: () => `r${++n}` });
+  const c = new Correlator({ timeoutMs, timers: timers.asClock, newId: () => `r${++n}` });
   return { c, timers };
 }
 
@@ -46,15 +20,15 @@ describe("api correlator", () => {
     const replies = (await Promise.all(reqs.map((r) => r.reply))) as { id: string; n: number }[];
     replies.forEach((rep, i) => assert.deepEqual(rep, { id: `r${i + 1}`, n: i + 1 }));
     assert.equal(c.size, 0);
-    assert.equal(timers.count, 0, "timers cleared");
+    assert.equal(timers.pending, 0, "timers cleared");
     assert.equal(c.stats.delivered, 100);
   });
   it("times out with TIMEOUT, then drops the late reply without side effects", async () => {
     const { c, timers } = setup(5000);
     const { id, reply } = c.open("command");
-    timers.advance(4999);
+    timers.tick(4999);
     assert.equal(c.size, 1);
-    timers.advance(1);
+    timers.tick(1);
     await assert.rejects(reply, (e: unknown) => e instanceof ApiError && e.code === "TIMEOUT" && e.status === 504 && e.extra?.requestId === id);
     assert.equal(c.size, 0);
     assert.equal(c.deliver(id, { id }), false);
@@ -66,7 +40,7 @@ describe("api correlator", () => {
     const { c, timers } = setup(5000);
     const fast = c.open("query", 100);
     const slow = c.open("query");
-    timers.advance(100);
+    timers.tick(100);
     await assert.rejects(fast.reply, /within 100 ms/);
     assert.equal(c.deliver(slow.id, { ok: 1 }), true);
     assert.equal(c.deliver(slow.id, { ok: 2 }), false);
@@ -82,12 +56,12 @@ describe("api correlator", () => {
     await assert.rejects(b.reply, (e: unknown) => e instanceof ApiError && e.code === "BROKER_UNAVAILABLE");
     await assert.rejects(c.open("query").reply, (e: unknown) => e instanceof ApiError && e.code === "BROKER_UNAVAILABLE");
     assert.equal(c.size, 0);
-    assert.equal(timers.count, 0);
+    assert.equal(timers.pending, 0);
   });
   it("never reuses an id that is still pending", () => {
-    const timers = new FakeTimers();
+    const timers = new FakeTime();
     const ids = ["x", "x", "y"];
-    const c = new Correlator({ timeoutMs: 10, timers, newId: () => ids.shift() as string });
+    const c = new Correlator({ timeoutMs: 10, timers: timers.asClock, newId: () => ids.shift() as string });
     assert.equal(c.open("q").id, "x");
     assert.equal(c.open("q").id, "y");
     c.close();

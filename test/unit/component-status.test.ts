@@ -1,4 +1,5 @@
 // The plugwatch-influx-hook's status message (lib/influx/hook-status.ts) against its contract and the API state that reads it.
+import { eventually } from "../support/wait";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -15,15 +16,7 @@ import { freePort } from "../support/ports";
 
 const T = 1764000000000;
 
-async function until<T>(what: string, get: () => T, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, get: () => T, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> => eventually(what, get, ok, { timeoutMs, everyMs: 20 });
 
 describe("component status: plugwatch-influx-hook stats → {root}/status/influx-hook → API state", function () {
   this.timeout(15000);

@@ -4,7 +4,8 @@ import { Controller } from "../../lib/control";
 import { buildRegistry, type Registry } from "../../lib/registry";
 import { CommandReply, validate, type Device, type DeviceEntry } from "../../lib/contracts";
 
-import { FakeClient, FakeClock, key } from "../support/fake-control";
+import { FakeClient, key } from "../support/fake-control";
+import { FakeTime } from "../support/fake-time";
 
 function entry(id: string, n: number, room: string): DeviceEntry {
   return { id, name: `Plug ${id}`, model: "HS110", host: "127.0.0.1", port: 21000 + n, kind: "workplace", location: { building: "hq", floor: "1", room } };
@@ -19,9 +20,9 @@ const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 
 function setup(opts: { concurrency?: number; timeoutMs?: number; maxQueued?: number } = {}) {
   const client = new FakeClient();
-  const clock = new FakeClock();
+  const clock = new FakeTime();
   let n = 0;
-  const controller = new Controller({ registry: office(), client, clock, newId: () => `gen-${++n}`, ...opts });
+  const controller = new Controller({ registry: office(), client, clock: clock.asClock, newId: () => `gen-${++n}`, ...opts });
   return { client, clock, controller };
 }
 
@@ -38,10 +39,10 @@ describe("Controller command queue (unit)", function () {
     const stale = controller.handle({ id: "late-off", replyTo: "clients/r/late", action: "off", device: "ws-2" });
     await flush();
     assert.equal(controller.queued, 1, "the second command waits behind the hanging one");
-    clock.advance(499);
+    clock.tick(499);
     await flush();
     assert.equal(controller.queued, 1, "still within its budget");
-    clock.advance(1);
+    clock.tick(1);
     const [a, b] = await Promise.all([first, stale]);
     assert.equal(a.reply.results[0]?.error?.code, "DEVICE_UNREACHABLE");
     assertValidReply(b.reply);
@@ -53,7 +54,7 @@ describe("Controller command queue (unit)", function () {
     assert.equal(b.reply.results[0]?.error?.code, "TIMEOUT");
     assert.match(b.reply.results[0]?.error?.message ?? "", /command queue.*nothing was switched/);
     // Let everything else run out: the dropped command must never reach the plug.
-    clock.advance(10_000);
+    clock.tick(10_000);
     for (let i = 0; i < 5; i++) await flush();
     assert.ok(!client.calls.some((c) => c.endsWith(addr(2))), `no call to ws-2, got ${client.calls.join(", ")}`);
     assert.equal(controller.queued, 0);
@@ -66,7 +67,7 @@ describe("Controller command queue (unit)", function () {
     const a = controller.handle({ action: "on", device: "ws-1" });
     const b = controller.handle({ action: "off", device: "ws-2" });
     await flush();
-    clock.advance(200);
+    clock.tick(200);
     for (let i = 0; i < 20 && (controller.busy > 0); i++) {
       client.releaseAll();
       await flush();

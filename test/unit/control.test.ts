@@ -4,7 +4,8 @@ import { Controller, checkControllerOptions } from "../../lib/control";
 import { buildRegistry, RegistryError, type Registry } from "../../lib/registry";
 import { CommandReply, PlugwatchError, validate, type Device, type DeviceEntry } from "../../lib/contracts";
 
-import { FakeClient, FakeClock, key } from "../support/fake-control";
+import { FakeClient, key } from "../support/fake-control";
+import { FakeTime } from "../support/fake-time";
 
 /** Typed factory: a device on 127.0.0.1 with a unique port per id. */
 function entry(id: string, n: number, kind: DeviceEntry["kind"], room: string, floor = "1"): DeviceEntry {
@@ -28,9 +29,9 @@ const port = (n: number): string => `127.0.0.1:${20000 + n}`;
 
 function setup(opts: { concurrency?: number; timeoutMs?: number; registry?: Registry | (() => Registry) } = {}) {
   const client = new FakeClient();
-  const clock = new FakeClock();
+  const clock = new FakeTime();
   let n = 0;
-  const controller = new Controller({ registry: opts.registry ?? office(), client, clock, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, newId: () => `gen-${++n}` });
+  const controller = new Controller({ registry: opts.registry ?? office(), client, clock: clock.asClock, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, newId: () => `gen-${++n}` });
   return { client, clock, controller };
 }
 
@@ -158,10 +159,10 @@ describe("Controller", function () {
       await flush();
       let settled = false;
       void p.then(() => (settled = true));
-      clock.advance(499);
+      clock.tick(499);
       await flush();
       assert.equal(settled, false, "must wait for the whole budget");
-      clock.advance(1);
+      clock.tick(1);
       const out = await p;
       assert.deepEqual(out.reply.results[0], { device: "ws-1-01", ok: true, relay: true });
       assert.equal(out.reply.results[1]?.ok, false);
@@ -295,9 +296,9 @@ describe("Controller", function () {
       void controller.handle({ action: "on", device: "ws-1-01" });
       await flush();
       const s = controller.stop(1000);
-      clock.advance(1000);
+      clock.tick(1000);
       assert.equal(await s, false);
-      clock.advance(60_000); // let the device budget expire so nothing is left pending
+      clock.tick(60_000); // let the device budget expire so nothing is left pending
       await flush();
       assert.equal(controller.busy, 0);
     });

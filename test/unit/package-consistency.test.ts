@@ -89,7 +89,8 @@ export function topLevelKeys(src: string, open: number): string[] {
  * type arguments (`registerType<Node, Def, Settings, Creds>("<type>"`, used to type credentials).
  */
 export function registeredTypes(src: string): string[] {
-  return [...src.matchAll(/registerType\s*(?:<[^()]*?>)?\(\s*["']([^"']+)["']/g)].map((m) => m[1]);
+  // registerType("<type>", …) in an editor file or a plain node module; defineNode(RED, "<type>", …) on the node kit.
+  return [...src.matchAll(/(?:registerType|defineNode)\s*(?:<[^()]*?>)?\(\s*(?:RED\s*,\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
 }
 
 /** Keys of `defaults: { … }` in the editor's registerType("<type>", { … }) call, or undefined when absent. */

@@ -78,6 +78,30 @@ function makePoller(time: FakeTime, plugs: FakePlugs, opts: Partial<PollerOption
 }
 
 describe("Poller", function () {
+  it("a throwing handler is logged, once a minute per handler and message, and polling goes on", async function () {
+    const time = new FakeTime();
+    const plugs = new FakePlugs(time);
+    const logged: string[] = [];
+    let readings = 0;
+    const { poller } = makePoller(time, plugs, {
+      devices: devices(2),
+      log: (m) => logged.push(m),
+      on: {
+        reading: () => {
+          readings++;
+          throw new Error("handler bug");
+        },
+      },
+    });
+    poller.start();
+    await time.advance(59_999);
+    assert.equal(readings, 120, "every poll still delivered");
+    assert.deepEqual(logged, ["poller: the reading handler threw: handler bug"]);
+    await time.advance(1000);
+    assert.deepEqual(logged.slice(1), ["poller: the reading handler threw: handler bug (119 similar suppressed)"]);
+    await stopAll(time, poller);
+  });
+
   it("polls every device once per interval and emits readings", async function () {
     const time = new FakeTime();
     const plugs = new FakePlugs(time);

@@ -1,0 +1,26 @@
+// ESLint flat config: typescript-eslint's recommended-type-checked over the TypeScript sources (lib, nodes, test, scripts, bench).
+// Run with `npm run lint`; not yet part of `npm test` (the repo-wide fix-up lands first).
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "site/**", ".build/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ["**/*.ts"],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      // `_`-prefixed parameters and destructured leftovers are deliberately unused (e.g. close handlers' `removed`).
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // mocha's describe/it callbacks use `this` (timeouts) and return promises by design.
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/no-floating-promises": "off" },
+  },
+);

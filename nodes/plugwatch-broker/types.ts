@@ -1,0 +1,46 @@
+// plugwatch-broker: what the editor saves (PlugwatchBrokerNodeDef) and its parse into typed broker options.
+import { readFileSync } from "node:fs";
+import type { NodeDef } from "node-red";
+import { parseRoleMap } from "../../lib/broker/acl";
+import { parseHosts } from "../../lib/broker/embedded";
+import { hashPassword, parsePasswd } from "../../lib/broker/passwd";
+import { DEFAULT_ROOT } from "../../lib/topics";
+import { ConfigError, type ParseEnv } from "../shared/kit";
+
+export interface PlugwatchBrokerNodeDef extends NodeDef {
+  port: string | number;
+  /** Listen addresses: empty or "loopback" = 127.0.0.1 and ::1; others need a password file. */
+  hosts: string;
+  /** mosquitto_passwd file (absolute or relative to the user dir); empty = anonymous read-only clients only. */
+  passwd: string;
+  /** `name=role,…` for users whose name is not a role name. */
+  roles: string;
+  root: string;
+  maxPacketBytes: string | number;
+  /** The runtime's own identity (role runtime), e.g. ${PLUGWATCH_MQTT_USER} / ${PLUGWATCH_MQTT_PASSWORD}. */
+  runtimeUser: string;
+  runtimePassword: string;
+}
+
+export interface BrokerConfig {
+  port: number;
+  hosts: string[];
+  root: string;
+  users: Map<string, string>;
+  roles: ReturnType<typeof parseRoleMap>;
+  maxPacketBytes: number | undefined;
+}
+
+export function parseBrokerConfig(def: PlugwatchBrokerNodeDef, env: ParseEnv): BrokerConfig {
+  const port = Number(def.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`port must be 1-65535 (got '${String(def.port)}')`);
+  const users = new Map<string, string>();
+  if (def.passwd) {
+    const file = def.passwd.startsWith("/") ? def.passwd : `${env.userDir ?? "."}/${def.passwd}`;
+    for (const [u, h] of parsePasswd(readFileSync(file, "utf8"))) users.set(u, h);
+  }
+  if (def.runtimeUser && def.runtimePassword) users.set(def.runtimeUser, hashPassword(def.runtimePassword, 1000));
+  const roles = parseRoleMap(def.roles || "");
+  if (def.runtimeUser) roles[def.runtimeUser] ??= "runtime";
+  return { port, hosts: parseHosts(def.hosts), root: def.root || DEFAULT_ROOT, users, roles, maxPacketBytes: def.maxPacketBytes ? Number(def.maxPacketBytes) : undefined };
+}

@@ -1,0 +1,28 @@
+// plugwatch-influx-query's editor config → typed config, and the reply texts of requests it does not run.
+import { parseQueryOptions, type QueryOptions } from "../../lib/influx/query-service";
+import { ConfigError } from "../shared/kit";
+import type { PlugwatchInfluxQueryNodeDef } from "./types";
+
+/** Reply messages (MQTT contract texts, like every other error message of a reply). */
+export const CLOSING = "plugwatch-influx-query is closing (redeploy or shutdown): the query was cancelled, try again";
+export const CLOSED_BEFORE_RUN = "plugwatch-influx-query closed before the query ran";
+/** Requests waiting for a free slot beyond `concurrency`; more are answered LIMIT_EXCEEDED at once. */
+export const MAX_WAITING = 1000;
+/** On close, running queries are aborted; this is how long close waits for them to answer (ms). */
+export const CLOSE_GRACE_MS = 5000;
+/** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
+export const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID"]);
+
+export interface QueryNodeConfig extends QueryOptions {
+  influx: string;
+  registry: string;
+  database: string | undefined;
+}
+
+export function parseQueryNodeConfig(def: PlugwatchInfluxQueryNodeDef): QueryNodeConfig {
+  try {
+    return { ...parseQueryOptions(def), influx: def.influx, registry: def.registry, database: def.database || undefined };
+  } catch (err) {
+    throw new ConfigError(err instanceof Error ? err.message : String(err));
+  }
+}
