@@ -18,7 +18,9 @@ const SAVE_EVERY_MS = 10_000;
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-alert", parseAlertConfig, (node, config, kit) => {
-    const devices = config.registry ? kit.loadRegistry(config.registry).devices.map(({ id, kind, location, idleWatts }) => ({ id, kind, location, idleWatts })) : [];
+    const devices = config.registry
+      ? kit.loadRegistry(config.registry).devices.map(({ id, kind, location, idleWatts }) => ({ id, kind, location, idleWatts }))
+      : [];
     // With a registry, only its devices (and backup health, {root}/backup/{id}/availability) get alert state.
     const backups = `${config.root}/backup/`;
     const admit = config.registry ? (_id: string, meta: InputMeta) => meta.source?.startsWith(backups) === true : undefined;

@@ -42,5 +42,12 @@ export function parseBrokerConfig(def: PlugwatchBrokerNodeDef, env: ParseEnv): B
   if (def.runtimeUser && def.runtimePassword) users.set(def.runtimeUser, hashPassword(def.runtimePassword, 1000));
   const roles = parseRoleMap(def.roles || "");
   if (def.runtimeUser) roles[def.runtimeUser] ??= "runtime";
-  return { port, hosts: parseHosts(def.hosts), root: def.root || DEFAULT_ROOT, users, roles, maxPacketBytes: def.maxPacketBytes ? Number(def.maxPacketBytes) : undefined };
+  return {
+    port,
+    hosts: parseHosts(def.hosts),
+    root: def.root || DEFAULT_ROOT,
+    users,
+    roles,
+    maxPacketBytes: def.maxPacketBytes ? Number(def.maxPacketBytes) : undefined,
+  };
 }

@@ -19,7 +19,14 @@ export = (RED: NodeAPI) =>
       throw new ConfigError((err as Error).message);
     }
     const transports = new PlugTransports({ timeoutMs: config.timeoutMs, credentials: () => account?.account() });
-    const controller = new Controller({ registry: () => registryNode.require(), client: transports, concurrency: config.concurrency, timeoutMs: config.timeoutMs, clock: kit.clock, replyTopics });
+    const controller = new Controller({
+      registry: () => registryNode.require(),
+      client: transports,
+      concurrency: config.concurrency,
+      timeoutMs: config.timeoutMs,
+      clock: kit.clock,
+      replyTopics,
+    });
     try {
       kit.status.show("idle", "status.ready", { count: registryNode.require().size });
     } catch {

@@ -16,7 +16,10 @@ export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-influx-hook", parseHookConfig, (node, opts, kit) => {
     const { settings, http } = kit.configNode("plugwatch-influx", opts.influx).require();
     if (!opts.registry && !opts.acceptUnknown) throw new PlugwatchError("REGISTRY_INVALID", kit.t("errors.noRegistry"));
-    const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, { measurement: opts.measurement, acceptUnknown: opts.acceptUnknown });
+    const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, {
+      measurement: opts.measurement,
+      acceptUnknown: opts.acceptUnknown,
+    });
     const counters = { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0, rejectedReadings: {} as Record<string, number> };
     const alarm = new SpoolFullAlarm({ component: HOOK_COMPONENT });
     const sendAlert = (e: ReturnType<SpoolFullAlarm["check"]>): void => {
@@ -56,7 +59,8 @@ export = (RED: NodeAPI) =>
       }, 1000);
       const topic = componentStatusTopic(opts.root, HOOK_COMPONENT);
       const sp = spool;
-      const stats = (oldestTs: number | undefined) => hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now(), { spoolFull: alarm.active, oldestTs });
+      const stats = (oldestTs: number | undefined) =>
+        hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now(), { spoolFull: alarm.active, oldestTs });
       const report = async (): Promise<void> => {
         const oldest = await oldestUnsentTs(sp);
         if (!kit.closing) node.send({ topic, payload: stats(oldest) });
@@ -85,18 +89,22 @@ export = (RED: NodeAPI) =>
         done(err);
       };
       if (lines.length === 0) return invalid();
-      writer.accept(lines, (err) => {
-        if (err instanceof PlugwatchError && err.code === "SPOOL_FULL") {
-          counters.spoolFullRefusals++;
-          events.lastFullAt = kit.clock.now();
-          // Loud: a warning in the log (one per minute, with the count of suppressed ones) and an alert raised once.
-          kit.warnLimited("spool-full", err.message);
-          sendAlert(alarm.refused(events.lastFullAt, err.message));
-        }
-        if (!err) return errors.length ? invalid() : done();
-        updateStatus();
-        done(err);
-      }, fairShareKey(lines[0] as string));
+      writer.accept(
+        lines,
+        (err) => {
+          if (err instanceof PlugwatchError && err.code === "SPOOL_FULL") {
+            counters.spoolFullRefusals++;
+            events.lastFullAt = kit.clock.now();
+            // Loud: a warning in the log (one per minute, with the count of suppressed ones) and an alert raised once.
+            kit.warnLimited("spool-full", err.message);
+            sendAlert(alarm.refused(events.lastFullAt, err.message));
+          }
+          if (!err) return errors.length ? invalid() : done();
+          updateStatus();
+          done(err);
+        },
+        fairShareKey(lines[0] as string),
+      );
     });
 
     kit.onClose(async (removed) => {

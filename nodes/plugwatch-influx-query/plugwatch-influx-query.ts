@@ -25,7 +25,12 @@ export = (RED: NodeAPI) =>
             )
           : () => Promise.reject(new PlugwatchError("STORAGE_UNAVAILABLE", kit.t("errors.noConfigNode", { type: "plugwatch-influx" })));
       const replyTopics = replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT);
-      const service = new QueryService({ run, registry: () => kit.configNode("plugwatch-registry", config.registry).require(), limits: config.limits, replyTopics });
+      const service = new QueryService({
+        run,
+        registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
+        limits: config.limits,
+        replyTopics,
+      });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
       if (influx) kit.status.show("idle", "status.ready");
       else kit.status.show("error", "status.noInflux");

@@ -13,7 +13,8 @@ export function servePending(RED: NodeAPI): void {
   RED.httpAdmin.post("/plugwatch-registry/:id/unknown/:device/:decision", RED.auth.needsPermission("plugwatch-registry.write"), (req, res) => {
     const unknown = unknownOf(req.params.id);
     const decision = req.params.decision;
-    if (!unknown || (decision !== "approve" && decision !== "reject")) return void res.status(404).json({ code: "NOT_FOUND", message: "no deployed registry with this id, or not approve/reject" });
+    if (!unknown || (decision !== "approve" && decision !== "reject"))
+      return void res.status(404).json({ code: "NOT_FOUND", message: "no deployed registry with this id, or not approve/reject" });
     try {
       res.json(decision === "approve" ? unknown.approve(param(req.params.device)) : unknown.reject(param(req.params.device)));
     } catch (err) {

@@ -12,7 +12,8 @@ interface RegistryConfig extends RegistrySource {
 }
 
 function parseRegistryConfig(def: PlugwatchRegistryNodeDef, env: ParseEnv): RegistryConfig {
-  if (def.source === "json") return { source: "json", label: `registry '${def.name || def.id}' (inline JSON)`, json: def.json || "", unknownDevices: def.unknownDevices };
+  if (def.source === "json")
+    return { source: "json", label: `registry '${def.name || def.id}' (inline JSON)`, json: def.json || "", unknownDevices: def.unknownDevices };
   return { source: "file", label: def.file ? resolveRegistryPath(def.file, env.userDir) : "", json: "", unknownDevices: def.unknownDevices };
 }
 

@@ -9,5 +9,8 @@ export interface TopicMapConfig {
 }
 
 export function parseTopicMapConfig(def: PlugwatchTopicMapNodeDef): TopicMapConfig {
-  return { options: { template: parseTopicTemplate(def.template ?? ""), device: def.device || undefined, measurement: def.measurement || undefined }, outTopic: def.outTopic ?? "" };
+  return {
+    options: { template: parseTopicTemplate(def.template ?? ""), device: def.device || undefined, measurement: def.measurement || undefined },
+    outTopic: def.outTopic ?? "",
+  };
 }
