@@ -76,7 +76,18 @@ interface Options {
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { durationS: 10, rates: [200, 50], powerRate: 50, connections: 16, maxSockets: 64, broker: "mosquitto", json: false, help: false, only: ["latest", "range", "direct", "distinct", "distinct-direct", "power"], distinctRates: [100, 50] };
+  const o: Options = {
+    durationS: 10,
+    rates: [200, 50],
+    powerRate: 50,
+    connections: 16,
+    maxSockets: 64,
+    broker: "mosquitto",
+    json: false,
+    help: false,
+    only: ["latest", "range", "direct", "distinct", "distinct-direct", "power"],
+    distinctRates: [100, 50],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (): number => {
@@ -88,10 +99,10 @@ export function parseArgs(argv: string[]): Options {
     else if (a === "--rate") {
       o.rates = (argv[++i] ?? "").split(",").map(Number);
       if (!o.rates.length || o.rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("--rate needs positive numbers, e.g. 200,50");
-    }
-    else if (a === "--distinct-rate") {
+    } else if (a === "--distinct-rate") {
       o.distinctRates = (argv[++i] ?? "").split(",").map(Number);
-      if (!o.distinctRates.length || o.distinctRates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error("--distinct-rate needs positive numbers, e.g. 100,50");
+      if (!o.distinctRates.length || o.distinctRates.some((r) => !Number.isFinite(r) || r <= 0))
+        throw new Error("--distinct-rate needs positive numbers, e.g. 100,50");
     } else if (a === "--power-rate") o.powerRate = num();
     else if (a === "--connections") o.connections = Math.round(num());
     else if (a === "--max-sockets") o.maxSockets = Math.round(num());
@@ -169,7 +180,11 @@ function childPid(needle: string): number | undefined {
   for (const e of readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const ppid = Number(readFileSync(`/proc/${e}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+      const ppid = Number(
+        readFileSync(`/proc/${e}/stat`, "utf8")
+          .replace(/^.*\) /, "")
+          .split(" ")[1],
+      );
       if (ppid === process.pid && readFileSync(`/proc/${e}/cmdline`, "utf8").includes(needle)) return Number(e);
     } catch {
       /* gone */
@@ -182,7 +197,9 @@ function childPid(needle: string): number | undefined {
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+      .replace(/^.*\) /, "")
+      .split(" ");
     // After "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
@@ -211,7 +228,7 @@ let processes: Record<string, number | undefined> = {};
 async function measured(load: () => Promise<Omit<Run, "cpu">>): Promise<Run> {
   const before = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
   const r = await load();
-  const cpu = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - (before[k] as number)) / Math.max(1, r.total)) * 100) / 100]));
+  const cpu = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - before[k]) / Math.max(1, r.total)) * 100) / 100]));
   return { ...r, cpu };
 }
 
@@ -219,16 +236,44 @@ async function measured(load: () => Promise<Omit<Run, "cpu">>): Promise<Run> {
 function run(name: string, mode: string, o: AutocannonOptions): Promise<Run> {
   return measured(async () => {
     const r = await autocannon({ timeout: 10, workers: 1, ...o });
-    return { name, mode, reqPerS: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, total: r.requests.total, failures: r.non2xx + r.errors + r.timeouts };
+    return {
+      name,
+      mode,
+      reqPerS: Math.round(r.requests.average),
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      total: r.requests.total,
+      failures: r.non2xx + r.errors + r.timeouts,
+    };
   });
 }
 
 /** Open loop, evenly paced (bench/paced-load.ts, in a worker thread); latency from each request's scheduled send time. */
 function paced(name: string, rate: number, o: AutocannonOptions & { paths?: string[]; durationS: number; maxSockets: number }): Promise<Run> {
   return measured(async () => {
-    const r: PacedResult = await pacedLoad({ url: o.url, paths: o.paths, method: o.method, headers: o.headers, body: o.body, rate, durationS: o.durationS, maxSockets: o.maxSockets });
+    const r: PacedResult = await pacedLoad({
+      url: o.url,
+      paths: o.paths,
+      method: o.method,
+      headers: o.headers,
+      body: o.body,
+      rate,
+      durationS: o.durationS,
+      maxSockets: o.maxSockets,
+    });
     if (r.firstError) process.stderr.write(`${name} paced ${rate} req/s: ${r.errors} errors, first: ${r.firstError}\n`);
-    return { name, mode: `paced ${rate}/s`, reqPerS: r.achievedPerS, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, total: r.ok + r.non2xx, failures: r.failures, sendLag: r.sendLag };
+    return {
+      name,
+      mode: `paced ${rate}/s`,
+      reqPerS: r.achievedPerS,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      total: r.ok + r.non2xx,
+      failures: r.failures,
+      sendLag: r.sendLag,
+    };
   });
 }
 
@@ -245,20 +290,29 @@ export async function main(argv: string[]): Promise<void> {
     const env = o.profile ? { NODE_OPTIONS: `--require ${profilerPreload(o.profile)}` } : undefined;
     const s = await startApiStack(td, o.broker, { data: data(day), env });
     const auth = { authorization: `Bearer ${TOKENS.both}` };
-    processes = { "node-red": childPid("node-red"), influxd: pidOf(s.influxd.dir), mosquitto: o.broker === "mosquitto" ? pidOf((s.broker as { dir?: string }).dir ?? "\0") : undefined };
+    processes = {
+      "node-red": childPid("node-red"),
+      influxd: pidOf(s.influxd.dir),
+      mosquitto: o.broker === "mosquitto" ? pidOf((s.broker as { dir?: string }).dir ?? "\0") : undefined,
+    };
     const from = new Date(day).toISOString();
     const to = new Date(day + DAY).toISOString();
     const rangeUrl = `${s.red.url}${BASE}/devices/ws-a/measurements?from=${from}&to=${to}&fields=power&aggregate=mean&interval=1m`;
     const latestUrl = `${s.red.url}${BASE}/measurements/latest`;
     // The statement plugwatch-influx-query sends for that range query, with the same bound parameter.
-    const stmt = buildRange({ type: "range", target: { device: "ws-a" }, fields: ["power"], from: day, to: day + DAY, aggregate: "mean", interval: "1m" }, ["ws-a"]);
+    const stmt = buildRange({ type: "range", target: { device: "ws-a" }, fields: ["power"], from: day, to: day + DAY, aggregate: "mean", interval: "1m" }, [
+      "ws-a",
+    ]);
     const directUrl = `${s.influxd.url}/query?${new URLSearchParams({ db: DB, epoch: "ms", q: stmt.text, params: JSON.stringify(stmt.params) })}`;
     // Distinct range queries: 24 h / 1-minute means of every device over windows shifted by 0…59 minutes, in an
     // order where the same query comes back only every (devices × 60) requests — none in flight at the same time
     // is identical, so neither read collapsing in the API nor coalescing in plugwatch-influx-query can share anything.
     const ids = (s.office.registryDevices() as DeviceEntry[]).map((x) => x.id);
     const windows = Array.from({ length: SHIFT_MIN }, (_, k) => day + k * MIN).flatMap((f) => ids.map((id) => ({ id, from: f, to: f + DAY })));
-    const distinctPaths = windows.map((w) => `${BASE}/devices/${w.id}/measurements?from=${new Date(w.from).toISOString()}&to=${new Date(w.to).toISOString()}&fields=power&aggregate=mean&interval=1m`);
+    const distinctPaths = windows.map(
+      (w) =>
+        `${BASE}/devices/${w.id}/measurements?from=${new Date(w.from).toISOString()}&to=${new Date(w.to).toISOString()}&fields=power&aggregate=mean&interval=1m`,
+    );
     const distinctDirect = windows.map((w) => {
       const st = buildRange({ type: "range", target: { device: w.id }, fields: ["power"], from: w.from, to: w.to, aggregate: "mean", interval: "1m" }, [w.id]);
       return `/query?${new URLSearchParams({ db: DB, epoch: "ms", q: st.text, params: JSON.stringify(st.params) })}`;
@@ -269,14 +323,21 @@ export async function main(argv: string[]): Promise<void> {
     // Sanity: every URL answers 200 with the expected size before measuring.
     const check = await fetch(rangeUrl, { headers: auth });
     const body = (await check.json()) as { series?: { points: unknown[] }[] };
-    if (check.status !== 200 || body.series?.[0]?.points.length !== 1440) throw new Error(`range query check failed: HTTP ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (check.status !== 200 || body.series?.[0]?.points.length !== 1440)
+      throw new Error(`range query check failed: HTTP ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
     const direct = (await (await fetch(directUrl, { method: "POST" })).json()) as { results: { series?: { values: unknown[] }[] }[] };
     if (direct.results[0]?.series?.[0]?.values.length !== 1440) throw new Error(`direct query check failed: ${JSON.stringify(direct).slice(0, 300)}`);
 
     const d = o.durationS;
     const c = o.connections;
     const runs: Run[] = [];
-    const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), broker: o.broker };
+    const info = {
+      command,
+      machine: machine(),
+      date: new Date().toISOString(),
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      broker: o.broker,
+    };
     if (!o.json)
       process.stdout.write(
         `command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nbroker:  ${o.broker}\nload average at start: ${info.loadAverage.join(", ")}\n` +
@@ -286,7 +347,15 @@ export async function main(argv: string[]): Promise<void> {
     const report = (r: Run) => {
       runs.push(r);
       if (o.json) process.stdout.write(`${JSON.stringify({ ...info, ...r })}\n`);
-      else process.stdout.write(`${r.name.padEnd(34)} ${r.mode.padEnd(14)} ${String(r.reqPerS).padStart(6)} req/s  p50 ${String(r.p50).padStart(6)} ms  p99 ${String(r.p99).padStart(6)} ms  max ${String(r.max).padStart(7)} ms  n=${r.total}  failed=${r.failures}  cpu ms/req ${Object.entries(r.cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}`).join(", ")}${r.sendLag ? `  lag p99 ${r.sendLag.p99} ms max ${r.sendLag.max} ms` : ""}\n`);
+      else
+        process.stdout.write(
+          `${r.name.padEnd(34)} ${r.mode.padEnd(14)} ${String(r.reqPerS).padStart(6)} req/s  p50 ${String(r.p50).padStart(6)} ms  p99 ${String(r.p99).padStart(6)} ms  max ${String(r.max).padStart(7)} ms  n=${r.total}  failed=${r.failures}  cpu ms/req ${Object.entries(
+            r.cpu,
+          )
+            .filter(([, v]) => Number.isFinite(v))
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")}${r.sendLag ? `  lag p99 ${r.sendLag.p99} ms max ${r.sendLag.max} ms` : ""}\n`,
+        );
     };
     const warm = (url: string, extra: Partial<AutocannonOptions> = {}) => autocannon({ url, connections: 4, duration: 2, ...extra });
     const want = (k: string) => o.only.includes(k);
@@ -296,7 +365,14 @@ export async function main(argv: string[]): Promise<void> {
       { key: "range", name: "range 24 h 1m mean via API", url: rangeUrl, extra: { headers: auth }, rates: o.rates },
       { key: "direct", name: "same query direct to InfluxDB", url: directUrl, extra: { method: "POST" }, rates: o.rates },
       { key: "distinct", name: "distinct 24 h 1m ranges via API", url: rangeUrl, paths: distinctPaths, extra: { headers: auth }, rates: o.distinctRates },
-      { key: "distinct-direct", name: "distinct ranges direct to InfluxDB", url: directUrl, paths: distinctDirect, extra: { method: "POST" }, rates: o.distinctRates },
+      {
+        key: "distinct-direct",
+        name: "distinct ranges direct to InfluxDB",
+        url: directUrl,
+        paths: distinctDirect,
+        extra: { method: "POST" },
+        rates: o.distinctRates,
+      },
       { key: "power", name: "POST /devices/{id}/power", url: powerUrl, extra: power, rates: [o.powerRate] },
     ].filter((p) => want(p.key));
     for (const p of plan) await warm(p.url, p.extra);
@@ -318,16 +394,28 @@ export async function main(argv: string[]): Promise<void> {
       const api = fixed[`range@${rate}`];
       const lim = fixed[`direct@${rate}`];
       if (api) verdict.push(`range p99 ${api.p99} ms at paced ${rate} req/s (target < 50 ms at 200 req/s): ${api.p99 < 50 ? "under 50 ms" : "over 50 ms"}`);
-      if (api && lim) verdict.push(`  vs direct p99 ${lim.p99} ms at paced ${rate} req/s: ${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} × (target ≤ 2 ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`);
+      if (api && lim)
+        verdict.push(
+          `  vs direct p99 ${lim.p99} ms at paced ${rate} req/s: ${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} × (target ≤ 2 ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`,
+        );
     }
     for (const rate of o.distinctRates) {
       const api = fixed[`distinct@${rate}`];
       const lim = fixed[`distinct-direct@${rate}`];
-      if (api && lim) verdict.push(`distinct ranges at paced ${rate} req/s: API p99 ${api.p99} ms vs direct ${lim.p99} ms (${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`);
+      if (api && lim)
+        verdict.push(
+          `distinct ranges at paced ${rate} req/s: API p99 ${api.p99} ms vs direct ${lim.p99} ms (${(api.p99 / Math.max(1, lim.p99)).toFixed(1)} ×); achieved ${api.reqPerS} vs ${lim.reqPerS} req/s`,
+        );
     }
     const pw = fixed[`power@${o.powerRate}`];
     if (pw) verdict.push(`power p99 ${pw.p99} ms at paced ${o.powerRate} req/s (target < 100 ms): ${pw.p99 < 100 ? "met" : "MISSED"}`);
-    if (!o.json) process.stdout.write(`\n${verdict.join("\n")}\nload average at end: ${os.loadavg().map((x) => Math.round(x * 100) / 100).join(", ")}\n`);
+    if (!o.json)
+      process.stdout.write(
+        `\n${verdict.join("\n")}\nload average at end: ${os
+          .loadavg()
+          .map((x) => Math.round(x * 100) / 100)
+          .join(", ")}\n`,
+      );
     const failed = runs.filter((r) => r.failures > 0);
     if (failed.length) process.stdout.write(`\nWARNING: failed requests in ${failed.map((r) => `${r.name} (${r.mode})`).join(", ")}\n`);
   } finally {
@@ -339,7 +427,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     () => process.exit(0),
     (err: unknown) => {
-      process.stderr.write(`${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
     },
   );

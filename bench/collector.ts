@@ -50,9 +50,20 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
 }
 
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { plugs: [100, 500, 1000], intervalMs: 1000, durationS: 20, warmupS: 3, concurrency: 64, timeoutMs: 3000, keepAlive: true, protocol: "legacy", json: false, help: false };
+  const o: BenchOptions = {
+    plugs: [100, 500, 1000],
+    intervalMs: 1000,
+    durationS: 20,
+    warmupS: 3,
+    concurrency: 64,
+    timeoutMs: 3000,
+    keepAlive: true,
+    protocol: "legacy",
+    json: false,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
+    const a = argv[i];
     const v = argv[i + 1];
     switch (a) {
       case "--plugs":
@@ -155,7 +166,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Starts `n` simulated plugs in a child process; resolves with the child and the devices it listens for. */
 async function startOffice(n: number, protocol: BenchOptions["protocol"] = "legacy"): Promise<{ child: ChildProcess; devices: Device[] }> {
   const script = path.join(__dirname, "..", "scripts", "simulate-office.js");
-  const child = spawn(process.execPath, [script, "--generate", String(n), "--generate-protocol", protocol, "--tick", "1000"], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [script, "--generate", String(n), "--generate-protocol", protocol, "--tick", "1000"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
   const devices: Device[] = [];
@@ -167,7 +180,15 @@ async function startOffice(n: number, protocol: BenchOptions["protocol"] = "lega
       const m = /^(\S+) ([\d.]+):(\d+) (\S+)$/.exec(line);
       if (!m) return;
       const [, id, host, port, kind] = m as unknown as [string, string, string, string, DeviceKind];
-      const d: Device = { id, name: id, model: protocol === "tapo" ? "P110" : "HS110", host, port: Number(port), kind, location: { building: "sim", floor: "1", room: "bench" } };
+      const d: Device = {
+        id,
+        name: id,
+        model: protocol === "tapo" ? "P110" : "HS110",
+        host,
+        port: Number(port),
+        kind,
+        location: { building: "sim", floor: "1", room: "bench" },
+      };
       if (protocol !== "legacy") d.protocol = protocol;
       devices.push(d);
       if (devices.length === n) resolve();
@@ -191,7 +212,7 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
   try {
     // The collector's transport layer (blank credentials: the generated KLAP plugs are never bound to an account).
     const client = new PlugTransports({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
-    const klapCost = o.protocol === "legacy" ? undefined : await measureKlap(client, devices[0] as Device);
+    const klapCost = o.protocol === "legacy" ? undefined : await measureKlap(client, devices[0]);
     const failures: Record<string, number> = {};
     let invalid = 0;
     let windowStart = Number.POSITIVE_INFINITY;
@@ -302,7 +323,8 @@ export function machine(): string {
   return `${cpus.length} × ${cpus[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node.js ${process.version}`;
 }
 
-const HEADER = "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 / p99 / max latency | worst second | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
+const HEADER =
+  "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 / p99 / max latency | worst second | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
 const RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 export function row(r: RunResult): string {
@@ -318,8 +340,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const command = `node ${path.relative(process.cwd(), process.argv[1] ?? "dist/bench/collector.js")} ${argv.join(" ")}`.trim();
   const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   if (!o.json) {
-    process.stdout.write(`protocol: ${o.protocol}; connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`);
-    process.stdout.write(`command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`);
+    process.stdout.write(
+      `protocol: ${o.protocol}; connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`,
+    );
+    process.stdout.write(
+      `command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`,
+    );
   }
   for (const n of o.plugs) {
     const r = await runOnce(n, o);
@@ -328,10 +354,19 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(`${row(r)}\n`);
       const f = Object.entries(r.failures).map(([k, v]) => `${k} ${v}`);
       if (f.length || r.invalidReadings) process.stdout.write(`|  | failures: ${f.join(", ") || "none"}; invalid readings: ${r.invalidReadings} |\n`);
-      if (r.handshakeMs !== undefined) process.stdout.write(`|  | KLAP handshake ${r.handshakeMs} ms (collector CPU ${r.handshakeCpuMs} ms); poll with session renewal ${r.renewalPollMs} ms |\n`);
+      if (r.handshakeMs !== undefined)
+        process.stdout.write(
+          `|  | KLAP handshake ${r.handshakeMs} ms (collector CPU ${r.handshakeCpuMs} ms); poll with session renewal ${r.renewalPollMs} ms |\n`,
+        );
     }
   }
-  if (!o.json) process.stdout.write(`\nload average at end: ${os.loadavg().map((x) => Math.round(x * 100) / 100).join(", ")}\n`);
+  if (!o.json)
+    process.stdout.write(
+      `\nload average at end: ${os
+        .loadavg()
+        .map((x) => Math.round(x * 100) / 100)
+        .join(", ")}\n`,
+    );
 }
 
 if (require.main === module) {

@@ -39,7 +39,18 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { readings: 200_000, contribReadings: 5_000, devices: 500, batch: 5000, gzip: false, flushInterval: 100, only: ["hook", "contrib", "raw", "broker"], profile: "", perMessage: [1, 100], inFlight: 1 };
+  const a: Args = {
+    readings: 200_000,
+    contribReadings: 5_000,
+    devices: 500,
+    batch: 5000,
+    gzip: false,
+    flushInterval: 100,
+    only: ["hook", "contrib", "raw", "broker"],
+    profile: "",
+    perMessage: [1, 100],
+    inFlight: 1,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i];
     const v = argv[i + 1] ?? "";
@@ -78,13 +89,29 @@ function makeStream(devices: DeviceEntry[], n: number, offset = 0): Stream {
   const s: Stream = { topics: [], payloads: [], lines: [], readings: n };
   const keys = devices.map((d) => {
     const tags = deviceTags(d);
-    return "plug" + Object.keys(tags).sort().map((k) => `,${k}=${tags[k]}`).join("");
+    return (
+      "plug" +
+      Object.keys(tags)
+        .sort()
+        .map((k) => `,${k}=${tags[k]}`)
+        .join("")
+    );
   });
   for (let i = offset; i < offset + n; i++) {
     const di = i % devices.length;
-    const d = devices[di] as DeviceEntry;
+    const d = devices[di];
     const ts = T0 + Math.floor(i / devices.length) * 1000;
-    const r = { v: 1, device: d.id, ts, power: 20 + (i % 997) / 10, voltage: 229 + (i % 7), current: 0.1 + (i % 13) / 100, energy: 100 + i / 1000, relay: i % 5 !== 0, kind: d.kind };
+    const r = {
+      v: 1,
+      device: d.id,
+      ts,
+      power: 20 + (i % 997) / 10,
+      voltage: 229 + (i % 7),
+      current: 0.1 + (i % 13) / 100,
+      energy: 100 + i / 1000,
+      relay: i % 5 !== 0,
+      kind: d.kind,
+    };
     s.topics.push(readingTopic(ROOT, d));
     s.payloads.push(Buffer.from(JSON.stringify(r)));
     if (ts !== s.tail?.from) s.tail = { from: ts, readings: 0 };
@@ -101,7 +128,7 @@ function grouped(s: Stream, k: number): Stream {
   if (k === 1) return s;
   const out: Stream = { topics: [], payloads: [], lines: s.lines, readings: s.readings, ...(s.tail ? { tail: s.tail } : {}) };
   for (let i = 0; i < s.payloads.length; i += k) {
-    out.topics.push(s.topics[i] as string);
+    out.topics.push(s.topics[i]);
     out.payloads.push(Buffer.concat([Buffer.from("["), ...s.payloads.slice(i, i + k).flatMap((p, j) => (j ? [Buffer.from(","), p] : [p])), Buffer.from("]")]));
   }
   return out;
@@ -116,7 +143,7 @@ async function publishAll(client: MqttClient, s: Stream, window = 2000): Promise
       while (inflight < window && i < s.payloads.length) {
         const k = i++;
         inflight++;
-        client.publish(s.topics[k] as string, s.payloads[k] as Buffer, { qos: 1 }, (err) => {
+        client.publish(s.topics[k], s.payloads[k], { qos: 1 }, (err) => {
           if (err) return reject(err);
           inflight--;
           if (i < s.payloads.length) next();
@@ -147,7 +174,15 @@ async function tailCount(influxd: InfluxdInstance, db: string, tail: { from: num
  * it polls only the stream's last second until it is complete (a full count on every poll would load influxd
  * while it ingests), then confirms with a full count.
  */
-async function waitCount(influxd: InfluxdInstance, db: string, n: number, timeoutMs: number, everyMs = 200, stallMs = 20_000, tail?: { from: number; readings: number }): Promise<{ at: number; count: number }> {
+async function waitCount(
+  influxd: InfluxdInstance,
+  db: string,
+  n: number,
+  timeoutMs: number,
+  everyMs = 200,
+  stallMs = 20_000,
+  tail?: { from: number; readings: number },
+): Promise<{ at: number; count: number }> {
   const deadline = Date.now() + timeoutMs;
   if (tail) {
     let last = -1;
@@ -186,9 +221,49 @@ function contribFlow(o: { mqttPort: number; influxPort: number; db: string; devi
   const tags = Object.fromEntries(o.devices.map((d) => [d.id, deviceTags(d)]));
   return [
     { id: tab, type: "tab", label: "node-red-contrib-influxdb" },
-    { id: "broker", type: "mqtt-broker", broker: "127.0.0.1", port: String(o.mqttPort), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true, autoUnsubscribe: true },
-    { id: "contrib-db", type: "influxdb", hostname: "127.0.0.1", port: String(o.influxPort), protocol: "http", database: o.db, name: "", usetls: false, influxdbVersion: "1.x", url: "", rejectUnauthorized: true, timeout: 10 },
-    { id: "in", type: "mqtt in", z: tab, x: 100, y: 100, topic: `${ROOT}/+/+/+/+/reading`, qos: "1", datatype: "json", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["fn"]] },
+    {
+      id: "broker",
+      type: "mqtt-broker",
+      broker: "127.0.0.1",
+      port: String(o.mqttPort),
+      clientid: "",
+      autoConnect: true,
+      usetls: false,
+      protocolVersion: "4",
+      keepalive: "15",
+      cleansession: true,
+      autoUnsubscribe: true,
+    },
+    {
+      id: "contrib-db",
+      type: "influxdb",
+      hostname: "127.0.0.1",
+      port: String(o.influxPort),
+      protocol: "http",
+      database: o.db,
+      name: "",
+      usetls: false,
+      influxdbVersion: "1.x",
+      url: "",
+      rejectUnauthorized: true,
+      timeout: 10,
+    },
+    {
+      id: "in",
+      type: "mqtt in",
+      z: tab,
+      x: 100,
+      y: 100,
+      topic: `${ROOT}/+/+/+/+/reading`,
+      qos: "1",
+      datatype: "json",
+      broker: "broker",
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [["fn"]],
+    },
     {
       id: "fn",
       type: "function",
@@ -206,7 +281,23 @@ function contribFlow(o: { mqttPort: number; influxPort: number; db: string; devi
       libs: [],
       wires: [["out"]],
     },
-    { id: "out", type: "influxdb out", z: tab, x: 500, y: 100, influxdb: "contrib-db", name: "", measurement: "plug", precision: "ms", retentionPolicy: "", database: "database", precisionV18FluxV20: "ms", retentionPolicyV18Flux: "", org: "organisation", bucket: "bucket" },
+    {
+      id: "out",
+      type: "influxdb out",
+      z: tab,
+      x: 500,
+      y: 100,
+      influxdb: "contrib-db",
+      name: "",
+      measurement: "plug",
+      precision: "ms",
+      retentionPolicy: "",
+      database: "database",
+      precisionV18FluxV20: "ms",
+      retentionPolicyV18Flux: "",
+      org: "organisation",
+      bucket: "bucket",
+    },
   ];
 }
 
@@ -263,11 +354,22 @@ function cpuSnapshot(pids: Pids): Record<string, number> {
 }
 function cpuPerReading(before: Record<string, number>, after: Record<string, number>, n: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of Object.keys(before)) out[k] = Math.round((((after[k] as number) - (before[k] as number)) * 1000) / n * 10) / 10;
+  for (const k of Object.keys(before)) out[k] = Math.round((((after[k] - before[k]) * 1000) / n) * 10) / 10;
   return out;
 }
 
-async function runFlow(name: string, red: NodeRedInstance, flow: FlowNode[], client: MqttClient, influxd: InfluxdInstance, db: string, devices: DeviceEntry[], stream: Stream, warm: number, pids: Pids): Promise<Result> {
+async function runFlow(
+  name: string,
+  red: NodeRedInstance,
+  flow: FlowNode[],
+  client: MqttClient,
+  influxd: InfluxdInstance,
+  db: string,
+  devices: DeviceEntry[],
+  stream: Stream,
+  warm: number,
+  pids: Pids,
+): Promise<Result> {
   await influxd.query(`CREATE DATABASE "${db}"`);
   await red.deploy(flow);
   // The flow's MQTT client subscribes asynchronously: warm-up readings are retried until they arrive.
@@ -305,7 +407,14 @@ async function runRaw(influxd: InfluxdInstance, db: string, stream: Stream, batc
   }
   const done = await waitCount(influxd, db, stream.lines.length, 60_000, 50, 20_000, stream.tail);
   const cpu = cpuPerReading(cpu0, cpuSnapshot(pids), done.count);
-  return { name: "raw batched /write", readings: stream.lines.length, stored: done.count, ms: done.at - t0, perSec: Math.round((done.count * 1000) / (done.at - t0)), cpuUs: cpu };
+  return {
+    name: "raw batched /write",
+    readings: stream.lines.length,
+    stored: done.count,
+    ms: done.at - t0,
+    perSec: Math.round((done.count * 1000) / (done.at - t0)),
+    cpuUs: cpu,
+  };
 }
 
 /**
@@ -330,7 +439,14 @@ async function runBrokerOnly(client: MqttClient, url: string, stream: Stream, pi
     await Promise.race([received, new Promise((r) => (timer = setTimeout(r, 120_000)))]);
     clearTimeout(timer);
     const ms = Date.now() - t0;
-    return { name: "Mosquitto alone (bare subscriber, no Node-RED, no InfluxDB)", readings: stream.readings, stored: got, ms, perSec: Math.round((got * 1000) / ms), cpuUs: cpuPerReading(cpu0, cpuSnapshot(pids), Math.max(1, got)) };
+    return {
+      name: "Mosquitto alone (bare subscriber, no Node-RED, no InfluxDB)",
+      readings: stream.readings,
+      stored: got,
+      ms,
+      perSec: Math.round((got * 1000) / ms),
+      cpuUs: cpuPerReading(cpu0, cpuSnapshot(pids), Math.max(1, got)),
+    };
   } finally {
     await sub.endAsync(true).catch(() => undefined);
   }
@@ -344,7 +460,10 @@ async function main(): Promise<void> {
   let red: NodeRedInstance | undefined;
   let client: MqttClient | undefined;
   try {
-    red = await startNodeRed({ logLevel: "info", env: args.profile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile.js")}`, BENCH_PROFILE_DIR: args.profile } : {} });
+    red = await startNodeRed({
+      logLevel: "info",
+      env: args.profile ? { NODE_OPTIONS: `--require ${path.join(__dirname, "cpu-profile.js")}`, BENCH_PROFILE_DIR: args.profile } : {},
+    });
     client = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0, clientId: `bench-${process.pid}` });
     const stream = makeStream(devices, args.readings);
     const contribStream: Stream = makeStream(devices, Math.min(args.contribReadings, args.readings));
@@ -379,7 +498,8 @@ async function main(): Promise<void> {
         const n = k === 1 ? contribStream.readings : Math.min(args.readings, args.contribReadings * k);
         process.stderr.write(`node-red-contrib-influxdb: ${n} readings, ${k} per MQTT message\n`);
         const flow = contribFlow({ mqttPort: mosq.port, influxPort: influxd.httpPort, db, devices });
-        const name = k === 1 ? "node-red-contrib-influxdb `influxdb out`" : `node-red-contrib-influxdb \`influxdb out\` (${k} readings per message, array of points)`;
+        const name =
+          k === 1 ? "node-red-contrib-influxdb `influxdb out`" : `node-red-contrib-influxdb \`influxdb out\` (${k} readings per message, array of points)`;
         const stream1 = k === 1 ? contribStream : grouped(makeStream(devices, n), k);
         results[k === 1 ? "contrib" : `contrib${k}`] = await runFlow(name, red, flow, client, influxd, db, devices, stream1, 200 * Math.min(k, 10), pids);
       }
@@ -395,11 +515,17 @@ async function main(): Promise<void> {
     }
 
     const cpu = cpus();
-    const load = loadavg().map((l) => l.toFixed(1)).join(" ");
+    const load = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
     console.log(`Ingest benchmark — ${new Date().toISOString()}`);
-    console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${load}`);
+    console.log(
+      `machine: ${cpu.length} × ${cpu[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}; load average at the end ${load}`,
+    );
     console.log(`command: node dist/bench/ingest.js ${process.argv.slice(2).join(" ")}`.trimEnd());
-    console.log(`settings: ${args.devices} devices, batch ${args.batch} lines, flush ${args.flushInterval} ms, gzip ${args.gzip}, ${args.inFlight} write(s) in flight, QoS 1 end to end, readings per MQTT message: ${args.perMessage.join(", ")}`);
+    console.log(
+      `settings: ${args.devices} devices, batch ${args.batch} lines, flush ${args.flushInterval} ms, gzip ${args.gzip}, ${args.inFlight} write(s) in flight, QoS 1 end to end, readings per MQTT message: ${args.perMessage.join(", ")}`,
+    );
     console.log("");
     console.log("| pipeline | readings sent | stored | time (ms) | readings/s | CPU µs/reading: Node-RED | Mosquitto | influxd | publisher |");
     console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -409,7 +535,10 @@ async function main(): Promise<void> {
     }
     console.log("");
     const { hook, contrib, raw, broker } = results;
-    if (broker) console.log(`Mosquitto alone passes ${broker.perSec} single-reading QoS 1 messages/s here (Mosquitto ${broker.cpuUs.mosquitto} µs/message): the ceiling of any pipeline with one reading per message`);
+    if (broker)
+      console.log(
+        `Mosquitto alone passes ${broker.perSec} single-reading QoS 1 messages/s here (Mosquitto ${broker.cpuUs.mosquitto} µs/message): the ceiling of any pipeline with one reading per message`,
+      );
     if (hook && contrib) console.log(`plugwatch-influx-hook / node-red-contrib-influxdb = ${(hook.perSec / contrib.perSec).toFixed(1)} ×  (target ≥ 10 ×)`);
     if (hook && raw) console.log(`plugwatch-influx-hook / raw /write                = ${(hook.perSec / raw.perSec).toFixed(2)} ×  (target ≥ 0.4 ×)`);
     for (const [key, r] of Object.entries(results)) {
@@ -424,8 +553,10 @@ async function main(): Promise<void> {
       // What the pipeline would sustain with the machine to itself: Node-RED is one thread (≤ 1 core), and all
       // processes together share the cores.
       const total = Object.values(hook.cpuUs).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-      const nr = hook.cpuUs["node-red"] as number;
-      console.log(`CPU-bound capacity on ${cpu.length} idle cores    ≈ ${Math.round(Math.min(1e6 / nr, (cpu.length * 1e6) / total))} readings/s (Node-RED ${nr} µs + all processes ${total.toFixed(1)} µs per reading)`);
+      const nr = hook.cpuUs["node-red"];
+      console.log(
+        `CPU-bound capacity on ${cpu.length} idle cores    ≈ ${Math.round(Math.min(1e6 / nr, (cpu.length * 1e6) / total))} readings/s (Node-RED ${nr} µs + all processes ${total.toFixed(1)} µs per reading)`,
+      );
     }
   } finally {
     await client?.endAsync(true).catch(() => undefined);

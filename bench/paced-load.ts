@@ -79,7 +79,7 @@ export function pacedLoad(o: PacedOptions): Promise<PacedResult> {
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
+  return sorted[i];
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -130,14 +130,11 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
         }
         settle();
       };
-      const req = http.request(
-        { host: url.hostname, port: url.port, path, method: o.method ?? "GET", headers, agent, timeout: timeoutMs },
-        (res) => {
-          res.on("data", () => undefined);
-          res.on("end", () => finish(res.statusCode));
-          res.on("error", (err) => finish(undefined, err));
-        },
-      );
+      const req = http.request({ host: url.hostname, port: url.port, path, method: o.method ?? "GET", headers, agent, timeout: timeoutMs }, (res) => {
+        res.on("data", () => undefined);
+        res.on("end", () => finish(res.statusCode));
+        res.on("error", (err) => finish(undefined, err));
+      });
       req.on("socket", (s) => {
         // A fresh socket (not yet connected) is a new pool connection; a reused one is already connected.
         if (s.connecting) connections++;
@@ -155,7 +152,7 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
       const now = performance.now();
       // Every request already due goes out now (late ones keep their due time: their lateness is measured).
       while (next < total && start + next * intervalMs <= now) {
-        pending.push(fire(start + next * intervalMs, paths[next % paths.length] as string));
+        pending.push(fire(start + next * intervalMs, paths[next % paths.length]));
         next++;
       }
       if (next >= total) scheduled();

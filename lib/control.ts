@@ -77,7 +77,6 @@ export function checkControllerOptions(concurrency: number, timeoutMs: number): 
   return undefined;
 }
 
-
 export class Controller {
   private readonly getRegistry: () => Registry;
   private readonly client: RelayClient;
@@ -101,7 +100,10 @@ export class Controller {
     if (problem) throw new PlugwatchError("INVALID_REQUEST", problem);
     this.maxQueued = opts.maxQueued ?? DEFAULT_MAX_QUEUED;
     if (!Number.isInteger(this.maxQueued) || this.maxQueued < LIMITS.maxQueued.min || this.maxQueued > LIMITS.maxQueued.max) {
-      throw new PlugwatchError("INVALID_REQUEST", `maxQueued must be an integer from ${LIMITS.maxQueued.min} to ${LIMITS.maxQueued.max} (got ${String(this.maxQueued)})`);
+      throw new PlugwatchError(
+        "INVALID_REQUEST",
+        `maxQueued must be an integer from ${LIMITS.maxQueued.min} to ${LIMITS.maxQueued.max} (got ${String(this.maxQueued)})`,
+      );
     }
     this.clock = opts.clock ?? systemClock;
     this.limiter = new Limiter({ concurrency: this.concurrency, clock: this.clock });
@@ -154,7 +156,10 @@ export class Controller {
   private async handleInner(request: unknown, requestTopic: unknown): Promise<HandleResult> {
     const body = decodePayload(request);
     if (!isObject(body)) {
-      throw new PlugwatchError("INVALID_REQUEST", `command must be a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`);
+      throw new PlugwatchError(
+        "INVALID_REQUEST",
+        `command must be a JSON object, got ${body === null ? "null" : Array.isArray(body) ? "an array" : typeof body}`,
+      );
     }
     const { id, replyTo } = this.correlation(body, requestTopic);
     const answer = (error: ErrorBody, action?: Action): HandleResult => ({
@@ -220,14 +225,24 @@ export class Controller {
   }
 
   /** Turns the envelope or the plain form into a validated CommandRequest, or says why not. */
-  private parseRequest(body: Record<string, unknown>, id: string, replyTo: string | undefined): { request: CommandRequest } | { error: ErrorBody; action?: Action } {
+  private parseRequest(
+    body: Record<string, unknown>,
+    id: string,
+    replyTo: string | undefined,
+  ): { request: CommandRequest } | { error: ErrorBody; action?: Action } {
     const envelope = body.v !== undefined;
     if (envelope && body.v !== CONTRACT_VERSION) {
       return { error: { code: "UNSUPPORTED_VERSION", message: `contract version ${JSON.stringify(body.v)} is not supported (expected ${CONTRACT_VERSION})` } };
     }
     if (typeof body.action !== "string" || !(ACTIONS as readonly string[]).includes(body.action)) {
       const got = body.action === undefined ? "no action" : `action ${JSON.stringify(body.action)}`;
-      return { error: { code: "BAD_ACTION", message: `${got}: action must be one of ${ACTIONS.join(", ")}`, details: [{ path: "$.action", message: `expected one of ${ACTIONS.join(", ")}` }] } };
+      return {
+        error: {
+          code: "BAD_ACTION",
+          message: `${got}: action must be one of ${ACTIONS.join(", ")}`,
+          details: [{ path: "$.action", message: `expected one of ${ACTIONS.join(", ")}` }],
+        },
+      };
     }
     const action = body.action as Action;
 
@@ -327,7 +342,12 @@ export function auditOf(reply: CommandReply, action: Action, target: Target, by:
     action,
     target,
     ok: reply.ok,
-    results: reply.results.map((r) => ({ device: r.device, ok: r.ok, ...(r.relay !== undefined ? { relay: r.relay } : {}), ...(r.error ? { code: r.error.code } : {}) })),
+    results: reply.results.map((r) => ({
+      device: r.device,
+      ok: r.ok,
+      ...(r.relay !== undefined ? { relay: r.relay } : {}),
+      ...(r.error ? { code: r.error.code } : {}),
+    })),
     ...(reply.error ? { error: reply.error.code } : {}),
   };
 }

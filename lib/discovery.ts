@@ -55,15 +55,17 @@ export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unkn
   }
   const probe: { host: string; port: number }[] = [];
   if (query.probe !== undefined && query.probe !== "") {
-    const items = String(query.probe).split(",").map((x) => x.trim());
+    const items = String(query.probe)
+      .split(",")
+      .map((x) => x.trim());
     if (items.length > MAX_PROBES) throw new PlugwatchError("INVALID_REQUEST", `probe lists ${items.length} addresses (at most ${MAX_PROBES})`);
     for (const item of items) {
       const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(item);
       const port = m?.[2] === undefined ? DEFAULT_PORT : Number(m[2]);
-      if (!m || !IPV4.test(m[1] as string) || port < 1 || port > 65535) {
+      if (!m || !IPV4.test(m[1]) || port < 1 || port > 65535) {
         throw new PlugwatchError("INVALID_REQUEST", `probe entries must be ipv4[:port] (port 1-65535), got '${item}'`);
       }
-      probe.push({ host: m[1] as string, port });
+      probe.push({ host: m[1], port });
     }
   }
   return { broadcast, timeoutMs, probe };
@@ -114,8 +116,8 @@ function discoverLegacy(opts: DiscoveryOptions): Promise<DiscoveredPlug[]> {
     const add = (d: FoundDevice) => {
       found.set(d.id || `${d.host}:${d.port}`, { host: d.host, port: d.port, alias: d.alias, model: d.model, mac: d.mac, deviceId: d.id });
     };
-    client.on("device-new", add as (d: unknown) => void);
-    client.on("device-online", add as (d: unknown) => void);
+    client.on("device-new", add);
+    client.on("device-online", add);
     client.on("error", (err: unknown) => (failed = err));
     const timer = setTimeout(() => {
       client.stopDiscovery();
@@ -150,7 +152,14 @@ export function slugify(text: string, fallback: string): string {
     .replace(/^-+|-+$/g, "")
     .slice(0, 64)
     .replace(/-+$/, "");
-  return s || fallback.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "plug";
+  return (
+    s ||
+    fallback
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") ||
+    "plug"
+  );
 }
 
 /**

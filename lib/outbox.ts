@@ -95,7 +95,7 @@ export class Outbox {
       for (let i = 0; i < batch.count; i++) {
         let msg: OutboxMessage;
         try {
-          msg = JSON.parse(lines[i] as string) as OutboxMessage;
+          msg = JSON.parse(lines[i]) as OutboxMessage;
         } catch {
           this.log(`outbox: skipped an unreadable message at ${batch.fromSeq + i}`);
           this.spool.ack(batch.fromSeq + i + 1);

@@ -35,6 +35,7 @@ export function unknownDevicesFor(policy: unknown, userDir: string | undefined, 
     warn(`${(err as Error).message}: using reject`);
     p = "reject" as const;
   }
-  const store = p === "pending" && userDir ? fileStore(path.join(userDir, `plugwatch-unknown-${nodeId.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`), warn) : undefined;
+  const store =
+    p === "pending" && userDir ? fileStore(path.join(userDir, `plugwatch-unknown-${nodeId.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`), warn) : undefined;
   return new UnknownDevices({ policy: p, store });
 }

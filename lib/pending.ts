@@ -121,7 +121,8 @@ export class UnknownDevices {
 
   private decide(id: string, state: "approved" | "rejected"): UnknownDevice {
     const d = this.byId.get(id);
-    if (!d) throw new PlugwatchError("UNKNOWN_DEVICE", `'${id}' is not a pending device (it sent no reading since the list was last cleared, or is registered)`);
+    if (!d)
+      throw new PlugwatchError("UNKNOWN_DEVICE", `'${id}' is not a pending device (it sent no reading since the list was last cleared, or is registered)`);
     d.state = state;
     // Decided ids move to the end (Map order), so the oldest decisions are the first forgotten.
     this.byId.delete(id);
@@ -143,7 +144,14 @@ export class UnknownDevices {
     for (const e of saved) {
       if (!isRecord(e) || typeof e.id !== "string" || !(PENDING_STATES as readonly unknown[]).includes(e.state)) continue;
       const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : 0);
-      this.byId.set(e.id, { id: e.id, state: e.state as PendingState, firstSeen: num(e.firstSeen), lastSeen: num(e.lastSeen), readings: num(e.readings), refused: num(e.refused) });
+      this.byId.set(e.id, {
+        id: e.id,
+        state: e.state as PendingState,
+        firstSeen: num(e.firstSeen),
+        lastSeen: num(e.lastSeen),
+        readings: num(e.readings),
+        refused: num(e.refused),
+      });
     }
     const pending = this.list("pending");
     for (const extra of pending.slice(this.maxPending)) this.byId.delete(extra.id);

@@ -170,8 +170,15 @@ export class PlugClient {
   }
 
   /** Energy statistics per day of a month (period "day") or per month of a year (period "month"), in kWh. */
-  async stats(device: Pick<Device, "host" | "port">, period: "day" | "month", year: number, month?: number, sendText?: (text: string) => Promise<string>): Promise<EnergyStat[]> {
-    if (!Number.isInteger(year) || year < 2000 || year > 2100) throw new PlugwatchError("INVALID_REQUEST", `year must be an integer between 2000 and 2100, got ${year}`);
+  async stats(
+    device: Pick<Device, "host" | "port">,
+    period: "day" | "month",
+    year: number,
+    month?: number,
+    sendText?: (text: string) => Promise<string>,
+  ): Promise<EnergyStat[]> {
+    if (!Number.isInteger(year) || year < 2000 || year > 2100)
+      throw new PlugwatchError("INVALID_REQUEST", `year must be an integer between 2000 and 2100, got ${year}`);
     if (period === "day" && (!Number.isInteger(month) || (month as number) < 1 || (month as number) > 12)) {
       throw new PlugwatchError("INVALID_REQUEST", `month must be an integer between 1 and 12 for daily statistics, got ${month}`);
     }

@@ -20,7 +20,7 @@ export function encrypt(text: string): Buffer {
   out.writeUInt32BE(plain.length, 0);
   let key = INITIAL_KEY;
   for (let i = 0; i < plain.length; i++) {
-    key = (plain[i] as number) ^ key;
+    key = plain[i] ^ key;
     out[i + 4] = key;
   }
   return out;
@@ -31,7 +31,7 @@ export function decrypt(body: Buffer): string {
   const out = Buffer.allocUnsafe(body.length);
   let key = INITIAL_KEY;
   for (let i = 0; i < body.length; i++) {
-    const c = body[i] as number;
+    const c = body[i];
     out[i] = c ^ key;
     key = c;
   }
@@ -162,7 +162,10 @@ export class PlugConnections {
         const refused = err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH" || err.code === "ETIMEDOUT";
         // A reset on a fresh connection before any byte is how newer firmware refuses the legacy protocol.
         const code = !refused && nothing && !reused && /ECONNRESET|EPIPE/.test(err.code ?? "") ? "UNSUPPORTED_FIRMWARE" : "DEVICE_UNREACHABLE";
-        const message = code === "UNSUPPORTED_FIRMWARE" ? `connection closed without a reply (${err.message}): firmware may not support the legacy protocol on this port` : err.message;
+        const message =
+          code === "UNSUPPORTED_FIRMWARE"
+            ? `connection closed without a reply (${err.message}): firmware may not support the legacy protocol on this port`
+            : err.message;
         finish(new AttemptError(new PlugwatchError(code, message), reused && nothing), undefined);
       };
       const onClose = (): void => {

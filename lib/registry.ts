@@ -23,7 +23,11 @@ export class RegistryError extends PlugwatchError {
       .map((i) => `${i.path}: ${i.message}`)
       .join("; ");
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
-    super("REGISTRY_INVALID", `${file}: ${head}${more}`, issues.map(({ path, message }) => ({ path, message })));
+    super(
+      "REGISTRY_INVALID",
+      `${file}: ${head}${more}`,
+      issues.map(({ path, message }) => ({ path, message })),
+    );
     this.name = "RegistryError";
     this.file = file;
     this.issues = issues;
@@ -116,7 +120,8 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
   const entries = doc.devices;
   if (entries === undefined) add("$.devices", "missing required property 'devices' (the list of plugs)");
   else if (!Array.isArray(entries)) add("$.devices", `'devices' must be an array, got ${typeName(entries)}`);
-  else if (entries.length > RegistryFile.properties.devices.maxItems!) add("$.devices", `too many devices: ${entries.length} (at most ${RegistryFile.properties.devices.maxItems})`);
+  else if (entries.length > RegistryFile.properties.devices.maxItems!)
+    add("$.devices", `too many devices: ${entries.length} (at most ${RegistryFile.properties.devices.maxItems})`);
   const list: unknown[] = Array.isArray(entries) ? entries : [];
 
   const valid: DeviceEntry[] = [];
@@ -152,7 +157,8 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
   valid.forEach((entry) => {
     if (!entry.outlets) return;
     for (const d of expandEntry(entry)) {
-      if (ids.has(d.id) || outletIds.has(d.id)) add(`$.devices[${String(ids.get(entry.id))}].outlets`, `outlet id '${d.id}' is already used by another device or outlet`);
+      if (ids.has(d.id) || outletIds.has(d.id))
+        add(`$.devices[${String(ids.get(entry.id))}].outlets`, `outlet id '${d.id}' is already used by another device or outlet`);
       outletIds.add(d.id);
     }
   });
@@ -172,7 +178,14 @@ export function expandEntry(entry: DeviceEntry): Device[] {
   const base: Device = { ...rest, port: entry.port ?? PROTOCOL_PORTS[entry.protocol ?? "legacy"] };
   if (!outlets) return [base];
   return outlets.map((o, index) => {
-    const d: Device = { ...base, id: o.id ?? `${entry.id}-${index + 1}`, name: o.name ?? `${entry.name} ${index + 1}`, kind: o.kind ?? entry.kind, location: o.location ?? entry.location, strip: { id: entry.id, index } };
+    const d: Device = {
+      ...base,
+      id: o.id ?? `${entry.id}-${index + 1}`,
+      name: o.name ?? `${entry.name} ${index + 1}`,
+      kind: o.kind ?? entry.kind,
+      location: o.location ?? entry.location,
+      strip: { id: entry.id, index },
+    };
     if (o.idleWatts !== undefined) d.idleWatts = o.idleWatts;
     return d;
   });
@@ -185,7 +198,7 @@ function valueAt(root: unknown, path: string): unknown {
   let cur: unknown = root;
   const re = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
   for (const m of path.slice(1).matchAll(re)) {
-    const key = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3] as string) as string));
+    const key = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]) as string));
     if (cur === null || typeof cur !== "object") return undefined;
     cur = (cur as Record<string | number, unknown>)[key];
   }
@@ -214,11 +227,14 @@ export function friendlyIssues(value: unknown, issues: readonly Issue[]): Issue[
     else if (key === "version" && /^Expected \d+$/.test(issue.message)) message = `version must be ${issue.message.slice(9)} (got ${JSON.stringify(got)})`;
     else if (issue.message.includes(SLUG_PATTERN)) message = `${JSON.stringify(got)} is not a valid ${key}: use ${SLUG_HELP}`;
     else if (issue.path === "$" && /^Expected (object|array)$/.test(issue.message)) message = `expected an ${issue.message.slice(9)}, got ${typeName(got)}`;
-    else if (/^Expected (string|number|integer|boolean|object|array)$/.test(issue.message)) message = `${key} ${issue.message.replace("Expected", "must be")} (got ${typeName(got)})`;
+    else if (/^Expected (string|number|integer|boolean|object|array)$/.test(issue.message))
+      message = `${key} ${issue.message.replace("Expected", "must be")} (got ${typeName(got)})`;
     else if (/^Expected string length greater or equal to 1$/.test(issue.message)) message = `${key} must not be empty`;
-    else if (/^Expected string length (less|greater)/.test(issue.message)) message = `${key} ${issue.message.replace("Expected string length", "must have a length")} (got ${typeof got === "string" ? got.length : typeName(got)})`;
+    else if (/^Expected string length (less|greater)/.test(issue.message))
+      message = `${key} ${issue.message.replace("Expected string length", "must have a length")} (got ${typeof got === "string" ? got.length : typeName(got)})`;
     else if (/^Expected string to match/.test(issue.message)) message = `${JSON.stringify(got)} is not a valid ${key}`;
-    else if (/^Expected number to be (less|greater)/.test(issue.message)) message = `${key} ${issue.message.replace("Expected number to be", "must be")} (got ${JSON.stringify(got)})`;
+    else if (/^Expected number to be (less|greater)/.test(issue.message))
+      message = `${key} ${issue.message.replace("Expected number to be", "must be")} (got ${JSON.stringify(got)})`;
     else message = issue.message;
     const k = `${issue.path}|${message}`;
     if (seen.has(k)) continue;
@@ -236,12 +252,29 @@ export function explainTarget(target: unknown): Issue[] {
   if (!isObject(target)) return [{ path: "$", message: `target must be an object, got ${typeName(target)}` }];
   const variants = Target.anyOf;
   const pick =
-    "device" in target ? variants[0] : "devices" in target ? variants[1] : "all" in target ? variants[4] : "building" in target ? variants[3] : "kind" in target ? variants[2] : undefined;
+    "device" in target
+      ? variants[0]
+      : "devices" in target
+        ? variants[1]
+        : "all" in target
+          ? variants[4]
+          : "building" in target
+            ? variants[3]
+            : "kind" in target
+              ? variants[2]
+              : undefined;
   if (!pick) return [{ path: "$", message: "target needs one of: device, devices, kind, building (with optional floor, room, kind) or all:true" }];
   const r = validate(pick, target);
   if (r.ok) return [];
   return friendlyIssues(target, r.issues).map((i) =>
-    i.message.startsWith("unknown property") ? { path: i.path, message: `${i.message}: it cannot be combined with ${Object.keys(pick.properties).filter((k) => k in target).join(", ")}` } : i,
+    i.message.startsWith("unknown property")
+      ? {
+          path: i.path,
+          message: `${i.message}: it cannot be combined with ${Object.keys(pick.properties)
+            .filter((k) => k in target)
+            .join(", ")}`,
+        }
+      : i,
   );
 }
 

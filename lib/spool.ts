@@ -217,7 +217,8 @@ export class Spool {
   static async open(opts: SpoolOptions): Promise<Spool> {
     if (!(opts.maxBytes > 0)) throw new Error(`spool maxBytes must be > 0 (got ${opts.maxBytes})`);
     const dir = path.resolve(opts.dir);
-    if (openDirs.has(dir)) throw new PlugwatchError("INTERNAL", `spool directory ${dir} is already used by another running spool: give each node its own directory`);
+    if (openDirs.has(dir))
+      throw new PlugwatchError("INTERNAL", `spool directory ${dir} is already used by another running spool: give each node its own directory`);
     openDirs.add(dir);
     const s = new Spool({ ...opts, dir });
     try {
@@ -262,7 +263,7 @@ export class Spool {
       pendingLoss = undefined;
     };
     for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
+      const name = names[i];
       const no = Number((SEGMENT_RE.exec(name) as RegExpExecArray)[1]);
       lastNo = Math.max(lastNo, no);
       const file = path.join(dir, name);
@@ -447,7 +448,7 @@ export class Spool {
   /** Removes `n` lines from the front of the share list (they were acknowledged or dropped). */
   private consumeShares(n: number): void {
     while (n > 0 && this.shares.length > this.pendingShares) {
-      const sh = this.shares[0] as { key: string; lines: number; bytes: number };
+      const sh = this.shares[0];
       if (sh.lines <= n) {
         n -= sh.lines;
         this.shares.shift();
@@ -643,7 +644,7 @@ export class Spool {
 
   private dropOldest(needed: number): void {
     while (this.records.length && this.backlogBytes + this.writingBytes + this.bufferBytes + needed > this.opts.maxBytes) {
-      const r = this.records[0] as RecordRef;
+      const r = this.records[0];
       const end = r.firstSeq + r.count;
       this.counters.droppedLines += end - Math.max(r.firstSeq, this.ackedSeq);
       this.ack(end);
@@ -662,9 +663,9 @@ export class Spool {
     let i = this.indexOf(start);
     // A start inside a gap left by corruption moves to the next record; a batch never spans a gap, so
     // fromSeq + count is always the sequence after its last line.
-    if (i < this.records.length) start = Math.max(start, (this.records[i] as RecordRef).firstSeq);
+    if (i < this.records.length) start = Math.max(start, this.records[i].firstSeq);
     while (i < this.records.length && count < maxLines) {
-      const r = this.records[i] as RecordRef;
+      const r = this.records[i];
       if (count > 0 && r.firstSeq !== start + count) break;
       let data = r.payload ?? (await this.readPayload(r));
       const skip = Math.max(0, start + count - r.firstSeq);
@@ -679,7 +680,7 @@ export class Spool {
       i++;
     }
     if (count === 0) return undefined;
-    return { fromSeq: start, count, body: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts) };
+    return { fromSeq: start, count, body: parts.length === 1 ? parts[0] : Buffer.concat(parts) };
   }
 
   private indexOf(seq: number): number {
@@ -687,7 +688,7 @@ export class Spool {
     let hi = this.records.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const r = this.records[mid] as RecordRef;
+      const r = this.records[mid];
       if (r.firstSeq + r.count <= seq) lo = mid + 1;
       else hi = mid;
     }
@@ -716,7 +717,7 @@ export class Spool {
     this.ackedSeq = upto;
     if (this.gaps.length) this.gaps = this.gaps.filter(([, b]) => b > upto);
     while (this.records.length) {
-      const r = this.records[0] as RecordRef;
+      const r = this.records[0];
       if (r.firstSeq + r.count > upto) break;
       this.records.shift();
       this.backlogBytes -= HEADER_BYTES + r.length;
@@ -732,7 +733,7 @@ export class Spool {
     const live = new Set<Segment>();
     for (const r of this.records) live.add(r.seg);
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      const s = this.segments[i] as Segment;
+      const s = this.segments[i];
       if (s === this.current || live.has(s)) continue;
       this.segments.splice(i, 1);
       const fd = s.fd;

@@ -27,7 +27,7 @@ export function parseTopicTemplate(source: string): TopicTemplate {
   const levels = text.split("/").map((level): TemplateLevel => {
     const named = /^\{(.*)\}$/.exec(level);
     if (named) {
-      const name = named[1] as string;
+      const name = named[1];
       if (!NAME.test(name)) throw bad(`topic template '${text}': '{${name}}' is not a level name (a-z, 0-9, _; starting with a letter)`);
       if (seen.has(name)) throw bad(`topic template '${text}': {${name}} appears twice`);
       seen.add(name);
@@ -51,8 +51,8 @@ export function matchTopic(t: TopicTemplate, topic: string): Record<string, stri
   if (parts.length !== t.levels.length) return undefined;
   const out: Record<string, string> = {};
   for (let i = 0; i < parts.length; i++) {
-    const l = t.levels[i] as TemplateLevel;
-    const p = parts[i] as string;
+    const l = t.levels[i];
+    const p = parts[i];
     if ("literal" in l) {
       if (l.literal !== p) return undefined;
     } else {
@@ -73,7 +73,10 @@ export interface TopicMapOptions {
 
 /** Lower-cases a level value and turns anything a slug does not allow into '-'. */
 function slugPart(v: string): string {
-  return v.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+|[-_]+$/g, "");
+  return v
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[-_]+|[-_]+$/g, "");
 }
 
 /** The device id for a topic's levels (checked as a registry slug). */
@@ -85,7 +88,8 @@ export function deviceIdOf(opts: TopicMapOptions, levels: Record<string, string>
     if (v === undefined) throw bad(`device template '${pattern}': the topic template has no level {${n}}`);
     return slugPart(v);
   });
-  if (!SLUG.test(id)) throw new PlugwatchError("INVALID_READING", `device id '${id}' from the topic is not a slug (lower-case letters, digits, '-', '_'; 1-64)`);
+  if (!SLUG.test(id))
+    throw new PlugwatchError("INVALID_READING", `device id '${id}' from the topic is not a slug (lower-case letters, digits, '-', '_'; 1-64)`);
   return id;
 }
 
@@ -112,8 +116,9 @@ function decodeValue(payload: unknown, field: string): { fields: Record<string, 
     const o = v as Record<string, unknown>;
     if ("value" in o) {
       if (!ok(o.value)) throw new PlugwatchError("INVALID_READING", `'value' must be a finite number or a boolean`);
-      if (o.ts !== undefined && (typeof o.ts !== "number" || !Number.isInteger(o.ts))) throw new PlugwatchError("INVALID_READING", `'ts' must be epoch milliseconds`);
-      return { fields: { [field]: o.value }, ts: o.ts as number | undefined };
+      if (o.ts !== undefined && (typeof o.ts !== "number" || !Number.isInteger(o.ts)))
+        throw new PlugwatchError("INVALID_READING", `'ts' must be epoch milliseconds`);
+      return { fields: { [field]: o.value }, ts: o.ts };
     }
     const fields: Record<string, Value> = {};
     for (const [k, x] of Object.entries(o)) {
@@ -139,7 +144,8 @@ export function outputTopic(template: string, source: TopicTemplate, topic: stri
     if (v === undefined) throw bad(`output topic '${t}': the topic template has no level {${n}}`);
     return slugPart(v);
   });
-  if (out.split("/").some((p) => p === "") || /[+#]/.test(out)) throw new PlugwatchError("INVALID_READING", `output topic '${out}' has an empty level or a wildcard`);
+  if (out.split("/").some((p) => p === "") || /[+#]/.test(out))
+    throw new PlugwatchError("INVALID_READING", `output topic '${out}' has an empty level or a wildcard`);
   return out;
 }
 
@@ -161,7 +167,14 @@ export function readingFromTopic(opts: TopicMapOptions, topic: string, payload: 
   const { fields, ts } = decodeValue(payload, field);
   const tags: Record<string, string> = {};
   for (const [k, v] of Object.entries(levels)) if (k !== ATTRIBUTE && k !== "device" && v.length <= 128) tags[k] = v;
-  const reading: GenericReading = { v: 1, device, ts: ts ?? now, fields, ...(Object.keys(tags).length ? { tags } : {}), ...(opts.measurement ? { measurement: opts.measurement } : {}) };
+  const reading: GenericReading = {
+    v: 1,
+    device,
+    ts: ts ?? now,
+    fields,
+    ...(Object.keys(tags).length ? { tags } : {}),
+    ...(opts.measurement ? { measurement: opts.measurement } : {}),
+  };
   const r = validate(GenericReading, reading);
   if (!r.ok) throw new PlugwatchError("INVALID_READING", `${r.issues[0]?.path ?? "$"}: ${r.issues[0]?.message ?? "invalid"}`, r.issues);
   return r.value;

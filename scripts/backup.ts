@@ -32,7 +32,7 @@ function parseArgs(argv: string[]): { command: string; flags: Flags } {
   const [command = "", ...rest] = argv;
   const flags: Flags = {};
   for (let i = 0; i < rest.length; i++) {
-    const a = rest[i] as string;
+    const a = rest[i];
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument '${a}'`);
     const key = a.slice(2);
     const next = rest[i + 1];
@@ -72,7 +72,8 @@ async function dropDatabase(url: string, db: string, user?: string, password?: s
     throw new PlugwatchError("STORAGE_UNAVAILABLE", `cannot reach InfluxDB at ${url}: ${(err as Error).message}`);
   }
   const text = await r.text();
-  if (r.status !== 200 || /"error"/.test(text)) throw new PlugwatchError("STORAGE_UNAVAILABLE", `DROP DATABASE ${db} failed: HTTP ${r.status} ${text.slice(0, 200)}`);
+  if (r.status !== 200 || /"error"/.test(text))
+    throw new PlugwatchError("STORAGE_UNAVAILABLE", `DROP DATABASE ${db} failed: HTTP ${r.status} ${text.slice(0, 200)}`);
 }
 
 /**
@@ -118,7 +119,9 @@ async function main(argv: string[]): Promise<number> {
       const r = await runner.backup();
       if (json) console.log(JSON.stringify(r));
       else {
-        console.log(`backup ${r.name} done in ${(r.durationMs / 1000).toFixed(1)} s: ${r.manifest.databases.join(", ") || "(no data)"}, ${r.manifest.shards} shard(s), ${bytes(r.manifest.bytes)}`);
+        console.log(
+          `backup ${r.name} done in ${(r.durationMs / 1000).toFixed(1)} s: ${r.manifest.databases.join(", ") || "(no data)"}, ${r.manifest.shards} shard(s), ${bytes(r.manifest.bytes)}`,
+        );
         console.log(`  ${r.path}`);
         if (r.deleted.length) console.log(`retention: deleted ${r.deleted.join(", ")}`);
       }
@@ -130,7 +133,9 @@ async function main(argv: string[]): Promise<number> {
       else if (!list.length) console.log(`no backups in ${dir}`);
       else
         for (const b of list) {
-          const what = b.manifest ? `${b.manifest.databases.join(",") || "-"}  ${b.manifest.shards} shard(s)  ${bytes(b.manifest.bytes)}` : `INCOMPLETE: ${b.problem}`;
+          const what = b.manifest
+            ? `${b.manifest.databases.join(",") || "-"}  ${b.manifest.shards} shard(s)  ${bytes(b.manifest.bytes)}`
+            : `INCOMPLETE: ${b.problem}`;
           console.log(`${b.name}  ${new Date(b.time).toISOString()}  ${what}`);
         }
       return 0;
@@ -157,9 +162,14 @@ async function main(argv: string[]): Promise<number> {
       const into = newdb || database;
       // With the HTTP API known, report success only once the restored data answers queries.
       const url = str(flags, "url", "PLUGWATCH_INFLUX_URL");
-      const readyAfterMs = url ? await waitUntilQueryable(url, into, str(flags, "user", "PLUGWATCH_INFLUX_USER"), str(flags, "password", "PLUGWATCH_INFLUX_PASSWORD"), 60_000) : undefined;
+      const readyAfterMs = url
+        ? await waitUntilQueryable(url, into, str(flags, "user", "PLUGWATCH_INFLUX_USER"), str(flags, "password", "PLUGWATCH_INFLUX_PASSWORD"), 60_000)
+        : undefined;
       if (json) console.log(JSON.stringify({ source, database, into, ...r, readyAfterMs }));
-      else console.log(`restored ${database} from ${path.basename(source)} into ${into} in ${(r.durationMs / 1000).toFixed(1)} s${url ? ", answering queries" : ""}`);
+      else
+        console.log(
+          `restored ${database} from ${path.basename(source)} into ${into} in ${(r.durationMs / 1000).toFixed(1)} s${url ? ", answering queries" : ""}`,
+        );
       return 0;
     }
     default:

@@ -47,16 +47,25 @@ export function defaultRegistry(from = __dirname): string {
 
 function intArg(name: string, value: string | undefined, min: number, max: number): number {
   const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${name} needs an integer between ${min} and ${max}, got '${value ?? ""}'`);
+  if (value === undefined || !Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name} needs an integer between ${min} and ${max}, got '${value ?? ""}'`);
   return n;
 }
 
 /** Parses the command line (without `node script`); throws an Error with a readable message on bad input. */
 export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOptions {
-  const opts: CliOptions = { registry: defaultRegistry(), tickMs: 1000, address: "127.0.0.1", ephemeral: false, seed: 0, help: false, generateProtocol: "legacy" };
+  const opts: CliOptions = {
+    registry: defaultRegistry(),
+    tickMs: 1000,
+    address: "127.0.0.1",
+    ephemeral: false,
+    seed: 0,
+    help: false,
+    generateProtocol: "legacy",
+  };
   let positional: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
+    const a = argv[i];
     switch (a) {
       case "--tick":
         opts.tickMs = intArg(a, argv[++i], 0, 3_600_000);
@@ -128,7 +137,11 @@ export function generateDevices(n: number, protocol: "legacy" | "klap" | "tapo" 
   return out;
 }
 
-export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`), err: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<SimulatedOffice | undefined> {
+export async function main(
+  argv: readonly string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+  err: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<SimulatedOffice | undefined> {
   const opts = parseArgs(argv);
   if (opts.help) {
     out(USAGE);
@@ -147,7 +160,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   const office = await SimulatedOffice.start(devices, officeOpts);
   for (const p of office.all) out(`${p.id} ${p.host}:${p.port} ${p.entry.kind}`);
   for (const k of office.klap) for (const o of k.outlets) out(`${o.id} ${o.host}:${o.port} ${o.entry.kind}`);
-  err(`simulated office: ${office.size} plug(s) from ${opts.generate !== undefined ? "--generate" : opts.registry}, tick ${opts.tickMs} ms; SIGINT/SIGTERM stops it`);
+  err(
+    `simulated office: ${office.size} plug(s) from ${opts.generate !== undefined ? "--generate" : opts.registry}, tick ${opts.tickMs} ms; SIGINT/SIGTERM stops it`,
+  );
   return office;
 }
 

@@ -10,7 +10,7 @@ import { credentialSecret, installFlow } from "./services/install-flow";
 import { projectRoot } from "./services/repo-root";
 
 const root = projectRoot();
-const env = (name: string, fallback: string): string => (process.env[name] && process.env[name]!.trim()) || fallback;
+const env = (name: string, fallback: string): string => (process.env[name] && process.env[name].trim()) || fallback;
 
 /** The demo's API token: PLUGWATCH_API_TOKENS when set, else one generated once and kept in the user dir (mode 600). */
 function apiTokens(userDir: string): { tokens: string; demoToken?: string } {
@@ -100,7 +100,12 @@ async function main(): Promise<void> {
     const bin = findInfluxd();
     const u = new URL(influxUrl);
     if (bin && ["127.0.0.1", "localhost"].includes(u.hostname)) {
-      const started = await launchInfluxd({ bin, dir: path.join(userDir, "influxdb"), httpPort: Number(u.port || 8086), rpcPort: Number(env("PLUGWATCH_INFLUX_RPC_PORT", "8088")) });
+      const started = await launchInfluxd({
+        bin,
+        dir: path.join(userDir, "influxdb"),
+        httpPort: Number(u.port || 8086),
+        rpcPort: Number(env("PLUGWATCH_INFLUX_RPC_PORT", "8088")),
+      });
       influxd = started.proc;
       console.log(`InfluxDB: started ${bin} on ${started.url} (data in ${path.relative(root, path.join(userDir, "influxdb"))})`);
     } else {

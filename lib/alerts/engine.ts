@@ -323,7 +323,8 @@ export class AlertEngine {
    */
   restore(state: unknown): AlertEvent[] {
     const r = validate(EngineState, state, 3);
-    if (!r.ok) throw new PlugwatchError("INVALID_REQUEST", `stored alert state is invalid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, r.issues);
+    if (!r.ok)
+      throw new PlugwatchError("INVALID_REQUEST", `stored alert state is invalid: ${r.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, r.issues);
     const s = r.value;
     const now = this.clock();
     const cleared: AlertEvent[] = [];
@@ -332,7 +333,8 @@ export class AlertEngine {
     for (const a of s.active) {
       if (this.active.has(a.event.id)) continue;
       if (!keep(a.event.device)) cleared.push({ ...a.event, state: "cleared", ts: Math.round(now), message: `${a.event.device}: not in the registry` });
-      else if (this.ruleById.get(a.event.rule)) this.active.set(a.event.id, { event: { ...a.event, state: "raised" }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt });
+      else if (this.ruleById.get(a.event.rule))
+        this.active.set(a.event.id, { event: { ...a.event, state: "raised" }, raisedAt: a.raisedAt, lastEmitAt: a.lastEmitAt });
       else cleared.push({ ...a.event, state: "cleared", ts: Math.round(now), message: `${a.event.device}: rule '${a.event.rule}' was removed` });
     }
     for (const t of s.timers) {
@@ -525,10 +527,14 @@ export class AlertEngine {
 
   private reject(payload: unknown, meta: InputMeta, what: string, why: string): EngineOutput {
     const device = payload !== null && typeof payload === "object" ? (payload as { device?: unknown }).device : undefined;
-    const key = ReportLimiter.key(typeof device === "string" && device ? device : meta.source ?? "unknown");
+    const key = ReportLimiter.key(typeof device === "string" && device ? device : (meta.source ?? "unknown"));
     const admitted = this.reported.admit(key);
     if (!admitted) return { events: [], warnings: [], accepted: false };
-    const warning: InputWarning = { key, code: "INVALID_READING", message: `${`${key}: invalid ${what} ignored (${why})`.slice(0, 400)}${this.more(admitted)}` };
+    const warning: InputWarning = {
+      key,
+      code: "INVALID_READING",
+      message: `${`${key}: invalid ${what} ignored (${why})`.slice(0, 400)}${this.more(admitted)}`,
+    };
     return { events: [], warnings: [warning], accepted: false };
   }
 

@@ -75,7 +75,7 @@ export function isWorkingTime(schedule: WeeklySchedule, timeZone: string, epochM
     const end = clockMinutes(e);
     if (start < end ? minutes >= start && minutes < end : minutes >= start) return true;
   }
-  const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(weekday) + 6) % 7] as Weekday;
+  const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(weekday) + 6) % 7];
   for (const [s, e] of schedule[yesterday] ?? []) {
     const start = clockMinutes(s);
     const end = clockMinutes(e);

@@ -12,9 +12,7 @@ export const EngineState = Type.Object(
     /** Active alerts: the raised event, when it was raised and when it was last (re-)emitted, epoch ms. */
     active: Type.Array(Type.Object({ event: AlertEvent, raisedAt: Type.Number(), lastEmitAt: Type.Number() })),
     /** Conditions waiting for their duration: alert id, which transition, since when (epoch ms). */
-    timers: Type.Array(
-      Type.Object({ id: Type.String(), phase: Type.Union([Type.Literal("raise"), Type.Literal("clear")]), since: Type.Number() }),
-    ),
+    timers: Type.Array(Type.Object({ id: Type.String(), phase: Type.Union([Type.Literal("raise"), Type.Literal("clear")]), since: Type.Number() })),
     /** Devices seen (id, kind, location) with the time of their last valid reading, epoch ms (absent = none yet). */
     devices: Type.Array(
       Type.Object({ id: Type.String(), kind: Type.Optional(DeviceKind), location: Type.Optional(Location), lastSeen: Type.Optional(Type.Number()) }),

@@ -101,8 +101,15 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
   const reject: HttpHandler["reject"] = async (req, res, code, message) => {
     const started = now();
     const details = code === "INVALID_REQUEST" ? [{ path: "$", message: "not JSON" }] : undefined;
-    const { problem, headers } = toProblem(new ApiError(code, code === "INVALID_REQUEST" ? `body is not valid JSON: ${message}` : message, { details }), instanceOf(req));
-    const response: ApiResponse = { status: problem.status, headers: { ...headers, "Content-Type": "application/problem+json", ...corsHeaders(opts.cors, originOf(req), false) }, body: problem };
+    const { problem, headers } = toProblem(
+      new ApiError(code, code === "INVALID_REQUEST" ? `body is not valid JSON: ${message}` : message, { details }),
+      instanceOf(req),
+    );
+    const response: ApiResponse = {
+      status: problem.status,
+      headers: { ...headers, "Content-Type": "application/problem+json", ...corsHeaders(opts.cors, originOf(req), false) },
+      body: problem,
+    };
     send(res, response, req.method === "HEAD");
     opts.onDone?.(response.status, now() - started);
   };

@@ -60,7 +60,13 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
       description: op.description,
       tags: [op.tag],
       security: security(op.access),
-      parameters: op.params.map((p) => ({ name: p.name, in: p.in, required: p.in === "path" ? true : (p.required ?? false), description: p.description, schema: plain(p.schema) })),
+      parameters: op.params.map((p) => ({
+        name: p.name,
+        in: p.in,
+        required: p.in === "path" ? true : (p.required ?? false),
+        description: p.description,
+        schema: plain(p.schema),
+      })),
       responses,
     };
     if (op.body) operation.requestBody = { required: true, content: { "application/json": { schema: plain(op.body) } } };
@@ -85,7 +91,11 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
     components: {
       ...(o.tokens === false
         ? {}
-        : { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "Token configured on the plugwatch-http-api node, with scopes read and/or control" } } }),
+        : {
+            securitySchemes: {
+              bearer: { type: "http", scheme: "bearer", description: "Token configured on the plugwatch-http-api node, with scopes read and/or control" },
+            },
+          }),
       schemas: { Problem: plain(Problem) },
     },
   };

@@ -58,7 +58,7 @@ export function single(q: QueryParams, name: string): string | undefined {
   const values = q[name];
   if (!values) return undefined;
   if (values.length > 1) throw bad(name, "given more than once");
-  const v = values[0] as string;
+  const v = values[0];
   if (v === "") throw bad(name, "is empty");
   return v;
 }
@@ -76,7 +76,7 @@ export function parseTime(text: string, now: number, param = "time"): number {
   const t = text.trim();
   const rel = RELATIVE.exec(t);
   if (rel && (rel[1] || rel[2])) {
-    const offset = rel[2] ? (rel[2] === "-" ? -1 : 1) * Number(rel[3]) * (UNIT_MS[rel[4] as string] as number) : 0;
+    const offset = rel[2] ? (rel[2] === "-" ? -1 : 1) * Number(rel[3]) * UNIT_MS[rel[4]] : 0;
     return inRange(now + offset, param, text);
   }
   if (/^[0-9]{1,16}$/.test(t)) return inRange(Number(t), param, text);
@@ -84,7 +84,9 @@ export function parseTime(text: string, now: number, param = "time"): number {
   if (!iso) throw bad(param, `'${text}' is not a time: use ISO 8601 (2025-11-24T08:00:00Z), a relative time (-24h, now-7d) or now`);
   const [, y, mo, d, hh, mm, ss, zone] = iso;
   if (hh !== undefined && zone === undefined) throw bad(param, `'${text}' has no time zone: add Z or an offset such as +01:00`);
-  const year = Number(y), month = Number(mo), day = Number(d);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d);
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || Number(hh ?? 0) > 23 || Number(mm ?? 0) > 59 || Number(ss ?? 0) > 59) {
     throw bad(param, `'${text}' is not a valid date or time`);
@@ -103,7 +105,7 @@ function inRange(ms: number, param: string, text: string): number {
 export function parseInterval(text: string, param = "interval"): number {
   const m = /^([1-9][0-9]{0,5})(s|m|h|d)$/.exec(text);
   if (!m) throw bad(param, `'${text}' is not an interval: use a positive number and s, m, h or d (e.g. 1m, 1h, 1d)`);
-  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+  return Number(m[1]) * UNIT_MS[m[2]];
 }
 
 export function parseInteger(text: string, param: string, min: number, max: number): number {
@@ -327,7 +329,10 @@ export function parseAuditParams(q: QueryParams, now: number): AuditParams {
 // ---- bodies ----
 
 export const POWER_STATES = ["on", "off", "toggle"] as const;
-export const PowerState = Type.Union(POWER_STATES.map((s) => Type.Literal(s)), { description: "on, off or toggle" });
+export const PowerState = Type.Union(
+  POWER_STATES.map((s) => Type.Literal(s)),
+  { description: "on, off or toggle" },
+);
 
 export const PowerBody = Type.Object({ state: PowerState }, { additionalProperties: false, description: "Switch one plug" });
 export type PowerBody = Static<typeof PowerBody>;
@@ -356,7 +361,7 @@ function checkBody<S extends Parameters<typeof validate>[0]>(schema: S, body: un
       .join("; ");
     throw new ApiError("INVALID_REQUEST", detail, { details: r.issues });
   }
-  return r.value as Static<S>;
+  return r.value;
 }
 
 export function parsePowerBody(body: unknown): PowerBody {

@@ -93,7 +93,9 @@ export const Problem = Type.Object(
     code: ApiErrorCodeSchema,
     instance: Type.String({ description: "Path of the request that failed" }),
     requestId: Type.Optional(Type.String({ description: "id of the MQTT request, when one was sent" })),
-    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: "Validation issues (JSON path and reason)" })),
+    details: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), { description: "Validation issues (JSON path and reason)" }),
+    ),
     results: Type.Optional(Type.Array(CommandResult, { description: "Per-device results of a failed single-device command" })),
   },
   { additionalProperties: false, description: "RFC 9457 problem details (media type application/problem+json)" },

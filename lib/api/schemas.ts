@@ -112,9 +112,13 @@ const Peer = Type.Object(
 export const HEALTH_STATES = ["ok", "degraded", "down"] as const;
 export const Health = Type.Object(
   {
-    status: Type.Union(HEALTH_STATES.map((s) => Type.Literal(s)), {
-      description: "ok; degraded = a peer does not answer, no registry, or storage has a problem (spool full, over 90 % full, writes failing); down = broker not connected",
-    }),
+    status: Type.Union(
+      HEALTH_STATES.map((s) => Type.Literal(s)),
+      {
+        description:
+          "ok; degraded = a peer does not answer, no registry, or storage has a problem (spool full, over 90 % full, writes failing); down = broker not connected",
+      },
+    ),
     ts: Type.Integer(),
     broker: Type.Object({ connected: Type.Boolean() }, { additionalProperties: false }),
     registry: Type.Object({ loaded: Type.Boolean(), devices: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),

@@ -129,12 +129,16 @@ export class ApiService {
       // Unknown tokens share one bucket: a brute force gets 429s, with the same answer whatever part was wrong.
       const slow = (): void => {
         const f = this.failures.take("unknown-token");
-        if (!f.ok) throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
+        if (!f.ok)
+          throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
       };
       const who = this.o.auth.check(req.authorization, this.accessOf(match.op.access), slow);
       if (who) {
         const t = this.perToken.take(who.name);
-        if (!t.ok) throw new ApiError("TOO_MANY_REQUESTS", `too many requests for token '${who.name}'; retry after ${t.retryAfterS} s`, { headers: { "Retry-After": String(t.retryAfterS) } });
+        if (!t.ok)
+          throw new ApiError("TOO_MANY_REQUESTS", `too many requests for token '${who.name}'; retry after ${t.retryAfterS} s`, {
+            headers: { "Retry-After": String(t.retryAfterS) },
+          });
       }
       const q = queryParamsOf(req.search);
       const { status, body } = await this.dispatch(match.op, match.params, q, req, who);
@@ -152,7 +156,13 @@ export class ApiService {
     return c;
   }
 
-  private async dispatch(op: Operation, params: Record<string, string>, q: QueryParams, req: ApiRequest, who?: Principal): Promise<{ status: number; body: unknown }> {
+  private async dispatch(
+    op: Operation,
+    params: Record<string, string>,
+    q: QueryParams,
+    req: ApiRequest,
+    who?: Principal,
+  ): Promise<{ status: number; body: unknown }> {
     const ok = (body: unknown) => ({ status: 200, body });
     const now = this.now();
     switch (op.id) {
@@ -163,7 +173,8 @@ export class ApiService {
         checkKnown(q, []);
         const id = parseSlug(params.id ?? "", "id");
         const unknown = this.registry().unknown;
-        if (this.registry().get(id)) throw new ApiError("INVALID_REQUEST", `'${id}' is in the registry already`, { details: [{ path: "$.path.id", message: "registered device" }] });
+        if (this.registry().get(id))
+          throw new ApiError("INVALID_REQUEST", `'${id}' is in the registry already`, { details: [{ path: "$.path.id", message: "registered device" }] });
         return ok(op.id === "approveDevice" ? unknown.approve(id) : unknown.reject(id));
       }
       case "getDevice":
@@ -241,7 +252,9 @@ export class ApiService {
     checkKnown(q, ["state"]);
     const state = single(q, "state");
     if (state !== "pending" && state !== "approved" && state !== "rejected") {
-      throw new ApiError("INVALID_REQUEST", `state: expected registered, pending, approved or rejected, got '${String(state)}'`, { details: [{ path: "$.query.state", message: "bad value" }] });
+      throw new ApiError("INVALID_REQUEST", `state: expected registered, pending, approved or rejected, got '${String(state)}'`, {
+        details: [{ path: "$.query.state", message: "bad value" }],
+      });
     }
     const unknown = this.registry().unknown;
     const devices = unknown.list(state);
@@ -253,7 +266,9 @@ export class ApiService {
     q = filters;
     checkKnown(q, FILTER_PARAMS);
     const f = parseFilter(q);
-    const devices = this.registry().filter(f).map((d) => this.view(d));
+    const devices = this.registry()
+      .filter(f)
+      .map((d) => this.view(d));
     return { count: devices.length, devices };
   }
 
@@ -265,7 +280,8 @@ export class ApiService {
 
   private jsonBody(req: ApiRequest): unknown {
     const type = (req.contentType ?? "").split(";")[0]?.trim().toLowerCase();
-    if (!req.body || req.body.length === 0) throw new ApiError("INVALID_REQUEST", "a JSON body is required", { details: [{ path: "$", message: "missing body" }] });
+    if (!req.body || req.body.length === 0)
+      throw new ApiError("INVALID_REQUEST", "a JSON body is required", { details: [{ path: "$", message: "missing body" }] });
     if (type !== JSON_TYPE && !/^application\/[a-z0-9.+-]*\+json$/.test(type ?? "")) {
       throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `Content-Type must be application/json (got '${type || "none"}')`);
     }
@@ -285,7 +301,10 @@ export class ApiService {
     const message = build(id);
     const topic = peer === "query" ? queryRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
     this.o.broker.publish(topic, JSON.stringify(message)).catch((err: unknown) => {
-      this.o.correlator.fail(id, new ApiError("BROKER_UNAVAILABLE", `publish failed: ${err instanceof Error ? err.message : String(err)}`, { extra: { requestId: id } }));
+      this.o.correlator.fail(
+        id,
+        new ApiError("BROKER_UNAVAILABLE", `publish failed: ${err instanceof Error ? err.message : String(err)}`, { extra: { requestId: id } }),
+      );
     });
     const raw = await reply;
     this.lastReply[peer] = this.now();
@@ -320,7 +339,9 @@ export class ApiService {
   private async command(action: Action, target: Target, single: boolean, who?: Principal): Promise<{ status: number; body: CommandOutcome }> {
     // The token's name (never the token) travels with the command into the agent's audit trail.
     const by = who ? { by: who.name } : {};
-    const { id, reply } = await this.ask("command", (id) => this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by }));
+    const { id, reply } = await this.ask("command", (id) =>
+      this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by }),
+    );
     const r = validate(CommandReply, reply);
     if (!r.ok) throw badReply("control agent", id, r.issues);
     const rep = r.value;
@@ -330,7 +351,10 @@ export class ApiService {
       const failed = rep.results.find((x) => !x.ok);
       if (failed || !rep.ok || rep.results.length === 0) {
         const code = failed?.error?.code ?? "DEVICE_ERROR";
-        throw new ApiError(code, failed?.error?.message ?? "the command failed", { status: HTTP_STATUS[code] < 500 ? 502 : HTTP_STATUS[code], extra: { requestId: id, results: rep.results } });
+        throw new ApiError(code, failed?.error?.message ?? "the command failed", {
+          status: HTTP_STATUS[code] < 500 ? 502 : HTTP_STATUS[code],
+          extra: { requestId: id, results: rep.results },
+        });
       }
     }
     return { status: 200, body: outcome };
@@ -352,7 +376,9 @@ export class ApiService {
     } catch {
       registry = undefined;
     }
-    const [query, control] = connected ? await Promise.all([this.peer("query", registry), this.peer("command", registry)]) : [this.idlePeer("query"), this.idlePeer("command")];
+    const [query, control] = connected
+      ? await Promise.all([this.peer("query", registry), this.peer("command", registry)])
+      : [this.idlePeer("query"), this.idlePeer("command")];
     const components = this.o.state.storageStatus();
     const backlog = components.length ? components.reduce((s, c) => s + c.backlog, 0) : null;
     let problem: string | null = null;
@@ -371,7 +397,14 @@ export class ApiService {
       query,
       control,
       storage: { backlog, components, problem, oldestAgeMs },
-      api: { pending: this.o.correlator.size, delivered: st.delivered, timedOut: st.timedOut, dropped: st.dropped, invalidMessages: this.o.state.invalid, collapsed: this.queries.joined },
+      api: {
+        pending: this.o.correlator.size,
+        delivered: st.delivered,
+        timedOut: st.timedOut,
+        dropped: st.dropped,
+        invalidMessages: this.o.state.invalid,
+        collapsed: this.queries.joined,
+      },
     };
   }
 

@@ -4,7 +4,21 @@ import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
-import { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, UnknownDeviceList, UnknownDeviceView, EnergyData, Health, LatestData, LatestNData, OpenApiDocument, RangeData } from "./schemas";
+import {
+  AlertList,
+  AuditList,
+  CommandOutcome,
+  DeviceList,
+  DeviceView,
+  UnknownDeviceList,
+  UnknownDeviceView,
+  EnergyData,
+  Health,
+  LatestData,
+  LatestNData,
+  OpenApiDocument,
+  RangeData,
+} from "./schemas";
 
 export type OperationId =
   | "listDevices"
@@ -179,15 +193,19 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Readings of one device in a time range",
     description:
-      "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " +
-      "Default range: the last 24 h.",
+      "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " + "Default range: the last 24 h.",
     params: [
       deviceId,
       { name: "from", in: "query", description: "Start (inclusive), default -24h", schema: TimeParam },
       { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
       { name: "fields", in: "query", description: "Comma-separated fields, e.g. power,energy (default: all)", schema: Type.String() },
       { name: "aggregate", in: "query", description: "Aggregate per interval (needs interval)", schema: Type.Union(AGGREGATES.map((a) => Type.Literal(a))) },
-      { name: "interval", in: "query", description: "Bucket length such as 1m, 1h, 1d (aggregate defaults to mean)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
+      {
+        name: "interval",
+        in: "query",
+        description: "Bucket length such as 1m, 1h, 1d (aggregate defaults to mean)",
+        schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }),
+      },
       { name: "limit", in: "query", description: "Most rows per device", schema: Type.Integer({ minimum: 1, maximum: 100_000 }) },
       measurementParam,
     ],
@@ -202,7 +220,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Latest N readings of one device",
     description: "The newest readings of one device, newest first.",
-    params: [deviceId, { name: "limit", in: "query", description: "How many (default 1440)", schema: Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 }) }, measurementParam],
+    params: [
+      deviceId,
+      { name: "limit", in: "query", description: "How many (default 1440)", schema: Type.Integer({ minimum: 1, maximum: 100_000, default: 1440 }) },
+      measurementParam,
+    ],
     success: { status: 200, description: "The readings", schema: LatestNData },
     errors: [400, ...AUTH, 404, 422, ...BROKER],
   },
@@ -214,7 +236,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Latest reading of every device",
     description: "The latest reading per device, hiding devices silent for longer than the node's inactiveAfterDays unless all=true.",
-    params: [{ name: "all", in: "query", description: "Include inactive devices", schema: Type.Boolean({ default: false }) }, measurementParam, ...filterParams],
+    params: [
+      { name: "all", in: "query", description: "Include inactive devices", schema: Type.Boolean({ default: false }) },
+      measurementParam,
+      ...filterParams,
+    ],
     success: { status: 200, description: "One reading per device", schema: LatestData },
     errors: [400, ...AUTH, 422, ...BROKER],
   },
@@ -333,7 +359,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     if (r.op.method === method.toLowerCase() || (method.toUpperCase() === "HEAD" && r.op.method === "get")) {
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = safeDecode(m[i + 1] as string);
+        params[n] = safeDecode(m[i + 1]);
       });
       return { op: r.op, params };
     }

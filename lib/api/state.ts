@@ -244,7 +244,9 @@ export class ApiState {
   /** Audit records seen since the node started, oldest first, at most `historySize`. */
   audit(f: { from?: number; device?: string; by?: string } = {}): AuditRecord[] {
     const ordered = [...this.auditRing.slice(this.auditStart), ...this.auditRing.slice(0, this.auditStart)];
-    return ordered.filter((a) => (f.from === undefined || a.ts >= f.from) && (!f.by || a.by === f.by) && (!f.device || a.results.some((x) => x.device === f.device)));
+    return ordered.filter(
+      (a) => (f.from === undefined || a.ts >= f.from) && (!f.by || a.by === f.by) && (!f.device || a.results.some((x) => x.device === f.device)),
+    );
   }
 
   /** Active alerts, newest first. */

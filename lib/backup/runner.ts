@@ -114,7 +114,8 @@ export class BackupRunner {
       const cmd = backupCommand({ influxd: this.config.influxd, host: this.config.host, database: this.config.database, target });
       const res = await this.run(cmd, { timeoutMs: this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: abort.signal });
       if (abort.signal.aborted) throw new PlugwatchError("INTERNAL", "backup cancelled (node closed)");
-      if (res.timedOut) throw new PlugwatchError("TIMEOUT", `influxd backup did not finish within ${Math.round((this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
+      if (res.timedOut)
+        throw new PlugwatchError("TIMEOUT", `influxd backup did not finish within ${Math.round((this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s`);
       if (res.code !== 0) {
         const why = explainFailure(res.output, res.code);
         throw new PlugwatchError(why.code, `backup failed: ${why.message}`);
@@ -168,7 +169,7 @@ export async function readManifest(folder: string): Promise<BackupManifestSummar
     throw new PlugwatchError("INVALID_REQUEST", `no backup at ${folder}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (files.length !== 1) throw new PlugwatchError("INVALID_REQUEST", `${folder} is not a complete portable backup (${files.length} manifest files)`);
-  return parseManifest(await readFile(path.join(folder, files[0] as string), "utf8"));
+  return parseManifest(await readFile(path.join(folder, files[0]), "utf8"));
 }
 
 /** The backups in `dir`, oldest first (other folders and files are ignored). */

@@ -1,10 +1,7 @@
 // When the next scheduled backup runs: every N minutes, or daily at HH:MM local time in an IANA zone (DST-safe).
 import { clockMinutes, localTime } from "../alerts/schedule";
 
-export type BackupSchedule =
-  | { kind: "manual" }
-  | { kind: "interval"; everyMs: number }
-  | { kind: "daily"; at: string; timezone: string };
+export type BackupSchedule = { kind: "manual" } | { kind: "interval"; everyMs: number } | { kind: "daily"; at: string; timezone: string };
 
 const MINUTE = 60_000;
 const TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$/;

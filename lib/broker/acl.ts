@@ -104,17 +104,20 @@ export function maySubscribe(role: Role, user: string, filter: string, root: str
 
 /** Role of an authenticated user: the explicit map, else the name itself when it is a role ("collector", "api", …), else `device`. */
 export function roleOf(user: string, explicit: Readonly<Record<string, Role>> = {}): Role {
-  if (Object.prototype.hasOwnProperty.call(explicit, user)) return explicit[user]!;
+  if (Object.prototype.hasOwnProperty.call(explicit, user)) return explicit[user];
   return (ROLES as readonly string[]).includes(user) && user !== "client" ? (user as Role) : "device";
 }
 
 /** Parses `name=role,name=role` (settings/env) into a role map; throws naming the bad entry. */
 export function parseRoleMap(text: string): Record<string, Role> {
   const out: Record<string, Role> = {};
-  for (const part of text.split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(/[,\n]/)
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^([^=\s]+)\s*=\s*([a-z]+)$/.exec(part);
-    if (!m || !(ROLES as readonly string[]).includes(m[2]!)) throw new Error(`role map entry '${part}' must be name=role with a role of ${ROLES.join(", ")}`);
-    out[m[1]!] = m[2] as Role;
+    if (!m || !(ROLES as readonly string[]).includes(m[2])) throw new Error(`role map entry '${part}' must be name=role with a role of ${ROLES.join(", ")}`);
+    out[m[1]] = m[2] as Role;
   }
   return out;
 }
@@ -140,6 +143,10 @@ export function mosquittoAcl(root: string, extraUsers: Readonly<Record<string, R
   const named = ROLES.filter((r) => r !== "client" && r !== "device");
   const users: [string, Role][] = [...named.map((r): [string, Role] => [r, r]), ...Object.entries(extraUsers)];
   for (const [user, role] of users) lines.push(`# role ${role}`, `user ${user}`, ...block(role, user), "");
-  lines.push("# every user: a foreign device whose user name is its device id writes its own reading and availability", ...rulesOf("device", root).map((r) => `pattern ${r.access} ${r.filter}`), "");
+  lines.push(
+    "# every user: a foreign device whose user name is its device id writes its own reading and availability",
+    ...rulesOf("device", root).map((r) => `pattern ${r.access} ${r.filter}`),
+    "",
+  );
   return lines.join("\n");
 }

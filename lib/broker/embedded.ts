@@ -53,7 +53,10 @@ export const SETTINGS = { hosts: "PLUGWATCH_BROKER_HOST", users: "PLUGWATCH_BROK
 export function parseHosts(text: string | undefined): string[] {
   const t = (text ?? "").trim();
   if (!t || t === "loopback") return [...LOOPBACK_HOSTS];
-  return t.split(",").map((h) => h.trim()).filter(Boolean);
+  return t
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
 }
 
 /** Throws (with a message naming the settings) when the broker would listen beyond loopback without authentication. */

@@ -35,9 +35,9 @@ export function verifyPassword(password: string | Buffer, encoded: string): bool
   if (!m) return false;
   const iterations = Number(m[1]);
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
-  const expected = Buffer.from(m[3]!, "base64");
+  const expected = Buffer.from(m[3], "base64");
   if (expected.length !== 64) return false;
-  const got = pbkdf2Sync(password, Buffer.from(m[2]!, "base64"), iterations, 64, "sha512");
+  const got = pbkdf2Sync(password, Buffer.from(m[2], "base64"), iterations, 64, "sha512");
   return timingSafeEqual(got, expected);
 }
 

@@ -42,7 +42,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 const DayPeriods = Type.Optional(Type.Array(TimeRange, { maxItems: 8 }));
 export const WeeklySchedule = Type.Object(
   { mon: DayPeriods, tue: DayPeriods, wed: DayPeriods, thu: DayPeriods, fri: DayPeriods, sat: DayPeriods, sun: DayPeriods },
-  { additionalProperties: false, description: "Working hours per weekday, e.g. {\"mon\":[[\"08:00\",\"19:00\"]]}" },
+  { additionalProperties: false, description: 'Working hours per weekday, e.g. {"mon":[["08:00","19:00"]]}' },
 );
 export type WeeklySchedule = Static<typeof WeeklySchedule>;
 
@@ -73,8 +73,13 @@ export const ThresholdRule = Type.Object(
       description:
         "Field compared: for plug readings power (W), voltage (V), current (A), energy (kWh); for generic readings any name in `fields` (numeric values only)",
     }),
-    measurement: Type.Optional({ ...MeasurementName, description: "Only generic readings of this measurement (plug readings count as measurement plug); absent = any reading that has the field" }),
-    unit: Type.Optional(Type.String({ maxLength: 16, description: "Unit shown in messages, e.g. VA or °C (default W/V/A/kWh for the plug fields, none otherwise)" })),
+    measurement: Type.Optional({
+      ...MeasurementName,
+      description: "Only generic readings of this measurement (plug readings count as measurement plug); absent = any reading that has the field",
+    }),
+    unit: Type.Optional(
+      Type.String({ maxLength: 16, description: "Unit shown in messages, e.g. VA or °C (default W/V/A/kWh for the plug fields, none otherwise)" }),
+    ),
     op: Type.Union([Type.Literal("above"), Type.Literal("below")]),
     value: Type.Number({ description: "Threshold in the field's unit" }),
     forSeconds: Type.Optional(Seconds("The condition (and the clear condition) must hold this long")),
@@ -120,7 +125,9 @@ export const BudgetRule = Type.Object(
     ...ruleBase,
     type: Type.Literal("budget"),
     kWhPerDay: Type.Number({ exclusiveMinimum: 0, description: "Energy budget per local day in kWh" }),
-    per: Type.Optional(Type.Union([Type.Literal("device"), Type.Literal("room"), Type.Literal("kind")], { description: "What the budget applies to (default device)" })),
+    per: Type.Optional(
+      Type.Union([Type.Literal("device"), Type.Literal("room"), Type.Literal("kind")], { description: "What the budget applies to (default device)" }),
+    ),
     timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "IANA time zone that defines midnight (default: the host's)" })),
   },
   { additionalProperties: false },

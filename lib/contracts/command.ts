@@ -5,7 +5,10 @@ import { Target } from "./device";
 import { ErrorBody } from "./errors";
 
 export const ACTIONS = ["on", "off", "toggle", "status"] as const;
-export const Action = Type.Union(ACTIONS.map((a) => Type.Literal(a)), { description: "on | off | toggle | status (read only)" });
+export const Action = Type.Union(
+  ACTIONS.map((a) => Type.Literal(a)),
+  { description: "on | off | toggle | status (read only)" },
+);
 export type Action = Static<typeof Action>;
 
 export const CommandRequest = Type.Object(
@@ -15,7 +18,12 @@ export const CommandRequest = Type.Object(
     replyTo: ReplyTopic,
     action: Action,
     target: Target,
-    by: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", description: "Who asks (the REST API puts the token's name here, never the token); recorded in the audit trail" })),
+    by: Type.Optional(
+      Type.String({
+        pattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$",
+        description: "Who asks (the REST API puts the token's name here, never the token); recorded in the audit trail",
+      }),
+    ),
   },
   { additionalProperties: false, description: "Switch or read plugs" },
 );

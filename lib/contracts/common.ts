@@ -25,7 +25,12 @@ export const EpochMs = Type.Integer({
 });
 
 /** Correlation id of a request; echoed unchanged in its reply. */
-export const RequestId = Type.String({ minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$", description: "Unique request id (printable ASCII, no spaces)" });
+export const RequestId = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[\\x21-\\x7e]+$",
+  description: "Unique request id (printable ASCII, no spaces)",
+});
 
 /** Topic the reply is published on: the schema part of the rule; the whole rule is in ./reply-topic. */
 export { ReplyTopic } from "./reply-topic";

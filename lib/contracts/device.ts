@@ -3,17 +3,23 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Slug } from "./common";
 
 export const DEVICE_KINDS = ["workplace", "meeting-room", "printer", "other"] as const;
-export const DeviceKind = Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)), { description: "What the plug powers" });
+export const DeviceKind = Type.Union(
+  DEVICE_KINDS.map((k) => Type.Literal(k)),
+  { description: "What the plug powers" },
+);
 export type DeviceKind = Static<typeof DeviceKind>;
 
 export const SUPPORTED_MODELS = ["HS110", "HS110v2", "KP115", "HS300", "P110", "P115"] as const;
 
 /** How Plugwatch talks to a plug (docs/registry.md#protocols). */
 export const PROTOCOLS = ["auto", "legacy", "klap", "tapo"] as const;
-export const Protocol = Type.Union(PROTOCOLS.map((p) => Type.Literal(p)), {
-  description:
-    "legacy: XOR JSON on TCP 9999; klap: Kasa JSON over KLAP (HTTP 80, HS110 hw 4+, KP115, HS300 2.0); tapo: Tapo SMART over KLAP (P110/P115); auto: probe once (legacy, then KLAP on port 80) and remember",
-});
+export const Protocol = Type.Union(
+  PROTOCOLS.map((p) => Type.Literal(p)),
+  {
+    description:
+      "legacy: XOR JSON on TCP 9999; klap: Kasa JSON over KLAP (HTTP 80, HS110 hw 4+, KP115, HS300 2.0); tapo: Tapo SMART over KLAP (P110/P115); auto: probe once (legacy, then KLAP on port 80) and remember",
+  },
+);
 export type Protocol = Static<typeof Protocol>;
 
 /** Default TCP port of each protocol. */
@@ -38,9 +44,19 @@ export const DeviceEntry = Type.Object(
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: 9999, description: "TCP port (default 9999)" })),
     kind: DeviceKind,
     location: Location,
-    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ maxLength: 128 }), { additionalProperties: false, description: "Free tags (stored as InfluxDB tags)" })),
+    tags: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ maxLength: 128 }), {
+        additionalProperties: false,
+        description: "Free tags (stored as InfluxDB tags)",
+      }),
+    ),
     idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000, description: "Expected idle draw in W (used by power-waste alerts)" })),
-    protocol: Type.Optional(Type.Union(PROTOCOLS.map((p) => Type.Literal(p)), { description: Protocol.description, default: "legacy" })),
+    protocol: Type.Optional(
+      Type.Union(
+        PROTOCOLS.map((p) => Type.Literal(p)),
+        { description: Protocol.description, default: "legacy" },
+      ),
+    ),
     outlets: Type.Optional(
       Type.Array(
         Type.Object(
@@ -56,7 +72,8 @@ export const DeviceEntry = Type.Object(
         {
           minItems: 1,
           maxItems: 16,
-          description: "A power strip (HS300): one entry per outlet, in outlet order; each becomes a device '<id>-<n>' (n from 1) unless it names its own id, and inherits the strip's name, kind and location unless it sets them",
+          description:
+            "A power strip (HS300): one entry per outlet, in outlet order; each becomes a device '<id>-<n>' (n from 1) unless it names its own id, and inherits the strip's name, kind and location unless it sets them",
         },
       ),
     ),
@@ -99,10 +116,7 @@ export const Target = Type.Union(
     Type.Object({ device: Slug }, { additionalProperties: false }),
     Type.Object({ devices: Type.Array(Slug, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
     Type.Object({ kind: DeviceKind }, { additionalProperties: false }),
-    Type.Object(
-      { building: Slug, floor: Type.Optional(Slug), room: Type.Optional(Slug), kind: Type.Optional(DeviceKind) },
-      { additionalProperties: false },
-    ),
+    Type.Object({ building: Slug, floor: Type.Optional(Slug), room: Type.Optional(Slug), kind: Type.Optional(DeviceKind) }, { additionalProperties: false }),
     Type.Object({ all: Type.Literal(true) }, { additionalProperties: false }),
   ],
   { description: "Which devices: {device}, {devices}, {kind}, {building[,floor[,room]][,kind]} or {all:true}" },

@@ -50,7 +50,12 @@ export const EnergyQuery = Type.Object(
   {
     type: Type.Literal("energy"),
     target: Type.Optional(Target),
-    groupBy: Type.Optional(Type.Union(GROUP_BY.map((g) => Type.Literal(g)), { default: "device" })),
+    groupBy: Type.Optional(
+      Type.Union(
+        GROUP_BY.map((g) => Type.Literal(g)),
+        { default: "device" },
+      ),
+    ),
     from: EpochMs,
     to: EpochMs,
     interval: Type.Optional(Interval),

@@ -39,7 +39,12 @@ export const GenericReading = Type.Object(
       additionalProperties: false,
       description: "Numeric or boolean fields",
     }),
-    tags: Type.Optional(Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ minLength: 1, maxLength: 128 }), { maxProperties: 16, additionalProperties: false })),
+    tags: Type.Optional(
+      Type.Record(Type.String({ pattern: "^[a-z][a-z0-9_]{0,31}$" }), Type.String({ minLength: 1, maxLength: 128 }), {
+        maxProperties: 16,
+        additionalProperties: false,
+      }),
+    ),
   },
   { additionalProperties: false, description: "A reading from any device, stored through plugwatch-influx-hook" },
 );
@@ -54,7 +59,8 @@ export const Availability = Type.Object(
     reason: Type.String({ maxLength: 256, description: "Why the state changed, e.g. 'poll ok' or 'DEVICE_UNREACHABLE: connect ECONNREFUSED'" }),
     data: Type.Optional(
       Type.Union([Type.Literal("ok"), Type.Literal("implausible"), Type.Literal("identity-changed")], {
-        description: "Online but its data held back: implausible (IMPLAUSIBLE_READING) or identity-changed (IDENTITY_CHANGED); 'ok' when that ends. Absent = ok",
+        description:
+          "Online but its data held back: implausible (IMPLAUSIBLE_READING) or identity-changed (IDENTITY_CHANGED); 'ok' when that ends. Absent = ok",
       }),
     ),
   },

@@ -33,7 +33,18 @@ export const ReplyTopic = Type.String({
 /** Topic the REST API (one node instance) receives its replies on. */
 export const replyTopicOf = (root: string, instanceId: string): string => `${root}/api/reply/${instanceId}`;
 
-export const REPLY_TOPIC_PROBLEMS = ["MISSING", "NOT_STRING", "EMPTY", "TOO_LONG", "SYSTEM_TOPIC", "WILDCARD", "CONTROL_CHAR", "EMPTY_LEVEL", "TOO_DEEP", "OUTSIDE_REPLY_PREFIX"] as const;
+export const REPLY_TOPIC_PROBLEMS = [
+  "MISSING",
+  "NOT_STRING",
+  "EMPTY",
+  "TOO_LONG",
+  "SYSTEM_TOPIC",
+  "WILDCARD",
+  "CONTROL_CHAR",
+  "EMPTY_LEVEL",
+  "TOO_DEEP",
+  "OUTSIDE_REPLY_PREFIX",
+] as const;
 export type ReplyTopicProblem = (typeof REPLY_TOPIC_PROBLEMS)[number];
 
 export interface ReplyTopicPolicy {
@@ -59,14 +70,16 @@ function charProblem(topic: string): ReplyTopicProblem | undefined {
  */
 export function replyTopicPolicy(root: string, opts: { clientPrefixes?: readonly string[]; maxLevels?: number } = {}): ReplyTopicPolicy {
   const maxLevels = opts.maxLevels ?? REPLY_TOPIC_MAX_LEVELS;
-  if (!Number.isInteger(maxLevels) || maxLevels < 2 || maxLevels > 64) throw new Error(`reply topic maxLevels must be an integer from 2 to 64 (got ${String(maxLevels)})`);
+  if (!Number.isInteger(maxLevels) || maxLevels < 2 || maxLevels > 64)
+    throw new Error(`reply topic maxLevels must be an integer from 2 to 64 (got ${String(maxLevels)})`);
   const prefixes: string[][] = [[...root.split("/"), "api", "reply"]];
   for (const p of opts.clientPrefixes ?? DEFAULT_CLIENT_REPLY_PREFIXES) {
     const levels = typeof p === "string" ? p.replace(/\/+$/, "").split("/") : [];
     if (typeof p !== "string" || !p || charProblem(p) || levels.some((l) => l === "")) {
       throw new Error(`reply prefix '${String(p)}' must be a topic without '$', '+', '#', control characters or empty levels (e.g. 'clients')`);
     }
-    if (levels[0] === root.split("/")[0]) throw new Error(`reply prefix '${p}' must lie outside the topic root '${root}/' (readings, alerts and requests live there)`);
+    if (levels[0] === root.split("/")[0])
+      throw new Error(`reply prefix '${p}' must lie outside the topic root '${root}/' (readings, alerts and requests live there)`);
     if (levels.length >= maxLevels) throw new Error(`reply prefix '${p}' leaves no level for the client name (at most ${maxLevels} levels)`);
     prefixes.push(levels);
   }
@@ -167,7 +180,7 @@ export function replyTopicGuardFromSettings(settings: unknown, defaultRoot: stri
   const pw = typeof settings === "object" && settings !== null ? (settings as { plugwatch?: { replyPrefixes?: unknown } }).plugwatch : undefined;
   const prefixes = pw?.replyPrefixes;
   if (prefixes !== undefined && !(Array.isArray(prefixes) && prefixes.every((p) => typeof p === "string"))) {
-    throw new Error("settings.js plugwatch.replyPrefixes must be a list of topic prefixes, e.g. [\"clients\"]");
+    throw new Error('settings.js plugwatch.replyPrefixes must be a list of topic prefixes, e.g. ["clients"]');
   }
-  return new ReplyTopicGuard(defaultRoot, prefixes ? { clientPrefixes: prefixes as string[] } : {});
+  return new ReplyTopicGuard(defaultRoot, prefixes ? { clientPrefixes: prefixes } : {});
 }

@@ -39,7 +39,7 @@ export function pointerToPath(pointer: string): string {
 /** Validates without throwing; collects up to `maxIssues` problems, most specific first. */
 export function validate<S extends TSchema>(schema: S, value: unknown, maxIssues = 20): Result<Static<S>> {
   const check = checkerFor(schema);
-  if (check.Check(value)) return { ok: true, value: value as Static<S> };
+  if (check.Check(value)) return { ok: true, value: value };
   const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const e of check.Errors(value)) {

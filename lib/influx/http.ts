@@ -64,7 +64,12 @@ export class InfluxHttp {
     this.base = new URL(settings.url);
     const isHttps = this.base.protocol === "https:";
     this.agent = isHttps
-      ? new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, rejectUnauthorized: settings.tls.rejectUnauthorized, ...(settings.tls.ca ? { ca: settings.tls.ca } : {}) })
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets: MAX_SOCKETS,
+          rejectUnauthorized: settings.tls.rejectUnauthorized,
+          ...(settings.tls.ca ? { ca: settings.tls.ca } : {}),
+        })
       : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   }
 
@@ -116,7 +121,11 @@ export class InfluxHttp {
       req.setNoDelay(true);
       req.on("timeout", () => req.destroy(new Error(`timeout after ${this.settings.timeoutMs} ms`)));
       req.on("error", (err) =>
-        reject(new InfluxHttpError(opts.signal?.aborted ? `request to InfluxDB at ${displayUrl(this.settings.url)} aborted` : unreachableMessage(this.settings.url, err.message))),
+        reject(
+          new InfluxHttpError(
+            opts.signal?.aborted ? `request to InfluxDB at ${displayUrl(this.settings.url)} aborted` : unreachableMessage(this.settings.url, err.message),
+          ),
+        ),
       );
       if (payload) req.write(payload);
       req.end();

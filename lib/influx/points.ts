@@ -85,7 +85,11 @@ export class LineEncoder {
     const verdict = this.devices?.unknown?.admit(id);
     if (verdict && "tags" in verdict) return { tags: verdict.tags, stable: false };
     const why = verdict ? verdict.refused : "not in the registry";
-    throw rejected("UNKNOWN_DEVICE", `${path}.device`, `unknown device '${id}' (${why}; set the registry's 'unknown devices' to pending, or enable 'accept unknown devices' on the hook, to store it anyway)`);
+    throw rejected(
+      "UNKNOWN_DEVICE",
+      `${path}.device`,
+      `unknown device '${id}' (${why}; set the registry's 'unknown devices' to pending, or enable 'accept unknown devices' on the hook, to store it anyway)`,
+    );
   }
 
   private seriesKey(id: string, path: string): string {
@@ -93,7 +97,7 @@ export class LineEncoder {
     if (key === undefined) {
       const { tags, stable } = this.lookup(id, path);
       key = escape.measurement(this.measurement);
-      for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k] as string)}`;
+      for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k])}`;
       if (stable) this.seriesCache.set(id, key);
     }
     return key;
@@ -140,9 +144,11 @@ export class LineEncoder {
    */
   encodeValue(value: unknown, path = "$", topicDevice?: string): string {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new PlugwatchError("INVALID_READING", `${path}: expected a reading object, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`, [
-        { path, message: "expected an object" },
-      ]);
+      throw new PlugwatchError(
+        "INVALID_READING",
+        `${path}: expected a reading object, got ${value === null ? "null" : Array.isArray(value) ? "array" : typeof value}`,
+        [{ path, message: "expected an object" }],
+      );
     }
     if ("fields" in value) {
       const r = validate(GenericReading, value);

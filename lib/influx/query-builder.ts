@@ -51,7 +51,7 @@ export const quoteTagKey = (name: string): string => quote(name, TAG_KEY_RE, "ta
 export function intervalMs(interval: string): number {
   const m = typeof interval === "string" ? INTERVAL_RE.exec(interval) : null;
   if (!m) throw invalid("invalid interval (expected e.g. 30s, 1m, 1h, 1d)");
-  return parseInt(interval, 10) * (UNIT_MS[m[1] as string] as number);
+  return parseInt(interval, 10) * UNIT_MS[m[1]];
 }
 
 /** An epoch-ms time as an InfluxQL literal (`1764000000000ms`), only from a validated safe integer. */
@@ -91,7 +91,11 @@ function defaultFields(measurement: string, aggregate: string | undefined): read
  * A range query. Raw: rows in [from, to) per device, oldest first, at most `limit` per device (or the row budget,
  * fetched with one extra row so the caller can tell it was exceeded). Aggregated: GROUP BY time(interval), "device".
  */
-export function buildRange(q: RangeQuery, deviceIds: readonly string[], limits: QueryLimits = DEFAULT_LIMITS): Statement & { perDeviceLimit: number; strictLimit: boolean } {
+export function buildRange(
+  q: RangeQuery,
+  deviceIds: readonly string[],
+  limits: QueryLimits = DEFAULT_LIMITS,
+): Statement & { perDeviceLimit: number; strictLimit: boolean } {
   const params: Record<string, string> = {};
   const measurement = q.measurement ?? DEFAULT_MEASUREMENT;
   const from = quoteMeasurement(measurement);
@@ -109,7 +113,12 @@ export function buildRange(q: RangeQuery, deviceIds: readonly string[], limits: 
     if (budget < 1) throw new PlugwatchError("LIMIT_EXCEEDED", `${deviceIds.length} devices exceed ${limits.maxRows} rows`);
     // Without an explicit limit every row is wanted: ask for one more than the budget to detect an overflow.
     const perDevice = q.limit ?? budget + 1;
-    return { text: `SELECT ${select} FROM ${from} WHERE ${where} GROUP BY "device" ORDER BY time ASC LIMIT ${perDevice}`, params, perDeviceLimit: perDevice, strictLimit: q.limit === undefined };
+    return {
+      text: `SELECT ${select} FROM ${from} WHERE ${where} GROUP BY "device" ORDER BY time ASC LIMIT ${perDevice}`,
+      params,
+      perDeviceLimit: perDevice,
+      strictLimit: q.limit === undefined,
+    };
   }
   const aggregate = q.aggregate ?? "mean";
   const fn = FN[aggregate];
@@ -172,7 +181,13 @@ export function buildEnergyRaw(deviceIds: readonly string[], from: number, to: n
 }
 
 /** first/last/min/max of the energy counter per device and bucket (used when raw data is too large). */
-export function buildEnergyBuckets(deviceIds: readonly string[], from: number, to: number, bucketMs: number | undefined, limits: QueryLimits = DEFAULT_LIMITS): Statement {
+export function buildEnergyBuckets(
+  deviceIds: readonly string[],
+  from: number,
+  to: number,
+  bucketMs: number | undefined,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): Statement {
   const params: Record<string, string> = {};
   const where = `${deviceFilter(deviceIds, params)} AND ${timeRange(from, to, limits.maxSpanDays)}`;
   if (bucketMs !== undefined) {

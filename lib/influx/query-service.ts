@@ -57,9 +57,7 @@ export function parseInfluxResult(body: string, database: string): InfluxSeries[
   if (!isRecord(first)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer (no results)");
   if (typeof first.error === "string") throw statementError(first.error, database);
   const series = Array.isArray(first.series) ? first.series : [];
-  return series.filter(
-    (s): s is InfluxSeries => isRecord(s) && typeof s.name === "string" && Array.isArray(s.columns) && Array.isArray(s.values),
-  );
+  return series.filter((s): s is InfluxSeries => isRecord(s) && typeof s.name === "string" && Array.isArray(s.columns) && Array.isArray(s.values));
 }
 
 function statementError(message: string, database: string): PlugwatchError {
@@ -169,7 +167,11 @@ export function parseQueryBody(body: unknown): QueryBody {
 }
 
 /** Where a request's reply goes: its id and replyTo (throws INVALID_REQUEST when either is unreadable) and its type if known. */
-function address(payload: unknown, guard: ReplyTopicGuard, requestTopic: unknown): { msg: Record<string, unknown>; id: string; base: { replyTo: string; type?: QueryBody["type"] } } {
+function address(
+  payload: unknown,
+  guard: ReplyTopicGuard,
+  requestTopic: unknown,
+): { msg: Record<string, unknown>; id: string; base: { replyTo: string; type?: QueryBody["type"] } } {
   const msg = decodePayload(payload);
   if (!isRecord(msg)) throw new PlugwatchError("INVALID_REQUEST", "query request must be a JSON object");
   const id = validate(RequestId, msg.id);
@@ -239,11 +241,13 @@ export class QueryService {
 
   private async range(q: RangeQuery): Promise<QueryData> {
     const devices = this.select(q.target);
-    const stmt = buildRange(q, devices.map((d) => d.id), this.limits);
+    const stmt = buildRange(
+      q,
+      devices.map((d) => d.id),
+      this.limits,
+    );
     const series = await this.opts.run(stmt);
-    const out = series
-      .filter((s) => typeof s.tags?.device === "string")
-      .map((s) => ({ device: s.tags?.device as string, points: rows(s) }));
+    const out = series.filter((s) => typeof s.tags?.device === "string").map((s) => ({ device: s.tags?.device as string, points: rows(s) }));
     if (stmt.strictLimit && out.some((s) => s.points.length >= stmt.perDeviceLimit)) {
       throw new PlugwatchError("LIMIT_EXCEEDED", `more than ${this.limits.maxRows} rows: narrow the range, aggregate, or set a limit`);
     }
@@ -255,10 +259,16 @@ export class QueryService {
     const devices = this.select(q.target);
     const days = q.inactiveAfterDays ?? 30;
     const since = q.all ? undefined : Math.max(0, this.now() - days * DAY_MS);
-    const series = await this.opts.run(buildLatest(q.measurement ?? DEFAULT_MEASUREMENT, devices.map((d) => d.id), since));
+    const series = await this.opts.run(
+      buildLatest(
+        q.measurement ?? DEFAULT_MEASUREMENT,
+        devices.map((d) => d.id),
+        since,
+      ),
+    );
     const readings = series
       .filter((s) => typeof s.tags?.device === "string" && s.values.length > 0)
-      .map((s) => ({ device: s.tags?.device as string, ...(rows(s)[0] as Row) }));
+      .map((s) => ({ device: s.tags?.device as string, ...rows(s)[0] }));
     readings.sort((a, b) => compare(a.device, b.device));
     return { type: "latest", readings };
   }

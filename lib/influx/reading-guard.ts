@@ -57,7 +57,8 @@ export function checkPlugReading(r: Reading, model: string | undefined, path: st
   const b = boundsFor(model);
   if (!b) return;
   const over = (field: string, value: number, max: number, unit: string) => {
-    if (value > max) throw rejected("IMPLAUSIBLE", `${path}.${field}`, `${value} ${unit} is more than a ${model} can measure (at most ${Math.round(max * 10) / 10} ${unit})`);
+    if (value > max)
+      throw rejected("IMPLAUSIBLE", `${path}.${field}`, `${value} ${unit} is more than a ${model} can measure (at most ${Math.round(max * 10) / 10} ${unit})`);
   };
   over("power", r.power, b.powerW, "W");
   over("current", r.current, b.currentA, "A");
@@ -68,7 +69,11 @@ export function checkPlugReading(r: Reading, model: string | undefined, path: st
 export function checkGenericReading(g: GenericReading, allowed: ReadonlySet<string> | undefined, defaultMeasurement: string, path: string): void {
   const m = g.measurement ?? defaultMeasurement;
   if (allowed && !allowed.has(m)) {
-    throw rejected("MEASUREMENT_NOT_ALLOWED", `${path}.measurement`, `measurement '${m}' is not in the registry's list (${[...allowed].sort().join(", ")}); add it to "measurements" in the registry file`);
+    throw rejected(
+      "MEASUREMENT_NOT_ALLOWED",
+      `${path}.measurement`,
+      `measurement '${m}' is not in the registry's list (${[...allowed].sort().join(", ")}); add it to "measurements" in the registry file`,
+    );
   }
   for (const [k, v] of Object.entries(g.fields)) {
     if (typeof v === "number" && /^energy/i.test(k) && v < 0) throw rejected("IMPLAUSIBLE", `${path}.fields.${k}`, `energy counter ${v} is negative`);

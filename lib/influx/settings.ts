@@ -116,14 +116,21 @@ const str = (v: unknown): string => (typeof v === "string" ? v.trim() : typeof v
  * Validates editor config into InfluxSettings; throws an Error naming the bad field. `caFile` is read here
  * (relative paths are resolved against `baseDir`, the Node-RED user directory).
  */
-export function influxSettingsFromConfig(c: InfluxConfigInput, baseDir?: string, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): InfluxSettings {
+export function influxSettingsFromConfig(
+  c: InfluxConfigInput,
+  baseDir?: string,
+  readFile: (p: string) => string = (p) => readFileSync(p, "utf8"),
+): InfluxSettings {
   const problems: string[] = [];
   const url = str(c.url);
   try {
     const u = new URL(url);
     if (u.protocol !== "http:" && u.protocol !== "https:") problems.push(`url: must be http:// or https:// (got '${displayUrl(url)}')`);
     // user:password in the URL would be shown wherever the URL is, and is never used for auth.
-    else if (u.username || u.password) problems.push(`url: must not contain a user name or password (got '${displayUrl(url)}'); enter them in the Username/Password fields (1.x) or the Token field (2.x, 3.x)`);
+    else if (u.username || u.password)
+      problems.push(
+        `url: must not contain a user name or password (got '${displayUrl(url)}'); enter them in the Username/Password fields (1.x) or the Token field (2.x, 3.x)`,
+      );
   } catch {
     problems.push(`url: '${displayUrl(url)}' is not a valid URL`);
   }
@@ -136,7 +143,8 @@ export function influxSettingsFromConfig(c: InfluxConfigInput, baseDir?: string,
   if (flavour === "2.x" && !org) problems.push("org: required for InfluxDB 2.x");
   if (flavour === "2.x" && !bucket) problems.push("bucket: required for InfluxDB 2.x");
   const timeoutRaw = c.timeout === undefined || c.timeout === "" ? DEFAULT_SETTINGS.timeoutMs : Number(c.timeout);
-  if (!Number.isInteger(timeoutRaw) || timeoutRaw < 100 || timeoutRaw > 600_000) problems.push(`timeout: must be an integer between 100 and 600000 ms (got '${str(c.timeout)}')`);
+  if (!Number.isInteger(timeoutRaw) || timeoutRaw < 100 || timeoutRaw > 600_000)
+    problems.push(`timeout: must be an integer between 100 and 600000 ms (got '${str(c.timeout)}')`);
   let ca: string | undefined;
   const caFile = str(c.caFile);
   if (caFile) {

@@ -196,10 +196,13 @@ export class InfluxWriter {
       return;
     }
     if (this.flushTimer === undefined) {
-      this.flushTimer = this.timers.setTimeout(() => {
-        this.flushTimer = undefined;
-        this.pump();
-      }, this.flushIntervalMs - (t - this.waitingSince));
+      this.flushTimer = this.timers.setTimeout(
+        () => {
+          this.flushTimer = undefined;
+          this.pump();
+        },
+        this.flushIntervalMs - (t - this.waitingSince),
+      );
     }
   }
 
@@ -231,7 +234,7 @@ export class InfluxWriter {
     if (ok) {
       entry.done = true;
       // Acknowledge in order: only the completed prefix of the in-flight list.
-      while (this.inflight.length && (this.inflight[0] as InFlight).done) {
+      while (this.inflight.length && this.inflight[0].done) {
         const b = (this.inflight.shift() as InFlight).batch;
         this.spool.ack(b.fromSeq + b.count);
       }
@@ -289,7 +292,8 @@ export class InfluxWriter {
         }
         if (this.stopping && !this.draining) return false;
         this.counters.retries++;
-        const delay = err.retryAfterMs !== undefined ? err.retryAfterMs : this.random() * Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** Math.min(attempt, 30));
+        const delay =
+          err.retryAfterMs !== undefined ? err.retryAfterMs : this.random() * Math.min(this.backoff.capMs, this.backoff.baseMs * 2 ** Math.min(attempt, 30));
         this.retryingCount++;
         this.onChange?.();
         const r = await this.wait(delay);

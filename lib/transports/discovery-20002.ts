@@ -26,7 +26,7 @@ export function crc32(buf: Buffer): number {
     }
   }
   let crc = 0xffffffff;
-  for (const b of buf) crc = (crcTable[(crc ^ b) & 0xff] as number) ^ (crc >>> 8);
+  for (const b of buf) crc = crcTable[(crc ^ b) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -104,7 +104,11 @@ export function parseDiscoveryReply(buf: Buffer, host: string): DiscoveredKlapPl
 let rsaKey: string | undefined;
 /** The public key sent in the query (devices want one; the reply's encrypted part is not used here). */
 function publicKey(): string {
-  rsaKey ??= generateKeyPairSync("rsa", { modulusLength: 1024, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } }).publicKey;
+  rsaKey ??= generateKeyPairSync("rsa", {
+    modulusLength: 1024,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  }).publicKey;
   return rsaKey;
 }
 

@@ -93,7 +93,10 @@ function postOnce(opts: PostOptions): Promise<PostResult> {
       // Plugs serve a self-signed certificate on 4433; the KLAP handshake, not TLS, authenticates them.
       ...(opts.tls ? { rejectUnauthorized: false } : {}),
     });
-    const timer = setTimeout(() => finish(new PlugwatchError("DEVICE_UNREACHABLE", `no complete reply to ${opts.path} within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    const timer = setTimeout(
+      () => finish(new PlugwatchError("DEVICE_UNREACHABLE", `no complete reply to ${opts.path} within ${opts.timeoutMs} ms`)),
+      opts.timeoutMs,
+    );
     let responded = false;
     req.on("error", (err: Error & { code?: string }) => {
       const code = /^HPE_/.test(err.code ?? "") ? "PROTOCOL_ERROR" : "DEVICE_UNREACHABLE";

@@ -40,7 +40,9 @@ export function parseOutletResponse(text: string, childId: string): PlugSample {
   const child = sys.children.find((c): c is Json => isObj(c) && typeof c.id === "string" && (c.id === childId || childId.endsWith(c.id)));
   if (!child || (child.state !== 0 && child.state !== 1)) throw new PlugwatchError("DEVICE_ERROR", `strip has no outlet '${childId}'`);
   // Reuse the single-plug parser for the emeter part (V1 and V2 units) with the outlet's relay state.
-  const sample = parsePollResponse(JSON.stringify({ system: { get_sysinfo: { relay_state: child.state, alias: child.alias, model: sys.model } }, emeter: json.emeter }));
+  const sample = parsePollResponse(
+    JSON.stringify({ system: { get_sysinfo: { relay_state: child.state, alias: child.alias, model: sys.model } }, emeter: json.emeter }),
+  );
   if (typeof child.alias !== "string") delete sample.alias;
   return sample;
 }
@@ -83,7 +85,8 @@ export class IotFamily {
     if (outlet) cmd.context = { child_ids: [await this.childId(key, send, outlet)] };
     const json = parse(await send(JSON.stringify(cmd)));
     const r = isObj(json.system) ? json.system.set_relay_state : undefined;
-    if (!isObj(r) || (typeof r.err_code === "number" && r.err_code !== 0)) throw new PlugwatchError("DEVICE_ERROR", `set_relay_state failed: ${JSON.stringify(r)}`);
+    if (!isObj(r) || (typeof r.err_code === "number" && r.err_code !== 0))
+      throw new PlugwatchError("DEVICE_ERROR", `set_relay_state failed: ${JSON.stringify(r)}`);
   }
 
   /** Forgets what was learnt about a plug (after it was replaced or reset). */
@@ -91,4 +94,3 @@ export class IotFamily {
     this.children.delete(key);
   }
 }
-

@@ -24,7 +24,9 @@ const utf8 = (s: string): Buffer => Buffer.from(s, "utf8");
 
 /** The credential hash a device stores for an account (user = e-mail). */
 export function authHash(version: KlapVersion, user: string, password: string): Buffer {
-  return version === 1 ? hash("md5", hash("md5", utf8(user)), hash("md5", utf8(password))) : hash("sha256", hash("sha1", utf8(user)), hash("sha1", utf8(password)));
+  return version === 1
+    ? hash("md5", hash("md5", utf8(user)), hash("md5", utf8(password)))
+    : hash("sha256", hash("sha1", utf8(user)), hash("sha1", utf8(password)));
 }
 
 /** What the device sends after its seed in handshake1: proof that it knows the account. */

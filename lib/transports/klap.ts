@@ -181,7 +181,10 @@ export class KlapTransport {
     this.session = undefined;
     const now = this.now();
     if (now < this.authBlockedUntil) {
-      throw new PlugwatchError("AUTH_FAILED", `${this.address} rejected the TP-Link account; next handshake in ${Math.ceil((this.authBlockedUntil - now) / 1000)} s`);
+      throw new PlugwatchError(
+        "AUTH_FAILED",
+        `${this.address} rejected the TP-Link account; next handshake in ${Math.ceil((this.authBlockedUntil - now) / 1000)} s`,
+      );
     }
     const local = this.random(SEED_BYTES);
     this.handshakes++;
@@ -198,7 +201,10 @@ export class KlapTransport {
       this.authFailures++;
       const wait = Math.min(this.backoffCap, this.backoffBase * 2 ** (this.authFailures - 1));
       this.authBlockedUntil = this.now() + wait;
-      throw new PlugwatchError("AUTH_FAILED", `${this.address} rejected the TP-Link account (check e-mail and password); next handshake in ${Math.ceil(wait / 1000)} s`);
+      throw new PlugwatchError(
+        "AUTH_FAILED",
+        `${this.address} rejected the TP-Link account (check e-mail and password); next handshake in ${Math.ceil(wait / 1000)} s`,
+      );
     }
     const id = h1.cookies.get("TP_SESSIONID");
     const cookie = id === undefined ? undefined : `TP_SESSIONID=${id}`;

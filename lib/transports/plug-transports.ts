@@ -134,7 +134,14 @@ export class PlugTransports {
     if (!t || (version !== "auto" && t.version !== version && t.version !== "auto")) {
       const port = this.klapPortOf(device);
       const tls = port === KLAP_TLS_PORT;
-      const o: ConstructorParameters<typeof KlapTransport>[0] = { host: device.host, port, tls, version, timeoutMs: this.timeoutMs, agent: tls ? this.tlsAgent : this.agent };
+      const o: ConstructorParameters<typeof KlapTransport>[0] = {
+        host: device.host,
+        port,
+        tls,
+        version,
+        timeoutMs: this.timeoutMs,
+        agent: tls ? this.tlsAgent : this.agent,
+      };
       const creds = this.opts.credentials?.();
       if (creds) o.credentials = creds;
       if (this.opts.now) o.now = this.opts.now;

@@ -62,13 +62,22 @@ export async function callMultiple(send: SendText, reqs: SmartRequest[]): Promis
 /** Maps get_device_info + energy answers onto a sample (W, V, A, kWh). */
 export function smartSample(info: Json, emeter: Json | undefined, usage: Json | undefined, currentPower: Json | undefined): PlugSample {
   if (typeof info.device_on !== "boolean") throw new PlugwatchError("DEVICE_ERROR", "get_device_info lacks device_on");
-  const powerW = num(emeter?.power_mw) !== undefined ? (emeter?.power_mw as number) / 1000 : num(currentPower?.current_power) ?? (num(usage?.current_power) !== undefined ? (usage?.current_power as number) / 1000 : undefined);
+  const powerW =
+    num(emeter?.power_mw) !== undefined
+      ? (emeter?.power_mw as number) / 1000
+      : (num(currentPower?.current_power) ?? (num(usage?.current_power) !== undefined ? (usage?.current_power as number) / 1000 : undefined));
   if (powerW === undefined) throw new PlugwatchError("DEVICE_ERROR", "Tapo device reports no power (no energy monitoring?)");
   const voltage = num(emeter?.voltage_mv) !== undefined ? (emeter?.voltage_mv as number) / 1000 : 0;
   const current = num(emeter?.current_ma) !== undefined ? (emeter?.current_ma as number) / 1000 : 0;
   const wh = num(emeter?.energy_wh) ?? num(usage?.month_energy);
   if (wh === undefined) throw new PlugwatchError("DEVICE_ERROR", "Tapo device reports no energy counter");
-  const sample: PlugSample = { power: Math.max(0, powerW), voltage: Math.max(0, voltage), current: Math.max(0, current), energy: Math.max(0, wh / 1000), relay: info.device_on };
+  const sample: PlugSample = {
+    power: Math.max(0, powerW),
+    voltage: Math.max(0, voltage),
+    current: Math.max(0, current),
+    energy: Math.max(0, wh / 1000),
+    relay: info.device_on,
+  };
   if (typeof info.nickname === "string") {
     const alias = Buffer.from(info.nickname, "base64").toString("utf8");
     if (alias) sample.alias = alias;
@@ -86,7 +95,10 @@ export class SmartFamily {
     let answers: Map<string, Json | number>;
     if (!this.single.has(key)) {
       try {
-        answers = await callMultiple(send, methods.map((method) => ({ method })));
+        answers = await callMultiple(
+          send,
+          methods.map((method) => ({ method })),
+        );
       } catch (err) {
         if (!(err instanceof SmartDeviceError) || !UNKNOWN_METHOD.has(err.errorCode)) throw err;
         this.single.add(key);

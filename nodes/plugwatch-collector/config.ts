@@ -101,7 +101,10 @@ export const StatsCommand = Type.Object(
 
 export const AcceptIdentityCommand = Type.Object({ action: Type.Literal("accept-identity"), device: Slug }, { additionalProperties: false });
 
-export type CollectorCommand = { action: "poll" } | { action: "accept-identity"; device: string } | { action: "stats"; device: string; period: "day" | "month"; year: number; month?: number };
+export type CollectorCommand =
+  | { action: "poll" }
+  | { action: "accept-identity"; device: string }
+  | { action: "stats"; device: string; period: "day" | "month"; year: number; month?: number };
 
 const USAGE = "expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}";
 
@@ -127,7 +130,9 @@ export function parseCommand(payload: unknown, now: Date): CollectorCommand {
     const checked = validate(StatsCommand, value);
     if (!checked.ok) {
       const issues = friendlyIssues(value, checked.issues).map((i) =>
-        i.path === "$.period" && !i.message.startsWith("missing") ? { ...i, message: `period must be "day" or "month" (got ${JSON.stringify((value as { period?: unknown }).period)})` } : i,
+        i.path === "$.period" && !i.message.startsWith("missing")
+          ? { ...i, message: `period must be "day" or "month" (got ${JSON.stringify((value as { period?: unknown }).period)})` }
+          : i,
       );
       throw new PlugwatchError("INVALID_REQUEST", `invalid stats request: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
     }

@@ -103,7 +103,7 @@ export = (RED: NodeAPI) =>
           updateStatus();
           done(err);
         },
-        fairShareKey(lines[0] as string),
+        fairShareKey(lines[0]),
       );
     });
 

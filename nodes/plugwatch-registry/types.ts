@@ -17,4 +17,3 @@ export interface PlugwatchRegistryNode extends Node {
   /** Returns the registry or throws the RegistryError explaining why there is none. */
   require(): Registry;
 }
-

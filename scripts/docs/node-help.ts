@@ -76,9 +76,9 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
     const line = i + 1;
     const heading = /^(#{1,6})\s+(.*?)\s*$/.exec(text);
     if (heading) {
-      const level = heading[1]!.length;
+      const level = heading[1].length;
       if (level === 3) {
-        const key = byTitle.get(heading[2]!);
+        const key = byTitle.get(heading[2]);
         if (!key) problems.push(`line ${line}: section "${heading[2]}" is not one of ${[...byTitle.keys()].join(", ")}`);
         else {
           current = { key, ports: [], properties: [] };
@@ -97,19 +97,20 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
       } else if (prevKind === "text") {
         problems.push(`line ${line}: a property list must follow a blank line, a heading or a "1. port" line`);
       } else if (current) {
-        current.properties.push({ name: m[1]!.trim(), types: m[2]!.trim(), description: m[3]!.trim(), line });
+        current.properties.push({ name: m[1].trim(), types: m[2].trim(), description: m[3].trim(), line });
       } else problems.push(`line ${line}: property outside a section`);
       prevKind = "property";
       return;
     }
     const port = /^\d+\.\s+(.*)$/.exec(text);
     if (port && current?.key === "outputs") {
-      current.ports.push(port[1]!.trim());
+      current.ports.push(port[1].trim());
       prevKind = "port";
       return;
     }
     const stray = strayProperty(text);
-    if (stray) problems.push(`line ${line}: the editor renders "${stray.slice(0, 40)}…" as a property (a ':' with '(…)' and another ':' after it on the line); reword`);
+    if (stray)
+      problems.push(`line ${line}: the editor renders "${stray.slice(0, 40)}…" as a property (a ':' with '(…)' and another ':' after it on the line); reword`);
     if (text.trim() === "") prevKind = "blank";
     else {
       if (prevKind === "property") problems.push(`line ${line}: text right after a property line (a continuation is rendered as raw text); leave a blank line`);
@@ -154,7 +155,7 @@ export function checkHelp(markdown: string, lang: Lang, shape: NodeShape): strin
   }
   if (new Set(keys).size !== keys.length) problems.push("a section appears twice");
   const order = keys.map((k) => SECTION_ORDER.indexOf(k));
-  if (order.some((v, i) => i > 0 && v < order[i - 1]!)) problems.push(`sections out of order: ${keys.join(", ")}`);
+  if (order.some((v, i) => i > 0 && v < order[i - 1])) problems.push(`sections out of order: ${keys.join(", ")}`);
   const outputs = parsed.sections.find((s) => s.key === "outputs");
   if (outputs && shape.outputs > 1 && outputs.ports.length !== shape.outputs) {
     problems.push(`### ${titles.outputs} lists ${outputs.ports.length} ports ("1. name" lines), the node has ${shape.outputs}`);
@@ -187,7 +188,7 @@ export function helpToDocs(markdown: string): string {
     if (/^#{3,6} /.test(text)) inPort = false;
     const m = PROPERTY_LINE.exec(text);
     if (m) {
-      out.push(`${inPort ? "    " : ""}- **${m[1]!.trim()}** (*${m[2]!.trim()}*) — ${m[3]!.trim()}`);
+      out.push(`${inPort ? "    " : ""}- **${m[1].trim()}** (*${m[2].trim()}*) — ${m[3].trim()}`);
       continue;
     }
     if (/^\d+\.\s/.test(text)) inPort = true;

@@ -24,7 +24,7 @@ function renamed(n: FlowNode, prefix: string, drop: Set<string> = new Set()): Fl
   const c = clone(n);
   c.id = id(c.id);
   if (c.wires) c.wires = c.wires.map((port) => port.filter((w) => !drop.has(w)).map(id));
-  for (const k of REF_KEYS) if (typeof c[k] === "string") c[k] = id(c[k] as string);
+  for (const k of REF_KEYS) if (typeof c[k] === "string") c[k] = id(c[k]);
   delete c.credentials;
   return c;
 }
@@ -106,7 +106,7 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       if (c.type === "plugwatch-collector") c.interval = 10;
       // Each role had its own tab and its own Catch; on one tab a Catch keeps to its group (Node-RED >= 3).
       if (c.type === "catch") c.scope = "group";
-      for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k] as string);
+      for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k]);
       return c;
     });
     groups.push({ id: gid, type: "group", z: TAB, name: String(tabs.get(t)?.label ?? t), style: { label: true }, nodes: members.map((m) => m.id), x: 0, y: 0, w: 0, h: 0 });

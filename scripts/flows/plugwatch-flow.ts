@@ -793,7 +793,7 @@ export interface BuildOptions {
 /** The whole shipped flow: tabs first (editor order), then config nodes, then each tab's nodes. */
 export function plugwatchFlow(opts: BuildOptions = {}): FlowNode[] {
   const tabs = [brokerTab(), agentsTab(), hookTab(), componentTab(), apiTab(), alertsTab(), backupTab(opts.backupNode === true), dashboardTab()];
-  const tabNodes = tabs.map((t) => t[0] as FlowNode);
+  const tabNodes = tabs.map((t) => t[0]);
   const rest = tabs.flatMap((t) => t.slice(1));
   const dashboardConfig = rest.filter((n) => n.z === undefined);
   const onTabs = rest.filter((n) => n.z !== undefined);

@@ -8,8 +8,14 @@ export const FLOW_ENV = {
   PLUGWATCH_MQTT_USER: { default: "", what: "MQTT user name (credential; empty = anonymous)" },
   PLUGWATCH_MQTT_PASSWORD: { default: "", what: "MQTT password (credential)" },
   PLUGWATCH_BROKER_PORT: { default: "1883", what: "port of the embedded broker (Broker tab, plugwatch-broker)" },
-  PLUGWATCH_BROKER_HOST: { default: "loopback", what: "addresses the embedded broker listens on: loopback (127.0.0.1 and ::1) or a list; any other address needs PLUGWATCH_BROKER_PASSWD" },
-  PLUGWATCH_BROKER_PASSWD: { default: "", what: "mosquitto_passwd file of the embedded broker's identities (empty: anonymous clients are read-only, loopback only)" },
+  PLUGWATCH_BROKER_HOST: {
+    default: "loopback",
+    what: "addresses the embedded broker listens on: loopback (127.0.0.1 and ::1) or a list; any other address needs PLUGWATCH_BROKER_PASSWD",
+  },
+  PLUGWATCH_BROKER_PASSWD: {
+    default: "",
+    what: "mosquitto_passwd file of the embedded broker's identities (empty: anonymous clients are read-only, loopback only)",
+  },
   PLUGWATCH_POLL_INTERVAL: { default: "2", what: "collector poll interval in s" },
   PLUGWATCH_INFLUX_URL: { default: "http://127.0.0.1:8086", what: "InfluxDB base URL" },
   PLUGWATCH_INFLUX_FLAVOUR: { default: "1.x", what: "InfluxDB API: 1.x, 2.x or 3.x" },

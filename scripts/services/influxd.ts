@@ -60,7 +60,13 @@ export async function pingInflux(url: string, timeoutMs = 1000): Promise<boolean
 }
 
 /** Spawns influxd with a config written into `dir` and waits for /ping. The caller stops the returned process. */
-export async function launchInfluxd(opts: { bin: string; dir: string; httpPort: number; rpcPort: number; timeoutMs?: number }): Promise<{ proc: ChildProcess; url: string; log: string }> {
+export async function launchInfluxd(opts: {
+  bin: string;
+  dir: string;
+  httpPort: number;
+  rpcPort: number;
+  timeoutMs?: number;
+}): Promise<{ proc: ChildProcess; url: string; log: string }> {
   mkdirSync(opts.dir, { recursive: true });
   const conf = path.join(opts.dir, "influxdb.conf");
   const log = path.join(opts.dir, "influxd.log");

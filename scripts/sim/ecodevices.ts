@@ -20,8 +20,17 @@ export const TARIFF_INDEXES = {
 export type TariffOption = keyof typeof TARIFF_INDEXES;
 /** The tariff period (PTEC) each index counts in. */
 export const PERIOD_OF_INDEX: Record<string, string> = {
-  BASE: "TH..", HCHC: "HC..", HCHP: "HP..", EJPHN: "HN..", EJPHPM: "PM..",
-  BBRHCJB: "HCJB", BBRHPJB: "HPJB", BBRHCJW: "HCJW", BBRHPJW: "HPJW", BBRHCJR: "HCJR", BBRHPJR: "HPJR",
+  BASE: "TH..",
+  HCHC: "HC..",
+  HCHP: "HP..",
+  EJPHN: "HN..",
+  EJPHPM: "PM..",
+  BBRHCJB: "HCJB",
+  BBRHPJB: "HPJB",
+  BBRHCJW: "HCJW",
+  BBRHPJW: "HPJW",
+  BBRHCJR: "HCJR",
+  BBRHPJR: "HPJR",
 };
 type Input = "T1" | "T2";
 type OtherIndex = Exclude<(typeof TARIFF_INDEXES)[TariffOption][number], "BASE">;
@@ -122,7 +131,7 @@ export class SimulatedEcoDevices {
     const v = this.values as unknown as Record<string, number | string>;
     for (const k of Object.values(TARIFF_INDEXES).flat()) delete v[`${input}_${k}`];
     for (const k of TARIFF_INDEXES[option]) v[`${input}_${k}`] = opts.indexes?.[k] ?? 1_000_000;
-    v[`${input}_PTEC`] = opts.period ?? (PERIOD_OF_INDEX[TARIFF_INDEXES[option][0]] as string);
+    v[`${input}_PTEC`] = opts.period ?? PERIOD_OF_INDEX[TARIFF_INDEXES[option][0]];
   }
 
   /** Pins values (e.g. a consumption peak: `set({ T1_PAPP: 9000 })`). */

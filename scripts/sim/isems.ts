@@ -87,8 +87,25 @@ export function statusHex(bits: number): string {
 /** The CSV line (revision 1, with status) the router appends to ffopenmppt.log. */
 export function csvLine(s: IsemsStatus): string {
   return [
-    s.nodeId, "1", s.timestamp, s.firmware, s.nextRebootMin, s.powerSave, s.openCircuitV, s.mppV, s.batteryV, s.chargePercent, s.healthPercent,
-    s.batteryTempC, s.lowVoltageDisconnectV, s.chargeEndV, s.batteryAh, s.solarW, s.latitude, s.longitude, statusHex(s.status),
+    s.nodeId,
+    "1",
+    s.timestamp,
+    s.firmware,
+    s.nextRebootMin,
+    s.powerSave,
+    s.openCircuitV,
+    s.mppV,
+    s.batteryV,
+    s.chargePercent,
+    s.healthPercent,
+    s.batteryTempC,
+    s.lowVoltageDisconnectV,
+    s.chargeEndV,
+    s.batteryAh,
+    s.solarW,
+    s.latitude,
+    s.longitude,
+    statusHex(s.status),
   ].join(";");
 }
 
@@ -150,7 +167,7 @@ export class SimulatedIsemsNode {
   }
 
   get status(): IsemsStatus {
-    return this.history[this.history.length - 1] as IsemsStatus;
+    return this.history[this.history.length - 1];
   }
 
   /** Base URL, e.g. http://127.0.0.1:8101 (the data sets are under /ISEMS/). */
@@ -215,7 +232,7 @@ async function main(argv: string[]): Promise<void> {
     SimulatedIsemsNode.start({ nodeId: "solar-2", port: 8102, status: { chargePercent: 54, batteryV: 12.5, batteryTempC: 31.2 } }),
     SimulatedIsemsNode.start({ nodeId: "solar-3", port: 0, status: { chargePercent: 71, batteryV: 12.8 } }),
   ]);
-  const [http1, http2, pusher] = nodes as [SimulatedIsemsNode, SimulatedIsemsNode, SimulatedIsemsNode];
+  const [http1, http2, pusher] = nodes;
   console.log(`ISEMS nodes over HTTP: ISEMS_HTTP_NODES=${http1.url},${http2.url}`);
   console.log(`ISEMS node solar-3 pushes to ${broker} on isems/solar-3/csvlog every ${every} s`);
   const tick = async () => {

@@ -125,7 +125,7 @@ export class SimulatedKlapDevice {
 
   constructor(opts: KlapDeviceOptions) {
     this.model = opts.model;
-    const first = opts.entries[0] as Device;
+    const first = opts.entries[0];
     const key = first.strip?.id ?? first.id;
     this.deviceId = deviceIdFor(key);
     this.mac = macFor(key);
@@ -135,7 +135,12 @@ export class SimulatedKlapDevice {
     this.wantedPort = opts.port;
     this.outlets = opts.entries.map(
       (e, i) =>
-        new SimOutlet({ ...e, host: opts.address, port: opts.port }, this, new LoadModel(e, { nowMs: opts.nowMs, offsetFor: opts.offsetFor, seed: opts.seed, relayOn: opts.relayOn }), `${this.deviceId}${String(i).padStart(2, "0")}`),
+        new SimOutlet(
+          { ...e, host: opts.address, port: opts.port },
+          this,
+          new LoadModel(e, { nowMs: opts.nowMs, offsetFor: opts.offsetFor, seed: opts.seed, relayOn: opts.relayOn }),
+          `${this.deviceId}${String(i).padStart(2, "0")}`,
+        ),
     );
     // Tapo counters restart each day and month; start the month a plausible few kWh ago.
     this.monthStartKWh = this.outlets.map((o) => Math.max(0, o.energyKWh - 1 - (hashString(o.id) % 40) / 10));
@@ -237,9 +242,10 @@ export class SimulatedKlapDevice {
   }
 
   private sysinfo(): Json {
-    const first = this.outlets[0] as SimOutlet;
+    const first = this.outlets[0];
     const base: Json = {
-      sw_ver: this.model === "KP115" ? "1.0.21 Build 231129 Rel.171238" : this.model === "HS300" ? "1.0.12 Build 220121 Rel.175814" : "1.0.4 Build 191111 Rel.143500",
+      sw_ver:
+        this.model === "KP115" ? "1.0.21 Build 231129 Rel.171238" : this.model === "HS300" ? "1.0.12 Build 220121 Rel.175814" : "1.0.4 Build 191111 Rel.143500",
       hw_ver: this.model === "HS300" ? "2.0" : this.model === "KP115" ? "1.0" : "4.0",
       model: this.model === "KP115" ? "KP115(EU)" : this.model === "HS300" ? "HS300(EU)" : "HS110(EU)",
       deviceId: this.deviceId,
@@ -278,7 +284,7 @@ export class SimulatedKlapDevice {
     let targets = this.outlets;
     if (ctx) {
       targets = this.outlets.filter((o) => ctx.some((c) => c === o.childId || (c.length <= 2 && o.childId.endsWith(c))));
-      if (targets.length === 0) return { err_code: -14, err_msg: "entry not exist" } as Json;
+      if (targets.length === 0) return { err_code: -14, err_msg: "entry not exist" };
     }
     const out: Json = {};
     for (const [module, body] of Object.entries(req)) {
@@ -292,7 +298,7 @@ export class SimulatedKlapDevice {
   }
 
   private iotMethod(module: string, method: string, args: unknown, targets: SimOutlet[]): Json {
-    const first = targets[0] as SimOutlet;
+    const first = targets[0];
     if (module === "system" && method === "get_sysinfo") return this.sysinfo();
     if (module === "system" && method === "set_relay_state") {
       const state = isObj(args) ? args.state : undefined;
@@ -339,7 +345,7 @@ export class SimulatedKlapDevice {
 
   private smartMethod(method: string, params: Json): Json {
     if (this.unsupportedMethods.has(method)) return { error_code: -1 };
-    const o = this.outlets[0] as SimOutlet;
+    const o = this.outlets[0];
     const rt = o.realtime;
     const ok = (result: Json): Json => ({ error_code: 0, result });
     switch (method) {
@@ -396,9 +402,19 @@ export class SimulatedKlapDevice {
         });
       }
       case "get_emeter_data":
-        return ok({ power_mw: Math.round(rt.power * 1000), voltage_mv: Math.round(rt.voltage * 1000), current_ma: Math.round(rt.current * 1000), energy_wh: Math.round(rt.total * 1000) });
+        return ok({
+          power_mw: Math.round(rt.power * 1000),
+          voltage_mv: Math.round(rt.voltage * 1000),
+          current_ma: Math.round(rt.current * 1000),
+          energy_wh: Math.round(rt.total * 1000),
+        });
       case "component_nego":
-        return ok({ component_list: ["device", "firmware", "time", "energy_monitoring", "led", "countdown", "schedule"].map((id) => ({ id, ver_code: id === "energy_monitoring" || id === "device" ? 2 : 1 })) });
+        return ok({
+          component_list: ["device", "firmware", "time", "energy_monitoring", "led", "countdown", "schedule"].map((id) => ({
+            id,
+            ver_code: id === "energy_monitoring" || id === "device" ? 2 : 1,
+          })),
+        });
       default:
         this.unknownRequests++;
         return { error_code: -1 };

@@ -35,7 +35,13 @@ export const DEMO_DEVICES: OctopusDevice[] = [
     password: "acme-sensor-1-demo",
     attributes: { temperature: (ts) => room(ts, 0).temperature, humidity: (ts) => room(ts, 0).humidity, co2: (ts) => room(ts, 0).co2 },
   },
-  { office: "acme", room: "open-space", id: "acme-plug-1", password: "acme-plug-1-demo", attributes: { power: (ts) => round(60 + 25 * Math.abs(wave(ts, 600_000)), 1), on: () => true } },
+  {
+    office: "acme",
+    room: "open-space",
+    id: "acme-plug-1",
+    password: "acme-plug-1-demo",
+    attributes: { power: (ts) => round(60 + 25 * Math.abs(wave(ts, 600_000)), 1), on: () => true },
+  },
   {
     office: "globex",
     room: "lab",
@@ -43,7 +49,13 @@ export const DEMO_DEVICES: OctopusDevice[] = [
     password: "globex-sensor-1-demo",
     attributes: { temperature: (ts) => room(ts, 1).temperature, humidity: (ts) => room(ts, 1).humidity, co2: (ts) => room(ts, 1).co2 },
   },
-  { office: "globex", room: "lab", id: "globex-plug-1", password: "globex-plug-1-demo", attributes: { power: (ts) => round(120 + 40 * Math.abs(wave(ts, 900_000, 2)), 1), on: () => true } },
+  {
+    office: "globex",
+    room: "lab",
+    id: "globex-plug-1",
+    password: "globex-plug-1-demo",
+    attributes: { power: (ts) => round(120 + 40 * Math.abs(wave(ts, 900_000, 2)), 1), on: () => true },
+  },
 ];
 
 export interface PublishedValue {
@@ -85,7 +97,14 @@ export class OctopusClients {
 
   async connect(): Promise<void> {
     for (const d of this.devices) {
-      const c = await mqtt.connectAsync(this.opts.url, { username: d.id, password: d.password, clientId: `${d.id}-${process.pid}`, protocolVersion: 5, reconnectPeriod: 1000, connectTimeout: 5000 });
+      const c = await mqtt.connectAsync(this.opts.url, {
+        username: d.id,
+        password: d.password,
+        clientId: `${d.id}-${process.pid}`,
+        protocolVersion: 5,
+        reconnectPeriod: 1000,
+        connectTimeout: 5000,
+      });
       this.clients.set(d.id, c);
     }
   }

@@ -304,7 +304,8 @@ export class SimulatedPlug {
       if (this.mode === "legacy") {
         // The simulator closes its UDP socket without waiting for it; wait, so a stopped plug holds no handle.
         const udp = this.sim.deviceNetworking.udpSocket;
-        const udpClosed = udp && this.sim.deviceNetworking.udpSocketBound ? new Promise<void>((resolve) => udp.once("close", () => resolve())) : Promise.resolve();
+        const udpClosed =
+          udp && this.sim.deviceNetworking.udpSocketBound ? new Promise<void>((resolve) => udp.once("close", () => resolve())) : Promise.resolve();
         await this.sim.stop();
         await udpClosed;
       } else if (this.blackhole) {
@@ -361,7 +362,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
   let firstError: unknown;
   const worker = async (): Promise<void> => {
     while (next < items.length) {
-      const item = items[next++] as T;
+      const item = items[next++];
       try {
         await fn(item);
       } catch (err) {
@@ -412,7 +413,7 @@ export class SimulatedOffice {
       plugs.set(d.id, new SimulatedPlug(d, { address, port, nowMs: now, offsetFor, seed: opts.seed ?? 0, relayOn: opts.relayOn ?? true }));
     }
     const klapDevices = [...klapGroups.values()].map((entries) => {
-      const first = entries[0] as Device;
+      const first = entries[0];
       const o: ConstructorParameters<typeof SimulatedKlapDevice>[0] = {
         model: klapModelOf(first),
         entries: [...entries].sort((a, b) => (a.strip?.index ?? 0) - (b.strip?.index ?? 0)),
@@ -499,7 +500,14 @@ export class SimulatedOffice {
 
   /** A copy of the registry (every device, strip outlets included) with the host and port actually listened on. */
   registryDevices(): Device[] {
-    const copy = (e: Device, host: string, port: number): Device => ({ ...e, host, port, location: { ...e.location }, ...(e.tags ? { tags: { ...e.tags } } : {}), ...(e.strip ? { strip: { ...e.strip } } : {}) });
+    const copy = (e: Device, host: string, port: number): Device => ({
+      ...e,
+      host,
+      port,
+      location: { ...e.location },
+      ...(e.tags ? { tags: { ...e.tags } } : {}),
+      ...(e.strip ? { strip: { ...e.strip } } : {}),
+    });
     return [...this.all.map((p) => copy(p.entry, p.entry.host, p.entry.port)), ...[...this.outlets.values()].map((o) => copy(o.entry, o.host, o.port))];
   }
 

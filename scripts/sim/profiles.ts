@@ -152,7 +152,8 @@ export function workdayPlan(seed: number, t: LocalTime): WorkdayPlan {
 
 /** Standby/idle draw in W of one device (per-device level, small per-second jitter). */
 function standbyWatts(dev: ProfileDevice, seed: number, fallbackLo: number, fallbackHi: number, second: number): number {
-  const level = dev.idleWatts !== undefined ? dev.idleWatts * (0.85 + 0.3 * unit(seed, Salt.Idle)) : fallbackLo + (fallbackHi - fallbackLo) * unit(seed, Salt.Idle);
+  const level =
+    dev.idleWatts !== undefined ? dev.idleWatts * (0.85 + 0.3 * unit(seed, Salt.Idle)) : fallbackLo + (fallbackHi - fallbackLo) * unit(seed, Salt.Idle);
   return level * (1 + 0.03 * signed(seed, Salt.Jitter, second));
 }
 

@@ -120,15 +120,33 @@ function suite(kind: BrokerKind, full: boolean): void {
 
       // What the collector would publish: a retained availability and a reading.
       const ts = Date.now();
-      await s.mqtt.publishAsync(`${s.root}/hq/2/copy/pr-1/availability`, JSON.stringify({ v: 1, device: "pr-1", online: false, ts, reason: "DEVICE_UNREACHABLE: test" }), { qos: 1, retain: true });
-      await s.mqtt.publishAsync(`${s.root}/hq/1/open-1/ws-a/reading`, JSON.stringify({ v: 1, device: "ws-a", ts, power: 4, voltage: 230, current: 0.02, energy: 12.3, relay: true, kind: "workplace" }), { qos: 1 });
-      const pr1 = await eventually(() => get("/devices/pr-1"), (r) => r.body.online === false, 5000, "pr-1 offline");
+      await s.mqtt.publishAsync(
+        `${s.root}/hq/2/copy/pr-1/availability`,
+        JSON.stringify({ v: 1, device: "pr-1", online: false, ts, reason: "DEVICE_UNREACHABLE: test" }),
+        { qos: 1, retain: true },
+      );
+      await s.mqtt.publishAsync(
+        `${s.root}/hq/1/open-1/ws-a/reading`,
+        JSON.stringify({ v: 1, device: "ws-a", ts, power: 4, voltage: 230, current: 0.02, energy: 12.3, relay: true, kind: "workplace" }),
+        { qos: 1 },
+      );
+      const pr1 = await eventually(
+        () => get("/devices/pr-1"),
+        (r) => r.body.online === false,
+        5000,
+        "pr-1 offline",
+      );
       assert.equal(pr1.status, 200);
       assert.equal(pr1.body.since, ts);
       assert.equal(pr1.body.reason, "DEVICE_UNREACHABLE: test");
       assert.equal(pr1.body.kind, "printer");
       assert.deepEqual(pr1.body.location, { building: "hq", floor: "2", room: "copy" });
-      const wsa = await eventually(() => get("/devices/ws-a"), (r) => r.body.lastSeen === ts, 5000, "ws-a lastSeen");
+      const wsa = await eventually(
+        () => get("/devices/ws-a"),
+        (r) => r.body.lastSeen === ts,
+        5000,
+        "ws-a lastSeen",
+      );
       assert.equal(wsa.body.online, null);
       const ws = (await get("/devices?room=open-1")).body.devices as Json[];
       assert.equal(ws.find((d) => d.id === "ws-a")?.lastSeen, ts);
@@ -153,22 +171,34 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.ok(hours.every((p) => p.power === 59));
       assert.equal(hours[23].energy, 11.439);
       const raw = await get(`/devices/ws-a/measurements?${day}&limit=10`);
-      assert.deepEqual((raw.body.series[0].points as Json[]).map((p) => p.power), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        (raw.body.series[0].points as Json[]).map((p) => p.power),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
       const rel = await get(`/devices/ws-a/measurements?from=-2h&to=now&fields=power`);
       assert.equal(rel.status, 200);
-      assert.deepEqual((rel.body.series[0].points as Json[]).map((p) => p.power), [2, 3, 4]);
+      assert.deepEqual(
+        (rel.body.series[0].points as Json[]).map((p) => p.power),
+        [2, 3, 4],
+      );
       const rel2 = await get(`/devices/ws-a/measurements?from=now-4h&fields=power`);
-      assert.deepEqual((rel2.body.series[0].points as Json[]).map((p) => p.power), [1, 2, 3, 4]);
+      assert.deepEqual(
+        (rel2.body.series[0].points as Json[]).map((p) => p.power),
+        [1, 2, 3, 4],
+      );
     });
 
     it("GET /devices/{id}/measurements/latest: the newest N readings, newest first", async function () {
       const two = await get("/devices/ws-a/measurements/latest?limit=2");
       assert.equal(two.status, 200);
       assert.equal(two.body.device, "ws-a");
-      assert.deepEqual((two.body.readings as Json[]).map((r) => [r.ts, r.power]), [
-        [NOW - 5 * MIN, 4],
-        [NOW - 30 * MIN, 3],
-      ]);
+      assert.deepEqual(
+        (two.body.readings as Json[]).map((r) => [r.ts, r.power]),
+        [
+          [NOW - 5 * MIN, 4],
+          [NOW - 30 * MIN, 3],
+        ],
+      );
       const dflt = await get("/devices/ws-a/measurements/latest");
       assert.equal(dflt.body.readings.length, 1440);
       const none = await get("/devices/ws-b/measurements/latest");
@@ -179,8 +209,15 @@ function suite(kind: BrokerKind, full: boolean): void {
       const latest = await get("/measurements/latest");
       assert.equal(latest.status, 200);
       const pick = (r: { body: Json }) => (r.body.readings as Json[]).map((x) => [x.device, x.power]);
-      assert.deepEqual(pick(latest), [["pr-1", 50], ["ws-a", 4]]);
-      assert.deepEqual(pick(await get("/measurements/latest?all=true")), [["mr-1", 7], ["pr-1", 50], ["ws-a", 4]]);
+      assert.deepEqual(pick(latest), [
+        ["pr-1", 50],
+        ["ws-a", 4],
+      ]);
+      assert.deepEqual(pick(await get("/measurements/latest?all=true")), [
+        ["mr-1", 7],
+        ["pr-1", 50],
+        ["ws-a", 4],
+      ]);
       assert.deepEqual(pick(await get("/measurements/latest?kind=printer")), [["pr-1", 50]]);
     });
 
@@ -195,7 +232,10 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.equal(rows[0].ts, D);
         assert.ok(Math.abs(rows[0].kWh - 1.439) < 1e-6, String(rows[0].kWh));
         const byKind = await get(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=kind`);
-        assert.deepEqual((byKind.body.rows as Json[]).map((x) => [x.group, Math.round(x.kWh * 1000)]), [["workplace", 1439]]);
+        assert.deepEqual(
+          (byKind.body.rows as Json[]).map((x) => [x.group, Math.round(x.kWh * 1000)]),
+          [["workplace", 1439]],
+        );
         // Relative default range (-7d .. now) includes the day and the recent readings.
         const week = await get(`/energy?groupBy=building`);
         assert.equal(week.status, 200);
@@ -224,7 +264,10 @@ function suite(kind: BrokerKind, full: boolean): void {
       const off = await post("/power", { state: "off", kind: "printer" });
       assert.equal(off.status, 200);
       assert.equal(off.body.ok, true);
-      assert.deepEqual((off.body.results as Json[]).map((r) => [r.device, r.relay]).sort(), [["pr-1", false], ["pr-2", false]]);
+      assert.deepEqual((off.body.results as Json[]).map((r) => [r.device, r.relay]).sort(), [
+        ["pr-1", false],
+        ["pr-2", false],
+      ]);
       assert.equal(s.office.plug("pr-1").relay, false);
       assert.equal(s.office.plug("pr-2").relay, false);
       const on = await post("/power", { state: "on", building: "hq", floor: "2" });
@@ -248,7 +291,12 @@ function suite(kind: BrokerKind, full: boolean): void {
     it("GET /audit: every switch above is in the agent's audit trail with the token's name (never the token)", async function () {
       type Rec = { by?: string; action: string; target: Json; ok: boolean; results: { device: string }[] };
       const wanted = (recs: Rec[]) => recs.map((r) => `${r.by} ${r.action} ${JSON.stringify(r.target)}`);
-      const expected = ['operator off {"device":"pr-2"}', 'operator off {"kind":"printer"}', 'operator on {"building":"hq","floor":"2"}', 'operator on {"device":"gone-1"}'];
+      const expected = [
+        'operator off {"device":"pr-2"}',
+        'operator off {"kind":"printer"}',
+        'operator on {"building":"hq","floor":"2"}',
+        'operator on {"device":"gone-1"}',
+      ];
       const byOperator = await eventually(
         async () => (await get("/audit?by=operator", C)).body.records as Rec[],
         (r) => r.length >= expected.length,
@@ -256,7 +304,11 @@ function suite(kind: BrokerKind, full: boolean): void {
         "the operator's audit records",
       );
       assert.deepEqual(wanted(byOperator), expected);
-      assert.deepEqual(byOperator.map((r) => r.ok), [true, true, false, false], "failures are recorded too");
+      assert.deepEqual(
+        byOperator.map((r) => r.ok),
+        [true, true, false, false],
+        "failures are recorded too",
+      );
       const admin = (await get("/audit?by=admin&device=pr-2", C)).body.records as Rec[];
       assert.deepEqual(wanted(admin), ['admin toggle {"device":"pr-2"}']);
       const all = await get("/audit", C);
@@ -265,10 +317,25 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {
-      const raised = { v: 1, id: "waste:pr-1", device: "pr-1", rule: "waste", severity: "warning", state: "raised", ts: Date.now(), value: 52.3, message: "pr-1 draws 52.3 W outside working hours (limit 20 W)" };
+      const raised = {
+        v: 1,
+        id: "waste:pr-1",
+        device: "pr-1",
+        rule: "waste",
+        severity: "warning",
+        state: "raised",
+        ts: Date.now(),
+        value: 52.3,
+        message: "pr-1 draws 52.3 W outside working hours (limit 20 W)",
+      };
       const topic = `${s.root}/alerts/pr-1/waste`;
       await s.mqtt.publishAsync(topic, JSON.stringify(raised), { qos: 1, retain: true });
-      const active = await eventually(() => get("/alerts"), (r) => r.body.count === 1, 5000, "alert listed");
+      const active = await eventually(
+        () => get("/alerts"),
+        (r) => r.body.count === 1,
+        5000,
+        "alert listed",
+      );
       assert.equal(active.status, 200);
       assert.equal(active.body.state, "active");
       assert.deepEqual(active.body.alerts, [raised]);
@@ -276,9 +343,17 @@ function suite(kind: BrokerKind, full: boolean): void {
       const cleared = { ...raised, state: "cleared", ts: raised.ts + 1000, value: 3 };
       await s.mqtt.publishAsync(topic, JSON.stringify(cleared), { qos: 1 });
       await s.mqtt.publishAsync(topic, "", { qos: 1, retain: true });
-      await eventually(() => get("/alerts"), (r) => r.body.count === 0, 5000, "alert cleared");
+      await eventually(
+        () => get("/alerts"),
+        (r) => r.body.count === 0,
+        5000,
+        "alert cleared",
+      );
       const history = await get(`/alerts?state=all&from=${iso(raised.ts - 1000)}`);
-      assert.deepEqual((history.body.alerts as Json[]).map((a) => a.state), ["raised", "cleared"]);
+      assert.deepEqual(
+        (history.body.alerts as Json[]).map((a) => a.state),
+        ["raised", "cleared"],
+      );
     });
 
     it("auth: 401 without or with an unknown token, 403 with the wrong scope; /health and /openapi.json stay open", async function () {
@@ -310,7 +385,11 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/alerts?state=active&from=-1d"), 400, "INVALID_REQUEST");
       assertProblem(await post("/devices/pr-1/power", { state: "dim" }), 400, "INVALID_REQUEST");
       assertProblem(await post("/devices/pr-1/power", { state: "on", extra: 1 }), 400, "INVALID_REQUEST");
-      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: "{not json", headers: { "content-type": "application/json" } }), 400, "INVALID_REQUEST");
+      assertProblem(
+        await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: "{not json", headers: { "content-type": "application/json" } }),
+        400,
+        "INVALID_REQUEST",
+      );
       assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, C), 400, "INVALID_REQUEST");
       assertProblem(await post("/power", { state: "off" }), 400, "INVALID_REQUEST");
       assertProblem(await post("/power", { state: "off", kind: "printer", all: true }), 400, "INVALID_REQUEST");
@@ -333,9 +412,17 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(wrongMethod.headers.get("allow"), "GET");
       assertProblem(await s.request<Json>("GET", `${BASE}/power`, R), 405, "METHOD_NOT_ALLOWED");
 
-      const big = await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: JSON.stringify({ state: "on", pad: "x".repeat(20_000) }), headers: { "content-type": "application/json" } });
+      const big = await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, {
+        ...C,
+        raw: JSON.stringify({ state: "on", pad: "x".repeat(20_000) }),
+        headers: { "content-type": "application/json" },
+      });
       assertProblem(big, 413, "PAYLOAD_TOO_LARGE");
-      assertProblem(await s.request<Json>("POST", `${BASE}/power`, { ...C, raw: "state=on", headers: { "content-type": "text/plain" } }), 415, "UNSUPPORTED_MEDIA_TYPE");
+      assertProblem(
+        await s.request<Json>("POST", `${BASE}/power`, { ...C, raw: "state=on", headers: { "content-type": "text/plain" } }),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+      );
 
       assertProblem(await get(`/devices/ws-a/measurements?from=${iso(D + DAY)}&to=${iso(D)}`), 422, "INVALID_QUERY");
       assertProblem(await get(`/devices/ws-a/measurements?from=-40d`), 422, "LIMIT_EXCEEDED");
@@ -357,8 +444,15 @@ function suite(kind: BrokerKind, full: boolean): void {
       const request = JSON.parse((await seen).payload.toString()) as Json;
       assert.equal(r.body.requestId, request.id);
       // The component finally answers: the API has nobody waiting for that id any more.
-      await s.mqtt.publishAsync(request.replyTo, JSON.stringify({ v: 1, id: request.id, ok: true, data: { type: "latestN", device: "ws-a", readings: [] } }), { qos: 1 });
-      const after = await eventually(() => s.request<Json>("GET", `${SLOW_BASE}/health`), (h) => h.body.api.dropped > before.dropped, 5000, "late reply dropped");
+      await s.mqtt.publishAsync(request.replyTo, JSON.stringify({ v: 1, id: request.id, ok: true, data: { type: "latestN", device: "ws-a", readings: [] } }), {
+        qos: 1,
+      });
+      const after = await eventually(
+        () => s.request<Json>("GET", `${SLOW_BASE}/health`),
+        (h) => h.body.api.dropped > before.dropped,
+        5000,
+        "late reply dropped",
+      );
       assert.equal(after.body.api.pending, 0);
       assert.equal(after.body.status, "degraded");
       assert.ok(after.body.api.timedOut > before.timedOut);
@@ -390,7 +484,15 @@ function suite(kind: BrokerKind, full: boolean): void {
       const n = full ? 120 : 60;
       const jobs = Array.from({ length: n }, (_, i) => {
         const limit = (i % 40) + 1;
-        if (i % 3 === 2) return get("/measurements/latest").then((r) => ({ r, check: () => assert.deepEqual((r.body.readings as Json[]).map((x) => x.device), ["pr-1", "ws-a"]) }));
+        if (i % 3 === 2)
+          return get("/measurements/latest").then((r) => ({
+            r,
+            check: () =>
+              assert.deepEqual(
+                (r.body.readings as Json[]).map((x) => x.device),
+                ["pr-1", "ws-a"],
+              ),
+          }));
         return get(`/devices/ws-a/measurements/latest?limit=${limit}`).then((r) => ({
           r,
           check: () => {
@@ -430,7 +532,10 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.equal((r.body.readings as Json[]).length, 2);
         assert.equal((await get("/alerts?state=all")).body.historySize, 50, "the new node instance answers");
-        await s.red.deploy(s.flows.filter((n) => n.id !== "api"), "nodes");
+        await s.red.deploy(
+          s.flows.filter((n) => n.id !== "api"),
+          "nodes",
+        );
         await eventually(routed, (st) => st === 404, 10000, "API route removed");
         const gone = await fetch(`${s.red.url}${BASE}/devices`, { headers: { authorization: `Bearer ${TOKENS.read}` } });
         assert.equal(gone.status, 404);
@@ -446,7 +551,10 @@ function suite(kind: BrokerKind, full: boolean): void {
         const r = await s.request<Json>("GET", `${BASE}/openapi.json`);
         assert.equal(r.status, 200);
         assert.equal(r.body.openapi, "3.1.0");
-        assert.deepEqual(r.body.servers.map((x: Json) => x.url), [BASE]);
+        assert.deepEqual(
+          r.body.servers.map((x: Json) => x.url),
+          [BASE],
+        );
         const { code, out } = await lint(r.body);
         assert.equal(code, 0, out);
         assert.doesNotMatch(out, /\berror\b/i, out);
@@ -463,7 +571,10 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.deepEqual(s.violations, []);
       if (full) {
         const exercised = new Set([...s.validator.seen].map((x) => x.split(" ")[0]));
-        assert.deepEqual(s.validator.operations().filter((o) => !exercised.has(o)), []);
+        assert.deepEqual(
+          s.validator.operations().filter((o) => !exercised.has(o)),
+          [],
+        );
       }
     });
   });

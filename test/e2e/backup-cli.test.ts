@@ -17,7 +17,7 @@ interface CliResult {
 function cli(...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
   });
@@ -31,7 +31,10 @@ async function ok(...args: string[]): Promise<CliResult> {
 
 const T0 = Date.parse("2026-11-20T08:00:00Z");
 /** Points with distinct ms timestamps, fractional values, tags and an integer field. */
-const LINES = Array.from({ length: 50 }, (_, i) => `power,device=pr-${i % 3},room=copy watts=${(i * 1.25 + 0.001).toFixed(3)},relay=${i % 2 === 0},count=${i}i ${T0 + i * 1001 + (i % 7)}`).join("\n");
+const LINES = Array.from(
+  { length: 50 },
+  (_, i) => `power,device=pr-${i % 3},room=copy watts=${(i * 1.25 + 0.001).toFixed(3)},relay=${i % 2 === 0},count=${i}i ${T0 + i * 1001 + (i % 7)}`,
+).join("\n");
 
 async function rows(influx: InfluxdInstance, db: string): Promise<unknown[][]> {
   const r = await influx.query('SELECT * FROM "power" ORDER BY time', db);
@@ -65,13 +68,17 @@ describe("backup CLI with a real influxd", function () {
     writeFileSync(path.join(dir, "NOTES.txt"), "operator notes\n");
     mkdirSync(path.join(dir, "20200101T000000Z")); // named like a backup, no manifest: incomplete (and the oldest)
     const incomplete = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; problem?: string }[];
-    assert.deepEqual(incomplete.map((b) => b.name), ["20200101T000000Z"]);
+    assert.deepEqual(
+      incomplete.map((b) => b.name),
+      ["20200101T000000Z"],
+    );
     assert.match(incomplete[0]?.problem ?? "", /not a complete portable backup \(0 manifest files\)/);
-    assert.match((await ok("list", "--dir", dir)).stdout, /^20200101T000000Z  2020-01-01T00:00:00\.000Z  INCOMPLETE: /m);
+    assert.match((await ok("list", "--dir", dir)).stdout, /^20200101T000000Z {2}2020-01-01T00:00:00\.000Z {2}INCOMPLETE: /m);
 
     // three backups, keep 2: the first is deleted by retention
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
+    for (let i = 0; i < 3; i++)
+      runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
     assert.deepEqual(runs[0].manifest.databases, ["pw"]);
     assert.ok(runs[0].manifest.shards >= 1);
     // Only complete backups count towards --keep; the incomplete folder older than the oldest kept one goes at
@@ -81,13 +88,22 @@ describe("backup CLI with a real influxd", function () {
     assert.deepEqual(runs[2].deleted, [runs[0].name]);
     assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name, "NOTES.txt", "keep-me"].sort());
     const listed = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; manifest: { databases: string[] } }[];
-    assert.deepEqual(listed.map((b) => [b.name, b.manifest.databases]), [[runs[1].name, ["pw"]], [runs[2].name, ["pw"]]]);
+    assert.deepEqual(
+      listed.map((b) => [b.name, b.manifest.databases]),
+      [
+        [runs[1].name, ["pw"]],
+        [runs[2].name, ["pw"]],
+      ],
+    );
     assert.match((await ok("list", "--dir", dir)).stdout, new RegExp(`^${runs[1].name}  \\S+Z  pw  `, "m"));
 
     // restoring into the existing name is refused by influxd 1.x: a clear error, exit code 1
     const refused = await cli("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw");
     assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /INVALID_REQUEST: restore failed: restore: DB metadata not changed\. database may already exist \(restore under a new name \(-newdb\)/);
+    assert.match(
+      refused.stderr,
+      /INVALID_REQUEST: restore failed: restore: DB metadata not changed\. database may already exist \(restore under a new name \(-newdb\)/,
+    );
 
     // side by side under a new name
     await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--newdb", "pw_restored", "--from", runs[1].name, "--url", influx.url);

@@ -58,7 +58,12 @@ for (const kind of ["aedes", "mosquitto"] as const) {
       const passwd = passwdFile(dir);
       if (kind === "aedes") {
         const port = await freePort();
-        const b = await startEmbeddedBroker({ port, root: R, users: parsePasswd((await import("node:fs")).readFileSync(passwd, "utf8")), roles: { "desk-app": "client" } });
+        const b = await startEmbeddedBroker({
+          port,
+          root: R,
+          users: parsePasswd((await import("node:fs")).readFileSync(passwd, "utf8")),
+          roles: { "desk-app": "client" },
+        });
         td.add(b, (x) => x.close());
         url = `mqtt://127.0.0.1:${port}`;
         refusedPackets = () => b.refused.packet;

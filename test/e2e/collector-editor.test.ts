@@ -6,7 +6,11 @@ import { Teardown } from "../support/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-const REGISTRY = { devices: [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } }] };
+const REGISTRY = {
+  devices: [
+    { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } },
+  ],
+};
 
 describe("plugwatch-collector editor (real Node-RED, real Chromium)", function () {
   this.timeout(120000);
@@ -23,7 +27,25 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
           { id: "tab", type: "tab", label: "editor test" },
           { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify(REGISTRY) },
           // A one-day interval spreads the first poll over the day: the test never contacts the registry address.
-          { id: "col", type: "plugwatch-collector", z: "tab", x: 200, y: 100, name: "", registry: "reg", root: "site-a/plugwatch", kind: "printer", building: "hq", floor: "", room: "", interval: 86400, timeout: 2500, concurrency: 32, offlineAfter: 4, wires: [[]] },
+          {
+            id: "col",
+            type: "plugwatch-collector",
+            z: "tab",
+            x: 200,
+            y: 100,
+            name: "",
+            registry: "reg",
+            root: "site-a/plugwatch",
+            kind: "printer",
+            building: "hq",
+            floor: "",
+            room: "",
+            interval: 86400,
+            timeout: 2500,
+            concurrency: 32,
+            offlineAfter: 4,
+            wires: [[]],
+          },
         ],
       }),
       (r) => r.stop(),
@@ -32,10 +54,14 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on("pageerror", (e) => pageErrors.push(e.message));
     await page.goto(red.url, { waitUntil: "domcontentloaded" });
-    await page.waitForFunction(() => {
-      const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
-      return Boolean(RED?.nodes?.node("col"));
-    }, undefined, { timeout: 60000 });
+    await page.waitForFunction(
+      () => {
+        const RED = (window as unknown as { RED?: { nodes?: { node(id: string): unknown } } }).RED;
+        return Boolean(RED?.nodes?.node("col"));
+      },
+      undefined,
+      { timeout: 60000 },
+    );
   });
 
   afterEach(function () {
@@ -48,7 +74,9 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
 
   it("the palette registers the node with the defaults of every NodeDef key, and the validators work", async function () {
     const r = await page.evaluate(() => {
-      const RED = (window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { value: unknown; validate?: (v: unknown) => unknown }> } } } }).RED;
+      const RED = (
+        window as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { value: unknown; validate?: (v: unknown) => unknown }> } } } }
+      ).RED;
       const def = RED.nodes.getType("plugwatch-collector");
       const ok = (key: string, v: unknown) => {
         const f = def.defaults[key]?.validate;
@@ -75,8 +103,34 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
         },
       };
     });
-    assert.deepEqual(r.keys, ["account", "building", "concurrency", "floor", "interval", "kind", "name", "offlineAfter", "registry", "room", "root", "timeout"]);
-    assert.deepEqual(r.defaults, { name: "", registry: "", account: "", root: "plugwatch", kind: "", building: "", floor: "", room: "", interval: 10, timeout: 3000, concurrency: 64, offlineAfter: 3 });
+    assert.deepEqual(r.keys, [
+      "account",
+      "building",
+      "concurrency",
+      "floor",
+      "interval",
+      "kind",
+      "name",
+      "offlineAfter",
+      "registry",
+      "room",
+      "root",
+      "timeout",
+    ]);
+    assert.deepEqual(r.defaults, {
+      name: "",
+      registry: "",
+      account: "",
+      root: "plugwatch",
+      kind: "",
+      building: "",
+      floor: "",
+      room: "",
+      interval: 10,
+      timeout: 3000,
+      concurrency: 64,
+      offlineAfter: 3,
+    });
     assert.deepEqual(r.checks, {
       intervalAbc: false,
       intervalTooSmall: false,
@@ -103,11 +157,16 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
     await page.locator("#node-input-offlineAfter").waitFor({ state: "attached", timeout: 20000 });
     await page.locator("#smartplug-collector-discover").waitFor({ state: "visible", timeout: 20000 });
     const form = await page.evaluate(() => {
-      const $ = (window as unknown as { $: (s: string) => { val(): string; find(s: string): { map(f: (i: number, e: HTMLElement) => string): { get(): string[] } } } }).$;
+      const $ = (
+        window as unknown as { $: (s: string) => { val(): string; find(s: string): { map(f: (i: number, e: HTMLElement) => string): { get(): string[] } } } }
+      ).$;
       return {
         root: $("#node-input-root").val(),
         kind: $("#node-input-kind").val(),
-        kinds: $("#node-input-kind").find("option").map((_i, e) => (e as HTMLOptionElement).value).get(),
+        kinds: $("#node-input-kind")
+          .find("option")
+          .map((_i, e) => (e as HTMLOptionElement).value)
+          .get(),
         building: $("#node-input-building").val(),
         interval: $("#node-input-interval").val(),
         timeout: $("#node-input-timeout").val(),
@@ -138,7 +197,9 @@ describe("plugwatch-collector editor (real Node-RED, real Chromium)", function (
     await page.fill("#smartplug-collector-broadcast", "10.0.0");
     await page.click("#smartplug-collector-discover");
     const result = page.locator("#smartplug-collector-discover-result");
-    await page.waitForFunction(() => /Discovery failed/.test(document.querySelector("#smartplug-collector-discover-result")?.textContent ?? ""), undefined, { timeout: 20000 });
+    await page.waitForFunction(() => /Discovery failed/.test(document.querySelector("#smartplug-collector-discover-result")?.textContent ?? ""), undefined, {
+      timeout: 20000,
+    });
     assert.equal(await result.innerText(), "Discovery failed: broadcast must be an IPv4 address, got '10.0.0'");
     assert.equal(await page.locator("#smartplug-collector-discover").isDisabled(), false);
   });

@@ -37,7 +37,12 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
   before(async function () {
     s = await startPipeline(td);
     // The hook is subscribed once the office's plug readings arrive in InfluxDB.
-    await eventually("plug readings in InfluxDB", async () => (await s.influxd!.query(`SELECT count("power") FROM "plug"`, "plugwatch")).results[0]?.series?.length ?? 0, (n) => n > 0, 30000);
+    await eventually(
+      "plug readings in InfluxDB",
+      async () => (await s.influxd!.query(`SELECT count("power") FROM "plug"`, "plugwatch")).results[0]?.series?.length ?? 0,
+      (n) => n > 0,
+      30000,
+    );
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") console.log(`--- Node-RED log tail ---\n${s?.red.logTail(40)}`);
@@ -45,7 +50,10 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
 
   it("stores the meter's reading as pending, lists it, approves it; later readings are stored without the flag", async function () {
     const commands = walkthrough();
-    assert.deepEqual(commands.map((c) => c.split(" ")[0]), ["mosquitto_pub", "curl", "curl"]);
+    assert.deepEqual(
+      commands.map((c) => c.split(" ")[0]),
+      ["mosquitto_pub", "curl", "curl"],
+    );
     const mqttPort = new URL(s.mqttUrl).port;
     const outputs: string[] = [];
     for (const command of commands) {
@@ -53,24 +61,33 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
       const local = command.replace("-h 127.0.0.1 ", `-h 127.0.0.1 -p ${mqttPort} `).replaceAll("http://127.0.0.1:1880", s.red.url);
       if (command.startsWith("curl")) {
         // The pending list is read once the reading went through the hook.
-        await eventually("the meter in InfluxDB", async () => (await s.influxd!.query(`SELECT count("papp") FROM "teleinfo"`, "plugwatch")).results[0]?.series?.length ?? 0, (n) => n > 0);
+        await eventually(
+          "the meter in InfluxDB",
+          async () => (await s.influxd!.query(`SELECT count("papp") FROM "teleinfo"`, "plugwatch")).results[0]?.series?.length ?? 0,
+          (n) => n > 0,
+        );
       }
       const { stdout } = await run("bash", ["-c", local], { env: { ...process.env, TOKEN: PIPELINE_TOKEN } });
       outputs.push(stdout);
     }
     const row = await s.influxd!.query(`SELECT "papp", "pending", "source" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, "plugwatch");
     assert.deepEqual(row.results[0]?.series?.[0]?.values, [[1764000000000, 1840, "true", null]]);
-    const pending = JSON.parse(outputs[1] as string) as { state: string; count: number; devices: { id: string; state: string; readings: number }[] };
+    const pending = JSON.parse(outputs[1]) as { state: string; count: number; devices: { id: string; state: string; readings: number }[] };
     assert.equal(pending.state, "pending");
-    assert.deepEqual(pending.devices.map((d) => [d.id, d.state, d.readings]), [["teleinfo-main", "pending", 1]]);
-    assert.equal((JSON.parse(outputs[2] as string) as { state: string }).state, "approved");
+    assert.deepEqual(
+      pending.devices.map((d) => [d.id, d.state, d.readings]),
+      [["teleinfo-main", "pending", 1]],
+    );
+    assert.equal((JSON.parse(outputs[2]) as { state: string }).state, "approved");
 
     // The same command a minute later: stored without the pending tag.
-    const next = commands[0]!.replace("1764000000000", "1764000060000").replace("-h 127.0.0.1 ", `-h 127.0.0.1 -p ${mqttPort} `);
+    const next = commands[0].replace("1764000000000", "1764000060000").replace("-h 127.0.0.1 ", `-h 127.0.0.1 -p ${mqttPort} `);
     await run("bash", ["-c", next]);
     const rows = await eventually(
       "the approved reading in InfluxDB",
-      async () => (await s.influxd!.query(`SELECT "papp", "pending" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, "plugwatch")).results[0]?.series?.[0]?.values ?? [],
+      async () =>
+        (await s.influxd!.query(`SELECT "papp", "pending" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, "plugwatch")).results[0]?.series?.[0]?.values ??
+        [],
       (v) => v.length === 2,
     );
     assert.deepEqual(rows, [
@@ -83,10 +100,14 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
   it("the editor lists the registry's unknown devices and approves or rejects them (admin API of the registry node)", async function () {
     const registryId = s.flow.find((n) => n.type === "plugwatch-registry")!.id;
     const mqttPort = new URL(s.mqttUrl).port;
-    await run("bash", ["-c", `mosquitto_pub -h 127.0.0.1 -p ${mqttPort} -q 1 -t 'plugwatch/hq/0/basement/gas-meter/reading' -m '{"v":1,"device":"gas-meter","ts":1764000000000,"measurement":"teleinfo","fields":{"papp":420}}'`]);
+    await run("bash", [
+      "-c",
+      `mosquitto_pub -h 127.0.0.1 -p ${mqttPort} -q 1 -t 'plugwatch/hq/0/basement/gas-meter/reading' -m '{"v":1,"device":"gas-meter","ts":1764000000000,"measurement":"teleinfo","fields":{"papp":420}}'`,
+    ]);
     const listed = await eventually(
       "gas-meter listed in the editor",
-      async () => (await (await s.red.request(`/plugwatch-registry/${registryId}/unknown`)).json()) as { policy: string; devices: { id: string; state: string }[] },
+      async () =>
+        (await (await s.red.request(`/plugwatch-registry/${registryId}/unknown`)).json()) as { policy: string; devices: { id: string; state: string }[] },
       (b) => b.devices.some((d) => d.id === "gas-meter"),
     );
     assert.equal(listed.policy, "pending");
@@ -96,7 +117,10 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
     assert.equal(((await rejected.json()) as { state: string }).state, "rejected");
     // The API sees the same list.
     const api = await fetch(`${s.red.url}/api/v1/devices?state=rejected`, { headers: { authorization: `Bearer ${PIPELINE_TOKEN}` } });
-    assert.deepEqual(((await api.json()) as { devices: { id: string }[] }).devices.map((d) => d.id), ["gas-meter"]);
+    assert.deepEqual(
+      ((await api.json()) as { devices: { id: string }[] }).devices.map((d) => d.id),
+      ["gas-meter"],
+    );
     assert.equal((await s.red.request(`/plugwatch-registry/${registryId}/unknown/nobody/approve`, { method: "POST" })).status, 404);
     assert.equal((await s.red.request(`/plugwatch-registry/no-such-node/unknown`)).status, 404);
   });

@@ -47,36 +47,76 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     const res = await page.goto(`${s.red.url}/dashboard`, { waitUntil: "domcontentloaded" });
     assert.equal(res?.status(), 200);
     await page.locator('[data-testid="pw-live"]').waitFor({ timeout: 40000 });
-    await eventually("a row per device", () => page.locator("tr[data-device]").count(), (n) => n === s.devices.length, 30000);
+    await eventually(
+      "a row per device",
+      () => page.locator("tr[data-device]").count(),
+      (n) => n === s.devices.length,
+      30000,
+    );
     for (const d of s.devices) assert.equal(await row(d.id).count(), 1, d.id);
   });
 
   it("values move with the plugs: a forced load shows up for the device and its room", async function () {
     s.office.plug("ws-2-01").force({ power: 1234.5 });
-    await eventually("ws-2-01 at 1234.5 W on the page", () => powerOf("ws-2-01"), (w) => w === 1234.5);
+    await eventually(
+      "ws-2-01 at 1234.5 W on the page",
+      () => powerOf("ws-2-01"),
+      (w) => w === 1234.5,
+    );
     const room = page.locator('[data-room="hq/2/open-space-2"] [data-testid="pw-room-power"]');
-    await eventually("open-space-2 at 1234.5 W", async () => Number.parseFloat(await room.innerText()), (w) => Math.abs(w - 1234.5) < 0.05);
+    await eventually(
+      "open-space-2 at 1234.5 W",
+      async () => Number.parseFloat(await room.innerText()),
+      (w) => Math.abs(w - 1234.5) < 0.05,
+    );
     s.office.plug("ws-2-01").force({ power: 42 });
-    await eventually("ws-2-01 at 42 W", () => powerOf("ws-2-01"), (w) => w === 42);
+    await eventually(
+      "ws-2-01 at 42 W",
+      () => powerOf("ws-2-01"),
+      (w) => w === 42,
+    );
     s.office.plug("ws-2-01").release();
   });
 
   it("flipping a relay button switches the simulated plug through MQTT → plugwatch-control", async function () {
     const plug = s.office.plug("ws-1-02");
     assert.equal(plug.relay, true);
-    await eventually("ws-1-02 shown on", () => row("ws-1-02").getAttribute("data-relay"), (v) => v === "on");
+    await eventually(
+      "ws-1-02 shown on",
+      () => row("ws-1-02").getAttribute("data-relay"),
+      (v) => v === "on",
+    );
     await row("ws-1-02").locator('[data-testid="pw-switch"]').click();
-    await eventually("the simulator's relay off", () => plug.relay, (on) => on === false);
-    await eventually("ws-1-02 shown off at 0 W", async () => [await row("ws-1-02").getAttribute("data-relay"), await powerOf("ws-1-02")], ([r, w]) => r === "off" && w === 0);
+    await eventually(
+      "the simulator's relay off",
+      () => plug.relay,
+      (on) => on === false,
+    );
+    await eventually(
+      "ws-1-02 shown off at 0 W",
+      async () => [await row("ws-1-02").getAttribute("data-relay"), await powerOf("ws-1-02")],
+      ([r, w]) => r === "off" && w === 0,
+    );
     await row("ws-1-02").locator('[data-testid="pw-switch"]').click();
-    await eventually("the simulator's relay on again", () => plug.relay, (on) => on === true);
+    await eventually(
+      "the simulator's relay on again",
+      () => plug.relay,
+      (on) => on === true,
+    );
   });
 
   it("the editor opens the shipped flow with one tab per role and no invalid node", async function () {
     const editor = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     try {
       await editor.goto(`${s.red.url}/`, { waitUntil: "domcontentloaded" });
-      type Red = { nodes: { getWorkspaceOrder(): string[]; workspace(id: string): { label: string }; eachNode(f: (n: Ed) => void): void; eachConfig(f: (n: Ed) => void): void } };
+      type Red = {
+        nodes: {
+          getWorkspaceOrder(): string[];
+          workspace(id: string): { label: string };
+          eachNode(f: (n: Ed) => void): void;
+          eachConfig(f: (n: Ed) => void): void;
+        };
+      };
       type Ed = { id: string; type: string; valid?: boolean; validationErrors?: string[] };
       await editor.waitForFunction(() => ((window as unknown as { RED?: Red }).RED?.nodes?.getWorkspaceOrder?.() ?? []).length > 0, null, { timeout: 60000 });
       const { tabs, invalid } = await editor.evaluate(() => {
@@ -100,14 +140,32 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     const plug = s.office.plug("pr-2-01");
     await plug.stop();
     const alerts = page.locator("body");
-    await eventually("the offline alert on the page", () => alerts.innerText(), (t) => /pr-2-01\s+offline\s+critical/.test(t), 20000);
-    await eventually("pr-2-01 shown offline", () => row("pr-2-01").innerText(), (t) => /offline/.test(t));
-    const text = await eventually("the kWh by room table filled", () => page.locator("body").innerText(), (t) => /kWh by room[\s\S]*(open-space-1|no data yet|unavailable)/.test(t));
+    await eventually(
+      "the offline alert on the page",
+      () => alerts.innerText(),
+      (t) => /pr-2-01\s+offline\s+critical/.test(t),
+      20000,
+    );
+    await eventually(
+      "pr-2-01 shown offline",
+      () => row("pr-2-01").innerText(),
+      (t) => /offline/.test(t),
+    );
+    const text = await eventually(
+      "the kWh by room table filled",
+      () => page.locator("body").innerText(),
+      (t) => /kWh by room[\s\S]*(open-space-1|no data yet|unavailable)/.test(t),
+    );
     assert.match(text, /kWh by kind[\s\S]*(workplace|no data yet|unavailable)/);
     const dir = path.join(repoRoot(), "test-artifacts");
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, "dashboard.png"), fullPage: true });
     await plug.start();
-    await eventually("the alert gone from the page", () => alerts.innerText(), (t) => !/pr-2-01\s+offline\s+critical/.test(t) && /no active alerts/.test(t), 20000);
+    await eventually(
+      "the alert gone from the page",
+      () => alerts.innerText(),
+      (t) => !/pr-2-01\s+offline\s+critical/.test(t) && /no active alerts/.test(t),
+      20000,
+    );
   });
 });

@@ -16,7 +16,7 @@ function exampleDevice(name: string, host: string): Device {
   const reg = loadExample(name).find((n) => n.type === "plugwatch-registry");
   const doc = JSON.parse(reg?.json as string) as { devices: Device[] };
   assert.equal(doc.devices.length, 1);
-  return { ...(doc.devices[0] as Device), host, port: 9999 };
+  return { ...doc.devices[0], host, port: 9999 };
 }
 
 describe("starter examples basic-monitor and basic-switch (e2e, real Node-RED, simulated HS110, Mosquitto)", function () {
@@ -62,7 +62,12 @@ describe("starter examples basic-monitor and basic-switch (e2e, real Node-RED, s
     collector.interval = 1;
     await red.deploy(flow);
 
-    await waitFor("a reading with 61.5 W on MQTT", () => received.some((m) => m.topic === `${PLUG_TOPIC}/reading` && (JSON.parse(m.payload) as Reading).power === 61.5), 20000, red);
+    await waitFor(
+      "a reading with 61.5 W on MQTT",
+      () => received.some((m) => m.topic === `${PLUG_TOPIC}/reading` && (JSON.parse(m.payload) as Reading).power === 61.5),
+      20000,
+      red,
+    );
     const m = received.find((x) => x.topic === `${PLUG_TOPIC}/reading`)!;
     const reading = JSON.parse(m.payload) as Reading;
     assert.ok(validate(Reading, reading).ok, m.payload);
@@ -82,7 +87,12 @@ describe("starter examples basic-monitor and basic-switch (e2e, real Node-RED, s
     plug.force({ power: 1234.5 });
     const shown = await debug.waitFor<{ topic: string; payload: Reading }>("basic-monitor.debug", (msg) => msg.payload?.power === 1234.5, red);
     assert.equal(shown.topic, `${PLUG_TOPIC}/reading`);
-    await waitFor("the 1234.5 W reading on MQTT", () => received.some((x) => x.topic === `${PLUG_TOPIC}/reading` && (JSON.parse(x.payload) as Reading).power === 1234.5), 10000, red);
+    await waitFor(
+      "the 1234.5 W reading on MQTT",
+      () => received.some((x) => x.topic === `${PLUG_TOPIC}/reading` && (JSON.parse(x.payload) as Reading).power === 1234.5),
+      10000,
+      red,
+    );
     assert.equal(red.log().match(/\[error\]/g), null, "no error in the runtime log");
   });
 

@@ -35,7 +35,10 @@ describe("example: core pipeline (e2e: Mosquitto, influxd, simulated HS110, sett
     client.on("message", (topic, payload) => received.push({ topic, payload: payload.toString("utf8") }));
     await client.subscribeAsync("plugwatch/#", { qos: 1 });
     red = td.add(await startNodeRed(), (r) => r.stop());
-    const flow = withRegistryHost(exampleWithEnv("core-pipeline", { MQTT_HOST: "127.0.0.1", MQTT_PORT: new URL(broker.url).port, INFLUX_URL: influxd.url, INFLUX_DB: DB }), address);
+    const flow = withRegistryHost(
+      exampleWithEnv("core-pipeline", { MQTT_HOST: "127.0.0.1", MQTT_PORT: new URL(broker.url).port, INFLUX_URL: influxd.url, INFLUX_DB: DB }),
+      address,
+    );
     const collector = flow.find((n) => n.type === "plugwatch-collector")!;
     collector.interval = 1; // the example's 10 s, shortened for the test
     await red.deploy(flow);
@@ -49,7 +52,12 @@ describe("example: core pipeline (e2e: Mosquitto, influxd, simulated HS110, sett
 
   it("publishes the plug's readings on MQTT and stores them in InfluxDB (database created by the hook)", async function () {
     const topic = "plugwatch/home/0/living-room/plug-1/reading";
-    await waitFor("a 42.5 W reading on MQTT", () => received.some((m) => m.topic === topic && (JSON.parse(m.payload) as { power: number }).power === 42.5), 20000, red);
+    await waitFor(
+      "a 42.5 W reading on MQTT",
+      () => received.some((m) => m.topic === topic && (JSON.parse(m.payload) as { power: number }).power === 42.5),
+      20000,
+      red,
+    );
     let row: unknown[] | undefined;
     await waitFor(
       "the reading in InfluxDB",
@@ -67,16 +75,27 @@ describe("example: core pipeline (e2e: Mosquitto, influxd, simulated HS110, sett
   it("switches the plug on an MQTT command request and replies on replyTo (confirmed at the simulator)", async function () {
     assert.equal(plug.relay, true);
     const replyTo = "plugwatch/api/reply/core-test/core-1"; // the control accepts {root}/api/reply/<client>/… or clients/<name>/… only
-    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "core-1", replyTo, action: "off", target: { device: "plug-1" } }), { qos: 1 });
+    await client.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "core-1", replyTo, action: "off", target: { device: "plug-1" } }), {
+      qos: 1,
+    });
     await waitFor("the command reply", () => received.some((m) => m.topic === replyTo), 15000, red);
     const reply = JSON.parse(received.find((m) => m.topic === replyTo)!.payload) as CommandReply;
     assert.ok(validate(CommandReply, reply).ok, JSON.stringify(reply));
     assert.equal(reply.ok, true);
-    assert.deepEqual(reply.results.map((r) => [r.device, r.ok, r.relay]), [["plug-1", true, false]]);
+    assert.deepEqual(
+      reply.results.map((r) => [r.device, r.ok, r.relay]),
+      [["plug-1", true, false]],
+    );
     assert.equal(plug.relay, false);
   });
 
   it("logs no error", function () {
-    assert.deepEqual(red.log().split("\n").filter((l) => /\[error\]/.test(l)), []);
+    assert.deepEqual(
+      red
+        .log()
+        .split("\n")
+        .filter((l) => /\[error\]/.test(l)),
+      [],
+    );
   });
 });

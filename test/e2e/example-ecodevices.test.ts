@@ -22,7 +22,9 @@ const exampleFlow = (env: Record<string, string>): FlowNode[] => exampleWithEnv(
 class Recorder {
   readonly messages: { topic: string; payload: string; retain: boolean; at: number }[] = [];
   constructor(client: MqttClient) {
-    client.on("message", (topic, payload, packet) => this.messages.push({ topic, payload: payload.toString("utf8"), retain: packet.retain === true, at: Date.now() }));
+    client.on("message", (topic, payload, packet) =>
+      this.messages.push({ topic, payload: payload.toString("utf8"), retain: packet.retain === true, at: Date.now() }),
+    );
   }
 
   async waitFor<T>(topic: string, accept: (payload: T) => boolean, timeoutMs = 10000): Promise<T> {
@@ -33,7 +35,15 @@ class Recorder {
         const p = JSON.parse(m.payload) as T;
         if (accept(p)) return p;
       }
-      if (Date.now() > deadline) throw new Error(`no matching message on ${topic} within ${timeoutMs} ms; got ${this.messages.filter((m) => m.topic === topic).map((m) => m.payload).join(" | ") || "nothing"}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no matching message on ${topic} within ${timeoutMs} ms; got ${
+            this.messages
+              .filter((m) => m.topic === topic)
+              .map((m) => m.payload)
+              .join(" | ") || "nothing"
+          }`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -113,12 +123,16 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
   });
 
   it("stores the readings through plugwatch-influx-hook: points in InfluxDB with the meter's values and location tags", async function () {
-    const row = await waitUntil(`a teleinfo point with papp 1840\n${red.logTail()}`, async () => {
-      const r = await influxd.query(`SELECT "papp", "base", "building", "room", "ptec", "source" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, DB);
-      const s = r.results[0]?.series?.[0];
-      const i = s?.values.findIndex((v) => v[1] === 1840);
-      return s && i !== undefined && i >= 0 ? Object.fromEntries(s.columns.map((c, k) => [c, s.values[i]?.[k]])) : undefined;
-    }, 20000);
+    const row = await waitUntil(
+      `a teleinfo point with papp 1840\n${red.logTail()}`,
+      async () => {
+        const r = await influxd.query(`SELECT "papp", "base", "building", "room", "ptec", "source" FROM "teleinfo" WHERE "device" = 'teleinfo-main'`, DB);
+        const s = r.results[0]?.series?.[0];
+        const i = s?.values.findIndex((v) => v[1] === 1840);
+        return s && i !== undefined && i >= 0 ? Object.fromEntries(s.columns.map((c, k) => [c, s.values[i]?.[k]])) : undefined;
+      },
+      20000,
+    );
     assert.ok((row.base as number) >= 12_345_678);
     assert.deepEqual([row.building, row.room, row.ptec, row.source], ["hq", "basement", "TH..", "eco-devices"]);
     const c = await waitUntil("a pulse counter point", async () => {
@@ -135,13 +149,20 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     const alertNode = flow.find((n) => n.type === "plugwatch-alert");
     assert.ok(map && alertNode);
     assert.equal(map.outputs, 2);
-    assert.deepEqual(map.wires, [["ecodev.mqtt-out", "ecodev.hook", alertNode.id], ["ecodev.mqtt-out", alertNode.id]]);
+    assert.deepEqual(map.wires, [
+      ["ecodev.mqtt-out", "ecodev.hook", alertNode.id],
+      ["ecodev.mqtt-out", alertNode.id],
+    ]);
     const rule = (JSON.parse(alertNode.rules as string) as { id: string; field?: string; measurement?: string }[]).find((r) => r.id === "extreme-consumption");
     assert.deepEqual([rule?.measurement, rule?.field], ["teleinfo", "papp"]);
 
     const topic = `${root}/alerts/teleinfo-main/extreme-consumption`;
     const readingTopic = t("teleinfo-main", "reading");
-    assert.equal(rec.messages.some((m) => m.topic === topic), false, "alert raised before any peak");
+    assert.equal(
+      rec.messages.some((m) => m.topic === topic),
+      false,
+      "alert raised before any peak",
+    );
     sim.set({ T1_PAPP: 9200 });
     const raised = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "raised");
     assert.ok(validate(AlertEvent, raised).ok, JSON.stringify(raised));
@@ -157,9 +178,15 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     sim.set({ T1_PAPP: 6800 });
     const mark = rec.messages.length;
     await waitUntil("two readings at 6800 VA", async () =>
-      rec.messages.slice(mark).filter((m) => m.topic === readingTopic && (JSON.parse(m.payload) as GenericReading).fields.papp === 6800).length >= 2 ? true : undefined,
+      rec.messages.slice(mark).filter((m) => m.topic === readingTopic && (JSON.parse(m.payload) as GenericReading).fields.papp === 6800).length >= 2
+        ? true
+        : undefined,
     );
-    assert.equal(rec.messages.slice(mark).some((m) => m.topic === topic), false, "no clear inside the hysteresis band");
+    assert.equal(
+      rec.messages.slice(mark).some((m) => m.topic === topic),
+      false,
+      "no clear inside the hysteresis band",
+    );
 
     sim.set({ T1_PAPP: 2100 });
     const cleared = await rec.waitFor<AlertEvent>(topic, (p) => p.state === "cleared");
@@ -168,7 +195,10 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     // The retained slot is deleted after the clear (zero-length retained publish).
     await waitUntil("the retained alert deleted", async () => (rec.messages.some((m) => m.topic === topic && m.payload === "") ? true : undefined));
     // The pulse-counter readings reach the alert node too; they have no papp field and are simply not evaluated.
-    assert.equal(rec.messages.some((m) => m.topic.startsWith(`${root}/alerts/ecodevices-counters/`)), false);
+    assert.equal(
+      rec.messages.some((m) => m.topic.startsWith(`${root}/alerts/ecodevices-counters/`)),
+      false,
+    );
     assert.doesNotMatch(red.log(), /INVALID_READING|INVALID_REQUEST/);
   });
 
@@ -200,7 +230,9 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     });
     assert.match(refused.reason, /no data after 3 attempts \(ECONNREFUSED\)/);
     await waitUntil("no-data raised again", async () =>
-      rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
+      rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised")
+        ? true
+        : undefined,
     );
     assert.doesNotMatch(red.log(), /\[error\] \[(alert|plugwatch-influx-hook|function)/);
   });
@@ -267,12 +299,19 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
         const m = rec.messages.slice(mark).find((x) => x.topic === availTopic && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online);
         return m ? (JSON.parse(m.payload) as Availability) : undefined;
       });
-      assert.match(offline.reason, new RegExp(`^DEVICE_UNREACHABLE: the box answers but the meter on T1 sent no teleinfo in ${MAX_FAILURES} polls \\(PTEC '----'\\)`));
+      assert.match(
+        offline.reason,
+        new RegExp(`^DEVICE_UNREACHABLE: the box answers but the meter on T1 sent no teleinfo in ${MAX_FAILURES} polls \\(PTEC '----'\\)`),
+      );
       await waitUntil("no-data raised for the meter", async () =>
-        rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised") ? true : undefined,
+        rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised")
+          ? true
+          : undefined,
       );
       assert.equal(
-        rec.messages.slice(mark).some((x) => x.topic === t("ecodevices-counters", "availability") && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online),
+        rec.messages
+          .slice(mark)
+          .some((x) => x.topic === t("ecodevices-counters", "availability") && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online),
         false,
         "the counters of the answering box stay online",
       );
@@ -282,7 +321,9 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
         rec.messages.slice(back).some((x) => x.topic === availTopic && x.payload !== "" && (JSON.parse(x.payload) as Availability).online) ? true : undefined,
       );
       await waitUntil("no-data cleared", async () =>
-        rec.messages.slice(back).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "cleared") ? true : undefined,
+        rec.messages.slice(back).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "cleared")
+          ? true
+          : undefined,
       );
     });
   });

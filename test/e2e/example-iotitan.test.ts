@@ -196,7 +196,12 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
 
       // 4. The cloud comes back; publishing stops shortly after.
       await cloud.start();
-      await waitFor("an entry after the outage", () => cloud.entries.length > 1 && cloud.entries.some((e) => Date.parse(e.created_at) > Date.now() - 500), 15000, red);
+      await waitFor(
+        "an entry after the outage",
+        () => cloud.entries.length > 1 && cloud.entries.some((e) => Date.parse(e.created_at) > Date.now() - 500),
+        15000,
+        red,
+      );
     } finally {
       await pub.stop();
     }
@@ -205,7 +210,12 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     // Every reading lands in exactly one window.
     const countOf = (s: Sensor) => statsOf(s, "power").reduce((n, p) => n + (p.fields.count as number), 0);
     const countT = () => statsOf(T, "temperature").reduce((n, p) => n + (p.fields.count as number), 0);
-    await waitFor("all readings counted in windows", () => countOf(A) === sent.a.length && countOf(B) === sent.b.length && countT() === pub.generic.length, 10000, red);
+    await waitFor(
+      "all readings counted in windows",
+      () => countOf(A) === sent.a.length && countOf(B) === sent.b.length && countT() === pub.generic.length,
+      10000,
+      red,
+    );
 
     // --- Stats on MQTT: exact aggregates of what was published.
     for (const [s, readings] of [
@@ -237,7 +247,11 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     for (const field of ["temperature", "humidity"] as const) {
       const windows = statsOf(T, field);
       const values = pub.generic.map((g) => g.fields[field] as number);
-      assert.equal(windows.reduce((n, w) => n + (w.fields.count as number), 0), values.length, `${T.id}/${field} count`);
+      assert.equal(
+        windows.reduce((n, w) => n + (w.fields.count as number), 0),
+        values.length,
+        `${T.id}/${field} count`,
+      );
       assert.equal(Math.min(...windows.map((w) => w.fields.min as number)), Math.min(...values));
       assert.equal(Math.max(...windows.map((w) => w.fields.max as number)), Math.max(...values));
       for (const w of windows) assert.deepEqual(w.tags, { field, window: `${WINDOW_S}s`, building: "lab", floor: "0", room: "bench" });
@@ -263,7 +277,11 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     );
     assert.equal(alerts.find((e) => e.rule === "temperature-high")?.message, "th-1 temperature 38.5 °C above 30 °C");
     const flowAlert = loadExample().find((n) => n.type === "plugwatch-alert");
-    assert.deepEqual(loadExample().find((n) => n.id === "iotitan-readings")?.wires, [["iotitan-stats", flowAlert?.id]], "every reading goes to the alert node, no filter");
+    assert.deepEqual(
+      loadExample().find((n) => n.id === "iotitan-readings")?.wires,
+      [["iotitan-stats", flowAlert?.id]],
+      "every reading goes to the alert node, no filter",
+    );
 
     // --- InfluxDB: the same stats, point for point.
     const windowsA = statsOf(A, "power");
@@ -290,28 +308,43 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       const entry = cloud.entries.filter((e) => e.created_at === new Date(ts).toISOString());
       assert.equal(entry.length, 1, `window ${new Date(ts).toISOString()} arrived once`);
       const [a, b] = [meanAt(A, ts), meanAt(B, ts)];
-      assert.deepEqual(entry[0]!.fields, { ...(a !== undefined ? { field1: String(a) } : {}), ...(b !== undefined ? { field2: String(b) } : {}) });
+      assert.deepEqual(entry[0].fields, { ...(a !== undefined ? { field1: String(a) } : {}), ...(b !== undefined ? { field2: String(b) } : {}) });
     }
     const created = cloud.entries.map((e) => Date.parse(e.created_at));
-    assert.deepEqual(created, [...created].sort((x, y) => x - y), "entries in window order");
+    assert.deepEqual(
+      created,
+      [...created].sort((x, y) => x - y),
+      "entries in window order",
+    );
     assert.equal(cloud.counters.rateLimited, 0, "the bridge never hit the rate limit");
     for (let i = 1; i < cloud.entries.length; i++) {
-      assert.ok(cloud.entries[i]!.receivedAt - cloud.entries[i - 1]!.receivedAt >= MIN_INTERVAL_S * 1000, "updates spaced by the minimum interval");
+      assert.ok(cloud.entries[i].receivedAt - cloud.entries[i - 1].receivedAt >= MIN_INTERVAL_S * 1000, "updates spaced by the minimum interval");
     }
 
     // --- Log: every topic, rotated into at most LOG_KEEP segments of at most LOG_MAX_BYTES.
-    const lastA = sent.a[sent.a.length - 1]!;
-    await waitFor("the last reading in the log and old segments deleted", () => segments().length <= LOG_KEEP && logLines().some((l) => l.includes(`"ts":${lastA.ts},`)), 10000, red).catch(
-      (err: Error) => {
-        const problems = red.log().split("\n").filter((l) => /\[(error|warn)\] \[(file|function)/.test(l));
-        throw new Error(`${err.message}\nsegments: ${segments().join(", ")}\nlast reading logged: ${logLines().some((l) => l.includes(`"ts":${lastA.ts},`))}\n${problems.slice(-10).join("\n")}`);
-      },
-    );
+    const lastA = sent.a[sent.a.length - 1];
+    await waitFor(
+      "the last reading in the log and old segments deleted",
+      () => segments().length <= LOG_KEEP && logLines().some((l) => l.includes(`"ts":${lastA.ts},`)),
+      10000,
+      red,
+    ).catch((err: Error) => {
+      const problems = red
+        .log()
+        .split("\n")
+        .filter((l) => /\[(error|warn)\] \[(file|function)/.test(l));
+      throw new Error(
+        `${err.message}\nsegments: ${segments().join(", ")}\nlast reading logged: ${logLines().some((l) => l.includes(`"ts":${lastA.ts},`))}\n${problems.slice(-10).join("\n")}`,
+      );
+    });
     assert.equal(segments().length, LOG_KEEP);
     for (const f of segments()) assert.ok(statSync(path.join(logDir, f)).size <= LOG_MAX_BYTES, `${f} within LOG_MAX_BYTES`);
     const lines = logLines();
     for (const l of lines) assert.match(l, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \S+ /);
-    assert.ok(lines.some((l) => l.split(" ")[1]!.startsWith("plugwatch/stats/")), "stats topics are logged");
+    assert.ok(
+      lines.some((l) => l.split(" ")[1].startsWith("plugwatch/stats/")),
+      "stats topics are logged",
+    );
     // The A readings still on disk are the newest ones, contiguous, each once and intact.
     const loggedA = lines.filter((l) => l.split(" ")[1] === topicOf(A)).map((l) => l.slice(l.indexOf(" ", 25) + 1));
     const tail = sent.a.slice(sent.a.length - loggedA.length).map((r) => JSON.stringify(r));
@@ -327,7 +360,13 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     const red = td.add(
       await startNodeRed({
         flows: loadExample(),
-        env: { PLUGWATCH_MQTT_HOST: "127.0.0.1", PLUGWATCH_MQTT_PORT: String(mosq.port), PLUGWATCH_INFLUX_URL: influx.url, IOTITAN_STATS_WINDOW_S: String(WINDOW_S), IOTITAN_LOG_DIR: logDir },
+        env: {
+          PLUGWATCH_MQTT_HOST: "127.0.0.1",
+          PLUGWATCH_MQTT_PORT: String(mosq.port),
+          PLUGWATCH_INFLUX_URL: influx.url,
+          IOTITAN_STATS_WINDOW_S: String(WINDOW_S),
+          IOTITAN_LOG_DIR: logDir,
+        },
       }),
       (r) => r.stop(),
     );
@@ -352,7 +391,12 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     await client.publishAsync("home/kitchen/temperature", "21", { qos: 1 });
     await waitFor("temperature-high cleared", () => alerts.some((a) => a.rule === "temperature-high" && a.state === "cleared"), 10000, red);
     // The logger takes every topic as it is: the plain value is logged.
-    await waitFor("the plain value in the log", () => readdirSync(logDir).some((f) => / home\/kitchen\/temperature 38\.5$/m.test(readFileSync(path.join(logDir, f), "utf8"))), 10000, red);
+    await waitFor(
+      "the plain value in the log",
+      () => readdirSync(logDir).some((f) => / home\/kitchen\/temperature 38\.5$/m.test(readFileSync(path.join(logDir, f), "utf8"))),
+      10000,
+      red,
+    );
     // Bad plain values go to Catch with the reason, nothing else breaks.
     await client.publishAsync("home/kitchen/temperature", "warm", { qos: 1 });
     await red.waitForLog(/payload 'warm' is not a number/, 10000);

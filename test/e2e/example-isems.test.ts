@@ -88,7 +88,10 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
   /** Deploys the example with this environment and waits until its ISEMS API answers (routes are added as the flow starts). */
   async function deployCollector(tabEnv: Record<string, string>): Promise<void> {
     await red.deploy(exampleFlow(tabEnv));
-    await waitUntil(() => "the ISEMS API after a deploy", async () => ((await fetch(`${red.url}/measurements/latest`)).status === 200 ? true : undefined));
+    await waitUntil(
+      () => "the ISEMS API after a deploy",
+      async () => ((await fetch(`${red.url}/measurements/latest`)).status === 200 ? true : undefined),
+    );
   }
 
   before(async function () {
@@ -99,7 +102,10 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
     http1 = td.add(await SimulatedIsemsNode.start({ nodeId: "solar-1", status: { timestamp: now - 600, chargePercent: 85 } }), (n) => n.stop());
     http1.measure({ timestamp: now - 300, chargePercent: 86 });
     http1.measure({ timestamp: now - 10, chargePercent: 87 });
-    http2 = td.add(await SimulatedIsemsNode.start({ nodeId: "Solar-2", status: { chargePercent: 54, batteryV: 12.5, batteryTempC: 31.2, status: 0b10010 } }), (n) => n.stop());
+    http2 = td.add(
+      await SimulatedIsemsNode.start({ nodeId: "Solar-2", status: { chargePercent: 54, batteryV: 12.5, batteryTempC: 31.2, status: 0b10010 } }),
+      (n) => n.stop(),
+    );
     pusher = td.add(await SimulatedIsemsNode.start({ nodeId: "solar-3", status: { timestamp: now - 180, chargePercent: 71 } }), (n) => n.stop());
     pusher.measure({ timestamp: now - 120, chargePercent: 72 });
     pusher.measure({ timestamp: now - 60, chargePercent: 73, batteryTempC: 26 });
@@ -139,41 +145,53 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
           return got.length >= 3 ? got : undefined;
         },
       );
-      assert.deepEqual(r1.map((r) => [r.ts, r.fields.charge_state]), [
-        [(now - 600) * 1000, 85],
-        [(now - 300) * 1000, 86],
-        [(now - 10) * 1000, 87],
-      ]);
-      const last = r1[2] as GenericReading;
+      assert.deepEqual(
+        r1.map((r) => [r.ts, r.fields.charge_state]),
+        [
+          [(now - 600) * 1000, 85],
+          [(now - 300) * 1000, 86],
+          [(now - 10) * 1000, 87],
+        ],
+      );
+      const last = r1[2];
       assert.ok(validate(GenericReading, last).ok, JSON.stringify(last));
       const s1 = http1.status;
       assert.equal(last.measurement, "isems");
-      assert.deepEqual({ ...last.fields, id: 0 }, {
-        id: 0,
-        next_reboot: s1.nextRebootMin,
-        open_circuit_voltage: s1.openCircuitV,
-        mpp_voltage: s1.mppV,
-        battery_voltage: s1.batteryV,
-        charge_state: s1.chargePercent,
-        battery_health: s1.healthPercent,
-        battery_temperature: s1.batteryTempC,
-        low_voltage_disconnect: s1.lowVoltageDisconnectV,
-        charge_end_voltage: s1.chargeEndV,
-        battery_capacity: s1.batteryAh,
-        solar_power: s1.solarW,
-        latitude: s1.latitude,
-        longitude: s1.longitude,
-        power_save: false,
-        status_code: 0x900, // charging + healthy, as the ISEMS collector reads the hex
-      });
+      assert.deepEqual(
+        { ...last.fields, id: 0 },
+        {
+          id: 0,
+          next_reboot: s1.nextRebootMin,
+          open_circuit_voltage: s1.openCircuitV,
+          mpp_voltage: s1.mppV,
+          battery_voltage: s1.batteryV,
+          charge_state: s1.chargePercent,
+          battery_health: s1.healthPercent,
+          battery_temperature: s1.batteryTempC,
+          low_voltage_disconnect: s1.lowVoltageDisconnectV,
+          charge_end_voltage: s1.chargeEndV,
+          battery_capacity: s1.batteryAh,
+          solar_power: s1.solarW,
+          latitude: s1.latitude,
+          longitude: s1.longitude,
+          power_save: false,
+          status_code: 0x900, // charging + healthy, as the ISEMS collector reads the hex
+        },
+      );
       assert.deepEqual(last.tags, { source: "isems", node_id: "solar-1", isems_revision: "1", firmware: s1.firmware });
       // The router's host name "Solar-2" becomes the registry id solar-2; the tag keeps the node id as it is.
-      const r2 = await waitUntil(() => "a reading of solar-2", async () => readings.find((r) => r.device === "solar-2"));
+      const r2 = await waitUntil(
+        () => "a reading of solar-2",
+        async () => readings.find((r) => r.device === "solar-2"),
+      );
       assert.deepEqual([r2.fields.charge_state, r2.fields.battery_voltage, r2.fields.battery_temperature, r2.fields.status_code], [54, 12.5, 31.2, 0x480]);
       assert.equal(r2.tags?.node_id, "Solar-2");
       // Later polls fetch the same log again and import nothing twice.
       const polls = http1.requests.log;
-      await waitUntil(() => "three more polls of solar-1", async () => (http1.requests.log >= polls + 3 ? true : undefined));
+      await waitUntil(
+        () => "three more polls of solar-1",
+        async () => (http1.requests.log >= polls + 3 ? true : undefined),
+      );
       assert.equal(readings.filter((r) => r.device === "solar-1").length, 3);
       const ids = readings.map((r) => r.fields.id);
       assert.equal(new Set(ids).size, ids.length, `ids are unique: ${ids.join(",")}`);
@@ -183,7 +201,11 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       await pusher.push(brokerUrl, 3);
       await silent.push(brokerUrl, 1);
       // The isems-app's sample line (18 fields, no status), an old data set of a node with a mixed-case name.
-      await client.publishAsync("isems/Elektra-Solar1/csvlog", "Elektra-Solar1;1;1522935107;5;480;0;22.0;18.0;13.9;95;100;23;11.7;14.1;17;50;52.507454;13.458673\n", { qos: 1 });
+      await client.publishAsync(
+        "isems/Elektra-Solar1/csvlog",
+        "Elektra-Solar1;1;1522935107;5;480;0;22.0;18.0;13.9;95;100;23;11.7;14.1;17;50;52.507454;13.458673\n",
+        { qos: 1 },
+      );
       const r3 = await waitUntil(
         () => `3 readings of solar-3; got ${JSON.stringify(readings.filter((r) => r.device === "solar-3"))}`,
         async () => {
@@ -191,17 +213,35 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
           return got.length >= 3 ? got : undefined;
         },
       );
-      assert.deepEqual(r3.map((r) => r.ts), [now - 180, now - 120, now - 60].map((s) => s * 1000));
-      assert.deepEqual(r3.map((r) => r.fields.charge_state), [71, 72, 73]);
+      assert.deepEqual(
+        r3.map((r) => r.ts),
+        [now - 180, now - 120, now - 60].map((s) => s * 1000),
+      );
+      assert.deepEqual(
+        r3.map((r) => r.fields.charge_state),
+        [71, 72, 73],
+      );
       assert.equal(r3[2]?.fields.battery_temperature, 26);
       assert.ok(r3.every((r) => validate(GenericReading, r).ok));
-      await waitUntil(() => "the reading of solar-4", async () => readings.find((r) => r.device === "solar-4"));
-      await waitUntil(() => "the reading of elektra-solar1", async () => readings.find((r) => r.device === "elektra-solar1"));
+      await waitUntil(
+        () => "the reading of solar-4",
+        async () => readings.find((r) => r.device === "solar-4"),
+      );
+      await waitUntil(
+        () => "the reading of elektra-solar1",
+        async () => readings.find((r) => r.device === "elektra-solar1"),
+      );
       // The same lines pushed again, with one new data set: only the new one is imported.
       pusher.measure({ timestamp: now - 30, chargePercent: 74 });
       await pusher.push(brokerUrl, 4);
-      await waitUntil(() => "the new data set of solar-3", async () => readings.find((r) => r.device === "solar-3" && r.fields.charge_state === 74));
-      assert.deepEqual(readings.filter((r) => r.device === "solar-3").map((r) => r.fields.charge_state), [71, 72, 73, 74]);
+      await waitUntil(
+        () => "the new data set of solar-3",
+        async () => readings.find((r) => r.device === "solar-3" && r.fields.charge_state === 74),
+      );
+      assert.deepEqual(
+        readings.filter((r) => r.device === "solar-3").map((r) => r.fields.charge_state),
+        [71, 72, 73, 74],
+      );
     });
 
     it("stores every reading through plugwatch-influx-hook with the registry's tags and the node id", async function () {
@@ -243,15 +283,21 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
     it("GET /measurements/<node_id>/latest: the node's data sets newest first, an unknown node an empty list", async function () {
       const r = await isems("/measurements/solar-3/latest");
       assert.equal(r.status, 200);
-      assert.deepEqual(r.body.measurements.map((m) => [m.nodeId, m.batteryChargeEstimate, m.status]), [
-        ["solar-3", 74, "0x900"],
-        ["solar-3", 73, "0x900"],
-        ["solar-3", 72, "0x900"],
-        ["solar-3", 71, "0x900"],
-      ]);
+      assert.deepEqual(
+        r.body.measurements.map((m) => [m.nodeId, m.batteryChargeEstimate, m.status]),
+        [
+          ["solar-3", 74, "0x900"],
+          ["solar-3", 73, "0x900"],
+          ["solar-3", 72, "0x900"],
+          ["solar-3", 71, "0x900"],
+        ],
+      );
       assert.match(r.text, /"batteryChargeEstimate":74\.0,/);
       const s2 = await isems("/measurements/Solar-2/latest");
-      assert.deepEqual(s2.body.measurements.map((m) => [m.nodeId, m.batteryVoltage, m.status]), [["Solar-2", 12.5, "0x480"]]);
+      assert.deepEqual(
+        s2.body.measurements.map((m) => [m.nodeId, m.batteryVoltage, m.status]),
+        [["Solar-2", 12.5, "0x480"]],
+      );
       assert.deepEqual(await isems("/measurements/solar-9/latest").then((x) => [x.status, x.text]), [200, `{"measurements":[]}\n`]);
     });
 
@@ -259,18 +305,41 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       const r = await isems("/measurements/latest");
       assert.equal(r.status, 200);
       // Sorted by node id as the collector's query groups them (code points: upper case first).
-      assert.deepEqual(r.body.measurements.map((m) => [m.nodeId, m.batteryChargeEstimate]), [
-        ["Solar-2", 54],
-        ["solar-1", 87],
-        ["solar-3", 74],
-      ]);
+      assert.deepEqual(
+        r.body.measurements.map((m) => [m.nodeId, m.batteryChargeEstimate]),
+        [
+          ["Solar-2", 54],
+          ["solar-1", 87],
+          ["solar-3", 74],
+        ],
+      );
       const all = await isems("/measurements/latest?all=true");
-      assert.deepEqual(all.body.measurements.map((m) => m.nodeId), ["Elektra-Solar1", "Solar-2", "solar-1", "solar-3", "solar-4"]);
+      assert.deepEqual(
+        all.body.measurements.map((m) => m.nodeId),
+        ["Elektra-Solar1", "Solar-2", "solar-1", "solar-3", "solar-4"],
+      );
       const s1 = all.body.measurements.find((m) => m.nodeId === "solar-1") as Measurement;
       assert.deepEqual(Object.keys(s1), [
-        "batteryChargeEstimate", "batteryHealthEstimate", "batteryTemperature", "batteryVoltage", "id", "isPowerSaveMode", "isemsRevision",
-        "latitude", "longitude", "lowVoltageDisconnectVoltage", "mppVoltage", "nodeId", "openCircuitVoltage", "openMPPTFirmwareVersion",
-        "rateBatteryCapacity", "ratedSolarModuleCapacity", "status", "temperatureCorrectedVoltage", "timeToShutdown", "timestamp",
+        "batteryChargeEstimate",
+        "batteryHealthEstimate",
+        "batteryTemperature",
+        "batteryVoltage",
+        "id",
+        "isPowerSaveMode",
+        "isemsRevision",
+        "latitude",
+        "longitude",
+        "lowVoltageDisconnectVoltage",
+        "mppVoltage",
+        "nodeId",
+        "openCircuitVoltage",
+        "openMPPTFirmwareVersion",
+        "rateBatteryCapacity",
+        "ratedSolarModuleCapacity",
+        "status",
+        "temperatureCorrectedVoltage",
+        "timeToShutdown",
+        "timestamp",
       ]);
       assert.equal(s1.openMPPTFirmwareVersion, http1.status.firmware);
       assert.equal(s1.timeToShutdown, http1.status.nextRebootMin);
@@ -298,15 +367,24 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
     it("serves GET /measurements/latest and GET /devices/{id}/measurements/latest", async function () {
       assert.equal((await api("/measurements/latest", "wrong-token-0000000000")).status, 401);
       const latest = ((await api("/measurements/latest")).body as { readings: Row[] }).readings;
-      assert.deepEqual(latest.map((r) => r.device), ["solar-1", "solar-2", "solar-3"]);
+      assert.deepEqual(
+        latest.map((r) => r.device),
+        ["solar-1", "solar-2", "solar-3"],
+      );
       assert.equal(latest.find((r) => r.device === "solar-3")?.charge_state, 74);
       const rows = ((await api("/measurements/latest?all=true")).body as { readings: Row[] }).readings;
-      assert.deepEqual(rows.map((r) => r.device), ["elektra-solar1", "solar-1", "solar-2", "solar-3", "solar-4"]);
+      assert.deepEqual(
+        rows.map((r) => r.device),
+        ["elektra-solar1", "solar-1", "solar-2", "solar-3", "solar-4"],
+      );
       const r = await api("/devices/solar-3/measurements/latest?limit=2");
-      assert.deepEqual((r.body as { readings: Row[] }).readings.map((x) => [x.ts, x.charge_state]), [
-        [(now - 30) * 1000, 74],
-        [(now - 60) * 1000, 73],
-      ]);
+      assert.deepEqual(
+        (r.body as { readings: Row[] }).readings.map((x) => [x.ts, x.charge_state]),
+        [
+          [(now - 30) * 1000, 74],
+          [(now - 60) * 1000, 73],
+        ],
+      );
       assert.equal((await api("/devices/solar-9/measurements/latest")).status, 404);
       for (const op of ["getLatestMeasurements 200", "getLatestMeasurements 401", "getLatestMeasurementsOfDevice 200", "getLatestMeasurementsOfDevice 404"]) {
         assert.ok(spec?.seen.has(op), `${op} not checked; seen: ${[...(spec?.seen ?? [])].join(", ")}`);
@@ -411,7 +489,10 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       const timestamp = Math.floor(Date.now() / 1000);
       await save(db, "node-1", timestamp - 45 * DAY_S);
       await save(db, "node-2", timestamp - 55 * DAY_S);
-      assert.deepEqual((await isems("/measurements/latest")).body.measurements.map((m) => m.nodeId), ["node-1"]);
+      assert.deepEqual(
+        (await isems("/measurements/latest")).body.measurements.map((m) => m.nodeId),
+        ["node-1"],
+      );
       await deployCollector(env({ INFLUX_DB: db, ISEMS_HTTP_NODES: "", ISEMS_TIMEZONE: "UTC", HIDE_INACTIVE_AFTER_DAYS: "fifty" }));
       assert.deepEqual((await isems("/measurements/latest")).body.measurements, []);
     });
@@ -423,7 +504,10 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       let clock = (now - 3600) * 1000;
       const node = td.add(await SimulatedIsemsNode.start({ nodeId: "solar-5", now: () => clock }), (n) => n.stop());
       await deployCollector(env({ INFLUX_DB: db, ISEMS_HTTP_NODES: node.url }));
-      await waitUntil(() => "the first data set of solar-5", async () => ((await storedIds(influxd, db, "solar-5")).length === 1 ? true : undefined));
+      await waitUntil(
+        () => "the first data set of solar-5",
+        async () => ((await storedIds(influxd, db, "solar-5")).length === 1 ? true : undefined),
+      );
 
       await red.deploy([]); // the collector is stopped
       for (let i = 1; i <= 10; i++) {
@@ -439,15 +523,27 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
           return got.length >= 11 ? got : undefined;
         },
       );
-      assert.deepEqual(rows.map(([t]) => t), node.history.map((s) => s.timestamp * 1000));
-      assert.deepEqual(rows.map(([, id]) => id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      assert.deepEqual(
+        rows.map(([t]) => t),
+        node.history.map((s) => s.timestamp * 1000),
+      );
+      assert.deepEqual(
+        rows.map(([, id]) => id),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+      );
       // The node pushes part of the same log too, and the collector polls it again: still each data set once.
       await node.push(brokerUrl, 5);
-      await waitUntil(() => "three more polls of solar-5", async () => (node.requests.log >= requestsWhileDown + 4 ? true : undefined));
+      await waitUntil(
+        () => "three more polls of solar-5",
+        async () => (node.requests.log >= requestsWhileDown + 4 ? true : undefined),
+      );
       const again = await storedIds(influxd, db, "solar-5");
       assert.deepEqual(again, rows);
       const api = await isems("/measurements/solar-5/latest");
-      assert.deepEqual(api.body.measurements.map((m) => m.batteryChargeEstimate), [60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 87]);
+      assert.deepEqual(
+        api.body.measurements.map((m) => m.batteryChargeEstimate),
+        [60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 87],
+      );
     });
   });
 });

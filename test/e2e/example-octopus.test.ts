@@ -75,9 +75,18 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     // 1. Each value becomes a generic reading on plugwatch/<office>/0/<room>/<device>/reading.
     await waitFor("every value on the contract topics", () => contract.length >= published.length, 10000, red);
     for (const p of published) {
-      const m = contract.find((c) => c.topic === `plugwatch/${p.office}/0/${p.room}/${p.device}/reading` && (c.payload.fields as Record<string, unknown>)[p.attribute] !== undefined);
+      const m = contract.find(
+        (c) => c.topic === `plugwatch/${p.office}/0/${p.room}/${p.device}/reading` && (c.payload.fields as Record<string, unknown>)[p.attribute] !== undefined,
+      );
       assert.ok(m, `${p.topic} mapped`);
-      assert.deepEqual(m.payload, { v: 1, device: p.device, ts: m.payload.ts, measurement: "octopus", fields: { [p.attribute]: p.value }, tags: { office: p.office, room: p.room } });
+      assert.deepEqual(m.payload, {
+        v: 1,
+        device: p.device,
+        ts: m.payload.ts,
+        measurement: "octopus",
+        fields: { [p.attribute]: p.value },
+        tags: { office: p.office, room: p.room },
+      });
       assert.ok(Math.abs((m.payload.ts as number) - p.ts) < 10000);
     }
 
@@ -86,10 +95,15 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     const rows = async () => (await influx.query(`SELECT * FROM "octopus" GROUP BY *`, "plugwatch")).results[0]?.series ?? [];
     const stored = (series: Awaited<ReturnType<typeof rows>>, p: PublishedValue) =>
       series.some((s) => s.tags?.device === p.device && s.values.some((v) => v[s.columns.indexOf(p.attribute)] === p.value));
-    await waitFor("every value in InfluxDB", async () => {
-      const series = await rows();
-      return published.every((p) => stored(series, p));
-    }, 10000, red);
+    await waitFor(
+      "every value in InfluxDB",
+      async () => {
+        const series = await rows();
+        return published.every((p) => stored(series, p));
+      },
+      10000,
+      red,
+    );
     for (const s of await rows()) {
       const p = published.find((x) => x.device === s.tags?.device);
       assert.ok(p, `series of a known device: ${JSON.stringify(s.tags)}`);
@@ -111,7 +125,8 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-type") ?? "", /text\/html/);
     const html = await page.text();
-    for (const p of published) assert.ok(html.includes(`data-device="${p.device}" data-attribute="${p.attribute}">${String(p.value)}<`), `page shows ${p.device}.${p.attribute}`);
+    for (const p of published)
+      assert.ok(html.includes(`data-device="${p.device}" data-attribute="${p.attribute}">${String(p.value)}<`), `page shows ${p.device}.${p.attribute}`);
 
     // 4. The API needs a token: 401 without or with a wrong one; 200 with it, listing the portal's devices and
     // answering history from InfluxDB (through the portal's plugwatch-influx-query over MQTT).
@@ -146,21 +161,35 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     await acme.publishAsync(own(ACME_SENSOR, "temperature"), "warm", { qos: 1 });
     await red.waitForLog(/\[plugwatch-topic-map:.*payload 'warm' is not a number, true\/false or JSON/, 10000);
     await acme.publishAsync(own(ACME_SENSOR, "temperature"), "19.25", { qos: 1 });
-    await waitFor("the next good value", async () => (await latest()).devices.find((d) => d.device === ACME_SENSOR.id)?.values.temperature?.value === 19.25, 10000, red);
+    await waitFor(
+      "the next good value",
+      async () => (await latest()).devices.find((d) => d.device === ACME_SENSOR.id)?.values.temperature?.value === 19.25,
+      10000,
+      red,
+    );
   });
 
   it("lets a device publish only under its own topic and never deliver it the API's request topics (shipped passwd + ACL)", async function () {
     // The shipped mosquitto.conf (docs' run command) uses these same files and refuses anonymous clients.
-    const conf = readFileSync(path.join(brokerFiles, "mosquitto.conf"), "utf8").split("\n").filter((l) => l.trim() && !l.startsWith("#"));
-    for (const line of ["allow_anonymous false", "password_file deploy/octopus/passwd", "acl_file deploy/octopus/acl", "listener 1884 127.0.0.1"]) assert.ok(conf.includes(line), line);
+    const conf = readFileSync(path.join(brokerFiles, "mosquitto.conf"), "utf8")
+      .split("\n")
+      .filter((l) => l.trim() && !l.startsWith("#"));
+    for (const line of ["allow_anonymous false", "password_file deploy/octopus/passwd", "acl_file deploy/octopus/acl", "listener 1884 127.0.0.1"])
+      assert.ok(conf.includes(line), line);
 
     const mosq = td.add(await secureBroker(), (m) => m.stop());
     const portal = await connect(mosq.url, PORTAL);
     await portal.subscribeAsync(["octopus/#", "plugwatch/api/request/#"], { qos: 1 });
 
     // No anonymous client, no wrong password.
-    await assert.rejects(mqtt.connectAsync(mosq.url, { reconnectPeriod: 0, connectTimeout: 5000 }), /Not authorized|Bad User Name or Password|Connection refused/);
-    await assert.rejects(mqtt.connectAsync(mosq.url, { username: ACME_SENSOR.id, password: "wrong", reconnectPeriod: 0, connectTimeout: 5000 }), /Not authorized|Bad User Name or Password|Connection refused/);
+    await assert.rejects(
+      mqtt.connectAsync(mosq.url, { reconnectPeriod: 0, connectTimeout: 5000 }),
+      /Not authorized|Bad User Name or Password|Connection refused/,
+    );
+    await assert.rejects(
+      mqtt.connectAsync(mosq.url, { username: ACME_SENSOR.id, password: "wrong", reconnectPeriod: 0, connectTimeout: 5000 }),
+      /Not authorized|Bad User Name or Password|Connection refused/,
+    );
 
     for (const protocolVersion of [5, 4] as const) {
       const acme = await connect(mosq.url, device(ACME_SENSOR), protocolVersion);
@@ -193,7 +222,11 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
       const echoTopic = own(ACME_SENSOR, `echo${protocolVersion}`);
       await acme.subscribeAsync(["plugwatch/api/request/#", "plugwatch/#", echoTopic], { qos: 1 });
       const portalSaw = nextMessage(portal, "plugwatch/api/request/command");
-      await portal.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "clients/x/replies", action: "off", target: { all: true } }), { qos: 1 });
+      await portal.publishAsync(
+        "plugwatch/api/request/command",
+        JSON.stringify({ v: 1, id: `c-${protocolVersion}`, replyTo: "clients/x/replies", action: "off", target: { all: true } }),
+        { qos: 1 },
+      );
       await portalSaw;
       const echo = nextMessage(acme, echoTopic);
       await acme.publishAsync(echoTopic, "1", { qos: 1 });
@@ -215,7 +248,12 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     await portal.subscribeAsync("octopus/#", { qos: 1 });
 
     // It may not publish: not on a device's topic of its office, not on the contract topics (PUBACK 135).
-    for (const topic of [own(ACME_SENSOR, "temperature"), "octopus/acme/meeting-1/acme-plug-1/on", "plugwatch/api/request/command", "plugwatch/acme/0/meeting-1/acme-sensor-1/reading"]) {
+    for (const topic of [
+      own(ACME_SENSOR, "temperature"),
+      "octopus/acme/meeting-1/acme-plug-1/on",
+      "plugwatch/api/request/command",
+      "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
+    ]) {
       await assert.rejects(viewer.publishAsync(topic, "99", { qos: 1 }), (err: Error & { code?: number }) => err.code === 135, `PUBACK 135 for ${topic}`);
     }
     // Globex's data and a contract topic are not delivered to it; ACME's are. The portal gets both devices' data,
@@ -223,7 +261,11 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     const portalGotGlobex = nextMessage(portal, own(GLOBEX_SENSOR, "temperature"));
     await globex.publishAsync(own(GLOBEX_SENSOR, "temperature"), "19.5", { qos: 1 });
     await portalGotGlobex;
-    await portal.publishAsync("plugwatch/acme/0/meeting-1/acme-sensor-1/reading", JSON.stringify({ v: 1, device: "acme-sensor-1", ts: Date.now(), fields: { t: 1 } }), { qos: 1 });
+    await portal.publishAsync(
+      "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
+      JSON.stringify({ v: 1, device: "acme-sensor-1", ts: Date.now(), fields: { t: 1 } }),
+      { qos: 1 },
+    );
     const viewerGotAcme = nextMessage(viewer, own(ACME_SENSOR, "temperature"));
     await acme.publishAsync(own(ACME_SENSOR, "temperature"), "21.5", { qos: 1 });
     assert.equal((await viewerGotAcme).payload.toString(), "21.5");
@@ -243,7 +285,18 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     // A broker of its own (no ACL): the devices publish without the octopus/ root, as Octopus devices do.
     const mosq = td.add(await startMosquitto(), (m) => m.stop());
     const influx = td.add(await startInfluxd(), (i) => i.destroy());
-    const red = td.add(await startNodeRed({ env: { OCTOPUS_MQTT_URL: mosq.url, OCTOPUS_MQTT_USER: "", OCTOPUS_MQTT_PASSWORD: "", OCTOPUS_API_TOKENS: `${TOKEN} read`, PLUGWATCH_INFLUX_URL: influx.url } }), (r) => r.stop());
+    const red = td.add(
+      await startNodeRed({
+        env: {
+          OCTOPUS_MQTT_URL: mosq.url,
+          OCTOPUS_MQTT_USER: "",
+          OCTOPUS_MQTT_PASSWORD: "",
+          OCTOPUS_API_TOKENS: `${TOKEN} read`,
+          PLUGWATCH_INFLUX_URL: influx.url,
+        },
+      }),
+      (r) => r.stop(),
+    );
     const flow = loadExample();
     const tab = flow.find((n) => n.type === "tab") as unknown as { env: { name: string; value: string }[] };
     const set = (name: string, value: string) => ((tab.env.find((e) => e.name === name) as { value: string }).value = value);
@@ -260,18 +313,20 @@ describe("example: Octopus-style office portal (examples/octopus-portal.json)", 
     await client.publishAsync("acme/meeting-1/sensor/temperature", "21.5", { qos: 1 });
     await client.publishAsync("acme/meeting-2/sensor/temperature", "23", { qos: 1 });
     await waitFor("both sensors on the contract topics", () => contract.length >= 2, 10000, red);
-    assert.deepEqual(
-      contract.map((c) => [c.topic, c.payload.device, c.payload.fields.temperature, c.payload.tags]).sort(),
-      [
-        ["plugwatch/acme/0/meeting-1/meeting-1-sensor/reading", "meeting-1-sensor", 21.5, { office: "acme", room: "meeting-1" }],
-        ["plugwatch/acme/0/meeting-2/meeting-2-sensor/reading", "meeting-2-sensor", 23, { office: "acme", room: "meeting-2" }],
-      ],
-    );
+    assert.deepEqual(contract.map((c) => [c.topic, c.payload.device, c.payload.fields.temperature, c.payload.tags]).sort(), [
+      ["plugwatch/acme/0/meeting-1/meeting-1-sensor/reading", "meeting-1-sensor", 21.5, { office: "acme", room: "meeting-1" }],
+      ["plugwatch/acme/0/meeting-2/meeting-2-sensor/reading", "meeting-2-sensor", 23, { office: "acme", room: "meeting-2" }],
+    ]);
     // Not in the portal's registry: stored as pending (nothing lost) and listed for approval.
-    await waitFor("both stored as pending", async () => {
-      const r = await influx.query(`SELECT count("temperature") FROM "octopus" WHERE "pending" = 'true' GROUP BY "device"`, "plugwatch");
-      return (r.results[0]?.series ?? []).length === 2;
-    }, 10000, red);
+    await waitFor(
+      "both stored as pending",
+      async () => {
+        const r = await influx.query(`SELECT count("temperature") FROM "octopus" WHERE "pending" = 'true' GROUP BY "device"`, "plugwatch");
+        return (r.results[0]?.series ?? []).length === 2;
+      },
+      10000,
+      red,
+    );
     const pending = await fetch(`${red.url}/octopus/api/v1/devices?state=pending`, { headers: { authorization: `Bearer ${TOKEN}` } });
     assert.deepEqual(((await pending.json()) as { devices: { id: string }[] }).devices.map((d) => d.id).sort(), ["meeting-1-sensor", "meeting-2-sensor"]);
   });

@@ -28,15 +28,24 @@ interface Verdict {
 /** Imports `flow` into a freshly loaded editor and returns what the editor thinks of each node. */
 async function importInEditor(page: Page, url: string, flow: unknown[]): Promise<Verdict> {
   await page.goto(url, { waitUntil: "domcontentloaded" });
-  await page.waitForFunction(() => {
-    const RED = (window as unknown as { RED?: { nodes?: { getType(t: string): unknown }; view?: { importNodes?: unknown } } }).RED;
-    return Boolean(RED?.nodes?.getType("plugwatch-collector") && RED.view?.importNodes);
-  }, undefined, { timeout: 60000 });
+  await page.waitForFunction(
+    () => {
+      const RED = (window as unknown as { RED?: { nodes?: { getType(t: string): unknown }; view?: { importNodes?: unknown } } }).RED;
+      return Boolean(RED?.nodes?.getType("plugwatch-collector") && RED.view?.importNodes);
+    },
+    undefined,
+    { timeout: 60000 },
+  );
   return page.evaluate((f) => {
     type N = { id: string; type: string; valid?: boolean; validationErrors?: unknown; z?: string };
-    const RED = (window as unknown as {
-      RED: { view: { importNodes(n: unknown, o?: unknown): void }; nodes: { eachNode(cb: (n: N) => void): void; eachConfig(cb: (n: N) => void): void; getType(t: string): unknown } };
-    }).RED;
+    const RED = (
+      window as unknown as {
+        RED: {
+          view: { importNodes(n: unknown, o?: unknown): void };
+          nodes: { eachNode(cb: (n: N) => void): void; eachConfig(cb: (n: N) => void): void; getType(t: string): unknown };
+        };
+      }
+    ).RED;
     const ids = new Set((f as { id: string }[]).map((n) => n.id));
     RED.view.importNodes(f, { generateIds: false, addFlow: false, touchImport: true });
     const verdict: Verdict = { unknown: [], invalid: [], imported: 0 };
@@ -68,13 +77,15 @@ async function layoutInEditor(page: Page, flow: FlowNode[]): Promise<Layout> {
   return page.evaluate(async (f) => {
     type N = { id: string; type: string; z?: string; g?: string; x: number; y: number; w?: number; h?: number; name?: string };
     type G = { id: string; z: string; x: number; y: number; w: number; h: number; nodes: N[] };
-    const RED = (window as unknown as {
-      RED: {
-        workspaces: { show(id: string): void };
-        view: { redraw(full?: boolean): void };
-        nodes: { node(id: string): N | null; group(id: string): G | null; eachNode(cb: (n: N) => void): void; groups(z: string): G[] };
-      };
-    }).RED;
+    const RED = (
+      window as unknown as {
+        RED: {
+          workspaces: { show(id: string): void };
+          view: { redraw(full?: boolean): void };
+          nodes: { node(id: string): N | null; group(id: string): G | null; eachNode(cb: (n: N) => void): void; groups(z: string): G[] };
+        };
+      }
+    ).RED;
     const tabs = (f as { id: string; type: string }[]).filter((n) => n.type === "tab").map((n) => n.id);
     const ids = new Set((f as { id: string }[]).map((n) => n.id));
     const out: Layout = { overlaps: [], outside: [], groupOverlaps: [], drawn: 0 };
@@ -96,9 +107,9 @@ async function layoutInEditor(page: Page, flow: FlowNode[]): Promise<Layout> {
       for (const n of nodes) if (n.w && n.h) out.drawn++;
       for (let i = 0; i < nodes.length; i++)
         for (let j = i + 1; j < nodes.length; j++) {
-          const a = box(nodes[i]!);
-          const b = box(nodes[j]!);
-          if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) out.overlaps.push(`${label(nodes[i]!)} × ${label(nodes[j]!)}`);
+          const a = box(nodes[i]);
+          const b = box(nodes[j]);
+          if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) out.overlaps.push(`${label(nodes[i])} × ${label(nodes[j])}`);
         }
       const groups = RED.nodes.groups(z).filter((g) => ids.has(g.id));
       for (const g of groups)
@@ -108,8 +119,8 @@ async function layoutInEditor(page: Page, flow: FlowNode[]): Promise<Layout> {
         }
       for (let i = 0; i < groups.length; i++)
         for (let j = i + 1; j < groups.length; j++) {
-          const a = groups[i]!;
-          const b = groups[j]!;
+          const a = groups[i];
+          const b = groups[j];
           if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) out.groupOverlaps.push(`${a.id} × ${b.id}`);
         }
     }
@@ -149,9 +160,16 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
   it("the core pipeline groups every node of a role (Agents, Hook, Component, API, Alerts)", function () {
     const flow = loadExample("core-pipeline");
     const groups = flow.filter((n) => n.type === "group");
-    assert.deepEqual(groups.map((g) => g.name), ["Agents", "Hook", "Component", "API", "Alerts"]);
+    assert.deepEqual(
+      groups.map((g) => g.name),
+      ["Agents", "Hook", "Component", "API", "Alerts"],
+    );
     const placed = flow.filter((n) => typeof n.x === "number" && n.type !== "group");
-    assert.deepEqual(placed.filter((n) => !n.g).map((n) => n.id), [], "every placed node is in a group");
+    assert.deepEqual(
+      placed.filter((n) => !n.g).map((n) => n.id),
+      [],
+      "every placed node is in a group",
+    );
   });
 
   it("flows/plugwatch.json: the editor draws every tab with no overlapping nodes", async function () {
@@ -172,7 +190,7 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
         const flow = loadExample(name);
         const tabs = flow.filter((n) => n.type === "tab");
         assert.equal(tabs.length, 1, "one tab per example");
-        const info = String(tabs[0]!.info ?? "");
+        const info = String(tabs[0].info ?? "");
         const needed = new Set<string>();
         for (const n of flow) {
           if (["tab", "group"].includes(n.type)) continue;

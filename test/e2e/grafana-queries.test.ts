@@ -62,7 +62,16 @@ function demoReadings(start: number, minutes: number): Reading[] {
       const power = Math.round((base + 20 * n + 15 * Math.sin(i / 30)) * 10) / 10;
       if (d.id === "pr-2-01" && i === Math.floor(minutes / 2)) energy = 0; // the plug's counter restarted
       energy += (power / 1000) * (1 / 60);
-      out.push({ v: 1, device: d.id, ts, power, voltage: 230, current: Math.round((power / 230) * 1000) / 1000, energy: Math.round(energy * 1e6) / 1e6, relay: true });
+      out.push({
+        v: 1,
+        device: d.id,
+        ts,
+        power,
+        voltage: 230,
+        current: Math.round((power / 230) * 1000) / 1000,
+        energy: Math.round(energy * 1e6) / 1e6,
+        relay: true,
+      });
     }
   });
   return out;
@@ -80,11 +89,10 @@ function expectedKWh(readings: Reading[], from: number, to: number): number {
   let total = 0;
   for (const hours of lastPerHour.values()) {
     const values = [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
-    for (let i = 1; i < values.length; i++) total += Math.max(0, values[i]! - values[i - 1]!);
+    for (let i = 1; i < values.length; i++) total += Math.max(0, values[i] - values[i - 1]);
   }
   return total;
 }
-
 
 interface FlowNode {
   id: string;
@@ -101,7 +109,11 @@ interface FlowNode {
  * it: its own code, its tab's default environment, node context, and a clock the caller sets. It returns the readings
  * (output 1) that the example sends to plugwatch-influx-hook, so the demo points below are shaped exactly as the example stores them.
  */
-function exampleMapping(): { env: Record<string, string>; hook: FlowNode; map: (now: number, msg: { statusCode: number; payload: unknown }) => GenericReading[] } {
+function exampleMapping(): {
+  env: Record<string, string>;
+  hook: FlowNode;
+  map: (now: number, msg: { statusCode: number; payload: unknown }) => GenericReading[];
+} {
   const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as FlowNode[];
   const byId = (id: string): FlowNode => {
     const n = flow.find((x) => x.id === id);
@@ -127,7 +139,14 @@ function exampleMapping(): { env: Record<string, string>; hook: FlowNode; map: (
   }
   const warnings: string[] = [];
   const ctx = vm.createContext({
-    node: { status: () => undefined, warn: (w: unknown) => warnings.push(String(w)), error: (e: unknown) => { throw new Error(`ecodev.map: ${String(e)}`); }, log: () => undefined },
+    node: {
+      status: () => undefined,
+      warn: (w: unknown) => warnings.push(String(w)),
+      error: (e: unknown) => {
+        throw new Error(`ecodev.map: ${String(e)}`);
+      },
+      log: () => undefined,
+    },
     context: { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) },
     env: { get: (k: string) => env[k] },
     Date: FakeDate,
@@ -157,7 +176,11 @@ const demoPtec = (ts: number): string => {
  * BASE index integrates PAPP like a meter), each answer mapped by the example's own function. PAPP follows the tariff
  * period; at `resetAt` the meter is replaced and its BASE index restarts at 1000 Wh; the pulse counters count up.
  */
-async function teleinfoReadings(start: number, minutes: number, resetAt: number): Promise<{ readings: GenericReading[]; env: Record<string, string>; hook: FlowNode }> {
+async function teleinfoReadings(
+  start: number,
+  minutes: number,
+  resetAt: number,
+): Promise<{ readings: GenericReading[]; env: Record<string, string>; hook: FlowNode }> {
   let clock = start;
   const sim = await SimulatedEcoDevices.start({ now: () => clock });
   try {
@@ -167,7 +190,12 @@ async function teleinfoReadings(start: number, minutes: number, resetAt: number)
       clock = start + i * MIN;
       const ptec = demoPtec(clock);
       const papp = Math.round(ptec === "HC.." ? 900 + 300 * Math.sin(i / 20) : 2400 + 800 * Math.sin(i / 45));
-      sim.set({ T1_PTEC: ptec, T1_PAPP: papp, INDEX_C1: sim.values.INDEX_C1 + (i % 7 === 0 ? 3 : 0), INDEX_C2: Math.round((sim.values.INDEX_C2 + 0.004) * 1000) / 1000 });
+      sim.set({
+        T1_PTEC: ptec,
+        T1_PAPP: papp,
+        INDEX_C1: sim.values.INDEX_C1 + (i % 7 === 0 ? 3 : 0),
+        INDEX_C2: Math.round((sim.values.INDEX_C2 + 0.004) * 1000) / 1000,
+      });
       if (clock === resetAt) sim.set({ T1_BASE: 1000 });
       readings.push(...map(clock, { statusCode: 200, payload: sim.snapshot() }));
     }
@@ -191,9 +219,9 @@ function dailyIncrease(points: { device: string; ts: number; value: number }[], 
     const days = new Map<number, number>();
     const sorted = [...hours.entries()].sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < sorted.length; i++) {
-      const [t, v] = sorted[i]!;
+      const [t, v] = sorted[i];
       const day = Math.floor(t / DAY) * DAY;
-      days.set(day, (days.get(day) ?? 0) + Math.max(0, v - sorted[i - 1]![1]));
+      days.set(day, (days.get(day) ?? 0) + Math.max(0, v - sorted[i - 1][1]));
     }
     out.set(device, days);
   }
@@ -305,7 +333,8 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
           const rows = series.flatMap((s) => s.values.filter((row) => row.slice(1).some((v) => v !== null)));
           assert.ok(rows.length > 0, `panel '${panel.title}' (${target.refId}) returned no rows:\n${q}`);
           if (Array.isArray(vars.device)) {
-            for (const s of series) if (s.tags?.device) assert.ok((vars.device as readonly string[]).includes(s.tags.device), `panel '${panel.title}' leaked ${s.tags.device}`);
+            for (const s of series)
+              if (s.tags?.device) assert.ok((vars.device as readonly string[]).includes(s.tags.device), `panel '${panel.title}' leaked ${s.tags.device}`);
           }
         }
       });
@@ -313,7 +342,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
 
     it("the energy panel equals the kWh of the demo data, counter reset included", async function () {
       const panel = dashboard.panels.find((p) => /Energy in range/.test(p.title))!;
-      const q = substitute(panel.targets![0]!.query, { from, to, intervalMs: 5 * MIN, vars: { device: "all", room: "all", kind: "all" } });
+      const q = substitute(panel.targets![0].query, { from, to, intervalMs: 5 * MIN, vars: { device: "all", room: "all", kind: "all" } });
       const series = await run(q);
       const kWh = Number(series[0]?.values[0]?.[1]);
       const expected = expectedKWh(readings, from, to);
@@ -324,15 +353,15 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
 
   describe("teleinfo.json (the Eco-Devices example's meter and pulse counters)", function () {
     let board: Dashboard;
-    const meter = () => teleinfo.env.TELEINFO_T1_DEVICE!;
-    const counters = () => teleinfo.env.ECODEVICES_COUNTERS_DEVICE!;
+    const meter = () => teleinfo.env.TELEINFO_T1_DEVICE;
+    const counters = () => teleinfo.env.ECODEVICES_COUNTERS_DEVICE;
     const panel = (title: RegExp): Panel => {
       const p = board.panels.find((x) => title.test(x.title));
       assert.ok(p, `no panel ${title}`);
       return p;
     };
     const panelSeries = (title: RegExp, vars: Record<string, string[] | "all"> = { meter: "all", counters: "all" }) =>
-      run(substitute(panel(title).targets![0]!.query, { from, to, intervalMs: 5 * MIN, vars }));
+      run(substitute(panel(title).targets![0].query, { from, to, intervalMs: 5 * MIN, vars }));
     const meterPoints = () => teleinfo.readings.filter((r) => r.measurement === "teleinfo");
     const counterPoints = () => teleinfo.readings.filter((r) => r.measurement === "pulse_counter");
     before(function () {
@@ -343,13 +372,24 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       assert.equal(meterPoints().length, 48 * 60);
       assert.equal(counterPoints().length, 48 * 60);
       const keys = await run(`SHOW TAG KEYS FROM "teleinfo"`);
-      assert.deepEqual(keys[0]?.values.map((r) => r[0]), ["building", "device", "floor", "option", "period", "ptec", "room", "source"]);
+      assert.deepEqual(
+        keys[0]?.values.map((r) => r[0]),
+        ["building", "device", "floor", "option", "period", "ptec", "room", "source"],
+      );
       const fields = await run(`SHOW FIELD KEYS FROM "teleinfo"`);
-      assert.deepEqual(fields[0]?.values, [["base", "float"], ["papp", "float"]]);
+      assert.deepEqual(fields[0]?.values, [
+        ["base", "float"],
+        ["papp", "float"],
+      ]);
       const c = await run(`SHOW FIELD KEYS FROM "pulse_counter"`);
-      assert.deepEqual(c[0]?.values, [["c1", "float"], ["c2", "float"]]);
-      const [building, floor, room] = teleinfo.env.ECODEVICES_LOCATION!.split("/");
-      const last = await run(`SELECT last("papp") FROM "teleinfo" WHERE "device" = '${meter()}' AND "building" = '${building}' AND "floor" = '${floor}' AND "room" = '${room}' AND "source" = 'eco-devices'`);
+      assert.deepEqual(c[0]?.values, [
+        ["c1", "float"],
+        ["c2", "float"],
+      ]);
+      const [building, floor, room] = teleinfo.env.ECODEVICES_LOCATION.split("/");
+      const last = await run(
+        `SELECT last("papp") FROM "teleinfo" WHERE "device" = '${meter()}' AND "building" = '${building}' AND "floor" = '${floor}' AND "room" = '${room}' AND "source" = 'eco-devices'`,
+      );
       assert.equal(last[0]?.values[0]?.[1], meterPoints().at(-1)!.fields.papp);
     });
 
@@ -358,7 +398,11 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       assert.deepEqual(board.templating.list.map((v) => v.name).sort(), Object.keys(want).sort());
       for (const v of board.templating.list) {
         const series = await run(v.query);
-        assert.deepEqual((series[0]?.values ?? []).map((row) => String(row[1])), want[v.name], `variable ${v.name}`);
+        assert.deepEqual(
+          (series[0]?.values ?? []).map((row) => String(row[1])),
+          want[v.name],
+          `variable ${v.name}`,
+        );
       }
     });
 
@@ -407,7 +451,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       const expected = dailyIncrease(base, from, to).get(meter())!;
       const series = await panelSeries(/^Energy per day/);
       assert.equal(series.length, 1);
-      const got = new Map((series[0]!.values as [string, number][]).map(([t, v]) => [new Date(t).getTime(), v]));
+      const got = new Map((series[0].values as [string, number][]).map(([t, v]) => [new Date(t).getTime(), v]));
       assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
       for (const [day, wh] of expected) close(got.get(day)!, wh / 1000, `kWh of ${new Date(day).toISOString().slice(0, 10)}`);
       // A day without the reset whose previous day is in range: exactly the index at its end (or at the range's end)
@@ -416,7 +460,12 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       const resetDay = Math.floor(meterResetAt / DAY) * DAY;
       const clean = [...expected.keys()].filter((d) => d > from && d !== resetDay);
       assert.ok(clean.length >= 1, "no day without the reset in the demo range");
-      for (const day of clean) close(got.get(day)!, (lastBefore(Math.min(day + DAY, to + 1)) - lastBefore(day)) / 1000, `index difference of ${new Date(day).toISOString().slice(0, 10)}`);
+      for (const day of clean)
+        close(
+          got.get(day)!,
+          (lastBefore(Math.min(day + DAY, to + 1)) - lastBefore(day)) / 1000,
+          `index difference of ${new Date(day).toISOString().slice(0, 10)}`,
+        );
       // The reset day counts the meter's consumption before and after the replacement, never the negative step.
       const resetKWh = got.get(resetDay)!;
       assert.ok(resetKWh > 0 && resetKWh < 100, `reset day: ${resetKWh} kWh`);
@@ -437,11 +486,19 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       assert.deepEqual(idx[0]?.values.at(-1)?.slice(1), [last.fields.c1, last.fields.c2]);
       const perDay = await panelSeries(/^Pulse counters per day/);
       assert.equal(perDay[0]?.tags?.device, counters());
-      for (const [n, field] of [[1, "c1"], [2, "c2"]] as const) {
-        const expected = dailyIncrease(counterPoints().map((r) => ({ device: r.device, ts: r.ts, value: r.fields[field] as number })), from, to).get(counters())!;
-        const got = new Map((perDay[0]!.values as [string, number, number][]).map((row) => [new Date(row[0]).getTime(), row[n]]));
+      for (const [n, field] of [
+        [1, "c1"],
+        [2, "c2"],
+      ] as const) {
+        const expected = dailyIncrease(
+          counterPoints().map((r) => ({ device: r.device, ts: r.ts, value: r.fields[field] as number })),
+          from,
+          to,
+        ).get(counters())!;
+        const got = new Map((perDay[0].values as [string, number, number][]).map((row) => [new Date(row[0]).getTime(), row[n]]));
         assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
-        for (const [day, v] of expected) assert.ok(Math.abs(got.get(day)! - v) < 1e-6, `${field} on ${new Date(day).toISOString().slice(0, 10)}: ${got.get(day)} vs ${v}`);
+        for (const [day, v] of expected)
+          assert.ok(Math.abs(got.get(day)! - v) < 1e-6, `${field} on ${new Date(day).toISOString().slice(0, 10)}: ${got.get(day)} vs ${v}`);
       }
     });
   });

@@ -103,13 +103,55 @@ describe("harness (e2e)", function () {
     });
 
     const registry = {
-      devices: [{ id: "ws-2-14", name: "Desk 2.14", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "2", room: "open-space" } }],
+      devices: [
+        {
+          id: "ws-2-14",
+          name: "Desk 2.14",
+          model: "HS110",
+          host: "127.0.0.1",
+          port: 9999,
+          kind: "workplace",
+          location: { building: "hq", floor: "2", room: "open-space" },
+        },
+      ],
     };
     const flow = (marker: string): FlowNode[] => [
       { id: "tab1", type: "tab", label: "harness", disabled: false, info: "" },
       { id: "reg1", type: "plugwatch-registry", name: "harness registry", source: "json", file: "", json: JSON.stringify(registry) },
-      { id: "inj1", type: "inject", z: "tab1", name: "", props: [{ p: "payload" }], repeat: "", crontab: "", once: true, onceDelay: "0.1", topic: "", payload: marker, payloadType: "str", x: 100, y: 40, wires: [["dbg1"]] },
-      { id: "dbg1", type: "debug", z: "tab1", name: "", active: true, tosidebar: true, console: true, tostatus: false, complete: "payload", targetType: "msg", statusVal: "", statusType: "auto", x: 300, y: 40, wires: [] },
+      {
+        id: "inj1",
+        type: "inject",
+        z: "tab1",
+        name: "",
+        props: [{ p: "payload" }],
+        repeat: "",
+        crontab: "",
+        once: true,
+        onceDelay: "0.1",
+        topic: "",
+        payload: marker,
+        payloadType: "str",
+        x: 100,
+        y: 40,
+        wires: [["dbg1"]],
+      },
+      {
+        id: "dbg1",
+        type: "debug",
+        z: "tab1",
+        name: "",
+        active: true,
+        tosidebar: true,
+        console: true,
+        tostatus: false,
+        complete: "payload",
+        targetType: "msg",
+        statusVal: "",
+        statusType: "auto",
+        x: 300,
+        y: 40,
+        wires: [],
+      },
     ];
 
     it("starts with settings.js, loads this package, deploys inject → debug + registry, serves it back, survives a restart, stops cleanly", async function () {
@@ -121,7 +163,10 @@ describe("harness (e2e)", function () {
       assert.ok(types.includes("inject") && types.includes("debug"));
 
       // settings.js turned off telemetry, tours and projects.
-      const settings = (await (await red.request("/settings")).json()) as { editorTheme?: { tours?: boolean; projects?: { enabled?: boolean } }; telemetryEnabled?: boolean };
+      const settings = (await (await red.request("/settings")).json()) as {
+        editorTheme?: { tours?: boolean; projects?: { enabled?: boolean } };
+        telemetryEnabled?: boolean;
+      };
       assert.equal(settings.editorTheme?.tours, false);
       assert.equal(settings.editorTheme?.projects?.enabled, false);
 
@@ -154,7 +199,7 @@ describe("harness (e2e)", function () {
 
     it("an invalid inline registry is reported in the log, and the runtime keeps running", async function () {
       red = await startNodeRed({ logLevel: "info" });
-      await red.deploy([{ id: "reg2", type: "plugwatch-registry", name: "bad", source: "json", file: "", json: "{\"devices\": [{\"id\": \"Bad Id\"}]}" }]);
+      await red.deploy([{ id: "reg2", type: "plugwatch-registry", name: "bad", source: "json", file: "", json: '{"devices": [{"id": "Bad Id"}]}' }]);
       const line = await red.waitForLog(/\[error\] \[plugwatch-registry:bad\]/, 10000);
       assert.match(line, /devices/);
       const r = await red.request("/settings");
@@ -168,7 +213,12 @@ describe("harness (e2e)", function () {
       await red.stop();
       red = undefined;
       await assert.rejects(
-        startNodeRed({ flows: [{ id: "t", type: "tab", label: "x" }, { id: "n", type: "no-such-node-type", z: "t", wires: [] }] }),
+        startNodeRed({
+          flows: [
+            { id: "t", type: "tab", label: "x" },
+            { id: "n", type: "no-such-node-type", z: "t", wires: [] },
+          ],
+        }),
         /unknown node types: no-such-node-type/,
       );
     });

@@ -30,7 +30,11 @@ async function renderHelp(page: Page, type: string): Promise<RenderedHelp> {
     if (!help) return { headings: [], dts: [], lists: 0, ports: 0, text: "" };
     const dts = [...help.querySelectorAll("dt")].map((dt) => {
       const span = dt.querySelector(".property-type");
-      const name = [...dt.childNodes].filter((n) => n !== span).map((n) => n.textContent ?? "").join("").trim();
+      const name = [...dt.childNodes]
+        .filter((n) => n !== span)
+        .map((n) => n.textContent ?? "")
+        .join("")
+        .trim();
       return { name, type: span?.textContent?.trim() ?? "", inList: Boolean(dt.closest("dl.message-properties")) };
     });
     return {
@@ -116,7 +120,7 @@ describe("node help rendered in the editor (real Node-RED, real Chromium, en-US 
           const shown = await renderHelp(page, type);
           assert.deepEqual(
             shown.headings,
-            source.sections.map((s) => SECTION_TITLES[lang as Lang][s.key]),
+            source.sections.map((s) => SECTION_TITLES[lang][s.key]),
           );
           assert.deepEqual(
             shown.dts.map((d) => d.name),
@@ -126,7 +130,10 @@ describe("node help rendered in the editor (real Node-RED, real Chromium, en-US 
             shown.dts.map((d) => d.type),
             documented.map((p) => p.types),
           );
-          assert.ok(shown.dts.every((d) => d.inList), "every <dt> sits in a <dl class=\"message-properties\">");
+          assert.ok(
+            shown.dts.every((d) => d.inList),
+            'every <dt> sits in a <dl class="message-properties">',
+          );
           assert.ok(shown.lists >= 1);
           assert.equal(shown.ports, source.sections.find((s) => s.key === "outputs")?.ports.length ?? 0);
           assert.doesNotMatch(shown.text, RAW_PROPERTY_TEXT);
@@ -154,9 +161,16 @@ describe("runtime messages in es-ES (settings.js lang)", function () {
     td.add(dir, (d) => rmSync(d, { recursive: true, force: true }));
     const settingsFile = path.join(dir, "settings.js");
     writeFileSync(settingsFile, `module.exports = { ...require(${JSON.stringify(path.join(repoRoot(), "settings.js"))}), lang: "es-ES" };\n`);
-    const devices = { devices: [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "r1" } }] };
+    const devices = {
+      devices: [
+        { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9, kind: "workplace", location: { building: "hq", floor: "1", room: "r1" } },
+      ],
+    };
     const red = td.add(
-      await startNodeRed({ settingsFile, flows: [{ id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify(devices) }] }),
+      await startNodeRed({
+        settingsFile,
+        flows: [{ id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify(devices) }],
+      }),
       (r) => r.stop(),
     );
     const line = await red.waitForLog(/\[plugwatch-registry:office\]/, 20000);

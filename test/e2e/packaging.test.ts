@@ -21,7 +21,12 @@ const PACKAGE = "@plugwatch/node-red-plugwatch";
 
 /** Runs a command to completion; fails the test with its output when it exits non-zero. */
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 180000): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    env: { ...process.env, npm_config_update_notifier: "false", npm_config_fund: "false", npm_config_audit: "false" },
+  });
   assert.equal(r.status, 0, `${cmd} ${args.join(" ")} failed (status ${r.status}, ${r.error?.message ?? ""}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -29,7 +34,15 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs = 180000): stri
 /** A Node-RED settings file for a bare user dir: loopback only, no nodesDir, no project settings. */
 function bareSettings(userDir: string, port: number): string {
   return `module.exports = ${JSON.stringify(
-    { uiHost: "127.0.0.1", uiPort: port, userDir, flowFile: "flows.json", credentialSecret: "packaging-test", logging: { console: { level: "info", metrics: false, audit: false } }, editorTheme: { tours: false } },
+    {
+      uiHost: "127.0.0.1",
+      uiPort: port,
+      userDir,
+      flowFile: "flows.json",
+      credentialSecret: "packaging-test",
+      logging: { console: { level: "info", metrics: false, audit: false } },
+      editorTheme: { tours: false },
+    },
     null,
     2,
   )};\n`;
@@ -39,7 +52,11 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
   this.timeout(300000);
   const td = new Teardown();
   const root = repoRoot();
-  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { version: string; "node-red": { nodes: Record<string, string> }; dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+    version: string;
+    "node-red": { nodes: Record<string, string> };
+    dependencies: Record<string, string>;
+  };
   const address = ownLoopbackAddress();
   let tmp: string;
   let tarball: string;
@@ -55,7 +72,7 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     tmp = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-packaging-")), (d) => rmSync(d, { recursive: true, force: true }));
     // dist/ is already built (npm test builds first); --ignore-scripts skips prepack's second build.
     const out = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], root)) as { filename: string }[];
-    tarball = path.join(tmp, out[0]!.filename);
+    tarball = path.join(tmp, out[0].filename);
     entries = run("tar", ["-tzf", tarball], tmp)
       .split("\n")
       .filter(Boolean)
@@ -89,15 +106,25 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     }
     for (const f of ["LICENSE", "package.json", "README.md", "examples/basic-monitor.json", "examples/basic-switch.json"]) assert.ok(entries.includes(f), f);
     assert.ok(entries.some((e) => e.startsWith("dist/lib/")));
-    assert.deepEqual(entries.filter((e) => e.endsWith(".map")), []);
-    assert.deepEqual(entries.filter((e) => /^dist\/(test|bench|scripts)\//.test(e)), []);
-    assert.deepEqual(entries.filter((e) => e.endsWith(".ts") && !e.endsWith(".d.ts")), [], "no TypeScript sources");
+    assert.deepEqual(
+      entries.filter((e) => e.endsWith(".map")),
+      [],
+    );
+    assert.deepEqual(
+      entries.filter((e) => /^dist\/(test|bench|scripts)\//.test(e)),
+      [],
+    );
+    assert.deepEqual(
+      entries.filter((e) => e.endsWith(".ts") && !e.endsWith(".d.ts")),
+      [],
+      "no TypeScript sources",
+    );
     // Nothing shipped reaches outside what is shipped: no require of scripts/, test/ or bench/ from dist/nodes or dist/lib.
     const outside: string[] = [];
     for (const e of entries.filter((x) => /^dist\/(nodes|lib)\/.*\.js$/.test(x))) {
       const src = readFileSync(path.join(root, e), "utf8");
       for (const m of src.matchAll(/require\("(\.[^"]+)"\)/g)) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(e), m[1]!));
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(e), m[1]));
         if (!/^dist\/(nodes|lib)\//.test(target)) outside.push(`${e} → ${m[1]}`);
       }
     }
@@ -107,7 +134,10 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
   it("npm install <tarball> into a bare user dir; Node-RED (no nodesDir) loads every node type from it and lists its examples", async function () {
     userDir = path.join(tmp, "user");
     mkdirSync(userDir);
-    writeFileSync(path.join(userDir, "package.json"), JSON.stringify({ name: "node-red-project", description: "bare user dir", version: "0.0.1", private: true }));
+    writeFileSync(
+      path.join(userDir, "package.json"),
+      JSON.stringify({ name: "node-red-project", description: "bare user dir", version: "0.0.1", private: true }),
+    );
     run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--omit=dev", tarball], userDir, 240000);
     const installed = JSON.parse(readFileSync(path.join(userDir, "node_modules", ...PACKAGE.split("/"), "package.json"), "utf8")) as { version: string };
     assert.equal(installed.version, pkg.version);
@@ -121,16 +151,26 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PLUGWATCH_") && !k.startsWith("NODE_RED_")) env[k] = v;
     env.NODE_RED_DISABLE_TELEMETRY = "true";
-    proc = spawn(process.execPath, [path.join(nodeRedDir, "red.js"), "-u", userDir, "-p", String(port), "-s", settings], { cwd: tmp, env, stdio: ["ignore", fd, fd] });
+    proc = spawn(process.execPath, [path.join(nodeRedDir, "red.js"), "-u", userDir, "-p", String(port), "-s", settings], {
+      cwd: tmp,
+      env,
+      stdio: ["ignore", fd, fd],
+    });
     closeSync(fd);
-    await waitFor("Node-RED to start its flows", () => {
-      if (proc?.exitCode !== null) throw new Error(`Node-RED exited (code ${proc?.exitCode}):\n${tail()}`);
-      return /\] Started flows/.test(log());
-    }, 60000);
+    await waitFor(
+      "Node-RED to start its flows",
+      () => {
+        if (proc?.exitCode !== null) throw new Error(`Node-RED exited (code ${proc?.exitCode}):\n${tail()}`);
+        return /\] Started flows/.test(log());
+      },
+      60000,
+    );
 
     const r = await fetch(`${url}/nodes`, { headers: { accept: "application/json" } });
     assert.equal(r.status, 200);
-    const sets = ((await r.json()) as { module: string; types: string[]; enabled: boolean; err?: string; version?: string }[]).filter((s) => s.module === PACKAGE);
+    const sets = ((await r.json()) as { module: string; types: string[]; enabled: boolean; err?: string; version?: string }[]).filter(
+      (s) => s.module === PACKAGE,
+    );
     assert.deepEqual(sets.map((s) => s.err).filter(Boolean), [], "no node set failed to load");
     assert.deepEqual(sets.flatMap((s) => s.types).sort(), Object.keys(pkg["node-red"].nodes).sort());
     assert.ok(sets.every((s) => s.enabled && s.version === pkg.version));
@@ -150,7 +190,7 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
   it("examples/basic-monitor.json deployed through the admin API publishes the simulated plug's readings on MQTT", async function () {
     assert.ok(url, "Node-RED runs (previous test)");
     const reg = loadExample("basic-monitor").find((n) => n.type === "plugwatch-registry");
-    const device = (JSON.parse(reg?.json as string) as { devices: Device[] }).devices[0] as Device;
+    const device = (JSON.parse(reg?.json as string) as { devices: Device[] }).devices[0];
     const office = td.add(await SimulatedOffice.start([{ ...device, host: address, port: 9999 }], { tickMs: 0, address }), (o) => o.stop());
     const plug: SimulatedPlug = office.plug(device.id);
     plug.force({ power: 87.25, voltage: 231.0 });
@@ -178,6 +218,11 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     assert.deepEqual([reading.device, reading.voltage, reading.relay], [device.id, 231.0, true]);
     plug.force({ power: 5.5 });
     await waitFor("a later reading of 5.5 W", () => readings.some((x) => x.power === 5.5), 10000);
-    assert.deepEqual(log().split("\n").filter((l) => /\[error\]|\[warn\] \[(plugwatch-|mqtt)/.test(l)), []);
+    assert.deepEqual(
+      log()
+        .split("\n")
+        .filter((l) => /\[error\]|\[warn\] \[(plugwatch-|mqtt)/.test(l)),
+      [],
+    );
   });
 });

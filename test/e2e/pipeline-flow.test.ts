@@ -17,7 +17,10 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
   const alerts: { topic: string; payload: string; retain: boolean }[] = [];
 
   const api = (pathname: string, init: RequestInit = {}, token = PIPELINE_TOKEN) =>
-    fetch(`${s.red.url}/api/v1${pathname}`, { ...init, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+    fetch(`${s.red.url}/api/v1${pathname}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(init.headers ?? {}) },
+    });
 
   before(async function () {
     s = await startPipeline(td);
@@ -46,7 +49,11 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
 
   it("an MQTT subscriber sees readings of every device, with the topic and values of the contract", async function () {
     const ids = s.devices.map((d) => d.id).sort();
-    await eventually("a reading of every device", () => new Set(readings.map((r) => r.reading.device)), (seen) => ids.every((id) => seen.has(id)));
+    await eventually(
+      "a reading of every device",
+      () => new Set(readings.map((r) => r.reading.device)),
+      (seen) => ids.every((id) => seen.has(id)),
+    );
     for (const d of s.devices) {
       const r = readings.find((x) => x.reading.device === d.id)!;
       assert.equal(r.topic, `${ROOT}/${d.location.building}/${d.location.floor}/${d.location.room}/${d.id}/reading`);
@@ -71,11 +78,13 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     const sample = readings.find((r) => r.reading.device === "ws-1-01")!.reading;
     const row = await eventually(
       "the sample reading in InfluxDB",
-      async () => (await influxd.query(`SELECT "power","relay","room","kind" FROM "plug" WHERE "device"='ws-1-01' AND time = ${sample.ts}ms`, "plugwatch")).results[0]?.series?.[0],
+      async () =>
+        (await influxd.query(`SELECT "power","relay","room","kind" FROM "plug" WHERE "device"='ws-1-01' AND time = ${sample.ts}ms`, "plugwatch")).results[0]
+          ?.series?.[0],
       (x) => x !== undefined,
     );
     const cols = row!.columns;
-    const vals = row!.values[0]!;
+    const vals = row!.values[0];
     assert.equal(vals[cols.indexOf("power")], sample.power);
     assert.equal(vals[cols.indexOf("relay")], sample.relay);
     assert.equal(vals[cols.indexOf("room")], "open-space-1");
@@ -85,7 +94,9 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
   it("the REST API answers a range query with what InfluxDB holds", async function () {
     await eventually(
       "2 readings of ws-1-01 older than 5 s in InfluxDB",
-      async () => (await s.influxd!.query(`SELECT count("power") FROM "plug" WHERE "device"='ws-1-01' AND time < now() - 5s`, "plugwatch")).results[0]?.series?.[0]?.values[0]?.[1],
+      async () =>
+        (await s.influxd!.query(`SELECT count("power") FROM "plug" WHERE "device"='ws-1-01' AND time < now() - 5s`, "plugwatch")).results[0]?.series?.[0]
+          ?.values[0]?.[1],
       (n) => Number(n) >= 2,
     );
     // A range that ended 5 s ago: every reading in it has left the hook's spool (1 s flush), so API and database agree.
@@ -112,7 +123,12 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     const statuses: unknown[] = [];
     c.on("message", (t, p) => t === `${ROOT}/status/influx-hook` && statuses.push(JSON.parse(p.toString())));
     await c.subscribeAsync(`${ROOT}/status/influx-hook`, { qos: 1 });
-    await eventually("a status message on plugwatch/status/influx-hook", () => statuses.length, (n) => n > 0, 25000);
+    await eventually(
+      "a status message on plugwatch/status/influx-hook",
+      () => statuses.length,
+      (n) => n > 0,
+      25000,
+    );
     const status = statuses[0];
     const r = validate(ComponentStatus, status);
     assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
@@ -126,7 +142,10 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     );
     assert.equal(typeof health.storage.backlog, "number");
     assert.ok(health.storage.backlog! >= 0);
-    assert.deepEqual(health.storage.components.map((x) => x.component), ["influx-hook"]);
+    assert.deepEqual(
+      health.storage.components.map((x) => x.component),
+      ["influx-hook"],
+    );
     assert.equal(health.api.invalidMessages, 0, "every status, reading and availability message matched its contract");
   });
 
@@ -140,10 +159,17 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     const text = await res.text();
     assert.equal(res.status, 200, text);
     const body = JSON.parse(text) as { results: { device: string; ok: boolean; relay?: boolean }[] };
-    assert.deepEqual(body.results.map((r) => [r.device, r.ok, r.relay]), [["ws-1-02", true, false]]);
+    assert.deepEqual(
+      body.results.map((r) => [r.device, r.ok, r.relay]),
+      [["ws-1-02", true, false]],
+    );
     assert.equal(plug.relay, false);
     const since = readings.length;
-    await eventually("a reading with relay off and 0 W", () => readings.slice(since).find((r) => r.reading.device === "ws-1-02"), (r) => r !== undefined && !r.reading.relay && r.reading.power === 0);
+    await eventually(
+      "a reading with relay off and 0 W",
+      () => readings.slice(since).find((r) => r.reading.device === "ws-1-02"),
+      (r) => r !== undefined && !r.reading.relay && r.reading.power === 0,
+    );
     const on = await api("/devices/ws-1-02/power", { method: "POST", body: JSON.stringify({ state: "on" }) });
     assert.equal(on.status, 200, await on.text());
     assert.equal(plug.relay, true);
@@ -154,7 +180,12 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     const topic = `${ROOT}/alerts/pr-2-01/offline`;
     const since = alerts.length;
     await plug.stop();
-    const raised = await eventually("a raised offline alert", () => alerts.slice(since).find((a) => a.topic === topic && a.payload !== ""), (a) => a !== undefined, 20000);
+    const raised = await eventually(
+      "a raised offline alert",
+      () => alerts.slice(since).find((a) => a.topic === topic && a.payload !== ""),
+      (a) => a !== undefined,
+      20000,
+    );
     const event = JSON.parse(raised!.payload) as AlertEvent;
     assert.equal(event.state, "raised");
     assert.equal(event.id, "offline:pr-2-01");
@@ -167,9 +198,18 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     assert.ok(listed);
     const mark = alerts.length;
     await plug.start();
-    const cleared = await eventually("a cleared offline alert", () => alerts.slice(mark).find((a) => a.topic === topic && a.payload !== ""), (a) => a !== undefined, 20000);
+    const cleared = await eventually(
+      "a cleared offline alert",
+      () => alerts.slice(mark).find((a) => a.topic === topic && a.payload !== ""),
+      (a) => a !== undefined,
+      20000,
+    );
     assert.equal((JSON.parse(cleared!.payload) as AlertEvent).state, "cleared");
-    await eventually("the retained alert removed", () => alerts.slice(mark).some((a) => a.topic === topic && a.payload === "" && !a.retain), (ok) => ok);
+    await eventually(
+      "the retained alert removed",
+      () => alerts.slice(mark).some((a) => a.topic === topic && a.payload === "" && !a.retain),
+      (ok) => ok,
+    );
     await eventually(
       "GET /alerts without the offline alert",
       async () => (await (await api("/alerts")).json()) as { alerts?: AlertEvent[] } | AlertEvent[],

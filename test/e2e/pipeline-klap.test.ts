@@ -13,7 +13,17 @@ const DEVICES: DeviceEntry[] = [
   { id: "ws-legacy", name: "Legacy desk", model: "HS110", host: "127.0.0.1", port: 29951, kind: "workplace", location: loc("open-3") },
   { id: "ws-klap", name: "KLAP desk", model: "HS110", protocol: "klap", host: "127.0.0.1", port: 29952, kind: "workplace", location: loc("open-3") },
   { id: "mr-tapo", name: "Tapo room", model: "P110", protocol: "tapo", host: "127.0.0.1", port: 29953, kind: "meeting-room", location: loc("focus") },
-  { id: "strip", name: "Desk strip", model: "HS300", protocol: "klap", host: "127.0.0.1", port: 29954, kind: "workplace", location: loc("open-3"), outlets: [{}, {}, {}, {}, {}, { kind: "printer", location: loc("copy-3") }] },
+  {
+    id: "strip",
+    name: "Desk strip",
+    model: "HS300",
+    protocol: "klap",
+    host: "127.0.0.1",
+    port: 29954,
+    kind: "workplace",
+    location: loc("open-3"),
+    outlets: [{}, {}, {}, {}, {}, { kind: "printer", location: loc("copy-3") }],
+  },
 ];
 
 describe("shipped flow end to end with KLAP, Tapo and HS300 plugs (Mosquitto, influxd, REST API)", function () {
@@ -24,7 +34,10 @@ describe("shipped flow end to end with KLAP, Tapo and HS300 plugs (Mosquitto, in
   const readings: { topic: string; reading: Reading }[] = [];
 
   const api = (pathname: string, init: RequestInit = {}) =>
-    fetch(`${s.red.url}/api/v1${pathname}`, { ...init, headers: { authorization: `Bearer ${PIPELINE_TOKEN}`, "content-type": "application/json", ...(init.headers ?? {}) } });
+    fetch(`${s.red.url}/api/v1${pathname}`, {
+      ...init,
+      headers: { authorization: `Bearer ${PIPELINE_TOKEN}`, "content-type": "application/json", ...(init.headers ?? {}) },
+    });
 
   before(async function () {
     s = await startPipeline(td, { devices: DEVICES });
@@ -47,7 +60,11 @@ describe("shipped flow end to end with KLAP, Tapo and HS300 plugs (Mosquitto, in
   it("publishes contract readings of every device, strip outlets under their own ids and locations", async function () {
     const ids = s.devices.map((d) => d.id).sort();
     assert.equal(ids.length, 9);
-    await eventually("a reading of every device", () => new Set(readings.map((r) => r.reading.device)), (seen) => ids.every((id) => seen.has(id)));
+    await eventually(
+      "a reading of every device",
+      () => new Set(readings.map((r) => r.reading.device)),
+      (seen) => ids.every((id) => seen.has(id)),
+    );
     const last = (id: string) => readings.filter((r) => r.reading.device === id).at(-1)!;
     assert.equal(last("strip-6").topic, `${ROOT}/hq/3/copy-3/strip-6/reading`);
     assert.equal(last("strip-6").reading.kind, "printer");
@@ -61,7 +78,10 @@ describe("shipped flow end to end with KLAP, Tapo and HS300 plugs (Mosquitto, in
     const counts = await eventually(
       "stored readings of the new-firmware devices",
       async () => {
-        const r = await s.influxd!.query(`SELECT count("power") FROM "plug" WHERE "device"='ws-klap' OR "device"='mr-tapo' OR "device"='strip-4' GROUP BY "device"`, "plugwatch");
+        const r = await s.influxd!.query(
+          `SELECT count("power") FROM "plug" WHERE "device"='ws-klap' OR "device"='mr-tapo' OR "device"='strip-4' GROUP BY "device"`,
+          "plugwatch",
+        );
         return new Map((r.results[0]?.series ?? []).map((x) => [String(x.tags?.device), Number(x.values[0]?.[1])]));
       },
       (m) => ["ws-klap", "mr-tapo", "strip-4"].every((id) => (m.get(id) ?? 0) > 0),

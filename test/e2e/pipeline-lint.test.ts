@@ -43,7 +43,10 @@ describe("shipped flows: lint, freshness, environment", function () {
       ];
       writeFileSync(file, JSON.stringify(bad));
       const problems = await nrlint(file);
-      assert.ok(problems.some((p) => p.severity === "error" && (p.location ?? []).includes("f1")), JSON.stringify(problems));
+      assert.ok(
+        problems.some((p) => p.severity === "error" && (p.location ?? []).includes("f1")),
+        JSON.stringify(problems),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

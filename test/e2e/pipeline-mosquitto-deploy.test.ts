@@ -32,7 +32,13 @@ describe("deploy/mosquitto: the shipped Mosquitto configuration and ACL, run for
 
   const connect = (user: User | undefined, opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
     mqtt
-      .connectAsync(`mqtt://127.0.0.1:${plainPort}`, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...(user ? { username: user, password: USERS[user] } : {}), ...opts })
+      .connectAsync(`mqtt://127.0.0.1:${plainPort}`, {
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...(user ? { username: user, password: USERS[user] } : {}),
+        ...opts,
+      })
       .then((c) => td.add(c, (x) => x.endAsync(true)));
 
   before(async function () {
@@ -127,10 +133,29 @@ describe("deploy/mosquitto: the shipped Mosquitto configuration and ACL, run for
 
   it("the TLS listener serves the certificate from certs/ and needs the password too", async function () {
     const ca = readFileSync(path.join(certs, "ca.crt"));
-    const ok = await mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { ca, rejectUnauthorized: true, username: "plugwatch-reader", password: USERS["plugwatch-reader"], reconnectPeriod: 0, connectTimeout: 5000 });
+    const ok = await mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, {
+      ca,
+      rejectUnauthorized: true,
+      username: "plugwatch-reader",
+      password: USERS["plugwatch-reader"],
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
     td.add(ok, (c) => c.endAsync(true));
     assert.equal(ok.connected, true);
-    await assert.rejects(mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { rejectUnauthorized: true, username: "plugwatch-reader", password: USERS["plugwatch-reader"], reconnectPeriod: 0, connectTimeout: 5000 }), /certificate|self.signed|issuer/i);
-    await assert.rejects(mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { ca, rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }), /Not authorized|connack/i);
+    await assert.rejects(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, {
+        rejectUnauthorized: true,
+        username: "plugwatch-reader",
+        password: USERS["plugwatch-reader"],
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      }),
+      /certificate|self.signed|issuer/i,
+    );
+    await assert.rejects(
+      mqtt.connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { ca, rejectUnauthorized: true, reconnectPeriod: 0, connectTimeout: 5000 }),
+      /Not authorized|connack/i,
+    );
   });
 });

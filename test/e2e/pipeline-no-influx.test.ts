@@ -25,17 +25,29 @@ describe("shipped flow without InfluxDB (embedded broker): still runs, spools, a
     const seen = new Set<string>();
     client.on("message", (_t, p) => seen.add((JSON.parse(p.toString()) as { device: string }).device));
     await client.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
-    await eventually("readings of every device", () => seen.size, (n) => n === s.devices.length);
+    await eventually(
+      "readings of every device",
+      () => seen.size,
+      (n) => n === s.devices.length,
+    );
     // The anonymous client is read-only on the embedded broker: its command is refused and its connection closed.
     assert.equal(s.office.plug("ws-1-01").relay, true);
     const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
-    client.publish("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "anon-1", replyTo: "plugwatch/api/reply/anon", action: "off", target: { device: "ws-1-01" } }), { qos: 0 });
+    client.publish(
+      "plugwatch/api/request/command",
+      JSON.stringify({ v: 1, id: "anon-1", replyTo: "plugwatch/api/reply/anon", action: "off", target: { device: "ws-1-01" } }),
+      { qos: 0 },
+    );
     await closed;
     // and the control path works without storage (an authenticated identity)
     const runtime = await connectClient(td, s.mqttUrl, { username: "runtime", password: EMBEDDED_RUNTIME_PASSWORD });
     const reply = nextMessage(runtime, "plugwatch/api/reply/test");
     await runtime.subscribeAsync("plugwatch/api/reply/test", { qos: 1 });
-    await runtime.publishAsync("plugwatch/api/request/command", JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }), { qos: 1 });
+    await runtime.publishAsync(
+      "plugwatch/api/request/command",
+      JSON.stringify({ v: 1, id: "no-influx-1", replyTo: "plugwatch/api/reply/test", action: "off", target: { device: "ws-2-01" } }),
+      { qos: 1 },
+    );
     const r = JSON.parse((await reply).payload.toString()) as { ok: boolean; results: { device: string; relay: boolean }[] };
     assert.equal(r.ok, true);
     assert.equal(s.office.plug("ws-2-01").relay, false);

@@ -44,7 +44,7 @@ const HOSTILE: unknown[] = [
   "ws-1; DELETE FROM plug",
   "\u0000",
   { $gt: "" },
-  ["ws-1", "x\" OR 1=1"],
+  ["ws-1", 'x" OR 1=1'],
   null,
 ];
 const HOSTILE_NUMBERS: unknown[] = ["1764000000000; DROP DATABASE plugwatch", "now() - 1000d", 1.5, -1, 1e300, null, "1m", { $gt: 0 }, true];
@@ -52,23 +52,45 @@ const HOSTILE_NUMBERS: unknown[] = ["1764000000000; DROP DATABASE plugwatch", "n
 /** A valid base query per type and the paths of every client-controlled field in it. */
 const BASES: { query: Record<string, unknown>; strings: string[]; numbers: string[] }[] = [
   {
-    query: { type: "range", target: { device: "ws-1" }, measurement: "plug", fields: ["power"], from: D, to: D + 10 * MIN, aggregate: "mean", interval: "1m", limit: 10 },
+    query: {
+      type: "range",
+      target: { device: "ws-1" },
+      measurement: "plug",
+      fields: ["power"],
+      from: D,
+      to: D + 10 * MIN,
+      aggregate: "mean",
+      interval: "1m",
+      limit: 10,
+    },
     strings: ["type", "target.device", "measurement", "fields.0", "aggregate", "interval"],
     numbers: ["from", "to", "limit"],
   },
   { query: { type: "range", target: { devices: ["ws-1", "pr-1"] }, from: D, to: D + 10 * MIN }, strings: ["target.devices.1"], numbers: [] },
-  { query: { type: "range", target: { building: "hq", floor: "1", room: "open-1", kind: "workplace" }, from: D, to: D + 10 * MIN }, strings: ["target.building", "target.floor", "target.room", "target.kind"], numbers: [] },
-  { query: { type: "latest", target: { kind: "printer" }, measurement: "plug", all: false, inactiveAfterDays: 30 }, strings: ["target.kind", "measurement", "all"], numbers: ["inactiveAfterDays"] },
+  {
+    query: { type: "range", target: { building: "hq", floor: "1", room: "open-1", kind: "workplace" }, from: D, to: D + 10 * MIN },
+    strings: ["target.building", "target.floor", "target.room", "target.kind"],
+    numbers: [],
+  },
+  {
+    query: { type: "latest", target: { kind: "printer" }, measurement: "plug", all: false, inactiveAfterDays: 30 },
+    strings: ["target.kind", "measurement", "all"],
+    numbers: ["inactiveAfterDays"],
+  },
   { query: { type: "latestN", device: "ws-1", measurement: "plug", limit: 5 }, strings: ["device", "measurement"], numbers: ["limit"] },
-  { query: { type: "energy", target: { all: true }, groupBy: "room", from: D, to: D + 10 * MIN, interval: "1h" }, strings: ["groupBy", "interval", "target.all"], numbers: ["from", "to"] },
+  {
+    query: { type: "energy", target: { all: true }, groupBy: "room", from: D, to: D + 10 * MIN, interval: "1h" },
+    strings: ["groupBy", "interval", "target.all"],
+    numbers: ["from", "to"],
+  },
 ];
 
 function withField(query: Record<string, unknown>, dotted: string, value: unknown): Record<string, unknown> {
   const copy = structuredClone(query);
   const keys = dotted.split(".");
-  let obj = copy as Record<string, unknown>;
+  let obj = copy;
   for (const k of keys.slice(0, -1)) obj = obj[k] as Record<string, unknown>;
-  obj[keys[keys.length - 1] as string] = value;
+  obj[keys[keys.length - 1]] = value;
   return copy;
 }
 
@@ -117,11 +139,45 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
     await helper.load(
       [registryNode, influxNode, queryNode, mqttNodes],
       [
-        { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port, clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "15", cleansession: true },
+        {
+          id: "b",
+          type: "mqtt-broker",
+          broker: "127.0.0.1",
+          port,
+          clientid: "",
+          autoConnect: true,
+          usetls: false,
+          protocolVersion: "4",
+          keepalive: "15",
+          cleansession: true,
+        },
         registryConfig({ devices: DEVICES }),
         influxConfig(influxd.url, { database: DB }),
-        { id: "in", type: "mqtt in", topic: `${root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, inputs: 0, wires: [["q"]] },
-        { id: "q", type: "plugwatch-influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, wires: [["out"]] },
+        {
+          id: "in",
+          type: "mqtt in",
+          topic: `${root}/api/request/query`,
+          qos: "1",
+          datatype: "auto-detect",
+          broker: "b",
+          nl: false,
+          rap: true,
+          inputs: 0,
+          wires: [["q"]],
+        },
+        {
+          id: "q",
+          type: "plugwatch-influx-query",
+          influx: "influx",
+          registry: "reg",
+          database: "",
+          maxSpanDays: 366,
+          maxRawSpanDays: 31,
+          maxRows: 100000,
+          timeout: 5000,
+          concurrency: 8,
+          wires: [["out"]],
+        },
         { id: "out", type: "mqtt out", topic: "", qos: "", retain: "", broker: "b" },
       ],
     );
@@ -154,7 +210,10 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
     assert.equal(r.ok, true);
     assert.deepEqual(
       (r.data as unknown as { readings: { ts: number; power: number }[] }).readings.map((x) => [x.ts, x.power]),
-      [[D + 3 * MIN, 23], [D + 2 * MIN, 22]],
+      [
+        [D + 3 * MIN, 23],
+        [D + 2 * MIN, 22],
+      ],
     );
   });
 
@@ -162,21 +221,25 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
     const cases: { path: string; query: Record<string, unknown> }[] = [];
     for (const base of BASES) {
       for (const path of base.strings) for (const v of HOSTILE) cases.push({ path: `${base.query.type}.${path}`, query: withField(base.query, path, v) });
-      for (const path of base.numbers) for (const v of [...HOSTILE_NUMBERS, ...HOSTILE]) cases.push({ path: `${base.query.type}.${path}`, query: withField(base.query, path, v) });
+      for (const path of base.numbers)
+        for (const v of [...HOSTILE_NUMBERS, ...HOSTILE]) cases.push({ path: `${base.query.type}.${path}`, query: withField(base.query, path, v) });
       // An extra property smuggling query text.
       cases.push({ path: `${base.query.type}.q`, query: { ...base.query, q: "DROP DATABASE plugwatch" } });
     }
     assert.ok(cases.length > 250, `${cases.length} cases`);
     const results = await Promise.all(cases.map(async (c) => ({ c, r: await ask(c.query) })));
     const accepted = results.filter(({ r }) => r.ok || !["INVALID_QUERY", "INVALID_REQUEST"].includes(r.error?.code ?? ""));
-    assert.deepEqual(accepted.map(({ c, r }) => `${c.path}=${JSON.stringify(c.query)} → ${JSON.stringify(r)}`), []);
+    assert.deepEqual(
+      accepted.map(({ c, r }) => `${c.path}=${JSON.stringify(c.query)} → ${JSON.stringify(r)}`),
+      [],
+    );
   });
 
   it("refuses hostile envelopes (version, extra keys) and survives garbage that cannot be answered", async function () {
     assert.equal((await ask({ type: "latest" }, { v: "1 OR 1=1" })).error?.code, "UNSUPPORTED_VERSION");
     assert.equal((await ask({ type: "latest" }, { sql: "DROP DATABASE plugwatch" })).error?.code, "INVALID_REQUEST");
     assert.equal((await ask("DROP DATABASE plugwatch")).error?.code, "INVALID_QUERY");
-    for (const garbage of ["DROP DATABASE plugwatch", "{", "", JSON.stringify({ v: 1, id: "x\" OR 1=1", replyTo: `${root}/api/reply/t/x`, query: {} })]) {
+    for (const garbage of ["DROP DATABASE plugwatch", "{", "", JSON.stringify({ v: 1, id: 'x" OR 1=1', replyTo: `${root}/api/reply/t/x`, query: {} })]) {
       await client.publishAsync(`${root}/api/request/query`, garbage, { qos: 1 });
     }
     const r = await ask({ type: "latest", all: true });

@@ -44,13 +44,23 @@ for (const kind of ["aedes", "mosquitto"] as BrokerKind[]) {
         "",
       ];
       for (const [i, replyTo] of hostile.entries()) {
-        await attacker.publishAsync(`${s.root}/api/request/command`, JSON.stringify({ v: 1, id: `evil-c-${i}`, replyTo, action: "off", target: { device: "pr-1" } }), { qos: 1 });
-        await attacker.publishAsync(`${s.root}/api/request/query`, JSON.stringify({ v: 1, id: `evil-q-${i}`, replyTo, query: { type: "latest", all: true } }), { qos: 1 });
+        await attacker.publishAsync(
+          `${s.root}/api/request/command`,
+          JSON.stringify({ v: 1, id: `evil-c-${i}`, replyTo, action: "off", target: { device: "pr-1" } }),
+          { qos: 1 },
+        );
+        await attacker.publishAsync(`${s.root}/api/request/query`, JSON.stringify({ v: 1, id: `evil-q-${i}`, replyTo, query: { type: "latest", all: true } }), {
+          qos: 1,
+        });
       }
       // A well-addressed request after them is answered: the runtime's connection is alive. (Before the fix the
       // reply to $SYS/x got Node-RED kicked off aedes every ~5 s, so this timed out and the API answered 503/504.)
       const replyTo = `${s.root}/api/reply/tester/1`;
-      await attacker.publishAsync(`${s.root}/api/request/command`, JSON.stringify({ v: 1, id: "good-1", replyTo, action: "status", target: { device: "ws-a" } }), { qos: 1 });
+      await attacker.publishAsync(
+        `${s.root}/api/request/command`,
+        JSON.stringify({ v: 1, id: "good-1", replyTo, action: "status", target: { device: "ws-a" } }),
+        { qos: 1 },
+      );
       const deadline = Date.now() + 10_000;
       while (!seen.some((m) => m.topic === replyTo) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const good = seen.find((m) => m.topic === replyTo);
@@ -65,7 +75,10 @@ for (const kind of ["aedes", "mosquitto"] as BrokerKind[]) {
       assert.equal(health.status, 200, JSON.stringify(health.body));
 
       // No hostile request was answered or run: no reply with an evil id anywhere, pr-1 still on.
-      assert.deepEqual(seen.filter((m) => m.payload.includes('"evil-') && !m.topic.includes("/api/request/")).map((m) => m.topic), []);
+      assert.deepEqual(
+        seen.filter((m) => m.payload.includes('"evil-') && !m.topic.includes("/api/request/")).map((m) => m.topic),
+        [],
+      );
       assert.equal(s.office.plug("pr-1").relay, true, "no hostile command was run");
       if (kind === "aedes") assert.deepEqual(dropped, [], "aedes closed no client");
     });

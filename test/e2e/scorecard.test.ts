@@ -24,7 +24,7 @@ export function localCatalogue(root: string): { modules: { id: string; types: st
     for (const js of Object.values(pkg["node-red"].nodes)) {
       const html = path.join(nm, d, js.replace(/\.js$/, ".html"));
       if (!existsSync(html)) continue;
-      for (const m of readFileSync(html, "utf8").matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)) types.add(m[1]!);
+      for (const m of readFileSync(html, "utf8").matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)) types.add(m[1]);
     }
     modules.push({ id: pkg.name, types: [...types] });
   }
@@ -41,15 +41,31 @@ describe("Flow Library scorecard: node-red-dev validate (catalogue stubbed)", fu
   before(function () {
     tmp = mkdtempSync(path.join(os.tmpdir(), "plugwatch-scorecard-"));
     const catalogue = localCatalogue(root);
-    assert.ok(catalogue.modules.some((m) => m.types.includes("aedes broker")), "the stub catalogue holds the companion packages");
+    assert.ok(
+      catalogue.modules.some((m) => m.types.includes("aedes broker")),
+      "the stub catalogue holds the companion packages",
+    );
     writeFileSync(path.join(tmp, "catalogue.json"), JSON.stringify(catalogue));
     const out = path.join(tmp, "scorecard.json");
-    const r = spawnSync(process.execPath, ["-r", path.join(__dirname, "..", "support", "catalogue-stub.js"), path.join(root, "node_modules", "node-red-dev", "bin", "run"), "validate", "-p", root, "-o", out], {
-      cwd: root,
-      encoding: "utf8",
-      timeout: 150000,
-      env: { ...process.env, PLUGWATCH_CATALOGUE_FILE: path.join(tmp, "catalogue.json"), FORCE_COLOR: "0" },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        "-r",
+        path.join(__dirname, "..", "support", "catalogue-stub.js"),
+        path.join(root, "node_modules", "node-red-dev", "bin", "run"),
+        "validate",
+        "-p",
+        root,
+        "-o",
+        out,
+      ],
+      {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 150000,
+        env: { ...process.env, PLUGWATCH_CATALOGUE_FILE: path.join(tmp, "catalogue.json"), FORCE_COLOR: "0" },
+      },
+    );
     output = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.status, 0, output);
     scorecard = JSON.parse(readFileSync(out, "utf8")) as typeof scorecard;
@@ -61,7 +77,8 @@ describe("Flow Library scorecard: node-red-dev validate (catalogue stubbed)", fu
   });
 
   it("runs every check of the package, node and dependency groups", function () {
-    for (const k of ["P01", "P03", "P04", "P05", "P06", "P07", "P08", "N01", "N02", "D01", "D02", "D03"]) assert.ok(k in scorecard, `${k} in ${Object.keys(scorecard).join(",")}\n${output}`);
+    for (const k of ["P01", "P03", "P04", "P05", "P06", "P07", "P08", "N01", "N02", "D01", "D02", "D03"])
+      assert.ok(k in scorecard, `${k} in ${Object.keys(scorecard).join(",")}\n${output}`);
   });
 
   it("no check fails (P06 Node-RED 5 compatible, N02 an example per node, N01 no clash with the companion packages' types)", function () {

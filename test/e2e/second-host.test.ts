@@ -35,7 +35,10 @@ describe("second host in a network namespace: the embedded broker is private by 
     ip("link", "set", `pwb${tag}`, "netns", nsB);
     ip("-n", nsA, "addr", "add", `${addrA}/24`, "dev", `pwa${tag}`);
     ip("-n", nsB, "addr", "add", `${net}.2/24`, "dev", `pwb${tag}`);
-    for (const [ns, dev] of [[nsA, `pwa${tag}`], [nsB, `pwb${tag}`]] as const) {
+    for (const [ns, dev] of [
+      [nsA, `pwa${tag}`],
+      [nsB, `pwb${tag}`],
+    ] as const) {
       ip("-n", ns, "link", "set", "lo", "up");
       ip("-n", ns, "link", "set", dev, "up");
     }
@@ -68,11 +71,14 @@ describe("second host in a network namespace: the embedded broker is private by 
 
   /** Starts the broker in host A; resolves with its first line (LISTENING … or REFUSED: …). */
   function broker(env: Record<string, string>): Promise<string> {
-    const c = spawn("ip", ["netns", "exec", nsA, process.execPath, brokerScript], { env: { ...process.env, PW_PORT: String(port), ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const c = spawn("ip", ["netns", "exec", nsA, process.execPath, brokerScript], {
+      env: { ...process.env, PW_PORT: String(port), ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     children.push(c);
     return new Promise((resolve, reject) => {
       let text = "";
-      c.stdout!.on("data", (d: Buffer) => {
+      c.stdout.on("data", (d: Buffer) => {
         text += d.toString();
         if (text.includes("\n")) resolve(text.trim());
       });

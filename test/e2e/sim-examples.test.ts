@@ -21,7 +21,17 @@ describe("example simulators", function () {
       const first = await get();
       assert.equal(first.status, 200);
       assert.equal(first.type, "application/json");
-      assert.deepEqual(first.body, { product: "Eco-devices", T1_PTEC: "TH..", T1_PAPP: 1800, T1_BASE: 1000, T2_PTEC: "----", T2_PAPP: 0, T2_BASE: 0, INDEX_C1: 287000, INDEX_C2: 1436.965 });
+      assert.deepEqual(first.body, {
+        product: "Eco-devices",
+        T1_PTEC: "TH..",
+        T1_PAPP: 1800,
+        T1_BASE: 1000,
+        T2_PTEC: "----",
+        T2_PAPP: 0,
+        T2_BASE: 0,
+        INDEX_C1: 287000,
+        INDEX_C2: 1436.965,
+      });
       now += 30 * 60_000; // half an hour at 1800 VA = 900 Wh
       assert.equal((await get()).body.T1_BASE, 1900);
       now += 1000; // 0.5 Wh: carried, not rounded away
@@ -81,7 +91,10 @@ describe("example simulators", function () {
         assert.equal(json["Charge state (0-100%)"], 88);
         assert.equal(json.Timestamp, 1_764_000_060);
         const log = (await (await fetch(`${node.url}/ISEMS/ffopenmppt.log`)).text()).trim().split("\n");
-        assert.deepEqual(log.map((l) => l.split(";")[9]), ["87", "88"]);
+        assert.deepEqual(
+          log.map((l) => l.split(";")[9]),
+          ["87", "88"],
+        );
         assert.equal((await fetch(`${node.url}/other`)).status, 404);
       } finally {
         await node.stop();

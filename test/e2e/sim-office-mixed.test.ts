@@ -14,7 +14,11 @@ describe("mixed simulated office (every protocol family)", function () {
   let office: SimulatedOffice;
   let transports: PlugTransports;
   before(async function () {
-    office = await SimulatedOffice.fromRegistryFile(path.join(repoRoot(), "flows", "registry", "office-mixed.json"), { portFor: () => 0, tickMs: 0, credentialsFor: () => undefined });
+    office = await SimulatedOffice.fromRegistryFile(path.join(repoRoot(), "flows", "registry", "office-mixed.json"), {
+      portFor: () => 0,
+      tickMs: 0,
+      credentialsFor: () => undefined,
+    });
     transports = new PlugTransports({ timeoutMs: 1500 });
   });
   after(async function () {
@@ -32,7 +36,15 @@ describe("mixed simulated office (every protocol family)", function () {
     assert.equal(office.size, 35);
     assert.equal(office.all.length + office.klap.length, 30);
     // The registry copy the office hands out validates again (as one entry per device, strips included).
-    assert.equal(buildRegistry({ devices: office.registryDevices().filter((d) => !d.strip).map(({ strip: _s, ...d }) => d) }).size, 29);
+    assert.equal(
+      buildRegistry({
+        devices: office
+          .registryDevices()
+          .filter((d) => !d.strip)
+          .map(({ strip: _s, ...d }) => d),
+      }).size,
+      29,
+    );
   });
 
   it("every device gives a contract reading equal to what its simulator serves", async function () {

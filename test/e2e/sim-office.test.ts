@@ -219,7 +219,17 @@ describe("simulated office timer (e2e)", function () {
     let now = T0;
     // Each tick the fake clock moves one hour: the energy counter must grow by P·1 h per tick.
     const office = await SimulatedOffice.start(
-      [{ id: "ws-9-01", name: "Timer test", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: { building: "hq", floor: "9", room: "lab" } }],
+      [
+        {
+          id: "ws-9-01",
+          name: "Timer test",
+          model: "HS110",
+          host: "127.0.0.1",
+          port: 0,
+          kind: "workplace",
+          location: { building: "hq", floor: "9", room: "lab" },
+        },
+      ],
       {
         clock: () => (now += 3_600_000),
         tickMs: 10,
@@ -299,7 +309,10 @@ describe("simulate-office CLI (e2e)", function () {
         });
       });
       const parsed = lines.map((l) => /^(\S+) (127\.0\.0\.1):(\d+) (workplace|meeting-room|printer|other)$/.exec(l));
-      assert.ok(parsed.every((m) => m !== null), lines.join("\n"));
+      assert.ok(
+        parsed.every((m) => m !== null),
+        lines.join("\n"),
+      );
       const ws = parsed.find((m) => m?.[1] === "ws-2-14");
       assert.ok(ws);
       const port = Number(ws[3]);
@@ -320,7 +333,12 @@ describe("simulate-office CLI (e2e)", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "plugwatch-sim-"));
     try {
       const bad = path.join(dir, "bad.json");
-      writeFileSync(bad, JSON.stringify({ devices: [{ id: "x", name: "X", model: "HS110", host: "127.0.0.1", kind: "toaster", location: { building: "hq", floor: "1", room: "r" } }] }));
+      writeFileSync(
+        bad,
+        JSON.stringify({
+          devices: [{ id: "x", name: "X", model: "HS110", host: "127.0.0.1", kind: "toaster", location: { building: "hq", floor: "1", room: "r" } }],
+        }),
+      );
       const child = spawn(process.execPath, [script, bad], { stdio: ["ignore", "pipe", "pipe"] });
       let stderr = "";
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

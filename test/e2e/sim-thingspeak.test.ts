@@ -16,7 +16,10 @@ describe("ThingSpeak-style server (scripts/sim/thingspeak.ts)", function () {
     return server;
   };
   const post = (s: ThingSpeakServer, body: string, contentType = "application/x-www-form-urlencoded") =>
-    fetch(`${s.url}/update`, { method: "POST", headers: { "content-type": contentType }, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    fetch(`${s.url}/update`, { method: "POST", headers: { "content-type": contentType }, body }).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    }));
 
   it("stores form, JSON and query-string updates, answers the entry id, and 0 within the minimum interval", async function () {
     const s = await start();

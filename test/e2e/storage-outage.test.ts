@@ -14,9 +14,18 @@ const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 
 /** Reading number `n`: device n % 8, one second apart per device, so (device, ts) is unique for every n. */
 function reading(n: number): { payload: string; energy: number } {
-  const d = DEVICES[n % DEVICES.length] as DeviceEntry;
+  const d = DEVICES[n % DEVICES.length];
   const energy = 1 + n / 1000;
-  const payload = JSON.stringify({ v: 1, device: d.id, ts: T0 + Math.floor(n / DEVICES.length) * 1000, power: 50 + (n % 50), voltage: 230, current: 0.25, energy, relay: true });
+  const payload = JSON.stringify({
+    v: 1,
+    device: d.id,
+    ts: T0 + Math.floor(n / DEVICES.length) * 1000,
+    power: 50 + (n % 50),
+    voltage: 230,
+    current: 0.25,
+    energy,
+    relay: true,
+  });
   return { payload, energy };
 }
 
@@ -56,7 +65,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
   async function publish(from: number, n: number): Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (let i = from; i < from + n; i++) {
-      const d = DEVICES[i % DEVICES.length] as DeviceEntry;
+      const d = DEVICES[i % DEVICES.length];
       pending.push(client.publishAsync(readingTopic(root, d), reading(i).payload, { qos: 1 }));
       if (pending.length >= 200) await Promise.all(pending.splice(0));
     }
@@ -84,7 +93,18 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     influxd = td.add(await startInfluxd(), (i) => i.destroy());
     const broker = await startBroker(td, "mosquitto");
     red = td.add(await startNodeRed(), (r) => r.stop());
-    await red.deploy(storageFlow({ root, mqttPort: broker.port, influxUrl: influxd.url, database: db, devices: DEVICES, query: false, hook: { ...hook, statsInterval: 1 }, timeoutMs: 1000 }));
+    await red.deploy(
+      storageFlow({
+        root,
+        mqttPort: broker.port,
+        influxUrl: influxd.url,
+        database: db,
+        devices: DEVICES,
+        query: false,
+        hook: { ...hook, statsInterval: 1 },
+        timeoutMs: 1000,
+      }),
+    );
     client = await connectClient(td, broker.url);
     client.on("message", (topic, payload) => {
       if (topic === statsTopic(root)) stats.push(JSON.parse(payload.toString()) as HookStats);
@@ -146,7 +166,9 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     const before = stats.length;
     await red.restart();
     await red.waitForLog(/3000 unsent line\(s\) recovered/, 15000);
-    await waitUntil("stats after the restart showing the recovered backlog", () => stats.slice(before).some((s) => s.backlogLines === 3000 && s.acceptedLines === 0));
+    await waitUntil("stats after the restart showing the recovered backlog", () =>
+      stats.slice(before).some((s) => s.backlogLines === 3000 && s.acceptedLines === 0),
+    );
     assert.equal(await influxd.query("SHOW DATABASES").catch(() => "down"), "down", "influxd is still down");
 
     await influxd.restart();
@@ -167,7 +189,10 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await client.subscribeAsync(`${root}/alerts/#`, { qos: 1 });
     await influxd.stop();
     const send = async (ns: number[]) => {
-      for (let i = 0; i < ns.length; i += 200) await Promise.all(ns.slice(i, i + 200).map((n) => client.publishAsync(readingTopic(root, DEVICES[n % DEVICES.length] as DeviceEntry), reading(n).payload, { qos: 1 })));
+      for (let i = 0; i < ns.length; i += 200)
+        await Promise.all(
+          ns.slice(i, i + 200).map((n) => client.publishAsync(readingTopic(root, DEVICES[n % DEVICES.length]), reading(n).payload, { qos: 1 })),
+        );
     };
     // One device floods (4000 readings â‰ˆ 0.9 MiB, the spool holds 1 MiB), then the seven others report 100 each.
     const FLOOD = 4000;
@@ -177,13 +202,17 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await waitUntil("every reading accepted or refused", () => (stats.at(-1)?.acceptedLines ?? 0) + errors.length >= FLOOD + 700, 60000);
     const refused = errors.length;
     assert.ok(refused > 100, `the flooder was refused (${refused})`);
-    const flooder = (DEVICES[0] as DeviceEntry).id;
+    const flooder = DEVICES[0].id;
     for (const e of errors) {
       assert.equal(e.code, "SPOOL_FULL");
       assert.match(e.message, new RegExp(`^spool fair share: '[^']*device=${flooder}[,']`), "only the flooder is refused");
     }
     await waitUntil("the spool-full alert", () => alerts.length > 0);
-    assert.deepEqual(alerts.map((a) => [a.id, a.state]), [["spool-full:influx-hook", "raised"]], "raised once");
+    assert.deepEqual(
+      alerts.map((a) => [a.id, a.state]),
+      [["spool-full:influx-hook", "raised"]],
+      "raised once",
+    );
     await influxd.restart();
     await waitUntil("everything accepted in InfluxDB", async () => (await count(db)) === FLOOD + 700 - refused, 60000);
     const perDevice = await influxd.query(`SELECT count("power") FROM "plug" GROUP BY "device"`, db);
@@ -204,7 +233,12 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     let seg = "";
     // While Node-RED is down: 64 bytes overwritten inside the delivered records, and a torn tail.
     await red.restart(() => {
-      seg = path.join(spoolRoot, readdirSync(spoolRoot).filter((f) => f.endsWith(".seg")).sort()[0] as string);
+      seg = path.join(
+        spoolRoot,
+        readdirSync(spoolRoot)
+          .filter((f) => f.endsWith(".seg"))
+          .sort()[0],
+      );
       assert.ok(statSync(seg).size > 100_000, "delivered and unsent records share the segment");
       const fd = openSync(seg, "r+");
       writeSync(fd, Buffer.alloc(64, 0x5a), 0, 64, 5000);

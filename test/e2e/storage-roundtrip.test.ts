@@ -18,7 +18,15 @@ const DEVICES: DeviceEntry[] = [
   { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 22001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } },
   { id: "ws-2", name: "Desk 2", model: "HS110", host: "127.0.0.1", port: 22002, kind: "workplace", location: { building: "hq", floor: "2", room: "open-2" } },
   { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 22003, kind: "printer", location: { building: "hq", floor: "2", room: "copy" } },
-  { id: "mr-1", name: "Room Alpha", model: "HS110", host: "127.0.0.1", port: 22004, kind: "meeting-room", location: { building: "annex", floor: "0", room: "alpha" } },
+  {
+    id: "mr-1",
+    name: "Room Alpha",
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 22004,
+    kind: "meeting-room",
+    location: { building: "annex", floor: "0", room: "alpha" },
+  },
 ];
 const dev = (id: string) => DEVICES.find((d) => d.id === id) as DeviceEntry;
 
@@ -33,7 +41,17 @@ const POWER = (id: string, i: number) => (DEVICES.indexOf(dev(id)) + 1) * 100 + 
 
 const READINGS: Reading[] = [
   ...DEVICES.flatMap((d) =>
-    (ENERGY[d.id] as number[]).map((energy, i) => ({ v: 1 as const, device: d.id, ts: D + i * MIN, power: POWER(d.id, i), voltage: 230 + i, current: 0.5 + i / 10, energy, relay: i % 2 === 0, kind: d.kind })),
+    ENERGY[d.id].map((energy, i) => ({
+      v: 1 as const,
+      device: d.id,
+      ts: D + i * MIN,
+      power: POWER(d.id, i),
+      voltage: 230 + i,
+      current: 0.5 + i / 10,
+      energy,
+      relay: i % 2 === 0,
+      kind: d.kind,
+    })),
   ),
   // Latest readings: ws-1 an hour ago (active), pr-1 40 days ago (inactive for the default 30 days).
   { v: 1, device: "ws-1", ts: NOW - 3_600_000, power: 42, voltage: 232, current: 0.2, energy: 0.9, relay: true },
@@ -117,12 +135,23 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
   it("stores every reading once with registry tags and exact values", async function () {
     assert.equal(await count(), READINGS.length);
     const tags = await influxd.query(`SHOW TAG VALUES FROM "plug" WITH KEY IN ("building", "floor", "room", "kind") WHERE "device" = 'mr-1'`, DB);
-    assert.deepEqual(tags.results[0]?.series?.[0]?.values, [["building", "annex"], ["floor", "0"], ["kind", "meeting-room"], ["room", "alpha"]]);
+    assert.deepEqual(tags.results[0]?.series?.[0]?.values, [
+      ["building", "annex"],
+      ["floor", "0"],
+      ["kind", "meeting-room"],
+      ["room", "alpha"],
+    ]);
     assert.deepEqual(errors, []);
   });
 
   it("range raw: exactly the readings written, oldest first", async function () {
-    const d = await data<{ series: { device: string; points: Record<string, unknown>[] }[] }>({ type: "range", target: { device: "ws-1" }, fields: FIELDS, from: D, to: D + 10 * MIN });
+    const d = await data<{ series: { device: string; points: Record<string, unknown>[] }[] }>({
+      type: "range",
+      target: { device: "ws-1" },
+      fields: FIELDS,
+      from: D,
+      to: D + 10 * MIN,
+    });
     const expected = READINGS.filter((r) => r.device === "ws-1" && r.ts < D + 10 * MIN).map(row);
     assert.deepEqual(d.series, [{ device: "ws-1", points: expected }]);
     const reply = await ask({ type: "range", target: { kind: "workplace" }, fields: ["power"], from: D, to: D + 2 * MIN });
@@ -139,11 +168,19 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
       min: (v) => Math.min(...v),
       max: (v) => Math.max(...v),
       sum: (v) => v.reduce((a, b) => a + b, 0),
-      last: (v) => v[v.length - 1] as number,
+      last: (v) => v[v.length - 1],
       count: (v) => v.length,
     };
     for (const [aggregate, fn] of Object.entries(aggs)) {
-      const d = await data<{ series: { device: string; points: unknown[] }[] }>({ type: "range", target: { kind: "workplace" }, fields: ["power"], from: D, to: D + 6 * MIN, aggregate, interval: "3m" });
+      const d = await data<{ series: { device: string; points: unknown[] }[] }>({
+        type: "range",
+        target: { kind: "workplace" },
+        fields: ["power"],
+        from: D,
+        to: D + 6 * MIN,
+        aggregate,
+        interval: "3m",
+      });
       const byDevice = Object.fromEntries(d.series.map((s) => [s.device, s.points]));
       assert.deepEqual(byDevice, { "ws-1": expect("ws-1", fn), "ws-2": expect("ws-2", fn) }, aggregate);
     }
@@ -152,7 +189,7 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
   it("latest: hides devices silent for 30 days unless all; inactiveAfterDays widens the window", async function () {
     const ids = (d: { readings: { device?: unknown }[] }) => d.readings.map((r) => r.device).sort();
     const active = await data<{ readings: Record<string, unknown>[] }>({ type: "latest" });
-    const newest = READINGS[READINGS.length - 2] as Reading;
+    const newest = READINGS[READINGS.length - 2];
     assert.deepEqual(
       active.readings.map((r) => [r.device, r.ts, r.power, r.energy, r.relay]),
       [["ws-1", newest.ts, newest.power, newest.energy, newest.relay]],
@@ -171,7 +208,8 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
   });
 
   it("energy by device, room, kind, floor and building: the counter reset gives no negative and no spike", async function () {
-    const q = (groupBy: string, interval = "1h") => data<{ groupBy: string; rows: { group: string; ts: number; kWh: number }[] }>({ type: "energy", groupBy, from: D, to: D + 10 * MIN, interval });
+    const q = (groupBy: string, interval = "1h") =>
+      data<{ groupBy: string; rows: { group: string; ts: number; kWh: number }[] }>({ type: "energy", groupBy, from: D, to: D + 10 * MIN, interval });
     const expected: Record<string, Record<string, number>> = {
       device: { "mr-1": 1, "pr-1": 1.25, "ws-1": 1.4, "ws-2": 0.5 },
       room: { "annex/0/alpha": 1, "hq/1/open-1": 1.4, "hq/2/copy": 1.25, "hq/2/open-2": 0.5 },
@@ -192,7 +230,10 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
     const perInterval = await q("device", "3m");
     assert.deepEqual(
       perInterval.rows.filter((r) => r.group === "ws-1").map((r) => [r.ts, r.kWh]),
-      [[D, 1], [D + 3 * MIN, 0.4]],
+      [
+        [D, 1],
+        [D + 3 * MIN, 0.4],
+      ],
     );
     for (const r of perInterval.rows) assert.ok(r.kWh >= 0 && r.kWh <= 1.0, `${r.group} ${r.ts}: ${r.kWh} kWh`);
   });

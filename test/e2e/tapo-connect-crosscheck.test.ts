@@ -21,7 +21,16 @@ describe("simulated P110 driven by tp-link-tapo-connect (port 80 on its own 127.
   let tapo: typeof import("tp-link-tapo-connect");
 
   before(async function () {
-    const p110: Device = { id: "tapo-1", name: "Kitchen kettle", model: "P110", host: ADDRESS, port: 80, kind: "other", location: { building: "hq", floor: "1", room: "kitchen" }, protocol: "tapo" };
+    const p110: Device = {
+      id: "tapo-1",
+      name: "Kitchen kettle",
+      model: "P110",
+      host: ADDRESS,
+      port: 80,
+      kind: "other",
+      location: { building: "hq", floor: "1", room: "kitchen" },
+      protocol: "tapo",
+    };
     office = await SimulatedOffice.start([p110], { tickMs: 0, credentialsFor: () => ACCOUNT, klapAddressFor: () => ADDRESS });
     tapo = await import("tp-link-tapo-connect");
   });
@@ -53,7 +62,7 @@ describe("simulated P110 driven by tp-link-tapo-connect (port 80 on its own 127.
     // get_energy_usage reports power in mW, energy in Wh (as the P110 fixture).
     assert.equal(usage.current_power, 1_500_000);
     assert.ok(usage.month_energy >= usage.today_energy && usage.today_energy >= 0, JSON.stringify(usage));
-    const device = office.klap[0]!;
+    const device = office.klap[0];
     assert.equal(device.server.stats.handshake1, 1);
     assert.ok(device.server.stats.requests >= 6);
     assert.equal(device.unknownRequests, 0);

@@ -23,7 +23,18 @@ describe("alert node: bounded INVALID_READING reports", function () {
       [alertNode],
       [
         { id: "f1", type: "tab", label: "alerts" },
-        { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 1, persist: false, wires: [[], ["list"]] },
+        {
+          id: "al",
+          z: "f1",
+          type: "plugwatch-alert",
+          name: "",
+          root: "plugwatch",
+          registry: "",
+          rules: "[]",
+          tickInterval: 1,
+          persist: false,
+          wires: [[], ["list"]],
+        },
         { id: "list", z: "f1", type: "helper" },
         { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
         { id: "errs", z: "f1", type: "helper" },
@@ -31,8 +42,8 @@ describe("alert node: bounded INVALID_READING reports", function () {
     );
     const errors: { error: { message: string; code?: string } }[] = [];
     const lists: unknown[] = [];
-    helper.getNode("errs").on("input", ((m: (typeof errors)[number]) => errors.push(m)) as (arg: never) => void);
-    helper.getNode("list").on("input", ((m: unknown) => lists.push(m)) as (arg: never) => void);
+    helper.getNode("errs").on("input", (m: (typeof errors)[number]) => errors.push(m));
+    helper.getNode("list").on("input", (m: unknown) => lists.push(m));
     const al = helper.getNode("al");
     /** Inputs are handled in order: the list answer means every earlier input was handled. */
     const roundTrip = async () => {

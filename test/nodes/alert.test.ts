@@ -39,7 +39,19 @@ function reading(device: string, power: number, extra: Partial<Reading> = {}): R
 function flow(alert: Record<string, unknown>, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
   return [
     { id: "f1", type: "tab", label: "alerts" },
-    { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: "[]", tickInterval: 0.05, persist: false, wires: [["out1"], ["out2"]], ...alert },
+    {
+      id: "al",
+      z: "f1",
+      type: "plugwatch-alert",
+      name: "",
+      root: "plugwatch",
+      registry: "",
+      rules: "[]",
+      tickInterval: 0.05,
+      persist: false,
+      wires: [["out1"], ["out2"]],
+      ...alert,
+    },
     { id: "out1", z: "f1", type: "helper" },
     { id: "out2", z: "f1", type: "helper" },
     { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
@@ -53,9 +65,9 @@ function recorder() {
   const events: OutMsg[] = [];
   const lists: OutMsg[] = [];
   const errors: { error: { message: string; source: { id: string } } }[] = [];
-  helper.getNode("out1").on("input", ((m: OutMsg) => events.push(m)) as (arg: never) => void);
-  helper.getNode("out2").on("input", ((m: OutMsg) => lists.push(m)) as (arg: never) => void);
-  helper.getNode("errs").on("input", ((m: (typeof errors)[number]) => errors.push(m)) as (arg: never) => void);
+  helper.getNode("out1").on("input", (m: OutMsg) => events.push(m));
+  helper.getNode("out2").on("input", (m: OutMsg) => lists.push(m));
+  helper.getNode("errs").on("input", (m: (typeof errors)[number]) => errors.push(m));
   const statuses = recordStatuses(helper.getNode("al"));
   return { events, lists, errors, statuses };
 }
@@ -92,7 +104,10 @@ describe("alert node", function () {
     al.receive({ payload: { action: "list" }, _reqid: "r1" });
     const list = await waitFor("list", () => rec.lists[0]);
     assert.equal((list as unknown as { _reqid: string })._reqid, "r1");
-    assert.deepEqual((list.payload as AlertEvent[]).map((a) => [a.id, a.value]), [["hot:heater", 2600]]);
+    assert.deepEqual(
+      (list.payload as AlertEvent[]).map((a) => [a.id, a.value]),
+      [["hot:heater", 2600]],
+    );
     await sleep(150);
     assert.equal(rec.events.length, 1, "no repeat while the condition holds");
 
@@ -116,7 +131,13 @@ describe("alert node", function () {
     const rec = recorder();
     const al = helper.getNode("al");
     const topic = "plugwatch/lab/0/bench/th-1/reading";
-    const climate = (temperature: number, occupied = false) => ({ v: 1, device: "th-1", ts: Date.now(), measurement: "climate", fields: { temperature, humidity: 40, occupied } });
+    const climate = (temperature: number, occupied = false) => ({
+      v: 1,
+      device: "th-1",
+      ts: Date.now(),
+      measurement: "climate",
+      fields: { temperature, humidity: 40, occupied },
+    });
     al.receive({ topic, payload: JSON.stringify(climate(33.5, true)) });
     const raised = await waitFor("raised", () => rec.events[0]);
     assert.equal(raised.topic, "plugwatch/alerts/th-1/too-warm");
@@ -133,7 +154,9 @@ describe("alert node", function () {
     assert.deepEqual([rec.events[2]?.topic, rec.events[2]?.payload, rec.events[2]?.retain], ["plugwatch/alerts/th-1/too-warm", "", true]);
     // The boolean field: a warning once (the readings themselves are fine, so nothing goes to Catch).
     const warnings = calls(al, "warn").map((a) => String(a[0]));
-    assert.deepEqual(warnings, ["INVALID_REQUEST: rule 'occupied': field 'occupied' of th-1 (climate) is boolean; threshold rules compare numbers, so it is ignored"]);
+    assert.deepEqual(warnings, [
+      "INVALID_REQUEST: rule 'occupied': field 'occupied' of th-1 (climate) is boolean; threshold rules compare numbers, so it is ignored",
+    ]);
     assert.deepEqual(rec.errors, []);
     // An invalid generic reading is reported to Catch once.
     al.receive({ topic, payload: { v: 1, device: "th-1", ts: Date.now(), fields: { temperature: "hot" } } });
@@ -149,8 +172,24 @@ describe("alert node", function () {
     const registry = registryConfig(
       {
         devices: [
-          { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 10001, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } },
-          { id: "ws-1", name: "Desk", model: "HS110", host: "127.0.0.1", port: 10002, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+          {
+            id: "pr-1",
+            name: "Printer",
+            model: "HS110",
+            host: "127.0.0.1",
+            port: 10001,
+            kind: "printer",
+            location: { building: "hq", floor: "1", room: "copy" },
+          },
+          {
+            id: "ws-1",
+            name: "Desk",
+            model: "HS110",
+            host: "127.0.0.1",
+            port: 10002,
+            kind: "workplace",
+            location: { building: "hq", floor: "1", room: "open" },
+          },
         ],
       },
       { name: "", file: "" },
@@ -168,14 +207,20 @@ describe("alert node", function () {
   });
 
   it("bad rules config: red status, every problem logged, inputs go to Catch", async function () {
-    const rules = JSON.stringify([{ id: "hot", type: "threshold", field: "power", op: "over", value: 1 }, { id: "x", type: "nope" }]);
+    const rules = JSON.stringify([
+      { id: "hot", type: "threshold", field: "power", op: "over", value: 1 },
+      { id: "x", type: "nope" },
+    ]);
     await helper.load([alertNode], flow({ rules }));
     const rec = recorder();
     const al = helper.getNode("al");
     // status and error were called in the constructor, before any listener: read them from the helper's spies
     assert.deepEqual(lastStatus(al), { fill: "red", shape: "ring", text: "invalid rules" });
     const logged = calls(al, "error").map((a) => String(a[0]));
-    assert.ok(logged.some((m) => /\$\[0\]\.op/.test(m) && /\$\[1\]\.type: type must be one of/.test(m)), logged.join("\n"));
+    assert.ok(
+      logged.some((m) => /\$\[0\]\.op/.test(m) && /\$\[1\]\.type: type must be one of/.test(m)),
+      logged.join("\n"),
+    );
 
     al.receive({ topic: "plugwatch/hq/1/lab/heater/reading", payload: reading("heater", 2500) });
     const caught = await waitFor("catch", () => rec.errors[0]);
@@ -224,7 +269,10 @@ describe("alert node", function () {
       await helper.clearFlows();
       await helper._context.close();
       const onDisk = readdirSync(join(dir, "context", "f1")).map((f) => readFileSync(join(dir, "context", "f1", f), "utf8"));
-      assert.ok(onDisk.some((text) => text.includes('"offline:pr-1"')), `alert state written to ${dir}/context/f1`);
+      assert.ok(
+        onDisk.some((text) => text.includes('"offline:pr-1"')),
+        `alert state written to ${dir}/context/f1`,
+      );
       helper._context.init(helper.settings());
       await helper._context.load();
       await helper._redNodes.startFlows();
@@ -233,14 +281,20 @@ describe("alert node", function () {
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: offline }); // the retained availability again
       al.receive({ payload: { action: "list" } });
       const list = await waitFor("list", () => rec.lists[0]);
-      assert.deepEqual((list.payload as AlertEvent[]).map((a) => a.id), ["offline:pr-1"]);
+      assert.deepEqual(
+        (list.payload as AlertEvent[]).map((a) => a.id),
+        ["offline:pr-1"],
+      );
       const saved = al.context().get("alerts", "file") as { active: { event: AlertEvent }[] };
-      assert.deepEqual(saved.active.map((a) => a.event.id), ["offline:pr-1"]);
+      assert.deepEqual(
+        saved.active.map((a) => a.event.id),
+        ["offline:pr-1"],
+      );
       await sleep(150);
       // Re-published once, retained, as the very same event (same ts): the slot is back on an emptied broker,
       // and a consumer that keys on id + ts sees no new raise.
       assert.equal(rec.events.length, 1, "re-published once, not raised again");
-      const again = rec.events[0] as OutMsg;
+      const again = rec.events[0];
       assert.deepEqual([again.topic, again.retain], ["plugwatch/alerts/pr-1/offline", true]);
       assert.deepEqual(again.payload, raisedBefore, "the same event, not a new raise");
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { ...offline, online: true, reason: "poll ok" } });
@@ -290,7 +344,19 @@ describe("alert node", function () {
 
     it("a raised alert is retained on the broker, and the clear deletes it", async function () {
       const mqttFlow = [
-        { id: "broker", type: "mqtt-broker", name: "", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: "4", keepalive: "60", cleansession: true },
+        {
+          id: "broker",
+          type: "mqtt-broker",
+          name: "",
+          broker: "127.0.0.1",
+          port: String(broker.port),
+          clientid: "",
+          autoConnect: true,
+          usetls: false,
+          protocolVersion: "4",
+          keepalive: "60",
+          cleansession: true,
+        },
         { id: "mout", z: "f1", type: "mqtt out", name: "", topic: "", qos: "", retain: "", broker: "broker", wires: [] },
       ];
       const f = flow({ rules: OFFLINE, wires: [["out1", "mout"], ["out2"]] }, mqttFlow);

@@ -76,17 +76,20 @@ describe("plugwatch-influx-backup node (real influxd)", function () {
 
   /** Flow: the backup node(s) → out, a catch → errs. */
   async function load(nodes: Record<string, unknown>[], more: unknown[] = []) {
-    await helper.load([backupNode, ...more], [
-      { id: "f1", type: "tab", label: "backup" },
-      ...nodes,
-      { id: "out", z: "f1", type: "helper" },
-      { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
-      { id: "errs", z: "f1", type: "helper" },
-    ]);
+    await helper.load(
+      [backupNode, ...more],
+      [
+        { id: "f1", type: "tab", label: "backup" },
+        ...nodes,
+        { id: "out", z: "f1", type: "helper" },
+        { id: "caught", z: "f1", type: "catch", scope: null, uncaught: false, wires: [["errs"]] },
+        { id: "errs", z: "f1", type: "helper" },
+      ],
+    );
     const outs: HealthMsg[] = [];
     const errors: CaughtMsg[] = [];
-    helper.getNode("out").on("input", ((m: HealthMsg) => outs.push(m)) as (arg: never) => void);
-    helper.getNode("errs").on("input", ((m: CaughtMsg) => errors.push(m)) as (arg: never) => void);
+    helper.getNode("out").on("input", (m: HealthMsg) => outs.push(m));
+    helper.getNode("errs").on("input", (m: CaughtMsg) => errors.push(m));
     const statuses = recordStatuses(helper.getNode("bk"));
     return { outs, errors, statuses };
   }
@@ -119,13 +122,24 @@ describe("plugwatch-influx-backup node (real influxd)", function () {
       [
         base({ id: "bad", host: "127.0.0.1:1", wires: [["out", "al"]] }),
         base({ wires: [["out", "al"]] }),
-        { id: "al", z: "f1", type: "plugwatch-alert", name: "", root: "plugwatch", registry: "", rules: alertRules, tickInterval: 0.05, persist: false, wires: [["alerts"], []] },
+        {
+          id: "al",
+          z: "f1",
+          type: "plugwatch-alert",
+          name: "",
+          root: "plugwatch",
+          registry: "",
+          rules: alertRules,
+          tickInterval: 0.05,
+          persist: false,
+          wires: [["alerts"], []],
+        },
         { id: "alerts", z: "f1", type: "helper" },
       ],
       [alertNode],
     );
     const alerts: { payload: AlertEvent | "" }[] = [];
-    helper.getNode("alerts").on("input", ((m: { payload: AlertEvent | "" }) => alerts.push(m)) as (arg: never) => void);
+    helper.getNode("alerts").on("input", (m: { payload: AlertEvent | "" }) => alerts.push(m));
     const badStatuses = recordStatuses(helper.getNode("bad"));
 
     helper.getNode("bad").receive({ payload: "go" });
@@ -148,7 +162,10 @@ describe("plugwatch-influx-backup node (real influxd)", function () {
   });
 
   it("on a schedule (every 3 s) without any input; a scheduled failure reaches Catch with the health message", async function () {
-    const rec = await load([base({ schedule: "interval", interval: 0.05 }), base({ id: "bad", host: "127.0.0.1:1", database: "other", schedule: "interval", interval: 0.05 })]);
+    const rec = await load([
+      base({ schedule: "interval", interval: 0.05 }),
+      base({ id: "bad", host: "127.0.0.1:1", database: "other", schedule: "interval", interval: 0.05 }),
+    ]);
     const ok = await waitFor("scheduled backup", () => rec.outs.find((m) => m.payload.online), 15_000);
     assert.deepEqual(ok.backup.manifest.databases, ["pw"]);
     const caught = await waitFor("scheduled failure", () => rec.errors[0], 15_000);

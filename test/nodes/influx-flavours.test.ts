@@ -14,11 +14,23 @@ import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
 import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 
-const DEVICES: DeviceEntry[] = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 23001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { desk: "north, window=2" } }];
+const DEVICES: DeviceEntry[] = [
+  {
+    id: "ws-1",
+    name: "Desk 1",
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 23001,
+    kind: "workplace",
+    location: { building: "hq", floor: "1", room: "open-1" },
+    tags: { desk: "north, window=2" },
+  },
+];
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 const READING = { v: 1, device: "ws-1", ts: T0, power: 87.4, voltage: 231.2, current: 0.378, energy: 152.31, relay: true };
 /** The exact line the hook must send (tags sorted, comma, space and = of the free tag escaped, ms timestamp). */
-const LINE = "plug,building=hq,desk=north\\,\\ window\\=2,device=ws-1,floor=1,kind=workplace,room=open-1 power=87.4,voltage=231.2,current=0.378,energy=152.31,relay=T 1736154000000";
+const LINE =
+  "plug,building=hq,desk=north\\,\\ window\\=2,device=ws-1,floor=1,kind=workplace,room=open-1 power=87.4,voltage=231.2,current=0.378,energy=152.31,relay=T 1736154000000";
 
 type Config = Record<string, unknown>;
 
@@ -44,7 +56,19 @@ function flow(url: string, config: Config, spoolDir: string): Record<string, unk
       spoolDir,
       wires: [[]],
     },
-    { id: "q", type: "plugwatch-influx-query", influx: "influx", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 1000, timeout: 2000, concurrency: 1, wires: [["out"]] },
+    {
+      id: "q",
+      type: "plugwatch-influx-query",
+      influx: "influx",
+      registry: "reg",
+      database: "",
+      maxSpanDays: 366,
+      maxRawSpanDays: 31,
+      maxRows: 1000,
+      timeout: 2000,
+      concurrency: 1,
+      wires: [["out"]],
+    },
     { id: "out", type: "helper" },
   ];
 }
@@ -75,16 +99,22 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
   async function writeOne(): Promise<RecordedRequest> {
     helper.getNode("hook").receive({ payload: READING });
     await server.waitFor(1);
-    return server.requests[0] as RecordedRequest;
+    return server.requests[0];
   }
   /** Asks for the latest 5 readings of ws-1 and returns the query request and the reply. */
   async function queryOne(): Promise<{ req: RecordedRequest; reply: { ok: boolean; data?: unknown } }> {
     const n = server.requests.length;
-    server.script.push({ status: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ results: [{ statement_id: 0, series: [{ name: "plug", columns: ["time", "power", "device"], values: [[T0, 87.4, "ws-1"]] }] }] }) });
-    const reply = new Promise<{ ok: boolean; data?: unknown }>((resolve) => helper.getNode("out").on("input", ((m: { payload: { ok: boolean; data?: unknown } }) => resolve(m.payload)) as (arg: never) => void));
+    server.script.push({
+      status: 200,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ results: [{ statement_id: 0, series: [{ name: "plug", columns: ["time", "power", "device"], values: [[T0, 87.4, "ws-1"]] }] }] }),
+    });
+    const reply = new Promise<{ ok: boolean; data?: unknown }>((resolve) =>
+      helper.getNode("out").on("input", (m: { payload: { ok: boolean; data?: unknown } }) => resolve(m.payload)),
+    );
     helper.getNode("q").receive({ payload: { v: 1, id: "q1", replyTo: "clients/r/q1", query: { type: "latestN", device: "ws-1", limit: 5 } } });
     await server.waitFor(n + 1);
-    return { req: server.requests[n] as RecordedRequest, reply: await reply };
+    return { req: server.requests[n], reply: await reply };
   }
   /** The /query form body (POST, application/x-www-form-urlencoded). */
   const form = (req: RecordedRequest) => Object.fromEntries(new URLSearchParams(req.body));
@@ -121,7 +151,7 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
     assert.deepEqual(Object.keys(f).sort(), ["db", "epoch", "params", "q", "rp"]);
     assert.deepEqual([f.db, f.epoch, f.rp], ["plugwatch", "ms", "autogen"]);
     assert.equal(f.q, 'SELECT * FROM "plug" WHERE ("device" = $d0) ORDER BY time DESC LIMIT 5');
-    assert.deepEqual(JSON.parse(f.params as string), { d0: "ws-1" });
+    assert.deepEqual(JSON.parse(f.params), { d0: "ws-1" });
     assert.equal(reply.ok, true);
   });
 

@@ -49,7 +49,10 @@ describe("plugwatch-influx-hook spool directory (real influxd)", function () {
   async function writeAndDrain(spoolDir: string, n: number): Promise<void> {
     const h = helper.getNode("hook");
     for (let i = 0; i < n; i++) h.receive({ payload: reading(i) });
-    await waitFor(`${n} lines acknowledged in ${spoolDir}`, () => existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n));
+    await waitFor(
+      `${n} lines acknowledged in ${spoolDir}`,
+      () => existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n),
+    );
   }
 
   it("removing a node whose spool dir is shared deletes only the spool's files: foreign files and folders stay", async () => {
@@ -60,7 +63,10 @@ describe("plugwatch-influx-hook spool directory (real influxd)", function () {
     await helper.load([influxNode, hookNode], [config(), hook("hook", shared)]);
     await writeAndDrain(shared, 5);
     const before = readdirSync(shared).sort();
-    assert.ok(before.some((f) => /^\d{12}\.seg$/.test(f)), `a segment file exists before removal: ${before.join(",")}`);
+    assert.ok(
+      before.some((f) => /^\d{12}\.seg$/.test(f)),
+      `a segment file exists before removal: ${before.join(",")}`,
+    );
     await removeNode(helper.getNode("hook"));
     assert.deepEqual(readdirSync(shared).sort(), ["flows.json", "other-hook-spool"]);
     assert.equal(readFileSync(path.join(shared, "flows.json"), "utf8"), "[]");

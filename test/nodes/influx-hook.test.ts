@@ -31,12 +31,30 @@ const helper = require("node-red-node-test-helper") as Helper;
 helper.init(nodeRedMain);
 
 const DEVICES: DeviceEntry[] = [
-  { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 21001, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" }, tags: { team: "ops" } },
+  {
+    id: "ws-1",
+    name: "Desk 1",
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 21001,
+    kind: "workplace",
+    location: { building: "hq", floor: "1", room: "open-1" },
+    tags: { team: "ops" },
+  },
   { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 21002, kind: "printer", location: { building: "hq", floor: "2", room: "copy" } },
 ];
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 
-const reading = (i: number, device = "ws-1"): Reading => ({ v: 1, device, ts: T0 + i * 1000, power: 10 + (i % 97) * 0.5, voltage: 230 + (i % 7), current: 0.05 + (i % 13) * 0.001, energy: 1 + i * 0.001, relay: i % 2 === 0 });
+const reading = (i: number, device = "ws-1"): Reading => ({
+  v: 1,
+  device,
+  ts: T0 + i * 1000,
+  power: 10 + (i % 97) * 0.5,
+  voltage: 230 + (i % 7),
+  current: 0.05 + (i % 13) * 0.001,
+  energy: 1 + i * 0.001,
+  relay: i % 2 === 0,
+});
 
 let dbSeq = 0;
 const uniqueDb = () => `hook_test_${process.pid}_${++dbSeq}`;
@@ -121,13 +139,13 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
   /** Counts inputs the hook accepted (done() without error). */
   function countAccepted(): { n: number } {
     const c = { n: 0 };
-    helper.getNode("completed").on("input", (() => c.n++) as (arg: never) => void);
+    helper.getNode("completed").on("input", () => c.n++);
     return c;
   }
 
   function collectErrors(): { message: string; code?: string; source?: { id: string } }[] {
     const errors: { message: string; code?: string }[] = [];
-    helper.getNode("errors").on("input", ((msg: { error: { message: string; code?: string } }) => errors.push(msg.error)) as (arg: never) => void);
+    helper.getNode("errors").on("input", (msg: { error: { message: string; code?: string } }) => errors.push(msg.error));
     return errors;
   }
 
@@ -163,7 +181,13 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
       voltage: exp.voltage,
     });
     const types = await influx.query(`SHOW FIELD KEYS FROM "plug"`, db);
-    assert.deepEqual(types.results[0]?.series?.[0]?.values, [["current", "float"], ["energy", "float"], ["power", "float"], ["relay", "boolean"], ["voltage", "float"]]);
+    assert.deepEqual(types.results[0]?.series?.[0]?.values, [
+      ["current", "float"],
+      ["energy", "float"],
+      ["power", "float"],
+      ["relay", "boolean"],
+      ["voltage", "float"],
+    ]);
     const toner = await waitFor("toner point", async () => {
       const q = await influx.query(`SELECT "level", "jammed", "colour", "kind" FROM "toner"`, db);
       return q.results[0]?.series?.[0]?.values[0];
@@ -219,13 +243,24 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     await waitFor("10 errors", async () => (errors.length >= 10 ? true : undefined));
     assert.deepEqual(
       errors.map((e) => e.code),
-      ["INVALID_READING", "INVALID_READING", "UNKNOWN_DEVICE", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING", "INVALID_READING"],
+      [
+        "INVALID_READING",
+        "INVALID_READING",
+        "UNKNOWN_DEVICE",
+        "INVALID_READING",
+        "INVALID_READING",
+        "INVALID_READING",
+        "INVALID_READING",
+        "INVALID_READING",
+        "INVALID_READING",
+        "INVALID_READING",
+      ],
     );
-    assert.match(errors[0]!.message, /not JSON/);
-    assert.match(errors[1]!.message, /\$\.power/);
-    assert.match(errors[2]!.message, /unknown device 'ghost'/);
-    assert.match(errors[5]!.message, /\$\.ts/);
-    assert.match(errors[9]!.message, /\$\[1\]\.current/);
+    assert.match(errors[0].message, /not JSON/);
+    assert.match(errors[1].message, /\$\.power/);
+    assert.match(errors[2].message, /unknown device 'ghost'/);
+    assert.match(errors[5].message, /\$\.ts/);
+    assert.match(errors[9].message, /\$\[1\]\.current/);
   });
 
   it("accepts unknown devices when configured (and without a registry), tagged with device only", async () => {
@@ -250,7 +285,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     const db = uniqueDb();
     await load({ url: influx.url, db, spoolDir, statsInterval: 1 });
     const stats: { topic: string; payload: { writtenLines: number; backlogLines: number; node: string } }[] = [];
-    helper.getNode("stats").on("input", ((m: (typeof stats)[number]) => stats.push(m)) as (arg: never) => void);
+    helper.getNode("stats").on("input", (m: (typeof stats)[number]) => stats.push(m));
     helper.getNode("hook").receive({ payload: [reading(0), reading(1)] });
     await countIs(db, 2);
     const s = await waitFor("stats with 2 written", async () => stats.find((m) => m.payload.writtenLines === 2));
@@ -274,11 +309,11 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     const accepted = countAccepted();
     const hook = helper.getNode("hook");
     const statuses: { fill?: string; text?: string }[] = [];
-    hook.on("call:status", ((call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0])) as (arg: never) => void);
+    hook.on("call:status", (call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0]));
     const warnings: string[] = [];
-    hook.on("call:warn", ((c: { args: unknown[] }) => warnings.push(String(c.args[0]))) as (arg: never) => void);
+    hook.on("call:warn", (c: { args: unknown[] }) => warnings.push(String(c.args[0])));
     const out: { topic: string; payload: { id?: string; state?: string; severity?: string } | ""; retain?: boolean }[] = [];
-    helper.getNode("stats").on("input", ((m: (typeof out)[number]) => out.push(m)) as (arg: never) => void);
+    helper.getNode("stats").on("input", (m: (typeof out)[number]) => out.push(m));
     // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
     for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
     await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
@@ -294,9 +329,14 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     await waitFor("the spool-full alert", async () => (out.length ? true : undefined));
     const alerts = out.filter((m) => m.topic === "pwtest/alerts/influx-hook/spool-full");
     assert.equal(alerts.length, 1, JSON.stringify(out));
-    assert.deepEqual([alerts[0]?.retain, (alerts[0]?.payload as { state: string }).state, (alerts[0]?.payload as { severity: string }).severity], [true, "raised", "critical"]);
+    assert.deepEqual(
+      [alerts[0]?.retain, (alerts[0]?.payload as { state: string }).state, (alerts[0]?.payload as { severity: string }).severity],
+      [true, "raised", "critical"],
+    );
     // The policy is visible: a red status naming SPOOL_FULL and the backlog, not a silent drop.
-    await waitFor("a red SPOOL_FULL status", async () => (statuses.some((st) => st.fill === "red" && /^SPOOL_FULL, backlog \d+$/.test(st.text ?? "")) ? true : undefined));
+    await waitFor("a red SPOOL_FULL status", async () =>
+      statuses.some((st) => st.fill === "red" && /^SPOOL_FULL, backlog \d+$/.test(st.text ?? "")) ? true : undefined,
+    );
     await helper.unload();
     // "Node-RED restarts" with the database reachable: the accepted batches are all written, once.
     await load({ url: influx.url, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
@@ -311,8 +351,9 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     await load({ url: influx.url, db, spoolDir, batchSize: 5000, flushInterval: 20 });
     const hook = helper.getNode("hook");
     const warnings: string[] = [];
-    hook.on("call:warn", ((c: { args: unknown[] }) => warnings.push(String(c.args[0]))) as (arg: never) => void);
-    const acked = (n: number) => async () => (existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n) ? true : undefined);
+    hook.on("call:warn", (c: { args: unknown[] }) => warnings.push(String(c.args[0])));
+    const acked = (n: number) => async () =>
+      existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n) ? true : undefined;
     hook.receive({ payload: [reading(0), reading(1)] });
     await waitFor("the first batch refused and acknowledged", acked(2));
     await waitFor("the first refusal logged", async () => (warnings.some((w) => /^InfluxDB refused 2 of 2 line\(s\)/.test(w)) ? true : undefined));

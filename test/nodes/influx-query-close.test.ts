@@ -10,14 +10,19 @@ import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
 
 const waitFor = waitWithin(5000);
-const DEVICES = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "r" } }];
+const DEVICES = [
+  { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "r" } },
+];
 
 interface Reply {
   topic: string;
   payload: { id: string; ok: boolean; error?: { code: string; message: string } };
 }
 
-const request = (id: string) => ({ topic: "pwclose/api/request/query", payload: { v: 1, id, replyTo: "pwclose/api/reply/x", query: { type: "latestN", device: "ws-1", limit: 1 } } });
+const request = (id: string) => ({
+  topic: "pwclose/api/request/query",
+  payload: { v: 1, id, replyTo: "pwclose/api/reply/x", query: { type: "latestN", device: "ws-1", limit: 1 } },
+});
 
 describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)", function () {
   this.timeout(30000);
@@ -62,8 +67,8 @@ describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)"
     const q = helper.getNode("q");
     sent = [];
     errs = [];
-    q.on("call:send", ((c: SpyCall) => sent.push(c.args[0] as Reply)) as (arg: never) => void);
-    q.on("call:error", ((c: SpyCall) => errs.push(String(c.args[0]))) as (arg: never) => void);
+    q.on("call:send", (c: SpyCall) => sent.push(c.args[0] as Reply));
+    q.on("call:error", (c: SpyCall) => errs.push(String(c.args[0])));
     return q;
   }
   const replies = (_q: TestNode) => sent;
@@ -92,8 +97,14 @@ describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)"
     assert.match(r2?.payload.error?.message ?? "", /closed before the query ran/);
     // Both messages reached done(err): r1 (storage failure) and r2 (never ran).
     assert.equal(errors(q).length, 2, errs.join("; "));
-    assert.ok(errs.some((e) => /closed before the query ran/.test(e)), errs.join("; "));
-    assert.ok(errs.some((e) => /is closing/.test(e)), errs.join("; "));
+    assert.ok(
+      errs.some((e) => /closed before the query ran/.test(e)),
+      errs.join("; "),
+    );
+    assert.ok(
+      errs.some((e) => /is closing/.test(e)),
+      errs.join("; "),
+    );
     // The aborted HTTP request closed its socket (nothing left open towards InfluxDB by this query).
     await waitFor("the aborted request's socket to close", () => sockets.every((s) => s.destroyed || s.readableEnded));
   });
@@ -105,7 +116,10 @@ describe("plugwatch-influx-query close and queue bound (an InfluxDB that hangs)"
     for (let i = 0; i < 1000; i++) q.receive(request(`w-${i}`));
     assert.equal(replies(q).length, 0, "1000 requests wait without a reply");
     q.receive(request("overflow"));
-    const r = await waitFor("the overflow reply", () => replies(q).find((x) => x.payload.id === "overflow") ?? (errs.length > 0 && assert.fail(errs.join("; "))));
+    const r = await waitFor(
+      "the overflow reply",
+      () => replies(q).find((x) => x.payload.id === "overflow") ?? (errs.length > 0 && assert.fail(errs.join("; "))),
+    );
     assert.equal(r.payload.ok, false);
     assert.equal(r.payload.error?.code, "LIMIT_EXCEEDED");
     assert.match(r.payload.error?.message ?? "", /too many queries waiting \(1000\)/, errs.join("; "));

@@ -35,7 +35,7 @@ const dev = (id: string): DeviceEntry => DEVICES.find((d) => d.id === id) as Dev
 const WS1_POWER = [100, 110, 120, 130, 140, 150];
 const WS1_ENERGY = [10.0, 10.5, 11.0, 0.0, 0.2, 0.4];
 const DATA = [
-  ...WS1_POWER.map((p, i) => line(dev("ws-1"), D + i * MIN, { power: p, voltage: 230 + i, current: p / 230, energy: WS1_ENERGY[i] as number, relay: i % 2 === 0 })),
+  ...WS1_POWER.map((p, i) => line(dev("ws-1"), D + i * MIN, { power: p, voltage: 230 + i, current: p / 230, energy: WS1_ENERGY[i], relay: i % 2 === 0 })),
   ...[0, 1, 2, 3, 4, 5].map((i) => line(dev("ws-2"), D + i * MIN, { power: 10 * i, voltage: 231, current: 0.01 * i, energy: 5 + 0.1 * i, relay: true })),
   ...[0, 1, 2].map((i) => line(dev("pr-1"), D + i * MIN, { power: 5, voltage: 229, current: 0.02, energy: 2 + 0.25 * i, relay: true })),
   // Latest readings: ws-1 one hour ago (active), pr-1 40 days ago (inactive), ws-2's newest is D (inactive).
@@ -77,11 +77,11 @@ function ask(query: Record<string, unknown>, payloadOverride?: unknown): Promise
   const out = helper.getNode("out");
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply to ${id}`)), 10000);
-    out.on("input", ((msg: Out) => {
+    out.on("input", (msg: Out) => {
       if (msg.payload.id !== id) return;
       clearTimeout(timer);
       resolve(msg);
-    }) as (arg: never) => void);
+    });
     helper.getNode("q").receive({ payload: payloadOverride ?? { v: 1, id, replyTo: `clients/t/${id}`, query } });
   });
 }
@@ -106,8 +106,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
 
-  const load = (opts: Partial<Parameters<typeof flow>[0]> = {}) =>
-    helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, ...opts }));
+  const load = (opts: Partial<Parameters<typeof flow>[0]> = {}) => helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, ...opts }));
 
   it("range raw: exactly the written values, ts in ms, oldest first, reply topic and qos 1", async function () {
     await load();
@@ -129,12 +128,66 @@ describe("plugwatch-influx-query node (real influxd)", function () {
       const data = r.payload.data as unknown as { series: { device: string; points: { ts: number; power: number }[] }[] };
       return Object.fromEntries(data.series.map((s) => [s.device, s.points.map((p) => [p.ts - D, p.power])]));
     };
-    assert.deepEqual(await agg("mean"), { "ws-1": [[0, 110], [3 * MIN, 140]], "ws-2": [[0, 10], [3 * MIN, 40]] });
-    assert.deepEqual(await agg("min"), { "ws-1": [[0, 100], [3 * MIN, 130]], "ws-2": [[0, 0], [3 * MIN, 30]] });
-    assert.deepEqual(await agg("max"), { "ws-1": [[0, 120], [3 * MIN, 150]], "ws-2": [[0, 20], [3 * MIN, 50]] });
-    assert.deepEqual(await agg("sum"), { "ws-1": [[0, 330], [3 * MIN, 420]], "ws-2": [[0, 30], [3 * MIN, 120]] });
-    assert.deepEqual(await agg("last"), { "ws-1": [[0, 120], [3 * MIN, 150]], "ws-2": [[0, 20], [3 * MIN, 50]] });
-    assert.deepEqual(await agg("count"), { "ws-1": [[0, 3], [3 * MIN, 3]], "ws-2": [[0, 3], [3 * MIN, 3]] });
+    assert.deepEqual(await agg("mean"), {
+      "ws-1": [
+        [0, 110],
+        [3 * MIN, 140],
+      ],
+      "ws-2": [
+        [0, 10],
+        [3 * MIN, 40],
+      ],
+    });
+    assert.deepEqual(await agg("min"), {
+      "ws-1": [
+        [0, 100],
+        [3 * MIN, 130],
+      ],
+      "ws-2": [
+        [0, 0],
+        [3 * MIN, 30],
+      ],
+    });
+    assert.deepEqual(await agg("max"), {
+      "ws-1": [
+        [0, 120],
+        [3 * MIN, 150],
+      ],
+      "ws-2": [
+        [0, 20],
+        [3 * MIN, 50],
+      ],
+    });
+    assert.deepEqual(await agg("sum"), {
+      "ws-1": [
+        [0, 330],
+        [3 * MIN, 420],
+      ],
+      "ws-2": [
+        [0, 30],
+        [3 * MIN, 120],
+      ],
+    });
+    assert.deepEqual(await agg("last"), {
+      "ws-1": [
+        [0, 120],
+        [3 * MIN, 150],
+      ],
+      "ws-2": [
+        [0, 20],
+        [3 * MIN, 50],
+      ],
+    });
+    assert.deepEqual(await agg("count"), {
+      "ws-1": [
+        [0, 3],
+        [3 * MIN, 3],
+      ],
+      "ws-2": [
+        [0, 3],
+        [3 * MIN, 3],
+      ],
+    });
   });
 
   it("latest hides devices silent for 30 days unless all; inactiveAfterDays widens the window", async function () {
@@ -144,8 +197,15 @@ describe("plugwatch-influx-query node (real influxd)", function () {
       return (r.payload.data as unknown as { readings: { device: string; ts: number; power: number }[] }).readings.map((x) => [x.device, x.ts, x.power]);
     };
     assert.deepEqual(await latest({}), [["ws-1", NOW - 3_600_000, 42]]);
-    assert.deepEqual(await latest({ inactiveAfterDays: 45 }), [["pr-1", NOW - 40 * DAY, 7], ["ws-1", NOW - 3_600_000, 42]]);
-    assert.deepEqual(await latest({ all: true }), [["pr-1", NOW - 40 * DAY, 7], ["ws-1", NOW - 3_600_000, 42], ["ws-2", D + 5 * MIN, 50]]);
+    assert.deepEqual(await latest({ inactiveAfterDays: 45 }), [
+      ["pr-1", NOW - 40 * DAY, 7],
+      ["ws-1", NOW - 3_600_000, 42],
+    ]);
+    assert.deepEqual(await latest({ all: true }), [
+      ["pr-1", NOW - 40 * DAY, 7],
+      ["ws-1", NOW - 3_600_000, 42],
+      ["ws-2", D + 5 * MIN, 50],
+    ]);
   });
 
   it("latestN: newest first, limit respected, every field of the row", async function () {
@@ -153,8 +213,22 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     const r = await ask({ type: "latestN", device: "ws-1", limit: 3 });
     const data = r.payload.data as { device: string; readings: Record<string, unknown>[] };
     assert.equal(data.device, "ws-1");
-    assert.deepEqual(data.readings.map((x) => x.ts), [NOW - 3_600_000, D + 5 * MIN, D + 4 * MIN]);
-    assert.deepEqual(data.readings[1], { ts: D + 5 * MIN, power: 150, voltage: 235, current: 150 / 230, energy: 0.4, relay: false, kind: "workplace", building: "hq", floor: "1", room: "open-1" });
+    assert.deepEqual(
+      data.readings.map((x) => x.ts),
+      [NOW - 3_600_000, D + 5 * MIN, D + 4 * MIN],
+    );
+    assert.deepEqual(data.readings[1], {
+      ts: D + 5 * MIN,
+      power: 150,
+      voltage: 235,
+      current: 150 / 230,
+      energy: 0.4,
+      relay: false,
+      kind: "workplace",
+      building: "hq",
+      floor: "1",
+      room: "open-1",
+    });
     const all = await ask({ type: "latestN", device: "ws-1" });
     assert.equal((all.payload.data as { readings: unknown[] }).readings.length, 7, "default limit 1440 returns all 7 rows");
   });
@@ -165,7 +239,10 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     assert.deepEqual(r.payload.data, { type: "energy", groupBy: "device", rows: [{ group: "ws-1", ts: D, kWh: 1.4 }] });
     const perInterval = await ask({ type: "energy", target: { device: "ws-1" }, from: D, to: D + 6 * MIN, interval: "3m" });
     // First interval 10.0→11.0 = 1.0; second: 11.0→0.0 (restart) = 0, then 0.2 + 0.2.
-    assert.deepEqual((perInterval.payload.data as { rows: unknown[] }).rows, [{ group: "ws-1", ts: D, kWh: 1 }, { group: "ws-1", ts: D + 3 * MIN, kWh: 0.4 }]);
+    assert.deepEqual((perInterval.payload.data as { rows: unknown[] }).rows, [
+      { group: "ws-1", ts: D, kWh: 1 },
+      { group: "ws-1", ts: D + 3 * MIN, kWh: 0.4 },
+    ]);
   });
 
   it("energy grouped by room and by kind through the registry", async function () {
@@ -185,7 +262,10 @@ describe("plugwatch-influx-query node (real influxd)", function () {
   it("energy with more readings than maxRows falls back to per-interval first/last/min/max with the same answer", async function () {
     await load({ maxRows: 5 });
     const r = await ask({ type: "energy", target: { device: "ws-1" }, from: D, to: D + 6 * MIN, interval: "3m" });
-    assert.deepEqual((r.payload.data as unknown as { rows: unknown[] }).rows, [{ group: "ws-1", ts: D, kWh: 1 }, { group: "ws-1", ts: D + 3 * MIN, kWh: 0.4 }]);
+    assert.deepEqual((r.payload.data as unknown as { rows: unknown[] }).rows, [
+      { group: "ws-1", ts: D, kWh: 1 },
+      { group: "ws-1", ts: D + 3 * MIN, kWh: 0.4 },
+    ]);
   });
 
   it("raw range over the row budget is refused with LIMIT_EXCEEDED, an explicit limit truncates", async function () {
@@ -193,7 +273,10 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     const over = await ask({ type: "range", target: { device: "ws-1" }, fields: ["power"], from: D, to: D + 10 * MIN });
     assert.equal(over.payload.error?.code, "LIMIT_EXCEEDED");
     const limited = await ask({ type: "range", target: { device: "ws-1" }, fields: ["power"], from: D, to: D + 10 * MIN, limit: 2 });
-    assert.deepEqual((limited.payload.data as { series: { points: unknown[] }[] }).series[0]?.points, [{ ts: D, power: 100 }, { ts: D + MIN, power: 110 }]);
+    assert.deepEqual((limited.payload.data as { series: { points: unknown[] }[] }).series[0]?.points, [
+      { ts: D, power: 100 },
+      { ts: D + MIN, power: 110 },
+    ]);
   });
 
   it("client errors are answered with stable codes; status turns yellow", async function () {
@@ -207,7 +290,10 @@ describe("plugwatch-influx-query node (real influxd)", function () {
       ask({ type: "sql", q: "DROP DATABASE x" }),
       ask({ type: "range", from: D, to: D + DAY, fields: ["relay"], aggregate: "mean", interval: "1h" }),
     ]);
-    assert.deepEqual(codes.map((c) => c.payload.error?.code), ["UNKNOWN_DEVICE", "LIMIT_EXCEEDED", "INVALID_QUERY", "EMPTY_TARGET", "INVALID_QUERY", "INVALID_QUERY"]);
+    assert.deepEqual(
+      codes.map((c) => c.payload.error?.code),
+      ["UNKNOWN_DEVICE", "LIMIT_EXCEEDED", "INVALID_QUERY", "EMPTY_TARGET", "INVALID_QUERY", "INVALID_QUERY"],
+    );
     assert.ok(statuses.some((s) => s.fill === "yellow" && s.shape === "dot" && /INVALID_QUERY|LIMIT_EXCEEDED|UNKNOWN_DEVICE|EMPTY_TARGET/.test(s.text ?? "")));
   });
 
@@ -215,8 +301,8 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     await load();
     const errors: unknown[] = [];
     let sent = 0;
-    helper.getNode("q").on("call:error", ((call: { args: unknown[] }) => errors.push(call.args[0])) as (arg: never) => void);
-    helper.getNode("out").on("input", (() => sent++) as (arg: never) => void);
+    helper.getNode("q").on("call:error", (call: { args: unknown[] }) => errors.push(call.args[0]));
+    helper.getNode("out").on("input", () => sent++);
     for (const p of ["not json", Buffer.from("{"), 42, { v: 1, query: { type: "latest" } }]) {
       helper.getNode("q").receive({ payload: p });
     }
@@ -235,15 +321,18 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     const statuses: { text?: string }[] = [];
     let sent = 0;
     const q = helper.getNode("q");
-    q.on("call:error", ((call: { args: unknown[] }) => errors.push(call.args[0])) as (arg: never) => void);
-    q.on("call:warn", ((call: { args: unknown[] }) => warnings.push(String(call.args[0]))) as (arg: never) => void);
-    q.on("call:status", ((call: { args: { text?: string }[] }) => statuses.push(call.args[0] ?? {})) as (arg: never) => void);
-    helper.getNode("out").on("input", (() => sent++) as (arg: never) => void);
+    q.on("call:error", (call: { args: unknown[] }) => errors.push(call.args[0]));
+    q.on("call:warn", (call: { args: unknown[] }) => warnings.push(String(call.args[0])));
+    q.on("call:status", (call: { args: { text?: string }[] }) => statuses.push(call.args[0] ?? {}));
+    helper.getNode("out").on("input", () => sent++);
     const hostile = ["$SYS/x", "#", "+/x", "plugwatch/hq/1/r/pr-1/reading", "plugwatch/alerts/pr-1/x", "clients/" + "a/".repeat(999) + "a", "", "a/+/b"];
     for (const replyTo of hostile) q.receive({ topic: "plugwatch/api/request/query", payload: { v: 1, id: "h", replyTo, query: { type: "latest" } } });
     const deadline = Date.now() + 5000;
     while (!statuses.some((s) => s.text === `replyTo refused: ${hostile.length}`) && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    assert.ok(statuses.some((s) => s.text === `replyTo refused: ${hostile.length}`), JSON.stringify(statuses.slice(-3)));
+    assert.ok(
+      statuses.some((s) => s.text === `replyTo refused: ${hostile.length}`),
+      JSON.stringify(statuses.slice(-3)),
+    );
     assert.equal(sent, 0);
     assert.equal(errors.length, 0);
     assert.ok(warnings.length >= 1 && warnings.length <= 6, `one warning per problem at most (${warnings.length})`);
@@ -257,13 +346,22 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     const a = await ask({}, body(`q-${seq + 1}`));
     assert.equal(a.payload.ok, true);
     const b = await ask({}, Buffer.from(body(`q-${seq + 1}`)));
-    assert.deepEqual((b.payload.data as unknown as { readings: { ts: number }[] }).readings.map((x) => x.ts), [NOW - 40 * DAY]);
+    assert.deepEqual(
+      (b.payload.data as unknown as { readings: { ts: number }[] }).readings.map((x) => x.ts),
+      [NOW - 40 * DAY],
+    );
   });
 
   it("many concurrent queries: one reply each, all correct", async function () {
     await load({ concurrency: 3 });
-    const replies = await Promise.all(Array.from({ length: 20 }, () => ask({ type: "range", target: { device: "pr-1" }, fields: ["energy"], from: D, to: D + DAY })));
-    for (const r of replies) assert.deepEqual((r.payload.data as unknown as { series: { points: { energy: number }[] }[] }).series[0]?.points.map((p) => p.energy), [2, 2.25, 2.5]);
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => ask({ type: "range", target: { device: "pr-1" }, fields: ["energy"], from: D, to: D + DAY })),
+    );
+    for (const r of replies)
+      assert.deepEqual(
+        (r.payload.data as unknown as { series: { points: { energy: number }[] }[] }).series[0]?.points.map((p) => p.energy),
+        [2, 2.25, 2.5],
+      );
   });
 
   it("unreachable InfluxDB: STORAGE_UNAVAILABLE reply, red status and done(err)", async function () {
@@ -271,7 +369,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     await helper.load([registryNode, influxNode, queryNode], flow({ url: `http://127.0.0.1:${port}` }));
     const statuses = recordStatuses(helper.getNode("q"));
     const errors: unknown[] = [];
-    helper.getNode("q").on("call:error", ((c: { args: unknown[] }) => errors.push(c.args[0])) as (arg: never) => void);
+    helper.getNode("q").on("call:error", (c: { args: unknown[] }) => errors.push(c.args[0]));
     const r = await ask({ type: "latest" });
     assert.equal(r.payload.ok, false);
     assert.equal(r.payload.error?.code, "STORAGE_UNAVAILABLE");
@@ -291,7 +389,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
   it("bad editor config: red status and done(err) on input", async function () {
     await helper.load([registryNode, influxNode, queryNode], flow({ url: influxd.url, maxRows: -3 }));
     const errors: unknown[] = [];
-    helper.getNode("q").on("call:error", ((c: { args: unknown[] }) => errors.push(c.args[0])) as (arg: never) => void);
+    helper.getNode("q").on("call:error", (c: { args: unknown[] }) => errors.push(c.args[0]));
     helper.getNode("q").receive({ payload: { v: 1, id: "x", replyTo: "clients/r", query: { type: "latest" } } });
     const deadline = Date.now() + 2000;
     while (errors.length === 0 && Date.now() < deadline) await new Promise((res) => setImmediate(res));
@@ -304,9 +402,9 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     const errors: string[] = [];
     let replies = 0;
     let busy = false;
-    q.on("call:error", ((c: { args: unknown[] }) => errors.push(String(c.args[0]))) as (arg: never) => void);
-    q.on("call:status", ((c: { args: [{ fill?: string }] }) => (busy ||= c.args[0].fill === "yellow")) as (arg: never) => void);
-    q.on("call:send", (() => replies++) as (arg: never) => void);
+    q.on("call:error", (c: { args: unknown[] }) => errors.push(String(c.args[0])));
+    q.on("call:status", (c: { args: [{ fill?: string }] }) => (busy ||= c.args[0].fill === "yellow"));
+    q.on("call:send", () => replies++);
     for (let i = 0; i < 5; i++) q.receive({ payload: { v: 1, id: `c-${i}`, replyTo: "clients/r", query: { type: "latest", all: true } } });
     const deadline = Date.now() + 5000;
     while (!busy && Date.now() < deadline) await new Promise((r) => setImmediate(r));

@@ -64,8 +64,8 @@ describe("node kit (nodes/shared/kit.ts) in the runtime", function () {
     );
     const caught: { error: { message: string } }[] = [];
     const out: unknown[] = [];
-    helper.getNode("caught").on("input", ((m: { error: { message: string } }) => caught.push(m)) as (arg: never) => void);
-    helper.getNode("out").on("input", ((m: { payload: unknown }) => out.push(m.payload)) as (arg: never) => void);
+    helper.getNode("caught").on("input", (m: { error: { message: string } }) => caught.push(m));
+    helper.getNode("out").on("input", (m: { payload: unknown }) => out.push(m.payload));
     return { p: helper.getNode("p"), caught, out };
   }
 

@@ -27,7 +27,17 @@ const ENTRIES = [
   { id: "legacy-1", name: "Legacy desk", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: loc, protocol: "legacy" },
   { id: "klap-1", name: "KLAP desk", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: loc, protocol: "klap" },
   { id: "tapo-1", name: "Tapo kettle", model: "P110", host: "127.0.0.1", port: 0, kind: "other", location: loc, protocol: "tapo" },
-  { id: "strip", name: "Desk strip", model: "HS300", host: "127.0.0.1", port: 0, kind: "workplace", location: loc, protocol: "klap", outlets: [{}, {}, { name: "Monitor" }, {}, {}, { kind: "printer" }] },
+  {
+    id: "strip",
+    name: "Desk strip",
+    model: "HS300",
+    host: "127.0.0.1",
+    port: 0,
+    kind: "workplace",
+    location: loc,
+    protocol: "klap",
+    outlets: [{}, {}, { name: "Monitor" }, {}, {}, { kind: "printer" }],
+  },
 ];
 
 interface Out {
@@ -50,11 +60,11 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
   }
 
   beforeEach(async function () {
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   });
   afterEach(async function () {
     await helper.unload();
-    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err) : resolve())));
     await office?.stop();
   });
 
@@ -63,8 +73,39 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
       { id: "tab", type: "tab", label: "klap" },
       registryConfig(registryJson, { name: "office", file: "" }),
       { id: "acct", type: "plugwatch-tplink-account", name: "office account" },
-      { id: "col", type: "plugwatch-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", root, kind: "", building: "", floor: "", room: "", interval: 0.2, timeout: 1000, concurrency: 8, offlineAfter: 2, wires: [["out"]] },
-      { id: "ctl", type: "plugwatch-control", z: "tab", x: 100, y: 100, name: "", registry: "reg", account: "acct", concurrency: 4, timeout: 1500, wires: [["ctlout"]] },
+      {
+        id: "col",
+        type: "plugwatch-collector",
+        z: "tab",
+        x: 100,
+        y: 100,
+        name: "",
+        registry: "reg",
+        account: "acct",
+        root,
+        kind: "",
+        building: "",
+        floor: "",
+        room: "",
+        interval: 0.2,
+        timeout: 1000,
+        concurrency: 8,
+        offlineAfter: 2,
+        wires: [["out"]],
+      },
+      {
+        id: "ctl",
+        type: "plugwatch-control",
+        z: "tab",
+        x: 100,
+        y: 100,
+        name: "",
+        registry: "reg",
+        account: "acct",
+        concurrency: 4,
+        timeout: 1500,
+        wires: [["ctlout"]],
+      },
       { id: "out", type: "helper", z: "tab" },
       { id: "ctlout", type: "helper", z: "tab" },
       { id: "catch", type: "catch", z: "tab", x: 100, y: 100, scope: ["col", "ctl"], uncaught: false, wires: [["caught"]] },
@@ -78,7 +119,7 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
     await helper.load([registryModule, accountModule, collectorNode, controlNode], f, { acct: { email: ACCOUNT.user, password } });
     const col = helper.getNode("col");
     const caught: unknown[] = [];
-    helper.getNode("caught").on("input", ((m: unknown) => caught.push(m)) as (arg: never) => void);
+    helper.getNode("caught").on("input", (m: unknown) => caught.push(m));
     const sends = history(col, "send");
     return { col, ctl: helper.getNode("ctl"), sent: () => sends().map((a) => a[0] as Out), caught, root, flowJson: JSON.stringify(f) };
   }
@@ -101,7 +142,7 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
     for (const id of ids) {
       const r = readings.get(id) as Reading;
       assert.ok(validate(Reading, r).ok, `${id}: ${JSON.stringify(r)}`);
-      const [w, v] = expected[id] as [number, number];
+      const [w, v] = expected[id];
       assert.ok(Math.abs(r.power - w) < 0.01, `${id} power ${r.power}`);
       assert.ok(Math.abs(r.voltage - v) < 0.01, `${id} voltage ${r.voltage}`);
       assert.ok(Math.abs(r.current - w / v) < 0.002, `${id} current ${r.current}`);
@@ -116,7 +157,7 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
     const out = helper.getNode("ctlout");
     const command = (payload: Record<string, unknown>): Promise<CommandReply> =>
       new Promise((resolve) => {
-        out.on("input", ((m: { payload: CommandReply }) => resolve(m.payload)) as (arg: never) => void);
+        out.on("input", (m: { payload: CommandReply }) => resolve(m.payload));
         ctl.receive({ payload });
       });
     const reply = await command({ action: "off", devices: ["legacy-1", "klap-1", "tapo-1", "strip-3"] });
@@ -138,8 +179,13 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
       [true, true, false, true, true, true],
     );
     // The collector sees the switched outlet read 0 W.
-    await waitFor("strip-3 reading with relay off", () => sent().find((m) => m.payload.device === "strip-3" && m.payload.relay === false && m.payload.power === 0));
-    assert.ok(office.klap.every((k) => k.server.openConnections > 0), "keep-alive connections while running");
+    await waitFor("strip-3 reading with relay off", () =>
+      sent().find((m) => m.payload.device === "strip-3" && m.payload.relay === false && m.payload.power === 0),
+    );
+    assert.ok(
+      office.klap.every((k) => k.server.openConnections > 0),
+      "keep-alive connections while running",
+    );
     // A redeploy (close) leaves no connection to any KLAP/Tapo plug behind.
     await helper.unload();
     await waitFor("no KLAP connection left", () => office.klap.every((k) => k.server.openConnections === 0), 3000);
@@ -156,13 +202,16 @@ describe("collector + control over legacy, KLAP, Tapo and HS300 (simulated offic
     await waitFor("legacy readings", () => sent().filter((m) => m.payload.device === "legacy-1" && m.topic.endsWith("/reading")).length >= 3);
     // Polls every 0.2 s for well over a second; the first backoff step is 5 s: one handshake per device.
     await new Promise((r) => setTimeout(r, 1200));
-    assert.ok(statuses(col).some((s) => /^auth failed: (klap-1|tapo-1|strip-\d)$/.test(s.text ?? "")), JSON.stringify(statuses(col).slice(-3)));
+    assert.ok(
+      statuses(col).some((s) => /^auth failed: (klap-1|tapo-1|strip-\d)$/.test(s.text ?? "")),
+      JSON.stringify(statuses(col).slice(-3)),
+    );
     for (const k of office.klap) assert.equal(k.server.stats.handshake1, 1, `${k.model}: ${k.server.stats.handshake1} handshakes`);
     for (const k of office.klap) assert.equal(k.server.stats.handshake2, 0);
 
     const out = helper.getNode("ctlout");
     const reply = await new Promise<CommandReply>((resolve) => {
-      out.on("input", ((m: { payload: CommandReply }) => resolve(m.payload)) as (arg: never) => void);
+      out.on("input", (m: { payload: CommandReply }) => resolve(m.payload));
       ctl.receive({ payload: { action: "on", device: "tapo-1" } });
     });
     assert.equal(reply.results[0]?.error?.code, "AUTH_FAILED");

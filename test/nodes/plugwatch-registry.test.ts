@@ -50,7 +50,23 @@ describe("plugwatch-registry config node", function () {
       { id: "tab", type: "tab", label: "registry test" },
       { id: "reg", type: "plugwatch-registry", name: "office", source: "file", file: "", json: "", ...registry },
       // A one-day interval: the first polls are spread over the day, so no plug address in a fixture is contacted.
-      { id: "col", type: "plugwatch-collector", z: "tab", name: "", registry: "reg", root: "pwreg", kind: "", building: "", floor: "", room: "", interval: 86400, timeout: 500, concurrency: 4, offlineAfter: 2, wires: [[]] },
+      {
+        id: "col",
+        type: "plugwatch-collector",
+        z: "tab",
+        name: "",
+        registry: "reg",
+        root: "pwreg",
+        kind: "",
+        building: "",
+        floor: "",
+        room: "",
+        interval: 86400,
+        timeout: 500,
+        concurrency: 4,
+        offlineAfter: 2,
+        wires: [[]],
+      },
       { id: "ctl", type: "plugwatch-control", z: "tab", name: "", registry: "reg", concurrency: 4, timeout: 500, wires: [["out"]] },
       { id: "out", type: "helper", z: "tab" },
     ];
@@ -77,7 +93,10 @@ describe("plugwatch-registry config node", function () {
         calls(reg, "error").map((a) => a[0]),
         expected.map((i) => `${file} ${i.path}: ${i.message}`),
       );
-      assert.throws(() => reg.require(), (err: unknown) => err instanceof RegistryError && err.code === "REGISTRY_INVALID" && err.file === file);
+      assert.throws(
+        () => reg.require(),
+        (err: unknown) => err instanceof RegistryError && err.code === "REGISTRY_INVALID" && err.file === file,
+      );
 
       assert.deepEqual(lastStatus(col), { fill: "red", shape: "ring", text: "REGISTRY_INVALID" });
       assert.match(String(calls(col, "error")[0]?.[0]), new RegExp(`^registry unavailable: ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\$`));
@@ -85,12 +104,15 @@ describe("plugwatch-registry config node", function () {
 
       // The control agent still answers, with the registry's error.
       const reply = await new Promise<{ payload: { ok: boolean; error?: { code: string; details?: { path: string }[] } } }>((resolve) => {
-        out.on("input", ((m: never) => resolve(m)) as (arg: never) => void);
+        out.on("input", (m: never) => resolve(m));
         ctl.receive({ payload: { id: "r-1", replyTo: "clients/r/x", action: "status", device: "ws-1-01" } });
       });
       assert.equal(reply.payload.ok, false);
       assert.equal(reply.payload.error?.code, "REGISTRY_INVALID");
-      assert.deepEqual(reply.payload.error?.details?.map((d) => d.path), expected.map((i) => i.path));
+      assert.deepEqual(
+        reply.payload.error?.details?.map((d) => d.path),
+        expected.map((i) => i.path),
+      );
     });
   }
 
@@ -102,7 +124,10 @@ describe("plugwatch-registry config node", function () {
     await helper.unload();
 
     const b = await load({ file: "" });
-    assert.deepEqual(calls(b.reg, "error").map((x) => x[0]), ["(no file) $: no registry file configured"]);
+    assert.deepEqual(
+      calls(b.reg, "error").map((x) => x[0]),
+      ["(no file) $: no registry file configured"],
+    );
     assert.deepEqual(lastStatus(b.col), { fill: "red", shape: "ring", text: "REGISTRY_INVALID" });
   });
 
@@ -116,8 +141,14 @@ describe("plugwatch-registry config node", function () {
     const file = path.join(fixtures, "good.json");
     const { reg, col } = await load({ file });
     assert.equal(reg.registry?.size, 5);
-    assert.deepEqual(reg.registry?.devices.map((d) => d.id), ["ws-1-01", "ws-1-02", "ws-2-01", "mr-alpha", "pr-annex"]);
-    assert.deepEqual(calls(reg, "log").map((a) => a[0]), [`loaded 5 devices from ${file}`]);
+    assert.deepEqual(
+      reg.registry?.devices.map((d) => d.id),
+      ["ws-1-01", "ws-1-02", "ws-2-01", "mr-alpha", "pr-annex"],
+    );
+    assert.deepEqual(
+      calls(reg, "log").map((a) => a[0]),
+      [`loaded 5 devices from ${file}`],
+    );
     assert.deepEqual(calls(reg, "error"), []);
     assert.deepEqual(lastStatus(col), { fill: "yellow", shape: "ring", text: "starting (5 plugs)" });
   });

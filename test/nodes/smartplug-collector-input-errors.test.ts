@@ -13,7 +13,15 @@ import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-coll
 const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 const waitFor = waitWithin(8000);
 
-const DEVICE: Device = { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 0, kind: "workplace", location: { building: "hq", floor: "1", room: "open-1" } };
+const DEVICE: Device = {
+  id: "ws-1",
+  name: "Desk 1",
+  model: "HS110",
+  host: "127.0.0.1",
+  port: 0,
+  kind: "workplace",
+  location: { building: "hq", floor: "1", room: "open-1" },
+};
 
 interface Caught {
   error: { message: string; code?: string };
@@ -31,11 +39,11 @@ describe("plugwatch-collector input errors (simulated plug over TCP)", function 
     await office?.stop();
   });
   beforeEach(async function () {
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   });
   afterEach(async function () {
     await helper.unload();
-    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err) : resolve())));
   });
 
   async function load(): Promise<{ col: TestNode; caught: Caught[] }> {
@@ -45,17 +53,38 @@ describe("plugwatch-collector input errors (simulated plug over TCP)", function 
         { id: "tab", type: "tab", label: "collector input" },
         registryConfig({ devices: office.registryDevices() }, { name: "office", file: "" }),
         // A one-hour interval: no scheduled poll changes the status during the test.
-        { id: "col", type: "plugwatch-collector", z: "tab", x: 100, y: 100, name: "", registry: "reg", root: uniqueRoot(), kind: "", building: "", floor: "", room: "", interval: 3600, timeout: 1000, concurrency: 4, offlineAfter: 2, wires: [[]] },
+        {
+          id: "col",
+          type: "plugwatch-collector",
+          z: "tab",
+          x: 100,
+          y: 100,
+          name: "",
+          registry: "reg",
+          root: uniqueRoot(),
+          kind: "",
+          building: "",
+          floor: "",
+          room: "",
+          interval: 3600,
+          timeout: 1000,
+          concurrency: 4,
+          offlineAfter: 2,
+          wires: [[]],
+        },
         { id: "catch", type: "catch", z: "tab", x: 100, y: 100, scope: ["col"], uncaught: false, wires: [["caught"]] },
         { id: "caught", type: "helper", z: "tab", x: 100, y: 100 },
       ],
     );
     const caught: Caught[] = [];
-    helper.getNode("caught").on("input", ((m: Caught) => caught.push(m)) as (arg: never) => void);
+    helper.getNode("caught").on("input", (m: Caught) => caught.push(m));
     return { col: helper.getNode("col"), caught };
   }
 
-  const redRings = (col: TestNode): string[] => statuses(col).filter((s) => s.fill === "red" && s.shape === "ring").map((s) => s.text ?? "");
+  const redRings = (col: TestNode): string[] =>
+    statuses(col)
+      .filter((s) => s.fill === "red" && s.shape === "ring")
+      .map((s) => s.text ?? "");
 
   it("an unknown device gives a red UNKNOWN_DEVICE status and a Catch error", async function () {
     const { col, caught } = await load();

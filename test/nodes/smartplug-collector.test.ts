@@ -67,12 +67,12 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
       p.release();
       p.relay = true;
     }
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   });
 
   afterEach(async function () {
     await helper.unload();
-    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.stopServer((err) => (err ? reject(err) : resolve())));
   });
 
   function flow(c: CollectorConfig = {}): Record<string, unknown>[] {
@@ -109,7 +109,7 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     await helper.load([registryModule, collectorNode], f);
     const col = helper.getNode("col");
     const caught: Caught[] = [];
-    helper.getNode("caught").on("input", ((m: Caught) => caught.push(m)) as (arg: never) => void);
+    helper.getNode("caught").on("input", (m: Caught) => caught.push(m));
     // Every message the collector sent since it was created (the spy's history, so none is missed before a listener).
     const sends = history(col, "send");
     const sent = () => sends().map((a) => a[0] as Out);
@@ -149,7 +149,10 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
       relay: true,
       kind: "workplace",
     });
-    assert.deepEqual([first.payload.power, first.payload.voltage, first.payload.current, first.payload.energy], [served.power, served.voltage, served.current, served.total]);
+    assert.deepEqual(
+      [first.payload.power, first.payload.voltage, first.payload.current, first.payload.energy],
+      [served.power, served.voltage, served.current, served.total],
+    );
     const ts = first.payload.ts as number;
     assert.ok(Number.isInteger(ts) && ts >= t0 && ts <= Date.now(), `ts ${ts} within the test`);
     assert.ok(validate(Reading, first.payload).ok, JSON.stringify(validate(Reading, first.payload)));
@@ -175,7 +178,7 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     for (const d of DEVICES) {
       const av = availabilityOf(sent(), d.id);
       assert.equal(av.length, 1, `${d.id}: exactly one availability message`);
-      const m = av[0] as Out;
+      const m = av[0];
       assert.equal(m.topic, topicOf(root, d.id, "availability"));
       assert.equal(m.retain, true);
       assert.equal(m.qos, 1);
@@ -194,7 +197,9 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     const before = availabilityOf(sent(), "ws-2").length;
 
     await plug("ws-2").stop();
-    const firstError = await waitFor("the first failed poll of ws-2", () => calls(col, "error").find((a) => (a[1] as Caught | undefined)?.payload?.device === "ws-2"));
+    const firstError = await waitFor("the first failed poll of ws-2", () =>
+      calls(col, "error").find((a) => (a[1] as Caught | undefined)?.payload?.device === "ws-2"),
+    );
     const offline = await waitFor("ws-2 offline", () => availabilityOf(sent(), "ws-2").find((m) => m.payload.online === false));
     // Misses 2..N come one interval apart on the polling grid after the first one. Half an interval of slack for a
     // late first timer on a loaded machine still tells N misses from N-1.
@@ -211,14 +216,23 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     const readingsWhileDown = readingsOf(sent(), "ws-2").length;
 
     await plug("ws-2").start();
-    const online = await waitFor("ws-2 back online", () => availabilityOf(sent(), "ws-2").slice(before).find((m) => m.payload.online === true));
+    const online = await waitFor("ws-2 back online", () =>
+      availabilityOf(sent(), "ws-2")
+        .slice(before)
+        .find((m) => m.payload.online === true),
+    );
     assert.equal(online.retain, true);
     assert.equal(online.payload.reason, "poll ok");
     assert.ok((online.payload.ts as number) > (offline.payload.ts as number));
     await waitFor("4/4 online again", statusIs(col, { fill: "green", shape: "dot", text: "4/4 online" }));
     await waitFor("ws-2 readings again", () => readingsOf(sent(), "ws-2").length > readingsWhileDown);
     // No flapping: exactly one offline and one online message for the outage.
-    assert.deepEqual(availabilityOf(sent(), "ws-2").slice(before).map((m) => m.payload.online), [false, true]);
+    assert.deepEqual(
+      availabilityOf(sent(), "ws-2")
+        .slice(before)
+        .map((m) => m.payload.online),
+      [false, true],
+    );
     // The same error of the same plug is logged once, not on every poll.
     assert.equal(calls(col, "error").filter((a) => (a[1] as Caught | undefined)?.payload?.device === "ws-2").length, 1);
   });
@@ -290,14 +304,20 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     assert.equal(days.period, "day");
     assert.equal(days.year, 2025);
     assert.equal(days.month, 2);
-    assert.deepEqual(days.payload, Array.from({ length: 28 }, (_, i) => ({ year: 2025, month: 2, day: i + 1, kWh: (i + 1) / 100 })));
+    assert.deepEqual(
+      days.payload,
+      Array.from({ length: 28 }, (_, i) => ({ year: 2025, month: 2, day: i + 1, kWh: (i + 1) / 100 })),
+    );
 
     col.receive({ payload: JSON.stringify({ action: "stats", device: "ws-1", period: "month", year: 2025 }) });
     const months = await waitFor("monthly stats", () => statsOut()[1]);
     const list = months.payload as unknown as { year: number; month: number; kWh: number }[];
     assert.equal(list.length, 12);
-    assert.deepEqual(list.map((e) => e.month), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    assert.deepEqual(list[1], { year: 2025, month: 2, kWh: dayList.filter((e) => e.month === 2).reduce((a, e) => a + (e.energy as number), 0) });
+    assert.deepEqual(
+      list.map((e) => e.month),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    );
+    assert.deepEqual(list[1], { year: 2025, month: 2, kWh: dayList.filter((e) => e.month === 2).reduce((a, e) => a + e.energy, 0) });
     assert.equal(months.month, undefined);
 
     // Bad requests reach Catch with their code; nothing is sent.
@@ -309,7 +329,10 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
       caught.map((c) => [c.error.code, c.error.message]),
       [
         ["UNKNOWN_DEVICE", "unknown device 'ws-404'"],
-        ["INVALID_REQUEST", `expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}; got {"action":"explode"}`],
+        [
+          "INVALID_REQUEST",
+          `expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}; got {"action":"explode"}`,
+        ],
         ["INVALID_REQUEST", `invalid stats request: $.period: period must be "day" or "month" (got "week")`],
       ],
     );
@@ -347,7 +370,10 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     const bad = JSON.stringify({ devices: [{ ...office.registryDevices()[0], kind: "lamp" }] });
     const { col, caught, sent } = await load({ registryJson: bad });
     assert.deepEqual(lastStatus(col), { fill: "red", shape: "ring", text: "REGISTRY_INVALID" });
-    assert.match(String(calls(col, "error")[0]?.[0]), /^registry unavailable: registry 'office' \(inline JSON\): \$\.devices\[0\]\.kind: "lamp" is not a valid kind/);
+    assert.match(
+      String(calls(col, "error")[0]?.[0]),
+      /^registry unavailable: registry 'office' \(inline JSON\): \$\.devices\[0\]\.kind: "lamp" is not a valid kind/,
+    );
     col.receive({ payload: "poll" });
     await waitFor("REGISTRY_INVALID at Catch", () => caught[0]);
     assert.match(caught[0]?.error.message ?? "", /\$\.devices\[0\]\.kind/);
@@ -362,7 +388,8 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
   it("close() frees every timer and socket: a redeploy leaves nothing behind", async function () {
     const ports = new Set(office.all.map((p) => p.port));
     const clientSockets = () =>
-      (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof net.Socket && ports.has((h as net.Socket).remotePort ?? -1)).length;
+      (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().filter((h) => h instanceof net.Socket && ports.has(h.remotePort ?? -1))
+        .length;
     const timers = () => process.getActiveResourcesInfo().filter((t) => t === "Timeout").length;
     // The baseline includes what the runtime itself keeps after a deploy (the editor comms heartbeat).
     await helper.load([registryModule], [{ id: "tab", type: "tab", label: "empty" }]);
@@ -408,8 +435,24 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     );
     const drafts = [...body.drafts].sort((a, b) => String(a.id).localeCompare(String(b.id)));
     assert.deepEqual(drafts, [
-      { id: "desk-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: plug("ws-1").port, kind: "other", location: { building: "unassigned", floor: "unassigned", room: "unassigned" } },
-      { id: "room-alpha", name: "Room Alpha", model: "HS110", host: "127.0.0.1", port: plug("mr-a").port, kind: "other", location: { building: "unassigned", floor: "unassigned", room: "unassigned" } },
+      {
+        id: "desk-1",
+        name: "Desk 1",
+        model: "HS110",
+        host: "127.0.0.1",
+        port: plug("ws-1").port,
+        kind: "other",
+        location: { building: "unassigned", floor: "unassigned", room: "unassigned" },
+      },
+      {
+        id: "room-alpha",
+        name: "Room Alpha",
+        model: "HS110",
+        host: "127.0.0.1",
+        port: plug("mr-a").port,
+        kind: "other",
+        location: { building: "unassigned", floor: "unassigned", room: "unassigned" },
+      },
     ]);
   });
 });

@@ -12,7 +12,15 @@ import controlModule = require("../../nodes/plugwatch-control/plugwatch-control"
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(15_000);
 
-const SLOW: Device = { id: "slow", name: "Slow plug", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "hq", floor: "1", room: "lab" } };
+const SLOW: Device = {
+  id: "slow",
+  name: "Slow plug",
+  model: "HS110",
+  host: "127.0.0.1",
+  port: 0,
+  kind: "other",
+  location: { building: "hq", floor: "1", room: "lab" },
+};
 /** Longer than the node's 10 s close grace, so the command is still running when close() gives up. */
 const RESPONSE_DELAY_MS = 10_600;
 
@@ -30,7 +38,7 @@ describe("plugwatch-control close with a command outliving the grace period", fu
   });
 
   it("closes after the grace, warns, and the late completion sends nothing", async function () {
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
     try {
       await helper.load(
         [registryNode, controlNode],
@@ -64,7 +72,10 @@ describe("plugwatch-control close with a command outliving the grace period", fu
       await helper.unload();
       const closedAfter = Date.now() - t0;
       assert.ok(closedAfter >= 9_000 && closedAfter < RESPONSE_DELAY_MS, `close waited the 10 s grace, not for the plug (${closedAfter} ms)`);
-      assert.ok(warned.some((w) => /still running after 10000 ms/.test(w)), `close warns about the command left running: ${JSON.stringify(warned)}`);
+      assert.ok(
+        warned.some((w) => /still running after 10000 ms/.test(w)),
+        `close warns about the command left running: ${JSON.stringify(warned)}`,
+      );
       await answered;
       // The plug has answered: the client resolves within milliseconds; give the completion time to run.
       await new Promise((r) => setTimeout(r, 300));

@@ -18,7 +18,15 @@ const mqttNodes = coreNodes("network/10-mqtt.js");
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(8000);
 
-const fridge: Device = { id: "fridge", name: "Kitchen fridge", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "hq", floor: "1", room: "kitchen" } };
+const fridge: Device = {
+  id: "fridge",
+  name: "Kitchen fridge",
+  model: "HS110",
+  host: "127.0.0.1",
+  port: 0,
+  kind: "other",
+  location: { building: "hq", floor: "1", room: "kitchen" },
+};
 
 let rootSeq = 0;
 /** A unique topic root per test, so retained leftovers of one test never reach another. */
@@ -51,7 +59,7 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
   beforeEach(async function () {
     plug.relay = true;
     replies.length = 0;
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   });
 
   afterEach(async function () {
@@ -64,8 +72,32 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
     return [
       { id: "tab", type: "tab", label: "retained" },
       registryConfig({ devices: office.registryDevices() }),
-      { id: "b", type: "mqtt-broker", broker: "127.0.0.1", port: String(broker.port), clientid: "", autoConnect: true, usetls: false, protocolVersion: o.protocolVersion, keepalive: "60", cleansession: true },
-      { id: "in", z: "tab", type: "mqtt in", broker: "b", topic: `${root}/api/request/command`, qos: "1", datatype: "json", nl: false, rap: true, rh: o.rh, inputs: 0, wires: [["ctl"]] },
+      {
+        id: "b",
+        type: "mqtt-broker",
+        broker: "127.0.0.1",
+        port: String(broker.port),
+        clientid: "",
+        autoConnect: true,
+        usetls: false,
+        protocolVersion: o.protocolVersion,
+        keepalive: "60",
+        cleansession: true,
+      },
+      {
+        id: "in",
+        z: "tab",
+        type: "mqtt in",
+        broker: "b",
+        topic: `${root}/api/request/command`,
+        qos: "1",
+        datatype: "json",
+        nl: false,
+        rap: true,
+        rh: o.rh,
+        inputs: 0,
+        wires: [["ctl"]],
+      },
       { id: "ctl", z: "tab", type: "plugwatch-control", name: "", registry: "reg", concurrency: 4, timeout: 1500, wires: [["mout"]] },
       { id: "mout", z: "tab", type: "mqtt out", name: "", topic: "", qos: "", retain: "", broker: "b", wires: [] },
     ];
@@ -95,7 +127,7 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
         if (start === 2) {
           await helper.unload();
           await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-          await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+          await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
         }
         await helper.load([registryNode, mqttNodes, controlNode], flow(root, { protocolVersion: "4", rh: 0 }));
         const seen = (): Status[] => statuses(helper.getNode("ctl"));
@@ -145,7 +177,12 @@ describe("plugwatch-control ignores retained commands (real Mosquitto + simulate
 
   it("every shipped mqtt in on a command or query request topic never takes retained messages (rh 2)", function () {
     const root = projectRoot();
-    const files = ["flows/plugwatch.json", ...readdirSync(path.join(root, "examples")).filter((f) => f.endsWith(".json")).map((f) => `examples/${f}`)];
+    const files = [
+      "flows/plugwatch.json",
+      ...readdirSync(path.join(root, "examples"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => `examples/${f}`),
+    ];
     let checked = 0;
     for (const file of files) {
       const nodes = JSON.parse(readFileSync(path.join(root, file), "utf8")) as Record<string, unknown>[];

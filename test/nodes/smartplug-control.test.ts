@@ -79,7 +79,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
       await s.plug.start();
       setRelay(s, false);
     }
-    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err as Error) : resolve())));
+    await new Promise<void>((resolve, reject) => helper.startServer((err) => (err ? reject(err) : resolve())));
   });
 
   afterEach(function (done) {
@@ -93,7 +93,18 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     return [
       { id: "tab", type: "tab", label: "control test" },
       registryConfig(opts.registryJson ?? { devices: sims.map((s) => s.entry) }, { name: "office", file: "" }),
-      { id: "ctl", x: 100, y: 100, z: "tab", type: "plugwatch-control", name: "", registry: "reg", concurrency: opts.concurrency ?? 4, timeout: opts.timeout ?? 1500, wires: [["out"]] },
+      {
+        id: "ctl",
+        x: 100,
+        y: 100,
+        z: "tab",
+        type: "plugwatch-control",
+        name: "",
+        registry: "reg",
+        concurrency: opts.concurrency ?? 4,
+        timeout: opts.timeout ?? 1500,
+        wires: [["out"]],
+      },
       { id: "out", x: 100, y: 100, z: "tab", type: "helper" },
       { id: "catch", x: 100, y: 100, z: "tab", type: "catch", scope: ["ctl"], uncaught: false, wires: [["caught"]] },
       { id: "caught", x: 100, y: 100, z: "tab", type: "helper" },
@@ -108,7 +119,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
   /** Sends one message and resolves with the first reply. */
   function command(nodes: { ctl: TestNode; out: TestNode }, msg: Record<string, unknown>): Promise<Out> {
     return new Promise((resolve) => {
-      nodes.out.on("input", ((m: Out) => resolve(m)) as (arg: never) => void);
+      nodes.out.on("input", (m: Out) => resolve(m));
       nodes.ctl.receive(msg);
     });
   }
@@ -144,10 +155,13 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const nodes = await load();
     const msg = await command(nodes, { payload: { action: "on", kind: "meeting-room" } });
     assert.equal(msg.payload.ok, true);
-    assert.deepEqual(msg.payload.results.map((r) => [r.device, r.relay]), [
-      ["mr-a", true],
-      ["mr-b", true],
-    ]);
+    assert.deepEqual(
+      msg.payload.results.map((r) => [r.device, r.relay]),
+      [
+        ["mr-a", true],
+        ["mr-b", true],
+      ],
+    );
     assert.deepEqual(
       sims.map((s) => [s.entry.id, relayOf(s)]),
       [
@@ -164,9 +178,17 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
 
   it("a group by room switches exactly the devices in that room", async function () {
     const nodes = await load();
-    const msg = await command(nodes, { payload: { v: 1, id: "room-1", replyTo: "clients/r/room", action: "on", target: { building: "hq", floor: "1", room: "open-1" } } });
-    assert.deepEqual(msg.payload.results.map((r) => r.device), ["ws-1", "ws-2"]);
-    assert.deepEqual(sims.filter((s) => relayOf(s) === 1).map((s) => s.entry.id), ["ws-1", "ws-2"]);
+    const msg = await command(nodes, {
+      payload: { v: 1, id: "room-1", replyTo: "clients/r/room", action: "on", target: { building: "hq", floor: "1", room: "open-1" } },
+    });
+    assert.deepEqual(
+      msg.payload.results.map((r) => r.device),
+      ["ws-1", "ws-2"],
+    );
+    assert.deepEqual(
+      sims.filter((s) => relayOf(s) === 1).map((s) => s.entry.id),
+      ["ws-1", "ws-2"],
+    );
   });
 
   it("toggle inverts each plug's relay", async function () {
@@ -204,10 +226,10 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
       const nodes = await load();
       const seen = recordStatuses(nodes.ctl);
       const warned: unknown[] = [];
-      nodes.ctl.on("call:warn", ((c: SpyCall) => warned.push(c.args[0])) as (arg: never) => void);
+      nodes.ctl.on("call:warn", (c: SpyCall) => warned.push(c.args[0]));
       let caught = false;
-      nodes.caught.on("input", (() => (caught = true)) as (arg: never) => void);
-      const msg = await command(nodes, { topic: "plugwatch/api/request/command", payload: payload as Record<string, unknown> });
+      nodes.caught.on("input", () => (caught = true));
+      const msg = await command(nodes, { topic: "plugwatch/api/request/command", payload: payload });
       assert.equal(msg.topic, "clients/r/u");
       assert.equal(msg.payload.ok, false);
       assert.deepEqual(msg.payload.results, []);
@@ -226,9 +248,9 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const nodes = await load();
     const seen = recordStatuses(nodes.ctl);
     let replied = false;
-    nodes.out.on("input", (() => (replied = true)) as (arg: never) => void);
+    nodes.out.on("input", () => (replied = true));
     const caught = await new Promise<{ error: { message: string; source: { id: string } } }>((resolve) => {
-      nodes.caught.on("input", ((m: { error: { message: string; source: { id: string } } }) => resolve(m)) as (arg: never) => void);
+      nodes.caught.on("input", (m: { error: { message: string; source: { id: string } } }) => resolve(m));
       nodes.ctl.receive({ payload: "{not json" });
     });
     assert.match(caught.error.message, /not JSON/);
@@ -281,15 +303,18 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     const nodes = await load();
     const seen = recordStatuses(nodes.ctl);
     const warnings: string[] = [];
-    nodes.ctl.on("call:warn", ((call: { args: unknown[] }) => warnings.push(String(call.args[0]))) as (arg: never) => void);
+    nodes.ctl.on("call:warn", (call: { args: unknown[] }) => warnings.push(String(call.args[0])));
     let sent = 0;
     let caught = 0;
     const audits: { topic: string; payload: { by?: string; action: string; results: unknown[] } }[] = [];
-    nodes.out.on("input", ((m: { topic: string; payload: { by?: string; action: string; results: unknown[] } }) => (m.topic === "plugwatch/audit/command" ? audits.push(m) : sent++)) as (arg: never) => void);
-    nodes.caught.on("input", (() => caught++) as (arg: never) => void);
+    nodes.out.on("input", (m: { topic: string; payload: { by?: string; action: string; results: unknown[] } }) =>
+      m.topic === "plugwatch/audit/command" ? audits.push(m) : sent++,
+    );
+    nodes.caught.on("input", () => caught++);
     const topic = "plugwatch/api/request/command";
     const hostile = ["$SYS/x", "#", "+/x", "plugwatch/hq/1/open-1/ws-2/reading", "plugwatch/alerts/ws-1/offline", "clients/" + "a/".repeat(999) + "a", ""];
-    for (const replyTo of hostile) nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { v: 1, id: "h", replyTo, action: "on", target: { device: "ws-1" } } });
+    for (const replyTo of hostile)
+      nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { v: 1, id: "h", replyTo, action: "on", target: { device: "ws-1" } } });
     nodes.ctl.receive({ topic, qos: 1, retain: false, responseTopic: "$SYS/v5", payload: { action: "on", device: "ws-1" } });
     const want = { fill: "yellow", shape: "dot", text: `replyTo refused: ${hostile.length + 1}` };
     const deadline = Date.now() + 5000;
@@ -300,7 +325,11 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
     assert.equal(caught, 0);
     assert.ok(warnings.length >= 1 && warnings.length <= 5, `at most one warning per problem (${warnings.length})`);
     // Still serving, and a plain command from MQTT without any reply topic is run but nothing goes to mqtt out.
-    const ok = await command(nodes, { topic, qos: 1, payload: { v: 1, id: "fine", replyTo: "plugwatch/api/reply/app/1", action: "status", target: { device: "ws-2" } } });
+    const ok = await command(nodes, {
+      topic,
+      qos: 1,
+      payload: { v: 1, id: "fine", replyTo: "plugwatch/api/reply/app/1", action: "status", target: { device: "ws-2" } },
+    });
     assert.equal(ok.topic, "plugwatch/api/reply/app/1");
     assert.equal(ok.payload.id, "fine");
     nodes.ctl.receive({ topic, qos: 1, retain: false, payload: { action: "on", device: "ws-2", by: "ops-laptop" } });
@@ -318,7 +347,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
   it("an invalid registry answers REGISTRY_INVALID and tells Catch", async function () {
     const nodes = await load({ registryJson: JSON.stringify({ devices: [{ id: "x" }] }) });
     const caughtP = new Promise<{ error: { message: string } }>((resolve) => {
-      nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
+      nodes.caught.on("input", (m: { error: { message: string } }) => resolve(m));
     });
     const msg = await command(nodes, { payload: { id: "r-1", replyTo: "clients/r/x", action: "on", device: "ws-1" } });
     assert.equal(msg.payload.error?.code, "REGISTRY_INVALID");
@@ -328,7 +357,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
   it("bad editor config (concurrency 0) sets a red status and sends input errors to Catch", async function () {
     const nodes = await load({ concurrency: 0 });
     const caught = await new Promise<{ error: { message: string } }>((resolve) => {
-      nodes.caught.on("input", ((m: { error: { message: string } }) => resolve(m)) as (arg: never) => void);
+      nodes.caught.on("input", (m: { error: { message: string } }) => resolve(m));
       nodes.ctl.receive({ payload: { action: "on", device: "ws-1" } });
     });
     assert.match(caught.error.message, /plugwatch-control is misconfigured: concurrency must be an integer/);
@@ -338,7 +367,7 @@ describe("plugwatch-control node (real simulators over TCP)", function () {
   it("close waits for a command in flight and lets it finish", async function () {
     const nodes = await load({ timeout: 400 });
     const sent: Out[] = [];
-    nodes.ctl.on("call:send", ((c: SpyCall) => sent.push(c.args[0] as Out)) as (arg: never) => void);
+    nodes.ctl.on("call:send", (c: SpyCall) => sent.push(c.args[0] as Out));
     nodes.ctl.receive({ payload: { action: "status", device: "slow" } });
     await new Promise((r) => setTimeout(r, 20));
     const t0 = Date.now();

@@ -111,7 +111,16 @@ function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
 }
 
 /** The flow under test: the API in front of the real query component and control agent, all over one broker. */
-export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: number; root: string; slowRoot: string; influxUrl: string; devices: readonly DeviceEntry[]; controlTimeoutMs: number }): FlowNode[] {
+export function apiFlow(o: {
+  kind: BrokerKind;
+  brokerPort: number;
+  deadPort: number;
+  root: string;
+  slowRoot: string;
+  influxUrl: string;
+  devices: readonly DeviceEntry[];
+  controlTimeoutMs: number;
+}): FlowNode[] {
   const z = "api-tab";
   const api = (id: string, extra: Record<string, unknown>): FlowNode => ({
     id,
@@ -134,24 +143,82 @@ export function apiFlow(o: { kind: BrokerKind; brokerPort: number; deadPort: num
     wires: [],
     ...extra,
   });
-  const tokens = [
-    `${TOKENS.read} read reader`,
-    `${TOKENS.control} control operator`,
-    `${TOKENS.both} read,control admin`,
-  ].join("\n");
+  const tokens = [`${TOKENS.read} read reader`, `${TOKENS.control} control operator`, `${TOKENS.both} read,control admin`].join("\n");
   return [
     { id: z, type: "tab", label: "REST API e2e" },
     brokerConfig("b", o.brokerPort, o.kind),
     brokerConfig("bdead", o.deadPort, o.kind),
     { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify({ devices: o.devices }) },
-    { id: "ix", type: "plugwatch-influx", name: "influxd", url: o.influxUrl, flavour: "1.x", database: DB, retentionPolicy: "", org: "", bucket: "", timeout: 5000, gzip: false, rejectUnauthorized: true, caFile: "" },
+    {
+      id: "ix",
+      type: "plugwatch-influx",
+      name: "influxd",
+      url: o.influxUrl,
+      flavour: "1.x",
+      database: DB,
+      retentionPolicy: "",
+      org: "",
+      bucket: "",
+      timeout: 5000,
+      gzip: false,
+      rejectUnauthorized: true,
+      caFile: "",
+    },
     // control agent
-    { id: "cin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/command`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 100, wires: [["ctl"]] },
+    {
+      id: "cin",
+      type: "mqtt in",
+      z,
+      name: "",
+      topic: `${o.root}/api/request/command`,
+      qos: "1",
+      datatype: "auto-detect",
+      broker: "b",
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      x: 100,
+      y: 100,
+      wires: [["ctl"]],
+    },
     { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 8, timeout: o.controlTimeoutMs, x: 300, y: 100, wires: [["cout"]] },
     { id: "cout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
     // query component
-    { id: "qin", type: "mqtt in", z, name: "", topic: `${o.root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "b", nl: false, rap: true, rh: 0, inputs: 0, x: 100, y: 200, wires: [["q"]] },
-    { id: "q", type: "plugwatch-influx-query", z, name: "", influx: "ix", registry: "reg", database: "", maxSpanDays: 366, maxRawSpanDays: 31, maxRows: 100000, timeout: 5000, concurrency: 8, x: 300, y: 200, wires: [["qout"]] },
+    {
+      id: "qin",
+      type: "mqtt in",
+      z,
+      name: "",
+      topic: `${o.root}/api/request/query`,
+      qos: "1",
+      datatype: "auto-detect",
+      broker: "b",
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      x: 100,
+      y: 200,
+      wires: [["q"]],
+    },
+    {
+      id: "q",
+      type: "plugwatch-influx-query",
+      z,
+      name: "",
+      influx: "ix",
+      registry: "reg",
+      database: "",
+      maxSpanDays: 366,
+      maxRawSpanDays: 31,
+      maxRows: 100000,
+      timeout: 5000,
+      concurrency: 8,
+      x: 300,
+      y: 200,
+      wires: [["qout"]],
+    },
     { id: "qout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 200, wires: [] },
     // the APIs
     { ...api("api", { auth: "tokens" }), credentials: { tokens } },
@@ -175,7 +242,16 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
   const lines = opts.data?.(devices);
   if (lines) await influxd.write(DB, lines);
   const deadPort = await freePort();
-  const flows = apiFlow({ kind, brokerPort: broker.port, deadPort, root, slowRoot, influxUrl: influxd.url, devices, controlTimeoutMs: opts.controlTimeoutMs ?? 2000 });
+  const flows = apiFlow({
+    kind,
+    brokerPort: broker.port,
+    deadPort,
+    root,
+    slowRoot,
+    influxUrl: influxd.url,
+    devices,
+    controlTimeoutMs: opts.controlTimeoutMs ?? 2000,
+  });
   // Deployed through the admin API (not the flow file) so the token credentials are stored like the editor does.
   const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info", env: opts.env }), (r) => r.stop());
   await red.deploy(flows);
@@ -203,7 +279,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
     } catch {
       violations.push(`${method} ${path} → ${r.status}: body is not JSON: ${text.slice(0, 200)}`);
     }
-    const validator = validatorFor(path.split("?")[0] as string);
+    const validator = validatorFor(path.split("?")[0]);
     if (validator) {
       const { errors } = validator.check({ method, path, status: r.status, contentType: r.headers.get("content-type"), body: parsed });
       for (const e of errors) violations.push(`${method} ${path} → ${r.status}: ${e}`);
@@ -214,10 +290,17 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
   // Each API answers once the runtime started the flow; its document is the reference for every later answer.
   for (const base of [BASE, SLOW_BASE, DEAD_BASE]) {
     // Plain fetch while the deploy settles (a 404 from express before the route exists is not the API's answer).
-    await eventually(() => fetch(`${red.url}${base}/openapi.json`).then(async (r) => (await r.arrayBuffer(), r.status)), (st) => st === 200, 10000, `GET ${base}/openapi.json`);
+    await eventually(
+      () => fetch(`${red.url}${base}/openapi.json`).then(async (r) => (await r.arrayBuffer(), r.status)),
+      (st) => st === 200,
+      10000,
+      `GET ${base}/openapi.json`,
+    );
     const spec = await request<{ openapi: string }>("GET", `${base}/openapi.json`);
     const v = new OpenApiValidator(spec.body as unknown as ConstructorParameters<typeof OpenApiValidator>[0], base);
-    for (const e of v.check({ method: "GET", path: `${base}/openapi.json`, status: 200, contentType: spec.headers.get("content-type"), body: spec.body }).errors) violations.push(e);
+    for (const e of v.check({ method: "GET", path: `${base}/openapi.json`, status: 200, contentType: spec.headers.get("content-type"), body: spec.body })
+      .errors)
+      violations.push(e);
     validators.set(base, v);
   }
   const validator = validators.get(BASE) as OpenApiValidator;

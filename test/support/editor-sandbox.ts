@@ -16,7 +16,8 @@ export interface PropDef {
 export const validators = {
   number: (blankAllowed?: boolean) => (v: unknown) => {
     if (blankAllowed && (v === "" || v === undefined)) return true;
-    if (v !== "" && /^NaN$|^[+-]?[0-9]*\.?[0-9]*([eE][-+]?[0-9]+)?$|^[+-]?(0b|0B)[01]+$|^[+-]?(0o|0O)[0-7]+$|^[+-]?(0x|0X)[0-9a-fA-F]+$/.test(String(v))) return true;
+    if (v !== "" && /^NaN$|^[+-]?[0-9]*\.?[0-9]*([eE][-+]?[0-9]+)?$|^[+-]?(0b|0B)[01]+$|^[+-]?(0o|0O)[0-7]+$|^[+-]?(0x|0X)[0-9a-fA-F]+$/.test(String(v)))
+      return true;
     return !isNaN(v as number);
   },
   regex: (re: RegExp) => (v: unknown) => re.test(v as string),

@@ -44,7 +44,14 @@ export function findMosquitto(): string {
 }
 
 /** The mosquitto.conf the harness writes; exported so the unit of what a test broker looks like is visible. */
-export function mosquittoConfig(o: { port: number; logFile: string; passwordFile?: string; aclFile?: string; allowAnonymous: boolean; extra?: string[] }): string {
+export function mosquittoConfig(o: {
+  port: number;
+  logFile: string;
+  passwordFile?: string;
+  aclFile?: string;
+  allowAnonymous: boolean;
+  extra?: string[];
+}): string {
   const lines = [
     // per_listener_settings false: auth settings below apply to the one listener.
     "per_listener_settings false",

@@ -41,7 +41,9 @@ export interface Helper {
   settings(userSettings?: Record<string, unknown>): Record<string, unknown>;
   _redNodes: { startFlows(): Promise<void> };
   _context: ContextModule;
-  request(): { get(url: string): PromiseLike<{ status: number; body: unknown }> & { query(q: Record<string, string>): PromiseLike<{ status: number; body: unknown }> } };
+  request(): {
+    get(url: string): PromiseLike<{ status: number; body: unknown }> & { query(q: Record<string, string>): PromiseLike<{ status: number; body: unknown }> };
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -81,7 +83,7 @@ export const lastStatus = (node: TestNode): Status | undefined => statuses(node)
 /** The statuses `node` sets from now on, oldest first, filled as they happen (statuses() reads the whole history). */
 export function recordStatuses(node: TestNode): Status[] {
   const list: Status[] = [];
-  node.on("call:status", ((c: SpyCall) => list.push(c.args[0] as Status)) as (arg: never) => void);
+  node.on("call:status", (c: SpyCall) => list.push(c.args[0] as Status));
   return list;
 }
 

@@ -121,7 +121,8 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
 
   // Start from the parent's environment minus anything settings.js would pick up by accident.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PLUGWATCH_") && k !== "PORT" && !k.startsWith("NODE_RED_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith("PLUGWATCH_") && k !== "PORT" && !k.startsWith("NODE_RED_")) env[k] = v;
   Object.assign(env, {
     PORT: String(port),
     PLUGWATCH_HOST: "127.0.0.1",

@@ -43,7 +43,7 @@ function inlineRefs(node: unknown, doc: OpenApiDoc, depth = 0): unknown {
   const o = node as Json;
   if (typeof o.$ref === "string") {
     const m = /^#\/components\/schemas\/(.+)$/.exec(o.$ref);
-    const target = m ? doc.components?.schemas?.[m[1] as string] : undefined;
+    const target = m ? doc.components?.schemas?.[m[1]] : undefined;
     if (!target) throw new Error(`OpenAPI document: unresolvable $ref ${o.$ref}`);
     return inlineRefs(target, doc, depth + 1);
   }
@@ -52,7 +52,7 @@ function inlineRefs(node: unknown, doc: OpenApiDoc, depth = 0): unknown {
   return out;
 }
 
-const mediaType = (ct: string | null): string => (ct ?? "").split(";")[0]!.trim().toLowerCase();
+const mediaType = (ct: string | null): string => (ct ?? "").split(";")[0].trim().toLowerCase();
 
 export class OpenApiValidator {
   private readonly ajv: Ajv2020;
@@ -62,7 +62,10 @@ export class OpenApiValidator {
   /** `operationId status` pairs seen by check(), to prove a suite covered every documented operation. */
   readonly seen = new Set<string>();
 
-  constructor(readonly doc: OpenApiDoc, basePath?: string) {
+  constructor(
+    readonly doc: OpenApiDoc,
+    basePath?: string,
+  ) {
     if (typeof doc.openapi !== "string" || !doc.openapi.startsWith("3.1")) throw new Error(`not an OpenAPI 3.1 document (openapi: ${String(doc.openapi)})`);
     this.basePath = (basePath ?? doc.servers?.[0]?.url ?? "").replace(/\/+$/, "");
     this.ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false, strictTuples: false });
@@ -85,7 +88,7 @@ export class OpenApiValidator {
 
   /** Validates one response; returns the problems found (empty = valid). */
   check(r: ResponseToCheck): CheckResult {
-    const pathname = r.path.split("?")[0]!;
+    const pathname = r.path.split("?")[0];
     const rel = this.basePath && pathname.startsWith(this.basePath) ? pathname.slice(this.basePath.length) || "/" : pathname;
     const route = this.routes.find((x) => x.re.test(rel));
     const method = r.method.toLowerCase();
@@ -105,13 +108,17 @@ export class OpenApiValidator {
     const response = op.responses?.[String(r.status)];
     if (!response) return { operation: name, errors: [`${name}: status ${r.status} is not documented for ${method.toUpperCase()} ${route!.template}`] };
     const content = response.content ?? {};
-    if (Object.keys(content).length === 0) return { operation: name, errors: r.body === undefined ? [] : [`${name}: documented without a body but one was sent`] };
+    if (Object.keys(content).length === 0)
+      return { operation: name, errors: r.body === undefined ? [] : [`${name}: documented without a body but one was sent`] };
     const media = content[type];
     if (!media) return { operation: name, errors: [`${name}: media type '${type}' not documented (documented: ${Object.keys(content).join(", ")})`] };
     if (!media.schema) return { operation: name, errors: [] };
     const v = this.validator(`${route!.template} ${method} ${r.status} ${type}`, media.schema);
     if (v(r.body)) return { operation: name, errors: [] };
-    return { operation: name, errors: (v.errors ?? []).slice(0, 10).map((e) => `${name}: body${e.instancePath} ${e.message ?? ""} ${JSON.stringify(e.params)}`) };
+    return {
+      operation: name,
+      errors: (v.errors ?? []).slice(0, 10).map((e) => `${name}: body${e.instancePath} ${e.message ?? ""} ${JSON.stringify(e.params)}`),
+    };
   }
 
   /** Every operation of the document (`operationId`), to compare with `seen`. */

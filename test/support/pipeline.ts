@@ -86,11 +86,16 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   // Entries may be KLAP/Tapo plugs or strips (one entry, one device per outlet). Their simulators use blank
   // credentials: the shipped flow has no TP-Link account node.
   const entries = opts.devices ?? pipelineDevices();
-  const office = td.add(await SimulatedOffice.start(buildRegistry({ devices: entries }).devices, { portFor: () => 0, credentialsFor: () => undefined }), (o) => o.stop());
+  const office = td.add(await SimulatedOffice.start(buildRegistry({ devices: entries }).devices, { portFor: () => 0, credentialsFor: () => undefined }), (o) =>
+    o.stop(),
+  );
   const devices: Device[] = office.registryDevices();
   const registryFile = path.join(tmp, "registry.json");
   const actualPort = (e: DeviceEntry): number => (devices.find((d) => d.id === e.id || d.strip?.id === e.id) as Device).port;
-  writeFileSync(registryFile, JSON.stringify({ version: 1, measurements: ["teleinfo"], devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2));
+  writeFileSync(
+    registryFile,
+    JSON.stringify({ version: 1, measurements: ["teleinfo"], devices: entries.map((e) => ({ ...e, port: actualPort(e) })) }, null, 2),
+  );
 
   let mqttPort: number;
   let brokerPort: number;

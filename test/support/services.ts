@@ -41,7 +41,12 @@ export async function connectClient(td: Teardown, url: string, opts: mqtt.IClien
 }
 
 /** Resolves with the first message on `topic` (a filter) whose payload passes `accept`, or rejects after timeoutMs. */
-export function nextMessage(client: MqttClient, topic: string, accept: (payload: Buffer, topic: string) => boolean = () => true, timeoutMs = 10000): Promise<{ topic: string; payload: Buffer; retain: boolean }> {
+export function nextMessage(
+  client: MqttClient,
+  topic: string,
+  accept: (payload: Buffer, topic: string) => boolean = () => true,
+  timeoutMs = 10000,
+): Promise<{ topic: string; payload: Buffer; retain: boolean }> {
   return new Promise((resolve, reject) => {
     const onMessage = (t: string, payload: Buffer, packet: { retain?: boolean }) => {
       if (!topicMatches(topic, t) || !accept(payload, t)) return;

@@ -10,7 +10,14 @@ export interface StorageFlowOptions {
   database: string;
   devices: DeviceEntry[];
   /** plugwatch-influx-hook settings (defaults: batch 5000, flush 50 ms, spool 64 MiB, reject, stats every second). */
-  hook?: { batchSize?: number; flushInterval?: number; maxSpoolMB?: number; spoolPolicy?: "reject" | "drop-oldest"; statsInterval?: number; maxInFlight?: number };
+  hook?: {
+    batchSize?: number;
+    flushInterval?: number;
+    maxSpoolMB?: number;
+    spoolPolicy?: "reject" | "drop-oldest";
+    statsInterval?: number;
+    maxInFlight?: number;
+  };
   /** Add the query path (mqtt in → plugwatch-influx-query → mqtt out); default true. */
   query?: boolean;
   /** mqtt-in datatype for readings (default "buffer": plugwatch-influx-hook parses the JSON itself). */
@@ -45,7 +52,17 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
       autoUnsubscribe: true,
     },
     { id: "registry", type: "plugwatch-registry", source: "json", json: JSON.stringify({ devices: o.devices }) },
-    { id: "influx", type: "plugwatch-influx", url: o.influxUrl, flavour: "1.x", database: o.database, timeout: o.timeoutMs ?? 2000, gzip: true, rejectUnauthorized: true, caFile: "" },
+    {
+      id: "influx",
+      type: "plugwatch-influx",
+      url: o.influxUrl,
+      flavour: "1.x",
+      database: o.database,
+      timeout: o.timeoutMs ?? 2000,
+      gzip: true,
+      rejectUnauthorized: true,
+      caFile: "",
+    },
     {
       id: "readings-in",
       type: "mqtt in",
@@ -98,7 +115,22 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
   ];
   if (o.query !== false) {
     nodes.push(
-      { id: "query-in", type: "mqtt in", z: tab, x: 100, y: 300, topic: `${o.root}/api/request/query`, qos: "1", datatype: "auto-detect", broker: "broker", nl: false, rap: true, rh: 0, inputs: 0, wires: [["query"]] },
+      {
+        id: "query-in",
+        type: "mqtt in",
+        z: tab,
+        x: 100,
+        y: 300,
+        topic: `${o.root}/api/request/query`,
+        qos: "1",
+        datatype: "auto-detect",
+        broker: "broker",
+        nl: false,
+        rap: true,
+        rh: 0,
+        inputs: 0,
+        wires: [["query"]],
+      },
       {
         id: "query",
         type: "plugwatch-influx-query",
@@ -135,7 +167,7 @@ export function simulatedDevices(n: number): DeviceEntry[] {
     model: "HS110",
     host: "127.0.0.1",
     port: 30000 + i,
-    kind: kinds[i % kinds.length] as (typeof kinds)[number],
+    kind: kinds[i % kinds.length],
     location: { building: i % 2 === 0 ? "hq" : "annex", floor: String(Math.floor(i / 2) % 2), room: `room-${Math.floor(i / 4) % 2}` },
   }));
 }

@@ -97,7 +97,10 @@ describe("alert engine: generic readings", function () {
     // A device whose readings lack the field is not evaluated at all.
     assert.deepEqual(h.read("th-1", { temperature: 5000 }, "climate"), []);
     assert.deepEqual(h.tick(T0 + 10 * S), []);
-    assert.deepEqual(h.engine.activeAlerts().map((a) => a.id), ["any-power:heater", "any-power:inverter"]);
+    assert.deepEqual(
+      h.engine.activeAlerts().map((a) => a.id),
+      ["any-power:heater", "any-power:inverter"],
+    );
   });
 
   it("without measurement, the newest reading that has the field decides (on readings and on ticks)", function () {
@@ -126,7 +129,10 @@ describe("alert engine: generic readings", function () {
     assert.equal(h.generic("th-2", { occupied: true }).warnings.length, 1);
     // The plug's relay is a boolean field too.
     const out = h.engine.onReading({ v: 1, device: "ws-1", ts: T0, power: 1, voltage: 230, current: 0, energy: 1, relay: false });
-    assert.deepEqual(out.warnings.map((w) => w.message), ["rule 'relay': field 'relay' of ws-1 (plug) is boolean; threshold rules compare numbers, so it is ignored"]);
+    assert.deepEqual(
+      out.warnings.map((w) => w.message),
+      ["rule 'relay': field 'relay' of ws-1 (plug) is boolean; threshold rules compare numbers, so it is ignored"],
+    );
     assert.deepEqual(h.tick(T0 + 60 * S), []);
     assert.equal(h.engine.activeCount, 0);
   });
@@ -176,7 +182,10 @@ describe("alert engine: generic readings", function () {
     ];
     const outs = bad.map((b) => h.engine.onReading(b));
     assert.ok(outs.every((o) => !o.accepted && o.events.length === 0));
-    assert.deepEqual(outs.map((o) => o.warnings.length), [1, 0, 0, 0, 0, 0]);
+    assert.deepEqual(
+      outs.map((o) => o.warnings.length),
+      [1, 0, 0, 0, 0, 0],
+    );
     assert.equal(outs[0]?.warnings[0]?.code, "INVALID_READING");
     assert.match(outs[0]?.warnings[0]?.message ?? "", /^th-1: invalid generic reading ignored \(\$\.fields\.temperature: /);
     assert.equal(h.engine.activeCount, 1);
@@ -193,7 +202,16 @@ describe("alert engine: generic readings", function () {
         ],
         "UTC",
       );
-      assert.deepEqual(rules[0], { id: "hot", type: "threshold", field: "power", op: "above", value: 2000, forSeconds: 30, hysteresis: 100, severity: "warning" });
+      assert.deepEqual(rules[0], {
+        id: "hot",
+        type: "threshold",
+        field: "power",
+        op: "above",
+        value: 2000,
+        forSeconds: 30,
+        hysteresis: 100,
+        severity: "warning",
+      });
       assert.equal(rules[1]?.type === "threshold" && rules[1].measurement, "teleinfo");
     });
 

@@ -14,7 +14,16 @@ const RULES = [
   { id: "budget", type: "budget", kWhPerDay: 1, timezone: "UTC" },
 ];
 
-const reading = (device: string, ts: number, power: number, energy = 1): Reading => ({ v: 1, device, ts, power, voltage: 230, current: power / 230, energy, relay: true });
+const reading = (device: string, ts: number, power: number, energy = 1): Reading => ({
+  v: 1,
+  device,
+  ts,
+  power,
+  voltage: 230,
+  current: power / 230,
+  energy,
+  relay: true,
+});
 
 function engineAt(rules: unknown[], clock: { now: number }): AlertEngine {
   return new AlertEngine({ rules: parseRules(rules, "UTC"), clock: () => clock.now });
@@ -39,9 +48,15 @@ describe("alert engine persistence", function () {
     assert.deepEqual(after.onAvailability({ v: 1, device: "pr-1", online: false, ts: clock.now, reason: "timeout" }).events, []);
     assert.deepEqual(after.tick(clock.now + S), []);
     // and they clear once
-    assert.deepEqual(after.onAvailability({ v: 1, device: "pr-1", online: true, ts: clock.now, reason: "poll ok" }).events.map((e) => `${e.state} ${e.id}`), ["cleared offline:pr-1"]);
+    assert.deepEqual(
+      after.onAvailability({ v: 1, device: "pr-1", online: true, ts: clock.now, reason: "poll ok" }).events.map((e) => `${e.state} ${e.id}`),
+      ["cleared offline:pr-1"],
+    );
     after.onReading(reading("heater", clock.now, 100));
-    assert.deepEqual(after.tick(clock.now + 30 * S).map((e) => `${e.state} ${e.id}`), ["cleared hot:heater"]);
+    assert.deepEqual(
+      after.tick(clock.now + 30 * S).map((e) => `${e.state} ${e.id}`),
+      ["cleared hot:heater"],
+    );
     assert.equal(after.activeCount, 0);
   });
 
@@ -63,17 +78,32 @@ describe("alert engine persistence", function () {
     // budget went on from 0.8 kWh: 0.8 + 0.3
     assert.equal(events.events.find((e) => e.rule === "budget")?.value, 1.1);
     // stale counts from the last reading before the restart
-    assert.deepEqual(after.tick(T0 + 30 * S + 599 * S).filter((e) => e.rule === "stale"), []);
-    assert.deepEqual(after.tick(T0 + 30 * S + 600 * S).filter((e) => e.rule === "stale").map((e) => e.id), ["stale:heater"]);
+    assert.deepEqual(
+      after.tick(T0 + 30 * S + 599 * S).filter((e) => e.rule === "stale"),
+      [],
+    );
+    assert.deepEqual(
+      after
+        .tick(T0 + 30 * S + 600 * S)
+        .filter((e) => e.rule === "stale")
+        .map((e) => e.id),
+      ["stale:heater"],
+    );
   });
 
   it("alerts of rules removed from the config are returned as cleared", function () {
     const clock = { now: T0 };
     const before = engineAt(RULES, clock);
     before.onAvailability({ v: 1, device: "pr-1", online: false, ts: T0, reason: "timeout" });
-    const after = engineAt(RULES.filter((r) => r.id !== "offline"), clock);
+    const after = engineAt(
+      RULES.filter((r) => r.id !== "offline"),
+      clock,
+    );
     const cleared = after.restore(before.snapshot());
-    assert.deepEqual(cleared.map((e) => `${e.state} ${e.id}`), ["cleared offline:pr-1"]);
+    assert.deepEqual(
+      cleared.map((e) => `${e.state} ${e.id}`),
+      ["cleared offline:pr-1"],
+    );
     assert.equal(after.activeCount, 0);
   });
 

@@ -25,18 +25,31 @@ describe("alert engine with a registry (admit)", function () {
       assert.deepEqual(out.events, []);
       warnings += out.warnings.filter((w) => w.code === "UNKNOWN_DEVICE").length;
     }
-    const spoof = engine.onAvailability({ v: 1, device: "ws-9-99", online: false, ts: now, reason: "spoofed" }, { source: "plugwatch/hq/9/x/ws-9-99/availability" });
+    const spoof = engine.onAvailability(
+      { v: 1, device: "ws-9-99", online: false, ts: now, reason: "spoofed" },
+      { source: "plugwatch/hq/9/x/ws-9-99/availability" },
+    );
     assert.deepEqual(spoof.events, []);
     assert.equal(engine.unregisteredInputs, 301);
     assert.ok(warnings >= 1 && warnings <= 300);
     now += 10 * 60_000;
     const events = engine.tick(now);
-    assert.deepEqual(events.map((e) => e.id), ["stale:ws-1-01"], "only the registered device goes stale");
+    assert.deepEqual(
+      events.map((e) => e.id),
+      ["stale:ws-1-01"],
+      "only the registered device goes stale",
+    );
     const saved = JSON.stringify(engine.snapshot());
     assert.doesNotMatch(saved, /card-|ws-9-99/);
     // Backup health (its own topic) is admitted.
-    const backup = engine.onAvailability({ v: 1, device: "plugwatch-influx-backup", online: false, ts: now, reason: "BACKUP_FAILED" }, { source: "plugwatch/backup/plugwatch-influx-backup/availability" });
-    assert.deepEqual(backup.events.map((e) => e.id), ["offline:plugwatch-influx-backup"]);
+    const backup = engine.onAvailability(
+      { v: 1, device: "plugwatch-influx-backup", online: false, ts: now, reason: "BACKUP_FAILED" },
+      { source: "plugwatch/backup/plugwatch-influx-backup/availability" },
+    );
+    assert.deepEqual(
+      backup.events.map((e) => e.id),
+      ["offline:plugwatch-influx-backup"],
+    );
   });
 
   it("restoring state saved before drops unregistered devices and clears their alerts", function () {
@@ -46,7 +59,10 @@ describe("alert engine with a registry (admit)", function () {
     const state = open.snapshot();
     const strict = new AlertEngine({ rules, devices, clock: () => now, admit: () => false });
     const cleared = strict.restore(JSON.parse(JSON.stringify(state)));
-    assert.deepEqual(cleared.map((e) => `${e.state} ${e.id}`), ["cleared offline:card-7"]);
+    assert.deepEqual(
+      cleared.map((e) => `${e.state} ${e.id}`),
+      ["cleared offline:card-7"],
+    );
     assert.doesNotMatch(JSON.stringify(strict.snapshot()), /card-7/);
   });
 });

@@ -45,7 +45,10 @@ describe("alert rules", function () {
   });
 
   it("reports every problem with its JSON path", function () {
-    assert.deepEqual(issuesOf("{not json").map((i) => i.path), ["$"]);
+    assert.deepEqual(
+      issuesOf("{not json").map((i) => i.path),
+      ["$"],
+    );
     assert.match(issuesOf({ id: "x" })[0]?.message ?? "", /expected an array/);
     const issues = issuesOf([
       { id: "a", type: "threshold", field: "power", op: "above" },
@@ -80,8 +83,14 @@ describe("alert rules", function () {
     assert.ok(all && printers && floor2 && two);
     const p = { id: "p1", kind: "printer" as const, location: { building: "hq", floor: "2", room: "copy" } };
     const unknown = { id: "a" };
-    assert.deepEqual([all, printers, floor2, two].map((r) => inScope(r, p)), [true, true, true, false]);
-    assert.deepEqual([all, printers, floor2, two].map((r) => inScope(r, unknown)), [true, false, false, true]);
+    assert.deepEqual(
+      [all, printers, floor2, two].map((r) => inScope(r, p)),
+      [true, true, true, false],
+    );
+    assert.deepEqual(
+      [all, printers, floor2, two].map((r) => inScope(r, unknown)),
+      [true, false, false, true],
+    );
   });
 
   it("names budget subjects per device, room or kind", function () {

@@ -5,8 +5,21 @@ import type { WeeklySchedule } from "../../lib/contracts/alert";
 
 const PARIS = "Europe/Paris";
 const at = (iso: string): number => Date.parse(iso);
-const office: WeeklySchedule = { mon: [["08:00", "19:00"]], tue: [["08:00", "19:00"]], wed: [["08:00", "19:00"]], thu: [["08:00", "19:00"]], fri: [["08:00", "19:00"]] };
-const nightShift: WeeklySchedule = { mon: [["22:00", "06:00"]], tue: [["22:00", "06:00"]], wed: [["22:00", "06:00"]], thu: [["22:00", "06:00"]], fri: [["22:00", "06:00"]], sat: [["22:00", "06:00"]] };
+const office: WeeklySchedule = {
+  mon: [["08:00", "19:00"]],
+  tue: [["08:00", "19:00"]],
+  wed: [["08:00", "19:00"]],
+  thu: [["08:00", "19:00"]],
+  fri: [["08:00", "19:00"]],
+};
+const nightShift: WeeklySchedule = {
+  mon: [["22:00", "06:00"]],
+  tue: [["22:00", "06:00"]],
+  wed: [["22:00", "06:00"]],
+  thu: [["22:00", "06:00"]],
+  fri: [["22:00", "06:00"]],
+  sat: [["22:00", "06:00"]],
+};
 
 describe("alert schedule", function () {
   it("reads weekday, minutes and date on the local wall clock (CET and CEST)", function () {

@@ -18,10 +18,18 @@ function status(fn: () => void): number | "ok" {
 
 describe("api auth", () => {
   it("parses the JSON list and the line format", () => {
-    assert.deepEqual(parseTokens(JSON.stringify([{ token: READ, scopes: ["read"] }, { token: CTRL, scopes: ["read", "control", "read"] }])), [
-      { token: READ, scopes: ["read"] },
-      { token: CTRL, scopes: ["read", "control"] },
-    ]);
+    assert.deepEqual(
+      parseTokens(
+        JSON.stringify([
+          { token: READ, scopes: ["read"] },
+          { token: CTRL, scopes: ["read", "control", "read"] },
+        ]),
+      ),
+      [
+        { token: READ, scopes: ["read"] },
+        { token: CTRL, scopes: ["read", "control"] },
+      ],
+    );
     assert.deepEqual(parseTokens(`# comment\n${READ} read\n\n${CTRL}   read,control\n`), [
       { token: READ, scopes: ["read"] },
       { token: CTRL, scopes: ["read", "control"] },
@@ -29,21 +37,58 @@ describe("api auth", () => {
     assert.deepEqual(parseTokens("  "), []);
   });
   it("refuses short tokens, bad scopes, duplicates and bad JSON without echoing the token", () => {
-    const cases = ["short read", `${READ} admin`, `${READ}`, `${READ} read\n${READ} control`, "[{\"token\":", "{}", `${READ} read name extra`, `${READ} read bad/name`];
+    const cases = [
+      "short read",
+      `${READ} admin`,
+      `${READ}`,
+      `${READ} read\n${READ} control`,
+      '[{"token":',
+      "{}",
+      `${READ} read name extra`,
+      `${READ} read bad/name`,
+    ];
     for (const text of cases) {
-      assert.throws(() => parseTokens(text), (e: unknown) => e instanceof TokenConfigError && !e.message.includes(READ) && !e.message.includes("short"), text);
+      assert.throws(
+        () => parseTokens(text),
+        (e: unknown) => e instanceof TokenConfigError && !e.message.includes(READ) && !e.message.includes("short"),
+        text,
+      );
     }
   });
   it("401 without or with an unknown token (with a Bearer challenge), 403 with the wrong scope", () => {
     const auth = new Authenticator(parseTokens(`${READ} read\n${CTRL} read,control`));
-    assert.equal(status(() => auth.check(undefined, "read")), 401);
-    assert.equal(status(() => auth.check("Basic abc", "read")), 401);
-    assert.equal(status(() => auth.check("Bearer wrong-token-0123456789", "read")), 401);
-    assert.equal(status(() => auth.check(`Bearer ${READ}`, "read")), "ok");
-    assert.equal(status(() => auth.check(`bearer ${READ}`, "read")), "ok");
-    assert.equal(status(() => auth.check(`Bearer ${READ}`, "control")), 403);
-    assert.equal(status(() => auth.check(`Bearer ${CTRL}`, "control")), "ok");
-    assert.equal(status(() => auth.check(undefined, "open")), "ok");
+    assert.equal(
+      status(() => auth.check(undefined, "read")),
+      401,
+    );
+    assert.equal(
+      status(() => auth.check("Basic abc", "read")),
+      401,
+    );
+    assert.equal(
+      status(() => auth.check("Bearer wrong-token-0123456789", "read")),
+      401,
+    );
+    assert.equal(
+      status(() => auth.check(`Bearer ${READ}`, "read")),
+      "ok",
+    );
+    assert.equal(
+      status(() => auth.check(`bearer ${READ}`, "read")),
+      "ok",
+    );
+    assert.equal(
+      status(() => auth.check(`Bearer ${READ}`, "control")),
+      403,
+    );
+    assert.equal(
+      status(() => auth.check(`Bearer ${CTRL}`, "control")),
+      "ok",
+    );
+    assert.equal(
+      status(() => auth.check(undefined, "open")),
+      "ok",
+    );
     try {
       auth.check(undefined, "read");
     } catch (err) {
@@ -57,7 +102,13 @@ describe("api auth", () => {
     }
   });
   it("no tokens configured: every protected endpoint is refused; disabled auth lets everything through", () => {
-    assert.equal(status(() => new Authenticator([]).check(`Bearer ${READ}`, "read")), 401);
-    assert.equal(status(() => new Authenticator([], false).check(undefined, "control")), "ok");
+    assert.equal(
+      status(() => new Authenticator([]).check(`Bearer ${READ}`, "read")),
+      401,
+    );
+    assert.equal(
+      status(() => new Authenticator([], false).check(undefined, "control")),
+      "ok",
+    );
   });
 });

@@ -55,13 +55,13 @@ describe("api read collapsing", function () {
     const rs = [get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE)];
     await tick();
     assert.equal(sent.length, 1, "one MQTT request for three identical HTTP requests");
-    assert.equal(answer(sent[0]!, "ws-1", 42), "delivered");
+    assert.equal(answer(sent[0], "ws-1", 42), "delivered");
     const [a, b, c] = await Promise.all(rs);
     for (const r of [a, b, c]) {
-      assert.equal(r!.status, 200);
-      assert.deepEqual(r!.body, { type: "range", series: [{ device: "ws-1", points: [{ ts: 1, power: 42 }] }] });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { type: "range", series: [{ device: "ws-1", points: [{ ts: 1, power: 42 }] }] });
     }
-    assert.equal(a!.body, b!.body, "the same data object, serialised once by the HTTP layer");
+    assert.equal(a.body, b.body, "the same data object, serialised once by the HTTP layer");
     const health = (await get("/health")).body as { api: { collapsed: number } };
     assert.equal(health.api.collapsed, 2);
   });
@@ -74,13 +74,16 @@ describe("api read collapsing", function () {
     const b = get("/devices/ws-1/measurements", "aggregate=mean&interval=1m&fields=power&from=-24h");
     await tick();
     assert.equal(sent.length, 1);
-    answer(sent[0]!, "ws-1", 1);
+    answer(sent[0], "ws-1", 1);
     assert.equal((await a).body, (await b).body);
     // An absolute window is another request, even when it is the same 24 h.
-    const c = get("/devices/ws-1/measurements", `from=${new Date(t - 86_400_000).toISOString()}&to=${new Date(t).toISOString()}&fields=power&aggregate=mean&interval=1m`);
+    const c = get(
+      "/devices/ws-1/measurements",
+      `from=${new Date(t - 86_400_000).toISOString()}&to=${new Date(t).toISOString()}&fields=power&aggregate=mean&interval=1m`,
+    );
     await tick();
     assert.equal(sent.length, 2);
-    answer(sent[1]!, "ws-1", 2);
+    answer(sent[1], "ws-1", 2);
     assert.equal((await c).status, 200);
   });
 
@@ -98,14 +101,20 @@ describe("api read collapsing", function () {
       const bodies: string[] = [];
       const res = () => {
         const chunks: Buffer[] = [];
-        const r = { headersSent: false, statusCode: 0, setHeader: () => undefined, end: (b?: Buffer) => void (b && chunks.push(b), bodies.push(Buffer.concat(chunks).toString())) };
+        const r = {
+          headersSent: false,
+          statusCode: 0,
+          setHeader: () => undefined,
+          end: (b?: Buffer) => void (b && chunks.push(b), bodies.push(Buffer.concat(chunks).toString())),
+        };
         return r as unknown as ServerResponse;
       };
-      const req = () => Object.assign(new EventEmitter(), { method: "GET", url: `/devices/ws-1/measurements?${RANGE}`, headers: {} }) as unknown as IncomingMessage;
+      const req = () =>
+        Object.assign(new EventEmitter(), { method: "GET", url: `/devices/ws-1/measurements?${RANGE}`, headers: {} }) as unknown as IncomingMessage;
       const done = Promise.all([handler(req(), res()), handler(req(), res()), handler(req(), res())]);
       await tick();
       assert.equal(sent.length, 1);
-      answer(sent[0]!, "ws-1", 9);
+      answer(sent[0], "ws-1", 9);
       await done;
       assert.equal(bodies.length, 3);
       assert.ok(bodies.every((b) => b === bodies[0] && JSON.parse(b).series[0].points[0].power === 9));
@@ -122,26 +131,26 @@ describe("api read collapsing", function () {
     const c = get("/devices/ws-1/measurements", RANGE.replace("interval=1m", "interval=5m"));
     await tick();
     assert.equal(sent.length, 3);
-    answer(sent[0]!, "ws-1", 1);
-    answer(sent[1]!, "ws-2", 2);
-    answer(sent[2]!, "ws-1", 3);
+    answer(sent[0], "ws-1", 1);
+    answer(sent[1], "ws-2", 2);
+    answer(sent[2], "ws-1", 3);
     const [ra, rb, rc] = await Promise.all([a, b, c]);
-    assert.equal((ra!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 1);
-    assert.equal((rb!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 2);
-    assert.equal((rc!.body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 3);
+    assert.equal((ra.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 1);
+    assert.equal((rb.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 2);
+    assert.equal((rc.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 3);
   });
 
   it("nothing is cached: the same request after the reply asks again and gets the new answer", async function () {
     const { sent, get, answer } = setup();
     const first = get("/devices/ws-1/measurements", RANGE);
     await tick();
-    answer(sent[0]!, "ws-1", 10);
-    assert.equal(((await first).body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 10);
+    answer(sent[0], "ws-1", 10);
+    assert.equal(((await first).body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 10);
     const second = get("/devices/ws-1/measurements", RANGE);
     await tick();
     assert.equal(sent.length, 2, "a second MQTT request");
-    answer(sent[1]!, "ws-1", 20);
-    assert.equal(((await second).body as { series: { points: { power: number }[] }[] }).series[0]!.points[0]!.power, 20);
+    answer(sent[1], "ws-1", 20);
+    assert.equal(((await second).body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 20);
   });
 
   it("a timeout is shared by every collapsed request, then forgotten", async function () {
@@ -155,14 +164,21 @@ describe("api read collapsing", function () {
     const again = get("/devices/ws-1/measurements", RANGE);
     await tick();
     assert.equal(sent.length, 2, "the failed flight is not reused");
-    answer(sent[1]!, "ws-1", 5);
+    answer(sent[1], "ws-1", 5);
     assert.equal((await again).status, 200);
   });
 
   it("power commands are never collapsed", async function () {
     const { sent, service } = setup(50);
     const post = () =>
-      service.handle({ method: "POST", path: "/devices/ws-1/power", search: new URLSearchParams(), contentType: "application/json", body: Buffer.from('{"state":"toggle"}'), instance: "/api/v1/devices/ws-1/power" });
+      service.handle({
+        method: "POST",
+        path: "/devices/ws-1/power",
+        search: new URLSearchParams(),
+        contentType: "application/json",
+        body: Buffer.from('{"state":"toggle"}'),
+        instance: "/api/v1/devices/ws-1/power",
+      });
     const rs = Promise.all([post(), post()]);
     await tick();
     assert.equal(sent.length, 2, "two toggles are two commands");

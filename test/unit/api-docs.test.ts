@@ -17,7 +17,7 @@ describe("api docs (docs/api.md)", function () {
       const m = /"\$API(\/[^"?]*)(?:\?([^"]*))?"/.exec(line);
       assert.ok(m, `no "$API/…" URL in: ${line}`);
       const method = /-X (\w+)/.exec(line)?.[1] ?? "GET";
-      const route = matchRoute(method, m[1] as string);
+      const route = matchRoute(method, m[1]);
       assert.ok(route && "op" in route, `${method} ${m[1]} is not an operation (${line})`);
       covered.add(route.op.id);
       const declared = route.op.params.filter((p) => p.in === "query").map((p) => p.name);
@@ -26,7 +26,10 @@ describe("api docs (docs/api.md)", function () {
       if (route.op.access === "control") assert.match(line, /-H "\$CONTROL"/, `${route.op.id} needs the control token: ${line}`);
       if (route.op.body) assert.match(line, /-d '\{/, `${route.op.id} needs a JSON body: ${line}`);
     }
-    assert.deepEqual(OPERATIONS.map((o) => o.id).filter((id) => !covered.has(id)), []);
+    assert.deepEqual(
+      OPERATIONS.map((o) => o.id).filter((id) => !covered.has(id)),
+      [],
+    );
   });
 
   it("lists every HTTP-edge error code", function () {

@@ -10,7 +10,11 @@ import { CONTRACT_VERSION } from "../../lib/contracts/common";
 import { buildRegistry } from "../../lib/registry";
 
 const registry = buildRegistry(
-  { devices: [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } }] },
+  {
+    devices: [
+      { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+    ],
+  },
   "test",
 );
 const NOW = Date.UTC(2026, 11, 4, 6);
@@ -37,7 +41,8 @@ describe("/health storage", function () {
       const pending = service.handle({ method: "GET", path: "/health", search: new URLSearchParams(), instance: "/api/v1/health" });
       await new Promise((r) => setImmediate(r));
       // Any valid reply proves a peer answers (an error reply too).
-      for (const s of sent.splice(0)) service.onReply(Buffer.from(JSON.stringify({ v: 1, id: s.id, ok: false, error: { code: "UNKNOWN_DEVICE", message: "probe" } })));
+      for (const s of sent.splice(0))
+        service.onReply(Buffer.from(JSON.stringify({ v: 1, id: s.id, ok: false, error: { code: "UNKNOWN_DEVICE", message: "probe" } })));
       return (await pending).body as Health;
     };
     const status = (extra: Record<string, unknown>) =>
@@ -52,7 +57,9 @@ describe("/health storage", function () {
     h = await health();
     assert.equal(h.status, "degraded");
     assert.equal(h.storage.problem, "spool full");
-    assert.deepEqual(h.storage.components, [{ component: "influx-hook", backlog: 1200, ts: NOW, spoolFull: true, fill: 1, oldestAgeMs: 67_000, writeErrors: 12, retrying: true }]);
+    assert.deepEqual(h.storage.components, [
+      { component: "influx-hook", backlog: 1200, ts: NOW, spoolFull: true, fill: 1, oldestAgeMs: 67_000, writeErrors: 12, retrying: true },
+    ]);
 
     status({ spoolFull: false, fill: 0.1, writeErrors: 12, retrying: true });
     assert.equal((await health()).storage.problem, "database writes failing");

@@ -8,7 +8,11 @@ import { buildRegistry } from "../../lib/registry";
 import { testApiService } from "../support/api-service";
 
 const registry = buildRegistry(
-  { devices: [{ id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 9999, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } }] },
+  {
+    devices: [
+      { id: "pr-1", name: "Printer", model: "HS110", host: "127.0.0.1", port: 9999, kind: "printer", location: { building: "hq", floor: "1", room: "copy" } },
+    ],
+  },
   "test",
 );
 
@@ -17,7 +21,10 @@ function service(): ApiService {
   return testApiService({ registry, broker: { connected: () => false, publish: () => Promise.reject(new Error("down")) } });
 }
 
-async function serve(handler: HttpHandler, pre?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(
+  handler: HttpHandler,
+  pre?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (pre?.(req, res)) return;
     void handler(req, res);
@@ -53,7 +60,11 @@ describe("api http adapter", function () {
   });
 
   it("413 for a declared or streamed body over the bound, before the service sees it", async function () {
-    const declared = await fetch(`${srv.url}/power`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ state: "on", pad: "x".repeat(100) }) });
+    const declared = await fetch(`${srv.url}/power`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ state: "on", pad: "x".repeat(100) }),
+    });
     assert.equal(declared.status, 413);
     assert.equal(((await declared.json()) as { code: string }).code, "PAYLOAD_TOO_LARGE");
     // Chunked: no Content-Length, the bound trips while reading.

@@ -9,7 +9,6 @@ import { OPERATIONS, matchRoute } from "../../lib/api/spec";
 import { CommandResult } from "../../lib/contracts/command";
 import { DeviceEntry } from "../../lib/contracts/device";
 
-
 type Doc = { paths: Record<string, Record<string, { security: unknown[]; responses: Record<string, unknown>; requestBody?: unknown }>> };
 
 describe("api openapi", function () {
@@ -31,7 +30,9 @@ describe("api openapi", function () {
     const closed = buildOpenApi({ basePath: "/x", openHealth: false, openSpec: false }) as unknown as Doc;
     assert.deepEqual(closed.paths["/health"]?.get?.security, [{ bearer: ["read"] }]);
     // auth "none": no bearer security and no 401/403 documented anywhere.
-    const open = buildOpenApi({ basePath: "/x", openHealth: false, openSpec: false, tokens: false }) as unknown as Doc & { components: Record<string, unknown> };
+    const open = buildOpenApi({ basePath: "/x", openHealth: false, openSpec: false, tokens: false }) as unknown as Doc & {
+      components: Record<string, unknown>;
+    };
     for (const methods of Object.values(open.paths)) {
       for (const o of Object.values(methods)) {
         assert.deepEqual(o.security, []);

@@ -72,7 +72,16 @@ describe("api params: range query", () => {
   });
   it("builds an aggregated query; interval alone means mean", () => {
     const r = parseRangeParams("ws-1", q("from=-24h&to=now&fields=power,energy&interval=1m&limit=2000"), NOW);
-    assert.deepEqual(r, { type: "range", target: { device: "ws-1" }, from: NOW - D, to: NOW, fields: ["power", "energy"], aggregate: "mean", interval: "1m", limit: 2000 });
+    assert.deepEqual(r, {
+      type: "range",
+      target: { device: "ws-1" },
+      from: NOW - D,
+      to: NOW,
+      fields: ["power", "energy"],
+      aggregate: "mean",
+      interval: "1m",
+      limit: 2000,
+    });
     assert.equal(parseRangeParams("ws-1", q("interval=1h&aggregate=max"), NOW).aggregate, "max");
   });
   it("refuses aggregate without interval, unknown params, repeats and bad fields (400)", () => {

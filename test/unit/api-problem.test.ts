@@ -11,8 +11,18 @@ describe("api problem details", () => {
   });
   it("maps the documented codes", () => {
     const expected: Record<string, number> = {
-      INVALID_REQUEST: 400, UNKNOWN_DEVICE: 404, INVALID_QUERY: 422, LIMIT_EXCEEDED: 422, STORAGE_UNAVAILABLE: 503, TIMEOUT: 504,
-      DEVICE_UNREACHABLE: 502, UNAUTHORIZED: 401, FORBIDDEN: 403, PAYLOAD_TOO_LARGE: 413, BROKER_UNAVAILABLE: 503, BAD_REPLY: 502,
+      INVALID_REQUEST: 400,
+      UNKNOWN_DEVICE: 404,
+      INVALID_QUERY: 422,
+      LIMIT_EXCEEDED: 422,
+      STORAGE_UNAVAILABLE: 503,
+      TIMEOUT: 504,
+      DEVICE_UNREACHABLE: 502,
+      UNAUTHORIZED: 401,
+      FORBIDDEN: 403,
+      PAYLOAD_TOO_LARGE: 413,
+      BROKER_UNAVAILABLE: 503,
+      BAD_REPLY: 502,
     };
     for (const [code, status] of Object.entries(expected)) assert.equal(HTTP_STATUS[code as keyof typeof HTTP_STATUS], status, code);
   });

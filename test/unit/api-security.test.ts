@@ -9,7 +9,9 @@ import { ApiState } from "../../lib/api/state";
 import { buildRegistry } from "../../lib/registry";
 
 const TOKEN = "ops-token-0123456789abcdef";
-const registry = buildRegistry({ devices: [{ id: "ws-1", name: "a", model: "HS110", host: "10.0.0.1", kind: "workplace", location: { building: "hq", floor: "1", room: "r" } }] });
+const registry = buildRegistry({
+  devices: [{ id: "ws-1", name: "a", model: "HS110", host: "10.0.0.1", kind: "workplace", location: { building: "hq", floor: "1", room: "r" } }],
+});
 
 function service(now: () => number, published: { topic: string; payload: string }[], tokens: string) {
   let svc: ApiService | undefined;
@@ -22,7 +24,8 @@ function service(now: () => number, published: { topic: string; payload: string 
       publish: async (topic, payload) => {
         published.push({ topic, payload });
         const req = JSON.parse(payload) as { id: string; action?: string };
-        if (req.action) queueMicrotask(() => svc?.onReply(JSON.stringify({ v: 1, id: req.id, ok: true, results: [{ device: "ws-1", ok: true, relay: true }] })));
+        if (req.action)
+          queueMicrotask(() => svc?.onReply(JSON.stringify({ v: 1, id: req.id, ok: true, results: [{ device: "ws-1", ok: true, relay: true }] })));
       },
     },
     correlator: new Correlator({ timeoutMs: 1000 }),
@@ -38,7 +41,13 @@ function service(now: () => number, published: { topic: string; payload: string 
   });
   return svc;
 }
-const get = (path: string, token?: string) => ({ method: "GET", path, search: new URLSearchParams(), instance: path, ...(token ? { authorization: `Bearer ${token}` } : {}) });
+const get = (path: string, token?: string) => ({
+  method: "GET",
+  path,
+  search: new URLSearchParams(),
+  instance: path,
+  ...(token ? { authorization: `Bearer ${token}` } : {}),
+});
 
 describe("REST API security", function () {
   it("a token stored as sha256:<hex> works and is named; the credential never holds the token", async function () {
@@ -86,17 +95,35 @@ describe("REST API security", function () {
   it("GET /audit lists the agent's records (control scope), filtered by device, token name and time", async function () {
     const svc = service(() => 1764000010000, [], `${TOKEN} read,control ops\nread-only-token-0123456789 read wall`);
     const state = (svc as unknown as { o: { state: ApiState } }).o.state;
-    const rec = (id: string, by: string, device: string, ts: number) => ({ v: 1, ts, id, by, action: "off", target: { device }, ok: true, results: [{ device, ok: true, relay: false }] });
+    const rec = (id: string, by: string, device: string, ts: number) => ({
+      v: 1,
+      ts,
+      id,
+      by,
+      action: "off",
+      target: { device },
+      ok: true,
+      results: [{ device, ok: true, relay: false }],
+    });
     assert.equal(state.ingest("t/audit/command", JSON.stringify(rec("a1", "ops", "ws-1", 1764000000000))), "audit");
     assert.equal(state.ingest("t/audit/command", JSON.stringify(rec("a2", "wall", "ws-2", 1764000005000))), "audit");
     assert.equal(state.ingest("t/audit/command", '{"v":1,"forged":true}'), "invalid");
     const all = await svc.handle(get("/audit", TOKEN));
     assert.equal(all.status, 200);
-    assert.deepEqual((all.body as { records: { id: string }[] }).records.map((r) => r.id), ["a1", "a2"]);
+    assert.deepEqual(
+      (all.body as { records: { id: string }[] }).records.map((r) => r.id),
+      ["a1", "a2"],
+    );
     const q = { ...get("/audit", TOKEN), search: new URLSearchParams({ by: "ops", device: "ws-1" }) };
-    assert.deepEqual(((await svc.handle(q)).body as { records: { id: string }[] }).records.map((r) => r.id), ["a1"]);
+    assert.deepEqual(
+      ((await svc.handle(q)).body as { records: { id: string }[] }).records.map((r) => r.id),
+      ["a1"],
+    );
     const since = { ...get("/audit", TOKEN), search: new URLSearchParams({ from: new Date(1764000002000).toISOString() }) };
-    assert.deepEqual(((await svc.handle(since)).body as { records: { id: string }[] }).records.map((r) => r.id), ["a2"]);
+    assert.deepEqual(
+      ((await svc.handle(since)).body as { records: { id: string }[] }).records.map((r) => r.id),
+      ["a2"],
+    );
     assert.equal((await svc.handle(get("/audit", "read-only-token-0123456789"))).status, 403);
   });
 

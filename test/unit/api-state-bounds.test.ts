@@ -26,7 +26,13 @@ describe("api state bounds", () => {
     s.ingest("pw/alerts/a/hot", alert("hot", "a", "raised", T));
     s.ingest("pw/alerts/b/hot", alert("hot", "b", "raised", T));
     assert.equal(s.ingest("pw/alerts/c/hot", alert("hot", "c", "raised", T)), "overflow");
-    assert.deepEqual(s.alerts().map((a) => a.id).sort(), ["hot:a", "hot:b"]);
+    assert.deepEqual(
+      s
+        .alerts()
+        .map((a) => a.id)
+        .sort(),
+      ["hot:a", "hot:b"],
+    );
     assert.equal(s.alertOverflow, 1);
     // A re-raise of a known id (newer ts) replaces it, not counted.
     s.ingest("pw/alerts/a/hot", alert("hot", "a", "raised", T + 5));
@@ -37,7 +43,10 @@ describe("api state bounds", () => {
     assert.equal(s.ingest("pw/alerts/b/hot", ""), "alert-cleared");
     assert.equal(s.trackedAlerts, 0);
     s.ingest("pw/alerts/c/hot", alert("hot", "c", "raised", T + 7));
-    assert.deepEqual(s.alerts().map((a) => a.id), ["hot:c"]);
+    assert.deepEqual(
+      s.alerts().map((a) => a.id),
+      ["hot:c"],
+    );
   });
 
   it("refuses alert events whose id is not <rule>:<device> (ids would otherwise be unbounded strings)", () => {
@@ -68,7 +77,10 @@ describe("api state bounds", () => {
     const s = new ApiState({ root: "pw", maxDevices: 10 });
     for (let i = 0; i < 500; i++) {
       const d = randomSlug();
-      const r = i % 2 ? s.ingest(`pw/hq/1/r/${d}/reading`, JSON.stringify({ device: d, ts: T })) : s.ingest(`pw/hq/1/r/${d}/availability`, JSON.stringify({ v: 1, device: d, online: true, ts: T, reason: "poll ok" }));
+      const r =
+        i % 2
+          ? s.ingest(`pw/hq/1/r/${d}/reading`, JSON.stringify({ device: d, ts: T }))
+          : s.ingest(`pw/hq/1/r/${d}/availability`, JSON.stringify({ v: 1, device: d, online: true, ts: T, reason: "poll ok" }));
       assert.equal(r, i < 10 ? (i % 2 ? "reading" : "availability") : "overflow");
     }
     assert.equal(s.trackedDevices, 10);

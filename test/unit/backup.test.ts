@@ -61,20 +61,46 @@ describe("backup logic", function () {
   describe("influxd command lines", function () {
     it("backup: portable, RPC host, database, target — as separate arguments, no shell", function () {
       const c = backupCommand({ host: "127.0.0.1:8088", database: "plugwatch", target: "/var/backups/plugwatch/20261125T020000Z" });
-      assert.deepEqual(c, { command: "influxd", args: ["backup", "-portable", "-host", "127.0.0.1:8088", "-db", "plugwatch", "/var/backups/plugwatch/20261125T020000Z"] });
-      assert.deepEqual(backupCommand({ influxd: "/usr/bin/influxd", host: "[::1]:8088", target: "/b/x" }).args, ["backup", "-portable", "-host", "[::1]:8088", "/b/x"]);
+      assert.deepEqual(c, {
+        command: "influxd",
+        args: ["backup", "-portable", "-host", "127.0.0.1:8088", "-db", "plugwatch", "/var/backups/plugwatch/20261125T020000Z"],
+      });
+      assert.deepEqual(backupCommand({ influxd: "/usr/bin/influxd", host: "[::1]:8088", target: "/b/x" }).args, [
+        "backup",
+        "-portable",
+        "-host",
+        "[::1]:8088",
+        "/b/x",
+      ]);
       assert.equal(commandLine(backupCommand({ host: "db:8088", target: "/b/my dir" })), "influxd backup -portable -host db:8088 '/b/my dir'");
     });
 
     it("restore: -db, optional -newdb", function () {
       assert.deepEqual(restoreCommand({ host: "127.0.0.1:8088", database: "plugwatch", newDatabase: "plugwatch_restored", source: "/b/x" }).args, [
-        "restore", "-portable", "-host", "127.0.0.1:8088", "-db", "plugwatch", "-newdb", "plugwatch_restored", "/b/x",
+        "restore",
+        "-portable",
+        "-host",
+        "127.0.0.1:8088",
+        "-db",
+        "plugwatch",
+        "-newdb",
+        "plugwatch_restored",
+        "/b/x",
       ]);
-      assert.deepEqual(restoreCommand({ host: "127.0.0.1:8088", database: "plugwatch", source: "/b/x" }).args, ["restore", "-portable", "-host", "127.0.0.1:8088", "-db", "plugwatch", "/b/x"]);
+      assert.deepEqual(restoreCommand({ host: "127.0.0.1:8088", database: "plugwatch", source: "/b/x" }).args, [
+        "restore",
+        "-portable",
+        "-host",
+        "127.0.0.1:8088",
+        "-db",
+        "plugwatch",
+        "/b/x",
+      ]);
     });
 
     it("rejects hosts and names that are not what influxd expects", function () {
-      for (const bad of ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "-host:1", "a b:1", "", 8088]) assert.throws(() => checkRpcHost(bad), /RPC host must be host:port/, String(bad));
+      for (const bad of ["127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", "-host:1", "a b:1", "", 8088])
+        assert.throws(() => checkRpcHost(bad), /RPC host must be host:port/, String(bad));
       for (const bad of ["-db", "", "a b", "x;rm", ".hidden", "a/b", "x'y"]) assert.throws(() => checkDatabase(bad), /database name must be/, bad);
       assert.equal(checkDatabase("plugwatch_2026.v1"), "plugwatch_2026.v1");
     });
@@ -98,13 +124,16 @@ describe("backup logic", function () {
     });
 
     it("explains failures with a stable code (texts captured from influxd 1.6)", function () {
-      const refused = "2026/11/25 11:27:41 backing up metastore to /b/meta.00\n2026/11/25 11:27:41 Download shard 0 failed dial tcp 127.0.0.1:18099: connect: connection refused.  Waiting 2s and retrying (0)...\nbackup: dial tcp 127.0.0.1:18099: connect: connection refused\n";
+      const refused =
+        "2026/11/25 11:27:41 backing up metastore to /b/meta.00\n2026/11/25 11:27:41 Download shard 0 failed dial tcp 127.0.0.1:18099: connect: connection refused.  Waiting 2s and retrying (0)...\nbackup: dial tcp 127.0.0.1:18099: connect: connection refused\n";
       const r = explainFailure(refused, 1);
       assert.equal(r.code, "STORAGE_UNAVAILABLE");
       assert.match(r.message, /backup: dial tcp 127\.0\.0\.1:18099: connect: connection refused/);
-      const eof = "2026/11/25 11:27:41 backing up metastore to /b/meta.00\n2026/11/25 11:27:41 backing up db=nope\n2026/11/25 11:27:41 backup failed: EOF\nbackup: EOF\n";
+      const eof =
+        "2026/11/25 11:27:41 backing up metastore to /b/meta.00\n2026/11/25 11:27:41 backing up db=nope\n2026/11/25 11:27:41 backup failed: EOF\nbackup: EOF\n";
       assert.deepEqual(explainFailure(eof, 1), { code: "INVALID_REQUEST", message: "influxd exited with 1: EOF (the database probably does not exist)" });
-      const exists = "2026/11/25 11:52:18 error updating meta: DB metadata not changed. database may already exist\nrestore: DB metadata not changed. database may already exist\n";
+      const exists =
+        "2026/11/25 11:52:18 error updating meta: DB metadata not changed. database may already exist\nrestore: DB metadata not changed. database may already exist\n";
       assert.deepEqual(explainFailure(exists, 1), {
         code: "INVALID_REQUEST",
         message: "restore: DB metadata not changed. database may already exist (restore under a new name (-newdb), or drop the database first)",

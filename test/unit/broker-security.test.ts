@@ -20,7 +20,8 @@ describe("broker identities and ACL", function () {
   it("anonymous (readonly) reads readings, availability and alerts, and publishes nothing", function () {
     for (const f of [`${R}/+/+/+/+/reading`, `${R}/hq/1/+/+/availability`, `${R}/alerts/#`, reading]) assert.equal(maySubscribe("readonly", "", f, R), true, f);
     for (const f of ["#", `${R}/#`, `${R}/api/request/command`, `${R}/api/reply/#`, "$SYS/#"]) assert.equal(maySubscribe("readonly", "", f, R), false, f);
-    for (const t of [reading, `${R}/api/request/command`, `${R}/api/request/query`, `${R}/alerts/ws-1-01/offline`]) assert.equal(mayPublish("readonly", "", t, R), false, t);
+    for (const t of [reading, `${R}/api/request/command`, `${R}/api/request/query`, `${R}/alerts/ws-1-01/offline`])
+      assert.equal(mayPublish("readonly", "", t, R), false, t);
   });
 
   it("each agent identity gets exactly its contract's topics", function () {
@@ -102,7 +103,16 @@ describe("broker passwords ($7$, the mosquitto_passwd format)", function () {
 });
 
 describe("packet size guard", function () {
-  const publish = (bytes: number): Buffer => mqttPacket.generate({ cmd: "publish", topic: "t", payload: Buffer.alloc(bytes), qos: 0, retain: false, dup: false, messageId: undefined as unknown as number });
+  const publish = (bytes: number): Buffer =>
+    mqttPacket.generate({
+      cmd: "publish",
+      topic: "t",
+      payload: Buffer.alloc(bytes),
+      qos: 0,
+      retain: false,
+      dup: false,
+      messageId: undefined as unknown as number,
+    });
   const run = async (chunks: Buffer[], limit: number): Promise<Buffer> => {
     const out: Buffer[] = [];
     await pipeline(

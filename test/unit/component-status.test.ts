@@ -34,7 +34,11 @@ describe("component status: plugwatch-influx-hook stats → {root}/status/influx
     spool = await Spool.open({ dir, maxBytes: 1e7 });
     writer = new InfluxWriter({ spool, sink: influxSink(http, settings), batchSize: 100, flushIntervalMs: 0, random: () => 1 });
     await writer.acceptAsync(["plug,device=ws-1 power=12.5 1764000000000", "plug,device=ws-2 power=3 1764000000000", "plug,device=ws-3 power=0 1764000000000"]);
-    await until("a failed write", () => writer.stats(), (s) => s.lastError !== undefined);
+    await until(
+      "a failed write",
+      () => writer.stats(),
+      (s) => s.lastError !== undefined,
+    );
   });
   after(async () => {
     await writer.close(0); // closes the spool too
@@ -73,7 +77,9 @@ describe("component status: plugwatch-influx-hook stats → {root}/status/influx
     const msg = hookStatus(writer.stats(), { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 0 }, { node: "n1" }, T);
     assert.equal(s.ingest(componentStatusTopic("pw", HOOK_COMPONENT), Buffer.from(JSON.stringify(msg))), "status");
     assert.equal(s.invalid, 0);
-    assert.deepEqual(s.storageStatus(), [{ component: "influx-hook", backlog: 3, ts: T, fill: msg.fill, writeErrors: msg.writeErrors, spoolFull: false, retrying: true }]);
+    assert.deepEqual(s.storageStatus(), [
+      { component: "influx-hook", backlog: 3, ts: T, fill: msg.fill, writeErrors: msg.writeErrors, spoolFull: false, retrying: true },
+    ]);
     // The message as a Node-RED mqtt-in set to 'auto' delivers it (parsed object) is read the same way.
     assert.equal(s.ingest("pw/status/influx-hook", { ...msg, ts: T + 1, backlog: 0, backlogLines: 0 }), "status");
     assert.deepEqual(
@@ -87,7 +93,7 @@ describe("component status: plugwatch-influx-hook stats → {root}/status/influx
     const msg = hookStatus(st, { invalidInputs: 0, invalidElements: 0, spoolFullRefusals: 4 }, { node: "n1" }, T + 90_000, { spoolFull: true, oldestTs: T });
     assert.ok(validate(ComponentStatus, JSON.parse(JSON.stringify(msg))).ok);
     assert.equal(msg.fill, Math.round((st.backlogBytes / 1e7) * 1e6) / 1e6);
-    assert.ok((msg.fill as number) > 0);
+    assert.ok(msg.fill > 0);
     assert.equal(msg.oldestAgeMs, 90_000);
     assert.ok((msg.writeErrors as number) >= 1, "the refused connection counts as a write error");
     assert.equal(msg.spoolFull, true);

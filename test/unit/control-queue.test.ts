@@ -68,7 +68,7 @@ describe("Controller command queue (unit)", function () {
     const b = controller.handle({ action: "off", device: "ws-2" });
     await flush();
     clock.tick(200);
-    for (let i = 0; i < 20 && (controller.busy > 0); i++) {
+    for (let i = 0; i < 20 && controller.busy > 0; i++) {
       client.releaseAll();
       await flush();
     }

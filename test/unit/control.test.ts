@@ -31,7 +31,14 @@ function setup(opts: { concurrency?: number; timeoutMs?: number; registry?: Regi
   const client = new FakeClient();
   const clock = new FakeTime();
   let n = 0;
-  const controller = new Controller({ registry: opts.registry ?? office(), client, clock: clock.asClock, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, newId: () => `gen-${++n}` });
+  const controller = new Controller({
+    registry: opts.registry ?? office(),
+    client,
+    clock: clock.asClock,
+    concurrency: opts.concurrency,
+    timeoutMs: opts.timeoutMs,
+    newId: () => `gen-${++n}`,
+  });
   return { client, clock, controller };
 }
 
@@ -82,7 +89,10 @@ describe("Controller", function () {
       const out = await controller.handle({ id: "x1", replyTo: "clients/r/1", action: "status", kind: "meeting-room" });
       assert.equal(out.reply.id, "x1");
       assert.equal(out.replyTo, "clients/r/1");
-      assert.deepEqual(out.reply.results.map((r) => r.device), ["mr-alpha", "mr-beta"]);
+      assert.deepEqual(
+        out.reply.results.map((r) => r.device),
+        ["mr-alpha", "mr-beta"],
+      );
     });
   });
 
@@ -109,16 +119,31 @@ describe("Controller", function () {
           ["mr-alpha", true],
         ],
       );
-      assert.ok(client.calls.every((c) => c.startsWith("poll ")), client.calls.join(","));
+      assert.ok(
+        client.calls.every((c) => c.startsWith("poll ")),
+        client.calls.join(","),
+      );
     });
 
     it("group by kind and by room switch exactly those devices", async function () {
       const { client, controller } = setup();
       const byKind = await controller.handle({ action: "on", kind: "meeting-room" });
-      assert.deepEqual(byKind.reply.results.map((r) => r.device), ["mr-alpha", "mr-beta"]);
-      assert.deepEqual([...client.relay.entries()].filter(([, v]) => v).map(([k]) => k).sort(), [port(4), port(5)]);
+      assert.deepEqual(
+        byKind.reply.results.map((r) => r.device),
+        ["mr-alpha", "mr-beta"],
+      );
+      assert.deepEqual(
+        [...client.relay.entries()]
+          .filter(([, v]) => v)
+          .map(([k]) => k)
+          .sort(),
+        [port(4), port(5)],
+      );
       const byRoom = await controller.handle({ action: "on", target: { building: "hq", floor: "1", room: "open-1" } });
-      assert.deepEqual(byRoom.reply.results.map((r) => r.device), ["ws-1-01", "ws-1-02"]);
+      assert.deepEqual(
+        byRoom.reply.results.map((r) => r.device),
+        ["ws-1-01", "ws-1-02"],
+      );
       assert.equal(client.relay.get(port(3)), undefined, "ws-2-01 was never touched");
     });
 
@@ -141,7 +166,11 @@ describe("Controller", function () {
       const out = await controller.handle({ action: "on", kind: "meeting-room" });
       assert.equal(out.reply.ok, false);
       assert.deepEqual(out.reply.results[0], { device: "mr-alpha", ok: true, relay: true });
-      assert.deepEqual(out.reply.results[1], { device: "mr-beta", ok: false, error: { code: "DEVICE_UNREACHABLE", message: "connect ECONNREFUSED 127.0.0.1:20005" } });
+      assert.deepEqual(out.reply.results[1], {
+        device: "mr-beta",
+        ok: false,
+        error: { code: "DEVICE_UNREACHABLE", message: "connect ECONNREFUSED 127.0.0.1:20005" },
+      });
       assertValidReply(out.reply);
     });
 
@@ -217,8 +246,18 @@ describe("Controller", function () {
       ["target and inline selector", { action: "on", device: "ws-1-01", target: { kind: "printer" } }, "INVALID_REQUEST", /either 'target' or device/],
       ["mixed selectors", { action: "on", target: { device: "ws-1-01", kind: "printer" } }, "INVALID_REQUEST", /\$\.target\.kind: unknown property 'kind'/],
       ["envelope without target", { v: 1, id: "e2", replyTo: "clients/r", action: "on" }, "INVALID_REQUEST", /missing target/],
-      ["envelope extra property", { v: 1, id: "e3", replyTo: "clients/r", action: "on", target: { device: "ws-1-01" }, force: true }, "INVALID_REQUEST", /\$\.force: unknown property/],
-      ["envelope without id", { v: 1, replyTo: "clients/r", action: "on", target: { device: "ws-1-01" } }, "INVALID_REQUEST", /\$\.id: missing required property 'id'/],
+      [
+        "envelope extra property",
+        { v: 1, id: "e3", replyTo: "clients/r", action: "on", target: { device: "ws-1-01" }, force: true },
+        "INVALID_REQUEST",
+        /\$\.force: unknown property/,
+      ],
+      [
+        "envelope without id",
+        { v: 1, replyTo: "clients/r", action: "on", target: { device: "ws-1-01" } },
+        "INVALID_REQUEST",
+        /\$\.id: missing required property 'id'/,
+      ],
       ["wrong version", { v: 2, id: "e4", replyTo: "clients/r", action: "on", target: { device: "ws-1-01" } }, "UNSUPPORTED_VERSION", /version 2/],
     ];
     for (const [name, request, code, message] of cases) {

@@ -18,13 +18,26 @@ describe("newer discovery (UDP 20002 framing)", function () {
     assert.equal(f.readUInt32BE(12), crc32(copy));
     assert.deepEqual(unframe(f), { params: { rsa_key: "k" } });
     const bad = Buffer.from(f);
-    bad[20] = (bad[20] as number) ^ 1;
+    bad[20] = bad[20] ^ 1;
     assert.equal(unframe(bad), undefined, "a corrupted datagram is ignored");
     assert.equal(unframe(f.subarray(0, 10)), undefined);
   });
 
   it("maps a reply: Kasa over KLAP → klap, Tapo over KLAP → tapo, Tapo AES (securePassthrough) → no protocol", function () {
-    const reply = (type: string, enc: string) => frame({ error_code: 0, result: { device_id: "x", device_model: "P110(EU)", device_type: type, mac: "48-22-54-00-00-01", mgt_encrypt_schm: { encrypt_type: enc, http_port: 80, is_support_https: false } } }, 1);
+    const reply = (type: string, enc: string) =>
+      frame(
+        {
+          error_code: 0,
+          result: {
+            device_id: "x",
+            device_model: "P110(EU)",
+            device_type: type,
+            mac: "48-22-54-00-00-01",
+            mgt_encrypt_schm: { encrypt_type: enc, http_port: 80, is_support_https: false },
+          },
+        },
+        1,
+      );
     assert.equal(parseDiscoveryReply(reply("IOT.SMARTPLUGSWITCH", "KLAP"), "10.0.0.1")?.protocol, "klap");
     const tapo = parseDiscoveryReply(reply("SMART.TAPOPLUG", "KLAP"), "10.0.0.2");
     assert.deepEqual([tapo?.protocol, tapo?.mac, tapo?.port, tapo?.host], ["tapo", "48:22:54:00:00:01", 80, "10.0.0.2"]);
@@ -38,9 +51,19 @@ describe("newer discovery (UDP 20002 framing)", function () {
     before(async function () {
       udpPort = await freePort();
       const devices: Device[] = [
-        { id: "k1", name: "K1", model: "KP115", host: hosts[0]!, port: 0, kind: "workplace", location: loc, protocol: "klap" },
-        { id: "t1", name: "T1", model: "P110", host: hosts[1]!, port: 0, kind: "workplace", location: loc, protocol: "tapo" },
-        ...Array.from({ length: 6 }, (_, i): Device => ({ id: `s-${i + 1}`, name: `S ${i + 1}`, model: "HS300", host: hosts[2]!, port: 0, kind: "workplace", location: loc, protocol: "klap", strip: { id: "s", index: i } })),
+        { id: "k1", name: "K1", model: "KP115", host: hosts[0], port: 0, kind: "workplace", location: loc, protocol: "klap" },
+        { id: "t1", name: "T1", model: "P110", host: hosts[1], port: 0, kind: "workplace", location: loc, protocol: "tapo" },
+        ...Array.from({ length: 6 }, (_, i): Device => ({
+          id: `s-${i + 1}`,
+          name: `S ${i + 1}`,
+          model: "HS300",
+          host: hosts[2],
+          port: 0,
+          kind: "workplace",
+          location: loc,
+          protocol: "klap",
+          strip: { id: "s", index: i },
+        })),
       ];
       office = await SimulatedOffice.start(devices, { portFor: () => 0, tickMs: 0, klapAddressFor: (d) => d.host, klapDiscoveryPort: udpPort });
     });
@@ -52,10 +75,10 @@ describe("newer discovery (UDP 20002 framing)", function () {
       const found = await discover20002({ broadcast: "", probe: hosts, timeoutMs: 400, port: udpPort });
       const byHost = new Map(found.map((f) => [f.host, f]));
       assert.equal(found.length, 3);
-      assert.deepEqual([byHost.get(hosts[0]!)?.model, byHost.get(hosts[0]!)?.protocol, byHost.get(hosts[0]!)?.port], ["KP115(EU)", "klap", office.port("k1")]);
-      assert.deepEqual([byHost.get(hosts[1]!)?.model, byHost.get(hosts[1]!)?.protocol], ["P110(EU)", "tapo"]);
-      assert.equal(byHost.get(hosts[2]!)?.model, "HS300(EU)");
-      assert.match(byHost.get(hosts[1]!)?.mac ?? "", /^50:C7:BF(:[0-9A-F]{2}){3}$/);
+      assert.deepEqual([byHost.get(hosts[0])?.model, byHost.get(hosts[0])?.protocol, byHost.get(hosts[0])?.port], ["KP115(EU)", "klap", office.port("k1")]);
+      assert.deepEqual([byHost.get(hosts[1])?.model, byHost.get(hosts[1])?.protocol], ["P110(EU)", "tapo"]);
+      assert.equal(byHost.get(hosts[2])?.model, "HS300(EU)");
+      assert.match(byHost.get(hosts[1])?.mac ?? "", /^50:C7:BF(:[0-9A-F]{2}){3}$/);
       for (const k of office.klap) assert.ok(k.discoveryQueries >= 1);
     });
 

@@ -40,7 +40,14 @@ describe("parseDiscoveryQuery", function () {
 });
 
 describe("registry drafts from discovered plugs", function () {
-  const plug = (alias: string, host: string, port = 9999, mac = "50:C7:BF:00:00:01"): DiscoveredPlug => ({ alias, host, port, model: "HS110(EU)", mac, deviceId: "X" });
+  const plug = (alias: string, host: string, port = 9999, mac = "50:C7:BF:00:00:01"): DiscoveredPlug => ({
+    alias,
+    host,
+    port,
+    model: "HS110(EU)",
+    mac,
+    deviceId: "X",
+  });
 
   it("slugifies aliases, falling back to the MAC", function () {
     assert.equal(slugify("Desk 2.14", "m"), "desk-2-14");
@@ -50,7 +57,10 @@ describe("registry drafts from discovered plugs", function () {
   });
 
   it("makes unique ids, keeps non-default ports and validates as registry entries", function () {
-    const drafts = toRegistryDrafts([plug("Desk 1", "10.0.0.1"), plug("Desk 1", "10.0.0.2", 9000), plug("", "10.0.0.3", 9999, "AA:BB:CC:DD:EE:FF")], ["desk-1-2"]);
+    const drafts = toRegistryDrafts(
+      [plug("Desk 1", "10.0.0.1"), plug("Desk 1", "10.0.0.2", 9000), plug("", "10.0.0.3", 9999, "AA:BB:CC:DD:EE:FF")],
+      ["desk-1-2"],
+    );
     assert.deepEqual(
       drafts.map((d) => [d.id, d.host, d.port]),
       [

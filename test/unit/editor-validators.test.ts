@@ -35,16 +35,16 @@ describe("editor validators match the runtime ranges", function () {
   it("alert: tickInterval 0.05–3600 s, default 1 (lib/alerts/tick.ts)", function () {
     const d = editorDefaults("plugwatch-alert");
     assert.equal(d.tickInterval?.value, 1);
-    assert.equal(editorAccepts(d.tickInterval!, "0.01"), false);
-    assert.equal(editorAccepts(d.tickInterval!, "7200"), false);
-    assert.equal(editorAccepts(d.tickInterval!, "0.5"), true);
+    assert.equal(editorAccepts(d.tickInterval, "0.01"), false);
+    assert.equal(editorAccepts(d.tickInterval, "7200"), false);
+    assert.equal(editorAccepts(d.tickInterval, "0.5"), true);
     agree("plugwatch-alert", "tickInterval", (v) => accepts(() => tickMs(v)));
     assert.equal(tickMs(""), 1000);
   });
 
   it("alert and plugwatch-influx-backup: topic root as lib/topics checkRoot (no wildcards, no empty level)", function () {
     for (const n of ["plugwatch-alert", "plugwatch-influx-backup"]) {
-      const root = editorDefaults(n).root!;
+      const root = editorDefaults(n).root;
       assert.equal(editorAccepts(root, "site/plugwatch"), true);
       for (const bad of ["a/+/b", "a/#", "a//b", "/a", "a\u0000b"]) assert.equal(editorAccepts(root, bad), false, `${n} root '${bad}'`);
     }
@@ -59,11 +59,11 @@ describe("editor validators match the runtime ranges", function () {
     agree("plugwatch-influx-backup", "timeout", (v) => timeoutSeconds(v) !== undefined);
     agree("plugwatch-influx-backup", "interval", (v) => accepts(() => parseSchedule("interval", v, "", "UTC")), { schedule: "interval" });
     // Unused by other schedules: any number or blank passes there, a non-number still does not.
-    assert.equal(editorAccepts(d.interval!, "", { schedule: "daily" }), true);
-    assert.equal(editorAccepts(d.interval!, "", { schedule: "interval" }), false);
-    assert.equal(editorAccepts(d.interval!, "abc", { schedule: "daily" }), false);
+    assert.equal(editorAccepts(d.interval, "", { schedule: "daily" }), true);
+    assert.equal(editorAccepts(d.interval, "", { schedule: "interval" }), false);
+    assert.equal(editorAccepts(d.interval, "abc", { schedule: "daily" }), false);
     // timeout may be blank (the runtime uses 600 s).
-    assert.equal(editorAccepts(d.timeout!, ""), true);
+    assert.equal(editorAccepts(d.timeout, ""), true);
     assert.equal(timeoutSeconds(""), 600);
   });
 

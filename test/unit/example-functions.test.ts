@@ -119,13 +119,18 @@ describe("example function nodes", function () {
       assert.equal(box.timers, 1);
       const start = box.now;
       for (const p of [10, 30, 20]) box.input({ topic: "plugwatch/hq/1/open-1/ws-a/reading", payload: plug("ws-a", p) });
-      box.input({ topic: "site/plugwatch/lab/0/bench/th-1/reading", payload: { v: 1, device: "th-1", ts: 1, measurement: "climate", fields: { temperature: 20.5, on: true } } });
+      box.input({
+        topic: "site/plugwatch/lab/0/bench/th-1/reading",
+        payload: { v: 1, device: "th-1", ts: 1, measurement: "climate", fields: { temperature: 20.5, on: true } },
+      });
       box.input({ topic: "site/plugwatch/lab/0/bench/th-1/reading", payload: { v: 1, device: "th-1", ts: 2, fields: { temperature: 21.5 } } });
       box.advance(9999);
       assert.deepEqual(box.take(), [], "nothing before the window ends");
       box.advance(1);
       const [batch] = box.take() as Msg[][][];
-      const byTopic = new Map(batch![0]!.map((m) => [m.topic as string, m.payload as { fields: Record<string, number>; tags: Record<string, string>; ts: number }]));
+      const byTopic = new Map(
+        batch[0].map((m) => [m.topic as string, m.payload as { fields: Record<string, number>; tags: Record<string, string>; ts: number }]),
+      );
       assert.deepEqual([...byTopic.keys()].sort(), [
         "plugwatch/stats/ws-a/current",
         "plugwatch/stats/ws-a/power",
@@ -141,14 +146,25 @@ describe("example function nodes", function () {
         tags: { field: "power", window: "10s", building: "hq", floor: "1", room: "open-1" },
       });
       assert.deepEqual(byTopic.get("site/plugwatch/stats/th-1/temperature")!.fields, { min: 20.5, max: 21.5, mean: 21, count: 2 });
-      assert.deepEqual(byTopic.get("site/plugwatch/stats/th-1/temperature")!.tags, { field: "temperature", window: "10s", building: "lab", floor: "0", room: "bench" });
+      assert.deepEqual(byTopic.get("site/plugwatch/stats/th-1/temperature")!.tags, {
+        field: "temperature",
+        window: "10s",
+        building: "lab",
+        floor: "0",
+        room: "bench",
+      });
 
       box.advance(10000);
       assert.deepEqual(box.take(), [], "an empty window sends nothing");
       box.input({ topic: "plugwatch/hq/1/open-1/ws-a/reading", payload: plug("ws-a", 5) });
       box.advance(10000);
       const [next] = box.take() as Msg[][][];
-      assert.deepEqual((next![0]!.find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown }).fields, { min: 5, max: 5, mean: 5, count: 1 });
+      assert.deepEqual((next[0].find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown }).fields, {
+        min: 5,
+        max: 5,
+        mean: 5,
+        count: 1,
+      });
     });
 
     it("takes the plug fields from IOTITAN_STATS_FIELDS and reports bad input to Catch nodes", function () {
@@ -158,12 +174,15 @@ describe("example function nodes", function () {
       box.input({ topic: "plugwatch/hq/1/r/Bad Id/reading", payload: plug("Bad Id", 1) });
       box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: { v: 1, device: "ws-a", ts: 1, fields: { label: "x" } } });
       assert.equal(box.errors.length, 4);
-      assert.match(box.errors[0]!, /not a reading/);
-      assert.match(box.errors[3]!, /no numeric field/);
+      assert.match(box.errors[0], /not a reading/);
+      assert.match(box.errors[3], /no numeric field/);
       box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 7) });
       box.advance(1000);
       const [batch] = box.take() as Msg[][][];
-      assert.deepEqual(batch![0]!.map((m) => m.topic), ["plugwatch/stats/ws-a/power"]);
+      assert.deepEqual(
+        batch[0].map((m) => m.topic),
+        ["plugwatch/stats/ws-a/power"],
+      );
     });
 
     it("resumes the open window after a restart", function () {
@@ -173,21 +192,27 @@ describe("example function nodes", function () {
       second.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 6) });
       second.advance(10000);
       const [batch] = second.take() as Msg[][][];
-      const power = batch![0]!.find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown };
+      const power = batch[0].find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown };
       assert.deepEqual(power.fields, { min: 4, max: 6, mean: 5, count: 2 });
     });
 
     it("refuses a bad window length without starting a timer", function () {
       const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "0" });
       assert.equal(box.timers, 0);
-      assert.match(box.errors[0]!, /IOTITAN_STATS_WINDOW_S must be/);
+      assert.match(box.errors[0], /IOTITAN_STATS_WINDOW_S must be/);
       assert.equal(box.statuses.at(-1)?.fill, "red");
     });
   });
 
   describe("IoTitan ThingSpeak bridge", function () {
     const fn = functionNode("iotitan-processors.json", "iotitan-bridge");
-    const env = { THINGSPEAK_URL: "http://cloud.test/", THINGSPEAK_API_KEY: "KEY", THINGSPEAK_FIELDS: "ws-a/power,ws-b/power", THINGSPEAK_MIN_INTERVAL_S: "15", THINGSPEAK_RETRY_S: "5" };
+    const env = {
+      THINGSPEAK_URL: "http://cloud.test/",
+      THINGSPEAK_API_KEY: "KEY",
+      THINGSPEAK_FIELDS: "ws-a/power,ws-b/power",
+      THINGSPEAK_MIN_INTERVAL_S: "15",
+      THINGSPEAK_RETRY_S: "5",
+    };
     const stats = (device: string, ts: number, mean: number, field = "power") => ({
       topic: `plugwatch/stats/${device}/${field}`,
       payload: { v: 1, device, ts, measurement: "stats", fields: { min: mean, max: mean, mean, count: 1 }, tags: { field, window: "60s" } },
@@ -204,7 +229,7 @@ describe("example function nodes", function () {
       box.advance(100);
       const [first] = box.take() as Msg[];
       assert.deepEqual(
-        { url: first!.url, method: first!.method, headers: first!.headers, payload: first!.payload },
+        { url: first.url, method: first.method, headers: first.headers, payload: first.payload },
         {
           url: "http://cloud.test/update",
           method: "POST",
@@ -217,13 +242,13 @@ describe("example function nodes", function () {
       box.input(stats("ws-b", t2, 4));
       box.advance(5000);
       assert.deepEqual(box.take(), [], "one request at a time");
-      box.input(answer(first!, 200, "41"));
+      box.input(answer(first, 200, "41"));
       box.advance(14800);
       assert.deepEqual(box.take(), [], "not before the minimum interval");
       box.advance(200);
       const [second] = box.take() as Msg[];
-      assert.deepEqual(second!.payload, { api_key: "KEY", created_at: new Date(t2).toISOString(), field1: "3", field2: "4" });
-      box.input(answer(second!, 200, "42"));
+      assert.deepEqual(second.payload, { api_key: "KEY", created_at: new Date(t2).toISOString(), field1: "3", field2: "4" });
+      box.input(answer(second, 200, "42"));
       box.advance(60000);
       assert.deepEqual(box.take(), [], "queue empty");
       assert.match(box.statuses.at(-1)!.text!, /entry 42, 0 queued/);
@@ -236,31 +261,31 @@ describe("example function nodes", function () {
       box.input(stats("ws-b", t1, 2));
       box.advance(100);
       let [req] = box.take() as Msg[];
-      box.input(answer(req!, "ECONNREFUSED", "RequestError: connect ECONNREFUSED"));
+      box.input(answer(req, "ECONNREFUSED", "RequestError: connect ECONNREFUSED"));
       assert.equal(box.statuses.at(-1)!.fill, "red");
       box.advance(4900);
       assert.deepEqual(box.take(), []);
       box.advance(200);
       [req] = box.take() as Msg[];
-      assert.equal((req!.payload as Msg).created_at, new Date(t1).toISOString(), "the same entry again");
-      box.input(answer(req!, 200, "0")); // rate limited by the cloud
+      assert.equal((req.payload as Msg).created_at, new Date(t1).toISOString(), "the same entry again");
+      box.input(answer(req, 200, "0")); // rate limited by the cloud
       box.advance(14900);
       assert.deepEqual(box.take(), []);
       box.advance(200);
       [req] = box.take() as Msg[];
-      assert.equal((req!.payload as Msg).created_at, new Date(t1).toISOString());
+      assert.equal((req.payload as Msg).created_at, new Date(t1).toISOString());
       assert.deepEqual(box.errors, [], "connection errors are the http request node's to report");
-      box.input(answer(req!, 503, "busy"));
+      box.input(answer(req, 503, "busy"));
       box.advance(5100);
       [req] = box.take() as Msg[];
-      box.input(answer(req!, 503, "busy"));
+      box.input(answer(req, 503, "busy"));
       assert.equal(box.errors.length, 1, "an HTTP error status is reported once while it repeats");
-      assert.match(box.errors[0]!, /ThingSpeak answered HTTP 503 \(busy\); keeping 1 entries and retrying/);
+      assert.match(box.errors[0], /ThingSpeak answered HTTP 503 \(busy\); keeping 1 entries and retrying/);
       box.advance(5100);
       [req] = box.take() as Msg[];
-      box.input(answer(req!, 200, "7"));
+      box.input(answer(req, 200, "7"));
       assert.match(box.statuses.at(-1)!.text!, /entry 7, 0 queued/);
-      box.input(answer(req!, 200, "8")); // a duplicate answer changes nothing
+      box.input(answer(req, 200, "8")); // a duplicate answer changes nothing
       assert.match(box.statuses.at(-1)!.text!, /entry 7, 0 queued/);
     });
 
@@ -272,15 +297,15 @@ describe("example function nodes", function () {
       assert.deepEqual(box.take(), []);
       box.advance(200);
       const [partial] = box.take() as Msg[];
-      assert.deepEqual(partial!.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1" });
+      assert.deepEqual(partial.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1" });
       // The cloud never answers: after 30 s the request counts as lost and the entry goes again.
       box.input(stats("ws-a", t + 60000, 2));
       box.input(stats("ws-a", t + 120000, 3)); // queue full: the oldest (in flight) is dropped, with an error
       assert.match(box.errors.at(-1)!, /queue full \(2 entries\): dropped the entry of/);
       box.advance(30100);
       const [next] = box.take() as Msg[];
-      assert.equal((next!.payload as Msg).field1, "2");
-      box.input(answer(partial!, 200, "99")); // answer to the request given up
+      assert.equal((next.payload as Msg).field1, "2");
+      box.input(answer(partial, 200, "99")); // answer to the request given up
       box.advance(1000);
       assert.deepEqual(box.take(), [], "a late answer does not release the entry in flight");
     });
@@ -297,23 +322,23 @@ describe("example function nodes", function () {
       const second = new Sandbox(fn, env, saved);
       second.advance(100);
       const [again] = second.take() as Msg[];
-      assert.deepEqual(again!.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1", field2: "2" });
-      second.input(answer(again!, 200, "5"));
+      assert.deepEqual(again.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1", field2: "2" });
+      second.input(answer(again, 200, "5"));
       second.advance(15000);
       const [next] = second.take() as Msg[];
-      assert.deepEqual(next!.payload, { api_key: "KEY", created_at: new Date(t + 60000).toISOString(), field1: "3" });
+      assert.deepEqual(next.payload, { api_key: "KEY", created_at: new Date(t + 60000).toISOString(), field1: "3" });
     });
 
     it("stays idle without an API key and refuses a bad sensor list", function () {
       const idle = new Sandbox(fn, {});
       assert.equal(idle.timers, 0);
-      assert.match(idle.warnings[0]!, /THINGSPEAK_API_KEY/);
+      assert.match(idle.warnings[0], /THINGSPEAK_API_KEY/);
       assert.equal(idle.input(stats("ws-a", 1, 1)), null);
       const bad = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "ws-a" });
       assert.equal(bad.timers, 0);
-      assert.match(bad.errors[0]!, /'ws-a' is not device\/field/);
+      assert.match(bad.errors[0], /'ws-a' is not device\/field/);
       const slow = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "a/power", THINGSPEAK_MIN_INTERVAL_S: "-1" });
-      assert.match(slow.errors[0]!, /THINGSPEAK_MIN_INTERVAL_S must be a number/);
+      assert.match(slow.errors[0], /THINGSPEAK_MIN_INTERVAL_S must be a number/);
     });
   });
 
@@ -325,9 +350,15 @@ describe("example function nodes", function () {
       const files: string[] = [];
       const deleted: string[] = [];
       for (let i = 0; i < 12; i++) {
-        const out = box.input({ topic: `plugwatch/hq/1/r/d${i}/reading`, payload: i % 2 ? Buffer.from(`{"i":${i},"pad":"${"x".repeat(40)}"}`) : `line\n${i}` }) as [Msg, Msg[] | null];
+        const out = box.input({
+          topic: `plugwatch/hq/1/r/d${i}/reading`,
+          payload: i % 2 ? Buffer.from(`{"i":${i},"pad":"${"x".repeat(40)}"}`) : `line\n${i}`,
+        }) as [Msg, Msg[] | null];
         const write = out[0];
-        assert.equal(write.payload, `${new Date(box.now).toISOString()} plugwatch/hq/1/r/d${i}/reading ${i % 2 ? `{"i":${i},"pad":"${"x".repeat(40)}"}` : `line\\n${i}`}`);
+        assert.equal(
+          write.payload,
+          `${new Date(box.now).toISOString()} plugwatch/hq/1/r/d${i}/reading ${i % 2 ? `{"i":${i},"pad":"${"x".repeat(40)}"}` : `line\\n${i}`}`,
+        );
         if (!files.includes(write.filename as string)) files.push(write.filename as string);
         for (const d of out[1] ?? []) {
           deleted.push(d.filename as string);
@@ -357,10 +388,13 @@ describe("example function nodes", function () {
       const restarted = new Sandbox(fn, env, plain(Object.fromEntries(box.contextStore)));
       const [third, d2] = restarted.input({ topic: "t", payload: "c".repeat(150) }) as [Msg, Msg[]];
       assert.equal(d2.length, 2, "the unconfirmed delete goes again with the new one");
-      assert.equal(d2[0]!.filename, first.filename);
+      assert.equal(d2[0].filename, first.filename);
       for (const d of d2) restarted.input({ ...d, error: { message: "ENOENT" } }); // a failed delete (caught) also settles it
       const [, d3] = restarted.input({ topic: "t", payload: "d".repeat(150) }) as [Msg, Msg[]];
-      assert.deepEqual(d3.map((d) => d.filename), [third.filename]);
+      assert.deepEqual(
+        d3.map((d) => d.filename),
+        [third.filename],
+      );
     });
 
     it("carries on rotating after a restart", function () {
@@ -377,7 +411,7 @@ describe("example function nodes", function () {
     it("refuses bad settings per message", function () {
       const box = new Sandbox(fn, { IOTITAN_LOG_MAX_BYTES: "10" });
       assert.equal(box.input({ topic: "t", payload: "x" }), null);
-      assert.match(box.errors[0]!, /IOTITAN_LOG_MAX_BYTES must be >= 256/);
+      assert.match(box.errors[0], /IOTITAN_LOG_MAX_BYTES must be >= 256/);
     });
   });
 
@@ -397,7 +431,15 @@ describe("example function nodes", function () {
       for (const [k, v] of store.flowStore) view.flowStore.set(k, v);
       const json = view.input({ req: { path: "/octopus/latest.json" } }) as Msg;
       assert.deepEqual(json.payload, {
-        devices: [{ device: "acme-sensor-1", office: "acme", room: "meeting-1", ts: 2000, values: { temperature: { value: 22, ts: 2000 }, co2: { value: 700, ts: 1000 } } }],
+        devices: [
+          {
+            device: "acme-sensor-1",
+            office: "acme",
+            room: "meeting-1",
+            ts: 2000,
+            values: { temperature: { value: 22, ts: 2000 }, co2: { value: 700, ts: 1000 } },
+          },
+        ],
       });
       const html = view.input({ req: { path: "/octopus" } }) as Msg;
       assert.match(String((html.headers as Msg)["content-type"]), /text\/html/);
@@ -407,8 +449,17 @@ describe("example function nodes", function () {
   });
 
   describe("ecodevices-teleinfo: teleinfo → readings (ecodev.map) → alert engine with the example's rules", function () {
-    const env = { ECODEVICES_LOCATION: "hq/0/basement", ECODEVICES_MAX_FAILURES: "3", TELEINFO_T1_DEVICE: "teleinfo-main", ECODEVICES_COUNTERS_DEVICE: "ecodevices-counters", TOPIC_ROOT: "energy" };
-    const answer = (papp: number) => ({ statusCode: 200, payload: { product: "Eco-devices", T1_PTEC: "TH..", T1_PAPP: papp, T1_BASE: 12_345_678, T2_PTEC: "----", INDEX_C1: 287_000, INDEX_C2: 10 } });
+    const env = {
+      ECODEVICES_LOCATION: "hq/0/basement",
+      ECODEVICES_MAX_FAILURES: "3",
+      TELEINFO_T1_DEVICE: "teleinfo-main",
+      ECODEVICES_COUNTERS_DEVICE: "ecodevices-counters",
+      TOPIC_ROOT: "energy",
+    };
+    const answer = (papp: number) => ({
+      statusCode: 200,
+      payload: { product: "Eco-devices", T1_PTEC: "TH..", T1_PAPP: papp, T1_BASE: 12_345_678, T2_PTEC: "----", INDEX_C1: 287_000, INDEX_C2: 10 },
+    });
     const exampleRules = () => {
       const flow = JSON.parse(readFileSync(path.join(repoRoot(), "examples", "ecodevices-teleinfo.json"), "utf8")) as { type: string; rules?: string }[];
       return parseRules(flow.find((n) => n.type === "plugwatch-alert")?.rules, "UTC");
@@ -419,9 +470,15 @@ describe("example function nodes", function () {
       const out = box.input(answer(1840)) as [{ topic: string; payload: unknown }[], { payload: { online: boolean } }[]];
       assert.equal(out.length, 2);
       const [readings, availability] = out;
-      assert.deepEqual(readings.map((r) => r.topic), ["energy/hq/0/basement/teleinfo-main/reading", "energy/hq/0/basement/ecodevices-counters/reading"]);
+      assert.deepEqual(
+        readings.map((r) => r.topic),
+        ["energy/hq/0/basement/teleinfo-main/reading", "energy/hq/0/basement/ecodevices-counters/reading"],
+      );
       for (const r of readings) assert.ok(validate(GenericReading, r.payload).ok, JSON.stringify(r.payload));
-      assert.deepEqual(availability.map((a) => a.payload.online), [true, true]);
+      assert.deepEqual(
+        availability.map((a) => a.payload.online),
+        [true, true],
+      );
       assert.deepEqual(box.errors, []);
     });
 
@@ -471,10 +528,23 @@ describe("example function nodes", function () {
     it("writes floats, strings and times as the collector's Flask app does", function () {
       const box = new Sandbox(format, {});
       // 2026-01-05 09:00 UTC is 10:00 in Berlin (CET); 2025-07-01 12:00:00.250 UTC is 14:00 CEST.
-      const out = box.input(influx([
-        { node_id: "Nöde\"1", time: Date.UTC(2026, 0, 5, 9), id: 7, battery_voltage: 1e-5, charge_state: 87, next_reboot: 1e16, latitude: 0.0001, longitude: -2.5, status_code: 0xfff, power_save: true },
-        { node_id: "a", time: Date.UTC(2025, 6, 1, 12, 0, 0, 250), id: 8, battery_voltage: 123.456, firmware: "FW" },
-      ])) as { statusCode: number; payload: string };
+      const out = box.input(
+        influx([
+          {
+            node_id: 'Nöde"1',
+            time: Date.UTC(2026, 0, 5, 9),
+            id: 7,
+            battery_voltage: 1e-5,
+            charge_state: 87,
+            next_reboot: 1e16,
+            latitude: 0.0001,
+            longitude: -2.5,
+            status_code: 0xfff,
+            power_save: true,
+          },
+          { node_id: "a", time: Date.UTC(2025, 6, 1, 12, 0, 0, 250), id: 8, battery_voltage: 123.456, firmware: "FW" },
+        ]),
+      ) as { statusCode: number; payload: string };
       assert.equal(out.statusCode, 200);
       const [m1, m2] = (JSON.parse(out.payload) as { measurements: Record<string, unknown>[] }).measurements;
       assert.equal(m1?.nodeId, 'Nöde"1');
@@ -505,8 +575,14 @@ describe("example function nodes", function () {
         return decodeURIComponent(new URL(out.url).searchParams.get("q") ?? "");
       };
       const now = Date.UTC(2026, 0, 5, 9);
-      assert.equal(q({}, { params: {}, query: {} }), `SELECT * FROM "isems" WHERE time > ${now - 30 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
-      assert.equal(q({ HIDE_INACTIVE_AFTER_DAYS: " 7 " }, { params: {}, query: {} }), `SELECT * FROM "isems" WHERE time > ${now - 7 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
+      assert.equal(
+        q({}, { params: {}, query: {} }),
+        `SELECT * FROM "isems" WHERE time > ${now - 30 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`,
+      );
+      assert.equal(
+        q({ HIDE_INACTIVE_AFTER_DAYS: " 7 " }, { params: {}, query: {} }),
+        `SELECT * FROM "isems" WHERE time > ${now - 7 * 86400000}ms GROUP BY "node_id" ORDER BY time DESC LIMIT 1`,
+      );
       assert.match(q({ HIDE_INACTIVE_AFTER_DAYS: "7.5" }, { params: {}, query: {} }), new RegExp(`time > ${now - 30 * 86400000}ms`));
       assert.equal(q({}, { params: {}, query: { all: "true" } }), `SELECT * FROM "isems" GROUP BY "node_id" ORDER BY time DESC LIMIT 1`);
       assert.match(q({}, { params: {}, query: { all: "True" } }), /WHERE time/);
@@ -523,10 +599,13 @@ describe("example function nodes", function () {
         payload: { results: [{ series: storedTs.length ? [{ values: storedTs.map((t, i) => [t, i + 1]) }] : [] }, { series: [{ values: [[0, maxId]] }] }] },
       });
       const [first] = box.input(answer([100], 41)) as Msg[][];
-      assert.deepEqual(first?.map((m) => [(m.payload as GenericReading).ts, (m.payload as GenericReading).fields.id, m.topic]), [
-        [160000, 42, "solar/mesh/0/outdoor/solar-9/reading"],
-        [220000, 43, "solar/mesh/0/outdoor/solar-9/reading"],
-      ]);
+      assert.deepEqual(
+        first?.map((m) => [(m.payload as GenericReading).ts, (m.payload as GenericReading).fields.id, m.topic]),
+        [
+          [160000, 42, "solar/mesh/0/outdoor/solar-9/reading"],
+          [220000, 43, "solar/mesh/0/outdoor/solar-9/reading"],
+        ],
+      );
       assert.deepEqual((first?.[0]?.payload as GenericReading).tags, { source: "isems", node_id: "Solar-9", isems_revision: "1" });
       // The next poll's answer predates the write: the data sets just imported are not imported again.
       assert.deepEqual(box.input(answer([100], 41)), [[]]);

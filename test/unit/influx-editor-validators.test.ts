@@ -15,7 +15,10 @@ const accepts = (f: () => unknown): boolean => {
   }
 };
 
-const NUMBERS = [-1, 0, 0.5, 1, 1.5, 15, 16, 17, 63, 64, 65, 99, 100, 101, 3660, 3661, 86_400, 86_401, 100_000, 100_001, 600_000, 600_001, 1_000_000, 1_000_001, 3_600_000, 3_600_001, 1e9];
+const NUMBERS = [
+  -1, 0, 0.5, 1, 1.5, 15, 16, 17, 63, 64, 65, 99, 100, 101, 3660, 3661, 86_400, 86_401, 100_000, 100_001, 600_000, 600_001, 1_000_000, 1_000_001, 3_600_000,
+  3_600_001, 1e9,
+];
 const SAMPLES: unknown[] = [...NUMBERS, ...NUMBERS.map(String), "abc", "1e2", " 7 ", "0x10", "NaN", "Infinity", "5 s", "-0", "1.0"];
 
 function agree(name: string, field: string, runtime: (v: unknown) => boolean, dflt: number): void {
@@ -44,16 +47,21 @@ describe("influx editor validators match the runtime ranges", function () {
     const blank = parseQueryOptions({});
     const defaults: Record<string, number> = { ...blank.limits, timeout: blank.timeoutMs, concurrency: blank.concurrency };
     for (const field of ["maxSpanDays", "maxRawSpanDays", "maxRows", "timeout", "concurrency"] as const) {
-      agree("plugwatch-influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), defaults[field] as number);
+      agree("plugwatch-influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), defaults[field]);
     }
   });
 
   it("plugwatch-influx: timeout 100–600000 ms as influxSettingsFromConfig (default 10000)", function () {
-    agree("plugwatch-influx", "timeout", (v) => accepts(() => influxSettingsFromConfig({ url: "http://127.0.0.1:8086", database: "x", timeout: v })), influxSettingsFromConfig({ url: "http://127.0.0.1:8086", database: "x" }).timeoutMs);
+    agree(
+      "plugwatch-influx",
+      "timeout",
+      (v) => accepts(() => influxSettingsFromConfig({ url: "http://127.0.0.1:8086", database: "x", timeout: v })),
+      influxSettingsFromConfig({ url: "http://127.0.0.1:8086", database: "x" }).timeoutMs,
+    );
   });
 
   it("plugwatch-influx: the editor refuses a URL with user:password, like the runtime", function () {
-    const url = editorDefaults("plugwatch-influx").url as PropDef;
+    const url = editorDefaults("plugwatch-influx").url;
     const runtime = (u: string) => accepts(() => influxSettingsFromConfig({ url: u, database: "x" }));
     for (const u of ["http://127.0.0.1:8086", "https://db.example:8443/influx", "http://[::1]:8086", "http://h:1/p?q=a@b"]) {
       assert.equal(editorAccepts(url, u), true, u);

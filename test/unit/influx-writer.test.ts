@@ -101,12 +101,21 @@ describe("influx writer", () => {
     const w = make();
     await w.acceptAsync(lines(0, 25));
     await clock.advance(0);
-    assert.deepEqual(sink.sent.map((s) => bodyLines(s.body).length), [10, 10]);
+    assert.deepEqual(
+      sink.sent.map((s) => bodyLines(s.body).length),
+      [10, 10],
+    );
     await clock.advance(999);
     assert.equal(sink.sent.length, 2, "the 5 leftover lines wait for the interval");
     await clock.advance(1);
-    assert.deepEqual(sink.sent.map((s) => bodyLines(s.body).length), [10, 10, 5]);
-    assert.deepEqual(sink.sent.flatMap((s) => bodyLines(s.body)), lines(0, 25));
+    assert.deepEqual(
+      sink.sent.map((s) => bodyLines(s.body).length),
+      [10, 10, 5],
+    );
+    assert.deepEqual(
+      sink.sent.flatMap((s) => bodyLines(s.body)),
+      lines(0, 25),
+    );
     const st = w.stats();
     assert.deepEqual([st.acceptedLines, st.writtenLines, st.backlogLines, st.retries], [25, 25, 0, 0]);
   });
@@ -120,7 +129,7 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 0);
     await clock.advance(1);
     assert.equal(sink.sent.length, 1);
-    assert.deepEqual(bodyLines(sink.sent[0]!.body), lines(0, 2));
+    assert.deepEqual(bodyLines(sink.sent[0].body), lines(0, 2));
   });
 
   it("retries with exponential backoff + full jitter, then continues in order", async () => {
@@ -142,8 +151,8 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 3);
     await clock.advance(1);
     assert.equal(sink.sent.length, 5, "retry succeeded, then the second batch");
-    assert.deepEqual(bodyLines(sink.sent[3]!.body), lines(0, 10));
-    assert.deepEqual(bodyLines(sink.sent[4]!.body), lines(10, 10));
+    assert.deepEqual(bodyLines(sink.sent[3].body), lines(0, 10));
+    assert.deepEqual(bodyLines(sink.sent[4].body), lines(10, 10));
     const st = writer!.stats();
     assert.deepEqual([st.retries, st.writtenLines, st.backlogLines, st.retrying], [3, 20, 0, false]);
   });
@@ -158,7 +167,7 @@ describe("influx writer", () => {
       await clock.advance(60_000);
       starts.push(sink.sent.length);
     }
-    const gaps = sink.sent.slice(1).map((s, i) => s.at - sink.sent[i]!.at);
+    const gaps = sink.sent.slice(1).map((s, i) => s.at - sink.sent[i].at);
     assert.deepEqual(gaps.slice(0, 8), [500, 1000, 2000, 4000, 8000, 16000, 32000, 60000]);
     assert.ok(gaps.every((g) => g <= 60_000));
   });
@@ -171,7 +180,7 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 1);
     await clock.advance(1);
     assert.equal(sink.sent.length, 2);
-    assert.equal(sink.sent[1]!.at - sink.sent[0]!.at, 3000);
+    assert.equal(sink.sent[1].at - sink.sent[0].at, 3000);
   });
 
   it("400 partial write: counts the dropped lines, acknowledges and moves on", async () => {
@@ -221,10 +230,10 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 20));
     await clock.advance(0);
     assert.equal(sink.held.length, 2);
-    sink.held[1]!.resolve();
+    sink.held[1].resolve();
     await clock.advance(0);
     assert.equal(spool.headSeq, 0, "the second batch completed first: nothing acknowledged yet");
-    sink.held[0]!.resolve();
+    sink.held[0].resolve();
     await clock.advance(0);
     assert.equal(spool.headSeq, 20);
   });
@@ -235,7 +244,7 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 30));
     await clock.advance(5000);
     assert.equal(sink.sent.length, 1);
-    sink.held[0]!.resolve();
+    sink.held[0].resolve();
     await clock.advance(0);
     assert.equal(sink.sent.length, 3);
   });
@@ -245,7 +254,7 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 3));
     await writer!.close(2000);
     assert.equal(sink.sent.length, 1);
-    assert.deepEqual(bodyLines(sink.sent[0]!.body), lines(0, 3));
+    assert.deepEqual(bodyLines(sink.sent[0].body), lines(0, 3));
 
     const dir2 = mkdtempSync(path.join(os.tmpdir(), "plugwatch-writer-test-"));
     try {

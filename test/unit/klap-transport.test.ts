@@ -14,7 +14,17 @@ import { SimulatedKlapDevice, type KlapModel } from "../../scripts/sim/klap-devi
 const ACCOUNT: Credentials = { user: "ops@office.example", password: "right-password" };
 
 function entry(id: string, model: string, protocol: "klap" | "tapo", extra: Partial<Device> = {}): Device {
-  return { id, name: `Desk ${id}`, model, host: "127.0.0.1", port: 0, kind: "workplace", location: { building: "hq", floor: "1", room: "r1" }, protocol, ...extra };
+  return {
+    id,
+    name: `Desk ${id}`,
+    model,
+    host: "127.0.0.1",
+    port: 0,
+    kind: "workplace",
+    location: { building: "hq", floor: "1", room: "r1" },
+    protocol,
+    ...extra,
+  };
 }
 
 /** `null` = a device never bound to an account (blank credentials). */
@@ -104,7 +114,10 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
       now = s * 1000;
       attempts.push(await codeOf(t.send('{"system":{"get_sysinfo":{}}}')));
     }
-    assert.ok(attempts.every((c) => c === "AUTH_FAILED"), attempts.join(","));
+    assert.ok(
+      attempts.every((c) => c === "AUTH_FAILED"),
+      attempts.join(","),
+    );
     // Handshakes at t = 0, 5, 15, 35 s (waits 5, 10, 20, then 40 s → next at 75 s).
     assert.equal(t.handshakes, 4);
     assert.equal(d.server.stats.handshake1, 4);
@@ -192,7 +205,25 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
   it("KLAP over TLS (port 4433 on real plugs): the same handshake and session through HTTPS", async function () {
     const dir = mkdtempSync(path.join(tmpdir(), "klap-tls-"));
     try {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=plug", "-days", "1", "-keyout", path.join(dir, "k.pem"), "-out", path.join(dir, "c.pem")], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          "/CN=plug",
+          "-days",
+          "1",
+          "-keyout",
+          path.join(dir, "k.pem"),
+          "-out",
+          path.join(dir, "c.pem"),
+        ],
+        { stdio: "ignore" },
+      );
       const d = new SimulatedKlapDevice({
         model: "P110",
         entries: [entry("tls-1", "P110", "tapo")],
@@ -253,7 +284,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   for (const model of ["HS110", "KP115", "P110", "P115"] as const) {
     it(`${model}: poll matches the simulated emeter; setRelay switches the simulated relay`, async function () {
       const d = await sim(model);
-      const o = d.outlets[0]!;
+      const o = d.outlets[0];
       o.force({ power: 123.456, voltage: 231.2 });
       const s = await transports.poll(o.entry);
       assert.equal(s.relay, true);
@@ -273,7 +304,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   it("Tapo firmware without get_emeter_data (P110 1.2.3): power from get_current_power, 0 V / 0 A, the month's energy", async function () {
     const d = await sim("P110");
     d.unsupportedMethods.add("get_emeter_data");
-    const o = d.outlets[0]!;
+    const o = d.outlets[0];
     o.force({ power: 61.4, voltage: 230 });
     const s = await transports.poll(o.entry);
     assert.equal(s.power, 61, "get_current_power is whole watts");
@@ -286,7 +317,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   it("Tapo firmware without multipleRequest: one request per method, remembered for the plug", async function () {
     const d = await sim("P115");
     d.unsupportedMethods.add("multipleRequest");
-    const o = d.outlets[0]!;
+    const o = d.outlets[0];
     o.force({ power: 12.5, voltage: 231 });
     const s1 = await transports.poll(o.entry);
     assert.ok(Math.abs(s1.power - 12.5) < 0.002 && Math.abs(s1.voltage - 231) < 0.002, JSON.stringify(s1));
@@ -305,13 +336,13 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
       samples.map((s) => Math.round(s.power)),
       [10, 20, 30, 40, 50, 60],
     );
-    await transports.setRelay(d.outlets[3]!.entry, false);
+    await transports.setRelay(d.outlets[3].entry, false);
     assert.deepEqual(
       d.outlets.map((o) => o.relay),
       [true, true, true, false, true, true],
     );
-    assert.equal((await transports.poll(d.outlets[3]!.entry)).relay, false);
-    assert.equal((await transports.poll(d.outlets[2]!.entry)).relay, true);
+    assert.equal((await transports.poll(d.outlets[3].entry)).relay, false);
+    assert.equal((await transports.poll(d.outlets[2].entry)).relay, true);
     assert.equal(d.server.stats.handshake1, 1);
   });
 

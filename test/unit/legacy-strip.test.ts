@@ -34,7 +34,16 @@ describe("legacy HS300 strip through the transport layer", function () {
         // The simulator holds V1 units and answers an HS300 in V2 units (power_mw, voltage_mv, current_ma, total_wh).
         Object.assign(c.emeter.realtime, { power: i + 1, voltage: 120, current: 0.01 * (i + 1), total: (500 + i) / 1000 });
       });
-      const outlet = (index: number): Device => ({ id: `strip-${index + 1}`, name: "o", model: "HS300", host: "127.0.0.1", port: sim.port, kind: "workplace", location: { building: "b", floor: "f", room: "r" }, strip: { id: "strip", index } });
+      const outlet = (index: number): Device => ({
+        id: `strip-${index + 1}`,
+        name: "o",
+        model: "HS300",
+        host: "127.0.0.1",
+        port: sim.port,
+        kind: "workplace",
+        location: { building: "b", floor: "f", room: "r" },
+        strip: { id: "strip", index },
+      });
       const samples = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => transports.poll(outlet(i))));
       assert.deepEqual(
         samples.map((s) => [s.power, s.voltage, s.energy, s.relay]),

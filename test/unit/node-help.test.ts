@@ -3,18 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import {
-  checkHelp,
-  extractHelp,
-  helpToDocs,
-  LANGS,
-  nodeShape,
-  nodeTypes,
-  parseHelp,
-  readHelp,
-  replaceRegion,
-  syncDocs,
-} from "../../scripts/docs/node-help";
+import { checkHelp, extractHelp, helpToDocs, LANGS, nodeShape, nodeTypes, parseHelp, readHelp, replaceRegion, syncDocs } from "../../scripts/docs/node-help";
 import { repoRoot } from "../support/nodered";
 
 const root = repoRoot();
@@ -52,18 +41,20 @@ describe("node help and locales", function () {
 
   describe("the checker", function () {
     it("rejects the multi-line property form and colons inside a description", function () {
-      const md = "Intro.\n\n### Inputs\n\n: payload (object) : a reading\n  `{\"v\":1}` continued.\n: topic (string) : a: b\n\n### Details\n\nText.\n\n### References\n\n- [x](https://example.org) - y\n";
+      const md =
+        'Intro.\n\n### Inputs\n\n: payload (object) : a reading\n  `{"v":1}` continued.\n: topic (string) : a: b\n\n### Details\n\nText.\n\n### References\n\n- [x](https://example.org) - y\n';
       const problems = checkHelp(md, "en-US", { config: false, inputs: 1, outputs: 0 });
       assert.equal(problems.length, 2, problems.join("\n"));
-      assert.match(problems[0]!, /^line 6: text right after a property line/);
-      assert.match(problems[1]!, /^line 7: not a one-line/);
+      assert.match(problems[0], /^line 6: text right after a property line/);
+      assert.match(problems[1], /^line 7: not a one-line/);
     });
 
     it("flags prose the editor would turn into a stray property, not colons inside code spans", function () {
-      const md = "### Details\n\n**Status**: `N/s` (green), yellow (`retrying: X`) or red.\n**Status.** `N/s` (green), yellow (`retrying: X`) or red.\n\n### References\n\n- [x](https://example.org) - y\n";
+      const md =
+        "### Details\n\n**Status**: `N/s` (green), yellow (`retrying: X`) or red.\n**Status.** `N/s` (green), yellow (`retrying: X`) or red.\n\n### References\n\n- [x](https://example.org) - y\n";
       const problems = checkHelp(md, "en-US", { config: true, inputs: 0, outputs: 0 });
       assert.equal(problems.length, 1, problems.join("\n"));
-      assert.match(problems[0]!, /^line 3: the editor renders ": `N\/s` \(green\)/);
+      assert.match(problems[0], /^line 3: the editor renders ": `N\/s` \(green\)/);
     });
 
     it("asks for the sections the node's ports call for, in order", function () {
@@ -73,14 +64,18 @@ describe("node help and locales", function () {
         "missing section ### References",
         "sections out of order: details, inputs",
       ]);
-      const es = "### Entradas\n\n: payload (object) : y\n\n### Salidas\n\n1. uno\n: payload (object) : a\n\n### Detalles\n\nz\n\n### Referencias\n\n- [a](https://example.org) - b\n";
-      assert.deepEqual(checkHelp(es, "es-ES", { config: false, inputs: 1, outputs: 2 }), ["### Salidas lists 1 ports (\"1. name\" lines), the node has 2"]);
+      const es =
+        "### Entradas\n\n: payload (object) : y\n\n### Salidas\n\n1. uno\n: payload (object) : a\n\n### Detalles\n\nz\n\n### Referencias\n\n- [a](https://example.org) - b\n";
+      assert.deepEqual(checkHelp(es, "es-ES", { config: false, inputs: 1, outputs: 2 }), ['### Salidas lists 1 ports ("1. name" lines), the node has 2']);
     });
 
     it("turns the help into the docs part: sections under one heading, properties as bullets, links relative", function () {
       const md =
         "Intro.\n\n### Outputs\n\n1. events\n: topic (string) : the topic.\n\n### References\n\n- [a](https://github.com/plugwatch/node-red-plugwatch/blob/main/docs/nodes/plugwatch-alert.md) - b\n- [c](https://github.com/plugwatch/node-red-plugwatch/blob/main/docs/api.md) - d\n";
-      assert.equal(helpToDocs(md), "## Help in the editor\n\n### Outputs\n\n1. events\n    - **topic** (*string*) — the topic.\n\n### References\n\n- [a](plugwatch-alert.md) - b\n- [c](../api.md) - d\n");
+      assert.equal(
+        helpToDocs(md),
+        "## Help in the editor\n\n### Outputs\n\n1. events\n    - **topic** (*string*) — the topic.\n\n### References\n\n- [a](plugwatch-alert.md) - b\n- [c](../api.md) - d\n",
+      );
       assert.throws(() => replaceRegion("# x\n", "x", "y"), /no <!-- help:start -->/);
     });
   });
@@ -113,7 +108,7 @@ describe("node help and locales", function () {
           en.sections.map((s) => s.key),
         );
         en.sections.forEach((s, i) => {
-          const t = es.sections[i]!;
+          const t = es.sections[i];
           assert.equal(t.ports.length, s.ports.length, `${s.key} ports`);
           assert.equal(t.properties.length, s.properties.length, `${s.key} properties`);
           // Message properties keep their names in every language; config fields and MQTT messages are described, and translated.

@@ -20,7 +20,12 @@ class ClientPort implements OutboxPort {
   }
 }
 
-const reading = (i: number): OutboxMessage => ({ topic: "pwob/hq/1/lab/ws-1/reading", payload: { v: 1, device: "ws-1", ts: 1764000000000 + i * 1000, power: i }, qos: 1, retain: false });
+const reading = (i: number): OutboxMessage => ({
+  topic: "pwob/hq/1/lab/ws-1/reading",
+  payload: { v: 1, device: "ws-1", ts: 1764000000000 + i * 1000, power: i },
+  qos: 1,
+  retain: false,
+});
 
 describe("outbox (collector → broker buffer) with a real aedes broker", function () {
   this.timeout(20_000);

@@ -243,7 +243,8 @@ describe("package consistency", function () {
         } else if (e.endsWith(".html")) {
           const html = readFileSync(p, "utf8");
           for (const type of registeredTypes(html)) {
-            if (!html.includes(`data-help-name="${type}"`) && !existsSync(path.join(path.dirname(p), "locales", "en-US", `${type}.html`))) missing.push(`${path.relative(root, p)} (${type})`);
+            if (!html.includes(`data-help-name="${type}"`) && !existsSync(path.join(path.dirname(p), "locales", "en-US", `${type}.html`)))
+              missing.push(`${path.relative(root, p)} (${type})`);
           }
         }
       }

@@ -10,8 +10,17 @@ import { fileStore, unknownDevicesFor } from "../../lib/pending-file";
 import { buildRegistry } from "../../lib/registry";
 import { testApiService } from "../support/api-service";
 
-const devices = [{ id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } }];
-const teleinfo = (ts: number, device = "teleinfo-main") => ({ v: 1, device, ts, measurement: "teleinfo", fields: { papp: 1840 }, tags: { source: "eco-devices" } });
+const devices = [
+  { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
+];
+const teleinfo = (ts: number, device = "teleinfo-main") => ({
+  v: 1,
+  device,
+  ts,
+  measurement: "teleinfo",
+  fields: { papp: 1840 },
+  tags: { source: "eco-devices" },
+});
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -52,7 +61,10 @@ describe("unknown devices (pending approval)", function () {
     assert.equal(u.reject("b").state, "rejected");
     assert.ok("refused" in u.admit("b"));
     assert.equal(u.get("b")?.refused, 1);
-    assert.equal(codeOf(() => u.approve("zz")), "UNKNOWN_DEVICE");
+    assert.equal(
+      codeOf(() => u.approve("zz")),
+      "UNKNOWN_DEVICE",
+    );
   });
 
   it("forgets the oldest decisions beyond maxDecided", function () {
@@ -61,7 +73,13 @@ describe("unknown devices (pending approval)", function () {
     u.reject("a");
     u.reject("b");
     u.approve("c");
-    assert.deepEqual(u.list().map((d) => [d.id, d.state]), [["b", "rejected"], ["c", "approved"]]);
+    assert.deepEqual(
+      u.list().map((d) => [d.id, d.state]),
+      [
+        ["b", "rejected"],
+        ["c", "approved"],
+      ],
+    );
   });
 
   it("reject and accept policies keep no list", function () {
@@ -80,14 +98,20 @@ describe("unknown devices (pending approval)", function () {
       first.admit("other");
       first.approve("teleinfo-main");
       const again = unknownDevicesFor("pending", dir, "reg.1", (m) => warnings.push(m));
-      assert.deepEqual(again.list().map((d) => [d.id, d.state]), [["other", "pending"], ["teleinfo-main", "approved"]]);
+      assert.deepEqual(
+        again.list().map((d) => [d.id, d.state]),
+        [
+          ["other", "pending"],
+          ["teleinfo-main", "approved"],
+        ],
+      );
       assert.deepEqual(again.admit("teleinfo-main"), { tags: { device: "teleinfo-main" } });
       const file = path.join(dir, "plugwatch-unknown-reg.1.json");
       assert.ok(JSON.parse(readFileSync(file, "utf8")));
       writeFileSync(file, "{not json");
       assert.deepEqual(new UnknownDevices({ policy: "pending", store: fileStore(file, (m) => warnings.push(m)) }).list(), []);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0] as string, /starting with an empty list/);
+      assert.match(warnings[0], /starting with an empty list/);
       const bad: string[] = [];
       assert.equal(unknownDevicesFor("maybe", dir, "reg.2", (m) => bad.push(m)).policy, "reject");
       assert.equal(bad.length, 1);
@@ -109,15 +133,27 @@ describe("unknown devices (pending approval)", function () {
         { v: 1, device: "ghost-2", ts: 1764000000000, fields: { "1bad": 1 } },
       ]);
       assert.deepEqual(lines, []);
-      assert.deepEqual(errors.map((e) => e.code), ["INVALID_READING", "INVALID_READING", "INVALID_READING"]);
-      assert.deepEqual(registry.unknown.list().map((d) => d.id), ["teleinfo-main"]);
+      assert.deepEqual(
+        errors.map((e) => e.code),
+        ["INVALID_READING", "INVALID_READING", "INVALID_READING"],
+      );
+      assert.deepEqual(
+        registry.unknown.list().map((d) => d.id),
+        ["teleinfo-main"],
+      );
       // A reading cannot set the pending tag itself, on a registered device or any other.
-      assert.equal(enc.encodeValue({ v: 1, device: "ws-1", ts: 1764000000005, fields: { t: 1 }, tags: { pending: "true" } }), "plug,building=hq,device=ws-1,floor=1,kind=workplace,room=open t=1 1764000000005");
+      assert.equal(
+        enc.encodeValue({ v: 1, device: "ws-1", ts: 1764000000005, fields: { t: 1 }, tags: { pending: "true" } }),
+        "plug,building=hq,device=ws-1,floor=1,kind=workplace,room=open t=1 1764000000005",
+      );
       // Approved: the same series key is no longer cached as pending.
       registry.unknown.approve("teleinfo-main");
       assert.equal(enc.encodeValue(teleinfo(1764000060000)), "teleinfo,device=teleinfo-main,source=eco-devices papp=1840 1764000060000");
       registry.unknown.reject("teleinfo-main");
-      assert.equal(codeOf(() => enc.encodeValue(teleinfo(1764000120000))), "UNKNOWN_DEVICE");
+      assert.equal(
+        codeOf(() => enc.encodeValue(teleinfo(1764000120000))),
+        "UNKNOWN_DEVICE",
+      );
       // Plug readings of an unregistered id are held the same way, and re-admitted (counted) every time.
       const plug = { v: 1, device: "ws-9", ts: 1764000000007, power: 1, voltage: 230, current: 0.1, energy: 1, relay: false };
       assert.equal(enc.encodeValue(plug), "plug,device=ws-9,pending=true power=1,voltage=230,current=0.1,energy=1,relay=F 1764000000007");
@@ -127,7 +163,10 @@ describe("unknown devices (pending approval)", function () {
 
     it("with the default policy an unregistered id is still UNKNOWN_DEVICE", function () {
       const enc = new LineEncoder(buildRegistry({ devices }, "test"));
-      assert.equal(codeOf(() => enc.encodeValue(teleinfo(1764000000000))), "UNKNOWN_DEVICE");
+      assert.equal(
+        codeOf(() => enc.encodeValue(teleinfo(1764000000000))),
+        "UNKNOWN_DEVICE",
+      );
     });
   });
 
@@ -136,7 +175,8 @@ describe("unknown devices (pending approval)", function () {
       const registry = buildRegistry({ devices }, "test");
       registry.unknown = new UnknownDevices({ policy: "pending", now: () => 1764000000000 });
       const service = testApiService({ registry, broker: { connected: () => true, publish: async () => undefined } });
-      const call = (method: "GET" | "POST", p: string, search = "") => service.handle({ method, path: p, search: new URLSearchParams(search), instance: `/api/v1${p}` });
+      const call = (method: "GET" | "POST", p: string, search = "") =>
+        service.handle({ method, path: p, search: new URLSearchParams(search), instance: `/api/v1${p}` });
       return { registry, call };
     }
 

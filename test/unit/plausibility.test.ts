@@ -10,7 +10,10 @@ import { FakeTime } from "../support/fake-time";
 const good: SampleValues = { power: 120.5, voltage: 231.2, current: 0.52, energy: 12.3, deviceId: "8006A1", mac: "50:C7:BF:00:00:01" };
 
 const response = (rt: Record<string, unknown>, sys: Record<string, unknown> = {}) =>
-  JSON.stringify({ system: { get_sysinfo: { relay_state: 1, deviceId: "8006A1", mac: "50:c7:bf:00:00:01", ...sys } }, emeter: { get_realtime: { err_code: 0, ...rt } } });
+  JSON.stringify({
+    system: { get_sysinfo: { relay_state: 1, deviceId: "8006A1", mac: "50:c7:bf:00:00:01", ...sys } },
+    emeter: { get_realtime: { err_code: 0, ...rt } },
+  });
 
 describe("plausibility of plug data", () => {
   it("the plug client keeps negative and huge values as sent (no clamping) and reads the identity", () => {
@@ -27,11 +30,7 @@ describe("plausibility of plug data", () => {
     assert.equal(implausibility({ ...good, power: -5 }, "HS110"), "power -5 W is negative");
     assert.equal(implausibility({ ...good, energy: -0.001 }, "HS110"), "energy -0.001 kWh is negative");
     assert.equal(implausibility({ ...good, power: Infinity }, "HS110"), "power Infinity is not a finite number");
-    assert.equal(
-      implausibility({ power: 1e30, voltage: 1e30, current: 1e30, energy: 1e30 }, "HS110")?.split("; ").length,
-      4,
-      "1e30 everywhere: four problems",
-    );
+    assert.equal(implausibility({ power: 1e30, voltage: 1e30, current: 1e30, energy: 1e30 }, "HS110")?.split("; ").length, 4, "1e30 everywhere: four problems");
     assert.match(implausibility({ ...good, power: 3000, voltage: 120 }, "HS300") ?? "", /^power 3000 W is beyond the HS300 rating \(max 2250 W\)$/);
     assert.equal(implausibility({ ...good, power: 3000 }, "HS110"), undefined, "3 kW is within an EU HS110's 3680 W");
     assert.match(implausibility({ ...good, current: 30 }, "UNKNOWN") ?? "", /beyond the largest rating \(max 20 A\)/);

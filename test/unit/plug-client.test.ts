@@ -19,7 +19,10 @@ const codeOf = (fn: () => unknown): string => {
 };
 
 const v1 = (rt: Record<string, unknown>, relay: unknown = 1) =>
-  JSON.stringify({ system: { get_sysinfo: { err_code: 0, alias: "Desk", model: "HS110(EU)", relay_state: relay } }, emeter: { get_realtime: { err_code: 0, ...rt } } });
+  JSON.stringify({
+    system: { get_sysinfo: { err_code: 0, alias: "Desk", model: "HS110(EU)", relay_state: relay } },
+    emeter: { get_realtime: { err_code: 0, ...rt } },
+  });
 
 describe("parsePollResponse", function () {
   it("reads a V1 emeter (W, V, A, kWh) and the relay", function () {
@@ -44,12 +47,30 @@ describe("parsePollResponse", function () {
   });
 
   it("rejects malformed answers with DEVICE_ERROR", function () {
-    assert.equal(codeOf(() => parsePollResponse("not json")), "DEVICE_ERROR");
-    assert.equal(codeOf(() => parsePollResponse("{}")), "DEVICE_ERROR");
-    assert.equal(codeOf(() => parsePollResponse(JSON.stringify({ system: { get_sysinfo: { relay_state: 1 } } }))), "DEVICE_ERROR");
-    assert.equal(codeOf(() => parsePollResponse(v1({ power: 1, voltage: 1, current: 1 }))), "DEVICE_ERROR");
-    assert.equal(codeOf(() => parsePollResponse(v1({ power: 1, voltage: 1, current: 1, total: 1 }, 2))), "DEVICE_ERROR");
-    assert.equal(codeOf(() => parsePollResponse(v1({ err_code: -1, err_msg: "module not support" }))), "DEVICE_ERROR");
+    assert.equal(
+      codeOf(() => parsePollResponse("not json")),
+      "DEVICE_ERROR",
+    );
+    assert.equal(
+      codeOf(() => parsePollResponse("{}")),
+      "DEVICE_ERROR",
+    );
+    assert.equal(
+      codeOf(() => parsePollResponse(JSON.stringify({ system: { get_sysinfo: { relay_state: 1 } } }))),
+      "DEVICE_ERROR",
+    );
+    assert.equal(
+      codeOf(() => parsePollResponse(v1({ power: 1, voltage: 1, current: 1 }))),
+      "DEVICE_ERROR",
+    );
+    assert.equal(
+      codeOf(() => parsePollResponse(v1({ power: 1, voltage: 1, current: 1, total: 1 }, 2))),
+      "DEVICE_ERROR",
+    );
+    assert.equal(
+      codeOf(() => parsePollResponse(v1({ err_code: -1, err_msg: "module not support" }))),
+      "DEVICE_ERROR",
+    );
   });
 });
 
@@ -132,7 +153,10 @@ describe("PlugClient against a real simulator", function () {
     assert.ok(days.every((d) => d.year === 2024 && d.month === 2 && typeof d.kWh === "number"));
     const months = await client.stats(addr(), "month", 2024);
     assert.equal(months.length, 12);
-    assert.deepEqual(months.map((m) => m.month), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert.deepEqual(
+      months.map((m) => m.month),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+    );
   });
 
   it("rejects bad statistics arguments with INVALID_REQUEST before any I/O", async function () {

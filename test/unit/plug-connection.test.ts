@@ -52,7 +52,15 @@ describe("plug-connection cipher", function () {
 
 describe("PlugConnections (keep-alive) against real sockets", function () {
   this.timeout(10000);
-  const device: Device = { id: "ka-1", name: "Keep-alive", model: "HS110", host: "127.0.0.1", port: 0, kind: "other", location: { building: "b", floor: "1", room: "r" } };
+  const device: Device = {
+    id: "ka-1",
+    name: "Keep-alive",
+    model: "HS110",
+    host: "127.0.0.1",
+    port: 0,
+    kind: "other",
+    location: { building: "b", floor: "1", room: "r" },
+  };
   let office: SimulatedOffice;
   let conns: PlugConnections;
   let accepted = 0;
@@ -197,7 +205,7 @@ describe("PlugConnections (keep-alive) against real sockets", function () {
   it("PlugClient with keepAlive polls, switches and reads statistics over kept connections", async function () {
     const client = new PlugClient({ timeoutMs: 1000, keepAlive: true });
     try {
-      const d = office.registryDevices()[0] as Device;
+      const d = office.registryDevices()[0];
       office.plug("ka-1").force({ power: 12, voltage: 240 });
       const s1 = await client.poll(d);
       assert.deepEqual([s1.power, s1.voltage, s1.current, s1.relay], [12, 240, 0.05, true]);

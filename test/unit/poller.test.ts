@@ -14,7 +14,6 @@ async function stopAll(time: FakeTime, poller: { stop(): Promise<void> }): Promi
   assert.equal(time.pending, 0, "stop leaves no timer");
 }
 
-
 interface Dev {
   id: string;
 }
@@ -153,7 +152,7 @@ describe("Poller", function () {
     const time = new FakeTime();
     const plugs = new FakePlugs(time);
     let seed = 7;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const { poller } = makePoller(time, plugs, { devices: devices(100), intervalMs: 1000, concurrency: 1000, random });
     poller.start();
     await time.advance(1000);
@@ -230,7 +229,7 @@ describe("Poller", function () {
     await time.advance(40_000);
     const starts = plugs.startsOf("d0");
     assert.deepEqual(starts, [0, 1000, 2000, 3000, 5000, 9000, 17000, 25000, 33000]);
-    const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number));
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
     assert.deepEqual(gaps, [1000, 1000, 1000, 2000, 4000, 8000, 8000, 8000]);
     assert.equal(rec.changes.length, 1, "offline reported once");
     assert.equal(rec.changes[0]?.online, false);
@@ -305,7 +304,7 @@ describe("Poller", function () {
     poller.start();
     await time.advance(10_000);
     assert.equal(rec.stats.length, 2);
-    const s = rec.stats[1] as PollerStats;
+    const s = rec.stats[1];
     assert.equal(s.windowMs, 5000);
     assert.equal(s.devices, 10);
     assert.equal(s.online, 9);

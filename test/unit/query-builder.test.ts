@@ -39,8 +39,14 @@ describe("query-builder: identifiers and literals", function () {
   });
   for (const bad of HOSTILE) {
     it(`refuses the identifier ${JSON.stringify(bad)}`, function () {
-      assert.equal(code(() => quoteField(bad)), "INVALID_QUERY");
-      assert.equal(code(() => quoteMeasurement(bad)), "INVALID_QUERY");
+      assert.equal(
+        code(() => quoteField(bad)),
+        "INVALID_QUERY",
+      );
+      assert.equal(
+        code(() => quoteMeasurement(bad)),
+        "INVALID_QUERY",
+      );
     });
   }
   it("parses intervals and refuses anything else", function () {
@@ -48,11 +54,20 @@ describe("query-builder: identifiers and literals", function () {
     assert.equal(intervalMs("1m"), 60_000);
     assert.equal(intervalMs("2h"), 7_200_000);
     assert.equal(intervalMs("1d"), DAY_MS);
-    for (const bad of ["0m", "1w", "1m; DROP", "1 m", "-1m", "1.5m", "1m\n"]) assert.equal(code(() => intervalMs(bad)), "INVALID_QUERY", bad);
+    for (const bad of ["0m", "1w", "1m; DROP", "1 m", "-1m", "1.5m", "1m\n"])
+      assert.equal(
+        code(() => intervalMs(bad)),
+        "INVALID_QUERY",
+        bad,
+      );
   });
   it("writes times as integer ms literals only", function () {
     assert.equal(timeLiteral(FROM), `${FROM}ms`);
-    for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) assert.equal(code(() => timeLiteral(bad)), "INVALID_QUERY");
+    for (const bad of [1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60])
+      assert.equal(
+        code(() => timeLiteral(bad)),
+        "INVALID_QUERY",
+      );
   });
 });
 
@@ -85,23 +100,53 @@ describe("query-builder: statements", function () {
 
   it("aggregates without fields use the numeric plug fields (relay cannot be averaged)", function () {
     const s = buildRange({ type: "range", from: FROM, to: FROM + DAY_MS, aggregate: "mean", interval: "1h" }, ["a"], LIMITS);
-    assert.match(s.text, /^SELECT MEAN\("power"\) AS "power", MEAN\("voltage"\) AS "voltage", MEAN\("current"\) AS "current", MEAN\("energy"\) AS "energy" FROM/);
+    assert.match(
+      s.text,
+      /^SELECT MEAN\("power"\) AS "power", MEAN\("voltage"\) AS "voltage", MEAN\("current"\) AS "current", MEAN\("energy"\) AS "energy" FROM/,
+    );
   });
 
   it("refuses inverted ranges and spans over the limits", function () {
-    assert.equal(code(() => buildRange({ type: "range", from: FROM, to: FROM }, ["a"], LIMITS)), "INVALID_QUERY");
-    assert.equal(code(() => buildRange({ type: "range", from: FROM, to: FROM + 32 * DAY_MS }, ["a"], LIMITS)), "LIMIT_EXCEEDED");
-    assert.equal(code(() => buildRange({ type: "range", from: FROM, to: FROM + 32 * DAY_MS, aggregate: "mean", interval: "1d" }, ["a"], LIMITS)), "no error");
-    assert.equal(code(() => buildRange({ type: "range", from: FROM, to: FROM + 367 * DAY_MS, aggregate: "mean", interval: "1d" }, ["a"], LIMITS)), "LIMIT_EXCEEDED");
+    assert.equal(
+      code(() => buildRange({ type: "range", from: FROM, to: FROM }, ["a"], LIMITS)),
+      "INVALID_QUERY",
+    );
+    assert.equal(
+      code(() => buildRange({ type: "range", from: FROM, to: FROM + 32 * DAY_MS }, ["a"], LIMITS)),
+      "LIMIT_EXCEEDED",
+    );
+    assert.equal(
+      code(() => buildRange({ type: "range", from: FROM, to: FROM + 32 * DAY_MS, aggregate: "mean", interval: "1d" }, ["a"], LIMITS)),
+      "no error",
+    );
+    assert.equal(
+      code(() => buildRange({ type: "range", from: FROM, to: FROM + 367 * DAY_MS, aggregate: "mean", interval: "1d" }, ["a"], LIMITS)),
+      "LIMIT_EXCEEDED",
+    );
   });
 
   it("bounds points = intervals × devices and limit × devices", function () {
     const q = { type: "range" as const, from: FROM, to: FROM + 30 * DAY_MS, aggregate: "mean" as const, interval: "1m" };
-    assert.equal(code(() => buildRange(q, ["a"], LIMITS)), "no error"); // 43200 points
-    assert.equal(code(() => buildRange(q, ["a", "b", "c"], LIMITS)), "LIMIT_EXCEEDED"); // 129600
-    assert.equal(code(() => buildRange({ type: "range", from: FROM, to: FROM + DAY_MS, limit: 60_000 }, ["a", "b"], LIMITS)), "LIMIT_EXCEEDED");
-    assert.equal(code(() => buildLatestN("plug", "a", 100_001, LIMITS)), "LIMIT_EXCEEDED");
-    assert.equal(code(() => buildEnergyBuckets(["a"], FROM, FROM + 300 * DAY_MS, 60_000, LIMITS)), "LIMIT_EXCEEDED");
+    assert.equal(
+      code(() => buildRange(q, ["a"], LIMITS)),
+      "no error",
+    ); // 43200 points
+    assert.equal(
+      code(() => buildRange(q, ["a", "b", "c"], LIMITS)),
+      "LIMIT_EXCEEDED",
+    ); // 129600
+    assert.equal(
+      code(() => buildRange({ type: "range", from: FROM, to: FROM + DAY_MS, limit: 60_000 }, ["a", "b"], LIMITS)),
+      "LIMIT_EXCEEDED",
+    );
+    assert.equal(
+      code(() => buildLatestN("plug", "a", 100_001, LIMITS)),
+      "LIMIT_EXCEEDED",
+    );
+    assert.equal(
+      code(() => buildEnergyBuckets(["a"], FROM, FROM + 300 * DAY_MS, 60_000, LIMITS)),
+      "LIMIT_EXCEEDED",
+    );
   });
 
   it("latest: newest row per device, optionally since a time", function () {

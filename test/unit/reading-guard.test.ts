@@ -15,7 +15,17 @@ const registry = buildRegistry({
     { id: "meter", name: "m", model: "other-meter", host: "10.0.0.9", kind: "other", location: { building: "hq", floor: "0", room: "plant" } },
   ],
 });
-const plug = (device: string, power: number, extra: Record<string, unknown> = {}) => ({ v: 1, device, ts: TS, power, voltage: 230, current: power / 230, energy: 1, relay: true, ...extra });
+const plug = (device: string, power: number, extra: Record<string, unknown> = {}) => ({
+  v: 1,
+  device,
+  ts: TS,
+  power,
+  voltage: 230,
+  current: power / 230,
+  energy: 1,
+  relay: true,
+  ...extra,
+});
 const topicOf = (device: string) => parseDeviceTopic("plugwatch", `plugwatch/hq/1/open-1/${device}/reading`)?.device;
 
 describe("reading guard (what the hook stores)", function () {

@@ -37,7 +37,17 @@ describe("registry protocols and strips", function () {
 
   it("a strip becomes one device per outlet: ids <strip>-<n>, inherited name/kind/location, own overrides", function () {
     const r = buildRegistry({
-      devices: [{ ...base, id: "strip", name: "Strip", model: "HS300", protocol: "klap", tags: { team: "ops" }, outlets: [{}, { name: "Monitor" }, { id: "printer-9", kind: "printer", location: { building: "hq", floor: "1", room: "copy" }, idleWatts: 9 }] }],
+      devices: [
+        {
+          ...base,
+          id: "strip",
+          name: "Strip",
+          model: "HS300",
+          protocol: "klap",
+          tags: { team: "ops" },
+          outlets: [{}, { name: "Monitor" }, { id: "printer-9", kind: "printer", location: { building: "hq", floor: "1", room: "copy" }, idleWatts: 9 }],
+        },
+      ],
     });
     assert.equal(r.size, 3);
     assert.equal(r.get("strip"), undefined, "the strip itself is not a device");
@@ -46,12 +56,21 @@ describe("registry protocols and strips", function () {
     assert.deepEqual([b?.id, b?.name, b?.strip?.index], ["strip-2", "Monitor", 1]);
     assert.deepEqual([c?.id, c?.kind, c?.location.room, c?.idleWatts, c?.strip?.index, c?.tags], ["printer-9", "printer", "copy", 9, 2, { team: "ops" }]);
     assert.equal("outlets" in (a as object), false);
-    assert.deepEqual(r.select({ kind: "printer" }).map((d) => d.id), ["printer-9"]);
+    assert.deepEqual(
+      r.select({ kind: "printer" }).map((d) => d.id),
+      ["printer-9"],
+    );
   });
 
   it("an outlet id that collides with another device is an error naming the strip", function () {
     assert.throws(
-      () => buildRegistry({ devices: [{ ...base, id: "strip-1", host: "10.0.0.9" }, { ...base, id: "strip", model: "HS300", protocol: "klap", outlets: [{}, {}] }] }),
+      () =>
+        buildRegistry({
+          devices: [
+            { ...base, id: "strip-1", host: "10.0.0.9" },
+            { ...base, id: "strip", model: "HS300", protocol: "klap", outlets: [{}, {}] },
+          ],
+        }),
       (err: unknown) => err instanceof RegistryError && err.issues.some((i) => i.path === "$.devices[1].outlets" && /strip-1/.test(i.message)),
     );
   });

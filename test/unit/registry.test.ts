@@ -32,7 +32,10 @@ describe("registry files", function () {
     assert.equal(r.size, 5);
     assert.equal(r.get("pr-annex")?.port, 9999);
     assert.equal(r.get("ws-1-01")?.port, 21001);
-    assert.deepEqual(r.filter({ kind: "workplace", floor: "1" }).map((d) => d.id), ["ws-1-01", "ws-1-02"]);
+    assert.deepEqual(
+      r.filter({ kind: "workplace", floor: "1" }).map((d) => d.id),
+      ["ws-1-01", "ws-1-02"],
+    );
   });
 
   const cases: [string, [string, string][]][] = [
@@ -40,7 +43,12 @@ describe("registry files", function () {
     ["bad-port.json", [["$.devices[0].port", "port must be an integer from 1 to 65535 (got 70000)"]]],
     [
       "bad-slug-id.json",
-      [["$.devices[0].id", `"Desk 1/01" is not a valid id: use lower-case letters, digits, '-' and '_', starting and ending with a letter or digit, at most 64 characters`]],
+      [
+        [
+          "$.devices[0].id",
+          `"Desk 1/01" is not a valid id: use lower-case letters, digits, '-' and '_', starting and ending with a letter or digit, at most 64 characters`,
+        ],
+      ],
     ],
     ["duplicate-address.json", [["$.devices[1].host", "address 10.0.1.1:9999 already used by $.devices[0]"]]],
     ["duplicate-id.json", [["$.devices[2].id", "duplicate id 'ws-1-01' (first at $.devices[0])"]]],
@@ -93,7 +101,15 @@ describe("registry files", function () {
   });
 
   it("caps a flood of problems at MAX_ISSUES plus one summary line", function () {
-    const devices = Array.from({ length: MAX_ISSUES + 50 }, (_, i) => ({ id: `d-${i}`, name: "x", model: "HS110", host: "10.0.0.1", port: i + 1, kind: "lamp", location: { building: "b", floor: "1", room: "r" } }));
+    const devices = Array.from({ length: MAX_ISSUES + 50 }, (_, i) => ({
+      id: `d-${i}`,
+      name: "x",
+      model: "HS110",
+      host: "10.0.0.1",
+      port: i + 1,
+      kind: "lamp",
+      location: { building: "b", floor: "1", room: "r" },
+    }));
     let error: RegistryError | undefined;
     try {
       buildRegistry({ devices }, "big.json");

@@ -9,7 +9,10 @@ import { repoRoot } from "../support/nodered";
 
 const settings = path.join(repoRoot(), "settings.js");
 const load = (env: Record<string, string>) =>
-  spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(settings)}).uiHost)`], { env: { PATH: process.env.PATH ?? "", ...env }, encoding: "utf8" });
+  spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(settings)}).uiHost)`], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    encoding: "utf8",
+  });
 
 describe("settings.js: the editor beyond loopback needs a login", function () {
   this.timeout(30_000);

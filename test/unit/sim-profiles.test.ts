@@ -26,7 +26,10 @@ function local(y: number, mo: number, d: number, h: number, mi = 0, s = 0): numb
 const MONDAY = [2025, 11, 24] as const;
 const SATURDAY = [2025, 11, 29] as const;
 
-const workstations: ProfileDevice[] = Array.from({ length: 20 }, (_, i) => ({ id: `ws-${1 + Math.floor(i / 10)}-${String((i % 10) + 1).padStart(2, "0")}`, kind: "workplace" }));
+const workstations: ProfileDevice[] = Array.from({ length: 20 }, (_, i) => ({
+  id: `ws-${1 + Math.floor(i / 10)}-${String((i % 10) + 1).padStart(2, "0")}`,
+  kind: "workplace",
+}));
 const meetingRooms: ProfileDevice[] = ["mr-boardroom", "mr-huddle", "mr-training"].map((id) => ({ id, kind: "meeting-room" }));
 const printers: ProfileDevice[] = ["printer-1", "printer-2"].map((id) => ({ id, kind: "printer" }));
 
@@ -130,7 +133,7 @@ describe("sim profiles: meeting rooms", function () {
   });
 
   it("keeps a booking for the whole half-hour slot", function () {
-    const room = meetingRooms[0] as ProfileDevice;
+    const room = meetingRooms[0];
     const start = local(...MONDAY, 8);
     for (let slot = 0; slot < 20; slot++) {
       const a = powerAt(room, start + slot * 1_800_000 + 1000, opts) >= 80;
@@ -184,7 +187,7 @@ describe("sim profiles: printers", function () {
   });
 
   it("describes each job by the window it falls in", function () {
-    const printer = printers[0] as ProfileDevice;
+    const printer = printers[0];
     const seed = deviceSeed(printer.id);
     let jobs = 0;
     for (let ms = local(...MONDAY, 9); ms < local(...MONDAY, 12); ms += 300_000) {
@@ -223,11 +226,12 @@ describe("sim profiles: electrical values", function () {
   });
 
   it("is deterministic per device and seed, and varies with the seed and the device", function () {
-    const series = (dev: ProfileDevice, o: ProfileOptions): number[] => Array.from({ length: 200 }, (_, i) => loadAt(dev, local(...MONDAY, 9) + i * 61_000, true, o).power);
-    const ws = workstations[3] as ProfileDevice;
+    const series = (dev: ProfileDevice, o: ProfileOptions): number[] =>
+      Array.from({ length: 200 }, (_, i) => loadAt(dev, local(...MONDAY, 9) + i * 61_000, true, o).power);
+    const ws = workstations[3];
     assert.deepEqual(series(ws, opts), series(ws, { ...opts }));
     assert.notDeepEqual(series(ws, opts), series(ws, { ...opts, seed: 7 }));
-    assert.notDeepEqual(series(ws, opts), series(workstations[4] as ProfileDevice, opts));
+    assert.notDeepEqual(series(ws, opts), series(workstations[4], opts));
     assert.equal(initialEnergyKWh("ws-1-01"), initialEnergyKWh("ws-1-01"));
     assert.notEqual(initialEnergyKWh("ws-1-01"), initialEnergyKWh("ws-1-02"));
   });

@@ -67,18 +67,29 @@ describe("spool recovery fuzz (seeded)", function () {
       await s.appendAsync(ls);
     }
     await s.close();
-    for (const f of readdirSync(dir).filter((x) => x.endsWith(".seg")).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => x.endsWith(".seg"))
+      .sort()) {
       const data = readFileSync(path.join(dir, f));
       original.set(f, data);
-      for (let off = 0; off < data.length; ) {
+      for (let off = 0; off < data.length;) {
         const len = data.readUInt32BE(off + 4);
         const firstSeq = data.readDoubleBE(off + 12);
-        records.push({ seg: f, offset: off, end: off + HEADER_BYTES + len, firstSeq, lines: bodyLines(data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len)) });
+        records.push({
+          seg: f,
+          offset: off,
+          end: off + HEADER_BYTES + len,
+          firstSeq,
+          lines: bodyLines(data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len)),
+        });
         off += HEADER_BYTES + len;
       }
     }
     assert.ok(original.size >= 4, `several segments (${original.size})`);
-    assert.equal(records.reduce((n, r) => n + r.lines.length, 0), totalLines);
+    assert.equal(
+      records.reduce((n, r) => n + r.lines.length, 0),
+      totalLines,
+    );
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -107,7 +118,7 @@ describe("spool recovery fuzz (seeded)", function () {
       const cs: Corruption[] = [];
       const nc = 1 + int(3);
       for (let i = 0; i < nc; i++) {
-        const seg = segNames[int(segNames.length)] as string;
+        const seg = segNames[int(segNames.length)];
         const buf = files.get(seg) as Buffer;
         const kindRoll = rnd();
         const at = int(buf.length + 1);
@@ -163,16 +174,28 @@ describe("spool recovery fuzz (seeded)", function () {
         }
         keptRecords++;
         r.lines.forEach((l, i) => {
-          if (r.firstSeq + i >= ackedSeq) assert.equal(seen.get(l), 1, `${where}: untouched line ${r.firstSeq + i} of ${r.seg}@${r.offset} not delivered\n${JSON.stringify(cs)}\n${logs.join("\n")}`);
+          if (r.firstSeq + i >= ackedSeq)
+            assert.equal(
+              seen.get(l),
+              1,
+              `${where}: untouched line ${r.firstSeq + i} of ${r.seg}@${r.offset} not delivered\n${JSON.stringify(cs)}\n${logs.join("\n")}`,
+            );
         });
       }
       // Delivery is in sequence order.
       const seqs = got.map((l) => valid.get(l) as number);
-      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${where}: out of order`);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `${where}: out of order`,
+      );
       // Corrupt regions are reported and quarantined, never silently dropped.
       if (s.recovery.corruptRegions > 0) {
         assert.ok(existsSync(path.join(dir, QUARANTINE_DIR)), `${where}: quarantine written`);
-        assert.ok(logs.some((m) => /corrupt bytes at offset \d+ quarantined; .* line\(s\) lost/.test(m)), `${where}: loss logged`);
+        assert.ok(
+          logs.some((m) => /corrupt bytes at offset \d+ quarantined; .* line\(s\) lost/.test(m)),
+          `${where}: loss logged`,
+        );
       }
       // The spool stays usable: new lines go after everything recovered; a second recovery changes nothing.
       if (k % 10 === 0) {

@@ -67,7 +67,11 @@ describe("spool", () => {
     assert.equal(empty.backlogLines, 0);
     assert.equal(empty.tailSeq, 21);
     await empty.close();
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".seg")), [], "fully acked segments are deleted");
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith(".seg")),
+      [],
+      "fully acked segments are deleted",
+    );
   });
 
   it("detects and drops a torn tail (partial header, partial payload, bad checksum)", async () => {
@@ -119,7 +123,10 @@ describe("spool", () => {
     assert.deepEqual([second?.fromSeq, second?.count], [65, 35], "a cursor inside the gap moves to the next record");
     assert.deepEqual([...bodyLines(first!.body), ...bodyLines(second!.body)], [...lines(40, 20), ...lines(65, 35)]);
     assert.deepEqual([r.recovery.corruptRegions, r.recovery.lostLines, r.recovery.tornBytes], [2, 5, 6]);
-    assert.ok(logs.some((m) => /5 unsent line\(s\) lost; kept 11 record\(s\) with 55 unsent line\(s\)/.test(m)), logs.join("\n"));
+    assert.ok(
+      logs.some((m) => /5 unsent line\(s\) lost; kept 11 record\(s\) with 55 unsent line\(s\)/.test(m)),
+      logs.join("\n"),
+    );
     const q = readdirSync(path.join(dir, "quarantine"));
     assert.equal(q.length, 2, "both corrupt regions kept for inspection");
     await r.close();

@@ -24,7 +24,12 @@ describe("topic templates", function () {
     assert.equal(matchTopic(t, "office/meeting-1/lamp"), undefined);
     assert.equal(matchTopic(t, "home/meeting-1/lamp/power"), undefined);
     assert.equal(matchTopic(t, "office//lamp/power"), undefined);
-    for (const bad of ["", "office/+/{x}", "a/{Room}", "a/{x}/{x}", "a//{x}", "a/b"]) assert.equal(codeOf(() => parseTopicTemplate(bad)), "INVALID_REQUEST", bad);
+    for (const bad of ["", "office/+/{x}", "a/{Room}", "a/{x}/{x}", "a//{x}", "a/b"])
+      assert.equal(
+        codeOf(() => parseTopicTemplate(bad)),
+        "INVALID_REQUEST",
+        bad,
+      );
   });
 
   it("home/kitchen/temperature 23.5 → a generic reading of device kitchen, field temperature", function () {
@@ -45,7 +50,10 @@ describe("topic templates", function () {
     assert.equal(readingFromTopic({ template: t }, "office/meeting-1/lamp/power", 12, NOW).device, "meeting-1-lamp");
     assert.equal(readingFromTopic({ template: t }, "office/meeting-2/lamp/power", 12, NOW).device, "meeting-2-lamp");
     assert.equal(readingFromTopic({ template: t, device: "{device}_{room}" }, "office/m1/lamp/power", 1, NOW).device, "lamp_m1");
-    assert.equal(codeOf(() => readingFromTopic({ template: t, device: "{floor}" }, "office/m1/lamp/power", 1, NOW)), "INVALID_REQUEST");
+    assert.equal(
+      codeOf(() => readingFromTopic({ template: t, device: "{floor}" }, "office/m1/lamp/power", 1, NOW)),
+      "INVALID_REQUEST",
+    );
   });
 
   it("refuses what is not a value, a field name or a slug, with INVALID_READING", function () {
@@ -62,7 +70,11 @@ describe("topic templates", function () {
       ["home/---/temperature", "1"],
       ["other/kitchen/temperature", "1"],
     ] as const) {
-      assert.equal(codeOf(() => readingFromTopic(opts, topic, payload, NOW)), "INVALID_READING", `${topic} ${payload}`);
+      assert.equal(
+        codeOf(() => readingFromTopic(opts, topic, payload, NOW)),
+        "INVALID_READING",
+        `${topic} ${payload}`,
+      );
     }
   });
 
@@ -76,8 +88,14 @@ describe("topic templates", function () {
 describe("topic templates: output topic", function () {
   it("builds the contract topic from the levels and the device id", function () {
     const t = parseTopicTemplate("home/{room}/{attribute}");
-    assert.equal(outputTopic("plugwatch/home/0/{room}/{id}/reading", t, "home/Living Room/temperature", "living-room"), "plugwatch/home/0/living-room/living-room/reading");
+    assert.equal(
+      outputTopic("plugwatch/home/0/{room}/{id}/reading", t, "home/Living Room/temperature", "living-room"),
+      "plugwatch/home/0/living-room/living-room/reading",
+    );
     assert.equal(outputTopic("", t, "home/a/b", "a"), undefined);
-    assert.equal(codeOf(() => outputTopic("x/{floor}/{id}", t, "home/a/b", "a")), "INVALID_REQUEST");
+    assert.equal(
+      codeOf(() => outputTopic("x/{floor}/{id}", t, "home/a/b", "a")),
+      "INVALID_REQUEST",
+    );
   });
 });
