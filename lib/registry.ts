@@ -6,6 +6,7 @@ import { DEVICE_KINDS, DeviceEntry, PROTOCOL_PORTS, RegistryFile, Target, type D
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
 import { UnknownDevices } from "./pending";
+import { checkTimeZone, hostTimeZone } from "./tz";
 
 export const DEFAULT_PORT = 9999;
 
@@ -51,11 +52,27 @@ export class Registry {
   /** Measurements generic readings may use besides a hook's own (registry file `measurements`). */
   readonly measurements: readonly string[];
 
-  constructor(devices: readonly Device[], measurements: readonly string[] = [], unknown: UnknownDevices = new UnknownDevices()) {
+  /** Time zone of every building without its own (registry file `timezone`, else the host's). */
+  readonly timezone: string;
+  private readonly buildingZones: ReadonlyMap<string, string>;
+
+  constructor(
+    devices: readonly Device[],
+    measurements: readonly string[] = [],
+    unknown: UnknownDevices = new UnknownDevices(),
+    zones: { timezone?: string; buildings?: Readonly<Record<string, { timezone?: string }>> } = {},
+  ) {
     this.devices = devices;
+    this.timezone = zones.timezone ?? hostTimeZone();
+    this.buildingZones = new Map(Object.entries(zones.buildings ?? {}).flatMap(([b, v]) => (v.timezone ? [[b, v.timezone] as [string, string]] : [])));
     this.measurements = measurements;
     this.byId = new Map(devices.map((d) => [d.id, d]));
     this.unknown = unknown;
+  }
+
+  /** IANA time zone of a building (its own, else the registry's, else the host's). */
+  timeZoneOf(building: string): string {
+    return this.buildingZones.get(building) ?? this.timezone;
   }
 
   get size(): number {
@@ -163,13 +180,26 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
     }
   });
 
+  // Time zones: checked against the runtime's IANA database, so a typo fails at load, not at the first query.
+  const zoneIssue = (path: string, zone: unknown): void => {
+    if (typeof zone !== "string") return;
+    try {
+      checkTimeZone(zone);
+    } catch (e) {
+      add(path, (e as Error).message);
+    }
+  };
+  zoneIssue("$.timezone", doc.timezone);
+  if (isObject(doc.buildings)) for (const [b, v] of Object.entries(doc.buildings)) if (isObject(v)) zoneIssue(`$.buildings.${b}.timezone`, v.timezone);
+
   if (issues.length) {
     const kept = issues.slice(0, MAX_ISSUES);
     if (issues.length > MAX_ISSUES) kept.push({ file, path: "$", message: `${issues.length - MAX_ISSUES} more problems not shown` });
     throw new RegistryError(file, kept);
   }
   const measurements = Array.isArray(doc.measurements) ? (doc.measurements as string[]) : [];
-  return new Registry(devices, measurements);
+  const zones = { timezone: doc.timezone as string | undefined, buildings: doc.buildings as Record<string, { timezone?: string }> | undefined };
+  return new Registry(devices, measurements, undefined, zones);
 }
 
 /** A registry entry as devices: itself with its port default, or one device per outlet of a strip. */
@@ -187,6 +217,7 @@ export function expandEntry(entry: DeviceEntry): Device[] {
       strip: { id: entry.id, index },
     };
     if (o.idleWatts !== undefined) d.idleWatts = o.idleWatts;
+    if (o.critical !== undefined) d.critical = o.critical;
     return d;
   });
 }

@@ -1,6 +1,6 @@
 // Device registry contract: what one plug is (id, model, address, kind, location) and the registry file.
 import { Type, type Static } from "@sinclair/typebox";
-import { Slug } from "./common";
+import { SLUG_PATTERN, Slug } from "./common";
 
 export const DEVICE_KINDS = ["workplace", "meeting-room", "printer", "other"] as const;
 export const DeviceKind = Type.Union(
@@ -51,6 +51,11 @@ export const DeviceEntry = Type.Object(
       }),
     ),
     idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000, description: "Expected idle draw in W (used by power-waste alerts)" })),
+    critical: Type.Optional(
+      Type.Boolean({
+        description: "Never switched by a schedule, a standby cut-off or a group (bulk) command: servers, fridges, network gear. Default false",
+      }),
+    ),
     protocol: Type.Optional(
       Type.Union(
         PROTOCOLS.map((p) => Type.Literal(p)),
@@ -66,6 +71,7 @@ export const DeviceEntry = Type.Object(
             kind: Type.Optional(DeviceKind),
             location: Type.Optional(Location),
             idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000 })),
+            critical: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -103,6 +109,26 @@ export const RegistryFile = Type.Object(
         uniqueItems: true,
         description: "InfluxDB measurements generic readings may use besides the hook's own (default: none); anything else is rejected",
       }),
+    ),
+    timezone: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "IANA time zone of the buildings (e.g. Europe/Paris) for calendar periods, tariffs and schedules; default: the host's zone",
+      }),
+    ),
+    buildings: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: SLUG_PATTERN }),
+        Type.Object(
+          {
+            name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+            timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "IANA time zone of this building (overrides the file's)" })),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "Per-building settings, by building slug" },
+      ),
     ),
     devices: Type.Array(DeviceEntry, { maxItems: 10000 }),
   },

@@ -122,3 +122,46 @@ describe("registry files", function () {
     assert.match(error.message, /\(and 196 more\)$/);
   });
 });
+
+describe("registry time zones and critical devices", function () {
+  const dev = (id: string, building: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    id,
+    name: id,
+    model: "HS110",
+    host: `10.0.0.${id.length}`,
+    kind: "other",
+    location: { building, floor: "f1", room: "r1" },
+    ...extra,
+  });
+
+  it("answers each building's zone: its own, else the file's", function () {
+    const reg = buildRegistry({
+      timezone: "Europe/Paris",
+      buildings: { lisbon: { timezone: "Europe/Lisbon", name: "Lisbon office" } },
+      devices: [dev("a", "hq"), dev("bb", "lisbon")],
+    });
+    assert.equal(reg.timezone, "Europe/Paris");
+    assert.equal(reg.timeZoneOf("hq"), "Europe/Paris");
+    assert.equal(reg.timeZoneOf("lisbon"), "Europe/Lisbon");
+  });
+
+  it("rejects an unknown zone at load, naming the path", function () {
+    assert.throws(
+      () => buildRegistry({ timezone: "Europe/Pariss", buildings: { hq: { timezone: "Mars/Olympus" } }, devices: [dev("a", "hq")] }),
+      (e: RegistryError) =>
+        e.code === "REGISTRY_INVALID" &&
+        e.issues.some((i) => i.path === "$.timezone" && /Europe\/Pariss/.test(i.message)) &&
+        e.issues.some((i) => i.path === "$.buildings.hq.timezone"),
+    );
+  });
+
+  it("keeps `critical` on a device and lets an outlet override its strip", function () {
+    const reg = buildRegistry({
+      devices: [dev("srv", "hq", { critical: true }), dev("strip", "hq", { model: "HS300", outlets: [{}, { critical: true }] })],
+    });
+    assert.equal(reg.get("srv")?.critical, true);
+    assert.equal(reg.get("strip-1")?.critical, undefined);
+    assert.equal(reg.get("strip-2")?.critical, true);
+    assert.throws(() => buildRegistry({ devices: [dev("x", "hq", { critical: "yes" })] }), /critical/);
+  });
+});
