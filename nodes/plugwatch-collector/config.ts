@@ -1,4 +1,6 @@
 // plugwatch-collector edge parsing: the editor config and input messages, validated into typed values.
+import * as os from "node:os";
+import * as path from "node:path";
 import { Type } from "@sinclair/typebox";
 import { DEVICE_KINDS, type DeviceKind } from "../../lib/contracts/device";
 import { Slug } from "../../lib/contracts/common";
@@ -13,6 +15,7 @@ export const LIMITS = {
   timeoutMs: { min: 100, max: 10_000, default: 3000 },
   concurrency: { min: 1, max: 1024, default: 64 },
   offlineAfter: { min: 1, max: 100, default: 3 },
+  outboxMB: { min: 1, max: 10_240, default: 64 },
 } as const;
 
 export interface CollectorConfig {
@@ -51,10 +54,18 @@ function slugOrEmpty(name: string, raw: unknown): string {
 export interface CollectorNodeConfig extends CollectorConfig {
   registry: string;
   account: string | undefined;
+  /** Publish through this mqtt-broker config node via a durable outbox (else: readings leave on the output). */
+  outbox?: { broker: string; dir: string; maxBytes: number };
 }
 
-export function parseCollectorConfig(def: PlugwatchCollectorNodeDef): CollectorNodeConfig {
-  return { ...parseConfig(def), registry: def.registry, account: def.account || undefined };
+export function parseCollectorConfig(def: PlugwatchCollectorNodeDef, env: { userDir?: string } = {}): CollectorNodeConfig {
+  const config: CollectorNodeConfig = { ...parseConfig(def), registry: def.registry, account: def.account || undefined };
+  if (def.broker) {
+    const mb = numberIn("outboxSize", def.outboxSize, LIMITS.outboxMB, false, " MB");
+    const userDir = env.userDir || path.join(os.homedir(), ".node-red");
+    config.outbox = { broker: def.broker, dir: path.join(userDir, "plugwatch-outbox", def.id), maxBytes: Math.round(mb * 1024 * 1024) };
+  }
+  return config;
 }
 
 /** Editor config → typed config; throws INVALID_REQUEST naming the bad field. */

@@ -2,7 +2,9 @@
 import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { Outbox } from "../../lib/outbox";
 import { PlugTransports } from "../../lib/transports/plug-transports";
+import { brokerUser, outboxPort } from "../shared/broker";
 import { defineNode } from "../shared/kit";
 import { parseCollectorConfig, parseCommand } from "./config";
 import { serveDiscovery } from "./discover-endpoint";
@@ -32,8 +34,11 @@ export = (RED: NodeAPI) => {
       const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
       const lastError = new Map<string, number>();
       const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
+      // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
+      // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
+      const out = config.outbox ? openOutbox(config.outbox) : undefined;
       const collector: Collector = new Collector(devices, config, plugs, {
-        message: (msg) => node.send(msg),
+        message: (msg) => (out ? out.send(msg) : node.send(msg)),
         failure: (device, code, message, msg) => {
           const key = `${device.id}:${code}`;
           if (kit.clock.now() - (lastError.get(key) ?? -Infinity) < ERROR_EVERY_MS) return;
@@ -68,7 +73,44 @@ export = (RED: NodeAPI) => {
         send({ ...msg, payload: list, device: device.id, period, year, ...(month !== undefined ? { month } : {}) });
         done();
       });
-      kit.onClose(() => collector.stop().finally(() => plugs.close()));
+      kit.onClose((removed) =>
+        collector
+          .stop()
+          .finally(() => plugs.close())
+          .finally(() => out?.close(removed)),
+      );
+
+      function openOutbox(o: { broker: string; dir: string; maxBytes: number }) {
+        const broker = kit.findConfigNode("mqtt-broker", o.broker);
+        if (!broker) return undefined;
+        const early: Parameters<Outbox["send"]>[0][] = [];
+        let box: Outbox | undefined;
+        let lastFull = -Infinity;
+        const send = (m: Parameters<Outbox["send"]>[0]): void => {
+          if (!box) return void early.push(m);
+          box.send(m).catch((err: Error) => {
+            if (kit.clock.now() - lastFull < ERROR_EVERY_MS) return;
+            lastFull = kit.clock.now();
+            node.warn(kit.t("errors.outbox", { message: err.message }));
+          });
+        };
+        const user = brokerUser(broker, `${node.id}:outbox`, () => void box?.resume());
+        const opening = kit.track(
+          Outbox.open({ dir: o.dir, maxBytes: o.maxBytes, flushMs: 0, port: outboxPort(broker), log: (m) => node.log(m) }).then((b) => {
+            box = b;
+            for (const m of early.splice(0)) send(m);
+            if (broker.connected) void b.resume();
+          }),
+        );
+        return {
+          send,
+          close: async (removed: boolean) => {
+            await opening.catch(() => undefined);
+            await box?.close();
+            await user.release(removed);
+          },
+        };
+      }
     },
     { statusEveryMs: STATUS_EVERY_MS },
   );

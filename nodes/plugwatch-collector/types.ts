@@ -7,6 +7,10 @@ export interface PlugwatchCollectorNodeDef extends NodeDef {
   registry: string;
   /** Id of the plugwatch-tplink-account config node (KLAP/Tapo plugs); empty = blank credentials. */
   account?: string;
+  /** Id of a core mqtt-broker config node: when set, the collector publishes itself through a durable outbox. */
+  broker?: string;
+  /** Outbox cap in MB (default 64). */
+  outboxSize?: number | string;
   /** MQTT topic root, default "plugwatch". */
   root: string;
   /** Device filter; empty = all. */
