@@ -13,6 +13,14 @@ function env(name) {
 }
 
 /** Integer environment variable with a default; a non-numeric value stops startup with a clear message. */
+function envMs(name, fallback) {
+  const v = env(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 3600000) throw new Error(`settings.js: ${name} must be a number of ms 0..3600000, got '${v}'`);
+  return n;
+}
+
 function envInt(name, fallback) {
   const v = env(name);
   if (v === undefined) return fallback;
@@ -126,6 +134,20 @@ module.exports = {
   // PLUGWATCH_LOG_LEVEL: fatal | error | warn | info (default) | debug | trace.
   logging: {
     console: { level: env("PLUGWATCH_LOG_LEVEL") || "info", metrics: false, audit: false },
+  },
+
+  // --- Plugwatch ----------------------------------------------------------------------------------
+  plugwatch: {
+    // Limits on the HTTP server the editor and the REST API share (lib/http-limits.ts), applied by the
+    // plugwatch-http-api node: a socket idle this long is closed, headers must arrive within headersTimeoutMs and
+    // the whole request within requestTimeoutMs (checked every 30 s by Node), keep-alive sockets close after
+    // keepAliveTimeoutMs. The editor's WebSocket is not affected. `httpServer: false` leaves Node's defaults.
+    httpServer: {
+      idleTimeoutMs: envMs("PLUGWATCH_HTTP_IDLE_MS", 30000),
+      headersTimeoutMs: envMs("PLUGWATCH_HTTP_HEADERS_MS", 20000),
+      requestTimeoutMs: envMs("PLUGWATCH_HTTP_REQUEST_MS", 120000),
+      keepAliveTimeoutMs: envMs("PLUGWATCH_HTTP_KEEPALIVE_MS", 5000),
+    },
   },
 
   // --- Misc ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { ApiState } from "../../lib/api/state";
 import { ConfigError, defineNode } from "../shared/kit";
 import { brokerPort } from "../shared/broker";
 import { mountHandler } from "../shared/http-mount";
+import { applyHttpLimits, parseHttpLimits } from "../../lib/http-limits";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
 const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
@@ -50,6 +51,12 @@ export = (RED: NodeAPI) =>
         kit.status.show("error", "status.no-broker");
       }
       if (config.auth === "tokens" && auth.tokenCount === 0) node.warn(kit.t("errors.no-tokens"));
+      // Idle and trickling sockets on the shared HTTP server are closed (settings.js plugwatch.httpServer).
+      const limits = parseHttpLimits(RED.settings);
+      if (limits && RED.server && applyHttpLimits(RED.server, limits)) node.log(kit.t("log.httpLimits", { ...limits }));
+      // The idle timer also runs while a request waits for its MQTT reply: it must outlast the API's timeout.
+      if (limits && limits.idleTimeoutMs > 0 && limits.idleTimeoutMs <= config.timeoutMs)
+        node.warn(kit.t("errors.idleBelowTimeout", { idle: limits.idleTimeoutMs, timeout: config.timeoutMs }));
 
       // MQTT: replies on our own topic, plus availability/readings/alerts/status for the state the API serves.
       const topics = [replyTopic, ...state.subscriptions()];

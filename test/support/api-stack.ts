@@ -92,7 +92,7 @@ export interface ApiStackOptions {
   env?: Record<string, string>;
 }
 
-function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
+export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
   return {
     id,
     type: "mqtt-broker",
