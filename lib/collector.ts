@@ -5,7 +5,7 @@ import { Reading } from "./contracts/reading";
 import { validate } from "./contracts/validate";
 import type { EnergyStat, PlugSample } from "./plug-client";
 import { toReading } from "./plug-client";
-import { IdentityGuard, sampleCheck } from "./plausibility";
+import { IdentityGuard, sampleCheck, type IdentityStore } from "./plausibility";
 import { Poller } from "./poller";
 import { deviceTopic } from "./topics";
 
@@ -18,6 +18,8 @@ export interface CollectorSettings {
   timeoutMs: number;
   concurrency: number;
   offlineAfter: number;
+  /** Keeps first-seen plug identities across restarts (default: in memory only). */
+  identities?: IdentityStore;
 }
 
 /** What the collector needs from lib/transports (PlugTransports). */
@@ -59,7 +61,7 @@ export class Collector {
   private readonly poller: Poller<Device, PlugSample>;
   private readonly problems: Record<UserProblem, Set<string>> = { AUTH_FAILED: new Set(), UNSUPPORTED_FIRMWARE: new Set() };
   /** Identity first seen per device (IDENTITY_CHANGED); `acceptIdentity` forgets it. */
-  private readonly identities = new IdentityGuard();
+  private readonly identities: IdentityGuard;
 
   constructor(
     readonly devices: readonly Device[],
@@ -68,6 +70,8 @@ export class Collector {
     private readonly on: CollectorEvents,
   ) {
     const topic = (d: Device, stream: "reading" | "availability") => deviceTopic(s.root, d, stream);
+    this.identities = new IdentityGuard(s.identities);
+    for (const d of devices) if (d.mac) this.identities.pin(d.id, d.mac);
     this.poller = new Poller<Device, PlugSample>({
       devices,
       poll: (d) => plugs.poll(d, s.timeoutMs),

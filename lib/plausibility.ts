@@ -56,21 +56,46 @@ export function implausibility(sample: SampleValues, model: string): string | un
 
 const normMac = (mac: string) => mac.toUpperCase().replace(/-/g, ":");
 
+/** The identity of a plug as it answers: its deviceId and MAC (either may be unknown). */
+export interface PlugIdentity {
+  deviceId?: string;
+  mac?: string;
+}
+
+/** Where first-seen identities outlive a restart (a JSON file in the user directory; see lib/identity-file.ts). */
+export interface IdentityStore {
+  load(): Record<string, PlugIdentity>;
+  save(all: Record<string, PlugIdentity>): void;
+}
+
 /**
  * Remembers the identity (deviceId, MAC) first seen for each registry entry (or the MAC the registry pins) and flags
- * a plug that answers with another one, e.g. when DHCP gave the registered address to another plug.
+ * a plug that answers with another one, e.g. when DHCP gave the registered address to another plug. With a store,
+ * what was first seen survives restarts (a plug swapped while Node-RED was down is still caught).
  */
 export class IdentityGuard {
-  private readonly seen = new Map<string, { deviceId?: string; mac?: string }>();
+  private readonly seen = new Map<string, PlugIdentity>();
 
-  /** Pins the expected MAC of a registry entry (from the registry), before the first poll. */
+  constructor(private readonly store?: IdentityStore) {
+    for (const [device, id] of Object.entries(store?.load() ?? {})) {
+      const known: PlugIdentity = {};
+      if (typeof id?.deviceId === "string") known.deviceId = id.deviceId;
+      if (typeof id?.mac === "string") known.mac = normMac(id.mac);
+      this.seen.set(device, known);
+    }
+  }
+
+  /** Pins the expected MAC of a registry entry (from the registry), before the first poll; it overrides a remembered one. */
   pin(device: string, mac: string): void {
-    this.seen.set(device, { ...this.seen.get(device), mac: normMac(mac) });
+    const before = this.seen.get(device);
+    const pinned = normMac(mac);
+    // A remembered deviceId belongs to the remembered MAC: a different pinned MAC is a different plug.
+    this.seen.set(device, before && before.mac !== undefined && before.mac !== pinned ? { mac: pinned } : { ...before, mac: pinned });
   }
 
   /** Accepts the identity seen next as the new one (the documented `accept-identity` command). */
   accept(device: string): void {
-    this.seen.delete(device);
+    if (this.seen.delete(device)) this.save();
   }
 
   /** A message naming both identities when the sample's differs from the first one, else undefined. */
@@ -79,17 +104,32 @@ export class IdentityGuard {
     const first = this.seen.get(device);
     if (!first) {
       this.seen.set(device, now);
+      this.save();
       return undefined;
     }
     const idChanged = first.deviceId !== undefined && now.deviceId !== undefined && first.deviceId !== now.deviceId;
     const macChanged = first.mac !== undefined && now.mac !== undefined && first.mac !== now.mac;
     if (!idChanged && !macChanged) {
-      if (first.deviceId === undefined && now.deviceId !== undefined) first.deviceId = now.deviceId;
-      if (first.mac === undefined && now.mac !== undefined) first.mac = now.mac;
+      let learned = false;
+      if (first.deviceId === undefined && now.deviceId !== undefined) learned = Boolean((first.deviceId = now.deviceId));
+      if (first.mac === undefined && now.mac !== undefined) learned = Boolean((first.mac = now.mac));
+      if (learned) this.save();
       return undefined;
     }
-    const show = (i: { deviceId?: string; mac?: string }) => `deviceId ${i.deviceId ?? "?"}, MAC ${i.mac ?? "?"}`;
+    const show = (i: PlugIdentity) => `deviceId ${i.deviceId ?? "?"}, MAC ${i.mac ?? "?"}`;
     return `${device} answers as another plug: expected ${show(first)}, got ${show(now)}; readings held back (accept the new identity with {action:"accept-identity", device:"${device}"})`;
+  }
+
+  private save(): void {
+    if (!this.store) return;
+    const all: Record<string, PlugIdentity> = {};
+    for (const [device, id] of this.seen) {
+      const v: PlugIdentity = {};
+      if (id.deviceId !== undefined) v.deviceId = id.deviceId;
+      if (id.mac !== undefined) v.mac = id.mac;
+      all[device] = v;
+    }
+    this.store.save(all);
   }
 }
 

@@ -51,6 +51,12 @@ export const DeviceEntry = Type.Object(
       }),
     ),
     idleWatts: Type.Optional(Type.Number({ minimum: 0, maximum: 10000, description: "Expected idle draw in W (used by power-waste alerts)" })),
+    mac: Type.Optional(
+      Type.String({
+        pattern: "^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$",
+        description: "The plug's MAC (e.g. 50:C7:BF:01:02:03): a plug answering with another one is flagged IDENTITY_CHANGED and its readings held back",
+      }),
+    ),
     critical: Type.Optional(
       Type.Boolean({
         description: "Never switched by a schedule, a standby cut-off or a group (bulk) command: servers, fridges, network gear. Default false",

@@ -54,15 +54,18 @@ function slugOrEmpty(name: string, raw: unknown): string {
 export interface CollectorNodeConfig extends CollectorConfig {
   registry: string;
   account: string | undefined;
+  /** JSON file keeping the first-seen plug identities across restarts. */
+  identityFile: string;
   /** Publish through this mqtt-broker config node via a durable outbox (else: readings leave on the output). */
   outbox?: { broker: string; dir: string; maxBytes: number };
 }
 
 export function parseCollectorConfig(def: PlugwatchCollectorNodeDef, env: { userDir?: string } = {}): CollectorNodeConfig {
-  const config: CollectorNodeConfig = { ...parseConfig(def), registry: def.registry, account: def.account || undefined };
+  const userDir = env.userDir || path.join(os.homedir(), ".node-red");
+  const identityFile = path.join(userDir, "plugwatch-identity", `${def.id}.json`);
+  const config: CollectorNodeConfig = { ...parseConfig(def), registry: def.registry, account: def.account || undefined, identityFile };
   if (def.broker) {
     const mb = numberIn("outboxSize", def.outboxSize, LIMITS.outboxMB, false, " MB");
-    const userDir = env.userDir || path.join(os.homedir(), ".node-red");
     config.outbox = { broker: def.broker, dir: path.join(userDir, "plugwatch-outbox", def.id), maxBytes: Math.round(mb * 1024 * 1024) };
   }
   return config;

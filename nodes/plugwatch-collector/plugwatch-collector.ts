@@ -2,6 +2,7 @@
 import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { identityFile } from "../../lib/identity-file";
 import { Outbox } from "../../lib/outbox";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { brokerUser, outboxPort } from "../shared/broker";
@@ -37,7 +38,8 @@ export = (RED: NodeAPI) => {
       // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
       // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
       const out = config.outbox ? openOutbox(config.outbox) : undefined;
-      const collector: Collector = new Collector(devices, config, plugs, {
+      const identities = identityFile(config.identityFile, (m) => node.warn(m));
+      const collector: Collector = new Collector(devices, { ...config, identities }, plugs, {
         message: (msg) => (out ? out.send(msg) : node.send(msg)),
         failure: (device, code, message, msg) => {
           const key = `${device.id}:${code}`;

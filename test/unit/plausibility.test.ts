@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { toAvailability, type AvailabilityChange, type PollFailure } from "../../lib/availability";
 import { Availability, validate } from "../../lib/contracts";
 import { parsePollResponse } from "../../lib/plug-client";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { identityFile } from "../../lib/identity-file";
 import { IdentityGuard, implausibility, sampleCheck, type SampleValues } from "../../lib/plausibility";
 import { Poller } from "../../lib/poller";
 import { FakeTime } from "../support/fake-time";
@@ -48,6 +52,35 @@ describe("plausibility of plug data", () => {
     const pinned = new IdentityGuard();
     pinned.pin("pr-1", "50:c7:bf:00:00:09");
     assert.ok(pinned.check("pr-1", good), "a registry-pinned MAC is checked from the first poll");
+  });
+
+  it("IdentityGuard with a file store: a plug swapped while Node-RED was down is still caught; accept and pins persist", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "plugwatch-identity-"));
+    const file = path.join(dir, "collector.json");
+    const warnings: string[] = [];
+    try {
+      const first = new IdentityGuard(identityFile(file, (m) => warnings.push(m)));
+      assert.equal(first.check("ws-1", good), undefined);
+      assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { "ws-1": { deviceId: "8006A1", mac: "50:C7:BF:00:00:01" } });
+      // Restart: a new guard on the same file remembers what was first seen.
+      const second = new IdentityGuard(identityFile(file, (m) => warnings.push(m)));
+      assert.match(second.check("ws-1", { deviceId: "8006B2", mac: "50:C7:BF:00:00:02" }) ?? "", /expected deviceId 8006A1/);
+      second.accept("ws-1");
+      assert.equal(second.check("ws-1", { deviceId: "8006B2", mac: "50:C7:BF:00:00:02" }), undefined);
+      const third = new IdentityGuard(identityFile(file, (m) => warnings.push(m)));
+      assert.equal(third.check("ws-1", { deviceId: "8006B2", mac: "50:C7:BF:00:00:02" }), undefined, "the accepted identity was saved");
+      // A registry pin that differs from the remembered MAC wins (and drops the remembered deviceId).
+      third.pin("ws-1", "50:c7:bf:00:00:01");
+      assert.ok(third.check("ws-1", { deviceId: "8006B2", mac: "50:C7:BF:00:00:02" }));
+      assert.equal(third.check("ws-1", good), undefined);
+      // A damaged file is reported and starts empty, never a crash.
+      writeFileSync(file, "{not json");
+      const fourth = new IdentityGuard(identityFile(file, (m) => warnings.push(m)));
+      assert.equal(fourth.check("ws-1", { deviceId: "X", mac: "AA:AA:AA:AA:AA:AA" }), undefined);
+      assert.match(warnings.join("\n"), /unreadable .*plug identities start empty/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("in the poller: the bad poll emits no reading, an error with the code, and an online availability with a data flag; recovery clears it", async () => {

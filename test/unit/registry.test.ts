@@ -164,4 +164,12 @@ describe("registry time zones and critical devices", function () {
     assert.equal(reg.get("strip-2")?.critical, true);
     assert.throws(() => buildRegistry({ devices: [dev("x", "hq", { critical: "yes" })] }), /critical/);
   });
+
+  it("accepts a pinned MAC in either spelling and rejects a malformed one, naming the path", function () {
+    assert.equal(buildRegistry({ devices: [dev("a", "hq", { mac: "50-c7-bf-01-02-03" })] }).get("a")?.mac, "50-c7-bf-01-02-03");
+    assert.throws(
+      () => buildRegistry({ devices: [dev("a", "hq", { mac: "50:c7:bf:01:02" })] }),
+      (e: RegistryError) => e.issues.some((i) => i.path === "$.devices[0].mac"),
+    );
+  });
 });
