@@ -30,6 +30,8 @@ export interface NodeRedOptions {
    * types). Below info the harness cannot see that line and returns once the HTTP API answers.
    */
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+  /** Address Node-RED listens on (settings.js PLUGWATCH_HOST) and the harness talks to; default 127.0.0.1. */
+  host?: string;
   /** Startup timeout in ms (default 30000). */
   timeoutMs?: number;
 }
@@ -117,7 +119,8 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
   const logLevel = opts.logLevel ?? "info";
   const logsInfo = ["info", "debug", "trace"].includes(logLevel);
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const host = opts.host ?? "127.0.0.1";
+  const url = `http://${host}:${port}`;
 
   // Start from the parent's environment minus anything settings.js would pick up by accident.
   const env: Record<string, string> = {};
@@ -125,7 +128,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     if (v !== undefined && !k.startsWith("PLUGWATCH_") && k !== "PORT" && !k.startsWith("NODE_RED_")) env[k] = v;
   Object.assign(env, {
     PORT: String(port),
-    PLUGWATCH_HOST: "127.0.0.1",
+    PLUGWATCH_HOST: host,
     PLUGWATCH_USER_DIR: userDir,
     PLUGWATCH_FLOW_FILE: "flows.json",
     PLUGWATCH_NODES_DIR: nodesDir,
