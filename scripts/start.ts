@@ -62,7 +62,7 @@ async function waitForNodeRed(base: string, proc: ChildProcess, timeoutMs = 6000
 async function main(): Promise<void> {
   const port = env("PORT", "1880");
   const userDir = path.resolve(env("PLUGWATCH_USER_DIR", path.join(root, ".node-red")));
-  const registry = path.resolve(root, env("PLUGWATCH_REGISTRY", "flows/registry/office.json"));
+  const registry = path.resolve(root, env("PLUGWATCH_REGISTRY", "flows/registry/office-mixed.json"));
   const influxUrl = env("PLUGWATCH_INFLUX_URL", "http://127.0.0.1:8086");
   const mqttPort = env("PLUGWATCH_MQTT_PORT", "1883");
   const flowSource = path.join(root, "flows", "plugwatch.json");

@@ -2,7 +2,7 @@
 
 /** Every variable the shipped flow references, its demo default and what it sets. */
 export const FLOW_ENV = {
-  PLUGWATCH_REGISTRY: { default: "flows/registry/office.json", what: "device registry file (absolute, or relative to the repository for npm start)" },
+  PLUGWATCH_REGISTRY: { default: "flows/registry/office-mixed.json", what: "device registry file (absolute, or relative to the repository for npm start)" },
   PLUGWATCH_MQTT_HOST: { default: "127.0.0.1", what: "MQTT broker host the flow connects to" },
   PLUGWATCH_MQTT_PORT: { default: "1883", what: "MQTT broker port the flow connects to" },
   PLUGWATCH_MQTT_USER: { default: "", what: "MQTT user name (credential; empty = anonymous)" },
