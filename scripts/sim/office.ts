@@ -5,7 +5,8 @@ import type { Device } from "../../lib/contracts/device";
 import { loadRegistryFile } from "../../lib/registry";
 import type { Credentials } from "../../lib/transports/klap";
 import { SimulatedKlapDevice, type KlapModel, type SimOutlet } from "./klap-devices";
-import { energyKWh, hashString, initialEnergyKWh, loadAt, type LoadSample } from "./profiles";
+import { LoadModel, type ForcedValues } from "./load-model";
+import { hashString, type LoadSample } from "./profiles";
 
 /** The account the simulated KLAP/Tapo plugs are bound to unless `credentialsFor` says otherwise. */
 export const DEMO_ACCOUNT: Credentials = { user: "office@plugwatch.example", password: "plugwatch-demo" };
@@ -13,11 +14,7 @@ export const DEMO_ACCOUNT: Credentials = { user: "office@plugwatch.example", pas
 export type FirmwareMode = "legacy" | "unsupported";
 
 /** Values a test pins on a plug (W, V, A); any left out keep following the profile (current = P / V). */
-export interface ForcedValues {
-  power?: number;
-  voltage?: number;
-  current?: number;
-}
+export type { ForcedValues };
 
 /** What the plug's emeter serves right now (W, V, A, kWh). */
 export interface Realtime extends LoadSample {
@@ -75,7 +72,6 @@ interface SimData {
 type ApiMethod = (args: unknown) => unknown;
 
 const machineOffset = (ms: number): number => -new Date(ms).getTimezoneOffset();
-const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 function macFor(id: string): string {
   const h = hashString(id);
@@ -98,11 +94,8 @@ export class SimulatedPlug {
   /** The underlying tplink-smarthome-simulator device (real protocol over TCP/UDP). */
   readonly sim: SimDevice;
   private readonly data: SimData;
-  private readonly offsetFor: (ms: number) => number;
-  private readonly seed: number;
-  private forced: ForcedValues | undefined;
-  private energy: number;
-  private lastTickMs: number;
+  /** Relay, profile, forced values and energy counter (shared with the KLAP/Tapo devices); served through `data`. */
+  private readonly load: LoadModel;
   private mode: FirmwareMode = "legacy";
   private listening = false;
   private blackhole: net.Server | undefined;
@@ -113,8 +106,6 @@ export class SimulatedPlug {
 
   constructor(entry: Device, opts: { address: string; port: number; nowMs: number; offsetFor: (ms: number) => number; seed: number; relayOn: boolean }) {
     this.entry = { ...entry, host: opts.address, port: opts.port };
-    this.offsetFor = opts.offsetFor;
-    this.seed = opts.seed;
     this.sim = new SimDevice({
       model: "hs110",
       address: opts.address,
@@ -131,9 +122,8 @@ export class SimulatedPlug {
       this.socketErrors++;
     });
     this.wrapRelayCommand();
-    this.energy = initialEnergyKWh(entry.id, opts.seed);
-    this.lastTickMs = opts.nowMs;
-    this.refresh();
+    this.load = new LoadModel(entry, opts);
+    this.serve();
   }
 
   get id(): string {
@@ -159,17 +149,17 @@ export class SimulatedPlug {
   }
   set relay(on: boolean) {
     this.data.system.sysinfo.relay_state = on ? 1 : 0;
-    this.refresh();
+    this.serve();
   }
 
   /** Cumulative energy counter in kWh. */
   get energyKWh(): number {
-    return this.energy;
+    return this.load.energyKWh;
   }
 
   /** The forced values, if any. */
   get forcedValues(): ForcedValues | undefined {
-    return this.forced ? { ...this.forced } : undefined;
+    return this.load.forcedValues;
   }
 
   /** A copy of what the emeter serves now. */
@@ -180,24 +170,20 @@ export class SimulatedPlug {
 
   /** Pins values until `release()`; takes effect at once. Relay off still reads 0 W / 0 A. */
   force(values: ForcedValues): void {
-    for (const [k, v] of Object.entries(values)) {
-      if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) throw new RangeError(`force: ${k} must be a finite number ≥ 0`);
-    }
-    this.forced = { ...this.forced, ...values };
-    this.refresh();
+    this.load.force(values);
+    this.serve();
   }
 
   /** Back to the profile. */
   release(): void {
-    this.forced = undefined;
-    this.refresh();
+    this.load.release();
+    this.serve();
   }
 
   /** Sets the energy counter (kWh), e.g. 0 to simulate a counter reset. */
   setEnergy(kWh: number): void {
-    if (!Number.isFinite(kWh) || kWh < 0) throw new RangeError("setEnergy: kWh must be a finite number ≥ 0");
-    this.energy = kWh;
-    this.refresh();
+    this.load.setEnergy(kWh);
+    this.serve();
   }
 
   /**
@@ -205,28 +191,19 @@ export class SimulatedPlug {
    * energy counter (kWh += P·dt), then the values for `nowMs` are computed and served.
    */
   tick(nowMs: number): void {
-    const dt = nowMs - this.lastTickMs;
-    if (dt > 0) this.energy += energyKWh(this.data.emeter.realtime.power, dt);
-    this.lastTickMs = nowMs;
-    this.refresh();
+    this.load.tick(nowMs);
+    this.serve();
   }
 
-  /** Recomputes the served values for the last tick's instant (after a relay change or a force). */
-  private refresh(): void {
-    const model = loadAt(this.entry, this.lastTickMs, true, { utcOffsetMinutes: this.offsetFor(this.lastTickMs), seed: this.seed });
-    const f = this.forced ?? {};
-    const voltage = f.voltage ?? model.voltage;
-    let power = 0;
-    let current = 0;
-    if (this.relay) {
-      power = f.power ?? (f.current !== undefined ? round(f.current * voltage, 3) : model.power);
-      current = f.current ?? (voltage > 0 ? round(power / voltage, 4) : 0);
-    }
+  /** Copies the model's values (for the relay the plug holds) into what the legacy simulator serves. */
+  private serve(): void {
+    if (this.load.relay !== this.relay) this.load.setRelay(this.relay);
+    const m = this.load.realtime;
     const rt = this.data.emeter.realtime;
-    rt.power = power;
-    rt.voltage = voltage;
-    rt.current = current;
-    rt.total = round(this.energy, 6);
+    rt.power = m.power;
+    rt.voltage = m.voltage;
+    rt.current = m.current;
+    rt.total = m.total;
   }
 
   /** Makes real `set_relay_state` commands take effect on the served power at once, not at the next tick. */
@@ -236,7 +213,7 @@ export class SimulatedPlug {
     if (typeof original !== "function") return;
     system.set_relay_state = (args: unknown) => {
       const result = original.call(system, args);
-      this.refresh();
+      this.serve();
       return result;
     };
   }
