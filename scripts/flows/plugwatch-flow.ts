@@ -2,14 +2,9 @@
 // `node <build>/scripts/flows/write-flows.js` writes the file; test/e2e/pipeline-flow-file.test.ts checks it is up to date.
 import { CONFIG_DEFAULTS } from "../../lib/api/config";
 import { commandRequestTopic, DEFAULT_ROOT, queryRequestTopic, subscriptions } from "../../lib/topics";
+import { cell as at, group, layoutTab, type FlowNode } from "./layout";
 
-export interface FlowNode {
-  id: string;
-  type: string;
-  z?: string;
-  wires?: string[][];
-  [key: string]: unknown;
-}
+export type { FlowNode } from "./layout";
 
 /** The topic root of the shipped flow (mqtt in topics cannot take it from an env var: substitution is whole-property only). */
 export const ROOT = DEFAULT_ROOT;
@@ -49,12 +44,6 @@ export const ALERT_RULES = [
     schedule: { mon: [["07:00", "20:00"]], tue: [["07:00", "20:00"]], wed: [["07:00", "20:00"]], thu: [["07:00", "20:00"]], fri: [["07:00", "20:00"]] },
   },
 ];
-
-const X0 = 160;
-const DX = 230;
-const Y0 = 120;
-const DY = 70;
-const at = (col: number, row: number) => ({ x: X0 + col * DX, y: Y0 + row * DY });
 
 function tab(id: string, label: string, info: string): FlowNode {
   return { id, type: "tab", label, disabled: false, info, env: [] };
@@ -172,6 +161,7 @@ function brokerTab(): FlowNode[] {
   const z = "pw-tab-broker";
   return [
     tab(z, "Broker", "Embedded MQTT broker (aedes) for the zero-setup case."),
+    ...group(z, "pw-g-broker", "Embedded broker", [
     comment(
       z,
       "pw-c-broker",
@@ -194,8 +184,9 @@ function brokerTab(): FlowNode[] {
       maxPacketBytes: "262144",
       runtimeUser: "${PLUGWATCH_MQTT_USER}",
       runtimePassword: "${PLUGWATCH_MQTT_PASSWORD}",
-      ...at(0, 1),
+      ...at(0, 0),
     },
+    ]),
   ];
 }
 
@@ -203,6 +194,7 @@ function agentsTab(): FlowNode[] {
   const z = "pw-tab-agents";
   return [
     tab(z, "Agents", "The collecting agent polls every plug; the controlling agent switches plugs on command requests."),
+    ...group(z, "pw-g-collection", "Collection", [
     comment(
       z,
       "pw-c-collector",
@@ -230,6 +222,8 @@ function agentsTab(): FlowNode[] {
       wires: [["pw-agents-out"]],
     },
     mqttOut(z, "pw-agents-out", "readings + availability", 1, 0),
+    ]),
+    ...group(z, "pw-g-control", "Control", [
     comment(
       z,
       "pw-c-control",
@@ -237,14 +231,12 @@ function agentsTab(): FlowNode[] {
       "**plugwatch-control** takes command requests from `plugwatch/api/request/command` " +
         '(`{"v":1,"id","replyTo","action":"on|off|toggle|status","target":{…}}`), switches the target (one device, a room, a kind), reads the relay back ' +
         "and publishes the reply on the request's `replyTo`. The REST API and the dashboard both send their switch commands this way.",
-      0,
-      2,
     ),
-    mqttIn(z, "pw-control-in", "command requests", commandRequestTopic(ROOT), "json", [IDS.control], 0, 3, 2),
-    { id: IDS.control, type: "plugwatch-control", z, name: "control", registry: IDS.registry, concurrency: 16, timeout: 3000, ...at(1, 3), wires: [["pw-control-out"]] },
-    mqttOut(z, "pw-control-out", "replies (to replyTo)", 2, 3),
-    catchAll(z, "pw-agents-catch", ["pw-agents-debug"], 0, 5),
-    debug(z, "pw-agents-debug", "agent errors", 1, 5),
+    mqttIn(z, "pw-control-in", "command requests", commandRequestTopic(ROOT), "json", [IDS.control], 0, 0, 2),
+    { id: IDS.control, type: "plugwatch-control", z, name: "control", registry: IDS.registry, concurrency: 16, timeout: 3000, ...at(1, 0), wires: [["pw-control-out"]] },
+    mqttOut(z, "pw-control-out", "replies (to replyTo)", 2, 0),
+    ]),
+    ...group(z, "pw-g-agent-errors", "Agent errors", [catchAll(z, "pw-agents-catch", ["pw-agents-debug"], 0, 0), debug(z, "pw-agents-debug", "agent errors", 1, 0)]),
   ];
 }
 
@@ -252,6 +244,7 @@ function hookTab(): FlowNode[] {
   const z = "pw-tab-hook";
   return [
     tab(z, "Hook", "The hook stores every reading in InfluxDB, durably."),
+    ...group(z, "pw-g-hook", "Storage hook", [
     comment(
       z,
       "pw-c-hook",
@@ -287,6 +280,7 @@ function hookTab(): FlowNode[] {
     debug(z, "pw-hook-stats", "hook stats (every 10 s)", 2, 1, false),
     catchAll(z, "pw-hook-catch", ["pw-hook-debug"], 0, 2),
     debug(z, "pw-hook-debug", "hook errors", 1, 2),
+    ]),
   ];
 }
 
@@ -294,6 +288,7 @@ function componentTab(): FlowNode[] {
   const z = "pw-tab-component";
   return [
     tab(z, "Component", "The query component answers structured data queries from MQTT."),
+    ...group(z, "pw-g-query", "Query component", [
     comment(
       z,
       "pw-c-query",
@@ -319,8 +314,9 @@ function componentTab(): FlowNode[] {
       wires: [["pw-query-out"]],
     },
     mqttOut(z, "pw-query-out", "replies (to replyTo)", 2, 0),
-    catchAll(z, "pw-query-catch", ["pw-query-debug"], 0, 2),
-    debug(z, "pw-query-debug", "query errors", 1, 2),
+    catchAll(z, "pw-query-catch", ["pw-query-debug"], 0, 1),
+    debug(z, "pw-query-debug", "query errors", 1, 1),
+    ]),
   ];
 }
 
@@ -328,6 +324,7 @@ function apiTab(): FlowNode[] {
   const z = "pw-tab-api";
   return [
     tab(z, "API", "REST API over MQTT request/reply."),
+    ...group(z, "pw-g-api", "REST API", [
     comment(
       z,
       "pw-c-api",
@@ -351,8 +348,9 @@ function apiTab(): FlowNode[] {
       ...at(0, 0),
       wires: [],
     },
-    catchAll(z, "pw-api-catch", ["pw-api-debug"], 0, 2),
-    debug(z, "pw-api-debug", "API errors", 1, 2),
+    catchAll(z, "pw-api-catch", ["pw-api-debug"], 0, 1),
+    debug(z, "pw-api-debug", "API errors", 1, 1),
+    ]),
   ];
 }
 
@@ -368,6 +366,7 @@ function alertsTab(): FlowNode[] {
   const z = "pw-tab-alerts";
   return [
     tab(z, "Alerts", "Alerts from readings and availability, published retained; a notification example."),
+    ...group(z, "pw-g-alerts", "Alerts", [
     comment(
       z,
       "pw-c-alert",
@@ -392,18 +391,20 @@ function alertsTab(): FlowNode[] {
       wires: [["pw-alert-out", "pw-alert-notify"], []],
     },
     mqttOut(z, "pw-alert-out", "alert events (retained)", 2, 0),
-    comment(z, "pw-c-notify", "Notification example", "Critical alerts and clears as a text message: swap the debug node for a mail/chat node.", 2, 1.5),
-    fn(z, "pw-alert-notify", "format notification", NOTIFY, 1, [["pw-alert-notify-debug"]], 2, 2),
-    debug(z, "pw-alert-notify-debug", "notify (replace me)", 3, 2),
-    catchAll(z, "pw-alert-catch", ["pw-alert-debug"], 0, 4),
-    debug(z, "pw-alert-debug", "alert errors", 1, 4),
+    catchAll(z, "pw-alert-catch", ["pw-alert-debug"], 0, 2),
+    debug(z, "pw-alert-debug", "alert errors", 1, 2),
+    ]),
+    ...group(z, "pw-g-notify", "Notification example", [
+    comment(z, "pw-c-notify", "Notification example", "Critical alerts and clears as a text message: swap the debug node for a mail/chat node.", 2, 0),
+    fn(z, "pw-alert-notify", "format notification", NOTIFY, 1, [["pw-alert-notify-debug"]], 2, 1),
+    debug(z, "pw-alert-notify-debug", "notify (replace me)", 3, 1),
+    ]),
   ];
 }
 
 function backupTab(hasBackupNode: boolean): FlowNode[] {
   const z = "pw-tab-backup";
   const nodes: FlowNode[] = [
-    tab(z, "Backup", "Scheduled backup of the stored data."),
     comment(
       z,
       "pw-c-backup",
@@ -446,7 +447,7 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
       fn(z, "pw-backup-todo", "backup (plugwatch-influx-backup node pending)", 'node.warn("no plugwatch-influx-backup node in this flow yet: run the backup command from docs/deployment.md");\nreturn null;', 1, [[]], 1, 0),
     );
   }
-  return nodes;
+  return [tab(z, "Backup", "Scheduled backup of the stored data."), ...group(z, "pw-g-backup", "Backup", nodes)];
 }
 
 // --- Dashboard --------------------------------------------------------------------------------------------------
@@ -619,7 +620,7 @@ export default {
 
 function dashboardTab(): FlowNode[] {
   const z = "pw-tab-dashboard";
-  const group = (id: string, name: string, width: number, order: number): FlowNode => ({
+  const uiGroup = (id: string, name: string, width: number, order: number): FlowNode => ({
     id,
     type: "ui-group",
     name,
@@ -657,8 +658,75 @@ function dashboardTab(): FlowNode[] {
     ...at(col, row),
     wires: [],
   });
+  const DEVICES_NODE: FlowNode = {
+    id: IDS.devicesTemplate,
+    type: "ui-template",
+    z,
+    group: "pw-ui-g-live",
+    page: "",
+    ui: "",
+    name: "devices (power + relay)",
+    order: 1,
+    width: 0,
+    height: 0,
+    head: "",
+    format: DEVICES_TEMPLATE,
+    storeOutMessages: true,
+    passthru: false,
+    resendOnRefresh: true,
+    templateScope: "local",
+    className: "",
+    ...at(2, 1),
+    wires: [["pw-dash-command"]],
+  };
+  const ROOM_CHART_NODE: FlowNode = {
+    id: "pw-ui-room-chart",
+    type: "ui-chart",
+    z,
+    group: "pw-ui-g-rooms",
+    name: "power per room",
+    label: "W per room (last 15 min)",
+    order: 1,
+    chartType: "line",
+    category: "topic",
+    categoryType: "msg",
+    xAxisLabel: "",
+    xAxisProperty: "",
+    xAxisPropertyType: "timestamp",
+    xAxisType: "time",
+    xAxisFormat: "",
+    xAxisFormatType: "auto",
+    xmin: "",
+    xmax: "",
+    yAxisLabel: "W",
+    yAxisProperty: "payload",
+    yAxisPropertyType: "msg",
+    ymin: "",
+    ymax: "",
+    bins: 10,
+    action: "append",
+    stackSeries: false,
+    pointShape: "false",
+    pointRadius: 4,
+    showLegend: true,
+    removeOlder: "15",
+    removeOlderUnit: "60",
+    removeOlderPoints: "",
+    colors: ["#0095ff", "#ff0000", "#ff7f0e", "#2ca02c", "#a347e1", "#d62728", "#ff9896", "#9467bd", "#c5b0d5"],
+    textColor: ["#666666"],
+    textColorDefault: true,
+    gridColor: ["#e5e5e5"],
+    gridColorDefault: true,
+    width: 0,
+    height: 8,
+    className: "",
+    interpolation: "linear",
+    ...at(2, 2),
+    wires: [[]],
+  };
   return [
     tab(z, "Dashboard", "Live dashboard (Dashboard 2.0) at /dashboard."),
+    ...group(z, "pw-g-dash-live", "Live power and switches", [
     comment(
       z,
       "pw-c-dashboard",
@@ -667,6 +735,32 @@ function dashboardTab(): FlowNode[] {
         "the relay buttons send a command request on MQTT (`plugwatch/api/request/command`) that the controlling agent executes — the real control path, " +
         "like the REST API; active alerts from the retained alert topics; today's kWh by room and kind from the query component.",
     ),
+    mqttIn(z, "pw-dash-in", "readings + availability", `${ROOT}/+/+/+/+/+`, "json", ["pw-dash-remember"], 0, 0),
+    fn(z, "pw-dash-remember", "remember device state", REMEMBER, 1, [[]], 1, 0),
+    inject(z, "pw-dash-tick", "every second", "1", true, ["pw-dash-snapshot"], 0, 1),
+    fn(z, "pw-dash-snapshot", "devices + rooms", SNAPSHOT, 2, [[IDS.devicesTemplate], ["pw-ui-room-chart"]], 1, 1),
+    DEVICES_NODE,
+    ROOM_CHART_NODE,
+    fn(z, "pw-dash-command", "switch → command request", COMMAND, 1, [["pw-dash-command-out"]], 3, 1),
+    mqttOut(z, "pw-dash-command-out", "command request", 4, 1),
+    mqttIn(z, "pw-dash-reply-in", "command replies", DASHBOARD_COMMAND_REPLY, "json", ["pw-dash-reply"], 0, 3),
+    fn(z, "pw-dash-reply", "apply confirmed relay", COMMAND_REPLY, 1, [[]], 1, 3),
+    ]),
+    ...group(z, "pw-g-dash-alerts", "Active alerts", [
+    mqttIn(z, "pw-dash-alerts-in", "alert topics", subscriptions.alerts(ROOT), "auto-detect", ["pw-dash-alerts"], 0, 0),
+    inject(z, "pw-dash-alerts-init", "show the list at start", "", true, ["pw-dash-alerts"], 0, 1),
+    fn(z, "pw-dash-alerts", "active alerts", ALERTS, 1, [["pw-ui-alerts"]], 1, 0),
+    table("pw-ui-alerts", "pw-ui-g-alerts", "active alerts", 2, 0),
+    ]),
+    ...group(z, "pw-g-dash-energy", "Today's kWh", [
+    inject(z, "pw-dash-energy-tick", "every minute", "60", true, ["pw-dash-energy-req"], 0, 0),
+    fn(z, "pw-dash-energy-req", "energy queries (today)", ENERGY_REQUEST, 1, [["pw-dash-energy-out"]], 1, 0),
+    mqttOut(z, "pw-dash-energy-out", "query request", 2, 0),
+    mqttIn(z, "pw-dash-energy-in", "energy replies", DASHBOARD_ENERGY_REPLY, "json", ["pw-dash-energy"], 0, 1),
+    fn(z, "pw-dash-energy", "kWh by room / kind", ENERGY_REPLY, 2, [["pw-ui-kwh-room"], ["pw-ui-kwh-kind"]], 1, 1),
+    table("pw-ui-kwh-room", "pw-ui-g-kwh-room", "kWh by room", 2, 1),
+    table("pw-ui-kwh-kind", "pw-ui-g-kwh-kind", "kWh by kind", 2, 2),
+    ]),
     { id: IDS.uiBase, type: "ui-base", name: "Plugwatch", path: "/dashboard", appIcon: "", includeClientData: true, acceptsClientConfig: ["ui-notification", "ui-control"], showPathInSidebar: false, headerContent: "page", navigationStyle: "default", titleBarStyle: "default", showReconnectNotification: true, notificationDisplayTime: 1, showDisconnectNotification: true, allowInstall: false },
     { id: "pw-ui-theme", type: "ui-theme", name: "Plugwatch theme", colors: { surface: "#fcfcfd", primary: "#0d74ce", bgPage: "#f9f9fb", groupBg: "#ffffff", groupOutline: "#d9d9e0" }, sizes: { density: "default", pagePadding: "12px", groupGap: "12px", groupBorderRadius: "4px", widgetGap: "12px" } },
     {
@@ -689,99 +783,11 @@ function dashboardTab(): FlowNode[] {
       visible: "true",
       disabled: "false",
     },
-    group("pw-ui-g-live", "Live power", 7, 1),
-    group("pw-ui-g-rooms", "Power per room (W)", 5, 2),
-    group("pw-ui-g-alerts", "Active alerts", 6, 3),
-    group("pw-ui-g-kwh-room", "Today's kWh by room", 3, 4),
-    group("pw-ui-g-kwh-kind", "Today's kWh by kind", 3, 5),
-
-    mqttIn(z, "pw-dash-in", "readings + availability", `${ROOT}/+/+/+/+/+`, "json", ["pw-dash-remember"], 0, 0),
-    fn(z, "pw-dash-remember", "remember device state", REMEMBER, 1, [[]], 1, 0),
-    inject(z, "pw-dash-tick", "every second", "1", true, ["pw-dash-snapshot"], 0, 1),
-    fn(z, "pw-dash-snapshot", "devices + rooms", SNAPSHOT, 2, [[IDS.devicesTemplate], ["pw-ui-room-chart"]], 1, 1),
-    {
-      id: IDS.devicesTemplate,
-      type: "ui-template",
-      z,
-      group: "pw-ui-g-live",
-      page: "",
-      ui: "",
-      name: "devices (power + relay)",
-      order: 1,
-      width: 0,
-      height: 0,
-      head: "",
-      format: DEVICES_TEMPLATE,
-      storeOutMessages: true,
-      passthru: false,
-      resendOnRefresh: true,
-      templateScope: "local",
-      className: "",
-      ...at(2, 1),
-      wires: [["pw-dash-command"]],
-    },
-    {
-      id: "pw-ui-room-chart",
-      type: "ui-chart",
-      z,
-      group: "pw-ui-g-rooms",
-      name: "power per room",
-      label: "W per room (last 15 min)",
-      order: 1,
-      chartType: "line",
-      category: "topic",
-      categoryType: "msg",
-      xAxisLabel: "",
-      xAxisProperty: "",
-      xAxisPropertyType: "timestamp",
-      xAxisType: "time",
-      xAxisFormat: "",
-      xAxisFormatType: "auto",
-      xmin: "",
-      xmax: "",
-      yAxisLabel: "W",
-      yAxisProperty: "payload",
-      yAxisPropertyType: "msg",
-      ymin: "",
-      ymax: "",
-      bins: 10,
-      action: "append",
-      stackSeries: false,
-      pointShape: "false",
-      pointRadius: 4,
-      showLegend: true,
-      removeOlder: "15",
-      removeOlderUnit: "60",
-      removeOlderPoints: "",
-      colors: ["#0095ff", "#ff0000", "#ff7f0e", "#2ca02c", "#a347e1", "#d62728", "#ff9896", "#9467bd", "#c5b0d5"],
-      textColor: ["#666666"],
-      textColorDefault: true,
-      gridColor: ["#e5e5e5"],
-      gridColorDefault: true,
-      width: 0,
-      height: 8,
-      className: "",
-      interpolation: "linear",
-      ...at(2, 2),
-      wires: [[]],
-    },
-    fn(z, "pw-dash-command", "switch → command request", COMMAND, 1, [["pw-dash-command-out"]], 4, 1),
-    mqttOut(z, "pw-dash-command-out", "command request", 5.5, 1),
-    mqttIn(z, "pw-dash-reply-in", "command replies", DASHBOARD_COMMAND_REPLY, "json", ["pw-dash-reply"], 0, 3),
-    fn(z, "pw-dash-reply", "apply confirmed relay", COMMAND_REPLY, 1, [[]], 1, 3),
-
-    mqttIn(z, "pw-dash-alerts-in", "alert topics", subscriptions.alerts(ROOT), "auto-detect", ["pw-dash-alerts"], 0, 4),
-    inject(z, "pw-dash-alerts-init", "show the list at start", "", true, ["pw-dash-alerts"], 0, 5),
-    fn(z, "pw-dash-alerts", "active alerts", ALERTS, 1, [["pw-ui-alerts"]], 1, 4),
-    table("pw-ui-alerts", "pw-ui-g-alerts", "active alerts", 2, 4),
-
-    inject(z, "pw-dash-energy-tick", "every minute", "60", true, ["pw-dash-energy-req"], 0, 6),
-    fn(z, "pw-dash-energy-req", "energy queries (today)", ENERGY_REQUEST, 1, [["pw-dash-energy-out"]], 1, 6),
-    mqttOut(z, "pw-dash-energy-out", "query request", 2, 6),
-    mqttIn(z, "pw-dash-energy-in", "energy replies", DASHBOARD_ENERGY_REPLY, "json", ["pw-dash-energy"], 0, 7),
-    fn(z, "pw-dash-energy", "kWh by room / kind", ENERGY_REPLY, 2, [["pw-ui-kwh-room"], ["pw-ui-kwh-kind"]], 1, 7),
-    table("pw-ui-kwh-room", "pw-ui-g-kwh-room", "kWh by room", 2, 7),
-    table("pw-ui-kwh-kind", "pw-ui-g-kwh-kind", "kWh by kind", 2, 8),
+    uiGroup("pw-ui-g-live", "Live power", 7, 1),
+    uiGroup("pw-ui-g-rooms", "Power per room (W)", 5, 2),
+    uiGroup("pw-ui-g-alerts", "Active alerts", 6, 3),
+    uiGroup("pw-ui-g-kwh-room", "Today's kWh by room", 3, 4),
+    uiGroup("pw-ui-g-kwh-kind", "Today's kWh by kind", 3, 5),
   ];
 }
 
@@ -793,6 +799,7 @@ export interface BuildOptions {
 /** The whole shipped flow: tabs first (editor order), then config nodes, then each tab's nodes. */
 export function plugwatchFlow(opts: BuildOptions = {}): FlowNode[] {
   const tabs = [brokerTab(), agentsTab(), hookTab(), componentTab(), apiTab(), alertsTab(), backupTab(opts.backupNode === true), dashboardTab()];
+  for (const t of tabs) layoutTab(t.filter((n) => n.z === t[0].id));
   const tabNodes = tabs.map((t) => t[0]);
   const rest = tabs.flatMap((t) => t.slice(1));
   const dashboardConfig = rest.filter((n) => n.z === undefined);
