@@ -6,7 +6,9 @@ import { nodeHeight, nodeWidth, type FlowNode } from "./layout";
 
 /** The registry an imported example starts with: one plug on this machine (the user edits host or adds plugs). */
 export const EXAMPLE_REGISTRY = {
-  devices: [{ id: "plug-1", name: "My plug", model: "HS110", host: "127.0.0.1", kind: "other", location: { building: "home", floor: "0", room: "living-room" } }],
+  devices: [
+    { id: "plug-1", name: "My plug", model: "HS110", host: "127.0.0.1", kind: "other", location: { building: "home", floor: "0", room: "living-room" } },
+  ],
 };
 
 /** The shipped tabs the core pipeline keeps, in order (Broker, Backup and Dashboard stay out: add-ons or extra tools). */
@@ -73,13 +75,37 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       label: "Plugwatch: core pipeline",
       disabled: false,
       info: CORE_INFO,
-      env: env([["MQTT_HOST", "localhost"], ["MQTT_PORT", "1883"], ["INFLUX_URL", "http://localhost:8086"], ["INFLUX_DB", "plugwatch"]]),
+      env: env([
+        ["MQTT_HOST", "localhost"],
+        ["MQTT_PORT", "1883"],
+        ["INFLUX_URL", "http://localhost:8086"],
+        ["INFLUX_DB", "plugwatch"],
+      ]),
     },
   ];
   for (const n of shipped) {
     if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
-    else if (n.type === "plugwatch-registry") out.push({ id: `${P}.registry`, type: "plugwatch-registry", z: TAB, name: "my plugs", source: "json", file: "", json: JSON.stringify(EXAMPLE_REGISTRY, null, 2) });
-    else if (n.type === "plugwatch-influx") out.push({ ...renamed(n, P), z: TAB, name: "InfluxDB (INFLUX_URL)", url: "${INFLUX_URL}", database: "${INFLUX_DB}", flavour: "1.x", org: "", bucket: "" });
+    else if (n.type === "plugwatch-registry")
+      out.push({
+        id: `${P}.registry`,
+        type: "plugwatch-registry",
+        z: TAB,
+        name: "my plugs",
+        source: "json",
+        file: "",
+        json: JSON.stringify(EXAMPLE_REGISTRY, null, 2),
+      });
+    else if (n.type === "plugwatch-influx")
+      out.push({
+        ...renamed(n, P),
+        z: TAB,
+        name: "InfluxDB (INFLUX_URL)",
+        url: "${INFLUX_URL}",
+        database: "${INFLUX_DB}",
+        flavour: "1.x",
+        org: "",
+        bucket: "",
+      });
   }
   const groups: FlowNode[] = [];
   let top = 0;
@@ -100,7 +126,18 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k]);
       return c;
     });
-    groups.push({ id: gid, type: "group", z: TAB, name: tabLabel(tabs.get(t)) ?? t, style: { label: true }, nodes: members.map((m) => m.id), x: 0, y: 0, w: 0, h: 0 });
+    groups.push({
+      id: gid,
+      type: "group",
+      z: TAB,
+      name: tabLabel(tabs.get(t)) ?? t,
+      style: { label: true },
+      nodes: members.map((m) => m.id),
+      x: 0,
+      y: 0,
+      w: 0,
+      h: 0,
+    });
     out.push(...members);
     top = Math.max(...ys) + shift + 40;
   }
@@ -144,7 +181,12 @@ export function embeddedBrokerExample(shipped: FlowNode[]): FlowNode[] {
       if (c.type === "comment") c.info = BROKER_INFO;
       return c;
     });
-  const tabEnv = env([["BROKER_HOST", "loopback"], ["BROKER_PORT", "1883"], ["MQTT_USER", "plugwatch"], ["MQTT_PASSWORD", ""]]);
+  const tabEnv = env([
+    ["BROKER_HOST", "loopback"],
+    ["BROKER_PORT", "1883"],
+    ["MQTT_USER", "plugwatch"],
+    ["MQTT_PASSWORD", ""],
+  ]);
   return [{ id: TAB, type: "tab", label: "Plugwatch add-on: embedded broker", disabled: false, info: BROKER_INFO, env: tabEnv }, ...nodes];
 }
 
@@ -159,7 +201,19 @@ const DASHBOARD_INFO =
 export function dashboardExample(shipped: FlowNode[]): FlowNode[] {
   const P = "dash";
   const TAB = `${P}.tab`;
-  const out: FlowNode[] = [{ id: TAB, type: "tab", label: "Plugwatch add-on: dashboard", disabled: false, info: DASHBOARD_INFO, env: env([["MQTT_HOST", "localhost"], ["MQTT_PORT", "1883"]]) }];
+  const out: FlowNode[] = [
+    {
+      id: TAB,
+      type: "tab",
+      label: "Plugwatch add-on: dashboard",
+      disabled: false,
+      info: DASHBOARD_INFO,
+      env: env([
+        ["MQTT_HOST", "localhost"],
+        ["MQTT_PORT", "1883"],
+      ]),
+    },
+  ];
   for (const n of shipped) {
     if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
     else if (n.type.startsWith("ui-") && n.z === undefined) out.push(renamed(n, P));
@@ -170,5 +224,9 @@ export function dashboardExample(shipped: FlowNode[]): FlowNode[] {
 
 /** examples/<name>.json → its content, for write-flows.ts and the up-to-date test. */
 export function derivedExamples(shipped: FlowNode[]): Record<string, FlowNode[]> {
-  return { "core-pipeline": corePipelineExample(shipped), "addon-dashboard": dashboardExample(shipped), "addon-embedded-broker": embeddedBrokerExample(shipped) };
+  return {
+    "core-pipeline": corePipelineExample(shipped),
+    "addon-dashboard": dashboardExample(shipped),
+    "addon-embedded-broker": embeddedBrokerExample(shipped),
+  };
 }
