@@ -4,7 +4,8 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "site/**", ".build/**", "**/*.js", "**/*.mjs", "**/*.cjs"] },
+  // JavaScript is build output or config, except the Function-node bodies of the flow builder (type-checked JS).
+  { ignores: ["dist/**", "node_modules/**", "site/**", ".build/**", "**/*.js", "!scripts/flows/functions/*.js", "**/*.mjs", "**/*.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -16,6 +17,14 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed parameters and destructured leftovers are deliberately unused (e.g. close handlers' `removed`).
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // Function-node bodies: ES modules checked against scripts/flows/functions/tsconfig.json (JSDoc types, no Node globals).
+    files: ["scripts/flows/functions/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
   },
   {

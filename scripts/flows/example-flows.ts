@@ -2,19 +2,22 @@
 // examples/core-pipeline.json (this package + an external broker + InfluxDB 1.x), examples/addon-dashboard.json
 // (@flowfuse/node-red-dashboard) and examples/addon-embedded-broker.json (this package's plugwatch-broker). Each is one tab
 // whose environment variables replace the shipped flow's process-wide ${PLUGWATCH_*}, so an import needs no setup.
-import type { FlowNode } from "./plugwatch-flow";
+import { nodeHeight, nodeWidth, type FlowNode } from "./layout";
 
 /** The registry an imported example starts with: one plug on this machine (the user edits host or adds plugs). */
 export const EXAMPLE_REGISTRY = {
-  devices: [{ id: "plug-1", name: "My plug", model: "HS110", host: "127.0.0.1", kind: "other", location: { building: "home", floor: "0", room: "living-room" } }],
+  devices: [
+    { id: "plug-1", name: "My plug", model: "HS110", host: "127.0.0.1", kind: "other", location: { building: "home", floor: "0", room: "living-room" } },
+  ],
 };
 
 /** The shipped tabs the core pipeline keeps, in order (Broker, Backup and Dashboard stay out: add-ons or extra tools). */
 const CORE_TABS = ["pw-tab-agents", "pw-tab-hook", "pw-tab-component", "pw-tab-api", "pw-tab-alerts"] as const;
 /** Wired to the Backup tab only. */
 const CORE_DROP = new Set(["pw-alert-backup-in"]);
-const REF_KEYS = ["registry", "broker", "influx", "server", "group", "ui", "page", "theme"] as const;
+const REF_KEYS = ["g", "registry", "broker", "influx", "server", "group", "ui", "page", "theme"] as const;
 
+const tabLabel = (t: FlowNode | undefined) => (typeof t?.label === "string" ? t.label : undefined);
 const env = (pairs: [string, string][]) => pairs.map(([name, value]) => ({ name, value, type: "str" }));
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
@@ -25,6 +28,7 @@ function renamed(n: FlowNode, prefix: string, drop: Set<string> = new Set()): Fl
   c.id = id(c.id);
   if (c.wires) c.wires = c.wires.map((port) => port.filter((w) => !drop.has(w)).map(id));
   for (const k of REF_KEYS) if (typeof c[k] === "string") c[k] = id(c[k]);
+  if (c.type === "group") c.nodes = (c.nodes as string[]).map(id);
   delete c.credentials;
   return c;
 }
@@ -33,18 +37,6 @@ function brokerFor(shipped: FlowNode[], prefix: string, z: string): FlowNode {
   const b = shipped.find((n) => n.type === "mqtt-broker");
   if (!b) throw new Error("the shipped flow has no mqtt-broker");
   return { ...renamed(b, prefix), z, name: "MQTT (MQTT_HOST:MQTT_PORT)", broker: "${MQTT_HOST}", port: "${MQTT_PORT}" };
-}
-
-/** Node width (px) the editor gives a label: 20 px steps, at least 100 (7 px per character is a safe upper bound). */
-export function nodeWidth(n: FlowNode): number {
-  const label = String(n.name || n.type);
-  return Math.max(100, 20 * Math.ceil((label.length * 7 + 50) / 20));
-}
-
-/** Node height (px): 30, or 24 per output port plus 6 beyond one output. */
-export function nodeHeight(n: FlowNode): number {
-  const outs = n.wires?.length ?? 0;
-  return outs > 1 ? Math.max(30, 6 + 24 * outs) : 30;
 }
 
 const TEXT: [string, string][] = [
@@ -83,18 +75,43 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       label: "Plugwatch: core pipeline",
       disabled: false,
       info: CORE_INFO,
-      env: env([["MQTT_HOST", "localhost"], ["MQTT_PORT", "1883"], ["INFLUX_URL", "http://localhost:8086"], ["INFLUX_DB", "plugwatch"]]),
+      env: env([
+        ["MQTT_HOST", "localhost"],
+        ["MQTT_PORT", "1883"],
+        ["INFLUX_URL", "http://localhost:8086"],
+        ["INFLUX_DB", "plugwatch"],
+      ]),
     },
   ];
   for (const n of shipped) {
     if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
-    else if (n.type === "plugwatch-registry") out.push({ id: `${P}.registry`, type: "plugwatch-registry", z: TAB, name: "my plugs", source: "json", file: "", json: JSON.stringify(EXAMPLE_REGISTRY, null, 2) });
-    else if (n.type === "plugwatch-influx") out.push({ ...renamed(n, P), z: TAB, name: "InfluxDB (INFLUX_URL)", url: "${INFLUX_URL}", database: "${INFLUX_DB}", flavour: "1.x", org: "", bucket: "" });
+    else if (n.type === "plugwatch-registry")
+      out.push({
+        id: `${P}.registry`,
+        type: "plugwatch-registry",
+        z: TAB,
+        name: "my plugs",
+        source: "json",
+        file: "",
+        json: JSON.stringify(EXAMPLE_REGISTRY, null, 2),
+      });
+    else if (n.type === "plugwatch-influx")
+      out.push({
+        ...renamed(n, P),
+        z: TAB,
+        name: "InfluxDB (INFLUX_URL)",
+        url: "${INFLUX_URL}",
+        database: "${INFLUX_DB}",
+        flavour: "1.x",
+        org: "",
+        bucket: "",
+      });
   }
   const groups: FlowNode[] = [];
   let top = 0;
   for (const t of CORE_TABS) {
-    const nodes = shipped.filter((n) => n.z === t && !CORE_DROP.has(n.id));
+    // One group per shipped tab: the tab's own groups (one per role) are merged into it.
+    const nodes = shipped.filter((n) => n.z === t && n.type !== "group" && !CORE_DROP.has(n.id));
     const ys = nodes.map((n) => n.y as number);
     const shift = top - Math.min(...ys) + 60;
     const gid = `${P}.g-${t.slice("pw-tab-".length)}`;
@@ -109,7 +126,18 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k]);
       return c;
     });
-    groups.push({ id: gid, type: "group", z: TAB, name: String(tabs.get(t)?.label ?? t), style: { label: true }, nodes: members.map((m) => m.id), x: 0, y: 0, w: 0, h: 0 });
+    groups.push({
+      id: gid,
+      type: "group",
+      z: TAB,
+      name: tabLabel(tabs.get(t)) ?? t,
+      style: { label: true },
+      nodes: members.map((m) => m.id),
+      x: 0,
+      y: 0,
+      w: 0,
+      h: 0,
+    });
     out.push(...members);
     top = Math.max(...ys) + shift + 40;
   }
@@ -153,7 +181,12 @@ export function embeddedBrokerExample(shipped: FlowNode[]): FlowNode[] {
       if (c.type === "comment") c.info = BROKER_INFO;
       return c;
     });
-  const tabEnv = env([["BROKER_HOST", "loopback"], ["BROKER_PORT", "1883"], ["MQTT_USER", "plugwatch"], ["MQTT_PASSWORD", ""]]);
+  const tabEnv = env([
+    ["BROKER_HOST", "loopback"],
+    ["BROKER_PORT", "1883"],
+    ["MQTT_USER", "plugwatch"],
+    ["MQTT_PASSWORD", ""],
+  ]);
   return [{ id: TAB, type: "tab", label: "Plugwatch add-on: embedded broker", disabled: false, info: BROKER_INFO, env: tabEnv }, ...nodes];
 }
 
@@ -168,7 +201,19 @@ const DASHBOARD_INFO =
 export function dashboardExample(shipped: FlowNode[]): FlowNode[] {
   const P = "dash";
   const TAB = `${P}.tab`;
-  const out: FlowNode[] = [{ id: TAB, type: "tab", label: "Plugwatch add-on: dashboard", disabled: false, info: DASHBOARD_INFO, env: env([["MQTT_HOST", "localhost"], ["MQTT_PORT", "1883"]]) }];
+  const out: FlowNode[] = [
+    {
+      id: TAB,
+      type: "tab",
+      label: "Plugwatch add-on: dashboard",
+      disabled: false,
+      info: DASHBOARD_INFO,
+      env: env([
+        ["MQTT_HOST", "localhost"],
+        ["MQTT_PORT", "1883"],
+      ]),
+    },
+  ];
   for (const n of shipped) {
     if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
     else if (n.type.startsWith("ui-") && n.z === undefined) out.push(renamed(n, P));
@@ -179,5 +224,9 @@ export function dashboardExample(shipped: FlowNode[]): FlowNode[] {
 
 /** examples/<name>.json → its content, for write-flows.ts and the up-to-date test. */
 export function derivedExamples(shipped: FlowNode[]): Record<string, FlowNode[]> {
-  return { "core-pipeline": corePipelineExample(shipped), "addon-dashboard": dashboardExample(shipped), "addon-embedded-broker": embeddedBrokerExample(shipped) };
+  return {
+    "core-pipeline": corePipelineExample(shipped),
+    "addon-dashboard": dashboardExample(shipped),
+    "addon-embedded-broker": embeddedBrokerExample(shipped),
+  };
 }

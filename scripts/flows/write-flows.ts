@@ -5,7 +5,6 @@ import { derivedExamples } from "./example-flows";
 import { plugwatchFlow } from "./plugwatch-flow";
 import { projectRoot } from "../services/repo-root";
 
-
 export const FLOW_FILE = "flows/plugwatch.json";
 
 /** The file content: pretty JSON, as the Node-RED editor exports it with "formatted" on. */
@@ -16,7 +15,8 @@ export function flowFileText(backupNode: boolean): string {
 /** examples/<name>.json derived from the shipped flow (scripts/flows/example-flows.ts) → file content. */
 export function exampleFileTexts(backupNode: boolean): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, flow] of Object.entries(derivedExamples(plugwatchFlow({ backupNode })))) out[`examples/${name}.json`] = JSON.stringify(flow, null, 2) + "\n";
+  for (const [name, flow] of Object.entries(derivedExamples(plugwatchFlow({ backupNode }))))
+    out[`examples/${name}.json`] = JSON.stringify(flow, null, 2) + "\n";
   return out;
 }
 

@@ -1,11 +1,11 @@
 // Every node's help rendered by the real Node-RED editor in real Chromium, in en-US and es-ES: one <dt> per
 // documented property inside <dl class="message-properties">, the sections as headings, no raw ": name (type) :" text.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES, type Lang } from "../../scripts/docs/node-help";
+import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES } from "../../scripts/docs/node-help";
 import { repoRoot, startNodeRed, type NodeRedInstance } from "../support/nodered";
 import { Teardown } from "../support/services";
 
@@ -110,6 +110,27 @@ describe("node help rendered in the editor (real Node-RED, real Chromium, en-US 
           };
         });
         assert.deepEqual(r, lang === "es-ES" ? { lang, label: "Registro", kind: "impresora" } : { lang, label: "Registry", kind: "printer" });
+      });
+
+      it(`the palette shows each node's paletteLabel from its ${lang} catalogue`, async function () {
+        // The node types whose catalogue has a paletteLabel (the flow nodes; config nodes are not in the palette).
+        const expected: Record<string, string> = {};
+        for (const type of types) {
+          const file = path.join(repoRoot(), "nodes", type, "locales", lang, `${type}.json`);
+          const label = (JSON.parse(readFileSync(file, "utf8")) as Record<string, { paletteLabel?: string }>)[type]?.paletteLabel;
+          if (label !== undefined) expected[type] = label;
+        }
+        assert.ok(Object.keys(expected).length >= 8, "the flow nodes have a paletteLabel key");
+        const shown = await page.evaluate((ts) => {
+          const out: Record<string, string> = {};
+          for (const t of ts) {
+            const el = document.querySelector(`.red-ui-palette-node[data-palette-type="${t}"] .red-ui-palette-label`);
+            // The palette wraps a label over lines (a span per line): compare the words.
+            out[t] = el?.textContent?.replace(/\s+/g, " ").trim() ?? "(not in the palette)";
+          }
+          return out;
+        }, Object.keys(expected));
+        assert.deepEqual(shown, expected);
       });
 
       for (const type of types) {

@@ -1,0 +1,23 @@
+// @ts-check
+/**
+ * @param {import("./sandbox").ContextStore} flow
+ * @returns {import("./sandbox").Result}
+ */
+export default function snapshot(flow) {
+  // Every second: the device list for the table and the power per room (output 1), one chart point per room (output 2).
+  /** @type {Record<string, import("./sandbox").DeviceState>} */
+  const known = flow.get("devices") || {};
+  const devices = Object.values(known).sort((a, b) => a.id.localeCompare(b.id));
+  /** @type {Record<string, number>} */
+  const rooms = {};
+  for (const d of devices) {
+    const key = d.building + "/" + d.floor + "/" + d.room;
+    rooms[key] = (rooms[key] || 0) + (d.online ? d.power : 0);
+  }
+  const now = Date.now();
+  const roomList = Object.keys(rooms)
+    .sort()
+    .map((k) => ({ room: k, power: Math.round(rooms[k] * 10) / 10 }));
+  const total = Math.round(roomList.reduce((s, r) => s + r.power, 0) * 10) / 10;
+  return [{ payload: { devices, rooms: roomList, total, ts: now } }, roomList.map((r) => ({ topic: r.room, payload: r.power, timestamp: now }))];
+}
