@@ -19,16 +19,16 @@ export function queueFileStore(file: string, warn: (m: string) => void): QueueSt
         return JSON.parse(readFileSync(file, "utf8")) as unknown;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") warn(`${file}: ${(err as Error).message}; starting with an empty command queue`);
-        return [];
+        return undefined;
       }
     },
-    save(commands) {
+    save(snapshot) {
       try {
         mkdirSync(path.dirname(file), { recursive: true });
         const tmp = `${file}.tmp`;
         const fd = openSync(tmp, "w");
         try {
-          writeSync(fd, JSON.stringify(commands));
+          writeSync(fd, JSON.stringify(snapshot));
           fsyncSync(fd);
         } finally {
           closeSync(fd);

@@ -31,10 +31,17 @@ export function parseQueueDuration(text: unknown): number {
   return ms;
 }
 
+/** What is saved: the commands, and the request topic each waiting command came on (its audit records go under the same root). */
+export interface QueueSnapshot {
+  v: 1;
+  commands: QueuedCommand[];
+  topics: Record<string, string>;
+}
+
 /** Where the queue is kept between restarts (a JSON file in Node-RED's user dir, lib/command-queue-file.ts); optional. */
 export interface QueueStore {
   load(): unknown;
-  save(commands: QueuedCommand[]): void;
+  save(snapshot: QueueSnapshot): void;
 }
 
 export interface CommandQueueOptions {
@@ -51,6 +58,8 @@ export interface NewQueuedCommand {
   at: number;
   expiresAt: number;
   results: readonly CommandResult[];
+  /** The MQTT topic the request came on, when known. */
+  topic?: string;
 }
 
 /** One device's command due for another attempt. */
@@ -59,6 +68,8 @@ export interface DueDelivery {
   device: string;
   action: "on" | "off";
   by?: string;
+  /** The request topic of the command, when known. */
+  topic?: string;
 }
 
 const overall = (devices: readonly QueuedDevice[]): QueuedCommand["state"] => {
@@ -72,6 +83,8 @@ export class CommandQueue {
   readonly history: number;
   /** By command id, oldest first. */
   private readonly commands = new Map<string, QueuedCommand>();
+  /** Request topic by command id, for commands that still wait. */
+  private readonly topics = new Map<string, string>();
   private readonly store: QueueStore | undefined;
   /** Entries the store held that were not valid queued commands (skipped at load). */
   readonly skippedAtLoad: number = 0;
@@ -143,6 +156,7 @@ export class CommandQueue {
     });
     if (devices.length === 0) return out;
     this.commands.delete(cmd.id);
+    if (cmd.topic !== undefined && devices.some((d) => d.state === "queued")) this.topics.set(cmd.id, cmd.topic);
     this.commands.set(cmd.id, {
       id: cmd.id,
       action: cmd.action,
@@ -195,7 +209,8 @@ export class CommandQueue {
       for (const d of c.devices) {
         if (d.state !== "queued" || seen.has(d.device)) continue;
         seen.add(d.device);
-        out.push({ id: c.id, device: d.device, action: c.action, ...(c.by !== undefined ? { by: c.by } : {}) });
+        const topic = this.topics.get(c.id);
+        out.push({ id: c.id, device: d.device, action: c.action, ...(c.by !== undefined ? { by: c.by } : {}), ...(topic !== undefined ? { topic } : {}) });
       }
     }
     return out;
@@ -255,20 +270,26 @@ export class CommandQueue {
   private changed(): void {
     const finished = [...this.commands.values()].filter((c) => c.state !== "queued");
     for (const old of finished.slice(0, Math.max(0, finished.length - this.history))) this.commands.delete(old.id);
-    this.store?.save(this.list());
+    for (const id of this.topics.keys()) if (this.commands.get(id)?.state !== "queued") this.topics.delete(id);
+    this.store?.save({ v: 1, commands: this.list(), topics: Object.fromEntries(this.topics) });
   }
 
   /** Loads saved commands; anything that is not a valid queued command is skipped (a damaged file loses entries, never the node). */
   private restore(saved: unknown): number {
-    if (!Array.isArray(saved)) return 0;
+    const snapshot = typeof saved === "object" && saved !== null ? (saved as Partial<Record<keyof QueueSnapshot, unknown>>) : {};
+    const list = snapshot.commands;
+    if (!Array.isArray(list)) return 0;
+    const topics = typeof snapshot.topics === "object" && snapshot.topics !== null ? (snapshot.topics as Record<string, unknown>) : {};
     let skipped = 0;
-    for (const e of saved) {
+    for (const e of list) {
       const r = validate(QueuedCommand, e);
       if (!r.ok) {
         skipped++;
         continue;
       }
       this.commands.set(r.value.id, r.value);
+      const topic = topics[r.value.id];
+      if (typeof topic === "string" && topic.length <= 1024) this.topics.set(r.value.id, topic);
     }
     // A smaller bound than the file was written with: the newest waiting commands beyond it are dropped.
     let over = this.waiting - this.max;

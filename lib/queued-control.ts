@@ -38,8 +38,6 @@ export class QueuedControl {
   private readonly c: Controller;
   readonly queue: CommandQueue;
   private readonly clock: TimeSource;
-  /** Request topic (for the audit root) of each waiting command, by id; falls back to the default root. */
-  private readonly topics = new Map<string, string>();
   private round: Promise<void> | undefined;
 
   constructor(private readonly o: QueuedControlOptions) {
@@ -98,8 +96,8 @@ export class QueuedControl {
       at,
       expiresAt: at + (ms as number),
       results: reply.results,
+      ...(typeof requestTopic === "string" ? { topic: requestTopic } : {}),
     });
-    if (results.some((r) => r.queued) && typeof requestTopic === "string") this.topics.set(reply.id, requestTopic);
     const expiresAt = results.some((r) => r.queued) ? { expiresAt: Math.round(at + (ms as number)) } : {};
     return { ...result, reply: { ...reply, results, ...expiresAt } };
   }
@@ -158,7 +156,6 @@ export class QueuedControl {
 
   private async runRound(): Promise<void> {
     const due = this.queue.due(this.clock.now());
-    this.forgetTopics();
     await Promise.all(
       due.map(async (job) => {
         const probe = await this.c.handle({ action: "status", device: job.device }).catch(() => undefined);
@@ -172,15 +169,9 @@ export class QueuedControl {
           error: result.reply.error ?? { code: "INTERNAL", message: "no result" },
         };
         this.queue.settle(job.id, job.device, this.clock.now(), outcome);
-        this.o.onDelivery(result, this.topics.get(job.id));
+        this.o.onDelivery(result, job.topic);
       }),
     );
-  }
-
-  /** Request topics of commands that no longer wait are not needed. */
-  private forgetTopics(): void {
-    const waiting = new Set(this.queue.due(this.clock.now()).map((d) => d.id));
-    for (const id of this.topics.keys()) if (!waiting.has(id)) this.topics.delete(id);
   }
 
   /** Waits for a round in progress. */

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CommandQueue, parseQueueDuration, type QueueStore } from "../../lib/command-queue";
+import { CommandQueue, parseQueueDuration, type QueueSnapshot, type QueueStore } from "../../lib/command-queue";
 import { queueFileOf, queueFileStore } from "../../lib/command-queue-file";
 import { Controller, type HandleResult } from "../../lib/control";
-import { CommandLookupReply, CommandReply, PlugwatchError, validate, type DeviceEntry, type QueuedCommand } from "../../lib/contracts";
+import { CommandLookupReply, CommandReply, PlugwatchError, validate, type DeviceEntry } from "../../lib/contracts";
 import { onlineDevice, QueuedControl, type LookupResult } from "../../lib/queued-control";
 import { buildRegistry } from "../../lib/registry";
 import { FakeClient } from "../support/fake-control";
@@ -29,10 +29,10 @@ const REPLY = "plugwatch/api/reply/test/1";
 /** An in-memory store that keeps what was saved as JSON text, like the file does. */
 function memoryStore(): QueueStore & { text: string; saves: number } {
   const s = {
-    text: "[]",
+    text: "null",
     saves: 0,
     load: () => JSON.parse(s.text) as unknown,
-    save: (c: QueuedCommand[]) => {
+    save: (c: QueueSnapshot) => {
       s.text = JSON.stringify(c);
       s.saves++;
     },
@@ -286,7 +286,8 @@ describe("command queue", function () {
         agent.queue.list().map((c) => c.id),
         ["h2", "h3"],
       );
-      store.text = JSON.stringify([{ id: "junk" }, ...(JSON.parse(store.text) as unknown[]), 42]);
+      const saved = JSON.parse(store.text) as QueueSnapshot;
+      store.text = JSON.stringify({ ...saved, commands: [{ id: "junk" }, ...saved.commands, 42] });
       const q = new CommandQueue({ store });
       assert.equal(q.skippedAtLoad, 2);
       assert.equal(q.list().length, 2);
@@ -301,7 +302,7 @@ describe("command queue", function () {
         assert.equal(path.basename(file), "plugwatch-command-queue-ab.cd_ef.json");
         const warnings: string[] = [];
         const store = queueFileStore(file, (m) => warnings.push(m));
-        assert.deepEqual(store.load(), []);
+        assert.equal(store.load(), undefined);
         const q = new CommandQueue({ store });
         q.record({
           id: "f1",
@@ -309,8 +310,13 @@ describe("command queue", function () {
           at: 1_700_000_000_000,
           expiresAt: 1_700_000_060_000,
           results: [{ device: "pr-1", ok: false, error: { code: "TIMEOUT", message: "x" } }],
+          topic: "site/pw/api/request/command",
         });
-        assert.equal((JSON.parse(readFileSync(file, "utf8")) as QueuedCommand[])[0]?.state, "queued");
+        const saved = JSON.parse(readFileSync(file, "utf8")) as QueueSnapshot;
+        assert.equal(saved.commands[0]?.state, "queued");
+        assert.deepEqual(saved.topics, { f1: "site/pw/api/request/command" });
+        const reloaded = new CommandQueue({ store: queueFileStore(file, (m) => warnings.push(m)) });
+        assert.equal(reloaded.due(1_700_000_000_000)[0]?.topic, "site/pw/api/request/command");
         assert.equal(new CommandQueue({ store: queueFileStore(file, (m) => warnings.push(m)) }).waiting, 1);
         writeFileSync(file, "{not json");
         assert.equal(new CommandQueue({ store: queueFileStore(file, (m) => warnings.push(m)) }).waiting, 0);
