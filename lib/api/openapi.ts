@@ -37,6 +37,12 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
         content: { "application/json": { schema: plain(op.success.schema) } },
       },
     };
+    if (op.alsoSuccess) {
+      responses[String(op.alsoSuccess.status)] = {
+        description: op.alsoSuccess.description,
+        content: { "application/json": { schema: plain(op.alsoSuccess.schema) } },
+      };
+    }
     for (const status of op.errors.filter((x) => o.tokens !== false || (x !== 401 && x !== 403))) {
       const headers =
         status === 401 || status === 403

@@ -74,8 +74,12 @@ export const CommandOutcome = Type.Object(
     action: Action,
     requestId: Type.String({ description: "id of the MQTT command request" }),
     results: Type.Array(CommandResult, { description: "One result per device, with the relay state read back" }),
+    expiresAt: Type.Optional(EpochMs),
   },
-  { additionalProperties: false, description: "Per-device results of a power command" },
+  {
+    additionalProperties: false,
+    description: "Per-device results of a power command; with queue, devices that did not answer are `queued` until `expiresAt` (GET /commands/{requestId})",
+  },
 );
 export type CommandOutcome = Static<typeof CommandOutcome>;
 

@@ -5,6 +5,8 @@ import { CONTRACT_VERSION } from "../contracts/common";
 import type { Device, Target } from "../contracts/device";
 import { PlugwatchError } from "../contracts/errors";
 import { QueryReply, QueryRequest, type QueryBody, type QueryData } from "../contracts/query";
+import { CommandLookupReply, CommandLookupRequest, type QueuedCommand } from "../contracts/queued-command";
+import { parseQueueDuration } from "../command-queue";
 import { decodePayload, validate } from "../contracts/validate";
 import type { Registry } from "../registry";
 import { SingleFlight } from "../single-flight";
@@ -184,17 +186,20 @@ export class ApiService {
         checkKnown(q, []);
         return this.command("status", { device: this.device(params.id).id }, true);
       case "setDevicePower": {
-        checkKnown(q, []);
+        checkKnown(q, ["queue"]);
         const device = this.device(params.id);
         const body = parsePowerBody(this.jsonBody(req));
-        return this.command(body.state, { device: device.id }, true, who);
+        return this.command(body.state, { device: device.id }, true, who, queueParam(q));
       }
       case "setPowerBulk": {
-        checkKnown(q, []);
+        checkKnown(q, ["queue"]);
         const { action, target } = parseBulkPowerBody(this.jsonBody(req));
         this.registry().select(target); // UNKNOWN_DEVICE / EMPTY_TARGET before anything is sent
-        return this.command(action, target, false, who);
+        return this.command(action, target, false, who, queueParam(q));
       }
+      case "getCommand":
+        checkKnown(q, []);
+        return ok(await this.lookupCommand(params.id ?? ""));
       case "getMeasurements": {
         const device = this.device(params.id);
         return ok(await this.query(parseRangeParams(device.id, q, now, this.limits), collapseKey(op, device.id, req.search)));
@@ -336,17 +341,26 @@ export class ApiService {
   }
 
   /** Sends a command. A single-device failure maps to its error code's status (502 for device errors); a bulk is 200. */
-  private async command(action: Action, target: Target, single: boolean, who?: Principal): Promise<{ status: number; body: CommandOutcome }> {
+  private async command(action: Action, target: Target, single: boolean, who?: Principal, queue?: string): Promise<{ status: number; body: CommandOutcome }> {
     // The token's name (never the token) travels with the command into the agent's audit trail.
     const by = who ? { by: who.name } : {};
+    const queued = queue !== undefined ? { queue } : {};
     const { id, reply } = await this.ask("command", (id) =>
-      this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by }),
+      this.conform(CommandRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, action, target, ...by, ...queued }),
     );
     const r = validate(CommandReply, reply);
     if (!r.ok) throw badReply("control agent", id, r.issues);
     const rep = r.value;
     if (rep.error) throw fromReplyError(rep.error, id);
-    const outcome: CommandOutcome = { ok: rep.ok, action, requestId: id, results: rep.results };
+    const outcome: CommandOutcome = {
+      ok: rep.ok,
+      action,
+      requestId: id,
+      results: rep.results,
+      ...(rep.expiresAt !== undefined ? { expiresAt: rep.expiresAt } : {}),
+    };
+    // A single plug that did not answer, with its command queued: accepted, not failed.
+    if (single && rep.results.length === 1 && rep.results[0]?.queued) return { status: 202, body: outcome };
     if (single) {
       const failed = rep.results.find((x) => !x.ok);
       if (failed || !rep.ok || rep.results.length === 0) {
@@ -358,6 +372,23 @@ export class ApiService {
       }
     }
     return { status: 200, body: outcome };
+  }
+
+  /** GET /commands/{id}: the control agent's record of a command sent with a queue time. */
+  private async lookupCommand(command: string): Promise<QueuedCommand> {
+    if (!validate(CommandLookupRequest.properties.command, command).ok) {
+      throw new ApiError("INVALID_REQUEST", "id must be 1-128 printable ASCII characters without spaces", {
+        details: [{ path: "$.path.id", message: "bad id" }],
+      });
+    }
+    const { id, reply } = await this.ask("command", (id) =>
+      this.conform(CommandLookupRequest, { v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, command }),
+    );
+    const r = validate(CommandLookupReply, reply);
+    if (!r.ok) throw badReply("control agent", id, r.issues);
+    if (r.value.error) throw fromReplyError(r.value.error, id);
+    if (!r.value.command) throw new ApiError("BAD_REPLY", "the control agent answered a lookup without the command", { extra: { requestId: id } });
+    return r.value.command;
   }
 
   private conform<T>(schema: Parameters<typeof validate>[0], msg: T): T {
@@ -454,6 +485,18 @@ export class ApiService {
     if (typeof id !== "string") return "invalid";
     return this.o.correlator.deliver(id, msg) ? "delivered" : "dropped";
   }
+}
+
+/** The `queue` query parameter, checked here so a bad one is a 400 before anything is sent. */
+function queueParam(q: QueryParams): string | undefined {
+  const v = single(q, "queue");
+  if (v === undefined) return undefined;
+  try {
+    parseQueueDuration(v);
+  } catch (err) {
+    throw new ApiError("INVALID_REQUEST", (err as Error).message, { details: [{ path: "$.query.queue", message: "ISO 8601 duration from PT1S to P7D" }] });
+  }
+  return v;
 }
 
 /**

@@ -4,6 +4,7 @@ import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
+import { QueueDuration, QueuedCommand } from "../contracts/queued-command";
 import {
   AlertList,
   AuditList,
@@ -34,6 +35,7 @@ export type OperationId =
   | "setPowerBulk"
   | "listAlerts"
   | "listAudit"
+  | "getCommand"
   | "getHealth"
   | "getOpenApi";
 
@@ -61,6 +63,8 @@ export interface Operation {
   body?: TSchema;
   /** The success response. */
   success: { status: number; description: string; schema: TSchema };
+  /** A second success response, e.g. 202 for a command queued for a plug that did not answer. */
+  alsoSuccess?: { status: number; description: string; schema: TSchema };
   /** Error statuses this operation can answer with (problem+json). */
   errors: number[];
 }
@@ -79,6 +83,7 @@ const filterParams: ParamSpec[] = [
 ];
 
 const BROKER = [503, 504];
+const queueParam: ParamSpec = { name: "queue", in: "query", description: QueueDuration.description as string, schema: QueueDuration };
 const AUTH = [401, 403];
 
 export const OPERATIONS: readonly Operation[] = [
@@ -164,10 +169,14 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Switch one plug",
     description:
       "Switches one plug on, off or toggles it through the control agent; the result holds the relay state read back. " +
-      "A plug that fails (unreachable, error, not confirmed) answers 502 with the device's error code and the results.",
-    params: [deviceId],
+      "A plug that fails (unreachable, error, not confirmed) answers 502 with the device's error code and the results. " +
+      "With `queue` (e.g. `PT1H`, at most `P7D`; on and off only), a plug that does not answer gets the command when it answers again " +
+      "within that time: 202 with the result marked `queued` and `expiresAt`; follow it at `GET /commands/{requestId}`. " +
+      "A later command for the same plug supersedes it. QUEUE_FULL (503) when the agent's queue has no room.",
+    params: [deviceId, queueParam],
     body: PowerBody,
     success: { status: 200, description: "Switched and confirmed", schema: CommandOutcome },
+    alsoSuccess: { status: 202, description: "The plug did not answer: the command is queued until expiresAt", schema: CommandOutcome },
     errors: [400, ...AUTH, 404, 413, 415, 422, 502, ...BROKER],
   },
   {
@@ -179,8 +188,9 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Switch a group of plugs",
     description:
       "Switches every plug selected by kind and/or building[/floor[/room]], a device list, or all:true. Always 200 when the agent " +
-      "answered: `ok` is false when any device failed, and each result carries its own error code.",
-    params: [],
+      "answered: `ok` is false when any device failed, and each result carries its own error code. With `queue`, devices that did not " +
+      "answer are `queued` (see `POST /devices/{id}/power`).",
+    params: [queueParam],
     body: BulkPowerBody,
     success: { status: 200, description: "Per-device results", schema: CommandOutcome },
     errors: [400, ...AUTH, 404, 413, 415, 422, ...BROKER],
@@ -297,6 +307,21 @@ export const OPERATIONS: readonly Operation[] = [
     ],
     success: { status: 200, description: "The audit records", schema: AuditList },
     errors: [400, ...AUTH],
+  },
+  {
+    id: "getCommand",
+    method: "get",
+    path: "/commands/{id}",
+    access: "control",
+    tag: "control",
+    summary: "Outcome of a queued command",
+    description:
+      "A command sent with `queue` (its `requestId`), asked from the control agent over MQTT: per device queued, delivered (with the relay " +
+      "read back), expired, superseded (by a later command for the device, `supersededBy`) or failed. The agent remembers a bounded " +
+      "number of finished commands (its queue file survives restarts); an unknown or forgotten id is 404 UNKNOWN_COMMAND.",
+    params: [{ name: "id", in: "path", required: true, description: "requestId of the command", schema: Type.String({ minLength: 1, maxLength: 128 }) }],
+    success: { status: 200, description: "The command and each device's state", schema: QueuedCommand },
+    errors: [400, ...AUTH, 404, 502, ...BROKER],
   },
   {
     id: "getHealth",

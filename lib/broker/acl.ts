@@ -1,12 +1,28 @@
 // MQTT identities and their ACL, derived from the topic contracts: one source for the embedded aedes broker (authorize
 // hooks) and for Mosquitto (the generated deploy/mosquitto/acl).
 import { subscriptions } from "../topics";
+import { DEFAULT_DISCOVERY_PREFIX, haCommandSubscription, haConfigSubscription, haStatusTopic } from "../ha-discovery";
 
 /**
  * Roles. A split deployment gives each agent its own identity; the shipped single-runtime flow shares one MQTT
  * connection between all its nodes, so it uses `runtime` (the union of the agent roles).
  */
-export const ROLES = ["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup", "client", "device", "readonly", "runtime"] as const;
+export const ROLES = [
+  "collector",
+  "control",
+  "hook",
+  "component",
+  "api",
+  "dashboard",
+  "alert",
+  "backup",
+  "ha-discovery",
+  "homeassistant",
+  "client",
+  "device",
+  "readonly",
+  "runtime",
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Rule {
@@ -44,6 +60,16 @@ export function rulesOf(role: Role, root: string): Rule[] {
       return [r(`${root}/+/+/+/+/+`), r(`${root}/backup/+/availability`), w(alerts), r(alerts)];
     case "backup":
       return [w(`${root}/backup/+/availability`)];
+    case "ha-discovery": {
+      // plugwatch-ha-discovery: writes (and reads back, to clear stale ones) its retained configs, hears HA's birth
+      // message and switch commands, and turns them into commands for the control agent.
+      const configs = haConfigSubscription(DEFAULT_DISCOVERY_PREFIX, "+");
+      return [w(configs), r(configs), r(haStatusTopic(DEFAULT_DISCOVERY_PREFIX)), r(haCommandSubscription(root)), w(command)];
+    }
+    case "homeassistant":
+      // Home Assistant itself: discovery configs, states and availability in; its birth message and ON/OFF out.
+      // Commands only through {root}/ha/+/set: plugwatch-ha-discovery forwards them (by "homeassistant", audited).
+      return [r(`${DEFAULT_DISCOVERY_PREFIX}/#`), w(haStatusTopic(DEFAULT_DISCOVERY_PREFIX)), r(readings), r(availability), w(haCommandSubscription(root))];
     case "client":
       // A requester named in the role map: sends requests, reads replies under its own per-identity prefixes only.
       return [w(command), w(query), r("clients/%u/#"), r(`${root}/api/reply/%u/#`)];
@@ -54,7 +80,9 @@ export function rulesOf(role: Role, root: string): Rule[] {
     case "readonly":
       return [r(readings), r(availability), r(alerts)];
     case "runtime": {
-      const all = (["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup"] as const).flatMap((x) => rulesOf(x, root));
+      const all = (["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup", "ha-discovery"] as const).flatMap((x) =>
+        rulesOf(x, root),
+      );
       const seen = new Set<string>();
       return all.filter((x) => (seen.has(`${x.access} ${x.filter}`) ? false : (seen.add(`${x.access} ${x.filter}`), true)));
     }

@@ -1,8 +1,9 @@
 // Command contract: switch one plug or a group (request on {root}/api/request/command, reply on replyTo).
 import { Type, type Static } from "@sinclair/typebox";
-import { ReplyTopic, RequestId, Slug, Version } from "./common";
+import { EpochMs, ReplyTopic, RequestId, Slug, Version } from "./common";
 import { Target } from "./device";
 import { ErrorBody } from "./errors";
+import { QueueDuration } from "./queued-command";
 
 export const ACTIONS = ["on", "off", "toggle", "status"] as const;
 export const Action = Type.Union(
@@ -24,6 +25,7 @@ export const CommandRequest = Type.Object(
         description: "Who asks (the REST API puts the token's name here, never the token); recorded in the audit trail",
       }),
     ),
+    queue: Type.Optional(QueueDuration),
   },
   { additionalProperties: false, description: "Switch or read plugs" },
 );
@@ -35,6 +37,7 @@ export const CommandResult = Type.Object(
     ok: Type.Boolean(),
     relay: Type.Optional(Type.Boolean({ description: "Relay state read back after the action" })),
     error: Type.Optional(ErrorBody),
+    queued: Type.Optional(Type.Boolean({ description: "The plug did not answer and the command waits for it (request sent with queue)" })),
   },
   { additionalProperties: false },
 );
@@ -47,8 +50,9 @@ export const CommandReply = Type.Object(
     ok: Type.Boolean({ description: "true when every selected device succeeded" }),
     results: Type.Array(CommandResult),
     error: Type.Optional(ErrorBody),
+    expiresAt: Type.Optional(EpochMs),
   },
-  { additionalProperties: false, description: "Per-device results of a command" },
+  { additionalProperties: false, description: "Per-device results of a command; expiresAt when a device's command was queued" },
 );
 export type CommandReply = Static<typeof CommandReply>;
 

@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   IMPLAUSIBLE_READING: "The plug answered with negative, non-finite or beyond-rating values: that poll is not stored",
   IDENTITY_CHANGED: "The plug at the registered address answers with another deviceId or MAC: its readings are held back",
   INVALID_QUERY: "The query is not valid",
+  QUEUE_FULL: "The queue of commands waiting for offline plugs is full: nothing was switched or queued",
+  UNKNOWN_COMMAND: "No queued command with this id (never sent with a queue time, or forgotten from the bounded history)",
   LIMIT_EXCEEDED: "A limit was exceeded: too many rows, too long a span, a full queue or too many tracked ids",
   STORAGE_UNAVAILABLE: "The database cannot be reached",
   SPOOL_FULL: "The on-disk spool reached its size bound",

@@ -9,6 +9,7 @@ export * from "./alert";
 export * from "./status";
 export * from "./validate";
 export * from "./reply-topic";
+export * from "./queued-command";
 
 import { RegistryFile } from "./device";
 import { Availability, GenericReading, Reading } from "./reading";
@@ -16,6 +17,7 @@ import { CommandReply, CommandRequest } from "./command";
 import { QueryReply, QueryRequest } from "./query";
 import { AlertEvent } from "./alert";
 import { ComponentStatus } from "./status";
+import { CommandLookupReply, CommandLookupRequest } from "./queued-command";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -30,4 +32,6 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "query-reply.schema.json": QueryReply,
   "alert-event.schema.json": AlertEvent,
   "component-status.schema.json": ComponentStatus,
+  "command-lookup-request.schema.json": CommandLookupRequest,
+  "command-lookup-reply.schema.json": CommandLookupReply,
 };

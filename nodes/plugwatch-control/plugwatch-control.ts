@@ -1,15 +1,18 @@
 // plugwatch-control: glue between Node-RED messages and lib/control.ts (command in, per-device reply out).
 import type { NodeAPI } from "node-red";
+import { CommandQueue } from "../../lib/command-queue";
+import { queueFileOf, queueFileStore } from "../../lib/command-queue-file";
 import { Controller } from "../../lib/control";
 import { auditMessage, replyMessage, replyOutcome, shouldReply } from "../../lib/control-reply";
 import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
+import { lookupMessage, onlineDevice, QueuedControl } from "../../lib/queued-control";
 import { DEFAULT_ROOT } from "../../lib/topics";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { ConfigError, defineNode } from "../shared/kit";
 import { parseControlConfig } from "./config";
 
 export = (RED: NodeAPI) =>
-  defineNode(RED, "plugwatch-control", parseControlConfig, (_node, config, kit) => {
+  defineNode(RED, "plugwatch-control", parseControlConfig, (node, config, kit) => {
     const registryNode = kit.configNode("plugwatch-registry", config.registry);
     const account = kit.findConfigNode("plugwatch-tplink-account", config.account);
     let replyTopics;
@@ -27,6 +30,17 @@ export = (RED: NodeAPI) =>
       clock: kit.clock,
       replyTopics,
     });
+    // Commands for plugs that do not answer wait in a bounded queue, kept in the user dir (lib/queued-control.ts).
+    const file = kit.userDir ? queueFileOf(kit.userDir, node.id) : undefined;
+    const queue = new CommandQueue({ max: config.queueSize, store: file ? queueFileStore(file, (m) => kit.warnLimited("queue-file", m)) : undefined });
+    const onDelivery = (result: Parameters<typeof auditMessage>[1], topic: string | undefined): void => {
+      const audit = auditMessage(topic, result);
+      if (audit && !kit.closing) node.send(audit);
+    };
+    const agent = new QueuedControl({ controller, queue, clock: kit.clock, onDelivery });
+    const deliver = (): void => void kit.track(agent.deliver());
+    kit.setInterval(deliver, config.queueRetryMs);
+    if (queue.waiting > 0) deliver();
     try {
       kit.status.show("idle", "status.ready", { count: registryNode.require().size });
     } catch {
@@ -40,6 +54,9 @@ export = (RED: NodeAPI) =>
     };
 
     kit.onInput(async (msg, send, done) => {
+      // An availability message (wired from the collector's topics) saying a plug is back: deliver what waits for it now.
+      const back = onlineDevice(msg.topic, msg.payload);
+      if (back !== undefined) return (queue.isWaiting(back) && deliver(), done());
       // A retained command is stale by definition: the broker replays it on every start and every reconnect.
       // It switches nothing and gets no reply (its sender is long gone); a rate-limited warning says why.
       if (msg.retain === true) {
@@ -51,11 +68,12 @@ export = (RED: NodeAPI) =>
       const checked = v5 === undefined ? undefined : controller.replyTopics.check(v5, msg.topic);
       if (checked && !checked.ok) return (refused(checked.problem, checked.message), done());
       kit.status.show("busy", "status.busy", { count: controller.busy + 1 });
-      const result = await controller.handle(msg.payload, msg.topic).catch((err: unknown) => {
+      const result = await agent.handle(msg.payload, msg.topic).catch((err: unknown) => {
         if (err instanceof ReplyTopicRefused) return refused(err.problem, err.details?.[0]?.message ?? err.message);
         throw err;
       });
       if (!result) return done();
+      if ("lookup" in result) return (send(lookupMessage(msg, result)), kit.status.show("ok", "status.lookup"), done());
       if (shouldReply(msg, result)) send(replyMessage(msg, result));
       const audit = auditMessage(msg.topic, result);
       if (audit) send(audit);
@@ -66,5 +84,10 @@ export = (RED: NodeAPI) =>
       done(catchError);
     });
 
-    kit.onClose(() => controller.stop(kit.closeGraceMs).finally(() => transports.close()));
+    kit.onClose(() =>
+      agent
+        .stop()
+        .then(() => controller.stop(kit.closeGraceMs))
+        .finally(() => transports.close()),
+    );
   });

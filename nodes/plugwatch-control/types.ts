@@ -10,6 +10,10 @@ export interface PlugwatchControlNodeDef extends NodeDef {
   concurrency: number | string;
   /** Budget per device in ms for switch + read-back. */
   timeout: number | string;
+  /** Most device commands waiting for offline plugs (lib/command-queue.ts); absent in flows saved before it: 1000. */
+  queueSize?: number | string;
+  /** Seconds between two delivery rounds for waiting commands; absent: 30. */
+  queueRetry?: number | string;
 }
 
 export type PlugwatchControlNode = Node;

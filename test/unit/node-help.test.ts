@@ -22,12 +22,13 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the twelve nodes", function () {
+  it("finds the thirteen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
       "plugwatch-collector",
       "plugwatch-control",
+      "plugwatch-ha-discovery",
       "plugwatch-http-api",
       "plugwatch-influx",
       "plugwatch-influx-backup",
