@@ -177,8 +177,11 @@ export class RetentionManager {
     const orgID = parseOrgID(await this.json(orgRequest(s)), s.org ?? "");
     if (!orgID) throw new PlugwatchError("ROLLUP_FAILED", `InfluxDB 2.x: organisation '${s.org ?? ""}' not found`);
     const r = stateRequests(s, orgID);
-    const buckets = (await Promise.all(r.buckets.map((b) => this.json(b)))).flatMap(parseBuckets);
-    const tasks = (await Promise.all(r.tasks.map((t) => this.json(t)))).flatMap(parseTasks);
+    // One at a time: a handful of small reads, once per start, in an order the recorded-request tests can script.
+    const buckets: V2State["buckets"] = [];
+    for (const b of r.buckets) buckets.push(...parseBuckets(await this.json(b)));
+    const tasks: V2State["tasks"] = [];
+    for (const t of r.tasks) tasks.push(...parseTasks(await this.json(t)));
     const dbrps = parseDbrps(await this.json(r.dbrps));
     return { orgID, buckets, tasks, dbrps };
   }
