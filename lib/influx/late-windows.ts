@@ -1,6 +1,6 @@
 // Rollup windows touched by late writes (spool replay after an outage, backfills): the continuous queries only
 // recompute recent windows, so these are re-aggregated from raw by the retention manager. Pure; time is passed in.
-import { LATE_AFTER_MS, ROLLUP_TIERS, type RollupTier } from "./rollup-query";
+import { LATE_AFTER_MS, ROLLUP_TIERS, type RollupTier } from "./rollup-aggregate";
 import { TIER_STEP_MS } from "./rollup-schema";
 
 /** Longest range one re-aggregation statement covers, ms (bounds the raw points one SELECT … INTO scans). */

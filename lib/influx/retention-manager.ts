@@ -26,7 +26,7 @@ import {
   type V2Request,
   type V2State,
 } from "./retention-v2";
-import { rollupSelect } from "./rollup-query";
+import { rollupSelect } from "./rollup-aggregate";
 import { TIERS, type Tier } from "./rollup-schema";
 import { queryRequest, type HttpRequestSpec, type InfluxSettings } from "./settings";
 import type { WriteSink } from "./writer";

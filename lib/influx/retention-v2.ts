@@ -2,7 +2,7 @@
 // mapping per rollup bucket so InfluxQL readers find the tiers under the 1.x RP names. Pure: state in, requests out.
 import type { HttpRequestSpec, InfluxSettings } from "./settings";
 import type { RetentionSettings } from "./retention";
-import { fluxRollup, fluxTask, ROLLUP_TIERS, type RollupTier } from "./rollup-query";
+import { fluxRollup, fluxTask, ROLLUP_TIERS, type RollupTier } from "./rollup-aggregate";
 import { TIER_RP, TIERS, type Tier } from "./rollup-schema";
 
 /** A request of the plan: the spec plus its JSON body, and why (for the log). */

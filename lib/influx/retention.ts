@@ -2,7 +2,7 @@
 // exact statements that bring the server in step — idempotent: a server already in step gets no statement.
 import { escape } from "@influxdata/influxdb-client";
 import { PlugwatchError } from "../contracts/errors";
-import { continuousQuery, CQ_PREFIX, ROLLUP_TIERS, type ContinuousQuery } from "./rollup-query";
+import { continuousQuery, CQ_PREFIX, ROLLUP_TIERS, type ContinuousQuery } from "./rollup-aggregate";
 import { DEFAULT_RETENTION_DAYS, TIER_RP, TIERS, type Tier } from "./rollup-schema";
 
 const HOUR_MS = 3_600_000;

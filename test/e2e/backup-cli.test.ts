@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseContinuousQueries, parseRetentionPolicies, parseRetentionSettings, planRetention } from "../../lib/influx/retention";
-import { rollupSelect } from "../../lib/influx/rollup-query";
+import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 
 const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");

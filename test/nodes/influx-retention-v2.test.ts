@@ -2,7 +2,7 @@
 // recorded by a loopback server (no 2.x server runs here), and 3.x's documented limitation.
 import assert from "node:assert/strict";
 import type { RetentionManager, RetentionStatus } from "../../lib/influx/retention-manager";
-import { fluxTask } from "../../lib/influx/rollup-query";
+import { fluxTask } from "../../lib/influx/rollup-aggregate";
 import { helper } from "../support/node-helper";
 import { startRecordingServer, type RecordingServer, type ScriptedResponse } from "../support/recording-server";
 import { eventually } from "../support/wait";

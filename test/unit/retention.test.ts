@@ -13,7 +13,7 @@ import {
   type ServerState,
 } from "../../lib/influx/retention";
 import { planRetentionV2, reaggregateRequestV2, type V2State } from "../../lib/influx/retention-v2";
-import { continuousQuery, fluxTask, influxqlSelectList, rollupSelect } from "../../lib/influx/rollup-query";
+import { continuousQuery, fluxTask, influxqlSelectList, rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { rollupFields } from "../../lib/influx/rollup-schema";
 import type { InfluxSettings } from "../../lib/influx/settings";
 
