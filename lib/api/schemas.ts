@@ -142,6 +142,15 @@ export const Health = Type.Object(
               writeErrors: Type.Optional(Type.Number({ description: "Failed database write attempts since the component started" })),
               spoolFull: Type.Optional(Type.Boolean({ description: "The SPOOL_FULL alert is raised" })),
               retrying: Type.Optional(Type.Boolean({ description: "Database writes are failing and being retried" })),
+              retention: Type.Optional(
+                Type.Object(
+                  {
+                    state: Type.String({ description: "Retention tiers: pending, applied, failed or unsupported (docs/retention.md)" }),
+                    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, { additionalProperties: false })),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
             },
             { additionalProperties: false },
           ),

@@ -32,6 +32,8 @@ export interface StorageStatus {
   writeErrors?: number;
   spoolFull?: boolean;
   retrying?: boolean;
+  /** Retention tiers state, when the config node manages them (lib/influx/retention-manager.ts). */
+  retention?: { state: string; error?: { code: string; message: string } };
 }
 
 export interface StateOptions {
@@ -210,6 +212,7 @@ export class ApiState {
       if (v.writeErrors !== undefined) st.writeErrors = v.writeErrors;
       if (v.spoolFull !== undefined) st.spoolFull = v.spoolFull;
       if (v.retrying !== undefined) st.retrying = v.retrying;
+      if (v.retention) st.retention = v.retention.error ? { state: v.retention.state, error: v.retention.error } : { state: v.retention.state };
       this.storage.set(component, st);
     }
     return "status";

@@ -4,6 +4,8 @@ import type { ErrorCode } from "../contracts/errors";
 export interface BackupManifestSummary {
   /** Databases with at least one shard in the backup, sorted. */
   databases: string[];
+  /** Retention policies with at least one shard in the backup, as `database.policy`, sorted (rollup tiers included). */
+  policies: string[];
   /** Shard archives in the backup. */
   shards: number;
   /** Bytes of shard data as recorded by influxd (before compression). */
@@ -25,14 +27,16 @@ export function parseManifest(text: string): BackupManifestSummary {
   const meta = json !== null && typeof json === "object" ? (json as { meta?: unknown }).meta : undefined;
   if (!Array.isArray(files) || meta === null || typeof meta !== "object") throw new Error("backup manifest has no 'meta' and 'files'");
   const databases = new Set<string>();
+  const policies = new Set<string>();
   let bytes = 0;
   for (const f of files as unknown[]) {
-    const e = f !== null && typeof f === "object" ? (f as { database?: unknown; size?: unknown }) : {};
+    const e = f !== null && typeof f === "object" ? (f as { database?: unknown; policy?: unknown; size?: unknown }) : {};
     if (typeof e.database !== "string") throw new Error("backup manifest entry without a database name");
     databases.add(e.database);
+    if (typeof e.policy === "string") policies.add(`${e.database}.${e.policy}`);
     if (typeof e.size === "number" && Number.isFinite(e.size)) bytes += e.size;
   }
-  return { databases: [...databases].sort(), shards: files.length, bytes };
+  return { databases: [...databases].sort(), policies: [...policies].sort(), shards: files.length, bytes };
 }
 
 export interface FailureExplanation {

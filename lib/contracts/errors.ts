@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: "The database cannot be reached",
   SPOOL_FULL: "The on-disk spool reached its size bound",
   REGISTRY_INVALID: "The device registry file is invalid",
+  RETENTION_INVALID: "The retention settings of the plugwatch-influx node are invalid (a duration, or a finer tier kept longer than a coarser one)",
+  ROLLUP_FAILED: "InfluxDB refused a retention policy, continuous query, bucket, task or rollup statement (e.g. no admin rights)",
   TIMEOUT: "No reply in time",
   INTERNAL: "Unexpected internal error",
 } as const;

@@ -37,6 +37,29 @@ const SpoolCounters = Type.Object(
   { additionalProperties: false },
 );
 
+const Tier = (description: string) => Type.String({ pattern: "^(inf|[0-9]{1,7}[hd])$", description });
+
+/** Retention tiers kept by the plugwatch-influx config node (lib/influx/retention-manager.ts RetentionStatus). */
+const RetentionCounters = Type.Object(
+  {
+    state: Type.Union(
+      ["off", "pending", "applied", "failed", "unsupported"].map((s) => Type.Literal(s)),
+      { description: "pending: not yet applied (InfluxDB unreachable, retried); failed: refused (see error); unsupported: InfluxDB 3.x" },
+    ),
+    tiers: Type.Object(
+      { raw: Tier("Raw readings kept (30d, inf)"), "1m": Tier("1-minute rollups kept"), "1h": Tier("1-hour rollups kept") },
+      { additionalProperties: false },
+    ),
+    changes: Count("Statements or requests the last apply ran (0 = the server was already in step)"),
+    appliedAt: Type.Optional(EpochMs),
+    error: Type.Optional(Type.Object({ code: ErrorCodeSchema, message: Type.String({ maxLength: 2048 }) }, { additionalProperties: false })),
+    latePoints: Count("Points written too late for the continuous queries since the start"),
+    reaggregated: Count("Rollup ranges re-aggregated from raw for late points"),
+    pendingRanges: Count("Rollup ranges waiting to be re-aggregated"),
+  },
+  { additionalProperties: false, description: "Retention tiers and late-data rollups (docs/retention.md)" },
+);
+
 export const ComponentStatus = Type.Object(
   {
     v: Version,
@@ -80,6 +103,7 @@ export const ComponentStatus = Type.Object(
       ),
     ),
     spool: Type.Optional(SpoolCounters),
+    retention: Type.Optional(RetentionCounters),
   },
   { additionalProperties: false, description: "Status of a component on {root}/status/{component}; sent every few seconds" },
 );

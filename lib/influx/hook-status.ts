@@ -2,6 +2,7 @@
 import { CONTRACT_VERSION } from "../contracts/common";
 import type { ComponentStatus } from "../contracts/status";
 import type { WriterStats } from "./writer";
+import type { RetentionStatus } from "./retention-manager";
 
 export const HOOK_COMPONENT = "influx-hook";
 
@@ -20,13 +21,15 @@ export function hookStatus(
   counters: HookCounters,
   who: { node: string; name?: string },
   now: number,
-  storage: { spoolFull?: boolean; oldestTs?: number } = {},
+  storage: { spoolFull?: boolean; oldestTs?: number; retention?: RetentionStatus } = {},
 ): ComponentStatus {
   const msg: ComponentStatus = { v: CONTRACT_VERSION, component: HOOK_COMPONENT, ts: now, backlog: stats.backlogLines, node: who.node, ...counters };
   msg.spoolFull = storage.spoolFull === true;
   if (stats.spool.maxBytes > 0) msg.fill = Math.round((stats.backlogBytes / stats.spool.maxBytes) * 1e6) / 1e6;
   if (stats.backlogLines > 0 && storage.oldestTs !== undefined) msg.oldestAgeMs = Math.max(0, Math.round(now - storage.oldestTs));
   msg.writeErrors = stats.retries;
+  // Reported once the config node manages retention (not for the default "off", so older flows see the same message).
+  if (storage.retention && storage.retention.state !== "off") msg.retention = storage.retention;
   if (who.name) msg.name = who.name;
   const { lastError, ...rest } = stats;
   Object.assign(msg, rest);

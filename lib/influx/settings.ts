@@ -36,7 +36,7 @@ export const DEFAULT_SETTINGS: Omit<InfluxSettings, "url" | "database"> = {
 
 /** One HTTP request, described independently of how it is sent (so tests can assert it exactly). */
 export interface HttpRequestSpec {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;

@@ -63,9 +63,10 @@ export function lineTimestampMs(line: string): number | undefined {
 }
 
 /** Storage health verdict for /health: why storage makes the API `degraded`, or undefined when it does not. */
-export function storageProblem(c: { spoolFull?: boolean; fill?: number; retrying?: boolean }): string | undefined {
+export function storageProblem(c: { spoolFull?: boolean; fill?: number; retrying?: boolean; retention?: { state: string } }): string | undefined {
   if (c.spoolFull) return "spool full";
   if (c.fill !== undefined && c.fill >= 0.9) return "spool over 90 % full";
   if (c.retrying) return "database writes failing";
+  if (c.retention?.state === "failed") return "retention tiers refused";
   return undefined;
 }

@@ -6,6 +6,7 @@ import { combineErrors, countRejected, hookHealth, oldestUnsentTs } from "../../
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
 import { LineEncoder, encodePayload, fairShareKey } from "../../lib/influx/points";
 import { SpoolFullAlarm } from "../../lib/influx/spool-alarm";
+import { rollupNotifyingSink } from "../../lib/influx/retention-manager";
 import { InfluxWriter, influxSink } from "../../lib/influx/writer";
 import { Spool } from "../../lib/spool";
 import { componentStatusTopic, parseDeviceTopic } from "../../lib/topics";
@@ -14,7 +15,8 @@ import { parseHookConfig } from "./config";
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-influx-hook", parseHookConfig, (node, opts, kit) => {
-    const { settings, http } = kit.configNode("plugwatch-influx", opts.influx).require();
+    const influx = kit.configNode("plugwatch-influx", opts.influx);
+    const { settings, http } = influx.require();
     if (!opts.registry && !opts.acceptUnknown) throw new PlugwatchError("REGISTRY_INVALID", kit.t("errors.noRegistry"));
     const encoder = new LineEncoder(opts.registry ? kit.loadRegistry(opts.registry) : undefined, {
       measurement: opts.measurement,
@@ -43,7 +45,8 @@ export = (RED: NodeAPI) =>
       if (spool.backlogLines > 0) node.log(kit.t("log.recovered", { lines: spool.backlogLines, dir: opts.spoolDir }));
       const w = new InfluxWriter({
         spool,
-        sink: influxSink(http, settings, { createDatabase: opts.createDatabase }),
+        // Late writes (replay, backfill) are re-aggregated into the rollups by the config node (docs/retention.md).
+        sink: rollupNotifyingSink(influxSink(http, settings, { createDatabase: opts.createDatabase }), influx.retention),
         batchSize: opts.batchSize,
         flushIntervalMs: opts.flushIntervalMs,
         maxInFlight: opts.maxInFlight,
@@ -60,7 +63,11 @@ export = (RED: NodeAPI) =>
       const topic = componentStatusTopic(opts.root, HOOK_COMPONENT);
       const sp = spool;
       const stats = (oldestTs: number | undefined) =>
-        hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now(), { spoolFull: alarm.active, oldestTs });
+        hookStatus(w.stats(), counters, { node: node.id, name: node.name }, kit.clock.now(), {
+          spoolFull: alarm.active,
+          oldestTs,
+          retention: influx.retention?.status(),
+        });
       const report = async (): Promise<void> => {
         const oldest = await oldestUnsentTs(sp);
         if (!kit.closing) node.send({ topic, payload: stats(oldest) });

@@ -1,7 +1,10 @@
-// Config node: one InfluxDB connection (URL, flavour, credentials, TLS, timeout) and its shared keep-alive HTTP pool.
+// Config node: one InfluxDB connection (URL, flavour, credentials, TLS, timeout), its shared keep-alive HTTP pool,
+// and the retention tiers it keeps in step (lib/influx/retention-manager.ts).
 import type { NodeAPI } from "node-red";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { InfluxHttp } from "../../lib/influx/http";
+import { RetentionManager } from "../../lib/influx/retention-manager";
+import { parseRetentionSettings } from "../../lib/influx/retention";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
 import { defineNode } from "../shared/kit";
 import type { PlugwatchInfluxCredentials, PlugwatchInfluxNode, PlugwatchInfluxNodeDef } from "./types";
@@ -19,7 +22,18 @@ export = (RED: NodeAPI) =>
           { url, flavour, database, retentionPolicy, org, bucket, timeout, gzip, rejectUnauthorized, caFile, ...creds },
           kit.userDir,
         );
-        node.http = new InfluxHttp(node.settings);
+        const retention = parseRetentionSettings(def);
+        const http = (node.http = new InfluxHttp(node.settings));
+        const manager = new RetentionManager({
+          influx: node.settings,
+          retention,
+          send: (spec, body) => http.send(spec, body),
+          clock: kit.clock,
+          log: (m) => node.log(m),
+          warn: (m, key) => kit.warnLimited(key, m),
+        });
+        node.retention = manager;
+        void kit.track(manager.start());
       } catch (err) {
         // Users of this config node get the error from require(); the config node itself stays up.
         node.configError = err instanceof Error ? err : new Error(String(err));
@@ -29,7 +43,8 @@ export = (RED: NodeAPI) =>
         if (node.settings && node.http) return { settings: node.settings, http: node.http };
         throw node.configError ?? new PlugwatchError("STORAGE_UNAVAILABLE", kit.t("error.notLoaded"));
       };
-      kit.onClose(() => {
+      kit.onClose(async () => {
+        await node.retention?.close();
         node.http?.close();
         node.http = undefined;
       });

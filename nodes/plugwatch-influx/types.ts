@@ -2,6 +2,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { InfluxFlavour, InfluxSettings } from "../../lib/influx/settings";
 import type { InfluxHttp } from "../../lib/influx/http";
+import type { RetentionManager } from "../../lib/influx/retention-manager";
 
 /** What the editor saves (credentials are stored separately by Node-RED, never in the flow file). */
 export interface PlugwatchInfluxNodeDef extends NodeDef {
@@ -17,6 +18,12 @@ export interface PlugwatchInfluxNodeDef extends NodeDef {
   rejectUnauthorized: boolean;
   /** Optional path of a PEM CA bundle for https URLs. */
   caFile: string;
+  /** Manage retention tiers and rollups (absent in flows saved before it existed = off; docs/retention.md). */
+  rollups?: boolean;
+  /** Retention per tier: days, or `<n>h|d|w`, or `inf`; empty = default (30d, 730d, inf). */
+  rawRetention?: string;
+  rollup1mRetention?: string;
+  rollup1hRetention?: string;
 }
 
 export interface PlugwatchInfluxCredentials {
@@ -31,6 +38,8 @@ export interface PlugwatchInfluxNode extends Node<PlugwatchInfluxCredentials> {
   /** One keep-alive connection pool shared by every node using this config; closed with the config node. */
   http?: InfluxHttp;
   configError?: Error;
+  /** Retention tiers and late-data re-aggregation (state "off" when not managed); the hook reports its status. */
+  retention?: RetentionManager;
   /** Returns settings and transport, or throws the configuration error. */
   require(): { settings: InfluxSettings; http: InfluxHttp };
 }

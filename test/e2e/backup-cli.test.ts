@@ -4,6 +4,8 @@ import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parseContinuousQueries, parseRetentionPolicies, parseRetentionSettings, planRetention } from "../../lib/influx/retention";
+import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 
 const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");
@@ -121,6 +123,64 @@ describe("backup CLI with a real influxd", function () {
     assert.equal((await rows(influx, "pw")).length, 51);
     await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--replace", "--url", influx.url);
     assert.deepEqual(await rows(influx, "pw"), original);
+  });
+
+  it("covers every retention policy: Plugwatch's tiers and their rollup rows come back; the CQs on the next plan", async function () {
+    const db = "tiers";
+    const settings = parseRetentionSettings({ rollups: true });
+    for (const st of planRetention({ database: db, settings }, { databaseExists: false, retentionPolicies: [], continuousQueries: [] })) {
+      const r = await influx.query(st.text);
+      assert.equal(r.results[0]?.error, undefined, st.text);
+    }
+    // Raw points (default RP = plugwatch_raw) over two hours, rolled up into both tiers.
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+    const raw = Array.from(
+      { length: 240 },
+      (_, i) => `plug,device=ws-${i % 2},room=open power=${10 + (i % 17) * 0.5},energy=${1 + i * 0.01} ${hour + i * 30_000}`,
+    );
+    await influx.write(db, raw.join("\n"));
+    for (const tier of ["1m", "1h"] as const) {
+      const r = await influx.query(rollupSelect(db, tier, "plugwatch_raw", { startMs: hour, endMs: hour + 2 * 3_600_000 }));
+      assert.equal(r.results[0]?.error, undefined);
+    }
+    const snapshot = async (): Promise<unknown> => {
+      const rps = parseRetentionPolicies(await influx.query(`SHOW RETENTION POLICIES ON "${db}"`));
+      const cqs = parseContinuousQueries(await influx.query("SHOW CONTINUOUS QUERIES"), db).map((c) => c.name);
+      const rows: Record<string, unknown[][]> = {};
+      for (const rp of ["plugwatch_raw", "plugwatch_1m", "plugwatch_1h"])
+        rows[rp] = (await influx.query(`SELECT * FROM "${db}"."${rp}"."plug" GROUP BY "device"`)).results[0]?.series?.flatMap((s) => s.values) ?? [];
+      return { rps, cqs, rows };
+    };
+    const before = (await snapshot()) as { rows: Record<string, unknown[][]>; cqs: string[] };
+    assert.deepEqual(
+      Object.values(before.rows).map((r) => r.length),
+      [240, 2 * 2 * 60, 2 * 2],
+    );
+    assert.equal(before.cqs.length, 2);
+
+    const run = JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", db, "--keep", "5", "--json")).stdout) as {
+      manifest: { databases: string[]; policies: string[] };
+    };
+    assert.deepEqual(run.manifest.databases, [db]);
+    assert.deepEqual(run.manifest.policies, [`${db}.plugwatch_1h`, `${db}.plugwatch_1m`, `${db}.plugwatch_raw`]);
+
+    await influx.query(`DROP DATABASE "${db}"`);
+    await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", db, "--url", influx.url);
+    // influxd's portable restore brings back the policies (durations, DEFAULT) and every tier's rows, but not the
+    // continuous queries: plugwatch-influx's next start plans exactly those two and nothing else (docs/retention.md).
+    const restored = (await snapshot()) as typeof before;
+    assert.deepEqual(restored, { ...before, cqs: [] });
+    const state = {
+      ...parseRetentionPolicies(await influx.query(`SHOW RETENTION POLICIES ON "${db}"`)),
+      continuousQueries: parseContinuousQueries(await influx.query("SHOW CONTINUOUS QUERIES"), db),
+    };
+    const plan = planRetention({ database: db, settings }, state);
+    assert.deepEqual(
+      plan.map((p) => p.why),
+      before.cqs.map((n) => `create ${n}`),
+    );
+    for (const st of plan) assert.equal((await influx.query(st.text)).results[0]?.error, undefined);
+    assert.deepEqual(await snapshot(), before);
   });
 
   it("fails fast with a clear message when influxd is not reachable or the database does not exist", async function () {

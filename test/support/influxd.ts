@@ -35,7 +35,10 @@ export function findInfluxd(): string {
   throw new Error("influxd not found: install InfluxDB 1.x (`apt-get install -y influxdb`, or run `bash scripts/install.sh`)");
 }
 
-function config(dir: string, httpPort: number, rpcPort: number): string {
+function config(dir: string, httpPort: number, rpcPort: number, data: Record<string, string> = {}): string {
+  const extra = Object.entries(data)
+    .map(([k, v]) => `\n  ${k} = ${JSON.stringify(v)}`)
+    .join("");
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -45,7 +48,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
   query-log-enabled = false
-  trace-logging-enabled = false
+  trace-logging-enabled = false${extra}
 [coordinator]
   log-queries-after = "0s"
 [retention]
@@ -89,14 +92,15 @@ function tail(file: string): string {
   }
 }
 
-export async function startInfluxd(opts: { timeoutMs?: number } = {}): Promise<InfluxdInstance> {
+/** `data`: extra string settings of the [data] section (e.g. `cache-snapshot-write-cold-duration` for bench/disk-growth). */
+export async function startInfluxd(opts: { timeoutMs?: number; data?: Record<string, string> } = {}): Promise<InfluxdInstance> {
   const bin = findInfluxd();
   const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-influxd-"));
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const conf = path.join(dir, "influxdb.conf");
   const log = path.join(dir, "influxd.log");
-  writeFileSync(conf, config(dir, httpPort, rpcPort));
+  writeFileSync(conf, config(dir, httpPort, rpcPort, opts.data));
   const url = `http://127.0.0.1:${httpPort}`;
   let proc: ChildProcess | undefined;
 

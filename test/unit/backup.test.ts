@@ -115,9 +115,15 @@ describe("backup logic", function () {
           { database: "pw", policy: "autogen", shardID: 1, fileName: "20261125T112741Z.s1.tar.gz", size: 2048, lastModified: 0 },
           { database: "pw", policy: "autogen", shardID: 2, fileName: "20261125T112741Z.s2.tar.gz", size: 1024, lastModified: 0 },
           { database: "other", policy: "autogen", shardID: 3, fileName: "20261125T112741Z.s3.tar.gz", size: 512, lastModified: 0 },
+          { database: "pw", policy: "plugwatch_1m", shardID: 4, fileName: "20261125T112741Z.s4.tar.gz", size: 256, lastModified: 0 },
         ],
       });
-      assert.deepEqual(parseManifest(manifest), { databases: ["other", "pw"], shards: 3, bytes: 3584 });
+      assert.deepEqual(parseManifest(manifest), {
+        databases: ["other", "pw"],
+        policies: ["other.autogen", "pw.autogen", "pw.plugwatch_1m"],
+        shards: 4,
+        bytes: 3840,
+      });
       assert.throws(() => parseManifest("{"), /not JSON/);
       assert.throws(() => parseManifest('{"files":[]}'), /no 'meta' and 'files'/);
       assert.throws(() => parseManifest('{"meta":{},"files":[{"size":1}]}'), /without a database name/);

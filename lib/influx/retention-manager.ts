@@ -1,0 +1,295 @@
+// Keeps the retention tiers in step for one plugwatch-influx config node: applies the plan at start (retrying while
+// InfluxDB is unreachable), then re-aggregates the rollup windows that late writes touched. I/O through `send` only.
+import { escape } from "@influxdata/influxdb-client";
+import type { Clock, TimerHandle } from "../clock";
+import { PlugwatchError, type ErrorCode } from "../contracts/errors";
+import type { HttpResponse } from "./http";
+import { LateWindows, type WindowRange } from "./late-windows";
+import {
+  durationText,
+  parseContinuousQueries,
+  parseRetentionPolicies,
+  planRetention,
+  rawSourceRp,
+  type RetentionSettings,
+  type TierPlanInput,
+} from "./retention";
+import {
+  orgRequest,
+  parseBuckets,
+  parseDbrps,
+  parseOrgID,
+  parseTasks,
+  planRetentionV2,
+  reaggregateRequestV2,
+  stateRequests,
+  type V2Request,
+  type V2State,
+} from "./retention-v2";
+import { rollupSelect } from "./rollup-aggregate";
+import { TIERS, type Tier } from "./rollup-schema";
+import { queryRequest, type HttpRequestSpec, type InfluxSettings } from "./settings";
+import type { WriteSink } from "./writer";
+
+export type RetentionPhase = "off" | "pending" | "applied" | "failed" | "unsupported";
+
+/** What /health shows (via the hook's component status) and the config node logs. */
+export interface RetentionStatus {
+  state: RetentionPhase;
+  /** Retention of each tier (30d, 730d, inf). */
+  tiers: Record<Tier, string>;
+  /** Changes made by the last apply (statements or requests). */
+  changes: number;
+  appliedAt?: number;
+  error?: { code: ErrorCode; message: string };
+  /** Points written late for a rollup since the start, ranges re-aggregated, ranges still waiting. */
+  latePoints: number;
+  reaggregated: number;
+  pendingRanges: number;
+}
+
+export interface RetentionManagerOptions {
+  influx: InfluxSettings;
+  retention: RetentionSettings;
+  send: (spec: HttpRequestSpec, body?: string) => Promise<HttpResponse>;
+  clock: Clock;
+  /** Once per apply (what was done), and the 3.x limitation. */
+  log: (msg: string) => void;
+  /** Failures; `key` folds repeats in a rate-limited log. */
+  warn: (msg: string, key: string) => void;
+  /** Wait before retrying a failed apply or re-aggregation, ms (default 30 s). */
+  retryMs?: number;
+  /** Wait after a late write before re-aggregating, so one replay gives few statements, ms (default 5 s). */
+  flushMs?: number;
+}
+
+const q = (id: string): string => escape.quoted(id);
+
+/** Statement errors of /query come back as 200 with `results[i].error`. */
+function checkResults(res: HttpResponse, what: string): unknown {
+  let json: { error?: string; results?: { error?: string }[] };
+  try {
+    json = JSON.parse(res.body || "{}") as typeof json;
+  } catch {
+    throw new PlugwatchError("ROLLUP_FAILED", `${what}: unreadable answer`);
+  }
+  const err = json.error ?? json.results?.find((r) => r.error)?.error;
+  if (err) throw new PlugwatchError("ROLLUP_FAILED", `${what}: ${err.slice(0, 300)}`);
+  return json;
+}
+
+function codeOf(err: unknown): { code: ErrorCode; message: string; retry: boolean } {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof PlugwatchError) return { code: err.code, message, retry: false };
+  const status = (err as { status?: number }).status;
+  // No answer, timeouts and 5xx: InfluxDB may come up later. A 4xx (no rights, bad request) will not fix itself.
+  if (status === undefined || status >= 500) return { code: "STORAGE_UNAVAILABLE", message, retry: true };
+  return { code: "ROLLUP_FAILED", message, retry: false };
+}
+
+export class RetentionManager {
+  private readonly late = new LateWindows();
+  private phase: RetentionPhase;
+  private changes = 0;
+  private appliedAt?: number;
+  private error?: { code: ErrorCode; message: string };
+  private reaggregated = 0;
+  private timer: TimerHandle | undefined;
+  private closed = false;
+  private flushing: Promise<number> | undefined;
+  private readonly retryMs: number;
+  private readonly flushMs: number;
+
+  constructor(private readonly o: RetentionManagerOptions) {
+    this.retryMs = o.retryMs ?? 30_000;
+    this.flushMs = o.flushMs ?? 5000;
+    this.phase = !o.retention.enabled ? "off" : o.influx.flavour === "3.x" ? "unsupported" : "pending";
+  }
+
+  /** Applies the plan (resolves when applied or failed for good; retries in the background while unreachable). */
+  async start(): Promise<void> {
+    if (this.phase === "unsupported")
+      this.o.log(
+        "retention: InfluxDB 3.x has no retention policies or continuous queries; set the database's retention period and downsampling on the server (docs/retention.md)",
+      );
+    if (this.phase !== "pending") return;
+    await this.apply();
+  }
+
+  private async apply(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const done = this.o.influx.flavour === "2.x" ? await this.applyV2() : await this.applyV1();
+      this.changes = done.length;
+      this.phase = "applied";
+      this.appliedAt = this.o.clock.now();
+      delete this.error;
+      const tiers = TIERS.map((t) => `${t} ${durationText(this.o.retention.durationMs[t])}`).join(", ");
+      this.o.log(done.length ? `retention: ${done.join("; ")} (${tiers})` : `retention: in step (${tiers})`);
+      this.arm(this.flushMs);
+    } catch (err) {
+      const { code, message, retry } = codeOf(err);
+      this.error = { code, message };
+      this.phase = retry ? "pending" : "failed";
+      this.o.warn(`retention: ${message}${retry ? ` (retrying every ${Math.round(this.retryMs / 1000)} s)` : ""}`, `retention-${code}`);
+      if (retry && !this.closed) {
+        this.o.clock.clearTimeout(this.timer);
+        this.timer = this.o.clock.setTimeout(() => {
+          this.timer = undefined;
+          void this.apply();
+        }, this.retryMs);
+      }
+    }
+  }
+
+  private async query(text: string): Promise<unknown> {
+    return checkResults(await this.o.send(queryRequest(this.o.influx, text)), text.split(" ").slice(0, 3).join(" "));
+  }
+
+  private planInput(): TierPlanInput {
+    const s = this.o.influx;
+    return { database: s.database, settings: this.o.retention, ...(s.retentionPolicy ? { customRawRp: s.retentionPolicy } : {}) };
+  }
+
+  private async applyV1(): Promise<string[]> {
+    const input = this.planInput();
+    const done: string[] = [];
+    // Two rounds at most: the second must find nothing to do (it proves the plan is idempotent on this server).
+    for (let round = 0; round < 2; round++) {
+      const rps = parseRetentionPolicies(JSON.parse((await this.o.send(queryRequest(this.o.influx, `SHOW RETENTION POLICIES ON ${q(input.database)}`))).body));
+      const cqs = rps.databaseExists ? parseContinuousQueries(await this.query("SHOW CONTINUOUS QUERIES"), input.database) : [];
+      const plan = planRetention(input, { ...rps, continuousQueries: cqs });
+      if (!plan.length) return done;
+      for (const st of plan) {
+        await this.query(st.text);
+        done.push(st.why);
+      }
+    }
+    return done;
+  }
+
+  private async json(spec: HttpRequestSpec): Promise<unknown> {
+    return JSON.parse((await this.o.send(spec)).body || "{}") as unknown;
+  }
+
+  private async readV2(): Promise<V2State> {
+    const s = this.o.influx;
+    const orgID = parseOrgID(await this.json(orgRequest(s)), s.org ?? "");
+    if (!orgID) throw new PlugwatchError("ROLLUP_FAILED", `InfluxDB 2.x: organisation '${s.org ?? ""}' not found`);
+    const r = stateRequests(s, orgID);
+    // One at a time: a handful of small reads, once per start, in an order the recorded-request tests can script.
+    const buckets: V2State["buckets"] = [];
+    for (const b of r.buckets) buckets.push(...parseBuckets(await this.json(b)));
+    const tasks: V2State["tasks"] = [];
+    for (const t of r.tasks) tasks.push(...parseTasks(await this.json(t)));
+    const dbrps = parseDbrps(await this.json(r.dbrps));
+    return { orgID, buckets, tasks, dbrps };
+  }
+
+  private async applyV2(): Promise<string[]> {
+    const done: string[] = [];
+    // Buckets first; their ids are needed for the mappings and tasks of the next round.
+    for (let round = 0; round < 3; round++) {
+      const plan: V2Request[] = planRetentionV2(this.o.influx, this.o.retention, await this.readV2());
+      if (!plan.length) return done;
+      for (const r of plan) {
+        await this.o.send(r.spec, r.body);
+        done.push(r.why);
+      }
+    }
+    return done;
+  }
+
+  /** Notes a batch InfluxDB accepted; windows it touched late are re-aggregated after `flushMs`. */
+  noteWritten(body: Buffer | string): void {
+    if (this.phase === "off" || this.phase === "unsupported" || this.phase === "failed") return;
+    const late = this.late.noteLines(typeof body === "string" ? body : body.toString("utf8"), this.o.clock.now());
+    if (late > 0 && this.phase === "applied") this.arm(this.flushMs);
+  }
+
+  private arm(ms: number): void {
+    if (this.closed || this.timer !== undefined || this.late.size === 0) return;
+    this.timer = this.o.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush().then(() => this.arm(this.late.size ? this.retryMs : this.flushMs));
+    }, ms);
+  }
+
+  /** Re-aggregates every waiting range now; resolves with the number done. Failed ranges wait for the next flush. */
+  flush(): Promise<number> {
+    this.flushing ??= this.runFlush().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async runFlush(): Promise<number> {
+    if (this.phase !== "applied") return 0;
+    const ranges = this.late.drain();
+    let n = 0;
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i];
+      try {
+        await this.reaggregate(r);
+        n++;
+        this.reaggregated++;
+      } catch (err) {
+        this.late.restore(ranges.slice(i));
+        this.o.warn(`retention: re-aggregating late data failed, retrying: ${codeOf(err).message}`, "retention-reaggregate");
+        break;
+      }
+    }
+    return n;
+  }
+
+  private async reaggregate(r: WindowRange): Promise<void> {
+    const s = this.o.influx;
+    if (s.flavour === "2.x") {
+      const req = reaggregateRequestV2(s, r.tier, r.startMs, r.endMs);
+      await this.o.send(req.spec, req.body);
+      return;
+    }
+    await this.query(rollupSelect(s.database, r.tier, rawSourceRp(this.planInput()), r));
+  }
+
+  status(): RetentionStatus {
+    const st: RetentionStatus = {
+      state: this.phase,
+      tiers: Object.fromEntries(TIERS.map((t) => [t, durationText(this.o.retention.durationMs[t])])) as Record<Tier, string>,
+      changes: this.changes,
+      latePoints: this.late.latePoints,
+      reaggregated: this.reaggregated,
+      pendingRanges: this.late.size,
+    };
+    if (this.appliedAt !== undefined) st.appliedAt = this.appliedAt;
+    if (this.error) st.error = { ...this.error };
+    return st;
+  }
+
+  /** Stops timers; a flush in progress finishes (its statements are idempotent). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.o.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+  }
+}
+
+/**
+ * The hook's sink, telling `manager` about every batch InfluxDB took (late windows are found from its timestamps).
+ * A 400 partial write also stored part of the batch, so it is noted too (re-aggregating a window is idempotent).
+ */
+export function rollupNotifyingSink(sink: WriteSink, manager: Pick<RetentionManager, "noteWritten"> | undefined): WriteSink {
+  if (!manager) return sink;
+  const wrapped: WriteSink = {
+    send: async (body) => {
+      try {
+        await sink.send(body);
+      } catch (err) {
+        if ((err as { status?: number }).status === 400) manager.noteWritten(body);
+        throw err;
+      }
+      manager.noteWritten(body);
+    },
+  };
+  if (sink.createDatabase) wrapped.createDatabase = sink.createDatabase;
+  return wrapped;
+}
