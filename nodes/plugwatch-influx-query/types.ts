@@ -26,6 +26,8 @@ export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
 export interface InfluxConfigLike extends Node {
   settings: InfluxSettings;
   http: InfluxHttp;
+  /** The rollup tiers the config node keeps (retention days per tier, as saved); absent = raw readings only. */
+  rollups?: { enabled?: unknown; retentionDays?: Partial<Record<"raw" | "1m" | "1h", unknown>> };
 }
 
 export type PlugwatchInfluxQueryNode = Node;
