@@ -252,6 +252,7 @@ export class QueryService {
       to: q.to,
       now: this.now(),
       alignMs: aggregated && q.interval !== undefined ? intervalMs(q.interval) : undefined,
+      rawRows: !aggregated,
       rollupable: rangeRollupable(q),
       rollups: this.rollups,
     });

@@ -43,6 +43,8 @@ export interface PlanInput {
    * calendar period boundaries (1 h for local days in whole-hour zones); undefined for raw rows (any tier may serve them).
    */
   alignMs?: number;
+  /** Raw rows are asked for (not aggregates): raw serves them whenever it still holds the range. */
+  rawRows?: boolean;
   /** False when the query asks for something the rollups do not keep (another measurement, the relay field…). */
   rollupable: boolean;
   rollups: RollupSettings;
@@ -70,8 +72,8 @@ export function rawTailStart(tier: Exclude<Tier, "raw">, now: number, alignMs?: 
 
 /**
  * The tier for a query:
- * - raw when rollups are off or cannot answer it, or for a range of at most RAW_MAX_SPAN_MS that raw still holds,
- *   or for steps finer than a minute that raw still holds;
+ * - raw when rollups are off or cannot answer it, or for raw rows, a range of at most RAW_MAX_SPAN_MS or a step finer
+ *   than a minute, while raw still holds the range;
  * - 1-hour rollups for ranges longer than ONE_MINUTE_MAX_SPAN_MS with a step that is a whole number of hours, and for any
  *   hour-aligned range the 1-minute tier no longer holds;
  * - 1-minute rollups otherwise, when they hold the range;
@@ -83,8 +85,9 @@ export function pickTier(i: PlanInput): Tier {
   const raw = covers("raw", i.from, i.now, i.rollups);
   if (!i.rollups.enabled || !i.rollupable) return "raw";
   const candidates = (["1m", "1h"] as const).filter((t) => fits(t, i.alignMs));
-  if (candidates.length === 0) return "raw";
-  if (raw && span <= RAW_MAX_SPAN_MS) return "raw";
+  // A step finer than every rollup: raw while it holds the range, else the finest rollup that does (coarser than asked).
+  if (candidates.length === 0) return raw ? "raw" : covers("1m", i.from, i.now, i.rollups) ? "1m" : "1h";
+  if (raw && (span <= RAW_MAX_SPAN_MS || i.rawRows)) return "raw";
   if (raw && i.alignMs !== undefined && i.alignMs < MINUTE) return "raw";
   const hourly = candidates.includes("1h");
   const minute = candidates.includes("1m") && covers("1m", i.from, i.now, i.rollups);

@@ -30,11 +30,8 @@ export function rollupSource(tier: Exclude<Tier, "raw">): string {
 export function rangeRollupable(q: RangeQuery): boolean {
   if ((q.measurement ?? DEFAULT_MEASUREMENT) !== DEFAULT_MEASUREMENT) return false;
   const fields = q.fields ?? PLUG_NUMERIC_FIELDS;
-  if (!fields.every((f) => (PLUG_NUMERIC_FIELDS as readonly string[]).includes(f))) return false;
-  const aggregated = q.aggregate !== undefined || q.interval !== undefined;
-  // A raw row query for the boolean relay (in the default field list) cannot be answered from rollups.
-  if (!aggregated && q.fields === undefined) return false;
-  return true;
+  // Default fields: the numeric four (the rollups keep no relay state; rows served from rollups carry no relay).
+  return fields.every((f) => (PLUG_NUMERIC_FIELDS as readonly string[]).includes(f));
 }
 
 /**
