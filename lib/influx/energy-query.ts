@@ -129,7 +129,10 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
   }
   const first = plan.segments[0];
   const baselineStmt = buildCounterBaseline(ids, first.tier, q.from, BASELINE_LOOKBACK_MS[first.tier], { ...ctx.limits, maxSpanDays: Infinity });
-  const [baselineSeries, ...results] = await Promise.all([baselineStmt.text ? ctx.run(baselineStmt) : Promise.resolve([]), ...jobs.map((j) => ctx.run(j.stmt))]);
+  const [baselineSeries, ...results] = await Promise.all([
+    baselineStmt.text ? ctx.run(baselineStmt) : Promise.resolve([]),
+    ...jobs.map((j) => ctx.run(j.stmt)),
+  ]);
   const perDeviceBuckets = new Map<string, CounterBucket[]>();
   results.forEach((series, i) => collect(perDeviceBuckets, series, (s) => bucketsOf(s, jobs[i].from)));
   const baseline = new Map<string, number>();

@@ -46,14 +46,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function parseInfluxResult(body: string, database: string): InfluxSeries[] {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = JSON.parse(body) as unknown;
   } catch {
     throw new PlugwatchError("STORAGE_UNAVAILABLE", "InfluxDB answered with something that is not JSON");
   }
   if (!isRecord(json)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer");
   if (typeof json.error === "string") throw statementError(json.error, database);
   const results = json.results;
-  const first = Array.isArray(results) ? results[0] : undefined;
+  const first: unknown = Array.isArray(results) ? (results as unknown[])[0] : undefined;
   if (!isRecord(first)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer (no results)");
   if (typeof first.error === "string") throw statementError(first.error, database);
   const series = Array.isArray(first.series) ? first.series : [];

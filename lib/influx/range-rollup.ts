@@ -27,7 +27,13 @@ function points(s: Series): Point[] {
 }
 
 /** Runs every segment of `plan` (rollup rows or aggregates, then raw for the tail) and joins the points per device, oldest first. */
-export async function runRollupRange(q: RangeQuery, ids: readonly string[], plan: Plan, run: (s: Statement) => Promise<Series[]>, limits: QueryLimits): Promise<RangeData> {
+export async function runRollupRange(
+  q: RangeQuery,
+  ids: readonly string[],
+  plan: Plan,
+  run: (s: Statement) => Promise<Series[]>,
+  limits: QueryLimits,
+): Promise<RangeData> {
   const aggregated = q.aggregate !== undefined || q.interval !== undefined;
   const budget = Math.floor(limits.maxRows / ids.length);
   if (budget < 1) throw new PlugwatchError("LIMIT_EXCEEDED", `${ids.length} devices exceed ${limits.maxRows} rows`);
@@ -36,7 +42,9 @@ export async function runRollupRange(q: RangeQuery, ids: readonly string[], plan
   const rowLimits = aggregated ? limits : { ...limits, maxSpanDays: limits.maxRawSpanDays };
   const statements = plan.segments.map((seg) => {
     if (seg.tier === "raw") return buildRange({ ...q, from: seg.from, to: seg.to }, ids, limits);
-    return aggregated ? buildRollupRange(q, ids, seg.tier, seg.from, seg.to, limits) : buildRollupRows(q, ids, seg.tier, seg.from, seg.to, perDevice, rowLimits);
+    return aggregated
+      ? buildRollupRange(q, ids, seg.tier, seg.from, seg.to, limits)
+      : buildRollupRows(q, ids, seg.tier, seg.from, seg.to, perDevice, rowLimits);
   });
   const results = await Promise.all(statements.map((s) => run(s)));
   const byDevice = new Map<string, Point[]>();

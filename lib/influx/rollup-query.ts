@@ -48,7 +48,10 @@ function rollupAggregate(field: string, aggregate: string): { outer: string; inn
     const weighted = quoteField(`${field}_w`);
     switch (aggregate) {
       case "mean":
-        return { outer: `SUM(${weighted}) / SUM(${quoteField(`${field}_n`)}) AS ${out}`, inner: [`${f("mean")} * ${n} AS ${weighted}`, `${n} AS ${quoteField(`${field}_n`)}`] };
+        return {
+          outer: `SUM(${weighted}) / SUM(${quoteField(`${field}_n`)}) AS ${out}`,
+          inner: [`${f("mean")} * ${n} AS ${weighted}`, `${n} AS ${quoteField(`${field}_n`)}`],
+        };
       case "sum":
         return { outer: `SUM(${weighted}) AS ${out}`, inner: [`${f("mean")} * ${n} AS ${weighted}`] };
       case "min":
@@ -80,7 +83,14 @@ function rollupAggregate(field: string, aggregate: string): { outer: string; inn
 }
 
 /** An aggregated range query over a rollup tier in [from, to): a subquery of row values, aggregated per interval and device. */
-export function buildRollupRange(q: RangeQuery, deviceIds: readonly string[], tier: Exclude<Tier, "raw">, from: number, to: number, limits: QueryLimits = DEFAULT_LIMITS): Statement {
+export function buildRollupRange(
+  q: RangeQuery,
+  deviceIds: readonly string[],
+  tier: Exclude<Tier, "raw">,
+  from: number,
+  to: number,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): Statement {
   if (q.interval === undefined) throw new PlugwatchError("INVALID_QUERY", "'interval' is required with 'aggregate'");
   const params: Record<string, string> = {};
   const where = `${deviceFilter(deviceIds, params)} AND ${timeRange(from, to, limits.maxSpanDays)}`;
@@ -108,7 +118,9 @@ export function buildRollupRows(
 ): Statement {
   const params: Record<string, string> = {};
   const where = `${deviceFilter(deviceIds, params)} AND ${timeRange(from, to, limits.maxSpanDays)}`;
-  const select = (q.fields ?? PLUG_NUMERIC_FIELDS).map((f) => `${quoteField(rollupField(f, GAUGES.includes(f) ? "mean" : "last"))} AS ${quoteField(f)}`).join(", ");
+  const select = (q.fields ?? PLUG_NUMERIC_FIELDS)
+    .map((f) => `${quoteField(rollupField(f, GAUGES.includes(f) ? "mean" : "last"))} AS ${quoteField(f)}`)
+    .join(", ");
   return { text: `SELECT ${select} FROM ${rollupSource(tier)} WHERE ${where} GROUP BY "device" ORDER BY time ASC LIMIT ${perDevice}`, params };
 }
 
@@ -116,13 +128,23 @@ export function buildRollupRows(
 export type CounterGrouping = { readings: true } | { stepMs: number; offsetMs: number };
 
 /** first/last/min/max of the energy counter per device (and bucket) in [from, to), from a tier; columns first, last, min, max. */
-export function buildCounterBuckets(deviceIds: readonly string[], tier: Tier, from: number, to: number, grouping: CounterGrouping, limits: QueryLimits = DEFAULT_LIMITS): Statement {
+export function buildCounterBuckets(
+  deviceIds: readonly string[],
+  tier: Tier,
+  from: number,
+  to: number,
+  grouping: CounterGrouping,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): Statement {
   const params: Record<string, string> = {};
   const where = `${deviceFilter(deviceIds, params)} AND ${timeRange(from, to, limits.maxSpanDays)}`;
   const source = tier === "raw" ? quoteMeasurement(DEFAULT_MEASUREMENT) : rollupSource(tier);
   const col = (a: "first" | "last" | "min" | "max"): string => (tier === "raw" ? `"energy"` : quoteField(rollupField("energy", a)));
   if ("readings" in grouping) {
-    const select = tier === "raw" ? `"energy" AS "first", "energy" AS "last", "energy" AS "min", "energy" AS "max"` : `${col("first")} AS "first", ${col("last")} AS "last", ${col("min")} AS "min", ${col("max")} AS "max"`;
+    const select =
+      tier === "raw"
+        ? `"energy" AS "first", "energy" AS "last", "energy" AS "min", "energy" AS "max"`
+        : `${col("first")} AS "first", ${col("last")} AS "last", ${col("min")} AS "min", ${col("max")} AS "max"`;
     return { text: `SELECT ${select} FROM ${source} WHERE ${where} GROUP BY "device" ORDER BY time ASC`, params };
   }
   const { stepMs, offsetMs } = grouping;
@@ -141,7 +163,13 @@ export function buildCounterBuckets(deviceIds: readonly string[], tier: Tier, fr
 }
 
 /** The last counter reading per device in [from - lookbackMs, from): the baseline of the first period. Column `last`. */
-export function buildCounterBaseline(deviceIds: readonly string[], tier: Tier, from: number, lookbackMs: number, limits: QueryLimits = DEFAULT_LIMITS): Statement {
+export function buildCounterBaseline(
+  deviceIds: readonly string[],
+  tier: Tier,
+  from: number,
+  lookbackMs: number,
+  limits: QueryLimits = DEFAULT_LIMITS,
+): Statement {
   const params: Record<string, string> = {};
   const start = Math.max(0, from - lookbackMs);
   if (start >= from) return { text: "", params };

@@ -46,7 +46,15 @@ interface Reading {
  * it starts to the last reading before it ends), constant power P W, counter from `counter` kWh. `resetAt`: the counter
  * restarts from 0 just after the last reading before it. `offline`: no readings in [from, to) while the plug keeps metering.
  */
-function readings(device: string, room: string, watts: number, from: number, to: number, counter: number, o: { resetAt?: number[]; offline?: [number, number] } = {}): Reading[] {
+function readings(
+  device: string,
+  room: string,
+  watts: number,
+  from: number,
+  to: number,
+  counter: number,
+  o: { resetAt?: number[]; offline?: [number, number] } = {},
+): Reading[] {
   const out: Reading[] = [];
   const resets = [...(o.resetAt ?? [])];
   let energy = counter;
@@ -95,7 +103,10 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
 
   async function write(db: string, lines: string[], rp?: string): Promise<void> {
     for (let i = 0; i < lines.length; i += 5000) {
-      const r = await fetch(`${influxd.url}/write?db=${db}&precision=ms${rp ? `&rp=${rp}` : ""}`, { method: "POST", body: lines.slice(i, i + 5000).join("\n") });
+      const r = await fetch(`${influxd.url}/write?db=${db}&precision=ms${rp ? `&rp=${rp}` : ""}`, {
+        method: "POST",
+        body: lines.slice(i, i + 5000).join("\n"),
+      });
       assert.equal(r.status, 204, await r.text());
     }
   }
@@ -142,12 +153,23 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
       await createDb("spring");
       await write("spring", data.map(rawLine));
       await createDb("spring_rolled");
+      await write("spring_rolled", data.filter((r) => r.ts >= Date.UTC(2026, 3, 1, 8)).map(rawLine));
       await write(
         "spring_rolled",
-        data.filter((r) => r.ts >= Date.UTC(2026, 3, 1, 8)).map(rawLine),
+        rollupLines(
+          data.filter((r) => r.ts < cut),
+          MIN,
+        ),
+        TIER_RP["1m"],
       );
-      await write("spring_rolled", rollupLines(data.filter((r) => r.ts < cut), MIN), TIER_RP["1m"]);
-      await write("spring_rolled", rollupLines(data.filter((r) => r.ts < cut), HOUR), TIER_RP["1h"]);
+      await write(
+        "spring_rolled",
+        rollupLines(
+          data.filter((r) => r.ts < cut),
+          HOUR,
+        ),
+        TIER_RP["1h"],
+      );
       raw = service("spring", NOW, NO_ROLLUPS);
       rolled = service("spring_rolled", NOW, ROLLUPS);
     });
@@ -175,7 +197,10 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
       assert.deepEqual(table(rooms), [`hq/1/r1 ${new Date(d29).toISOString()} 36.6000`, `hq/1/r2 ${new Date(d29).toISOString()} 6.9000`]);
       const hours = await energy(raw, { target: { device: "c" }, from: d29, to: d30, calendar: "hour" });
       assert.equal(hours.rows.length, 23);
-      assert.ok(hours.rows.every((r, i) => r.ts === d29 + i * HOUR && Math.abs(r.kWh - 0.3) < 1e-9), table(hours).join("\n"));
+      assert.ok(
+        hours.rows.every((r, i) => r.ts === d29 + i * HOUR && Math.abs(r.kWh - 0.3) < 1e-9),
+        table(hours).join("\n"),
+      );
     });
 
     it("a tz parameter overrides the building's zone (UTC days)", async function () {
@@ -206,7 +231,13 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
       assert.deepEqual(table(hourly), table(await energy(raw, nineDays)));
       // r2 (c, 300 W), 22 to 30 March: eight 24 h days and the 23 h day.
       assert.equal(hourly.rows.filter((r) => r.group === "hq/1/r2").length, 9);
-      assert.equal(hourly.rows.filter((r) => r.group === "hq/1/r2").reduce((s, r) => s + r.kWh, 0).toFixed(4), (0.3 * (8 * 24 + 23)).toFixed(4));
+      assert.equal(
+        hourly.rows
+          .filter((r) => r.group === "hq/1/r2")
+          .reduce((s, r) => s + r.kWh, 0)
+          .toFixed(4),
+        (0.3 * (8 * 24 + 23)).toFixed(4),
+      );
       // A fixed 1d interval over 10 days also reads the hourly rollups.
       const fixed = await energy(rolled, { from: Date.UTC(2026, 2, 22), to: Date.UTC(2026, 3, 1), interval: "1d" });
       assert.equal(fixed.resolution, "1h");
@@ -223,11 +254,14 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
     let raw: QueryService;
     before(async function () {
       await createDb("autumn");
-      await write("autumn", [
-        ...readings("a", "r1", 600, Date.UTC(2026, 9, 23, 12), NOW, 3, { resetAt: [Date.UTC(2026, 9, 25, 1, 30)] }), // in the repeated hour
-        ...readings("b", "r1", 1200, Date.UTC(2026, 9, 23, 12), NOW, 9),
-        ...readings("c", "r2", 300, Date.UTC(2026, 9, 23, 12), NOW, 2),
-      ].map(rawLine));
+      await write(
+        "autumn",
+        [
+          ...readings("a", "r1", 600, Date.UTC(2026, 9, 23, 12), NOW, 3, { resetAt: [Date.UTC(2026, 9, 25, 1, 30)] }), // in the repeated hour
+          ...readings("b", "r1", 1200, Date.UTC(2026, 9, 23, 12), NOW, 9),
+          ...readings("c", "r2", 300, Date.UTC(2026, 9, 23, 12), NOW, 2),
+        ].map(rawLine),
+      );
       raw = service("autumn", NOW, NO_ROLLUPS);
     });
 

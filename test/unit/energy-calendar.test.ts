@@ -79,10 +79,13 @@ describe("energy calendar: periodLookup and energyPerPeriod", function () {
       rawBucket(d2 + 5 * HOUR, 0.5), // +0.25
     ];
     const out = energyPerPeriod(buckets, of, 100);
-    assert.deepEqual([...out.entries()].map(([k, v]) => [k, roundKWh(v)]), [
-      [d1, 1],
-      [d2, 2.5],
-    ]);
+    assert.deepEqual(
+      [...out.entries()].map(([k, v]) => [k, roundKWh(v)]),
+      [
+        [d1, 1],
+        [d2, 2.5],
+      ],
+    );
     // Without the baseline the first reading is only the starting point.
     assert.equal(roundKWh(energyPerPeriod(buckets, of).get(d1) ?? NaN), 0.5);
   });

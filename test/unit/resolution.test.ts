@@ -81,7 +81,10 @@ describe("resolution: planQuery", function () {
 describe("resolution: rollupSettings", function () {
   it("reads the config node's days, defaults for blanks, and refuses bad values", function () {
     assert.deepEqual(rollupSettings(undefined), NO_ROLLUPS);
-    assert.deepEqual(rollupSettings({ enabled: true, retentionDays: { raw: "7", "1m": "" } }), { enabled: true, retentionDays: { raw: 7, "1m": 730, "1h": 0 } });
+    assert.deepEqual(rollupSettings({ enabled: true, retentionDays: { raw: "7", "1m": "" } }), {
+      enabled: true,
+      retentionDays: { raw: 7, "1m": 730, "1h": 0 },
+    });
     assert.throws(() => rollupSettings({ enabled: true, retentionDays: { raw: -1 } }), /tier raw/);
     assert.throws(() => rollupSettings({ enabled: true, retentionDays: { "1h": 1.5 } }), /tier 1h/);
   });
