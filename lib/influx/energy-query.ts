@@ -9,7 +9,7 @@ import { energyPerInterval, energyPerPeriod, rawBucket, sumByGroup, type Counter
 import { calendarAlignMs, groupingOffset, groupingStep, offsetStretches, periodLookup } from "./energy-calendar";
 import { buildEnergyBuckets, buildEnergyCount, buildEnergyRaw, DAY_MS, intervalMs, type QueryLimits, type Statement } from "./query-builder";
 import { planQuery, type RollupSettings, type Segment } from "./resolution";
-import { buildCounterBaseline, buildCounterBuckets } from "./rollup-query";
+import { buildCounterBaseline, buildCounterBuckets } from "./tier-query";
 import type { Tier } from "./rollup-schema";
 
 type EnergyData = Extract<QueryData, { type: "energy" }>;

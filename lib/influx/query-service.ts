@@ -24,7 +24,7 @@ import {
 } from "./query-builder";
 import { runEnergy } from "./energy-query";
 import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
-import { rangeRollupable } from "./rollup-query";
+import { rangeRollupable } from "./tier-query";
 import { runRollupRange } from "./range-rollup";
 
 /** One series of an InfluxDB /query result. */

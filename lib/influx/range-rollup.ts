@@ -3,7 +3,7 @@ import { PlugwatchError } from "../contracts/errors";
 import type { QueryData, RangeQuery } from "../contracts/query";
 import { buildRange, type QueryLimits, type Statement } from "./query-builder";
 import type { Plan } from "./resolution";
-import { buildRollupRange, buildRollupRows } from "./rollup-query";
+import { buildRollupRange, buildRollupRows } from "./tier-query";
 
 type RangeData = Extract<QueryData, { type: "range" }>;
 type Point = RangeData["series"][number]["points"][number];

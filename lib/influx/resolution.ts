@@ -113,10 +113,19 @@ export function planQuery(i: PlanInput): Plan {
   };
 }
 
-/** Rollup settings from the influx config node's values (days per tier, '' or absent = default); throws naming the bad one. */
-export function rollupSettings(raw: { enabled?: unknown; retentionDays?: Partial<Record<Tier, unknown>> } | undefined): RollupSettings {
+/** What the influx config node may say about its rollups: days per tier as saved, or its parsed retention (ms per tier, 0 = forever). */
+export interface RollupConfigInput {
+  enabled?: unknown;
+  retentionDays?: Partial<Record<Tier, unknown>>;
+  durationMs?: Partial<Record<Tier, unknown>>;
+}
+
+/** Rollup settings from the influx config node ('' or absent = default); throws naming the bad tier. */
+export function rollupSettings(raw: RollupConfigInput | undefined): RollupSettings {
   if (!raw) return NO_ROLLUPS;
   const days = (tier: Tier): number => {
+    const ms = raw.durationMs?.[tier];
+    if (typeof ms === "number" && Number.isFinite(ms) && ms >= 0) return ms / DAY;
     const v = raw.retentionDays?.[tier];
     if (v === undefined || v === null || v === "") return DEFAULT_RETENTION_DAYS[tier];
     const n = typeof v === "number" ? v : Number(v);

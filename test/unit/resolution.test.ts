@@ -85,6 +85,10 @@ describe("resolution: rollupSettings", function () {
       enabled: true,
       retentionDays: { raw: 7, "1m": 730, "1h": 0 },
     });
+    assert.deepEqual(rollupSettings({ enabled: true, durationMs: { raw: 7 * DAY, "1m": 365 * DAY, "1h": 0 } }), {
+      enabled: true,
+      retentionDays: { raw: 7, "1m": 365, "1h": 0 },
+    });
     assert.throws(() => rollupSettings({ enabled: true, retentionDays: { raw: -1 } }), /tier raw/);
     assert.throws(() => rollupSettings({ enabled: true, retentionDays: { "1h": 1.5 } }), /tier 1h/);
   });
