@@ -2,14 +2,17 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { MAX_TS_MS, MIN_TS_MS, SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS, type DeviceKind, type Target } from "../contracts/device";
-import { AGGREGATES, EnergyQuery, GROUP_BY, LatestNQuery, LatestQuery, MeasurementName, RangeQuery } from "../contracts/query";
+import { AGGREGATES, CALENDAR, EnergyQuery, GROUP_BY, LatestNQuery, LatestQuery, MeasurementName, RangeQuery } from "../contracts/query";
 import { validate } from "../contracts/validate";
 import { ApiError } from "./problem";
+import { checkTimeZone } from "../tz";
 
 const MEASUREMENT_RE = new RegExp(MeasurementName.pattern as string);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** Shortest length of each calendar period (a DST day is 23 h), for the bucket-count limit. */
+const CALENDAR_MIN_MS: Readonly<Record<(typeof CALENDAR)[number], number>> = { hour: HOUR, day: 23 * HOUR, week: 7 * DAY - HOUR, month: 28 * DAY - HOUR };
 
 /** Guards against queries that would overload the component or the client. All spans in ms. */
 export interface ApiLimits {
@@ -265,18 +268,38 @@ export function parseLatestParams(q: QueryParams, inactiveAfterDays: number): La
   return conform(LatestQuery, body);
 }
 
-export const ENERGY_PARAMS = ["from", "to", "groupBy", "interval", ...FILTER_PARAMS] as const;
+export const ENERGY_PARAMS = ["from", "to", "groupBy", "interval", "calendar", "tz", ...FILTER_PARAMS] as const;
 
-/** GET /energy → EnergyQuery. Default: the last 7 days per day, grouped by device. */
+/**
+ * GET /energy → EnergyQuery. Default: the last 7 days per day (fixed 1d intervals, UTC), grouped by device. With
+ * `calendar` (hour, day, week, month): local calendar periods in `tz` (default: the building's zone from the registry).
+ */
 export function parseEnergyParams(q: QueryParams, now: number, limits: ApiLimits = DEFAULT_LIMITS): EnergyQuery {
   checkKnown(q, ENERGY_PARAMS);
   const from = parseTime(single(q, "from") ?? "-7d", now, "from");
   const to = parseTime(single(q, "to") ?? "now", now, "to");
   checkSpan(from, to, limits.maxAggregatedSpanMs, "an energy query");
   const groupBy = oneOf(single(q, "groupBy") ?? "device", GROUP_BY, "groupBy");
-  const interval = single(q, "interval") ?? "1d";
-  checkBuckets(from, to, parseInterval(interval), limits);
-  const body: EnergyQuery = { type: "energy", groupBy, from, to, interval };
+  const calendar = single(q, "calendar");
+  const tz = single(q, "tz");
+  if (calendar !== undefined && single(q, "interval") !== undefined) throw bad("calendar", "give either interval or calendar, not both");
+  if (tz !== undefined && calendar === undefined) throw bad("tz", "applies to calendar periods: add calendar=hour, day, week or month");
+  let body: EnergyQuery;
+  if (calendar !== undefined) {
+    body = { type: "energy", groupBy, from, to, calendar: oneOf(calendar, CALENDAR, "calendar") };
+    checkBuckets(from, to, CALENDAR_MIN_MS[body.calendar as (typeof CALENDAR)[number]], limits);
+    if (tz !== undefined) {
+      try {
+        body.tz = checkTimeZone(tz);
+      } catch (err) {
+        throw bad("tz", err instanceof Error ? err.message : String(err));
+      }
+    }
+  } else {
+    const interval = single(q, "interval") ?? "1d";
+    checkBuckets(from, to, parseInterval(interval), limits);
+    body = { type: "energy", groupBy, from, to, interval };
+  }
   const target = filterToTarget(parseFilter(q));
   if (target) body.target = target;
   return conform(EnergyQuery, body);

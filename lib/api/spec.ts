@@ -2,7 +2,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
-import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
+import { AGGREGATES, CALENDAR, GROUP_BY, MeasurementName, TimeZoneName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
 import { QueueDuration, QueuedCommand } from "../contracts/queued-command";
 import {
@@ -203,7 +203,9 @@ export const OPERATIONS: readonly Operation[] = [
     tag: "measurements",
     summary: "Readings of one device in a time range",
     description:
-      "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " + "Default range: the last 24 h.",
+      "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " +
+      "Default range: the last 24 h. Long ranges, and ranges older than the raw retention, are served from the 1-minute or 1-hour " +
+      "rollups (gauges as per-minute means); the reply's resolution says which tier served it.",
     params: [
       deviceId,
       { name: "from", in: "query", description: "Start (inclusive), default -24h", schema: TimeParam },
@@ -261,12 +263,22 @@ export const OPERATIONS: readonly Operation[] = [
     access: "read",
     tag: "measurements",
     summary: "Energy consumed (kWh) per group and interval",
-    description: "kWh per group and interval, correct across plug counter resets. Default: the last 7 days per day, by device; span up to 366 days.",
+    description:
+      "kWh per group and interval, correct across plug counter resets and offline stretches (energy used while a plug was offline counts in the " +
+      "period where its counter is next seen). Default: the last 7 days per fixed 1d interval (UTC), by device; span up to 366 days. With " +
+      "calendar: local hours, days (23 or 25 h on DST days), ISO weeks or months in tz. The reply's resolution says which storage tier served it.",
     params: [
       { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
       { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
       { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
       { name: "interval", in: "query", description: "Bucket length (default 1d)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
+      {
+        name: "calendar",
+        in: "query",
+        description: "Calendar periods in tz instead of interval: hour, day, week (ISO, from Monday) or month",
+        schema: Type.Union(CALENDAR.map((c) => Type.Literal(c))),
+      },
+      { name: "tz", in: "query", description: "IANA time zone of calendar periods (default: the building's zone from the registry)", schema: TimeZoneName },
       ...filterParams,
     ],
     success: { status: 200, description: "kWh rows", schema: EnergyData },

@@ -9,6 +9,19 @@ export const GROUP_BY = ["device", "room", "kind", "floor", "building"] as const
 export const FieldName = Type.String({ pattern: "^[a-zA-Z][a-zA-Z0-9_]{0,62}$", description: "Field name (identifier)" });
 export const MeasurementName = Type.String({ pattern: "^[a-z][a-z0-9_]{0,62}$", description: "Measurement (default plug)" });
 export const Interval = Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$", description: "Duration such as 30s, 1m, 1h, 1d" });
+/** Storage tier that served a reply (lib/influx/rollup-schema.ts TIERS): raw readings, 1-minute or 1-hour rollups. */
+export const RESOLUTIONS = ["raw", "1m", "1h"] as const;
+export const Resolution = Type.Union(
+  RESOLUTIONS.map((r) => Type.Literal(r)),
+  { description: "Which storage tier served the reply: raw readings, 1-minute or 1-hour rollups (the newest minutes always come from raw)" },
+);
+export const CALENDAR = ["hour", "day", "week", "month"] as const;
+export const TimeZoneName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z][A-Za-z0-9_+/-]{0,63}$",
+  description: "IANA time zone such as Europe/Paris",
+});
 
 export const RangeQuery = Type.Object(
   {
@@ -59,8 +72,15 @@ export const EnergyQuery = Type.Object(
     from: EpochMs,
     to: EpochMs,
     interval: Type.Optional(Interval),
+    calendar: Type.Optional(
+      Type.Union(
+        CALENDAR.map((c) => Type.Literal(c)),
+        { description: "Calendar periods in tz instead of a fixed interval: local hours, days (23/24/25 h), ISO weeks, months" },
+      ),
+    ),
+    tz: Type.Optional(TimeZoneName),
   },
-  { additionalProperties: false, description: "kWh consumed per group and interval, robust to counter resets" },
+  { additionalProperties: false, description: "kWh consumed per group and interval (or calendar period in tz), robust to counter resets" },
 );
 
 export const QueryBody = Type.Union([RangeQuery, LatestQuery, LatestNQuery, EnergyQuery]);
@@ -80,13 +100,20 @@ const Point = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean
   description: "One row: ts (epoch ms) plus the selected fields",
 });
 export const QueryData = Type.Union([
-  Type.Object({ type: Type.Literal("range"), series: Type.Array(Type.Object({ device: Slug, points: Type.Array(Point) })) }),
+  Type.Object({
+    type: Type.Literal("range"),
+    series: Type.Array(Type.Object({ device: Slug, points: Type.Array(Point) })),
+    resolution: Type.Optional(Resolution),
+  }),
   Type.Object({ type: Type.Literal("latest"), readings: Type.Array(Point) }),
   Type.Object({ type: Type.Literal("latestN"), device: Slug, readings: Type.Array(Point) }),
   Type.Object({
     type: Type.Literal("energy"),
     groupBy: Type.String(),
     rows: Type.Array(Type.Object({ group: Type.String(), ts: Type.Integer(), kWh: Type.Number() })),
+    resolution: Type.Optional(Resolution),
+    calendar: Type.Optional(Type.Union(CALENDAR.map((c) => Type.Literal(c)))),
+    tz: Type.Optional(TimeZoneName),
   }),
 ]);
 export type QueryData = Static<typeof QueryData>;

@@ -82,11 +82,31 @@ export function sumByGroup(perDevice: ReadonlyMap<string, ReadonlyMap<number, nu
   for (const [device, intervals] of perDevice) {
     const g = groupOf(device);
     let acc = groups.get(g);
-    if (!acc) groups.set(g, (acc = new Map()));
+    if (!acc) groups.set(g, (acc = new Map<number, number>()));
     for (const [ts, kWh] of intervals) acc.set(ts, (acc.get(ts) ?? 0) + kWh);
   }
   const rows: EnergyRow[] = [];
   for (const [group, intervals] of groups) for (const [ts, kWh] of intervals) rows.push({ group, ts, kWh: roundKWh(kWh) });
   rows.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : a.ts - b.ts));
   return rows;
+}
+
+/**
+ * kWh per period for one device: like energyPerInterval, but `periodOf` maps a bucket time to its period start (undefined:
+ * outside every period, dropped — its counter still serves as the baseline of the next one). `baseline` is the last counter
+ * reading before the first bucket, so the energy between it and the first bucket counts too (in the first bucket's period).
+ */
+export function energyPerPeriod(buckets: readonly CounterBucket[], periodOf: (ts: number) => number | undefined, baseline?: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let prevLast = baseline !== undefined && Number.isFinite(baseline) ? baseline : undefined;
+  for (const b of buckets) {
+    if (![b.first, b.last, b.min, b.max].every(Number.isFinite)) continue;
+    const key = periodOf(b.ts);
+    if (key !== undefined) {
+      const delta = (prevLast !== undefined ? counterDelta(prevLast, b.first) : 0) + bucketInner(b);
+      out.set(key, (out.get(key) ?? 0) + delta);
+    }
+    prevLast = b.last;
+  }
+  return out;
 }

@@ -12,9 +12,6 @@ import { queryRequest, type InfluxSettings } from "./settings";
 import { InfluxHttpError, type HttpResponse } from "./http";
 import type { HttpRequestSpec } from "./settings";
 import {
-  buildEnergyBuckets,
-  buildEnergyCount,
-  buildEnergyRaw,
   buildLatest,
   buildLatestN,
   buildRange,
@@ -25,7 +22,10 @@ import {
   type QueryLimits,
   type Statement,
 } from "./query-builder";
-import { energyPerInterval, rawBucket, sumByGroup, type CounterBucket } from "./energy";
+import { runEnergy } from "./energy-query";
+import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
+import { rangeRollupable } from "./tier-query";
+import { runRollupRange } from "./range-rollup";
 
 /** One series of an InfluxDB /query result. */
 export interface InfluxSeries {
@@ -46,14 +46,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function parseInfluxResult(body: string, database: string): InfluxSeries[] {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = JSON.parse(body) as unknown;
   } catch {
     throw new PlugwatchError("STORAGE_UNAVAILABLE", "InfluxDB answered with something that is not JSON");
   }
   if (!isRecord(json)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer");
   if (typeof json.error === "string") throw statementError(json.error, database);
   const results = json.results;
-  const first = Array.isArray(results) ? results[0] : undefined;
+  const first: unknown = Array.isArray(results) ? (results as unknown[])[0] : undefined;
   if (!isRecord(first)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer (no results)");
   if (typeof first.error === "string") throw statementError(first.error, database);
   const series = Array.isArray(first.series) ? first.series : [];
@@ -136,6 +136,8 @@ export interface QueryServiceOptions {
   now?: () => number;
   /** Checks and counts reply topics (default: replies under `plugwatch/api/reply/…` or `clients/…`). */
   replyTopics?: ReplyTopicGuard;
+  /** The rollup tiers and their retention (default: none, every query reads raw readings). */
+  rollups?: RollupSettings;
 }
 
 export interface HandledQuery {
@@ -185,12 +187,14 @@ function address(
 export class QueryService {
   private readonly limits: QueryLimits;
   private readonly now: () => number;
+  private readonly rollups: RollupSettings;
   /** Reply topic check shared with the control agent and the API (lib/contracts/reply-topic.ts). */
   readonly replyTopics: ReplyTopicGuard;
 
   constructor(private readonly opts: QueryServiceOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
+    this.rollups = opts.rollups ?? NO_ROLLUPS;
     this.replyTopics = opts.replyTopics ?? new ReplyTopicGuard(DEFAULT_ROOT);
   }
 
@@ -241,18 +245,26 @@ export class QueryService {
 
   private async range(q: RangeQuery): Promise<QueryData> {
     const devices = this.select(q.target);
-    const stmt = buildRange(
-      q,
-      devices.map((d) => d.id),
-      this.limits,
-    );
+    const ids = devices.map((d) => d.id);
+    const aggregated = q.aggregate !== undefined || q.interval !== undefined;
+    const plan = planQuery({
+      from: q.from,
+      to: q.to,
+      now: this.now(),
+      alignMs: aggregated && q.interval !== undefined ? intervalMs(q.interval) : undefined,
+      rawRows: !aggregated,
+      rollupable: rangeRollupable(q),
+      rollups: this.rollups,
+    });
+    if (plan.resolution !== "raw") return { ...(await runRollupRange(q, ids, plan, this.opts.run, this.limits)), resolution: plan.resolution };
+    const stmt = buildRange(q, ids, this.limits);
     const series = await this.opts.run(stmt);
     const out = series.filter((s) => typeof s.tags?.device === "string").map((s) => ({ device: s.tags?.device as string, points: rows(s) }));
     if (stmt.strictLimit && out.some((s) => s.points.length >= stmt.perDeviceLimit)) {
       throw new PlugwatchError("LIMIT_EXCEEDED", `more than ${this.limits.maxRows} rows: narrow the range, aggregate, or set a limit`);
     }
     out.sort((a, b) => compare(a.device, b.device));
-    return { type: "range", series: out };
+    return { type: "range", series: out, resolution: "raw" };
   }
 
   private async latest(q: LatestQuery): Promise<QueryData> {
@@ -281,39 +293,10 @@ export class QueryService {
     return { type: "latestN", device: q.device, readings };
   }
 
-  private async energy(q: EnergyQuery): Promise<QueryData> {
-    const devices = this.select(q.target);
-    const ids = devices.map((d) => d.id);
-    const groupBy = q.groupBy ?? "device";
-    const step = q.interval === undefined ? undefined : intervalMs(q.interval);
-    if (step !== undefined) {
-      const rowsOut = (Math.ceil(q.to / step) - Math.floor(q.from / step)) * ids.length;
-      if (rowsOut > this.limits.maxRows) throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} energy rows exceed ${this.limits.maxRows}`);
-    }
-    // Exact computation from every reading when that is affordable, otherwise from per-interval first/last/min/max.
-    const counts = await this.opts.run(buildEnergyCount(ids, q.from, q.to, this.limits));
-    const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
-    const raw = total <= this.limits.maxRows;
-    const series = await this.opts.run(raw ? buildEnergyRaw(ids, q.from, q.to, this.limits) : buildEnergyBuckets(ids, q.from, q.to, step, this.limits));
-    const perDevice = new Map<string, Map<number, number>>();
-    for (const s of series) {
-      const device = s.tags?.device;
-      if (typeof device !== "string") continue;
-      const buckets = raw ? rawBuckets(s) : aggregateBuckets(s);
-      buckets.sort((a, b) => a.ts - b.ts);
-      perDevice.set(device, energyPerInterval(buckets, q.from, step));
-    }
-    const byId = new Map(devices.map((d) => [d.id, d]));
-    const groupOf = (id: string): string => {
-      const d = byId.get(id);
-      if (!d || groupBy === "device") return id;
-      const { building, floor, room } = d.location;
-      if (groupBy === "kind") return d.kind;
-      if (groupBy === "building") return building;
-      if (groupBy === "floor") return `${building}/${floor}`;
-      return `${building}/${floor}/${room}`;
-    };
-    return { type: "energy", groupBy, rows: sumByGroup(perDevice, groupOf) };
+  private energy(q: EnergyQuery): Promise<QueryData> {
+    const registry = this.opts.registry();
+    const devices = registry.select(q.target ?? { all: true });
+    return runEnergy(q, devices, { run: this.opts.run, registry, limits: this.limits, rollups: this.rollups, now: this.now() });
   }
 }
 
@@ -363,29 +346,4 @@ function rows(s: InfluxSeries): Row[] {
     });
     return row;
   });
-}
-
-function rawBuckets(s: InfluxSeries): CounterBucket[] {
-  const t = s.columns.indexOf("time");
-  const e = s.columns.indexOf("energy");
-  const out: CounterBucket[] = [];
-  for (const v of s.values) {
-    const ts = v[t];
-    const value = v[e];
-    if (typeof ts === "number" && typeof value === "number") out.push(rawBucket(ts, value));
-  }
-  return out;
-}
-
-function aggregateBuckets(s: InfluxSeries): CounterBucket[] {
-  const col = (name: string) => s.columns.indexOf(name);
-  const [t, f, l, mn, mx] = [col("time"), col("first"), col("last"), col("min"), col("max")];
-  const out: CounterBucket[] = [];
-  for (const v of s.values) {
-    const [ts, first, last, min, max] = [v[t], v[f], v[l], v[mn], v[mx]];
-    if ([ts, first, last, min, max].every((x) => typeof x === "number")) {
-      out.push({ ts: ts as number, first: first as number, last: last as number, min: min as number, max: max as number });
-    }
-  }
-  return out;
 }

@@ -4,6 +4,8 @@ import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
 import { coalesce } from "../../lib/influx/coalesce";
 import { influxRunner, QueryService, type StatementRunner } from "../../lib/influx/query-service";
 import { Limiter } from "../../lib/limiter";
+import { rollupSettings } from "../../lib/influx/resolution";
+import type { InfluxConfigLike } from "./types";
 import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { DEFAULT_ROOT } from "../../lib/topics";
 import { defineNode, type Done, type Send } from "../shared/kit";
@@ -30,6 +32,8 @@ export = (RED: NodeAPI) =>
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
         limits: config.limits,
         replyTopics,
+        // The rollup tiers as the config node keeps them (its `rollups` property); none = raw readings only.
+        rollups: rollupSettings(influx && "rollups" in influx ? (influx as Pick<InfluxConfigLike, "rollups">).rollups : undefined),
       });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
       if (influx) kit.status.show("idle", "status.ready");

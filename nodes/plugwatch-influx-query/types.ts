@@ -2,6 +2,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { InfluxSettings } from "../../lib/influx/settings";
 import type { InfluxHttp } from "../../lib/influx/http";
+import type { RollupConfigInput } from "../../lib/influx/resolution";
 
 export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
   /** id of the plugwatch-influx config node */
@@ -26,6 +27,8 @@ export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
 export interface InfluxConfigLike extends Node {
   settings: InfluxSettings;
   http: InfluxHttp;
+  /** The rollup tiers the config node keeps ({enabled, durationMs per tier} or days per tier); absent = raw readings only. */
+  rollups?: RollupConfigInput;
 }
 
 export type PlugwatchInfluxQueryNode = Node;

@@ -12,6 +12,7 @@ import { SimulatedEcoDevices } from "../../scripts/sim/ecodevices";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { repoRoot } from "../support/nodered";
 import { pipelineDevices } from "../support/pipeline";
+import { TIER_RP } from "../../lib/influx/rollup-schema";
 
 const DB = "plugwatch";
 const MIN = 60_000;
@@ -39,6 +40,8 @@ export function substitute(query: string, o: { from: number; to: number; interva
   const interval = `${Math.round(o.intervalMs / 1000)}s`;
   let q = query
     .replace(/\$timeFilter/g, `time >= ${o.from}ms and time <= ${o.to}ms`)
+    .replace(/\$\{__from\}|\$__from\b/g, String(o.from))
+    .replace(/\$\{__to\}|\$__to\b/g, String(o.to))
     .replace(/\$__interval_ms/g, String(o.intervalMs))
     .replace(/\$__interval/g, interval)
     .replace(/\$interval/g, interval);
@@ -77,21 +80,83 @@ function demoReadings(start: number, minutes: number): Reading[] {
   return out;
 }
 
-/** kWh the way the dashboard defines it: sum of positive increases between hourly last() values, per device. */
-function expectedKWh(readings: Reading[], from: number, to: number): number {
-  const lastPerHour = new Map<string, Map<number, number>>();
+/**
+ * kWh the way the raw kWh panels define it: per device, the positive increases between consecutive readings in [from, to]
+ * (a counter reset adds nothing), each counted at the later reading's time; `bucketMs` groups them (epoch-aligned).
+ */
+function rawIncreases(readings: Reading[], from: number, to: number, key: (r: Reading) => string, bucketMs = Infinity): Map<string, Map<number, number>> {
+  const prev = new Map<string, number>();
+  const out = new Map<string, Map<number, number>>();
   for (const r of readings) {
     if (r.ts < from || r.ts > to) continue;
-    const hours = lastPerHour.get(r.device) ?? new Map<number, number>();
-    hours.set(Math.floor(r.ts / HOUR), r.energy); // readings are in time order: the last one wins
-    lastPerHour.set(r.device, hours);
+    const p = prev.get(r.device);
+    prev.set(r.device, r.energy);
+    if (p === undefined) continue;
+    const bucket = bucketMs === Infinity ? 0 : Math.floor(r.ts / bucketMs) * bucketMs;
+    const m = out.get(key(r)) ?? new Map<number, number>();
+    m.set(bucket, (m.get(bucket) ?? 0) + Math.max(0, r.energy - p));
+    out.set(key(r), m);
   }
-  let total = 0;
-  for (const hours of lastPerHour.values()) {
-    const values = [...hours.entries()].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
-    for (let i = 1; i < values.length; i++) total += Math.max(0, values[i] - values[i - 1]);
+  return out;
+}
+
+function expectedKWh(readings: Reading[], from: number, to: number): number {
+  return [
+    ...(rawIncreases(readings, from, to, () => "all")
+      .get("all")
+      ?.values() ?? []),
+  ].reduce((a, b) => a + b, 0);
+}
+
+/** 1-hour rollup rows of the demo readings, as the rollup worker writes them to plugwatch_1h (row time = hour start). */
+interface RollupRow {
+  device: string;
+  room: string;
+  kind: string;
+  ts: number;
+  first: number;
+  last: number;
+  mean: number;
+  n: number;
+}
+function hourlyRollups(readings: Reading[]): RollupRow[] {
+  const devices = new Map(pipelineDevices().map((d) => [d.id, d]));
+  const rows = new Map<string, Reading[]>();
+  for (const r of readings) {
+    const k = `${r.device}|${Math.floor(r.ts / HOUR) * HOUR}`;
+    rows.set(k, [...(rows.get(k) ?? []), r]);
   }
-  return total;
+  return [...rows.entries()].map(([k, g]) => {
+    const d = devices.get(g[0].device)!;
+    return {
+      device: d.id,
+      room: d.location.room,
+      kind: d.kind,
+      ts: Number(k.split("|")[1]),
+      first: g[0].energy,
+      last: g[g.length - 1].energy,
+      mean: g.reduce((a, r) => a + r.power, 0) / g.length,
+      n: g.length,
+    };
+  });
+}
+const rollupLine = (r: RollupRow): string =>
+  `plug,building=hq,device=${r.device},kind=${r.kind},room=${r.room} power_mean=${r.mean},energy_first=${r.first},energy_last=${r.last},n=${r.n}i ${r.ts}`;
+
+/** kWh as the rollup panels define it: per device, increases of energy_last between rows plus the first row's own increase. */
+function rollupIncreases(rows: RollupRow[], from: number, to: number, key: (r: RollupRow) => string, bucketMs = Infinity): Map<string, Map<number, number>> {
+  const prev = new Map<string, number>();
+  const out = new Map<string, Map<number, number>>();
+  for (const r of [...rows].sort((a, b) => a.ts - b.ts)) {
+    if (r.ts < from || r.ts > to) continue;
+    const p = prev.get(r.device);
+    prev.set(r.device, r.last);
+    const bucket = bucketMs === Infinity ? 0 : Math.floor(r.ts / bucketMs) * bucketMs;
+    const m = out.get(key(r)) ?? new Map<number, number>();
+    m.set(bucket, (m.get(bucket) ?? 0) + (p === undefined ? r.last - r.first : Math.max(0, r.last - p)));
+    out.set(key(r), m);
+  }
+  return out;
 }
 
 interface FlowNode {
@@ -242,6 +307,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
   let influxd: InfluxdInstance;
   let dashboard: Dashboard;
   let readings: Reading[];
+  let rollups: RollupRow[];
   let teleinfo: { readings: GenericReading[]; env: Record<string, string>; hook: FlowNode };
   // Off midnight UTC, so the range always holds a whole day's index difference besides the day of the meter reset.
   const minute = Math.floor(Date.now() / MIN) * MIN;
@@ -268,6 +334,11 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
     const { lines, errors } = encodePayload(encoder, readings);
     assert.deepEqual(errors, []);
     for (let i = 0; i < lines.length; i += 5000) await influxd.write(DB, lines.slice(i, i + 5000).join("\n"));
+    // The 1-hour rollups of the same readings, in the retention policy the rollup worker keeps them in.
+    await influxd.query(`CREATE RETENTION POLICY ${TIER_RP["1h"]} ON ${DB} DURATION INF REPLICATION 1`);
+    rollups = hourlyRollups(readings);
+    const w = await fetch(`${influxd.url}/write?db=${DB}&rp=${TIER_RP["1h"]}&precision=ms`, { method: "POST", body: rollups.map(rollupLine).join("\n") });
+    assert.equal(w.status, 204, await w.text());
     // The example's points, encoded as its plugwatch-influx-hook does (same measurement default, no registry, unknown devices accepted).
     teleinfo = await teleinfoReadings(from, 48 * 60, meterResetAt);
     const hookEncoder = new LineEncoder(undefined, { measurement: teleinfo.hook.measurement, acceptUnknown: teleinfo.hook.acceptUnknown });
@@ -348,6 +419,95 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       const expected = expectedKWh(readings, from, to);
       assert.ok(expected > 1, `expected some energy, got ${expected}`);
       assert.ok(Math.abs(kWh - expected) < 1e-6 * Math.max(1, expected) + 1e-3, `panel says ${kWh} kWh, data says ${expected} kWh`);
+    });
+
+    const all = { device: "all", room: "all", kind: "all" } as const;
+    const panelOf = (title: string): Panel => {
+      const p = dashboard.panels.find((x) => x.title === title);
+      assert.ok(p, `no panel '${title}'`);
+      return p;
+    };
+    const ask = (title: string, range: { from: number; to: number }, intervalMs = 5 * MIN) =>
+      run(substitute(panelOf(title).targets![0].query, { ...range, intervalMs, vars: { ...all } }));
+    const perTag = (series: Series[], tag: string) =>
+      new Map(series.map((s) => [s.tags?.[tag] ?? "", new Map((s.values as [number, number][]).map(([t, v]) => [t, v]))]));
+
+    it("the kWh panels show energy from the first minute of data (two readings), not after two hourly buckets", async function () {
+      const range = { from, to: from + 2 * MIN };
+      const expected = expectedKWh(readings, range.from, range.to);
+      assert.ok(expected > 0, `expected some energy, got ${expected}`);
+      close(Number((await ask("Energy in range (kWh)", range))[0]?.values[0]?.[1]), expected, "energy in range after two minutes");
+      const day = perTag(await ask("kWh per room per day", range), "room");
+      const want = rawIncreases(readings, range.from, range.to, (r) => pipelineDevices().find((d) => d.id === r.device)!.location.room, DAY);
+      assert.deepEqual([...day.keys()].sort(), [...want.keys()].sort());
+      for (const [room, days] of want) for (const [t, kWh] of days) close(day.get(room)!.get(t)!, kWh, `${room} on ${new Date(t).toISOString()}`);
+    });
+
+    it("the kWh per day panels keep the first bucket: every day of the range, the first one counted from its first reading", async function () {
+      for (const [title, tag, keyOf] of [
+        ["kWh per room per day", "room", (id: string) => pipelineDevices().find((d) => d.id === id)!.location.room],
+        ["kWh per kind per day", "kind", (id: string) => pipelineDevices().find((d) => d.id === id)!.kind],
+      ] as const) {
+        const got = perTag(await ask(title, { from, to }), tag);
+        const want = rawIncreases(readings, from, to, (r) => keyOf(r.device), DAY);
+        assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), title);
+        for (const [k, days] of want) {
+          assert.deepEqual([...got.get(k)!.keys()].sort(), [...days.keys()].sort(), `${title}: days of ${k}`);
+          for (const [t, kWh] of days) close(got.get(k)!.get(t)!, kWh, `${title}: ${k} on ${new Date(t).toISOString()}`);
+        }
+        // The first day holds the energy from the first reading of the range (the old hourly query dropped its first hour).
+        const firstDay = Math.floor(from / DAY) * DAY;
+        const sumFirst = [...got.values()].reduce((a, m) => a + (m.get(firstDay) ?? 0), 0);
+        close(sumFirst, expectedKWh(readings, from, Math.min(to, firstDay + DAY - 1)), `${title}: first day`);
+      }
+    });
+
+    it("the long-range panels read the 1-hour rollups: kWh with the first hour kept, per day, and weighted mean power", async function () {
+      const total = Number((await ask("Energy in range (kWh, 1-hour rollups)", { from, to }))[0]?.values[0]?.[1]);
+      const want = [
+        ...rollupIncreases(rollups, from, to, () => "all")
+          .get("all")!
+          .values(),
+      ].reduce((a, b) => a + b, 0);
+      close(total, want, "energy in range from rollups");
+      // Away from the counter reset the rollups agree with the readings: the energy between the first and the last rollup hour.
+      const firstHour = Math.ceil(from / HOUR) * HOUR;
+      const lastHour = Math.floor(to / HOUR) * HOUR;
+      const clean = rollups.filter((r) => r.device !== "pr-2-01");
+      const fromReadings = readings.filter((r) => r.device !== "pr-2-01" && r.ts >= firstHour && r.ts < lastHour + HOUR);
+      close(
+        [
+          ...rollupIncreases(clean, from, to, () => "all")
+            .get("all")!
+            .values(),
+        ].reduce((a, b) => a + b, 0),
+        expectedKWh(fromReadings, firstHour, lastHour + HOUR),
+        "rollup kWh of the plugs without a reset",
+      );
+      for (const [title, tag] of [
+        ["kWh per room per day (1-hour rollups)", "room"],
+        ["kWh per kind per day (1-hour rollups)", "kind"],
+      ] as const) {
+        const got = perTag(await ask(title, { from, to }), tag);
+        const expected = rollupIncreases(rollups, from, to, (r) => r[tag], DAY);
+        assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort(), title);
+        for (const [k, days] of expected) for (const [t, kWh] of days) close(got.get(k)!.get(t)!, kWh, `${title}: ${k} on ${new Date(t).toISOString()}`);
+      }
+      const power = perTag(await ask("Mean power per room (1-hour rollups)", { from, to }, HOUR), "room");
+      for (const room of new Set(rollups.map((r) => r.room))) {
+        for (const hour of [firstHour, firstHour + 5 * HOUR, lastHour - HOUR]) {
+          const means = pipelineDevices()
+            .filter((d) => d.location.room === room)
+            .map((d) => readings.filter((r) => r.device === d.id && r.ts >= hour && r.ts < hour + HOUR).map((r) => r.power))
+            .filter((ps) => ps.length > 0)
+            .map((ps) => ps.reduce((a, b) => a + b, 0) / ps.length);
+          close(
+            power.get(room)!.get(hour)!,
+            means.reduce((a, b) => a + b, 0),
+            `${room} mean power at ${new Date(hour).toISOString()}`,
+          );
+        }
+      }
     });
   });
 

@@ -117,6 +117,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     assert.deepEqual(msg.payload.data, {
       type: "range",
       series: [{ device: "ws-1", points: WS1_POWER.map((p, i) => ({ ts: D + i * MIN, power: p, energy: WS1_ENERGY[i], relay: i % 2 === 0 })) }],
+      resolution: "raw",
     });
   });
 
@@ -236,7 +237,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
   it("energy across a counter reset: 1.4 kWh for ws-1, never negative, per device and per interval", async function () {
     await load();
     const r = await ask({ type: "energy", target: { device: "ws-1" }, from: D, to: D + 10 * MIN });
-    assert.deepEqual(r.payload.data, { type: "energy", groupBy: "device", rows: [{ group: "ws-1", ts: D, kWh: 1.4 }] });
+    assert.deepEqual(r.payload.data, { type: "energy", groupBy: "device", rows: [{ group: "ws-1", ts: D, kWh: 1.4 }], resolution: "raw" });
     const perInterval = await ask({ type: "energy", target: { device: "ws-1" }, from: D, to: D + 6 * MIN, interval: "3m" });
     // First interval 10.0→11.0 = 1.0; second: 11.0→0.0 (restart) = 0, then 0.2 + 0.2.
     assert.deepEqual((perInterval.payload.data as { rows: unknown[] }).rows, [

@@ -133,6 +133,22 @@ describe("api params: latest, energy, alerts", () => {
     throwsCode(() => parseEnergyParams(q("groupBy=team"), NOW), "INVALID_REQUEST");
     throwsCode(() => parseEnergyParams(q("from=-400d"), NOW), "LIMIT_EXCEEDED");
   });
+  it("energy per calendar period: calendar and tz (a checked IANA zone), never with interval", () => {
+    assert.deepEqual(parseEnergyParams(q("calendar=day&tz=Europe/Paris&groupBy=room"), NOW), {
+      type: "energy",
+      groupBy: "room",
+      from: NOW - 7 * D,
+      to: NOW,
+      calendar: "day",
+      tz: "Europe/Paris",
+    });
+    assert.equal(parseEnergyParams(q("calendar=month&from=-365d"), NOW).tz, undefined); // the building's zone, chosen by the component
+    throwsCode(() => parseEnergyParams(q("calendar=fortnight"), NOW), "INVALID_REQUEST");
+    throwsCode(() => parseEnergyParams(q("calendar=day&interval=1d"), NOW), "INVALID_REQUEST");
+    throwsCode(() => parseEnergyParams(q("tz=Europe/Paris"), NOW), "INVALID_REQUEST");
+    throwsCode(() => parseEnergyParams(q("calendar=day&tz=Europe/Pariss"), NOW), "INVALID_REQUEST");
+    throwsCode(() => parseEnergyParams(q("calendar=hour&from=-400d"), NOW), "LIMIT_EXCEEDED");
+  });
   it("alerts: active by default, history with from", () => {
     assert.deepEqual(parseAlertParams(q(""), NOW), { state: "active" });
     assert.deepEqual(parseAlertParams(q("state=all&from=-1h&device=p-1"), NOW), { state: "all", from: NOW - H, device: "p-1" });

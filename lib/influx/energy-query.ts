@@ -1,0 +1,196 @@
+// Runs an energy query: kWh per group and fixed interval or calendar period (hour/day/week/month in an IANA zone, DST-correct),
+// from counter first/last/min/max buckets of the tier the resolution picker chose, plus a raw tail for the newest steps.
+import { PlugwatchError } from "../contracts/errors";
+import type { EnergyQuery, QueryData } from "../contracts/query";
+import type { Device } from "../contracts/device";
+import type { Registry } from "../registry";
+import { checkTimeZone, calendarPeriods } from "../tz";
+import { energyPerInterval, energyPerPeriod, rawBucket, sumByGroup, type CounterBucket } from "./energy";
+import { calendarAlignMs, groupingOffset, groupingStep, offsetStretches, periodLookup } from "./energy-calendar";
+import { buildEnergyBuckets, buildEnergyCount, buildEnergyRaw, DAY_MS, intervalMs, type QueryLimits, type Statement } from "./query-builder";
+import { planQuery, type RollupSettings, type Segment } from "./resolution";
+import { buildCounterBaseline, buildCounterBuckets } from "./tier-query";
+import type { Tier } from "./rollup-schema";
+
+type EnergyData = Extract<QueryData, { type: "energy" }>;
+
+/** One series of a /query result (the subset this module reads). */
+interface Series {
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+
+export interface EnergyContext {
+  run: (stmt: Statement) => Promise<Series[]>;
+  registry: Registry;
+  limits: QueryLimits;
+  rollups: RollupSettings;
+  now: number;
+}
+
+/** How far back the baseline of the first calendar period is looked for, per tier (a plug silent for longer starts from its first reading). */
+export const BASELINE_LOOKBACK_MS: Readonly<Record<Tier, number>> = { raw: 3_600_000, "1m": DAY_MS, "1h": 7 * DAY_MS };
+
+const invalid = (message: string): PlugwatchError => new PlugwatchError("INVALID_QUERY", message);
+
+/** The zone of calendar periods when the query names none: the target building's, else the one building of every selected device, else the registry's. */
+export function defaultZone(q: EnergyQuery, devices: readonly Device[], registry: Registry): string {
+  const target = q.target;
+  if (target && "building" in target) return registry.timeZoneOf(target.building);
+  const buildings = new Set(devices.map((d) => d.location.building));
+  if (buildings.size === 1) return registry.timeZoneOf([...buildings][0]);
+  return registry.timezone;
+}
+
+/** Group key of a device for `groupBy`. */
+function grouper(devices: readonly Device[], groupBy: NonNullable<EnergyQuery["groupBy"]>): (id: string) => string {
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  return (id) => {
+    const d = byId.get(id);
+    if (!d || groupBy === "device") return id;
+    const { building, floor, room } = d.location;
+    if (groupBy === "kind") return d.kind;
+    if (groupBy === "building") return building;
+    if (groupBy === "floor") return `${building}/${floor}`;
+    return `${building}/${floor}/${room}`;
+  };
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+/** Counter buckets of a first/last/min/max series; bucket times before `from` (a GROUP BY bucket's start) are moved to `from`. */
+function bucketsOf(s: Series, from: number): CounterBucket[] {
+  const col = (name: string) => s.columns.indexOf(name);
+  const [t, f, l, mn, mx] = [col("time"), col("first"), col("last"), col("min"), col("max")];
+  const out: CounterBucket[] = [];
+  for (const v of s.values) {
+    const [ts, first, last, min, max] = [num(v[t]), num(v[f]), num(v[l]), num(v[mn]), num(v[mx])];
+    if (ts === undefined || first === undefined || last === undefined || min === undefined || max === undefined) continue;
+    out.push({ ts: Math.max(ts, from), first, last, min, max });
+  }
+  return out;
+}
+
+function rawReadings(s: Series): CounterBucket[] {
+  const [t, e] = [s.columns.indexOf("time"), s.columns.indexOf("energy")];
+  const out: CounterBucket[] = [];
+  for (const v of s.values) {
+    const ts = num(v[t]);
+    const value = num(v[e]);
+    if (ts !== undefined && value !== undefined) out.push(rawBucket(ts, value));
+  }
+  return out;
+}
+
+/** Appends each device's buckets of a result to `into`. */
+function collect(into: Map<string, CounterBucket[]>, series: Series[], read: (s: Series) => CounterBucket[]): void {
+  for (const s of series) {
+    const device = s.tags?.device;
+    if (typeof device !== "string") continue;
+    const list = into.get(device) ?? [];
+    list.push(...read(s));
+    into.set(device, list);
+  }
+}
+
+/** kWh per group and calendar period (local hours, days, ISO weeks or months in `tz`). */
+async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["calendar"]>, devices: Device[], ctx: EnergyContext): Promise<EnergyData> {
+  const ids = devices.map((d) => d.id);
+  const groupBy = q.groupBy ?? "device";
+  let tz: string;
+  try {
+    tz = checkTimeZone(q.tz ?? defaultZone(q, devices, ctx.registry));
+  } catch (err) {
+    throw invalid(err instanceof Error ? err.message : String(err));
+  }
+  if (!(q.to > q.from)) throw invalid("'to' must be after 'from'");
+  if (q.to - q.from > ctx.limits.maxSpanDays * DAY_MS) {
+    throw new PlugwatchError("LIMIT_EXCEEDED", `span of ${((q.to - q.from) / DAY_MS).toFixed(1)} days exceeds ${ctx.limits.maxSpanDays} days`);
+  }
+  const maxPeriods = Math.max(1, Math.floor(ctx.limits.maxRows / ids.length));
+  let periods: { start: number; end: number }[];
+  try {
+    periods = calendarPeriods(tz, q.from, q.to, unit, maxPeriods);
+  } catch {
+    throw new PlugwatchError("LIMIT_EXCEEDED", `more than ${maxPeriods} ${unit} periods × ${ids.length} devices exceed ${ctx.limits.maxRows} rows`);
+  }
+  const stretches = offsetStretches(tz, q.from, q.to);
+  const plan = planQuery({ from: q.from, to: q.to, now: ctx.now, alignMs: calendarAlignMs(stretches), rollupable: true, rollups: ctx.rollups });
+  const step = groupingStep(unit);
+  const jobs: { from: number; stmt: Statement }[] = [];
+  for (const seg of plan.segments) {
+    for (const st of stretches) {
+      const from = Math.max(seg.from, st.from);
+      const to = Math.min(seg.to, st.to);
+      if (to <= from) continue;
+      jobs.push({ from, stmt: buildCounterBuckets(ids, seg.tier, from, to, { stepMs: step, offsetMs: groupingOffset(unit, st.offsetMs) }, ctx.limits) });
+    }
+  }
+  const first = plan.segments[0];
+  const baselineStmt = buildCounterBaseline(ids, first.tier, q.from, BASELINE_LOOKBACK_MS[first.tier], { ...ctx.limits, maxSpanDays: Infinity });
+  const [baselineSeries, ...results] = await Promise.all([
+    baselineStmt.text ? ctx.run(baselineStmt) : Promise.resolve([]),
+    ...jobs.map((j) => ctx.run(j.stmt)),
+  ]);
+  const perDeviceBuckets = new Map<string, CounterBucket[]>();
+  results.forEach((series, i) => collect(perDeviceBuckets, series, (s) => bucketsOf(s, jobs[i].from)));
+  const baseline = new Map<string, number>();
+  for (const s of baselineSeries) {
+    const v = num(s.values[0]?.[s.columns.indexOf("last")]);
+    if (typeof s.tags?.device === "string" && v !== undefined) baseline.set(s.tags.device, v);
+  }
+  const periodOf = periodLookup(periods);
+  const perDevice = new Map<string, Map<number, number>>();
+  for (const [device, buckets] of perDeviceBuckets) {
+    buckets.sort((a, b) => a.ts - b.ts);
+    perDevice.set(device, energyPerPeriod(buckets, periodOf, baseline.get(device)));
+  }
+  return { type: "energy", groupBy, rows: sumByGroup(perDevice, grouper(devices, groupBy)), resolution: plan.resolution, calendar: unit, tz };
+}
+
+/** Buckets of one raw segment for fixed intervals: every reading when affordable, else first/last/min/max per interval. */
+async function rawIntervalBuckets(ids: string[], seg: Segment, step: number | undefined, ctx: EnergyContext): Promise<Series[][]> {
+  const counts = await ctx.run(buildEnergyCount(ids, seg.from, seg.to, ctx.limits));
+  const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
+  if (total <= ctx.limits.maxRows) return [await ctx.run(buildEnergyRaw(ids, seg.from, seg.to, ctx.limits)), []];
+  return [[], await ctx.run(buildEnergyBuckets(ids, seg.from, seg.to, step, ctx.limits))];
+}
+
+/** kWh per group and fixed interval (epoch-aligned like GROUP BY time()), or one total per group without an interval. */
+async function intervalEnergy(q: EnergyQuery, devices: Device[], ctx: EnergyContext): Promise<EnergyData> {
+  const ids = devices.map((d) => d.id);
+  const groupBy = q.groupBy ?? "device";
+  const step = q.interval === undefined ? undefined : intervalMs(q.interval);
+  if (step !== undefined) {
+    const rowsOut = (Math.ceil(q.to / step) - Math.floor(q.from / step)) * ids.length;
+    if (rowsOut > ctx.limits.maxRows) throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} energy rows exceed ${ctx.limits.maxRows}`);
+  }
+  const plan = planQuery({ from: q.from, to: q.to, now: ctx.now, alignMs: step, rollupable: true, rollups: ctx.rollups });
+  const perDeviceBuckets = new Map<string, CounterBucket[]>();
+  const parts = await Promise.all(
+    plan.segments.map(async (seg) => {
+      if (seg.tier === "raw") return rawIntervalBuckets(ids, seg, step, ctx);
+      const grouping = { stepMs: step ?? DAY_MS, offsetMs: 0 };
+      return [[], await ctx.run(buildCounterBuckets(ids, seg.tier, seg.from, seg.to, grouping, ctx.limits))];
+    }),
+  );
+  parts.forEach(([readings, buckets], i) => {
+    collect(perDeviceBuckets, readings, rawReadings);
+    collect(perDeviceBuckets, buckets, (s) => bucketsOf(s, plan.segments[i].from));
+  });
+  const perDevice = new Map<string, Map<number, number>>();
+  for (const [device, buckets] of perDeviceBuckets) {
+    buckets.sort((a, b) => a.ts - b.ts);
+    perDevice.set(device, energyPerInterval(buckets, q.from, step));
+  }
+  return { type: "energy", groupBy, rows: sumByGroup(perDevice, grouper(devices, groupBy)), resolution: plan.resolution };
+}
+
+/** Runs a validated energy query for the selected devices. */
+export function runEnergy(q: EnergyQuery, devices: Device[], ctx: EnergyContext): Promise<EnergyData> {
+  if (q.calendar !== undefined && q.interval !== undefined) throw invalid("give either 'interval' or 'calendar', not both");
+  if (q.tz !== undefined && q.calendar === undefined) throw invalid("'tz' applies to calendar periods: add 'calendar' (hour, day, week or month)");
+  if (devices.length === 0) throw new PlugwatchError("EMPTY_TARGET", "the target selects no device");
+  return q.calendar !== undefined ? calendarEnergy(q, q.calendar, devices, ctx) : intervalEnergy(q, devices, ctx);
+}
