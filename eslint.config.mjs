@@ -16,6 +16,9 @@ export default tseslint.config(
     rules: {
       // `_`-prefixed parameters and destructured leftovers are deliberately unused (e.g. close handlers' `removed`).
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      // Passing a caught `unknown` on (`catch (err) { reject(err) }`) propagates an error, it does not invent a non-Error
+      // reason; this matches only-throw-error, whose default already allows rethrowing unknown.
+      "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingUnknown: true }],
     },
   },
   {

@@ -82,7 +82,7 @@ export function sumByGroup(perDevice: ReadonlyMap<string, ReadonlyMap<number, nu
   for (const [device, intervals] of perDevice) {
     const g = groupOf(device);
     let acc = groups.get(g);
-    if (!acc) groups.set(g, (acc = new Map()));
+    if (!acc) groups.set(g, (acc = new Map<number, number>()));
     for (const [ts, kWh] of intervals) acc.set(ts, (acc.get(ts) ?? 0) + kWh);
   }
   const rows: EnergyRow[] = [];

@@ -53,7 +53,7 @@ export function parseInfluxResult(body: string, database: string): InfluxSeries[
   if (!isRecord(json)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer");
   if (typeof json.error === "string") throw statementError(json.error, database);
   const results = json.results;
-  const first = Array.isArray(results) ? results[0] : undefined;
+  const first: unknown = Array.isArray(results) ? results[0] : undefined;
   if (!isRecord(first)) throw new PlugwatchError("STORAGE_UNAVAILABLE", "unexpected InfluxDB answer (no results)");
   if (typeof first.error === "string") throw statementError(first.error, database);
   const series = Array.isArray(first.series) ? first.series : [];

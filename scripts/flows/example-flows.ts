@@ -37,7 +37,7 @@ function brokerFor(shipped: FlowNode[], prefix: string, z: string): FlowNode {
 
 /** Node width (px) the editor gives a label: 20 px steps, at least 100 (7 px per character is a safe upper bound). */
 export function nodeWidth(n: FlowNode): number {
-  const label = String(n.name || n.type);
+  const label = typeof n.name === "string" && n.name ? n.name : n.type;
   return Math.max(100, 20 * Math.ceil((label.length * 7 + 50) / 20));
 }
 
@@ -70,6 +70,9 @@ const CORE_INFO =
   "`INFLUX_DB`. Your plugs: open the **my plugs** registry node and list them (set `host` of `plug-1` to your plug's IP\n" +
   "address), or switch it to a registry file (`schemas/registry.schema.json`).\n" +
   "The REST API refuses every request until you add tokens (lines `TOKEN read,control`) in its **Tokens** field.";
+
+/** A tab's label, or `fallback` when it has none. */
+const tabLabel = (tab: FlowNode | undefined, fallback: string): string => (typeof tab?.label === "string" ? tab.label : fallback);
 
 /** examples/core-pipeline.json: the shipped Agents, Hook, Component, API and Alerts tabs stacked on one tab, a group each. */
 export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
@@ -109,7 +112,7 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k]);
       return c;
     });
-    groups.push({ id: gid, type: "group", z: TAB, name: String(tabs.get(t)?.label ?? t), style: { label: true }, nodes: members.map((m) => m.id), x: 0, y: 0, w: 0, h: 0 });
+    groups.push({ id: gid, type: "group", z: TAB, name: tabLabel(tabs.get(t), t), style: { label: true }, nodes: members.map((m) => m.id), x: 0, y: 0, w: 0, h: 0 });
     out.push(...members);
     top = Math.max(...ys) + shift + 40;
   }

@@ -190,7 +190,7 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
         const flow = loadExample(name);
         const tabs = flow.filter((n) => n.type === "tab");
         assert.equal(tabs.length, 1, "one tab per example");
-        const info = String(tabs[0].info ?? "");
+        const info = typeof tabs[0].info === "string" ? tabs[0].info : "";
         const needed = new Set<string>();
         for (const n of flow) {
           if (["tab", "group"].includes(n.type)) continue;

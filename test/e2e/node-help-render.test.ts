@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES, type Lang } from "../../scripts/docs/node-help";
+import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES } from "../../scripts/docs/node-help";
 import { repoRoot, startNodeRed, type NodeRedInstance } from "../support/nodered";
 import { Teardown } from "../support/services";
 
