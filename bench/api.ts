@@ -55,7 +55,7 @@ interface AutocannonOptions {
   /** Load generation in worker threads, so it never delays the simulated plugs on this process's event loop. */
   workers?: number;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- autocannon ships no types: AutocannonOptions/AutocannonResult above type the part used
 const autocannon = require("autocannon") as (o: AutocannonOptions) => Promise<AutocannonResult>;
 
 const MIN = 60_000;

@@ -4,6 +4,7 @@ import { DEFAULT_PORT } from "./registry";
 import type { DeviceEntry, Protocol } from "./contracts/device";
 import { discover20002 } from "./transports/discovery-20002";
 import { PlugwatchError } from "./contracts/errors";
+import { showValue } from "./show-value";
 
 export interface DiscoveredPlug {
   host: string;
@@ -47,15 +48,15 @@ export interface DiscoveryQuery {
  * `probe` is an optional comma-separated list of `ipv4[:port]` asked directly, e.g. plugs on another subnet.
  */
 export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unknown; probe?: unknown }): DiscoveryQuery {
-  const broadcast = query.broadcast === undefined || query.broadcast === "" ? DEFAULT_BROADCAST : String(query.broadcast);
+  const broadcast = query.broadcast === undefined || query.broadcast === "" ? DEFAULT_BROADCAST : showValue(query.broadcast);
   if (!IPV4.test(broadcast)) throw new PlugwatchError("INVALID_REQUEST", `broadcast must be an IPv4 address, got '${broadcast}'`);
   const timeoutMs = query.timeout === undefined || query.timeout === "" ? 3000 : Number(query.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 30_000) {
-    throw new PlugwatchError("INVALID_REQUEST", `timeout must be an integer number of ms between 100 and 30000, got '${String(query.timeout)}'`);
+    throw new PlugwatchError("INVALID_REQUEST", `timeout must be an integer number of ms between 100 and 30000, got '${showValue(query.timeout)}'`);
   }
   const probe: { host: string; port: number }[] = [];
   if (query.probe !== undefined && query.probe !== "") {
-    const items = String(query.probe)
+    const items = showValue(query.probe)
       .split(",")
       .map((x) => x.trim());
     if (items.length > MAX_PROBES) throw new PlugwatchError("INVALID_REQUEST", `probe lists ${items.length} addresses (at most ${MAX_PROBES})`);
@@ -123,7 +124,7 @@ function discoverLegacy(opts: DiscoveryOptions): Promise<DiscoveredPlug[]> {
       client.stopDiscovery();
       client.removeAllListeners();
       if (found.size === 0 && failed !== undefined) {
-        reject(new PlugwatchError("DEVICE_UNREACHABLE", `discovery failed: ${failed instanceof Error ? failed.message : String(failed)}`));
+        reject(new PlugwatchError("DEVICE_UNREACHABLE", `discovery failed: ${showValue(failed)}`));
       } else resolve([...found.values()]);
     }, timeoutMs);
     try {

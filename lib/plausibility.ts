@@ -1,27 +1,12 @@
 // Plausibility of plug samples: negative, non-finite or beyond-rating values, and a plug answering with another identity.
 import type { PollFailure } from "./availability";
-
-/** Electrical rating of a plug model (W, A, V). Values above rating × RATING_MARGIN are implausible. */
-export interface ModelRating {
-  maxPowerW: number;
-  maxCurrentA: number;
-  maxVoltageV: number;
-}
+import { LARGEST_RATING, ratingOf } from "./model-ratings";
 
 /**
- * Datasheet ratings: HS110 (EU, 16 A / 3680 W), KP115 (sold as EU 16 A and US 15 A: the larger), HS300 (US strip,
- * 15 A / 1800 W for the whole strip). The model name does not tell the market, so the voltage bound is the highest
- * mains of any market (250 V) for every model: a 230 V reading from an "HS300" is odd but not forged.
+ * Headroom above the model's rating (lib/model-ratings.ts) before a polled value is implausible: inrush, meter
+ * tolerance, mains +10 %. Wider than the storage hook's 1.1: the collector sees the plug itself, so only what it
+ * cannot measure at all is held back. Unknown models get the largest rating of any supported plug.
  */
-export const MODEL_RATINGS: Readonly<Record<string, ModelRating>> = {
-  HS110: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
-  HS110v2: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
-  KP115: { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 },
-  HS300: { maxPowerW: 1800, maxCurrentA: 15, maxVoltageV: 250 },
-};
-/** Used for a model not in the table: the largest rating of any supported plug. */
-export const DEFAULT_RATING: ModelRating = { maxPowerW: 3680, maxCurrentA: 16, maxVoltageV: 250 };
-/** Headroom above the rating before a value is implausible (inrush, meter tolerance, mains +10 %). */
 export const RATING_MARGIN = 1.25;
 /** Largest plausible energy counter (kWh): 3.68 kW for 100 years is ~3.2 GWh… a counter above this is garbage. */
 export const MAX_ENERGY_KWH = 1e7;
@@ -37,7 +22,8 @@ export interface SampleValues {
 
 /** Why a sample is implausible (every offending field), or undefined when it is plausible. Nothing is clamped. */
 export function implausibility(sample: SampleValues, model: string): string | undefined {
-  const rating = MODEL_RATINGS[model] ?? DEFAULT_RATING;
+  const known = ratingOf(model);
+  const rating = known ?? LARGEST_RATING;
   const limits: Array<[keyof SampleValues, number, string]> = [
     ["power", rating.maxPowerW * RATING_MARGIN, "W"],
     ["current", rating.maxCurrentA * RATING_MARGIN, "A"],
@@ -49,7 +35,7 @@ export function implausibility(sample: SampleValues, model: string): string | un
     const v = sample[field] as number;
     if (typeof v !== "number" || !Number.isFinite(v)) problems.push(`${field} ${String(v)} is not a finite number`);
     else if (v < 0) problems.push(`${field} ${v} ${unit} is negative`);
-    else if (v > max) problems.push(`${field} ${v} ${unit} is beyond the ${model in MODEL_RATINGS ? model : "largest"} rating (max ${max} ${unit})`);
+    else if (v > max) problems.push(`${field} ${v} ${unit} is beyond the ${known ? model : "largest"} rating (max ${max} ${unit})`);
   }
   return problems.length ? problems.join("; ") : undefined;
 }

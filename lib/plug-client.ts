@@ -5,6 +5,7 @@ import { PlugwatchError } from "./contracts/errors";
 import { PlugConnections } from "./plug-connection";
 import { CONTRACT_VERSION } from "./contracts/common";
 import type { Reading } from "./contracts/reading";
+import { showValue } from "./show-value";
 
 /** What one poll returns before it is stamped into a Reading. */
 export interface PlugSample {
@@ -57,11 +58,11 @@ export function parsePollResponse(text: string): PlugSample {
   const rt = isObj(json) && isObj(json.emeter) ? json.emeter.get_realtime : undefined;
   if (!isObj(sys)) throw new PlugwatchError("DEVICE_ERROR", "response has no system.get_sysinfo");
   if (typeof sys.err_code === "number" && sys.err_code !== 0) {
-    throw new PlugwatchError("DEVICE_ERROR", `get_sysinfo failed: ${String(sys.err_msg ?? sys.err_code)}`);
+    throw new PlugwatchError("DEVICE_ERROR", `get_sysinfo failed: ${showValue(sys.err_msg ?? sys.err_code)}`);
   }
   if (!isObj(rt)) throw new PlugwatchError("DEVICE_ERROR", "response has no emeter.get_realtime (plug without energy metering?)");
   if (typeof rt.err_code === "number" && rt.err_code !== 0) {
-    throw new PlugwatchError("DEVICE_ERROR", `emeter.get_realtime failed: ${String(rt.err_msg ?? rt.err_code)}`);
+    throw new PlugwatchError("DEVICE_ERROR", `emeter.get_realtime failed: ${showValue(rt.err_msg ?? rt.err_code)}`);
   }
   const power = num(rt.power) ?? (num(rt.power_mw) !== undefined ? (rt.power_mw as number) / 1000 : undefined);
   const voltage = num(rt.voltage) ?? (num(rt.voltage_mv) !== undefined ? (rt.voltage_mv as number) / 1000 : undefined);
@@ -193,7 +194,7 @@ export class PlugClient {
     }
     const body = isObj(json) && isObj(json.emeter) ? json.emeter[method] : undefined;
     if (isObj(body) && typeof body.err_code === "number" && body.err_code !== 0) {
-      throw new PlugwatchError("DEVICE_ERROR", `emeter.${method} failed: ${String(body.err_msg ?? body.err_code)}`);
+      throw new PlugwatchError("DEVICE_ERROR", `emeter.${method} failed: ${showValue(body.err_msg ?? body.err_code)}`);
     }
     const list = isObj(body) ? body[period === "day" ? "day_list" : "month_list"] : undefined;
     if (!Array.isArray(list)) throw new PlugwatchError("DEVICE_ERROR", `emeter.${method} returned no list`);

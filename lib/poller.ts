@@ -9,6 +9,7 @@ import { RateLimitedLog } from "./rate-limited-log";
 import { AvailabilityTracker, DEFAULT_OFFLINE_AFTER, type AvailabilityChange, type PollFailure } from "./availability";
 import { PlugwatchError } from "./contracts/errors";
 import type { PlugSample } from "./plug-client";
+import type { TimerHandle } from "./clock";
 
 export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -44,7 +45,8 @@ export class SampleRing {
   }
 }
 
-export type TimerHandle = unknown;
+/** The poller's timers use the one clock handle type (lib/clock.ts). */
+export type { TimerHandle };
 
 /** A throwing handler is reported at most once per this period per handler and message (ms). */
 const HANDLER_ERROR_EVERY_MS = 60_000;

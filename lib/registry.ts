@@ -7,6 +7,7 @@ import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
 import { UnknownDevices } from "./pending";
 import { checkTimeZone, hostTimeZone } from "./tz";
+import { showValue } from "./show-value";
 
 export const DEFAULT_PORT = 9999;
 
@@ -161,7 +162,7 @@ export function buildRegistry(json: unknown, file = "<registry>"): Registry {
     if (typeof entry.host === "string") {
       const proto = typeof entry.protocol === "string" && entry.protocol in PROTOCOL_PORTS ? (entry.protocol as keyof typeof PROTOCOL_PORTS) : "legacy";
       const port = entry.port === undefined ? PROTOCOL_PORTS[proto] : entry.port;
-      const addr = `${entry.host.toLowerCase()}:${String(port)}`;
+      const addr = `${entry.host.toLowerCase()}:${showValue(port)}`;
       const addrAt = addresses.get(addr);
       if (addrAt !== undefined) add(`$.devices[${i}].host`, `address ${addr} already used by $.devices[${addrAt}]`);
       else addresses.set(addr, i);

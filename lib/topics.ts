@@ -7,6 +7,7 @@ export type Stream = (typeof STREAMS)[number];
 
 /** A topic root: one or more levels, no wildcards, no leading/trailing slash. */
 export function checkRoot(root: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is deliberately excluded: MQTT forbids it in topic names
   if (!/^[^+#/\u0000]+(\/[^+#/\u0000]+)*$/.test(root)) {
     throw new Error(`invalid topic root '${root}': use levels without '+', '#' or empty parts (e.g. 'plugwatch' or 'site/plugwatch')`);
   }

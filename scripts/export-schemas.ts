@@ -10,7 +10,11 @@ export const SCHEMA_BASE = "https://plugwatch.dev/schemas/";
 export function renderSchema(file: string): string {
   const schema = PUBLISHED_SCHEMAS[file];
   if (!schema) throw new Error(`unknown schema ${file}`);
-  const doc = { $schema: "https://json-schema.org/draft/2020-12/schema", $id: SCHEMA_BASE + file, ...JSON.parse(JSON.stringify(schema)) };
+  const doc = {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: SCHEMA_BASE + file,
+    ...(JSON.parse(JSON.stringify(schema)) as Record<string, unknown>),
+  };
   return JSON.stringify(doc, null, 2) + "\n";
 }
 

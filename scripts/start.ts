@@ -70,7 +70,8 @@ async function main(): Promise<void> {
 
   let office: SimulatedOffice | undefined;
   let influxd: ChildProcess | undefined;
-  let red: ChildProcess | undefined;
+  // Assigned at step 3 but declared here: a SIGINT during steps 1-2 runs shutdown(), which must see `undefined`.
+  let red: ChildProcess | undefined = undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;

@@ -140,7 +140,7 @@ export class AlertEngine {
     }
     const r = validate(Reading, payload, 3);
     if (!r.ok) return this.reject(payload, meta, "reading", r.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
-    const { v: _v, device: _d, ts: _ts, kind, ...values } = r.value;
+    const { v: _v, device: _d, ts: _ts, kind: _kind, ...values } = r.value;
     return this.accept(r.value.device, { measurement: DEFAULT_MEASUREMENT, values }, meta, r.value);
   }
 

@@ -1,5 +1,6 @@
 // Editor configuration of the plugwatch-http-api node → checked settings (one clear message per bad value).
 import { checkRoot, DEFAULT_ROOT } from "../topics";
+import { showValue } from "../show-value";
 
 export interface ApiConfig {
   root: string;
@@ -38,9 +39,9 @@ export class ApiConfigError extends Error {
 
 function intIn(value: unknown, name: keyof typeof CONFIG_RANGES, dflt: number): number {
   if (value === undefined || value === "") return dflt;
-  const n = typeof value === "number" ? value : Number(String(value).trim());
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : NaN;
   const { min, max } = CONFIG_RANGES[name];
-  if (!Number.isInteger(n) || n < min || n > max) throw new ApiConfigError(`${name} must be a whole number from ${min} to ${max} (got '${String(value)}')`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ApiConfigError(`${name} must be a whole number from ${min} to ${max} (got '${showValue(value)}')`);
   return n;
 }
 

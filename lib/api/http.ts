@@ -98,7 +98,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
   const now = opts.now ?? Date.now;
   const instanceOf = (req: HttpRequest) => new URL(req.originalUrl ?? req.url ?? "/", "http://localhost").pathname;
   const originOf = (req: HttpRequest) => (typeof req.headers.origin === "string" ? req.headers.origin : undefined);
-  const reject: HttpHandler["reject"] = async (req, res, code, message) => {
+  const answerProblem = (...[req, res, code, message]: Parameters<HttpHandler["reject"]>): void => {
     const started = now();
     const details = code === "INVALID_REQUEST" ? [{ path: "$", message: "not JSON" }] : undefined;
     const { problem, headers } = toProblem(
@@ -113,6 +113,8 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
     send(res, response, req.method === "HEAD");
     opts.onDone?.(response.status, now() - started);
   };
+  // Synchronous work, but a Promise like the handler: a throw reaches the caller as a rejection.
+  const reject: HttpHandler["reject"] = (...args) => new Promise<void>((resolve) => resolve(answerProblem(...args)));
   const handler = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const started = now();
     const url = new URL(req.url ?? "/", "http://localhost");

@@ -86,6 +86,22 @@ const BROKER = [503, 504];
 const queueParam: ParamSpec = { name: "queue", in: "query", description: QueueDuration.description as string, schema: QueueDuration };
 const AUTH = [401, 403];
 
+/** POST /devices/{id}/approve or /reject: a decision on a device not in the registry (GET /devices?state=pending). */
+function pendingDecision(verb: "approve" | "reject", summary: string, description: string): Operation {
+  return {
+    id: `${verb}Device`,
+    method: "post",
+    path: `/devices/{id}/${verb}`,
+    access: "control",
+    tag: "devices",
+    summary,
+    description,
+    params: [{ name: "id", in: "path", required: true, description: "Device id", schema: Slug }],
+    success: { status: 200, description: `The device, ${verb === "approve" ? "approved" : "rejected"}`, schema: UnknownDeviceView },
+    errors: [400, ...AUTH, 404, 503],
+  };
+}
+
 export const OPERATIONS: readonly Operation[] = [
   {
     id: "listDevices",
@@ -110,32 +126,17 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "The devices", schema: Type.Union([DeviceList, UnknownDeviceList]) },
     errors: [400, ...AUTH, 503],
   },
-  {
-    id: "approveDevice",
-    method: "post",
-    path: "/devices/{id}/approve",
-    access: "control",
-    tag: "devices",
-    summary: "Approve a pending device",
-    description:
-      "A device listed by `GET /devices?state=pending` (not in the registry): its readings are stored without the pending tag from now on. " +
+  pendingDecision(
+    "approve",
+    "Approve a pending device",
+    "A device listed by `GET /devices?state=pending` (not in the registry): its readings are stored without the pending tag from now on. " +
       "Add it to the registry file for location tags, control and queries.",
-    params: [{ name: "id", in: "path", required: true, description: "Device id", schema: Slug }],
-    success: { status: 200, description: "The device, approved", schema: UnknownDeviceView },
-    errors: [400, ...AUTH, 404, 503],
-  },
-  {
-    id: "rejectDevice",
-    method: "post",
-    path: "/devices/{id}/reject",
-    access: "control",
-    tag: "devices",
-    summary: "Reject a pending device",
-    description: "Its readings are refused with UNKNOWN_DEVICE from now on; those stored while it was pending stay, tagged pending=true.",
-    params: [{ name: "id", in: "path", required: true, description: "Device id", schema: Slug }],
-    success: { status: 200, description: "The device, rejected", schema: UnknownDeviceView },
-    errors: [400, ...AUTH, 404, 503],
-  },
+  ),
+  pendingDecision(
+    "reject",
+    "Reject a pending device",
+    "Its readings are refused with UNKNOWN_DEVICE from now on; those stored while it was pending stay, tagged pending=true.",
+  ),
   {
     id: "getDevice",
     method: "get",

@@ -120,6 +120,7 @@ const subst = (filter: string, user: string): string => filter.replace(/%u/g, us
 
 /** May `user` (with `role`, or anonymous = readonly) publish to `topic`? Never to `$` topics or with wildcards. */
 export function mayPublish(role: Role, user: string, topic: string, root: string): boolean {
+  // eslint-disable-next-line no-control-regex -- NUL is deliberately matched: MQTT forbids it in topic names
   if (!topic || topic.startsWith("$") || /[+#\u0000]/.test(topic)) return false;
   return rulesOf(role, root).some((rule) => rule.access !== "read" && filterMatches(subst(rule.filter, user), topic));
 }

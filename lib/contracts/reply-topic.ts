@@ -17,6 +17,7 @@ export const REPLY_TOPIC_MAX_LEVELS = 16;
 export const DEFAULT_CLIENT_REPLY_PREFIXES: readonly string[] = ["clients"];
 
 /** Characters never allowed in a reply topic: `$` (system topics), wildcards, NUL and other control characters. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern must find
 const FORBIDDEN = /[$+#\u0000-\u001f\u007f]/;
 
 /**

@@ -2,12 +2,13 @@
 // readings may only use the registry's measurements, and values must be plausible for the plug's model.
 import type { GenericReading, Reading } from "../contracts/reading";
 import { PlugwatchError } from "../contracts/errors";
+import { ratingOf } from "../model-ratings";
 
 /** Why a reading was rejected (counted per reason in the hook's status, /health and metrics). */
 export const REJECT_REASONS = ["SCHEMA", "TOPIC_MISMATCH", "UNKNOWN_DEVICE", "MEASUREMENT_NOT_ALLOWED", "IMPLAUSIBLE"] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
-/** Rated limits of a plug model: what it can physically measure, with a 10 % margin for meter error. */
+/** Rated limits of a plug model as stored readings may reach them (W, A, V): the rating × STORAGE_MARGIN. */
 export interface ModelBounds {
   powerW: number;
   currentA: number;
@@ -15,21 +16,15 @@ export interface ModelBounds {
 }
 
 /**
- * 16 A / 230 V plugs (HS110, KP115, P110; rated 3680 W) and the HS300 strip (15 A total). Unknown models keep the
- * schema's generic limits. Keys are upper-case model names without a hardware revision suffix.
+ * Headroom above the model's rating (lib/model-ratings.ts) for meter error, before a reading is refused for storage.
+ * Unknown models get no model bound (the schema's generic limits still apply).
  */
-export const MODEL_BOUNDS: Readonly<Record<string, ModelBounds>> = {
-  HS110: { powerW: 3680 * 1.1, currentA: 16 * 1.1, voltageV: 265 },
-  KP115: { powerW: 3680 * 1.1, currentA: 16 * 1.1, voltageV: 265 },
-  P110: { powerW: 3680 * 1.1, currentA: 16 * 1.1, voltageV: 265 },
-  HS300: { powerW: 3450 * 1.1, currentA: 15 * 1.1, voltageV: 265 },
-};
+export const STORAGE_MARGIN = 1.1;
 
 /** Bounds for a registry model string ("HS110", "HS110v2", "hs110(EU)"…), or undefined for an unknown model. */
 export function boundsFor(model: string | undefined): ModelBounds | undefined {
-  if (!model) return undefined;
-  const m = /^[A-Za-z]+\d+/.exec(model.trim());
-  return m ? MODEL_BOUNDS[m[0].toUpperCase()] : undefined;
+  const r = ratingOf(model);
+  return r && { powerW: r.maxPowerW * STORAGE_MARGIN, currentA: r.maxCurrentA * STORAGE_MARGIN, voltageV: r.maxVoltageV * STORAGE_MARGIN };
 }
 
 export function rejected(reason: RejectReason, path: string, message: string): PlugwatchError & { reason: RejectReason } {

@@ -7,6 +7,7 @@
 import { PlugwatchError } from "../contracts/errors";
 import type { PlugSample } from "../plug-client";
 import type { SendText } from "./iot";
+import { showValue } from "../show-value";
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -120,7 +121,7 @@ export class SmartFamily {
       return isObj(a) ? a : undefined;
     };
     const info = get("get_device_info");
-    if (!info) throw new PlugwatchError("DEVICE_ERROR", `get_device_info failed (${String(answers.get("get_device_info") ?? "no answer")})`);
+    if (!info) throw new PlugwatchError("DEVICE_ERROR", `get_device_info failed (${showValue(answers.get("get_device_info") ?? "no answer")})`);
     return smartSample(info, get("get_emeter_data"), get("get_energy_usage"), get("get_current_power"));
   }
 

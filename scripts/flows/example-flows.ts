@@ -63,6 +63,8 @@ const CORE_INFO =
   "address), or switch it to a registry file (`schemas/registry.schema.json`).\n" +
   "The REST API refuses every request until you add tokens (lines `TOKEN read,control`) in its **Tokens** field.";
 
+/** A tab's label, or `fallback` when it has none. */
+
 /** examples/core-pipeline.json: the shipped Agents, Hook, Component, API and Alerts tabs stacked on one tab, a group each. */
 export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
   const P = "core";

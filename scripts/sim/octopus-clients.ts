@@ -128,7 +128,7 @@ export class OctopusClients {
 
   /** Publishes every `intervalMs` until stop(); errors are reported through `onError`. */
   run(intervalMs: number, onError: (err: Error) => void = () => undefined): void {
-    this.timer = setInterval(() => this.publishOnce().catch(onError), intervalMs);
+    this.timer = setInterval(() => void this.publishOnce().catch(onError), intervalMs);
   }
 
   async stop(): Promise<void> {

@@ -336,19 +336,19 @@ function listenBlackhole(host: string, port: number, onSocket: (s: net.Socket) =
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first failure after all settle. */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  let firstError: unknown;
+  let first: { error: unknown } | undefined; // boxed: a thrown `undefined` still counts as a failure
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const item = items[next++];
       try {
         await fn(item);
       } catch (err) {
-        firstError ??= err;
+        first ??= { error: err };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (firstError !== undefined) throw firstError;
+  if (first) throw first.error;
 }
 
 export class SimulatedOffice {

@@ -1,11 +1,10 @@
 // examples/plugwatch-influx-backup.json in a real Node-RED with the real influxd: the inject backs up, a failed backup (influxd
 // stopped) raises the backup alert and reaches Catch, the next good backup clears it.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { listBackups } from "../../lib/backup/runner";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
+import { startNodeRed, type NodeRedInstance } from "../support/nodered";
 import { exampleWithEnv } from "../support/examples";
 import { Teardown } from "../support/services";
 

@@ -4,7 +4,10 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Problem } from "../../lib/api/problem";
+import type { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "../../lib/api/schemas";
 import type { DeviceEntry } from "../../lib/contracts/device";
+import type { QueryData } from "../../lib/contracts/query";
 import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
 import { nextMessage, Teardown, type BrokerKind } from "../support/services";
 
@@ -42,7 +45,11 @@ function data(devices: DeviceEntry[]): string {
   return lines.join("\n");
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Answer bodies, typed by the same schemas the served OpenAPI document is built from (the stack checks every answer against it).
+type Range = Extract<QueryData, { type: "range" }>;
+type LatestN = Extract<QueryData, { type: "latestN" }>;
+type Latest = Extract<QueryData, { type: "latest" }>;
+type Energy = Extract<QueryData, { type: "energy" }>;
 
 function findRedocly(): string {
   for (const up of ["../../..", "../../../.."]) {
@@ -69,14 +76,16 @@ function lint(doc: unknown): Promise<{ code: number; out: string }> {
   });
 }
 
-/** Asserts an RFC 9457 problem with this status and code (the OpenAPI check runs on every answer anyway). */
-function assertProblem(r: { status: number; headers: Headers; body: Json }, status: number, code: string): void {
+/** Asserts an RFC 9457 problem with this status and code (the OpenAPI check runs on every answer anyway); returns it. */
+function assertProblem(r: { status: number; headers: Headers; body: unknown }, status: number, code: string): Problem {
   assert.equal(r.status, status, JSON.stringify(r.body));
   assert.equal(r.headers.get("content-type")?.split(";")[0], "application/problem+json");
-  assert.equal(r.body.code, code, JSON.stringify(r.body));
-  assert.equal(r.body.status, status);
-  assert.equal(r.body.type, `urn:plugwatch:problem:${code}`);
-  assert.equal(typeof r.body.detail, "string");
+  const body = r.body as Problem;
+  assert.equal(body.code, code, JSON.stringify(body));
+  assert.equal(body.status, status);
+  assert.equal(body.type, `urn:plugwatch:problem:${code}`);
+  assert.equal(typeof body.detail, "string");
+  return body;
 }
 
 function suite(kind: BrokerKind, full: boolean): void {
@@ -86,8 +95,9 @@ function suite(kind: BrokerKind, full: boolean): void {
     let s: ApiStack;
     const R: { token?: string } = { token: TOKENS.read };
     const C: { token?: string } = { token: TOKENS.control };
-    const get = (p: string, o = R) => s.request<Json>("GET", BASE + p, o);
-    const post = (p: string, body: unknown, o = C) => s.request<Json>("POST", BASE + p, { ...o, body });
+    // T: the body of a successful answer (a problem is checked with assertProblem).
+    const get = <T = unknown>(p: string, o = R) => s.request<T>("GET", BASE + p, o);
+    const post = <T = CommandOutcome>(p: string, body: unknown, o = C) => s.request<T>("POST", BASE + p, { ...o, body });
 
     before(async function () {
       // The core run logs at debug level: tokens must not leak there either.
@@ -98,7 +108,7 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     it("GET /health: broker connected, component and agent answering, registry loaded", async function () {
-      const r = await get("/health", {});
+      const r = await get<Health>("/health", {});
       assert.equal(r.status, 200);
       assert.equal(r.body.status, "ok");
       assert.equal(r.body.broker.connected, true);
@@ -109,14 +119,14 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     it("GET /devices with filters, GET /devices/{id} with online state and last-seen time from MQTT", async function () {
-      const all = await get("/devices");
+      const all = await get<DeviceList>("/devices");
       assert.equal(all.status, 200);
       assert.equal(all.body.count, 6);
-      const ids = (r: { body: Json }) => (r.body.devices as Json[]).map((d) => d.id).sort();
-      assert.deepEqual(ids(await get("/devices?kind=printer")), ["pr-1", "pr-2"]);
-      assert.deepEqual(ids(await get("/devices?building=hq&floor=2")), ["gone-1", "mr-1", "pr-1", "pr-2"]);
-      assert.deepEqual(ids(await get("/devices?room=open-1")), ["ws-a", "ws-b"]);
-      assert.deepEqual(ids(await get("/devices?kind=printer&floor=1")), []);
+      const ids = (r: { body: DeviceList }) => r.body.devices.map((d) => d.id).sort();
+      assert.deepEqual(ids(await get<DeviceList>("/devices?kind=printer")), ["pr-1", "pr-2"]);
+      assert.deepEqual(ids(await get<DeviceList>("/devices?building=hq&floor=2")), ["gone-1", "mr-1", "pr-1", "pr-2"]);
+      assert.deepEqual(ids(await get<DeviceList>("/devices?room=open-1")), ["ws-a", "ws-b"]);
+      assert.deepEqual(ids(await get<DeviceList>("/devices?kind=printer&floor=1")), []);
 
       // What the collector would publish: a retained availability and a reading.
       const ts = Date.now();
@@ -131,7 +141,7 @@ function suite(kind: BrokerKind, full: boolean): void {
         { qos: 1 },
       );
       const pr1 = await eventually(
-        () => get("/devices/pr-1"),
+        () => get<DeviceView>("/devices/pr-1"),
         (r) => r.body.online === false,
         5000,
         "pr-1 offline",
@@ -142,104 +152,104 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(pr1.body.kind, "printer");
       assert.deepEqual(pr1.body.location, { building: "hq", floor: "2", room: "copy" });
       const wsa = await eventually(
-        () => get("/devices/ws-a"),
+        () => get<DeviceView>("/devices/ws-a"),
         (r) => r.body.lastSeen === ts,
         5000,
         "ws-a lastSeen",
       );
       assert.equal(wsa.body.online, null);
-      const ws = (await get("/devices?room=open-1")).body.devices as Json[];
+      const ws = (await get<DeviceList>("/devices?room=open-1")).body.devices;
       assert.equal(ws.find((d) => d.id === "ws-a")?.lastSeen, ts);
       await s.mqtt.publishAsync(`${s.root}/hq/2/copy/pr-1/availability`, "", { qos: 1, retain: true });
     });
 
     it("GET /devices/{id}/measurements: 1-minute means, hourly max, raw with limit, relative times", async function () {
       const day = `from=${iso(D)}&to=${iso(D + DAY)}`;
-      const mean = await get(`/devices/ws-a/measurements?${day}&fields=power&aggregate=mean&interval=1m`);
+      const mean = await get<Range>(`/devices/ws-a/measurements?${day}&fields=power&aggregate=mean&interval=1m`);
       assert.equal(mean.status, 200);
       assert.equal(mean.body.type, "range");
-      const pts = mean.body.series[0].points as Json[];
+      const pts = mean.body.series[0].points;
       assert.equal(mean.body.series[0].device, "ws-a");
       assert.equal(pts.length, 1440);
       pts.forEach((p, i) => {
         assert.equal(p.ts, D + i * MIN);
         assert.equal(p.power, i % 60);
       });
-      const max = await get(`/devices/ws-a/measurements?${day}&fields=power,energy&aggregate=max&interval=1h`);
-      const hours = max.body.series[0].points as Json[];
+      const max = await get<Range>(`/devices/ws-a/measurements?${day}&fields=power,energy&aggregate=max&interval=1h`);
+      const hours = max.body.series[0].points;
       assert.equal(hours.length, 24);
       assert.ok(hours.every((p) => p.power === 59));
       assert.equal(hours[23].energy, 11.439);
-      const raw = await get(`/devices/ws-a/measurements?${day}&limit=10`);
+      const raw = await get<Range>(`/devices/ws-a/measurements?${day}&limit=10`);
       assert.deepEqual(
-        (raw.body.series[0].points as Json[]).map((p) => p.power),
+        raw.body.series[0].points.map((p) => p.power),
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       );
-      const rel = await get(`/devices/ws-a/measurements?from=-2h&to=now&fields=power`);
+      const rel = await get<Range>(`/devices/ws-a/measurements?from=-2h&to=now&fields=power`);
       assert.equal(rel.status, 200);
       assert.deepEqual(
-        (rel.body.series[0].points as Json[]).map((p) => p.power),
+        rel.body.series[0].points.map((p) => p.power),
         [2, 3, 4],
       );
-      const rel2 = await get(`/devices/ws-a/measurements?from=now-4h&fields=power`);
+      const rel2 = await get<Range>(`/devices/ws-a/measurements?from=now-4h&fields=power`);
       assert.deepEqual(
-        (rel2.body.series[0].points as Json[]).map((p) => p.power),
+        rel2.body.series[0].points.map((p) => p.power),
         [1, 2, 3, 4],
       );
     });
 
     it("GET /devices/{id}/measurements/latest: the newest N readings, newest first", async function () {
-      const two = await get("/devices/ws-a/measurements/latest?limit=2");
+      const two = await get<LatestN>("/devices/ws-a/measurements/latest?limit=2");
       assert.equal(two.status, 200);
       assert.equal(two.body.device, "ws-a");
       assert.deepEqual(
-        (two.body.readings as Json[]).map((r) => [r.ts, r.power]),
+        two.body.readings.map((r) => [r.ts, r.power]),
         [
           [NOW - 5 * MIN, 4],
           [NOW - 30 * MIN, 3],
         ],
       );
-      const dflt = await get("/devices/ws-a/measurements/latest");
+      const dflt = await get<LatestN>("/devices/ws-a/measurements/latest");
       assert.equal(dflt.body.readings.length, 1440);
-      const none = await get("/devices/ws-b/measurements/latest");
+      const none = await get<LatestN>("/devices/ws-b/measurements/latest");
       assert.deepEqual(none.body.readings, []);
     });
 
     it("GET /measurements/latest: one reading per active device; all=true adds the ones silent for 30+ days", async function () {
-      const latest = await get("/measurements/latest");
+      const latest = await get<Latest>("/measurements/latest");
       assert.equal(latest.status, 200);
-      const pick = (r: { body: Json }) => (r.body.readings as Json[]).map((x) => [x.device, x.power]);
+      const pick = (r: { body: Latest }) => r.body.readings.map((x) => [x.device, x.power]);
       assert.deepEqual(pick(latest), [
         ["pr-1", 50],
         ["ws-a", 4],
       ]);
-      assert.deepEqual(pick(await get("/measurements/latest?all=true")), [
+      assert.deepEqual(pick(await get<Latest>("/measurements/latest?all=true")), [
         ["mr-1", 7],
         ["pr-1", 50],
         ["ws-a", 4],
       ]);
-      assert.deepEqual(pick(await get("/measurements/latest?kind=printer")), [["pr-1", 50]]);
+      assert.deepEqual(pick(await get<Latest>("/measurements/latest?kind=printer")), [["pr-1", 50]]);
     });
 
     if (full) {
       it("GET /energy: kWh per device and per kind over a day", async function () {
-        const r = await get(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=device&interval=1d`);
+        const r = await get<Energy>(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=device&interval=1d`);
         assert.equal(r.status, 200);
         assert.equal(r.body.groupBy, "device");
-        const rows = r.body.rows as Json[];
+        const rows = r.body.rows;
         assert.equal(rows.length, 1, JSON.stringify(rows));
         assert.equal(rows[0].group, "ws-a");
         assert.equal(rows[0].ts, D);
         assert.ok(Math.abs(rows[0].kWh - 1.439) < 1e-6, String(rows[0].kWh));
-        const byKind = await get(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=kind`);
+        const byKind = await get<Energy>(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=kind`);
         assert.deepEqual(
-          (byKind.body.rows as Json[]).map((x) => [x.group, Math.round(x.kWh * 1000)]),
+          byKind.body.rows.map((x) => [x.group, Math.round(x.kWh * 1000)]),
           [["workplace", 1439]],
         );
         // Relative default range (-7d .. now) includes the day and the recent readings.
-        const week = await get(`/energy?groupBy=building`);
+        const week = await get<Energy>(`/energy?groupBy=building`);
         assert.equal(week.status, 200);
-        assert.ok((week.body.rows as Json[]).every((x) => x.group === "hq"));
+        assert.ok(week.body.rows.every((x) => x.group === "hq"));
       });
     }
 
@@ -252,7 +262,7 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(off.body.action, "off");
       assert.deepEqual(off.body.results, [{ device: "pr-2", ok: true, relay: false }]);
       assert.equal(plug.relay, false, "the simulator's relay is off");
-      const read = await get("/devices/pr-2/power");
+      const read = await get<CommandOutcome>("/devices/pr-2/power");
       assert.equal(read.status, 200);
       assert.equal(read.body.results[0].relay, false);
       const toggled = await post("/devices/pr-2/power", { state: "toggle" }, { token: TOKENS.both });
@@ -264,7 +274,7 @@ function suite(kind: BrokerKind, full: boolean): void {
       const off = await post("/power", { state: "off", kind: "printer" });
       assert.equal(off.status, 200);
       assert.equal(off.body.ok, true);
-      assert.deepEqual((off.body.results as Json[]).map((r) => [r.device, r.relay]).sort(), [
+      assert.deepEqual(off.body.results.map((r) => [r.device, r.relay]).sort(), [
         ["pr-1", false],
         ["pr-2", false],
       ]);
@@ -273,10 +283,10 @@ function suite(kind: BrokerKind, full: boolean): void {
       const on = await post("/power", { state: "on", building: "hq", floor: "2" });
       assert.equal(on.status, 200);
       assert.equal(on.body.ok, false);
-      const byId = Object.fromEntries((on.body.results as Json[]).map((r) => [r.device, r]));
+      const byId = Object.fromEntries(on.body.results.map((r) => [r.device, r]));
       assert.deepEqual(Object.keys(byId).sort(), ["gone-1", "mr-1", "pr-1", "pr-2"]);
       assert.equal(byId["gone-1"].ok, false);
-      assert.equal(byId["gone-1"].error.code, "DEVICE_UNREACHABLE");
+      assert.equal(byId["gone-1"].error?.code, "DEVICE_UNREACHABLE");
       for (const id of ["mr-1", "pr-1", "pr-2"]) {
         assert.equal(byId[id].relay, true, id);
         assert.equal(s.office.plug(id).relay, true, id);
@@ -284,12 +294,11 @@ function suite(kind: BrokerKind, full: boolean): void {
       const list = await post("/power", { state: "status", devices: ["ws-a"] });
       assertProblem(list, 400, "INVALID_REQUEST");
       const single = await post("/devices/gone-1/power", { state: "on" });
-      assertProblem(single, 502, "DEVICE_UNREACHABLE");
-      assert.equal(single.body.results[0].device, "gone-1");
+      assert.equal(assertProblem(single, 502, "DEVICE_UNREACHABLE").results?.[0]?.device, "gone-1");
     });
 
     it("GET /audit: every switch above is in the agent's audit trail with the token's name (never the token)", async function () {
-      type Rec = { by?: string; action: string; target: Json; ok: boolean; results: { device: string }[] };
+      type Rec = AuditList["records"][number];
       const wanted = (recs: Rec[]) => recs.map((r) => `${r.by} ${r.action} ${JSON.stringify(r.target)}`);
       const expected = [
         'operator off {"device":"pr-2"}',
@@ -298,7 +307,7 @@ function suite(kind: BrokerKind, full: boolean): void {
         'operator on {"device":"gone-1"}',
       ];
       const byOperator = await eventually(
-        async () => (await get("/audit?by=operator", C)).body.records as Rec[],
+        async () => (await get<AuditList>("/audit?by=operator", C)).body.records,
         (r) => r.length >= expected.length,
         10_000,
         "the operator's audit records",
@@ -309,7 +318,7 @@ function suite(kind: BrokerKind, full: boolean): void {
         [true, true, false, false],
         "failures are recorded too",
       );
-      const admin = (await get("/audit?by=admin&device=pr-2", C)).body.records as Rec[];
+      const admin = (await get<AuditList>("/audit?by=admin&device=pr-2", C)).body.records;
       assert.deepEqual(wanted(admin), ['admin toggle {"device":"pr-2"}']);
       const all = await get("/audit", C);
       for (const t of Object.values(TOKENS)) assert.equal(JSON.stringify(all.body).includes(t), false);
@@ -331,7 +340,7 @@ function suite(kind: BrokerKind, full: boolean): void {
       const topic = `${s.root}/alerts/pr-1/waste`;
       await s.mqtt.publishAsync(topic, JSON.stringify(raised), { qos: 1, retain: true });
       const active = await eventually(
-        () => get("/alerts"),
+        () => get<AlertList>("/alerts"),
         (r) => r.body.count === 1,
         5000,
         "alert listed",
@@ -339,29 +348,29 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(active.status, 200);
       assert.equal(active.body.state, "active");
       assert.deepEqual(active.body.alerts, [raised]);
-      assert.equal((await get("/alerts?device=ws-a")).body.count, 0);
+      assert.equal((await get<AlertList>("/alerts?device=ws-a")).body.count, 0);
       const cleared = { ...raised, state: "cleared", ts: raised.ts + 1000, value: 3 };
       await s.mqtt.publishAsync(topic, JSON.stringify(cleared), { qos: 1 });
       await s.mqtt.publishAsync(topic, "", { qos: 1, retain: true });
       await eventually(
-        () => get("/alerts"),
+        () => get<AlertList>("/alerts"),
         (r) => r.body.count === 0,
         5000,
         "alert cleared",
       );
-      const history = await get(`/alerts?state=all&from=${iso(raised.ts - 1000)}`);
+      const history = await get<AlertList>(`/alerts?state=all&from=${iso(raised.ts - 1000)}`);
       assert.deepEqual(
-        (history.body.alerts as Json[]).map((a) => a.state),
+        history.body.alerts.map((a) => a.state),
         ["raised", "cleared"],
       );
     });
 
     it("auth: 401 without or with an unknown token, 403 with the wrong scope; /health and /openapi.json stay open", async function () {
-      const none = await s.request<Json>("GET", `${BASE}/devices`);
+      const none = await s.request("GET", `${BASE}/devices`);
       assertProblem(none, 401, "UNAUTHORIZED");
       assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer realm="plugwatch"/);
-      assertProblem(await s.request<Json>("GET", `${BASE}/devices`, { token: "not-a-token-of-this-api" }), 401, "UNAUTHORIZED");
-      assertProblem(await s.request<Json>("GET", `${BASE}/devices`, { headers: { authorization: `Basic ${TOKENS.read}` } }), 401, "UNAUTHORIZED");
+      assertProblem(await s.request("GET", `${BASE}/devices`, { token: "not-a-token-of-this-api" }), 401, "UNAUTHORIZED");
+      assertProblem(await s.request("GET", `${BASE}/devices`, { headers: { authorization: `Basic ${TOKENS.read}` } }), 401, "UNAUTHORIZED");
       const wrong = await post("/devices/pr-1/power", { state: "on" }, R);
       assertProblem(wrong, 403, "FORBIDDEN");
       assert.match(wrong.headers.get("www-authenticate") ?? "", /insufficient_scope/);
@@ -386,11 +395,11 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await post("/devices/pr-1/power", { state: "dim" }), 400, "INVALID_REQUEST");
       assertProblem(await post("/devices/pr-1/power", { state: "on", extra: 1 }), 400, "INVALID_REQUEST");
       assertProblem(
-        await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: "{not json", headers: { "content-type": "application/json" } }),
+        await s.request("POST", `${BASE}/devices/pr-1/power`, { ...C, raw: "{not json", headers: { "content-type": "application/json" } }),
         400,
         "INVALID_REQUEST",
       );
-      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, C), 400, "INVALID_REQUEST");
+      assertProblem(await s.request("POST", `${BASE}/devices/pr-1/power`, C), 400, "INVALID_REQUEST");
       assertProblem(await post("/power", { state: "off" }), 400, "INVALID_REQUEST");
       assertProblem(await post("/power", { state: "off", kind: "printer", all: true }), 400, "INVALID_REQUEST");
 
@@ -399,27 +408,27 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await post("/devices/nope/power", { state: "on" }), 404, "UNKNOWN_DEVICE");
       assertProblem(await post("/power", { state: "on", devices: ["ws-a", "nope"] }), 404, "UNKNOWN_DEVICE");
       // Devices not in the registry (none sent a reading here): an empty pending list; approve/reject need a listed id.
-      const pendingList = await get("/devices?state=pending");
+      const pendingList = await get<UnknownDeviceList>("/devices?state=pending");
       assert.equal(pendingList.status, 200);
-      assert.deepEqual([(pendingList.body as { state: string }).state, (pendingList.body as { count: number }).count], ["pending", 0]);
-      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/approve`, C), 404, "UNKNOWN_DEVICE");
-      assertProblem(await s.request<Json>("POST", `${BASE}/devices/nope/reject`, C), 404, "UNKNOWN_DEVICE");
-      assertProblem(await s.request<Json>("POST", `${BASE}/devices/pr-1/approve`, C), 400, "INVALID_REQUEST");
+      assert.deepEqual([pendingList.body.state, pendingList.body.count], ["pending", 0]);
+      assertProblem(await s.request("POST", `${BASE}/devices/nope/approve`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request("POST", `${BASE}/devices/nope/reject`, C), 404, "UNKNOWN_DEVICE");
+      assertProblem(await s.request("POST", `${BASE}/devices/pr-1/approve`, C), 400, "INVALID_REQUEST");
       assertProblem(await get("/devices?state=lost"), 400, "INVALID_REQUEST");
       assertProblem(await get("/no-such-endpoint"), 404, "NOT_FOUND");
-      const wrongMethod = await s.request<Json>("DELETE", `${BASE}/devices/pr-1`, R);
+      const wrongMethod = await s.request("DELETE", `${BASE}/devices/pr-1`, R);
       assertProblem(wrongMethod, 405, "METHOD_NOT_ALLOWED");
       assert.equal(wrongMethod.headers.get("allow"), "GET");
-      assertProblem(await s.request<Json>("GET", `${BASE}/power`, R), 405, "METHOD_NOT_ALLOWED");
+      assertProblem(await s.request("GET", `${BASE}/power`, R), 405, "METHOD_NOT_ALLOWED");
 
-      const big = await s.request<Json>("POST", `${BASE}/devices/pr-1/power`, {
+      const big = await s.request("POST", `${BASE}/devices/pr-1/power`, {
         ...C,
         raw: JSON.stringify({ state: "on", pad: "x".repeat(20_000) }),
         headers: { "content-type": "application/json" },
       });
       assertProblem(big, 413, "PAYLOAD_TOO_LARGE");
       assertProblem(
-        await s.request<Json>("POST", `${BASE}/power`, { ...C, raw: "state=on", headers: { "content-type": "text/plain" } }),
+        await s.request("POST", `${BASE}/power`, { ...C, raw: "state=on", headers: { "content-type": "text/plain" } }),
         415,
         "UNSUPPORTED_MEDIA_TYPE",
       );
@@ -436,19 +445,19 @@ function suite(kind: BrokerKind, full: boolean): void {
     it("reply timeout → 504 TIMEOUT; a late reply after it is dropped without side effects", async function () {
       const reqTopic = `${s.slowRoot}/api/request/query`;
       await s.mqtt.subscribeAsync(reqTopic, { qos: 1 });
-      const seen = nextMessage(s.mqtt, reqTopic, (p) => (JSON.parse(p.toString()) as Json).query?.limit === 7, 5000);
-      const before = (await s.request<Json>("GET", `${SLOW_BASE}/health`)).body.api;
-      const r = await s.request<Json>("GET", `${SLOW_BASE}/devices/ws-a/measurements/latest?limit=7`);
-      assertProblem(r, 504, "TIMEOUT");
+      const seen = nextMessage(s.mqtt, reqTopic, (p) => (JSON.parse(p.toString()) as { query?: { limit?: number } }).query?.limit === 7, 5000);
+      const before = (await s.request<Health>("GET", `${SLOW_BASE}/health`)).body.api;
+      const r = await s.request("GET", `${SLOW_BASE}/devices/ws-a/measurements/latest?limit=7`);
+      const timedOut = assertProblem(r, 504, "TIMEOUT");
       assert.ok(r.ms >= SLOW_TIMEOUT_MS - 50 && r.ms < SLOW_TIMEOUT_MS + 2000, `${r.ms} ms`);
-      const request = JSON.parse((await seen).payload.toString()) as Json;
-      assert.equal(r.body.requestId, request.id);
+      const request = JSON.parse((await seen).payload.toString()) as { id: string; replyTo: string };
+      assert.equal(timedOut.requestId, request.id);
       // The component finally answers: the API has nobody waiting for that id any more.
       await s.mqtt.publishAsync(request.replyTo, JSON.stringify({ v: 1, id: request.id, ok: true, data: { type: "latestN", device: "ws-a", readings: [] } }), {
         qos: 1,
       });
       const after = await eventually(
-        () => s.request<Json>("GET", `${SLOW_BASE}/health`),
+        () => s.request<Health>("GET", `${SLOW_BASE}/health`),
         (h) => h.body.api.dropped > before.dropped,
         5000,
         "late reply dropped",
@@ -462,16 +471,16 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     it("broker not connected → 503 BROKER_UNAVAILABLE at once, for queries and commands", async function () {
-      const q = await s.request<Json>("GET", `${DEAD_BASE}/devices/ws-a/measurements/latest`);
+      const q = await s.request("GET", `${DEAD_BASE}/devices/ws-a/measurements/latest`);
       assertProblem(q, 503, "BROKER_UNAVAILABLE");
       assert.equal(q.headers.get("retry-after"), "5");
       // "At once": far below the 5000 ms reply timeout this API would otherwise wait (bound generous for a loaded CI machine).
       assert.ok(q.ms < 1500, `${q.ms} ms`);
-      const c = await s.request<Json>("POST", `${DEAD_BASE}/devices/pr-1/power`, { body: { state: "off" } });
+      const c = await s.request("POST", `${DEAD_BASE}/devices/pr-1/power`, { body: { state: "off" } });
       assertProblem(c, 503, "BROKER_UNAVAILABLE");
       assert.ok(c.ms < 1500, `${c.ms} ms`);
       assert.equal(s.office.plug("pr-1").relay, true);
-      const h = await s.request<Json>("GET", `${DEAD_BASE}/health`);
+      const h = await s.request<Health>("GET", `${DEAD_BASE}/health`);
       assert.equal(h.status, 503);
       assert.equal(h.body.status, "down");
       assert.equal(h.body.broker.connected, false);
@@ -480,20 +489,20 @@ function suite(kind: BrokerKind, full: boolean): void {
     });
 
     it("many concurrent requests are each matched to their own reply; nothing stays pending", async function () {
-      const before = (await get("/health")).body.api;
+      const before = (await get<Health>("/health")).body.api;
       const n = full ? 120 : 60;
       const jobs = Array.from({ length: n }, (_, i) => {
         const limit = (i % 40) + 1;
         if (i % 3 === 2)
-          return get("/measurements/latest").then((r) => ({
+          return get<Latest>("/measurements/latest").then((r) => ({
             r,
             check: () =>
               assert.deepEqual(
-                (r.body.readings as Json[]).map((x) => x.device),
+                r.body.readings.map((x) => x.device),
                 ["pr-1", "ws-a"],
               ),
           }));
-        return get(`/devices/ws-a/measurements/latest?limit=${limit}`).then((r) => ({
+        return get<LatestN>(`/devices/ws-a/measurements/latest?limit=${limit}`).then((r) => ({
           r,
           check: () => {
             assert.equal(r.body.readings.length, limit);
@@ -506,7 +515,7 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.equal(r.status, 200, JSON.stringify(r.body));
         check();
       }
-      const after = (await get("/health")).body.api;
+      const after = (await get<Health>("/health")).body.api;
       assert.equal(after.pending, 0);
       // Identical requests in flight share one reply (read collapsing): every request was either answered by its own
       // reply or joined one, and each distinct query needed a reply of its own.
@@ -528,10 +537,10 @@ function suite(kind: BrokerKind, full: boolean): void {
         // so express's 404 of the gap is not taken for an API answer).
         const routed = () => fetch(`${s.red.url}${BASE}/health`).then(async (x) => (await x.arrayBuffer(), x.status));
         await eventually(routed, (st) => st === 200, 10000, "API routed after redeploy");
-        const r = await get("/measurements/latest");
+        const r = await get<Latest>("/measurements/latest");
         assert.equal(r.status, 200, JSON.stringify(r.body));
-        assert.equal((r.body.readings as Json[]).length, 2);
-        assert.equal((await get("/alerts?state=all")).body.historySize, 50, "the new node instance answers");
+        assert.equal(r.body.readings.length, 2);
+        assert.equal((await get<AlertList>("/alerts?state=all")).body.historySize, 50, "the new node instance answers");
         await s.red.deploy(
           s.flows.filter((n) => n.id !== "api"),
           "nodes",
@@ -542,17 +551,17 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.doesNotMatch(await gone.text(), /urn:plugwatch/);
         await s.red.deploy(s.flows, "nodes");
         await eventually(routed, (st) => st === 200, 10000, "API routed again");
-        const back = await get("/health");
+        const back = await get<Health>("/health");
         assert.equal(back.status, 200);
         assert.equal(back.body.api.pending, 0);
       });
 
       it("GET /openapi.json is OpenAPI 3.1 and passes redocly lint", async function () {
-        const r = await s.request<Json>("GET", `${BASE}/openapi.json`);
+        const r = await s.request<{ openapi: string; servers: { url: string }[] }>("GET", `${BASE}/openapi.json`);
         assert.equal(r.status, 200);
         assert.equal(r.body.openapi, "3.1.0");
         assert.deepEqual(
-          r.body.servers.map((x: Json) => x.url),
+          r.body.servers.map((x) => x.url),
           [BASE],
         );
         const { code, out } = await lint(r.body);
@@ -561,7 +570,7 @@ function suite(kind: BrokerKind, full: boolean): void {
       });
     }
 
-    it("tokens never appear in the runtime's log", async function () {
+    it("tokens never appear in the runtime's log", function () {
       const log = s.red.log();
       assert.match(log, /REST API on \/api\/v1/);
       for (const t of Object.values(TOKENS)) assert.equal(log.includes(t), false, `token ${t.slice(0, 8)}… found in the log`);

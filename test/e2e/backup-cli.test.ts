@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseContinuousQueries, parseRetentionPolicies, parseRetentionSettings, planRetention } from "../../lib/influx/retention";
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
+import type { BackupResult } from "../../lib/backup/runner";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 
 const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");
@@ -78,9 +79,9 @@ describe("backup CLI with a real influxd", function () {
     assert.match((await ok("list", "--dir", dir)).stdout, /^20200101T000000Z {2}2020-01-01T00:00:00\.000Z {2}INCOMPLETE: /m);
 
     // three backups, keep 2: the first is deleted by retention
-    const runs = [];
+    const runs: BackupResult[] = [];
     for (let i = 0; i < 3; i++)
-      runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout));
+      runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout) as BackupResult);
     assert.deepEqual(runs[0].manifest.databases, ["pw"]);
     assert.ok(runs[0].manifest.shards >= 1);
     // Only complete backups count towards --keep; the incomplete folder older than the oldest kept one goes at

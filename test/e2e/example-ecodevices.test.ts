@@ -49,7 +49,7 @@ class Recorder {
   }
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
+async function waitUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -177,7 +177,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     // 6800 VA is under the limit but within the 500 VA hysteresis: two polls later the alert still holds.
     sim.set({ T1_PAPP: 6800 });
     const mark = rec.messages.length;
-    await waitUntil("two readings at 6800 VA", async () =>
+    await waitUntil("two readings at 6800 VA", () =>
       rec.messages.slice(mark).filter((m) => m.topic === readingTopic && (JSON.parse(m.payload) as GenericReading).fields.papp === 6800).length >= 2
         ? true
         : undefined,
@@ -193,7 +193,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     assert.equal(cleared.value, 2100);
     assert.equal(cleared.message, "teleinfo-main papp back to 2100 VA (limit 7000 VA)");
     // The retained slot is deleted after the clear (zero-length retained publish).
-    await waitUntil("the retained alert deleted", async () => (rec.messages.some((m) => m.topic === topic && m.payload === "") ? true : undefined));
+    await waitUntil("the retained alert deleted", () => (rec.messages.some((m) => m.topic === topic && m.payload === "") ? true : undefined));
     // The pulse-counter readings reach the alert node too; they have no papp field and are simply not evaluated.
     assert.equal(
       rec.messages.some((m) => m.topic.startsWith(`${root}/alerts/ecodevices-counters/`)),
@@ -224,12 +224,12 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
     // Now the simulator stops answering altogether (connection refused).
     const mark = rec.messages.length;
     await sim.setMode("refuse");
-    const refused = await waitUntil("offline after refused connections", async () => {
+    const refused = await waitUntil("offline after refused connections", () => {
       const m = rec.messages.slice(mark).find((x) => x.topic === availTopic && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online);
       return m ? (JSON.parse(m.payload) as Availability) : undefined;
     });
     assert.match(refused.reason, /no data after 3 attempts \(ECONNREFUSED\)/);
-    await waitUntil("no-data raised again", async () =>
+    await waitUntil("no-data raised again", () =>
       rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised")
         ? true
         : undefined,
@@ -239,7 +239,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
   describe("tariff options and a meter that stops answering", function () {
     /** The next reading of teleinfo-main published after `mark` that `accept`s. */
     const nextReading = async (mark: number, accept: (r: GenericReading) => boolean): Promise<GenericReading> =>
-      waitUntil("a matching teleinfo-main reading", async () => {
+      waitUntil("a matching teleinfo-main reading", () => {
         for (const m of rec.messages.slice(mark)) {
           if (m.topic !== t("teleinfo-main", "reading")) continue;
           const r = JSON.parse(m.payload) as GenericReading;
@@ -295,7 +295,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
       await rec.waitFor<Availability>(availTopic, (p) => p.online);
       const mark = rec.messages.length;
       sim.set({ T1_PTEC: "----" });
-      const offline = await waitUntil("teleinfo-main offline", async () => {
+      const offline = await waitUntil("teleinfo-main offline", () => {
         const m = rec.messages.slice(mark).find((x) => x.topic === availTopic && x.payload !== "" && !(JSON.parse(x.payload) as Availability).online);
         return m ? (JSON.parse(m.payload) as Availability) : undefined;
       });
@@ -303,7 +303,7 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
         offline.reason,
         new RegExp(`^DEVICE_UNREACHABLE: the box answers but the meter on T1 sent no teleinfo in ${MAX_FAILURES} polls \\(PTEC '----'\\)`),
       );
-      await waitUntil("no-data raised for the meter", async () =>
+      await waitUntil("no-data raised for the meter", () =>
         rec.messages.slice(mark).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "raised")
           ? true
           : undefined,
@@ -317,10 +317,10 @@ describe("example: Eco-Devices teleinfo (e2e)", function () {
       );
       const back = rec.messages.length;
       sim.set({ T1_PTEC: "TH.." });
-      await waitUntil("teleinfo-main online again", async () =>
+      await waitUntil("teleinfo-main online again", () =>
         rec.messages.slice(back).some((x) => x.topic === availTopic && x.payload !== "" && (JSON.parse(x.payload) as Availability).online) ? true : undefined,
       );
-      await waitUntil("no-data cleared", async () =>
+      await waitUntil("no-data cleared", () =>
         rec.messages.slice(back).some((x) => x.topic === alertTopic && x.payload !== "" && (JSON.parse(x.payload) as AlertEvent).state === "cleared")
           ? true
           : undefined,

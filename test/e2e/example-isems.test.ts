@@ -42,7 +42,7 @@ function exampleFlow(env: Record<string, string>): FlowNode[] {
   return flow;
 }
 
-async function waitUntil<T>(what: () => string, probe: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
+async function waitUntil<T>(what: () => string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -140,7 +140,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
     it("imports every data set of the HTTP nodes' ffopenmppt.log once, as contract readings with their values", async function () {
       const r1 = await waitUntil(
         () => `3 readings of solar-1, got ${readings.filter((r) => r.device === "solar-1").length}`,
-        async () => {
+        () => {
           const got = readings.filter((r) => r.device === "solar-1");
           return got.length >= 3 ? got : undefined;
         },
@@ -182,7 +182,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       // The router's host name "Solar-2" becomes the registry id solar-2; the tag keeps the node id as it is.
       const r2 = await waitUntil(
         () => "a reading of solar-2",
-        async () => readings.find((r) => r.device === "solar-2"),
+        () => readings.find((r) => r.device === "solar-2"),
       );
       assert.deepEqual([r2.fields.charge_state, r2.fields.battery_voltage, r2.fields.battery_temperature, r2.fields.status_code], [54, 12.5, 31.2, 0x480]);
       assert.equal(r2.tags?.node_id, "Solar-2");
@@ -190,7 +190,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       const polls = http1.requests.log;
       await waitUntil(
         () => "three more polls of solar-1",
-        async () => (http1.requests.log >= polls + 3 ? true : undefined),
+        () => (http1.requests.log >= polls + 3 ? true : undefined),
       );
       assert.equal(readings.filter((r) => r.device === "solar-1").length, 3);
       const ids = readings.map((r) => r.fields.id);
@@ -208,7 +208,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       );
       const r3 = await waitUntil(
         () => `3 readings of solar-3; got ${JSON.stringify(readings.filter((r) => r.device === "solar-3"))}`,
-        async () => {
+        () => {
           const got = readings.filter((r) => r.device === "solar-3");
           return got.length >= 3 ? got : undefined;
         },
@@ -225,18 +225,18 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       assert.ok(r3.every((r) => validate(GenericReading, r).ok));
       await waitUntil(
         () => "the reading of solar-4",
-        async () => readings.find((r) => r.device === "solar-4"),
+        () => readings.find((r) => r.device === "solar-4"),
       );
       await waitUntil(
         () => "the reading of elektra-solar1",
-        async () => readings.find((r) => r.device === "elektra-solar1"),
+        () => readings.find((r) => r.device === "elektra-solar1"),
       );
       // The same lines pushed again, with one new data set: only the new one is imported.
       pusher.measure({ timestamp: now - 30, chargePercent: 74 });
       await pusher.push(brokerUrl, 4);
       await waitUntil(
         () => "the new data set of solar-3",
-        async () => readings.find((r) => r.device === "solar-3" && r.fields.charge_state === 74),
+        () => readings.find((r) => r.device === "solar-3" && r.fields.charge_state === 74),
       );
       assert.deepEqual(
         readings.filter((r) => r.device === "solar-3").map((r) => r.fields.charge_state),
@@ -535,7 +535,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
       await node.push(brokerUrl, 5);
       await waitUntil(
         () => "three more polls of solar-5",
-        async () => (node.requests.log >= requestsWhileDown + 4 ? true : undefined),
+        () => (node.requests.log >= requestsWhileDown + 4 ? true : undefined),
       );
       const again = await storedIds(influxd, db, "solar-5");
       assert.deepEqual(again, rows);

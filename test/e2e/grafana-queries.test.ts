@@ -225,7 +225,7 @@ function exampleMapping(): {
       const out = fn(msg) as unknown[] | null;
       assert.deepEqual(warnings, []);
       // A JSON copy, as MQTT or the runtime's message cloning would hand it on (and out of the sandbox's realm).
-      return JSON.parse(JSON.stringify(out?.[0] ?? [])).map((m: { payload: GenericReading }) => m.payload) as GenericReading[];
+      return (JSON.parse(JSON.stringify(out?.[0] ?? [])) as { payload: GenericReading }[]).map((m) => m.payload);
     },
   };
 }

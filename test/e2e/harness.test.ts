@@ -1,7 +1,9 @@
 // Proves the test harness itself: real Mosquitto and aedes round trips, and a real Node-RED child runtime that loads this package.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 import { startAedes, startMosquitto } from "../support/mosquitto";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, nextMessage, Teardown, topicMatches, uniqueRoot } from "../support/services";
@@ -57,12 +59,9 @@ describe("harness (e2e)", function () {
 
     it("Mosquitto with a password file refuses anonymous clients", async function () {
       // mosquitto_passwd needs a file; an empty password file means no user can log in.
-      const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-      const { tmpdir } = await import("node:os");
-      const { join } = await import("node:path");
-      const dir = mkdtempSync(join(tmpdir(), "plugwatch-pw-"));
+      const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-pw-"));
       td.add(dir, (d) => rmSync(d, { recursive: true, force: true }));
-      const pw = join(dir, "passwd");
+      const pw = path.join(dir, "passwd");
       writeFileSync(pw, "");
       const broker = await startMosquitto({ passwordFile: pw });
       td.add(broker, (b) => b.stop());

@@ -12,9 +12,9 @@ import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { helper } from "../support/node-helper";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const DB = "plugwatch";
@@ -50,7 +50,7 @@ const HOSTILE: unknown[] = [
 const HOSTILE_NUMBERS: unknown[] = ["1764000000000; DROP DATABASE plugwatch", "now() - 1000d", 1.5, -1, 1e300, null, "1m", { $gt: 0 }, true];
 
 /** A valid base query per type and the paths of every client-controlled field in it. */
-const BASES: { query: Record<string, unknown>; strings: string[]; numbers: string[] }[] = [
+const BASES: { query: Record<string, unknown> & { type: string }; strings: string[]; numbers: string[] }[] = [
   {
     query: {
       type: "range",

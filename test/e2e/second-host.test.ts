@@ -90,7 +90,7 @@ describe("second host in a network namespace: the embedded broker is private by 
   function probe(ns: string, env: Record<string, string>): Promise<{ connected: boolean; error?: string; subscribed?: boolean; closedAfterPublish?: boolean }> {
     return new Promise((resolve, reject) => {
       execFile("ip", ["netns", "exec", ns, process.execPath, probeScript], { env: { ...process.env, ...env }, timeout: 20_000 }, (err, stdout) => {
-        if (err && !stdout) return reject(err);
+        if (err && !stdout) return reject(new Error(`probe in ${ns} failed: ${err.message}`, { cause: err }));
         resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { connected: boolean });
       });
     });

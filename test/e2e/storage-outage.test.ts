@@ -76,7 +76,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
   async function assertExactlyOnce(db: string, n: number): Promise<void> {
     assert.equal(await count(db), n);
     const perDevice = await influxd.query(`SELECT count("power") FROM "plug" GROUP BY "device"`, db);
-    const counts = Object.fromEntries((perDevice.results[0]?.series ?? []).map((s) => [s.tags?.device, s.values[0]?.[1]]));
+    const counts = Object.fromEntries((perDevice.results[0]?.series ?? []).map((s): [string, unknown] => [s.tags?.device ?? "", s.values[0]?.[1]]));
     assert.deepEqual(counts, Object.fromEntries(DEVICES.map((d, i) => [d.id, Math.floor(n / DEVICES.length) + (i < n % DEVICES.length ? 1 : 0)])));
     const sum = await influxd.query(`SELECT sum("energy") FROM "plug"`, db);
     let expected = 0;
@@ -216,7 +216,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await influxd.restart();
     await waitUntil("everything accepted in InfluxDB", async () => (await count(db)) === FLOOD + 700 - refused, 60000);
     const perDevice = await influxd.query(`SELECT count("power") FROM "plug" GROUP BY "device"`, db);
-    const counts = Object.fromEntries((perDevice.results[0]?.series ?? []).map((x) => [x.tags?.device, x.values[0]?.[1]]));
+    const counts = Object.fromEntries((perDevice.results[0]?.series ?? []).map((x): [string, unknown] => [x.tags?.device ?? "", x.values[0]?.[1]]));
     for (const d of DEVICES.slice(1)) assert.equal(counts[d.id], 100, `${d.id}: every genuine reading stored`);
     assert.equal(counts[flooder], FLOOD - refused);
   });

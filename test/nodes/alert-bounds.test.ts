@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { DEFAULT_REPORT_LIMITS } from "../../lib/alerts/report-limiter";
 import { helper, waitWithin } from "../support/node-helper";
 
-import alertNode = require("../../nodes/plugwatch-alert/plugwatch-alert");
+import alertNode from "../../nodes/plugwatch-alert/plugwatch-alert";
 
 const waitFor = waitWithin(5000);
 

@@ -14,8 +14,8 @@ import { registryConfig } from "../support/config-nodes";
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { calls, helper, lastStatus, recordStatuses, waitWithin, withMessages } from "../support/node-helper";
 
-import alertModule = require("../../nodes/plugwatch-alert/plugwatch-alert");
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import alertModule from "../../nodes/plugwatch-alert/plugwatch-alert";
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 
 const alertNode = withMessages(alertModule, join(__dirname, "..", "..", "nodes", "plugwatch-alert"), "plugwatch-alert");
 const mqttNodes = coreNodes("network/10-mqtt.js");
@@ -368,7 +368,7 @@ describe("alert node", function () {
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: false, ts: Date.now(), reason: "timeout" } });
       await waitFor("raised", () => rec.events[0]);
       const r1 = await retained();
-      assert.equal(JSON.parse(r1.get("plugwatch/alerts/pr-1/offline") ?? "{}").state, "raised");
+      assert.equal((JSON.parse(r1.get("plugwatch/alerts/pr-1/offline") ?? "{}") as { state?: string }).state, "raised");
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { v: 1, device: "pr-1", online: true, ts: Date.now(), reason: "poll ok" } });
       await waitFor("cleared", () => (rec.events.length === 3 ? true : undefined));
       await sleep(100);

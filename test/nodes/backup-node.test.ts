@@ -11,8 +11,8 @@ import { validate } from "../../lib/contracts/validate";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { helper, recordStatuses, waitWithin } from "../support/node-helper";
 
-import backupNode = require("../../nodes/plugwatch-influx-backup/plugwatch-influx-backup");
-import alertNode = require("../../nodes/plugwatch-alert/plugwatch-alert");
+import backupNode from "../../nodes/plugwatch-influx-backup/plugwatch-influx-backup";
+import alertNode from "../../nodes/plugwatch-alert/plugwatch-alert";
 
 interface HealthMsg {
   topic: string;

@@ -9,10 +9,10 @@ import { influxConfig, registryConfig } from "../support/config-nodes";
 import { helper } from "../support/node-helper";
 import { startRecordingServer, type RecordingServer, type RecordedRequest } from "../support/recording-server";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
-import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
+import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
 
 const DEVICES: DeviceEntry[] = [
   {

@@ -7,8 +7,8 @@ import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { influxConfig } from "../support/config-nodes";
 import { calls, helper, waitWithin, type TestNode } from "../support/node-helper";
 
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
 
 const waitFor = waitWithin(15_000);
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);

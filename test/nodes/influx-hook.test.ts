@@ -1,6 +1,6 @@
 // plugwatch-influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
 import { eventually } from "../support/wait";
-import { nodeRedMain } from "../support/runtime";
+import { helper } from "../support/node-helper";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -9,26 +9,9 @@ import { ComponentStatus, validate, type DeviceEntry, type Reading } from "../..
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { freePort } from "../support/ports";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
-
-// node-red-node-test-helper ships no types: the small part used here.
-interface TestNode {
-  receive(msg: Record<string, unknown>): void;
-  on(event: string, fn: (arg: never) => void): void;
-}
-interface Helper {
-  init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
-  load(nodes: unknown[], flow: Record<string, unknown>[], creds?: Record<string, unknown>): Promise<void>;
-  unload(): Promise<void>;
-  getNode(id: string): TestNode;
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const helper = require("node-red-node-test-helper") as Helper;
-helper.init(nodeRedMain);
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
 
 const DEVICES: DeviceEntry[] = [
   {
@@ -105,7 +88,7 @@ function flow(o: FlowOpts): Record<string, unknown>[] {
 const load = (o: FlowOpts) => helper.load([registryNode, influxNode, hookNode], flow(o));
 
 /** Resolves with fn()'s first value that is not undefined (test/support/wait.ts). */
-const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15000): Promise<T> =>
+const waitFor = <T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15000): Promise<T> =>
   eventually(what, fn, (v) => v !== undefined, { timeoutMs, everyMs: 50 }) as Promise<T>;
 
 describe("plugwatch-influx-hook node (real influxd)", function () {
@@ -240,7 +223,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     hook.receive({ payload: [reading(50), { ...reading(51), current: -1 }, reading(52)] });
     good += 2;
     await countIs(db, good);
-    await waitFor("10 errors", async () => (errors.length >= 10 ? true : undefined));
+    await waitFor("10 errors", () => (errors.length >= 10 ? true : undefined));
     assert.deepEqual(
       errors.map((e) => e.code),
       [
@@ -277,7 +260,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     await load({ url: influx.url, db, spoolDir, registry: false });
     const errors = collectErrors();
     helper.getNode("hook").receive({ payload: reading(0) });
-    await waitFor("error", async () => (errors.length ? true : undefined));
+    await waitFor("error", () => (errors.length ? true : undefined));
     assert.equal(errors[0]?.code, "REGISTRY_INVALID");
   });
 
@@ -288,7 +271,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     helper.getNode("stats").on("input", (m: (typeof stats)[number]) => stats.push(m));
     helper.getNode("hook").receive({ payload: [reading(0), reading(1)] });
     await countIs(db, 2);
-    const s = await waitFor("stats with 2 written", async () => stats.find((m) => m.payload.writtenLines === 2));
+    const s = await waitFor("stats with 2 written", () => stats.find((m) => m.payload.writtenLines === 2));
     assert.equal(s.topic, "pwtest/status/influx-hook");
     assert.equal(s.payload.node, "hook");
     assert.equal(s.payload.backlogLines, 0);
@@ -316,8 +299,8 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     helper.getNode("stats").on("input", (m: (typeof out)[number]) => out.push(m));
     // ~200 bytes per line: 1 MiB holds ~5000 readings; offer 10000 in batches of 500.
     for (let b = 0; b < 20; b++) hook.receive({ payload: Array.from({ length: 500 }, (_, i) => reading(b * 500 + i)) });
-    await waitFor("SPOOL_FULL errors", async () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
-    await waitFor("every input accepted or refused", async () => (accepted.n + errors.length === 20 ? true : undefined));
+    await waitFor("SPOOL_FULL errors", () => (errors.some((e) => e.code === "SPOOL_FULL") && errors.length + 0 >= 1 ? true : undefined));
+    await waitFor("every input accepted or refused", () => (accepted.n + errors.length === 20 ? true : undefined));
     assert.equal(accepted.n, 20 - errors.length);
     const refused = errors.filter((e) => e.code === "SPOOL_FULL").length;
     assert.ok(refused > 0 && refused < 20, `refused ${refused} of 20 batches`);
@@ -326,7 +309,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     // Loud but rate-limited: one warning in the log for all the refusals of this minute.
     assert.equal(warnings.filter((w) => /^spool fair share: /.test(w)).length, 1, warnings.join("\n"));
     // An alert, raised once for all the refusals, retained on {root}/alerts/influx-hook/spool-full.
-    await waitFor("the spool-full alert", async () => (out.length ? true : undefined));
+    await waitFor("the spool-full alert", () => (out.length ? true : undefined));
     const alerts = out.filter((m) => m.topic === "pwtest/alerts/influx-hook/spool-full");
     assert.equal(alerts.length, 1, JSON.stringify(out));
     assert.deepEqual(
@@ -334,7 +317,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
       [true, "raised", "critical"],
     );
     // The policy is visible: a red status naming SPOOL_FULL and the backlog, not a silent drop.
-    await waitFor("a red SPOOL_FULL status", async () =>
+    await waitFor("a red SPOOL_FULL status", () =>
       statuses.some((st) => st.fill === "red" && /^SPOOL_FULL, backlog \d+$/.test(st.text ?? "")) ? true : undefined,
     );
     await helper.unload();
@@ -352,11 +335,11 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     const hook = helper.getNode("hook");
     const warnings: string[] = [];
     hook.on("call:warn", (c: { args: unknown[] }) => warnings.push(String(c.args[0])));
-    const acked = (n: number) => async () =>
+    const acked = (n: number) => () =>
       existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n) ? true : undefined;
     hook.receive({ payload: [reading(0), reading(1)] });
     await waitFor("the first batch refused and acknowledged", acked(2));
-    await waitFor("the first refusal logged", async () => (warnings.some((w) => /^InfluxDB refused 2 of 2 line\(s\)/.test(w)) ? true : undefined));
+    await waitFor("the first refusal logged", () => (warnings.some((w) => /^InfluxDB refused 2 of 2 line\(s\)/.test(w)) ? true : undefined));
     hook.receive({ payload: [reading(2), reading(3), reading(4)] });
     await waitFor("the second batch refused and acknowledged", acked(5));
     await new Promise((r) => setImmediate(r)); // the helper reports warn calls on the next tick
@@ -374,7 +357,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     await countIs(db, 100);
     await influx.stop();
     for (let b = 1; b < 5; b++) hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(b * 100 + i)) });
-    await waitFor("the 400 readings accepted while influxd is down", async () => (accepted.n === 5 ? true : undefined));
+    await waitFor("the 400 readings accepted while influxd is down", () => (accepted.n === 5 ? true : undefined));
     await helper.unload(); // closes while the database is down: the backlog stays spooled
     await influx.restart();
     assert.equal(await count(db), 100);

@@ -5,9 +5,9 @@ import * as net from "node:net";
 import { influxConfig, registryConfig } from "../support/config-nodes";
 import { helper, waitWithin, type SpyCall, type TestNode } from "../support/node-helper";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
 
 const waitFor = waitWithin(5000);
 const DEVICES = [

@@ -7,9 +7,9 @@ import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { helper, recordStatuses } from "../support/node-helper";
 import { freePort } from "../support/ports";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryNode = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
 
 const DB = "plugwatch_q";
 const MIN = 60_000;

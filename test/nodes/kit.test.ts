@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { NodeAPI, NodeDef } from "node-red";
 import { defineNode, ConfigError } from "../../nodes/shared/kit";
 import { calls, helper, history, lastStatus, waitFor, type TestNode } from "../support/node-helper";
-import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
+import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";
 
 interface ProbeDef extends NodeDef {
   mode: string;

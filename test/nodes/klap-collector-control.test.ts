@@ -10,10 +10,10 @@ import { registryConfig } from "../support/config-nodes";
 import { uniqueRoot } from "../support/services";
 import { calls, helper, history, statuses, waitFor, withMessages, type TestNode } from "../support/node-helper";
 
-import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import accountModule = require("../../nodes/plugwatch-tplink-account/plugwatch-tplink-account");
-import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
-import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
+import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";
+import accountModule from "../../nodes/plugwatch-tplink-account/plugwatch-tplink-account";
+import collectorModule from "../../nodes/plugwatch-collector/plugwatch-collector";
+import controlModule from "../../nodes/plugwatch-control/plugwatch-control";
 
 const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 const controlNode = withMessages(controlModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-control"), "plugwatch-control");

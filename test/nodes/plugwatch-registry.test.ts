@@ -7,9 +7,9 @@ import type { PlugwatchRegistryNode } from "../../nodes/plugwatch-registry/types
 import { repoRoot } from "../support/nodered";
 import { calls, helper, lastStatus, withMessages, type TestNode } from "../support/node-helper";
 
-import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
-import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
+import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";
+import collectorModule from "../../nodes/plugwatch-collector/plugwatch-collector";
+import controlModule from "../../nodes/plugwatch-control/plugwatch-control";
 
 const nodesDir = path.join(__dirname, "..", "..", "nodes");
 const registryNode = withMessages(registryModule, path.join(nodesDir, "plugwatch-registry"), "plugwatch-registry");

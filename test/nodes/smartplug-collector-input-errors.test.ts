@@ -7,8 +7,8 @@ import { registryConfig } from "../support/config-nodes";
 import { uniqueRoot } from "../support/services";
 import { helper, statuses, waitWithin, withMessages, type TestNode } from "../support/node-helper";
 
-import registryModule = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import collectorModule = require("../../nodes/plugwatch-collector/plugwatch-collector");
+import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";
+import collectorModule from "../../nodes/plugwatch-collector/plugwatch-collector";
 
 const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 const waitFor = waitWithin(8000);

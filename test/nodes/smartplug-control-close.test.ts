@@ -6,8 +6,8 @@ import { SimulatedOffice } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
 import { helper, statuses, waitWithin, withMessages } from "../support/node-helper";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import controlModule from "../../nodes/plugwatch-control/plugwatch-control";
 
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(15_000);

@@ -11,8 +11,8 @@ import { registryConfig } from "../support/config-nodes";
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { calls, helper, statuses, waitWithin, withMessages, type Status } from "../support/node-helper";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import controlModule = require("../../nodes/plugwatch-control/plugwatch-control");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import controlModule from "../../nodes/plugwatch-control/plugwatch-control";
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");

@@ -10,11 +10,12 @@ export interface AlertClock {
   engine: AlertEngine;
   /** The engine's current time, epoch ms. */
   readonly now: number;
-  set(t: number): void;
+  // Function properties, not methods: they use no `this`, so callers may pass them around unbound.
+  set: (t: number) => void;
   /** Asserts every event matches the contract; returns them. */
-  check(events: AlertEvent[]): AlertEvent[];
+  check: (events: AlertEvent[]) => AlertEvent[];
   /** Moves the clock to `t` and runs the engine's timers. */
-  tick(t: number): AlertEvent[];
+  tick: (t: number) => AlertEvent[];
 }
 
 export function alertClock(o: { rules: unknown[]; timezone: string; start: number; devices?: DeviceInfo[] }): AlertClock {

@@ -17,6 +17,7 @@ if (!file) throw new Error("catalogue-stub: PLUGWATCH_CATALOGUE_FILE is not set"
 const catalogue = JSON.parse(readFileSync(file, "utf8")) as unknown;
 // node-red-dev's own axios (its nested copy when it has one), i.e. the instance its checks import.
 const devDir = path.dirname(require.resolve("node-red-dev/package.json"));
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the very module instance node-red-dev loaded, found at run time
 const axios = require(require.resolve("axios", { paths: [path.join(devDir, "src", "libs")] })) as Axios;
 axios.interceptors.request.use((config) => {
   if (config.url?.startsWith("https://catalogue.nodered.org/")) {

@@ -9,7 +9,7 @@ export const key = (d: Addr): string => `${d.host}:${d.port}`;
 export class FakeClient implements RelayClient {
   relay = new Map<string, boolean>();
   calls: string[] = [];
-  failing = new Map<string, unknown>();
+  failing = new Map<string, Error>();
   hanging = new Set<string>();
   stuck = new Set<string>();
   hold = false;

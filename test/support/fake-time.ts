@@ -37,44 +37,38 @@ export class FakeTime {
   get pending(): number {
     return this.timers.size;
   }
+  /** Moves time on by `ms` and runs the due timers in order, flushing promise callbacks before each one. */
   async advance(ms: number): Promise<void> {
     const end = this.now + ms;
-    for (;;) {
+    do {
       await flush();
-      let nextId = -1;
-      let next: { at: number; fn: () => void } | undefined;
-      for (const [id, t] of this.timers) {
-        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && id < nextId))) {
-          next = t;
-          nextId = id;
-        }
-      }
-      if (!next) break;
-      this.timers.delete(nextId);
-      this.now = next.at;
-      next.fn();
-    }
+    } while (this.runNext(end));
     this.now = end;
     await flush();
   }
   /** Moves time on by `ms` and runs the due timers in order, synchronously (no promise flushing between them). */
   tick(ms: number): void {
     const end = this.now + ms;
-    for (;;) {
-      let nextId = -1;
-      let next: { at: number; fn: () => void } | undefined;
-      for (const [id, t] of this.timers) {
-        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && id < nextId))) {
-          next = t;
-          nextId = id;
-        }
-      }
-      if (!next) break;
-      this.timers.delete(nextId);
-      this.now = next.at;
-      next.fn();
+    while (this.runNext(end)) {
+      // each pass runs one timer
     }
     this.now = end;
+  }
+  /** Runs the earliest timer due by `end` (on a tie, the one armed first) at its own time; false when none is due. */
+  private runNext(end: number): boolean {
+    let nextId = -1;
+    let next: { at: number; fn: () => void } | undefined;
+    for (const [id, t] of this.timers) {
+      if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && id < nextId))) {
+        next = t;
+        nextId = id;
+      }
+    }
+    if (!next) return false;
+    this.timers.delete(nextId);
+    this.now = next.at;
+    next.fn();
+    return true;
   }
   /** A promise settled by a fake timer after `ms`. */
   after<T>(ms: number, fn: () => T): Promise<T> {

@@ -3,8 +3,9 @@ import { nodeRedMain } from "./runtime";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { NodeAPI } from "node-red";
+import testHelper from "node-red-node-test-helper";
 
-/** A node of a loaded test flow (the helper ships no types: the part used here). */
+/** A node of a loaded test flow (the helper ships no types: the part used here, see types/node-red-node-test-helper.d.ts). */
 export interface TestNode {
   id: string;
   receive(msg: Record<string, unknown>): void;
@@ -28,8 +29,8 @@ export interface ContextModule {
 
 export interface Helper {
   init(runtimePath: string): void;
-  startServer(done: (err?: unknown) => void): void;
-  stopServer(done: (err?: unknown) => void): void;
+  startServer(done: (err?: Error) => void): void;
+  stopServer(done: (err?: Error) => void): void;
   load(nodes: unknown[], flow: Record<string, unknown>[], cb?: (err?: unknown) => void): Promise<void>;
   /** `credentials` by node id, e.g. `{ influx: { token: "…" } }`. */
   load(nodes: unknown[], flow: Record<string, unknown>[], credentials: Record<string, unknown>, cb?: (err?: unknown) => void): Promise<void>;
@@ -46,8 +47,7 @@ export interface Helper {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const helper = require("node-red-node-test-helper") as Helper;
+export const helper: Helper = testHelper;
 helper.init(nodeRedMain);
 
 /**

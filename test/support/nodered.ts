@@ -6,6 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { FlowNode } from "../../scripts/flows/plugwatch-flow";
 import { freePort } from "./ports";
+// bcryptjs ships with node-red (its own dependency), so the hash matches what adminAuth checks.
+import { hashSync } from "bcryptjs";
 
 /** One node of a flow as the admin API speaks it; only id and type are required (the shipped flow builder's type). */
 export type { FlowNode };
@@ -101,9 +103,7 @@ function shimPackage(root: string, outDir: string, into: string): string {
 }
 
 function hashPassword(password: string): string {
-  // bcryptjs ships with node-red (its own dependency), so the hash matches what adminAuth checks.
-  const bcrypt = require("bcryptjs") as { hashSync(pw: string, rounds: number): string };
-  return bcrypt.hashSync(password, 8);
+  return hashSync(password, 8);
 }
 
 export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedInstance> {

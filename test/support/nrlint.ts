@@ -18,7 +18,7 @@ export async function nrlint(file: string): Promise<LintProblem[]> {
   const root = repoRoot();
   const bin = path.join(root, "node_modules", ".bin", "nrlint");
   const { stdout } = await run(bin, ["-c", path.join(root, ".nrlintrc.js"), "-f", "json", file], { cwd: root }).catch(
-    (err: { stdout?: string; stderr?: string }) => {
+    (err: Error & { stdout?: string; stderr?: string }) => {
       // nrlint exits non-zero when it finds problems; its JSON report is still on stdout.
       if (err.stdout && err.stdout.trim().startsWith("[")) return { stdout: err.stdout };
       throw new Error(`nrlint failed on ${file}: ${err.stderr ?? String(err)}`);

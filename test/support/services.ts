@@ -13,16 +13,16 @@ export class Teardown {
   }
 
   async run(): Promise<void> {
-    let first: unknown;
+    let first: { error: unknown } | undefined; // boxed: a thrown `undefined` still counts as a failure
     while (this.steps.length > 0) {
       const step = this.steps.pop()!;
       try {
         await step();
       } catch (err) {
-        first ??= err;
+        first ??= { error: err };
       }
     }
-    if (first !== undefined) throw first;
+    if (first) throw first.error;
   }
 }
 

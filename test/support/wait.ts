@@ -1,4 +1,5 @@
 // The one "wait until" of the tests: polls a check until it holds, naming what it waited for (and the last value) on timeout.
+import { showValue } from "../../lib/show-value";
 
 export interface WaitOptions {
   /** Give up after this long (ms). */
@@ -26,7 +27,7 @@ export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: 
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      const value = `; last value: ${JSON.stringify(last)?.slice(0, 500)}${lastErr ? `; last error: ${String(lastErr)}` : ""}`;
+      const value = `; last value: ${JSON.stringify(last)?.slice(0, 500)}${lastErr ? `; last error: ${showValue(lastErr)}` : ""}`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${value}${opts.context ? `\n${opts.context()}` : ""}`);
     }
     await new Promise((r) => setTimeout(r, everyMs));

@@ -19,6 +19,11 @@ const registry = buildRegistry(
   "test",
 );
 
+/** The part of a range answer's body these tests read. */
+interface RangeBody {
+  series: { points: { power: number }[] }[];
+}
+
 interface Sent {
   topic: string;
   msg: { id: string; replyTo: string; query?: { type: string; target?: { device?: string } }; action?: string };
@@ -30,8 +35,9 @@ function setup(timeoutMs = 10_000, now: () => number = () => Date.UTC(2026, 10, 
     registry,
     broker: {
       connected: () => true,
-      publish: async (topic, payload) => {
+      publish: (topic, payload) => {
         sent.push({ topic, msg: JSON.parse(payload) as Sent["msg"] });
+        return Promise.resolve();
       },
     },
     timeoutMs,
@@ -117,7 +123,7 @@ describe("api read collapsing", function () {
       answer(sent[0], "ws-1", 9);
       await done;
       assert.equal(bodies.length, 3);
-      assert.ok(bodies.every((b) => b === bodies[0] && JSON.parse(b).series[0].points[0].power === 9));
+      assert.ok(bodies.every((b) => b === bodies[0] && (JSON.parse(b) as RangeBody).series[0].points[0].power === 9));
       assert.equal(serialised, 1, "one JSON.stringify of the range data for three answers");
     } finally {
       JSON.stringify = stringify;
@@ -196,6 +202,6 @@ describe("single flight", function () {
       /boom/,
     );
     assert.equal(f.size, 0);
-    assert.equal(await f.run("k", async () => 7), 7);
+    assert.equal(await f.run("k", () => Promise.resolve(7)), 7);
   });
 });

@@ -27,7 +27,7 @@ describe("/health storage", function () {
       root: "t",
       basePath: "/api/v1",
       registry: () => registry,
-      broker: { connected: () => true, publish: async (_t, payload) => void sent.push(JSON.parse(payload) as { id: string }) },
+      broker: { connected: () => true, publish: (_t, payload) => (sent.push(JSON.parse(payload) as { id: string }), Promise.resolve()) },
       correlator: new Correlator({ timeoutMs: 5000 }),
       state,
       auth: new Authenticator([], false),

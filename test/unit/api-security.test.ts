@@ -14,18 +14,17 @@ const registry = buildRegistry({
 });
 
 function service(now: () => number, published: { topic: string; payload: string }[], tokens: string) {
-  let svc: ApiService | undefined;
-  svc = new ApiService({
+  const svc: ApiService = new ApiService({
     root: "t",
     basePath: "/api/v1",
     registry: () => registry,
     broker: {
       connected: () => true,
-      publish: async (topic, payload) => {
+      publish: (topic, payload) => {
         published.push({ topic, payload });
         const req = JSON.parse(payload) as { id: string; action?: string };
-        if (req.action)
-          queueMicrotask(() => svc?.onReply(JSON.stringify({ v: 1, id: req.id, ok: true, results: [{ device: "ws-1", ok: true, relay: true }] })));
+        if (req.action) queueMicrotask(() => svc.onReply(JSON.stringify({ v: 1, id: req.id, ok: true, results: [{ device: "ws-1", ok: true, relay: true }] })));
+        return Promise.resolve();
       },
     },
     correlator: new Correlator({ timeoutMs: 1000 }),

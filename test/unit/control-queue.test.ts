@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { Controller } from "../../lib/control";
 import { buildRegistry, type Registry } from "../../lib/registry";
-import { CommandReply, validate, type Device, type DeviceEntry } from "../../lib/contracts";
+import { CommandReply, validate, type DeviceEntry } from "../../lib/contracts";
 
-import { FakeClient, key } from "../support/fake-control";
+import { FakeClient } from "../support/fake-control";
 import { FakeTime } from "../support/fake-time";
 
 function entry(id: string, n: number, room: string): DeviceEntry {

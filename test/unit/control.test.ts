@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { Controller, checkControllerOptions } from "../../lib/control";
 import { buildRegistry, RegistryError, type Registry } from "../../lib/registry";
-import { CommandReply, PlugwatchError, validate, type Device, type DeviceEntry } from "../../lib/contracts";
+import { CommandReply, PlugwatchError, validate, type DeviceEntry } from "../../lib/contracts";
 
-import { FakeClient, key } from "../support/fake-control";
+import { FakeClient } from "../support/fake-control";
 import { FakeTime } from "../support/fake-time";
 
 /** Typed factory: a device on 127.0.0.1 with a unique port per id. */

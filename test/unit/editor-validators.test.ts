@@ -7,7 +7,7 @@ import { checkKeep } from "../../lib/backup/retention";
 import { parseSchedule } from "../../lib/backup/schedule";
 import { timeoutSeconds } from "../../nodes/plugwatch-influx-backup/config";
 import { parseConfig as parseCollectorConfig } from "../../nodes/plugwatch-collector/config";
-import { editorAccepts, editorDefaults, type PropDef } from "../support/editor-sandbox";
+import { editorAccepts, editorDefaults } from "../support/editor-sandbox";
 
 const accepts = (f: () => unknown): boolean => {
   try {

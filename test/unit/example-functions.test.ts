@@ -53,14 +53,14 @@ class Sandbox {
     saved: Record<string, unknown> = {},
   ) {
     for (const [k, v] of Object.entries(saved)) this.contextStore.set(k, v);
-    const self = this;
+    const fakeNow = () => this.now;
     class FakeDate extends Date {
       constructor(...args: unknown[]) {
-        if (args.length === 0) super(self.now);
+        if (args.length === 0) super(fakeNow());
         else super(...(args as [number]));
       }
       static override now(): number {
-        return self.now;
+        return fakeNow();
       }
     }
     this.ctx = vm.createContext({

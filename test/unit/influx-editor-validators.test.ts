@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { parseHookOptions } from "../../nodes/plugwatch-influx-hook/config";
 import { parseQueryOptions } from "../../lib/influx/query-service";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
-import { editorAccepts, editorDefaults, type PropDef } from "../support/editor-sandbox";
+import { editorAccepts, editorDefaults } from "../support/editor-sandbox";
 
 const accepts = (f: () => unknown): boolean => {
   try {

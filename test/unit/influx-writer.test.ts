@@ -66,8 +66,9 @@ class ScriptedSink implements WriteSink {
     if (next === "hold") return new Promise((resolve, reject) => this.held.push({ resolve, reject, body: b }));
     return Promise.reject(next);
   };
-  createDatabase = async (): Promise<void> => {
+  createDatabase = (): Promise<void> => {
     this.createDatabaseCalls++;
+    return Promise.resolve();
   };
 }
 
@@ -213,9 +214,9 @@ describe("influx writer", () => {
   it("404 database not found and CREATE fails: the CREATE error stays visible, retried with backoff", async () => {
     make();
     sink.script = [httpError(404, 'InfluxDB answered 404: {"error":"database not found: \\"x\\""}')];
-    sink.createDatabase = async (): Promise<void> => {
+    sink.createDatabase = (): Promise<void> => {
       sink.createDatabaseCalls++;
-      throw httpError(403, "InfluxDB answered 403: create database requires admin privilege");
+      return Promise.reject(httpError(403, "InfluxDB answered 403: create database requires admin privilege"));
     };
     await writer!.acceptAsync(lines(0, 10));
     await clock.advance(0);

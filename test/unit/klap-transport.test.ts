@@ -54,6 +54,17 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
   return "resolved";
 };
 
+/** The parts of the plugs' JSON answers these tests read (Kasa: IOT protocol; Tapo: SMART protocol). */
+interface KasaReply {
+  system: { get_sysinfo: { model: string; hw_ver: string } };
+}
+interface TapoReply {
+  error_code: number;
+  result: { model: string; nickname: string; month_energy: number };
+}
+const kasa = (text: string) => JSON.parse(text) as KasaReply;
+const tapo = (text: string) => JSON.parse(text) as TapoReply;
+
 describe("KLAP transport against simulated devices (HTTP on loopback)", function () {
   const started: SimulatedKlapDevice[] = [];
   const transports: KlapTransport[] = [];
@@ -75,7 +86,7 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
   it("Kasa v1: one handshake, then requests on the session; the reply is the device's JSON", async function () {
     const d = await sim("HS110");
     const t = client(d);
-    const a = JSON.parse(await t.send('{"system":{"get_sysinfo":{}}}'));
+    const a = kasa(await t.send('{"system":{"get_sysinfo":{}}}'));
     assert.equal(a.system.get_sysinfo.model, "HS110(EU)");
     assert.equal(a.system.get_sysinfo.hw_ver, "4.0");
     await t.send('{"emeter":{"get_realtime":{}}}');
@@ -87,7 +98,7 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
   it("Tapo v2: get_device_info over the session", async function () {
     const d = await sim("P110");
     const t = client(d);
-    const a = JSON.parse(await t.send('{"method":"get_device_info"}'));
+    const a = tapo(await t.send('{"method":"get_device_info"}'));
     assert.equal(a.error_code, 0);
     assert.equal(a.result.model, "P110");
     assert.equal(Buffer.from(a.result.nickname, "base64").toString(), "Desk p110-1");
@@ -143,7 +154,7 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
     const d = await sim("HS110");
     d.faults = { notHttpAfter: 1 };
     const t = client(d);
-    for (let i = 0; i < 3; i++) assert.equal(JSON.parse(await t.send('{"system":{"get_sysinfo":{}}}')).system.get_sysinfo.hw_ver, "4.0");
+    for (let i = 0; i < 3; i++) assert.equal(kasa(await t.send('{"system":{"get_sysinfo":{}}}')).system.get_sysinfo.hw_ver, "4.0");
     assert.equal(t.handshakes, 3);
     // A device that never answers HTTP on a fresh session: a coded error, not a crash.
     d.faults = { notHttpAfter: 0 };
@@ -239,7 +250,7 @@ describe("KLAP transport against simulated devices (HTTP on loopback)", function
       await d.start();
       started.push(d);
       const t = client(d, { tls: true });
-      assert.equal(JSON.parse(await t.send('{"method":"get_device_info"}')).result.model, "P110");
+      assert.equal(tapo(await t.send('{"method":"get_device_info"}')).result.model, "P110");
       // Plain HTTP to the TLS port does not pass for KLAP.
       assert.notEqual(await codeOf(client(d).send('{"method":"get_device_info"}')), "resolved");
     } finally {
@@ -309,7 +320,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
     const s = await transports.poll(o.entry);
     assert.equal(s.power, 61, "get_current_power is whole watts");
     assert.deepEqual([s.voltage, s.current], [0, 0]);
-    const usage = JSON.parse(d.handle('{"method":"get_energy_usage"}')).result;
+    const usage = tapo(d.handle('{"method":"get_energy_usage"}')).result;
     assert.equal(s.energy, usage.month_energy / 1000);
     assert.ok(s.energy < o.energyKWh, "the month's counter, not the lifetime one");
   });

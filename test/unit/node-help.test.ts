@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { showValue } from "../../lib/show-value";
 import { checkHelp, extractHelp, helpToDocs, LANGS, nodeShape, nodeTypes, parseHelp, readHelp, replaceRegion, syncDocs } from "../../scripts/docs/node-help";
 import { repoRoot } from "../support/nodered";
 
@@ -14,7 +15,7 @@ type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 function flatten(v: Json, prefix = "", out = new Map<string, string>()): Map<string, string> {
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     for (const [k, x] of Object.entries(v)) flatten(x, prefix ? `${prefix}.${k}` : k, out);
-  } else out.set(prefix, String(v));
+  } else out.set(prefix, showValue(v));
   return out;
 }
 const catalogue = (type: string, lang: string) =>

@@ -174,7 +174,7 @@ describe("unknown devices (pending approval)", function () {
     function api() {
       const registry = buildRegistry({ devices }, "test");
       registry.unknown = new UnknownDevices({ policy: "pending", now: () => 1764000000000 });
-      const service = testApiService({ registry, broker: { connected: () => true, publish: async () => undefined } });
+      const service = testApiService({ registry, broker: { connected: () => true, publish: () => Promise.resolve() } });
       const call = (method: "GET" | "POST", p: string, search = "") =>
         service.handle({ method, path: p, search: new URLSearchParams(search), instance: `/api/v1${p}` });
       return { registry, call };

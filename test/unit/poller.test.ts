@@ -341,7 +341,7 @@ describe("Poller", function () {
   });
 
   it("rejects bad options and duplicate devices", function () {
-    const base = { devices: devices(1), poll: async () => ({ power: 1 }) };
+    const base = { devices: devices(1), poll: () => Promise.resolve({ power: 1 }) };
     assert.throws(() => new Poller({ ...base, intervalMs: 0 }), /intervalMs/);
     assert.throws(() => new Poller({ ...base, intervalMs: 1000, concurrency: 0 }), /concurrency/);
     assert.throws(() => new Poller({ ...base, intervalMs: 1000, timeoutMs: Number.NaN }), /timeoutMs/);
