@@ -79,8 +79,8 @@ export function corsHeaders(cors: CorsOptions | undefined, origin: string | unde
 export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   cors?: CorsOptions;
-  /** Called once per finished request (status, ms) — for node status and metrics. Never receives tokens. */
-  onDone?: (status: number, ms: number) => void;
+  /** Called once per finished request (status, ms, method and path relative to the base path) — for node status and metrics. Never receives tokens. */
+  onDone?: (status: number, ms: number, req: { method: string; path: string }) => void;
   now?: () => number;
 }
 
@@ -111,7 +111,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
       body: problem,
     };
     send(res, response, req.method === "HEAD");
-    opts.onDone?.(response.status, now() - started);
+    opts.onDone?.(response.status, now() - started, { method: req.method ?? "GET", path: new URL(req.url ?? "/", "http://localhost").pathname });
   };
   const handler = async (req: HttpRequest, res: ServerResponse): Promise<void> => {
     const started = now();
@@ -151,7 +151,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
       Object.assign(response.headers, corsHeaders(opts.cors, origin, false));
     }
     send(res, response, req.method === "HEAD");
-    opts.onDone?.(response.status, now() - started);
+    opts.onDone?.(response.status, now() - started, { method: req.method ?? "GET", path: url.pathname });
   };
   return Object.assign(handler, { reject });
 }
@@ -165,6 +165,7 @@ const serialised = new WeakMap<object, Buffer>();
 
 function serialise(body: unknown): Buffer | undefined {
   if (body === undefined) return undefined;
+  if (Buffer.isBuffer(body)) return body; // already encoded (e.g. the /metrics text)
   if (typeof body !== "object" || body === null) return Buffer.from(JSON.stringify(body));
   let buf = serialised.get(body);
   if (!buf) {

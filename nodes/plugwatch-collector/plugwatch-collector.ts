@@ -3,7 +3,10 @@ import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { PlugTransports } from "../../lib/transports/plug-transports";
+import { pipeline } from "../../lib/metrics/hub";
+import { forgetCollector, observePoll } from "../../lib/metrics/observe";
 import { defineNode } from "../shared/kit";
+import { metricLabel } from "../shared/metrics";
 import { parseCollectorConfig, parseCommand } from "./config";
 import { serveDiscovery } from "./discover-endpoint";
 
@@ -31,6 +34,7 @@ export = (RED: NodeAPI) => {
       // Keep-alive: one socket per plug between polls (lib/plug-connection.ts); KLAP/Tapo plugs use the account's credentials.
       const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
       const lastError = new Map<string, number>();
+      const label = metricLabel(node);
       const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
       const collector: Collector = new Collector(devices, config, plugs, {
         message: (msg) => node.send(msg),
@@ -44,7 +48,9 @@ export = (RED: NodeAPI) => {
           node.warn(kit.t(code === "AUTH_FAILED" ? "errors.auth" : "errors.firmware", { device: device.id, address: `${device.host}:${device.port}` })),
         changed: () => !kit.closing && show(collector.view()),
         log: (m) => node.warn(m),
+        polled: (_device, ms) => observePoll(label, ms),
       });
+      const unregister = pipeline.collectors.add(node.id, label, collector);
       if (devices.length === 0) {
         node.warn(kit.t("errors.no-devices", { filter: JSON.stringify(config.filter) }));
         kit.status.show("idle", "status.no-devices");
@@ -68,7 +74,11 @@ export = (RED: NodeAPI) => {
         send({ ...msg, payload: list, device: device.id, period, year, ...(month !== undefined ? { month } : {}) });
         done();
       });
-      kit.onClose(() => collector.stop().finally(() => plugs.close()));
+      kit.onClose((removed) => {
+        unregister();
+        if (removed) forgetCollector(label);
+        return collector.stop().finally(() => plugs.close());
+      });
     },
     { statusEveryMs: STATUS_EVERY_MS },
   );
