@@ -19,9 +19,24 @@ export interface PromFamily {
 
 const parse = createRequire(__filename)("parse-prometheus-text-format") as (text: string) => PromFamily[];
 
-/** Parses an exposition; throws (from the parser) on malformed text. */
+/**
+ * Parses an exposition; throws (from the parser) on malformed text. Families are keyed by name with their TYPE. The
+ * parser folds the series of a labelled histogram into one (it keeps neither their labels nor count and sum), so the
+ * text is parsed a second time without histogram TYPE lines: each `<name>_bucket`, `<name>_count` and `<name>_sum`
+ * then comes back as a family of its own with every series and its labels.
+ */
 export function parsePrometheus(text: string): Map<string, PromFamily> {
-  return new Map(parse(text).map((f) => [f.name, f]));
+  const families = new Map(parse(text).map((f) => [f.name, f]));
+  const series = new Map<string, PromFamily>();
+  for (const f of parse(text.replace(/^# TYPE (\S+) histogram$/gm, ""))) {
+    if (!/_(bucket|count|sum)$/.test(f.name) || families.has(f.name)) continue;
+    // Each series' lines come back as one more family of the same name: merge them.
+    const known = series.get(f.name);
+    if (known) known.metrics.push(...f.metrics);
+    else series.set(f.name, { ...f, metrics: [...f.metrics] });
+  }
+  for (const [name, f] of series) families.set(name, f);
+  return families;
 }
 
 /** The sample of `family` whose labels include `labels`, or undefined. */

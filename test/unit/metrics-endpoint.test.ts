@@ -62,6 +62,9 @@ describe("metrics registry and endpoint (lib/metrics, lib/api/metrics-endpoint)"
     assert.equal(valueOf(m.get("plugwatch_mqtt_connected"), { broker: "mosquitto" }), 0);
     assert.equal(valueOf(m.get("plugwatch_alerts_active"), { rule: "offline", severity: "critical" }), 2);
     assert.equal(m.get("plugwatch_query_duration_seconds")?.type, "HISTOGRAM");
+    assert.ok((valueOf(m.get("plugwatch_query_duration_seconds_count"), { kind: "energy" }) ?? 0) >= 1);
+    assert.ok((valueOf(m.get("plugwatch_query_duration_seconds_bucket"), { kind: "energy", le: "+Inf" }) ?? 0) >= 1);
+    assert.equal(valueOf(m.get("plugwatch_query_duration_seconds_bucket"), { kind: "energy", le: "0.01" }), 0, "12 ms is not under 10 ms");
     assert.ok((valueOf(m.get("plugwatch_query_requests_total"), { kind: "energy", outcome: "ok" }) ?? 0) >= 1);
     assert.ok((valueOf(m.get("plugwatch_api_requests_total"), { route: "getDevice", status: "200" }) ?? 0) >= 1);
     assert.ok((valueOf(m.get("plugwatch_api_requests_total"), { route: "unmatched", status: "404" }) ?? 0) >= 1);
