@@ -201,11 +201,11 @@ new Gauge({
 });
 
 let defaults = false;
-/** Adds prom-client's process metrics (CPU, memory, event loop lag, GC) under the `plugwatch_process_` prefix; once per process. */
+/** Adds prom-client's process metrics (CPU, memory, event loop lag, GC) under the `plugwatch_` prefix (plugwatch_process_…, plugwatch_nodejs_…); once per process. */
 export function enableProcessMetrics(): void {
   if (defaults) return;
   defaults = true;
-  collectDefaultMetrics({ register: metricsRegistry, prefix: "plugwatch_process_" });
+  collectDefaultMetrics({ register: metricsRegistry, prefix: "plugwatch_" });
 }
 
 /** The exposition text and its Content-Type. */

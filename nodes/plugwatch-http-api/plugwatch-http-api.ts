@@ -15,7 +15,7 @@ import { ApiState } from "../../lib/api/state";
 import { ConfigError, defineNode } from "../shared/kit";
 import { brokerPort } from "../shared/broker";
 import { mountHandler } from "../shared/http-mount";
-import { watchBrokers } from "../shared/metrics";
+import { processMetricsFromSettings, watchBrokers } from "../shared/metrics";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
 const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
@@ -83,6 +83,7 @@ export = (RED: NodeAPI) =>
         },
       });
       const unwatch = watchBrokers(RED);
+      processMetricsFromSettings(kit.setting("plugwatch"));
       let unmount = (): void => undefined;
       try {
         unmount = mountHandler(RED.httpNode, config.basePath, apiRoute(api, middlewareList(kit.setting("httpNodeMiddleware"))));

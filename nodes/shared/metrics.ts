@@ -1,6 +1,7 @@
 // The nodes' side of lib/metrics: a node's metric label, and the runtime's mqtt-broker config nodes as broker sources.
 import type { NodeAPI } from "node-red";
 import { pipeline } from "../../lib/metrics/hub";
+import { enableProcessMetrics } from "../../lib/metrics/registry";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 
 /** The label a node's series carry in /metrics: its name, else its id. */
@@ -20,4 +21,10 @@ export function watchBrokers(RED: NodeAPI): () => void {
     removers.push(pipeline.brokers.add(id, label, { connected: () => (RED.nodes.getNode(id) as MqttBrokerNode | null)?.connected === true }));
   });
   return () => removers.forEach((remove) => remove());
+}
+
+/** settings.js `plugwatch: { metrics: { processMetrics: true } }` adds prom-client's process metrics (off by default). */
+export function processMetricsFromSettings(plugwatch: unknown): void {
+  const metrics = plugwatch !== null && typeof plugwatch === "object" ? (plugwatch as { metrics?: unknown }).metrics : undefined;
+  if (metrics !== null && typeof metrics === "object" && (metrics as { processMetrics?: unknown }).processMetrics === true) enableProcessMetrics();
 }
