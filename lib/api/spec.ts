@@ -340,7 +340,7 @@ export const OPERATIONS: readonly Operation[] = [
       status: 200,
       description: "Prometheus text exposition format 0.0.4",
       schema: Type.String({ description: "Prometheus text exposition format" }),
-      contentType: "text/plain; version=0.0.4",
+      contentType: "text/plain",
     },
     errors: [401],
   },
