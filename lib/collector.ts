@@ -8,6 +8,7 @@ import { toReading } from "./plug-client";
 import { IdentityGuard, sampleCheck, type IdentityStore } from "./plausibility";
 import { Poller } from "./poller";
 import { deviceTopic } from "./topics";
+import type { CollectorTotals } from "./metrics/hub";
 
 /** The poller's own guard fires this long after the socket timeout, so the socket's own error normally wins. */
 const GUARD_GRACE_MS = 500;
@@ -49,6 +50,8 @@ export interface CollectorEvents {
   changed(): void;
   /** A throwing event handler (rate-limited by the poller). */
   log(message: string): void;
+  /** A successful poll and its duration, ms (for metrics). */
+  polled?(device: Device, latencyMs: number): void;
 }
 
 export type CollectorView =
@@ -83,7 +86,8 @@ export class Collector {
       log: (m) => on.log(m),
       check: sampleCheck(this.identities),
       on: {
-        reading: (device, sample, ts) => {
+        reading: (device, sample, ts, latencyMs) => {
+          on.polled?.(device, latencyMs);
           this.solved(device);
           const reading = toReading(device, sample, Math.round(ts));
           const checked = validate(Reading, reading);
@@ -125,6 +129,22 @@ export class Collector {
   }
   stats(device: Device, period: "day" | "month", year: number, month?: number): Promise<EnergyStat[]> {
     return this.plugs.stats(device, period, year, month);
+  }
+
+  /** Cumulative poll counters and the devices' state now (lib/metrics/hub.ts). */
+  totals(): CollectorTotals {
+    const p = this.poller.totalCounts();
+    const c = this.poller.tracker.counts();
+    return {
+      cycles: p.cycles + p.backoffSkips,
+      ok: p.ok,
+      failed: p.failed,
+      overrun: p.missedCycles,
+      backoff: p.backoffSkips,
+      devices: this.devices.length,
+      online: c.online,
+      offline: c.offline,
+    };
   }
 
   view(): CollectorView {

@@ -285,6 +285,11 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     await Promise.all([...this.running]);
   }
 
+  /** Counters since start (cheap: no percentiles), e.g. for metrics scraped often. */
+  totalCounts(): PollerCounters {
+    return { ...this.totals };
+  }
+
   /** Counters of the current window (since start or the last reset) plus totals. */
   stats(reset = false): PollerStats {
     const now = this.clock();

@@ -79,8 +79,8 @@ export function corsHeaders(cors: CorsOptions | undefined, origin: string | unde
 export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   cors?: CorsOptions;
-  /** Called once per finished request (status, ms) — for node status and metrics. Never receives tokens. */
-  onDone?: (status: number, ms: number) => void;
+  /** Called once per finished request (status, ms, method and path relative to the base path) — for node status and metrics. Never receives tokens. */
+  onDone?: (status: number, ms: number, req: { method: string; path: string }) => void;
   now?: () => number;
 }
 
@@ -111,7 +111,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
       body: problem,
     };
     send(res, response, req.method === "HEAD");
-    opts.onDone?.(response.status, now() - started);
+    opts.onDone?.(response.status, now() - started, { method: req.method ?? "GET", path: new URL(req.url ?? "/", "http://localhost").pathname });
   };
   // Synchronous work, but a Promise like the handler: a throw reaches the caller as a rejection.
   const reject: HttpHandler["reject"] = (...args) => new Promise<void>((resolve) => resolve(answerProblem(...args)));
@@ -153,7 +153,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
       Object.assign(response.headers, corsHeaders(opts.cors, origin, false));
     }
     send(res, response, req.method === "HEAD");
-    opts.onDone?.(response.status, now() - started);
+    opts.onDone?.(response.status, now() - started, { method: req.method ?? "GET", path: url.pathname });
   };
   return Object.assign(handler, { reject });
 }
@@ -167,6 +167,7 @@ const serialised = new WeakMap<object, Buffer>();
 
 function serialise(body: unknown): Buffer | undefined {
   if (body === undefined) return undefined;
+  if (Buffer.isBuffer(body)) return body; // already encoded (e.g. the /metrics text)
   if (typeof body !== "object" || body === null) return Buffer.from(JSON.stringify(body));
   let buf = serialised.get(body);
   if (!buf) {

@@ -9,6 +9,8 @@ export interface OpenApiOptions {
   openSpec: boolean;
   /** false when the node's auth is "none" (httpNodeAuth or a proxy guards the API): no bearer security is documented. Default true. */
   tokens?: boolean;
+  /** true when /metrics needs the node's metrics token. */
+  metricsToken?: boolean;
   version?: string;
 }
 
@@ -25,6 +27,7 @@ const TAGS = [
 
 export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
   const security = (a: AccessClass): Record<string, string[]>[] => {
+    if (a === "metrics") return o.metricsToken ? [{ metricsToken: [] }] : [];
     const open = o.tokens === false || (a === "health" && o.openHealth) || (a === "spec" && o.openSpec);
     if (open) return [];
     return [{ bearer: [a === "control" ? "control" : "read"] }];
@@ -34,7 +37,7 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
     const responses: Record<string, unknown> = {
       [String(op.success.status)]: {
         description: op.success.description,
-        content: { "application/json": { schema: plain(op.success.schema) } },
+        content: { [op.success.contentType ?? "application/json"]: { schema: plain(op.success.schema) } },
       },
     };
     if (op.alsoSuccess) {
@@ -43,7 +46,9 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
         content: { "application/json": { schema: plain(op.alsoSuccess.schema) } },
       };
     }
-    for (const status of op.errors.filter((x) => o.tokens !== false || (x !== 401 && x !== 403))) {
+    // /metrics documents its 401 unless nothing is guarded at all (auth none and no metrics token).
+    const guarded = op.access === "metrics" ? o.metricsToken === true || o.tokens !== false : o.tokens !== false;
+    for (const status of op.errors.filter((x) => guarded || (x !== 401 && x !== 403))) {
       const headers =
         status === 401 || status === 403
           ? { "WWW-Authenticate": { description: "Bearer challenge", schema: { type: "string" } } }
@@ -95,11 +100,16 @@ export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {
     tags: TAGS,
     paths,
     components: {
-      ...(o.tokens === false
+      ...(o.tokens === false && !o.metricsToken
         ? {}
         : {
             securitySchemes: {
-              bearer: { type: "http", scheme: "bearer", description: "Token configured on the plugwatch-http-api node, with scopes read and/or control" },
+              ...(o.tokens === false
+                ? {}
+                : {
+                    bearer: { type: "http", scheme: "bearer", description: "Token configured on the plugwatch-http-api node, with scopes read and/or control" },
+                  }),
+              ...(o.metricsToken ? { metricsToken: { type: "http", scheme: "bearer", description: "The metrics token of the plugwatch-http-api node" } } : {}),
             },
           }),
       schemas: { Problem: plain(Problem) },

@@ -39,6 +39,7 @@ import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, Unknown
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
 import { storageProblem } from "../influx/spool-alarm";
+import type { MetricsEndpoint } from "./metrics-endpoint";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -90,6 +91,8 @@ export interface ApiServiceOptions {
   /** Requests per token (default DEFAULT_RATE_LIMIT) and failed token checks of all callers (DEFAULT_FAILURE_LIMIT). */
   rateLimit?: Omit<RateLimitOptions, "now">;
   failureLimit?: Omit<RateLimitOptions, "now">;
+  /** GET /metrics (lib/api/metrics-endpoint.ts); without it the route answers 404. */
+  metrics?: MetricsEndpoint;
 }
 
 type Peer = "query" | "command";
@@ -112,7 +115,14 @@ export class ApiService {
     this.perToken = new RateLimiter({ ...(o.rateLimit ?? DEFAULT_RATE_LIMIT), now: this.now });
     this.failures = new RateLimiter({ ...(o.failureLimit ?? DEFAULT_FAILURE_LIMIT), now: this.now });
     this.limits = o.limits ?? DEFAULT_LIMITS;
-    this.openapi = buildOpenApi({ basePath: o.basePath, openHealth: o.openHealth, openSpec: o.openSpec, tokens: o.auth.enabled, version: o.version });
+    this.openapi = buildOpenApi({
+      basePath: o.basePath,
+      openHealth: o.openHealth,
+      openSpec: o.openSpec,
+      tokens: o.auth.enabled,
+      metricsToken: o.metrics?.guarded,
+      version: o.version,
+    });
     // The agents refuse any other reply topic: the API's own must pass the same check (lib/contracts/reply-topic.ts).
     const r = checkReplyTopic(o.replyTopic, replyTopicPolicy(o.root, { clientPrefixes: [] }));
     if (!r.ok) throw new Error(`the API's reply topic '${o.replyTopic}' is not a valid reply topic: ${r.message}`);
@@ -134,6 +144,10 @@ export class ApiService {
         if (!f.ok)
           throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
       };
+      if (match.op.access === "metrics") {
+        if (!this.o.metrics) throw new ApiError("NOT_FOUND", `no endpoint ${req.method} ${req.instance}`);
+        return await this.o.metrics.serve(req.authorization, slow);
+      }
       const who = this.o.auth.check(req.authorization, this.accessOf(match.op.access), slow);
       if (who) {
         const t = this.perToken.take(who.name);
@@ -152,7 +166,7 @@ export class ApiService {
     }
   }
 
-  private accessOf(c: AccessClass): Access {
+  private accessOf(c: Exclude<AccessClass, "metrics">): Access {
     if (c === "health") return this.o.openHealth ? "open" : "read";
     if (c === "spec") return this.o.openSpec ? "open" : "read";
     return c;
@@ -226,6 +240,8 @@ export class ApiService {
       case "getOpenApi":
         checkKnown(q, []);
         return ok(this.openapi);
+      case "getMetrics": // answered in handle(), before the API's token check
+        throw new ApiError("NOT_FOUND", `no endpoint ${req.method} ${req.instance}`);
     }
   }
 

@@ -37,10 +37,11 @@ export type OperationId =
   | "listAudit"
   | "getCommand"
   | "getHealth"
-  | "getOpenApi";
+  | "getOpenApi"
+  | "getMetrics";
 
-/** read/control: token scope; health/spec: open or read, as configured on the node. */
-export type AccessClass = "read" | "control" | "health" | "spec";
+/** read/control: token scope; health/spec: open or read, as configured on the node; metrics: the node's own metrics token, or open. */
+export type AccessClass = "read" | "control" | "health" | "spec" | "metrics";
 
 export interface ParamSpec {
   name: string;
@@ -62,7 +63,7 @@ export interface Operation {
   params: ParamSpec[];
   body?: TSchema;
   /** The success response. */
-  success: { status: number; description: string; schema: TSchema };
+  success: { status: number; description: string; schema: TSchema; contentType?: string };
   /** A second success response, e.g. 202 for a command queued for a plug that did not answer. */
   alsoSuccess?: { status: number; description: string; schema: TSchema };
   /** Error statuses this operation can answer with (problem+json). */
@@ -361,6 +362,25 @@ export const OPERATIONS: readonly Operation[] = [
     params: [],
     success: { status: 200, description: "The document", schema: OpenApiDocument },
     errors: [...AUTH],
+  },
+  {
+    id: "getMetrics",
+    method: "get",
+    path: "/metrics",
+    access: "metrics",
+    tag: "service",
+    summary: "Prometheus metrics of the pipeline",
+    description:
+      "Collector polls and misses, hook writes and spool, queries, API requests, active alerts and MQTT connections in the Prometheus " +
+      "text format (docs/monitoring.md). Needs the node's metrics token as a bearer token when one is set; open otherwise.",
+    params: [],
+    success: {
+      status: 200,
+      description: "Prometheus text exposition format 0.0.4",
+      schema: Type.String({ description: "Prometheus text exposition format" }),
+      contentType: "text/plain",
+    },
+    errors: [401],
   },
 ];
 

@@ -1,6 +1,7 @@
 // plugwatch-alert's editor config → typed config: topic root, tick, parsed rules, registry id, persistence.
 import { AlertRulesError, parseRules } from "../../lib/alerts/rules";
 import { tickMs } from "../../lib/alerts/tick";
+import { parseSelfAlertSettings, type SelfAlertSettings } from "../../lib/metrics/self-alerts";
 import { checkRoot, DEFAULT_ROOT } from "../../lib/topics";
 import { ConfigError } from "../shared/kit";
 import type { PlugwatchAlertNodeDef } from "./types";
@@ -11,6 +12,7 @@ export interface AlertConfig {
   rules: ReturnType<typeof parseRules>;
   registry: string;
   persist: boolean;
+  self: SelfAlertSettings;
 }
 
 export function parseAlertConfig(def: PlugwatchAlertNodeDef): AlertConfig {
@@ -21,6 +23,7 @@ export function parseAlertConfig(def: PlugwatchAlertNodeDef): AlertConfig {
       rules: parseRules(def.rules ?? "[]"),
       registry: def.registry,
       persist: def.persist !== false && String(def.persist) !== "false",
+      self: parseSelfAlertSettings({ ...def, enabled: def.selfAlerts }),
     };
   } catch (err) {
     // Every rule problem in one message (the rules error itself names only the first three).

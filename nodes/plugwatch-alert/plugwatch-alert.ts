@@ -9,6 +9,9 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { contextSlot } from "../shared/context-slot";
 import { defineNode, type Send } from "../shared/kit";
 import { parseAlertConfig } from "./config";
+import { selfAlerts } from "./self-alerts";
+import { pipeline } from "../../lib/metrics/hub";
+import { metricLabel } from "../shared/metrics";
 
 /** Context key of the persisted engine snapshot, and the store used when settings.js defines one named so. */
 const CONTEXT_KEY = "alerts";
@@ -28,12 +31,15 @@ export = (RED: NodeAPI) =>
     const stores = kit.setting("contextStorage");
     const store = stores !== null && typeof stores === "object" && PERSIST_STORE in stores ? PERSIST_STORE : undefined;
     const slot = contextSlot(node, CONTEXT_KEY, store);
+    // Self-alerts (storage, spool, collector misses, broker) leave through the same output, status and persistence.
+    const self = selfAlerts(RED, node, kit, config.self, store);
+    const unregister = pipeline.alerts.add(node.id, metricLabel(node), { active: () => [...engine.activeAlerts(), ...self.active()] });
     const state = { badInputs: 0, dirty: false, lastSave: 0 };
     const problem = (key: string) => (e: unknown) => node.warn(kit.t(key, { message: e instanceof Error ? e.message : String(e) }));
 
     const updateStatus = (): void => {
       const sev = engine.highestSeverity();
-      const count = engine.activeCount;
+      const count = engine.activeCount + self.active().length;
       const kind = sev === "critical" ? "critical" : sev === "warning" ? "warn" : "ok";
       if (state.badInputs) kit.status.show(kind, "status.activeBad", { count, bad: state.badInputs });
       else kit.status.show(kind, "status.active", { count });
@@ -42,7 +48,7 @@ export = (RED: NodeAPI) =>
       if (!config.persist) return Promise.resolve();
       state.dirty = false;
       state.lastSave = kit.clock.now();
-      return slot.save(engine.snapshot()).catch(problem("errors.save"));
+      return Promise.all([slot.save(engine.snapshot()), self.save()]).then(() => undefined, problem("errors.save"));
     };
     const emit = (events: AlertEvent[], send: Send): void => {
       if (!events.length) return;
@@ -61,19 +67,20 @@ export = (RED: NodeAPI) =>
       emit(engine.restore(saved), (m) => node.send(m));
       // Restored alerts are re-published retained, unchanged (same id and ts, so no new "raised"): an embedded
       // broker restarts empty, and on a broker that kept them the identical retained message changes nothing.
-      republish = engine.activeAlerts();
+      republish = [...engine.activeAlerts(), ...(await self.restore())];
     };
     const ready = kit.track(restore().catch(problem("errors.restore"))).then(() => {
       if (kit.closing) return;
       updateStatus();
       kit.setInterval(() => {
         if (republish.length) {
-          const active = new Set(engine.activeAlerts().map((a) => a.id));
+          const active = new Set([...engine.activeAlerts(), ...self.active()].map((a) => a.id));
           const still = republish.filter((a) => active.has(a.id));
           republish = [];
           if (still.length) node.send([alertMessages(config.root, still), null]);
         }
         emit(engine.tick(), (m) => node.send(m));
+        void kit.track(self.tick().then((events) => !kit.closing && emit(events, (m) => node.send(m)), problem("errors.self")));
         if (state.dirty && kit.clock.now() - state.lastSave >= SAVE_EVERY_MS) void save();
       }, config.tickMs);
     });
@@ -82,7 +89,7 @@ export = (RED: NodeAPI) =>
       await ready;
       const input = classifyAlertInput(config.root, msg.topic, msg.payload);
       if (input.kind === "list") {
-        send([null, { ...msg, payload: engine.activeAlerts() }]);
+        send([null, { ...msg, payload: [...engine.activeAlerts(), ...self.active()] }]);
         return done();
       }
       const out = input.kind === "availability" ? engine.onAvailability(input.data, input.meta) : engine.onReading(input.data, input.meta);
@@ -101,5 +108,9 @@ export = (RED: NodeAPI) =>
     });
 
     // A removed node's context is deleted by Node-RED; otherwise keep the state for the next start.
-    kit.onClose((removed) => (removed ? undefined : ready.then(save)));
+    kit.onClose((removed) => {
+      unregister();
+      self.close();
+      return removed ? undefined : ready.then(save);
+    });
   });

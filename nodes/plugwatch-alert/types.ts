@@ -12,6 +12,15 @@ export interface PlugwatchAlertNodeDef extends NodeDef {
   tickInterval: number | string;
   /** Keep the active set in the node context (the `file` store when configured). Default true. */
   persist: boolean;
+  /** Self-alerts on the pipeline itself (lib/metrics/self-alerts.ts). Default true. */
+  selfAlerts?: boolean;
+  /** Thresholds of the self-alerts (empty = default): seconds, percent. */
+  storageDownS?: number | string;
+  spoolPercent?: number | string;
+  spoolAgeS?: number | string;
+  missPercent?: number | string;
+  missWindowS?: number | string;
+  brokerDownS?: number | string;
 }
 
 export type PlugwatchAlertNode = Node;

@@ -6,7 +6,10 @@ import { identityFile } from "../../lib/identity-file";
 import { Outbox } from "../../lib/outbox";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { brokerUser, outboxPort } from "../shared/broker";
+import { pipeline } from "../../lib/metrics/hub";
+import { forgetCollector, observePoll } from "../../lib/metrics/observe";
 import { defineNode } from "../shared/kit";
+import { metricLabel } from "../shared/metrics";
 import { parseCollectorConfig, parseCommand } from "./config";
 import { serveDiscovery } from "./discover-endpoint";
 
@@ -34,6 +37,7 @@ export = (RED: NodeAPI) => {
       // Keep-alive: one socket per plug between polls (lib/plug-connection.ts); KLAP/Tapo plugs use the account's credentials.
       const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
       const lastError = new Map<string, number>();
+      const label = metricLabel(node);
       const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
       // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
       // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
@@ -51,7 +55,9 @@ export = (RED: NodeAPI) => {
           node.warn(kit.t(code === "AUTH_FAILED" ? "errors.auth" : "errors.firmware", { device: device.id, address: `${device.host}:${device.port}` })),
         changed: () => !kit.closing && show(collector.view()),
         log: (m) => node.warn(m),
+        polled: (_device, ms) => observePoll(label, ms),
       });
+      const unregister = pipeline.collectors.add(node.id, label, collector);
       if (devices.length === 0) {
         node.warn(kit.t("errors.no-devices", { filter: JSON.stringify(config.filter) }));
         kit.status.show("idle", "status.no-devices");
@@ -75,12 +81,14 @@ export = (RED: NodeAPI) => {
         send({ ...msg, payload: list, device: device.id, period, year, ...(month !== undefined ? { month } : {}) });
         done();
       });
-      kit.onClose((removed) =>
-        collector
+      kit.onClose((removed) => {
+        unregister();
+        if (removed) forgetCollector(label);
+        return collector
           .stop()
           .finally(() => plugs.close())
-          .finally(() => out?.close(removed)),
-      );
+          .finally(() => out?.close(removed));
+      });
 
       function openOutbox(o: { broker: string; dir: string; maxBytes: number }) {
         const broker = kit.findConfigNode("mqtt-broker", o.broker);

@@ -6,6 +6,9 @@ import { parseApiConfig, replyTopicOf } from "../../lib/api/config";
 import { Correlator } from "../../lib/api/correlator";
 import { createHttpHandler, type CorsOptions } from "../../lib/api/http";
 import { apiInbox } from "../../lib/api/inbox";
+import { metricsEndpoint, type MetricsEndpoint } from "../../lib/api/metrics-endpoint";
+import { observeApiRequest } from "../../lib/metrics/observe";
+import { scrape } from "../../lib/metrics/registry";
 import { apiRoute, middlewareList } from "../../lib/api/route";
 import { ApiService } from "../../lib/api/service";
 import { ApiState } from "../../lib/api/state";
@@ -13,6 +16,7 @@ import { ConfigError, defineNode } from "../shared/kit";
 import { brokerPort } from "../shared/broker";
 import { mountHandler } from "../shared/http-mount";
 import { applyHttpLimits, parseHttpLimits } from "../../lib/http-limits";
+import { processMetricsFromSettings, watchBrokers } from "../shared/metrics";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
 const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
@@ -25,8 +29,10 @@ export = (RED: NodeAPI) =>
     parse,
     (node, config, kit) => {
       let auth: Authenticator;
+      let metrics: MetricsEndpoint;
       try {
         auth = new Authenticator(config.auth === "tokens" ? parseTokens(node.credentials?.tokens ?? "") : [], config.auth === "tokens");
+        metrics = metricsEndpoint({ token: node.credentials?.metricsToken, scrape });
       } catch (err) {
         // The message never contains a token.
         throw new ConfigError(kit.t("errors.config", { message: err instanceof Error ? err.message : String(err) }));
@@ -45,6 +51,7 @@ export = (RED: NodeAPI) =>
         auth,
         replyTopic,
         healthProbeMs: Math.min(2000, config.timeoutMs),
+        metrics,
       });
       if (!broker) {
         node.error(kit.t("errors.no-broker"));
@@ -77,8 +84,13 @@ export = (RED: NodeAPI) =>
       // HTTP: one route under the base path (so RED.httpNode's auth, https and CORS setup apply), unplugged on close.
       const api = createHttpHandler(service, {
         cors: kit.setting("httpNodeCors") as CorsOptions | undefined,
-        onDone: (code) => code >= 500 && code !== 503 && kit.status.text("warn", `${code}`),
+        onDone: (code, ms, req) => {
+          observeApiRequest(code, ms, req);
+          if (code >= 500 && code !== 503) kit.status.text("warn", `${code}`);
+        },
       });
+      const unwatch = watchBrokers(RED);
+      processMetricsFromSettings(kit.setting("plugwatch"));
       let unmount = (): void => undefined;
       try {
         unmount = mountHandler(RED.httpNode, config.basePath, apiRoute(api, middlewareList(kit.setting("httpNodeMiddleware"))));
@@ -90,6 +102,7 @@ export = (RED: NodeAPI) =>
 
       kit.onClose((removed) => {
         unmount();
+        unwatch();
         correlator.close();
         if (!broker) return;
         // The reply topic is unique to this instance: always drop it; the shared topics follow mqtt-in's rule.
@@ -97,5 +110,5 @@ export = (RED: NodeAPI) =>
         return new Promise<void>((resolve) => broker.deregister(node, resolve, removed));
       });
     },
-    { credentials: { tokens: { type: "password" } } },
+    { credentials: { tokens: { type: "password" }, metricsToken: { type: "password" } } },
   );

@@ -23,6 +23,8 @@ export interface PlugwatchHttpApiNodeDef extends NodeDef {
 export interface PlugwatchHttpApiCredentials {
   /** JSON `[{"token":"…","scopes":["read","control"]}]` or lines `TOKEN read,control`. */
   tokens?: string;
+  /** Bearer token for GET {basePath}/metrics; empty = /metrics is served without auth. */
+  metricsToken?: string;
 }
 
 export interface PlugwatchHttpApiNode extends Node<PlugwatchHttpApiCredentials> {

@@ -8,9 +8,14 @@ import { LineEncoder, encodePayload, fairShareKey } from "../../lib/influx/point
 import { SpoolFullAlarm } from "../../lib/influx/spool-alarm";
 import { rollupNotifyingSink } from "../../lib/influx/retention-manager";
 import { InfluxWriter, influxSink } from "../../lib/influx/writer";
+import { pipeline } from "../../lib/metrics/hub";
+import { forgetHook, observeWrite } from "../../lib/metrics/observe";
+import { observeSink } from "../../lib/metrics/observed-sink";
+import { hookSource } from "../../lib/metrics/sources";
 import { Spool } from "../../lib/spool";
 import { componentStatusTopic, parseDeviceTopic } from "../../lib/topics";
 import { defineNode, errorText } from "../shared/kit";
+import { metricLabel } from "../shared/metrics";
 import { parseHookConfig } from "./config";
 
 export = (RED: NodeAPI) =>
@@ -31,6 +36,8 @@ export = (RED: NodeAPI) =>
     let writer: InfluxWriter | undefined;
     let spool: Spool | undefined;
     let startError: Error | undefined;
+    const label = metricLabel(node);
+    let unregister = (): void => undefined;
 
     const updateStatus = (): void => {
       if (startError) return kit.status.text("error", errorText(startError));
@@ -43,10 +50,13 @@ export = (RED: NodeAPI) =>
       spool = await Spool.open({ dir: opts.spoolDir, maxBytes: opts.maxBytes, policy: opts.policy, log: (m) => node.warn(m) });
       if (kit.closing) return spool.close();
       if (spool.backlogLines > 0) node.log(kit.t("log.recovered", { lines: spool.backlogLines, dir: opts.spoolDir }));
+      const sink = observeSink(influxSink(http, settings, { createDatabase: opts.createDatabase }), () => kit.clock.now(), {
+        written: (ms, ok) => observeWrite(label, ms, ok),
+      });
       const w = new InfluxWriter({
         spool,
         // Late writes (replay, backfill) are re-aggregated into the rollups by the config node (docs/retention.md).
-        sink: rollupNotifyingSink(influxSink(http, settings, { createDatabase: opts.createDatabase }), influx.retention),
+        sink: rollupNotifyingSink(sink, influx.retention),
         batchSize: opts.batchSize,
         flushIntervalMs: opts.flushIntervalMs,
         maxInFlight: opts.maxInFlight,
@@ -55,6 +65,17 @@ export = (RED: NodeAPI) =>
       });
       writer = w;
       w.onChange = updateStatus;
+      const sp0 = spool;
+      unregister = pipeline.hooks.add(
+        node.id,
+        label,
+        hookSource(
+          w,
+          sink,
+          () => counters.spoolFullRefusals,
+          () => oldestUnsentTs(sp0),
+        ),
+      );
       kit.setInterval(() => {
         updateStatus();
         const st = w.stats();
@@ -116,6 +137,8 @@ export = (RED: NodeAPI) =>
 
     kit.onClose(async (removed) => {
       await ready;
+      unregister();
+      if (removed) forgetHook(label);
       if (!writer) return;
       try {
         await writer.close(5000);

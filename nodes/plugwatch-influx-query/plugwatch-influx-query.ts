@@ -6,6 +6,7 @@ import { influxRunner, QueryService, type StatementRunner } from "../../lib/infl
 import { Limiter } from "../../lib/limiter";
 import { rollupSettings } from "../../lib/influx/resolution";
 import type { InfluxConfigLike } from "./types";
+import { observeQuery } from "../../lib/metrics/observe";
 import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { DEFAULT_ROOT } from "../../lib/topics";
 import { defineNode, type Done, type Send } from "../shared/kit";
@@ -73,6 +74,7 @@ export = (RED: NodeAPI) =>
         const { replyTo, reply, type = "query" } = answered;
         send({ topic: replyTo, payload: reply, qos: 1, retain: false });
         const code = reply.error?.code;
+        observeQuery(type, reply.ok ? "ok" : (code ?? "error"), kit.clock.now() - started);
         if (reply.ok) kit.status.text("ok", `${type} ${kit.clock.now() - started} ms`);
         else kit.status.text(code && SERVER_SIDE.has(code) ? "error" : "warn", `${type}: ${code ?? "error"}`);
         done(code && SERVER_SIDE.has(code) ? new PlugwatchError(code, reply.error?.message ?? code) : undefined);

@@ -576,6 +576,15 @@ function suite(kind: BrokerKind, full: boolean): void {
       for (const t of Object.values(TOKENS)) assert.equal(log.includes(t), false, `token ${t.slice(0, 8)}… found in the log`);
     });
 
+    it("GET /metrics: Prometheus text, open while the node has no metrics token (the default)", async function () {
+      await s.request("GET", `${BASE}/health`);
+      const r = await s.request<string>("GET", `${BASE}/metrics`);
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      assert.match(r.body, /^# TYPE plugwatch_api_requests_total counter$/m);
+      assert.match(r.body, /^plugwatch_api_requests_total\{route="getHealth",status="200"\} [1-9]/m);
+    });
+
     it("every answer matched the served OpenAPI document" + (full ? "; every operation was exercised" : ""), function () {
       assert.deepEqual(s.violations, []);
       if (full) {

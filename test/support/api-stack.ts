@@ -274,10 +274,14 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
     const text = await r.text();
     const ms = performance.now() - started;
     let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      violations.push(`${method} ${path} → ${r.status}: body is not JSON: ${text.slice(0, 200)}`);
+    if (/^text\//.test(r.headers.get("content-type") ?? ""))
+      parsed = text; // e.g. /metrics (Prometheus text)
+    else {
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        violations.push(`${method} ${path} → ${r.status}: body is not JSON: ${text.slice(0, 200)}`);
+      }
     }
     const validator = validatorFor(path.split("?")[0]);
     if (validator) {

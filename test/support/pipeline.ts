@@ -9,7 +9,7 @@ import { SimulatedOffice } from "../../scripts/sim/office";
 import { flowEnv, type FlowEnvName } from "../../scripts/services/flow-env";
 import { installFlow } from "../../scripts/services/install-flow";
 import { startInfluxd, type InfluxdInstance } from "./influxd";
-import { startMosquitto } from "./mosquitto";
+import { startMosquitto, type MosquittoInstance } from "./mosquitto";
 import { startNodeRed, repoRoot, type FlowNode, type NodeRedInstance } from "./nodered";
 import { freePort, waitForPort } from "./ports";
 import type { Teardown } from "./services";
@@ -50,6 +50,8 @@ export interface PipelineStack {
   influxd?: InfluxdInstance;
   /** URL of the broker the flow connects to (Mosquitto, or the flow's embedded aedes). */
   mqttUrl: string;
+  /** The Mosquitto the flow connects to (broker "mosquitto"), for tests that stop it. */
+  mosquitto?: MosquittoInstance;
   /** Every device as the registry gives it (strip outlets as devices of their own), with the ports listened on. */
   devices: Device[];
   registryFile: string;
@@ -70,6 +72,8 @@ export interface PipelineOptions {
    * way (scripts/services/install-flow.ts writes flows.json + encrypted flows_cred.json, then the runtime restarts).
    */
   install?: "deploy" | "file";
+  /** Changes the shipped flow before it is deployed (e.g. short thresholds); the default deploys it as shipped. */
+  patch?: (flow: FlowNode[]) => FlowNode[];
 }
 
 /** The shipped flow file, parsed (never a copy: the test deploys exactly what the repository ships). */
@@ -99,8 +103,9 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
 
   let mqttPort: number;
   let brokerPort: number;
+  let mosq: MosquittoInstance | undefined;
   if ((opts.broker ?? "mosquitto") === "mosquitto") {
-    const mosq = td.add(await startMosquitto(), (m) => m.stop());
+    mosq = td.add(await startMosquitto(), (m) => m.stop());
     mqttPort = mosq.port;
     brokerPort = await freePort(); // the flow's embedded broker idles there
   } else {
@@ -122,7 +127,7 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
     ...(opts.broker === "embedded" ? { PLUGWATCH_MQTT_USER: "runtime", PLUGWATCH_MQTT_PASSWORD: EMBEDDED_RUNTIME_PASSWORD } : {}),
   });
   const red = td.add(await startNodeRed({ env }), (r) => r.stop());
-  const flow = shippedFlow();
+  const flow = opts.patch ? opts.patch(shippedFlow()) : shippedFlow();
   if (opts.install === "file") {
     installFlow(path.join(repoRoot(), "flows", "plugwatch.json"), path.join(red.userDir, "flows.json"), TEST_CREDENTIAL_SECRET);
     await red.restart();
@@ -132,7 +137,7 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
   await waitForPort(brokerPort, "127.0.0.1", 20000).catch((err: Error) => {
     throw new Error(`${err.message} (the flow's embedded broker):\n${red.logTail(40)}`);
   });
-  return { red, office, influxd, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, devices, registryFile, flow, env };
+  return { red, office, influxd, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, mosquitto: mosq, devices, registryFile, flow, env };
 }
 
 /** Polls `fn` until `ok` holds; the last value and `what` are in the timeout error (test/support/wait.ts). */
