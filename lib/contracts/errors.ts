@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: "The database cannot be reached",
   SPOOL_FULL: "The on-disk spool reached its size bound",
   REGISTRY_INVALID: "The device registry file is invalid",
+  TARIFF_INVALID: "The tariff file is invalid, or no tariff applies to a building",
   TIMEOUT: "No reply in time",
   INTERNAL: "Unexpected internal error",
 } as const;
