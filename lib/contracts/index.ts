@@ -9,6 +9,7 @@ export * from "./alert";
 export * from "./status";
 export * from "./validate";
 export * from "./reply-topic";
+export { DAY_TYPES, LocalDate, PeriodName, Tariff, TariffFile, TariffVersion, TouRule, type DayType } from "./tariff";
 
 import { RegistryFile } from "./device";
 import { Availability, GenericReading, Reading } from "./reading";
@@ -16,6 +17,7 @@ import { CommandReply, CommandRequest } from "./command";
 import { QueryReply, QueryRequest } from "./query";
 import { AlertEvent } from "./alert";
 import { ComponentStatus } from "./status";
+import { TariffFile } from "./tariff";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -30,4 +32,5 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "query-reply.schema.json": QueryReply,
   "alert-event.schema.json": AlertEvent,
   "component-status.schema.json": ComponentStatus,
+  "tariff.schema.json": TariffFile,
 };

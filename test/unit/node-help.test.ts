@@ -22,7 +22,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the twelve nodes", function () {
+  it("finds the thirteen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
@@ -34,6 +34,7 @@ describe("node help and locales", function () {
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
       "plugwatch-registry",
+      "plugwatch-tariff",
       "plugwatch-topic-map",
       "plugwatch-tplink-account",
     ]);
