@@ -72,7 +72,10 @@ export function priceDeltas(
       continue;
     }
     const span = d.end - d.start;
-    for (const seg of clock.segments(d.start, d.end)) {
+    // Most deltas (1-minute or 15-minute steps) lie inside one segment: no per-delta list of segments.
+    const first = clock.segmentAt(d.start);
+    const segments = d.end <= first.end ? [{ ...first, start: d.start, end: d.end }] : clock.segments(d.start, d.end);
+    for (const seg of segments) {
       // Cut the segment at bucket boundaries.
       for (let a = seg.start; a < seg.end;) {
         const i = bucketAt(buckets, a);

@@ -105,6 +105,12 @@ export class TariffClock {
     return day;
   }
 
+  /** The day's segment holding `t` (not a copy: callers must not change it). */
+  segmentAt(t: number): PricedSegment {
+    const d = this.day(t);
+    return d.segments.find((x) => x.start <= t && t < x.end) as PricedSegment;
+  }
+
   /** Period, price and version at an instant. */
   resolve(t: number): PricedSegment & { date: string; dayType: DayType } {
     const d = this.day(t);
