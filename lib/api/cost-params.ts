@@ -21,7 +21,8 @@ export function parseCostParams(q: QueryParams, now: number, limits: ApiLimits =
   const from = parseTime(single(q, "from") ?? "-7d", now, "from");
   const to = parseTime(single(q, "to") ?? "now", now, "to");
   if (from >= to) throw new ApiError("INVALID_QUERY", `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`);
-  if (to - from > limits.maxAggregatedSpanMs) throw new ApiError("LIMIT_EXCEEDED", `span of ${fmtSpan(to - from)} exceeds ${fmtSpan(limits.maxAggregatedSpanMs)} for a cost query`);
+  if (to - from > limits.maxAggregatedSpanMs)
+    throw new ApiError("LIMIT_EXCEEDED", `span of ${fmtSpan(to - from)} exceeds ${fmtSpan(limits.maxAggregatedSpanMs)} for a cost query`);
   const body: CostQuery = {
     type: "cost",
     from,

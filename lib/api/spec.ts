@@ -280,7 +280,12 @@ export const OPERATIONS: readonly Operation[] = [
       { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
       { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
       { name: "interval", in: "query", description: "Calendar bucket (default day)", schema: Type.Union(COST_INTERVALS.map((i) => Type.Literal(i))) },
-      { name: "tz", in: "query", description: "IANA time zone of the buckets (default: the building's); prices follow the building's zone", schema: Type.String({ maxLength: 64 }) },
+      {
+        name: "tz",
+        in: "query",
+        description: "IANA time zone of the buckets (default: the building's); prices follow the building's zone",
+        schema: Type.String({ maxLength: 64 }),
+      },
       ...filterParams,
     ],
     success: { status: 200, description: "Cost rows, standing charges and totals", schema: CostData },

@@ -83,7 +83,11 @@ export const CostQuery = Type.Object(
       ),
     ),
     tz: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 64, description: "IANA time zone of the buckets (default: each building's zone); prices always follow the building's zone" }),
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "IANA time zone of the buckets (default: each building's zone); prices always follow the building's zone",
+      }),
     ),
   },
   { additionalProperties: false, description: "Energy cost per group and calendar interval under the buildings' tariffs, split by tariff period" },
@@ -103,11 +107,9 @@ export const QueryRequest = Type.Object(
 );
 export type QueryRequest = Static<typeof QueryRequest>;
 
-const PeriodAmounts = Type.Record(
-  Type.String(),
-  Type.Object({ kWh: Type.Number(), cost: Type.Number() }, { additionalProperties: false }),
-  { description: "kWh and energy cost per tariff period (e.g. hp, hc)" },
-);
+const PeriodAmounts = Type.Record(Type.String(), Type.Object({ kWh: Type.Number(), cost: Type.Number() }, { additionalProperties: false }), {
+  description: "kWh and energy cost per tariff period (e.g. hp, hc)",
+});
 
 /** Reply of a cost query: energy cost per group and bucket, standing charges per building and bucket, totals. */
 export const CostData = Type.Object(

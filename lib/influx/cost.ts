@@ -123,7 +123,8 @@ export async function runCostQuery(q: CostQuery, deps: CostDeps): Promise<CostDa
   };
   const groups = new Set(devices.map((d) => groupOf(d, groupBy)));
   const rowsOut = groups.size * Math.max(...buildings.map((b) => bucketsOf(b).length));
-  if (rowsOut > limits.maxRows) throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} cost rows exceed ${limits.maxRows}: use a longer interval or a shorter span`);
+  if (rowsOut > limits.maxRows)
+    throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} cost rows exceed ${limits.maxRows}: use a longer interval or a shorter span`);
 
   // Exact deltas from every reading when affordable; else per-bucket first/last/min/max, the finest width that fits.
   const ids = devices.map((d) => d.id);
@@ -185,6 +186,12 @@ export async function runCostQuery(q: CostQuery, deps: CostDeps): Promise<CostDa
     currency: currencies[0] ?? "",
     rows,
     standing,
-    total: { kWh: round6(kWh), energyCost: round6(energyCost), standingCharge: round6(standingCharge), cost: round6(energyCost + standingCharge), periods: totalPeriods },
+    total: {
+      kWh: round6(kWh),
+      energyCost: round6(energyCost),
+      standingCharge: round6(standingCharge),
+      cost: round6(energyCost + standingCharge),
+      periods: totalPeriods,
+    },
   };
 }

@@ -149,7 +149,13 @@ export interface HandledQuery {
   type?: QueryBody["type"];
 }
 
-const BODY_SCHEMAS: Record<QueryBody["type"], TSchema> = { range: RangeQuery, latest: LatestQuery, latestN: LatestNQuery, energy: EnergyQuery, cost: CostQuery };
+const BODY_SCHEMAS: Record<QueryBody["type"], TSchema> = {
+  range: RangeQuery,
+  latest: LatestQuery,
+  latestN: LatestNQuery,
+  energy: EnergyQuery,
+  cost: CostQuery,
+};
 const ENVELOPE_KEYS = new Set(["v", "id", "replyTo", "query"]);
 
 function rejected(code: ErrorCode, prefix: string, issues: Issue[]): PlugwatchError {

@@ -17,9 +17,13 @@ const nodesDir = path.join(__dirname, "..", "..", "nodes");
 const tariffNode = withMessages(tariffModule, path.join(nodesDir, "plugwatch-tariff"), "plugwatch-tariff");
 const queryNode = withMessages(queryModule, path.join(nodesDir, "plugwatch-influx-query"), "plugwatch-influx-query");
 
-const DEVICES = [{ id: "ws-1", name: "Desk", model: "HS110", host: "127.0.0.1", port: 20001, kind: "workplace", location: { building: "hq", floor: "1", room: "a" } }];
+const DEVICES = [
+  { id: "ws-1", name: "Desk", model: "HS110", host: "127.0.0.1", port: 20001, kind: "workplace", location: { building: "hq", floor: "1", room: "a" } },
+];
 const ALL_WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const tariff = (rules: unknown[]) => ({ tariffs: { t: { currency: "EUR", versions: [{ periods: { hp: { pricePerKWh: 0.3 }, hc: { pricePerKWh: 0.2 } }, rules }] } } });
+const tariff = (rules: unknown[]) => ({
+  tariffs: { t: { currency: "EUR", versions: [{ periods: { hp: { pricePerKWh: 0.3 }, hc: { pricePerKWh: 0.2 } }, rules }] } },
+});
 const GOOD = tariff([
   { days: ALL_WEEK, from: "06:00", to: "22:00", period: "hp" },
   { days: ALL_WEEK, from: "22:00", to: "06:00", period: "hc" },
@@ -57,7 +61,14 @@ describe("plugwatch-tariff config node", function () {
   const ask = (q: TestNode, out: TestNode): Promise<QueryReply> =>
     new Promise((resolve) => {
       out.on("input", (m: never) => resolve((m as { payload: QueryReply }).payload));
-      q.receive({ payload: { v: 1, id: "c-1", replyTo: "clients/t/c-1", query: { type: "cost", from: Date.parse("2026-06-01T00:00:00Z"), to: Date.parse("2026-06-02T00:00:00Z") } } });
+      q.receive({
+        payload: {
+          v: 1,
+          id: "c-1",
+          replyTo: "clients/t/c-1",
+          query: { type: "cost", from: Date.parse("2026-06-01T00:00:00Z"), to: Date.parse("2026-06-02T00:00:00Z") },
+        },
+      });
     });
 
   it("an invalid tariff: every issue logged with its JSON path, nothing loaded, the query component red and answering TARIFF_INVALID", async function () {
@@ -66,7 +77,9 @@ describe("plugwatch-tariff config node", function () {
     assert.equal(tariff.book, undefined, "never half-loaded");
     // Each day misses 00:00-06:00 and 22:00-24:00: 14 issues.
     const expected = ALL_WEEK.flatMap((d) =>
-      ["00:00-06:00", "22:00-24:00"].map((h) => `${label} $.tariffs.t.versions[0].rules: ${d} ${h} is not covered by any rule (the week must be covered without gaps)`),
+      ["00:00-06:00", "22:00-24:00"].map(
+        (h) => `${label} $.tariffs.t.versions[0].rules: ${d} ${h} is not covered by any rule (the week must be covered without gaps)`,
+      ),
     );
     assert.deepEqual(
       calls(tariff, "error").map((a) => String(a[0])),
@@ -80,7 +93,10 @@ describe("plugwatch-tariff config node", function () {
     const reply = await ask(q, out);
     assert.equal(reply.ok, false);
     assert.equal(reply.error?.code, "TARIFF_INVALID");
-    assert.deepEqual(reply.error?.details?.[0], { path: "$.tariffs.t.versions[0].rules", message: "mon 00:00-06:00 is not covered by any rule (the week must be covered without gaps)" });
+    assert.deepEqual(reply.error?.details?.[0], {
+      path: "$.tariffs.t.versions[0].rules",
+      message: "mon 00:00-06:00 is not covered by any rule (the week must be covered without gaps)",
+    });
   });
 
   it("a valid tariff loads; a query component without one answers cost queries TARIFF_INVALID", async function () {
