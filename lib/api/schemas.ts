@@ -65,8 +65,8 @@ export const UnknownDeviceList = Type.Object(
 );
 export type UnknownDeviceList = Static<typeof UnknownDeviceList>;
 
-const [RangeData, LatestData, LatestNData, EnergyData] = QueryData.anyOf;
-export { RangeData, LatestData, LatestNData, EnergyData };
+const [RangeData, LatestData, LatestNData, EnergyData, CostData] = QueryData.anyOf;
+export { RangeData, LatestData, LatestNData, EnergyData, CostData };
 
 export const CommandOutcome = Type.Object(
   {

@@ -34,6 +34,7 @@ import {
   type ApiLimits,
   type QueryParams,
 } from "./params";
+import { parseCostParams } from "./cost-params";
 import { ApiError, fromReplyError, HTTP_STATUS, toProblem } from "./problem";
 import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "./schemas";
 import { matchRoute, type AccessClass, type Operation } from "./spec";
@@ -226,6 +227,8 @@ export class ApiService {
         return ok(await this.query(parseLatestParams(q, this.o.inactiveAfterDays), collapseKey(op, "", req.search)));
       case "getEnergy":
         return ok(await this.query(parseEnergyParams(q, now, this.limits), collapseKey(op, "", req.search)));
+      case "getCost":
+        return ok(await this.query(parseCostParams(q, now, this.limits), collapseKey(op, "", req.search)));
       case "listAlerts":
         return ok(this.alerts(q, now));
       case "listAudit": {

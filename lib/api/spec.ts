@@ -2,7 +2,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
-import { AGGREGATES, CALENDAR, GROUP_BY, MeasurementName, TimeZoneName } from "../contracts/query";
+import { AGGREGATES, CALENDAR, COST_INTERVALS, GROUP_BY, MeasurementName, TimeZoneName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
 import { QueueDuration, QueuedCommand } from "../contracts/queued-command";
 import {
@@ -14,6 +14,7 @@ import {
   UnknownDeviceList,
   UnknownDeviceView,
   EnergyData,
+  CostData,
   Health,
   LatestData,
   LatestNData,
@@ -32,6 +33,7 @@ export type OperationId =
   | "getLatestMeasurementsOfDevice"
   | "getLatestMeasurements"
   | "getEnergy"
+  | "getCost"
   | "setPowerBulk"
   | "listAlerts"
   | "listAudit"
@@ -284,6 +286,33 @@ export const OPERATIONS: readonly Operation[] = [
       ...filterParams,
     ],
     success: { status: 200, description: "kWh rows", schema: EnergyData },
+    errors: [400, ...AUTH, 422, ...BROKER],
+  },
+  {
+    id: "getCost",
+    method: "get",
+    path: "/cost",
+    access: "read",
+    tag: "measurements",
+    summary: "Energy cost per group and calendar interval, split by tariff period",
+    description:
+      "kWh and cost per group and local hour, day, ISO week or month under each building's tariff (plugwatch-tariff on the query " +
+      "component), split by tariff period, plus standing charges per building. Computed from energy-counter deltas (never mean power), " +
+      "correct across DST days, counter resets and price changes. Default: the last 7 days per day, by device; span up to 366 days.",
+    params: [
+      { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
+      { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
+      { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
+      { name: "interval", in: "query", description: "Calendar bucket (default day)", schema: Type.Union(COST_INTERVALS.map((i) => Type.Literal(i))) },
+      {
+        name: "tz",
+        in: "query",
+        description: "IANA time zone of the buckets (default: the building's); prices follow the building's zone",
+        schema: Type.String({ maxLength: 64 }),
+      },
+      ...filterParams,
+    ],
+    success: { status: 200, description: "Cost rows, standing charges and totals", schema: CostData },
     errors: [400, ...AUTH, 422, ...BROKER],
   },
   {

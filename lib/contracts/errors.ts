@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   REGISTRY_INVALID: "The device registry file is invalid",
   RETENTION_INVALID: "The retention settings of the plugwatch-influx node are invalid (a duration, or a finer tier kept longer than a coarser one)",
   ROLLUP_FAILED: "InfluxDB refused a retention policy, continuous query, bucket, task or rollup statement (e.g. no admin rights)",
+  TARIFF_INVALID: "The tariff file is invalid, or no tariff applies to a building",
   TIMEOUT: "No reply in time",
   INTERNAL: "Unexpected internal error",
 } as const;

@@ -10,6 +10,7 @@ export * from "./status";
 export * from "./validate";
 export * from "./reply-topic";
 export * from "./queued-command";
+export { DAY_TYPES, LocalDate, PeriodName, Tariff, TariffFile, TariffVersion, TouRule, type DayType } from "./tariff";
 
 import { RegistryFile } from "./device";
 import { Availability, GenericReading, Reading } from "./reading";
@@ -18,6 +19,7 @@ import { QueryReply, QueryRequest } from "./query";
 import { AlertEvent } from "./alert";
 import { ComponentStatus } from "./status";
 import { CommandLookupReply, CommandLookupRequest } from "./queued-command";
+import { TariffFile } from "./tariff";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -34,4 +36,5 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "component-status.schema.json": ComponentStatus,
   "command-lookup-request.schema.json": CommandLookupRequest,
   "command-lookup-reply.schema.json": CommandLookupReply,
+  "tariff.schema.json": TariffFile,
 };

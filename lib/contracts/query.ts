@@ -83,18 +83,101 @@ export const EnergyQuery = Type.Object(
   { additionalProperties: false, description: "kWh consumed per group and interval (or calendar period in tz), robust to counter resets" },
 );
 
-export const QueryBody = Type.Union([RangeQuery, LatestQuery, LatestNQuery, EnergyQuery]);
+export const COST_INTERVALS = ["hour", "day", "week", "month"] as const;
+export const CostQuery = Type.Object(
+  {
+    type: Type.Literal("cost"),
+    target: Type.Optional(Target),
+    groupBy: Type.Optional(
+      Type.Union(
+        GROUP_BY.map((g) => Type.Literal(g)),
+        { default: "device" },
+      ),
+    ),
+    from: EpochMs,
+    to: EpochMs,
+    interval: Type.Optional(
+      Type.Union(
+        COST_INTERVALS.map((i) => Type.Literal(i)),
+        { default: "day", description: "Calendar buckets (local hours, days, ISO weeks, months)" },
+      ),
+    ),
+    tz: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "IANA time zone of the buckets (default: each building's zone); prices always follow the building's zone",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Energy cost per group and calendar interval under the buildings' tariffs, split by tariff period" },
+);
+
+export const QueryBody = Type.Union([RangeQuery, LatestQuery, LatestNQuery, EnergyQuery, CostQuery]);
 export type QueryBody = Static<typeof QueryBody>;
 export type RangeQuery = Static<typeof RangeQuery>;
 export type LatestQuery = Static<typeof LatestQuery>;
 export type LatestNQuery = Static<typeof LatestNQuery>;
 export type EnergyQuery = Static<typeof EnergyQuery>;
+export type CostQuery = Static<typeof CostQuery>;
 
 export const QueryRequest = Type.Object(
   { v: Version, id: RequestId, replyTo: ReplyTopic, query: QueryBody },
   { additionalProperties: false, description: "A data query" },
 );
 export type QueryRequest = Static<typeof QueryRequest>;
+
+const PeriodAmounts = Type.Record(Type.String(), Type.Object({ kWh: Type.Number(), cost: Type.Number() }, { additionalProperties: false }), {
+  description: "kWh and energy cost per tariff period (e.g. hp, hc)",
+});
+
+/** Reply of a cost query: energy cost per group and bucket, standing charges per building and bucket, totals. */
+export const CostData = Type.Object(
+  {
+    type: Type.Literal("cost"),
+    groupBy: Type.String(),
+    interval: Type.String(),
+    currency: Type.String({ description: "ISO 4217 currency of every amount" }),
+    rows: Type.Array(
+      Type.Object(
+        {
+          group: Type.String(),
+          ts: Type.Integer({ description: "Bucket start, epoch ms" }),
+          end: Type.Integer({ description: "Bucket end (exclusive), epoch ms" }),
+          kWh: Type.Number(),
+          cost: Type.Number({ description: "Energy cost (standing charges are in `standing`)" }),
+          periods: PeriodAmounts,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    standing: Type.Array(
+      Type.Object(
+        {
+          building: Type.String(),
+          tariff: Type.String(),
+          ts: Type.Integer(),
+          end: Type.Integer(),
+          amount: Type.Number({ description: "Standing charge of the bucket: each local day's charge pro rata" }),
+        },
+        { additionalProperties: false },
+      ),
+      { description: "Standing charges per building and bucket (a building's charge is not split over devices)" },
+    ),
+    total: Type.Object(
+      {
+        kWh: Type.Number(),
+        energyCost: Type.Number(),
+        standingCharge: Type.Number(),
+        cost: Type.Number({ description: "energyCost + standingCharge" }),
+        periods: PeriodAmounts,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CostData = Static<typeof CostData>;
 
 const Point = Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean(), Type.String(), Type.Null()]), {
   description: "One row: ts (epoch ms) plus the selected fields",
@@ -115,6 +198,7 @@ export const QueryData = Type.Union([
     calendar: Type.Optional(Type.Union(CALENDAR.map((c) => Type.Literal(c)))),
     tz: Type.Optional(TimeZoneName),
   }),
+  CostData,
 ]);
 export type QueryData = Static<typeof QueryData>;
 

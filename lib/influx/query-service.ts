@@ -1,5 +1,5 @@
 // The query component: validates a query request, runs it against InfluxDB (bound parameters only), builds the reply.
-import { EnergyQuery, LatestNQuery, LatestQuery, RangeQuery, type QueryBody, type QueryData, type QueryReply } from "../contracts/query";
+import { CostQuery, EnergyQuery, LatestNQuery, LatestQuery, RangeQuery, type QueryBody, type QueryData, type QueryReply } from "../contracts/query";
 import { CONTRACT_VERSION, RequestId } from "../contracts/common";
 import { ReplyTopicGuard, ReplyTopicRefused } from "../contracts/reply-topic";
 import { DEFAULT_ROOT } from "../topics";
@@ -26,6 +26,9 @@ import { runEnergy } from "./energy-query";
 import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
 import { rangeRollupable } from "./tier-query";
 import { runRollupRange } from "./range-rollup";
+import { energyPerInterval, rawBucket, sumByGroup, type CounterBucket } from "./energy";
+import { runCostQuery } from "./cost";
+import type { TariffBook } from "../tariff/load";
 
 /** One series of an InfluxDB /query result. */
 export interface InfluxSeries {
@@ -138,6 +141,8 @@ export interface QueryServiceOptions {
   replyTopics?: ReplyTopicGuard;
   /** The rollup tiers and their retention (default: none, every query reads raw readings). */
   rollups?: RollupSettings;
+  /** Returns the tariffs for `cost` queries or throws (TARIFF_INVALID); absent: cost queries answer TARIFF_INVALID. */
+  tariffs?: () => TariffBook;
 }
 
 export interface HandledQuery {
@@ -147,7 +152,13 @@ export interface HandledQuery {
   type?: QueryBody["type"];
 }
 
-const BODY_SCHEMAS: Record<QueryBody["type"], TSchema> = { range: RangeQuery, latest: LatestQuery, latestN: LatestNQuery, energy: EnergyQuery };
+const BODY_SCHEMAS: Record<QueryBody["type"], TSchema> = {
+  range: RangeQuery,
+  latest: LatestQuery,
+  latestN: LatestNQuery,
+  energy: EnergyQuery,
+  cost: CostQuery,
+};
 const ENVELOPE_KEYS = new Set(["v", "id", "replyTo", "query"]);
 
 function rejected(code: ErrorCode, prefix: string, issues: Issue[]): PlugwatchError {
@@ -236,6 +247,10 @@ export class QueryService {
         return this.latestN(q);
       case "energy":
         return this.energy(q);
+      case "cost": {
+        if (!this.opts.tariffs) throw new PlugwatchError("TARIFF_INVALID", "no tariff configured on the query component (plugwatch-influx-query → Tariff)");
+        return runCostQuery(q, { run: this.opts.run, registry: this.opts.registry(), tariffs: this.opts.tariffs(), limits: this.limits });
+      }
     }
   }
 

@@ -11,17 +11,18 @@ export const MAX_WAITING = 1000;
 /** On close, running queries are aborted; this is how long close waits for them to answer (ms). */
 export const CLOSE_GRACE_MS = 5000;
 /** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
-export const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID"]);
+export const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID", "TARIFF_INVALID"]);
 
 export interface QueryNodeConfig extends QueryOptions {
   influx: string;
   registry: string;
+  tariff: string;
   database: string | undefined;
 }
 
 export function parseQueryNodeConfig(def: PlugwatchInfluxQueryNodeDef): QueryNodeConfig {
   try {
-    return { ...parseQueryOptions(def), influx: def.influx, registry: def.registry, database: def.database || undefined };
+    return { ...parseQueryOptions(def), influx: def.influx, registry: def.registry, tariff: def.tariff ?? "", database: def.database || undefined };
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }

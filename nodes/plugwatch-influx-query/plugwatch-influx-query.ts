@@ -35,10 +35,12 @@ export = (RED: NodeAPI) =>
         replyTopics,
         // The rollup tiers as the config node keeps them (its `rollups` property); none = raw readings only.
         rollups: rollupSettings(influx && "rollups" in influx ? (influx as Pick<InfluxConfigLike, "rollups">).rollups : undefined),
+        tariffs: config.tariff ? () => kit.configNode("plugwatch-tariff", config.tariff).require() : undefined,
       });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
-      if (influx) kit.status.show("idle", "status.ready");
-      else kit.status.show("error", "status.noInflux");
+      if (!influx) kit.status.show("error", "status.noInflux");
+      else if (config.tariff && !kit.findConfigNode("plugwatch-tariff", config.tariff)?.book) kit.status.text("error", "TARIFF_INVALID");
+      else kit.status.show("idle", "status.ready");
 
       /** A request with a forbidden reply topic: not run, not answered; counted, logged at a limited rate, in status. */
       const refusedReply = (err: ReplyTopicRefused, done: Done): void => {

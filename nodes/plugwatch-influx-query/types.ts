@@ -9,6 +9,8 @@ export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
   influx: string;
   /** id of the plugwatch-registry config node */
   registry: string;
+  /** id of the plugwatch-tariff config node ('' or absent in flows saved before it: cost queries answer TARIFF_INVALID) */
+  tariff?: string;
   /** Database override ('' = the config node's database). */
   database: string;
   /** Longest aggregated range / energy query, days (default 366). */

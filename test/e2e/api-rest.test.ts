@@ -251,6 +251,12 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.equal(week.status, 200);
         assert.ok(week.body.rows.every((x) => x.group === "hq"));
       });
+
+      it("GET /cost: a query component without a plugwatch-tariff answers 503 TARIFF_INVALID (priced in test/e2e/cost-api.test.ts)", async function () {
+        const r = await get(`/cost?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=room`);
+        assertProblem(r, 503, "TARIFF_INVALID");
+        assertProblem(await get(`/cost?interval=1d`), 400, "INVALID_REQUEST");
+      });
     }
 
     it("POST /devices/{id}/power switches the simulated plug and reports the relay read back", async function () {

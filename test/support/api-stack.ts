@@ -90,6 +90,8 @@ export interface ApiStackOptions {
   logLevel?: "info" | "debug";
   /** Extra environment of the Node-RED process (e.g. NODE_OPTIONS=--cpu-prof for the bench). */
   env?: Record<string, string>;
+  /** Changes the flow before it is deployed (e.g. a tariff config node on the query component). */
+  flow?: (nodes: FlowNode[]) => FlowNode[];
 }
 
 export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
@@ -242,7 +244,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
   const lines = opts.data?.(devices);
   if (lines) await influxd.write(DB, lines);
   const deadPort = await freePort();
-  const flows = apiFlow({
+  const built = apiFlow({
     kind,
     brokerPort: broker.port,
     deadPort,
@@ -252,6 +254,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
     devices,
     controlTimeoutMs: opts.controlTimeoutMs ?? 2000,
   });
+  const flows = opts.flow ? opts.flow(built) : built;
   // Deployed through the admin API (not the flow file) so the token credentials are stored like the editor does.
   const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info", env: opts.env }), (r) => r.stop());
   await red.deploy(flows);

@@ -36,6 +36,7 @@ describe("node help and locales", function () {
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
       "plugwatch-registry",
+      "plugwatch-tariff",
       "plugwatch-topic-map",
       "plugwatch-tplink-account",
     ]);
