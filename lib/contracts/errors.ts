@@ -22,6 +22,9 @@ export const ERROR_CODES = {
   STORAGE_UNAVAILABLE: "The database cannot be reached",
   SPOOL_FULL: "The on-disk spool reached its size bound",
   REGISTRY_INVALID: "The device registry file is invalid",
+  CRITICAL_DEVICE: "The device is marked critical: a schedule, standby cut-off or group command never switches it (result skipped)",
+  INVALID_CALENDAR: "The holiday calendar (dates or ICS file) is invalid",
+  INVALID_SCHEDULE: "The schedule document is invalid",
   TIMEOUT: "No reply in time",
   INTERNAL: "Unexpected internal error",
 } as const;
