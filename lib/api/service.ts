@@ -37,6 +37,8 @@ import type { AlertList, CommandOutcome, DeviceList, DeviceView, Health, Unknown
 import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
 import { storageProblem } from "../influx/spool-alarm";
+import { parseSavingsParams, scheduleResult, type ScheduleAsk } from "./schedules";
+import { scheduleRequestTopic } from "../schedule/contract";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -90,14 +92,14 @@ export interface ApiServiceOptions {
   failureLimit?: Omit<RateLimitOptions, "now">;
 }
 
-type Peer = "query" | "command";
+type Peer = "query" | "command" | "schedule";
 
 const JSON_TYPE = "application/json";
 
 export class ApiService {
   private readonly now: () => number;
   private readonly limits: ApiLimits;
-  private readonly lastReply: Record<Peer, number | null> = { query: null, command: null };
+  private readonly lastReply: Record<Peer, number | null> = { query: null, command: null, schedule: null };
   private readonly probes: Partial<Record<Peer, Promise<boolean>>> = {};
   /** Identical data queries in flight share one MQTT request (see query()). */
   private readonly queries = new SingleFlight<QueryData>();
@@ -221,6 +223,14 @@ export class ApiService {
       case "getOpenApi":
         checkKnown(q, []);
         return ok(this.openapi);
+      case "listSchedules":
+        checkKnown(q, []);
+        return ok(await this.schedule({ op: "list" }));
+      case "putSchedules":
+        checkKnown(q, []);
+        return ok(await this.schedule({ op: "put", document: this.jsonBody(req), ...(who ? { by: who.name } : {}) }));
+      case "getSavings":
+        return ok(await this.schedule(parseSavingsParams(q)));
     }
   }
 
@@ -299,7 +309,8 @@ export class ApiService {
     if (!this.o.broker.connected()) throw new ApiError("BROKER_UNAVAILABLE", "the MQTT broker is not connected");
     const { id, reply } = this.o.correlator.open(peer, timeoutMs);
     const message = build(id);
-    const topic = peer === "query" ? queryRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
+    const topic =
+      peer === "query" ? queryRequestTopic(this.o.root) : peer === "schedule" ? scheduleRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
     this.o.broker.publish(topic, JSON.stringify(message)).catch((err: unknown) => {
       this.o.correlator.fail(
         id,
@@ -358,6 +369,12 @@ export class ApiService {
       }
     }
     return { status: 200, body: outcome };
+  }
+
+  /** A schedule request to the plugwatch-scheduler node (lib/api/schedules.ts). */
+  private async schedule(body: ScheduleAsk) {
+    const { id, reply } = await this.ask("schedule", (id) => ({ v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, ...body }));
+    return scheduleResult(reply, id, body.op);
   }
 
   private conform<T>(schema: Parameters<typeof validate>[0], msg: T): T {

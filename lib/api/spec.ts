@@ -4,6 +4,7 @@ import { SLUG_PATTERN } from "../contracts/common";
 import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, GROUP_BY, MeasurementName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
+import { SCHEDULE_OPERATIONS } from "./schedule-spec";
 import {
   AlertList,
   AuditList,
@@ -35,7 +36,10 @@ export type OperationId =
   | "listAlerts"
   | "listAudit"
   | "getHealth"
-  | "getOpenApi";
+  | "getOpenApi"
+  | "listSchedules"
+  | "putSchedules"
+  | "getSavings";
 
 /** read/control: token scope; health/spec: open or read, as configured on the node. */
 export type AccessClass = "read" | "control" | "health" | "spec";
@@ -50,11 +54,11 @@ export interface ParamSpec {
 
 export interface Operation {
   id: OperationId;
-  method: "get" | "post";
+  method: "get" | "post" | "put";
   /** OpenAPI path template relative to the base path, e.g. `/devices/{id}`. */
   path: string;
   access: AccessClass;
-  tag: "devices" | "measurements" | "control" | "alerts" | "service";
+  tag: "devices" | "measurements" | "control" | "alerts" | "service" | "schedules";
   summary: string;
   description: string;
   params: ParamSpec[];
@@ -324,6 +328,7 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "The document", schema: OpenApiDocument },
     errors: [...AUTH],
   },
+  ...SCHEDULE_OPERATIONS,
 ];
 
 export const operationById = (id: OperationId): Operation => OPERATIONS.find((o) => o.id === id) as Operation;

@@ -16,6 +16,7 @@ import { CommandReply, CommandRequest } from "./command";
 import { QueryReply, QueryRequest } from "./query";
 import { AlertEvent } from "./alert";
 import { ComponentStatus } from "./status";
+import { ScheduleDocument } from "../schedule/contract";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -30,4 +31,5 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "query-reply.schema.json": QueryReply,
   "alert-event.schema.json": AlertEvent,
   "component-status.schema.json": ComponentStatus,
+  "schedule.schema.json": ScheduleDocument,
 };

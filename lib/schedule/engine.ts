@@ -95,6 +95,11 @@ export class ScheduleEngine {
   /** Runs what is due in (last tick, now]: fixed times (the latest per rule and zone) and idle cut-offs. */
   tick(now = this.o.clock.now()): ScheduleCommand[] {
     const out: ScheduleCommand[] = [];
+    if (now < this.last) {
+      // The clock went back (set by hand, an external clock restarted): resynchronise without replaying anything.
+      this.last = now;
+      this.nextAt.clear();
+    }
     if (now > this.last) {
       const from = Math.max(this.last, now - MAX_CATCH_UP_MS);
       for (const rule of this.config.schedules) out.push(...this.due(rule, from, now));

@@ -7,6 +7,7 @@ import type { Registry } from "../../lib/registry";
 import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
+import type { PlugwatchScheduleNode } from "../plugwatch-schedule/types";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 import { migrate } from "./migrations";
 import { RateLimitedLog } from "../../lib/rate-limited-log";
@@ -18,12 +19,14 @@ export interface ConfigNodes {
   "plugwatch-influx": PlugwatchInfluxNode;
   "plugwatch-tplink-account": PlugwatchTplinkAccountNode;
   "mqtt-broker": MqttBrokerNode;
+  "plugwatch-schedule": PlugwatchScheduleNode;
 }
 const MISSING: Record<keyof ConfigNodes, ErrorCode> = {
   "plugwatch-registry": "REGISTRY_INVALID",
   "plugwatch-influx": "STORAGE_UNAVAILABLE",
   "plugwatch-tplink-account": "INVALID_REQUEST",
   "mqtt-broker": "INVALID_REQUEST",
+  "plugwatch-schedule": "INVALID_SCHEDULE",
 };
 
 /** Node-RED waits 15 s for close(); the kit gives pending work this long, then lets go. */

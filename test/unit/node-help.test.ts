@@ -22,7 +22,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the twelve nodes", function () {
+  it("finds the fourteen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
@@ -34,6 +34,8 @@ describe("node help and locales", function () {
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
       "plugwatch-registry",
+      "plugwatch-schedule",
+      "plugwatch-scheduler",
       "plugwatch-topic-map",
       "plugwatch-tplink-account",
     ]);
