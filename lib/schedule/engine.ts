@@ -99,6 +99,9 @@ export class ScheduleEngine {
       // The clock went back (set by hand, an external clock restarted): resynchronise without replaying anything.
       this.last = now;
       this.nextAt.clear();
+      // Idle stretches and reading ages were measured on the old time line: they restart now.
+      for (const st of this.idle.values()) if (st.belowSince !== undefined) st.belowSince = now;
+      for (const p of this.power.values()) p.at = now;
     }
     if (now > this.last) {
       const from = Math.max(this.last, now - MAX_CATCH_UP_MS);
