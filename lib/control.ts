@@ -11,6 +11,7 @@ import type { Device } from "./contracts/device";
 import { PlugwatchError, toErrorBody, type ErrorBody } from "./contracts/errors";
 import { decodePayload, validate } from "./contracts/validate";
 import { explainTarget, friendlyIssues, type Registry } from "./registry";
+import { criticalSkip } from "./critical";
 
 /** The part of PlugClient the controller needs (injected so tests can count calls or simulate hangs). */
 export interface RelayClient {
@@ -193,9 +194,14 @@ export class Controller {
     const acceptedAt = this.clock.now();
     const results = await Promise.all(
       devices.map((d) =>
-        this.limiter
-          .run(() => this.runOne(d, req.action), { maxWaitMs: this.timeoutMs - (this.clock.now() - acceptedAt), timeoutError: queueTimeout })
-          .catch((err: unknown): CommandResult => ({ device: d.id, ok: false, error: deviceError(err) })),
+        // A critical device in a group, schedule or cut-off command is skipped with a reason (lib/critical.ts).
+        Promise.resolve(criticalSkip(d, req.action, req.target, req.by)).then(
+          (skip) =>
+            skip ??
+            this.limiter
+              .run(() => this.runOne(d, req.action), { maxWaitMs: this.timeoutMs - (this.clock.now() - acceptedAt), timeoutError: queueTimeout })
+              .catch((err: unknown): CommandResult => ({ device: d.id, ok: false, error: deviceError(err) })),
+        ),
       ),
     );
     const reply: CommandReply = { v: CONTRACT_VERSION, id, ok: results.every((r) => r.ok), results };
@@ -347,6 +353,7 @@ export function auditOf(reply: CommandReply, action: Action, target: Target, by:
       ok: r.ok,
       ...(r.relay !== undefined ? { relay: r.relay } : {}),
       ...(r.error ? { code: r.error.code } : {}),
+      ...(r.skipped ? { code: r.skipped.code, skipped: true } : {}),
     })),
     ...(reply.error ? { error: reply.error.code } : {}),
   };

@@ -23,6 +23,7 @@ const TAGS = [
   { name: "control", description: "Switching plugs, answered by the control agent over MQTT" },
   { name: "alerts", description: "Active alerts and recent alert events" },
   { name: "service", description: "Health and this document" },
+  { name: "schedules", description: "Schedules, standby cut-offs and their savings, answered by the scheduler over MQTT" },
 ];
 
 export function buildOpenApi(o: OpenApiOptions): Record<string, unknown> {

@@ -41,6 +41,8 @@ import { matchRoute, type AccessClass, type Operation } from "./spec";
 import type { ApiState } from "./state";
 import { storageProblem } from "../influx/spool-alarm";
 import type { MetricsEndpoint } from "./metrics-endpoint";
+import { parseSavingsParams, scheduleResult, type ScheduleAsk } from "./schedules";
+import { scheduleRequestTopic } from "../schedule/contract";
 
 /** The broker as the API needs it (the glue adapts the core mqtt-broker config node). */
 export interface BrokerPort {
@@ -96,14 +98,14 @@ export interface ApiServiceOptions {
   metrics?: MetricsEndpoint;
 }
 
-type Peer = "query" | "command";
+type Peer = "query" | "command" | "schedule";
 
 const JSON_TYPE = "application/json";
 
 export class ApiService {
   private readonly now: () => number;
   private readonly limits: ApiLimits;
-  private readonly lastReply: Record<Peer, number | null> = { query: null, command: null };
+  private readonly lastReply: Record<Peer, number | null> = { query: null, command: null, schedule: null };
   private readonly probes: Partial<Record<Peer, Promise<boolean>>> = {};
   /** Identical data queries in flight share one MQTT request (see query()). */
   private readonly queries = new SingleFlight<QueryData>();
@@ -245,6 +247,14 @@ export class ApiService {
         return ok(this.openapi);
       case "getMetrics": // answered in handle(), before the API's token check
         throw new ApiError("NOT_FOUND", `no endpoint ${req.method} ${req.instance}`);
+      case "listSchedules":
+        checkKnown(q, []);
+        return ok(await this.schedule({ op: "list" }));
+      case "putSchedules":
+        checkKnown(q, []);
+        return ok(await this.schedule({ op: "put", document: this.jsonBody(req), ...(who ? { by: who.name } : {}) }));
+      case "getSavings":
+        return ok(await this.schedule(parseSavingsParams(q)));
     }
   }
 
@@ -323,7 +333,8 @@ export class ApiService {
     if (!this.o.broker.connected()) throw new ApiError("BROKER_UNAVAILABLE", "the MQTT broker is not connected");
     const { id, reply } = this.o.correlator.open(peer, timeoutMs);
     const message = build(id);
-    const topic = peer === "query" ? queryRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
+    const topic =
+      peer === "query" ? queryRequestTopic(this.o.root) : peer === "schedule" ? scheduleRequestTopic(this.o.root) : commandRequestTopic(this.o.root);
     this.o.broker.publish(topic, JSON.stringify(message)).catch((err: unknown) => {
       this.o.correlator.fail(
         id,
@@ -408,6 +419,12 @@ export class ApiService {
     if (r.value.error) throw fromReplyError(r.value.error, id);
     if (!r.value.command) throw new ApiError("BAD_REPLY", "the control agent answered a lookup without the command", { extra: { requestId: id } });
     return r.value.command;
+  }
+
+  /** A schedule request to the plugwatch-scheduler node (lib/api/schedules.ts). */
+  private async schedule(body: ScheduleAsk) {
+    const { id, reply } = await this.ask("schedule", (id) => ({ v: CONTRACT_VERSION, id, replyTo: this.o.replyTopic, ...body }));
+    return scheduleResult(reply, id, body.op);
   }
 
   private conform<T>(schema: Parameters<typeof validate>[0], msg: T): T {

@@ -5,6 +5,7 @@ import { DEVICE_KINDS } from "../contracts/device";
 import { AGGREGATES, CALENDAR, COST_INTERVALS, GROUP_BY, MeasurementName, TimeZoneName } from "../contracts/query";
 import { ALERT_STATES, BulkPowerBody, PowerBody } from "./params";
 import { QueueDuration, QueuedCommand } from "../contracts/queued-command";
+import { SCHEDULE_OPERATIONS } from "./schedule-spec";
 import {
   AlertList,
   AuditList,
@@ -40,7 +41,10 @@ export type OperationId =
   | "getCommand"
   | "getHealth"
   | "getOpenApi"
-  | "getMetrics";
+  | "getMetrics"
+  | "listSchedules"
+  | "putSchedules"
+  | "getSavings";
 
 /** read/control: token scope; health/spec: open or read, as configured on the node; metrics: the node's own metrics token, or open. */
 export type AccessClass = "read" | "control" | "health" | "spec" | "metrics";
@@ -55,11 +59,11 @@ export interface ParamSpec {
 
 export interface Operation {
   id: OperationId;
-  method: "get" | "post";
+  method: "get" | "post" | "put";
   /** OpenAPI path template relative to the base path, e.g. `/devices/{id}`. */
   path: string;
   access: AccessClass;
-  tag: "devices" | "measurements" | "control" | "alerts" | "service";
+  tag: "devices" | "measurements" | "control" | "alerts" | "service" | "schedules";
   summary: string;
   description: string;
   params: ParamSpec[];
@@ -411,6 +415,7 @@ export const OPERATIONS: readonly Operation[] = [
     },
     errors: [401],
   },
+  ...SCHEDULE_OPERATIONS,
 ];
 
 export const operationById = (id: OperationId): Operation => OPERATIONS.find((o) => o.id === id) as Operation;

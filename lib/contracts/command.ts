@@ -38,6 +38,15 @@ export const CommandResult = Type.Object(
     relay: Type.Optional(Type.Boolean({ description: "Relay state read back after the action" })),
     error: Type.Optional(ErrorBody),
     queued: Type.Optional(Type.Boolean({ description: "The plug did not answer and the command waits for it (request sent with queue)" })),
+    skipped: Type.Optional(
+      Type.Object(
+        { code: Type.Literal("CRITICAL_DEVICE"), message: Type.String() },
+        {
+          additionalProperties: false,
+          description: "Set (with ok true) when the device was deliberately not switched: a critical device in a group, schedule or cut-off command",
+        },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -68,7 +77,13 @@ export const AuditRecord = Type.Object(
     ok: Type.Boolean(),
     results: Type.Array(
       Type.Object(
-        { device: Slug, ok: Type.Boolean(), relay: Type.Optional(Type.Boolean()), code: Type.Optional(Type.String({ maxLength: 64 })) },
+        {
+          device: Slug,
+          ok: Type.Boolean(),
+          relay: Type.Optional(Type.Boolean()),
+          code: Type.Optional(Type.String({ maxLength: 64 })),
+          skipped: Type.Optional(Type.Boolean({ description: "Not switched on purpose (code CRITICAL_DEVICE)" })),
+        },
         { additionalProperties: false },
       ),
     ),

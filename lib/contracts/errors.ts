@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   RETENTION_INVALID: "The retention settings of the plugwatch-influx node are invalid (a duration, or a finer tier kept longer than a coarser one)",
   ROLLUP_FAILED: "InfluxDB refused a retention policy, continuous query, bucket, task or rollup statement (e.g. no admin rights)",
   TARIFF_INVALID: "The tariff file is invalid, or no tariff applies to a building",
+  CRITICAL_DEVICE: "The device is marked critical: a schedule, standby cut-off or group command never switches it (result skipped)",
+  INVALID_CALENDAR: "The holiday calendar (dates or ICS file) is invalid",
+  INVALID_SCHEDULE: "The schedule document is invalid",
   TIMEOUT: "No reply in time",
   INTERNAL: "Unexpected internal error",
 } as const;

@@ -20,6 +20,7 @@ import { AlertEvent } from "./alert";
 import { ComponentStatus } from "./status";
 import { CommandLookupReply, CommandLookupRequest } from "./queued-command";
 import { TariffFile } from "./tariff";
+import { ScheduleDocument } from "../schedule/contract";
 import type { TSchema } from "@sinclair/typebox";
 
 /** Every published schema, by file name under schemas/ (written by scripts/export-schemas). */
@@ -37,4 +38,5 @@ export const PUBLISHED_SCHEMAS: Record<string, TSchema> = {
   "command-lookup-request.schema.json": CommandLookupRequest,
   "command-lookup-reply.schema.json": CommandLookupReply,
   "tariff.schema.json": TariffFile,
+  "schedule.schema.json": ScheduleDocument,
 };

@@ -8,6 +8,7 @@ import type { PlugwatchInfluxNode } from "../plugwatch-influx/types";
 import type { PlugwatchRegistryNode } from "../plugwatch-registry/types";
 import type { PlugwatchTariffNode } from "../plugwatch-tariff/types";
 import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
+import type { PlugwatchScheduleNode } from "../plugwatch-schedule/types";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 import { migrate } from "./migrations";
 import { RateLimitedLog } from "../../lib/rate-limited-log";
@@ -20,6 +21,7 @@ export interface ConfigNodes {
   "plugwatch-tplink-account": PlugwatchTplinkAccountNode;
   "mqtt-broker": MqttBrokerNode;
   "plugwatch-tariff": PlugwatchTariffNode;
+  "plugwatch-schedule": PlugwatchScheduleNode;
 }
 const MISSING: Record<keyof ConfigNodes, ErrorCode> = {
   "plugwatch-registry": "REGISTRY_INVALID",
@@ -27,6 +29,7 @@ const MISSING: Record<keyof ConfigNodes, ErrorCode> = {
   "plugwatch-tplink-account": "INVALID_REQUEST",
   "mqtt-broker": "INVALID_REQUEST",
   "plugwatch-tariff": "TARIFF_INVALID",
+  "plugwatch-schedule": "INVALID_SCHEDULE",
 };
 
 /** Node-RED waits 15 s for close(); the kit gives pending work this long, then lets go. */

@@ -23,7 +23,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the thirteen nodes", function () {
+  it("finds the sixteen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
@@ -36,6 +36,8 @@ describe("node help and locales", function () {
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
       "plugwatch-registry",
+      "plugwatch-schedule",
+      "plugwatch-scheduler",
       "plugwatch-tariff",
       "plugwatch-topic-map",
       "plugwatch-tplink-account",
