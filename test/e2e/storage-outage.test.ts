@@ -156,7 +156,8 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     const db = "restart";
     await setUp(db, { batchSize: 1000, flushInterval: 50 });
     await publish(0, 1000);
-    await waitUntil("1000 readings stored", async () => (await count(db)) === 1000);
+    // Stored is not enough: the hook must have had InfluxDB's answer (acknowledged them) before influxd stops.
+    await waitUntil("1000 readings stored and acknowledged", async () => (await count(db)) === 1000 && stats.some((s) => s.writtenLines === 1000));
     await influxd.stop();
     await publish(1000, 3000);
     await waitUntil("3000 readings accepted into the spool", () => stats.some((s) => s.acceptedLines === 4000 && s.backlogLines === 3000));
@@ -225,7 +226,8 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     const db = "corrupt";
     await setUp(db, { batchSize: 1000, flushInterval: 50 });
     await publish(0, 1000);
-    await waitUntil("1000 readings stored", async () => (await count(db)) === 1000);
+    // Stored is not enough: the hook must have had InfluxDB's answer (acknowledged them) before influxd stops.
+    await waitUntil("1000 readings stored and acknowledged", async () => (await count(db)) === 1000 && stats.some((s) => s.writtenLines === 1000));
     await influxd.stop();
     await publish(1000, 2000);
     await waitUntil("2000 readings accepted into the spool", () => stats.some((s) => s.acceptedLines === 3000 && s.backlogLines === 2000));
