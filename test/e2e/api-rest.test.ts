@@ -331,6 +331,23 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/audit"), 403, "FORBIDDEN");
     });
 
+    it("?queue=PT1M queues a command for an unreachable plug (202) and GET /commands/{id} follows it", async function () {
+      const queued = await post("/devices/gone-1/power?queue=PT1M", { state: "off" });
+      assert.equal(queued.status, 202);
+      const results = queued.body.results as { device: string; ok: boolean; queued?: boolean; error?: { code: string } }[];
+      assert.deepEqual(
+        results.map((r) => [r.device, r.ok, r.queued, r.error?.code]),
+        [["gone-1", false, true, "DEVICE_UNREACHABLE"]],
+      );
+      const state = await get(`/commands/${queued.body.requestId as string}`, C);
+      assert.equal(state.status, 200);
+      assert.deepEqual([state.body.state, state.body.action, state.body.by], ["queued", "off", "operator"]);
+      assert.equal(state.body.expiresAt, queued.body.expiresAt);
+      assertProblem(await get("/commands/no-such-command", C), 404, "UNKNOWN_COMMAND");
+      assertProblem(await get(`/commands/${queued.body.requestId as string}`), 403, "FORBIDDEN");
+      assertProblem(await post("/devices/gone-1/power?queue=P1Y", { state: "off" }), 400, "INVALID_REQUEST");
+    });
+
     it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {
       const raised = {
         v: 1,
