@@ -97,6 +97,7 @@ export class RetentionManager {
   private timer: TimerHandle | undefined;
   private closed = false;
   private flushing: Promise<number> | undefined;
+  private first: Promise<void> | undefined;
   private readonly retryMs: number;
   private readonly flushMs: number;
 
@@ -107,13 +108,18 @@ export class RetentionManager {
   }
 
   /** Applies the plan (resolves when applied or failed for good; retries in the background while unreachable). */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     if (this.phase === "unsupported")
       this.o.log(
         "retention: InfluxDB 3.x has no retention policies or continuous queries; set the database's retention period and downsampling on the server (docs/retention.md)",
       );
-    if (this.phase !== "pending") return;
-    await this.apply();
+    if (this.phase === "pending") this.first ??= this.apply();
+    return this.firstApply();
+  }
+
+  /** Resolves when the first apply attempt ended (applied, failed, or unreachable and retrying); at once when not managed. */
+  firstApply(): Promise<void> {
+    return this.first ?? Promise.resolve();
   }
 
   private async apply(): Promise<void> {

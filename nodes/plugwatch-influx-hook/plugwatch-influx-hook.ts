@@ -1,5 +1,6 @@
 // plugwatch-influx-hook node: readings in → validated line protocol → durable spool → batched InfluxDB writes. Glue only; logic in lib/.
 import type { NodeAPI } from "node-red";
+import { delay } from "../../lib/clock";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { alertMessages } from "../../lib/alerts/messages";
 import { combineErrors, countRejected, hookHealth, oldestUnsentTs } from "../../lib/influx/hook-health";
@@ -50,6 +51,11 @@ export = (RED: NodeAPI) =>
       spool = await Spool.open({ dir: opts.spoolDir, maxBytes: opts.maxBytes, policy: opts.policy, log: (m) => node.warn(m) });
       if (kit.closing) return spool.close();
       if (spool.backlogLines > 0) node.log(kit.t("log.recovered", { lines: spool.backlogLines, dir: opts.spoolDir }));
+      // The first retention apply makes plugwatch_raw the DEFAULT RP: wait for it (5 s at most) so no batch lands in autogen.
+      const wait = delay(kit.clock, 5000);
+      await Promise.race([influx.retention?.firstApply(), wait.promise]);
+      wait.cancel();
+      if (kit.closing) return spool.close();
       const sink = observeSink(influxSink(http, settings, { createDatabase: opts.createDatabase }), () => kit.clock.now(), {
         written: (ms, ok) => observeWrite(label, ms, ok),
       });

@@ -129,6 +129,8 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
   it("creates the tiers (raw DEFAULT) and CQs, changes nothing on the next start, and alters a changed duration", async function () {
     const db = uniqueDb();
     await helper.load([registryNode, influxNode, hookNode], flow(influxd.url, db, spoolDir, { rollups: true }));
+    // A reading sent at once: the hook waits for the first apply, so it lands in plugwatch_raw, not autogen.
+    helper.getNode("hook").receive({ payload: reading("ws-a", Date.now(), 0) });
     const first = await applied();
     assert.equal(first.state, "applied", JSON.stringify(first.error));
     assert.equal(first.changes, 6, "database, three RPs, two CQs");
@@ -139,6 +141,12 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
       plugwatch_1m: ["17520h0m0s", false],
       plugwatch_1h: ["0s", false],
     });
+    await eventually(
+      "the first reading stored",
+      () => influxd.query(`SELECT count(power) FROM "${db}"."plugwatch_raw"."plug"`),
+      (r) => r.results[0]?.series?.[0]?.values[0]?.[1] === 1,
+    );
+    assert.equal((await influxd.query(`SELECT count(power) FROM "${db}"."autogen"."plug"`)).results[0]?.series, undefined, "nothing in autogen");
     const names = await cqs(db);
     assert.equal(names.length, 2);
     assert.ok(names.some((n) => /^plugwatch_rollup_1m_[0-9a-f]{8}$/.test(n)) && names.some((n) => /^plugwatch_rollup_1h_/.test(n)), names.join());
