@@ -127,7 +127,11 @@ function* rawRows(p: number, start: number, from: number, to: number, everyMs: n
 }
 
 /** Runs `fn` every 1000/rate ms for durationS; latency from each call's scheduled start. */
-async function paced(fn: () => Promise<unknown>, rate: number, durationS: number): Promise<{ n: number; failed: number; achieved: number; p50: number; p99: number; max: number; firstError?: string }> {
+async function paced(
+  fn: () => Promise<unknown>,
+  rate: number,
+  durationS: number,
+): Promise<{ n: number; failed: number; achieved: number; p50: number; p99: number; max: number; firstError?: string }> {
   const every = 1000 / rate;
   const total = Math.round(rate * durationS);
   const t0 = performance.now();
@@ -153,7 +157,15 @@ async function paced(fn: () => Promise<unknown>, rate: number, durationS: number
   const elapsed = (performance.now() - t0) / 1000;
   lat.sort((a, b) => a - b);
   const q = (f: number): number => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] ?? NaN;
-  return { n: total, failed, achieved: lat.length / elapsed, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN, ...(firstError ? { firstError } : {}) };
+  return {
+    n: total,
+    failed,
+    achieved: lat.length / elapsed,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: lat[lat.length - 1] ?? NaN,
+    ...(firstError ? { firstError } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -217,14 +229,40 @@ async function main(): Promise<void> {
     for (const r of rollAnswer.data.rows) if (rawRowsByKey.has(key(r))) maxDiff = Math.max(maxDiff, Math.abs(r.kWh - rawRowsByKey.get(key(r))!));
     const year = await once(on, start);
     const runs = [
-      { name: "year", what: `daily kWh per room, ${o.days} d, rollups`, fn: () => on.execute(q(start)), resolution: year.data.resolution, rows: year.data.rows.length },
-      { name: "raw", what: `daily kWh per room, ${o.rawDays} d, raw`, fn: () => off.execute(q(rawFrom)), resolution: rawAnswer.data.resolution, rows: rawAnswer.data.rows.length },
-      { name: "rollup-w", what: `daily kWh per room, ${o.rawDays} d, rollups`, fn: () => on.execute(q(rawFrom)), resolution: rollAnswer.data.resolution, rows: rollAnswer.data.rows.length },
+      {
+        name: "year",
+        what: `daily kWh per room, ${o.days} d, rollups`,
+        fn: () => on.execute(q(start)),
+        resolution: year.data.resolution,
+        rows: year.data.rows.length,
+      },
+      {
+        name: "raw",
+        what: `daily kWh per room, ${o.rawDays} d, raw`,
+        fn: () => off.execute(q(rawFrom)),
+        resolution: rawAnswer.data.resolution,
+        rows: rawAnswer.data.rows.length,
+      },
+      {
+        name: "rollup-w",
+        what: `daily kWh per room, ${o.rawDays} d, rollups`,
+        fn: () => on.execute(q(rawFrom)),
+        resolution: rollAnswer.data.resolution,
+        rows: rollAnswer.data.rows.length,
+      },
     ];
     const results = [];
     for (const r of runs) {
+      // One at a time first (the cost of one query without queueing): median of 5.
+      const single: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t1 = performance.now();
+        await r.fn();
+        single.push(performance.now() - t1);
+      }
+      single.sort((a, b) => a - b);
       const m = await paced(r.fn, o.rate, o.durationS);
-      results.push({ ...r, fn: undefined, ...m });
+      results.push({ ...r, fn: undefined, single: single[2], ...m });
     }
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
     if (o.json) {
@@ -232,15 +270,22 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`command: ${command}`);
-    console.log(`machine: ${machine}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.log(
+      `machine: ${machine}; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
     console.log(`date: ${new Date().toISOString()}`);
-    console.log(`data: ${o.plugs} plugs, ${rows1m} 1-minute rows, ${rows1h} 1-hour rows, ${rawN} raw readings (every ${o.rawIntervalS} s) written in ${writeS.toFixed(1)} s`);
+    console.log(
+      `data: ${o.plugs} plugs, ${rows1m} 1-minute rows, ${rows1h} 1-hour rows, ${rawN} raw readings (every ${o.rawIntervalS} s) written in ${writeS.toFixed(1)} s`,
+    );
     console.log(`check: ${o.rawDays} d from rollups vs raw, largest difference per room-day ${maxDiff.toExponential(2)} kWh`);
-    console.log("| Query | Resolution | Rows | Paced | Achieved | p50 | p99 | max | Failed |");
-    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| Query | Resolution | Rows | One at a time | Paced | Achieved | p50 | p99 | max | Failed |");
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of results) {
       console.log(
-        `| ${r.what} | ${r.resolution} | ${r.rows} | ${o.rate}/s | ${r.achieved.toFixed(1)}/s | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.failed}${r.firstError ? ` (${r.firstError})` : ""} |`,
+        `| ${r.what} | ${r.resolution} | ${r.rows} | ${r.single.toFixed(1)} ms | ${o.rate}/s | ${r.achieved.toFixed(1)}/s | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.failed}${r.firstError ? ` (${r.firstError})` : ""} |`,
       );
     }
   } finally {

@@ -4,9 +4,9 @@ import { PlugwatchError } from "../contracts/errors";
 import type { EnergyQuery, QueryData } from "../contracts/query";
 import type { Device } from "../contracts/device";
 import type { Registry } from "../registry";
-import { checkTimeZone, calendarPeriods } from "../tz";
+import { checkTimeZone } from "../tz";
 import { energyPerInterval, energyPerPeriod, rawBucket, sumByGroup, type CounterBucket } from "./energy";
-import { calendarAlignMs, groupingOffset, groupingStep, offsetStretches, periodLookup } from "./energy-calendar";
+import { calendarAlignMs, fastCalendarPeriods, groupingOffset, groupingStep, offsetStretches, periodLookup } from "./energy-calendar";
 import { buildEnergyBuckets, buildEnergyCount, buildEnergyRaw, DAY_MS, intervalMs, type QueryLimits, type Statement } from "./query-builder";
 import { planQuery, type RollupSettings, type Segment } from "./resolution";
 import { buildCounterBaseline, buildCounterBuckets } from "./tier-query";
@@ -111,7 +111,7 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
   const maxPeriods = Math.max(1, Math.floor(ctx.limits.maxRows / ids.length));
   let periods: { start: number; end: number }[];
   try {
-    periods = calendarPeriods(tz, q.from, q.to, unit, maxPeriods);
+    periods = fastCalendarPeriods(tz, q.from, q.to, unit, maxPeriods);
   } catch {
     throw new PlugwatchError("LIMIT_EXCEEDED", `more than ${maxPeriods} ${unit} periods × ${ids.length} devices exceed ${ctx.limits.maxRows} rows`);
   }
