@@ -316,6 +316,24 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(await get("/audit"), 403, "FORBIDDEN");
     });
 
+    it("GET/PUT /schedules and GET /savings are answered by the scheduler over MQTT (control and read scopes)", async function () {
+      const list = await get("/schedules", C);
+      assert.equal(list.status, 200, JSON.stringify(list.body));
+      assert.deepEqual(list.body.document, { schedules: [] });
+      assertProblem(await get("/schedules"), 403, "FORBIDDEN");
+      const doc = { schedules: [{ name: "printers", target: { kind: "printer" }, on: "07:30", off: "20:00" }] };
+      const put = await s.request<Json>("PUT", BASE + "/schedules", { ...C, body: doc });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      assert.deepEqual(put.body.document, doc);
+      assert.equal(put.body.updatedBy, "operator");
+      const bad = await s.request<Json>("PUT", BASE + "/schedules", { ...C, body: { schedules: [{ name: "x", target: { device: "nope" }, on: "07:30" }] } });
+      assertProblem(bad, 422, "INVALID_SCHEDULE");
+      const savings = await get("/savings?month=2026-03&building=hq");
+      assert.equal(savings.status, 200, JSON.stringify(savings.body));
+      assert.deepEqual(savings.body.rows, []);
+      assertProblem(await get("/savings?month=2026-13"), 400, "INVALID_REQUEST");
+    });
+
     it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {
       const raised = {
         v: 1,
