@@ -88,6 +88,9 @@ function assertProblem(r: { status: number; headers: Headers; body: unknown }, s
   return body;
 }
 
+/** A JSON object body as the tests read it. */
+type Json = Record<string, unknown>;
+
 function suite(kind: BrokerKind, full: boolean): void {
   describe(`REST API end to end (${kind}${full ? "" : ", core paths"})`, function () {
     this.timeout(60_000);
@@ -339,13 +342,31 @@ function suite(kind: BrokerKind, full: boolean): void {
         results.map((r) => [r.device, r.ok, r.queued, r.error?.code]),
         [["gone-1", false, true, "DEVICE_UNREACHABLE"]],
       );
-      const state = await get(`/commands/${queued.body.requestId as string}`, C);
+      const state = await get<Json>(`/commands/${queued.body.requestId as string}`, C);
       assert.equal(state.status, 200);
       assert.deepEqual([state.body.state, state.body.action, state.body.by], ["queued", "off", "operator"]);
       assert.equal(state.body.expiresAt, queued.body.expiresAt);
       assertProblem(await get("/commands/no-such-command", C), 404, "UNKNOWN_COMMAND");
       assertProblem(await get(`/commands/${queued.body.requestId as string}`), 403, "FORBIDDEN");
       assertProblem(await post("/devices/gone-1/power?queue=P1Y", { state: "off" }), 400, "INVALID_REQUEST");
+    });
+
+    it("GET/PUT /schedules and GET /savings are answered by the scheduler over MQTT (control and read scopes)", async function () {
+      const list = await get<Json>("/schedules", C);
+      assert.equal(list.status, 200, JSON.stringify(list.body));
+      assert.deepEqual(list.body.document, { schedules: [] });
+      assertProblem(await get("/schedules"), 403, "FORBIDDEN");
+      const doc = { schedules: [{ name: "printers", target: { kind: "printer" }, on: "07:30", off: "20:00" }] };
+      const put = await s.request<Json>("PUT", BASE + "/schedules", { ...C, body: doc });
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+      assert.deepEqual(put.body.document, doc);
+      assert.equal(put.body.updatedBy, "operator");
+      const bad = await s.request<Json>("PUT", BASE + "/schedules", { ...C, body: { schedules: [{ name: "x", target: { device: "nope" }, on: "07:30" }] } });
+      assertProblem(bad, 422, "INVALID_SCHEDULE");
+      const savings = await get<Json>("/savings?month=2026-03&building=hq");
+      assert.equal(savings.status, 200, JSON.stringify(savings.body));
+      assert.deepEqual(savings.body.rows, []);
+      assertProblem(await get("/savings?month=2026-13"), 400, "INVALID_REQUEST");
     });
 
     it("GET /alerts lists a retained alert event and drops it when cleared; state=all keeps the history", async function () {

@@ -112,6 +112,24 @@ export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNo
   };
 }
 
+/** An mqtt in on `topic` wired to `to` (JSON payloads). */
+const mqttInTo = (id: string, topic: string, to: string, y: number): FlowNode => ({
+  id,
+  type: "mqtt in",
+  name: "",
+  topic,
+  qos: "1",
+  datatype: "json",
+  broker: "b",
+  nl: false,
+  rap: true,
+  rh: 0,
+  inputs: 0,
+  x: 100,
+  y,
+  wires: [[to]],
+});
+
 /** The flow under test: the API in front of the real query component and control agent, all over one broker. */
 export function apiFlow(o: {
   kind: BrokerKind;
@@ -222,6 +240,25 @@ export function apiFlow(o: {
       wires: [["qout"]],
     },
     { id: "qout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 200, wires: [] },
+    // scheduler (GET/PUT /schedules, GET /savings): an empty schedule, answering on {root}/api/request/schedule
+    { id: "sch", type: "plugwatch-schedule", name: "schedules", source: "json", file: "", json: JSON.stringify({ schedules: [] }) },
+    { ...mqttInTo("sin", `${o.root}/api/request/schedule`, "sched", 400), z },
+    { ...mqttInTo("sain", `${o.root}/audit/command`, "sched", 440), z },
+    {
+      id: "sched",
+      type: "plugwatch-scheduler",
+      z,
+      name: "",
+      registry: "reg",
+      schedule: "sch",
+      root: o.root,
+      clock: "system",
+      tick: 15,
+      x: 300,
+      y: 420,
+      wires: [["sout"]],
+    },
+    { id: "sout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 420, wires: [] },
     // the APIs
     { ...api("api", { auth: "tokens" }), credentials: { tokens } },
     api("api-slow", { root: o.slowRoot, basePath: SLOW_BASE, timeoutMs: SLOW_TIMEOUT_MS }),
