@@ -33,6 +33,8 @@ export = (RED: NodeAPI) =>
           warn: (m, key) => kit.warnLimited(key, m),
         });
         node.retention = manager;
+        // 3.x keeps no tiers (docs/retention.md): its queries always read raw readings.
+        if (node.settings.flavour !== "3.x") node.rollups = retention;
         void kit.track(manager.start());
       } catch (err) {
         // Users of this config node get the error from require(); the config node itself stays up.

@@ -2,6 +2,7 @@
 import type { Node, NodeDef } from "node-red";
 import type { InfluxFlavour, InfluxSettings } from "../../lib/influx/settings";
 import type { InfluxHttp } from "../../lib/influx/http";
+import type { RetentionSettings } from "../../lib/influx/retention";
 import type { RetentionManager } from "../../lib/influx/retention-manager";
 
 /** What the editor saves (credentials are stored separately by Node-RED, never in the flow file). */
@@ -40,6 +41,8 @@ export interface PlugwatchInfluxNode extends Node<PlugwatchInfluxCredentials> {
   configError?: Error;
   /** Retention tiers and late-data re-aggregation (state "off" when not managed); the hook reports its status. */
   retention?: RetentionManager;
+  /** The tiers the query component may read (lib/influx/resolution.ts); absent or disabled: raw readings only. */
+  rollups?: RetentionSettings;
   /** Returns settings and transport, or throws the configuration error. */
   require(): { settings: InfluxSettings; http: InfluxHttp };
 }

@@ -227,6 +227,11 @@ function configNodes(): FlowNode[] {
       gzip: true,
       rejectUnauthorized: true,
       caFile: "",
+      // Retention tiers and rollups (docs/retention.md): raw 30 days, 1-minute rollups 2 years, hourly forever.
+      rollups: true,
+      rawRetention: "30d",
+      rollup1mRetention: "730d",
+      rollup1hRetention: "inf",
       credentials: { username: "${PLUGWATCH_INFLUX_USER}", password: "${PLUGWATCH_INFLUX_PASSWORD}", token: "${PLUGWATCH_INFLUX_TOKEN}" },
     },
   ];
@@ -280,7 +285,8 @@ function agentsTab(): FlowNode[] {
         info:
           "**plugwatch-collector** polls every device of the registry (`${PLUGWATCH_REGISTRY}`) every `${PLUGWATCH_POLL_INTERVAL}` s over the HS110 protocol " +
           "and emits one message per reading on `plugwatch/{building}/{floor}/{room}/{device}/reading` (QoS 1) and availability changes on `…/availability` (retained). " +
-          "The mqtt out node publishes them with the topic, QoS and retain flag each message carries.",
+          "It publishes them itself through the MQTT broker config node, via a durable outbox: while the broker is away, " +
+          "readings wait on disk in order and are published after the reconnect (also across a Node-RED restart).",
       }),
       {
         id: IDS.collector,
@@ -297,10 +303,11 @@ function agentsTab(): FlowNode[] {
         timeout: 3000,
         concurrency: 64,
         offlineAfter: 3,
+        broker: IDS.broker,
+        outboxSize: 64,
         ...at(0, 0),
-        wires: [["pw-agents-out"]],
+        wires: [[]],
       },
-      mqttOut({ z, id: "pw-agents-out", name: "readings + availability", at: [1, 0] }),
     ]),
     ...group(z, "pw-g-control", "Control", [
       comment({
