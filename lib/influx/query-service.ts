@@ -26,7 +26,7 @@ import { runEnergy } from "./energy-query";
 import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
 import { rangeRollupable } from "./tier-query";
 import { runRollupRange } from "./range-rollup";
-import { energyPerInterval, rawBucket, sumByGroup, type CounterBucket } from "./energy";
+
 import { runCostQuery } from "./cost";
 import type { TariffBook } from "../tariff/load";
 

@@ -342,12 +342,12 @@ function suite(kind: BrokerKind, full: boolean): void {
         results.map((r) => [r.device, r.ok, r.queued, r.error?.code]),
         [["gone-1", false, true, "DEVICE_UNREACHABLE"]],
       );
-      const state = await get<Json>(`/commands/${queued.body.requestId as string}`, C);
+      const state = await get<Json>(`/commands/${queued.body.requestId}`, C);
       assert.equal(state.status, 200);
       assert.deepEqual([state.body.state, state.body.action, state.body.by], ["queued", "off", "operator"]);
       assert.equal(state.body.expiresAt, queued.body.expiresAt);
       assertProblem(await get("/commands/no-such-command", C), 404, "UNKNOWN_COMMAND");
-      assertProblem(await get(`/commands/${queued.body.requestId as string}`), 403, "FORBIDDEN");
+      assertProblem(await get(`/commands/${queued.body.requestId}`), 403, "FORBIDDEN");
       assertProblem(await post("/devices/gone-1/power?queue=P1Y", { state: "off" }), 400, "INVALID_REQUEST");
     });
 

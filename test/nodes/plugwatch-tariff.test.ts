@@ -8,10 +8,10 @@ import type { PlugwatchTariffNode } from "../../nodes/plugwatch-tariff/types";
 import { registryConfig } from "../support/config-nodes";
 import { calls, helper, lastStatus, withMessages, type TestNode } from "../support/node-helper";
 
-import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");
-import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
-import queryModule = require("../../nodes/plugwatch-influx-query/plugwatch-influx-query");
-import tariffModule = require("../../nodes/plugwatch-tariff/plugwatch-tariff");
+import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
+import queryModule from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
+import tariffModule from "../../nodes/plugwatch-tariff/plugwatch-tariff";
 
 const nodesDir = path.join(__dirname, "..", "..", "nodes");
 const tariffNode = withMessages(tariffModule, path.join(nodesDir, "plugwatch-tariff"), "plugwatch-tariff");
