@@ -6,6 +6,7 @@ import type { PlugwatchSchedulerNodeDef } from "./types";
 export interface SchedulerConfig {
   registry: string;
   schedule: string;
+  tariff: string | undefined;
   root: string;
   clock: "system" | "input";
   tickMs: number;
@@ -22,7 +23,7 @@ export function parseSchedulerConfig(def: PlugwatchSchedulerNodeDef): SchedulerC
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  return { registry: def.registry, schedule: def.schedule, root, clock: def.clock ?? "system", tickMs: tick * 1000 };
+  return { registry: def.registry, schedule: def.schedule, tariff: def.tariff || undefined, root, clock: def.clock ?? "system", tickMs: tick * 1000 };
 }
 
 /** A clock message's time: epoch ms or an ISO 8601 text with a zone. */

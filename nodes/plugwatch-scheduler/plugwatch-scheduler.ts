@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { NodeAPI } from "node-red";
 import { replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { ScheduleService, type OutMessage } from "../../lib/schedule/service";
+import { tariffPrice } from "../../lib/schedule/tariff-price";
 import { jsonFile, ScheduleStore } from "../../lib/schedule/store";
 import { ConfigError, defineNode } from "../shared/kit";
 import { clockTime, parseSchedulerConfig } from "./config";
@@ -21,6 +22,17 @@ export = (RED: NodeAPI) =>
     } catch (err) {
       throw new ConfigError((err as Error).message);
     }
+    // Savings priced with the tariff's periods, the schedule's holidays joined to the tariff's (lib/schedule/tariff-price.ts).
+    const tariffNode = config.tariff ? kit.configNode("plugwatch-tariff", config.tariff) : undefined;
+    let calendar: ((date: string) => boolean) | undefined;
+    const book = tariffNode?.book;
+    const price = book
+      ? tariffPrice(
+          book,
+          (b) => registry().timeZoneOf(b),
+          (d) => calendar?.(d) ?? false,
+        )
+      : undefined;
     const savingsFile = path.join(kit.userDir ?? process.cwd(), `plugwatch-savings-${node.id.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`);
     const service = new ScheduleService({
       root: config.root,
@@ -31,7 +43,9 @@ export = (RED: NodeAPI) =>
       readFile: (f) => readFileSync(f, "utf8"),
       baseDir: kit.userDir,
       savingsStore: jsonFile(savingsFile, (m) => kit.warnLimited("savings", m)),
+      ...(price ? { price } : {}),
     });
+    calendar = (d) => service.engine.calendar.isHoliday(d);
     let sent = 0;
     const ready = (): void => kit.status.show("ok", "status.ready", { ...service.counts, sent });
     const publish = (out: OutMessage[], send = (m: OutMessage[]) => node.send([m])): void => {

@@ -6,6 +6,8 @@ export interface PlugwatchSchedulerNodeDef extends NodeDef {
   registry: string;
   /** Id of the plugwatch-schedule config node. */
   schedule: string;
+  /** Id of a plugwatch-tariff config node pricing the savings (empty: the schedule document's flat price, if any). */
+  tariff?: string;
   /** MQTT topic root (default plugwatch). */
   root: string;
   /** "system": the node's own timer; "input": time comes from msg.topic "clock" messages (simulations, replays). */
