@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { NodeAPI } from "node-red";
 import { replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { ScheduleService, type OutMessage } from "../../lib/schedule/service";
+import type { PriceFn } from "../../lib/schedule/savings";
 import { tariffPrice } from "../../lib/schedule/tariff-price";
 import { jsonFile, ScheduleStore } from "../../lib/schedule/store";
 import { ConfigError, defineNode } from "../shared/kit";
@@ -24,17 +25,17 @@ export = (RED: NodeAPI) =>
     }
     // Savings priced with the tariff's periods, the schedule's holidays joined to the tariff's (lib/schedule/tariff-price.ts).
     const tariffNode = config.tariff ? kit.configNode("plugwatch-tariff", config.tariff) : undefined;
-    let calendar: ((date: string) => boolean) | undefined;
     const book = tariffNode?.book;
-    const price = book
+    const price: PriceFn | undefined = book
       ? tariffPrice(
           book,
           (b) => registry().timeZoneOf(b),
-          (d) => calendar?.(d) ?? false,
+          // the schedule's calendar as it stands when a stretch is priced (a PUT may replace it)
+          (d: string): boolean => service.engine.calendar.isHoliday(d),
         )
       : undefined;
     const savingsFile = path.join(kit.userDir ?? process.cwd(), `plugwatch-savings-${node.id.replace(/[^A-Za-z0-9_.-]/g, "_")}.json`);
-    const service = new ScheduleService({
+    const service: ScheduleService = new ScheduleService({
       root: config.root,
       registry,
       store: new ScheduleStore(src),
@@ -45,7 +46,6 @@ export = (RED: NodeAPI) =>
       savingsStore: jsonFile(savingsFile, (m) => kit.warnLimited("savings", m)),
       ...(price ? { price } : {}),
     });
-    calendar = (d) => service.engine.calendar.isHoliday(d);
     let sent = 0;
     const ready = (): void => kit.status.show("ok", "status.ready", { ...service.counts, sent });
     const publish = (out: OutMessage[], send = (m: OutMessage[]) => node.send([m])): void => {
