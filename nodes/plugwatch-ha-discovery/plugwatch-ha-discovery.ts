@@ -4,14 +4,13 @@ import { haCommandSubscription, haConfigSubscription, haStatusTopic } from "../.
 import { HaPublisher } from "../../lib/ha-publisher";
 import { defineNode } from "../shared/kit";
 import { parseHaDiscoveryConfig } from "./config";
-import type { BrokerWithPacket } from "./types";
 
 /** How often the node looks at the broker's connection to announce after every (re)connect, ms. */
 const WATCH_MS = 1000;
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-ha-discovery", parseHaDiscoveryConfig, (node, config, kit) => {
-    const broker = kit.configNode("mqtt-broker", config.broker) as unknown as BrokerWithPacket;
+    const broker = kit.configNode("mqtt-broker", config.broker);
     const publisher = new HaPublisher({
       ...config,
       devices: () => kit.loadRegistry(config.registry).devices,

@@ -1,5 +1,5 @@
 // Types of the plugwatch-http-api node and of the core mqtt-broker config node API it uses (register/subscribe/publish/deregister).
-import type { Node, NodeDef } from "node-red";
+import type { Node, NodeDef, NodeStatus } from "node-red";
 
 /** Auth mode: bearer tokens from the node's credentials, or none (when httpNodeAuth or a reverse proxy guards the API). */
 export type HttpApiAuthMode = "tokens" | "none";
@@ -31,12 +31,19 @@ export interface PlugwatchHttpApiNode extends Node<PlugwatchHttpApiCredentials> 
   credentials: PlugwatchHttpApiCredentials;
 }
 
+/** A user of the broker node: what it reads of the users it registers (its id, and status on connect/disconnect). */
+export interface BrokerUser {
+  id: string;
+  status(status: NodeStatus): void;
+}
+
 /** The core `mqtt-broker` config node (node_modules/@node-red/nodes/core/network/10-mqtt.js) as used by mqtt in/out. */
 export interface MqttBrokerNode extends Node {
   connected: boolean;
-  register(node: Node): void;
-  deregister(node: Node, done: () => void, autoDisconnect?: boolean): void;
-  subscribe(topic: string, options: { qos: 0 | 1 | 2 }, callback: (topic: string, payload: Buffer) => void, ref: string): void;
+  register(user: BrokerUser): void;
+  deregister(user: BrokerUser, done: () => void, autoDisconnect?: boolean): void;
+  /** `packet` is the MQTT packet as mqtt.js delivers it (retain flag). */
+  subscribe(topic: string, options: { qos: 0 | 1 | 2 }, callback: (topic: string, payload: Buffer, packet?: { retain?: boolean }) => void, ref: string): void;
   unsubscribe(topic: string, ref: string, removeClientSubscription?: boolean): void;
   publish(msg: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean }, done?: (err?: Error | string) => void): void;
 }

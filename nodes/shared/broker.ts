@@ -1,7 +1,7 @@
 // The core mqtt-broker config node as lib/api's BrokerPort: connected(), and publish() as a promise.
 import type { BrokerPort } from "../../lib/api/service";
 import type { OutboxMessage, OutboxPort } from "../../lib/outbox";
-import type { MqttBrokerNode } from "../plugwatch-http-api/types";
+import type { BrokerUser, MqttBrokerNode } from "../plugwatch-http-api/types";
 
 /** Publishes at QoS 1, not retained; rejects with `notConnected()` while the broker is down (or none is selected). */
 export function brokerPort(broker: MqttBrokerNode | undefined, notConnected: () => string): BrokerPort {
@@ -21,15 +21,15 @@ export function brokerPort(broker: MqttBrokerNode | undefined, notConnected: () 
  * "connected" status does not overwrite the node's own; `onConnected` runs on every (re)connect.
  */
 export function brokerUser(broker: MqttBrokerNode, id: string, onConnected: () => void): { release(removed: boolean): Promise<void> } {
-  const user = {
+  const user: BrokerUser = {
     id,
-    status: (s: { fill?: string }) => {
+    status: (s) => {
       if (s.fill === "green" && broker.connected) onConnected();
     },
   };
-  broker.register(user as unknown as Parameters<MqttBrokerNode["register"]>[0]);
+  broker.register(user);
   return {
-    release: (removed) => new Promise<void>((resolve) => broker.deregister(user as unknown as Parameters<MqttBrokerNode["deregister"]>[0], resolve, removed)),
+    release: (removed) => new Promise<void>((resolve) => broker.deregister(user, resolve, removed)),
   };
 }
 
