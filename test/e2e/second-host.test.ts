@@ -86,6 +86,41 @@ describe("second host in a network namespace: the embedded broker is private by 
     });
   }
 
+  /** Starts the broker plus a simulated plug and the control agent in host A; `relay()` reads the plug at the simulator. */
+  async function brokerWithAgent(env: Record<string, string>): Promise<{ relay(): Promise<string> }> {
+    const c = spawn("ip", ["netns", "exec", nsA, process.execPath, brokerScript], {
+      env: { ...process.env, PW_PORT: String(port), ...env },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    children.push(c);
+    const lines: string[] = [];
+    let buffer = "";
+    c.stdout.on("data", (d: Buffer) => {
+      buffer += d.toString();
+      const parts = buffer.split("\n");
+      buffer = parts.pop() ?? "";
+      lines.push(...parts);
+    });
+    const next = async (re: RegExp, from: number): Promise<string> => {
+      for (let t = 0; t < 300; t++) {
+        const hit = lines.slice(from).find((l) => re.test(l));
+        if (hit) return hit;
+        if (c.exitCode !== null) throw new Error(`broker exited: ${lines.join(" | ")}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no line matching ${String(re)}: ${lines.join(" | ")}`);
+    };
+    assert.match(await next(/^(LISTENING|REFUSED)/, 0), /^LISTENING 10\.213\./);
+    await next(/^AGENT READY/, 0);
+    return {
+      relay: async () => {
+        const from = lines.length;
+        c.stdin.write("relay\n");
+        return (await next(/^RELAY /, from)).slice("RELAY ".length);
+      },
+    };
+  }
+
   /** Runs one MQTT probe in `ns`; resolves with what it saw. */
   function probe(ns: string, env: Record<string, string>): Promise<{ connected: boolean; error?: string; subscribed?: boolean; closedAfterPublish?: boolean }> {
     return new Promise((resolve, reject) => {
@@ -123,5 +158,29 @@ describe("second host in a network namespace: the embedded broker is private by 
     assert.equal(noCmdSub.subscribed, false);
     const cmd = await probe(nsB, { PW_URL: url, PW_USER: "readonly", PW_PASS: "ro-pass-0123456789", PW_PUB: "plugwatch/api/request/command" });
     assert.equal(cmd.closedAfterPublish, true, "the broker refused the read-only identity's command");
+  });
+
+  it("LAN mode: the read-only identity's command and API-request publishes change no plug (checked at the simulator); the runtime's do", async function () {
+    const host = await brokerWithAgent({ PW_HOSTS: addrA, PW_PASSWD: passwd, PW_AGENT_PASS: "rt-pass-0123456789" });
+    const url = `mqtt://${addrA}:${port}`;
+    const off = JSON.stringify({ v: 1, id: "ro-1", replyTo: "clients/readonly/r", action: "off", target: { device: "pr-1" } });
+    assert.equal(await host.relay(), "on");
+    const ro = { PW_URL: url, PW_USER: "readonly", PW_PASS: "ro-pass-0123456789", PW_PAYLOAD: off };
+    for (const topic of ["plugwatch/api/request/command", "plugwatch/api/request/query", "plugwatch/api/request/schedule"]) {
+      const r = await probe(nsB, { ...ro, PW_PUB: topic });
+      assert.equal(r.connected, true);
+      assert.equal(r.closedAfterPublish, true, `the broker refused the read-only identity's publish on ${topic}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await host.relay(), "on", "no plug changed at the simulator");
+    // The same command from the runtime identity reaches the agent and switches the plug: the path above was live.
+    const rt = await probe(nsB, { PW_URL: url, PW_USER: "runtime", PW_PASS: "rt-pass-0123456789", PW_PUB: "plugwatch/api/request/command", PW_PAYLOAD: off });
+    assert.equal(rt.closedAfterPublish, false);
+    let relay = "on";
+    for (let t = 0; t < 60 && relay === "on"; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+      relay = await host.relay();
+    }
+    assert.equal(relay, "off", "the runtime identity's command switched the plug");
   });
 });

@@ -1,5 +1,6 @@
 // An MQTT client for the second-host test, run inside the other namespace: PW_URL, optional PW_USER/PW_PASS; it
-// connects, optionally subscribes (PW_SUB) and publishes (PW_PUB topic), and prints one JSON line with what happened.
+// connects, optionally subscribes (PW_SUB) and publishes (PW_PUB topic, PW_PAYLOAD or {}), and prints one JSON line
+// with what happened.
 import mqtt from "mqtt";
 
 async function main(): Promise<void> {
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
         c.once("close", () => resolve(true));
         setTimeout(() => resolve(false), 1500);
       });
-      c.publish(process.env.PW_PUB, "{}", { qos: 0 });
+      c.publish(process.env.PW_PUB, process.env.PW_PAYLOAD ?? "{}", { qos: 0 });
       out.closedAfterPublish = await closed;
     }
     await c.endAsync(true);
