@@ -4,6 +4,7 @@
 //   node node_modules/node-red/red.js -s settings.js
 // Environment variables (all optional) are listed in docs/development.md#runtime-settings.
 "use strict";
+const fs = require("node:fs");
 const path = require("node:path");
 
 /** Trimmed value of an environment variable, or undefined when unset/empty. */
@@ -61,12 +62,20 @@ if ((httpUser === undefined) !== (httpHash === undefined)) {
   throw new Error("settings.js: set both PLUGWATCH_HTTP_USER and PLUGWATCH_HTTP_PASSWORD_HASH, or neither");
 }
 
+// HTTPS for the editor, the admin API and the REST API: PLUGWATCH_HTTPS_KEY and PLUGWATCH_HTTPS_CERT (PEM files;
+// a chain may follow the certificate). Both or neither.
+const httpsKey = env("PLUGWATCH_HTTPS_KEY");
+const httpsCert = env("PLUGWATCH_HTTPS_CERT");
+if (Boolean(httpsKey) !== Boolean(httpsCert)) throw new Error("settings.js: set both PLUGWATCH_HTTPS_KEY and PLUGWATCH_HTTPS_CERT, or neither");
+const https = httpsKey ? { key: fs.readFileSync(httpsKey), cert: fs.readFileSync(httpsCert) } : undefined;
+
 module.exports = {
   // --- Where Node-RED listens ---------------------------------------------------------------------
   // PORT (default 1880); PLUGWATCH_HOST (default 127.0.0.1 — loopback only; set 0.0.0.0 to expose it,
   // and then set adminAuth). `red.js -p <port>` overrides PORT.
   uiPort: envInt("PORT", 1880),
   uiHost,
+  https,
 
   // --- Files --------------------------------------------------------------------------------------
   // The user directory holds the flow file, credentials, context (alerts), the plugwatch-influx-hook spool.

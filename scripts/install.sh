@@ -2,7 +2,7 @@
 # Installs everything Plugwatch needs on Debian 12 and builds it. Idempotent: run it as often as you like.
 #   bash scripts/install.sh            (as root on a fresh machine; as a user when the system packages are present)
 # Steps:
-#   1. Debian packages mosquitto, influxdb, chromium, mkdocs, ca-certificates (apt only when one is missing).
+#   1. Debian packages mosquitto, influxdb, chromium, mkdocs, ca-certificates, openssl (TLS tests), iproute2 (second-host tests) (apt only when one is missing).
 #      System services are never started: tests and the demo run their own instances on loopback ports.
 #   2. A Node.js for npm (Debian's nodejs/npm when missing); the runtime, Node 22, is the `node` devDependency.
 #   3. npm packages: `npm ci` (package-lock.json) or `npm install`; skipped when node_modules matches the lock file.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 DRY="${PLUGWATCH_INSTALL_DRY_RUN:-}"
-APT_PACKAGES=(mosquitto mosquitto-clients influxdb chromium mkdocs ca-certificates)
+APT_PACKAGES=(mosquitto mosquitto-clients influxdb chromium mkdocs ca-certificates openssl iproute2)
 NODE_MIN_FOR_NPM=18
 
 log() { printf '[install] %s\n' "$*"; }

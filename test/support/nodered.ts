@@ -1,6 +1,7 @@
 // A real Node-RED runtime as a child process (red.js + the project's settings.js) on a free loopback port, driven over the admin HTTP API.
 import { nodeRedDir } from "./runtime";
 import { spawn, type ChildProcess } from "node:child_process";
+import { get as httpsGet } from "node:https";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -34,6 +35,8 @@ export interface NodeRedOptions {
   logLevel?: "fatal" | "error" | "warn" | "info" | "debug" | "trace";
   /** Address Node-RED listens on (settings.js PLUGWATCH_HOST) and the harness talks to; default 127.0.0.1. */
   host?: string;
+  /** Serve HTTPS (settings.js PLUGWATCH_HTTPS_KEY/CERT); the harness trusts `ca` (PEM) when it waits for the start. */
+  https?: { key: string; cert: string; ca: string };
   /** Startup timeout in ms (default 30000). */
   timeoutMs?: number;
 }
@@ -102,6 +105,24 @@ function shimPackage(root: string, outDir: string, into: string): string {
   return into;
 }
 
+async function fetchStatus(u: string): Promise<number> {
+  const r = await fetch(u, { signal: AbortSignal.timeout(2000) });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** GET over HTTPS trusting `ca` (fetch cannot be given a CA); resolves with the status. */
+function httpsStatus(u: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(u, { ca: readFileSync(ca), timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+  });
+}
+
 function hashPassword(password: string): string {
   return hashSync(password, 8);
 }
@@ -120,7 +141,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
   const logsInfo = ["info", "debug", "trace"].includes(logLevel);
   const port = await freePort();
   const host = opts.host ?? "127.0.0.1";
-  const url = `http://${host}:${port}`;
+  const url = `${opts.https ? "https" : "http"}://${host}:${port}`;
 
   // Start from the parent's environment minus anything settings.js would pick up by accident.
   const env: Record<string, string> = {};
@@ -129,6 +150,7 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
   Object.assign(env, {
     PORT: String(port),
     PLUGWATCH_HOST: host,
+    ...(opts.https ? { PLUGWATCH_HTTPS_KEY: opts.https.key, PLUGWATCH_HTTPS_CERT: opts.https.cert } : {}),
     PLUGWATCH_USER_DIR: userDir,
     PLUGWATCH_FLOW_FILE: "flows.json",
     PLUGWATCH_NODES_DIR: nodesDir,
@@ -172,9 +194,8 @@ export async function startNodeRed(opts: NodeRedOptions = {}): Promise<NodeRedIn
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Node-RED exited at startup (code ${child.exitCode}):\n${logTail()}`);
       try {
-        const r = await fetch(`${url}/settings`, { signal: AbortSignal.timeout(2000) });
-        await r.arrayBuffer();
-        if (r.status === 200 || r.status === 401) break;
+        const status = opts.https ? await httpsStatus(`${url}/settings`, opts.https.ca) : await fetchStatus(`${url}/settings`);
+        if (status === 200 || status === 401) break;
       } catch {
         /* not listening yet */
       }
