@@ -145,6 +145,7 @@ export function createHttpHandler(service: ApiService, opts: HttpHandlerOptions 
           path: url.pathname,
           search: url.searchParams,
           authorization: typeof req.headers.authorization === "string" ? req.headers.authorization : undefined,
+          remote: req.socket?.remoteAddress,
           contentType: typeof req.headers["content-type"] === "string" ? req.headers["content-type"] : undefined,
           body,
           instance,

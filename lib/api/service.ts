@@ -62,6 +62,8 @@ export interface ApiRequest {
   body?: Buffer;
   /** Full request path, used as the problem's `instance`. */
   instance: string;
+  /** The client's address (for the log of refused tokens). */
+  remote?: string;
 }
 
 export interface ApiResponse {
@@ -94,6 +96,11 @@ export interface ApiServiceOptions {
   /** Requests per token (default DEFAULT_RATE_LIMIT) and failed token checks of all callers (DEFAULT_FAILURE_LIMIT). */
   rateLimit?: Omit<RateLimitOptions, "now">;
   failureLimit?: Omit<RateLimitOptions, "now">;
+  /**
+   * Called for every request refused for an unknown or missing-but-required token, with the running count and whether
+   * it was slowed (429). For a rate-limited log line: never given the token, nor which part of it was wrong.
+   */
+  onAuthFailure?: (e: { total: number; limited: boolean; remote?: string }) => void;
   /** GET /metrics (lib/api/metrics-endpoint.ts); without it the route answers 404. */
   metrics?: MetricsEndpoint;
 }
@@ -112,6 +119,8 @@ export class ApiService {
   readonly openapi: object;
   private readonly perToken: RateLimiter;
   private readonly failures: RateLimiter;
+  /** Requests refused for an unknown token since start. */
+  private authFailures = 0;
 
   constructor(private readonly o: ApiServiceOptions) {
     this.now = o.now ?? Date.now;
@@ -144,6 +153,8 @@ export class ApiService {
       // Unknown tokens share one bucket: a brute force gets 429s, with the same answer whatever part was wrong.
       const slow = (): void => {
         const f = this.failures.take("unknown-token");
+        this.authFailures++;
+        this.o.onAuthFailure?.({ total: this.authFailures, limited: !f.ok, ...(req.remote ? { remote: req.remote } : {}) });
         if (!f.ok)
           throw new ApiError("TOO_MANY_REQUESTS", "too many requests with unknown tokens; retry later", { headers: { "Retry-After": String(f.retryAfterS) } });
       };

@@ -51,6 +51,12 @@ export = (RED: NodeAPI) =>
         auth,
         replyTopic,
         healthProbeMs: Math.min(2000, config.timeoutMs),
+        // Guessing tokens is logged (at most once a minute, with the running count), never the token itself.
+        onAuthFailure: (e) =>
+          kit.warnLimited(
+            "auth-failures",
+            kit.t(e.limited ? "errors.authFailuresLimited" : "errors.authFailures", { total: e.total, remote: e.remote ?? "?" }),
+          ),
         metrics,
       });
       if (!broker) {

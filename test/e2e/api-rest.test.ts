@@ -414,6 +414,9 @@ function suite(kind: BrokerKind, full: boolean): void {
       assertProblem(none, 401, "UNAUTHORIZED");
       assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer realm="plugwatch"/);
       assertProblem(await s.request("GET", `${BASE}/devices`, { token: "not-a-token-of-this-api" }), 401, "UNAUTHORIZED");
+      // The guess is logged (rate-limited) with the caller's address, never with the token.
+      await s.red.waitForLog(/request refused for an unknown token from \S*127\.0\.0\.1 \(\d+ since start\)/);
+      assert.doesNotMatch(s.red.log(), /not-a-token-of-this-api/);
       assertProblem(await s.request("GET", `${BASE}/devices`, { headers: { authorization: `Basic ${TOKENS.read}` } }), 401, "UNAUTHORIZED");
       const wrong = await post("/devices/pr-1/power", { state: "on" }, R);
       assertProblem(wrong, 403, "FORBIDDEN");

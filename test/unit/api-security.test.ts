@@ -13,7 +13,12 @@ const registry = buildRegistry({
   devices: [{ id: "ws-1", name: "a", model: "HS110", host: "10.0.0.1", kind: "workplace", location: { building: "hq", floor: "1", room: "r" } }],
 });
 
-function service(now: () => number, published: { topic: string; payload: string }[], tokens: string) {
+function service(
+  now: () => number,
+  published: { topic: string; payload: string }[],
+  tokens: string,
+  onAuthFailure?: (e: { total: number; limited: boolean; remote?: string }) => void,
+) {
   const svc: ApiService = new ApiService({
     root: "t",
     basePath: "/api/v1",
@@ -37,6 +42,7 @@ function service(now: () => number, published: { topic: string; payload: string 
     now,
     rateLimit: { ratePerSec: 2, burst: 3 },
     failureLimit: { ratePerSec: 1, burst: 2 },
+    ...(onAuthFailure ? { onAuthFailure } : {}),
   });
   return svc;
 }
@@ -69,6 +75,25 @@ describe("REST API security", function () {
     assert.equal((r.body as { code: string }).code, "TOO_MANY_REQUESTS");
     t += 1000;
     assert.equal((await svc.handle(get("/devices", TOKEN))).status, 200);
+  });
+
+  it("every unknown-token request is reported for the log with a running count, the address and whether it was slowed; never the token", async function () {
+    const seen: { total: number; limited: boolean; remote?: string }[] = [];
+    const svc = service(
+      () => 7,
+      [],
+      `${TOKEN} read ops`,
+      (e) => seen.push(e),
+    );
+    for (let i = 0; i < 3; i++) await svc.handle({ ...get("/devices", `guess-${i}-0123456789abcdef`), remote: "10.0.0.66" });
+    await svc.handle(get("/devices", TOKEN));
+    await svc.handle(get("/devices"));
+    assert.deepEqual(seen, [
+      { total: 1, limited: false, remote: "10.0.0.66" },
+      { total: 2, limited: false, remote: "10.0.0.66" },
+      { total: 3, limited: true, remote: "10.0.0.66" },
+    ]);
+    assert.doesNotMatch(JSON.stringify(seen), /guess|0123456789/);
   });
 
   it("unknown tokens are slowed together (429 after the burst), without saying which part was wrong", async function () {
