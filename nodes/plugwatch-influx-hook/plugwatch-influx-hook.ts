@@ -3,6 +3,7 @@ import type { NodeAPI } from "node-red";
 import { delay } from "../../lib/clock";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { alertMessages } from "../../lib/alerts/messages";
+import { encodeAuditPayload, isAuditTopic } from "../../lib/influx/audit-points";
 import { combineErrors, countRejected, hookHealth, oldestUnsentTs } from "../../lib/influx/hook-health";
 import { HOOK_COMPONENT, hookStatus } from "../../lib/influx/hook-status";
 import { LineEncoder, encodePayload, fairShareKey } from "../../lib/influx/points";
@@ -112,7 +113,11 @@ export = (RED: NodeAPI) =>
     kit.onInput(async (msg, _send, done) => {
       if (!writer && !startError) await ready;
       if (!writer) throw startError ?? new PlugwatchError("INTERNAL", kit.t("errors.notRunning"));
-      const { lines, errors } = encodePayload(encoder, msg.payload, parseDeviceTopic(opts.root, String(msg.topic ?? ""))?.device);
+      const topic = String(msg.topic ?? "");
+      // The control agent's audit trail is stored beside the readings (measurement `audit`).
+      const { lines, errors } = isAuditTopic(topic)
+        ? encodeAuditPayload(msg.payload)
+        : encodePayload(encoder, msg.payload, parseDeviceTopic(opts.root, topic)?.device);
       const invalid = (): void => {
         counters.invalidInputs++;
         counters.invalidElements += errors.length;

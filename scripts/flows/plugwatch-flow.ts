@@ -356,6 +356,7 @@ function hookTab(): FlowNode[] {
           "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
       }),
       mqttIn({ z, id: "pw-hook-in", name: "all readings", topic: subscriptions.allReadings(ROOT), datatype: "json", to: [IDS.hook], at: [0, 0] }),
+      mqttIn({ z, id: "pw-hook-audit-in", name: "audit trail", topic: `${ROOT}/audit/command`, datatype: "json", to: [IDS.hook], at: [0, 1] }),
       {
         id: IDS.hook,
         type: "plugwatch-influx-hook",

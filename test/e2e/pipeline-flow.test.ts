@@ -173,6 +173,22 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
     const on = await api("/devices/ws-1-02/power", { method: "POST", body: JSON.stringify({ state: "on" }) });
     assert.equal(on.status, 200, await on.text());
     assert.equal(plug.relay, true);
+    // The audit trail reaches InfluxDB beside the readings: both switches, with the token's name (never the token).
+    const rows = await eventually(
+      "the two switches in InfluxDB's audit measurement",
+      async () =>
+        (await s.influxd!.query(`SELECT "ok", "relay", "by", "action" FROM "audit" WHERE "device" = 'ws-1-02'`, "plugwatch")).results[0]?.series?.[0]?.values ??
+        [],
+      (v) => v.length >= 2,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r[1], r[2], r[4]]),
+      [
+        [true, false, "off"],
+        [true, true, "on"],
+      ],
+    );
+    for (const r of rows) assert.match(String(r[3]), /^token-[0-9a-f]{8}$/);
   });
 
   it("an offline plug raises an offline alert (retained, listed by the API) and clears it when it returns", async function () {
