@@ -5,6 +5,7 @@ import { SLUG_PATTERN } from "./contracts/common";
 import { DEVICE_KINDS, DeviceEntry, PROTOCOL_PORTS, RegistryFile, Target, type Device, type DeviceKind } from "./contracts/device";
 import { PlugwatchError } from "./contracts/errors";
 import { validate, type Issue } from "./contracts/validate";
+import { FileIssuesError } from "./file-issues";
 import { UnknownDevices } from "./pending";
 import { checkTimeZone, hostTimeZone } from "./tz";
 import { showValue } from "./show-value";
@@ -16,23 +17,10 @@ export interface RegistryIssue extends Issue {
   file: string;
 }
 
-export class RegistryError extends PlugwatchError {
-  readonly file: string;
-  readonly issues: RegistryIssue[];
+export class RegistryError extends FileIssuesError<RegistryIssue> {
   constructor(file: string, issues: RegistryIssue[]) {
-    const head = issues
-      .slice(0, 5)
-      .map((i) => `${i.path}: ${i.message}`)
-      .join("; ");
-    const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
-    super(
-      "REGISTRY_INVALID",
-      `${file}: ${head}${more}`,
-      issues.map(({ path, message }) => ({ path, message })),
-    );
+    super("REGISTRY_INVALID", file, issues);
     this.name = "RegistryError";
-    this.file = file;
-    this.issues = issues;
   }
 }
 

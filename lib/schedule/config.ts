@@ -1,22 +1,15 @@
 // The schedule document → a typed, checked configuration (rules, cut-offs, holiday calendar); every problem with file, JSON path and reason.
 import * as path from "node:path";
 import { CalendarError, calendarFromIcs, HolidayCalendar } from "../calendar";
-import { PlugwatchError } from "../contracts/errors";
 import { validate, type Issue } from "../contracts/validate";
+import { FileIssuesError } from "../file-issues";
 import { explainTarget, friendlyIssues, lineColumn, type Registry } from "../registry";
 import { ScheduleDocument, ScheduleTarget, type ScheduleRule, type StandbyRule } from "./contract";
 
 /** A schedule document problem: which file (or config), where (JSON path) and why. */
-export class ScheduleError extends PlugwatchError {
-  constructor(
-    readonly file: string,
-    readonly issues: Issue[],
-  ) {
-    const head = issues
-      .slice(0, 5)
-      .map((i) => `${i.path}: ${i.message}`)
-      .join("; ");
-    super("INVALID_SCHEDULE", `${file}: ${head}${issues.length > 5 ? ` (and ${issues.length - 5} more)` : ""}`, issues);
+export class ScheduleError extends FileIssuesError {
+  constructor(file: string, issues: Issue[]) {
+    super("INVALID_SCHEDULE", file, issues);
     this.name = "ScheduleError";
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { PlugwatchError } from "../contracts/errors";
 import { DAY_TYPES, TariffFile, WEEK_DAYS, type DayType, type Tariff, type TouRule } from "../contracts/tariff";
 import { validate, type Issue } from "../contracts/validate";
+import { FileIssuesError } from "../file-issues";
 import { friendlyIssues, lineColumn, MAX_ISSUES } from "../registry";
 import { clockMinutes } from "../alerts/schedule";
 
@@ -11,23 +12,10 @@ export interface TariffIssue extends Issue {
   file: string;
 }
 
-export class TariffError extends PlugwatchError {
-  readonly file: string;
-  readonly issues: TariffIssue[];
+export class TariffError extends FileIssuesError<TariffIssue> {
   constructor(file: string, issues: TariffIssue[]) {
-    const head = issues
-      .slice(0, 5)
-      .map((i) => `${i.path}: ${i.message}`)
-      .join("; ");
-    const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : "";
-    super(
-      "TARIFF_INVALID",
-      `${file}: ${head}${more}`,
-      issues.map(({ path, message }) => ({ path, message })),
-    );
+    super("TARIFF_INVALID", file, issues);
     this.name = "TariffError";
-    this.file = file;
-    this.issues = issues;
   }
 }
 
