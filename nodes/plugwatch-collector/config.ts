@@ -1,12 +1,10 @@
-// plugwatch-collector edge parsing: the editor config and input messages, validated into typed values.
+// plugwatch-collector edge parsing: the editor config, validated into typed values (input commands: lib/collector-commands.ts).
 import * as os from "node:os";
 import * as path from "node:path";
-import { Type } from "@sinclair/typebox";
 import { DEVICE_KINDS, type DeviceKind } from "../../lib/contracts/device";
 import { Slug } from "../../lib/contracts/common";
 import { PlugwatchError } from "../../lib/contracts/errors";
-import { decodePayload, parse, validate } from "../../lib/contracts/validate";
-import { friendlyIssues, type DeviceFilter } from "../../lib/registry";
+import type { DeviceFilter } from "../../lib/registry";
 import { checkRoot, DEFAULT_ROOT } from "../../lib/topics";
 import type { PlugwatchCollectorNodeDef } from "./types";
 
@@ -85,12 +83,10 @@ export function parseConfig(def: Def): CollectorConfig {
   }
   const filter: DeviceFilter = {};
   if (kind) filter.kind = kind as DeviceKind;
-  const building = slugOrEmpty("building", def.building);
-  const floor = slugOrEmpty("floor", def.floor);
-  const room = slugOrEmpty("room", def.room);
-  if (building) filter.building = building;
-  if (floor) filter.floor = floor;
-  if (room) filter.room = room;
+  for (const place of ["building", "floor", "room"] as const) {
+    const v = slugOrEmpty(place, def[place]);
+    if (v) filter[place] = v;
+  }
   return {
     root,
     filter,
@@ -99,61 +95,4 @@ export function parseConfig(def: Def): CollectorConfig {
     concurrency: numberIn("concurrency", def.concurrency, LIMITS.concurrency, true, ""),
     offlineAfter: numberIn("offlineAfter", def.offlineAfter, LIMITS.offlineAfter, true, ""),
   };
-}
-
-export const PollCommand = Type.Object({ action: Type.Literal("poll") }, { additionalProperties: false });
-export const StatsCommand = Type.Object(
-  {
-    action: Type.Literal("stats"),
-    device: Slug,
-    period: Type.Union([Type.Literal("day"), Type.Literal("month")], { description: "day: one entry per day of a month; month: one per month of a year" }),
-    year: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
-    month: Type.Optional(Type.Integer({ minimum: 1, maximum: 12 })),
-  },
-  { additionalProperties: false },
-);
-
-export const AcceptIdentityCommand = Type.Object({ action: Type.Literal("accept-identity"), device: Slug }, { additionalProperties: false });
-
-export type CollectorCommand =
-  | { action: "poll" }
-  | { action: "accept-identity"; device: string }
-  | { action: "stats"; device: string; period: "day" | "month"; year: number; month?: number };
-
-const USAGE = "expected msg.payload 'poll', {action:'poll'} or {action:'stats', device, period:'day'|'month', year?, month?}";
-
-/** Input msg.payload → command; `now` supplies the default year/month. Throws INVALID_REQUEST. */
-export function parseCommand(payload: unknown, now: Date): CollectorCommand {
-  if (payload === "poll") return { action: "poll" };
-  let value: unknown;
-  try {
-    value = decodePayload(payload);
-  } catch {
-    throw new PlugwatchError("INVALID_REQUEST", `${USAGE}; got ${JSON.stringify(String(payload)).slice(0, 60)}`);
-  }
-  const action = typeof value === "object" && value !== null ? (value as { action?: unknown }).action : undefined;
-  if (action === "poll") {
-    parse(PollCommand, value);
-    return { action: "poll" };
-  }
-  if (action === "accept-identity") {
-    const c = parse(AcceptIdentityCommand, value);
-    return { action: "accept-identity", device: c.device };
-  }
-  if (action === "stats") {
-    const checked = validate(StatsCommand, value);
-    if (!checked.ok) {
-      const issues = friendlyIssues(value, checked.issues).map((i) =>
-        i.path === "$.period" && !i.message.startsWith("missing")
-          ? { ...i, message: `period must be "day" or "month" (got ${JSON.stringify((value as { period?: unknown }).period)})` }
-          : i,
-      );
-      throw new PlugwatchError("INVALID_REQUEST", `invalid stats request: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
-    }
-    const c = checked.value;
-    const year = c.year ?? now.getFullYear();
-    if (c.period === "day") return { action: "stats", device: c.device, period: "day", year, month: c.month ?? now.getMonth() + 1 };
-    return { action: "stats", device: c.device, period: "month", year };
-  }
-  throw new PlugwatchError("INVALID_REQUEST", `${USAGE}; got ${typeof value === "object" ? JSON.stringify(value)?.slice(0, 80) : shown(value).slice(0, 60)}`);
 }

@@ -3,14 +3,14 @@ import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { identityFile } from "../../lib/identity-file";
-import { Outbox } from "../../lib/outbox";
 import { PlugTransports } from "../../lib/transports/plug-transports";
-import { brokerUser, outboxPort } from "../shared/broker";
+import { openBrokerOutbox } from "../shared/broker-outbox";
 import { pipeline } from "../../lib/metrics/hub";
 import { forgetCollector, observePoll } from "../../lib/metrics/observe";
 import { defineNode } from "../shared/kit";
 import { metricLabel } from "../shared/metrics";
-import { parseCollectorConfig, parseCommand } from "./config";
+import { parseCommand } from "../../lib/collector-commands";
+import { parseCollectorConfig } from "./config";
 import { serveDiscovery } from "./discover-endpoint";
 
 /** Status updates at most this often (1000 plugs coming online must not send 1000 status events). */
@@ -41,7 +41,7 @@ export = (RED: NodeAPI) => {
       const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
       // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
       // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
-      const out = config.outbox ? openOutbox(config.outbox) : undefined;
+      const out = config.outbox ? openBrokerOutbox(node, kit, config.outbox) : undefined;
       const identities = identityFile(config.identityFile, (m) => node.warn(m));
       const collector: Collector = new Collector(devices, { ...config, identities }, plugs, {
         message: (msg) => (out ? out.send(msg) : node.send(msg)),
@@ -89,38 +89,6 @@ export = (RED: NodeAPI) => {
           .finally(() => plugs.close())
           .finally(() => out?.close(removed));
       });
-
-      function openOutbox(o: { broker: string; dir: string; maxBytes: number }) {
-        const broker = kit.findConfigNode("mqtt-broker", o.broker);
-        if (!broker) return undefined;
-        const early: Parameters<Outbox["send"]>[0][] = [];
-        let box: Outbox | undefined;
-        let lastFull = -Infinity;
-        const send = (m: Parameters<Outbox["send"]>[0]): void => {
-          if (!box) return void early.push(m);
-          box.send(m).catch((err: Error) => {
-            if (kit.clock.now() - lastFull < ERROR_EVERY_MS) return;
-            lastFull = kit.clock.now();
-            node.warn(kit.t("errors.outbox", { message: err.message }));
-          });
-        };
-        const user = brokerUser(broker, `${node.id}:outbox`, () => void box?.resume());
-        const opening = kit.track(
-          Outbox.open({ dir: o.dir, maxBytes: o.maxBytes, flushMs: 0, port: outboxPort(broker), log: (m) => node.log(m) }).then((b) => {
-            box = b;
-            for (const m of early.splice(0)) send(m);
-            if (broker.connected) void b.resume();
-          }),
-        );
-        return {
-          send,
-          close: async (removed: boolean) => {
-            await opening.catch(() => undefined);
-            await box?.close();
-            await user.release(removed);
-          },
-        };
-      }
     },
     { statusEveryMs: STATUS_EVERY_MS },
   );
