@@ -14,3 +14,8 @@ export function contextSlot(node: Node, key: string, store: string | undefined):
     save: (value) => new Promise((resolve, reject) => context.set(key, value, store, (err?: Error) => (err ? reject(err) : resolve()))),
   };
 }
+
+/** `name` when settings.js `contextStorage` (passed as `stores`) defines a store so named, else undefined (the default store). */
+export function namedStore(stores: unknown, name: string): string | undefined {
+  return stores !== null && typeof stores === "object" && name in stores ? name : undefined;
+}
