@@ -54,3 +54,23 @@ export function outboxPort(broker: MqttBrokerNode, timeoutMs = 10_000): OutboxPo
       }),
   };
 }
+
+/**
+ * Registers `node` with the broker node and subscribes it to `topics` (QoS 1), the way mqtt-in does. The returned
+ * function unsubscribes and deregisters: `own` topics always drop their client subscription, the others follow
+ * mqtt-in's rule (only when the node is removed).
+ */
+export function subscribeAll(
+  broker: MqttBrokerNode,
+  node: BrokerUser,
+  topics: readonly string[],
+  onMessage: (subscription: string, topic: string, payload: Buffer) => void,
+  own: ReadonlySet<string> = new Set(),
+): (removed: boolean) => Promise<void> {
+  broker.register(node);
+  for (const t of topics) broker.subscribe(t, { qos: 1 }, (topic, payload) => onMessage(t, topic, payload), node.id);
+  return (removed) => {
+    for (const t of topics) broker.unsubscribe(t, node.id, own.has(t) ? true : removed);
+    return new Promise<void>((resolve) => broker.deregister(node, resolve, removed));
+  };
+}

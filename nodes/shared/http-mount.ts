@@ -2,6 +2,8 @@
 // Express has no public way to remove a middleware layer; instead of editing its private router stack, the
 // dispatcher is mounted once per runtime and path, and a node's close() only unplugs its handler (next() then).
 import type { NextFunction, Request, Response } from "express";
+import type { Node } from "node-red";
+import type { NodeKit } from "./kit";
 
 export type HttpHandler = (req: Request, res: Response, next: NextFunction) => void;
 export interface HttpApp {
@@ -51,4 +53,24 @@ export function mountHandler(app: HttpApp, path: string, handler: HttpHandler): 
     else next();
   });
   return plug(slot, path, handler);
+}
+
+/**
+ * mountHandler for a node: a refused mount (the path is served by another node) is logged as `errors.config` with a
+ * red "status.badConfig", and undefined is returned instead of the unplug function.
+ */
+export function serveRoute(
+  app: HttpApp,
+  path: string,
+  handler: HttpHandler,
+  node: Pick<Node, "error">,
+  kit: Pick<NodeKit, "t" | "status">,
+): (() => void) | undefined {
+  try {
+    return mountHandler(app, path, handler);
+  } catch (err) {
+    node.error(kit.t("errors.config", { message: err instanceof Error ? err.message : String(err) }));
+    kit.status.show("error", "status.badConfig");
+    return undefined;
+  }
 }

@@ -48,6 +48,15 @@ export class ConfigError extends PlugwatchError {
   }
 }
 
+/** Runs `fn`; a throw becomes a ConfigError with the translated "errors.config" text (a red "status.badConfig" from setup). */
+export function configured<T>(t: Translate, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ConfigError(t("errors.config", { message: err instanceof Error ? err.message : String(err) }));
+  }
+}
+
 /** What a parse function may use besides the saved config. */
 export interface ParseEnv {
   t: Translate;
