@@ -10,8 +10,8 @@ export const CLOSED_BEFORE_RUN = "plugwatch-influx-query closed before the query
 export const MAX_WAITING = 1000;
 /** On close, running queries are aborted; this is how long close waits for them to answer (ms). */
 export const CLOSE_GRACE_MS = 5000;
-/** Codes that mean this node or its storage is failing (Catch nodes hear them), not that the client asked wrongly. */
-export const SERVER_SIDE = new Set(["STORAGE_UNAVAILABLE", "TIMEOUT", "INTERNAL", "REGISTRY_INVALID", "TARIFF_INVALID"]);
+/** Codes that mean this node or its storage is failing (Catch nodes hear them): lib/influx/query-outcome.ts. */
+export { SERVER_SIDE } from "../../lib/influx/query-outcome";
 
 export interface QueryNodeConfig extends QueryOptions {
   influx: string;

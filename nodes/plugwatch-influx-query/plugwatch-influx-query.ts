@@ -1,11 +1,10 @@
 // plugwatch-influx-query node: answers query requests from MQTT with replies for an mqtt-out node; the logic is lib/influx/query-service.
 import type { NodeAPI, NodeMessageInFlow } from "node-red";
 import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
-import { coalesce } from "../../lib/influx/coalesce";
-import { influxRunner, QueryService, type StatementRunner } from "../../lib/influx/query-service";
+import { QueryService } from "../../lib/influx/query-service";
+import { queryOutcome } from "../../lib/influx/query-outcome";
+import { queryStorage } from "../../lib/influx/query-storage";
 import { Limiter } from "../../lib/limiter";
-import { rollupSettings } from "../../lib/influx/resolution";
-import type { InfluxConfigLike } from "./types";
 import { observeQuery } from "../../lib/metrics/observe";
 import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { DEFAULT_ROOT } from "../../lib/topics";
@@ -21,20 +20,15 @@ export = (RED: NodeAPI) =>
       const influx = kit.findConfigNode("plugwatch-influx", config.influx);
       // Aborted on close: running queries end at once with STORAGE_UNAVAILABLE instead of running into their timeout.
       const abort = new AbortController();
-      const run: StatementRunner =
-        influx?.settings && influx.http
-          ? coalesce(
-              influxRunner({ settings: influx.settings, http: influx.http }, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }),
-            )
-          : () => Promise.reject(new PlugwatchError("STORAGE_UNAVAILABLE", kit.t("errors.noConfigNode", { type: "plugwatch-influx" })));
-      const replyTopics = replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT);
+      const storage = queryStorage(influx, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }, () =>
+        kit.t("errors.noConfigNode", { type: "plugwatch-influx" }),
+      );
       const service = new QueryService({
-        run,
+        run: storage.run,
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
         limits: config.limits,
-        replyTopics,
-        // The rollup tiers as the config node keeps them (its `rollups` property); none = raw readings only.
-        rollups: rollupSettings(influx && "rollups" in influx ? (influx as Pick<InfluxConfigLike, "rollups">).rollups : undefined),
+        replyTopics: replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT),
+        rollups: storage.rollups,
         tariffs: config.tariff ? () => kit.configNode("plugwatch-tariff", config.tariff).require() : undefined,
       });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
@@ -43,27 +37,22 @@ export = (RED: NodeAPI) =>
       else kit.status.show("idle", "status.ready");
 
       /** A request with a forbidden reply topic: not run, not answered; counted, logged at a limited rate, in status. */
-      const refusedReply = (err: ReplyTopicRefused, done: Done): void => {
+      const refusing = (done: Done) => (err: unknown) => {
+        if (!(err instanceof ReplyTopicRefused)) throw err;
         const total = service.replyTopics.refusedTotal;
         kit.warnLimited(`replyTo:${err.problem}`, kit.t("errors.replyRefused", { problem: err.problem, why: err.details?.[0]?.message ?? err.message, total }));
         kit.status.text("warn", `replyTo refused: ${total}`);
         done();
       };
-      const refusing = (done: Done) => (err: unknown) => {
-        if (err instanceof ReplyTopicRefused) return refusedReply(err, done);
-        throw err;
-      };
 
       /** The reply to a request that is not run (closing, queue full); done(err) for the storage's own failures. */
       const refuse = (msg: NodeMessageInFlow, send: Send, done: Done, error: PlugwatchError): void => {
-        let answer;
         try {
-          answer = service.refuse(msg.payload, error, msg.topic);
+          const { replyTo, reply } = service.refuse(msg.payload, error, msg.topic);
+          send({ topic: replyTo, payload: reply, qos: 1, retain: false });
         } catch (err) {
           return refusing(done)(err);
         }
-        const { replyTo, reply } = answer;
-        send({ topic: replyTo, payload: reply, qos: 1, retain: false });
         done(SERVER_SIDE.has(error.code) ? error : undefined);
       };
 
@@ -75,11 +64,11 @@ export = (RED: NodeAPI) =>
         if (!answered) return;
         const { replyTo, reply, type = "query" } = answered;
         send({ topic: replyTo, payload: reply, qos: 1, retain: false });
-        const code = reply.error?.code;
-        observeQuery(type, reply.ok ? "ok" : (code ?? "error"), kit.clock.now() - started);
-        if (reply.ok) kit.status.text("ok", `${type} ${kit.clock.now() - started} ms`);
-        else kit.status.text(code && SERVER_SIDE.has(code) ? "error" : "warn", `${type}: ${code ?? "error"}`);
-        done(code && SERVER_SIDE.has(code) ? new PlugwatchError(code, reply.error?.message ?? code) : undefined);
+        const ms = kit.clock.now() - started;
+        const out = queryOutcome(type, reply, ms);
+        observeQuery(type, out.result, ms);
+        kit.status.text(out.kind, out.text);
+        done(out.error);
       };
 
       kit.onInput(async (msg, send, done) => {
