@@ -15,6 +15,7 @@ import type { DeviceEntry } from "../lib/contracts/device";
 import { buildRange } from "../lib/influx/query-builder";
 import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
 import { Teardown } from "../test/support/services";
+import { median, startOtherBuild } from "./api-compare";
 import { pacedLoad, type PacedResult } from "./paced-load";
 
 export const USAGE = `usage: node dist/bench/api.js [options]
@@ -32,6 +33,10 @@ export const USAGE = `usage: node dist/bench/api.js [options]
   --broker <kind>       mosquitto (default) or aedes
   --profile <dir>       write a V8 CPU profile of the Node-RED process into <dir> (--cpu-prof)
   --only <name,…>       run only these: latest, range, direct, distinct, distinct-direct, power (default all)
+  --compare <dir>       also start Node-RED with the (built) package in <dir>, e.g. a worktree of the previous main,
+                        on the same broker, InfluxDB and plugs, and run each API run on both builds alternately
+                        (ABBA order over --rounds); prints the median p99 of each (closed-loop runs are skipped)
+  --rounds <n>          alternation rounds of --compare (default 2)
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
 
@@ -73,6 +78,8 @@ interface Options {
   profile?: string;
   only: string[];
   distinctRates: number[];
+  compare?: string;
+  rounds: number;
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -87,6 +94,7 @@ export function parseArgs(argv: string[]): Options {
     help: false,
     only: ["latest", "range", "direct", "distinct", "distinct-direct", "power"],
     distinctRates: [100, 50],
+    rounds: 2,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -112,6 +120,8 @@ export function parseArgs(argv: string[]): Options {
       o.broker = b;
     } else if (a === "--profile") o.profile = path.resolve(argv[++i] ?? ".");
     else if (a === "--only") o.only = (argv[++i] ?? "").split(",");
+    else if (a === "--compare") o.compare = argv[++i] ?? ".";
+    else if (a === "--rounds") o.rounds = Math.round(num());
     else if (a === "--json") o.json = true;
     else if (a === "-h" || a === "--help") o.help = true;
     else throw new Error(`unknown option ${a}\n${USAGE}`);
@@ -295,6 +305,8 @@ export async function main(argv: string[]): Promise<void> {
       influxd: pidOf(s.influxd.dir),
       mosquitto: o.broker === "mosquitto" ? pidOf((s.broker as { dir?: string }).dir ?? "\0") : undefined,
     };
+    const other = o.compare ? await startOtherBuild(td, s, o.broker, o.compare) : undefined;
+    if (other) processes["node-red-other"] = other.pid;
     const from = new Date(day).toISOString();
     const to = new Date(day + DAY).toISOString();
     const rangeUrl = `${s.red.url}${BASE}/devices/ws-a/measurements?from=${from}&to=${to}&fields=power&aggregate=mean&interval=1m`;
@@ -377,19 +389,47 @@ export async function main(argv: string[]): Promise<void> {
     ].filter((p) => want(p.key));
     for (const p of plan) await warm(p.url, p.extra);
     const fixed: Record<string, Run> = {};
-    for (const rate of [...new Set(plan.flatMap((p) => p.rates))]) {
-      for (const p of plan.filter((x) => x.rates.includes(rate))) {
-        const r = await paced(p.name, rate, { url: p.url, paths: p.paths, ...p.extra, durationS: d, maxSockets: o.maxSockets });
-        fixed[`${p.key}@${rate}`] = r;
-        report(r);
-      }
-    }
-    // One request at a time: the latency of the path itself, without queueing behind other requests.
-    const closed = plan.filter((p) => !p.paths);
-    for (const p of closed) report(await run(p.name, "1 conn", { url: p.url, ...p.extra, connections: 1, duration: d }));
-    for (const p of closed) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
-
     const verdict: string[] = [];
+    if (other) {
+      // Side by side: each API run on this build and on the other one, in ABBA order so drift of the shared machine cancels.
+      const apiRuns = plan.filter((p) => p.url.startsWith(s.red.url));
+      for (const p of apiRuns) await warm(p.url.replace(s.red.url, other.url), p.extra);
+      const p99: Record<string, { mine: number[]; theirs: number[] }> = {};
+      for (let round = 0; round < o.rounds; round++)
+        for (const p of apiRuns)
+          for (const rate of p.rates)
+            for (const theirs of round % 2 === 0 ? [false, true] : [true, false]) {
+              const url = theirs ? p.url.replace(s.red.url, other.url) : p.url;
+              const r = await paced(`${p.name} [${theirs ? other.label : "this build"}]`, rate, {
+                url,
+                paths: p.paths,
+                ...p.extra,
+                durationS: d,
+                maxSockets: o.maxSockets,
+              });
+              report(r);
+              const k = `${p.key}@${rate}`;
+              p99[k] ??= { mine: [], theirs: [] };
+              p99[k][theirs ? "theirs" : "mine"].push(r.p99);
+            }
+      for (const [k, v] of Object.entries(p99))
+        verdict.push(
+          `${k} req/s: p99 median this build ${median(v.mine)} ms (${v.mine.join(", ")}) vs ${other.label} ${median(v.theirs)} ms (${v.theirs.join(", ")})`,
+        );
+    } else {
+      for (const rate of [...new Set(plan.flatMap((p) => p.rates))]) {
+        for (const p of plan.filter((x) => x.rates.includes(rate))) {
+          const r = await paced(p.name, rate, { url: p.url, paths: p.paths, ...p.extra, durationS: d, maxSockets: o.maxSockets });
+          fixed[`${p.key}@${rate}`] = r;
+          report(r);
+        }
+      }
+      // One request at a time: the latency of the path itself, without queueing behind other requests.
+      const closed = plan.filter((p) => !p.paths);
+      for (const p of closed) report(await run(p.name, "1 conn", { url: p.url, ...p.extra, connections: 1, duration: d }));
+      for (const p of closed) report(await run(p.name, `${c} conn max`, { url: p.url, ...p.extra, connections: c, duration: d }));
+    }
+
     for (const rate of o.rates) {
       const api = fixed[`range@${rate}`];
       const lim = fixed[`direct@${rate}`];

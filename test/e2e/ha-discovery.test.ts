@@ -4,6 +4,7 @@ import type { MqttClient } from "mqtt";
 import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { checkDiscoveryConfig, parseDiscoveryTopic, renderTemplate } from "../support/ha-schema";
+import { brokerNode, controlChain, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 import { eventually } from "../support/wait";
@@ -23,21 +24,8 @@ function flow(root: string, prefix: string, nodeId: string, brokerPort: number, 
   const z = "ha-tab";
   return [
     { id: z, type: "tab", label: "home assistant" },
-    {
-      id: "b",
-      type: "mqtt-broker",
-      name: "mosquitto",
-      broker: "127.0.0.1",
-      port: String(brokerPort),
-      clientid: "",
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: "5",
-      keepalive: "15",
-      cleansession: true,
-      autoUnsubscribe: true,
-    },
-    { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify({ devices }) },
+    brokerNode("b", brokerPort),
+    registryNode("reg", { devices }),
     {
       id: "col",
       type: "plugwatch-collector",
@@ -57,25 +45,7 @@ function flow(root: string, prefix: string, nodeId: string, brokerPort: number, 
       y: 40,
       wires: [["out"]],
     },
-    {
-      id: "cin",
-      type: "mqtt in",
-      z,
-      name: "",
-      topic: `${root}/api/request/command`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "b",
-      nl: false,
-      rap: true,
-      rh: 2,
-      inputs: 0,
-      x: 100,
-      y: 100,
-      wires: [["ctl"]],
-    },
-    { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 4, timeout: 1000, x: 300, y: 100, wires: [["out"]] },
-    { id: "out", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
+    ...controlChain(z, root),
     { id: "ha", type: "plugwatch-ha-discovery", z, name: "", broker: "b", registry: "reg", root, prefix, nodeId, x: 300, y: 200, wires: [] },
   ];
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { AuditRecord, Device, DeviceEntry, QueuedCommand } from "../../lib/contracts";
 import type { QueueSnapshot } from "../../lib/command-queue";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { brokerNode, controlChain, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { OpenApiValidator } from "../support/openapi-validator";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
@@ -22,53 +23,9 @@ function flow(root: string, brokerPort: number, devices: DeviceEntry[]): FlowNod
   const z = "queue-tab";
   return [
     { id: z, type: "tab", label: "queued commands" },
-    {
-      id: "b",
-      type: "mqtt-broker",
-      name: "mosquitto",
-      broker: "127.0.0.1",
-      port: String(brokerPort),
-      clientid: "",
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: "5",
-      keepalive: "15",
-      cleansession: true,
-      autoUnsubscribe: true,
-    },
-    { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify({ devices }) },
-    {
-      id: "cin",
-      type: "mqtt in",
-      z,
-      name: "",
-      topic: `${root}/api/request/command`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "b",
-      nl: false,
-      rap: true,
-      rh: 2,
-      inputs: 0,
-      x: 100,
-      y: 100,
-      wires: [["ctl"]],
-    },
-    {
-      id: "ctl",
-      type: "plugwatch-control",
-      z,
-      name: "",
-      registry: "reg",
-      concurrency: 4,
-      timeout: 1000,
-      queueSize: 10,
-      queueRetry: 0.5,
-      x: 300,
-      y: 100,
-      wires: [["cout"]],
-    },
-    { id: "cout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
+    brokerNode("b", brokerPort),
+    registryNode("reg", { devices }),
+    ...controlChain(z, root, { queueSize: 10, queueRetry: 0.5 }, "cout"),
     {
       id: "api",
       type: "plugwatch-http-api",

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { brokerNode, mqttInNode, mqttOutNode, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 import { eventually } from "../support/wait";
@@ -45,53 +46,12 @@ const SCHEDULES = {
 
 function flow(root: string, brokerPort: number, registry: Device[]): FlowNode[] {
   const z = "sched-tab";
-  const mqttIn = (id: string, topic: string, to: string, y: number): FlowNode => ({
-    id,
-    type: "mqtt in",
-    z,
-    name: "",
-    topic,
-    qos: "1",
-    datatype: "json",
-    broker: "b",
-    nl: false,
-    rap: true,
-    rh: 0,
-    inputs: 0,
-    x: 100,
-    y,
-    wires: [[to]],
-  });
-  const mqttOut = (id: string, y: number): FlowNode => ({
-    id,
-    type: "mqtt out",
-    z,
-    name: "",
-    topic: "",
-    qos: "",
-    retain: "",
-    broker: "b",
-    x: 600,
-    y,
-    wires: [],
-  });
+  const mqttIn = (id: string, topic: string, to: string, y: number): FlowNode => mqttInNode(id, z, topic, to, y);
+  const mqttOut = (id: string, y: number): FlowNode => mqttOutNode(id, z, 600, y);
   return [
     { id: z, type: "tab", label: "schedules e2e" },
-    {
-      id: "b",
-      type: "mqtt-broker",
-      name: "mosquitto",
-      broker: "127.0.0.1",
-      port: String(brokerPort),
-      clientid: "",
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: "5",
-      keepalive: "15",
-      cleansession: true,
-      autoUnsubscribe: true,
-    },
-    { id: "reg", type: "plugwatch-registry", name: "office", source: "json", file: "", json: JSON.stringify({ timezone: "Europe/Paris", devices: registry }) },
+    brokerNode("b", brokerPort),
+    registryNode("reg", { timezone: "Europe/Paris", devices: registry }),
     { id: "sch", type: "plugwatch-schedule", name: "office schedules", source: "json", file: "", json: JSON.stringify(SCHEDULES) },
     {
       id: "col",

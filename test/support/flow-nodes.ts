@@ -1,0 +1,83 @@
+// Typed factories for the flow nodes the e2e tests deploy again and again: the broker config, the JSON registry, mqtt in/out, the control chain.
+import type { FlowNode } from "./nodered";
+
+/** The core mqtt-broker config node on 127.0.0.1:`port` (MQTT 5 unless told; aedes speaks 3.1.1 = "4"). */
+export function brokerNode(id: string, port: number, o: { name?: string; protocolVersion?: "4" | "5" } = {}): FlowNode {
+  return {
+    id,
+    type: "mqtt-broker",
+    name: o.name ?? "mosquitto",
+    broker: "127.0.0.1",
+    port: String(port),
+    clientid: "",
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: o.protocolVersion ?? "5",
+    keepalive: "15",
+    cleansession: true,
+    autoUnsubscribe: true,
+  };
+}
+
+/** A plugwatch-registry config node holding `registry` (a registry document: devices, timezone…) inline. */
+export const registryNode = (id: string, registry: Record<string, unknown>): FlowNode => ({
+  id,
+  type: "plugwatch-registry",
+  name: "office",
+  source: "json",
+  file: "",
+  json: JSON.stringify(registry),
+});
+
+/** An mqtt in on broker "b" wired to `to`. */
+export const mqttInNode = (
+  id: string,
+  z: string,
+  topic: string,
+  to: string,
+  y: number,
+  o: { datatype?: "json" | "auto-detect" | "utf8"; rh?: 0 | 1 | 2 } = {},
+): FlowNode => ({
+  id,
+  type: "mqtt in",
+  z,
+  name: "",
+  topic,
+  qos: "1",
+  datatype: o.datatype ?? "json",
+  broker: "b",
+  nl: false,
+  rap: true,
+  rh: o.rh ?? 0,
+  inputs: 0,
+  x: 100,
+  y,
+  wires: [[to]],
+});
+
+/** An mqtt out on broker "b" that publishes to each message's own topic. */
+export const mqttOutNode = (id: string, z: string, x: number, y: number): FlowNode => ({
+  id,
+  type: "mqtt out",
+  z,
+  name: "",
+  topic: "",
+  qos: "",
+  retain: "",
+  broker: "b",
+  x,
+  y,
+  wires: [],
+});
+
+/**
+ * The control agent as the shipped flow wires it: `{root}/api/request/command` (mqtt in "cin") → plugwatch-control
+ * "ctl" on registry "reg" → mqtt out `outId`. `control` adds or overrides the control node's fields.
+ */
+export function controlChain(z: string, root: string, control: Record<string, unknown> = {}, outId = "out"): FlowNode[] {
+  return [
+    mqttInNode("cin", z, `${root}/api/request/command`, "ctl", 100, { datatype: "auto-detect", rh: 2 }),
+    { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 4, timeout: 1000, x: 300, y: 100, wires: [[outId]], ...control },
+    mqttOutNode(outId, z, 500, 100),
+  ];
+}
