@@ -414,7 +414,7 @@ export async function main(argv: string[]): Promise<void> {
             }
       for (const [k, v] of Object.entries(p99))
         verdict.push(
-          `${k} req/s: p99 median this build ${median(v.mine)} ms (${v.mine.join(", ")}) vs ${other.label} ${median(v.theirs)} ms (${v.theirs.join(", ")})`,
+          `${k} req/s: p99 median this build ${Math.round(median(v.mine) * 10) / 10} ms (${v.mine.join(", ")}) vs ${other.label} ${Math.round(median(v.theirs) * 10) / 10} ms (${v.theirs.join(", ")})`,
         );
     } else {
       for (const rate of [...new Set(plan.flatMap((p) => p.rates))]) {
