@@ -15,7 +15,7 @@ import type { DeviceEntry } from "../lib/contracts/device";
 import { buildRange } from "../lib/influx/query-builder";
 import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
 import { Teardown } from "../test/support/services";
-import { median, startOtherBuild } from "./api-compare";
+import { childPids, median, startOtherBuild } from "./api-compare";
 import { pacedLoad, type PacedResult } from "./paced-load";
 
 export const USAGE = `usage: node dist/bench/api.js [options]
@@ -186,22 +186,7 @@ function pidOf(needle: string): number | undefined {
 }
 
 /** PID of a child of this process whose command line contains `needle` (Node-RED rewrites its title to "node-red"). */
-function childPid(needle: string): number | undefined {
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const ppid = Number(
-        readFileSync(`/proc/${e}/stat`, "utf8")
-          .replace(/^.*\) /, "")
-          .split(" ")[1],
-      );
-      if (ppid === process.pid && readFileSync(`/proc/${e}/cmdline`, "utf8").includes(needle)) return Number(e);
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
-}
+const childPid = (needle: string): number | undefined => childPids(needle)[0];
 
 /** CPU time (user + system, ms) a process has used so far. */
 function cpuMs(pid: number | undefined): number {

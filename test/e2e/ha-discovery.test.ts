@@ -4,7 +4,7 @@ import type { MqttClient } from "mqtt";
 import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { checkDiscoveryConfig, parseDiscoveryTopic, renderTemplate } from "../support/ha-schema";
-import { brokerNode, controlChain, registryNode } from "../support/flow-nodes";
+import { brokerNode, collectorNode, controlChain, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 import { eventually } from "../support/wait";
@@ -26,25 +26,7 @@ function flow(root: string, prefix: string, nodeId: string, brokerPort: number, 
     { id: z, type: "tab", label: "home assistant" },
     brokerNode("b", brokerPort),
     registryNode("reg", { devices }),
-    {
-      id: "col",
-      type: "plugwatch-collector",
-      z,
-      name: "",
-      registry: "reg",
-      root,
-      kind: "",
-      building: "",
-      floor: "",
-      room: "",
-      interval: 0.5,
-      timeout: 1000,
-      concurrency: 4,
-      offlineAfter: 1,
-      x: 100,
-      y: 40,
-      wires: [["out"]],
-    },
+    collectorNode("col", z, root, "out", { interval: 0.5, timeout: 1000, concurrency: 4, offlineAfter: 1, x: 100, y: 40 }),
     ...controlChain(z, root),
     { id: "ha", type: "plugwatch-ha-discovery", z, name: "", broker: "b", registry: "reg", root, prefix, nodeId, x: 300, y: 200, wires: [] },
   ];

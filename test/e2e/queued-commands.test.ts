@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { AuditRecord, Device, DeviceEntry, QueuedCommand } from "../../lib/contracts";
 import type { QueueSnapshot } from "../../lib/command-queue";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { brokerNode, controlChain, registryNode } from "../support/flow-nodes";
+import { brokerNode, controlChain, httpApiNode, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { OpenApiValidator } from "../support/openapi-validator";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
@@ -26,27 +26,7 @@ function flow(root: string, brokerPort: number, devices: DeviceEntry[]): FlowNod
     brokerNode("b", brokerPort),
     registryNode("reg", { devices }),
     ...controlChain(z, root, { queueSize: 10, queueRetry: 0.5 }, "cout"),
-    {
-      id: "api",
-      type: "plugwatch-http-api",
-      z,
-      name: "api",
-      version: 1,
-      broker: "b",
-      registry: "reg",
-      root,
-      basePath: BASE,
-      timeoutMs: 5000,
-      inactiveAfterDays: 30,
-      historySize: 100,
-      auth: "tokens",
-      openHealth: true,
-      openSpec: true,
-      x: 200,
-      y: 300,
-      wires: [],
-      credentials: { tokens: `${TOKEN} read,control operator` },
-    },
+    httpApiNode("api", z, root, BASE, `${TOKEN} read,control operator`, { x: 200, y: 300 }),
   ];
 }
 

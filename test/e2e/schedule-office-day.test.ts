@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { brokerNode, mqttInNode, mqttOutNode, registryNode } from "../support/flow-nodes";
+import { brokerNode, collectorNode, httpApiNode, mqttInNode, mqttOutNode, registryNode } from "../support/flow-nodes";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
 import { eventually } from "../support/wait";
@@ -53,25 +53,7 @@ function flow(root: string, brokerPort: number, registry: Device[]): FlowNode[] 
     brokerNode("b", brokerPort),
     registryNode("reg", { timezone: "Europe/Paris", devices: registry }),
     { id: "sch", type: "plugwatch-schedule", name: "office schedules", source: "json", file: "", json: JSON.stringify(SCHEDULES) },
-    {
-      id: "col",
-      type: "plugwatch-collector",
-      z,
-      name: "",
-      registry: "reg",
-      root,
-      kind: "",
-      building: "",
-      floor: "",
-      room: "",
-      interval: 1,
-      timeout: 2000,
-      concurrency: 8,
-      offlineAfter: 3,
-      x: 300,
-      y: 40,
-      wires: [["colout"]],
-    },
+    collectorNode("col", z, root, "colout", { interval: 1, timeout: 2000, concurrency: 8, offlineAfter: 3, x: 300, y: 40 }),
     mqttOut("colout", 40),
     mqttIn("cin", `${root}/api/request/command`, "ctl", 100),
     { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 8, timeout: 2000, x: 300, y: 100, wires: [["cout"]] },
@@ -110,27 +92,7 @@ function flow(root: string, brokerPort: number, registry: Device[]): FlowNode[] 
       wires: [["sout"]],
     },
     mqttOut("sout", 200),
-    {
-      id: "api",
-      type: "plugwatch-http-api",
-      z,
-      name: "api",
-      version: 1,
-      broker: "b",
-      registry: "reg",
-      root,
-      basePath: "/api/v1",
-      timeoutMs: 5000,
-      inactiveAfterDays: 30,
-      historySize: 100,
-      auth: "tokens",
-      openHealth: true,
-      openSpec: true,
-      credentials: { tokens: `${TOKEN} read,control operator\n${READ_TOKEN} read reader` },
-      x: 300,
-      y: 340,
-      wires: [],
-    },
+    httpApiNode("api", z, root, "/api/v1", `${TOKEN} read,control operator\n${READ_TOKEN} read reader`, { x: 300, y: 340 }),
   ];
 }
 

@@ -81,3 +81,47 @@ export function controlChain(z: string, root: string, control: Record<string, un
     mqttOutNode(outId, z, 500, 100),
   ];
 }
+
+/** A plugwatch-collector on registry "reg" (all devices) wired to `to`; `o` sets the poll interval (s), timeout (ms) and the rest. */
+export const collectorNode = (
+  id: string,
+  z: string,
+  root: string,
+  to: string,
+  o: { interval: number; timeout: number; concurrency: number; offlineAfter: number; x: number; y: number },
+): FlowNode => ({
+  id,
+  type: "plugwatch-collector",
+  z,
+  name: "",
+  registry: "reg",
+  root,
+  kind: "",
+  building: "",
+  floor: "",
+  room: "",
+  ...o,
+  wires: [[to]],
+});
+
+/** A plugwatch-http-api on broker "b" and registry "reg" under `basePath`, with bearer tokens (`tokens`: one "TOKEN scopes name" a line). */
+export const httpApiNode = (id: string, z: string, root: string, basePath: string, tokens: string, at: { x: number; y: number }): FlowNode => ({
+  id,
+  type: "plugwatch-http-api",
+  z,
+  name: id,
+  version: 1,
+  broker: "b",
+  registry: "reg",
+  root,
+  basePath,
+  timeoutMs: 5000,
+  inactiveAfterDays: 30,
+  historySize: 100,
+  auth: "tokens",
+  openHealth: true,
+  openSpec: true,
+  ...at,
+  wires: [],
+  credentials: { tokens },
+});
