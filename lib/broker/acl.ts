@@ -1,6 +1,7 @@
 // MQTT identities and their ACL, derived from the topic contracts: one source for the embedded aedes broker (authorize
 // hooks) and for Mosquitto (the generated deploy/mosquitto/acl).
-import { subscriptions } from "../topics";
+import type { Device } from "../contracts/device";
+import { deviceTopic, parseDeviceTopic, STREAMS, subscriptions } from "../topics";
 import { DEFAULT_DISCOVERY_PREFIX, haCommandSubscription, haConfigSubscription, haStatusTopic } from "../ha-discovery";
 
 /**
@@ -31,8 +32,24 @@ export interface Rule {
   access: "read" | "write" | "readwrite";
 }
 
+/** What a device grant needs of a registry device: its id and location (they make its topics). */
+export type GrantedDevice = Pick<Device, "id" | "location">;
+
+export interface AclOptions {
+  /**
+   * The registry's devices: the `collector` role may publish the reading and availability topic of each of them and
+   * nothing else. Absent: every device topic under the root (no registry configured). `runtime` is not narrowed.
+   */
+  collectorDevices?: readonly GrantedDevice[];
+}
+
+/** The exact topics a collector with this registry may publish: `{root}/{building}/{floor}/{room}/{id}/{stream}`. */
+export function collectorTopics(devices: readonly GrantedDevice[], root: string): string[] {
+  return devices.flatMap((d) => STREAMS.map((stream) => deviceTopic(root, d, stream)));
+}
+
 /** The rules of one role under a topic root. */
-export function rulesOf(role: Role, root: string): Rule[] {
+export function rulesOf(role: Role, root: string, options: AclOptions = {}): Rule[] {
   const readings = subscriptions.allReadings(root);
   const availability = subscriptions.allAvailability(root);
   const alerts = subscriptions.alerts(root);
@@ -44,7 +61,7 @@ export function rulesOf(role: Role, root: string): Rule[] {
   const w = (filter: string): Rule => ({ filter, access: "write" });
   switch (role) {
     case "collector":
-      return [w(readings), w(availability)];
+      return options.collectorDevices ? collectorTopics(options.collectorDevices, root).map(w) : [w(readings), w(availability)];
     case "control":
       return [r(command), ...replies.map(w), w(`${root}/audit/#`)];
     case "hook":
@@ -118,17 +135,89 @@ export function filterCovers(allowed: string, sub: string): boolean {
 
 const subst = (filter: string, user: string): string => filter.replace(/%u/g, user);
 
+/** One role's rules, compiled: wildcard-free write filters in a set (a registry's 2 × N collector topics), the rest scanned. */
+interface CompiledRole {
+  exactWrites: ReadonlySet<string>;
+  writes: readonly string[];
+  reads: readonly string[];
+}
+
+function compile(rules: readonly Rule[]): CompiledRole {
+  const exactWrites = new Set<string>();
+  const writes: string[] = [];
+  const reads: string[] = [];
+  for (const rule of rules) {
+    if (rule.access !== "read") {
+      if (/[+#]|%u/.test(rule.filter)) writes.push(rule.filter);
+      else exactWrites.add(rule.filter);
+    }
+    if (rule.access !== "write") reads.push(rule.filter);
+  }
+  return { exactWrites, writes, reads };
+}
+
+/** Why a publish was refused: a stable code when it is about a device, and a sentence for the log. */
+export interface Refusal {
+  code?: "UNKNOWN_DEVICE";
+  reason: string;
+}
+
+/**
+ * The ACL of one broker: a topic root and, optionally, the registry that narrows the collector role. Rules are
+ * compiled once per role, so a publish check is a set lookup plus a few wildcard filters (however large the registry).
+ */
+export class AclPolicy {
+  private readonly compiled = new Map<Role, CompiledRole>();
+  private readonly registered: ReadonlySet<string> | undefined;
+
+  constructor(
+    readonly root: string,
+    readonly options: AclOptions = {},
+  ) {
+    this.registered = options.collectorDevices ? new Set(options.collectorDevices.map((d) => d.id)) : undefined;
+  }
+
+  private rules(role: Role): CompiledRole {
+    let c = this.compiled.get(role);
+    if (!c) this.compiled.set(role, (c = compile(rulesOf(role, this.root, this.options))));
+    return c;
+  }
+
+  /** May `user` (with `role`, or anonymous = readonly) publish to `topic`? Never to `$` topics or with wildcards. */
+  mayPublish(role: Role, user: string, topic: string): boolean {
+    // eslint-disable-next-line no-control-regex -- NUL is deliberately matched: MQTT forbids it in topic names
+    if (!topic || topic.startsWith("$") || /[+#\u0000]/.test(topic)) return false;
+    const c = this.rules(role);
+    return c.exactWrites.has(topic) || c.writes.some((f) => filterMatches(subst(f, user), topic));
+  }
+
+  /** May `user` subscribe to `filter`? Only to filters inside what its role may read. */
+  maySubscribe(role: Role, user: string, filter: string): boolean {
+    if (!filter || filter.startsWith("$")) return false;
+    return this.rules(role).reads.some((f) => filterCovers(subst(f, user), filter));
+  }
+
+  /** For a publish that mayPublish refused: UNKNOWN_DEVICE when a registry-bound collector names an unregistered device. */
+  explainRefusedPublish(role: Role, user: string, topic: string): Refusal {
+    const who = `${user || "anonymous"} (${role})`;
+    const shown = topic.slice(0, 200);
+    const device = role === "collector" && this.registered ? parseDeviceTopic(this.root, topic) : undefined;
+    if (device && !this.registered!.has(device.device)) {
+      return { code: "UNKNOWN_DEVICE", reason: `${who} may not publish to ${shown}: device '${device.device.slice(0, 64)}' is not in the broker's registry` };
+    }
+    if (device) return { reason: `${who} may not publish to ${shown}: not the registered location of device '${device.device}'` };
+    return { reason: `${who} may not publish to ${shown}` };
+  }
+}
+
 /** May `user` (with `role`, or anonymous = readonly) publish to `topic`? Never to `$` topics or with wildcards. */
-export function mayPublish(role: Role, user: string, topic: string, root: string): boolean {
-  // eslint-disable-next-line no-control-regex -- NUL is deliberately matched: MQTT forbids it in topic names
-  if (!topic || topic.startsWith("$") || /[+#\u0000]/.test(topic)) return false;
-  return rulesOf(role, root).some((rule) => rule.access !== "read" && filterMatches(subst(rule.filter, user), topic));
+export function mayPublish(role: Role, user: string, topic: string, root: string, options: AclOptions = {}): boolean {
+  return new AclPolicy(root, options).mayPublish(role, user, topic);
 }
 
 /** May `user` subscribe to `filter`? Only to filters inside what its role may read. */
-export function maySubscribe(role: Role, user: string, filter: string, root: string): boolean {
-  if (!filter || filter.startsWith("$")) return false;
-  return rulesOf(role, root).some((rule) => rule.access !== "write" && filterCovers(subst(rule.filter, user), filter));
+export function maySubscribe(role: Role, user: string, filter: string, root: string, options: AclOptions = {}): boolean {
+  return new AclPolicy(root, options).maySubscribe(role, user, filter);
 }
 
 /** Role of an authenticated user: the explicit map, else the name itself when it is a role ("collector", "api", …), else `device`. */
@@ -154,20 +243,31 @@ export function parseRoleMap(text: string): Record<string, Role> {
 /** Identities of the earlier deploy/mosquitto/acl, kept working: the single-runtime Node-RED, a reader and a client. */
 export const DEPLOY_USERS: Readonly<Record<string, Role>> = { "plugwatch-nodered": "runtime", "plugwatch-reader": "readonly", "plugwatch-client": "client" };
 
+/** Options of the generated Mosquitto ACL: the registry that narrows the collector role, and its name for the header. */
+export interface MosquittoAclOptions extends AclOptions {
+  /** Shown in the header (e.g. the registry file's path relative to the repository). */
+  registryLabel?: string;
+}
+
 /**
  * The Mosquitto ACL file for a root: one `user` block per role-named identity and per mapped user, and the `device`
  * rules as `pattern` lines (they apply to every user, so they only ever grant topics named after the user).
- * Anonymous clients (if allowed at all) get the readonly rules.
+ * Anonymous clients (if allowed at all) get the readonly rules. With a registry, each collector user gets one
+ * `topic write` line per registered device and stream, so the file must be regenerated when the registry changes.
  */
-export function mosquittoAcl(root: string, extraUsers: Readonly<Record<string, Role>> = DEPLOY_USERS): string {
+export function mosquittoAcl(root: string, extraUsers: Readonly<Record<string, Role>> = DEPLOY_USERS, options: MosquittoAclOptions = {}): string {
+  const devices = options.collectorDevices;
   const lines = [
-    "# Generated from lib/broker/acl.ts (node dist/scripts/write-acl.js); do not edit by hand: the embedded broker",
-    `# enforces the same rules. Topic root: ${root}. Passwords: mosquitto_passwd deploy/mosquitto/passwd <user>.`,
+    "# Generated from lib/broker/acl.ts (node dist/scripts/write-acl.js [registry.json]); do not edit by hand: the",
+    `# embedded broker enforces the same rules. Topic root: ${root}. Passwords: mosquitto_passwd deploy/mosquitto/passwd <user>.`,
+    devices
+      ? `# Collector users may write the topics of the ${devices.length} devices of ${options.registryLabel ?? "the registry"} only: regenerate after every registry change.`
+      : "# No registry given: collector users may write every device's reading and availability.",
     "# Access not granted here is denied.",
     "",
     "# anonymous clients (only when allow_anonymous is true): read-only",
   ];
-  const block = (role: Role, user: string) => rulesOf(role, root).map((r) => `topic ${r.access} ${subst(r.filter, user)}`);
+  const block = (role: Role, user: string) => rulesOf(role, root, options).map((r) => `topic ${r.access} ${subst(r.filter, user)}`);
   lines.push(...block("readonly", ""), "");
   const named = ROLES.filter((r) => r !== "client" && r !== "device");
   const users: [string, Role][] = [...named.map((r): [string, Role] => [r, r]), ...Object.entries(extraUsers)];

@@ -3,7 +3,7 @@
 // the size limit end the connection before they are buffered.
 import * as net from "node:net";
 import { Duplex } from "node:stream";
-import { mayPublish, maySubscribe, roleOf, type Role } from "./acl";
+import { AclPolicy, roleOf, type GrantedDevice, type Role } from "./acl";
 import { DEFAULT_MAX_PACKET_BYTES, PacketSizeGuard, PacketTooLarge } from "./packet-guard";
 import { verifyPassword } from "./passwd";
 
@@ -31,8 +31,13 @@ export interface EmbeddedBrokerOptions {
   /** Anonymous clients allowed (read-only). Default: true on loopback, false otherwise. */
   allowAnonymous?: boolean;
   maxPacketBytes?: number;
-  /** Called on refused connections, publishes and subscriptions (rate-limit it at the caller). */
-  onRefused?: (what: "connect" | "publish" | "subscribe" | "packet", detail: string) => void;
+  /**
+   * The registry's devices: the collector role may publish only their reading and availability topics (lib/broker/acl
+   * AclOptions). Absent: no registry configured, every device topic. An empty list refuses every collector publish.
+   */
+  collectorDevices?: readonly GrantedDevice[];
+  /** Called on refused connections, publishes and subscriptions, with a stable code when there is one (rate-limit it at the caller). */
+  onRefused?: (what: "connect" | "publish" | "subscribe" | "packet", detail: string, code?: "UNKNOWN_DEVICE") => void;
 }
 
 export interface EmbeddedBroker {
@@ -82,10 +87,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const allowAnonymous = o.allowAnonymous ?? hosts.every(isLoopback);
   const maxPacketBytes = o.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
   const refused = { connect: 0, publish: 0, subscribe: 0, packet: 0 };
-  const refuse = (what: keyof typeof refused, detail: string): void => {
+  const refuse = (what: keyof typeof refused, detail: string, code?: "UNKNOWN_DEVICE"): void => {
     refused[what]++;
-    o.onRefused?.(what, detail);
+    o.onRefused?.(what, detail, code);
   };
+  const acl = new AclPolicy(o.root, { collectorDevices: o.collectorDevices });
   // Who each connected client is: its user name and role (anonymous: readonly).
   const who = new WeakMap<object, { user: string; role: Role }>();
   const identity = (c: ClientLike | null): { user: string; role: Role } => (c && who.get(c)) || { user: "", role: "readonly" };
@@ -151,15 +157,17 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       },
       authorizePublish: (client, packet, done) => {
         const { user, role } = identity(client);
-        if (client && !mayPublish(role, user, packet.topic, o.root)) {
-          refuse("publish", `${user || "anonymous"} (${role}) may not publish to ${packet.topic.slice(0, 200)}`);
+        if (client && !acl.mayPublish(role, user, packet.topic)) {
+          // An error closes the publisher's connection (aedes), as for every other refused publish: nothing is stored or forwarded.
+          const { code, reason } = acl.explainRefusedPublish(role, user, packet.topic);
+          refuse("publish", reason, code);
           return done(new Error("not authorized"));
         }
         done(null);
       },
       authorizeSubscribe: (client, sub, done) => {
         const { user, role } = identity(client);
-        if (!maySubscribe(role, user, sub.topic, o.root)) {
+        if (!acl.maySubscribe(role, user, sub.topic)) {
           refuse("subscribe", `${user || "anonymous"} (${role}) may not subscribe to ${sub.topic.slice(0, 200)}`);
           return done(null, null);
         }

@@ -16,6 +16,8 @@ export interface PlugwatchBrokerNodeDef extends NodeDef {
   /** `name=role,…` for users whose name is not a role name. */
   roles: string;
   root: string;
+  /** plugwatch-registry config node id (optional): the collector role may publish only its devices' topics. */
+  registry?: string;
   maxPacketBytes: string | number;
   /** The runtime's own identity (role runtime), e.g. ${PLUGWATCH_MQTT_USER} / ${PLUGWATCH_MQTT_PASSWORD}. */
   runtimeUser: string;
@@ -29,6 +31,8 @@ export interface BrokerConfig {
   users: Map<string, string>;
   roles: ReturnType<typeof parseRoleMap>;
   maxPacketBytes: number | undefined;
+  /** plugwatch-registry node id, or undefined: no registry (the collector role may publish every device topic). */
+  registry: string | undefined;
 }
 
 export function parseBrokerConfig(def: PlugwatchBrokerNodeDef, env: ParseEnv): BrokerConfig {
@@ -49,5 +53,6 @@ export function parseBrokerConfig(def: PlugwatchBrokerNodeDef, env: ParseEnv): B
     users,
     roles,
     maxPacketBytes: def.maxPacketBytes ? Number(def.maxPacketBytes) : undefined,
+    registry: def.registry || undefined,
   };
 }

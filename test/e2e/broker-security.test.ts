@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { DEPLOY_USERS, mosquittoAcl } from "../../lib/broker/acl";
+import { DEPLOY_USERS, mosquittoAcl, type GrantedDevice } from "../../lib/broker/acl";
 import { startEmbeddedBroker } from "../../lib/broker/embedded";
 import { parsePasswd } from "../../lib/broker/passwd";
 import { startMosquitto } from "../support/mosquitto";
@@ -16,7 +16,12 @@ import { Teardown } from "../support/services";
 
 const R = "plugwatch";
 const READING = `${R}/hq/1/open-1/ws-1-01/reading`;
-const USERS = { runtime: "rt-pass-0123456789", readonly: "ro-pass-0123456789", "desk-app": "desk-pass-0123456789" };
+const USERS = { runtime: "rt-pass-0123456789", readonly: "ro-pass-0123456789", "desk-app": "desk-pass-0123456789", collector: "co-pass-0123456789" };
+/** The registry both brokers are configured with: the collector identity may publish these two devices only. */
+const REGISTERED: GrantedDevice[] = [
+  { id: "ws-1-01", location: { building: "hq", floor: "1", room: "open-1" } },
+  { id: "ws-1-02", location: { building: "hq", floor: "1", room: "open-1" } },
+];
 
 function passwdFile(dir: string): string {
   const file = path.join(dir, "passwd");
@@ -52,6 +57,8 @@ for (const kind of ["aedes", "mosquitto"] as const) {
     const td = new Teardown();
     let url: string;
     let refusedPackets = (): number => -1;
+    let refusedPublishes = (): number => -1;
+    const refusals: { what: string; detail: string; code?: string }[] = [];
 
     before(async function () {
       const dir = td.add(mkdtempSync(path.join(os.tmpdir(), "pw-brokersec-")), (d) => rmSync(d, { recursive: true, force: true }));
@@ -63,13 +70,16 @@ for (const kind of ["aedes", "mosquitto"] as const) {
           root: R,
           users: parsePasswd((await import("node:fs")).readFileSync(passwd, "utf8")),
           roles: { "desk-app": "client" },
+          collectorDevices: REGISTERED,
+          onRefused: (what, detail, code) => refusals.push({ what, detail, code }),
         });
         td.add(b, (x) => x.close());
         url = `mqtt://127.0.0.1:${port}`;
         refusedPackets = () => b.refused.packet;
+        refusedPublishes = () => b.refused.publish;
       } else {
         const acl = path.join(dir, "acl");
-        writeFileSync(acl, mosquittoAcl(R, { ...DEPLOY_USERS, "desk-app": "client" }));
+        writeFileSync(acl, mosquittoAcl(R, { ...DEPLOY_USERS, "desk-app": "client" }, { collectorDevices: REGISTERED }));
         const m = await startMosquitto({ passwordFile: passwd, aclFile: acl, allowAnonymous: true, extraConfig: ["max_packet_size 262144"] });
         td.add(m, (x) => x.stop());
         url = m.url;
@@ -122,6 +132,69 @@ for (const kind of ["aedes", "mosquitto"] as const) {
       const cmd2 = next(runtime, `${R}/api/request/command`, 800);
       readonly.publish(`${R}/api/request/command`, "{}", { qos: 0 });
       assert.equal(await cmd2, undefined, "a readonly identity's command was delivered");
+    });
+
+    it("the collector identity publishes its registry's devices only: an unregistered id reaches no subscriber and is not retained", async function () {
+      const watcher = td.add(await connect(url, { username: "runtime", password: USERS.runtime }), (c) => c.endAsync(true));
+      await watcher.subscribeAsync(`${R}/+/+/+/+/+`, { qos: 1 });
+      const collector = td.add(await connect(url, { username: "collector", password: USERS.collector }), (c) => c.endAsync(true));
+      const registered = `${R}/hq/1/open-1/ws-1-02/reading`;
+      const got = next(watcher, registered, 5000);
+      await collector.publishAsync(registered, '{"device":"ws-1-02"}', { qos: 1 });
+      assert.equal(await got, '{"device":"ws-1-02"}', "a registered device's reading was not delivered");
+
+      const before = refusedPublishes();
+      const intruder = `${R}/hq/1/open-1/intruder-9/reading`;
+      const intruderAvail = `${R}/hq/1/open-1/intruder-9/availability`;
+      const moved = `${R}/hq/9/elsewhere/ws-1-01/reading`;
+      const leaked = new Promise<string[]>((resolve) => {
+        const seen: string[] = [];
+        const on = (t: string): void => void (t.includes("intruder-9") || t === moved ? seen.push(t) : undefined);
+        watcher.on("message", on);
+        setTimeout(() => (watcher.off("message", on), resolve(seen)), 1500);
+      });
+      if (kind === "aedes") {
+        // Refused like every other ACL refusal on aedes: the publisher's connection is closed, nothing forwarded.
+        for (const [topic, retain] of [
+          [intruder, false],
+          [intruderAvail, true],
+          [moved, false],
+        ] as const) {
+          const c = td.add(await connect(url, { username: "collector", password: USERS.collector }), (x) => x.endAsync(true));
+          const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
+          c.publish(topic, '{"online":false,"reason":"spoofed"}', { qos: 1, retain });
+          await closed;
+        }
+      } else {
+        // Mosquitto (MQTT 3.1.1) acknowledges and drops a denied publish.
+        await collector.publishAsync(intruder, '{"device":"intruder-9"}', { qos: 1 });
+        await collector.publishAsync(intruderAvail, '{"online":false,"reason":"spoofed"}', { qos: 1, retain: true });
+        await collector.publishAsync(moved, '{"device":"ws-1-01"}', { qos: 1 });
+      }
+      assert.deepEqual(await leaked, [], "an unregistered device's message reached a subscriber");
+      // Nothing retained: a fresh subscriber gets no availability for the unregistered id.
+      const fresh = td.add(await connect(url, { username: "runtime", password: USERS.runtime }), (c) => c.endAsync(true));
+      const retained = next(fresh, intruderAvail, 800);
+      await fresh.subscribeAsync(intruderAvail, { qos: 1 });
+      assert.equal(await retained, undefined, "the spoofed availability was retained");
+      if (kind === "aedes") {
+        assert.equal(refusedPublishes() - before, 3);
+        const coded = refusals.filter((r) => r.what === "publish").slice(-3);
+        assert.deepEqual(
+          coded.map((r) => r.code),
+          ["UNKNOWN_DEVICE", "UNKNOWN_DEVICE", undefined],
+        );
+        assert.match(
+          coded[0].detail,
+          /collector \(collector\) may not publish to plugwatch\/hq\/1\/open-1\/intruder-9\/reading: device 'intruder-9' is not in the broker's registry/,
+        );
+        assert.match(coded[2].detail, /not the registered location of device 'ws-1-01'/);
+      }
+      // The refusals leave the registered path working (on aedes through a fresh connection).
+      const again = kind === "aedes" ? td.add(await connect(url, { username: "collector", password: USERS.collector }), (c) => c.endAsync(true)) : collector;
+      const ok = next(watcher, `${R}/hq/1/open-1/ws-1-01/availability`, 5000);
+      await again.publishAsync(`${R}/hq/1/open-1/ws-1-01/availability`, '{"online":true}', { qos: 1 });
+      assert.equal(await ok, '{"online":true}');
     });
 
     it("a publish over 256 KiB is refused and the connection closed; the broker keeps serving", async function () {

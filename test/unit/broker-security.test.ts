@@ -7,10 +7,24 @@ import * as path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import mqttPacket from "mqtt-packet";
-import { filterCovers, filterMatches, mayPublish, maySubscribe, mosquittoAcl, parseRoleMap, roleOf } from "../../lib/broker/acl";
+import {
+  AclPolicy,
+  collectorTopics,
+  DEPLOY_USERS,
+  filterCovers,
+  filterMatches,
+  mayPublish,
+  maySubscribe,
+  mosquittoAcl,
+  parseRoleMap,
+  roleOf,
+  type GrantedDevice,
+} from "../../lib/broker/acl";
 import { checkExposure, parseHosts } from "../../lib/broker/embedded";
 import { PacketSizeGuard, PacketTooLarge } from "../../lib/broker/packet-guard";
 import { hashPassword, parsePasswd, verifyPassword } from "../../lib/broker/passwd";
+import { loadRegistryFile } from "../../lib/registry";
+import { aclForRegistry } from "../../scripts/write-acl";
 import { repoRoot } from "../support/nodered";
 
 const R = "plugwatch";
@@ -67,8 +81,24 @@ describe("broker identities and ACL", function () {
     assert.throws(() => parseRoleMap("desk=admin"), /role map entry 'desk=admin'/);
   });
 
-  it("deploy/mosquitto/acl is generated from the same rules (node dist/scripts/write-acl.js)", function () {
-    assert.equal(readFileSync(path.join(repoRoot(), "deploy", "mosquitto", "acl"), "utf8"), mosquittoAcl(R));
+  it("deploy/mosquitto/acl is generated from the same rules and flows/registry/office.json (node dist/scripts/write-acl.js)", function () {
+    const office = path.join(repoRoot(), "flows", "registry", "office.json");
+    const shipped = readFileSync(path.join(repoRoot(), "deploy", "mosquitto", "acl"), "utf8");
+    assert.equal(shipped, aclForRegistry(office));
+    const devices = loadRegistryFile(office).devices;
+    assert.equal(shipped, mosquittoAcl(R, DEPLOY_USERS, { collectorDevices: devices, registryLabel: "flows/registry/office.json" }));
+    // The collector block holds exactly one write line per device and stream, nothing wider.
+    const block = shipped.split("\nuser collector\n")[1].split("\n\n")[0].split("\n");
+    assert.equal(block.length, devices.length * 2);
+    assert.ok(block.includes("topic write plugwatch/hq/1/open-space-1/ws-1-01/reading"), block[0]);
+    assert.ok(block.includes("topic write plugwatch/hq/2/print-corner-2/printer-2/availability"));
+    assert.equal(
+      block.some((l) => /[+#]/.test(l)),
+      false,
+      "a wildcard in the collector block",
+    );
+    // The runtime (single Node-RED) keeps its wildcard device rules.
+    assert.match(shipped.split("\nuser runtime\n")[1], /^topic write plugwatch\/\+\/\+\/\+\/\+\/reading$/m);
   });
 
   it("a broker beyond loopback without a password file refuses to start, naming the setting", function () {
@@ -78,6 +108,83 @@ describe("broker identities and ACL", function () {
     assert.throws(() => checkExposure(["0.0.0.0"], undefined, undefined), /PLUGWATCH_BROKER_PASSWD.*PLUGWATCH_BROKER_HOST/);
     assert.throws(() => checkExposure(["10.0.0.1"], new Map(), undefined), /without authentication/);
     assert.throws(() => checkExposure(["10.0.0.1"], new Map([["a", "h"]]), true), /anonymous/);
+  });
+});
+
+describe("collector ACL bound to a registry", function () {
+  const devices: GrantedDevice[] = [
+    { id: "ws-1-01", location: { building: "hq", floor: "1", room: "open-1" } },
+    { id: "mr-board", location: { building: "hq", floor: "0", room: "board" } },
+  ];
+  const acl = new AclPolicy(R, { collectorDevices: devices });
+
+  it("grants the exact reading and availability topics of each registered device, nothing else", function () {
+    assert.deepEqual(collectorTopics(devices, R), [
+      `${R}/hq/1/open-1/ws-1-01/reading`,
+      `${R}/hq/1/open-1/ws-1-01/availability`,
+      `${R}/hq/0/board/mr-board/reading`,
+      `${R}/hq/0/board/mr-board/availability`,
+    ]);
+    for (const t of collectorTopics(devices, R)) assert.equal(acl.mayPublish("collector", "collector", t), true, t);
+    for (const t of [
+      `${R}/hq/1/open-1/intruder-9/reading`, // not registered
+      `${R}/hq/1/open-1/card-1/availability`,
+      `${R}/hq/9/elsewhere/ws-1-01/reading`, // registered id, another location
+      `${R}/hq/1/open-1/ws-1-01/other`, // not a device stream
+      `${R}/hq/1/open-1/ws-1-01/reading/x`,
+      `${R}/api/request/command`,
+      `${R}/hq/1/open-1/+/reading`,
+      "$SYS/x",
+    ])
+      assert.equal(acl.mayPublish("collector", "collector", t), false, t);
+    // the same through the functional form
+    assert.equal(mayPublish("collector", "collector", `${R}/hq/1/open-1/intruder-9/reading`, R, { collectorDevices: devices }), false);
+    assert.equal(mayPublish("collector", "collector", `${R}/hq/1/open-1/ws-1-01/reading`, R, { collectorDevices: devices }), true);
+  });
+
+  it("an empty registry grants nothing; no registry keeps every device topic; runtime and device are not narrowed", function () {
+    const none = new AclPolicy(R, { collectorDevices: [] });
+    assert.equal(none.mayPublish("collector", "collector", `${R}/hq/1/open-1/ws-1-01/reading`), false);
+    assert.equal(new AclPolicy(R).mayPublish("collector", "collector", `${R}/hq/1/open-1/intruder-9/reading`), true);
+    assert.equal(acl.mayPublish("runtime", "runtime", `${R}/hq/1/open-1/intruder-9/reading`), true);
+    assert.equal(acl.mayPublish("device", "meter-1", `${R}/hq/0/plant/meter-1/reading`), true);
+    assert.equal(acl.mayPublish("readonly", "", `${R}/hq/1/open-1/ws-1-01/reading`), false);
+    assert.equal(acl.maySubscribe("collector", "collector", `${R}/hq/1/open-1/ws-1-01/reading`), false);
+  });
+
+  it("explains a refusal: UNKNOWN_DEVICE for an unregistered id, the location for a registered one", function () {
+    const unknown = acl.explainRefusedPublish("collector", "collector", `${R}/hq/1/open-1/intruder-9/reading`);
+    assert.equal(unknown.code, "UNKNOWN_DEVICE");
+    assert.equal(
+      unknown.reason,
+      `collector (collector) may not publish to ${R}/hq/1/open-1/intruder-9/reading: device 'intruder-9' is not in the broker's registry`,
+    );
+    const moved = acl.explainRefusedPublish("collector", "collector", `${R}/hq/9/x/ws-1-01/reading`);
+    assert.equal(moved.code, undefined);
+    assert.match(moved.reason, /not the registered location of device 'ws-1-01'/);
+    assert.deepEqual(acl.explainRefusedPublish("collector", "c2", `${R}/api/request/command`), {
+      reason: `c2 (collector) may not publish to ${R}/api/request/command`,
+    });
+    assert.deepEqual(new AclPolicy(R).explainRefusedPublish("readonly", "", `${R}/hq/1/open-1/intruder-9/reading`), {
+      reason: `anonymous (readonly) may not publish to ${R}/hq/1/open-1/intruder-9/reading`,
+    });
+  });
+
+  it("the Mosquitto ACL without a registry keeps the wildcard collector rules and says so", function () {
+    const text = mosquittoAcl(R);
+    assert.match(text, /No registry given/);
+    assert.match(
+      text.split("\nuser collector\n")[1],
+      /^topic write plugwatch\/\+\/\+\/\+\/\+\/reading\ntopic write plugwatch\/\+\/\+\/\+\/\+\/availability\n\n/,
+    );
+    const bound = mosquittoAcl(R, { "site-b-collector": "collector" }, { collectorDevices: devices, registryLabel: "reg.json" });
+    assert.match(bound, /the 2 devices of reg\.json only: regenerate after every registry change/);
+    assert.equal(
+      bound.split("\nuser site-b-collector\n")[1].split("\n\n")[0],
+      collectorTopics(devices, R)
+        .map((t) => `topic write ${t}`)
+        .join("\n"),
+    );
   });
 });
 
