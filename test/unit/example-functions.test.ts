@@ -453,9 +453,9 @@ describe("example function nodes", function () {
       assert.ok(String(html.payload).includes('<span id="count">1</span> devices'));
       // Pushed, not polled: no refresh, an EventSource on the stream below the page's own path.
       assert.ok(!/http-equiv="refresh"/.test(String(html.payload)));
-      assert.ok(String(html.payload).includes('new EventSource("/octopus/events")'));
+      assert.ok(String(html.payload).includes('const url = "/octopus/events";'));
       const under = view.input({ req: { path: "/octopus/", originalUrl: "/portal/octopus/?x=1" } }) as Msg;
-      assert.ok(String(under.payload).includes('new EventSource("/portal/octopus/events")'), "under httpNodeRoot /portal, trailing slash");
+      assert.ok(String(under.payload).includes('const url = "/portal/octopus/events";'), "under httpNodeRoot /portal, trailing slash");
       // A value cannot close the state's script element.
       view.flowStore.set("octopusLatest", { x: { device: "x", office: "</script><b>", room: "r", ts: 1, values: {} } });
       assert.ok(!String((view.input({ req: { path: "/octopus" } }) as Msg).payload).includes("</script><b>"));
