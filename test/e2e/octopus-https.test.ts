@@ -1,8 +1,9 @@
 // The Octopus portal over HTTPS (issue 19), as docs/examples/octopus.md sets it up: a CA and a server certificate made
-// by openssl, settings.js PLUGWATCH_HTTPS_KEY/CERT, the example deployed over HTTPS. A client trusting the CA gets the
+// by openssl through deploy/octopus/make-certs.sh, settings.js PLUGWATCH_HTTPS_KEY/CERT, the example deployed over HTTPS. A client trusting the CA gets the
 // page and the live stream (a reading published on MQTT arrives); one that does not, and plain HTTP, get nothing.
 // Chromium gets the page and the pushed value when told the server's key, and a certificate error when not.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { get as httpGet } from "node:http";
@@ -15,7 +16,6 @@ import { DEMO_DEVICES } from "../../scripts/sim/octopus-clients";
 import { loadExample } from "../support/examples";
 import { startInfluxd } from "../support/influxd";
 import { startMosquitto } from "../support/mosquitto";
-import { makeTestCa, type TestCa } from "../support/openssl-ca";
 import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
 import { Teardown } from "../support/services";
 import { mustOpenSse, openSse } from "../support/sse-client";
@@ -23,6 +23,17 @@ import { mustOpenSse, openSse } from "../support/sse-client";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const [ACME_SENSOR] = DEMO_DEVICES as [(typeof DEMO_DEVICES)[number]];
 const brokerFiles = path.join(repoRoot(), "deploy", "octopus");
+
+interface Certs {
+  ca: string;
+  cert: string;
+  key: string;
+}
+/** The documented procedure: deploy/octopus/make-certs.sh DIR 127.0.0.1 localhost (openssl). */
+function makeCerts(dir: string): Certs {
+  execFileSync("sh", [path.join(brokerFiles, "make-certs.sh"), dir, "127.0.0.1", "localhost"], { stdio: "ignore" });
+  return { ca: path.join(dir, "ca.crt"), cert: path.join(dir, "server.crt"), key: path.join(dir, "server.key") };
+}
 
 /** One HTTPS request trusting `ca` (or nothing): the status and body, or the TLS error's code. */
 function httpsCall(
@@ -59,7 +70,7 @@ describe("Octopus portal over HTTPS with a CA made by openssl: page and live str
   this.timeout(120000);
   const td = new Teardown();
   let dir: string;
-  let files: TestCa;
+  let files: Certs;
   let ca: Buffer;
   let red: NodeRedInstance;
   let acme: MqttClient;
@@ -68,7 +79,7 @@ describe("Octopus portal over HTTPS with a CA made by openssl: page and live str
 
   before(async function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-octopus-tls-"));
-    files = makeTestCa(dir);
+    files = makeCerts(dir);
     ca = readFileSync(files.ca);
     const mosq = td.add(await startMosquitto({ passwordFile: path.join(brokerFiles, "passwd"), aclFile: path.join(brokerFiles, "acl") }), (m) => m.stop());
     const influx = td.add(await startInfluxd(), (i) => i.destroy());
@@ -124,7 +135,7 @@ describe("Octopus portal over HTTPS with a CA made by openssl: page and live str
     assert.equal(await httpsCall(`${red.url}/octopus`, undefined), "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
     await assert.rejects(openSse(`${red.url}/octopus/events`), (err: NodeJS.ErrnoException) => err.code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
     // Another CA's trust is no better.
-    const other = makeTestCa(mkdtempSync(path.join(dir, "other-")));
+    const other = makeCerts(path.join(dir, "other"));
     assert.equal(await httpsCall(`${red.url}/octopus`, readFileSync(other.ca)), "UNABLE_TO_VERIFY_LEAF_SIGNATURE");
     const plain = await new Promise<number | string>((resolve) => {
       const req = httpGet(`http://127.0.0.1:${red.port}/octopus`, { timeout: 5000 }, (res) => {
@@ -161,5 +172,23 @@ describe("Octopus portal over HTTPS with a CA made by openssl: page and live str
     const refused = await plainBrowser.newPage();
     await assert.rejects(refused.goto(`${red.url}/octopus`), /ERR_CERT_AUTHORITY_INVALID/);
     await plainBrowser.close();
+  });
+  it("make-certs.sh: the names in subjectAltName, the CA kept on a second run, a usage error without names", function () {
+    const again = path.join(dir, "again");
+    const first = makeCerts(again);
+    const ca1 = readFileSync(first.ca, "utf8");
+    const cert1 = readFileSync(first.cert, "utf8");
+    makeCerts(again);
+    assert.equal(readFileSync(first.ca, "utf8"), ca1, "the CA is reused");
+    const cert2 = new X509Certificate(readFileSync(first.cert));
+    assert.notEqual(cert2.toString(), cert1, "a new server certificate");
+    assert.ok(cert2.verify(new X509Certificate(ca1).publicKey), "signed by the same CA");
+    assert.equal(cert2.subjectAltName, "IP Address:127.0.0.1, DNS:localhost");
+    assert.equal(cert2.ca, false);
+    assert.ok(Date.parse(cert2.validTo) - Date.now() < 398 * 86400_000, "valid at most 397 days");
+    assert.throws(
+      () => execFileSync("sh", [path.join(brokerFiles, "make-certs.sh"), again], { stdio: "pipe" }),
+      (e: { status?: number }) => e.status === 2,
+    );
   });
 });
