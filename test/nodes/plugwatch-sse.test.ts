@@ -6,7 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { NodeAPI } from "node-red";
-import { helper, lastStatus, waitWithin, withMessages, type TestNode } from "../support/node-helper";
+import { helper, lastStatus, waitWithin, withMessages } from "../support/node-helper";
 import { mustOpenSse, openSse, SseStream } from "../support/sse-client";
 
 import sseModule from "../../nodes/plugwatch-sse/plugwatch-sse";
