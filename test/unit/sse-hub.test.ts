@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { eventData, formatEvent, SseHub, type SseClient } from "../../lib/sse/event-hub";
 import { lastEventIdOf } from "../../lib/sse/http";
+import { parseSseConfig } from "../../nodes/plugwatch-sse/config";
+import type { PlugwatchSseNodeDef } from "../../nodes/plugwatch-sse/types";
 import { FakeTime } from "../support/fake-time";
 import type { IncomingMessage } from "node:http";
 
@@ -182,5 +184,45 @@ describe("server-sent events hub (lib/sse)", function () {
     assert.equal(lastEventIdOf(req("/e", { "last-event-id": "a-1" })), "a-1");
     assert.equal(lastEventIdOf(req("/e?lastEventId=b-2")), "b-2");
     assert.equal(lastEventIdOf(req("/e")), undefined);
+  });
+  describe("plugwatch-sse config", function () {
+    const def = (over: Partial<PlugwatchSseNodeDef> = {}) => ({
+      id: "n",
+      type: "plugwatch-sse",
+      name: "",
+      z: "",
+      path: "/octopus/events",
+      event: "",
+      maxClients: "50",
+      heartbeatS: "15",
+      history: "256",
+      ...over,
+    });
+
+    it("takes numbers saved as text (substituted ${ENV} values) or as numbers, with defaults for empty ones", function () {
+      assert.deepEqual(parseSseConfig(def({ event: "device", maxClients: " 3 ", heartbeatS: 0, history: "" })), {
+        path: "/octopus/events",
+        event: "device",
+        maxClients: 3,
+        heartbeatMs: 0,
+        historySize: 256,
+      });
+      assert.equal(parseSseConfig(def({ path: "/live/" })).path, "/live");
+      assert.equal(parseSseConfig(def({ maxClients: "" })).maxClients, 50);
+    });
+
+    it("refuses a bad path, event type or limit, naming it (an unset ${ENV} reference stays as text)", function () {
+      for (const [over, re] of [
+        [{ path: "events" }, /path must start with '\/'/],
+        [{ path: "/a b" }, /path/],
+        [{ path: "/a//b" }, /path/],
+        [{ event: "two words" }, /event type/],
+        [{ maxClients: "0" }, /maxClients must be an integer from 1 to 10000, not '0'/],
+        [{ maxClients: "${OCTOPUS_LIVE_MAX_CLIENTS}" }, /maxClients .* not '\$\{OCTOPUS_LIVE_MAX_CLIENTS\}'/],
+        [{ heartbeatS: "1.5" }, /heartbeatS/],
+        [{ history: "-1" }, /history/],
+      ] as [Partial<PlugwatchSseNodeDef>, RegExp][])
+        assert.throws(() => parseSseConfig(def(over)), re, JSON.stringify(over));
+    });
   });
 });
