@@ -425,8 +425,14 @@ describe("example function nodes", function () {
         topic: "plugwatch/acme/0/meeting-1/acme-sensor-1/reading",
         payload: { v: 1, device: "acme-sensor-1", ts, measurement: "octopus", fields, tags: { office: "acme" } },
       });
-      store.input(reading(2000, { temperature: 22 }));
-      store.input(reading(1000, { temperature: 18, co2: 700 })); // older temperature: kept out
+      // Each change goes to the live stream (plugwatch-sse) as the device's whole record, keyed by the device.
+      assert.deepEqual(plain(store.input(reading(2000, { temperature: 22 }))), {
+        topic: "acme-sensor-1",
+        payload: { device: "acme-sensor-1", office: "acme", room: "meeting-1", ts: 2000, values: { temperature: { value: 22, ts: 2000 } } },
+      });
+      const second = plain(store.input(reading(1000, { temperature: 18, co2: 700 }))) as Msg; // older temperature: kept out
+      assert.deepEqual((second.payload as Msg).values, { temperature: { value: 22, ts: 2000 }, co2: { value: 700, ts: 1000 } });
+      assert.equal(store.input(reading(1500, { temperature: 19 })), null, "nothing newer: nothing pushed");
       const view = new Sandbox(page, {});
       for (const [k, v] of store.flowStore) view.flowStore.set(k, v);
       const json = view.input({ req: { path: "/octopus/latest.json" } }) as Msg;
@@ -444,7 +450,15 @@ describe("example function nodes", function () {
       const html = view.input({ req: { path: "/octopus" } }) as Msg;
       assert.match(String((html.headers as Msg)["content-type"]), /text\/html/);
       assert.ok(String(html.payload).includes('data-device="acme-sensor-1" data-attribute="temperature">22<'));
-      assert.ok(String(html.payload).includes("1 devices"));
+      assert.ok(String(html.payload).includes('<span id="count">1</span> devices'));
+      // Pushed, not polled: no refresh, an EventSource on the stream below the page's own path.
+      assert.ok(!/http-equiv="refresh"/.test(String(html.payload)));
+      assert.ok(String(html.payload).includes('const url = "/octopus/events";'));
+      const under = view.input({ req: { path: "/octopus/", originalUrl: "/portal/octopus/?x=1" } }) as Msg;
+      assert.ok(String(under.payload).includes('const url = "/portal/octopus/events";'), "under httpNodeRoot /portal, trailing slash");
+      // A value cannot close the state's script element.
+      view.flowStore.set("octopusLatest", { x: { device: "x", office: "</script><b>", room: "r", ts: 1, values: {} } });
+      assert.ok(!String((view.input({ req: { path: "/octopus" } }) as Msg).payload).includes("</script><b>"));
     });
   });
 

@@ -23,7 +23,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the sixteen nodes", function () {
+  it("finds the seventeen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
@@ -38,6 +38,7 @@ describe("node help and locales", function () {
       "plugwatch-registry",
       "plugwatch-schedule",
       "plugwatch-scheduler",
+      "plugwatch-sse",
       "plugwatch-tariff",
       "plugwatch-topic-map",
       "plugwatch-tplink-account",
