@@ -260,7 +260,10 @@ export async function main(argv: string[]): Promise<void> {
     // Rollups on in the API stack's influx config node; the synthetic plugs join its registry (no simulator behind them).
     const patch = (nodes: FlowNode[]): FlowNode[] =>
       nodes.map((n) => {
-        if (n.id === "ix") return { ...n, rollups: true };
+        if (n.id === "ix") return { ...n, rollups: true, timeout: 60_000 };
+        // A year of 100 plugs can take seconds on a busy machine: measure it rather than answer 504.
+        if (n.id === "q") return { ...n, timeout: 60_000 };
+        if (n.type === "plugwatch-http-api") return { ...n, timeoutMs: 60_000 };
         if (n.id === "reg") {
           const doc = JSON.parse(String(n.json)) as { devices: DeviceEntry[] };
           return { ...n, json: JSON.stringify({ devices: [...doc.devices, ...plugs] }) };
@@ -323,6 +326,19 @@ export async function main(argv: string[]): Promise<void> {
       return round1(ms.sort((a, b) => a - b)[2]);
     };
 
+    // The first year query in process (the query component's code, rollups on: cold caches, no API timeout).
+    const slowSettings = { ...settings, timeoutMs: 120_000 };
+    const slowHttp = new InfluxHttp(slowSettings);
+    https.push(slowHttp);
+    const yearService = new QueryService({
+      run: influxRunner({ settings: slowSettings, http: slowHttp }),
+      registry: () => registry,
+      rollups: { enabled: true, retentionDays: { raw: 30, "1m": 730, "1h": 0 } },
+    });
+    const t2 = performance.now();
+    await yearService.execute({ ...rawQuery, from: start });
+    const yearFirstMs = round1(performance.now() - t2);
+    process.stderr.write(`first year query in process: ${yearFirstMs} ms\n`);
     const year = await getJson<Energy>(energyPath(start));
     const rawViaApi = await getJson<Energy>(energyPath(rawFrom));
     const raw = (await rawService.execute(rawQuery)) as Energy;
@@ -361,7 +377,8 @@ export async function main(argv: string[]): Promise<void> {
     if (sample.body.series[0]?.points.length !== 1440) throw new Error(`distinct query check: ${JSON.stringify(sample.body).slice(0, 200)}`);
 
     const single = {
-      year: await median5(() => getJson(energyPath(start))),
+      // Slow (cold) year queries: the one already timed above stands for it rather than five more.
+      year: yearFirstMs > 2000 ? round1(year.ms) : await median5(() => getJson(energyPath(start))),
       rawLocal: await median5(() => rawService.execute(rawQuery)),
       rawApi: await median5(() => getJson(energyPath(rawFrom))),
     };
@@ -371,10 +388,16 @@ export async function main(argv: string[]): Promise<void> {
       pacedLoad({ url: s.red.url, paths, headers: auth, rate, durationS: d }).then((r) => fromPaced(name, resolution, rate, r));
     const direct = (name: string, resolution: string, rate: number, paths: string[]) =>
       pacedLoad({ url: s.influxd.url, paths, method: "POST", rate, durationS: d }).then((r) => fromPaced(name, resolution, rate, r));
-    runs.push(await api(`year: daily kWh per room, ${o.days} d, via API`, year.body.resolution ?? "?", o.yearRate, [energyPath(start)]));
+    // A paced run only when one query fits in its slot several times over: else it only measures a queue growing for the whole run.
+    const yearFits = single.year * o.yearRate < 2000;
+    if (yearFits) runs.push(await api(`year: daily kWh per room, ${o.days} d, via API`, year.body.resolution ?? "?", o.yearRate, [energyPath(start)]));
+    else
+      process.stderr.write(
+        `year run at ${o.yearRate} req/s skipped: one query takes ${single.year} ms (${round1(single.year * o.yearRate)} ms of work per second of schedule)\n`,
+      );
     runs.push(await api(`raw window: ${o.rawDays} d via API`, rawViaApi.body.resolution ?? "?", o.yearRate, [energyPath(rawFrom)]));
     runs.push(
-      fromPaced(`raw window: ${o.rawDays} d from raw (in process)`, "raw", o.yearRate, await pacedLocal(() => rawService.execute(rawQuery), o.yearRate, d)),
+      fromPaced(`raw window: ${o.rawDays} d from raw (in process)`, "raw", o.rawRate, await pacedLocal(() => rawService.execute(rawQuery), o.rawRate, d)),
     );
     runs.push(await api("distinct 24 h 1m ranges via API", sample.body.resolution ?? "?", o.distinctRate, distinctPaths));
     runs.push(await direct("same statements direct to InfluxDB", "1m", o.distinctRate, directTier));
@@ -398,6 +421,7 @@ export async function main(argv: string[]): Promise<void> {
       `data:    ${o.plugs} plugs: ${w.h.n} 1-hour rows (${o.days} d), ${w.m.n} 1-minute rows (${minuteDays} d; includes the API devices' 6 × 1500), ` +
         `${w.raw.n} raw readings (${o.rawDays} d every ${o.rawIntervalS} s, and the API devices'), written in ${writeS.toFixed(1)} s`,
     );
+    out(`first year query (in process, cold caches): ${yearFirstMs} ms`);
     out(
       `check:   ${o.rawDays} d via API (${rawViaApi.body.resolution}) vs raw: ${raw.rows.length} room-days, largest difference ${maxDiff.toExponential(2)} kWh`,
     );
@@ -412,9 +436,14 @@ export async function main(argv: string[]): Promise<void> {
       out(
         `| ${r.name} | ${r.resolution} | ${r.rate}/s | ${r.achieved}/s | ${r.p50} ms | ${r.p99} ms | ${r.max} ms | ${r.failed}${r.firstError ? ` (${r.firstError})` : ""} |`,
       );
-    const [y, , , dApi, dTier, dRaw] = runs;
+    const y = runs.find((r) => r.name.startsWith("year"));
+    const [dApi, dTier, dRaw] = runs.slice(-3);
     out("");
-    out(`year p99 ${y?.p99} ms at ${o.yearRate} req/s (target ≤ 100 ms): ${(y?.p99 ?? Infinity) <= 100 ? "met" : "not met"}`);
+    out(
+      y
+        ? `year p99 ${y.p99} ms at ${o.yearRate} req/s (target ≤ 100 ms): ${y.p99 <= 100 ? "met" : "not met"}`
+        : `year at ${o.yearRate} req/s: not run (one query takes ${single.year} ms; target p99 ≤ 100 ms not met)`,
+    );
     out(
       `distinct p99 ${dApi?.p99} ms at ${o.distinctRate} req/s (target ≤ 50 ms or ≤ 1.5 × direct): ` +
         `${round1((dApi?.p99 ?? NaN) / Math.max(1, dTier?.p99 ?? NaN))} × the same statements direct, ${round1((dApi?.p99 ?? NaN) / Math.max(1, dRaw?.p99 ?? NaN))} × the raw statements direct`,
