@@ -96,7 +96,9 @@ describe("spool cap hit: SPOOL_FULL raises and clears the self-alert (shipped fl
     let refusals = 0;
     // Until every device's fair share is used: the hook refuses with SPOOL_FULL, the spool at its plateau (5 of 6 shares
     // of the cap minus record overhead, about 80 %).
-    for (let round = 0; round < 3000 && !(refusals >= 2 * s.devices.length && fill > 78); round++) {
+    // N devices: N shares of cap / (N + 1) each; record headers and the last refused batch keep it a few % below.
+    const plateau = (100 * s.devices.length) / (s.devices.length + 1) - 5;
+    for (let round = 0; round < 3000 && !(refusals >= 2 * s.devices.length && fill > plateau); round++) {
       for (const d of s.devices) {
         const readings = Array.from({ length: PER_MESSAGE }, (_, k) => {
           const i = round * PER_MESSAGE + k;
@@ -113,7 +115,7 @@ describe("spool cap hit: SPOOL_FULL raises and clears the self-alert (shipped fl
       }
     }
     assert.ok(refusals >= 2 * s.devices.length, `SPOOL_FULL refusals counted (${refusals})`);
-    assert.ok(fill > 78, `spool filled to its fair-share plateau: ${fill.toFixed(1)} % of the cap`);
+    assert.ok(fill > plateau, `spool filled to its fair-share plateau: ${fill.toFixed(1)} % of the cap (over ${plateau.toFixed(1)} %)`);
 
     const raised = await eventually(
       `${SPOOL_ALERT} active`,
@@ -124,7 +126,7 @@ describe("spool cap hit: SPOOL_FULL raises and clears the self-alert (shipped fl
     );
     const event = raised.find((a) => a.id === SPOOL_ALERT);
     assert.equal(event?.severity, "warning");
-    assert.ok((event?.value ?? 0) > 78, `alert value ${event?.value} %`);
+    assert.ok((event?.value ?? 0) > 50, `alert value ${event?.value} % (fair shares start at half the cap)`);
     assert.match(event?.message ?? "", /^spool of hook store readings at \d+\.\d % of its cap \((refusing readings: SPOOL_FULL|over 80 %)\)$/);
     await eventually(
       "the hook's SPOOL_FULL alert",
