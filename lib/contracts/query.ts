@@ -174,6 +174,8 @@ export const CostData = Type.Object(
       },
       { additionalProperties: false },
     ),
+
+    resolution: Type.Optional(Resolution),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,9 @@ import { TariffClock } from "../tariff/timeline";
 import { calendarPeriods, checkTimeZone } from "../tz";
 import { bucketInner, counterDelta, type CounterBucket } from "./energy";
 import { buildEnergyBuckets, buildEnergyCount, buildEnergyRaw, timeRange, type QueryLimits, type Statement } from "./query-builder";
+import { covers, NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
+import { TIER_STEP_MS, type Tier } from "./rollup-schema";
+import { buildCounterBuckets } from "./tier-query";
 
 /** Runs one statement; the same runner as the other queries (lib/influx/query-service.ts). */
 export type CostRunner = (stmt: Statement) => Promise<{ tags?: Record<string, string>; columns: string[]; values: unknown[][] }[]>;
@@ -22,6 +25,58 @@ export interface CostDeps {
   registry: Registry;
   tariffs: TariffBook;
   limits: QueryLimits;
+  /** The rollup tiers the query component may read (default: none, raw readings only). */
+  rollups?: RollupSettings;
+  /** Now, epoch ms (which tiers still hold the range; default Date.now()). */
+  now?: number;
+}
+
+/** One series of a /query result (the subset read here). */
+type Series = Awaited<ReturnType<CostRunner>>[number];
+
+/** The finest of COST_STEPS_MS whose buckets for `devices` fit `maxRows` (else the widest). */
+export function costStep(from: number, to: number, devices: number, maxRows: number): number {
+  return COST_STEPS_MS.find((w) => (Math.ceil(to / w) - Math.floor(from / w)) * devices <= maxRows) ?? COST_STEPS_MS[COST_STEPS_MS.length - 1];
+}
+
+/**
+ * The counter series of a cost query, by the same tier picker as the energy query (lib/influx/resolution.ts):
+ * - raw (short ranges, rollups off, or a range not on the tier's row boundaries): every reading when affordable,
+ *   else first/last/min/max per bucket of the finest width that fits;
+ * - a rollup tier: first/last/min/max per bucket of that width read from the tier's rows, plus a raw tail for the
+ *   newest steps the rollups may not hold yet. A rollup row has the same first/last/min/max as the raw readings of its
+ *   minute or hour, so the answer equals the bucketed raw answer.
+ * `step` undefined: the series hold single readings (column `energy`).
+ */
+async function counterSeries(
+  q: CostQuery,
+  ids: string[],
+  deps: CostDeps,
+): Promise<{ resolution: Tier; step: number | undefined; series: { tier: Tier; list: Series[] }[] }> {
+  const { limits } = deps;
+  const step = costStep(q.from, q.to, ids.length, limits.maxRows);
+  const now = deps.now ?? Date.now();
+  const rollups = deps.rollups ?? NO_ROLLUPS;
+  const plan = planQuery({ from: q.from, to: q.to, now, alignMs: step, rollupable: true, rollups });
+  const head = plan.segments[0];
+  // A rollup row covers its whole minute or hour: a range starting or ending inside one would count readings outside
+  // it, so such a range reads raw readings while raw still holds it (else the rollups, never less data).
+  const onRows = head.tier === "raw" || (q.from % TIER_STEP_MS[head.tier] === 0 && head.to % TIER_STEP_MS[head.tier] === 0);
+  if (plan.resolution !== "raw" && (onRows || !covers("raw", q.from, now, rollups))) {
+    const series = await Promise.all(
+      plan.segments.map(async (seg) => ({
+        tier: seg.tier,
+        list: await deps.run(buildCounterBuckets(ids, seg.tier, seg.from, seg.to, { stepMs: step, offsetMs: 0 }, limits)),
+      })),
+    );
+    return { resolution: plan.resolution, step, series };
+  }
+  // Exact deltas from every reading when affordable; else per-bucket first/last/min/max, the finest width that fits.
+  const counts = await deps.run(buildEnergyCount(ids, q.from, q.to, limits));
+  const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
+  const bucketed = total > limits.maxRows ? step : undefined;
+  const list = await deps.run(bucketed === undefined ? buildEnergyRaw(ids, q.from, q.to, limits) : buildEnergyBuckets(ids, q.from, q.to, bucketed, limits));
+  return { resolution: "raw", step: bucketed, series: [{ tier: "raw", list }] };
 }
 
 /**
@@ -126,26 +181,28 @@ export async function runCostQuery(q: CostQuery, deps: CostDeps): Promise<CostDa
   if (rowsOut > limits.maxRows)
     throw new PlugwatchError("LIMIT_EXCEEDED", `${rowsOut} cost rows exceed ${limits.maxRows}: use a longer interval or a shorter span`);
 
-  // Exact deltas from every reading when affordable; else per-bucket first/last/min/max, the finest width that fits.
   const ids = devices.map((d) => d.id);
-  const counts = await deps.run(buildEnergyCount(ids, q.from, q.to, limits));
-  const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
-  let step: number | undefined;
-  if (total > limits.maxRows) {
-    step = COST_STEPS_MS.find((w) => (Math.ceil(q.to / w) - Math.floor(q.from / w)) * ids.length <= limits.maxRows) ?? COST_STEPS_MS[COST_STEPS_MS.length - 1];
-  }
-  const series = await deps.run(step === undefined ? buildEnergyRaw(ids, q.from, q.to, limits) : buildEnergyBuckets(ids, q.from, q.to, step, limits));
+  const { resolution, step, series } = await counterSeries(q, ids, deps);
+  // Each device's buckets over every segment (rollup part, then raw tail), oldest first.
+  const perDevice = new Map<string, CounterBucket[]>();
+  for (const part of series)
+    for (const s of part.list) {
+      const id = s.tags?.device;
+      if (id === undefined) continue;
+      perDevice.set(id, [...(perDevice.get(id) ?? []), ...seriesBuckets(s, step === undefined)]);
+    }
 
   const byId = new Map(devices.map((d) => [d.id, d]));
   const acc = new Map<string, Map<number, PricedBucket>>();
-  for (const s of series) {
-    const d = s.tags?.device === undefined ? undefined : byId.get(s.tags.device);
+  for (const [id, buckets] of perDevice) {
+    const d = byId.get(id);
     if (!d) continue;
     const clock = clocks.get(d.location.building) as TariffClock;
     const g = groupOf(d, groupBy);
     let into = acc.get(g);
     if (!into) acc.set(g, (into = new Map<number, PricedBucket>()));
-    priceDeltas(clock, energyDeltas(seriesBuckets(s, step === undefined), q.from, q.to, step), bucketsOf(d.location.building), into);
+    buckets.sort((a, b) => a.ts - b.ts);
+    priceDeltas(clock, energyDeltas(buckets, q.from, q.to, step), bucketsOf(d.location.building), into);
   }
 
   const totalPeriods: Record<string, { kWh: number; cost: number }> = {};
@@ -193,5 +250,6 @@ export async function runCostQuery(q: CostQuery, deps: CostDeps): Promise<CostDa
       cost: round6(energyCost + standingCharge),
       periods: totalPeriods,
     },
+    resolution,
   };
 }

@@ -36,6 +36,10 @@ class Intervals {
     this.items = merged;
   }
 
+  list(): [number, number][] {
+    return this.items.map(([a, b]) => [a, b]);
+  }
+
   take(): [number, number][] {
     const out = this.items;
     this.items = [];
@@ -96,6 +100,11 @@ export class LateWindows {
       for (const [s, e] of this.pending[tier].take())
         for (let a = s; a < e; a += MAX_RANGE_MS[tier]) out.push({ tier, startMs: a, endMs: Math.min(e, a + MAX_RANGE_MS[tier]) });
     return out;
+  }
+
+  /** The merged ranges waiting (not split), without taking them: what a store keeps. */
+  snapshot(): WindowRange[] {
+    return ROLLUP_TIERS.flatMap((tier) => this.pending[tier].list().map(([startMs, endMs]) => ({ tier, startMs, endMs })));
   }
 
   /** Puts ranges back (a re-aggregation failed; it is retried on the next flush). */

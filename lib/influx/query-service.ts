@@ -249,7 +249,14 @@ export class QueryService {
         return this.energy(q);
       case "cost": {
         if (!this.opts.tariffs) throw new PlugwatchError("TARIFF_INVALID", "no tariff configured on the query component (plugwatch-influx-query → Tariff)");
-        return runCostQuery(q, { run: this.opts.run, registry: this.opts.registry(), tariffs: this.opts.tariffs(), limits: this.limits });
+        return runCostQuery(q, {
+          run: this.opts.run,
+          registry: this.opts.registry(),
+          tariffs: this.opts.tariffs(),
+          limits: this.limits,
+          rollups: this.rollups,
+          now: this.now(),
+        });
       }
     }
   }

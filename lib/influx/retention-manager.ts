@@ -5,6 +5,7 @@ import type { Clock, TimerHandle } from "../clock";
 import { PlugwatchError, type ErrorCode } from "../contracts/errors";
 import type { HttpResponse } from "./http";
 import { LateWindows, type WindowRange } from "./late-windows";
+import type { LateWindowStore } from "./late-windows-file";
 import {
   durationText,
   parseContinuousQueries,
@@ -61,6 +62,11 @@ export interface RetentionManagerOptions {
   retryMs?: number;
   /** Wait after a late write before re-aggregating, so one replay gives few statements, ms (default 5 s). */
   flushMs?: number;
+  /**
+   * Keeps the windows waiting for re-aggregation across a crash or restart (lib/influx/late-windows-file.ts): loaded at
+   * construction, saved whenever they change, before the write that noted them is acknowledged. Absent: memory only.
+   */
+  store?: LateWindowStore;
 }
 
 const q = (id: string): string => escape.quoted(id);
@@ -100,11 +106,31 @@ export class RetentionManager {
   private first: Promise<void> | undefined;
   private readonly retryMs: number;
   private readonly flushMs: number;
+  /** Ranges taken by the running flush and not yet done: still saved, so a crash mid-flush keeps them. */
+  private inFlight: WindowRange[] = [];
+  /** What the store holds (JSON), so an unchanged list is not written again. */
+  private saved = "[]";
 
   constructor(private readonly o: RetentionManagerOptions) {
     this.retryMs = o.retryMs ?? 30_000;
     this.flushMs = o.flushMs ?? 5000;
     this.phase = !o.retention.enabled ? "off" : o.influx.flavour === "3.x" ? "unsupported" : "pending";
+    if (this.phase === "pending" && o.store) {
+      const ranges = o.store.load();
+      this.late.restore(ranges);
+      this.saved = JSON.stringify(this.late.snapshot());
+      if (ranges.length) o.log(`retention: ${ranges.length} late range(s) from before the restart wait for re-aggregation`);
+    }
+  }
+
+  /** Saves the waiting and in-flight ranges when they changed. */
+  private persist(): void {
+    if (!this.o.store) return;
+    const ranges = [...this.late.snapshot(), ...this.inFlight];
+    const text = JSON.stringify(ranges);
+    if (text === this.saved) return;
+    this.o.store.save(ranges);
+    this.saved = text;
   }
 
   /** Applies the plan (resolves when applied or failed for good; retries in the background while unreachable). */
@@ -210,6 +236,7 @@ export class RetentionManager {
   noteWritten(body: Buffer | string): void {
     if (this.phase === "off" || this.phase === "unsupported" || this.phase === "failed") return;
     const late = this.late.noteLines(typeof body === "string" ? body : body.toString("utf8"), this.o.clock.now());
+    if (late > 0) this.persist();
     if (late > 0 && this.phase === "applied") this.arm(this.flushMs);
   }
 
@@ -230,6 +257,7 @@ export class RetentionManager {
   private async runFlush(): Promise<number> {
     if (this.phase !== "applied") return 0;
     const ranges = this.late.drain();
+    this.inFlight = ranges;
     let n = 0;
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i];
@@ -237,12 +265,17 @@ export class RetentionManager {
         await this.reaggregate(r);
         n++;
         this.reaggregated++;
+        this.inFlight = ranges.slice(i + 1);
+        this.persist();
       } catch (err) {
+        this.inFlight = [];
         this.late.restore(ranges.slice(i));
         this.o.warn(`retention: re-aggregating late data failed, retrying: ${codeOf(err).message}`, "retention-reaggregate");
         break;
       }
     }
+    this.inFlight = [];
+    this.persist();
     return n;
   }
 

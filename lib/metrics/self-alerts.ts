@@ -87,6 +87,9 @@ export async function viewOf(hub: PipelineHub): Promise<PipelineView> {
   };
 }
 
+/** The spool-backlog alert stays raised this long after the last SPOOL_FULL refusal, ms (as the hook's own SPOOL_FULL alert). */
+export const REFUSAL_HOLD_MS = 30_000;
+
 interface Sample {
   t: number;
   cycles: number;
@@ -108,6 +111,8 @@ export class SelfAlertMonitor {
   private readonly samples = new Map<string, Sample[]>();
   private readonly downSince = new Map<string, number>();
   private readonly missingSince = new Map<string, number>();
+  /** Per hook: its SPOOL_FULL refusal count and when it last rose. */
+  private readonly refusals = new Map<string, { count: number; at: number }>();
   private readonly orphanMs: number;
 
   constructor(
@@ -179,7 +184,10 @@ export class SelfAlertMonitor {
       );
       const fill = h.snap.maxBytes > 0 ? (h.snap.backlogBytes * 100) / h.snap.maxBytes : 0;
       const ageS = h.oldestTs === undefined ? 0 : Math.max(0, (now - h.oldestTs) / 1000);
-      const full = fill > this.s.spoolPercent;
+      // A SPOOL_FULL refusal counts as full whatever the fill: with per-device fair shares, N devices fill at most
+      // N/(N+1) of the cap (80 % with 4), so the percentage alone may never pass the threshold while readings are lost.
+      const refusing = this.refusing(h.slug, now, h.snap.spoolFullRefusals);
+      const full = fill > this.s.spoolPercent || refusing;
       const old = ageS > this.s.spoolAgeS;
       decide(
         SELF_RULES.spool,
@@ -187,7 +195,7 @@ export class SelfAlertMonitor {
         full || old,
         "warning",
         Math.round(fill * 100) / 100,
-        `spool of hook ${h.label} ${full ? `at ${fill.toFixed(1)} % of its cap (over ${this.s.spoolPercent} %)` : `holds a reading ${Math.round(ageS)} s old (over ${this.s.spoolAgeS} s)`}`,
+        `spool of hook ${h.label} ${full ? `at ${fill.toFixed(1)} % of its cap (${refusing ? "refusing readings: SPOOL_FULL" : `over ${this.s.spoolPercent} %`})` : `holds a reading ${Math.round(ageS)} s old (over ${this.s.spoolAgeS} s)`}`,
         `spool of hook ${h.label} back to ${fill.toFixed(1)} %, oldest reading ${Math.round(ageS)} s`,
       );
     }
@@ -242,6 +250,14 @@ export class SelfAlertMonitor {
     this.held.push(...out);
     if (!allConnected) return [];
     return this.held.splice(0);
+  }
+
+  /** Has hook `slug` refused readings with SPOOL_FULL in the last REFUSAL_HOLD_MS (refusals counted before the first check do not count)? */
+  private refusing(slug: string, now: number, refusals: number): boolean {
+    const last = this.refusals.get(slug);
+    if (!last) this.refusals.set(slug, { count: refusals, at: -Infinity });
+    else if (refusals !== last.count) this.refusals.set(slug, { count: refusals, at: refusals > last.count ? now : last.at });
+    return now - (this.refusals.get(slug)?.at ?? -Infinity) < REFUSAL_HOLD_MS;
   }
 
   /** Missed share of the cycles over the window, or undefined until a full window has been seen (or no cycle came due). */

@@ -3,6 +3,7 @@
 import type { NodeAPI } from "node-red";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { InfluxHttp } from "../../lib/influx/http";
+import { lateWindowsFile, lateWindowsFileOf } from "../../lib/influx/late-windows-file";
 import { RetentionManager } from "../../lib/influx/retention-manager";
 import { parseRetentionSettings } from "../../lib/influx/retention";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
@@ -31,6 +32,8 @@ export = (RED: NodeAPI) =>
           clock: kit.clock,
           log: (m) => node.log(m),
           warn: (m, key) => kit.warnLimited(key, m),
+          // Late windows survive a crash or restart in userDir (memory only without one, e.g. embedded runtimes).
+          ...(kit.userDir && retention.enabled ? { store: lateWindowsFile(lateWindowsFileOf(kit.userDir, node.id), (m) => node.warn(m)) } : {}),
         });
         node.retention = manager;
         // 3.x keeps no tiers (docs/retention.md): its queries always read raw readings.

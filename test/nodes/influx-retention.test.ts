@@ -1,11 +1,12 @@
 // plugwatch-influx with Rollups on, against a real private influxd: tiers and CQs created, a retention change alters
 // them, a second start changes nothing, and readings replayed late from the hook's spool after an outage reach the rollups.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { DeviceEntry, Reading } from "../../lib/contracts";
 import type { RetentionManager, RetentionStatus } from "../../lib/influx/retention-manager";
+import { lateWindowsFileOf } from "../../lib/influx/late-windows-file";
 import { rollupFields } from "../../lib/influx/rollup-schema";
 import { startInfluxd, type InfluxdInstance } from "../support/influxd";
 import { helper } from "../support/node-helper";
@@ -264,5 +265,74 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
     });
     assert.equal(got.time, hourStart);
     for (const f of rollupFields()) assert.ok(Math.abs(Number(got[f]) - want[f]) < 1e-9, `1h ${f}: ${String(got[f])} != ${want[f]}`);
+  });
+  it("late windows noted before a crash are re-aggregated after the restart (kept in userDir)", async function () {
+    const db = uniqueDb();
+    const userDir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-retention-userdir-"));
+    const file = lateWindowsFileOf(userDir, "influx");
+    const savedRanges = (): unknown[] => (existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { ranges: unknown[] }).ranges : []);
+    helper.settings({ userDir });
+    try {
+      await helper.load([registryNode, influxNode, hookNode], flow(influxd.url, db, spoolDir, { rollups: true }));
+      assert.equal((await applied()).state, "applied");
+      // Ten minutes of readings from half an hour ago (a backfill): late for the 1-minute tier.
+      const start = Math.floor((Date.now() - 30 * MIN) / MIN) * MIN;
+      const late: Reading[] = [];
+      for (let ts = start, i = 0; ts < start + 10 * MIN; ts += 15_000, i++) for (const d of DEVICES) late.push(reading(d.id, ts, i));
+      helper.getNode("hook").receive({ payload: late });
+      await eventually(
+        "the backfill stored and its windows saved",
+        async (): Promise<[unknown, unknown[]]> => [
+          (await influxd.query(`SELECT count(power) FROM "${db}"."plugwatch_raw"."plug"`)).results[0]?.series?.[0]?.values[0]?.[1],
+          savedRanges(),
+        ],
+        ([n, ranges]) => n === late.length && ranges.length > 0,
+        { timeoutMs: 4000, everyMs: 20 },
+      );
+      // "Crash" before the re-aggregation (due 5 s after the write): the flow stops with the windows still waiting.
+      assert.equal(manager().status().reaggregated, 0, "not re-aggregated before the stop");
+      await helper.unload();
+      assert.ok(savedRanges().length > 0, "the windows are still in the file");
+      const rollupRows = async (): Promise<number> =>
+        ((await influxd.query(`SELECT count(n) FROM "${db}"."plugwatch_1m"."plug" WHERE time >= ${start}ms AND time < ${start + 10 * MIN}ms`)).results[0]
+          ?.series?.[0]?.values[0]?.[1] as number | undefined) ?? 0;
+      assert.equal(await rollupRows(), 0, "no rollup rows yet (the CQ service does not run in the test influxd)");
+
+      await helper.load([registryNode, influxNode, hookNode], flow(influxd.url, db, spoolDir, { rollups: true }));
+      await eventually(
+        "the saved windows re-aggregated by the new instance",
+        () => manager().status(),
+        (s) => s.reaggregated >= 1 && s.pendingRanges === 0,
+        { timeoutMs: 20_000, everyMs: 100 },
+      );
+      assert.deepEqual(savedRanges(), [], "the file is emptied once they are done");
+      const byWindow = new Map<string, Agg>();
+      for (const r of late) {
+        const key = `${r.device} ${Math.floor(r.ts / MIN) * MIN}`;
+        const a = byWindow.get(key) ?? { power: [], voltage: [], current: [], energy: [] };
+        a.power.push(r.power);
+        a.voltage.push(r.voltage);
+        a.current.push(r.current);
+        a.energy.push(r.energy);
+        byWindow.set(key, a);
+      }
+      const res = await influxd.query(
+        `SELECT * FROM "${db}"."plugwatch_1m"."plug" WHERE time >= ${start}ms AND time < ${start + 10 * MIN}ms GROUP BY "device"`,
+      );
+      let rows = 0;
+      for (const s of res.results[0]?.series ?? [])
+        for (const v of s.values) {
+          const got = Object.fromEntries(s.columns.map((c, i) => [c, v[i]]));
+          const exp = byWindow.get(`${s.tags?.device} ${Number(got.time)}`);
+          assert.ok(exp, `unexpected row ${s.tags?.device} ${String(got.time)}`);
+          const want = expected(exp);
+          for (const f of rollupFields()) assert.ok(Math.abs(Number(got[f]) - want[f]) < 1e-9, `${String(got.time)} ${f}: ${String(got[f])} != ${want[f]}`);
+          rows++;
+        }
+      assert.equal(rows, 2 * 10, "one row per device and minute of the backfill");
+    } finally {
+      helper.settings({});
+      rmSync(userDir, { recursive: true, force: true });
+    }
   });
 });

@@ -35,7 +35,12 @@ export function findInfluxd(): string {
   throw new Error("influxd not found: install InfluxDB 1.x (`apt-get install -y influxdb`, or run `bash scripts/install.sh`)");
 }
 
-function config(dir: string, httpPort: number, rpcPort: number, data: Record<string, string> = {}): string {
+/** The continuous-query service (off unless asked for): how often it checks which CQs are due, e.g. "1s". */
+export interface ContinuousQueryService {
+  runInterval: string;
+}
+
+function config(dir: string, httpPort: number, rpcPort: number, data: Record<string, string> = {}, cq?: ContinuousQueryService): string {
   const extra = Object.entries(data)
     .map(([k, v]) => `\n  ${k} = ${JSON.stringify(v)}`)
     .join("");
@@ -58,7 +63,14 @@ bind-address = "127.0.0.1:${rpcPort}"
 [subscriber]
   enabled = false
 [continuous_queries]
-  enabled = false
+  enabled = ${
+    cq
+      ? `true
+  log-enabled = true
+  query-stats-enabled = false
+  run-interval = ${JSON.stringify(cq.runInterval)}`
+      : "false"
+  }
 [http]
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
@@ -92,15 +104,21 @@ function tail(file: string): string {
   }
 }
 
-/** `data`: extra string settings of the [data] section (e.g. `cache-snapshot-write-cold-duration` for bench/disk-growth). */
-export async function startInfluxd(opts: { timeoutMs?: number; data?: Record<string, string> } = {}): Promise<InfluxdInstance> {
+/**
+ * `data`: extra string settings of the [data] section (e.g. `cache-snapshot-write-cold-duration` for bench/disk-growth).
+ * `continuousQueries`: run the CQ service (off by default, so CQs are only stored): a CQ runs when its RESAMPLE EVERY
+ * boundary passes, checked every `runInterval`, and right after each start of influxd (it keeps its last runs in memory only).
+ */
+export async function startInfluxd(
+  opts: { timeoutMs?: number; data?: Record<string, string>; continuousQueries?: ContinuousQueryService } = {},
+): Promise<InfluxdInstance> {
   const bin = findInfluxd();
   const dir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-influxd-"));
   const httpPort = await freePort();
   const rpcPort = await freePort();
   const conf = path.join(dir, "influxdb.conf");
   const log = path.join(dir, "influxd.log");
-  writeFileSync(conf, config(dir, httpPort, rpcPort, opts.data));
+  writeFileSync(conf, config(dir, httpPort, rpcPort, opts.data, opts.continuousQueries));
   const url = `http://127.0.0.1:${httpPort}`;
   let proc: ChildProcess | undefined;
 
