@@ -18,8 +18,11 @@ export interface SmartRequest {
   params?: Json;
 }
 
-/** Error codes a Tapo device uses for "I do not know this method". */
-const UNKNOWN_METHOD = new Set([-1, -10000, -1008, -40210]);
+/**
+ * Error codes a Tapo device uses for "I do not know this method": UNKNOWN_METHOD_ERROR -1002 and PARAMS_ERROR -1008
+ * (python-kasa's SmartErrorCode), COMMON_FAILED -1, and -10000 / -40210 seen from older firmware.
+ */
+const UNKNOWN_METHOD = new Set([-1, -1002, -1008, -10000, -40210]);
 
 function parseEnvelope(text: string): Json {
   let json: unknown;
