@@ -366,7 +366,7 @@ export function summary(results: RunResult[]): string[] {
     for (const p of [...new Set(at.map((r) => r.protocol))]) {
       const runs = at.filter((r) => r.protocol === p);
       const us = median(runs.map((r) => r.cpuUsPerPoll));
-      const pct = median(runs.map((r) => r.cpuPercent));
+      const pct = Math.round(median(runs.map((r) => r.cpuPercent)) * 10) / 10;
       const ratio = legacy.length && p !== "legacy" ? `, ${Math.round((us / median(legacy)) * 100) / 100}× legacy per poll` : "";
       lines.push(
         `${p} ×${n}: median of ${runs.length} run(s) ${Math.round(us * 10) / 10} µs CPU per poll, ${pct} % of one core, missed ${runs.map((r) => `${r.missedPercent} %`).join(" / ")}${ratio}`,
