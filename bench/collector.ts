@@ -3,7 +3,9 @@
 // The simulated plugs run in a child process (scripts/simulate-office.js --generate N), so the CPU and RSS printed
 // for the collector are the collector's own. Each reading goes through toReading + the Reading schema check, as in
 // the plugwatch-collector node. Usage: node dist/bench/collector.js [--plugs 100,500,1000] [--interval-ms 1000]
-// [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--no-keep-alive] [--json]
+// [--duration-s 20] [--warmup-s 3] [--concurrency 64] [--timeout-ms 3000] [--no-keep-alive] [--protocol legacy,klap,tapo]
+// [--rounds 1] [--json]. Several protocols run interleaved (legacy, klap, tapo, legacy, …) so foreign load on a shared
+// machine hits them alike; the summary compares the collector's CPU per successful poll with legacy's.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
@@ -26,9 +28,13 @@ export const USAGE = `usage: node dist/bench/collector.js [options]
   --concurrency <n>     polls in flight at most (default 64, the node's default)
   --timeout-ms <ms>     per-request socket timeout (default 3000, the node's default)
   --no-keep-alive       one TCP connection per poll (tplink-smarthome-api) instead of the node's keep-alive sockets
-  --protocol <p>        legacy (HS110, TCP 9999 protocol), klap (HS110 hw 4 over KLAP) or tapo (P110 over KLAP); default legacy
+  --protocol <p,p,…>    legacy (HS110, TCP 9999 protocol), klap (HS110 hw 4 over KLAP) or tapo (P110 over KLAP); default
+                        legacy; several run interleaved, each with its own simulated office and its own client
+  --rounds <n>          repeat the protocol sequence n times (default 1), e.g. legacy klap tapo legacy klap tapo
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
+
+type Protocol = "legacy" | "klap" | "tapo";
 
 export interface BenchOptions {
   plugs: number[];
@@ -38,7 +44,9 @@ export interface BenchOptions {
   concurrency: number;
   timeoutMs: number;
   keepAlive: boolean;
-  protocol: "legacy" | "klap" | "tapo";
+  protocol: Protocol;
+  protocols: Protocol[];
+  rounds: number;
   json: boolean;
   help: boolean;
 }
@@ -59,6 +67,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     timeoutMs: 3000,
     keepAlive: true,
     protocol: "legacy",
+    protocols: ["legacy"],
+    rounds: 1,
     json: false,
     help: false,
   };
@@ -93,9 +103,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case "--no-keep-alive":
         o.keepAlive = false;
         break;
-      case "--protocol":
-        if (v !== "legacy" && v !== "klap" && v !== "tapo") throw new Error(`--protocol needs legacy, klap or tapo, got '${v ?? ""}'`);
-        o.protocol = v;
+      case "--protocol": {
+        const list = (v ?? "").split(",").map((x) => x.trim());
+        for (const p of list) if (p !== "legacy" && p !== "klap" && p !== "tapo") throw new Error(`--protocol needs legacy, klap or tapo, got '${p}'`);
+        o.protocols = list as Protocol[];
+        o.protocol = o.protocols[0];
+        i++;
+        break;
+      }
+      case "--rounds":
+        o.rounds = intArg(a, v, 1, 100);
         i++;
         break;
       case "--json":
@@ -142,6 +159,8 @@ export interface RunResult {
   eventLoopP99Ms: number;
   /** Collector process CPU, % of one core. */
   cpuPercent: number;
+  /** Collector CPU per successful poll, µs (fair across runs that completed different numbers of polls). */
+  cpuUsPerPoll: number;
   /** Simulator child CPU, % of one core (tells whether the simulated office was the bottleneck). */
   simCpuPercent: number;
   rssMiB: number;
@@ -285,6 +304,7 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
       lagP99Ms: round(s.lagP99Ms),
       eventLoopP99Ms: round(eld.percentile(99) / 1e6),
       cpuPercent: round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
+      cpuUsPerPoll: round(s.ok > 0 ? (cpu.user + cpu.system) / s.ok : 0),
       simCpuPercent: round((simMs / wallMs) * 100),
       rssMiB: round(rss / 2 ** 20),
       peakRssMiB: round(peakRss / 2 ** 20),
@@ -324,11 +344,36 @@ export function machine(): string {
 }
 
 const HEADER =
-  "| plugs | interval | polled/s (target) | missed cycles | failed polls | p50 / p99 / max latency | worst second | p99 start lag | p99 loop delay | collector CPU | simulator CPU | RSS (peak) |";
-const RULE = "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+  "| protocol | plugs | interval | polled/s (target) | missed cycles | failed polls | p50 / p99 / max latency | worst second | p99 start lag | p99 loop delay | collector CPU | CPU per poll | simulator CPU | RSS (peak) |";
+const RULE = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
 
 export function row(r: RunResult): string {
-  return `| ${r.plugs} | ${r.intervalMs} ms | ${r.okPerSecond} (${r.targetPerSecond}) | ${r.missedPercent} % | ${r.failedPercent} % | ${r.latencyP50Ms} / ${r.latencyP99Ms} / ${r.latencyMaxMs} ms | ${r.worstSecond} | ${r.lagP99Ms} ms | ${r.eventLoopP99Ms} ms | ${r.cpuPercent} % | ${r.simCpuPercent} % | ${r.rssMiB} MiB (${r.peakRssMiB}) |`;
+  return `| ${r.protocol} | ${r.plugs} | ${r.intervalMs} ms | ${r.okPerSecond} (${r.targetPerSecond}) | ${r.missedPercent} % | ${r.failedPercent} % | ${r.latencyP50Ms} / ${r.latencyP99Ms} / ${r.latencyMaxMs} ms | ${r.worstSecond} | ${r.lagP99Ms} ms | ${r.eventLoopP99Ms} ms | ${r.cpuPercent} % | ${r.cpuUsPerPoll} µs | ${r.simCpuPercent} % | ${r.rssMiB} MiB (${r.peakRssMiB}) |`;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Per plug count and protocol: median collector CPU per poll and its ratio to legacy's (the issue's "≤ 2× legacy"). */
+export function summary(results: RunResult[]): string[] {
+  const lines: string[] = [];
+  for (const n of [...new Set(results.map((r) => r.plugs))]) {
+    const at = results.filter((r) => r.plugs === n);
+    const legacy = at.filter((r) => r.protocol === "legacy").map((r) => r.cpuUsPerPoll);
+    for (const p of [...new Set(at.map((r) => r.protocol))]) {
+      const runs = at.filter((r) => r.protocol === p);
+      const us = median(runs.map((r) => r.cpuUsPerPoll));
+      const pct = Math.round(median(runs.map((r) => r.cpuPercent)) * 10) / 10;
+      const ratio = legacy.length && p !== "legacy" ? `, ${Math.round((us / median(legacy)) * 100) / 100}× legacy per poll` : "";
+      lines.push(
+        `${p} ×${n}: median of ${runs.length} run(s) ${Math.round(us * 10) / 10} µs CPU per poll, ${pct} % of one core, missed ${runs.map((r) => `${r.missedPercent} %`).join(" / ")}${ratio}`,
+      );
+    }
+  }
+  return lines;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -341,14 +386,17 @@ async function main(argv: readonly string[]): Promise<void> {
   const info = { command, machine: machine(), date: new Date().toISOString(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   if (!o.json) {
     process.stdout.write(
-      `protocol: ${o.protocol}; connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`,
+      `protocols: ${o.protocols.join(", ")} × ${o.rounds} round(s), interleaved; connections: ${o.keepAlive ? "keep-alive, one per plug" : "one per poll (tplink-smarthome-api)"}; concurrency ${o.concurrency}; timeout ${o.timeoutMs} ms\n`,
     );
     process.stdout.write(
       `command: ${info.command}\nmachine: ${info.machine}\ndate:    ${info.date}\nload average at start: ${info.loadAverage.join(", ")}\n\n${HEADER}\n${RULE}\n`,
     );
   }
-  for (const n of o.plugs) {
-    const r = await runOnce(n, o);
+  const results: RunResult[] = [];
+  const sequence = Array.from({ length: o.rounds }, () => o.plugs.flatMap((n) => o.protocols.map((protocol) => ({ n, protocol })))).flat();
+  for (const { n, protocol } of sequence) {
+    const r = await runOnce(n, { ...o, protocol });
+    results.push(r);
     if (o.json) process.stdout.write(`${JSON.stringify({ ...info, ...r })}\n`);
     else {
       process.stdout.write(`${row(r)}\n`);
@@ -360,6 +408,7 @@ async function main(argv: readonly string[]): Promise<void> {
         );
     }
   }
+  if (!o.json && o.protocols.length > 1) process.stdout.write(`\n${summary(results).join("\n")}\n`);
   if (!o.json)
     process.stdout.write(
       `\nload average at end: ${os

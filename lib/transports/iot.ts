@@ -9,6 +9,8 @@ const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && 
 export type SendText = (text: string) => Promise<string>;
 
 export const IOT_POLL = { system: { get_sysinfo: {} }, emeter: { get_realtime: {} } };
+/** The poll request as text, built once (the collector sends it to every plug every interval). */
+const IOT_POLL_TEXT = JSON.stringify(IOT_POLL);
 
 function parse(text: string): Json {
   let json: unknown;
@@ -69,7 +71,7 @@ export class IotFamily {
   }
 
   async poll(key: string, send: SendText, outlet?: OutletRef): Promise<PlugSample> {
-    if (!outlet) return parsePollResponse(await send(JSON.stringify(IOT_POLL)));
+    if (!outlet) return parsePollResponse(await send(IOT_POLL_TEXT));
     const id = await this.childId(key, send, outlet);
     try {
       return parseOutletResponse(await send(JSON.stringify({ context: { child_ids: [id] }, ...IOT_POLL })), id);

@@ -7,7 +7,7 @@
 // first 12 bytes are the IV prefix and last 4 bytes (signed big-endian) the starting sequence number; signature
 // key = sha256("ldk" ‖ …)[0..28). Each message: seq += 1, AES-128-CBC (PKCS#7) with IV = prefix ‖ int32be(seq),
 // sent as sha256(sigkey ‖ int32be(seq) ‖ ciphertext) ‖ ciphertext. The reply is encrypted with the same IV.
-import { createCipheriv, createDecipheriv, createHash, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, timingSafeEqual, type Hash, type KeyObject } from "node:crypto";
 import { PlugwatchError } from "../contracts/errors";
 
 export type KlapVersion = 1 | 2;
@@ -44,12 +44,6 @@ export function sameProof(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const int32be = (n: number): Buffer => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeInt32BE(n, 0);
-  return b;
-};
-
 /** Wraps the sequence number like a signed 32-bit counter on the device. */
 const nextSeq = (seq: number): number => (seq === 0x7fffffff ? -0x80000000 : seq + 1);
 
@@ -60,6 +54,13 @@ export class KlapSession {
   readonly sigKey: Buffer;
   /** Sequence number of the last message encrypted (the device checks the one in each request). */
   seq: number;
+  // Per-message work kept small (the collector seals and opens one message per plug per second): the AES key is
+  // imported once, the IV buffer is reused (createCipheriv copies it), and the signature hash starts from a copy
+  // of a SHA-256 state that has already absorbed the 28-byte signature key.
+  private readonly keyObject: KeyObject;
+  private readonly ivBuf: Buffer;
+  private readonly sigState: Hash;
+  private readonly seqBuf = Buffer.allocUnsafe(4);
 
   constructor(local: Buffer, remote: Buffer, auth: Buffer) {
     this.key = hash("sha256", utf8("lsk"), local, remote, auth).subarray(0, 16);
@@ -67,17 +68,32 @@ export class KlapSession {
     this.ivPrefix = iv.subarray(0, 12);
     this.seq = iv.readInt32BE(28);
     this.sigKey = hash("sha256", utf8("ldk"), local, remote, auth).subarray(0, 28);
+    this.keyObject = createSecretKey(this.key);
+    this.ivBuf = Buffer.alloc(16);
+    this.ivPrefix.copy(this.ivBuf, 0);
+    this.sigState = createHash("sha256").update(this.sigKey);
   }
 
   private iv(seq: number): Buffer {
-    return Buffer.concat([this.ivPrefix, int32be(seq)]);
+    this.ivBuf.writeInt32BE(seq, 12);
+    return this.ivBuf;
+  }
+
+  private signature(seq: number, ciphertext: Buffer): Buffer {
+    this.seqBuf.writeInt32BE(seq, 0);
+    return this.sigState.copy().update(this.seqBuf).update(ciphertext).digest();
   }
 
   /** Signature ‖ ciphertext for `seq`. */
   seal(plain: Buffer | string, seq: number): Buffer {
-    const c = createCipheriv("aes-128-cbc", this.key, this.iv(seq));
-    const ciphertext = Buffer.concat([c.update(typeof plain === "string" ? utf8(plain) : plain), c.final()]);
-    return Buffer.concat([hash("sha256", this.sigKey, int32be(seq), ciphertext), ciphertext]);
+    const c = createCipheriv("aes-128-cbc", this.keyObject, this.iv(seq));
+    const body = c.update(typeof plain === "string" ? utf8(plain) : plain);
+    const tail = c.final();
+    const out = Buffer.allocUnsafe(SIGNATURE_BYTES + body.length + tail.length);
+    body.copy(out, SIGNATURE_BYTES);
+    tail.copy(out, SIGNATURE_BYTES + body.length);
+    this.signature(seq, out.subarray(SIGNATURE_BYTES)).copy(out, 0);
+    return out;
   }
 
   /**
@@ -89,12 +105,14 @@ export class KlapSession {
       throw new PlugwatchError("PROTOCOL_ERROR", `KLAP message of ${sealed.length} bytes is not a 32-byte signature followed by whole AES blocks`);
     }
     const ciphertext = sealed.subarray(SIGNATURE_BYTES);
-    if (verify && !sameProof(sealed.subarray(0, SIGNATURE_BYTES), hash("sha256", this.sigKey, int32be(seq), ciphertext))) {
+    if (verify && !sameProof(sealed.subarray(0, SIGNATURE_BYTES), this.signature(seq, ciphertext))) {
       throw new PlugwatchError("PROTOCOL_ERROR", `KLAP message for seq ${seq} has a wrong signature`);
     }
     try {
-      const d = createDecipheriv("aes-128-cbc", this.key, this.iv(seq));
-      return Buffer.concat([d.update(ciphertext), d.final()]);
+      const d = createDecipheriv("aes-128-cbc", this.keyObject, this.iv(seq));
+      const body = d.update(ciphertext);
+      const tail = d.final();
+      return tail.length === 0 ? body : Buffer.concat([body, tail]);
     } catch {
       throw new PlugwatchError("PROTOCOL_ERROR", `KLAP message for seq ${seq} does not decrypt (bad padding)`);
     }

@@ -10,10 +10,9 @@
 // one retry within the same call. Wrong credentials: AUTH_FAILED, and no handshake is attempted again before the
 // backoff step (base × 2^(n-1), capped) has passed; the plug's other requests fail fast meanwhile.
 import { randomBytes } from "node:crypto";
-import type * as http from "node:http";
 import { PlugwatchError } from "../contracts/errors";
 import { authHash, DEFAULT_ACCOUNTS, handshake1Proof, handshake2Proof, KlapSession, sameProof, SEED_BYTES, type KlapVersion } from "./klap-crypto";
-import { post, type PostResult } from "./http-post";
+import { HttpConnections, type PostResult } from "./http-conn";
 
 export interface Credentials {
   /** TP-Link account e-mail. */
@@ -43,7 +42,8 @@ export interface KlapOptions {
   /** First wait after an AUTH_FAILED, ms (default 5000), doubled per failure up to `authBackoffCapMs` (default 300 000). */
   authBackoffMs?: number;
   authBackoffCapMs?: number;
-  agent?: http.Agent;
+  /** Kept-alive connections shared with other plugs (default: the transport's own, closed by close()). */
+  connections?: HttpConnections;
   /** Check the signature of replies (default true). */
   verifyReplies?: boolean;
   random?: (n: number) => Buffer;
@@ -67,7 +67,8 @@ export class KlapTransport {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly random: (n: number) => Buffer;
-  private readonly agent: http.Agent | undefined;
+  private readonly connections: HttpConnections;
+  private readonly ownConnections: boolean;
   private readonly verify: boolean;
   private readonly candidates: { label: string; version: KlapVersion; hash: Buffer }[];
   private readonly backoffBase: number;
@@ -90,7 +91,8 @@ export class KlapTransport {
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.now = opts.now ?? (() => performance.now());
     this.random = opts.random ?? randomBytes;
-    this.agent = opts.agent;
+    this.ownConnections = opts.connections === undefined;
+    this.connections = opts.connections ?? new HttpConnections();
     this.verify = opts.verifyReplies ?? true;
     this.backoffBase = opts.authBackoffMs ?? 5000;
     this.backoffCap = opts.authBackoffCapMs ?? 300_000;
@@ -129,6 +131,7 @@ export class KlapTransport {
   close(): void {
     this.closed = true;
     this.session = undefined;
+    if (this.ownConnections) this.connections.close();
   }
 
   /** Builds a session now (probing); rejects like send() would. */
@@ -257,7 +260,7 @@ export class KlapTransport {
   }
 
   private post(path: string, body: Buffer, cookie: string | undefined, timeoutMs: number): Promise<PostResult> {
-    return post({ host: this.host, port: this.port, path, body, tls: this.tls, cookie, timeoutMs, agent: this.agent });
+    return this.connections.post({ host: this.host, port: this.port, path, body, tls: this.tls, cookie, timeoutMs });
   }
 }
 

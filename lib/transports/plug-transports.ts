@@ -5,12 +5,11 @@
 // and the answer is remembered for the life of this object. One KLAP session per plug address, so the six outlets
 // of an HS300 share the strip's session (and its reachability). Credentials are read through a getter each time a
 // session is built, never stored in a message.
-import * as http from "node:http";
-import * as https from "node:https";
 import type { Device, Protocol } from "../contracts/device";
 import { PlugwatchError } from "../contracts/errors";
 import { PlugClient, type EnergyStat, type PlugSample } from "../plug-client";
 import { IotFamily, type OutletRef } from "./iot";
+import { HttpConnections } from "./http-conn";
 import { KlapTransport, KLAP_PORT, KLAP_TLS_PORT, type Credentials } from "./klap";
 import type { KlapVersion } from "./klap-crypto";
 import { SmartFamily } from "./smart";
@@ -46,9 +45,8 @@ export class PlugTransports {
   private readonly klap = new Map<string, KlapTransport>();
   private readonly resolved = new Map<string, ResolvedProtocol>();
   private readonly probing = new Map<string, Promise<ResolvedProtocol>>();
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 10_000 });
-  /** Port 4433 is KLAP over TLS (self-signed certificates on the plugs). */
-  private readonly tlsAgent = new https.Agent({ keepAlive: true, maxSockets: 1, keepAliveMsecs: 10_000, rejectUnauthorized: false });
+  /** One kept-alive HTTP connection per KLAP plug (port 4433: TLS, self-signed certificates on the plugs). */
+  private readonly http = new HttpConnections();
 
   constructor(private readonly opts: PlugTransportsOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 3000;
@@ -116,8 +114,7 @@ export class PlugTransports {
     this.legacy.close();
     for (const t of this.klap.values()) t.close();
     this.klap.clear();
-    this.agent.destroy();
-    this.tlsAgent.destroy();
+    this.http.close();
   }
 
   private klapKey(device: TransportDevice): string {
@@ -140,7 +137,7 @@ export class PlugTransports {
         tls,
         version,
         timeoutMs: this.timeoutMs,
-        agent: tls ? this.tlsAgent : this.agent,
+        connections: this.http,
       };
       const creds = this.opts.credentials?.();
       if (creds) o.credentials = creds;

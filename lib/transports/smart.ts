@@ -18,8 +18,11 @@ export interface SmartRequest {
   params?: Json;
 }
 
-/** Error codes a Tapo device uses for "I do not know this method". */
-const UNKNOWN_METHOD = new Set([-1, -10000, -1008, -40210]);
+/**
+ * Error codes a Tapo device uses for "I do not know this method": UNKNOWN_METHOD_ERROR -1002 and PARAMS_ERROR -1008
+ * (python-kasa's SmartErrorCode), COMMON_FAILED -1, and -10000 / -40210 seen from older firmware.
+ */
+const UNKNOWN_METHOD = new Set([-1, -1002, -1008, -10000, -40210]);
 
 function parseEnvelope(text: string): Json {
   let json: unknown;
@@ -87,12 +90,19 @@ export function smartSample(info: Json, emeter: Json | undefined, usage: Json | 
   return sample;
 }
 
+/** What a poll asks, device info first (it must never be cut off by a failing optional method). */
+const POLL_METHODS = ["get_device_info", "get_energy_usage", "get_current_power", "get_emeter_data"];
+
 export class SmartFamily {
   /** Addresses whose firmware refused multipleRequest: they get one request per method. */
   private readonly single = new Set<string>();
 
+  /** Optional methods a plug answered "unknown method" to: left out of its later polls. */
+  private readonly unknown = new Map<string, Set<string>>();
+
   async poll(key: string, send: SendText): Promise<PlugSample> {
-    const methods = ["get_device_info", "get_energy_usage", "get_current_power", "get_emeter_data"];
+    const skip = this.unknown.get(key);
+    const methods = POLL_METHODS.filter((m) => !skip?.has(m));
     let answers: Map<string, Json | number>;
     if (!this.single.has(key)) {
       try {
@@ -105,15 +115,23 @@ export class SmartFamily {
         this.single.add(key);
         return this.poll(key, send);
       }
-    } else {
-      answers = new Map();
-      for (const method of methods) {
-        try {
-          answers.set(method, await callSmart(send, { method }));
-        } catch (err) {
-          if (!(err instanceof SmartDeviceError)) throw err;
-          answers.set(method, err.errorCode);
-        }
+    } else answers = new Map();
+    // A plug stops a batch at its first failing method (python-kasa re-asks the rest too): the methods left
+    // unanswered, or all of them for firmware without multipleRequest, are asked one by one.
+    for (const method of methods) {
+      if (answers.has(method)) continue;
+      try {
+        answers.set(method, await callSmart(send, { method }));
+      } catch (err) {
+        if (!(err instanceof SmartDeviceError)) throw err;
+        answers.set(method, err.errorCode);
+      }
+    }
+    for (const [method, a] of answers) {
+      if (typeof a === "number" && UNKNOWN_METHOD.has(a) && method !== "get_device_info") {
+        const set = this.unknown.get(key) ?? new Set<string>();
+        set.add(method);
+        this.unknown.set(key, set);
       }
     }
     const get = (m: string): Json | undefined => {

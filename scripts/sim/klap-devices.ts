@@ -109,8 +109,10 @@ export class SimulatedKlapDevice {
   /** Requests the device could not parse or did not know (answered with an error code). */
   unknownRequests = 0;
   /**
-   * Tapo methods this firmware does not know (answered error_code -1), e.g. "get_emeter_data" for P110 firmware
-   * 1.2.3 (the python-kasa fixture), or "multipleRequest" for firmware that takes one method per request.
+   * Tapo methods this firmware does not know, e.g. "get_emeter_data" for P110 firmware 1.2.3 (the python-kasa
+   * fixture lacks it), or "multipleRequest" for firmware that takes one method per request. Answered as the
+   * reference's fake device does (tests/fakeprotocol_smart.py): a `get_*` it lacks → PARAMS_ERROR -1008 with the
+   * method's name; any other unknown method → UNKNOWN_METHOD_ERROR -1002 (SmartErrorCode in kasa/exceptions.py).
    */
   readonly unsupportedMethods = new Set<string>();
   private readonly address: string;
@@ -330,21 +332,24 @@ export class SimulatedKlapDevice {
   private smartCall(req: Json): Json {
     const method = typeof req.method === "string" ? req.method : "";
     const params = isObj(req.params) ? req.params : {};
-    if (this.unsupportedMethods.has(method)) return { error_code: -1 };
+    if (this.unsupportedMethods.has(method)) return unknownMethod(method);
     if (method === "multipleRequest") {
       const list = Array.isArray(params.requests) ? params.requests : [];
-      const responses = list.filter(isObj).map((r) => {
+      const responses: Json[] = [];
+      for (const r of list.filter(isObj)) {
         const m = typeof r.method === "string" ? r.method : "";
         const res = this.smartMethod(m, isObj(r.params) ? r.params : {});
-        return { method: m, ...res };
-      });
+        // Devices do not continue a batch after an error (the reference's fake device): later methods get no answer.
+        if (res.error_code !== 0) break;
+        responses.push({ method: m, ...res });
+      }
       return { error_code: 0, result: { responses } };
     }
     return this.smartMethod(method, params);
   }
 
   private smartMethod(method: string, params: Json): Json {
-    if (this.unsupportedMethods.has(method)) return { error_code: -1 };
+    if (this.unsupportedMethods.has(method)) return unknownMethod(method);
     const o = this.outlets[0];
     const rt = o.realtime;
     const ok = (result: Json): Json => ({ error_code: 0, result });
@@ -417,7 +422,15 @@ export class SimulatedKlapDevice {
         });
       default:
         this.unknownRequests++;
-        return { error_code: -1 };
+        return unknownMethod(method);
     }
   }
+}
+
+/** SmartErrorCode.PARAMS_ERROR / UNKNOWN_METHOD_ERROR (python-kasa's kasa/exceptions.py). */
+export const SMART_PARAMS_ERROR = -1008;
+export const SMART_UNKNOWN_METHOD_ERROR = -1002;
+
+function unknownMethod(method: string): Json {
+  return method.startsWith("get") ? { error_code: SMART_PARAMS_ERROR, method } : { error_code: SMART_UNKNOWN_METHOD_ERROR };
 }

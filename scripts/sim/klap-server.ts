@@ -8,6 +8,8 @@ import type { Credentials } from "../../lib/transports/klap";
 
 /** Faults a test can switch on; each applies to every later request until cleared. */
 export interface KlapFaults {
+  /** handshake2 answers this HTTP status even to a correct proof (firmware that refuses the session). */
+  handshake2Status?: number;
   /** handshake1 replies with this many bytes instead of 48. */
   handshake1Length?: number;
   /** The device stops mid-reply (headers and half the body, then silence) on this step. */
@@ -163,6 +165,7 @@ export class KlapServer {
         this.stats.handshake2++;
         const s = cookieId ? this.sessions.get(cookieId) : undefined;
         if (!s || s.crypto) return void res.writeHead(403).end();
+        if (this.faults.handshake2Status !== undefined) return void res.writeHead(this.faults.handshake2Status).end();
         if (!body.equals(handshake2Proof(this.opts.version, s.local, s.remote, this.auth))) {
           this.sessions.delete(cookieId as string);
           return void res.writeHead(403).end();
