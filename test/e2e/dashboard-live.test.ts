@@ -129,7 +129,7 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
         RED.nodes.eachConfig(check);
         return { tabs: RED.nodes.getWorkspaceOrder().map((id) => RED.nodes.workspace(id).label), invalid: bad };
       });
-      assert.deepEqual(tabs, ["Broker", "Agents", "Hook", "Component", "API", "Alerts", "Backup", "Dashboard"]);
+      assert.deepEqual(tabs, ["Broker", "Agents", "Hook", "Component", "API", "Alerts", "Schedules", "Backup", "Dashboard"]);
       assert.deepEqual(invalid, []);
     } finally {
       await editor.close();
