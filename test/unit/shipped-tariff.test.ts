@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { mayPublish, maySubscribe } from "../../lib/broker/acl";
 import { loadRegistryFile } from "../../lib/registry";
 import { checkScheduleDocument } from "../../lib/schedule/config";
 import { buildTariffs } from "../../lib/tariff/load";
@@ -50,5 +51,14 @@ describe("the shipped flow's EXAMPLE tariff and default schedule", function () {
     // Friday 8 May 2026 (Victoire 1945 in the schedule): off-peak all day with the joined calendar, 0.20.
     assert.ok(Math.abs(day(joined, "2026-05-07T22:00:00Z", "2026-05-08T22:00:00Z").cost - 0.2) < 1e-9);
     assert.ok(Math.abs(day(book, "2026-05-07T22:00:00Z", "2026-05-08T22:00:00Z").cost - (16 * 0.27 + 8 * 0.2) / 24) < 1e-9);
+  });
+
+  it("the broker ACL lets the shipped runtime answer schedule requests and the API and dashboard send them", function () {
+    const topic = "plugwatch/api/request/schedule";
+    assert.equal(maySubscribe("runtime", "runtime", topic, "plugwatch"), true);
+    for (const role of ["runtime", "api", "dashboard"] as const) assert.equal(mayPublish(role, role, topic, "plugwatch"), true, role);
+    // Others still may not: a read-only client, a device, the collector.
+    for (const role of ["readonly", "device", "collector"] as const) assert.equal(mayPublish(role, "x", topic, "plugwatch"), false, role);
+    assert.equal(maySubscribe("readonly", "x", topic, "plugwatch"), false);
   });
 });
