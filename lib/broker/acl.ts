@@ -56,6 +56,8 @@ export function rulesOf(role: Role, root: string, options: AclOptions = {}): Rul
   const status = `${root}/status/+`;
   const command = `${root}/api/request/command`;
   const query = `${root}/api/request/query`;
+  // Schedule and savings requests (plugwatch-scheduler): the API and the dashboard ask, the shipped runtime answers.
+  const schedule = `${root}/api/request/schedule`;
   const replies = [`${root}/api/reply/#`, "clients/+/#"];
   const r = (filter: string): Rule => ({ filter, access: "read" });
   const w = (filter: string): Rule => ({ filter, access: "write" });
@@ -69,10 +71,10 @@ export function rulesOf(role: Role, root: string, options: AclOptions = {}): Rul
     case "component":
       return [r(query), ...replies.map(w)];
     case "api":
-      return [w(command), w(query), r(`${root}/api/reply/#`), r(readings), r(availability), r(alerts), r(status), r(`${root}/audit/#`)];
+      return [w(command), w(query), w(schedule), r(`${root}/api/reply/#`), r(readings), r(availability), r(alerts), r(status), r(`${root}/audit/#`)];
     case "dashboard":
       // The shipped dashboard subscribes {root}/+/+/+/+/+ (readings and availability in one subscription).
-      return [w(command), w(query), r(`${root}/api/reply/dashboard/#`), r(`${root}/+/+/+/+/+`), r(alerts), r(status)];
+      return [w(command), w(query), w(schedule), r(`${root}/api/reply/dashboard/#`), r(`${root}/+/+/+/+/+`), r(alerts), r(status)];
     case "alert":
       return [r(`${root}/+/+/+/+/+`), r(`${root}/backup/+/availability`), w(alerts), r(alerts)];
     case "backup":
@@ -100,6 +102,8 @@ export function rulesOf(role: Role, root: string, options: AclOptions = {}): Rul
       const all = (["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup", "ha-discovery"] as const).flatMap((x) =>
         rulesOf(x, root),
       );
+      // The scheduler runs in the shipped runtime: it reads readings and the audit trail (above) and schedule requests.
+      all.push(r(schedule));
       const seen = new Set<string>();
       return all.filter((x) => (seen.has(`${x.access} ${x.filter}`) ? false : (seen.add(`${x.access} ${x.filter}`), true)));
     }

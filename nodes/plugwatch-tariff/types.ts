@@ -6,6 +6,8 @@ export interface PlugwatchTariffNodeDef extends NodeDef {
   source: "file" | "json";
   file: string;
   json: string;
+  /** Id of a plugwatch-schedule config node whose holiday calendar is joined to the tariffs' own dates ('' or absent: none). */
+  schedule?: string;
 }
 
 export interface PlugwatchTariffNode extends Node {

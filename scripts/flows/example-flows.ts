@@ -12,10 +12,10 @@ export const EXAMPLE_REGISTRY = {
 };
 
 /** The shipped tabs the core pipeline keeps, in order (Broker, Backup and Dashboard stay out: add-ons or extra tools). */
-const CORE_TABS = ["pw-tab-agents", "pw-tab-hook", "pw-tab-component", "pw-tab-api", "pw-tab-alerts"] as const;
+const CORE_TABS = ["pw-tab-agents", "pw-tab-hook", "pw-tab-component", "pw-tab-api", "pw-tab-alerts", "pw-tab-schedules"] as const;
 /** Wired to the Backup tab only. */
 const CORE_DROP = new Set(["pw-alert-backup-in"]);
-const REF_KEYS = ["g", "registry", "broker", "influx", "server", "group", "ui", "page", "theme"] as const;
+const REF_KEYS = ["g", "registry", "broker", "influx", "server", "group", "ui", "page", "theme", "tariff", "schedule"] as const;
 
 const tabLabel = (t: FlowNode | undefined) => (typeof t?.label === "string" ? t.label : undefined);
 const env = (pairs: [string, string][]) => pairs.map(([name, value]) => ({ name, value, type: "str" }));
@@ -53,7 +53,8 @@ const rewordEnv = (s: string) => TEXT.reduce((acc, [from, to]) => acc.split(from
 
 const CORE_INFO =
   "The Plugwatch pipeline with nothing but this package, an MQTT broker and InfluxDB 1.x: collector and control\n" +
-  "agents, the InfluxDB hook, the query component, the REST API (`/api/v1`) and alert rules, one group per role.\n" +
+  "agents, the InfluxDB hook, the query component, the REST API (`/api/v1`), alert rules and the scheduler, one group per\n" +
+  "role. Cost (`/api/v1/cost`) is priced with an EXAMPLE tariff (replace its prices); every schedule rule is disabled.\n" +
   "All parts talk to each other over MQTT (`plugwatch/...`), exactly as in the shipped `flows/plugwatch.json`.\n\n" +
   "Needs: this package (`@plugwatch/node-red-plugwatch`), an external MQTT broker, InfluxDB 1.x. No other package.\n" +
   "Add-ons: `examples/addon-dashboard.json` (needs `@flowfuse/node-red-dashboard`) and `examples/addon-embedded-broker.json`\n" +
@@ -108,6 +109,8 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
         org: "",
         bucket: "",
       });
+    // The EXAMPLE tariff and the all-disabled schedule document, inline as in the shipped flow.
+    else if (n.type === "plugwatch-tariff" || n.type === "plugwatch-schedule") out.push({ ...renamed(n, P), z: TAB });
   }
   const groups: FlowNode[] = [];
   let top = 0;

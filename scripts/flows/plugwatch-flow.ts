@@ -1,9 +1,13 @@
 // Builds the shipped pipeline flow (flows/plugwatch.json): one tab per role, env-driven config nodes, the live dashboard.
 // `node <build>/scripts/flows/write-flows.js` writes the file; test/e2e/pipeline-flow-file.test.ts checks it is up to date.
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { CONFIG_DEFAULTS } from "../../lib/api/config";
+import { scheduleRequestTopic } from "../../lib/schedule/contract";
 import { commandRequestTopic, DEFAULT_ROOT, queryRequestTopic, subscriptions } from "../../lib/topics";
 import { dashboardComponent, functionBody } from "./function-source";
 import { cell as at, group, layoutTab, type FlowNode } from "./layout";
+import { projectRoot } from "../services/repo-root";
 
 export type { FlowNode } from "./layout";
 
@@ -12,6 +16,17 @@ export const ROOT = DEFAULT_ROOT;
 /** Reply topics of the dashboard's own requests (the dashboard is a client of the agent and the component, like the API). */
 export const DASHBOARD_COMMAND_REPLY = `${ROOT}/api/reply/dashboard/command`;
 export const DASHBOARD_ENERGY_REPLY = `${ROOT}/api/reply/dashboard/energy`;
+export const DASHBOARD_COST_REPLY = `${ROOT}/api/reply/dashboard/cost`;
+export const DASHBOARD_SAVINGS_REPLY = `${ROOT}/api/reply/dashboard/savings`;
+
+/**
+ * The example tariff (EXAMPLE prices, not a real offer) and the safe default schedule (holidays only, every rule
+ * disabled: nothing is switched until the user enables a rule), kept as files and copied inline into their config
+ * nodes, so the flow needs no extra file or setting (docs/cost.md, "The shipped flow").
+ */
+export const TARIFF_FILE = "flows/tariff/example-tariff.json";
+export const SCHEDULE_FILE = "flows/schedule/example-schedule.json";
+const inlineJson = (file: string): string => JSON.stringify(JSON.parse(readFileSync(path.join(projectRoot(), file), "utf8")), null, 2);
 
 /** Stable ids of the nodes tests and docs refer to. */
 export const IDS = {
@@ -29,6 +44,9 @@ export const IDS = {
   uiPage: "pw-ui-page",
   devicesTemplate: "pw-ui-devices",
   backup: "pw-backup",
+  tariff: "pw-tariff",
+  schedule: "pw-schedule",
+  scheduler: "pw-scheduler",
 } as const;
 
 /** Alert rules of the shipped flow (offline after the collector's N misses, stale data, overload, waste outside office hours). */
@@ -234,6 +252,23 @@ function configNodes(): FlowNode[] {
       rollup1hRetention: "inf",
       credentials: { username: "${PLUGWATCH_INFLUX_USER}", password: "${PLUGWATCH_INFLUX_PASSWORD}", token: "${PLUGWATCH_INFLUX_TOKEN}" },
     },
+    {
+      id: IDS.tariff,
+      type: "plugwatch-tariff",
+      name: "EXAMPLE tariff (replace the prices)",
+      source: "json",
+      file: "",
+      schedule: IDS.schedule,
+      json: inlineJson(TARIFF_FILE),
+    },
+    {
+      id: IDS.schedule,
+      type: "plugwatch-schedule",
+      name: "office schedules (all rules disabled)",
+      source: "json",
+      file: "",
+      json: inlineJson(SCHEDULE_FILE),
+    },
   ];
 }
 
@@ -396,7 +431,8 @@ function componentTab(): FlowNode[] {
         id: "pw-c-query",
         name: "Component: query requests → InfluxDB → reply",
         info:
-          "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`; no query text from clients) " +
+          "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`, `cost`; no query text from clients) " +
+          "and prices `cost` queries with the **EXAMPLE tariff** config node (example prices: put your own in it, docs/cost.md) " +
           "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
       }),
       mqttIn({ z, id: "pw-query-in", name: "query requests", topic: queryRequestTopic(ROOT), datatype: "json", to: [IDS.query], at: [0, 0], rh: 2 }),
@@ -407,6 +443,7 @@ function componentTab(): FlowNode[] {
         name: "query",
         influx: IDS.influx,
         registry: IDS.registry,
+        tariff: IDS.tariff,
         database: "",
         maxSpanDays: 366,
         maxRawSpanDays: 31,
@@ -501,6 +538,63 @@ function alertsTab(): FlowNode[] {
       }),
       fn({ z, id: "pw-alert-notify", name: "format notification", source: "notify-alert", wires: [["pw-alert-notify-debug"]], at: [2, 1] }),
       debug({ z, id: "pw-alert-notify-debug", name: "notify (replace me)", at: [3, 1] }),
+    ]),
+  ];
+}
+
+function schedulesTab(): FlowNode[] {
+  const z = "pw-tab-schedules";
+  return [
+    tab(z, "Schedules", "Schedules, standby cut-off and savings; every rule of the default document is disabled."),
+    ...group(z, "pw-g-scheduler", "Scheduler", [
+      comment({
+        z,
+        id: "pw-c-scheduler",
+        name: "Scheduler: timetables and standby cut-off → command requests; savings",
+        info:
+          "**plugwatch-scheduler** runs the **office schedules** document (docs/schedules.md). Shipped safe: it holds the public holidays and two " +
+          "example rules (`printers-night`: printers off 20:00, on 07:30 on weekdays; `meeting-room-idle`: off after 30 min below 5 W), both " +
+          "`enabled: false`, so **nothing is switched** until you enable a rule (in the config node or `PUT /api/v1/schedules`). " +
+          "Every switch is an ordinary command on `plugwatch/api/request/command` (critical devices are never switched), confirmed by the audit trail; " +
+          "the savings (`GET /api/v1/savings`) are priced with the EXAMPLE tariff. The tariff joins this document's holidays for `GET /api/v1/cost`.",
+      }),
+      mqttIn({
+        z,
+        id: "pw-scheduler-readings-in",
+        name: "all readings",
+        topic: subscriptions.allReadings(ROOT),
+        datatype: "json",
+        to: [IDS.scheduler],
+        at: [0, 0],
+      }),
+      mqttIn({ z, id: "pw-scheduler-audit-in", name: "audit trail", topic: `${ROOT}/audit/command`, datatype: "json", to: [IDS.scheduler], at: [0, 1] }),
+      mqttIn({
+        z,
+        id: "pw-scheduler-request-in",
+        name: "schedule requests",
+        topic: scheduleRequestTopic(ROOT),
+        datatype: "json",
+        to: [IDS.scheduler],
+        at: [0, 2],
+        rh: 2,
+      }),
+      {
+        id: IDS.scheduler,
+        type: "plugwatch-scheduler",
+        z,
+        name: "scheduler",
+        registry: IDS.registry,
+        schedule: IDS.schedule,
+        tariff: IDS.tariff,
+        root: ROOT,
+        clock: "system",
+        tick: 15,
+        ...at(1, 1),
+        wires: [["pw-scheduler-out"]],
+      },
+      mqttOut({ z, id: "pw-scheduler-out", name: "commands + replies", at: [2, 1] }),
+      catchAll({ z, id: "pw-scheduler-catch", to: ["pw-scheduler-debug"], at: [0, 3] }),
+      debug({ z, id: "pw-scheduler-debug", name: "scheduler errors", at: [1, 3] }),
     ]),
   ];
 }
@@ -673,7 +767,8 @@ function dashboardTab(): FlowNode[] {
         info:
           "Built with @flowfuse/node-red-dashboard (Dashboard 2.0). Live power per device and per room from the MQTT readings; " +
           "the relay buttons send a command request on MQTT (`plugwatch/api/request/command`) that the controlling agent executes — the real control path, " +
-          "like the REST API; active alerts from the retained alert topics; today's kWh by room and kind from the query component.",
+          "like the REST API; active alerts from the retained alert topics; today's kWh by room and kind from the query component; " +
+          "today's and this month's cost by room and kind (query component, EXAMPLE tariff) and this month's savings per room (scheduler).",
       }),
       mqttIn({ z, id: "pw-dash-in", name: "readings + availability", topic: `${ROOT}/+/+/+/+/+`, datatype: "json", to: ["pw-dash-remember"], at: [0, 0] }),
       fn({ z, id: "pw-dash-remember", name: "remember device state", source: "remember-device-state", wires: [[]], at: [1, 0] }),
@@ -725,6 +820,31 @@ function dashboardTab(): FlowNode[] {
       table({ id: "pw-ui-kwh-room", uiGroup: "pw-ui-g-kwh-room", name: "kWh by room", at: [2, 1] }),
       table({ id: "pw-ui-kwh-kind", uiGroup: "pw-ui-g-kwh-kind", name: "kWh by kind", at: [2, 2] }),
     ]),
+    ...group(z, "pw-g-dash-cost", "Cost and savings", [
+      inject({ z, id: "pw-dash-cost-tick", name: "every 5 minutes", repeat: "300", once: true, to: ["pw-dash-cost-req"], at: [0, 0] }),
+      fn({
+        z,
+        id: "pw-dash-cost-req",
+        name: "cost + savings queries (this month)",
+        source: "cost-request",
+        constants: {
+          QUERY_REQUEST_TOPIC: queryRequestTopic(ROOT),
+          SCHEDULE_REQUEST_TOPIC: scheduleRequestTopic(ROOT),
+          DASHBOARD_COST_REPLY,
+          DASHBOARD_SAVINGS_REPLY,
+        },
+        wires: [["pw-dash-cost-out"]],
+        at: [1, 0],
+      }),
+      mqttOut({ z, id: "pw-dash-cost-out", name: "query + schedule requests", at: [2, 0] }),
+      mqttIn({ z, id: "pw-dash-cost-in", name: "cost replies", topic: DASHBOARD_COST_REPLY, datatype: "json", to: ["pw-dash-cost"], at: [0, 1] }),
+      fn({ z, id: "pw-dash-cost", name: "cost by room / kind", source: "cost-reply", wires: [["pw-ui-cost-room"], ["pw-ui-cost-kind"]], at: [1, 1] }),
+      table({ id: "pw-ui-cost-room", uiGroup: "pw-ui-g-cost-room", name: "cost by room", at: [2, 1] }),
+      table({ id: "pw-ui-cost-kind", uiGroup: "pw-ui-g-cost-kind", name: "cost by kind", at: [2, 2] }),
+      mqttIn({ z, id: "pw-dash-savings-in", name: "savings replies", topic: DASHBOARD_SAVINGS_REPLY, datatype: "json", to: ["pw-dash-savings"], at: [0, 3] }),
+      fn({ z, id: "pw-dash-savings", name: "savings per room", source: "savings-reply", wires: [["pw-ui-savings"]], at: [1, 3] }),
+      table({ id: "pw-ui-savings", uiGroup: "pw-ui-g-savings", name: "savings per room", at: [2, 3] }),
+    ]),
     {
       id: IDS.uiBase,
       type: "ui-base",
@@ -774,6 +894,9 @@ function dashboardTab(): FlowNode[] {
     uiGroup("pw-ui-g-alerts", "Active alerts", 6, 3),
     uiGroup("pw-ui-g-kwh-room", "Today's kWh by room", 3, 4),
     uiGroup("pw-ui-g-kwh-kind", "Today's kWh by kind", 3, 5),
+    uiGroup("pw-ui-g-cost-room", "Cost by room (today, this month)", 6, 6),
+    uiGroup("pw-ui-g-cost-kind", "Cost by kind (today, this month)", 6, 7),
+    uiGroup("pw-ui-g-savings", "Savings per room this month", 6, 8),
   ];
 }
 
@@ -784,7 +907,17 @@ export interface BuildOptions {
 
 /** The whole shipped flow: tabs first (editor order), then config nodes, then each tab's nodes. */
 export function plugwatchFlow(opts: BuildOptions = {}): FlowNode[] {
-  const tabs = [brokerTab(), agentsTab(), hookTab(), componentTab(), apiTab(), alertsTab(), backupTab(opts.backupNode === true), dashboardTab()];
+  const tabs = [
+    brokerTab(),
+    agentsTab(),
+    hookTab(),
+    componentTab(),
+    apiTab(),
+    alertsTab(),
+    schedulesTab(),
+    backupTab(opts.backupNode === true),
+    dashboardTab(),
+  ];
   for (const t of tabs) layoutTab(t.filter((n) => n.z === t[0].id));
   const tabNodes = tabs.map((t) => t[0]);
   const rest = tabs.flatMap((t) => t.slice(1));

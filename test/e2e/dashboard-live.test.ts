@@ -129,11 +129,49 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
         RED.nodes.eachConfig(check);
         return { tabs: RED.nodes.getWorkspaceOrder().map((id) => RED.nodes.workspace(id).label), invalid: bad };
       });
-      assert.deepEqual(tabs, ["Broker", "Agents", "Hook", "Component", "API", "Alerts", "Backup", "Dashboard"]);
+      assert.deepEqual(tabs, ["Broker", "Agents", "Hook", "Component", "API", "Alerts", "Schedules", "Backup", "Dashboard"]);
       assert.deepEqual(invalid, []);
     } finally {
       await editor.close();
     }
+  });
+
+  it("GET /cost and /savings answer on the shipped flow (EXAMPLE tariff, all-disabled schedule); the page shows cost by room, kind and savings", async function () {
+    const auth = { authorization: `Bearer ${PIPELINE_TOKEN}` };
+    // Priced energy once readings are stored: EUR rows per room, today's standing charge of the example tariff.
+    const cost = await eventually(
+      "cost rows for the office's rooms",
+      async () => {
+        const r = await fetch(`${s.red.url}/api/v1/cost?from=-1h&groupBy=room&interval=day`, { headers: auth });
+        return { status: r.status, body: (await r.json()) as { currency?: string; rows?: { group: string; kWh: number }[]; standing?: { tariff: string }[] } };
+      },
+      (c) => c.status === 200 && (c.body.rows ?? []).some((row) => row.kWh > 0),
+      40000,
+      1000,
+    );
+    assert.equal(cost.body.currency, "EUR");
+    assert.ok(
+      cost.body.standing?.every((b) => b.tariff === "example-hc-hp"),
+      JSON.stringify(cost.body.standing),
+    );
+    const rooms = new Set(s.devices.map((d) => `${d.location.building}/${d.location.floor}/${d.location.room}`));
+    for (const row of cost.body.rows ?? []) assert.ok(rooms.has(row.group), row.group);
+    const savings = await fetch(`${s.red.url}/api/v1/savings`, { headers: auth });
+    const body = (await savings.json()) as { rows: unknown[]; totalKWh: number };
+    assert.equal(savings.status, 200, JSON.stringify(body));
+    // Nothing is switched by the shipped schedule, so nothing was saved.
+    assert.deepEqual([body.rows, body.totalKWh], [[], 0]);
+    // The page's tables (refreshed every 5 minutes and once at start: reload to ask again now that data is stored).
+    await page.reload({ waitUntil: "domcontentloaded" });
+    const text = await eventually(
+      "the cost and savings tables filled",
+      () => page.locator("body").innerText(),
+      (t) => /Cost by room[\s\S]*open-space-1[\s\S]*EUR/.test(t) && /Cost by kind[\s\S]*workplace/.test(t) && /no automatic offs this month/.test(t),
+      40000,
+      500,
+    );
+    assert.match(text, /standing charges/);
+    assert.match(text, /Savings per room this month/);
   });
 
   it("lists an active alert while a plug is offline, shows today's kWh, and drops the alert when the plug returns", async function () {

@@ -157,12 +157,12 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
     }
   });
 
-  it("the core pipeline groups every node of a role (Agents, Hook, Component, API, Alerts)", function () {
+  it("the core pipeline groups every node of a role (Agents, Hook, Component, API, Alerts, Schedules)", function () {
     const flow = loadExample("core-pipeline");
     const groups = flow.filter((n) => n.type === "group");
     assert.deepEqual(
       groups.map((g) => g.name),
-      ["Agents", "Hook", "Component", "API", "Alerts"],
+      ["Agents", "Hook", "Component", "API", "Alerts", "Schedules"],
     );
     const placed = flow.filter((n) => typeof n.x === "number" && n.type !== "group");
     assert.deepEqual(
@@ -187,10 +187,12 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
         "REST API",
         "Alerts",
         "Notification example",
+        "Scheduler",
         "Backup",
         "Live power and switches",
         "Active alerts",
         "Today's kWh",
+        "Cost and savings",
       ],
     );
     const placed = flow.filter((n) => typeof n.x === "number" && n.type !== "group");

@@ -32,11 +32,14 @@ interface Panel {
 }
 interface Dashboard {
   panels: Panel[];
-  templating: { list: { name: string; query: string; allValue?: string; datasource?: { uid: string } }[] };
+  templating: { list: { name: string; type?: string; query: string; allValue?: string; datasource?: { uid: string } }[] };
 }
 
 /** Grafana's InfluxQL macro substitution for one query (what Grafana sends for a time range, an interval and variable values). */
-export function substitute(query: string, o: { from: number; to: number; intervalMs: number; vars: Record<string, string[] | "all"> }): string {
+export function substitute(
+  query: string,
+  o: { from: number; to: number; intervalMs: number; vars: Record<string, string[] | "all">; text?: Record<string, string> },
+): string {
   const interval = `${Math.round(o.intervalMs / 1000)}s`;
   let q = query
     .replace(/\$timeFilter/g, `time >= ${o.from}ms and time <= ${o.to}ms`)
@@ -45,6 +48,8 @@ export function substitute(query: string, o: { from: number; to: number; interva
     .replace(/\$__interval_ms/g, String(o.intervalMs))
     .replace(/\$__interval/g, interval)
     .replace(/\$interval/g, interval);
+  // Textbox variables (a number such as the flat price) are inserted as typed.
+  for (const [name, value] of Object.entries(o.text ?? {})) q = q.replace(new RegExp(`\\$${name}\\b|\\$\\{${name}\\}`, "g"), value);
   for (const [name, value] of Object.entries(o.vars)) {
     // Multi-value variables inside a regex: Grafana writes (a|b) with regex-escaped values; All = the allValue.
     const text = value === "all" ? ".*" : `(${value.map((v) => v.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&")).join("|")})`;
@@ -299,6 +304,12 @@ const close = (actual: number, expected: number, what: string) =>
 /** The dashboards provisioned from grafana/dashboards/ (every JSON file there). */
 const DASHBOARD_FILES = ["plugwatch.json", "teleinfo.json"];
 const loadDashboard = (file: string) => JSON.parse(readFileSync(path.join(repoRoot(), "grafana", "dashboards", file), "utf8")) as Dashboard;
+/** The textbox variables of a dashboard at their saved values (what Grafana inserts before the user types another). */
+const textVars = (d: Dashboard): Record<string, string> =>
+  Object.fromEntries(
+    d.templating.list.filter((v) => v.type === "textbox").map((v) => [v.name, (v as { current?: { value?: string } }).current?.value ?? v.query]),
+  );
+const queryVars = (d: Dashboard) => d.templating.list.filter((v) => v.type !== "textbox");
 
 type Series = { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] };
 
@@ -373,7 +384,9 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
           assert.equal(t.datasource?.uid, uid, `${file}: panel '${p.title}'`);
         }
       }
-      for (const v of d.templating.list) assert.equal(v.datasource?.uid, uid, `${file}: variable ${v.name}`);
+      for (const v of queryVars(d)) assert.equal(v.datasource?.uid, uid, `${file}: variable ${v.name}`);
+      // A textbox variable is a number typed by the user (the flat price), never a query.
+      for (const v of d.templating.list.filter((x) => x.type === "textbox")) assert.match(v.query, /^\d+(\.\d+)?$/, `${file}: variable ${v.name}`);
     }
   });
 
@@ -384,7 +397,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
         room: [...new Set(pipelineDevices().map((d) => d.location.room))],
         kind: [...new Set(pipelineDevices().map((d) => d.kind))],
       };
-      for (const v of dashboard.templating.list) {
+      for (const v of queryVars(dashboard)) {
         const series = await run(v.query);
         const values = (series[0]?.values ?? []).map((row) => String(row[1]));
         assert.deepEqual(values.sort(), (want[v.name] ?? ["?"]).sort(), `variable ${v.name}`);
@@ -398,7 +411,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
     ] as const) {
       it(`every panel query returns rows (${label})`, async function () {
         for (const { panel, target } of queries(dashboard)) {
-          const q = substitute(target.query, { from, to, intervalMs: 5 * MIN, vars: vars as Record<string, string[] | "all"> });
+          const q = substitute(target.query, { from, to, intervalMs: 5 * MIN, vars: vars as Record<string, string[] | "all">, text: textVars(dashboard) });
           assert.doesNotMatch(q.replace(/\$\//g, "/"), /\$[A-Za-z_{]/, `unsubstituted macro in panel '${panel.title}': ${q}`);
           const series = await run(q);
           const rows = series.flatMap((s) => s.values.filter((row) => row.slice(1).some((v) => v !== null)));
@@ -419,6 +432,24 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       const expected = expectedKWh(readings, from, to);
       assert.ok(expected > 1, `expected some energy, got ${expected}`);
       assert.ok(Math.abs(kWh - expected) < 1e-6 * Math.max(1, expected) + 1e-3, `panel says ${kWh} kWh, data says ${expected} kWh`);
+    });
+
+    it("the cost panels are the kWh panels × the flat price variable (0.25 saved, another typed), nothing more", async function () {
+      assert.deepEqual(textVars(dashboard), { price_per_kwh: "0.25" });
+      const vars = { device: "all", room: "all", kind: "all" } as const;
+      for (const price of [0.25, 0.1734]) {
+        const text = { price_per_kwh: String(price) };
+        const stat = dashboard.panels.find((p) => p.title === "Energy cost in range (flat price estimate)")!;
+        const total = await run(substitute(stat.targets![0].query, { from, to, intervalMs: 5 * MIN, vars, text }));
+        close(Number(total[0]?.values[0]?.[1]), expectedKWh(readings, from, to) * price, `cost in range at ${price}`);
+        const perDay = dashboard.panels.find((p) => p.title === "Energy cost per room per day (flat price estimate)")!;
+        const series = await run(substitute(perDay.targets![0].query, { from, to, intervalMs: 5 * MIN, vars, text }));
+        const got = new Map(series.map((x) => [x.tags?.room ?? "", new Map((x.values as [number, number][]).map(([t, v]) => [t, v]))]));
+        const want = rawIncreases(readings, from, to, (r) => pipelineDevices().find((d) => d.id === r.device)!.location.room, DAY);
+        assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+        for (const [room, days] of want)
+          for (const [t, kWh] of days) close(got.get(room)!.get(t)!, kWh * price, `${room} on ${new Date(t).toISOString()} at ${price}`);
+      }
     });
 
     const all = { device: "all", room: "all", kind: "all" } as const;

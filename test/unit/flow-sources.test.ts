@@ -37,6 +37,12 @@ function typeCheck(extra: Record<string, string> = {}): string[] {
 const CONSTANTS: Record<string, Record<string, string>> = {
   "switch-command": { COMMAND_REQUEST_TOPIC: "plugwatch/api/request/command", DASHBOARD_COMMAND_REPLY: "plugwatch/api/reply/dashboard/command" },
   "energy-request": { QUERY_REQUEST_TOPIC: "plugwatch/api/request/query", DASHBOARD_ENERGY_REPLY: "plugwatch/api/reply/dashboard/energy" },
+  "cost-request": {
+    QUERY_REQUEST_TOPIC: "plugwatch/api/request/query",
+    SCHEDULE_REQUEST_TOPIC: "plugwatch/api/request/schedule",
+    DASHBOARD_COST_REPLY: "plugwatch/api/reply/dashboard/cost",
+    DASHBOARD_SAVINGS_REPLY: "plugwatch/api/reply/dashboard/savings",
+  },
 };
 
 const FILE = (body: string, params = "msg") =>

@@ -62,3 +62,24 @@ export interface EnergyReply {
   data?: { rows?: { group: string; kWh: number }[] };
   error?: { code?: string; message?: string };
 }
+
+/** A reply of the query component to a cost query (lib/contracts/query.ts CostData, as far as the dashboard reads it). */
+export interface CostReply {
+  id?: unknown;
+  ok?: boolean;
+  data?: {
+    currency: string;
+    rows: { group: string; ts: number; end: number; kWh: number; cost: number }[];
+    standing: { building: string; ts: number; end: number; amount: number }[];
+  };
+  error?: { code?: string; message?: string };
+}
+
+/** The scheduler's reply to a savings request (lib/schedule/contract.ts SavingsReport). */
+export interface SavingsReply {
+  ok?: boolean;
+  savings?: {
+    rows: { building: string; floor: string; room: string; offs: number; hoursOff: number; kWh: number; cost: number | null; currency: string | null }[];
+  };
+  error?: { code?: string; message?: string };
+}
