@@ -260,7 +260,7 @@ export async function run(o: FleetOptions, out: (line: string) => void): Promise
       ...(process.env.PLUGWATCH_FLEET_PROFILE ? { PLUGWATCH_FLEET_PROFILE: process.env.PLUGWATCH_FLEET_PROFILE } : {}),
       ...(process.env.PLUGWATCH_FLEET_PROFILE_AT_MS ? { PLUGWATCH_FLEET_PROFILE_AT_MS: process.env.PLUGWATCH_FLEET_PROFILE_AT_MS } : {}),
     };
-    const red = td.add(await startNodeRed({ env, timeoutMs: 60_000 }), (x) => x.stop());
+    const red = td.add(await startNodeRed({ env, timeoutMs: 240_000 }), (x) => x.stop());
 
     // The subscriber: arrival times of readings per reachable device.
     const counts = new Map<string, number>();

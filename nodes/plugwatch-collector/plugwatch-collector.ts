@@ -1,6 +1,7 @@
 // plugwatch-collector: glue between lib/collector.ts and Node-RED (registry → poller → reading/availability messages).
 import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
+import { checkFleetCapacity } from "../../lib/fleet-capacity";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { identityFile } from "../../lib/identity-file";
 import { Outbox } from "../../lib/outbox";
@@ -38,7 +39,11 @@ export = (RED: NodeAPI) => {
       const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
       const lastError = new Map<string, number>();
       const label = metricLabel(node);
-      const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
+      // Above the measured fleet capacity (lib/fleet-capacity.ts): a warning naming the limit, and a yellow status.
+      const capacity = checkFleetCapacity(devices.length, config.intervalMs);
+      if (capacity) node.warn(kit.t("errors.capacity", { ...capacity, interval: config.intervalMs / 1000, limitInterval: capacity.limitIntervalMs / 1000 }));
+      const show = ({ state, ...subs }: CollectorView): void =>
+        capacity && state === "online" ? kit.status.show("warn", "status.capacity", subs) : kit.status.show(VIEW[state][0], VIEW[state][1], subs);
       // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
       // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
       const out = config.outbox ? openOutbox(config.outbox) : undefined;
