@@ -18,6 +18,8 @@ const CONTEXT_KEY = "alerts";
 const PERSIST_STORE = "file";
 /** At most one save per this many ms while only counters/timers change (events are saved at once). */
 const SAVE_EVERY_MS = 10_000;
+/** Saves after alert events at most this often: 9000 plugs going offline must not write 9000 snapshots (issue 18). */
+const SAVE_GAP_MS = 1000;
 
 export = (RED: NodeAPI) =>
   defineNode(RED, "plugwatch-alert", parseAlertConfig, (node, config, kit) => {
@@ -54,7 +56,19 @@ export = (RED: NodeAPI) =>
       if (!events.length) return;
       send([alertMessages(config.root, events), null]);
       updateStatus();
-      void save();
+      saveSoon();
+    };
+    // Now when the last save is older than SAVE_GAP_MS, else once at the end of the gap (one pending save at most).
+    let pendingSave = false;
+    const saveSoon = (): void => {
+      if (pendingSave) return;
+      const wait = state.lastSave + SAVE_GAP_MS - kit.clock.now();
+      if (wait <= 0) return void save();
+      pendingSave = true;
+      kit.setTimeout(() => {
+        pendingSave = false;
+        if (!kit.closing) void save();
+      }, wait);
     };
 
     /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */
