@@ -65,6 +65,10 @@ export class Collector {
   private readonly problems: Record<UserProblem, Set<string>> = { AUTH_FAILED: new Set(), UNSUPPORTED_FIRMWARE: new Set() };
   /** Identity first seen per device (IDENTITY_CHANGED); `acceptIdentity` forgets it. */
   private readonly identities: IdentityGuard;
+  /** Code last reported per offline plug; cleared when it answers. */
+  private readonly reportedOffline = new Map<string, string>();
+  /** Failures of offline plugs not reported again (same code as the one that took them offline). */
+  private quietFailures = 0;
 
   constructor(
     readonly devices: readonly Device[],
@@ -105,6 +109,12 @@ export class Collector {
             set.add(device.id);
             on.problem(device, failure.code as UserProblem);
             on.changed();
+          }
+          // An offline plug failing the same way again is already reported (its availability says why): 9000 dead
+          // plugs in a registry must not write a log line and a Catch message each at every retry.
+          if (this.poller.tracker.isOnline(device.id) === false) {
+            if (this.reportedOffline.get(device.id) === failure.code) return void this.quietFailures++;
+            this.reportedOffline.set(device.id, failure.code);
           }
           this.fail(device, failure.code, failure.message, ts);
         },
@@ -156,7 +166,13 @@ export class Collector {
     return { state: "online", online: c.online, total: this.devices.length };
   }
 
+  /** Failures not reported again because the plug was already offline for the same reason. */
+  get repeatedFailures(): number {
+    return this.quietFailures;
+  }
+
   private solved(device: Device): void {
+    this.reportedOffline.delete(device.id);
     let changed = false;
     for (const set of Object.values(this.problems)) changed = set.delete(device.id) || changed;
     if (changed) this.on.changed();

@@ -4,6 +4,10 @@
 // 1000 plugs do not fire in the same millisecond. A device whose previous poll is still queued or in flight when its
 // next slot comes counts a missed cycle (polls never pile up). After `offlineAfter` consecutive failures a device is
 // retried after 1, 2, 4 … × interval up to `backoffCapMs`, so dead plugs cost little but are recovered when they return.
+// A big registry with many dead plugs must not delay the live ones: polls queue by the device's last outcome (answered,
+// never polled, failing) and start oldest first, but plugs that have not answered may hold at most `suspectSlots` of
+// the concurrency (once any plug fails), so a part of it always stays free for the plugs that answer. A failing plug whose slot comes while it
+// still waits in the queue skips that slot (a backoff skip, not a missed cycle).
 // Time, timers and randomness are injected so tests run on a fake clock.
 import { RateLimitedLog } from "./rate-limited-log";
 import { AvailabilityTracker, DEFAULT_OFFLINE_AFTER, type AvailabilityChange, type PollFailure } from "./availability";
@@ -12,6 +16,8 @@ import type { PlugSample } from "./plug-client";
 import type { TimerHandle } from "./clock";
 
 export const DEFAULT_CONCURRENCY = 64;
+/** Share of the concurrency that devices without a recent answer may take by default (the rest is reserved). */
+export const SUSPECT_SHARE = 0.75;
 export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_STATS_INTERVAL_MS = 10_000;
 /**
@@ -45,6 +51,37 @@ export class SampleRing {
   }
 }
 
+/** FIFO of slots with O(1) shift (an array's shift is O(n): thousands of queued dead devices would make it quadratic). */
+class SlotQueue<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(v: T): void {
+    this.items.push(v);
+  }
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+  drain(): T[] {
+    const all = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return all;
+  }
+}
+
 /** The poller's timers use the one clock handle type (lib/clock.ts). */
 export type { TimerHandle };
 
@@ -74,6 +111,11 @@ export interface PollerOptions<D extends { id: string }, S> {
   concurrency?: number;
   /** Consecutive failures before a device is reported offline and backed off. */
   offlineAfter?: number;
+  /**
+   * Most polls in flight at once for devices that have not answered yet or whose last poll failed (default: three
+   * quarters of `concurrency`, at least 1): the rest is kept for the devices that answer.
+   */
+  suspectSlots?: number;
   /** Longest wait between two attempts on an unreachable device, ms (default: 32 × interval, at most 60 s). */
   backoffCapMs?: number;
   /** Period of the `stats` event, ms; 0 disables it. */
@@ -142,6 +184,8 @@ interface Slot<D> {
   state: SlotState;
   /** Grid time of the queued/running attempt. */
   attemptDue: number;
+  /** Last outcome: "new" before the first poll ended. */
+  health: "new" | "ok" | "failing";
   /** Slots before this time are skipped (backoff). */
   skipUntil: number;
   failures: number;
@@ -171,11 +215,21 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly concurrency: number;
+  readonly suspectSlots: number;
   readonly backoffCapMs: number;
   readonly tracker: AvailabilityTracker;
 
   private readonly slots: Slot<D>[];
-  private readonly queue: Slot<D>[] = [];
+  /** Waiting polls by the device's last outcome (each queue in due order). */
+  private readonly queues: Record<Slot<D>["health"], SlotQueue<Slot<D>>> = {
+    ok: new SlotQueue(),
+    new: new SlotQueue(),
+    failing: new SlotQueue(),
+  };
+  /** Polls in flight for devices whose health is not "ok". */
+  private suspectInFlight = 0;
+  /** Devices whose last poll failed. */
+  private failing = 0;
   private readonly pollFn: (device: D) => Promise<S>;
   private readonly clock: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => TimerHandle;
@@ -206,6 +260,10 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     this.intervalMs = positive("intervalMs", opts.intervalMs, 1);
     this.timeoutMs = positive("timeoutMs", opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1);
     this.concurrency = Math.floor(positive("concurrency", opts.concurrency ?? DEFAULT_CONCURRENCY, 1));
+    this.suspectSlots = Math.min(
+      this.concurrency,
+      Math.floor(positive("suspectSlots", opts.suspectSlots ?? Math.max(1, Math.floor(this.concurrency * SUSPECT_SHARE)), 1)),
+    );
     this.backoffCapMs = positive("backoffCapMs", opts.backoffCapMs ?? Math.max(this.intervalMs, Math.min(60_000, 32 * this.intervalMs)), 1);
     this.statsIntervalMs = opts.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS;
     this.tracker = new AvailabilityTracker(opts.offlineAfter ?? DEFAULT_OFFLINE_AFTER);
@@ -222,7 +280,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     this.slots = opts.devices.map((device) => {
       if (seen.has(device.id)) throw new RangeError(`device '${device.id}' listed twice`);
       seen.add(device.id);
-      return { device, nextDue: 0, timer: undefined, state: "idle", attemptDue: 0, skipUntil: 0, failures: 0 };
+      return { device, nextDue: 0, timer: undefined, state: "idle", attemptDue: 0, skipUntil: 0, failures: 0, health: "new" };
     });
   }
 
@@ -277,7 +335,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     }
     if (this.statsTimer !== undefined) this.clearTimer(this.statsTimer);
     this.statsTimer = undefined;
-    for (const slot of this.queue.splice(0)) {
+    for (const slot of [...this.queues.ok.drain(), ...this.queues.new.drain(), ...this.queues.failing.drain()]) {
       slot.state = "idle";
       this.waiters.get(slot)?.();
       this.waiters.delete(slot);
@@ -309,7 +367,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
       offline: c.offline,
       unknown: this.slots.length - c.online - c.offline,
       inFlight: this.inFlight,
-      queued: this.queue.length,
+      queued: this.queues.ok.length + this.queues.new.length + this.queues.failing.length,
       latencyP50Ms: percentile(lat, 50),
       latencyP99Ms: percentile(lat, 99),
       lagP99Ms: percentile(lag, 99),
@@ -360,6 +418,8 @@ export class Poller<D extends { id: string }, S = PlugSample> {
     const slotTime = due + lost * this.intervalMs;
     this.schedule(slot, slotTime + this.intervalMs);
     if (slot.state !== "idle") {
+      // A failing device still waiting behind the others is backed off by the queue itself.
+      if (slot.health === "failing") return void this.count("backoffSkips");
       this.count("cycles");
       this.count("missedCycles");
       return;
@@ -377,19 +437,30 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   private enqueue(slot: Slot<D>, due: number): Promise<void> {
     slot.state = "queued";
     slot.attemptDue = due;
-    this.queue.push(slot);
+    this.queues[slot.health].push(slot);
     return new Promise<void>((resolve) => this.waiters.set(slot, resolve));
   }
 
   private pump(): void {
-    while (!this.stopped && this.inFlight < this.concurrency && this.queue.length > 0) {
-      this.run(this.queue.shift() as Slot<D>);
+    while (!this.stopped && this.inFlight < this.concurrency) {
+      // Oldest attempt first among the queues allowed now; devices that have not answered only within their slots.
+      // While no device fails, new devices may use the whole concurrency (a healthy fleet starts at full speed).
+      const suspectLimit = this.failing > 0 ? this.suspectSlots : this.concurrency;
+      let from: SlotQueue<Slot<D>> | undefined;
+      for (const q of this.suspectInFlight < suspectLimit ? [this.queues.ok, this.queues.new, this.queues.failing] : [this.queues.ok]) {
+        const head = q.peek();
+        if (head && (!from || head.attemptDue < (from.peek() as Slot<D>).attemptDue)) from = q;
+      }
+      if (!from) return;
+      this.run(from.shift() as Slot<D>);
     }
   }
 
   private run(slot: Slot<D>): void {
     slot.state = "polling";
     this.inFlight++;
+    const suspect = slot.health !== "ok";
+    if (suspect) this.suspectInFlight++;
     const startedAt = this.clock();
     this.lags.push(Math.max(0, startedAt - slot.attemptDue));
     let settle!: () => void;
@@ -401,7 +472,11 @@ export class Poller<D extends { id: string }, S = PlugSample> {
       done = true;
       this.clearTimer(guard);
       this.inFlight--;
+      if (suspect) this.suspectInFlight--;
       slot.state = "idle";
+      if (slot.health === "failing") this.failing--;
+      slot.health = ok ? "ok" : "failing";
+      if (!ok) this.failing++;
       const now = this.clock();
       try {
         if (ok) this.succeeded(slot, value as S, now, now - startedAt);

@@ -5,6 +5,8 @@ import type { DeviceInfo, InputMeta } from "./types";
 
 /** At most one save per this many ms while only counters/timers change (events are saved at once). */
 export const SAVE_EVERY_MS = 10_000;
+/** Saves after alert events at most this often: 9000 plugs going offline must not write 9000 snapshots (issue 18). */
+export const SAVE_GAP_MS = 1000;
 
 /**
  * The engine's scope: with registry devices, only they (and backup health, `{root}/backup/{id}/availability`) get
@@ -35,16 +37,32 @@ export function stillActive(restored: readonly AlertEvent[], active: readonly Al
   return restored.filter((a) => ids.has(a.id));
 }
 
-/** Decides when a changed (dirty) state is saved: at most once per SAVE_EVERY_MS. */
+/**
+ * Decides when the state is saved: a changed (dirty) state at most once per `everyMs`; after alert events at once,
+ * or, within `gapMs` of the last save, once at the end of the gap (one pending save at most).
+ */
 export class SaveSchedule {
   dirty = false;
   private lastSave = 0;
-  constructor(private readonly everyMs = SAVE_EVERY_MS) {}
+  private pending = false;
+  constructor(
+    private readonly everyMs = SAVE_EVERY_MS,
+    private readonly gapMs = SAVE_GAP_MS,
+  ) {}
   saved(now: number): void {
     this.dirty = false;
+    this.pending = false;
     this.lastSave = now;
   }
   due(now: number): boolean {
     return this.dirty && now - this.lastSave >= this.everyMs;
+  }
+  /** After alert events: 0 = save now, n > 0 = save once in n ms, undefined = a save is already pending. */
+  afterEvents(now: number): number | undefined {
+    if (this.pending) return undefined;
+    const wait = this.lastSave + this.gapMs - now;
+    if (wait <= 0) return 0;
+    this.pending = true;
+    return wait;
   }
 }

@@ -20,8 +20,7 @@ export = (RED: NodeAPI) =>
     // The engine's snapshot is kept in the context store "file" when settings.js defines one (else the default store).
     const store = namedStore(kit.setting("contextStorage"), "file");
     const slot = contextSlot(node, "alerts", store);
-    // Self-alerts (storage, spool, collector misses, broker) leave through the same output, status and persistence.
-    const self = selfAlerts(RED, node, kit, config.self, store);
+    const self = selfAlerts(RED, node, kit, config.self, store); // storage, spool, misses, broker: same output, status, persistence
     const active = (): AlertEvent[] => [...engine.activeAlerts(), ...self.active()];
     const unregister = pipeline.alerts.add(node.id, metricLabel(node), { active });
     const saves = new SaveSchedule();
@@ -41,7 +40,9 @@ export = (RED: NodeAPI) =>
       if (!events.length) return;
       send([alertMessages(config.root, events), null]);
       updateStatus();
-      void save();
+      const wait = saves.afterEvents(kit.clock.now());
+      if (wait === 0) void save();
+      else if (wait !== undefined) kit.setTimeout(() => !kit.closing && void save(), wait);
     };
 
     /** Restored active alerts, re-published at the first tick (when the flow's nodes are all running). */

@@ -1,6 +1,7 @@
 // plugwatch-collector: glue between lib/collector.ts and Node-RED (registry → poller → reading/availability messages).
 import type { NodeAPI } from "node-red";
 import { Collector, type CollectorView } from "../../lib/collector";
+import { checkFleetCapacity } from "../../lib/fleet-capacity";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { identityFile } from "../../lib/identity-file";
 import { PlugTransports } from "../../lib/transports/plug-transports";
@@ -23,6 +24,7 @@ const VIEW = {
   firmware: ["error", "status.firmware"],
   starting: ["busy", "status.starting"],
   online: ["ok", "status.online"],
+  overCapacity: ["warn", "status.capacity"],
 } as const;
 
 export = (RED: NodeAPI) => {
@@ -38,9 +40,11 @@ export = (RED: NodeAPI) => {
       const plugs = new PlugTransports({ timeoutMs: config.timeoutMs, keepAlive: true, credentials: () => account?.account() });
       const lastError = new Map<string, number>();
       const label = metricLabel(node);
-      const show = ({ state, ...subs }: CollectorView): void => kit.status.show(VIEW[state][0], VIEW[state][1], subs);
-      // With a broker selected, readings and availability go through a durable outbox (lib/outbox.ts): published
-      // directly while connected, kept on disk in order while the connection is down, replayed after it is back.
+      const capacity = checkFleetCapacity(devices.length, config.intervalMs); // above the measured fleet: warn naming it, yellow status
+      if (capacity) node.warn(kit.t("errors.capacity", { ...capacity }));
+      const view = (state: CollectorView["state"]) => VIEW[capacity && state === "online" ? "overCapacity" : state];
+      const show = ({ state, ...subs }: CollectorView): void => kit.status.show(view(state)[0], view(state)[1], subs);
+      // With a broker: a durable outbox (lib/outbox.ts), published while connected, kept on disk in order while down, replayed after.
       const out = config.outbox ? openBrokerOutbox(node, kit, config.outbox) : undefined;
       const identities = identityFile(config.identityFile, (m) => node.warn(m));
       const collector: Collector = new Collector(devices, { ...config, identities }, plugs, {
@@ -76,9 +80,8 @@ export = (RED: NodeAPI) => {
         }
         const device = registry.get(cmd.device);
         if (!device) throw new PlugwatchError("UNKNOWN_DEVICE", kit.t("errors.unknownDevice", { device: cmd.device }));
-        const { period, year, month } = cmd;
-        const list = await collector.stats(device, period, year, month);
-        send({ ...msg, payload: list, device: device.id, period, year, ...(month !== undefined ? { month } : {}) });
+        const list = await collector.stats(device, cmd.period, cmd.year, cmd.month);
+        send({ ...msg, payload: list, device: device.id, period: cmd.period, year: cmd.year, ...(cmd.month !== undefined ? { month: cmd.month } : {}) });
         done();
       });
       kit.onClose((removed) => {

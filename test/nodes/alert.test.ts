@@ -301,7 +301,11 @@ describe("alert node", function () {
       await waitFor("cleared", () => (rec.events.length === 3 ? true : undefined));
       assert.equal((rec.events[1]?.payload as AlertEvent).state, "cleared");
       assert.deepEqual([rec.events[2]?.payload, rec.events[2]?.retain], ["", true]);
-      const after = al.context().get("alerts", "file") as { active: unknown[] };
+      // Saves are at most one a second (a burst of events is written once): the clear is saved within that gap.
+      const after = await waitFor("the clear saved", () => {
+        const v = al.context().get("alerts", "file") as { active: unknown[] };
+        return v.active.length === 0 ? v : undefined;
+      });
       assert.deepEqual(after.active, [], "the clear is saved too");
     } finally {
       await helper.unload();

@@ -290,6 +290,33 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     assert.match(String(calls(none.col, "warn")[0]?.[0]), /selects no device/);
   });
 
+  it("warns with the measured limit when its registry is above the fleet capacity (issue 18)", async function () {
+    // 250 plugs every 0.2 s = 1250 polls/s, above the measured 10 000 devices every 10 s (1000/s). They refuse at
+    // once (nothing listens on 127.3.0.x:9999): the warning and the status are what this test checks.
+    const devices = Array.from({ length: 250 }, (_, i) => ({
+      id: `cap-${i}`,
+      name: `cap ${i}`,
+      model: "HS110",
+      host: `127.3.0.${(i % 250) + 1}`,
+      port: 9999,
+      kind: "workplace",
+      location: { building: "hq", floor: "1", room: "big" },
+    }));
+    const big = await load({ registryJson: JSON.stringify({ devices }), interval: 0.2, offlineAfter: 1 });
+    const warning = String(calls(big.col, "warn").find((a) => /LIMIT_EXCEEDED/.test(String(a[0])))?.[0]);
+    assert.equal(
+      warning,
+      "250 devices every 0.2 s (1250 polls/s) exceed the measured capacity of 10000 devices every 10 s (1000 polls/s, " +
+        "bench/fleet 2026-12-04 (docs/operations.md#capacity)) (LIMIT_EXCEEDED): polls may fall behind; raise the interval or split the registry over several collectors",
+    );
+    await waitFor("yellow over-capacity status", statusIs(big.col, { fill: "yellow", shape: "dot", text: "0/250 online, over capacity" }));
+    await helper.unload();
+
+    const small = await load({ interval: 10 });
+    await waitFor("green status", () => lastStatus(small.col)?.fill === "green");
+    assert.equal(calls(small.col, "warn").filter((a) => /LIMIT_EXCEEDED/.test(String(a[0]))).length, 0, "no warning within the capacity");
+  });
+
   it("answers energy statistics per day and per month on request, keeping the input message", async function () {
     const dayList = (plug("ws-1").sim.data as unknown as { emeter: { daystat: { day_list: Record<string, number>[] } } }).emeter.daystat.day_list;
     dayList.length = 0;

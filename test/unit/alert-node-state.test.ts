@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import type { Device } from "../../lib/contracts/device";
-import { alertScope, alertStatus, SaveSchedule, SAVE_EVERY_MS, stillActive } from "../../lib/alerts/node-state";
+import { alertScope, alertStatus, SaveSchedule, SAVE_EVERY_MS, SAVE_GAP_MS, stillActive } from "../../lib/alerts/node-state";
 
 const event = (id: string): AlertEvent => ({
   v: 1,
@@ -58,5 +58,17 @@ describe("alert node state (lib/alerts/node-state.ts)", () => {
     s.dirty = true;
     assert.equal(s.due(2 * SAVE_EVERY_MS - 1), false);
     assert.equal(s.due(2 * SAVE_EVERY_MS), true);
+  });
+
+  it("after alert events: saves at once, then at most one pending save per SAVE_GAP_MS", () => {
+    const s = new SaveSchedule();
+    const t0 = 100_000;
+    assert.equal(s.afterEvents(t0), 0, "first event: save now");
+    s.saved(t0);
+    assert.equal(s.afterEvents(t0 + 10), SAVE_GAP_MS - 10, "within the gap: one save at its end");
+    assert.equal(s.afterEvents(t0 + 20), undefined, "already pending: no second timer");
+    assert.equal(s.afterEvents(t0 + 500), undefined);
+    s.saved(t0 + SAVE_GAP_MS);
+    assert.equal(s.afterEvents(t0 + 2 * SAVE_GAP_MS), 0, "after the gap: at once again");
   });
 });

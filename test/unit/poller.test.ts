@@ -242,6 +242,40 @@ describe("Poller", function () {
     await stopAll(time, poller);
   });
 
+  it("a registry of mostly dead plugs never delays the plugs that answer (issue 18)", async function () {
+    const time = new FakeTime();
+    // 40 plugs, 36 of them dead: each poll of a dead one takes 900 ms to fail (a slow refusal), more than the
+    // concurrency of 8 can absorb every 1 s interval (36 × 0.9 s = 32 slot-seconds a second).
+    const plugs = new FakePlugs(time, { kind: "down", latencyMs: 900 });
+    const live = ["d0", "d10", "d20", "d30"];
+    for (const id of live) plugs.behaviour.set(id, { kind: "ok", latencyMs: 5 });
+    const { poller, rec } = makePoller(time, plugs, { devices: devices(40), intervalMs: 1000, concurrency: 8, offlineAfter: 3, backoffCapMs: 4000 });
+    assert.equal(poller.suspectSlots, 6, "three quarters of the concurrency by default");
+    poller.start();
+    await time.advance(10_000);
+    poller.stats(true);
+    const before = rec.readings.length;
+    await time.advance(20_000);
+    const window = rec.readings.slice(before);
+    for (const id of live) assert.equal(window.filter((r) => r.id === id).length, 20, `${id}: one reading per interval`);
+    const st = poller.stats();
+    assert.equal(st.missedCycles, 0, "no slot of a live plug missed once every dead plug has failed");
+    assert.equal(st.ok, 80);
+    assert.ok(st.failed > 0 && st.failed <= (20 * 6) / 0.9 + 6, `dead plugs still retried, within their share (${st.failed})`);
+    assert.ok(plugs.maxInFlight <= 8);
+    const deadOffline = rec.changes.filter((c) => !c.online).length;
+    assert.equal(deadOffline, 36, "every dead plug reported offline");
+    await stopAll(time, poller);
+  });
+
+  it("suspectSlots: bounded by the concurrency, at least 1", function () {
+    const base = { devices: devices(1), poll: () => Promise.resolve({ power: 1 }), intervalMs: 1000 };
+    assert.equal(new Poller({ ...base, concurrency: 1 }).suspectSlots, 1);
+    assert.equal(new Poller({ ...base, concurrency: 64 }).suspectSlots, 48);
+    assert.equal(new Poller({ ...base, concurrency: 4, suspectSlots: 10 }).suspectSlots, 4);
+    assert.throws(() => new Poller({ ...base, suspectSlots: 0 }), /suspectSlots/);
+  });
+
   it("backoffDelay: none below the threshold, doubling from 1 × interval, capped", function () {
     assert.deepEqual(
       [1, 2, 3, 4, 5, 6, 7, 50].map((f) => backoffDelay(f, 3, 1000, 5000)),
