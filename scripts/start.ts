@@ -7,6 +7,7 @@ import { SimulatedOffice } from "./sim/office";
 import { findInfluxd, launchInfluxd, pingInflux, stopProcess } from "./services/influxd";
 import { flowEnv } from "./services/flow-env";
 import { credentialSecret, installFlow } from "./services/install-flow";
+import { nodeRedBase, probeStatus } from "./services/node-red-url";
 import { projectRoot } from "./services/repo-root";
 
 const root = projectRoot();
@@ -47,13 +48,8 @@ function runtimeIdentity(userDir: string): { user: string; password: string } {
 async function waitForNodeRed(base: string, proc: ChildProcess, timeoutMs = 60000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && proc.exitCode === null) {
-    try {
-      const r = await fetch(`${base}/settings`, { signal: AbortSignal.timeout(2000) });
-      await r.arrayBuffer();
-      if (r.status === 200 || r.status === 401) return true;
-    } catch {
-      /* not up yet */
-    }
+    const status = await probeStatus(`${base}/settings`, 2000);
+    if (status === 200 || status === 401) return true;
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
@@ -147,7 +143,7 @@ async function main(): Promise<void> {
     env: { ...process.env, ...flowVars, PORT: port, PLUGWATCH_USER_DIR: userDir, PLUGWATCH_CREDENTIAL_SECRET: secret },
   });
   red.on("exit", (code) => void shutdown(code ?? 0));
-  const base = `http://127.0.0.1:${port}`;
+  const base = nodeRedBase({ ...process.env, PORT: port });
   if (!(await waitForNodeRed(base, red))) {
     console.error(`Node-RED did not answer on ${base}`);
     await shutdown(1);
