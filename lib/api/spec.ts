@@ -93,6 +93,31 @@ const BROKER = [503, 504];
 const queueParam: ParamSpec = { name: "queue", in: "query", description: QueueDuration.description as string, schema: QueueDuration };
 const AUTH = [401, 403];
 
+/** from/to of a grouped read (energy, cost): the last 7 days by default, grouped by device unless groupBy says otherwise. */
+const groupedRangeParams: ParamSpec[] = [
+  { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
+  { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
+  { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
+];
+
+/** A read-access GET under the measurements tag; one naming a device (a path with {id}) can also answer 404. */
+function measurementsGet(op: Pick<Operation, "id" | "path" | "summary" | "description" | "params" | "success">): Operation {
+  const { id, path, summary, description, params, success } = op;
+  const unknownDevice = path.includes("{id}") ? [404] : [];
+  return {
+    id,
+    method: "get",
+    path,
+    access: "read",
+    tag: "measurements",
+    summary,
+    description,
+    params,
+    success,
+    errors: [400, ...AUTH, ...unknownDevice, 422, ...BROKER],
+  };
+}
+
 /** POST /devices/{id}/approve or /reject: a decision on a device not in the registry (GET /devices?state=pending). */
 function pendingDecision(verb: "approve" | "reject", summary: string, description: string): Operation {
   return {
@@ -203,12 +228,9 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "Per-device results", schema: CommandOutcome },
     errors: [400, ...AUTH, 404, 413, 415, 422, ...BROKER],
   },
-  {
+  measurementsGet({
     id: "getMeasurements",
-    method: "get",
     path: "/devices/{id}/measurements",
-    access: "read",
-    tag: "measurements",
     summary: "Readings of one device in a time range",
     description:
       "Raw readings (span up to 31 days) or aggregated per interval (span up to 366 days, at most 100 000 intervals). " +
@@ -230,14 +252,10 @@ export const OPERATIONS: readonly Operation[] = [
       measurementParam,
     ],
     success: { status: 200, description: "One series with its points (ts in epoch ms)", schema: RangeData },
-    errors: [400, ...AUTH, 404, 422, ...BROKER],
-  },
-  {
+  }),
+  measurementsGet({
     id: "getLatestMeasurementsOfDevice",
-    method: "get",
     path: "/devices/{id}/measurements/latest",
-    access: "read",
-    tag: "measurements",
     summary: "Latest N readings of one device",
     description: "The newest readings of one device, newest first.",
     params: [
@@ -246,14 +264,10 @@ export const OPERATIONS: readonly Operation[] = [
       measurementParam,
     ],
     success: { status: 200, description: "The readings", schema: LatestNData },
-    errors: [400, ...AUTH, 404, 422, ...BROKER],
-  },
-  {
+  }),
+  measurementsGet({
     id: "getLatestMeasurements",
-    method: "get",
     path: "/measurements/latest",
-    access: "read",
-    tag: "measurements",
     summary: "Latest reading of every device",
     description: "The latest reading per device, hiding devices silent for longer than the node's inactiveAfterDays unless all=true.",
     params: [
@@ -262,23 +276,17 @@ export const OPERATIONS: readonly Operation[] = [
       ...filterParams,
     ],
     success: { status: 200, description: "One reading per device", schema: LatestData },
-    errors: [400, ...AUTH, 422, ...BROKER],
-  },
-  {
+  }),
+  measurementsGet({
     id: "getEnergy",
-    method: "get",
     path: "/energy",
-    access: "read",
-    tag: "measurements",
     summary: "Energy consumed (kWh) per group and interval",
     description:
       "kWh per group and interval, correct across plug counter resets and offline stretches (energy used while a plug was offline counts in the " +
       "period where its counter is next seen). Default: the last 7 days per fixed 1d interval (UTC), by device; span up to 366 days. With " +
       "calendar: local hours, days (23 or 25 h on DST days), ISO weeks or months in tz. The reply's resolution says which storage tier served it.",
     params: [
-      { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
-      { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
-      { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
+      ...groupedRangeParams,
       { name: "interval", in: "query", description: "Bucket length (default 1d)", schema: Type.String({ pattern: "^[1-9][0-9]{0,5}(s|m|h|d)$" }) },
       {
         name: "calendar",
@@ -290,23 +298,17 @@ export const OPERATIONS: readonly Operation[] = [
       ...filterParams,
     ],
     success: { status: 200, description: "kWh rows", schema: EnergyData },
-    errors: [400, ...AUTH, 422, ...BROKER],
-  },
-  {
+  }),
+  measurementsGet({
     id: "getCost",
-    method: "get",
     path: "/cost",
-    access: "read",
-    tag: "measurements",
     summary: "Energy cost per group and calendar interval, split by tariff period",
     description:
       "kWh and cost per group and local hour, day, ISO week or month under each building's tariff (plugwatch-tariff on the query " +
       "component), split by tariff period, plus standing charges per building. Computed from energy-counter deltas (never mean power), " +
       "correct across DST days, counter resets and price changes. Default: the last 7 days per day, by device; span up to 366 days.",
     params: [
-      { name: "from", in: "query", description: "Start (inclusive), default -7d", schema: TimeParam },
-      { name: "to", in: "query", description: "End (exclusive), default now", schema: TimeParam },
-      { name: "groupBy", in: "query", description: "Grouping (default device)", schema: Type.Union(GROUP_BY.map((g) => Type.Literal(g))) },
+      ...groupedRangeParams,
       { name: "interval", in: "query", description: "Calendar bucket (default day)", schema: Type.Union(COST_INTERVALS.map((i) => Type.Literal(i))) },
       {
         name: "tz",
@@ -317,8 +319,7 @@ export const OPERATIONS: readonly Operation[] = [
       ...filterParams,
     ],
     success: { status: 200, description: "Cost rows, standing charges and totals", schema: CostData },
-    errors: [400, ...AUTH, 422, ...BROKER],
-  },
+  }),
   {
     id: "listAlerts",
     method: "get",

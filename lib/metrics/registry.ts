@@ -2,7 +2,7 @@
 // metric definitions, and the observe helpers the node adapters call. Counters that the libs already count are read
 // from the pipeline hub at scrape time; durations are observed as they happen.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import { pipeline, type HookSnapshot, type PipelineHub } from "./hub";
+import { pipeline, type CollectorTotals, type HookSnapshot, type PipelineHub } from "./hub";
 
 /** The runtime's metrics registry, served by plugwatch-http-api at {basePath}/metrics. */
 export const metricsRegistry = new Registry();
@@ -25,60 +25,66 @@ const SLOW = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 // ---- collectors (label collector = the node's name, else its id) ----
 
-new Counter({
-  name: "plugwatch_collector_cycles_total",
-  help: "Poll slots that came due per collector (polled, missed because the previous poll still ran, or skipped in backoff)",
-  labelNames: ["collector"],
-  registers,
-  collect() {
-    this.reset();
-    for (const c of hub.collectors.entries()) this.inc({ collector: c.label }, c.source.totals().cycles);
-  },
-});
-new Counter({
-  name: "plugwatch_collector_polls_total",
-  help: "Completed polls per collector and result (ok: the plug answered with data; failed: unreachable, timeout or protocol error)",
-  labelNames: ["collector", "result"],
-  registers,
-  collect() {
-    this.reset();
-    for (const c of hub.collectors.entries()) {
-      const t = c.source.totals();
-      this.inc({ collector: c.label, result: "ok" }, t.ok);
-      this.inc({ collector: c.label, result: "failed" }, t.failed);
-    }
-  },
-});
-new Counter({
-  name: "plugwatch_collector_missed_cycles_total",
-  help: "Poll slots that brought no reading, per collector and reason (failed poll, overrun: the previous poll still ran, backoff: plug unreachable)",
-  labelNames: ["collector", "reason"],
-  registers,
-  collect() {
-    this.reset();
-    for (const c of hub.collectors.entries()) {
-      const t = c.source.totals();
-      this.inc({ collector: c.label, reason: "failed" }, t.failed);
-      this.inc({ collector: c.label, reason: "overrun" }, t.overrun);
-      this.inc({ collector: c.label, reason: "backoff" }, t.backoff);
-    }
-  },
-});
-new Gauge({
-  name: "plugwatch_collector_devices",
-  help: "Devices per collector by availability state",
-  labelNames: ["collector", "state"],
-  registers,
-  collect() {
-    this.reset();
-    for (const c of hub.collectors.entries()) {
-      const t = c.source.totals();
-      this.set({ collector: c.label, state: "online" }, t.online);
-      this.set({ collector: c.label, state: "offline" }, t.offline);
-      this.set({ collector: c.label, state: "unknown" }, Math.max(0, t.devices - t.online - t.offline));
-    }
-  },
-});
+type Labels = Record<string, string>;
+type CollectorValues = (t: CollectorTotals) => number | Record<string, number>;
+
+/** One sample per collector (`values` a number), or one per value of the label `by` (`values` keyed by it). */
+function collectorSamples(by: string | undefined, values: CollectorValues): [Labels, number][] {
+  const samples: [Labels, number][] = [];
+  for (const c of hub.collectors.entries()) {
+    const v = values(c.source.totals());
+    if (typeof v === "number") samples.push([{ collector: c.label }, v]);
+    else for (const [key, n] of Object.entries(v)) samples.push([{ collector: c.label, [by as string]: key }, n]);
+  }
+  return samples;
+}
+const collectorLabels = (by?: string): string[] => (by ? ["collector", by] : ["collector"]);
+const collectorCounter = (name: string, help: string, by: string | undefined, values: CollectorValues): void =>
+  void new Counter({
+    name,
+    help,
+    labelNames: collectorLabels(by),
+    registers,
+    collect() {
+      this.reset();
+      for (const [labels, n] of collectorSamples(by, values)) this.inc(labels, n);
+    },
+  });
+const collectorGauge = (name: string, help: string, by: string | undefined, values: CollectorValues): void =>
+  void new Gauge({
+    name,
+    help,
+    labelNames: collectorLabels(by),
+    registers,
+    collect() {
+      this.reset();
+      for (const [labels, n] of collectorSamples(by, values)) this.set(labels, n);
+    },
+  });
+
+collectorCounter(
+  "plugwatch_collector_cycles_total",
+  "Poll slots that came due per collector (polled, missed because the previous poll still ran, or skipped in backoff)",
+  undefined,
+  (t) => t.cycles,
+);
+collectorCounter(
+  "plugwatch_collector_polls_total",
+  "Completed polls per collector and result (ok: the plug answered with data; failed: unreachable, timeout or protocol error)",
+  "result",
+  (t) => ({ ok: t.ok, failed: t.failed }),
+);
+collectorCounter(
+  "plugwatch_collector_missed_cycles_total",
+  "Poll slots that brought no reading, per collector and reason (failed poll, overrun: the previous poll still ran, backoff: plug unreachable)",
+  "reason",
+  (t) => ({ failed: t.failed, overrun: t.overrun, backoff: t.backoff }),
+);
+collectorGauge("plugwatch_collector_devices", "Devices per collector by availability state", "state", (t) => ({
+  online: t.online,
+  offline: t.offline,
+  unknown: Math.max(0, t.devices - t.online - t.offline),
+}));
 export const pollDuration = new Histogram({
   name: "plugwatch_collector_poll_duration_seconds",
   help: "Duration of successful polls per collector, seconds",

@@ -184,6 +184,34 @@ function catchAll(o: Omit<Place, "name"> & { to: string[] }): FlowNode {
   return { id: o.id, type: "catch", z: o.z, name: "errors of this tab", scope: null, uncaught: false, ...at(...o.at), wires: [o.to] };
 }
 
+/** A tab's catch-all and the debug node it feeds ("<what> errors"), side by side in grid row `row` of its group. */
+function errorSink(z: string, key: string, what: string, row: number): FlowNode[] {
+  return [
+    catchAll({ z, id: `pw-${key}-catch`, to: [`pw-${key}-debug`], at: [0, row] }),
+    debug({ z, id: `pw-${key}-debug`, name: `${what} errors`, at: [1, row] }),
+  ];
+}
+
+/**
+ * A tab (id pw-tab-`tab`) holding one group (pw-g-`group`) that opens with its explanatory comment (pw-c-`group`)
+ * followed by `nodes`, which are built for the tab's id.
+ */
+function singleGroupTab(o: {
+  tab: string;
+  label: string;
+  info: string;
+  group: string;
+  name: string;
+  note: { name: string; info: string };
+  nodes: (z: string) => FlowNode[];
+}): FlowNode[] {
+  const z = `pw-tab-${o.tab}`;
+  return [
+    tab(z, o.label, o.info),
+    ...group(z, `pw-g-${o.group}`, o.name, [comment({ z, id: `pw-c-${o.group}`, name: o.note.name, info: o.note.info }), ...o.nodes(z)]),
+  ];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Config nodes: everything environment-specific is ${PLUGWATCH_*} (whole-property substitution) or a credential
 // that is itself an ${ENV} reference — no secret in the flow file.
@@ -275,20 +303,21 @@ function configNodes(): FlowNode[] {
 // ---------------------------------------------------------------------------------------------------------------
 
 function brokerTab(): FlowNode[] {
-  const z = "pw-tab-broker";
-  return [
-    tab(z, "Broker", "Embedded MQTT broker (aedes) for the zero-setup case."),
-    ...group(z, "pw-g-broker", "Embedded broker", [
-      comment({
-        z,
-        id: "pw-c-broker",
-        name: "Embedded MQTT broker (zero setup)",
-        info:
-          "**plugwatch-broker** (aedes) listens on `${PLUGWATCH_BROKER_HOST}` (default loopback: 127.0.0.1 and ::1) port `${PLUGWATCH_BROKER_PORT}`, MQTT 3.1.1, so the demo needs no Mosquitto.\n\n" +
-          "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role runtime; `npm start` generates its password). " +
-          "Any other listen address needs a password file `${PLUGWATCH_BROKER_PASSWD}` (mosquitto_passwd), else the broker refuses to start. " +
-          "Packets over 256 KiB close the connection. In production point the flow at Mosquitto (docs/deployment.md, Security model) and **disable this tab**.",
-      }),
+  return singleGroupTab({
+    tab: "broker",
+    label: "Broker",
+    info: "Embedded MQTT broker (aedes) for the zero-setup case.",
+    group: "broker",
+    name: "Embedded broker",
+    note: {
+      name: "Embedded MQTT broker (zero setup)",
+      info:
+        "**plugwatch-broker** (aedes) listens on `${PLUGWATCH_BROKER_HOST}` (default loopback: 127.0.0.1 and ::1) port `${PLUGWATCH_BROKER_PORT}`, MQTT 3.1.1, so the demo needs no Mosquitto.\n\n" +
+        "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role runtime; `npm start` generates its password). " +
+        "Any other listen address needs a password file `${PLUGWATCH_BROKER_PASSWD}` (mosquitto_passwd), else the broker refuses to start. " +
+        "Packets over 256 KiB close the connection. In production point the flow at Mosquitto (docs/deployment.md, Security model) and **disable this tab**.",
+    },
+    nodes: (z) => [
       {
         id: IDS.aedes,
         type: "plugwatch-broker",
@@ -304,8 +333,8 @@ function brokerTab(): FlowNode[] {
         runtimePassword: "${PLUGWATCH_MQTT_PASSWORD}",
         ...at(0, 0),
       },
-    ]),
-  ];
+    ],
+  });
 }
 
 function agentsTab(): FlowNode[] {
@@ -368,28 +397,26 @@ function agentsTab(): FlowNode[] {
       },
       mqttOut({ z, id: "pw-control-out", name: "replies (to replyTo)", at: [2, 0] }),
     ]),
-    ...group(z, "pw-g-agent-errors", "Agent errors", [
-      catchAll({ z, id: "pw-agents-catch", to: ["pw-agents-debug"], at: [0, 0] }),
-      debug({ z, id: "pw-agents-debug", name: "agent errors", at: [1, 0] }),
-    ]),
+    ...group(z, "pw-g-agent-errors", "Agent errors", [...errorSink(z, "agents", "agent", 0)]),
   ];
 }
 
 function hookTab(): FlowNode[] {
-  const z = "pw-tab-hook";
-  return [
-    tab(z, "Hook", "The hook stores every reading in InfluxDB, durably."),
-    ...group(z, "pw-g-hook", "Storage hook", [
-      comment({
-        z,
-        id: "pw-c-hook",
-        name: "Hook: MQTT readings → InfluxDB",
-        info:
-          "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **plugwatch-influx-hook**: tags from the registry, batched, gzip, retries. " +
-          "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
-          "Every 10 s its output sends its status (`{v, component, ts, backlog, …}`: rate, backlog, last error; see docs/contracts.md) on `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
-          "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
-      }),
+  return singleGroupTab({
+    tab: "hook",
+    label: "Hook",
+    info: "The hook stores every reading in InfluxDB, durably.",
+    group: "hook",
+    name: "Storage hook",
+    note: {
+      name: "Hook: MQTT readings → InfluxDB",
+      info:
+        "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **plugwatch-influx-hook**: tags from the registry, batched, gzip, retries. " +
+        "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
+        "Every 10 s its output sends its status (`{v, component, ts, backlog, …}`: rate, backlog, last error; see docs/contracts.md) on `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
+        "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
+    },
+    nodes: (z) => [
       mqttIn({ z, id: "pw-hook-in", name: "all readings", topic: subscriptions.allReadings(ROOT), datatype: "json", to: [IDS.hook], at: [0, 0] }),
       mqttIn({ z, id: "pw-hook-audit-in", name: "audit trail", topic: `${ROOT}/audit/command`, datatype: "json", to: [IDS.hook], at: [0, 1] }),
       {
@@ -415,26 +442,26 @@ function hookTab(): FlowNode[] {
       },
       mqttOut({ z, id: "pw-hook-status-out", name: "plugwatch/status/influx-hook", at: [2, 0] }),
       debug({ z, id: "pw-hook-stats", name: "hook stats (every 10 s)", at: [2, 1], active: false }),
-      catchAll({ z, id: "pw-hook-catch", to: ["pw-hook-debug"], at: [0, 2] }),
-      debug({ z, id: "pw-hook-debug", name: "hook errors", at: [1, 2] }),
-    ]),
-  ];
+      ...errorSink(z, "hook", "hook", 2),
+    ],
+  });
 }
 
 function componentTab(): FlowNode[] {
-  const z = "pw-tab-component";
-  return [
-    tab(z, "Component", "The query component answers structured data queries from MQTT."),
-    ...group(z, "pw-g-query", "Query component", [
-      comment({
-        z,
-        id: "pw-c-query",
-        name: "Component: query requests → InfluxDB → reply",
-        info:
-          "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`, `cost`; no query text from clients) " +
-          "and prices `cost` queries with the **EXAMPLE tariff** config node (example prices: put your own in it, docs/cost.md) " +
-          "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
-      }),
+  return singleGroupTab({
+    tab: "component",
+    label: "Component",
+    info: "The query component answers structured data queries from MQTT.",
+    group: "query",
+    name: "Query component",
+    note: {
+      name: "Component: query requests → InfluxDB → reply",
+      info:
+        "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`, `cost`; no query text from clients) " +
+        "and prices `cost` queries with the **EXAMPLE tariff** config node (example prices: put your own in it, docs/cost.md) " +
+        "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
+    },
+    nodes: (z) => [
       mqttIn({ z, id: "pw-query-in", name: "query requests", topic: queryRequestTopic(ROOT), datatype: "json", to: [IDS.query], at: [0, 0], rh: 2 }),
       {
         id: IDS.query,
@@ -454,26 +481,26 @@ function componentTab(): FlowNode[] {
         wires: [["pw-query-out"]],
       },
       mqttOut({ z, id: "pw-query-out", name: "replies (to replyTo)", at: [2, 0] }),
-      catchAll({ z, id: "pw-query-catch", to: ["pw-query-debug"], at: [0, 1] }),
-      debug({ z, id: "pw-query-debug", name: "query errors", at: [1, 1] }),
-    ]),
-  ];
+      ...errorSink(z, "query", "query", 1),
+    ],
+  });
 }
 
 function apiTab(): FlowNode[] {
-  const z = "pw-tab-api";
-  return [
-    tab(z, "API", "REST API over MQTT request/reply."),
-    ...group(z, "pw-g-api", "REST API", [
-      comment({
-        z,
-        id: "pw-c-api",
-        name: "REST API (/api/v1) over MQTT request/reply",
-        info:
-          "**plugwatch-http-api** serves `/api/v1` (OpenAPI at `/api/v1/openapi.json`) on Node-RED's HTTP server. It never touches InfluxDB or a plug: " +
-          "each data request becomes a query request, each power request a command request on MQTT, answered by the Component and the Agents tabs. " +
-          "Bearer tokens come from the credential `${PLUGWATCH_API_TOKENS}` (lines `TOKEN read,control`).",
-      }),
+  return singleGroupTab({
+    tab: "api",
+    label: "API",
+    info: "REST API over MQTT request/reply.",
+    group: "api",
+    name: "REST API",
+    note: {
+      name: "REST API (/api/v1) over MQTT request/reply",
+      info:
+        "**plugwatch-http-api** serves `/api/v1` (OpenAPI at `/api/v1/openapi.json`) on Node-RED's HTTP server. It never touches InfluxDB or a plug: " +
+        "each data request becomes a query request, each power request a command request on MQTT, answered by the Component and the Agents tabs. " +
+        "Bearer tokens come from the credential `${PLUGWATCH_API_TOKENS}` (lines `TOKEN read,control`).",
+    },
+    nodes: (z) => [
       {
         id: IDS.api,
         type: "plugwatch-http-api",
@@ -489,10 +516,9 @@ function apiTab(): FlowNode[] {
         ...at(0, 0),
         wires: [],
       },
-      catchAll({ z, id: "pw-api-catch", to: ["pw-api-debug"], at: [0, 1] }),
-      debug({ z, id: "pw-api-debug", name: "API errors", at: [1, 1] }),
-    ]),
-  ];
+      ...errorSink(z, "api", "API", 1),
+    ],
+  });
 }
 
 function alertsTab(): FlowNode[] {
@@ -525,8 +551,7 @@ function alertsTab(): FlowNode[] {
         wires: [["pw-alert-out", "pw-alert-notify"], []],
       },
       mqttOut({ z, id: "pw-alert-out", name: "alert events (retained)", at: [2, 0] }),
-      catchAll({ z, id: "pw-alert-catch", to: ["pw-alert-debug"], at: [0, 2] }),
-      debug({ z, id: "pw-alert-debug", name: "alert errors", at: [1, 2] }),
+      ...errorSink(z, "alert", "alert", 2),
     ]),
     ...group(z, "pw-g-notify", "Notification example", [
       comment({
@@ -543,21 +568,22 @@ function alertsTab(): FlowNode[] {
 }
 
 function schedulesTab(): FlowNode[] {
-  const z = "pw-tab-schedules";
-  return [
-    tab(z, "Schedules", "Schedules, standby cut-off and savings; every rule of the default document is disabled."),
-    ...group(z, "pw-g-scheduler", "Scheduler", [
-      comment({
-        z,
-        id: "pw-c-scheduler",
-        name: "Scheduler: timetables and standby cut-off → command requests; savings",
-        info:
-          "**plugwatch-scheduler** runs the **office schedules** document (docs/schedules.md). Shipped safe: it holds the public holidays and two " +
-          "example rules (`printers-night`: printers off 20:00, on 07:30 on weekdays; `meeting-room-idle`: off after 30 min below 5 W), both " +
-          "`enabled: false`, so **nothing is switched** until you enable a rule (in the config node or `PUT /api/v1/schedules`). " +
-          "Every switch is an ordinary command on `plugwatch/api/request/command` (critical devices are never switched), confirmed by the audit trail; " +
-          "the savings (`GET /api/v1/savings`) are priced with the EXAMPLE tariff. The tariff joins this document's holidays for `GET /api/v1/cost`.",
-      }),
+  return singleGroupTab({
+    tab: "schedules",
+    label: "Schedules",
+    info: "Schedules, standby cut-off and savings; every rule of the default document is disabled.",
+    group: "scheduler",
+    name: "Scheduler",
+    note: {
+      name: "Scheduler: timetables and standby cut-off → command requests; savings",
+      info:
+        "**plugwatch-scheduler** runs the **office schedules** document (docs/schedules.md). Shipped safe: it holds the public holidays and two " +
+        "example rules (`printers-night`: printers off 20:00, on 07:30 on weekdays; `meeting-room-idle`: off after 30 min below 5 W), both " +
+        "`enabled: false`, so **nothing is switched** until you enable a rule (in the config node or `PUT /api/v1/schedules`). " +
+        "Every switch is an ordinary command on `plugwatch/api/request/command` (critical devices are never switched), confirmed by the audit trail; " +
+        "the savings (`GET /api/v1/savings`) are priced with the EXAMPLE tariff. The tariff joins this document's holidays for `GET /api/v1/cost`.",
+    },
+    nodes: (z) => [
       mqttIn({
         z,
         id: "pw-scheduler-readings-in",
@@ -593,10 +619,9 @@ function schedulesTab(): FlowNode[] {
         wires: [["pw-scheduler-out"]],
       },
       mqttOut({ z, id: "pw-scheduler-out", name: "commands + replies", at: [2, 1] }),
-      catchAll({ z, id: "pw-scheduler-catch", to: ["pw-scheduler-debug"], at: [0, 3] }),
-      debug({ z, id: "pw-scheduler-debug", name: "scheduler errors", at: [1, 3] }),
-    ]),
-  ];
+      ...errorSink(z, "scheduler", "scheduler", 3),
+    ],
+  });
 }
 
 function backupTab(hasBackupNode: boolean): FlowNode[] {

@@ -129,66 +129,27 @@ describe("plugwatch-influx-query node (real influxd)", function () {
       const data = r.payload.data as unknown as { series: { device: string; points: { ts: number; power: number }[] }[] };
       return Object.fromEntries(data.series.map((s) => [s.device, s.points.map((p) => [p.ts - D, p.power])]));
     };
-    assert.deepEqual(await agg("mean"), {
-      "ws-1": [
-        [0, 110],
-        [3 * MIN, 140],
-      ],
-      "ws-2": [
-        [0, 10],
-        [3 * MIN, 40],
-      ],
-    });
-    assert.deepEqual(await agg("min"), {
-      "ws-1": [
-        [0, 100],
-        [3 * MIN, 130],
-      ],
-      "ws-2": [
-        [0, 0],
-        [3 * MIN, 30],
-      ],
-    });
-    assert.deepEqual(await agg("max"), {
-      "ws-1": [
-        [0, 120],
-        [3 * MIN, 150],
-      ],
-      "ws-2": [
-        [0, 20],
-        [3 * MIN, 50],
-      ],
-    });
-    assert.deepEqual(await agg("sum"), {
-      "ws-1": [
-        [0, 330],
-        [3 * MIN, 420],
-      ],
-      "ws-2": [
-        [0, 30],
-        [3 * MIN, 120],
-      ],
-    });
-    assert.deepEqual(await agg("last"), {
-      "ws-1": [
-        [0, 120],
-        [3 * MIN, 150],
-      ],
-      "ws-2": [
-        [0, 20],
-        [3 * MIN, 50],
-      ],
-    });
-    assert.deepEqual(await agg("count"), {
-      "ws-1": [
-        [0, 3],
-        [3 * MIN, 3],
-      ],
-      "ws-2": [
-        [0, 3],
-        [3 * MIN, 3],
-      ],
-    });
+    // Per aggregate: the value of the [0, 3m) and [3m, 6m) buckets of each device.
+    const want: Record<string, { "ws-1": [number, number]; "ws-2": [number, number] }> = {
+      mean: { "ws-1": [110, 140], "ws-2": [10, 40] },
+      min: { "ws-1": [100, 130], "ws-2": [0, 30] },
+      max: { "ws-1": [120, 150], "ws-2": [20, 50] },
+      sum: { "ws-1": [330, 420], "ws-2": [30, 120] },
+      last: { "ws-1": [120, 150], "ws-2": [20, 50] },
+      count: { "ws-1": [3, 3], "ws-2": [3, 3] },
+    };
+    for (const [aggregate, byDevice] of Object.entries(want)) {
+      const expected = Object.fromEntries(
+        Object.entries(byDevice).map(([device, [first, second]]) => [
+          device,
+          [
+            [0, first],
+            [3 * MIN, second],
+          ],
+        ]),
+      );
+      assert.deepEqual(await agg(aggregate), expected, aggregate);
+    }
   });
 
   it("latest hides devices silent for 30 days unless all; inactiveAfterDays widens the window", async function () {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import type { Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
+import { simPlug } from "../support/sim-devices";
 import { helper, statuses, waitWithin, withMessages } from "../support/node-helper";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
@@ -12,15 +13,7 @@ import controlModule from "../../nodes/plugwatch-control/plugwatch-control";
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(15_000);
 
-const SLOW: Device = {
-  id: "slow",
-  name: "Slow plug",
-  model: "HS110",
-  host: "127.0.0.1",
-  port: 0,
-  kind: "other",
-  location: { building: "hq", floor: "1", room: "lab" },
-};
+const SLOW: Device = simPlug("slow", "Slow plug", "lab");
 /** Longer than the node's 10 s close grace, so the command is still running when close() gives up. */
 const RESPONSE_DELAY_MS = 10_600;
 

@@ -8,6 +8,7 @@ import type { Device } from "../../lib/contracts";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { projectRoot } from "../../scripts/services/repo-root";
 import { registryConfig } from "../support/config-nodes";
+import { simPlug } from "../support/sim-devices";
 import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
 import { calls, helper, statuses, waitWithin, withMessages, type Status } from "../support/node-helper";
 
@@ -18,15 +19,7 @@ const mqttNodes = coreNodes("network/10-mqtt.js");
 const controlNode = withMessages(controlModule, path.join(__dirname, "../../nodes/plugwatch-control"), "plugwatch-control");
 const waitFor = waitWithin(8000);
 
-const fridge: Device = {
-  id: "fridge",
-  name: "Kitchen fridge",
-  model: "HS110",
-  host: "127.0.0.1",
-  port: 0,
-  kind: "other",
-  location: { building: "hq", floor: "1", room: "kitchen" },
-};
+const fridge: Device = simPlug("fridge", "Kitchen fridge", "kitchen");
 
 let rootSeq = 0;
 /** A unique topic root per test, so retained leftovers of one test never reach another. */

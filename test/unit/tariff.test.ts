@@ -251,24 +251,43 @@ describe("tariff: period resolution", () => {
   });
 });
 
+/**
+ * Prices a constant 1 kW over [from, to) of `building` in calendar buckets of `unit`, asserts that the range is one
+ * bucket, and checks its kWh, cost, the named periods' figures and the standing charge against the hand-priced values.
+ */
+function assertOneBucket(
+  building: string,
+  fromIso: string,
+  toIso: string,
+  unit: "day" | "week",
+  want: { kWh: number; cost: number; periods: Record<string, { kWh?: number; cost: number }>; standing: number },
+): void {
+  const c = new TariffClock(book().forBuilding(building), PARIS);
+  const from = at(fromIso);
+  const to = at(toIso);
+  const buckets = calendarPeriods(PARIS, from, to, unit);
+  assert.equal(buckets.length, 1);
+  const b = priceDeltas(c, constant(from, to, 1), buckets).get(from);
+  assert.ok(b);
+  near(b.kWh, want.kWh, "kWh");
+  near(b.cost, want.cost, "cost");
+  for (const [period, w] of Object.entries(want.periods)) {
+    if (w.kWh !== undefined) near(b.periods[period].kWh, w.kWh, `${period} kWh`);
+    near(b.periods[period].cost, w.cost, `${period} cost`);
+  }
+  near(standingCharges(c, buckets, from, to).get(from) as number, want.standing, "standing");
+}
+
 describe("tariff: pricing energy deltas (synthetic days priced by hand)", () => {
   it("a spring-forward day at a constant 1 kW, from 1-minute deltas", () => {
-    const c = new TariffClock(book().forBuilding("lab"), PARIS);
-    const from = at("2026-03-28T23:00:00Z");
-    const to = at("2026-03-29T22:00:00Z");
-    const buckets = calendarPeriods(PARIS, from, to, "day");
-    const b = priceDeltas(c, constant(from, to, 1), buckets).get(from);
-    assert.ok(b);
     // By hand: night 2 h × 1 kW = 2 kWh × 0.10 = 0.20; early 4 kWh × 0.15 = 0.60; day 17 kWh × 0.30 = 5.10.
-    // Total 23 kWh, 5.90 EUR.
-    near(b.kWh, 23, "kWh");
-    near(b.cost, 5.9, "cost");
-    near(b.periods.night.kWh, 2, "night kWh");
-    near(b.periods.night.cost, 0.2, "night cost");
-    near(b.periods.early.cost, 0.6, "early cost");
-    near(b.periods.day.cost, 5.1, "day cost");
-    // Standing charge: one day, 0.46.
-    near(standingCharges(c, buckets, from, to).get(from) as number, 0.46, "standing");
+    // Total 23 kWh, 5.90 EUR. Standing charge: one day, 0.46.
+    assertOneBucket("lab", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z", "day", {
+      kWh: 23,
+      cost: 5.9,
+      periods: { night: { kWh: 2, cost: 0.2 }, early: { cost: 0.6 }, day: { cost: 5.1 } },
+      standing: 0.46,
+    });
   });
 
   it("a fall-back day at a constant 1 kW, from 15-minute deltas, in hourly buckets", () => {
@@ -295,25 +314,17 @@ describe("tariff: pricing energy deltas (synthetic days priced by hand)", () => 
   });
 
   it("a week across the 1 March price change: one bucket, two versions", () => {
-    const c = new TariffClock(book().forBuilding("hq"), PARIS);
     // Week of Monday 2026-02-23 (00:00 CET = 2026-02-22T23:00Z) to Monday 2026-03-02.
-    const from = at("2026-02-22T23:00:00Z");
-    const to = at("2026-03-01T23:00:00Z");
-    const buckets = calendarPeriods(PARIS, from, to, "week");
-    assert.equal(buckets.length, 1);
-    const b = priceDeltas(c, constant(from, to, 1), buckets).get(from);
-    assert.ok(b);
     // By hand at 1 kW: Mon-Fri 23-27 Feb: 16 h hp × 0.25 = 4.00 + 8 h hc × 0.18 = 1.44 → 5.44/day, 27.20.
     // Sat 28 Feb: 24 h hc × 0.18 = 4.32. Sun 1 Mar (new prices): 24 h hc × 0.20 = 4.80. Total 168 kWh, 36.32 EUR.
     // hp: 80 kWh, 20.00; hc: 40 + 24 + 24 = 88 kWh, 7.20 + 4.32 + 4.80 = 16.32.
-    near(b.kWh, 168, "kWh");
-    near(b.cost, 36.32, "cost");
-    near(b.periods.hp.kWh, 80, "hp kWh");
-    near(b.periods.hp.cost, 20, "hp cost");
-    near(b.periods.hc.kWh, 88, "hc kWh");
-    near(b.periods.hc.cost, 16.32, "hc cost");
     // Standing: 6 days × 0.50 + 1 day × 0.60 = 3.60.
-    near(standingCharges(c, buckets, from, to).get(from) as number, 3.6, "standing");
+    assertOneBucket("hq", "2026-02-22T23:00:00Z", "2026-03-01T23:00:00Z", "week", {
+      kWh: 168,
+      cost: 36.32,
+      periods: { hp: { kWh: 80, cost: 20 }, hc: { kWh: 88, cost: 16.32 } },
+      standing: 3.6,
+    });
   });
 
   it("months either side of the change: standing charges per local day", () => {
