@@ -17,7 +17,7 @@ import { NO_ROLLUPS, type RollupSettings } from "../lib/influx/resolution";
 import { TIER_RP } from "../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../lib/influx/settings";
 import { buildRegistry } from "../lib/registry";
-import { startInfluxd } from "../test/support/influxd";
+import { startInfluxd } from "../scripts/harness/influxd";
 
 export const USAGE = `usage: node dist/bench/energy.js [options]
 

@@ -26,9 +26,9 @@ import { TIER_RP } from "../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../lib/influx/settings";
 import { buildRollupRange } from "../lib/influx/tier-query";
 import { buildRegistry } from "../lib/registry";
-import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
-import type { FlowNode } from "../test/support/nodered";
-import { Teardown } from "../test/support/services";
+import { BASE, DB, startApiStack, TOKENS } from "../scripts/harness/api-stack";
+import type { FlowNode } from "../scripts/harness/nodered";
+import { Teardown } from "../scripts/harness/services";
 import { pacedLoad, type PacedResult } from "./paced-load";
 
 export const USAGE = `usage: node dist/bench/query.js [options]

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
-import { BASE, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
-import type { FlowNode } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const MIN = 60_000;
 /** The fall-back day in Paris: 2026-10-25 00:00 CEST = 2026-10-24T22:00Z, 24:00 CET = 2026-10-25T23:00Z (25 hours). */

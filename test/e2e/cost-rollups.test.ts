@@ -12,7 +12,7 @@ import { TIER_RP } from "../../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildRegistry } from "../../lib/registry";
 import { buildTariffs } from "../../lib/tariff/load";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 
 const SEC = 1000;
 const MIN = 60 * SEC;

@@ -9,7 +9,7 @@ import { NO_ROLLUPS, type RollupSettings } from "../../lib/influx/resolution";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildRegistry } from "../../lib/registry";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
