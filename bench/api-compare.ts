@@ -2,10 +2,10 @@
 // one under test, on the same broker, InfluxDB and simulated plugs, so both are measured alternately in one run.
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
-import { apiFlow, type ApiStack } from "../test/support/api-stack";
-import { startNodeRed, type NodeRedInstance } from "../test/support/nodered";
-import { freePort } from "../test/support/ports";
-import type { BrokerKind, Teardown } from "../test/support/services";
+import { apiFlow, type ApiStack } from "../scripts/harness/api-stack";
+import { startNodeRed, type NodeRedInstance } from "../scripts/harness/nodered";
+import { freePort } from "../scripts/harness/ports";
+import type { BrokerKind, Teardown } from "../scripts/harness/services";
 
 /** PIDs of this process's children whose command line contains `needle`. */
 export function childPids(needle: string): number[] {

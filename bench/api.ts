@@ -13,8 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { DeviceEntry } from "../lib/contracts/device";
 import { buildRange } from "../lib/influx/query-builder";
-import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
-import { Teardown } from "../test/support/services";
+import { BASE, DB, startApiStack, TOKENS } from "../scripts/harness/api-stack";
+import { Teardown } from "../scripts/harness/services";
 import { childPids, median, startOtherBuild } from "./api-compare";
 import { pacedLoad, type PacedResult } from "./paced-load";
 

@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { parseRetentionSettings, planRetention } from "../lib/influx/retention";
 import { rollupSelect, ROLLUP_TIERS } from "../lib/influx/rollup-aggregate";
 import { TIER_RP, TIERS, type Tier } from "../lib/influx/rollup-schema";
-import { startInfluxd, type InfluxdInstance } from "../test/support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../scripts/harness/influxd";
 
 interface Args {
   plugs: number;

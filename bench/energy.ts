@@ -9,6 +9,7 @@
 //   raw       daily kWh per room over --raw-days, rollups off (every raw reading's day buckets)
 //   rollup-w  the same --raw-days window, rollups on (its answer must equal raw's: checked and printed)
 // Usage: node dist/bench/energy.js [--plugs 100] [--days 365] [--raw-days 7] [--raw-interval-s 10] [--rate 20] [--duration-s 10] [--json]
+import { runPacedLocal } from "./paced-local";
 import * as os from "node:os";
 import type { DeviceEntry, EnergyQuery, QueryData } from "../lib/contracts";
 import { InfluxHttp } from "../lib/influx/http";
@@ -17,7 +18,7 @@ import { NO_ROLLUPS, type RollupSettings } from "../lib/influx/resolution";
 import { TIER_RP } from "../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../lib/influx/settings";
 import { buildRegistry } from "../lib/registry";
-import { startInfluxd } from "../test/support/influxd";
+import { startInfluxd } from "../scripts/harness/influxd";
 
 export const USAGE = `usage: node dist/bench/energy.js [options]
 
@@ -132,31 +133,7 @@ async function paced(
   rate: number,
   durationS: number,
 ): Promise<{ n: number; failed: number; achieved: number; p50: number; p99: number; max: number; firstError?: string }> {
-  const every = 1000 / rate;
-  const total = Math.round(rate * durationS);
-  const t0 = performance.now();
-  const lat: number[] = [];
-  let failed = 0;
-  let firstError: string | undefined;
-  const runs: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const at = t0 + i * every;
-    const wait = at - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    runs.push(
-      fn().then(
-        () => void lat.push(performance.now() - at),
-        (err: unknown) => {
-          failed++;
-          firstError ??= err instanceof Error ? err.message : String(err);
-        },
-      ),
-    );
-  }
-  await Promise.all(runs);
-  const elapsed = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (f: number): number => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] ?? NaN;
+  const { total, elapsedS: elapsed, lat, failed, firstError, q } = await runPacedLocal(fn, rate, durationS);
   return {
     n: total,
     failed,

@@ -17,12 +17,12 @@ import { createInterface } from "node:readline";
 import mqtt from "mqtt";
 import type { DeviceEntry, DeviceKind } from "../lib/contracts/device";
 import { flowEnv } from "../scripts/services/flow-env";
-import { startInfluxd } from "../test/support/influxd";
-import { startMosquitto } from "../test/support/mosquitto";
-import { startNodeRed } from "../test/support/nodered";
-import { shippedFlow, PIPELINE_TOKEN } from "../test/support/pipeline";
-import { freePort } from "../test/support/ports";
-import { Teardown } from "../test/support/services";
+import { startInfluxd } from "../scripts/harness/influxd";
+import { startMosquitto } from "../scripts/harness/mosquitto";
+import { startNodeRed } from "../scripts/harness/nodered";
+import { shippedFlow, PIPELINE_TOKEN } from "../scripts/harness/pipeline";
+import { freePort } from "../scripts/harness/ports";
+import { Teardown } from "../scripts/harness/services";
 
 export const USAGE = `usage: node dist/bench/fleet.js [options]   (root for the network namespace)
 

@@ -11,10 +11,10 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { DeviceEntry } from "../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../test/support/influxd";
-import { startMosquitto } from "../test/support/mosquitto";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../test/support/nodered";
-import { readingTopic, simulatedDevices, storageFlow } from "../test/support/storage-flow";
+import { startInfluxd, type InfluxdInstance } from "../scripts/harness/influxd";
+import { startMosquitto } from "../scripts/harness/mosquitto";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../scripts/harness/nodered";
+import { readingTopic, simulatedDevices, storageFlow } from "../scripts/harness/storage-flow";
 
 /** The tags plugwatch-influx-hook derives from the registry (device, kind and location). */
 function deviceTags(d: DeviceEntry): Record<string, string> {

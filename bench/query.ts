@@ -14,6 +14,7 @@
 //                    raw statement (what a client without rollups would run), at --distinct-rate
 // Usage: node dist/bench/query.js [--plugs 100] [--days 365] [--minute-days 365] [--raw-days 1] [--raw-interval-s 10]
 //        [--year-rate 20] [--raw-rate 1] [--distinct-rate 100] [--duration-s 10] [--json]
+import { runPacedLocal } from "./paced-local";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -26,9 +27,9 @@ import { TIER_RP } from "../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../lib/influx/settings";
 import { buildRollupRange } from "../lib/influx/tier-query";
 import { buildRegistry } from "../lib/registry";
-import { BASE, DB, startApiStack, TOKENS } from "../test/support/api-stack";
-import type { FlowNode } from "../test/support/nodered";
-import { Teardown } from "../test/support/services";
+import { BASE, DB, startApiStack, TOKENS } from "../scripts/harness/api-stack";
+import type { FlowNode } from "../scripts/harness/nodered";
+import { Teardown } from "../scripts/harness/services";
 import { pacedLoad, type PacedResult } from "./paced-load";
 
 export const USAGE = `usage: node dist/bench/query.js [options]
@@ -196,31 +197,7 @@ function fromPaced(name: string, resolution: string, rate: number, r: PacedResul
 
 /** Runs `fn` every 1000/rate ms for durationS in this process (the raw-window query through QueryService); latency from the due time. */
 async function pacedLocal(fn: () => Promise<unknown>, rate: number, durationS: number): Promise<PacedResult> {
-  const every = 1000 / rate;
-  const total = Math.round(rate * durationS);
-  const t0 = performance.now();
-  const lat: number[] = [];
-  let errors = 0;
-  let firstError: string | undefined;
-  const runs: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const at = t0 + i * every;
-    const wait = at - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    runs.push(
-      fn().then(
-        () => void lat.push(performance.now() - at),
-        (err: unknown) => {
-          errors++;
-          firstError ??= err instanceof Error ? err.message : String(err);
-        },
-      ),
-    );
-  }
-  await Promise.all(runs);
-  const elapsed = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (f: number): number => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))] ?? NaN;
+  const { total, elapsedS: elapsed, lat, failed: errors, firstError, q } = await runPacedLocal(fn, rate, durationS);
   const mean = lat.reduce((s, x) => s + x, 0) / Math.max(1, lat.length);
   return {
     sent: total,

@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { listBackups } from "../../lib/backup/runner";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type NodeRedInstance } from "../support/nodered";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { exampleWithEnv } from "../support/examples";
-import { Teardown } from "../support/services";
+import { Teardown } from "../../scripts/harness/services";
 
 describe("example flow: plugwatch-influx-backup with an alert (real Node-RED, real influxd)", function () {
   this.timeout(120_000);

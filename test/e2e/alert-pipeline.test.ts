@@ -9,9 +9,9 @@ import type { Device } from "../../lib/contracts/device";
 import { AlertEvent } from "../../lib/contracts/alert";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import type { BrokerInstance } from "../support/mosquitto";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import type { BrokerInstance } from "../../scripts/harness/mosquitto";
 
 const POLL_S = 0.5;
 const OFFLINE_AFTER = 2;

@@ -8,8 +8,8 @@ import type { Problem } from "../../lib/api/problem";
 import type { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "../../lib/api/schemas";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { QueryData } from "../../lib/contracts/query";
-import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
-import { nextMessage, Teardown, type BrokerKind } from "../support/services";
+import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { nextMessage, Teardown, type BrokerKind } from "../../scripts/harness/services";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { parseContinuousQueries, parseRetentionPolicies, parseRetentionSettings, planRetention } from "../../lib/influx/retention";
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import type { BackupResult } from "../../lib/backup/runner";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 
 const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");
 

@@ -10,12 +10,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { DeviceEntry } from "../../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { freePort } from "../support/ports";
-import { Teardown, uniqueRoot } from "../support/services";
-import { readingTopic, storageFlow } from "../support/storage-flow";
-import { waitFor } from "../support/wait";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { freePort } from "../../scripts/harness/ports";
+import { Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
+import { waitFor } from "../../scripts/harness/wait";
 
 const DB = "plugwatch_acl";
 const RUNTIME_PASSWORD = "rt-pass-acl-0123456789";

@@ -10,9 +10,9 @@ import mqtt, { type MqttClient } from "mqtt";
 import { DEPLOY_USERS, mosquittoAcl, type GrantedDevice } from "../../lib/broker/acl";
 import { startEmbeddedBroker } from "../../lib/broker/embedded";
 import { parsePasswd } from "../../lib/broker/passwd";
-import { startMosquitto } from "../support/mosquitto";
-import { freePort } from "../support/ports";
-import { Teardown } from "../support/services";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
+import { freePort } from "../../scripts/harness/ports";
+import { Teardown } from "../../scripts/harness/services";
 
 const R = "plugwatch";
 const READING = `${R}/hq/1/open-1/ws-1-01/reading`;

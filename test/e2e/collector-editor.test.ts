@@ -1,8 +1,8 @@
 // The plugwatch-collector editor in real Chromium against a real Node-RED: form values, validation, help, Discover.
 import assert from "node:assert/strict";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 

@@ -4,11 +4,11 @@
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type NodeRedInstance, type FlowNode } from "../support/nodered";
-import { startBroker, Teardown, uniqueRoot, type BrokerKind } from "../support/services";
-import { simulatedDevices, storageFlow } from "../support/storage-flow";
-import { waitFor } from "../support/wait";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type NodeRedInstance, type FlowNode } from "../../scripts/harness/nodered";
+import { startBroker, Teardown, uniqueRoot, type BrokerKind } from "../../scripts/harness/services";
+import { simulatedDevices, storageFlow } from "../../scripts/harness/storage-flow";
+import { waitFor } from "../../scripts/harness/wait";
 
 const INTERVAL_MS = 1000;
 

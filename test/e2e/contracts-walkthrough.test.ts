@@ -4,9 +4,9 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { repoRoot } from "../support/nodered";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
-import { Teardown } from "../support/services";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
+import { Teardown } from "../../scripts/harness/services";
 
 const run = promisify(execFile);
 

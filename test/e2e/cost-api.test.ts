@@ -4,9 +4,10 @@
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
-import { BASE, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
-import type { FlowNode } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { threePeriodTariff } from "../support/cost-fixtures";
+import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const MIN = 60_000;
 /** The fall-back day in Paris: 2026-10-25 00:00 CEST = 2026-10-24T22:00Z, 24:00 CET = 2026-10-25T23:00Z (25 hours). */
@@ -18,25 +19,7 @@ const OFF_FROM = Date.parse("2026-10-25T13:00:00Z");
 const OFF_TO = Date.parse("2026-10-25T15:00:00Z");
 
 /** Every day alike: night 00:00-02:30 (0.10), early 02:30-07:00 (0.15), day 07:00-24:00 (0.30); 0.46 per day. */
-const TARIFF = {
-  tariffs: {
-    office: {
-      currency: "EUR",
-      versions: [
-        {
-          standingChargePerDay: 0.46,
-          periods: { night: { pricePerKWh: 0.1 }, early: { pricePerKWh: 0.15 }, day: { pricePerKWh: 0.3 } },
-          rules: [
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "00:00", to: "02:30", period: "night" },
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "02:30", to: "07:00", period: "early" },
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "07:00", to: "24:00", period: "day" },
-          ],
-        },
-      ],
-    },
-  },
-  default: "office",
-};
+const TARIFF = threePeriodTariff("office");
 
 function line(d: DeviceEntry, ts: number, kW: number, energy: number): string {
   const { building, floor, room } = d.location;

@@ -3,59 +3,25 @@
 // (with a raw tail for the newest minutes) and a 9-day range by the 1-hour rollups, each with the same answer, to the
 // micro-unit, as the same query over raw readings bucketed at the same width.
 import assert from "node:assert/strict";
-import type { CostQuery, DeviceEntry, QueryData } from "../../lib/contracts";
+import type { CostQuery, QueryData } from "../../lib/contracts";
 import { InfluxHttp } from "../../lib/influx/http";
 import { influxRunner, QueryService } from "../../lib/influx/query-service";
 import { NO_ROLLUPS, type RollupSettings } from "../../lib/influx/resolution";
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
-import { buildRegistry } from "../../lib/registry";
 import { buildTariffs } from "../../lib/tariff/load";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { parisRegistry, ROLLUPS, threePeriodTariff } from "../support/cost-fixtures";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 
 const SEC = 1000;
 const MIN = 60 * SEC;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const ROLLUPS: RollupSettings = { enabled: true, retentionDays: { raw: 30, "1m": 730, "1h": 0 } };
-
-const dev = (id: string, room: string, port: number): DeviceEntry => ({
-  id,
-  name: id,
-  model: "HS110",
-  host: "127.0.0.1",
-  port,
-  kind: "workplace",
-  location: { building: "hq", floor: "1", room },
-});
-const registry = buildRegistry({
-  version: 1,
-  timezone: "UTC",
-  buildings: { hq: { timezone: "Europe/Paris" } },
-  devices: [dev("a", "r1", 29101), dev("b", "r1", 29102), dev("c", "r2", 29103)],
-});
+const registry = parisRegistry(29100);
 
 /** Period boundaries at 02:30 and 07:00 local: a half-hour boundary splits hours, so the bucket width matters. */
-const tariffs = buildTariffs({
-  tariffs: {
-    three: {
-      currency: "EUR",
-      versions: [
-        {
-          standingChargePerDay: 0.46,
-          periods: { night: { pricePerKWh: 0.1 }, early: { pricePerKWh: 0.15 }, day: { pricePerKWh: 0.3 } },
-          rules: [
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "00:00", to: "02:30", period: "night" },
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "02:30", to: "07:00", period: "early" },
-            { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "07:00", to: "24:00", period: "day" },
-          ],
-        },
-      ],
-    },
-  },
-  default: "three",
-});
+const tariffs = buildTariffs(threePeriodTariff("three"));
 
 // Local midnights in Europe/Paris (CEST, +02:00) from 2026-06-01.
 const day = (n: number): number => Date.UTC(2026, 4, 31, 22) + n * DAY;

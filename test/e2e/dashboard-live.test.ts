@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot } from "../support/nodered";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
-import { Teardown } from "../support/services";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
+import { Teardown } from "../../scripts/harness/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 

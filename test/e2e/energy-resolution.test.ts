@@ -2,36 +2,20 @@
 // Europe/Paris DST days of 2026 with hand-computed kWh, the same answers from the 1-minute and 1-hour rollups (written
 // directly into plugwatch_1m/plugwatch_1h, as the rollup worker names them) with a raw tail, and range aggregates over rollups.
 import assert from "node:assert/strict";
-import type { DeviceEntry, EnergyQuery, QueryData, RangeQuery } from "../../lib/contracts";
+import type { EnergyQuery, QueryData, RangeQuery } from "../../lib/contracts";
 import { InfluxHttp } from "../../lib/influx/http";
 import { influxRunner, QueryService } from "../../lib/influx/query-service";
 import { NO_ROLLUPS, type RollupSettings } from "../../lib/influx/resolution";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
-import { buildRegistry } from "../../lib/registry";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { parisRegistry, ROLLUPS } from "../support/cost-fixtures";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const STEP = 5 * MIN;
-const ROLLUPS: RollupSettings = { enabled: true, retentionDays: { raw: 30, "1m": 730, "1h": 0 } };
-
-const dev = (id: string, room: string, port: number): DeviceEntry => ({
-  id,
-  name: id,
-  model: "HS110",
-  host: "127.0.0.1",
-  port,
-  kind: "workplace",
-  location: { building: "hq", floor: "1", room },
-});
-const registry = buildRegistry({
-  version: 1,
-  timezone: "UTC",
-  buildings: { hq: { timezone: "Europe/Paris" } },
-  devices: [dev("a", "r1", 29001), dev("b", "r1", 29002), dev("c", "r2", 29003)],
-});
+const registry = parisRegistry(29000);
 
 interface Reading {
   device: string;

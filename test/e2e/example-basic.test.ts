@@ -6,8 +6,8 @@ import { Availability, Reading, validate } from "../../lib/contracts";
 import type { Device } from "../../lib/contracts/device";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { assertOfferedAsExample, DebugTap, exampleWithEnv, loadExample, ownLoopbackAddress, waitFor, withRegistryHost } from "../support/examples";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown } from "../support/services";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
 
 const PLUG_TOPIC = "plugwatch/home/0/living-room/plug-1";
 

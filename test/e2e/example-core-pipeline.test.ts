@@ -8,9 +8,9 @@ import type { Device } from "../../lib/contracts/device";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { EXAMPLE_REGISTRY } from "../../scripts/flows/example-flows";
 import { exampleWithEnv, ownLoopbackAddress, waitFor, withRegistryHost } from "../support/examples";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown } from "../support/services";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
 
 const DB = "plugwatch_example";
 

@@ -6,9 +6,9 @@ import { Availability, GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedEcoDevices } from "../../scripts/sim/ecodevices";
 import { assertOfferedAsExample, exampleWithEnv, loadExample } from "../support/examples";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 
 const POLL_S = 0.3;
 const MAX_FAILURES = 3;

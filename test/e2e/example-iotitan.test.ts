@@ -9,10 +9,10 @@ import type { GenericReading, Reading } from "../../lib/contracts/reading";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { ThingSpeakServer } from "../../scripts/sim/thingspeak";
 import { loadExample as loadNamedExample, waitFor } from "../support/examples";
-import { startInfluxd } from "../support/influxd";
-import { repoRoot, startNodeRed, type FlowNode } from "../support/nodered";
+import { startInfluxd } from "../../scripts/harness/influxd";
+import { repoRoot, startNodeRed, type FlowNode } from "../../scripts/harness/nodered";
 import { nrlint } from "../support/nrlint";
-import { connectClient, startBroker, Teardown } from "../support/services";
+import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
 
 const API_KEY = "IOTITANTESTKEY01";
 const WINDOW_S = 1;

@@ -6,10 +6,10 @@ import { GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedIsemsNode } from "../../scripts/sim/isems";
 import { assertOfferedAsExample, exampleWithEnv } from "../support/examples";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { OpenApiValidator } from "../support/openapi-validator";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown } from "../support/services";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { OpenApiValidator } from "../../scripts/harness/openapi-validator";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
 
 const DB = "solar";
 const TOKEN = "tok-solar-read-0123456789";

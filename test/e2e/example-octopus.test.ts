@@ -6,11 +6,11 @@ import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { DEMO_DEVICES, OctopusClients, type PublishedValue } from "../../scripts/sim/octopus-clients";
 import { loadExample as loadNamedExample, waitFor } from "../support/examples";
-import { startInfluxd } from "../support/influxd";
-import { repoRoot, startNodeRed } from "../support/nodered";
-import { startMosquitto } from "../support/mosquitto";
+import { startInfluxd } from "../../scripts/harness/influxd";
+import { repoRoot, startNodeRed } from "../../scripts/harness/nodered";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
 import { nrlint } from "../support/nrlint";
-import { nextMessage, Teardown } from "../support/services";
+import { nextMessage, Teardown } from "../../scripts/harness/services";
 
 const PORTAL = { username: "portal", password: "portal-demo-secret" };
 const TOKEN = "octopus-test-token-0123456789";

@@ -8,9 +8,9 @@ import * as path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { exampleFileTexts, hasBackupNode } from "../../scripts/flows/write-flows";
 import { loadExample, waitFor } from "../support/examples";
-import type { FlowNode } from "../support/nodered";
-import { repoRoot, startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { Teardown } from "../support/services";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { repoRoot, startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const PACKAGE = "@plugwatch/node-red-plugwatch";

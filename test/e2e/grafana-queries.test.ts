@@ -9,9 +9,9 @@ import type { GenericReading, Reading } from "../../lib/contracts";
 import { encodePayload, LineEncoder } from "../../lib/influx/points";
 import { buildRegistry } from "../../lib/registry";
 import { SimulatedEcoDevices } from "../../scripts/sim/ecodevices";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { repoRoot } from "../support/nodered";
-import { pipelineDevices } from "../support/pipeline";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { pipelineDevices } from "../../scripts/harness/pipeline";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
 
 const DB = "plugwatch";

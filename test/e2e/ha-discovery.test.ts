@@ -5,9 +5,9 @@ import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { checkDiscoveryConfig, parseDiscoveryTopic, renderTemplate } from "../support/ha-schema";
 import { brokerNode, collectorNode, controlChain, registryNode } from "../support/flow-nodes";
-import { startNodeRed, type FlowNode } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import { eventually } from "../support/wait";
+import { startNodeRed, type FlowNode } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { eventually } from "../../scripts/harness/wait";
 
 const device = (id: string, room: string): Device => ({
   id,

@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startAedes, startMosquitto } from "../support/mosquitto";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, nextMessage, Teardown, topicMatches, uniqueRoot } from "../support/services";
+import { startAedes, startMosquitto } from "../../scripts/harness/mosquitto";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, nextMessage, Teardown, topicMatches, uniqueRoot } from "../../scripts/harness/services";
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -4,9 +4,9 @@
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import { brokerConfig } from "../support/api-stack";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { startBroker, Teardown, uniqueRoot } from "../support/services";
+import { brokerConfig } from "../../scripts/harness/api-stack";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 
 const IDLE_MS = 4000; // above the API's timeout (2000 ms): the idle timer also runs while a request waits for its reply
 const HEADERS_MS = 3000;

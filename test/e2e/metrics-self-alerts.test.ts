@@ -3,11 +3,11 @@
 // the spool filling up, plugs unreachable, Mosquitto stopped), with short thresholds instead of long waits.
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../lib/contracts";
-import type { FlowNode } from "../support/nodered";
-import { startMosquitto } from "../support/mosquitto";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 import { parsePrometheus, valueOf, type PromFamily } from "../support/prometheus";
-import { Teardown } from "../support/services";
+import { Teardown } from "../../scripts/harness/services";
 
 const METRICS_TOKEN = "metrics-e2e-token-0123456789";
 /** The shipped flow's node names, as the metric labels and (slugged) the self-alert devices. */

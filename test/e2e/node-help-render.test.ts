@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { LANGS, nodeTypes, parseHelp, RAW_PROPERTY_TEXT, readHelp, SECTION_TITLES } from "../../scripts/docs/node-help";
-import { repoRoot, startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { repoRoot, startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 

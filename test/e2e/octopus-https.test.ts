@@ -14,10 +14,10 @@ import mqtt, { type MqttClient } from "mqtt";
 import { chromium } from "playwright-core";
 import { DEMO_DEVICES } from "../../scripts/sim/octopus-clients";
 import { loadExample } from "../support/examples";
-import { startInfluxd } from "../support/influxd";
-import { startMosquitto } from "../support/mosquitto";
-import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { startInfluxd } from "../../scripts/harness/influxd";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
+import { repoRoot, startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 import { mustOpenSse, openSse } from "../support/sse-client";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];

@@ -9,10 +9,10 @@ import mqtt, { type MqttClient } from "mqtt";
 import { chromium, type Browser, type Request } from "playwright-core";
 import { DEMO_DEVICES } from "../../scripts/sim/octopus-clients";
 import { exampleWithEnv, waitFor } from "../support/examples";
-import { startInfluxd } from "../support/influxd";
-import { startMosquitto } from "../support/mosquitto";
-import { repoRoot, type NodeRedInstance, startNodeRed } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { startInfluxd } from "../../scripts/harness/influxd";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
+import { repoRoot, type NodeRedInstance, startNodeRed } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 import { mustOpenSse, openSse, SseStream, type StreamEvent } from "../support/sse-client";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];

@@ -12,10 +12,10 @@ import { Reading, validate } from "../../lib/contracts";
 import type { Device } from "../../lib/contracts/device";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { exampleWithEnv, loadExample, ownLoopbackAddress, waitFor, withRegistryHost } from "../support/examples";
-import { repoRoot } from "../support/nodered";
-import { freePort } from "../support/ports";
-import { nodeRedDir, nodeRedVersion } from "../support/runtime";
-import { connectClient, startBroker, Teardown } from "../support/services";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { freePort } from "../../scripts/harness/ports";
+import { nodeRedDir, nodeRedVersion } from "../../scripts/harness/runtime";
+import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
 
 const PACKAGE = "@plugwatch/node-red-plugwatch";
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import { ComponentStatus, validate, type AlertEvent, type Reading } from "../../lib/contracts";
 import type { Health } from "../../lib/api/schemas";
-import { connectClient, Teardown } from "../support/services";
-import { eventually, PIPELINE_TOKEN, READ_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import { connectClient, Teardown } from "../../scripts/harness/services";
+import { eventually, PIPELINE_TOKEN, READ_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 
 const ROOT = "plugwatch";
 

@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry, Reading } from "../../lib/contracts";
-import { connectClient, Teardown } from "../support/services";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import { connectClient, Teardown } from "../../scripts/harness/services";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 
 const ROOT = "plugwatch";
 const loc = (room: string) => ({ building: "hq", floor: "3", room });

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { envReferences, FLOW_ENV_NAMES } from "../../scripts/services/flow-env";
 import { flowFileText, hasBackupNode } from "../../scripts/flows/write-flows";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 import { nrlint } from "../support/nrlint";
 
 const root = repoRoot();

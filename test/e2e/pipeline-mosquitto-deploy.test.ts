@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import * as os from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { findMosquitto } from "../support/mosquitto";
-import { repoRoot } from "../support/nodered";
-import { freePort, waitForPort } from "../support/ports";
-import { nextMessage, Teardown } from "../support/services";
+import { findMosquitto } from "../../scripts/harness/mosquitto";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { freePort, waitForPort } from "../../scripts/harness/ports";
+import { nextMessage, Teardown } from "../../scripts/harness/services";
 
 const USERS = { "plugwatch-nodered": "nodered-pw-1", "plugwatch-reader": "reader-pw-2", "plugwatch-client": "client-pw-3", "ws-9-99": "device-pw-4" } as const;
 type User = keyof typeof USERS;

@@ -4,8 +4,8 @@ import { readdirSync, statSync } from "node:fs";
 import * as path from "node:path";
 import type { Health } from "../../lib/api/schemas";
 import { INSTALL_HINT } from "../../lib/influx/http";
-import { connectClient, nextMessage, Teardown } from "../support/services";
-import { EMBEDDED_RUNTIME_PASSWORD, eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import { connectClient, nextMessage, Teardown } from "../../scripts/harness/services";
+import { EMBEDDED_RUNTIME_PASSWORD, eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 
 describe("shipped flow without InfluxDB (embedded broker): still runs, spools, answers 503", function () {
   this.timeout(90000);

@@ -1,5 +1,5 @@
 // Injection attempts in every query field, over real Mosquitto → plugwatch-influx-query → real influxd: all refused, database unchanged.
-import { coreNodes } from "../support/runtime";
+import { coreNodes } from "../../scripts/harness/runtime";
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
@@ -8,9 +8,9 @@ import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildLatest, buildLatestN } from "../../lib/influx/query-builder";
 import { influxRunner } from "../../lib/influx/query-service";
 import { influxConfig, registryConfig } from "../support/config-nodes";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { helper } from "../support/node-helper";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";

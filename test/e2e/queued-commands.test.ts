@@ -6,10 +6,10 @@ import type { AuditRecord, Device, DeviceEntry, QueuedCommand } from "../../lib/
 import type { QueueSnapshot } from "../../lib/command-queue";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { brokerNode, controlChain, httpApiNode, registryNode } from "../support/flow-nodes";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { OpenApiValidator } from "../support/openapi-validator";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import { eventually } from "../support/wait";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { OpenApiValidator } from "../../scripts/harness/openapi-validator";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { eventually } from "../../scripts/harness/wait";
 
 const BASE = "/api/v1";
 const TOKEN = "tok-queue-e2e-0123456789ab";

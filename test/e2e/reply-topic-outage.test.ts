@@ -4,9 +4,9 @@
 // a real Node-RED runtime (API + control agent + query component), real influxd and simulated plugs.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
-import { BASE, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
-import type { AedesInstance } from "../support/mosquitto";
-import { Teardown, type BrokerKind } from "../support/services";
+import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import type { AedesInstance } from "../../scripts/harness/mosquitto";
+import { Teardown, type BrokerKind } from "../../scripts/harness/services";
 
 type Json = Record<string, unknown>;
 

@@ -7,9 +7,9 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { RetentionManager, RetentionStatus } from "../../lib/influx/retention-manager";
 import { rollupFields, TIER_RP } from "../../lib/influx/rollup-schema";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { helper } from "../support/node-helper";
-import { eventually } from "../support/wait";
+import { eventually } from "../../scripts/harness/wait";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node-RED node modules are `export =`
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");

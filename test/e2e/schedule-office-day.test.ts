@@ -6,9 +6,9 @@ import type { MqttClient } from "mqtt";
 import type { AuditRecord, Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { brokerNode, collectorNode, httpApiNode, mqttInNode, mqttOutNode, registryNode } from "../support/flow-nodes";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import { eventually } from "../support/wait";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { eventually } from "../../scripts/harness/wait";
 
 const TOKEN = "sched-e2e-token-0123456789abcdef";
 const READ_TOKEN = "sched-e2e-read-0123456789abcdef";

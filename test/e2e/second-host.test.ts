@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { buildDir } from "../support/nodered";
+import { buildDir } from "../../scripts/harness/nodered";
 
 const ip = (...args: string[]): string => execFileSync("ip", args, { encoding: "utf8" });
 

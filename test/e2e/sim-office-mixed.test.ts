@@ -7,7 +7,7 @@ import { Reading, validate } from "../../lib/contracts";
 import { buildRegistry, loadRegistryFile } from "../../lib/registry";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 describe("mixed simulated office (every protocol family)", function () {
   this.timeout(20000);

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import mqtt, { type MqttClient } from "mqtt";
 import type { AlertEvent } from "../../lib/contracts";
 import { SELF_ALERT_DEFAULTS } from "../../lib/metrics/self-alerts";
-import type { FlowNode } from "../support/nodered";
-import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../support/pipeline";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 import { parsePrometheus, valueOf, type PromFamily } from "../support/prometheus";
-import { Teardown } from "../support/services";
+import { Teardown } from "../../scripts/harness/services";
 
 const METRICS_TOKEN = "metrics-e2e-token-spool-0123456789";
 const HOOK = "store readings";

@@ -9,9 +9,9 @@ import { get as httpGet } from "node:http";
 import { get as httpsGet } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "../support/nodered";
-import { freePort } from "../support/ports";
-import { waitFor } from "../support/wait";
+import { repoRoot } from "../../scripts/harness/nodered";
+import { freePort } from "../../scripts/harness/ports";
+import { waitFor } from "../../scripts/harness/wait";
 
 /** GET `url`: the status, or the error code (a TLS refusal, a reset). */
 function get(url: string, ca?: Buffer): Promise<number | string> {

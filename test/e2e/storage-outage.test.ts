@@ -4,10 +4,10 @@ import { appendFileSync, closeSync, existsSync, openSync, readdirSync, statSync,
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry } from "../../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import { errorTopic, readingTopic, simulatedDevices, statsTopic, storageFlow } from "../support/storage-flow";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { errorTopic, readingTopic, simulatedDevices, statsTopic, storageFlow } from "../../scripts/harness/storage-flow";
 
 const DEVICES: DeviceEntry[] = simulatedDevices(8);
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);

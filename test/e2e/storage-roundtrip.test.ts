@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
 import type { DeviceEntry, QueryReply, Reading } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { startNodeRed, type NodeRedInstance } from "../support/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../support/services";
-import { errorTopic, readingTopic, storageFlow } from "../support/storage-flow";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { errorTopic, readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
 
 const DB = "plugwatch_rt";
 const MIN = 60_000;

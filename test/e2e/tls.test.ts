@@ -10,10 +10,10 @@ import { get as httpsGet } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import mqtt from "mqtt";
-import { startMosquitto } from "../support/mosquitto";
-import { startNodeRed, type FlowNode, type NodeRedInstance } from "../support/nodered";
-import { freePort } from "../support/ports";
-import { Teardown, uniqueRoot } from "../support/services";
+import { startMosquitto } from "../../scripts/harness/mosquitto";
+import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
+import { freePort } from "../../scripts/harness/ports";
+import { Teardown, uniqueRoot } from "../../scripts/harness/services";
 
 const openssl = (dir: string, ...args: string[]): void => void execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
 

@@ -1,6 +1,6 @@
 // alert node in the Node-RED test helper: real time with short durations, topics/retain flags, list action,
 // restart with the same context, bad config and bad readings, and the retained delete through a real mqtt out + Mosquitto.
-import { coreNodes } from "../support/runtime";
+import { coreNodes } from "../../scripts/harness/runtime";
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { AlertEvent as AlertEventSchema } from "../../lib/contracts/alert";
 import { validate } from "../../lib/contracts/validate";
 import type { Reading } from "../../lib/contracts/reading";
 import { registryConfig } from "../support/config-nodes";
-import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
+import { startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
 import { calls, helper, lastStatus, recordStatuses, waitWithin, withMessages } from "../support/node-helper";
 
 import alertModule from "../../nodes/plugwatch-alert/plugwatch-alert";

@@ -8,7 +8,7 @@ import type { BackupResult } from "../../lib/backup/runner";
 import type { AlertEvent } from "../../lib/contracts/alert";
 import { Availability } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { helper, recordStatuses, waitWithin } from "../support/node-helper";
 
 import backupNode from "../../nodes/plugwatch-influx-backup/plugwatch-influx-backup";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { influxConfig } from "../support/config-nodes";
 import { calls, helper, waitWithin, type TestNode } from "../support/node-helper";
 

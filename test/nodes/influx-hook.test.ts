@@ -1,13 +1,13 @@
 // plugwatch-influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
-import { eventually } from "../support/wait";
+import { eventually } from "../../scripts/harness/wait";
 import { helper } from "../support/node-helper";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ComponentStatus, validate, type DeviceEntry, type Reading } from "../../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
-import { freePort } from "../support/ports";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { freePort } from "../../scripts/harness/ports";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import type { DeviceEntry, QueryReply } from "../../lib/contracts";
 import { QueryReply as QueryReplySchema, validate } from "../../lib/contracts";
 import { influxConfig, registryConfig } from "../support/config-nodes";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { helper, recordStatuses } from "../support/node-helper";
-import { freePort } from "../support/ports";
+import { freePort } from "../../scripts/harness/ports";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";

@@ -5,7 +5,7 @@ import type { RetentionManager, RetentionStatus } from "../../lib/influx/retenti
 import { fluxTask } from "../../lib/influx/rollup-aggregate";
 import { helper } from "../support/node-helper";
 import { startRecordingServer, type RecordingServer, type ScriptedResponse } from "../support/recording-server";
-import { eventually } from "../support/wait";
+import { eventually } from "../../scripts/harness/wait";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node-RED node modules are `export =`
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");

@@ -8,9 +8,9 @@ import type { DeviceEntry, Reading } from "../../lib/contracts";
 import type { RetentionManager, RetentionStatus } from "../../lib/influx/retention-manager";
 import { lateWindowsFileOf } from "../../lib/influx/late-windows-file";
 import { rollupFields } from "../../lib/influx/rollup-schema";
-import { startInfluxd, type InfluxdInstance } from "../support/influxd";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { helper } from "../support/node-helper";
-import { eventually } from "../support/wait";
+import { eventually } from "../../scripts/harness/wait";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node-RED node modules are `export =`
 import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry");

@@ -7,7 +7,7 @@ import type { CommandReply } from "../../lib/contracts/command";
 import { buildRegistry } from "../../lib/registry";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
-import { uniqueRoot } from "../support/services";
+import { uniqueRoot } from "../../scripts/harness/services";
 import { calls, helper, history, statuses, waitFor, withMessages, type TestNode } from "../support/node-helper";
 
 import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";

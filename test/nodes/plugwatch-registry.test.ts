@@ -4,7 +4,7 @@ import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { loadRegistryFile, RegistryError } from "../../lib/registry";
 import type { PlugwatchRegistryNode } from "../../nodes/plugwatch-registry/types";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 import { calls, helper, lastStatus, withMessages, type TestNode } from "../support/node-helper";
 
 import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";

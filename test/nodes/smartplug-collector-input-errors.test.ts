@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { Device } from "../../lib/contracts";
 import { SimulatedOffice } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
-import { uniqueRoot } from "../support/services";
+import { uniqueRoot } from "../../scripts/harness/services";
 import { helper, statuses, waitWithin, withMessages, type TestNode } from "../support/node-helper";
 
 import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";

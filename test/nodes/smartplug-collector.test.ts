@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Availability, Reading, validate, type Device } from "../../lib/contracts";
 import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { registryConfig } from "../support/config-nodes";
-import { uniqueRoot } from "../support/services";
+import { uniqueRoot } from "../../scripts/harness/services";
 import { calls, helper, history, lastStatus, waitFor, withMessages, type Status, type TestNode } from "../support/node-helper";
 
 import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";

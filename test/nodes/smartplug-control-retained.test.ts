@@ -1,5 +1,5 @@
 // plugwatch-control behind a real mqtt in on Mosquitto: a retained (stale) command never switches a plug; a live one does.
-import { coreNodes } from "../support/runtime";
+import { coreNodes } from "../../scripts/harness/runtime";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
@@ -9,7 +9,7 @@ import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { projectRoot } from "../../scripts/services/repo-root";
 import { registryConfig } from "../support/config-nodes";
 import { simPlug } from "../support/sim-devices";
-import { startMosquitto, type MosquittoInstance } from "../support/mosquitto";
+import { startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
 import { calls, helper, statuses, waitWithin, withMessages, type Status } from "../support/node-helper";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as vm from "node:vm";
-import { repoRoot } from "./nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 export type Validator = (this: Record<string, unknown>, v: unknown, opt?: unknown) => unknown;
 export interface PropDef {

@@ -1,9 +1,9 @@
 // The shipped examples/*.json in e2e tests: load one, point its tab's environment at the test's services, check it is offered.
-import { eventually } from "./wait";
+import { eventually } from "../../scripts/harness/wait";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { repoRoot, type FlowNode, type NodeRedInstance } from "./nodered";
+import { repoRoot, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 
 const EXAMPLES_URL = "/library/examples/flows/@plugwatch/node-red-plugwatch";
 

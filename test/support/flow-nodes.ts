@@ -1,5 +1,5 @@
 // Typed factories for the flow nodes the e2e tests deploy again and again: the broker config, the JSON registry, mqtt in/out, the control chain.
-import type { FlowNode } from "./nodered";
+import type { FlowNode } from "../../scripts/harness/nodered";
 
 /** The core mqtt-broker config node on 127.0.0.1:`port` (MQTT 5 unless told; aedes speaks 3.1.1 = "4"). */
 export function brokerNode(id: string, port: number, o: { name?: string; protocolVersion?: "4" | "5" } = {}): FlowNode {

@@ -1,5 +1,5 @@
 // node-red-node-test-helper for the node tests: its small typed surface, call history, real en-US messages, waiting.
-import { nodeRedMain } from "./runtime";
+import { nodeRedMain } from "../../scripts/harness/runtime";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { NodeAPI } from "node-red";
@@ -114,4 +114,4 @@ export function withMessages(nodeModule: (RED: NodeAPI) => void, dir: string, na
   };
 }
 
-export { waitFor, waitWithin } from "./wait";
+export { waitFor, waitWithin } from "../../scripts/harness/wait";

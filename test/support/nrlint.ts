@@ -2,7 +2,7 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { repoRoot } from "./nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const run = promisify(execFile);
 

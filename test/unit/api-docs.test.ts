@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { API_ERROR_CODES } from "../../lib/api/problem";
 import { matchRoute, OPERATIONS } from "../../lib/api/spec";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 describe("api docs (docs/api.md)", function () {
   const text = readFileSync(path.join(repoRoot(), "docs", "api.md"), "utf8");

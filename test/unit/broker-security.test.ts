@@ -25,7 +25,7 @@ import { PacketSizeGuard, PacketTooLarge } from "../../lib/broker/packet-guard";
 import { hashPassword, parsePasswd, verifyPassword } from "../../lib/broker/passwd";
 import { loadRegistryFile } from "../../lib/registry";
 import { aclForRegistry } from "../../scripts/write-acl";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const R = "plugwatch";
 const reading = `${R}/hq/1/open-1/ws-1-01/reading`;

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { CalendarError, calendarFromIcs, HolidayCalendar, parseIcs, unfold } from "../../lib/calendar";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const FR = readFileSync(path.join(repoRoot(), "test", "fixtures", "calendars", "fr-public-holidays.ics"), "utf8");
 

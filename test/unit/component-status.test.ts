@@ -1,5 +1,5 @@
 // The plugwatch-influx-hook's status message (lib/influx/hook-status.ts) against its contract and the API state that reads it.
-import { eventually } from "../support/wait";
+import { eventually } from "../../scripts/harness/wait";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -12,7 +12,7 @@ import { influxSettingsFromConfig } from "../../lib/influx/settings";
 import { InfluxWriter, influxSink } from "../../lib/influx/writer";
 import { Spool } from "../../lib/spool";
 import { componentStatusTopic } from "../../lib/topics";
-import { freePort } from "../support/ports";
+import { freePort } from "../../scripts/harness/ports";
 
 const T = 1764000000000;
 

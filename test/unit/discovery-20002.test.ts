@@ -4,7 +4,7 @@ import type { Device } from "../../lib/contracts/device";
 import { discover, toRegistryDrafts } from "../../lib/discovery";
 import { crc32, discover20002, frame, parseDiscoveryReply, unframe } from "../../lib/transports/discovery-20002";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { freePort } from "../support/ports";
+import { freePort } from "../../scripts/harness/ports";
 
 const loc = { building: "hq", floor: "1", room: "r" };
 

@@ -10,7 +10,7 @@ import { AlertEngine } from "../../lib/alerts/engine";
 import { parseRules } from "../../lib/alerts/rules";
 import { GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 interface FunctionNode {
   id: string;

@@ -8,7 +8,7 @@ import * as vm from "node:vm";
 import ts from "typescript";
 import { dashboardComponent, functionBody, functionBodyOf, FUNCTIONS_DIR } from "../../scripts/flows/function-source";
 import { plugwatchFlow } from "../../scripts/flows/plugwatch-flow";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const dir = () => path.join(repoRoot(), FUNCTIONS_DIR);
 const sources = () =>

@@ -4,7 +4,7 @@ import { InfluxHttp, unreachableMessage } from "../../lib/influx/http";
 import { influxRunner } from "../../lib/influx/query-service";
 import { DEFAULT_SETTINGS, displayUrl, influxSettingsFromConfig, type InfluxSettings } from "../../lib/influx/settings";
 import { PlugwatchError } from "../../lib/contracts/errors";
-import { freePort } from "../support/ports";
+import { freePort } from "../../scripts/harness/ports";
 
 describe("InfluxDB URL: no credentials in messages", function () {
   this.timeout(10000);

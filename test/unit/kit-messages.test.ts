@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const KIT_KEYS = ["status.badConfig", "errors.config", "errors.noConfigNode", "errors.closeTimeout"];
 

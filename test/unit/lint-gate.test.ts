@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ESLint } from "eslint";
 import * as prettier from "prettier";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const root = repoRoot();
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { showValue } from "../../lib/show-value";
 import { checkHelp, extractHelp, helpToDocs, LANGS, nodeShape, nodeTypes, parseHelp, readHelp, replaceRegion, syncDocs } from "../../scripts/docs/node-help";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const root = repoRoot();
 const types = nodeTypes(root);

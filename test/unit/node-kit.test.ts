@@ -6,7 +6,7 @@ import { currentVersion, migrate } from "../../nodes/shared/migrations";
 import { FakeTime } from "../support/fake-time";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const t = (key: string, subs?: Record<string, string | number>): string => `${key}${subs ? JSON.stringify(subs) : ""}`;
 

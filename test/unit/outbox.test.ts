@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { Outbox, type OutboxMessage, type OutboxPort } from "../../lib/outbox";
-import { startAedes, type AedesInstance } from "../support/mosquitto";
+import { startAedes, type AedesInstance } from "../../scripts/harness/mosquitto";
 
 /** An OutboxPort over an mqtt.js client (what a collector with its own connection would use). */
 class ClientPort implements OutboxPort {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 /** Keys every NodeDef has (node-red's own) — not compared between editor defaults and the TypeScript interface. */
 const STANDARD_KEYS = new Set(["id", "type", "name", "z", "wires", "x", "y", "g", "d"]);

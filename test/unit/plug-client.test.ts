@@ -7,7 +7,7 @@ import { Reading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { classifyError, parsePollResponse, PlugClient, toReading } from "../../lib/plug-client";
 import { SimulatedOffice } from "../../scripts/sim/office";
-import { freePort } from "../support/ports";
+import { freePort } from "../../scripts/harness/ports";
 
 const codeOf = (fn: () => unknown): string => {
   try {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { buildRegistry, lineColumn, loadRegistryFile, MAX_ISSUES, Registry, RegistryError } from "../../lib/registry";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const fixture = (name: string): string => path.join(repoRoot(), "test", "fixtures", "registries", name);
 

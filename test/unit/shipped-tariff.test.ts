@@ -11,7 +11,7 @@ import { priceDeltas, standingCharges } from "../../lib/tariff/price";
 import { ScheduleHolidays, withExtraHolidays } from "../../lib/tariff/schedule-holidays";
 import { TariffClock } from "../../lib/tariff/timeline";
 import { plugwatchFlow, SCHEDULE_FILE, TARIFF_FILE } from "../../scripts/flows/plugwatch-flow";
-import { repoRoot } from "../support/nodered";
+import { repoRoot } from "../../scripts/harness/nodered";
 
 const read = (rel: string): unknown => JSON.parse(readFileSync(path.join(repoRoot(), rel), "utf8"));
 

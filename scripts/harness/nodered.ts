@@ -5,7 +5,7 @@ import { get as httpsGet } from "node:https";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { FlowNode } from "../../scripts/flows/plugwatch-flow";
+import type { FlowNode } from "../flows/plugwatch-flow";
 import { freePort } from "./ports";
 // bcryptjs ships with node-red (its own dependency), so the hash matches what adminAuth checks.
 import { hashSync } from "bcryptjs";

@@ -2,7 +2,7 @@
 import { eventually as waitUntil } from "./wait";
 import type { MqttClient } from "mqtt";
 import type { Device, DeviceEntry } from "../../lib/contracts/device";
-import { SimulatedOffice } from "../../scripts/sim/office";
+import { SimulatedOffice } from "../sim/office";
 import { startInfluxd, type InfluxdInstance } from "./influxd";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "./nodered";
 import { OpenApiValidator } from "./openapi-validator";
