@@ -183,7 +183,7 @@ describe("query injection (Mosquitto → plugwatch-influx-query → influxd)", f
     );
     td.add(null, () => helper.unload());
     client = await connectClient(td, broker.url);
-    client.on("message", (topic, payload) => {
+    client.on("message", (_topic, payload) => {
       const reply = JSON.parse(payload.toString()) as QueryReply;
       replies.set(reply.id, reply);
       waiters.get(reply.id)?.(reply);
