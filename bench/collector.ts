@@ -57,6 +57,17 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
+/** The integer options: flag → option field, smallest and largest value. */
+const INT_OPTIONS = new Map<string, readonly [IntOption, number, number]>([
+  ["--interval-ms", ["intervalMs", 50, 3_600_000]],
+  ["--duration-s", ["durationS", 1, 3600]],
+  ["--warmup-s", ["warmupS", 0, 600]],
+  ["--concurrency", ["concurrency", 1, 10_000]],
+  ["--timeout-ms", ["timeoutMs", 10, 60_000]],
+  ["--rounds", ["rounds", 1, 100]],
+]);
+type IntOption = "intervalMs" | "durationS" | "warmupS" | "concurrency" | "timeoutMs" | "rounds";
+
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const o: BenchOptions = {
     plugs: [100, 500, 1000],
@@ -75,29 +86,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
+    const int = INT_OPTIONS.get(a);
+    if (int) {
+      const [field, min, max] = int;
+      o[field] = intArg(a, v, min, max);
+      i++;
+      continue;
+    }
     switch (a) {
       case "--plugs":
         o.plugs = (v ?? "").split(",").map((x) => intArg(a, x.trim(), 1, 10_000));
-        i++;
-        break;
-      case "--interval-ms":
-        o.intervalMs = intArg(a, v, 50, 3_600_000);
-        i++;
-        break;
-      case "--duration-s":
-        o.durationS = intArg(a, v, 1, 3600);
-        i++;
-        break;
-      case "--warmup-s":
-        o.warmupS = intArg(a, v, 0, 600);
-        i++;
-        break;
-      case "--concurrency":
-        o.concurrency = intArg(a, v, 1, 10_000);
-        i++;
-        break;
-      case "--timeout-ms":
-        o.timeoutMs = intArg(a, v, 10, 60_000);
         i++;
         break;
       case "--no-keep-alive":
@@ -111,10 +109,6 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         i++;
         break;
       }
-      case "--rounds":
-        o.rounds = intArg(a, v, 1, 100);
-        i++;
-        break;
       case "--json":
         o.json = true;
         break;

@@ -118,6 +118,12 @@ function measurementsGet(op: Pick<Operation, "id" | "path" | "summary" | "descri
   };
 }
 
+/** A GET under the control tag that the control agent answers over MQTT: the plug or command may be unknown (404) or fail (502). */
+function controlAgentGet(op: Pick<Operation, "id" | "path" | "access" | "summary" | "description" | "params" | "success">): Operation {
+  const { id, path, access, summary, description, params, success } = op;
+  return { id, method: "get", path, access, tag: "control", summary, description, params, success, errors: [400, ...AUTH, 404, 502, ...BROKER] };
+}
+
 /** POST /devices/{id}/approve or /reject: a decision on a device not in the registry (GET /devices?state=pending). */
 function pendingDecision(verb: "approve" | "reject", summary: string, description: string): Operation {
   return {
@@ -181,18 +187,15 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "The device", schema: DeviceView },
     errors: [400, ...AUTH, 404, 503],
   },
-  {
+  controlAgentGet({
     id: "getDevicePower",
-    method: "get",
     path: "/devices/{id}/power",
     access: "read",
-    tag: "control",
     summary: "Read a plug's relay",
     description: "Asks the control agent for the relay state (command action `status`; the plug is read, not switched).",
     params: [deviceId],
     success: { status: 200, description: "The relay state read from the plug", schema: CommandOutcome },
-    errors: [400, ...AUTH, 404, 502, ...BROKER],
-  },
+  }),
   {
     id: "setDevicePower",
     method: "post",
@@ -356,12 +359,10 @@ export const OPERATIONS: readonly Operation[] = [
     success: { status: 200, description: "The audit records", schema: AuditList },
     errors: [400, ...AUTH],
   },
-  {
+  controlAgentGet({
     id: "getCommand",
-    method: "get",
     path: "/commands/{id}",
     access: "control",
-    tag: "control",
     summary: "Outcome of a queued command",
     description:
       "A command sent with `queue` (its `requestId`), asked from the control agent over MQTT: per device queued, delivered (with the relay " +
@@ -369,8 +370,7 @@ export const OPERATIONS: readonly Operation[] = [
       "number of finished commands (its queue file survives restarts); an unknown or forgotten id is 404 UNKNOWN_COMMAND.",
     params: [{ name: "id", in: "path", required: true, description: "requestId of the command", schema: Type.String({ minLength: 1, maxLength: 128 }) }],
     success: { status: 200, description: "The command and each device's state", schema: QueuedCommand },
-    errors: [400, ...AUTH, 404, 502, ...BROKER],
-  },
+  }),
   {
     id: "getHealth",
     method: "get",

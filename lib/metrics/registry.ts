@@ -153,35 +153,38 @@ export const writeDuration = new Histogram({
 
 // ---- queries (label kind = the query type: range, latest, latestN, energy, …) ----
 
-export const queryRequests = new Counter({
-  name: "plugwatch_query_requests_total",
-  help: "Queries answered by plugwatch-influx-query, per kind and outcome (ok, or the error code)",
-  labelNames: ["kind", "outcome"],
-  registers,
-});
-export const queryDuration = new Histogram({
-  name: "plugwatch_query_duration_seconds",
-  help: "Time to answer a query, per kind, seconds",
-  labelNames: ["kind"],
-  buckets: SLOW,
-  registers,
-});
+/** A request counter labelled `by` and `result`, then its duration histogram (seconds, SLOW buckets) labelled `by`. */
+function requestMetrics<By extends string, Result extends string>(
+  by: By,
+  result: Result,
+  requests: { name: string; help: string },
+  duration: { name: string; help: string },
+): { requests: Counter<By | Result>; duration: Histogram<By> } {
+  return {
+    requests: new Counter({ ...requests, labelNames: [by, result], registers }),
+    duration: new Histogram({ ...duration, labelNames: [by], buckets: SLOW, registers }),
+  };
+}
+
+const queries = requestMetrics(
+  "kind",
+  "outcome",
+  { name: "plugwatch_query_requests_total", help: "Queries answered by plugwatch-influx-query, per kind and outcome (ok, or the error code)" },
+  { name: "plugwatch_query_duration_seconds", help: "Time to answer a query, per kind, seconds" },
+);
+export const queryRequests = queries.requests;
+export const queryDuration = queries.duration;
 
 // ---- REST API (label route = the OpenAPI operationId, or "unmatched") ----
 
-export const apiRequests = new Counter({
-  name: "plugwatch_api_requests_total",
-  help: "REST API requests per route (operationId) and HTTP status",
-  labelNames: ["route", "status"],
-  registers,
-});
-export const apiDuration = new Histogram({
-  name: "plugwatch_api_request_duration_seconds",
-  help: "REST API response time per route (operationId), seconds",
-  labelNames: ["route"],
-  buckets: SLOW,
-  registers,
-});
+const api = requestMetrics(
+  "route",
+  "status",
+  { name: "plugwatch_api_requests_total", help: "REST API requests per route (operationId) and HTTP status" },
+  { name: "plugwatch_api_request_duration_seconds", help: "REST API response time per route (operationId), seconds" },
+);
+export const apiRequests = api.requests;
+export const apiDuration = api.duration;
 
 // ---- alerts and MQTT ----
 
