@@ -12,6 +12,7 @@ import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { DeviceEntry } from "../lib/contracts";
 import { startInfluxd, type InfluxdInstance } from "../scripts/harness/influxd";
+import { mqttInNode } from "../scripts/harness/flow-nodes";
 import { startMosquitto } from "../scripts/harness/mosquitto";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../scripts/harness/nodered";
 import { readingTopic, simulatedDevices, storageFlow } from "../scripts/harness/storage-flow";
@@ -248,22 +249,7 @@ function contribFlow(o: { mqttPort: number; influxPort: number; db: string; devi
       rejectUnauthorized: true,
       timeout: 10,
     },
-    {
-      id: "in",
-      type: "mqtt in",
-      z: tab,
-      x: 100,
-      y: 100,
-      topic: `${ROOT}/+/+/+/+/reading`,
-      qos: "1",
-      datatype: "json",
-      broker: "broker",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [["fn"]],
-    },
+    mqttInNode("in", tab, `${ROOT}/+/+/+/+/reading`, "fn", 100, { broker: "broker" }),
     {
       id: "fn",
       type: "function",

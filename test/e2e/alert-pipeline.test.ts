@@ -9,6 +9,7 @@ import type { Device } from "../../lib/contracts/device";
 import { AlertEvent } from "../../lib/contracts/alert";
 import { validate } from "../../lib/contracts/validate";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { mqttInNode } from "../../scripts/harness/flow-nodes";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import type { BrokerInstance } from "../../scripts/harness/mosquitto";
@@ -78,57 +79,9 @@ function alertFlow(root: string, mqttPort: number, registry: Device[], timezone:
     },
     { id: "agent-out", type: "mqtt out", z: tab, x: 500, y: 120, name: "", topic: "", qos: "", retain: "", broker: "broker", wires: [] },
     // Alerts: MQTT → alert → MQTT (retained raised events, retained deletes on clear)
-    {
-      id: "readings-in",
-      type: "mqtt in",
-      z: tab,
-      x: 100,
-      y: 180,
-      name: "",
-      topic: `${root}/+/+/+/+/reading`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "broker",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [["alert"]],
-    },
-    {
-      id: "avail-in",
-      type: "mqtt in",
-      z: tab,
-      x: 300,
-      y: 240,
-      name: "",
-      topic: `${root}/+/+/+/+/availability`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "broker",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [["alert"]],
-    },
-    {
-      id: "list-in",
-      type: "mqtt in",
-      z: tab,
-      x: 500,
-      y: 300,
-      name: "",
-      topic: `${root}/test/list`,
-      qos: "1",
-      datatype: "json",
-      broker: "broker",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [["alert"]],
-    },
+    mqttInNode("readings-in", tab, `${root}/+/+/+/+/reading`, "alert", 180, { datatype: "auto-detect", broker: "broker", x: 100 }),
+    mqttInNode("avail-in", tab, `${root}/+/+/+/+/availability`, "alert", 240, { datatype: "auto-detect", broker: "broker", x: 300 }),
+    mqttInNode("list-in", tab, `${root}/test/list`, "alert", 300, { datatype: "json", broker: "broker", x: 500 }),
     {
       id: "alert",
       type: "plugwatch-alert",

@@ -3,10 +3,10 @@
 // the spool filling up, plugs unreachable, Mosquitto stopped), with short thresholds instead of long waits.
 import assert from "node:assert/strict";
 import type { AlertEvent } from "../../lib/contracts";
-import type { FlowNode } from "../../scripts/harness/nodered";
 import { startMosquitto } from "../../scripts/harness/mosquitto";
 import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 import { parsePrometheus, valueOf, type PromFamily } from "../support/prometheus";
+import { selfAlertPatch } from "../support/self-alert-flow";
 import { Teardown } from "../../scripts/harness/services";
 
 const METRICS_TOKEN = "metrics-e2e-token-0123456789";
@@ -17,25 +17,7 @@ const HOOK_SLUG = "store-readings";
 const BROKER = "pw-mqtt-broker"; // its name holds ${PLUGWATCH_MQTT_HOST}, so the label is its id
 
 /** The shipped flow with a metrics token, a 1 MB spool and self-alert thresholds of a few seconds. */
-function patch(flow: FlowNode[]): FlowNode[] {
-  return flow.map((n) => {
-    if (n.id === "pw-api") return { ...n, credentials: { ...(n.credentials as object), metricsToken: METRICS_TOKEN } };
-    if (n.id === "pw-hook") return { ...n, maxSpoolMB: 1, statsInterval: 1 };
-    if (n.id === "pw-alert")
-      return {
-        ...n,
-        tickInterval: 0.25,
-        selfAlerts: true,
-        storageDownS: 2,
-        spoolPercent: 0.3,
-        spoolAgeS: 3600,
-        missPercent: 50,
-        missWindowS: 3,
-        brokerDownS: 1,
-      };
-    return n;
-  });
-}
+const patch = selfAlertPatch(METRICS_TOKEN, { storageDownS: 2, spoolPercent: 0.3, spoolAgeS: 3600, missPercent: 50, missWindowS: 3, brokerDownS: 1 });
 
 describe("the pipeline watches itself: /metrics and self-alerts (shipped flow, Mosquitto, influxd, simulated office)", function () {
   this.timeout(180000);

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import mqtt, { type MqttClient } from "mqtt";
 import type { AlertEvent } from "../../lib/contracts";
 import { SELF_ALERT_DEFAULTS } from "../../lib/metrics/self-alerts";
-import type { FlowNode } from "../../scripts/harness/nodered";
 import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 import { parsePrometheus, valueOf, type PromFamily } from "../support/prometheus";
+import { selfAlertPatch } from "../support/self-alert-flow";
 import { Teardown } from "../../scripts/harness/services";
 
 const METRICS_TOKEN = "metrics-e2e-token-spool-0123456789";
@@ -20,25 +20,14 @@ const CAP = 1024 * 1024;
 const PER_MESSAGE = 4;
 
 /** The shipped flow with a metrics token, a 1 MB spool and the default spool threshold; other self-alerts kept out of the way. */
-function patch(flow: FlowNode[]): FlowNode[] {
-  return flow.map((n) => {
-    if (n.id === "pw-api") return { ...n, credentials: { ...(n.credentials as object), metricsToken: METRICS_TOKEN } };
-    if (n.id === "pw-hook") return { ...n, maxSpoolMB: 1, statsInterval: 1 };
-    if (n.id === "pw-alert")
-      return {
-        ...n,
-        tickInterval: 0.25,
-        selfAlerts: true,
-        storageDownS: 3600,
-        spoolPercent: SELF_ALERT_DEFAULTS.spoolPercent,
-        spoolAgeS: 3600,
-        missPercent: 100,
-        missWindowS: 3,
-        brokerDownS: 3600,
-      };
-    return n;
-  });
-}
+const patch = selfAlertPatch(METRICS_TOKEN, {
+  storageDownS: 3600,
+  spoolPercent: SELF_ALERT_DEFAULTS.spoolPercent,
+  spoolAgeS: 3600,
+  missPercent: 100,
+  missWindowS: 3,
+  brokerDownS: 3600,
+});
 
 describe("spool cap hit: SPOOL_FULL raises and clears the self-alert (shipped flow, Mosquitto, influxd)", function () {
   this.timeout(240_000);

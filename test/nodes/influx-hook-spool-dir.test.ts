@@ -1,11 +1,9 @@
 // plugwatch-influx-hook and its spool directory: deleting a node removes only the spool's own files; two hooks never share one spool.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import * as os from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { influxConfig } from "../support/config-nodes";
-import { calls, helper, waitWithin, type TestNode } from "../support/node-helper";
+import { calls, helper, influxdSuite, waitWithin, type TestNode } from "../support/node-helper";
 
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
@@ -23,27 +21,11 @@ const removeNode = (node: TestNode) => (node as unknown as { close(removed: bool
 
 describe("plugwatch-influx-hook spool directory (real influxd)", function () {
   this.timeout(60000);
-  let influx: InfluxdInstance;
-  let base: string;
   let db = 0;
 
-  before(async () => {
-    influx = await startInfluxd();
-  });
-  after(async () => {
-    await influx?.destroy();
-  });
-  beforeEach(function (done) {
-    base = mkdtempSync(path.join(os.tmpdir(), "plugwatch-spooldir-"));
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    rmSync(base, { recursive: true, force: true });
-  });
+  const env = influxdSuite("plugwatch-spooldir-");
 
-  const config = () => influxConfig(influx.url, { flavour: "1.x", database: `spooldir_${process.pid}_${++db}`, timeout: 2000 });
+  const config = () => influxConfig(env.influx.url, { flavour: "1.x", database: `spooldir_${process.pid}_${++db}`, timeout: 2000 });
 
   /** Sends n readings and waits until all are written (the ack file records them). */
   async function writeAndDrain(spoolDir: string, n: number): Promise<void> {
@@ -56,7 +38,7 @@ describe("plugwatch-influx-hook spool directory (real influxd)", function () {
   }
 
   it("removing a node whose spool dir is shared deletes only the spool's files: foreign files and folders stay", async () => {
-    const shared = path.join(base, "shared");
+    const shared = path.join(env.dir, "shared");
     mkdirSync(path.join(shared, "other-hook-spool"), { recursive: true });
     writeFileSync(path.join(shared, "flows.json"), "[]");
     writeFileSync(path.join(shared, "other-hook-spool", "000000000001.seg"), "unsent readings");
@@ -74,16 +56,16 @@ describe("plugwatch-influx-hook spool directory (real influxd)", function () {
   });
 
   it("removing a node whose spool dir holds nothing else removes the directory too", async () => {
-    const own = path.join(base, "own");
+    const own = path.join(env.dir, "own");
     await helper.load([influxNode, hookNode], [config(), hook("hook", own)]);
     await writeAndDrain(own, 3);
     await removeNode(helper.getNode("hook"));
     assert.equal(existsSync(own), false);
-    assert.equal(existsSync(base), true);
+    assert.equal(existsSync(env.dir), true);
   });
 
   it("a second hook with the same spool dir refuses to start with a clear error; the first keeps working", async () => {
-    const dir = path.join(base, "same");
+    const dir = path.join(env.dir, "same");
     await helper.load([influxNode, hookNode], [config(), hook("hook", dir), hook("hook2", dir)]);
     const errs = () => [...calls(helper.getNode("hook"), "error"), ...calls(helper.getNode("hook2"), "error")].map((a) => String(a[0]));
     const err = await waitFor("a start error of one hook", () => errs().find((m) => /already used by another running spool/.test(m)));

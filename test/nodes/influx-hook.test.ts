@@ -1,12 +1,10 @@
 // plugwatch-influx-hook in the Node-RED test helper against a real private influxd: round trip, batching, bad payloads, spool full, restart with a spool.
 import { eventually } from "../../scripts/harness/wait";
-import { helper } from "../support/node-helper";
+import { helper, influxdSuite } from "../support/node-helper";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import * as os from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { ComponentStatus, validate, type DeviceEntry, type Reading } from "../../lib/contracts";
-import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import { freePort } from "../../scripts/harness/ports";
 
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
@@ -93,27 +91,11 @@ const waitFor = <T>(what: string, fn: () => T | undefined | Promise<T | undefine
 
 describe("plugwatch-influx-hook node (real influxd)", function () {
   this.timeout(60000);
-  let influx: InfluxdInstance;
-  let spoolDir: string;
 
-  before(async () => {
-    influx = await startInfluxd();
-  });
-  after(async () => {
-    await influx?.destroy();
-  });
-  beforeEach(function (done) {
-    spoolDir = mkdtempSync(path.join(os.tmpdir(), "plugwatch-hook-spool-"));
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-    rmSync(spoolDir, { recursive: true, force: true });
-  });
+  const env = influxdSuite("plugwatch-hook-spool-");
 
   async function count(db: string, measurement = "plug"): Promise<number> {
-    const r = await influx.query(`SELECT count("power") FROM "${measurement}"`, db);
+    const r = await env.influx.query(`SELECT count("power") FROM "${measurement}"`, db);
     const v = r.results[0]?.series?.[0]?.values[0]?.[1];
     return typeof v === "number" ? v : 0;
   }
@@ -134,7 +116,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("writes readings with registry tags, float fields, boolean relay and exact ms timestamps (object, JSON string, Buffer, array)", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir });
+    await load({ url: env.influx.url, db, spoolDir: env.dir });
     const errors = collectErrors();
     const hook = helper.getNode("hook");
     hook.receive({ payload: reading(0) });
@@ -143,7 +125,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     hook.receive({ payload: [reading(3), reading(4)] });
     hook.receive({ payload: { v: 1, device: "pr-1", ts: T0 + 9000, measurement: "toner", fields: { level: 42.5, jammed: true }, tags: { colour: "cyan" } } });
     await countIs(db, 5);
-    const r = await influx.query(`SELECT * FROM "plug" WHERE "device" = 'ws-1' ORDER BY time`, db);
+    const r = await env.influx.query(`SELECT * FROM "plug" WHERE "device" = 'ws-1' ORDER BY time`, db);
     const s = r.results[0]?.series?.[0];
     assert.ok(s, JSON.stringify(r));
     const rows = s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]])));
@@ -163,7 +145,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
       team: "ops",
       voltage: exp.voltage,
     });
-    const types = await influx.query(`SHOW FIELD KEYS FROM "plug"`, db);
+    const types = await env.influx.query(`SHOW FIELD KEYS FROM "plug"`, db);
     assert.deepEqual(types.results[0]?.series?.[0]?.values, [
       ["current", "float"],
       ["energy", "float"],
@@ -172,7 +154,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
       ["voltage", "float"],
     ]);
     const toner = await waitFor("toner point", async () => {
-      const q = await influx.query(`SELECT "level", "jammed", "colour", "kind" FROM "toner"`, db);
+      const q = await env.influx.query(`SELECT "level", "jammed", "colour", "kind" FROM "toner"`, db);
       return q.results[0]?.series?.[0]?.values[0];
     });
     assert.deepEqual(toner, [T0 + 9000, 42.5, true, "cyan", "printer"]);
@@ -181,7 +163,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("batches by size at once and sends the remainder on close", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, batchSize: 100, flushInterval: 600_000 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, batchSize: 100, flushInterval: 600_000 });
     helper.getNode("hook").receive({ payload: Array.from({ length: 250 }, (_, i) => reading(i)) });
     await countIs(db, 200);
     assert.equal(await count(db), 200, "the 50 leftover lines wait for the (long) flush interval");
@@ -191,7 +173,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("sends a partial batch after the flush interval", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, batchSize: 5000, flushInterval: 300 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, batchSize: 5000, flushInterval: 300 });
     const t = Date.now();
     helper.getNode("hook").receive({ payload: [reading(0), reading(1), reading(2)] });
     await countIs(db, 3);
@@ -200,7 +182,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("rejects bad payloads with coded errors to Catch, keeps running and stores the good ones", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir });
+    await load({ url: env.influx.url, db, spoolDir: env.dir });
     const errors = collectErrors();
     const hook = helper.getNode("hook");
     const bad: unknown[] = [
@@ -248,16 +230,16 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("accepts unknown devices when configured (and without a registry), tagged with device only", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, registry: false, acceptUnknown: true });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, registry: false, acceptUnknown: true });
     helper.getNode("hook").receive({ payload: reading(0, "foreign-meter") });
     await countIs(db, 1);
-    const r = await influx.query(`SHOW TAG KEYS FROM "plug"`, db);
+    const r = await env.influx.query(`SHOW TAG KEYS FROM "plug"`, db);
     assert.deepEqual(r.results[0]?.series?.[0]?.values, [["device"]]);
   });
 
   it("without a registry and without acceptUnknown: every input fails with REGISTRY_INVALID", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, registry: false });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, registry: false });
     const errors = collectErrors();
     helper.getNode("hook").receive({ payload: reading(0) });
     await waitFor("error", () => (errors.length ? true : undefined));
@@ -266,7 +248,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("emits stats on its output", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, statsInterval: 1 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, statsInterval: 1 });
     const stats: { topic: string; payload: { writtenLines: number; backlogLines: number; node: string } }[] = [];
     helper.getNode("stats").on("input", (m: (typeof stats)[number]) => stats.push(m));
     helper.getNode("hook").receive({ payload: [reading(0), reading(1)] });
@@ -287,7 +269,7 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
   it("SPOOL_FULL: refuses with an error once the spool bound is reached; everything accepted arrives later", async () => {
     const db = uniqueDb();
     const dead = `http://127.0.0.1:${await freePort()}`;
-    await load({ url: dead, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
+    await load({ url: dead, db, spoolDir: env.dir, maxSpoolMB: 1, batchSize: 1000 });
     const errors = collectErrors();
     const accepted = countAccepted();
     const hook = helper.getNode("hook");
@@ -322,21 +304,21 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
     );
     await helper.unload();
     // "Node-RED restarts" with the database reachable: the accepted batches are all written, once.
-    await load({ url: influx.url, db, spoolDir, maxSpoolMB: 1, batchSize: 1000 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, maxSpoolMB: 1, batchSize: 1000 });
     await countIs(db, (20 - refused) * 500);
   });
 
   it("repeated refusals of InfluxDB (400 partial write) are logged once per minute, whatever their counts", async () => {
     const db = uniqueDb();
     // A string 'power' in the same shard: every later float 'power' is a field type conflict (400, dropped=N).
-    await influx.query(`CREATE DATABASE "${db}"`);
-    await influx.write(db, `plug,device=ws-1 power="text" ${T0 - 1000}`);
-    await load({ url: influx.url, db, spoolDir, batchSize: 5000, flushInterval: 20 });
+    await env.influx.query(`CREATE DATABASE "${db}"`);
+    await env.influx.write(db, `plug,device=ws-1 power="text" ${T0 - 1000}`);
+    await load({ url: env.influx.url, db, spoolDir: env.dir, batchSize: 5000, flushInterval: 20 });
     const hook = helper.getNode("hook");
     const warnings: string[] = [];
     hook.on("call:warn", (c: { args: unknown[] }) => warnings.push(String(c.args[0])));
     const acked = (n: number) => () =>
-      existsSync(path.join(spoolDir, "ack")) && readFileSync(path.join(spoolDir, "ack"), "utf8") === String(n) ? true : undefined;
+      existsSync(path.join(env.dir, "ack")) && readFileSync(path.join(env.dir, "ack"), "utf8") === String(n) ? true : undefined;
     hook.receive({ payload: [reading(0), reading(1)] });
     await waitFor("the first batch refused and acknowledged", acked(2));
     await waitFor("the first refusal logged", () => (warnings.some((w) => /^InfluxDB refused 2 of 2 line\(s\)/.test(w)) ? true : undefined));
@@ -350,20 +332,20 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
 
   it("keeps readings accepted while influxd is down across a node restart, and writes each exactly once", async () => {
     const db = uniqueDb();
-    await load({ url: influx.url, db, spoolDir, batchSize: 50, flushInterval: 20 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, batchSize: 50, flushInterval: 20 });
     const accepted = countAccepted();
     const hook = helper.getNode("hook");
     hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(i)) });
     await countIs(db, 100);
-    await influx.stop();
+    await env.influx.stop();
     for (let b = 1; b < 5; b++) hook.receive({ payload: Array.from({ length: 100 }, (_, i) => reading(b * 100 + i)) });
     await waitFor("the 400 readings accepted while influxd is down", () => (accepted.n === 5 ? true : undefined));
     await helper.unload(); // closes while the database is down: the backlog stays spooled
-    await influx.restart();
+    await env.influx.restart();
     assert.equal(await count(db), 100);
-    await load({ url: influx.url, db, spoolDir, batchSize: 50, flushInterval: 20 });
+    await load({ url: env.influx.url, db, spoolDir: env.dir, batchSize: 50, flushInterval: 20 });
     await countIs(db, 500);
-    const sum = await influx.query(`SELECT sum("energy") FROM "plug"`, db);
+    const sum = await env.influx.query(`SELECT sum("energy") FROM "plug"`, db);
     const expected = Array.from({ length: 500 }, (_, i) => reading(i).energy).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs((sum.results[0]?.series?.[0]?.values[0]?.[1] as number) - expected) < 1e-6);
   });

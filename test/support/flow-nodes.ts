@@ -1,5 +1,8 @@
 // Typed factories for the flow nodes the e2e tests deploy again and again: the broker config, the JSON registry, mqtt in/out, the control chain.
+import { mqttInNode } from "../../scripts/harness/flow-nodes";
 import type { FlowNode } from "../../scripts/harness/nodered";
+
+export { mqttInNode };
 
 /** The core mqtt-broker config node on 127.0.0.1:`port` (MQTT 5 unless told; aedes speaks 3.1.1 = "4"). */
 export function brokerNode(id: string, port: number, o: { name?: string; protocolVersion?: "4" | "5" } = {}): FlowNode {
@@ -27,32 +30,6 @@ export const registryNode = (id: string, registry: Record<string, unknown>): Flo
   source: "json",
   file: "",
   json: JSON.stringify(registry),
-});
-
-/** An mqtt in on broker "b" wired to `to`. */
-export const mqttInNode = (
-  id: string,
-  z: string,
-  topic: string,
-  to: string,
-  y: number,
-  o: { datatype?: "json" | "auto-detect" | "utf8"; rh?: 0 | 1 | 2 } = {},
-): FlowNode => ({
-  id,
-  type: "mqtt in",
-  z,
-  name: "",
-  topic,
-  qos: "1",
-  datatype: o.datatype ?? "json",
-  broker: "b",
-  nl: false,
-  rap: true,
-  rh: o.rh ?? 0,
-  inputs: 0,
-  x: 100,
-  y,
-  wires: [[to]],
 });
 
 /** An mqtt out on broker "b" that publishes to each message's own topic. */

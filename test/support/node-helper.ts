@@ -1,7 +1,9 @@
 // node-red-node-test-helper for the node tests: its small typed surface, call history, real en-US messages, waiting.
 import { nodeRedMain } from "../../scripts/harness/runtime";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
 import type { NodeAPI } from "node-red";
 import testHelper from "node-red-node-test-helper";
 
@@ -49,6 +51,40 @@ export interface Helper {
 
 export const helper: Helper = testHelper;
 helper.init(nodeRedMain);
+
+/**
+ * Mocha hooks for helper tests against one real influxd: starts it before the suite and destroys it after; each test
+ * gets the helper's server and a fresh temporary directory (named `prefix`…), unloaded, stopped and removed after it.
+ * Read `influx` and `dir` inside tests and hooks only.
+ */
+export function influxdSuite(prefix: string): { readonly influx: InfluxdInstance; readonly dir: string } {
+  let influx: InfluxdInstance | undefined;
+  let dir = "";
+  before(async () => {
+    influx = await startInfluxd();
+  });
+  after(async () => {
+    await influx?.destroy();
+  });
+  beforeEach(function (done) {
+    dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get influx(): InfluxdInstance {
+      if (!influx) throw new Error("influxd is not started yet: read it inside a test or hook");
+      return influx;
+    },
+    get dir(): string {
+      return dir;
+    },
+  };
+}
 
 /**
  * Every call of a Node method (status, error, warn, log, send) made by `node` since the flow was loaded,
