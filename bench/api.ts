@@ -245,7 +245,7 @@ function run(name: string, mode: string, o: AutocannonOptions): Promise<Run> {
 }
 
 /** Open loop, evenly paced (bench/paced-load.ts, in a worker thread); latency from each request's scheduled send time. */
-function paced(name: string, rate: number, o: AutocannonOptions & { paths?: string[]; durationS: number; maxSockets: number }): Promise<Run> {
+function paced(name: string, rate: number, o: AutocannonOptions & { paths?: string[] | undefined; durationS: number; maxSockets: number }): Promise<Run> {
   return measured(async () => {
     const r: PacedResult = await pacedLoad({
       url: o.url,

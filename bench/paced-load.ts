@@ -17,10 +17,10 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 export interface PacedOptions {
   url: string;
   /** Paths (with query string) on the url's host to rotate through: request i asks for paths[i % length]. Default: the url's. */
-  paths?: string[];
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
+  paths?: string[] | undefined;
+  method?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  body?: string | undefined;
   /** Requests per second, evenly spaced. */
   rate: number;
   /** Length of the schedule, s (requests due in [0, durationS)). */
@@ -41,7 +41,7 @@ export interface PacedResult {
   non2xx: number;
   errors: number;
   /** First error message, if any. */
-  firstError?: string;
+  firstError?: string | undefined;
   /** Answers (any status) per second, from the first due time to the last answer (or the schedule's end). */
   achievedPerS: number;
   /** Latency from the due time to the end of the answer, ms, over all answered requests. */

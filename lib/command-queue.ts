@@ -45,9 +45,9 @@ export interface QueueStore {
 }
 
 export interface CommandQueueOptions {
-  max?: number;
-  history?: number;
-  store?: QueueStore;
+  max?: number | undefined;
+  history?: number | undefined;
+  store?: QueueStore | undefined;
 }
 
 /** A command about to be queued: the outcome of its first attempt decides which devices wait. */

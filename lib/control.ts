@@ -37,9 +37,9 @@ export interface ControllerOptions {
   registry: Registry | (() => Registry);
   client: RelayClient;
   /** Most plug operations in flight at once, across all requests (default 16). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Budget per device in ms for the whole action: switch plus read-back (default 3000). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Most device operations waiting behind the concurrency bound (default 1000). A request whose devices would not
    * fit is answered LIMIT_EXCEEDED as a whole, before any plug is touched.

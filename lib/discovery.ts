@@ -135,7 +135,7 @@ function discoverLegacy(opts: DiscoveryOptions): Promise<DiscoveredPlug[]> {
         devicesUseDiscoveryPort: true,
         breakoutChildren: false,
         deviceTypes: ["plug"],
-        devices: opts.probe,
+        ...(opts.probe && { devices: opts.probe }),
       });
     } catch (err) {
       clearTimeout(timer);

@@ -36,7 +36,7 @@ export interface OutboxStats {
  * readings are idempotent in InfluxDB (same series and timestamp), so each is stored exactly once.
  */
 export class Outbox {
-  private draining?: Promise<void>;
+  private draining?: Promise<void> | undefined;
   private readonly counters = { buffered: 0, replayed: 0, refused: 0 };
 
   private constructor(

@@ -33,7 +33,7 @@ export interface UnknownDevicesOptions {
   /** At most this many approved + rejected ids are remembered; the oldest decisions are forgotten first. Default 1000. */
   maxDecided?: number;
   now?: () => number;
-  store?: UnknownDeviceStore;
+  store?: UnknownDeviceStore | undefined;
   /** Called (at most once a second by the caller's choice) when the list changed: status, persistence. */
   onChange?: () => void;
 }

@@ -44,8 +44,8 @@ const normMac = (mac: string) => mac.toUpperCase().replace(/-/g, ":");
 
 /** The identity of a plug as it answers: its deviceId and MAC (either may be unknown). */
 export interface PlugIdentity {
-  deviceId?: string;
-  mac?: string;
+  deviceId?: string | undefined;
+  mac?: string | undefined;
 }
 
 /** Where first-seen identities outlive a restart (a JSON file in the user directory; see lib/identity-file.ts). */

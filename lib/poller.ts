@@ -236,7 +236,7 @@ export class Poller<D extends { id: string }, S = PlugSample> {
   private readonly clearTimer: (handle: TimerHandle) => void;
   private readonly random: () => number;
   private readonly classify: (err: unknown) => PollFailure;
-  private readonly check?: (device: D, sample: S) => PollFailure | undefined;
+  private readonly check: ((device: D, sample: S) => PollFailure | undefined) | undefined;
   private readonly on: Partial<PollerHandlers<D, S>>;
   private readonly statsIntervalMs: number;
   private readonly handlerErrors: RateLimitedLog;

@@ -26,10 +26,10 @@ export class RegistryError extends FileIssuesError<RegistryIssue> {
 
 /** Filter used by agents to pick the devices they handle (all fields optional, all must match). */
 export interface DeviceFilter {
-  kind?: DeviceKind | "";
-  building?: string;
-  floor?: string;
-  room?: string;
+  kind?: DeviceKind | "" | undefined;
+  building?: string | undefined;
+  floor?: string | undefined;
+  room?: string | undefined;
 }
 
 export class Registry {
@@ -49,7 +49,7 @@ export class Registry {
     devices: readonly Device[],
     measurements: readonly string[] = [],
     unknown: UnknownDevices = new UnknownDevices(),
-    zones: { timezone?: string; buildings?: Readonly<Record<string, { timezone?: string }>> } = {},
+    zones: { timezone?: string | undefined; buildings?: Readonly<Record<string, { timezone?: string }>> | undefined } = {},
   ) {
     this.devices = devices;
     this.timezone = zones.timezone ?? hostTimeZone();

@@ -114,7 +114,7 @@ const openDirs = new Set<string>();
 interface Segment {
   no: number;
   file: string;
-  fd?: number;
+  fd?: number | undefined;
   size: number;
 }
 
@@ -187,14 +187,14 @@ export class Spool {
   private pendingShares = 0;
   private readonly keyBytes = new Map<string, number>();
   private flushTimer: unknown;
-  private flushing?: Promise<void>;
-  private ackWrite?: Promise<void>;
+  private flushing?: Promise<void> | undefined;
+  private ackWrite?: Promise<void> | undefined;
   private ackDirty = false;
   private closed = false;
   private readonly counters = { appendedLines: 0, ackedLines: 0, rejectedLines: 0, droppedLines: 0, fairShareRejectedLines: 0 };
   recovery: RecoveryReport = { segments: 0, records: 0, lines: 0, skippedBytes: 0, tornBytes: 0, corruptRegions: 0, lostLines: 0, keptRecords: 0 };
   /** Called after lines are durably appended (the writer uses it to wake up). */
-  onAppend?: () => void;
+  onAppend?: (() => void) | undefined;
 
   private constructor(opts: SpoolOptions) {
     const segmentBytes = opts.segmentBytes ?? Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(opts.maxBytes / 16)));

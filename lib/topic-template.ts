@@ -66,9 +66,9 @@ export function matchTopic(t: TopicTemplate, topic: string): Record<string, stri
 export interface TopicMapOptions {
   template: TopicTemplate;
   /** Device id from the levels, e.g. `{room}-{device}` (default: every named level but the attribute, joined by `-`). */
-  device?: string;
+  device?: string | undefined;
   /** Measurement of the readings (default: none, plugwatch-influx-hook's). */
-  measurement?: string;
+  measurement?: string | undefined;
 }
 
 /** Lower-cases a level value and turns anything a slug does not allow into '-'. */
@@ -118,7 +118,7 @@ function decodeValue(payload: unknown, field: string): { fields: Record<string, 
       if (!ok(o.value)) throw new PlugwatchError("INVALID_READING", `'value' must be a finite number or a boolean`);
       if (o.ts !== undefined && (typeof o.ts !== "number" || !Number.isInteger(o.ts)))
         throw new PlugwatchError("INVALID_READING", `'ts' must be epoch milliseconds`);
-      return { fields: { [field]: o.value }, ts: o.ts };
+      return o.ts === undefined ? { fields: { [field]: o.value } } : { fields: { [field]: o.value }, ts: o.ts };
     }
     const fields: Record<string, Value> = {};
     for (const [k, x] of Object.entries(o)) {

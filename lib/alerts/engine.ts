@@ -20,7 +20,7 @@ export interface AlertEngineOptions {
    * Bounds on reporting rejected inputs (MQTT clients choose device ids and topics): keys remembered as reported and
    * new INVALID_READING reports per minute. Default DEFAULT_REPORT_LIMITS.
    */
-  reportLimits?: Partial<ReportLimits>;
+  reportLimits?: Partial<ReportLimits> | undefined;
   /**
    * Most devices tracked (registry devices plus ids learnt from valid inputs). Inputs of further new ids are refused
    * (LIMIT_EXCEEDED, reported like invalid inputs) so random ids cannot grow memory and the saved state forever.

@@ -8,7 +8,7 @@ export interface DeviceInfo {
   kind?: DeviceKind;
   location?: Location;
   /** Expected idle draw in W (registry), used by waste rules with `useIdleWatts`. */
-  idleWatts?: number;
+  idleWatts?: number | undefined;
 }
 
 /** Side data of an input message that is not in the payload (both optional). */

@@ -78,7 +78,7 @@ export function corsHeaders(cors: CorsOptions | undefined, origin: string | unde
 
 export interface HttpHandlerOptions {
   maxBodyBytes?: number;
-  cors?: CorsOptions;
+  cors?: CorsOptions | undefined;
   /** Called once per finished request (status, ms, method and path relative to the base path) — for node status and metrics. Never receives tokens. */
   onDone?: (status: number, ms: number, req: { method: string; path: string }) => void;
   now?: () => number;

@@ -4,7 +4,7 @@ import { ApiError } from "./problem";
 
 export interface MetricsEndpointOptions {
   /** The scrape token; empty or undefined serves /metrics without auth. A `sha256:<hex>` digest is accepted too. */
-  token?: string;
+  token?: string | undefined;
   /** Renders the exposition text (lib/metrics/registry scrape). */
   scrape(): Promise<{ contentType: string; body: string }>;
 }

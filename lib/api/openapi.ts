@@ -10,8 +10,8 @@ export interface OpenApiOptions {
   /** false when the node's auth is "none" (httpNodeAuth or a proxy guards the API): no bearer security is documented. Default true. */
   tokens?: boolean;
   /** true when /metrics needs the node's metrics token. */
-  metricsToken?: boolean;
-  version?: string;
+  metricsToken?: boolean | undefined;
+  version?: string | undefined;
 }
 
 /** Plain JSON copy of a TypeBox schema (drops TypeBox's symbol keys). */

@@ -141,10 +141,10 @@ export function parseSlug(text: string, param: string): string {
 
 /** Device filter of list endpoints. */
 export interface DeviceFilterParams {
-  kind?: DeviceKind;
-  building?: string;
-  floor?: string;
-  room?: string;
+  kind?: DeviceKind | undefined;
+  building?: string | undefined;
+  floor?: string | undefined;
+  room?: string | undefined;
 }
 export const FILTER_PARAMS = ["kind", "building", "floor", "room"] as const;
 

@@ -112,7 +112,7 @@ export const Problem = Type.Object(
 export type Problem = Static<typeof Problem>;
 
 export interface ApiErrorOptions {
-  details?: { path: string; message: string }[];
+  details?: { path: string; message: string }[] | undefined;
   /** Extra problem members (requestId, results). */
   extra?: Pick<Problem, "requestId" | "results">;
   /** Overrides the status derived from the code. */

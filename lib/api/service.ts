@@ -56,14 +56,14 @@ export interface ApiRequest {
   /** Path relative to the base path, e.g. `/devices/ws-1`. */
   path: string;
   search: URLSearchParams;
-  authorization?: string;
-  contentType?: string;
+  authorization?: string | undefined;
+  contentType?: string | undefined;
   /** Raw body (already bounded by the HTTP layer), or undefined when there was none. */
-  body?: Buffer;
+  body?: Buffer | undefined;
   /** Full request path, used as the problem's `instance`. */
   instance: string;
   /** The client's address (for the log of refused tokens). */
-  remote?: string;
+  remote?: string | undefined;
 }
 
 export interface ApiResponse {

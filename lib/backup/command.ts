@@ -36,10 +36,10 @@ export function checkInfluxd(value: unknown): string {
 }
 
 export interface BackupCommandOptions {
-  influxd?: string;
+  influxd?: string | undefined;
   host: string;
   /** Database to back up; absent = every database. */
-  database?: string;
+  database?: string | undefined;
   /** The new backup folder (influxd creates it). */
   target: string;
 }
@@ -53,12 +53,12 @@ export function backupCommand(o: BackupCommandOptions): ProcessCommand {
 }
 
 export interface RestoreCommandOptions {
-  influxd?: string;
+  influxd?: string | undefined;
   host: string;
   /** Database name inside the backup. */
   database: string;
   /** Restore under this name (must not exist yet); absent = the original name (which must not exist either). */
-  newDatabase?: string;
+  newDatabase?: string | undefined;
   /** The backup folder. */
   source: string;
 }

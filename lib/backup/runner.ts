@@ -11,11 +11,11 @@ import { checkKeep, selectExpiredBackups } from "./retention";
 
 export interface BackupConfig {
   /** influxd binary (default "influxd" from PATH). */
-  influxd?: string;
+  influxd?: string | undefined;
   /** host:port of influxd's RPC service (its top-level bind-address). */
   host: string;
   /** Database to back up; absent/"" = all databases. */
-  database?: string;
+  database?: string | undefined;
   /** Folder that holds one sub-folder per backup. */
   dir: string;
   /** Backups to keep (newest first); older ones are deleted after a successful backup. */

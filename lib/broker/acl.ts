@@ -40,7 +40,7 @@ export interface AclOptions {
    * The registry's devices: the `collector` role may publish the reading and availability topic of each of them and
    * nothing else. Absent: every device topic under the root (no registry configured). `runtime` is not narrowed.
    */
-  collectorDevices?: readonly GrantedDevice[];
+  collectorDevices?: readonly GrantedDevice[] | undefined;
 }
 
 /** The exact topics a collector with this registry may publish: `{root}/{building}/{floor}/{room}/{id}/{stream}`. */

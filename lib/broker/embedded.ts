@@ -30,12 +30,12 @@ export interface EmbeddedBrokerOptions {
   roles?: Readonly<Record<string, Role>>;
   /** Anonymous clients allowed (read-only). Default: true on loopback, false otherwise. */
   allowAnonymous?: boolean;
-  maxPacketBytes?: number;
+  maxPacketBytes?: number | undefined;
   /**
    * The registry's devices: the collector role may publish only their reading and availability topics (lib/broker/acl
    * AclOptions). Absent: no registry configured, every device topic. An empty list refuses every collector publish.
    */
-  collectorDevices?: readonly GrantedDevice[];
+  collectorDevices?: readonly GrantedDevice[] | undefined;
   /** Called on refused connections, publishes and subscriptions, with a stable code when there is one (rate-limit it at the caller). */
   onRefused?: (what: "connect" | "publish" | "subscribe" | "packet", detail: string, code?: "UNKNOWN_DEVICE") => void;
 }

@@ -13,12 +13,11 @@ export const SUPPORTED_MODELS = ["HS110", "HS110v2", "KP115", "HS300", "P110", "
 
 /** How Plugwatch talks to a plug (docs/registry.md#protocols). */
 export const PROTOCOLS = ["auto", "legacy", "klap", "tapo"] as const;
+const PROTOCOL_DESCRIPTION =
+  "legacy: XOR JSON on TCP 9999; klap: Kasa JSON over KLAP (HTTP 80, HS110 hw 4+, KP115, HS300 2.0); tapo: Tapo SMART over KLAP (P110/P115); auto: probe once (legacy, then KLAP on port 80) and remember";
 export const Protocol = Type.Union(
   PROTOCOLS.map((p) => Type.Literal(p)),
-  {
-    description:
-      "legacy: XOR JSON on TCP 9999; klap: Kasa JSON over KLAP (HTTP 80, HS110 hw 4+, KP115, HS300 2.0); tapo: Tapo SMART over KLAP (P110/P115); auto: probe once (legacy, then KLAP on port 80) and remember",
-  },
+  { description: PROTOCOL_DESCRIPTION },
 );
 export type Protocol = Static<typeof Protocol>;
 
@@ -65,7 +64,7 @@ export const DeviceEntry = Type.Object(
     protocol: Type.Optional(
       Type.Union(
         PROTOCOLS.map((p) => Type.Literal(p)),
-        { description: Protocol.description, default: "legacy" },
+        { description: PROTOCOL_DESCRIPTION, default: "legacy" },
       ),
     ),
     outlets: Type.Optional(

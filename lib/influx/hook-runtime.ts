@@ -131,7 +131,7 @@ export class HookRuntime {
   }
 
   /** The component status message (lib/contracts/status.ts); undefined before the writer runs. */
-  async stats(who: { node: string; name?: string }): Promise<ComponentStatus | undefined> {
+  async stats(who: { node: string; name?: string | undefined }): Promise<ComponentStatus | undefined> {
     const { writer, spool } = this;
     if (!writer || !spool) return undefined;
     const oldestTs = await oldestUnsentTs(spool);

@@ -19,9 +19,9 @@ export interface HookCounters {
 export function hookStatus(
   stats: WriterStats,
   counters: HookCounters,
-  who: { node: string; name?: string },
+  who: { node: string; name?: string | undefined },
   now: number,
-  storage: { spoolFull?: boolean; oldestTs?: number; retention?: RetentionStatus } = {},
+  storage: { spoolFull?: boolean; oldestTs?: number | undefined; retention?: RetentionStatus | undefined } = {},
 ): ComponentStatus {
   const msg: ComponentStatus = { v: CONTRACT_VERSION, component: HOOK_COMPONENT, ts: now, backlog: stats.backlogLines, node: who.node, ...counters };
   msg.spoolFull = storage.spoolFull === true;

@@ -20,9 +20,9 @@ export interface DeviceLookup {
 
 export interface EncoderOptions {
   /** Measurement for plug readings and for generic readings without one (default `plug`). */
-  measurement?: string;
+  measurement?: string | undefined;
   /** Store readings of devices missing from the registry, tagged with `device` only (default false: UNKNOWN_DEVICE). */
-  acceptUnknown?: boolean;
+  acceptUnknown?: boolean | undefined;
 }
 
 /** Writes a Point's timestamp exactly as given: we always set it to a string of epoch milliseconds. */

@@ -42,7 +42,7 @@ export interface PlanInput {
    * Every bucket boundary of the query is a multiple of this (ms): the interval of an aggregated range query, the GCD of
    * calendar period boundaries (1 h for local days in whole-hour zones); undefined for raw rows (any tier may serve them).
    */
-  alignMs?: number;
+  alignMs?: number | undefined;
   /** Raw rows are asked for (not aggregates): raw serves them whenever it still holds the range. */
   rawRows?: boolean;
   /** False when the query asks for something the rollups do not keep (another measurement, the relay field…). */

@@ -15,7 +15,7 @@ export interface SpoolAlarmOptions {
 
 /** Decides when the SPOOL_FULL alert is raised and cleared; pure (the caller passes the time). */
 export class SpoolFullAlarm {
-  private raised?: AlertEvent;
+  private raised?: AlertEvent | undefined;
   private lastRefusalAt = -Infinity;
   private readonly quietMs: number;
   private readonly clearBelowFill: number;

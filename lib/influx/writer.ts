@@ -107,7 +107,7 @@ export class InfluxWriter {
   private peeking = false;
   private flushTimer: unknown;
   /** When the oldest unsent line became sendable (for flushIntervalMs). */
-  private waitingSince?: number;
+  private waitingSince?: number | undefined;
   private draining = false;
   private stopping = false;
   private readonly retryWaits = new Set<{ handle: unknown; resolve: (v: typeof stopped | undefined) => void }>();

@@ -30,7 +30,7 @@ export interface HookSnapshot {
   /** The spool's cap, bytes. */
   maxBytes: number;
   /** Since when (epoch ms) every write attempt has failed without an answer from the database; undefined while it answers. */
-  unreachableSince?: number;
+  unreachableSince?: number | undefined;
 }
 
 export interface CollectorSource {

@@ -67,7 +67,7 @@ export function parseSelfAlertSettings(def: { readonly [K in keyof SelfAlertSett
 
 /** What one check looks at: the hub's sources, read once. */
 export interface PipelineView {
-  hooks: { slug: string; label: string; snap: HookSnapshot; oldestTs?: number }[];
+  hooks: { slug: string; label: string; snap: HookSnapshot; oldestTs?: number | undefined }[];
   collectors: { slug: string; label: string; totals: CollectorTotals }[];
   brokers: { slug: string; label: string; connected: boolean }[];
 }

@@ -33,7 +33,7 @@ export interface ParseOptions {
   /** Reads an ICS file (holidayFiles); default: none allowed. */
   readFile?: (file: string) => string;
   /** Directory holidayFiles are relative to (the Node-RED user directory). */
-  baseDir?: string;
+  baseDir?: string | undefined;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -41,7 +41,7 @@ export const MAX_CATCH_UP_MS = 8 * 24 * 60 * MINUTE;
 
 interface IdleState {
   /** Engine time the device was first seen below the threshold with its relay on, in this stretch. */
-  belowSince?: number;
+  belowSince?: number | undefined;
   /** Fired in this idle stretch: no second off until re-armed. */
   fired: boolean;
   /** Last relay state seen. */

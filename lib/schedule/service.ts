@@ -32,7 +32,7 @@ export interface ServiceOptions {
   guard: ReplyTopicGuard;
   /** Reads holiday ICS files named by the document, relative to `baseDir` (the user directory). */
   readFile: (file: string) => string;
-  baseDir?: string;
+  baseDir?: string | undefined;
   price?: PriceFn;
   newId?: () => string;
   /** Keeps the savings ledger between restarts (a JSON file in the user directory). */

@@ -10,7 +10,7 @@ export interface ScheduleHolidaysDeps {
   /** Reads an ICS file named by `holidayFiles`. */
   readFile(file: string): string;
   /** Directory `holidayFiles` are relative to (the Node-RED user directory). */
-  baseDir?: string;
+  baseDir?: string | undefined;
   /** Called once per distinct problem: an unreadable or invalid document keeps the last good calendar. */
   warn?(message: string): void;
 }

@@ -28,7 +28,7 @@ export interface PostOptions {
   path: string;
   body: Buffer;
   tls?: boolean;
-  cookie?: string;
+  cookie?: string | undefined;
   timeoutMs: number;
 }
 

@@ -58,7 +58,7 @@ export interface CollectorNodeConfig extends CollectorConfig {
   outbox?: { broker: string; dir: string; maxBytes: number };
 }
 
-export function parseCollectorConfig(def: PlugwatchCollectorNodeDef, env: { userDir?: string } = {}): CollectorNodeConfig {
+export function parseCollectorConfig(def: PlugwatchCollectorNodeDef, env: { userDir?: string | undefined } = {}): CollectorNodeConfig {
   const userDir = env.userDir || path.join(os.homedir(), ".node-red");
   const identityFile = path.join(userDir, "plugwatch-identity", `${def.id}.json`);
   const config: CollectorNodeConfig = { ...parseConfig(def), registry: def.registry, account: def.account || undefined, identityFile };

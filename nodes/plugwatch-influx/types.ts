@@ -37,7 +37,7 @@ export interface PlugwatchInfluxNode extends Node<PlugwatchInfluxCredentials> {
   /** Validated settings, or undefined when the configuration is invalid (see `configError`). */
   settings?: InfluxSettings;
   /** One keep-alive connection pool shared by every node using this config; closed with the config node. */
-  http?: InfluxHttp;
+  http?: InfluxHttp | undefined;
   configError?: Error;
   /** Retention tiers and late-data re-aggregation (state "off" when not managed); the hook reports its status. */
   retention?: RetentionManager;

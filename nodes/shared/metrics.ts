@@ -5,7 +5,7 @@ import { enableProcessMetrics } from "../../lib/metrics/registry";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 
 /** The label a node's series carry in /metrics: its name, else its id. */
-export const metricLabel = (node: { name?: string; id: string }): string => node.name?.trim() || node.id;
+export const metricLabel = (node: { name?: string | undefined; id: string }): string => node.name?.trim() || node.id;
 
 /**
  * Registers every mqtt-broker config node of the deployed flows (RED.nodes.eachNode) as a broker source of the hub:

@@ -3,7 +3,7 @@
 export interface FlowNode {
   id: string;
   type: string;
-  z?: string;
+  z?: string | undefined;
   g?: string;
   wires?: string[][];
   [key: string]: unknown;

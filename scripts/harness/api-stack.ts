@@ -89,7 +89,7 @@ export interface ApiStackOptions {
   controlTimeoutMs?: number;
   logLevel?: "info" | "debug";
   /** Extra environment of the Node-RED process (e.g. NODE_OPTIONS=--cpu-prof for the bench). */
-  env?: Record<string, string>;
+  env?: Record<string, string> | undefined;
   /** Changes the flow before it is deployed (e.g. a tariff config node on the query component). */
   flow?: (nodes: FlowNode[]) => FlowNode[];
 }
@@ -310,7 +310,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
       headers["content-type"] ??= "application/json";
     }
     const started = performance.now();
-    const r = await fetch(red.url + path, { method, headers, body });
+    const r = await fetch(red.url + path, { method, headers, body: body ?? null });
     const text = await r.text();
     const ms = performance.now() - started;
     let parsed: unknown;

@@ -47,10 +47,10 @@ export function findMosquitto(): string {
 export function mosquittoConfig(o: {
   port: number;
   logFile: string;
-  passwordFile?: string;
-  aclFile?: string;
+  passwordFile?: string | undefined;
+  aclFile?: string | undefined;
   allowAnonymous: boolean;
-  extra?: string[];
+  extra?: string[] | undefined;
 }): string {
   const lines = [
     // per_listener_settings false: auth settings below apply to the one listener.
@@ -157,7 +157,9 @@ export interface AedesInstance extends BrokerInstance {
 }
 
 /** Starts an in-process aedes broker (MQTT 3.1.1 only, no $share) behind a net server on 127.0.0.1:<free port>. */
-export async function startAedes(opts: { options?: Parameters<AedesModule["Aedes"]["createBroker"]>[0]; port?: number } = {}): Promise<AedesInstance> {
+export async function startAedes(
+  opts: { options?: Parameters<AedesModule["Aedes"]["createBroker"]>[0]; port?: number | undefined } = {},
+): Promise<AedesInstance> {
   const { Aedes } = await import("aedes");
   const broker = await Aedes.createBroker(opts.options);
   const sockets = new Set<net.Socket>();

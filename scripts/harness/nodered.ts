@@ -15,7 +15,7 @@ export type { FlowNode };
 
 export interface NodeRedOptions {
   /** Extra environment for the runtime (e.g. PLUGWATCH_* read by settings.js or `${VAR}` used in flows). */
-  env?: Record<string, string>;
+  env?: Record<string, string> | undefined;
   /** Flows written to the flow file before start (the runtime starts them); default: none. */
   flows?: FlowNode[];
   /** Settings file (default: the repo's settings.js). */
@@ -50,7 +50,7 @@ export interface NodeRedInstance {
   /** File receiving the runtime's stdout + stderr across restarts. */
   logFile: string;
   /** Bearer token when `admin` was given. */
-  token?: string;
+  token?: string | undefined;
   /** fetch() against the runtime with the admin token (if any) added. */
   request(pathname: string, init?: RequestInit): Promise<Response>;
   /** Full deploy (default) of `flows`; resolves with the new revision once the runtime has started them. */

@@ -47,11 +47,11 @@ export function pipelineDevices(): DeviceEntry[] {
 export interface PipelineStack {
   red: NodeRedInstance;
   office: SimulatedOffice;
-  influxd?: InfluxdInstance;
+  influxd?: InfluxdInstance | undefined;
   /** URL of the broker the flow connects to (Mosquitto, or the flow's embedded aedes). */
   mqttUrl: string;
   /** The Mosquitto the flow connects to (broker "mosquitto"), for tests that stop it. */
-  mosquitto?: MosquittoInstance;
+  mosquitto?: MosquittoInstance | undefined;
   /** Every device as the registry gives it (strip outlets as devices of their own), with the ports listened on. */
   devices: Device[];
   registryFile: string;

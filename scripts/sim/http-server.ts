@@ -4,9 +4,9 @@ import type { AddressInfo, Socket } from "node:net";
 
 export interface LoopbackHttpServerOptions {
   /** Address to listen on (default 127.0.0.1). */
-  host?: string;
+  host?: string | undefined;
   /** Port of the first start() (default 0: a free one chosen by the OS). */
-  port?: number;
+  port?: number | undefined;
 }
 
 /**

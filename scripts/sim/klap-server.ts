@@ -44,7 +44,7 @@ interface ServerSession {
 export interface KlapServerOptions {
   version: KlapVersion;
   /** The account the device is bound to; undefined = never bound (blank credentials). */
-  credentials?: Credentials;
+  credentials?: Credentials | undefined;
   /** Device logic: one JSON request text in, one JSON reply text out. */
   handle: (text: string) => string;
   /** Session length sent in the TIMEOUT cookie, s (default 86 400). */

@@ -114,7 +114,7 @@ export class SimulatedPlug {
       data: {
         mac: macFor(entry.id),
         system: { sysinfo: { relay_state: opts.relayOn ? 1 : 0, deviceId: deviceIdFor(entry.id), model: "HS110(EU)" } },
-      } as unknown as ConstructorParameters<typeof SimDevice>[0]["data"],
+      } as unknown as NonNullable<ConstructorParameters<typeof SimDevice>[0]["data"]>,
     });
     this.data = this.sim.data as unknown as SimData;
     // An EventEmitter 'error' without a listener would throw: a client resetting its socket must not crash the office.

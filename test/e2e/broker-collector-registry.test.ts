@@ -144,7 +144,7 @@ describe("plugwatch-broker with a registry: the collector identity publishes the
   });
 
   it("a registry that does not load grants the collector nothing (fail closed), and the broker keeps serving", async function () {
-    const bad = { ...WS2, port: WS1.port }; // two devices on one address: the registry is refused as a whole
+    const bad = device("ws-2", "open-1", 23001); // ws-2 on ws-1's port: two devices on one address: the registry is refused as a whole
     await red.deploy(flow([WS1, bad]));
     await red.waitForLog(/\[plugwatch-broker:aedes\] registry not loaded: the collector role may publish no device/);
     await red.waitForLog(/collector role limited to the 0 devices of the registry/);

@@ -58,7 +58,7 @@ for (const kind of ["aedes", "mosquitto"] as const) {
     let url: string;
     let refusedPackets = (): number => -1;
     let refusedPublishes = (): number => -1;
-    const refusals: { what: string; detail: string; code?: string }[] = [];
+    const refusals: { what: string; detail: string; code?: string | undefined }[] = [];
 
     before(async function () {
       const dir = td.add(mkdtempSync(path.join(os.tmpdir(), "pw-brokersec-")), (d) => rmSync(d, { recursive: true, force: true }));

@@ -285,7 +285,7 @@ describe("energy per calendar period and resolution picking (real influxd)", fun
       s = service("weights", NOW, ROLLUPS);
     });
 
-    const agg = async (aggregate: RangeQuery["aggregate"]) => {
+    const agg = async (aggregate: NonNullable<RangeQuery["aggregate"]>) => {
       const d = (await s.execute({ type: "range", target: { device: "c" }, fields: ["power"], from: t0, to: t0 + HOUR, aggregate, interval: "1h" })) as Range;
       assert.equal(d.resolution, "1m");
       return d.series[0]?.points[0]?.power;

@@ -59,7 +59,7 @@ describe("queued commands (REST API, Mosquitto, simulated plugs, Node-RED restar
       const r = await fetch(`${red.url}${BASE}${p}`, {
         method,
         headers: { authorization: `Bearer ${TOKEN}`, ...(body ? { "content-type": "application/json" } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
+        body: body ? JSON.stringify(body) : null,
       });
       const parsed = (await r.json()) as T;
       if (checker.validator)

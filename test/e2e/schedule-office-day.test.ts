@@ -161,7 +161,7 @@ describe("e2e: schedules, standby cut-off, critical device and savings over a si
     const r = await fetch(`${red.url}/api/v1${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: body !== undefined ? JSON.stringify(body) : null,
     });
     return { status: r.status, body: (await r.json()) as T };
   };

@@ -16,7 +16,7 @@ import { waitFor } from "../../scripts/harness/wait";
 /** GET `url`: the status, or the error code (a TLS refusal, a reset). */
 function get(url: string, ca?: Buffer): Promise<number | string> {
   return new Promise((resolve) => {
-    const done = (res: { statusCode?: number; resume(): void }) => {
+    const done = (res: { statusCode?: number | undefined; resume(): void }) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     };

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: 3000,
-      ...(process.env.PW_USER ? { username: process.env.PW_USER, password: process.env.PW_PASS } : {}),
+      ...(process.env.PW_USER ? { username: process.env.PW_USER, ...(process.env.PW_PASS !== undefined && { password: process.env.PW_PASS }) } : {}),
     });
     out.connected = true;
     if (process.env.PW_SUB) {
