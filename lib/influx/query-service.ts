@@ -92,10 +92,7 @@ function abortError(signal: AbortSignal): PlugwatchError {
  * A runner that POSTs to /query with `params` (bound parameters) and a timeout (TIMEOUT when exceeded).
  * `signal` cancels every query in flight and every later one (the HTTP request is aborted too).
  */
-export function influxRunner(
-  influx: InfluxQueryTarget,
-  opts: { database?: string | undefined; timeoutMs?: number; signal?: AbortSignal } = {},
-): StatementRunner {
+export function influxRunner(influx: InfluxQueryTarget, opts: { database?: string; timeoutMs?: number; signal?: AbortSignal } = {}): StatementRunner {
   const settings = opts.database ? { ...influx.settings, database: opts.database } : influx.settings;
   const { signal } = opts;
   return async (stmt) => {
@@ -145,7 +142,7 @@ export interface QueryServiceOptions {
   /** The rollup tiers and their retention (default: none, every query reads raw readings). */
   rollups?: RollupSettings;
   /** Returns the tariffs for `cost` queries or throws (TARIFF_INVALID); absent: cost queries answer TARIFF_INVALID. */
-  tariffs?: (() => TariffBook) | undefined;
+  tariffs?: () => TariffBook;
 }
 
 export interface HandledQuery {

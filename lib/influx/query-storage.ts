@@ -18,7 +18,7 @@ export interface QueryStorageSource {
  */
 export function queryStorage(
   influx: QueryStorageSource | undefined,
-  o: { database?: string | undefined; timeoutMs: number; signal: AbortSignal },
+  o: { database?: string; timeoutMs: number; signal: AbortSignal },
   missing: () => string,
 ): { run: StatementRunner; rollups: RollupSettings } {
   const { settings, http } = influx ?? {};

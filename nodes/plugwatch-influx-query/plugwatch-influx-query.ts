@@ -20,7 +20,7 @@ export = (RED: NodeAPI) =>
       const influx = kit.findConfigNode("plugwatch-influx", config.influx);
       // Aborted on close: running queries end at once with STORAGE_UNAVAILABLE instead of running into their timeout.
       const abort = new AbortController();
-      const storage = queryStorage(influx, { database: config.database, timeoutMs: config.timeoutMs, signal: abort.signal }, () =>
+      const storage = queryStorage(influx, { database: config.database ?? "", timeoutMs: config.timeoutMs, signal: abort.signal }, () =>
         kit.t("errors.noConfigNode", { type: "plugwatch-influx" }),
       );
       const service = new QueryService({
@@ -29,7 +29,7 @@ export = (RED: NodeAPI) =>
         limits: config.limits,
         replyTopics: replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT),
         rollups: storage.rollups,
-        tariffs: config.tariff ? () => kit.configNode("plugwatch-tariff", config.tariff).require() : undefined,
+        ...(config.tariff && { tariffs: () => kit.configNode("plugwatch-tariff", config.tariff).require() }),
       });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
       if (!influx) kit.status.show("error", "status.noInflux");
