@@ -59,8 +59,8 @@ function withTariff(nodes: FlowNode[]): FlowNode[] {
       if (n.id === "q") return { ...n, tariff: "tariff" };
       return n;
     }),
-    { id: "tariff", type: "plugwatch-tariff", name: "office tariff", source: "json", file: "", json: JSON.stringify(TARIFF), schedule: "sched" },
     { id: "sched", type: "plugwatch-schedule", name: "office schedule", source: "json", file: "", json: scheduleDoc([DAY]) },
+    { id: "tariff", type: "plugwatch-tariff", name: "office tariff", source: "json", file: "", json: JSON.stringify(TARIFF), schedule: "sched" },
   ];
 }
 
