@@ -1,0 +1,108 @@
+// GET /api/v1/cost with a plugwatch-tariff whose "Holidays of" names a plugwatch-schedule node, end to end over
+// Mosquitto, influxd and Node-RED: a weekday the schedule (not the tariff) calls a holiday is priced at the holiday
+// price, and once a redeploy drops that holiday the next query prices it at the peak price.
+import assert from "node:assert/strict";
+import type { DeviceEntry } from "../../lib/contracts/device";
+import type { CostData } from "../../lib/contracts/query";
+import { BASE, eventually, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
+import type { FlowNode } from "../support/nodered";
+import { Teardown } from "../support/services";
+
+const MIN = 60_000;
+/** Wednesday 11 March 2026 in Paris (CET): 00:00 = 2026-03-10T23:00Z, 24:00 = 2026-03-11T23:00Z. */
+const DAY = "2026-03-11";
+const FROM = Date.parse("2026-03-10T23:00:00Z");
+const TO = Date.parse("2026-03-11T23:00:00Z");
+
+/** Weekdays all day at 0.30 (peak), weekends at 0.10; holidays priced as Sunday. The tariff's own holiday is Christmas. */
+const TARIFF = {
+  tariffs: {
+    office: {
+      currency: "EUR",
+      holidays: { dates: ["2026-12-25"], priceAs: "sun" },
+      versions: [
+        {
+          standingChargePerDay: 0,
+          periods: { peak: { pricePerKWh: 0.3 }, weekend: { pricePerKWh: 0.1 } },
+          rules: [
+            { days: ["mon", "tue", "wed", "thu", "fri"], from: "00:00", to: "24:00", period: "peak" },
+            { days: ["sat", "sun"], from: "00:00", to: "24:00", period: "weekend" },
+          ],
+        },
+      ],
+    },
+  },
+  default: "office",
+};
+
+const scheduleDoc = (holidays: string[]): string => JSON.stringify({ holidays, schedules: [] });
+
+/** pr-1 draws 0.6 kW from 10:00 to 11:00 CET (09:00Z-10:00Z), one reading a minute, 0.01 kWh a minute: 0.6 kWh. */
+function data(devices: DeviceEntry[]): string {
+  const d = devices.find((x) => x.id === "pr-1") as DeviceEntry;
+  const { building, floor, room } = d.location;
+  const p0 = Date.parse("2026-03-11T09:00:00Z");
+  const lines: string[] = [];
+  for (let k = 0; k <= 60; k++) {
+    lines.push(
+      `plug,device=${d.id},kind=${d.kind},building=${building},floor=${floor},room=${room} power=600,voltage=230,current=1,energy=${(50 + 0.01 * k).toFixed(2)},relay=true ${p0 + k * MIN}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The API flow in Europe/Paris with the tariff on the query component and its holidays taken from the schedule node. */
+function withTariff(nodes: FlowNode[]): FlowNode[] {
+  return [
+    ...nodes.map((n) => {
+      if (n.id === "reg") return { ...n, json: JSON.stringify({ timezone: "Europe/Paris", ...(JSON.parse(n.json as string) as object) }) };
+      if (n.id === "q") return { ...n, tariff: "tariff" };
+      return n;
+    }),
+    { id: "sched", type: "plugwatch-schedule", name: "office schedule", source: "json", file: "", json: scheduleDoc([DAY]) },
+    { id: "tariff", type: "plugwatch-tariff", name: "office tariff", source: "json", file: "", json: JSON.stringify(TARIFF), schedule: "sched" },
+  ];
+}
+
+describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwatch-tariff + plugwatch-schedule)", function () {
+  this.timeout(120_000);
+  const td = new Teardown();
+  let s: ApiStack;
+  const cost = () =>
+    s.request<CostData>("GET", `${BASE}/cost?from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}&groupBy=device&interval=day`, {
+      token: TOKENS.read,
+    });
+
+  before(async function () {
+    s = await startApiStack(td, "mosquitto", { data, flow: withTariff });
+  });
+  after(async function () {
+    await td.run();
+  });
+  afterEach(function () {
+    assert.deepEqual(s.violations, [], "answers that break the OpenAPI document");
+  });
+
+  it("prices a weekday the schedule lists as a holiday at the holiday (Sunday) price", async function () {
+    const r = await cost();
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // By hand: 0.6 kWh on a holiday priced as Sunday → weekend 0.10 → 0.06 EUR; nothing at peak.
+    assert.deepEqual(
+      r.body.rows.map((x) => [x.group, x.ts, x.end, x.kWh, x.cost]),
+      [["pr-1", FROM, TO, 0.6, 0.06]],
+    );
+    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["weekend"]);
+  });
+
+  it("after a redeploy drops that holiday, the next query prices the day at peak", async function () {
+    const flows = s.flows.map((n) => (n.id === "sched" ? { ...n, json: scheduleDoc([]) } : n));
+    await s.red.deploy(flows);
+    // By hand: 0.6 kWh on an ordinary Wednesday → peak 0.30 → 0.18 EUR.
+    const r = await eventually(cost, (x) => x.status === 200 && x.body.rows.length === 1 && x.body.rows[0].cost === 0.18, 20_000, "peak price");
+    assert.deepEqual(
+      r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
+      [["pr-1", 0.6, 0.18]],
+    );
+    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["peak"]);
+  });
+});
