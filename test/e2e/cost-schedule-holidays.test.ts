@@ -1,12 +1,13 @@
-// GET /api/v1/cost with a plugwatch-tariff whose "Holidays of" names a plugwatch-schedule node, end to end over
-// Mosquitto, influxd and Node-RED: a weekday the schedule (not the tariff) calls a holiday is priced at the holiday
-// price, and once a redeploy drops that holiday the next query prices it at the peak price.
+// GET /api/v1/cost with a plugwatch-tariff whose "Holidays of" names the plugwatch-schedule node the scheduler runs,
+// end to end over Mosquitto, influxd and Node-RED: a weekday the schedule (not the tariff) calls a holiday is priced at
+// the holiday price; once PUT /api/v1/schedules drops that holiday the next query prices it at the peak price, and a
+// redeploy that brings it back is honoured too.
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
-import { BASE, eventually, startApiStack, TOKENS, type ApiStack } from "../support/api-stack";
-import type { FlowNode } from "../support/nodered";
-import { Teardown } from "../support/services";
+import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import type { FlowNode } from "../../scripts/harness/nodered";
+import { Teardown } from "../../scripts/harness/services";
 
 const MIN = 60_000;
 /** Wednesday 11 March 2026 in Paris (CET): 00:00 = 2026-03-10T23:00Z, 24:00 = 2026-03-11T23:00Z. */
@@ -51,16 +52,25 @@ function data(devices: DeviceEntry[]): string {
   return lines.join("\n");
 }
 
-/** The API flow in Europe/Paris with the tariff on the query component and its holidays taken from the schedule node. */
+/** The stack's schedule config node (the one its plugwatch-scheduler serves GET/PUT /schedules from). */
+const SCHEDULE = "sch";
+
+/**
+ * The API flow in Europe/Paris with the tariff on the query component and its holidays taken from the stack's schedule
+ * node. (The first version of this test added its own schedule node with id "sched", the id of the stack's
+ * plugwatch-scheduler: the tariff then found a scheduler under that id and answered INVALID_SCHEDULE.)
+ */
 function withTariff(nodes: FlowNode[]): FlowNode[] {
+  const ids = new Set(nodes.map((n) => n.id));
+  assert.ok(ids.has(SCHEDULE) && !ids.has("tariff"), "the stack's flow has the schedule node and no 'tariff' id");
   return [
     ...nodes.map((n) => {
       if (n.id === "reg") return { ...n, json: JSON.stringify({ timezone: "Europe/Paris", ...(JSON.parse(n.json as string) as object) }) };
       if (n.id === "q") return { ...n, tariff: "tariff" };
+      if (n.id === SCHEDULE) return { ...n, json: scheduleDoc([DAY]) };
       return n;
     }),
-    { id: "sched", type: "plugwatch-schedule", name: "office schedule", source: "json", file: "", json: scheduleDoc([DAY]) },
-    { id: "tariff", type: "plugwatch-tariff", name: "office tariff", source: "json", file: "", json: JSON.stringify(TARIFF), schedule: "sched" },
+    { id: "tariff", type: "plugwatch-tariff", name: "office tariff", source: "json", file: "", json: JSON.stringify(TARIFF), schedule: SCHEDULE },
   ];
 }
 
@@ -94,15 +104,30 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
     assert.deepEqual(Object.keys(r.body.rows[0].periods), ["weekend"]);
   });
 
-  it("after a redeploy drops that holiday, the next query prices the day at peak", async function () {
-    const flows = s.flows.map((n) => (n.id === "sched" ? { ...n, json: scheduleDoc([]) } : n));
-    await s.red.deploy(flows);
+  it("after PUT /schedules drops that holiday, the next query prices the day at peak", async function () {
+    const put = await s.request("PUT", `${BASE}/schedules`, { token: TOKENS.control, body: { holidays: [], schedules: [] } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    // No waiting: the PUT answered after the document was saved, so the very next query must see it.
+    const r = await cost();
+    assert.equal(r.status, 200, JSON.stringify(r.body));
     // By hand: 0.6 kWh on an ordinary Wednesday → peak 0.30 → 0.18 EUR.
-    const r = await eventually(cost, (x) => x.status === 200 && x.body.rows.length === 1 && x.body.rows[0].cost === 0.18, 20_000, "peak price");
     assert.deepEqual(
       r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
       [["pr-1", 0.6, 0.18]],
     );
     assert.deepEqual(Object.keys(r.body.rows[0].periods), ["peak"]);
+  });
+
+  it("a PUT that lists the day again prices it as a holiday from the next query", async function () {
+    const put = await s.request("PUT", `${BASE}/schedules`, { token: TOKENS.control, body: { holidays: [DAY], schedules: [] } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const r = await cost();
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    // By hand: 0.6 kWh × 0.10 (weekend price, holidays priced as Sunday) = 0.06 EUR.
+    assert.deepEqual(
+      r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
+      [["pr-1", 0.6, 0.06]],
+    );
+    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["weekend"]);
   });
 });
