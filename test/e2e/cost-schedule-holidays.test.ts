@@ -1,11 +1,12 @@
 // GET /api/v1/cost with a plugwatch-tariff whose "Holidays of" names the plugwatch-schedule node the scheduler runs,
 // end to end over Mosquitto, influxd and Node-RED: a weekday the schedule (not the tariff) calls a holiday is priced at
-// the holiday price; once PUT /api/v1/schedules drops that holiday the next query prices it at the peak price, and a
-// redeploy that brings it back is honoured too.
+// the tariff's holiday price; once PUT /api/v1/schedules drops that holiday the next query prices it at the peak price,
+// and a PUT that lists it again counts from the next query too. A tariff naming a node that is not a schedule answers
+// INVALID_SCHEDULE naming that node.
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
-import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { BASE, eventually, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
 import type { FlowNode } from "../../scripts/harness/nodered";
 import { Teardown } from "../../scripts/harness/services";
 
@@ -15,19 +16,20 @@ const DAY = "2026-03-11";
 const FROM = Date.parse("2026-03-10T23:00:00Z");
 const TO = Date.parse("2026-03-11T23:00:00Z");
 
-/** Weekdays all day at 0.30 (peak), weekends at 0.10; holidays priced as Sunday. The tariff's own holiday is Christmas. */
+/** Weekdays all day at 0.30 (peak), weekends at 0.10, holidays at 0.05 (their own period). The tariff's own holiday is Christmas. */
 const TARIFF = {
   tariffs: {
     office: {
       currency: "EUR",
-      holidays: { dates: ["2026-12-25"], priceAs: "sun" },
+      holidays: { dates: ["2026-12-25"], priceAs: "holiday" },
       versions: [
         {
           standingChargePerDay: 0,
-          periods: { peak: { pricePerKWh: 0.3 }, weekend: { pricePerKWh: 0.1 } },
+          periods: { peak: { pricePerKWh: 0.3 }, weekend: { pricePerKWh: 0.1 }, holiday: { pricePerKWh: 0.05 } },
           rules: [
             { days: ["mon", "tue", "wed", "thu", "fri"], from: "00:00", to: "24:00", period: "peak" },
             { days: ["sat", "sun"], from: "00:00", to: "24:00", period: "weekend" },
+            { days: ["holiday"], from: "00:00", to: "24:00", period: "holiday" },
           ],
         },
       ],
@@ -93,15 +95,15 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
     assert.deepEqual(s.violations, [], "answers that break the OpenAPI document");
   });
 
-  it("prices a weekday the schedule lists as a holiday at the holiday (Sunday) price", async function () {
+  it("prices a weekday the schedule lists as a holiday in the tariff's holiday period", async function () {
     const r = await cost();
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    // By hand: 0.6 kWh on a holiday priced as Sunday → weekend 0.10 → 0.06 EUR; nothing at peak.
+    // By hand: 0.6 kWh on a holiday → holiday period 0.05 → 0.03 EUR; nothing at peak.
     assert.deepEqual(
       r.body.rows.map((x) => [x.group, x.ts, x.end, x.kWh, x.cost]),
-      [["pr-1", FROM, TO, 0.6, 0.06]],
+      [["pr-1", FROM, TO, 0.6, 0.03]],
     );
-    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["weekend"]);
+    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["holiday"]);
   });
 
   it("after PUT /schedules drops that holiday, the next query prices the day at peak", async function () {
@@ -123,11 +125,27 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
     assert.equal(put.status, 200, JSON.stringify(put.body));
     const r = await cost();
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    // By hand: 0.6 kWh × 0.10 (weekend price, holidays priced as Sunday) = 0.06 EUR.
+    // By hand: 0.6 kWh × 0.05 (holiday period) = 0.03 EUR.
     assert.deepEqual(
       r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
-      [["pr-1", 0.6, 0.06]],
+      [["pr-1", 0.6, 0.03]],
     );
-    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["weekend"]);
+    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["holiday"]);
+  });
+
+  it("a tariff whose 'Holidays of' names the scheduler's id (the first version's mistake) answers INVALID_SCHEDULE naming that node", async function () {
+    await s.red.deploy(s.flows.map((n) => (n.id === "tariff" ? { ...n, schedule: "sched" } : n)));
+    // Plain fetch while the redeploy settles (the route is briefly absent: express's 404 is not the API's answer).
+    await eventually(
+      () => fetch(`${s.red.url}${BASE}/openapi.json`).then(async (x) => (await x.arrayBuffer(), x.status)),
+      (st) => st === 200,
+      20_000,
+      "the API after the redeploy",
+    );
+    const r = await cost();
+    assert.equal(r.status, 422, JSON.stringify(r.body));
+    const body = r.body as unknown as { code: string; detail: string };
+    assert.equal(body.code, "INVALID_SCHEDULE");
+    assert.equal(body.detail, "Holidays of: node 'sched' (sched) is a plugwatch-scheduler, not a plugwatch-schedule");
   });
 });
