@@ -99,6 +99,7 @@ export class DayEnergyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly o: Required<DayEnergyCacheOptions>;
   private deviceDays = 0;
+  private invalidations = 0;
   private readonly counts = { hits: 0, misses: 0, evicted: 0, invalidated: 0, expired: 0 };
 
   constructor(o: DayEnergyCacheOptions) {
@@ -106,6 +107,14 @@ export class DayEnergyCache {
     for (const k of ["maxDeviceDays", "closeLagMs", "settleMs", "recheckMs"] as const) {
       if (!(this.o[k] >= 0)) throw new RangeError(`${k} must be a number ≥ 0`);
     }
+  }
+
+  /**
+   * Taken before a read starts and given back to put(): a read that overlapped an invalidation may have seen the data
+   * from before the change, so what it read is not kept.
+   */
+  get epoch(): number {
+    return this.invalidations;
   }
 
   /** Is a period ending at `end` closed long enough to be kept? */
@@ -136,10 +145,11 @@ export class DayEnergyCache {
 
   /**
    * Keeps the summaries of a day [start, end) read at this moment (null: no reading), for the devices listed. Ignored
-   * when the day is not closed. Merges into the day's entry; the entry's expiry is the earlier of the two.
+   * when the day is not closed, or when anything was invalidated since `epoch` (taken before the read). Merges into the
+   * day's entry; the entry's expiry is the earlier of the two.
    */
-  put(scope: string, start: number, end: number, devices: readonly string[], summaries: ReadonlyMap<string, DaySummary>): void {
-    if (!this.closed(end) || this.o.maxDeviceDays === 0) return;
+  put(scope: string, start: number, end: number, devices: readonly string[], summaries: ReadonlyMap<string, DaySummary>, epoch: number): void {
+    if (epoch !== this.invalidations || !this.closed(end) || this.o.maxDeviceDays === 0) return;
     const now = this.o.now();
     const expiresAt = end <= now - this.o.settleMs ? Infinity : now + this.o.recheckMs;
     const key = DayEnergyCache.key(scope, start);
@@ -168,6 +178,7 @@ export class DayEnergyCache {
 
   /** Drops every day overlapping [from, to) (late readings landed there, or its rollup was re-aggregated); returns how many. */
   invalidate(from: number, to: number): number {
+    this.invalidations++;
     let n = 0;
     for (const [k, e] of this.entries) {
       if (e.start < to && e.end > from) {
@@ -190,6 +201,7 @@ export class DayEnergyCache {
 
   /** Drops everything (the tiers changed). */
   clear(): void {
+    this.invalidations++;
     this.counts.invalidated += this.entries.size;
     this.entries.clear();
     this.deviceDays = 0;

@@ -132,6 +132,7 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
     const seg = plan.segments.find((s) => s.from <= p.start && p.end <= s.to);
     return seg && covers(seg.tier, p.start, ctx.now, ctx.rollups) ? `${tz}|${seg.tier}` : undefined;
   };
+  const epoch = cache?.epoch ?? 0;
   const scopes = periods.map(scopeOf);
   const hits: (DaySummaries | undefined)[] = periods.map((p, i) => {
     const scope = scopes[i];
@@ -194,7 +195,7 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
         const s = live.get(id)?.get(p.start);
         if (s) day.set(id, s);
       }
-      cache.put(scope, p.start, p.end, ids, day);
+      cache.put(scope, p.start, p.end, ids, day, epoch);
     });
     // Devices in InfluxDB's series order (by id), as the uncached path meets them.
     for (const id of [...ids].sort()) {

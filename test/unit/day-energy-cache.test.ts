@@ -89,14 +89,14 @@ describe("day-energy-cache: DayEnergyCache", function () {
     assert.equal(c.closed(D0 + 10 * DAY), true, "ended 12 h ago");
     assert.equal(c.closed(D0 + 10 * DAY + 9 * HOUR), true, "ended exactly 3 h ago");
     assert.equal(c.closed(D0 + 10 * DAY + 10 * HOUR), false, "ended 2 h ago");
-    c.put("z|1h", D0 + 10 * DAY, D0 + 11 * DAY, ["a"], new Map([["a", sum(1)]])); // today: open
+    c.put("z|1h", D0 + 10 * DAY, D0 + 11 * DAY, ["a"], new Map([["a", sum(1)]]), c.epoch); // today: open
     assert.equal(c.get("z|1h", D0 + 10 * DAY, ["a"]), undefined);
     assert.equal(c.stats().days, 0);
   });
 
   it("serves a day only when it holds every asked device; null marks a device without readings", function () {
     const c = make();
-    c.put("z|1h", D0, D0 + DAY, ["a", "b"], new Map([["a", sum(5)]]));
+    c.put("z|1h", D0, D0 + DAY, ["a", "b"], new Map([["a", sum(5)]]), c.epoch);
     const got = c.get("z|1h", D0, ["b", "a"]);
     assert.deepEqual(got && [...got.entries()], [
       ["a", sum(5)],
@@ -104,7 +104,7 @@ describe("day-energy-cache: DayEnergyCache", function () {
     ]);
     assert.equal(c.get("z|1h", D0, ["a", "c"]), undefined, "c was never read");
     assert.equal(c.get("other|1h", D0, ["a"]), undefined, "another zone or tier is another scope");
-    c.put("z|1h", D0, D0 + DAY, ["c"], new Map([["c", sum(7)]]));
+    c.put("z|1h", D0, D0 + DAY, ["c"], new Map([["c", sum(7)]]), c.epoch);
     assert.equal(c.get("z|1h", D0, ["a", "b", "c"])?.get("c")?.first, 7);
     assert.deepEqual({ ...c.stats(), evicted: 0 }, { hits: 2, misses: 2, days: 1, deviceDays: 3, evicted: 0, invalidated: 0, expired: 0 });
   });
@@ -113,8 +113,8 @@ describe("day-energy-cache: DayEnergyCache", function () {
     const c = make({ settleMs: 48 * HOUR, recheckMs: HOUR });
     const recent = D0 + 9 * DAY; // ended 12 h ago
     const old = D0 + 5 * DAY; // ended 4.5 days ago
-    c.put("z|1h", recent, recent + DAY, ["a"], new Map([["a", sum(1)]]));
-    c.put("z|1h", old, old + DAY, ["a"], new Map([["a", sum(2)]]));
+    c.put("z|1h", recent, recent + DAY, ["a"], new Map([["a", sum(1)]]), c.epoch);
+    c.put("z|1h", old, old + DAY, ["a"], new Map([["a", sum(2)]]), c.epoch);
     now += HOUR - 1;
     assert.ok(c.get("z|1h", recent, ["a"]));
     now += 1;
@@ -126,7 +126,7 @@ describe("day-energy-cache: DayEnergyCache", function () {
 
   it("drops the days a late range or a tier change touches, and nothing else", function () {
     const c = make();
-    for (let i = 0; i < 5; i++) c.put("z|1h", D0 + i * DAY, D0 + (i + 1) * DAY, ["a"], new Map([["a", sum(i)]]));
+    for (let i = 0; i < 5; i++) c.put("z|1h", D0 + i * DAY, D0 + (i + 1) * DAY, ["a"], new Map([["a", sum(i)]]), c.epoch);
     // A late 1-hour window in day 2 and one ending exactly where day 4 starts.
     c.onStorageChange({ kind: "late", ranges: [{ startMs: D0 + 2 * DAY + 5 * HOUR, endMs: D0 + 2 * DAY + 6 * HOUR }] });
     c.onStorageChange({ kind: "late", ranges: [{ startMs: D0 + 4 * DAY - HOUR, endMs: D0 + 4 * DAY }] });
@@ -146,18 +146,28 @@ describe("day-energy-cache: DayEnergyCache", function () {
       ["a", sum(1)],
       ["b", sum(2)],
     ]);
-    c.put("z|1h", D0, D0 + DAY, ["a", "b"], two);
-    c.put("z|1h", D0 + DAY, D0 + 2 * DAY, ["a", "b"], two);
+    c.put("z|1h", D0, D0 + DAY, ["a", "b"], two, c.epoch);
+    c.put("z|1h", D0 + DAY, D0 + 2 * DAY, ["a", "b"], two, c.epoch);
     assert.ok(c.get("z|1h", D0, ["a", "b"]), "day 0 used: day 1 is now the oldest");
-    c.put("z|1h", D0 + 2 * DAY, D0 + 3 * DAY, ["a", "b"], two);
+    c.put("z|1h", D0 + 2 * DAY, D0 + 3 * DAY, ["a", "b"], two, c.epoch);
     assert.equal(c.stats().deviceDays, 4);
     assert.equal(c.get("z|1h", D0 + DAY, ["a"]), undefined);
     assert.ok(c.get("z|1h", D0, ["a"]));
     assert.ok(c.get("z|1h", D0 + 2 * DAY, ["a"]));
     assert.equal(c.stats().evicted, 1);
     const off = make({ maxDeviceDays: 0 });
-    off.put("z|1h", D0, D0 + DAY, ["a"], two);
+    off.put("z|1h", D0, D0 + DAY, ["a"], two, off.epoch);
     assert.equal(off.stats().days, 0);
+  });
+
+  it("does not keep what a read overlapping an invalidation saw", function () {
+    const c = make();
+    const epoch = c.epoch; // a read starts
+    c.invalidate(D0, D0 + HOUR); // late data lands while it runs
+    c.put("z|1h", D0, D0 + DAY, ["a"], new Map([["a", sum(1)]]), epoch);
+    assert.equal(c.get("z|1h", D0, ["a"]), undefined);
+    c.put("z|1h", D0, D0 + DAY, ["a"], new Map([["a", sum(1)]]), c.epoch);
+    assert.ok(c.get("z|1h", D0, ["a"]));
   });
 
   it("rejects a negative or non-numeric setting", function () {
