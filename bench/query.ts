@@ -21,6 +21,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import type { DeviceEntry, EnergyQuery, QueryData, RangeQuery } from "../lib/contracts";
+import { DayEnergyCache } from "../lib/influx/day-energy-cache";
 import { InfluxHttp } from "../lib/influx/http";
 import { buildRange } from "../lib/influx/query-builder";
 import { influxRunner, QueryService } from "../lib/influx/query-service";
@@ -365,7 +366,16 @@ export async function main(argv: string[]): Promise<void> {
     const sample = await getJson<{ resolution?: string; series: { points: unknown[] }[] }>(distinctPaths[0]);
     if (sample.body.series[0]?.points.length !== 1440) throw new Error(`distinct query check: ${JSON.stringify(sample.body).slice(0, 200)}`);
 
+    // The query component's own share of a warm year query: the same code with a day cache, in this process (no MQTT, no API).
+    const cachedService = new QueryService({
+      run: influxRunner({ settings: slowSettings, http: slowHttp }),
+      registry: () => registry,
+      rollups: { enabled: true, retentionDays: { raw: 30, "1m": 730, "1h": 0 } },
+      dayCache: new DayEnergyCache({ now: Date.now }),
+    });
+    await cachedService.execute({ ...rawQuery, from: start });
     const single = {
+      yearInProcessWarm: await median5(() => cachedService.execute({ ...rawQuery, from: start })),
       yearCold: round1(year.ms),
       year: await median5(() => getJson(energyPath(start))),
       rawLocal: await median5(() => rawService.execute(rawQuery)),
@@ -418,7 +428,7 @@ export async function main(argv: string[]): Promise<void> {
       `check:   ${o.rawDays} d via API (${rawViaApi.body.resolution}) vs raw: ${raw.rows.length} room-days, largest difference ${maxDiff.toExponential(2)} kWh`,
     );
     out(
-      `one at a time (median of 5): year via API, warm ${single.year} ms (${year.body.rows.length} rows, ${year.body.resolution}); ` +
+      `one at a time (median of 5): year via API, warm ${single.year} ms (in process, warm: ${single.yearInProcessWarm} ms) (${year.body.rows.length} rows, ${year.body.resolution}); ` +
         `raw window from raw ${single.rawLocal} ms; via API ${single.rawApi} ms; per day of range: year ${round1(single.year / o.days)} ms, raw ${round1(single.rawLocal / o.rawDays)} ms`,
     );
     out("");
