@@ -288,7 +288,10 @@ export async function main(argv: string[]): Promise<void> {
     type Energy = Extract<QueryData, { type: "energy" }>;
     const getJson = async <T>(p: string): Promise<{ ms: number; body: T }> => {
       const t1 = performance.now();
-      const r = await fetch(`${s.red.url}${p}`, { headers: auth });
+      const r = await fetch(`${s.red.url}${p}`, { headers: auth }).catch((err: unknown) => {
+        const cause = (err as { cause?: unknown }).cause;
+        throw new Error(`GET ${p}: ${String(err)}${cause instanceof Error ? ` (${cause.message})` : ""}\n${s.red.logTail(20)}`);
+      });
       const body = (await r.json()) as T;
       if (r.status !== 200) throw new Error(`GET ${p}: HTTP ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
       return { ms: performance.now() - t1, body };

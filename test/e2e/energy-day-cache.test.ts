@@ -4,7 +4,7 @@
 // config node's RetentionManager) changes the answer once its rollup is re-aggregated.
 import assert from "node:assert/strict";
 import type { MqttClient } from "mqtt";
-import type { DeviceEntry, QueryData, QueryReply, Reading } from "../../lib/contracts";
+import type { DeviceEntry, EnergyQuery, QueryData, QueryReply, Reading } from "../../lib/contracts";
 import { fastCalendarPeriods } from "../../lib/influx/energy-calendar";
 import { InfluxHttp } from "../../lib/influx/http";
 import { influxRunner, QueryService } from "../../lib/influx/query-service";
@@ -203,6 +203,23 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
     const warm = await viaNode();
     assert.deepEqual(warm, expected);
     assert.equal(warm.rows.length, 3 * (localDays.length - dstIndex + 3));
+  });
+
+  it("answers exactly as without the cache for partial first and last days, per room, and for a week from the 1-minute tier", async function () {
+    const queries: EnergyQuery[] = [
+      { ...QUERY, groupBy: "room", from: FROM + 5 * HOUR, to: dayBefore(1).start + 13 * HOUR },
+      { ...QUERY, from: dayBefore(6).start, to: dayBefore(1).end },
+    ];
+    for (const q of queries) {
+      const expected = (await uncached.execute(q)) as Energy;
+      assert.ok(expected.rows.length > 0);
+      for (let i = 0; i < 2; i++) {
+        const r = await ask({ ...q });
+        assert.ok(r.ok, JSON.stringify(r.error));
+        assert.deepEqual(r.data, expected, `${JSON.stringify(q)}, ${i ? "warm" : "cold"}`);
+      }
+    }
+    assert.equal(((await uncached.execute(queries[1])) as Energy).resolution, "1m");
   });
 
   it("serves closed days from the cache: a change written behind the pipeline's back is not seen", async function () {
