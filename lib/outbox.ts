@@ -38,6 +38,9 @@ export interface OutboxStats {
 export class Outbox {
   private draining?: Promise<void> | undefined;
   private readonly counters = { buffered: 0, replayed: 0, refused: 0 };
+  /** Direct publishes waiting for their acknowledgement: close() keeps them on disk rather than lose them. */
+  private readonly inFlight = new Set<OutboxMessage>();
+  private closing = false;
 
   private constructor(
     private readonly spool: Spool,
@@ -60,12 +63,15 @@ export class Outbox {
 
   /** Publishes now, or buffers durably (resolves once on disk). Order is kept: nothing overtakes the backlog. */
   async send(msg: OutboxMessage): Promise<void> {
-    if (this.port.connected() && this.spool.backlogLines === 0 && !this.draining) {
+    if (this.port.connected() && this.spool.backlogLines === 0 && !this.draining && !this.closing) {
+      this.inFlight.add(msg);
       try {
         await this.port.publish(msg);
+        this.inFlight.delete(msg);
         return;
       } catch {
-        // the connection went away during the publish: keep the message
+        // The connection went away during the publish: keep the message, unless close() already put it on disk.
+        if (!this.inFlight.delete(msg)) return;
       }
     }
     try {
@@ -112,9 +118,21 @@ export class Outbox {
     }
   }
 
-  /** Waits for a running drain, then closes the spool (unsent messages stay on disk for the next start). */
+  /**
+   * Waits for a running drain, keeps on disk every direct publish still waiting for its acknowledgement (it is
+   * re-sent at the next start if the acknowledgement never came: at least once), then closes the spool.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await this.draining?.catch(() => undefined);
+    const pending = [...this.inFlight];
+    this.inFlight.clear();
+    if (pending.length > 0) {
+      await this.spool.appendAsync(pending.map((m) => JSON.stringify(m))).then(
+        () => void (this.counters.buffered += pending.length),
+        (err: Error) => this.log(`outbox: ${pending.length} unacknowledged message(s) could not be kept: ${err.message}`),
+      );
+    }
     await this.spool.close();
   }
 }

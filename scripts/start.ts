@@ -28,20 +28,20 @@ function apiTokens(userDir: string): { tokens: string; demoToken?: string } {
 }
 
 /**
- * The runtime's own MQTT identity for the embedded broker (role runtime): PLUGWATCH_MQTT_USER/PASSWORD when set, else
- * `runtime` with a password generated once and kept in the user dir (mode 600). Anonymous clients are read-only.
+ * An MQTT identity for the embedded broker: `<envPrefix>_USER`/`_PASSWORD` when set, else `user` with a password
+ * generated once and kept in the user dir (`file`, mode 600). Anonymous clients are read-only.
  */
-function runtimeIdentity(userDir: string): { user: string; password: string } {
-  const user = process.env.PLUGWATCH_MQTT_USER?.trim();
-  if (user) return { user, password: process.env.PLUGWATCH_MQTT_PASSWORD ?? "" };
-  const file = path.join(userDir, "mqtt-runtime-password");
-  let password = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
+function brokerIdentity(userDir: string, envPrefix: string, user: string, file: string): { user: string; password: string } {
+  const given = process.env[`${envPrefix}_USER`]?.trim();
+  if (given) return { user: given, password: process.env[`${envPrefix}_PASSWORD`] ?? "" };
+  const where = path.join(userDir, file);
+  let password = existsSync(where) ? readFileSync(where, "utf8").trim() : "";
   if (!password) {
     password = randomBytes(24).toString("base64url");
-    writeFileSync(file, password + "\n", { mode: 0o600 });
-    chmodSync(file, 0o600);
+    writeFileSync(where, password + "\n", { mode: 0o600 });
+    chmodSync(where, 0o600);
   }
-  return { user: "runtime", password };
+  return { user, password };
 }
 
 /** Waits until Node-RED answers GET /settings (200, or 401 with admin auth); false when it exits or times out. */
@@ -122,7 +122,9 @@ async function main(): Promise<void> {
     console.log(`installed flows/plugwatch.json into ${flowFile} (${n} nodes with credentials from env)`);
   }
   const { tokens, demoToken } = apiTokens(userDir);
-  const mqttIdentity = runtimeIdentity(userDir);
+  // The runtime (role agents) and the collector (role collector, only the registry's devices) each have their own identity.
+  const mqttIdentity = brokerIdentity(userDir, "PLUGWATCH_MQTT", "runtime", "mqtt-runtime-password");
+  const collectorIdentity = brokerIdentity(userDir, "PLUGWATCH_COLLECTOR", "collector", "mqtt-collector-password");
   const flowVars = flowEnv(
     {
       PLUGWATCH_REGISTRY: registry,
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
       PLUGWATCH_BROKER_PORT: env("PLUGWATCH_BROKER_PORT", mqttPort),
       PLUGWATCH_MQTT_USER: mqttIdentity.user,
       PLUGWATCH_MQTT_PASSWORD: mqttIdentity.password,
+      PLUGWATCH_COLLECTOR_USER: collectorIdentity.user,
+      PLUGWATCH_COLLECTOR_PASSWORD: collectorIdentity.password,
       PLUGWATCH_API_TOKENS: tokens,
       PLUGWATCH_INFLUX_RPC: env("PLUGWATCH_INFLUX_RPC", `127.0.0.1:${env("PLUGWATCH_INFLUX_RPC_PORT", "8088")}`),
     },

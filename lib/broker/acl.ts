@@ -5,8 +5,10 @@ import { deviceTopic, parseDeviceTopic, STREAMS, subscriptions } from "../topics
 import { DEFAULT_DISCOVERY_PREFIX, haCommandSubscription, haConfigSubscription, haStatusTopic } from "../ha-discovery";
 
 /**
- * Roles. A split deployment gives each agent its own identity; the shipped single-runtime flow shares one MQTT
- * connection between all its nodes, so it uses `runtime` (the union of the agent roles).
+ * Roles. A split deployment gives each agent its own identity. A single runtime whose collector publishes under its
+ * own `collector` identity (the shipped flow) uses `agents`: every agent role but the collector's, so it cannot publish
+ * a reading or an availability. `runtime` (the union of all agent roles, collector included) is for flows whose
+ * collector shares the runtime's one connection (the examples).
  */
 export const ROLES = [
   "collector",
@@ -23,6 +25,7 @@ export const ROLES = [
   "device",
   "readonly",
   "runtime",
+  "agents",
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -98,10 +101,10 @@ export function rulesOf(role: Role, root: string, options: AclOptions = {}): Rul
       return [w(`${root}/+/+/+/%u/reading`), w(`${root}/+/+/+/%u/availability`)];
     case "readonly":
       return [r(readings), r(availability), r(alerts)];
-    case "runtime": {
-      const all = (["collector", "control", "hook", "component", "api", "dashboard", "alert", "backup", "ha-discovery"] as const).flatMap((x) =>
-        rulesOf(x, root),
-      );
+    case "runtime":
+    case "agents": {
+      const agents = ["control", "hook", "component", "api", "dashboard", "alert", "backup", "ha-discovery"] as const;
+      const all = (role === "runtime" ? (["collector", ...agents] as const) : agents).flatMap((x) => rulesOf(x, root));
       // The scheduler runs in the shipped runtime: it reads readings and the audit trail (above) and schedule requests.
       all.push(r(schedule));
       const seen = new Set<string>();
@@ -244,8 +247,16 @@ export function parseRoleMap(text: string): Record<string, Role> {
   return out;
 }
 
-/** Identities of the earlier deploy/mosquitto/acl, kept working: the single-runtime Node-RED, a reader and a client. */
-export const DEPLOY_USERS: Readonly<Record<string, Role>> = { "plugwatch-nodered": "runtime", "plugwatch-reader": "readonly", "plugwatch-client": "client" };
+/**
+ * Identities of deploy/mosquitto/acl: the shipped flow's runtime (agents) and its collector (collector, narrowed to the
+ * registry), a reader and a client.
+ */
+export const DEPLOY_USERS: Readonly<Record<string, Role>> = {
+  "plugwatch-nodered": "agents",
+  "plugwatch-collector": "collector",
+  "plugwatch-reader": "readonly",
+  "plugwatch-client": "client",
+};
 
 /** Options of the generated Mosquitto ACL: the registry that narrows the collector role, and its name for the header. */
 export interface MosquittoAclOptions extends AclOptions {

@@ -8,9 +8,10 @@ import { checkTimeZone } from "../tz";
 import { energyPerInterval, energyPerPeriod, rawBucket, sumByGroup, type CounterBucket } from "./energy";
 import { calendarAlignMs, fastCalendarPeriods, groupingOffset, groupingStep, offsetStretches, periodLookup } from "./energy-calendar";
 import { buildEnergyBuckets, buildEnergyCount, buildEnergyRaw, DAY_MS, intervalMs, type QueryLimits, type Statement } from "./query-builder";
-import { planQuery, type RollupSettings, type Segment } from "./resolution";
+import { covers, planQuery, type RollupSettings, type Segment } from "./resolution";
 import { buildCounterBaseline, buildCounterBuckets } from "./tier-query";
 import type { Tier } from "./rollup-schema";
+import { energyFromSummaries, summarize, type DayEnergyCache, type DaySummaries, type DaySummary } from "./day-energy-cache";
 
 type EnergyData = Extract<QueryData, { type: "energy" }>;
 
@@ -27,7 +28,12 @@ export interface EnergyContext {
   limits: QueryLimits;
   rollups: RollupSettings;
   now: number;
+  /** Kept kWh of closed local days (lib/influx/day-energy-cache.ts); absent: every day is read from InfluxDB. */
+  dayCache?: DayEnergyCache;
 }
+
+/** Above this many separate stretches of days missing from the cache, one read covers them all (fewer statements). */
+export const MAX_MISSING_RUNS = 8;
 
 /** How far back the baseline of the first calendar period is looked for, per tier (a plug silent for longer starts from its first reading). */
 export const BASELINE_LOOKBACK_MS: Readonly<Record<Tier, number>> = { raw: 3_600_000, "1m": DAY_MS, "1h": 7 * DAY_MS };
@@ -118,19 +124,55 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
   const stretches = offsetStretches(tz, q.from, q.to);
   const plan = planQuery({ from: q.from, to: q.to, now: ctx.now, alignMs: calendarAlignMs(stretches), rollupable: true, rollups: ctx.rollups });
   const step = groupingStep(unit);
+  // With the day cache, only the days it lacks are read (the open day, days not yet kept, partial first and last days).
+  const cache = unit === "day" ? ctx.dayCache : undefined;
+  const scopeOf = (p: { start: number; end: number }): string | undefined => {
+    if (!cache || p.start < q.from || p.end > q.to || !cache.closed(p.end)) return undefined;
+    // Whole in one segment, and in a part of its tier that retention has not dropped yet.
+    const seg = plan.segments.find((s) => s.from <= p.start && p.end <= s.to);
+    return seg && covers(seg.tier, p.start, ctx.now, ctx.rollups) ? `${tz}|${seg.tier}` : undefined;
+  };
+  const epoch = cache?.epoch ?? 0;
+  const scopes = periods.map(scopeOf);
+  const hits: (DaySummaries | undefined)[] = periods.map((p, i) => {
+    const scope = scopes[i];
+    return scope !== undefined && cache ? cache.get(scope, p.start, ids) : undefined;
+  });
+  let ranges: { from: number; to: number }[] = [{ from: q.from, to: q.to }];
+  if (cache) {
+    ranges = [];
+    periods.forEach((p, i) => {
+      if (hits[i]) return;
+      const from = Math.max(p.start, q.from);
+      const to = Math.min(p.end, q.to);
+      const last = ranges[ranges.length - 1];
+      if (last && last.to === from) last.to = to;
+      else if (to > from) ranges.push({ from, to });
+    });
+    if (ranges.length > MAX_MISSING_RUNS) ranges = [{ from: ranges[0].from, to: ranges[ranges.length - 1].to }];
+  }
   const jobs: { from: number; stmt: Statement }[] = [];
-  for (const seg of plan.segments) {
-    for (const st of stretches) {
-      const from = Math.max(seg.from, st.from);
-      const to = Math.min(seg.to, st.to);
-      if (to <= from) continue;
-      jobs.push({ from, stmt: buildCounterBuckets(ids, seg.tier, from, to, { stepMs: step, offsetMs: groupingOffset(unit, st.offsetMs) }, ctx.limits) });
+  for (const range of ranges) {
+    for (const seg of plan.segments) {
+      for (const st of stretches) {
+        const from = Math.max(seg.from, st.from, range.from);
+        const to = Math.min(seg.to, st.to, range.to);
+        if (to <= from) continue;
+        jobs.push({ from, stmt: buildCounterBuckets(ids, seg.tier, from, to, { stepMs: step, offsetMs: groupingOffset(unit, st.offsetMs) }, ctx.limits) });
+      }
     }
   }
   const first = plan.segments[0];
-  const baselineStmt = buildCounterBaseline(ids, first.tier, q.from, BASELINE_LOOKBACK_MS[first.tier], { ...ctx.limits, maxSpanDays: Infinity });
+  const lookback = BASELINE_LOOKBACK_MS[first.tier];
+  const baselineStmt = buildCounterBaseline(ids, first.tier, q.from, lookback, { ...ctx.limits, maxSpanDays: Infinity });
+  // The baseline of a closed stretch is kept like a day: an entry over [from - lookback, from), dropped by late data there.
+  const baseScope =
+    cache && baselineStmt.text && cache.closed(q.from) && covers(first.tier, q.from - lookback, ctx.now, ctx.rollups)
+      ? `baseline|${first.tier}|${lookback}`
+      : undefined;
+  const baseHit = baseScope !== undefined && cache ? cache.get(baseScope, q.from - lookback, ids) : undefined;
   const [baselineSeries, ...results] = await Promise.all([
-    baselineStmt.text ? ctx.run(baselineStmt) : Promise.resolve([]),
+    baselineStmt.text && !baseHit ? ctx.run(baselineStmt) : Promise.resolve([]),
     ...jobs.map((j) => ctx.run(j.stmt)),
   ]);
   const perDeviceBuckets = new Map<string, CounterBucket[]>();
@@ -140,11 +182,47 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
     const v = num(s.values[0]?.[s.columns.indexOf("last")]);
     if (typeof s.tags?.device === "string" && v !== undefined) baseline.set(s.tags.device, v);
   }
+  if (baseHit) for (const [device, s] of baseHit) if (s) baseline.set(device, s.last);
+  if (baseScope !== undefined && !baseHit && cache) {
+    const kept = new Map([...baseline].map(([device, v]): [string, DaySummary] => [device, { first: v, last: v, inner: 0 }]));
+    cache.put(baseScope, q.from - lookback, q.from, ids, kept, epoch);
+  }
   const periodOf = periodLookup(periods);
   const perDevice = new Map<string, Map<number, number>>();
-  for (const [device, buckets] of perDeviceBuckets) {
-    buckets.sort((a, b) => a.ts - b.ts);
-    perDevice.set(device, energyPerPeriod(buckets, periodOf, baseline.get(device)));
+  if (cache) {
+    const live = new Map<string, Map<number, DaySummary>>();
+    for (const [device, buckets] of perDeviceBuckets)
+      live.set(
+        device,
+        summarize(
+          buckets.sort((a, b) => a.ts - b.ts),
+          periodOf,
+        ),
+      );
+    periods.forEach((p, i) => {
+      const scope = scopes[i];
+      if (hits[i] || scope === undefined) return;
+      const day = new Map<string, DaySummary>();
+      for (const id of ids) {
+        const s = live.get(id)?.get(p.start);
+        if (s) day.set(id, s);
+      }
+      cache.put(scope, p.start, p.end, ids, day, epoch);
+    });
+    // Devices in InfluxDB's series order (by id), as the uncached path meets them.
+    for (const id of [...ids].sort()) {
+      const ordered = periods.map((p, i): [number, DaySummary | null | undefined] => [
+        p.start,
+        (hits[i] ? hits[i]?.get(id) : live.get(id)?.get(p.start)) ?? null,
+      ]);
+      const kWh = energyFromSummaries(ordered, baseline.get(id));
+      if (kWh.size || perDeviceBuckets.has(id)) perDevice.set(id, kWh);
+    }
+  } else {
+    for (const [device, buckets] of perDeviceBuckets) {
+      buckets.sort((a, b) => a.ts - b.ts);
+      perDevice.set(device, energyPerPeriod(buckets, periodOf, baseline.get(device)));
+    }
   }
   return { type: "energy", groupBy, rows: sumByGroup(perDevice, grouper(devices, groupBy)), resolution: plan.resolution, calendar: unit, tz };
 }

@@ -23,6 +23,7 @@ import {
   type Statement,
 } from "./query-builder";
 import { runEnergy } from "./energy-query";
+import type { DayEnergyCache } from "./day-energy-cache";
 import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
 import { rangeRollupable } from "./tier-query";
 import { runRollupRange } from "./range-rollup";
@@ -143,6 +144,8 @@ export interface QueryServiceOptions {
   rollups?: RollupSettings;
   /** Returns the tariffs for `cost` queries or throws (TARIFF_INVALID); absent: cost queries answer TARIFF_INVALID. */
   tariffs?: () => TariffBook;
+  /** Keeps kWh of closed local days for `energy` queries with calendar=day (lib/influx/day-energy-cache.ts); absent: none. */
+  dayCache?: DayEnergyCache;
 }
 
 export interface HandledQuery {
@@ -318,7 +321,15 @@ export class QueryService {
   private energy(q: EnergyQuery): Promise<QueryData> {
     const registry = this.opts.registry();
     const devices = registry.select(q.target ?? { all: true });
-    return runEnergy(q, devices, { run: this.opts.run, registry, limits: this.limits, rollups: this.rollups, now: this.now() });
+    const { dayCache } = this.opts;
+    return runEnergy(q, devices, {
+      run: this.opts.run,
+      registry,
+      limits: this.limits,
+      rollups: this.rollups,
+      now: this.now(),
+      ...(dayCache ? { dayCache } : {}),
+    });
   }
 }
 

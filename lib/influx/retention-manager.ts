@@ -71,6 +71,13 @@ export interface RetentionManagerOptions {
 
 const q = (id: string): string => escape.quoted(id);
 
+/**
+ * Stored data that changed after the fact, for whoever keeps answers derived from it (lib/influx/day-energy-cache.ts):
+ * late readings landed in `ranges` (told when noted and again when their rollups were re-aggregated), or an apply
+ * changed the tiers or their continuous queries.
+ */
+export type StorageChange = { kind: "late"; ranges: readonly { startMs: number; endMs: number }[] } | { kind: "tiers" };
+
 /** Statement errors of /query come back as 200 with `results[i].error`. */
 function checkResults(res: HttpResponse, what: string): unknown {
   let json: { error?: string; results?: { error?: string }[] };
@@ -110,6 +117,7 @@ export class RetentionManager {
   private inFlight: WindowRange[] = [];
   /** What the store holds (JSON), so an unchanged list is not written again. */
   private saved = "[]";
+  private readonly watchers = new Set<(change: StorageChange) => void>();
 
   constructor(private readonly o: RetentionManagerOptions) {
     this.retryMs = o.retryMs ?? 30_000;
@@ -120,6 +128,22 @@ export class RetentionManager {
       this.late.restore(ranges);
       this.saved = JSON.stringify(this.late.snapshot());
       if (ranges.length) o.log(`retention: ${ranges.length} late range(s) from before the restart wait for re-aggregation`);
+    }
+  }
+
+  /** Calls `fn` on every StorageChange until the returned function is called. */
+  onChange(fn: (change: StorageChange) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
+  private emit(change: StorageChange): void {
+    for (const fn of this.watchers) {
+      try {
+        fn(change);
+      } catch (err) {
+        this.o.warn(`retention: a change watcher failed: ${err instanceof Error ? err.message : String(err)}`, "retention-watcher");
+      }
     }
   }
 
@@ -153,6 +177,7 @@ export class RetentionManager {
     try {
       const done = this.o.influx.flavour === "2.x" ? await this.applyV2() : await this.applyV1();
       this.changes = done.length;
+      if (done.length) this.emit({ kind: "tiers" });
       this.phase = "applied";
       this.appliedAt = this.o.clock.now();
       delete this.error;
@@ -236,7 +261,10 @@ export class RetentionManager {
   noteWritten(body: Buffer | string): void {
     if (this.phase === "off" || this.phase === "unsupported" || this.phase === "failed") return;
     const late = this.late.noteLines(typeof body === "string" ? body : body.toString("utf8"), this.o.clock.now());
-    if (late > 0) this.persist();
+    if (late > 0) {
+      this.persist();
+      if (this.watchers.size) this.emit({ kind: "late", ranges: this.late.snapshot() });
+    }
     if (late > 0 && this.phase === "applied") this.arm(this.flushMs);
   }
 
@@ -263,6 +291,7 @@ export class RetentionManager {
       const r = ranges[i];
       try {
         await this.reaggregate(r);
+        this.emit({ kind: "late", ranges: [r] });
         n++;
         this.reaggregated++;
         this.inFlight = ranges.slice(i + 1);

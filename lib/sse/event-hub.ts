@@ -39,6 +39,15 @@ export type ConnectResult =
   { ok: true; replayed: "history" | "snapshot"; events: number; detach(): void } | { ok: false; reason: "TOO_MANY_CLIENTS" | "CLOSED" };
 
 const DEFAULT_MAX_BUFFERED = 1024 * 1024;
+/** Most snapshot entries restore() takes (the newest): a registry's devices and rooms, with room to spare. */
+export const MAX_RESTORED = 100_000;
+
+/** One key's latest event as kept across a redeploy. */
+export interface SnapshotEntry {
+  key: string;
+  data: string;
+  event?: string;
+}
 /** Hubs made by this process: with the start time, tells apart two hubs started in the same millisecond. */
 let hubsMade = 0;
 
@@ -87,6 +96,31 @@ export class SseHub {
   /** Keys in the snapshot. */
   get keyCount(): number {
     return this.latest.size;
+  }
+
+  /** The snapshot as plain entries (the latest event per key, in publish order), for keeping across a redeploy. */
+  snapshotEntries(): SnapshotEntry[] {
+    return [...this.latest.values()].map((e) => ({ key: e.key!, data: e.data, ...(e.event ? { event: e.event } : {}) }));
+  }
+
+  /**
+   * Takes back what snapshotEntries() gave (e.g. kept in the node's context by the hub of the previous deploy): each
+   * entry becomes its key's latest, unless the key was published since. Anything malformed is skipped, at most
+   * MAX_RESTORED entries are taken. Returns how many entries were restored.
+   */
+  restore(saved: unknown): number {
+    if (!Array.isArray(saved)) return 0;
+    let n = 0;
+    for (const x of saved.slice(-MAX_RESTORED) as unknown[]) {
+      if (x === null || typeof x !== "object") continue;
+      const { key, data, event } = x as Record<string, unknown>;
+      if (typeof key !== "string" || !key || typeof data !== "string" || (event !== undefined && typeof event !== "string")) continue;
+      if (this.latest.has(key)) continue;
+      const e: SseEvent = { id: `${this.epoch}-${++this.seq}`, seq: this.seq, key, data, ...(event ? { event } : {}) };
+      this.latest.set(key, e);
+      n++;
+    }
+    return n;
   }
 
   /** Sends an event to every client, remembers it for replay and (with a key) as the key's latest. */

@@ -24,6 +24,8 @@ export class ScheduleHolidays {
   private text: string | undefined;
   private calendar = HolidayCalendar.none;
   private lastProblem: string | undefined;
+  /** Why the document could not be read or parsed, while no good calendar was ever loaded. */
+  private failure: string | undefined;
 
   constructor(private readonly deps: ScheduleHolidaysDeps) {}
 
@@ -32,24 +34,35 @@ export class ScheduleHolidays {
     try {
       doc = this.deps.read();
     } catch (err) {
-      return this.problem(`schedule holidays: ${(err as Error).message}; keeping the previous calendar`);
+      return this.problem((err as Error).message);
     }
     if (doc.text === this.text) return;
     try {
       this.calendar = parseScheduleText(doc.text, { file: doc.label, readFile: (f) => this.deps.readFile(f), baseDir: this.deps.baseDir }).calendar;
       this.text = doc.text;
       this.lastProblem = undefined;
+      this.failure = undefined;
     } catch (err) {
-      this.problem(`schedule holidays: ${(err as Error).message}; keeping the previous calendar`);
+      this.problem((err as Error).message);
     }
+  }
+
+  /**
+   * Why there are no holidays to use: the document could not be read or parsed and no good calendar was ever loaded
+   * (undefined once one was: a later bad document keeps the last good calendar, with a warning).
+   */
+  get unavailable(): string | undefined {
+    return this.failure;
   }
 
   readonly isHoliday: IsHoliday = (date) => this.calendar.isHoliday(date);
 
-  private problem(message: string): void {
-    if (message === this.lastProblem) return;
-    this.lastProblem = message;
-    this.deps.warn?.(message);
+  private problem(reason: string): void {
+    if (this.text === undefined) this.failure = reason;
+    if (reason === this.lastProblem) return;
+    this.lastProblem = reason;
+    // Never loaded: the caller reports `unavailable` instead; otherwise the last good calendar stays in force.
+    if (this.text !== undefined) this.deps.warn?.(`schedule holidays: ${reason}; keeping the previous calendar`);
   }
 }
 

@@ -22,6 +22,12 @@ export interface PlugwatchBrokerNodeDef extends NodeDef {
   /** The runtime's own identity (role runtime), e.g. ${PLUGWATCH_MQTT_USER} / ${PLUGWATCH_MQTT_PASSWORD}. */
   runtimeUser: string;
   runtimePassword: string;
+  /**
+   * The collector's own identity (role collector), e.g. ${PLUGWATCH_COLLECTOR_USER} / ${PLUGWATCH_COLLECTOR_PASSWORD}.
+   * When set, the runtime identity gets role `agents` (no reading or availability publishes) unless Roles says otherwise.
+   */
+  collectorUser?: string;
+  collectorPassword?: string;
 }
 
 export interface BrokerConfig {
@@ -44,8 +50,13 @@ export function parseBrokerConfig(def: PlugwatchBrokerNodeDef, env: ParseEnv): B
     for (const [u, h] of parsePasswd(readFileSync(file, "utf8"))) users.set(u, h);
   }
   if (def.runtimeUser && def.runtimePassword) users.set(def.runtimeUser, hashPassword(def.runtimePassword, 1000));
+  const collectorUser = def.collectorUser ?? "";
+  if (collectorUser && collectorUser === def.runtimeUser) throw new ConfigError(`the collector user must differ from the runtime user ('${collectorUser}')`);
+  if (collectorUser && def.collectorPassword) users.set(collectorUser, hashPassword(def.collectorPassword, 1000));
   const roles = parseRoleMap(def.roles || "");
-  if (def.runtimeUser) roles[def.runtimeUser] ??= "runtime";
+  if (collectorUser) roles[collectorUser] ??= "collector";
+  // With its own collector identity, the runtime publishes no reading or availability (role agents).
+  if (def.runtimeUser) roles[def.runtimeUser] ??= collectorUser ? "agents" : "runtime";
   return {
     port,
     hosts: parseHosts(def.hosts),

@@ -2,6 +2,7 @@
 import type { NodeAPI, NodeMessageInFlow } from "node-red";
 import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
 import { QueryService } from "../../lib/influx/query-service";
+import { DayEnergyCache } from "../../lib/influx/day-energy-cache";
 import { queryOutcome } from "../../lib/influx/query-outcome";
 import { queryStorage } from "../../lib/influx/query-storage";
 import { Limiter } from "../../lib/limiter";
@@ -23,6 +24,9 @@ export = (RED: NodeAPI) =>
       const storage = queryStorage(influx, { database: config.database ?? "", timeoutMs: config.timeoutMs, signal: abort.signal }, () =>
         kit.t("errors.noConfigNode", { type: "plugwatch-influx" }),
       );
+      // Kept kWh of closed days (docs/queries.md): only with rollups, whose late data this runtime's config node reports.
+      const dayCache = storage.rollups.enabled ? new DayEnergyCache({ now: () => kit.clock.now() }) : undefined;
+      const unwatch = dayCache && influx?.retention?.onChange((change) => dayCache.onStorageChange(change));
       const service = new QueryService({
         run: storage.run,
         registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
@@ -30,6 +34,7 @@ export = (RED: NodeAPI) =>
         replyTopics: replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT),
         rollups: storage.rollups,
         ...(config.tariff && { tariffs: () => kit.configNode("plugwatch-tariff", config.tariff).require() }),
+        ...(dayCache ? { dayCache } : {}),
       });
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
       if (!influx) kit.status.show("error", "status.noInflux");
@@ -90,6 +95,7 @@ export = (RED: NodeAPI) =>
       });
 
       kit.onClose(() => {
+        unwatch?.();
         // Queued requests never run: each is answered. Running ones are aborted and answer STORAGE_UNAVAILABLE.
         limiter.cancelWaiting(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSED_BEFORE_RUN));
         abort.abort(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING));

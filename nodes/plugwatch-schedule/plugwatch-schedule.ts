@@ -7,6 +7,11 @@ import type { PlugwatchScheduleNode, PlugwatchScheduleNodeDef } from "./types";
 const parse = (def: PlugwatchScheduleNodeDef, env: ParseEnv): ScheduleSource => scheduleSource(def, def.id, env.userDir);
 
 export = (RED: NodeAPI) =>
-  defineNode<PlugwatchScheduleNodeDef, ScheduleSource, object, PlugwatchScheduleNode>(RED, "plugwatch-schedule", parse, (node, src) => {
+  defineNode<PlugwatchScheduleNodeDef, ScheduleSource, object, PlugwatchScheduleNode>(RED, "plugwatch-schedule", parse, (node, src, kit) => {
     node.scheduleSource = src;
+    if (src.source === "file" && !src.label) {
+      // Nodes that name this one (scheduler, tariff) report it with this reason.
+      node.startError = kit.t("errors.noFile");
+      node.error(node.startError);
+    }
   });

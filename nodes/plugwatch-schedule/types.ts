@@ -13,4 +13,6 @@ export interface PlugwatchScheduleNodeDef extends NodeDef {
 export interface PlugwatchScheduleNode extends Node {
   /** Where the document is read from and where API changes are written. */
   scheduleSource: ScheduleSource;
+  /** Why the node cannot serve a document (translated), e.g. source "file" without a file; undefined when it can. */
+  startError?: string;
 }

@@ -4,6 +4,9 @@ import type { NodeAPI } from "node-red";
 import { loadTariffSource, TariffError, type TariffSource } from "../../lib/tariff/load";
 import { ScheduleHolidays, withExtraHolidays } from "../../lib/tariff/schedule-holidays";
 import { ScheduleStore } from "../../lib/schedule/store";
+import { scheduleLinkProblem } from "../../lib/tariff/schedule-link";
+import { PlugwatchError } from "../../lib/contracts/errors";
+import type { PlugwatchScheduleNode } from "../plugwatch-schedule/types";
 import { resolveRegistryPath } from "../../lib/registry";
 import { defineNode, type ParseEnv } from "../shared/kit";
 import type { PlugwatchTariffNode, PlugwatchTariffNodeDef } from "./types";
@@ -34,8 +37,16 @@ export = (RED: NodeAPI) =>
     let holidays: ScheduleHolidays | undefined;
     const scheduleHolidays = (): ScheduleHolidays | undefined => {
       if (!src.schedule) return undefined;
+      const found = RED.nodes.getNode(src.schedule) as PlugwatchScheduleNode | null;
+      const startError = found && !found.scheduleSource ? kit.t("errors.scheduleNoSource") : found?.startError;
+      const linked = found ? { type: found.type, name: found.name, startError } : undefined;
+      const check = (loadProblem?: string): void => {
+        const p = scheduleLinkProblem(src.schedule, linked, loadProblem);
+        if (p) throw new PlugwatchError("INVALID_SCHEDULE", kit.t(p.key, p.subs));
+      };
+      check();
       if (!holidays) {
-        const store = new ScheduleStore(kit.configNode("plugwatch-schedule", src.schedule).scheduleSource);
+        const store = new ScheduleStore((found as PlugwatchScheduleNode).scheduleSource);
         holidays = new ScheduleHolidays({
           read: () => store.read(),
           readFile: (f) => readFileSync(f, "utf8"),
@@ -44,6 +55,7 @@ export = (RED: NodeAPI) =>
         });
       }
       holidays.refresh();
+      check(holidays.unavailable);
       return holidays;
     };
     node.require = () => {

@@ -3,6 +3,10 @@
 // (@flowfuse/node-red-dashboard) and examples/addon-embedded-broker.json (this package's plugwatch-broker). Each is one tab
 // whose environment variables replace the shipped flow's process-wide ${PLUGWATCH_*}, so an import needs no setup.
 import { nodeHeight, nodeWidth, type FlowNode } from "./layout";
+import { COLLECTOR_IDENTITY_NOTE, IDS } from "./plugwatch-flow";
+
+/** The shipped runtime's broker node; the examples have only this one (their collector publishes through it). */
+const SHIPPED_BROKER = IDS.broker;
 
 /** The registry an imported example starts with: one plug on this machine (the user edits host or adds plugs). */
 export const EXAMPLE_REGISTRY = {
@@ -34,12 +38,13 @@ function renamed(n: FlowNode, prefix: string, drop: Set<string> = new Set()): Fl
 }
 
 function brokerFor(shipped: FlowNode[], prefix: string, z: string): FlowNode {
-  const b = shipped.find((n) => n.type === "mqtt-broker");
+  const b = shipped.find((n) => n.id === SHIPPED_BROKER);
   if (!b) throw new Error("the shipped flow has no mqtt-broker");
   return { ...renamed(b, prefix), z, name: "MQTT (MQTT_HOST:MQTT_PORT)", broker: "${MQTT_HOST}", port: "${MQTT_PORT}" };
 }
 
 const TEXT: [string, string][] = [
+  [COLLECTOR_IDENTITY_NOTE, "the MQTT broker config node"],
   ["`${PLUGWATCH_REGISTRY}`", "the **my plugs** registry"],
   ["`${PLUGWATCH_POLL_INTERVAL}`", "10"],
   ["`${PLUGWATCH_INFLUX_URL}`", "`INFLUX_URL`"],
@@ -87,7 +92,8 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
     },
   ];
   for (const n of shipped) {
-    if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
+    // One broker node: the examples' collector shares it (no collector identity, see COLLECTOR_IDENTITY_NOTE).
+    if (n.id === SHIPPED_BROKER) out.push(brokerFor(shipped, P, TAB));
     else if (n.type === "plugwatch-registry")
       out.push({
         id: `${P}.registry`,
@@ -125,7 +131,7 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
       c.z = TAB;
       c.g = gid;
       c.y = (n.y as number) + shift;
-      if (c.type === "plugwatch-collector") c.interval = 10;
+      if (c.type === "plugwatch-collector") Object.assign(c, { interval: 10, broker: `${P}.${SHIPPED_BROKER.slice(3)}` });
       // Each role had its own tab and its own Catch; on one tab a Catch keeps to its group (Node-RED >= 3).
       if (c.type === "catch") c.scope = "group";
       for (const k of ["info", "name"]) if (typeof c[k] === "string") c[k] = rewordEnv(c[k]);
@@ -181,7 +187,17 @@ export function embeddedBrokerExample(shipped: FlowNode[]): FlowNode[] {
     .map((n) => {
       const c: FlowNode = { ...renamed(n, "broker"), z: TAB };
       if (c.type === "plugwatch-broker") {
-        Object.assign(c, { port: "${BROKER_PORT}", hosts: "${BROKER_HOST}", passwd: "", runtimeUser: "${MQTT_USER}", runtimePassword: "${MQTT_PASSWORD}" });
+        // Standalone: no registry on this tab, and the other examples' collector shares the runtime user (role runtime).
+        Object.assign(c, {
+          port: "${BROKER_PORT}",
+          hosts: "${BROKER_HOST}",
+          passwd: "",
+          registry: "",
+          runtimeUser: "${MQTT_USER}",
+          runtimePassword: "${MQTT_PASSWORD}",
+          collectorUser: "",
+          collectorPassword: "",
+        });
       }
       if (c.type === "comment") c.info = BROKER_INFO;
       return c;
@@ -220,7 +236,8 @@ export function dashboardExample(shipped: FlowNode[]): FlowNode[] {
     },
   ];
   for (const n of shipped) {
-    if (n.type === "mqtt-broker") out.push(brokerFor(shipped, P, TAB));
+    // One broker node: the examples' collector shares it (no collector identity, see COLLECTOR_IDENTITY_NOTE).
+    if (n.id === SHIPPED_BROKER) out.push(brokerFor(shipped, P, TAB));
     else if (n.type.startsWith("ui-") && n.z === undefined) out.push(renamed(n, P));
     else if (n.z === "pw-tab-dashboard") out.push({ ...renamed(n, P), z: TAB });
   }

@@ -28,9 +28,14 @@ export const TARIFF_FILE = "flows/tariff/example-tariff.json";
 export const SCHEDULE_FILE = "flows/schedule/example-schedule.json";
 const inlineJson = (file: string): string => JSON.stringify(JSON.parse(readFileSync(path.join(projectRoot(), file), "utf8")), null, 2);
 
+/** How the shipped collector publishes (its comment); the examples, whose collector shares one broker node, reword it. */
+export const COLLECTOR_IDENTITY_NOTE =
+  "its own MQTT broker config node, authenticated as `${PLUGWATCH_COLLECTOR_USER}` (role collector: the broker accepts readings and availability of the registry's devices only)";
+
 /** Stable ids of the nodes tests and docs refer to. */
 export const IDS = {
   broker: "pw-mqtt-broker",
+  collectorBroker: "pw-mqtt-collector",
   registry: "pw-registry",
   influx: "pw-influx",
   aedes: "pw-aedes",
@@ -216,40 +221,48 @@ function singleGroupTab(o: {
 // Config nodes: everything environment-specific is ${PLUGWATCH_*} (whole-property substitution) or a credential
 // that is itself an ${ENV} reference — no secret in the flow file.
 
+/** An mqtt-broker config node on ${PLUGWATCH_MQTT_HOST}:${PLUGWATCH_MQTT_PORT} authenticated as `user` (credentials). */
+function mqttBroker(id: string, name: string, user: string, password: string): FlowNode {
+  return {
+    id,
+    type: "mqtt-broker",
+    name,
+    broker: "${PLUGWATCH_MQTT_HOST}",
+    port: "${PLUGWATCH_MQTT_PORT}",
+    clientid: "",
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: "4",
+    keepalive: "60",
+    cleansession: true,
+    autoUnsubscribe: true,
+    birthTopic: "",
+    birthQos: "0",
+    birthRetain: "false",
+    birthPayload: "",
+    birthMsg: {},
+    closeTopic: "",
+    closeQos: "0",
+    closeRetain: "false",
+    closePayload: "",
+    closeMsg: {},
+    willTopic: "",
+    willQos: "0",
+    willRetain: "false",
+    willPayload: "",
+    willMsg: {},
+    userProps: "",
+    sessionExpiry: "",
+    credentials: { user, password },
+  };
+}
+
 function configNodes(): FlowNode[] {
   return [
-    {
-      id: IDS.broker,
-      type: "mqtt-broker",
-      name: "Plugwatch MQTT (${PLUGWATCH_MQTT_HOST})",
-      broker: "${PLUGWATCH_MQTT_HOST}",
-      port: "${PLUGWATCH_MQTT_PORT}",
-      clientid: "",
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: "4",
-      keepalive: "60",
-      cleansession: true,
-      autoUnsubscribe: true,
-      birthTopic: "",
-      birthQos: "0",
-      birthRetain: "false",
-      birthPayload: "",
-      birthMsg: {},
-      closeTopic: "",
-      closeQos: "0",
-      closeRetain: "false",
-      closePayload: "",
-      closeMsg: {},
-      willTopic: "",
-      willQos: "0",
-      willRetain: "false",
-      willPayload: "",
-      willMsg: {},
-      userProps: "",
-      sessionExpiry: "",
-      credentials: { user: "${PLUGWATCH_MQTT_USER}", password: "${PLUGWATCH_MQTT_PASSWORD}" },
-    },
+    mqttBroker(IDS.broker, "Plugwatch MQTT (${PLUGWATCH_MQTT_HOST})", "${PLUGWATCH_MQTT_USER}", "${PLUGWATCH_MQTT_PASSWORD}"),
+    // The collector publishes under its own identity (role collector, narrowed to the registry's devices by the broker's
+    // ACL); the runtime's identity above may then publish no reading or availability (role agents).
+    mqttBroker(IDS.collectorBroker, "Plugwatch MQTT collector (${PLUGWATCH_COLLECTOR_USER})", "${PLUGWATCH_COLLECTOR_USER}", "${PLUGWATCH_COLLECTOR_PASSWORD}"),
     {
       id: IDS.registry,
       type: "plugwatch-registry",
@@ -313,7 +326,8 @@ function brokerTab(): FlowNode[] {
       name: "Embedded MQTT broker (zero setup)",
       info:
         "**plugwatch-broker** (aedes) listens on `${PLUGWATCH_BROKER_HOST}` (default loopback: 127.0.0.1 and ::1) port `${PLUGWATCH_BROKER_PORT}`, MQTT 3.1.1, so the demo needs no Mosquitto.\n\n" +
-        "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role runtime; `npm start` generates its password). " +
+        "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role agents: it may publish no reading or availability) " +
+        "and the collector as `${PLUGWATCH_COLLECTOR_USER}` (role collector: readings and availability of the devices of the office registry only); `npm start` generates both passwords. " +
         "Any other listen address needs a password file `${PLUGWATCH_BROKER_PASSWD}` (mosquitto_passwd), else the broker refuses to start. " +
         "Packets over 256 KiB close the connection. In production point the flow at Mosquitto (docs/deployment.md, Security model) and **disable this tab**.",
     },
@@ -329,8 +343,11 @@ function brokerTab(): FlowNode[] {
         roles: "",
         root: ROOT,
         maxPacketBytes: "262144",
+        registry: IDS.registry,
         runtimeUser: "${PLUGWATCH_MQTT_USER}",
         runtimePassword: "${PLUGWATCH_MQTT_PASSWORD}",
+        collectorUser: "${PLUGWATCH_COLLECTOR_USER}",
+        collectorPassword: "${PLUGWATCH_COLLECTOR_PASSWORD}",
         ...at(0, 0),
       },
     ],
@@ -349,7 +366,7 @@ function agentsTab(): FlowNode[] {
         info:
           "**plugwatch-collector** polls every device of the registry (`${PLUGWATCH_REGISTRY}`) every `${PLUGWATCH_POLL_INTERVAL}` s over the HS110 protocol " +
           "and emits one message per reading on `plugwatch/{building}/{floor}/{room}/{device}/reading` (QoS 1) and availability changes on `…/availability` (retained). " +
-          "It publishes them itself through the MQTT broker config node, via a durable outbox: while the broker is away, " +
+          `It publishes them itself through ${COLLECTOR_IDENTITY_NOTE}, via a durable outbox: while the broker is away, ` +
           "readings wait on disk in order and are published after the reconnect (also across a Node-RED restart).",
       }),
       {
@@ -367,7 +384,7 @@ function agentsTab(): FlowNode[] {
         timeout: 3000,
         concurrency: 64,
         offlineAfter: 3,
-        broker: IDS.broker,
+        broker: IDS.collectorBroker,
         outboxSize: 64,
         ...at(0, 0),
         wires: [[]],

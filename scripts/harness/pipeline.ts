@@ -22,6 +22,8 @@ export const PIPELINE_TOKEN = "pipeline-e2e-token-rc-0123456789";
 export const READ_TOKEN = "pipeline-e2e-token-ro-0123456789";
 /** Password of the runtime's identity on the flow's embedded broker (embedded mode). */
 export const EMBEDDED_RUNTIME_PASSWORD = "pipeline-e2e-mqtt-runtime-0123";
+/** Password of the collector's identity (user "collector") on the flow's embedded broker (embedded mode). */
+export const EMBEDDED_COLLECTOR_PASSWORD = "pipeline-e2e-mqtt-collector-01";
 
 /** A small office: typed factory, one device per kind and two rooms with several devices (ports filled in by the simulator). */
 export function pipelineDevices(): DeviceEntry[] {
@@ -123,8 +125,16 @@ export async function startPipeline(td: Teardown, opts: PipelineOptions = {}): P
     PLUGWATCH_INFLUX_URL: influxUrl,
     PLUGWATCH_INFLUX_RPC: influxd ? influxd.rpcAddress : `127.0.0.1:${await freePort()}`,
     PLUGWATCH_API_TOKENS: `${PIPELINE_TOKEN} read,control\n${READ_TOKEN} read`,
-    // The embedded broker lets anonymous clients only read: the runtime authenticates (role runtime), like npm start.
-    ...(opts.broker === "embedded" ? { PLUGWATCH_MQTT_USER: "runtime", PLUGWATCH_MQTT_PASSWORD: EMBEDDED_RUNTIME_PASSWORD } : {}),
+    // The embedded broker lets anonymous clients only read: the runtime (role agents) and the collector (role
+    // collector) authenticate, like npm start.
+    ...(opts.broker === "embedded"
+      ? {
+          PLUGWATCH_MQTT_USER: "runtime",
+          PLUGWATCH_MQTT_PASSWORD: EMBEDDED_RUNTIME_PASSWORD,
+          PLUGWATCH_COLLECTOR_USER: "collector",
+          PLUGWATCH_COLLECTOR_PASSWORD: EMBEDDED_COLLECTOR_PASSWORD,
+        }
+      : {}),
   });
   const red = td.add(await startNodeRed({ env }), (r) => r.stop());
   const flow = opts.patch ? opts.patch(shippedFlow()) : shippedFlow();

@@ -7,6 +7,11 @@ export const FLOW_ENV = {
   PLUGWATCH_MQTT_PORT: { default: "1883", what: "MQTT broker port the flow connects to" },
   PLUGWATCH_MQTT_USER: { default: "", what: "MQTT user name (credential; empty = anonymous)" },
   PLUGWATCH_MQTT_PASSWORD: { default: "", what: "MQTT password (credential)" },
+  PLUGWATCH_COLLECTOR_USER: {
+    default: "",
+    what: "MQTT user name the collector publishes under (credential; role collector; empty = anonymous, which the embedded broker refuses to let publish)",
+  },
+  PLUGWATCH_COLLECTOR_PASSWORD: { default: "", what: "the collector's MQTT password (credential)" },
   PLUGWATCH_BROKER_PORT: { default: "1883", what: "port of the embedded broker (Broker tab, plugwatch-broker)" },
   PLUGWATCH_BROKER_HOST: {
     default: "loopback",

@@ -208,11 +208,12 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     const sent = { a: pub.published.get(A.id)!, b: pub.published.get(B.id)! };
 
     // Every reading lands in exactly one window.
-    const countOf = (s: Sensor) => statsOf(s, "power").reduce((n, p) => n + (p.fields.count as number), 0);
-    const countT = () => statsOf(T, "temperature").reduce((n, p) => n + (p.fields.count as number), 0);
+    // Each field's window is its own MQTT message, so wait until every field's last window has arrived.
+    const countOf = (s: Sensor, field: string) => statsOf(s, field).reduce((n, p) => n + (p.fields.count as number), 0);
+    const allCounted = (s: Sensor, n: number) => ["power", "voltage", "current"].every((f) => countOf(s, f) === n);
     await waitFor(
       "all readings counted in windows",
-      () => countOf(A) === sent.a.length && countOf(B) === sent.b.length && countT() === pub.generic.length,
+      () => allCounted(A, sent.a.length) && allCounted(B, sent.b.length) && countOf(T, "temperature") === pub.generic.length,
       10000,
       red,
     );

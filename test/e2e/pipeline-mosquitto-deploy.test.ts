@@ -10,7 +10,13 @@ import { repoRoot } from "../../scripts/harness/nodered";
 import { freePort, waitForPort } from "../../scripts/harness/ports";
 import { nextMessage, Teardown } from "../../scripts/harness/services";
 
-const USERS = { "plugwatch-nodered": "nodered-pw-1", "plugwatch-reader": "reader-pw-2", "plugwatch-client": "client-pw-3", "ws-9-99": "device-pw-4" } as const;
+const USERS = {
+  "plugwatch-nodered": "nodered-pw-1",
+  "plugwatch-collector": "collector-pw-5",
+  "plugwatch-reader": "reader-pw-2",
+  "plugwatch-client": "client-pw-3",
+  "ws-9-99": "device-pw-4",
+} as const;
 type User = keyof typeof USERS;
 
 /** A private CA and a server certificate for 127.0.0.1 (openssl), as docs/deployment.md#tls describes. */
@@ -89,14 +95,19 @@ describe("deploy/mosquitto: the shipped Mosquitto configuration and ACL, run for
     await assert.rejects(connect("plugwatch-reader", { password: "wrong" }), /Not authorized|Bad User Name or Password|connack/i);
   });
 
-  it("plugwatch-nodered publishes readings; plugwatch-reader receives them but cannot publish or send commands", async function () {
+  it("plugwatch-collector publishes its registry's readings, plugwatch-nodered none; plugwatch-reader receives them but cannot publish or send commands", async function () {
+    const collector = await connect("plugwatch-collector");
     const nodered = await connect("plugwatch-nodered");
     const reader = await connect("plugwatch-reader");
     await reader.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 1 });
     const topic = "plugwatch/hq/1/open-space-1/ws-1-01/reading";
     const got = nextMessage(reader, topic, (p) => p.toString().includes('"marker":1'));
-    await nodered.publishAsync(topic, JSON.stringify({ marker: 1 }), { qos: 1 });
+    await collector.publishAsync(topic, JSON.stringify({ marker: 1 }), { qos: 1 });
     await got;
+    // The collector user is bound to flows/registry/office.json; the runtime user (role agents) publishes no reading.
+    await assert.rejects(collector.publishAsync("plugwatch/hq/1/open-space-1/intruder-9/reading", "{}", { qos: 1 }), /authori/i);
+    await assert.rejects(nodered.publishAsync(topic, JSON.stringify({ marker: 2 }), { qos: 1 }), /authori/i);
+    await assert.rejects(nodered.publishAsync("plugwatch/hq/1/open-space-1/ws-1-01/availability", "{}", { qos: 1 }), /authori/i);
     await nodered.subscribeAsync("plugwatch/#", { qos: 1 });
     const seen: string[] = [];
     nodered.on("message", (t) => seen.push(t));
@@ -124,8 +135,9 @@ describe("deploy/mosquitto: the shipped Mosquitto configuration and ACL, run for
     const seen: string[] = [];
     client.on("message", (t) => seen.push(t));
     const nodered = await connect("plugwatch-nodered");
+    const collector = await connect("plugwatch-collector");
     const reply = nextMessage(client, "plugwatch/api/reply/plugwatch-client/#");
-    await nodered.publishAsync("plugwatch/hq/1/open-space-1/ws-1-01/reading", "{}", { qos: 1 });
+    await collector.publishAsync("plugwatch/hq/1/open-space-1/ws-1-01/reading", "{}", { qos: 1 });
     await nodered.publishAsync("plugwatch/api/reply/plugwatch-client/r1", "{}", { qos: 1 });
     await reply;
     assert.deepEqual(seen, ["plugwatch/api/reply/plugwatch-client/r1"]);

@@ -12,9 +12,11 @@ import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import queryModule from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
 import tariffModule from "../../nodes/plugwatch-tariff/plugwatch-tariff";
+import scheduleModule from "../../nodes/plugwatch-schedule/plugwatch-schedule";
 
 const nodesDir = path.join(__dirname, "..", "..", "nodes");
 const tariffNode = withMessages(tariffModule, path.join(nodesDir, "plugwatch-tariff"), "plugwatch-tariff");
+const scheduleNode = withMessages(scheduleModule, path.join(nodesDir, "plugwatch-schedule"), "plugwatch-schedule");
 const queryNode = withMessages(queryModule, path.join(nodesDir, "plugwatch-influx-query"), "plugwatch-influx-query");
 
 const DEVICES = [
@@ -111,5 +113,65 @@ describe("plugwatch-tariff config node", function () {
     const reply = await ask(b.q, b.out);
     assert.equal(reply.error?.code, "TARIFF_INVALID");
     assert.match(reply.error?.message ?? "", /no tariff configured on the query component/);
+  });
+
+  describe("Holidays of: a schedule that cannot be used is named with the reason (INVALID_SCHEDULE)", function () {
+    const schedules = [
+      { id: "s-ok", type: "plugwatch-schedule", name: "hq", source: "json", file: "", json: JSON.stringify({ holidays: ["2026-06-01"] }) },
+      { id: "s-nofile", type: "plugwatch-schedule", name: "no file", source: "file", file: "", json: "" },
+      { id: "s-bad", type: "plugwatch-schedule", name: "bad", source: "json", file: "", json: '{"holidays": ["2026-02-30"]}' },
+    ];
+    async function withSchedule(schedule: string): Promise<PlugwatchTariffNode & TestNode> {
+      await helper.load(
+        [registryNode, tariffNode, scheduleNode],
+        [
+          registryConfig({ devices: DEVICES }, { name: "office" }),
+          ...schedules,
+          { id: "tariff", type: "plugwatch-tariff", name: "office", source: "json", file: "", json: JSON.stringify(GOOD), schedule },
+        ],
+      );
+      return helper.getNode("tariff") as unknown as PlugwatchTariffNode & TestNode;
+    }
+    const failure = (t: PlugwatchTariffNode): { code: string; message: string } => {
+      try {
+        t.require();
+      } catch (err) {
+        return { code: (err as { code: string }).code, message: (err as Error).message };
+      }
+      return { code: "none", message: "" };
+    };
+
+    it("a loaded schedule: its holidays join the tariff's", async function () {
+      const t = await withSchedule("s-ok");
+      assert.equal(t.require().isHoliday("2026-06-01"), true);
+      assert.equal(t.require().isHoliday("2026-06-02"), false);
+    });
+
+    it("an id that is another node type (the registry): named with its type", async function () {
+      assert.deepEqual(failure(await withSchedule("reg")), {
+        code: "INVALID_SCHEDULE",
+        message: "Holidays of: node 'office' (reg) is a plugwatch-registry, not a plugwatch-schedule",
+      });
+    });
+
+    it("a schedule that did not start (file source, no file): named with the reason", async function () {
+      assert.deepEqual(failure(await withSchedule("s-nofile")), {
+        code: "INVALID_SCHEDULE",
+        message: "Holidays of: schedule 'no file' (s-nofile) did not start: source is a JSON file but no file is set",
+      });
+    });
+
+    it("a schedule whose document does not load: named with the JSON path and reason", async function () {
+      const { code, message } = failure(await withSchedule("s-bad"));
+      assert.equal(code, "INVALID_SCHEDULE");
+      assert.match(message, /^Holidays of: cannot load the holidays of schedule 'bad' \(s-bad\): .*holidays\[0\]/);
+    });
+
+    it("no running node under the id: named as missing", async function () {
+      assert.deepEqual(failure(await withSchedule("gone")), {
+        code: "INVALID_SCHEDULE",
+        message: "Holidays of: no plugwatch-schedule node 'gone' is running (deleted or disabled)",
+      });
+    });
   });
 });

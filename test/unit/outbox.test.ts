@@ -93,6 +93,33 @@ describe("outbox (collector → broker buffer) with a real aedes broker", functi
     await box.close();
   });
 
+  it("keeps on disk, when closed, the direct publishes still waiting for their acknowledgement (a hung broker)", async () => {
+    // A broker that took the messages but never acknowledges them (TCP still open, e.g. a frozen process); the
+    // client rejects them only when Node-RED ends it, after the outbox has closed.
+    const rejects: Array<() => void> = [];
+    const hung: OutboxPort = {
+      connected: () => true,
+      publish: () => new Promise<void>((_resolve, reject) => rejects.push(() => reject(new Error("Connection closed")))),
+    };
+    const logs: string[] = [];
+    const box = await Outbox.open({ dir, maxBytes: 1e6, flushMs: 0, port: hung, log: (m) => logs.push(m) });
+    const sends = [0, 1, 2].map((i) => box.send(reading(i)));
+    assert.equal(rejects.length, 3, "all three went out directly");
+    await box.close();
+    for (const r of rejects) r();
+    await Promise.all(sends); // a late rejection after close neither throws nor refuses
+    assert.equal(box.stats().refused, 0);
+
+    const down = new ClientPort(); // never connected: the reopened outbox only recovers
+    const again = await Outbox.open({ dir, maxBytes: 1e6, flushMs: 0, port: down, log: (m) => logs.push(m) });
+    assert.equal(again.stats().pending, 3);
+    assert.ok(
+      logs.some((l) => /outbox: 3 message\(s\) recovered/.test(l)),
+      logs.join("\n"),
+    );
+    await again.close();
+  });
+
   it("is bounded: when full, the oldest messages make room (the newest readings and availability are kept)", async () => {
     broker = await startAedes();
     const out = new ClientPort(); // never connected

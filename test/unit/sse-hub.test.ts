@@ -76,6 +76,32 @@ describe("server-sent events hub (lib/sse)", function () {
     assert.equal(h.keyCount, 2);
   });
 
+  it("hands its snapshot to the next hub (a redeploy): restored keys are served, newer publishes win, bad entries are skipped", function () {
+    const before = hub();
+    before.publish('{"v":1}', "a", "device");
+    before.publish('{"v":2}', "b");
+    before.publish("no key");
+    const kept = JSON.parse(JSON.stringify(before.snapshotEntries())) as unknown; // what a context store gives back
+    assert.deepEqual(kept, [
+      { key: "a", data: '{"v":1}', event: "device" },
+      { key: "b", data: '{"v":2}' },
+    ]);
+    const after = hub();
+    after.publish('{"v":3}', "b"); // arrived before the context was read: newer than the kept one
+    const bad = [null, 7, { key: "", data: "x" }, { key: "c", data: 5 }, { key: "d", data: "x", event: 1 }];
+    assert.equal(after.restore([...(kept as unknown[]), ...bad]), 1);
+    assert.equal(after.restore("not a list"), 0);
+    const c = new MemoryClient();
+    assert.ok(after.connect(c).ok);
+    assert.deepEqual(
+      c.events().map((e) => [e.event, e.data]),
+      [
+        [undefined, '{"v":3}'],
+        ["device", '{"v":1}'],
+      ],
+    );
+  });
+
   it("replays exactly the missed events to a client reconnecting with Last-Event-ID, else sends the snapshot", function () {
     const h = hub();
     const first = new MemoryClient();
