@@ -1,15 +1,12 @@
 // plugwatch-influx-query node: answers query requests from MQTT with replies for an mqtt-out node; the logic is lib/influx/query-service.
 import type { NodeAPI, NodeMessageInFlow } from "node-red";
 import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
-import { QueryService } from "../../lib/influx/query-service";
-import { DayEnergyCache } from "../../lib/influx/day-energy-cache";
 import { queryOutcome } from "../../lib/influx/query-outcome";
-import { queryStorage } from "../../lib/influx/query-storage";
 import { Limiter } from "../../lib/limiter";
 import { observeQuery } from "../../lib/metrics/observe";
-import { ReplyTopicRefused, replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
-import { DEFAULT_ROOT } from "../../lib/topics";
 import { defineNode, type Done, type Send } from "../shared/kit";
+import { ReplyTopicRefused } from "../../lib/contracts/reply-topic";
+import { queryNodeService } from "./service";
 import { CLOSE_GRACE_MS, CLOSED_BEFORE_RUN, CLOSING, MAX_WAITING, parseQueryNodeConfig, SERVER_SIDE } from "./config";
 
 export = (RED: NodeAPI) =>
@@ -18,26 +15,10 @@ export = (RED: NodeAPI) =>
     "plugwatch-influx-query",
     parseQueryNodeConfig,
     (_node, config, kit) => {
-      const influx = kit.findConfigNode("plugwatch-influx", config.influx);
-      // Aborted on close: running queries end at once with STORAGE_UNAVAILABLE instead of running into their timeout.
-      const abort = new AbortController();
-      const storage = queryStorage(influx, { database: config.database ?? "", timeoutMs: config.timeoutMs, signal: abort.signal }, () =>
-        kit.t("errors.noConfigNode", { type: "plugwatch-influx" }),
-      );
-      // Kept kWh of closed days (docs/queries.md): only with rollups, whose late data this runtime's config node reports.
-      const dayCache = storage.rollups.enabled ? new DayEnergyCache({ now: () => kit.clock.now() }) : undefined;
-      const unwatch = dayCache && influx?.retention?.onChange((change) => dayCache.onStorageChange(change));
-      const service = new QueryService({
-        run: storage.run,
-        registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
-        limits: config.limits,
-        replyTopics: replyTopicGuardFromSettings({ plugwatch: kit.setting("plugwatch") }, DEFAULT_ROOT),
-        rollups: storage.rollups,
-        ...(config.tariff && { tariffs: () => kit.configNode("plugwatch-tariff", config.tariff).require() }),
-        ...(dayCache ? { dayCache } : {}),
-      });
+      const abort = new AbortController(); // aborted on close: running queries answer STORAGE_UNAVAILABLE at once
+      const { service, influxFound, unwatch } = queryNodeService(kit, config, abort.signal);
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
-      if (!influx) kit.status.show("error", "status.noInflux");
+      if (!influxFound) kit.status.show("error", "status.noInflux");
       else if (config.tariff && !kit.findConfigNode("plugwatch-tariff", config.tariff)?.book) kit.status.text("error", "TARIFF_INVALID");
       else kit.status.show("idle", "status.ready");
 
