@@ -186,13 +186,19 @@ describe("the pipeline watches itself: /metrics and self-alerts (shipped flow, M
     const port = mosq.port;
     const id = `broker-disconnected:${BROKER}`;
     await mosq.stop();
-    // /metrics is HTTP: it shows the outage and the alert held by the alert node while nothing can be published.
+    // /metrics is HTTP: it shows the outage and the alerts held by the alert node while nothing can be published. The
+    // shipped flow has two connections to the broker (the agents' and the collector's own): one alert for each.
     await eventually(
-      "broker down and its alert active in the alert node",
+      "both connections down and one alert each active in the alert node",
       scrape,
-      (m) =>
-        valueOf(m.get("plugwatch_mqtt_connected"), { broker: BROKER }) === 0 &&
-        valueOf(m.get("plugwatch_alerts_active"), { rule: "broker-disconnected", severity: "critical" }) === 1,
+      (m) => {
+        const connections = m.get("plugwatch_mqtt_connected")?.metrics ?? [];
+        return (
+          connections.length === 2 &&
+          connections.every((c) => Number(c.value) === 0) &&
+          valueOf(m.get("plugwatch_alerts_active"), { rule: "broker-disconnected", severity: "critical" }) === 2
+        );
+      },
       20000,
       250,
     );
