@@ -6,6 +6,7 @@ import { SimulatedOffice } from "../sim/office";
 import { startInfluxd, type InfluxdInstance } from "./influxd";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "./nodered";
 import { OpenApiValidator } from "./openapi-validator";
+import { mqttInNode } from "./flow-nodes";
 import { freePort } from "./ports";
 import { connectClient, startBroker, uniqueRoot, type BrokerKind, type Teardown } from "./services";
 import type { BrokerInstance } from "./mosquitto";
@@ -112,24 +113,6 @@ export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNo
   };
 }
 
-/** An mqtt in on `topic` wired to `to` (JSON payloads). */
-const mqttInTo = (id: string, topic: string, to: string, y: number): FlowNode => ({
-  id,
-  type: "mqtt in",
-  name: "",
-  topic,
-  qos: "1",
-  datatype: "json",
-  broker: "b",
-  nl: false,
-  rap: true,
-  rh: 0,
-  inputs: 0,
-  x: 100,
-  y,
-  wires: [[to]],
-});
-
 /** The flow under test: the API in front of the real query component and control agent, all over one broker. */
 export function apiFlow(o: {
   kind: BrokerKind;
@@ -185,43 +168,11 @@ export function apiFlow(o: {
       caFile: "",
     },
     // control agent
-    {
-      id: "cin",
-      type: "mqtt in",
-      z,
-      name: "",
-      topic: `${o.root}/api/request/command`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "b",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      x: 100,
-      y: 100,
-      wires: [["ctl"]],
-    },
+    mqttInNode("cin", z, `${o.root}/api/request/command`, "ctl", 100, { datatype: "auto-detect" }),
     { id: "ctl", type: "plugwatch-control", z, name: "", registry: "reg", concurrency: 8, timeout: o.controlTimeoutMs, x: 300, y: 100, wires: [["cout"]] },
     { id: "cout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 100, wires: [] },
     // query component
-    {
-      id: "qin",
-      type: "mqtt in",
-      z,
-      name: "",
-      topic: `${o.root}/api/request/query`,
-      qos: "1",
-      datatype: "auto-detect",
-      broker: "b",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      x: 100,
-      y: 200,
-      wires: [["q"]],
-    },
+    mqttInNode("qin", z, `${o.root}/api/request/query`, "q", 200, { datatype: "auto-detect" }),
     {
       id: "q",
       type: "plugwatch-influx-query",
@@ -242,8 +193,8 @@ export function apiFlow(o: {
     { id: "qout", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 200, wires: [] },
     // scheduler (GET/PUT /schedules, GET /savings): an empty schedule, answering on {root}/api/request/schedule
     { id: "sch", type: "plugwatch-schedule", name: "schedules", source: "json", file: "", json: JSON.stringify({ schedules: [] }) },
-    { ...mqttInTo("sin", `${o.root}/api/request/schedule`, "sched", 400), z },
-    { ...mqttInTo("sain", `${o.root}/audit/command`, "sched", 440), z },
+    mqttInNode("sin", z, `${o.root}/api/request/schedule`, "sched", 400),
+    mqttInNode("sain", z, `${o.root}/audit/command`, "sched", 440),
     {
       id: "sched",
       type: "plugwatch-scheduler",

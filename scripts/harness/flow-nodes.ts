@@ -8,7 +8,7 @@ export const mqttInNode = (
   topic: string,
   to: string,
   y: number,
-  o: { datatype?: "json" | "auto-detect" | "utf8"; rh?: 0 | 1 | 2; broker?: string; x?: number } = {},
+  o: { datatype?: "json" | "auto-detect" | "utf8" | "buffer"; rh?: 0 | 1 | 2; broker?: string; x?: number } = {},
 ): FlowNode => ({
   id,
   type: "mqtt in",

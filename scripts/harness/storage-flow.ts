@@ -1,5 +1,6 @@
 // Flow and data factories for the storage e2e tests and bench/ingest: MQTT in → plugwatch-influx-hook, MQTT in → plugwatch-influx-query → MQTT out.
 import type { DeviceEntry } from "../../lib/contracts";
+import { mqttInNode } from "./flow-nodes";
 import type { FlowNode } from "./nodered";
 
 export interface StorageFlowOptions {
@@ -63,22 +64,7 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
       rejectUnauthorized: true,
       caFile: "",
     },
-    {
-      id: "readings-in",
-      type: "mqtt in",
-      z: tab,
-      x: 100,
-      y: 100,
-      topic: `${o.root}/+/+/+/+/reading`,
-      qos: "1",
-      datatype: o.datatype ?? "buffer",
-      broker: "broker",
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [["hook"]],
-    },
+    mqttInNode("readings-in", tab, `${o.root}/+/+/+/+/reading`, "hook", 100, { datatype: o.datatype ?? "buffer", broker: "broker" }),
     {
       id: "hook",
       type: "plugwatch-influx-hook",
@@ -115,22 +101,7 @@ export function storageFlow(o: StorageFlowOptions): FlowNode[] {
   ];
   if (o.query !== false) {
     nodes.push(
-      {
-        id: "query-in",
-        type: "mqtt in",
-        z: tab,
-        x: 100,
-        y: 300,
-        topic: `${o.root}/api/request/query`,
-        qos: "1",
-        datatype: "auto-detect",
-        broker: "broker",
-        nl: false,
-        rap: true,
-        rh: 0,
-        inputs: 0,
-        wires: [["query"]],
-      },
+      mqttInNode("query-in", tab, `${o.root}/api/request/query`, "query", 300, { datatype: "auto-detect", broker: "broker" }),
       {
         id: "query",
         type: "plugwatch-influx-query",
