@@ -1,9 +1,12 @@
 // Starts a private InfluxDB 1.x (Debian `influxd`) on free loopback ports with a temp data dir; used by tests and benches.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { mkdtempSync, openSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { findInfluxd as findInstalledInfluxd, influxdConfig, tailFile, type ContinuousQueryService } from "../services/influxd";
 import { freePort } from "./ports";
+
+export type { ContinuousQueryService };
 
 export interface InfluxdInstance {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:41234 */
@@ -31,60 +34,15 @@ export interface InfluxQueryResult {
 }
 
 export function findInfluxd(): string {
-  for (const p of ["/usr/bin/influxd", "/usr/local/bin/influxd", "/usr/sbin/influxd"]) if (existsSync(p)) return p;
-  throw new Error("influxd not found: install InfluxDB 1.x (`apt-get install -y influxdb`, or run `bash scripts/install.sh`)");
-}
-
-/** The continuous-query service (off unless asked for): how often it checks which CQs are due, e.g. "1s". */
-export interface ContinuousQueryService {
-  runInterval: string;
-}
-
-function config(dir: string, httpPort: number, rpcPort: number, data: Record<string, string> = {}, cq?: ContinuousQueryService): string {
-  const extra = Object.entries(data)
-    .map(([k, v]) => `\n  ${k} = ${JSON.stringify(v)}`)
-    .join("");
-  return `reporting-disabled = true
-bind-address = "127.0.0.1:${rpcPort}"
-[meta]
-  dir = "${dir}/meta"
-  logging-enabled = false
-[data]
-  dir = "${dir}/data"
-  wal-dir = "${dir}/wal"
-  query-log-enabled = false
-  trace-logging-enabled = false${extra}
-[coordinator]
-  log-queries-after = "0s"
-[retention]
-  enabled = false
-[monitor]
-  store-enabled = false
-[subscriber]
-  enabled = false
-[continuous_queries]
-  enabled = ${
-    cq
-      ? `true
-  log-enabled = true
-  query-stats-enabled = false
-  run-interval = ${JSON.stringify(cq.runInterval)}`
-      : "false"
-  }
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:${httpPort}"
-  auth-enabled = false
-  log-enabled = false
-  write-tracing = false
-  max-body-size = 0
-`;
+  const bin = findInstalledInfluxd();
+  if (!bin) throw new Error("influxd not found: install InfluxDB 1.x (`apt-get install -y influxdb`, or run `bash scripts/install.sh`)");
+  return bin;
 }
 
 async function waitPing(url: string, proc: ChildProcess, timeoutMs: number, log: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`influxd exited with ${proc.exitCode}: ${tail(log)}`);
+    if (proc.exitCode !== null) throw new Error(`influxd exited with ${proc.exitCode}: ${tailFile(log)}`);
     try {
       const r = await fetch(`${url}/ping`);
       if (r.status === 204) return;
@@ -93,15 +51,7 @@ async function waitPing(url: string, proc: ChildProcess, timeoutMs: number, log:
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`influxd did not answer /ping within ${timeoutMs} ms: ${tail(log)}`);
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, "utf8").split("\n").slice(-20).join("\n");
-  } catch {
-    return "(no log)";
-  }
+  throw new Error(`influxd did not answer /ping within ${timeoutMs} ms: ${tailFile(log)}`);
 }
 
 /**
@@ -118,7 +68,7 @@ export async function startInfluxd(
   const rpcPort = await freePort();
   const conf = path.join(dir, "influxdb.conf");
   const log = path.join(dir, "influxd.log");
-  writeFileSync(conf, config(dir, httpPort, rpcPort, opts.data, opts.continuousQueries));
+  writeFileSync(conf, influxdConfig(dir, httpPort, rpcPort, opts.data, opts.continuousQueries));
   const url = `http://127.0.0.1:${httpPort}`;
   let proc: ChildProcess | undefined;
 
@@ -168,7 +118,7 @@ export async function startInfluxd(
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
-    logTail: () => tail(log),
+    logTail: () => tailFile(log),
   };
   return instance;
 }

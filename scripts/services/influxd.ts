@@ -8,8 +8,19 @@ export function findInfluxd(): string | undefined {
   return undefined;
 }
 
-/** influxdb.conf for a private instance: HTTP and RPC on loopback, all data under `dir`, no telemetry. */
-export function influxdConfig(dir: string, httpPort: number, rpcPort: number): string {
+/** The continuous-query service (off unless asked for): how often it checks which CQs are due, e.g. "1s". */
+export interface ContinuousQueryService {
+  runInterval: string;
+}
+
+/**
+ * influxdb.conf for a private instance: HTTP and RPC on loopback, all data under `dir`, no telemetry. `data`: extra
+ * string settings of the [data] section; `cq`: run the continuous-query service (off by default: CQs are only stored).
+ */
+export function influxdConfig(dir: string, httpPort: number, rpcPort: number, data: Record<string, string> = {}, cq?: ContinuousQueryService): string {
+  const extra = Object.entries(data)
+    .map(([k, v]) => `\n  ${k} = ${JSON.stringify(v)}`)
+    .join("");
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -19,7 +30,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   dir = "${dir}/data"
   wal-dir = "${dir}/wal"
   query-log-enabled = false
-  trace-logging-enabled = false
+  trace-logging-enabled = false${extra}
 [coordinator]
   log-queries-after = "0s"
 [retention]
@@ -29,7 +40,14 @@ bind-address = "127.0.0.1:${rpcPort}"
 [subscriber]
   enabled = false
 [continuous_queries]
-  enabled = false
+  enabled = ${
+    cq
+      ? `true
+  log-enabled = true
+  query-stats-enabled = false
+  run-interval = ${JSON.stringify(cq.runInterval)}`
+      : "false"
+  }
 [http]
   enabled = true
   bind-address = "127.0.0.1:${httpPort}"
