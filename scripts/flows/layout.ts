@@ -66,8 +66,9 @@ export function layoutTab(nodes: FlowNode[]): void {
   // A column is as wide as its widest node with its buttons; comments do not count (they sit on rows of their own).
   const widths: number[] = [];
   for (const n of placed) if (n.type !== "comment") widths[colOf(n)] = Math.max(widths[colOf(n)] ?? 0, buttonLeft(n) + nodeWidth(n) + buttonRight(n));
-  const colLeft: number[] = [LEFT + MARGIN];
-  for (let c = 1; c < widths.length + 1; c++) colLeft[c] = colLeft[c - 1] + (widths[c - 1] ?? 0) + COLUMN_GAP;
+  let left = LEFT + MARGIN;
+  const colLeft = [left];
+  for (const width of Array.from(widths, (w) => w ?? 0)) colLeft.push((left += width + COLUMN_GAP));
 
   let top = TOP;
   for (const g of groups) {
@@ -76,7 +77,9 @@ export function layoutTab(nodes: FlowNode[]): void {
     const firstRow = Math.min(...members.map((m) => m.y as number));
     for (const m of members) {
       const row = (m.y as number) - firstRow;
-      m.x = Math.round(colLeft[colOf(m)] + buttonLeft(m) + nodeWidth(m) / 2);
+      const colX = colLeft[colOf(m)];
+      if (colX === undefined) throw new Error(`${m.id}: column ${colOf(m)} holds only comments`);
+      m.x = Math.round(colX + buttonLeft(m) + nodeWidth(m) / 2);
       m.y = Math.round(top + MARGIN + nodeHeight(m) / 2 + row * ROW);
     }
     // The box the editor draws around the members (red.js: 26 px around each node and its button).

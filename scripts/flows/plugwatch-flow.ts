@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { CONFIG_DEFAULTS } from "../../lib/api/config";
 import { scheduleRequestTopic } from "../../lib/schedule/contract";
 import { commandRequestTopic, DEFAULT_ROOT, queryRequestTopic, subscriptions } from "../../lib/topics";
-import { dashboardComponent, functionBody } from "./function-source";
+import { dashboardComponent, flowTexts, functionBody, type FlowText } from "./function-source";
 import { cell as at, group, layoutTab, type FlowNode } from "./layout";
 import { projectRoot } from "../services/repo-root";
 
@@ -69,8 +69,26 @@ export const ALERT_RULES = [
   },
 ];
 
-function tab(id: string, label: string, info: string): FlowNode {
-  return { id, type: "tab", label, disabled: false, info, env: [] };
+let texts: Map<string, FlowText> | undefined;
+
+/** The label and description of a tab, or the name and text of a comment, from scripts/flows/notes.md. */
+function flowText(id: string): FlowText {
+  texts ??= flowTexts({ COLLECTOR_IDENTITY_NOTE });
+  const text = texts.get(id);
+  if (!text) throw new Error(`scripts/flows/notes.md has no section for ${id}`);
+  return text;
+}
+
+/** The ids of notes.md's sections (a test checks that the flow uses each one). */
+export function flowTextIds(): string[] {
+  texts ??= flowTexts({ COLLECTOR_IDENTITY_NOTE });
+  return [...texts.keys()];
+}
+
+/** A tab, labelled and described by its section of notes.md. */
+function tab(id: string): FlowNode {
+  const { title, info } = flowText(id);
+  return { id, type: "tab", label: title, disabled: false, info, env: [] };
 }
 
 /** Where a node goes: its tab, id and label, and its grid cell [column, row] in its group (scripts/flows/layout.ts). */
@@ -81,9 +99,10 @@ interface Place {
   at: [col: number, row: number];
 }
 
-/** A comment; by default on the row above its group's first row of nodes. */
-function comment(o: Omit<Place, "at"> & { info: string; at?: Place["at"] }): FlowNode {
-  return { id: o.id, type: "comment", z: o.z, name: o.name, info: o.info, ...at(...(o.at ?? [0, -1])), wires: [] };
+/** A comment with its name and text from its section of notes.md; by default on the row above its group's first row of nodes. */
+function comment(o: Omit<Place, "at" | "name"> & { at?: Place["at"] }): FlowNode {
+  const { title, info } = flowText(o.id);
+  return { id: o.id, type: "comment", z: o.z, name: title, info, ...at(...(o.at ?? [0, -1])), wires: [] };
 }
 
 /**
@@ -198,23 +217,12 @@ function errorSink(z: string, key: string, what: string, row: number): FlowNode[
 }
 
 /**
- * A tab (id pw-tab-`tab`) holding one group (pw-g-`group`) that opens with its explanatory comment (pw-c-`group`)
- * followed by `nodes`, which are built for the tab's id.
+ * A tab (id pw-tab-`tab`) holding one group (pw-g-`group`, named `name`) that opens with its explanatory comment
+ * (pw-c-`group`) followed by `nodes`, which are built for the tab's id; texts from notes.md.
  */
-function singleGroupTab(o: {
-  tab: string;
-  label: string;
-  info: string;
-  group: string;
-  name: string;
-  note: { name: string; info: string };
-  nodes: (z: string) => FlowNode[];
-}): FlowNode[] {
+function singleGroupTab(o: { tab: string; group: string; name: string; nodes: (z: string) => FlowNode[] }): FlowNode[] {
   const z = `pw-tab-${o.tab}`;
-  return [
-    tab(z, o.label, o.info),
-    ...group(z, `pw-g-${o.group}`, o.name, [comment({ z, id: `pw-c-${o.group}`, name: o.note.name, info: o.note.info }), ...o.nodes(z)]),
-  ];
+  return [tab(z), ...group(z, `pw-g-${o.group}`, o.name, [comment({ z, id: `pw-c-${o.group}` }), ...o.nodes(z)])];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -318,19 +326,8 @@ function configNodes(): FlowNode[] {
 function brokerTab(): FlowNode[] {
   return singleGroupTab({
     tab: "broker",
-    label: "Broker",
-    info: "Embedded MQTT broker (aedes) for the zero-setup case.",
     group: "broker",
     name: "Embedded broker",
-    note: {
-      name: "Embedded MQTT broker (zero setup)",
-      info:
-        "**plugwatch-broker** (aedes) listens on `${PLUGWATCH_BROKER_HOST}` (default loopback: 127.0.0.1 and ::1) port `${PLUGWATCH_BROKER_PORT}`, MQTT 3.1.1, so the demo needs no Mosquitto.\n\n" +
-        "Anonymous clients are read-only (readings, availability, alerts). This runtime connects as `${PLUGWATCH_MQTT_USER}` (role agents: it may publish no reading or availability) " +
-        "and the collector as `${PLUGWATCH_COLLECTOR_USER}` (role collector: readings and availability of the devices of the office registry only); `npm start` generates both passwords. " +
-        "Any other listen address needs a password file `${PLUGWATCH_BROKER_PASSWD}` (mosquitto_passwd), else the broker refuses to start. " +
-        "Packets over 256 KiB close the connection. In production point the flow at Mosquitto (docs/deployment.md, Security model) and **disable this tab**.",
-    },
     nodes: (z) => [
       {
         id: IDS.aedes,
@@ -357,18 +354,9 @@ function brokerTab(): FlowNode[] {
 function agentsTab(): FlowNode[] {
   const z = "pw-tab-agents";
   return [
-    tab(z, "Agents", "The collecting agent polls every plug; the controlling agent switches plugs on command requests."),
+    tab(z),
     ...group(z, "pw-g-collection", "Collection", [
-      comment({
-        z,
-        id: "pw-c-collector",
-        name: "Collecting agent: plugs → MQTT",
-        info:
-          "**plugwatch-collector** polls every device of the registry (`${PLUGWATCH_REGISTRY}`) every `${PLUGWATCH_POLL_INTERVAL}` s over the HS110 protocol " +
-          "and emits one message per reading on `plugwatch/{building}/{floor}/{room}/{device}/reading` (QoS 1) and availability changes on `…/availability` (retained). " +
-          `It publishes them itself through ${COLLECTOR_IDENTITY_NOTE}, via a durable outbox: while the broker is away, ` +
-          "readings wait on disk in order and are published after the reconnect (also across a Node-RED restart).",
-      }),
+      comment({ z, id: "pw-c-collector" }),
       {
         id: IDS.collector,
         type: "plugwatch-collector",
@@ -391,15 +379,7 @@ function agentsTab(): FlowNode[] {
       },
     ]),
     ...group(z, "pw-g-control", "Control", [
-      comment({
-        z,
-        id: "pw-c-control",
-        name: "Controlling agent: command requests → plugs → reply",
-        info:
-          "**plugwatch-control** takes command requests from `plugwatch/api/request/command` " +
-          '(`{"v":1,"id","replyTo","action":"on|off|toggle|status","target":{…}}`), switches the target (one device, a room, a kind), reads the relay back ' +
-          "and publishes the reply on the request's `replyTo`. The REST API and the dashboard both send their switch commands this way.",
-      }),
+      comment({ z, id: "pw-c-control" }),
       mqttIn({ z, id: "pw-control-in", name: "command requests", topic: commandRequestTopic(ROOT), datatype: "json", to: [IDS.control], at: [0, 0], rh: 2 }),
       {
         id: IDS.control,
@@ -421,18 +401,8 @@ function agentsTab(): FlowNode[] {
 function hookTab(): FlowNode[] {
   return singleGroupTab({
     tab: "hook",
-    label: "Hook",
-    info: "The hook stores every reading in InfluxDB, durably.",
     group: "hook",
     name: "Storage hook",
-    note: {
-      name: "Hook: MQTT readings → InfluxDB",
-      info:
-        "Subscribes to every reading (`plugwatch/+/+/+/+/reading`) and writes it with **plugwatch-influx-hook**: tags from the registry, batched, gzip, retries. " +
-        "Accepted readings go to a disk spool in the user directory first, so an InfluxDB outage or a Node-RED restart loses nothing. " +
-        "Every 10 s its output sends its status (`{v, component, ts, backlog, …}`: rate, backlog, last error; see docs/contracts.md) on `plugwatch/status/influx-hook`, which the API's `/health` reports. " +
-        "The InfluxDB connection is the `InfluxDB` config node: `${PLUGWATCH_INFLUX_URL}`, flavour `${PLUGWATCH_INFLUX_FLAVOUR}`, credentials from env.",
-    },
     nodes: (z) => [
       mqttIn({ z, id: "pw-hook-in", name: "all readings", topic: subscriptions.allReadings(ROOT), datatype: "json", to: [IDS.hook], at: [0, 0] }),
       mqttIn({ z, id: "pw-hook-audit-in", name: "audit trail", topic: `${ROOT}/audit/command`, datatype: "json", to: [IDS.hook], at: [0, 1] }),
@@ -467,17 +437,8 @@ function hookTab(): FlowNode[] {
 function componentTab(): FlowNode[] {
   return singleGroupTab({
     tab: "component",
-    label: "Component",
-    info: "The query component answers structured data queries from MQTT.",
     group: "query",
     name: "Query component",
-    note: {
-      name: "Component: query requests → InfluxDB → reply",
-      info:
-        "**plugwatch-influx-query** answers query requests on `plugwatch/api/request/query` (`range`, `latest`, `latestN`, `energy`, `cost`; no query text from clients) " +
-        "and prices `cost` queries with the **EXAMPLE tariff** config node (example prices: put your own in it, docs/cost.md) " +
-        "and publishes the reply on the request's `replyTo`. When InfluxDB is down the reply is `ok:false` with `STORAGE_UNAVAILABLE`, which the API turns into 503.",
-    },
     nodes: (z) => [
       mqttIn({ z, id: "pw-query-in", name: "query requests", topic: queryRequestTopic(ROOT), datatype: "json", to: [IDS.query], at: [0, 0], rh: 2 }),
       {
@@ -506,17 +467,8 @@ function componentTab(): FlowNode[] {
 function apiTab(): FlowNode[] {
   return singleGroupTab({
     tab: "api",
-    label: "API",
-    info: "REST API over MQTT request/reply.",
     group: "api",
     name: "REST API",
-    note: {
-      name: "REST API (/api/v1) over MQTT request/reply",
-      info:
-        "**plugwatch-http-api** serves `/api/v1` (OpenAPI at `/api/v1/openapi.json`) on Node-RED's HTTP server. It never touches InfluxDB or a plug: " +
-        "each data request becomes a query request, each power request a command request on MQTT, answered by the Component and the Agents tabs. " +
-        "Bearer tokens come from the credential `${PLUGWATCH_API_TOKENS}` (lines `TOKEN read,control`).",
-    },
     nodes: (z) => [
       {
         id: IDS.api,
@@ -541,17 +493,9 @@ function apiTab(): FlowNode[] {
 function alertsTab(): FlowNode[] {
   const z = "pw-tab-alerts";
   return [
-    tab(z, "Alerts", "Alerts from readings and availability, published retained; a notification example."),
+    tab(z),
     ...group(z, "pw-g-alerts", "Alerts", [
-      comment({
-        z,
-        id: "pw-c-alert",
-        name: "Alerts: readings + availability → alert events",
-        info:
-          "The **alert** node watches every reading and availability message and raises/clears alerts once (offline, stale data, overload, power waste " +
-          "outside office hours). Events go to `plugwatch/alerts/{device}/{rule}`: raised is retained, cleared removes the retained message, so the API " +
-          "(`GET /api/v1/alerts`) and the dashboard see the active set. Active alerts survive a restart (context store `file`).",
-      }),
+      comment({ z, id: "pw-c-alert" }),
       mqttIn({ z, id: "pw-alert-in", name: "readings + availability", topic: `${ROOT}/+/+/+/+/+`, datatype: "json", to: [IDS.alert], at: [0, 0] }),
       mqttIn({ z, id: "pw-alert-backup-in", name: "backup health", topic: `${ROOT}/backup/+/availability`, datatype: "json", to: [IDS.alert], at: [0, 1] }),
       {
@@ -571,13 +515,7 @@ function alertsTab(): FlowNode[] {
       ...errorSink(z, "alert", "alert", 2),
     ]),
     ...group(z, "pw-g-notify", "Notification example", [
-      comment({
-        z,
-        id: "pw-c-notify",
-        name: "Notification example",
-        info: "Critical alerts and clears as a text message: swap the debug node for a mail/chat node.",
-        at: [2, 0],
-      }),
+      comment({ z, id: "pw-c-notify", at: [2, 0] }),
       fn({ z, id: "pw-alert-notify", name: "format notification", source: "notify-alert", wires: [["pw-alert-notify-debug"]], at: [2, 1] }),
       debug({ z, id: "pw-alert-notify-debug", name: "notify (replace me)", at: [3, 1] }),
     ]),
@@ -587,19 +525,8 @@ function alertsTab(): FlowNode[] {
 function schedulesTab(): FlowNode[] {
   return singleGroupTab({
     tab: "schedules",
-    label: "Schedules",
-    info: "Schedules, standby cut-off and savings; every rule of the default document is disabled.",
     group: "scheduler",
     name: "Scheduler",
-    note: {
-      name: "Scheduler: timetables and standby cut-off → command requests; savings",
-      info:
-        "**plugwatch-scheduler** runs the **office schedules** document (docs/schedules.md). Shipped safe: it holds the public holidays and two " +
-        "example rules (`printers-night`: printers off 20:00, on 07:30 on weekdays; `meeting-room-idle`: off after 30 min below 5 W), both " +
-        "`enabled: false`, so **nothing is switched** until you enable a rule (in the config node or `PUT /api/v1/schedules`). " +
-        "Every switch is an ordinary command on `plugwatch/api/request/command` (critical devices are never switched), confirmed by the audit trail; " +
-        "the savings (`GET /api/v1/savings`) are priced with the EXAMPLE tariff. The tariff joins this document's holidays for `GET /api/v1/cost`.",
-    },
     nodes: (z) => [
       mqttIn({
         z,
@@ -643,19 +570,7 @@ function schedulesTab(): FlowNode[] {
 
 function backupTab(hasBackupNode: boolean): FlowNode[] {
   const z = "pw-tab-backup";
-  const nodes: FlowNode[] = [
-    comment({
-      z,
-      id: "pw-c-backup",
-      name: "Backup of the stored data",
-      info:
-        "InfluxDB 1.x: `influxd backup -portable -host 127.0.0.1:8088 <dir>` against the RPC port, keeping the last N backups; restore with " +
-        "`influxd restore -portable -db plugwatch -newdb plugwatch_restored <dir>`. 2.x: `influx backup`; 3.x: object-store snapshots " +
-        "(see docs/deployment.md). **plugwatch-influx-backup** runs `influxd backup -portable` every night at 02:30 against `${PLUGWATCH_INFLUX_RPC}` into " +
-        "`<user dir>/backups`, keeps the last 7, and publishes its health on `plugwatch/backup/backup-<db>/availability` (retained): a failed backup is an " +
-        "offline availability, which the Alerts tab turns into an `offline` alert. The inject runs a backup now.",
-    }),
-  ];
+  const nodes: FlowNode[] = [comment({ z, id: "pw-c-backup" })];
   if (hasBackupNode) {
     nodes.push(
       {
@@ -687,7 +602,7 @@ function backupTab(hasBackupNode: boolean): FlowNode[] {
       fn({ z, id: "pw-backup-todo", name: "backup (plugwatch-influx-backup node pending)", source: "backup-pending", wires: [[]], at: [1, 0] }),
     );
   }
-  return [tab(z, "Backup", "Scheduled backup of the stored data."), ...group(z, "pw-g-backup", "Backup", nodes)];
+  return [tab(z), ...group(z, "pw-g-backup", "Backup", nodes)];
 }
 
 // --- Dashboard --------------------------------------------------------------------------------------------------
@@ -800,18 +715,9 @@ function dashboardTab(): FlowNode[] {
     wires: [[]],
   };
   return [
-    tab(z, "Dashboard", "Live dashboard (Dashboard 2.0) at /dashboard."),
+    tab(z),
     ...group(z, "pw-g-dash-live", "Live power and switches", [
-      comment({
-        z,
-        id: "pw-c-dashboard",
-        name: "Live dashboard at /dashboard",
-        info:
-          "Built with @flowfuse/node-red-dashboard (Dashboard 2.0). Live power per device and per room from the MQTT readings; " +
-          "the relay buttons send a command request on MQTT (`plugwatch/api/request/command`) that the controlling agent executes — the real control path, " +
-          "like the REST API; active alerts from the retained alert topics; today's kWh by room and kind from the query component; " +
-          "today's and this month's cost by room and kind (query component, EXAMPLE tariff) and this month's savings per room (scheduler).",
-      }),
+      comment({ z, id: "pw-c-dashboard" }),
       mqttIn({ z, id: "pw-dash-in", name: "readings + availability", topic: `${ROOT}/+/+/+/+/+`, datatype: "json", to: ["pw-dash-remember"], at: [0, 0] }),
       fn({ z, id: "pw-dash-remember", name: "remember device state", source: "remember-device-state", wires: [[]], at: [1, 0] }),
       inject({ z, id: "pw-dash-tick", name: "every second", repeat: "1", once: true, to: ["pw-dash-snapshot"], at: [0, 1] }),
@@ -959,11 +865,13 @@ export function plugwatchFlow(opts: BuildOptions = {}): FlowNode[] {
     schedulesTab(),
     backupTab(opts.backupNode === true),
     dashboardTab(),
-  ];
-  for (const t of tabs) layoutTab(t.filter((n) => n.z === t[0].id));
-  const tabNodes = tabs.map((t) => t[0]);
-  const rest = tabs.flatMap((t) => t.slice(1));
+  ].map(([head, ...nodes]) => {
+    if (head?.type !== "tab") throw new Error("a tab builder returns its tab first");
+    return { head, nodes };
+  });
+  for (const { head, nodes } of tabs) layoutTab(nodes.filter((n) => n.z === head.id));
+  const rest = tabs.flatMap((t) => t.nodes);
   const dashboardConfig = rest.filter((n) => n.z === undefined);
   const onTabs = rest.filter((n) => n.z !== undefined);
-  return [...tabNodes, ...configNodes(), ...dashboardConfig, ...onTabs];
+  return [...tabs.map((t) => t.head), ...configNodes(), ...dashboardConfig, ...onTabs];
 }
