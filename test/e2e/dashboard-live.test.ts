@@ -16,6 +16,8 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
   let browser: Browser;
   let page: Page;
 
+  type ChartMsg = { payload?: unknown; _datapoint?: { category?: unknown; x?: unknown; y?: unknown }[] };
+  const chartMessages: ChartMsg[] = [];
   const row = (device: string) => page.locator(`tr[data-device="${device}"]`);
   const powerOf = async (device: string) => Number(await row(device).locator('[data-testid="pw-power"]').innerText());
 
@@ -23,6 +25,14 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
     s = await startPipeline(td, { broker: "embedded", install: "file" });
     browser = td.add(await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS }), (b) => b.close());
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    // What the dashboard's socket.io connection delivers to the page for the room chart (`42["msg-input:<id>", msg]`).
+    page.on("websocket", (ws) =>
+      ws.on("framereceived", ({ payload }) => {
+        if (typeof payload !== "string" || !payload.includes('"msg-input:pw-ui-room-chart"')) return;
+        const [, msg] = JSON.parse(payload.replace(/^\d+/, "")) as [string, ChartMsg];
+        chartMessages.push(msg);
+      }),
+    );
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") console.log(`--- Node-RED log tail ---\n${s?.red.logTail(40)}`);
@@ -76,6 +86,27 @@ describe("live dashboard (Dashboard 2.0) of the shipped flow installed as files,
       (w) => w === 42,
     );
     s.office.plug("ws-2-01").release();
+  });
+
+  it("the room chart gets one message per update with a point per room: the room as series, its power as y", async function () {
+    s.office.plug("ws-2-01").force({ power: 777 });
+    const pointOf = (m: ChartMsg) => m._datapoint?.find((d) => d.category === "hq/2/open-space-2");
+    const seen = await eventually(
+      "a chart message with open-space-2 at 777 W",
+      () => chartMessages.filter((m) => pointOf(m)?.y === 777),
+      (ms) => ms.length > 0,
+      30000,
+    );
+    s.office.plug("ws-2-01").release();
+    const msg = seen[0];
+    assert.ok(msg && Array.isArray(msg.payload) && Array.isArray(msg._datapoint), "an array of points in one message");
+    const rooms = new Set(s.devices.map((d) => `${d.location.building}/${d.location.floor}/${d.location.room}`));
+    assert.equal(msg._datapoint?.length, Math.min(rooms.size, 20), "one point per room, at most 20");
+    for (const d of msg._datapoint ?? []) {
+      assert.ok(typeof d.category === "string" && rooms.has(d.category), `series ${String(d.category)} is a room of the registry`);
+      assert.equal(typeof d.y, "number");
+      assert.equal(typeof d.x, "number");
+    }
   });
 
   it("flipping a relay button switches the simulated plug through MQTT → plugwatch-control", async function () {

@@ -10,15 +10,31 @@ type Row = { device: string; rule: string; severity: string; since: string; mess
 type Msg = { topic?: string; payload: unknown };
 
 /** The shipped node's body with its own flow context store (what Node-RED gives a Function node). */
-function activeAlertsNode(): (msg: Msg) => Row[] | null {
+function activeAlertsBody(): (msg: Msg) => { payload: Row[] } | null {
   const node = plugwatchFlow().find((n) => n.id === "pw-dash-alerts");
   assert.ok(node && node.type === "function", "the shipped flow has the active-alerts Function node");
   const store = new Map<string, unknown>();
   const flow = { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) };
   const fn = vm.runInContext(`(function (msg) {\n${node.func as string}\n})`, vm.createContext({ flow })) as (m: Msg) => { payload: Row[] } | null;
+  // Out of the sandbox's realm, as Node-RED's message cloning would hand it on.
+  return (msg) => JSON.parse(JSON.stringify(fn(msg))) as { payload: Row[] } | null;
+}
+
+/** The message of the shipped flow's once-a-second inject that renders the table: its `props`, as the inject node sends them. */
+const RENDER: Msg = renderTick();
+function renderTick(): Msg {
+  const tick = plugwatchFlow().find((n) => n.id === "pw-dash-alerts-init");
+  assert.ok(tick && tick.type === "inject" && tick.repeat === "1" && tick.wires?.[0]?.includes("pw-dash-alerts"), "an inject ticks the node every second");
+  const props = tick.props as { p: string }[];
+  return Object.fromEntries(props.map(({ p }) => [p, tick[p]])) as Msg;
+}
+
+/** One alert event, then the next render tick: the rows the table gets (null: nothing changed, the table is not sent). */
+function activeAlertsNode(): (msg: Msg) => Row[] | null {
+  const fn = activeAlertsBody();
   return (msg) => {
-    const out = fn(msg);
-    return out ? (JSON.parse(JSON.stringify(out.payload)) as Row[]) : null;
+    assert.equal(fn(msg), null, "an alert event only updates the list");
+    return fn(RENDER)?.payload ?? null;
   };
 }
 
@@ -44,6 +60,30 @@ describe("dashboard active alerts (scripts/flows/functions/active-alerts.js in t
       { device: "-", rule: "no active alerts", severity: "", since: "", message: "" },
     ]);
     assert.equal(run({ topic: "plugwatch/alerts/ws-1/offline", payload: { state: "bogus" } }), null, "anything else is ignored");
+  });
+
+  it("shows the empty list at the first tick, and sends nothing at a tick without a change", function () {
+    const fn = activeAlertsBody();
+    assert.deepEqual(fn(RENDER)?.payload, [{ device: "-", rule: "no active alerts", severity: "", since: "", message: "" }]);
+    assert.equal(fn(RENDER), null);
+    fn(raised("ws-1", 1000));
+    assert.deepEqual(
+      fn(RENDER)?.payload.map((r) => r.device),
+      ["ws-1"],
+    );
+    assert.equal(fn(RENDER), null);
+  });
+
+  it("a burst of 9000 raised alerts builds the table once, at the next tick", function () {
+    const fn = activeAlertsBody();
+    fn(RENDER);
+    for (let i = 0; i < 9000; i++) assert.equal(fn(raised(`dev-${i}`, 1_000_000 + i)), null);
+    const rows = fn(RENDER)?.payload;
+    assert.ok(rows);
+    assert.equal(rows.length, 101);
+    assert.equal(rows[0]?.device, "dev-8999");
+    assert.deepEqual(rows[100], { device: "…", rule: "8900 more active alerts", severity: "", since: "", message: "" });
+    assert.equal(fn(RENDER), null, "no change since");
   });
 
   it("shows at most the newest 100 rows and a count of the rest, with 1000 active alerts", function () {
