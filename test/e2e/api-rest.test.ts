@@ -10,6 +10,7 @@ import type { DeviceEntry } from "../../lib/contracts/device";
 import type { QueryData } from "../../lib/contracts/query";
 import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
 import { nextMessage, Teardown, type BrokerKind } from "../../scripts/harness/services";
+import { member, nth } from "../support/checked";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -171,32 +172,32 @@ function suite(kind: BrokerKind, full: boolean): void {
       const mean = await get<Range>(`/devices/ws-a/measurements?${day}&fields=power&aggregate=mean&interval=1m`);
       assert.equal(mean.status, 200);
       assert.equal(mean.body.type, "range");
-      const pts = mean.body.series[0].points;
-      assert.equal(mean.body.series[0].device, "ws-a");
+      const pts = nth(mean.body.series, 0, "first series").points;
+      assert.equal(nth(mean.body.series, 0, "first series").device, "ws-a");
       assert.equal(pts.length, 1440);
       pts.forEach((p, i) => {
         assert.equal(p.ts, D + i * MIN);
         assert.equal(p.power, i % 60);
       });
       const max = await get<Range>(`/devices/ws-a/measurements?${day}&fields=power,energy&aggregate=max&interval=1h`);
-      const hours = max.body.series[0].points;
+      const hours = nth(max.body.series, 0, "first series").points;
       assert.equal(hours.length, 24);
       assert.ok(hours.every((p) => p.power === 59));
-      assert.equal(hours[23].energy, 11.439);
+      assert.equal(nth(hours, 23).energy, 11.439);
       const raw = await get<Range>(`/devices/ws-a/measurements?${day}&limit=10`);
       assert.deepEqual(
-        raw.body.series[0].points.map((p) => p.power),
+        nth(raw.body.series, 0, "first series").points.map((p) => p.power),
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
       );
       const rel = await get<Range>(`/devices/ws-a/measurements?from=-2h&to=now&fields=power`);
       assert.equal(rel.status, 200);
       assert.deepEqual(
-        rel.body.series[0].points.map((p) => p.power),
+        nth(rel.body.series, 0, "first series").points.map((p) => p.power),
         [2, 3, 4],
       );
       const rel2 = await get<Range>(`/devices/ws-a/measurements?from=now-4h&fields=power`);
       assert.deepEqual(
-        rel2.body.series[0].points.map((p) => p.power),
+        nth(rel2.body.series, 0, "first series").points.map((p) => p.power),
         [1, 2, 3, 4],
       );
     });
@@ -241,9 +242,9 @@ function suite(kind: BrokerKind, full: boolean): void {
         assert.equal(r.body.groupBy, "device");
         const rows = r.body.rows;
         assert.equal(rows.length, 1, JSON.stringify(rows));
-        assert.equal(rows[0].group, "ws-a");
-        assert.equal(rows[0].ts, D);
-        assert.ok(Math.abs(rows[0].kWh - 1.439) < 1e-6, String(rows[0].kWh));
+        assert.equal(nth(rows, 0).group, "ws-a");
+        assert.equal(nth(rows, 0).ts, D);
+        assert.ok(Math.abs(nth(rows, 0).kWh - 1.439) < 1e-6, String(nth(rows, 0).kWh));
         const byKind = await get<Energy>(`/energy?from=${iso(D)}&to=${iso(D + DAY)}&groupBy=kind`);
         assert.deepEqual(
           byKind.body.rows.map((x) => [x.group, Math.round(x.kWh * 1000)]),
@@ -273,9 +274,9 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(plug.relay, false, "the simulator's relay is off");
       const read = await get<CommandOutcome>("/devices/pr-2/power");
       assert.equal(read.status, 200);
-      assert.equal(read.body.results[0].relay, false);
+      assert.equal(nth(read.body.results, 0).relay, false);
       const toggled = await post("/devices/pr-2/power", { state: "toggle" }, { token: TOKENS.both });
-      assert.equal(toggled.body.results[0].relay, true);
+      assert.equal(nth(toggled.body.results, 0).relay, true);
       assert.equal(plug.relay, true);
     });
 
@@ -294,10 +295,10 @@ function suite(kind: BrokerKind, full: boolean): void {
       assert.equal(on.body.ok, false);
       const byId = Object.fromEntries(on.body.results.map((r) => [r.device, r]));
       assert.deepEqual(Object.keys(byId).sort(), ["gone-1", "mr-1", "pr-1", "pr-2"]);
-      assert.equal(byId["gone-1"].ok, false);
-      assert.equal(byId["gone-1"].error?.code, "DEVICE_UNREACHABLE");
+      assert.equal(member(byId, "gone-1").ok, false);
+      assert.equal(member(byId, "gone-1").error?.code, "DEVICE_UNREACHABLE");
       for (const id of ["mr-1", "pr-1", "pr-2"]) {
-        assert.equal(byId[id].relay, true, id);
+        assert.equal(member(byId, id).relay, true, id);
         assert.equal(s.office.plug(id).relay, true, id);
       }
       const list = await post("/power", { state: "status", devices: ["ws-a"] });
@@ -553,7 +554,7 @@ function suite(kind: BrokerKind, full: boolean): void {
           r,
           check: () => {
             assert.equal(r.body.readings.length, limit);
-            assert.equal(r.body.readings[0].power, 4);
+            assert.equal(nth(r.body.readings, 0).power, 4);
           },
         }));
       });

@@ -8,6 +8,7 @@ import { parseContinuousQueries, parseRetentionPolicies, parseRetentionSettings,
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import type { BackupResult } from "../../lib/backup/runner";
 import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { nth } from "../support/checked";
 
 const CLI = path.join(__dirname, "..", "..", "scripts", "backup.js");
 
@@ -82,23 +83,23 @@ describe("backup CLI with a real influxd", function () {
     const runs: BackupResult[] = [];
     for (let i = 0; i < 3; i++)
       runs.push(JSON.parse((await ok("backup", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--keep", "2", "--json")).stdout) as BackupResult);
-    assert.deepEqual(runs[0].manifest.databases, ["pw"]);
-    assert.ok(runs[0].manifest.shards >= 1);
+    assert.deepEqual(nth(runs, 0).manifest.databases, ["pw"]);
+    assert.ok(nth(runs, 0).manifest.shards >= 1);
     // Only complete backups count towards --keep; the incomplete folder older than the oldest kept one goes at
     // once, foreign files and folders are never touched.
-    assert.deepEqual(runs[0].deleted, ["20200101T000000Z"]);
-    assert.deepEqual(runs[1].deleted, []);
-    assert.deepEqual(runs[2].deleted, [runs[0].name]);
-    assert.deepEqual(readdirSync(dir).sort(), [runs[1].name, runs[2].name, "NOTES.txt", "keep-me"].sort());
+    assert.deepEqual(nth(runs, 0).deleted, ["20200101T000000Z"]);
+    assert.deepEqual(nth(runs, 1).deleted, []);
+    assert.deepEqual(nth(runs, 2).deleted, [nth(runs, 0).name]);
+    assert.deepEqual(readdirSync(dir).sort(), [nth(runs, 1).name, nth(runs, 2).name, "NOTES.txt", "keep-me"].sort());
     const listed = JSON.parse((await ok("list", "--dir", dir, "--json")).stdout) as { name: string; manifest: { databases: string[] } }[];
     assert.deepEqual(
       listed.map((b) => [b.name, b.manifest.databases]),
       [
-        [runs[1].name, ["pw"]],
-        [runs[2].name, ["pw"]],
+        [nth(runs, 1).name, ["pw"]],
+        [nth(runs, 2).name, ["pw"]],
       ],
     );
-    assert.match((await ok("list", "--dir", dir)).stdout, new RegExp(`^${runs[1].name}  \\S+Z  pw  `, "m"));
+    assert.match((await ok("list", "--dir", dir)).stdout, new RegExp(`^${nth(runs, 1).name}  \\S+Z  pw  `, "m"));
 
     // restoring into the existing name is refused by influxd 1.x: a clear error, exit code 1
     const refused = await cli("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw");
@@ -109,14 +110,14 @@ describe("backup CLI with a real influxd", function () {
     );
 
     // side by side under a new name
-    await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--newdb", "pw_restored", "--from", runs[1].name, "--url", influx.url);
+    await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--newdb", "pw_restored", "--from", nth(runs, 1).name, "--url", influx.url);
     assert.deepEqual(await rows(influx, "pw_restored"), original);
 
     // the disaster: the database is gone; restore the latest backup under its own name
     await influx.query("DROP DATABASE pw");
     assert.match((await influx.query('SELECT * FROM "power"', "pw")).results[0]?.error ?? "", /database not found: pw/);
     const restored = await ok("restore", "--dir", dir, "--host", influx.rpcAddress, "--db", "pw", "--url", influx.url);
-    assert.match(restored.stdout, new RegExp(`restored pw from ${runs[2].name} into pw in \\S+ s, answering queries`));
+    assert.match(restored.stdout, new RegExp(`restored pw from ${nth(runs, 2).name} into pw in \\S+ s, answering queries`));
     assert.deepEqual(await rows(influx, "pw"), original);
 
     // --replace: points written after the backup are gone, the backed-up ones are back

@@ -13,6 +13,7 @@ import { parsePasswd } from "../../lib/broker/passwd";
 import { startMosquitto } from "../../scripts/harness/mosquitto";
 import { freePort } from "../../scripts/harness/ports";
 import { Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const R = "plugwatch";
 const READING = `${R}/hq/1/open-1/ws-1-01/reading`;
@@ -185,10 +186,10 @@ for (const kind of ["aedes", "mosquitto"] as const) {
           ["UNKNOWN_DEVICE", "UNKNOWN_DEVICE", undefined],
         );
         assert.match(
-          coded[0].detail,
+          nth(coded, 0).detail,
           /collector \(collector\) may not publish to plugwatch\/hq\/1\/open-1\/intruder-9\/reading: device 'intruder-9' is not in the broker's registry/,
         );
-        assert.match(coded[2].detail, /not the registered location of device 'ws-1-01'/);
+        assert.match(nth(coded, 2).detail, /not the registered location of device 'ws-1-01'/);
       }
       // The refusals leave the registered path working (on aedes through a fresh connection).
       const again = kind === "aedes" ? td.add(await connect(url, { username: "collector", password: USERS.collector }), (c) => c.endAsync(true)) : collector;

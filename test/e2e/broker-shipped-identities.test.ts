@@ -13,6 +13,7 @@ import {
   startPipeline,
   type PipelineStack,
 } from "../../scripts/harness/pipeline";
+import { nth } from "../support/checked";
 
 const DB = "plugwatch";
 const topicOf = (d: Pick<Device, "id" | "location">, stream: "reading" | "availability") =>
@@ -59,7 +60,7 @@ describe("shipped flow, embedded broker: collector identity bound to the registr
   });
 
   it("the collector identity's reading for an unknown id is refused at the broker (UNKNOWN_DEVICE) and never stored", async function () {
-    const ws = s.devices[0];
+    const ws = nth(s.devices, 0);
     const intruder = { id: "intruder-9", location: ws.location };
     // Control: the same identity publishing a registered device's topic is served.
     assert.equal(await publishAs("collector", EMBEDDED_COLLECTOR_PASSWORD, topicOf(ws, "reading"), reading(ws.id, 42, Date.now())), "delivered");
@@ -73,7 +74,7 @@ describe("shipped flow, embedded broker: collector identity bound to the registr
   });
 
   it("the runtime identity (role agents) cannot publish a reading or an availability, even of a registered device", async function () {
-    const ws = s.devices.find((d) => d.id === "ws-1-01") ?? s.devices[0];
+    const ws = s.devices.find((d) => d.id === "ws-1-01") ?? nth(s.devices, 0);
     const forgedAt = Date.now();
     const FORGED_W = 1234.567;
     assert.equal(await publishAs("runtime", EMBEDDED_RUNTIME_PASSWORD, topicOf(ws, "reading"), reading(ws.id, FORGED_W, forgedAt)), "closed");

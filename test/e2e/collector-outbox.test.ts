@@ -9,6 +9,7 @@ import { startNodeRed, type NodeRedInstance, type FlowNode } from "../../scripts
 import { startBroker, Teardown, uniqueRoot, type BrokerKind } from "../../scripts/harness/services";
 import { simulatedDevices, storageFlow } from "../../scripts/harness/storage-flow";
 import { waitFor } from "../../scripts/harness/wait";
+import { lastOf } from "../support/checked";
 
 const INTERVAL_MS = 1000;
 
@@ -127,7 +128,7 @@ for (const [kind, outageMs, restartNodeRed] of [
         "readings up to the end of the outage stored for every device",
         async () => {
           const s = await stored(influxd, db);
-          return s.size === 4 && [...s.values()].every((t) => t.length > 0 && t[t.length - 1] >= outageEnd + INTERVAL_MS);
+          return s.size === 4 && [...s.values()].every((t) => t.length > 0 && lastOf(t) >= outageEnd + INTERVAL_MS);
         },
         60_000,
       );

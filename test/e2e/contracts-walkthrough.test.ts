@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { repoRoot } from "../../scripts/harness/nodered";
 import { eventually, PIPELINE_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
 import { Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const run = promisify(execFile);
 
@@ -77,19 +78,19 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
       stored.map((v) => v.slice(1)),
       [[1840, "true", null]],
     );
-    const first = stored[0][0] as number;
+    const first = nth(nth(stored, 0, "stored row"), 0) as number;
     assert.ok(Math.abs(first - started) < 120_000, `ts is the time the command ran (${first} vs ${started})`);
-    const pending = JSON.parse(outputs[1]) as { state: string; count: number; devices: { id: string; state: string; readings: number }[] };
+    const pending = JSON.parse(nth(outputs, 1)) as { state: string; count: number; devices: { id: string; state: string; readings: number }[] };
     assert.equal(pending.state, "pending");
     assert.deepEqual(
       pending.devices.map((d) => [d.id, d.state, d.readings]),
       [["teleinfo-main", "pending", 1]],
     );
-    assert.equal((JSON.parse(outputs[2]) as { state: string }).state, "approved");
+    assert.equal((JSON.parse(nth(outputs, 2)) as { state: string }).state, "approved");
 
     // The same command a second later (another ts): stored without the pending tag.
     await new Promise((r) => setTimeout(r, 1100));
-    const next = commands[0].replace("-h 127.0.0.1 ", `-h 127.0.0.1 -p ${mqttPort} `);
+    const next = nth(commands, 0).replace("-h 127.0.0.1 ", `-h 127.0.0.1 -p ${mqttPort} `);
     await run("bash", ["-c", next]);
     const rows = await eventually(
       "the approved reading in InfluxDB",
@@ -105,7 +106,7 @@ describe("docs/contracts.md foreign meter walk-through on the shipped flow (e2e)
         [1840, null],
       ],
     );
-    assert.equal(rows[0][0], first);
+    assert.equal(nth(nth(rows, 0, "first row"), 0), first);
     assert.doesNotMatch(s.red.log(), /UNKNOWN_DEVICE/);
   });
 

@@ -13,6 +13,7 @@ import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildTariffs } from "../../lib/tariff/load";
 import { parisRegistry, ROLLUPS, threePeriodTariff } from "../support/cost-fixtures";
 import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { nth } from "../support/checked";
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -31,7 +32,7 @@ const DATA_TO = day(10) + 3 * HOUR;
 /** Readings every 30 s at :07 and :37; power follows the hour of day; a restarts its counter, b is offline for 5 h. */
 function lines(): string[] {
   const out: string[] = [];
-  const counters: Record<string, number> = { a: 100, b: 20, c: 3 };
+  const counters: Record<"a" | "b" | "c", number> = { a: 100, b: 20, c: 3 };
   for (let ts = DATA_FROM + 7 * SEC; ts < DATA_TO; ts += 30 * SEC) {
     const hour = new Date(ts).getUTCHours();
     for (const [id, room, base] of [
@@ -120,7 +121,7 @@ describe("cost over the rollup tiers (real influxd)", function () {
     statements.length = 0;
     const rolled = await cost(service(now, ROLLUPS, 1000), q);
     assert.equal(statements.length, 1);
-    assert.match(statements[0], new RegExp(`FROM "${TIER_RP["1h"]}"."plug" .* GROUP BY time\\(3600000ms\\)`));
+    assert.match(nth(statements, 0), new RegExp(`FROM "${TIER_RP["1h"]}"."plug" .* GROUP BY time\\(3600000ms\\)`));
     const raw = await cost(service(now, NO_ROLLUPS, 1000), q);
     assert.deepEqual([rolled.resolution, raw.resolution], ["1h", "raw"]);
     assert.equal(rolled.rows.length, 18, "two rooms × nine days");

@@ -9,6 +9,7 @@ import type { CostData } from "../../lib/contracts/query";
 import { BASE, eventually, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
 import type { FlowNode } from "../../scripts/harness/nodered";
 import { Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 /** Wednesday 11 March 2026 in Paris (CET): 00:00 = 2026-03-10T23:00Z, 24:00 = 2026-03-11T23:00Z. */
@@ -103,7 +104,7 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
       r.body.rows.map((x) => [x.group, x.ts, x.end, x.kWh, x.cost]),
       [["pr-1", FROM, TO, 0.6, 0.03]],
     );
-    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["holiday"]);
+    assert.deepEqual(Object.keys(nth(r.body.rows, 0).periods), ["holiday"]);
   });
 
   it("after PUT /schedules drops that holiday, the next query prices the day at peak", async function () {
@@ -117,7 +118,7 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
       r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
       [["pr-1", 0.6, 0.18]],
     );
-    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["peak"]);
+    assert.deepEqual(Object.keys(nth(r.body.rows, 0).periods), ["peak"]);
   });
 
   it("a PUT that lists the day again prices it as a holiday from the next query", async function () {
@@ -130,7 +131,7 @@ describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwat
       r.body.rows.map((x) => [x.group, x.kWh, x.cost]),
       [["pr-1", 0.6, 0.03]],
     );
-    assert.deepEqual(Object.keys(r.body.rows[0].periods), ["holiday"]);
+    assert.deepEqual(Object.keys(nth(r.body.rows, 0).periods), ["holiday"]);
   });
 
   it("a tariff whose 'Holidays of' names the scheduler's id (the first version's mistake) answers INVALID_SCHEDULE naming that node", async function () {

@@ -17,6 +17,7 @@ import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/
 import { readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
 import { eventually } from "../../scripts/harness/wait";
 import { dev, ROLLUPS } from "../support/cost-fixtures";
+import { lastOf, nth } from "../support/checked";
 
 const DB = "plugwatch_daycache";
 const MIN = 60_000;
@@ -37,11 +38,11 @@ const dstIndex =
     .map((p, i) => ({ p, i }))
     .filter(({ p }) => p.end - p.start !== DAY && p.end < NOW - 3 * DAY)
     .pop()?.i ?? -1;
-const today = localDays[localDays.length - 1];
-const dayBefore = (k: number) => localDays[localDays.length - 1 - k]; // k days before today
-const FROM = localDays[dstIndex - 3].start;
+const today = lastOf(localDays, "today");
+const dayBefore = (k: number) => nth(localDays, localDays.length - 1 - k, `the day ${k} days before today`); // k days before today
+const FROM = nth(localDays, dstIndex - 3, "the third day before the DST day").start;
 const TO = today.end;
-const DST = localDays[dstIndex];
+const DST = nth(localDays, dstIndex, "the last DST day");
 // b is offline from 18:00 local two days ago to 08:00 local yesterday (both closed days, whatever the hour of the run).
 const OFFLINE: [number, number] = [dayBefore(2).start + 18 * HOUR, dayBefore(1).start + 8 * HOUR];
 const RESET_AT = DST.start + 12 * HOUR;
@@ -88,9 +89,9 @@ function rollupLines(rs: Point[], stepMs: number): string[] {
   return [...rows.entries()].map(([key, group]) => {
     const t = Number(key.split("|")[1]);
     const e = group.map((r) => r.energy);
-    const p = group[0].power;
+    const p = nth(group, 0).power;
     return (
-      `${tags(group[0].device, group[0].room)} power_mean=${p},power_min=${p},power_max=${p},` +
+      `${tags(nth(group, 0).device, nth(group, 0).room)} power_mean=${p},power_min=${p},power_max=${p},` +
       `energy_first=${e[0]},energy_last=${e[e.length - 1]},energy_min=${Math.min(...e)},energy_max=${Math.max(...e)},n=${group.length}i ${t}`
     );
   });
@@ -219,12 +220,12 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
         assert.deepEqual(r.data, expected, `${JSON.stringify(q)}, ${i ? "warm" : "cold"}`);
       }
     }
-    assert.equal(((await uncached.execute(queries[1])) as Energy).resolution, "1m");
+    assert.equal(((await uncached.execute(nth(queries, 1))) as Energy).resolution, "1m");
   });
 
   it("serves closed days from the cache: a change written behind the pipeline's back is not seen", async function () {
     // Rewrites one 1-hour row of c on the day after the DST day (straight into influxd, so no late window is noted).
-    const hour = localDays[dstIndex + 1].end - HOUR; // its last hour: the day's LAST() moves
+    const hour = nth(localDays, dstIndex + 1, "the day after the DST day").end - HOUR; // its last hour: the day's LAST() moves
 
     const rows = DATA.filter((r) => r.device === "c" && r.ts >= hour && r.ts < hour + HOUR);
     const original = rollupLines(rows, HOUR);
@@ -236,7 +237,7 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
     await write(bumped, TIER_RP["1h"]);
     try {
       const changed = await direct();
-      const day = localDays[dstIndex + 1].start;
+      const day = nth(localDays, dstIndex + 1, "the day after the DST day").start;
       assert.equal(kWhOf(changed, "c", day), r6((kWhOf(before, "c", day) ?? NaN) + 1), "the uncached answer sees the rewritten row");
       assert.deepEqual(await viaNode(), before, "the cached answer does not");
     } finally {
@@ -253,7 +254,7 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
     const last = DATA.filter((r) => r.device === "b" && r.ts < OFFLINE[0]).pop() as Point;
     const energy = Math.round((last.energy + 1.2 * ((ts - last.ts) / HOUR)) * 1e6) / 1e6;
     const late: Reading = { v: 1, device: "b", ts, power: 1200, voltage: 230, current: 5.2, energy, relay: true };
-    await client.publishAsync(readingTopic(root, DEVICES[1]), JSON.stringify(late), { qos: 1 });
+    await client.publishAsync(readingTopic(root, nth(DEVICES, 1)), JSON.stringify(late), { qos: 1 });
     // The config node re-aggregates the touched windows from raw (after its 5 s flush delay); then both answers move.
     const moved = 1.2 * ((ts - last.ts) / HOUR); // 4 h 05 min × 1.2 kW
     const after = await eventually(

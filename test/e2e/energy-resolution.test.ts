@@ -10,6 +10,7 @@ import { TIER_RP } from "../../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { parisRegistry, ROLLUPS } from "../support/cost-fixtures";
 import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -43,7 +44,7 @@ function readings(
   const resets = [...(o.resetAt ?? [])];
   let energy = counter;
   for (let ts = Math.floor(from / STEP) * STEP + STEP / 2; ts < to; ts += STEP) {
-    if (resets.length && ts >= resets[0]) {
+    if (resets.length && ts >= nth(resets, 0)) {
       energy = 0;
       resets.shift();
     }
@@ -70,7 +71,7 @@ function rollupLines(rs: Reading[], stepMs: number): string[] {
     const p = group.map((r) => r.power);
     const mean = p.reduce((a, b) => a + b, 0) / p.length;
     return (
-      `${tags(group[0])} power_mean=${mean},power_min=${Math.min(...p)},power_max=${Math.max(...p)},` +
+      `${tags(nth(group, 0))} power_mean=${mean},power_min=${Math.min(...p)},power_max=${Math.max(...p)},` +
       `energy_first=${e[0]},energy_last=${e[e.length - 1]},energy_min=${Math.min(...e)},energy_max=${Math.max(...e)},n=${group.length}i ${t}`
     );
   });

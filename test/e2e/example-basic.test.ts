@@ -8,6 +8,7 @@ import { SimulatedOffice, type SimulatedPlug } from "../../scripts/sim/office";
 import { assertOfferedAsExample, DebugTap, exampleWithEnv, loadExample, ownLoopbackAddress, waitFor, withRegistryHost } from "../support/examples";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const PLUG_TOPIC = "plugwatch/home/0/living-room/plug-1";
 
@@ -16,7 +17,7 @@ function exampleDevice(name: string, host: string): Device {
   const reg = loadExample(name).find((n) => n.type === "plugwatch-registry");
   const doc = JSON.parse(reg?.json as string) as { devices: Device[] };
   assert.equal(doc.devices.length, 1);
-  return { ...doc.devices[0], host, port: 9999 };
+  return { ...nth(doc.devices, 0), host, port: 9999 };
 }
 
 describe("starter examples basic-monitor and basic-switch (e2e, real Node-RED, simulated HS110, Mosquitto)", function () {

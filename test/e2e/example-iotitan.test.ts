@@ -13,6 +13,7 @@ import { startInfluxd } from "../../scripts/harness/influxd";
 import { repoRoot, startNodeRed, type FlowNode } from "../../scripts/harness/nodered";
 import { nrlint } from "../support/nrlint";
 import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
+import { lastOf, nth } from "../support/checked";
 
 const API_KEY = "IOTITANTESTKEY01";
 const WINDOW_S = 1;
@@ -309,7 +310,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
       const entry = cloud.entries.filter((e) => e.created_at === new Date(ts).toISOString());
       assert.equal(entry.length, 1, `window ${new Date(ts).toISOString()} arrived once`);
       const [a, b] = [meanAt(A, ts), meanAt(B, ts)];
-      assert.deepEqual(entry[0].fields, { ...(a !== undefined ? { field1: String(a) } : {}), ...(b !== undefined ? { field2: String(b) } : {}) });
+      assert.deepEqual(nth(entry, 0).fields, { ...(a !== undefined ? { field1: String(a) } : {}), ...(b !== undefined ? { field2: String(b) } : {}) });
     }
     const created = cloud.entries.map((e) => Date.parse(e.created_at));
     assert.deepEqual(
@@ -319,11 +320,11 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     );
     assert.equal(cloud.counters.rateLimited, 0, "the bridge never hit the rate limit");
     for (let i = 1; i < cloud.entries.length; i++) {
-      assert.ok(cloud.entries[i].receivedAt - cloud.entries[i - 1].receivedAt >= MIN_INTERVAL_S * 1000, "updates spaced by the minimum interval");
+      assert.ok(nth(cloud.entries, i).receivedAt - nth(cloud.entries, i - 1).receivedAt >= MIN_INTERVAL_S * 1000, "updates spaced by the minimum interval");
     }
 
     // --- Log: every topic, rotated into at most LOG_KEEP segments of at most LOG_MAX_BYTES.
-    const lastA = sent.a[sent.a.length - 1];
+    const lastA = lastOf(sent.a, "last reading of a");
     await waitFor(
       "the last reading in the log and old segments deleted",
       () => segments().length <= LOG_KEEP && logLines().some((l) => l.includes(`"ts":${lastA.ts},`)),
@@ -343,7 +344,7 @@ describe("example: IoTitan-style processors (examples/iotitan-processors.json)",
     const lines = logLines();
     for (const l of lines) assert.match(l, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \S+ /);
     assert.ok(
-      lines.some((l) => l.split(" ")[1].startsWith("plugwatch/stats/")),
+      lines.some((l) => nth(l.split(" "), 1, "topic").startsWith("plugwatch/stats/")),
       "stats topics are logged",
     );
     // The A readings still on disk are the newest ones, contiguous, each once and intact.

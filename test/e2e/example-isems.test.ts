@@ -10,6 +10,7 @@ import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influx
 import { OpenApiValidator } from "../../scripts/harness/openapi-validator";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const DB = "solar";
 const TOKEN = "tok-solar-read-0123456789";
@@ -153,7 +154,7 @@ describe("example: ISEMS solar mesh nodes (e2e)", function () {
           [(now - 10) * 1000, 87],
         ],
       );
-      const last = r1[2];
+      const last = nth(r1, 2);
       assert.ok(validate(GenericReading, last).ok, JSON.stringify(last));
       const s1 = http1.status;
       assert.equal(last.measurement, "isems");

@@ -11,6 +11,7 @@ import { loadExample, waitFor } from "../support/examples";
 import type { FlowNode } from "../../scripts/harness/nodered";
 import { repoRoot, startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const PACKAGE = "@plugwatch/node-red-plugwatch";
@@ -105,11 +106,12 @@ async function layoutInEditor(page: Page, flow: FlowNode[]): Promise<Layout> {
       });
       const box = (n: N) => ({ l: n.x - (n.w ?? 0) / 2, r: n.x + (n.w ?? 0) / 2, t: n.y - (n.h ?? 0) / 2, b: n.y + (n.h ?? 0) / 2 });
       for (const n of nodes) if (n.w && n.h) out.drawn++;
-      for (let i = 0; i < nodes.length; i++)
-        for (let j = i + 1; j < nodes.length; j++) {
-          const a = box(nodes[i]);
-          const b = box(nodes[j]);
-          if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) out.overlaps.push(`${label(nodes[i])} × ${label(nodes[j])}`);
+      // Every pair once (runs in the page: no test helpers here, hence entries() and slice() rather than indexes).
+      for (const [i, n1] of nodes.entries())
+        for (const n2 of nodes.slice(i + 1)) {
+          const a = box(n1);
+          const b = box(n2);
+          if (a.l < b.r && b.l < a.r && a.t < b.b && b.t < a.b) out.overlaps.push(`${label(n1)} × ${label(n2)}`);
         }
       const groups = RED.nodes.groups(z).filter((g) => ids.has(g.id));
       for (const g of groups)
@@ -117,10 +119,8 @@ async function layoutInEditor(page: Page, flow: FlowNode[]): Promise<Layout> {
           const b = box(m);
           if (b.l < g.x || b.r > g.x + g.w || b.t < g.y || b.b > g.y + g.h) out.outside.push(`${label(m)} outside group ${g.id}`);
         }
-      for (let i = 0; i < groups.length; i++)
-        for (let j = i + 1; j < groups.length; j++) {
-          const a = groups[i];
-          const b = groups[j];
+      for (const [i, a] of groups.entries())
+        for (const b of groups.slice(i + 1)) {
           if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) out.groupOverlaps.push(`${a.id} × ${b.id}`);
         }
     }
@@ -229,7 +229,8 @@ describe("every examples/*.json imports into a plain Node-RED with zero config e
         const flow = loadExample(name);
         const tabs = flow.filter((n) => n.type === "tab");
         assert.equal(tabs.length, 1, "one tab per example");
-        const info = typeof tabs[0].info === "string" ? tabs[0].info : "";
+        const tab = nth(tabs, 0, "the tab");
+        const info = typeof tab.info === "string" ? tab.info : "";
         const needed = new Set<string>();
         for (const n of flow) {
           if (["tab", "group"].includes(n.type)) continue;

@@ -13,6 +13,7 @@ import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influx
 import { repoRoot } from "../../scripts/harness/nodered";
 import { pipelineDevices } from "../../scripts/harness/pipeline";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
+import { lastOf, member, nth } from "../support/checked";
 
 const DB = "plugwatch";
 const MIN = 60_000;
@@ -132,14 +133,14 @@ function hourlyRollups(readings: Reading[]): RollupRow[] {
     rows.set(k, [...(rows.get(k) ?? []), r]);
   }
   return [...rows.entries()].map(([k, g]) => {
-    const d = devices.get(g[0].device)!;
+    const d = devices.get(nth(g, 0).device)!;
     return {
       device: d.id,
       room: d.location.room,
       kind: d.kind,
       ts: Number(k.split("|")[1]),
-      first: g[0].energy,
-      last: g[g.length - 1].energy,
+      first: nth(g, 0).energy,
+      last: lastOf(g).energy,
       mean: g.reduce((a, r) => a + r.power, 0) / g.length,
       n: g.length,
     };
@@ -289,9 +290,9 @@ function dailyIncrease(points: { device: string; ts: number; value: number }[], 
     const days = new Map<number, number>();
     const sorted = [...hours.entries()].sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < sorted.length; i++) {
-      const [t, v] = sorted[i];
+      const [t, v] = nth(sorted, i);
       const day = Math.floor(t / DAY) * DAY;
-      days.set(day, (days.get(day) ?? 0) + Math.max(0, v - sorted[i - 1][1]));
+      days.set(day, (days.get(day) ?? 0) + Math.max(0, v - nth(sorted, i - 1)[1]));
     }
     out.set(device, days);
   }
@@ -426,7 +427,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
 
     it("the energy panel equals the kWh of the demo data, counter reset included", async function () {
       const panel = dashboard.panels.find((p) => /Energy in range/.test(p.title))!;
-      const q = substitute(panel.targets![0].query, { from, to, intervalMs: 5 * MIN, vars: { device: "all", room: "all", kind: "all" } });
+      const q = substitute(nth(panel.targets!, 0).query, { from, to, intervalMs: 5 * MIN, vars: { device: "all", room: "all", kind: "all" } });
       const series = await run(q);
       const kWh = Number(series[0]?.values[0]?.[1]);
       const expected = expectedKWh(readings, from, to);
@@ -440,10 +441,10 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       for (const price of [0.25, 0.1734]) {
         const text = { price_per_kwh: String(price) };
         const stat = dashboard.panels.find((p) => p.title === "Energy cost in range (flat price estimate)")!;
-        const total = await run(substitute(stat.targets![0].query, { from, to, intervalMs: 5 * MIN, vars, text }));
+        const total = await run(substitute(nth(stat.targets!, 0).query, { from, to, intervalMs: 5 * MIN, vars, text }));
         close(Number(total[0]?.values[0]?.[1]), expectedKWh(readings, from, to) * price, `cost in range at ${price}`);
         const perDay = dashboard.panels.find((p) => p.title === "Energy cost per room per day (flat price estimate)")!;
-        const series = await run(substitute(perDay.targets![0].query, { from, to, intervalMs: 5 * MIN, vars, text }));
+        const series = await run(substitute(nth(perDay.targets!, 0).query, { from, to, intervalMs: 5 * MIN, vars, text }));
         const got = new Map(series.map((x) => [x.tags?.room ?? "", new Map((x.values as [number, number][]).map(([t, v]) => [t, v]))]));
         const want = rawIncreases(readings, from, to, (r) => pipelineDevices().find((d) => d.id === r.device)!.location.room, DAY);
         assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
@@ -459,7 +460,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       return p;
     };
     const ask = (title: string, range: { from: number; to: number }, intervalMs = 5 * MIN) =>
-      run(substitute(panelOf(title).targets![0].query, { ...range, intervalMs, vars: { ...all } }));
+      run(substitute(nth(panelOf(title).targets!, 0).query, { ...range, intervalMs, vars: { ...all } }));
     const perTag = (series: Series[], tag: string) =>
       new Map(series.map((s) => [s.tags?.[tag] ?? "", new Map((s.values as [number, number][]).map(([t, v]) => [t, v]))]));
 
@@ -544,15 +545,15 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
 
   describe("teleinfo.json (the Eco-Devices example's meter and pulse counters)", function () {
     let board: Dashboard;
-    const meter = () => teleinfo.env.TELEINFO_T1_DEVICE;
-    const counters = () => teleinfo.env.ECODEVICES_COUNTERS_DEVICE;
+    const meter = () => member(teleinfo.env, "TELEINFO_T1_DEVICE");
+    const counters = () => member(teleinfo.env, "ECODEVICES_COUNTERS_DEVICE");
     const panel = (title: RegExp): Panel => {
       const p = board.panels.find((x) => title.test(x.title));
       assert.ok(p, `no panel ${title}`);
       return p;
     };
     const panelSeries = (title: RegExp, vars: Record<string, string[] | "all"> = { meter: "all", counters: "all" }) =>
-      run(substitute(panel(title).targets![0].query, { from, to, intervalMs: 5 * MIN, vars }));
+      run(substitute(nth(panel(title).targets!, 0).query, { from, to, intervalMs: 5 * MIN, vars }));
     const meterPoints = () => teleinfo.readings.filter((r) => r.measurement === "teleinfo");
     const counterPoints = () => teleinfo.readings.filter((r) => r.measurement === "pulse_counter");
     before(function () {
@@ -577,7 +578,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
         ["c1", "float"],
         ["c2", "float"],
       ]);
-      const [building, floor, room] = teleinfo.env.ECODEVICES_LOCATION.split("/");
+      const [building, floor, room] = member(teleinfo.env, "ECODEVICES_LOCATION").split("/");
       const last = await run(
         `SELECT last("papp") FROM "teleinfo" WHERE "device" = '${meter()}' AND "building" = '${building}' AND "floor" = '${floor}' AND "room" = '${room}' AND "source" = 'eco-devices'`,
       );
@@ -642,7 +643,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
       const expected = dailyIncrease(base, from, to).get(meter())!;
       const series = await panelSeries(/^Energy per day/);
       assert.equal(series.length, 1);
-      const got = new Map((series[0].values as [string, number][]).map(([t, v]) => [new Date(t).getTime(), v]));
+      const got = new Map((nth(series, 0).values as [string, number][]).map(([t, v]) => [new Date(t).getTime(), v]));
       assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
       for (const [day, wh] of expected) close(got.get(day)!, wh / 1000, `kWh of ${new Date(day).toISOString().slice(0, 10)}`);
       // A day without the reset whose previous day is in range: exactly the index at its end (or at the range's end)
@@ -686,7 +687,7 @@ describe("Grafana dashboard queries against the real influxd (grafana/dashboards
           from,
           to,
         ).get(counters())!;
-        const got = new Map((perDay[0].values as [string, number, number][]).map((row) => [new Date(row[0]).getTime(), row[n]]));
+        const got = new Map((nth(perDay, 0).values as [string, number, number][]).map((row) => [new Date(row[0]).getTime(), row[n]]));
         assert.deepEqual([...got.keys()].sort(), [...expected.keys()].sort());
         for (const [day, v] of expected)
           assert.ok(Math.abs(got.get(day)! - v) < 1e-6, `${field} on ${new Date(day).toISOString().slice(0, 10)}: ${got.get(day)} vs ${v}`);

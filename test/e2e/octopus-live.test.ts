@@ -14,6 +14,7 @@ import { startMosquitto } from "../../scripts/harness/mosquitto";
 import { repoRoot, type NodeRedInstance, startNodeRed } from "../../scripts/harness/nodered";
 import { Teardown } from "../../scripts/harness/services";
 import { mustOpenSse, openSse, SseStream, type StreamEvent } from "../support/sse-client";
+import { nth } from "../support/checked";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const PORTAL = { username: "portal", password: "portal-demo-secret" };
@@ -105,7 +106,7 @@ describe("Octopus portal: live view pushed by server-sent events (plugwatch-sse)
         ["device", GLOBEX_SENSOR.id],
       ],
     );
-    assert.equal(record(b.events[0]).values.temperature?.value, 21.5);
+    assert.equal(record(nth(b.events, 0)).values.temperature?.value, 21.5);
     a.destroy();
     b.destroy();
   });
@@ -136,7 +137,7 @@ describe("Octopus portal: live view pushed by server-sent events (plugwatch-sse)
       ],
       "the missed events, then live ones; no snapshot",
     );
-    assert.equal(record(back.events[0]).values.humidity?.value, 42);
+    assert.equal(record(nth(back.events, 0)).values.humidity?.value, 42);
     // An id of no stream of this deploy gets the snapshot instead.
     const stale = td.add(await mustOpenSse(`${events}?lastEventId=zzzzx1-5`), (s) => s.destroy());
     await stale.until("the snapshot", () => stale.events.length >= 2 || undefined);

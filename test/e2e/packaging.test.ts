@@ -16,6 +16,7 @@ import { repoRoot } from "../../scripts/harness/nodered";
 import { freePort } from "../../scripts/harness/ports";
 import { nodeRedDir, nodeRedVersion } from "../../scripts/harness/runtime";
 import { connectClient, startBroker, Teardown } from "../../scripts/harness/services";
+import { nth } from "../support/checked";
 
 const PACKAGE = "@plugwatch/node-red-plugwatch";
 
@@ -72,7 +73,7 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     tmp = td.add(mkdtempSync(path.join(os.tmpdir(), "plugwatch-packaging-")), (d) => rmSync(d, { recursive: true, force: true }));
     // dist/ is already built (npm test builds first); --ignore-scripts skips prepack's second build.
     const out = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], root)) as { filename: string }[];
-    tarball = path.join(tmp, out[0].filename);
+    tarball = path.join(tmp, nth(out, 0, "packed file").filename);
     entries = run("tar", ["-tzf", tarball], tmp)
       .split("\n")
       .filter(Boolean)
@@ -124,7 +125,7 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
     for (const e of entries.filter((x) => /^dist\/(nodes|lib)\/.*\.js$/.test(x))) {
       const src = readFileSync(path.join(root, e), "utf8");
       for (const m of src.matchAll(/require\("(\.[^"]+)"\)/g)) {
-        const target = path.posix.normalize(path.posix.join(path.posix.dirname(e), m[1]));
+        const target = path.posix.normalize(path.posix.join(path.posix.dirname(e), nth(m, 1, "required path")));
         if (!/^dist\/(nodes|lib)\//.test(target)) outside.push(`${e} → ${m[1]}`);
       }
     }
@@ -190,7 +191,7 @@ describe(`packaging: npm pack → npm install into a bare Node-RED ${nodeRedVers
   it("examples/basic-monitor.json deployed through the admin API publishes the simulated plug's readings on MQTT", async function () {
     assert.ok(url, "Node-RED runs (previous test)");
     const reg = loadExample("basic-monitor").find((n) => n.type === "plugwatch-registry");
-    const device = (JSON.parse(reg?.json as string) as { devices: Device[] }).devices[0];
+    const device = nth((JSON.parse(reg?.json as string) as { devices: Device[] }).devices, 0, "the example device");
     const office = td.add(await SimulatedOffice.start([{ ...device, host: address, port: 9999 }], { tickMs: 0, address }), (o) => o.stop());
     const plug: SimulatedPlug = office.plug(device.id);
     plug.force({ power: 87.25, voltage: 231.0 });

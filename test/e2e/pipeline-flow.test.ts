@@ -5,6 +5,7 @@ import { ComponentStatus, validate, type AlertEvent, type Reading } from "../../
 import type { Health } from "../../lib/api/schemas";
 import { connectClient, Teardown } from "../../scripts/harness/services";
 import { eventually, PIPELINE_TOKEN, READ_TOKEN, startPipeline, type PipelineStack } from "../../scripts/harness/pipeline";
+import { nth } from "../support/checked";
 
 const ROOT = "plugwatch";
 
@@ -84,7 +85,7 @@ describe("shipped flow end to end (flows/plugwatch.json, Mosquitto, influxd, sim
       (x) => x !== undefined,
     );
     const cols = row!.columns;
-    const vals = row!.values[0];
+    const vals = nth(row!.values, 0, "first row");
     assert.equal(vals[cols.indexOf("power")], sample.power);
     assert.equal(vals[cols.indexOf("relay")], sample.relay);
     assert.equal(vals[cols.indexOf("room")], "open-space-1");

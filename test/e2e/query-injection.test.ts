@@ -15,6 +15,7 @@ import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
+import { lastOf } from "../support/checked";
 const mqttNodes = coreNodes("network/10-mqtt.js");
 
 const DB = "plugwatch";
@@ -90,7 +91,7 @@ function withField(query: Record<string, unknown>, dotted: string, value: unknow
   const keys = dotted.split(".");
   let obj = copy;
   for (const k of keys.slice(0, -1)) obj = obj[k] as Record<string, unknown>;
-  obj[keys[keys.length - 1]] = value;
+  obj[lastOf(keys)] = value;
   return copy;
 }
 

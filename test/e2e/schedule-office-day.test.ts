@@ -9,6 +9,7 @@ import { brokerNode, collectorNode, httpApiNode, mqttInNode, mqttOutNode, regist
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import { eventually } from "../../scripts/harness/wait";
+import { nth } from "../support/checked";
 
 const TOKEN = "sched-e2e-token-0123456789abcdef";
 const READ_TOKEN = "sched-e2e-read-0123456789abcdef";
@@ -220,7 +221,7 @@ describe("e2e: schedules, standby cut-off, critical device and savings over a si
     assert.equal(office.plug("srv-1").relay, true);
     const byWho = audits.map((a) => `${a.by ?? "-"} ${a.action}`);
     assert.deepEqual(byWho, ["cutoff:desk-idle off", "schedule:copy-room off", "schedule:copy-room on"]);
-    assert.deepEqual(audits[0].target, { device: "ws-1" });
+    assert.deepEqual(nth(audits, 0).target, { device: "ws-1" });
     assert.ok(audits.every((a) => a.results.find((r) => r.device === "srv-1")?.skipped !== false));
 
     // Savings, by hand. Copy room: pr-1 4.5 W + pr-2 3 W off from 19:00Z to 06:30Z = 11.5 h each:

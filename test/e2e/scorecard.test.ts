@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 const PACKAGE = "@plugwatch/node-red-plugwatch";
 
@@ -24,7 +25,7 @@ export function localCatalogue(root: string): { modules: { id: string; types: st
     for (const js of Object.values(pkg["node-red"].nodes)) {
       const html = path.join(nm, d, js.replace(/\.js$/, ".html"));
       if (!existsSync(html)) continue;
-      for (const m of readFileSync(html, "utf8").matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)) types.add(m[1]);
+      for (const m of readFileSync(html, "utf8").matchAll(/registerType\(\s*['"]([^'"]+)['"]/g)) types.add(nth(m, 1, "registered type"));
     }
     modules.push({ id: pkg.name, types: [...types] });
   }

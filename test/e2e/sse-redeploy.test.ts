@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { startNodeRed, type FlowNode, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { mustOpenSse } from "../support/sse-client";
+import { nth } from "../support/checked";
 
 const inject = (id: string, topic: string, payload: string, y: number): FlowNode => ({
   id,
@@ -65,7 +66,7 @@ describe("plugwatch-sse across a redeploy (real Node-RED)", function () {
         ["reading", '{"w":22}'],
       ],
     );
-    assert.notEqual(after.events[0].id?.split("-")[0], before.events[0].id?.split("-")[0], "ids of the new hub (a new epoch)");
+    assert.notEqual(nth(after.events, 0).id?.split("-")[0], nth(before.events, 0).id?.split("-")[0], "ids of the new hub (a new epoch)");
     after.destroy();
   });
 });

@@ -8,13 +8,14 @@ import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influx
 import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import { errorTopic, readingTopic, simulatedDevices, statsTopic, storageFlow } from "../../scripts/harness/storage-flow";
+import { nth } from "../support/checked";
 
 const DEVICES: DeviceEntry[] = simulatedDevices(8);
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 
 /** Reading number `n`: device n % 8, one second apart per device, so (device, ts) is unique for every n. */
 function reading(n: number): { payload: string; energy: number } {
-  const d = DEVICES[n % DEVICES.length];
+  const d = nth(DEVICES, n % DEVICES.length);
   const energy = 1 + n / 1000;
   const payload = JSON.stringify({
     v: 1,
@@ -65,7 +66,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
   async function publish(from: number, n: number): Promise<void> {
     const pending: Promise<unknown>[] = [];
     for (let i = from; i < from + n; i++) {
-      const d = DEVICES[i % DEVICES.length];
+      const d = nth(DEVICES, i % DEVICES.length);
       pending.push(client.publishAsync(readingTopic(root, d), reading(i).payload, { qos: 1 }));
       if (pending.length >= 200) await Promise.all(pending.splice(0));
     }
@@ -192,7 +193,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     const send = async (ns: number[]) => {
       for (let i = 0; i < ns.length; i += 200)
         await Promise.all(
-          ns.slice(i, i + 200).map((n) => client.publishAsync(readingTopic(root, DEVICES[n % DEVICES.length]), reading(n).payload, { qos: 1 })),
+          ns.slice(i, i + 200).map((n) => client.publishAsync(readingTopic(root, nth(DEVICES, n % DEVICES.length)), reading(n).payload, { qos: 1 })),
         );
     };
     // One device floods (4000 readings â‰ˆ 0.9 MiB, the spool holds 1 MiB), then the seven others report 100 each.
@@ -203,7 +204,7 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await waitUntil("every reading accepted or refused", () => (stats.at(-1)?.acceptedLines ?? 0) + errors.length >= FLOOD + 700, 60000);
     const refused = errors.length;
     assert.ok(refused > 100, `the flooder was refused (${refused})`);
-    const flooder = DEVICES[0].id;
+    const flooder = nth(DEVICES, 0).id;
     for (const e of errors) {
       assert.equal(e.code, "SPOOL_FULL");
       assert.match(e.message, new RegExp(`^spool fair share: '[^']*device=${flooder}[,']`), "only the flooder is refused");
@@ -237,9 +238,13 @@ describe("storage durability (Mosquitto â†’ plugwatch-influx-hook in Node-RED â†
     await red.restart(() => {
       seg = path.join(
         spoolRoot,
-        readdirSync(spoolRoot)
-          .filter((f) => f.endsWith(".seg"))
-          .sort()[0],
+        nth(
+          readdirSync(spoolRoot)
+            .filter((f) => f.endsWith(".seg"))
+            .sort(),
+          0,
+          "spool segment",
+        ),
       );
       assert.ok(statSync(seg).size > 100_000, "delivered and unsent records share the segment");
       const fd = openSync(seg, "r+");

@@ -7,6 +7,7 @@ import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influx
 import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
 import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import { errorTopic, readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
+import { lastOf, member, nth } from "../support/checked";
 
 const DB = "plugwatch_rt";
 const MIN = 60_000;
@@ -41,7 +42,7 @@ const POWER = (id: string, i: number) => (DEVICES.indexOf(dev(id)) + 1) * 100 + 
 
 const READINGS: Reading[] = [
   ...DEVICES.flatMap((d) =>
-    ENERGY[d.id].map((energy, i) => ({
+    member(ENERGY, d.id).map((energy, i) => ({
       v: 1 as const,
       device: d.id,
       ts: D + i * MIN,
@@ -168,7 +169,7 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
       min: (v) => Math.min(...v),
       max: (v) => Math.max(...v),
       sum: (v) => v.reduce((a, b) => a + b, 0),
-      last: (v) => v[v.length - 1],
+      last: (v) => lastOf(v),
       count: (v) => v.length,
     };
     for (const [aggregate, fn] of Object.entries(aggs)) {
@@ -189,7 +190,7 @@ describe("storage round trip (Mosquitto → plugwatch-influx-hook → influxd �
   it("latest: hides devices silent for 30 days unless all; inactiveAfterDays widens the window", async function () {
     const ids = (d: { readings: { device?: unknown }[] }) => d.readings.map((r) => r.device).sort();
     const active = await data<{ readings: Record<string, unknown>[] }>({ type: "latest" });
-    const newest = READINGS[READINGS.length - 2];
+    const newest = nth(READINGS, READINGS.length - 2, "the newest ws-1 reading");
     assert.deepEqual(
       active.readings.map((r) => [r.device, r.ts, r.power, r.energy, r.relay]),
       [["ws-1", newest.ts, newest.power, newest.energy, newest.relay]],

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import type { Device } from "../../lib/contracts/device";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { nth } from "../support/checked";
 
 const ACCOUNT = { user: "crosscheck@office.example", password: "tapo-crosscheck-pw" };
 // Its own loopback address, random so that two runs on one machine do not compete for the same address and port 80.
@@ -62,7 +63,7 @@ describe("simulated P110 driven by tp-link-tapo-connect (port 80 on its own 127.
     // get_energy_usage reports power in mW, energy in Wh (as the P110 fixture).
     assert.equal(usage.current_power, 1_500_000);
     assert.ok(usage.month_energy >= usage.today_energy && usage.today_energy >= 0, JSON.stringify(usage));
-    const device = office.klap[0];
+    const device = nth(office.klap, 0, "the KLAP plug");
     assert.equal(device.server.stats.handshake1, 1);
     assert.ok(device.server.stats.requests >= 6);
     assert.equal(device.unknownRequests, 0);

@@ -16,6 +16,7 @@ import { calls, helper, lastStatus, recordStatuses, waitWithin, withMessages } f
 
 import alertModule from "../../nodes/plugwatch-alert/plugwatch-alert";
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
+import { nth } from "../support/checked";
 
 const alertNode = withMessages(alertModule, join(__dirname, "..", "..", "nodes", "plugwatch-alert"), "plugwatch-alert");
 const mqttNodes = coreNodes("network/10-mqtt.js");
@@ -294,7 +295,7 @@ describe("alert node", function () {
       // Re-published once, retained, as the very same event (same ts): the slot is back on an emptied broker,
       // and a consumer that keys on id + ts sees no new raise.
       assert.equal(rec.events.length, 1, "re-published once, not raised again");
-      const again = rec.events[0];
+      const again = nth(rec.events, 0, "re-published event");
       assert.deepEqual([again.topic, again.retain], ["plugwatch/alerts/pr-1/offline", true]);
       assert.deepEqual(again.payload, raisedBefore, "the same event, not a new raise");
       al.receive({ topic: "plugwatch/hq/1/lab/pr-1/availability", payload: { ...offline, online: true, reason: "poll ok" } });

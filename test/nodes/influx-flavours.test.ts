@@ -13,6 +13,7 @@ import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
 import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
+import { member, nth } from "../support/checked";
 
 const DEVICES: DeviceEntry[] = [
   {
@@ -99,7 +100,7 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
   async function writeOne(): Promise<RecordedRequest> {
     helper.getNode("hook").receive({ payload: READING });
     await server.waitFor(1);
-    return server.requests[0];
+    return nth(server.requests, 0, "write request");
   }
   /** Asks for the latest 5 readings of ws-1 and returns the query request and the reply. */
   async function queryOne(): Promise<{ req: RecordedRequest; reply: { ok: boolean; data?: unknown } }> {
@@ -114,7 +115,7 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
     );
     helper.getNode("q").receive({ payload: { v: 1, id: "q1", replyTo: "clients/r/q1", query: { type: "latestN", device: "ws-1", limit: 5 } } });
     await server.waitFor(n + 1);
-    return { req: server.requests[n], reply: await reply };
+    return { req: nth(server.requests, n, "query request"), reply: await reply };
   }
   /** The /query form body (POST, application/x-www-form-urlencoded). */
   const form = (req: RecordedRequest) => Object.fromEntries(new URLSearchParams(req.body));
@@ -151,7 +152,7 @@ describe("InfluxDB flavours: exact HTTP requests (recording server)", function (
     assert.deepEqual(Object.keys(f).sort(), ["db", "epoch", "params", "q", "rp"]);
     assert.deepEqual([f.db, f.epoch, f.rp], ["plugwatch", "ms", "autogen"]);
     assert.equal(f.q, 'SELECT * FROM "plug" WHERE ("device" = $d0) ORDER BY time DESC LIMIT 5');
-    assert.deepEqual(JSON.parse(f.params), { d0: "ws-1" });
+    assert.deepEqual(JSON.parse(member(f, "params")), { d0: "ws-1" });
     assert.equal(reply.ok, true);
   });
 

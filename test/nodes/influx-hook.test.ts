@@ -10,6 +10,7 @@ import { freePort } from "../../scripts/harness/ports";
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import hookNode from "../../nodes/plugwatch-influx-hook/plugwatch-influx-hook";
+import { nth } from "../support/checked";
 
 const DEVICES: DeviceEntry[] = [
   {
@@ -221,11 +222,11 @@ describe("plugwatch-influx-hook node (real influxd)", function () {
         "INVALID_READING",
       ],
     );
-    assert.match(errors[0].message, /not JSON/);
-    assert.match(errors[1].message, /\$\.power/);
-    assert.match(errors[2].message, /unknown device 'ghost'/);
-    assert.match(errors[5].message, /\$\.ts/);
-    assert.match(errors[9].message, /\$\[1\]\.current/);
+    assert.match(nth(errors, 0).message, /not JSON/);
+    assert.match(nth(errors, 1).message, /\$\.power/);
+    assert.match(nth(errors, 2).message, /unknown device 'ghost'/);
+    assert.match(nth(errors, 5).message, /\$\.ts/);
+    assert.match(nth(errors, 9).message, /\$\[1\]\.current/);
   });
 
   it("accepts unknown devices when configured (and without a registry), tagged with device only", async () => {

@@ -10,6 +10,7 @@ import { freePort } from "../../scripts/harness/ports";
 import registryNode from "../../nodes/plugwatch-registry/plugwatch-registry";
 import influxNode from "../../nodes/plugwatch-influx/plugwatch-influx";
 import queryNode from "../../nodes/plugwatch-influx-query/plugwatch-influx-query";
+import { nth } from "../support/checked";
 
 const DB = "plugwatch_q";
 const MIN = 60_000;
@@ -35,7 +36,7 @@ const dev = (id: string): DeviceEntry => DEVICES.find((d) => d.id === id) as Dev
 const WS1_POWER = [100, 110, 120, 130, 140, 150];
 const WS1_ENERGY = [10.0, 10.5, 11.0, 0.0, 0.2, 0.4];
 const DATA = [
-  ...WS1_POWER.map((p, i) => line(dev("ws-1"), D + i * MIN, { power: p, voltage: 230 + i, current: p / 230, energy: WS1_ENERGY[i], relay: i % 2 === 0 })),
+  ...WS1_POWER.map((p, i) => line(dev("ws-1"), D + i * MIN, { power: p, voltage: 230 + i, current: p / 230, energy: nth(WS1_ENERGY, i), relay: i % 2 === 0 })),
   ...[0, 1, 2, 3, 4, 5].map((i) => line(dev("ws-2"), D + i * MIN, { power: 10 * i, voltage: 231, current: 0.01 * i, energy: 5 + 0.1 * i, relay: true })),
   ...[0, 1, 2].map((i) => line(dev("pr-1"), D + i * MIN, { power: 5, voltage: 229, current: 0.02, energy: 2 + 0.25 * i, relay: true })),
   // Latest readings: ws-1 one hour ago (active), pr-1 40 days ago (inactive), ws-2's newest is D (inactive).
@@ -116,7 +117,7 @@ describe("plugwatch-influx-query node (real influxd)", function () {
     assert.ok(validate(QueryReplySchema, msg.payload).ok, "reply matches the contract");
     assert.deepEqual(msg.payload.data, {
       type: "range",
-      series: [{ device: "ws-1", points: WS1_POWER.map((p, i) => ({ ts: D + i * MIN, power: p, energy: WS1_ENERGY[i], relay: i % 2 === 0 })) }],
+      series: [{ device: "ws-1", points: WS1_POWER.map((p, i) => ({ ts: D + i * MIN, power: p, energy: nth(WS1_ENERGY, i), relay: i % 2 === 0 })) }],
       resolution: "raw",
     });
   });

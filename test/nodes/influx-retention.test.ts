@@ -18,6 +18,7 @@ import registryNode = require("../../nodes/plugwatch-registry/plugwatch-registry
 import influxNode = require("../../nodes/plugwatch-influx/plugwatch-influx");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- Node-RED node modules are `export =`
 import hookNode = require("../../nodes/plugwatch-influx-hook/plugwatch-influx-hook");
+import { lastOf, member, nth } from "../support/checked";
 
 const DEVICES: DeviceEntry[] = ["a", "b"].map((x, i) => ({
   id: `ws-${x}`,
@@ -80,8 +81,8 @@ function expected(a: Agg): Record<string, number> {
     row[`${f}_min`] = Math.min(...a[f]);
     row[`${f}_max`] = Math.max(...a[f]);
   }
-  row.energy_first = a.energy[0];
-  row.energy_last = a.energy[a.energy.length - 1];
+  row.energy_first = nth(a.energy, 0, "first energy reading");
+  row.energy_last = lastOf(a.energy, "last energy reading");
   row.energy_min = Math.min(...a.energy);
   row.energy_max = Math.max(...a.energy);
   row.n = a.power.length;
@@ -242,7 +243,7 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
         assert.ok(exp, `unexpected rollup row ${device} ${String(got.time)}`);
         const want = expected(exp);
         for (const f of rollupFields())
-          assert.ok(Math.abs(Number(got[f]) - want[f]) < 1e-9, `${device} ${String(got.time)} ${f}: ${String(got[f])} != ${want[f]}`);
+          assert.ok(Math.abs(Number(got[f]) - member(want, f)) < 1e-9, `${device} ${String(got.time)} ${f}: ${String(got[f])} != ${want[f]}`);
         assert.equal(got.building, "hq", "tags kept as tags");
         rows++;
       }
@@ -264,7 +265,7 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
       energy: backfill.map((r) => r.energy),
     });
     assert.equal(got.time, hourStart);
-    for (const f of rollupFields()) assert.ok(Math.abs(Number(got[f]) - want[f]) < 1e-9, `1h ${f}: ${String(got[f])} != ${want[f]}`);
+    for (const f of rollupFields()) assert.ok(Math.abs(Number(got[f]) - member(want, f)) < 1e-9, `1h ${f}: ${String(got[f])} != ${want[f]}`);
   });
   it("late windows noted before a crash are re-aggregated after the restart (kept in userDir)", async function () {
     const db = uniqueDb();
@@ -326,7 +327,8 @@ describe("plugwatch-influx retention tiers (real influxd)", function () {
           const exp = byWindow.get(`${s.tags?.device} ${Number(got.time)}`);
           assert.ok(exp, `unexpected row ${s.tags?.device} ${String(got.time)}`);
           const want = expected(exp);
-          for (const f of rollupFields()) assert.ok(Math.abs(Number(got[f]) - want[f]) < 1e-9, `${String(got.time)} ${f}: ${String(got[f])} != ${want[f]}`);
+          for (const f of rollupFields())
+            assert.ok(Math.abs(Number(got[f]) - member(want, f)) < 1e-9, `${String(got.time)} ${f}: ${String(got[f])} != ${want[f]}`);
           rows++;
         }
       assert.equal(rows, 2 * 10, "one row per device and minute of the backfill");

@@ -10,6 +10,7 @@ import { calls, helper, history, lastStatus, waitFor, withMessages, type Status,
 
 import registryModule from "../../nodes/plugwatch-registry/plugwatch-registry";
 import collectorModule from "../../nodes/plugwatch-collector/plugwatch-collector";
+import { member, nth } from "../support/checked";
 
 const collectorNode = withMessages(collectorModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-collector"), "plugwatch-collector");
 
@@ -178,7 +179,7 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
     for (const d of DEVICES) {
       const av = availabilityOf(sent(), d.id);
       assert.equal(av.length, 1, `${d.id}: exactly one availability message`);
-      const m = av[0];
+      const m = nth(av, 0, `${d.id} availability message`);
       assert.equal(m.topic, topicOf(root, d.id, "availability"));
       assert.equal(m.retain, true);
       assert.equal(m.qos, 1);
@@ -344,7 +345,7 @@ describe("plugwatch-collector node (simulated office over TCP)", function () {
       list.map((e) => e.month),
       [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     );
-    assert.deepEqual(list[1], { year: 2025, month: 2, kWh: dayList.filter((e) => e.month === 2).reduce((a, e) => a + e.energy, 0) });
+    assert.deepEqual(list[1], { year: 2025, month: 2, kWh: dayList.filter((e) => e.month === 2).reduce((a, e) => a + member(e, "energy"), 0) });
     assert.equal(months.month, undefined);
 
     // Bad requests reach Catch with their code; nothing is sent.

@@ -12,6 +12,7 @@ import { Controller } from "../../lib/control";
 import { buildRegistry } from "../../lib/registry";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { nth } from "./checked";
 
 async function agent(host: string, port: number, password: string): Promise<void> {
   const entry = {
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`LISTENING ${broker.hosts.join(",")}\n`);
     process.on("SIGTERM", () => void broker.close().then(() => process.exit(0)));
-    if (process.env.PW_AGENT_PASS) await agent(broker.hosts[0], Number(process.env.PW_PORT), process.env.PW_AGENT_PASS);
+    if (process.env.PW_AGENT_PASS) await agent(nth(broker.hosts, 0, "broker host"), Number(process.env.PW_PORT), process.env.PW_AGENT_PASS);
   } catch (err) {
     process.stdout.write(`REFUSED: ${(err as Error).message}\n`);
     process.exit(3);

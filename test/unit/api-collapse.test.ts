@@ -8,6 +8,7 @@ import type { ApiResponse } from "../../lib/api/service";
 import { buildRegistry } from "../../lib/registry";
 import { SingleFlight } from "../../lib/single-flight";
 import { testApiService } from "../support/api-service";
+import { nth } from "../support/checked";
 
 const registry = buildRegistry(
   {
@@ -23,6 +24,9 @@ const registry = buildRegistry(
 interface RangeBody {
   series: { points: { power: number }[] }[];
 }
+
+/** The power of the first point of the first series of a range body. */
+const firstPower = (body: RangeBody): number => nth(nth(body.series, 0, "first series").points, 0, "first point").power;
 
 interface Sent {
   topic: string;
@@ -61,13 +65,13 @@ describe("api read collapsing", function () {
     const rs = [get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE), get("/devices/ws-1/measurements", RANGE)];
     await tick();
     assert.equal(sent.length, 1, "one MQTT request for three identical HTTP requests");
-    assert.equal(answer(sent[0], "ws-1", 42), "delivered");
-    const [a, b, c] = await Promise.all(rs);
-    for (const r of [a, b, c]) {
+    assert.equal(answer(nth(sent, 0), "ws-1", 42), "delivered");
+    const replies = await Promise.all(rs);
+    for (const r of replies) {
       assert.equal(r.status, 200);
       assert.deepEqual(r.body, { type: "range", series: [{ device: "ws-1", points: [{ ts: 1, power: 42 }] }] });
     }
-    assert.equal(a.body, b.body, "the same data object, serialised once by the HTTP layer");
+    assert.equal(nth(replies, 0).body, nth(replies, 1).body, "the same data object, serialised once by the HTTP layer");
     const health = (await get("/health")).body as { api: { collapsed: number } };
     assert.equal(health.api.collapsed, 2);
   });
@@ -80,7 +84,7 @@ describe("api read collapsing", function () {
     const b = get("/devices/ws-1/measurements", "aggregate=mean&interval=1m&fields=power&from=-24h");
     await tick();
     assert.equal(sent.length, 1);
-    answer(sent[0], "ws-1", 1);
+    answer(nth(sent, 0), "ws-1", 1);
     assert.equal((await a).body, (await b).body);
     // An absolute window is another request, even when it is the same 24 h.
     const c = get(
@@ -89,7 +93,7 @@ describe("api read collapsing", function () {
     );
     await tick();
     assert.equal(sent.length, 2);
-    answer(sent[1], "ws-1", 2);
+    answer(nth(sent, 1), "ws-1", 2);
     assert.equal((await c).status, 200);
   });
 
@@ -120,10 +124,10 @@ describe("api read collapsing", function () {
       const done = Promise.all([handler(req(), res()), handler(req(), res()), handler(req(), res())]);
       await tick();
       assert.equal(sent.length, 1);
-      answer(sent[0], "ws-1", 9);
+      answer(nth(sent, 0), "ws-1", 9);
       await done;
       assert.equal(bodies.length, 3);
-      assert.ok(bodies.every((b) => b === bodies[0] && (JSON.parse(b) as RangeBody).series[0].points[0].power === 9));
+      assert.ok(bodies.every((b) => b === bodies[0] && firstPower(JSON.parse(b) as RangeBody) === 9));
       assert.equal(serialised, 1, "one JSON.stringify of the range data for three answers");
     } finally {
       JSON.stringify = stringify;
@@ -137,26 +141,26 @@ describe("api read collapsing", function () {
     const c = get("/devices/ws-1/measurements", RANGE.replace("interval=1m", "interval=5m"));
     await tick();
     assert.equal(sent.length, 3);
-    answer(sent[0], "ws-1", 1);
-    answer(sent[1], "ws-2", 2);
-    answer(sent[2], "ws-1", 3);
+    answer(nth(sent, 0), "ws-1", 1);
+    answer(nth(sent, 1), "ws-2", 2);
+    answer(nth(sent, 2), "ws-1", 3);
     const [ra, rb, rc] = await Promise.all([a, b, c]);
-    assert.equal((ra.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 1);
-    assert.equal((rb.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 2);
-    assert.equal((rc.body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 3);
+    assert.equal(firstPower(ra.body as RangeBody), 1);
+    assert.equal(firstPower(rb.body as RangeBody), 2);
+    assert.equal(firstPower(rc.body as RangeBody), 3);
   });
 
   it("nothing is cached: the same request after the reply asks again and gets the new answer", async function () {
     const { sent, get, answer } = setup();
     const first = get("/devices/ws-1/measurements", RANGE);
     await tick();
-    answer(sent[0], "ws-1", 10);
-    assert.equal(((await first).body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 10);
+    answer(nth(sent, 0), "ws-1", 10);
+    assert.equal(firstPower((await first).body as RangeBody), 10);
     const second = get("/devices/ws-1/measurements", RANGE);
     await tick();
     assert.equal(sent.length, 2, "a second MQTT request");
-    answer(sent[1], "ws-1", 20);
-    assert.equal(((await second).body as { series: { points: { power: number }[] }[] }).series[0].points[0].power, 20);
+    answer(nth(sent, 1), "ws-1", 20);
+    assert.equal(firstPower((await second).body as RangeBody), 20);
   });
 
   it("a timeout is shared by every collapsed request, then forgotten", async function () {
@@ -170,7 +174,7 @@ describe("api read collapsing", function () {
     const again = get("/devices/ws-1/measurements", RANGE);
     await tick();
     assert.equal(sent.length, 2, "the failed flight is not reused");
-    answer(sent[1], "ws-1", 5);
+    answer(nth(sent, 1), "ws-1", 5);
     assert.equal((await again).status, 200);
   });
 

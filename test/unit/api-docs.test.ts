@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { API_ERROR_CODES } from "../../lib/api/problem";
 import { matchRoute, OPERATIONS } from "../../lib/api/spec";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 describe("api docs (docs/api.md)", function () {
   const text = readFileSync(path.join(repoRoot(), "docs", "api.md"), "utf8");
@@ -17,7 +18,7 @@ describe("api docs (docs/api.md)", function () {
       const m = /"\$API(\/[^"?]*)(?:\?([^"]*))?"/.exec(line);
       assert.ok(m, `no "$API/…" URL in: ${line}`);
       const method = /-X (\w+)/.exec(line)?.[1] ?? "GET";
-      const route = matchRoute(method, m[1]);
+      const route = matchRoute(method, nth(m, 1, "API path"));
       assert.ok(route && "op" in route, `${method} ${m[1]} is not an operation (${line})`);
       covered.add(route.op.id);
       const declared = route.op.params.filter((p) => p.in === "query").map((p) => p.name);

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { AclPolicy, DEPLOY_USERS, mosquittoAcl, rulesOf } from "../../lib/broker/acl";
 import { parseBrokerConfig, type PlugwatchBrokerNodeDef } from "../../nodes/plugwatch-broker/types";
+import { nth } from "../support/checked";
 
 const R = "plugwatch";
 const WS1 = { id: "ws-1", location: { building: "hq", floor: "1", room: "open-1" } };
@@ -53,7 +54,7 @@ describe("agents role: the shipped runtime without the collector's rights", func
     assert.equal(DEPLOY_USERS["plugwatch-nodered"], "agents");
     assert.equal(DEPLOY_USERS["plugwatch-collector"], "collector");
     const text = mosquittoAcl(R, DEPLOY_USERS, { collectorDevices: [WS1] });
-    const block = (user: string) => text.split(`\nuser ${user}\n`)[1].split("\n\n")[0];
+    const block = (user: string) => nth(nth(text.split(`\nuser ${user}\n`), 1, `${user} block`).split("\n\n"), 0);
     const nodered = block("plugwatch-nodered");
     assert.match(nodered, /^topic read plugwatch\/\+\/\+\/\+\/\+\/reading$/m, "it still reads readings");
     assert.doesNotMatch(nodered, /^topic (write|readwrite) plugwatch\/(\+|hq)\/(\+|1)\/(\+|open-1)\/(\+|ws-1)\/(reading|availability)$/m);

@@ -26,6 +26,7 @@ import { hashPassword, parsePasswd, verifyPassword } from "../../lib/broker/pass
 import { loadRegistryFile } from "../../lib/registry";
 import { aclForRegistry } from "../../scripts/write-acl";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 const R = "plugwatch";
 const reading = `${R}/hq/1/open-1/ws-1-01/reading`;
@@ -88,7 +89,7 @@ describe("broker identities and ACL", function () {
     const devices = loadRegistryFile(office).devices;
     assert.equal(shipped, mosquittoAcl(R, DEPLOY_USERS, { collectorDevices: devices, registryLabel: "flows/registry/office.json" }));
     // The collector block holds exactly one write line per device and stream, nothing wider.
-    const block = shipped.split("\nuser collector\n")[1].split("\n\n")[0].split("\n");
+    const block = nth(nth(shipped.split("\nuser collector\n"), 1, "collector block").split("\n\n"), 0).split("\n");
     assert.equal(block.length, devices.length * 2);
     assert.ok(block.includes("topic write plugwatch/hq/1/open-space-1/ws-1-01/reading"), block[0]);
     assert.ok(block.includes("topic write plugwatch/hq/2/print-corner-2/printer-2/availability"));
@@ -98,7 +99,7 @@ describe("broker identities and ACL", function () {
       "a wildcard in the collector block",
     );
     // The runtime (single Node-RED) keeps its wildcard device rules.
-    assert.match(shipped.split("\nuser runtime\n")[1], /^topic write plugwatch\/\+\/\+\/\+\/\+\/reading$/m);
+    assert.match(nth(shipped.split("\nuser runtime\n"), 1, "runtime block"), /^topic write plugwatch\/\+\/\+\/\+\/\+\/reading$/m);
   });
 
   it("a broker beyond loopback without a password file refuses to start, naming the setting", function () {
@@ -174,13 +175,13 @@ describe("collector ACL bound to a registry", function () {
     const text = mosquittoAcl(R);
     assert.match(text, /No registry given/);
     assert.match(
-      text.split("\nuser collector\n")[1],
+      nth(text.split("\nuser collector\n"), 1, "collector block"),
       /^topic write plugwatch\/\+\/\+\/\+\/\+\/reading\ntopic write plugwatch\/\+\/\+\/\+\/\+\/availability\n\n/,
     );
     const bound = mosquittoAcl(R, { "site-b-collector": "collector" }, { collectorDevices: devices, registryLabel: "reg.json" });
     assert.match(bound, /the 2 devices of reg\.json only: regenerate after every registry change/);
     assert.equal(
-      bound.split("\nuser site-b-collector\n")[1].split("\n\n")[0],
+      nth(nth(bound.split("\nuser site-b-collector\n"), 1, "site-b-collector block").split("\n\n"), 0),
       collectorTopics(devices, R)
         .map((t) => `topic write ${t}`)
         .join("\n"),

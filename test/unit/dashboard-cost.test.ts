@@ -8,6 +8,7 @@ import { QueryReply, QueryRequest } from "../../lib/contracts/query";
 import { validate } from "../../lib/contracts/validate";
 import { ScheduleReply, ScheduleRequest } from "../../lib/schedule/contract";
 import { DASHBOARD_COST_REPLY, DASHBOARD_SAVINGS_REPLY, plugwatchFlow } from "../../scripts/flows/plugwatch-flow";
+import { nth } from "../support/checked";
 
 type Msg = Record<string, unknown>;
 type Out = (Msg | Msg[] | null)[] | Msg | null;
@@ -40,7 +41,8 @@ describe("dashboard cost and savings (scripts/flows/functions/cost-*.js, savings
   it("sends two cost queries (room, kind) from the local month start and a savings request for the month, all valid", function () {
     const out = runner("pw-dash-cost-req", now)({ payload: "" }) as Msg[][];
     assert.equal(out.length, 1);
-    const [room, kind, savings] = out[0];
+    const sent = nth(out, 0, "output 1");
+    const [room, kind, savings] = [nth(sent, 0, "room query"), nth(sent, 1, "kind query"), nth(sent, 2, "savings request")];
     for (const [m, groupBy] of [
       [room, "room"],
       [kind, "kind"],
@@ -61,7 +63,9 @@ describe("dashboard cost and savings (scripts/flows/functions/cost-*.js, savings
     assert.ok(r.ok, JSON.stringify(r));
     assert.deepEqual(savings.payload, { v: 1, id: `dash-savings-${now}`, replyTo: DASHBOARD_SAVINGS_REPLY, op: "savings", month: "2026-04" });
     // The first instant of a month still asks a non-empty range.
-    const first = (runner("pw-dash-cost-req", monthStart)({}) as Msg[][])[0][0].payload as { query: { from: number; to: number } };
+    const first = nth(nth(runner("pw-dash-cost-req", monthStart)({}) as Msg[][], 0, "output 1"), 0, "room query").payload as {
+      query: { from: number; to: number };
+    };
     assert.deepEqual([first.query.from, first.query.to], [monthStart, monthStart + 1000]);
   });
 

@@ -18,7 +18,7 @@ describe("newer discovery (UDP 20002 framing)", function () {
     assert.equal(f.readUInt32BE(12), crc32(copy));
     assert.deepEqual(unframe(f), { params: { rsa_key: "k" } });
     const bad = Buffer.from(f);
-    bad[20] = bad[20] ^ 1;
+    bad.writeUInt8(bad.readUInt8(20) ^ 1, 20);
     assert.equal(unframe(bad), undefined, "a corrupted datagram is ignored");
     assert.equal(unframe(f.subarray(0, 10)), undefined);
   });
@@ -47,7 +47,7 @@ describe("newer discovery (UDP 20002 framing)", function () {
   describe("against the simulated office", function () {
     let office: SimulatedOffice;
     let udpPort: number;
-    const hosts = ["127.0.0.81", "127.0.0.82", "127.0.0.83"];
+    const hosts: [string, string, string] = ["127.0.0.81", "127.0.0.82", "127.0.0.83"];
     before(async function () {
       udpPort = await freePort();
       const devices: Device[] = [

@@ -8,6 +8,7 @@ import { parseSchedule } from "../../lib/backup/schedule";
 import { timeoutSeconds } from "../../nodes/plugwatch-influx-backup/config";
 import { parseConfig as parseCollectorConfig } from "../../nodes/plugwatch-collector/config";
 import { editorAccepts, editorDefaults } from "../support/editor-sandbox";
+import { member } from "../support/checked";
 
 const accepts = (f: () => unknown): boolean => {
   try {
@@ -44,7 +45,7 @@ describe("editor validators match the runtime ranges", function () {
 
   it("alert and plugwatch-influx-backup: topic root as lib/topics checkRoot (no wildcards, no empty level)", function () {
     for (const n of ["plugwatch-alert", "plugwatch-influx-backup"]) {
-      const root = editorDefaults(n).root;
+      const root = member(editorDefaults(n), "root", `${n} root property`);
       assert.equal(editorAccepts(root, "site/plugwatch"), true);
       for (const bad of ["a/+/b", "a/#", "a//b", "/a", "a\u0000b"]) assert.equal(editorAccepts(root, bad), false, `${n} root '${bad}'`);
     }

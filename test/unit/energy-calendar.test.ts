@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { calendarAlignMs, fastCalendarPeriods, groupingOffset, groupingStep, offsetStretches, periodLookup } from "../../lib/influx/energy-calendar";
 import { energyPerPeriod, rawBucket, roundKWh } from "../../lib/influx/energy";
 import { calendarPeriods } from "../../lib/tz";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -91,21 +92,22 @@ describe("energy calendar: periodLookup and energyPerPeriod", function () {
   });
   it("a bucket outside every period still serves as the baseline of the next", function () {
     const of = periodLookup(days);
-    const out = energyPerPeriod([rawBucket(days[0].start - MIN, 7), rawBucket(days[0].start + MIN, 7.25)], of);
+    const out = energyPerPeriod([rawBucket(nth(days, 0).start - MIN, 7), rawBucket(nth(days, 0).start + MIN, 7.25)], of);
     assert.deepEqual([...out.values()].map(roundKWh), [0.25]);
   });
 });
 
 describe("energy calendar: fastCalendarPeriods equals lib/tz calendarPeriods", function () {
   const zones = ["Europe/Paris", "America/Santiago", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "America/Sao_Paulo", "Asia/Kathmandu"];
+  const ranges: [from: number, to: number][] = [
+    [Date.UTC(2026, 2, 25, 13, 17), Date.UTC(2026, 3, 9, 2, 5)],
+    [Date.UTC(2026, 8, 1), Date.UTC(2026, 10, 15, 7)],
+    [Date.UTC(2025, 11, 31, 23, 59), Date.UTC(2026, 0, 3)],
+  ];
   for (const unit of ["hour", "day", "week", "month"] as const) {
     it(`${unit}: seven zones, ranges across their DST changes and odd starts`, function () {
       for (const tz of zones) {
-        for (const [from, to] of [
-          [Date.UTC(2026, 2, 25, 13, 17), Date.UTC(2026, 3, 9, 2, 5)],
-          [Date.UTC(2026, 8, 1), Date.UTC(2026, 10, 15, 7)],
-          [Date.UTC(2025, 11, 31, 23, 59), Date.UTC(2026, 0, 3)],
-        ]) {
+        for (const [from, to] of ranges) {
           const span = unit === "hour" ? Math.min(to, from + 20 * DAY) : to;
           assert.deepEqual(fastCalendarPeriods(tz, from, span, unit), calendarPeriods(tz, from, span, unit), `${tz} ${unit} ${new Date(from).toISOString()}`);
         }

@@ -11,6 +11,7 @@ import { parseRules } from "../../lib/alerts/rules";
 import { GenericReading } from "../../lib/contracts/reading";
 import { validate } from "../../lib/contracts/validate";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 interface FunctionNode {
   id: string;
@@ -127,9 +128,12 @@ describe("example function nodes", function () {
       box.advance(9999);
       assert.deepEqual(box.take(), [], "nothing before the window ends");
       box.advance(1);
-      const [batch] = box.take() as Msg[][][];
+      const batch = nth(box.take() as Msg[][][], 0, "sent batch");
       const byTopic = new Map(
-        batch[0].map((m) => [m.topic as string, m.payload as { fields: Record<string, number>; tags: Record<string, string>; ts: number }]),
+        nth(batch, 0, "output 1 messages").map((m) => [
+          m.topic as string,
+          m.payload as { fields: Record<string, number>; tags: Record<string, string>; ts: number },
+        ]),
       );
       assert.deepEqual([...byTopic.keys()].sort(), [
         "plugwatch/stats/ws-a/current",
@@ -158,8 +162,8 @@ describe("example function nodes", function () {
       assert.deepEqual(box.take(), [], "an empty window sends nothing");
       box.input({ topic: "plugwatch/hq/1/open-1/ws-a/reading", payload: plug("ws-a", 5) });
       box.advance(10000);
-      const [next] = box.take() as Msg[][][];
-      assert.deepEqual((next[0].find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown }).fields, {
+      const next = nth(box.take() as Msg[][][], 0, "sent batch");
+      assert.deepEqual((nth(next, 0, "output 1 messages").find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown }).fields, {
         min: 5,
         max: 5,
         mean: 5,
@@ -174,13 +178,13 @@ describe("example function nodes", function () {
       box.input({ topic: "plugwatch/hq/1/r/Bad Id/reading", payload: plug("Bad Id", 1) });
       box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: { v: 1, device: "ws-a", ts: 1, fields: { label: "x" } } });
       assert.equal(box.errors.length, 4);
-      assert.match(box.errors[0], /not a reading/);
-      assert.match(box.errors[3], /no numeric field/);
+      assert.match(nth(box.errors, 0), /not a reading/);
+      assert.match(nth(box.errors, 3), /no numeric field/);
       box.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 7) });
       box.advance(1000);
-      const [batch] = box.take() as Msg[][][];
+      const batch = nth(box.take() as Msg[][][], 0, "sent batch");
       assert.deepEqual(
-        batch[0].map((m) => m.topic),
+        nth(batch, 0, "output 1 messages").map((m) => m.topic),
         ["plugwatch/stats/ws-a/power"],
       );
     });
@@ -191,15 +195,15 @@ describe("example function nodes", function () {
       const second = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "10", IOTITAN_STATS_FIELDS: "power" }, plain(Object.fromEntries(first.contextStore)));
       second.input({ topic: "plugwatch/hq/1/r/ws-a/reading", payload: plug("ws-a", 6) });
       second.advance(10000);
-      const [batch] = second.take() as Msg[][][];
-      const power = batch[0].find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown };
+      const batch = nth(second.take() as Msg[][][], 0, "sent batch");
+      const power = nth(batch, 0, "output 1 messages").find((m) => m.topic === "plugwatch/stats/ws-a/power")!.payload as { fields: unknown };
       assert.deepEqual(power.fields, { min: 4, max: 6, mean: 5, count: 2 });
     });
 
     it("refuses a bad window length without starting a timer", function () {
       const box = new Sandbox(fn, { IOTITAN_STATS_WINDOW_S: "0" });
       assert.equal(box.timers, 0);
-      assert.match(box.errors[0], /IOTITAN_STATS_WINDOW_S must be/);
+      assert.match(nth(box.errors, 0), /IOTITAN_STATS_WINDOW_S must be/);
       assert.equal(box.statuses.at(-1)?.fill, "red");
     });
   });
@@ -227,7 +231,7 @@ describe("example function nodes", function () {
       box.input(stats("ws-c", t1, 9)); // not forwarded
       box.input(stats("ws-a", t1, 7, "voltage")); // not forwarded
       box.advance(100);
-      const [first] = box.take() as Msg[];
+      const first = nth(box.take() as Msg[], 0, "request");
       assert.deepEqual(
         { url: first.url, method: first.method, headers: first.headers, payload: first.payload },
         {
@@ -246,7 +250,7 @@ describe("example function nodes", function () {
       box.advance(14800);
       assert.deepEqual(box.take(), [], "not before the minimum interval");
       box.advance(200);
-      const [second] = box.take() as Msg[];
+      const second = nth(box.take() as Msg[], 0, "request");
       assert.deepEqual(second.payload, { api_key: "KEY", created_at: new Date(t2).toISOString(), field1: "3", field2: "4" });
       box.input(answer(second, 200, "42"));
       box.advance(60000);
@@ -260,29 +264,29 @@ describe("example function nodes", function () {
       box.input(stats("ws-a", t1, 1));
       box.input(stats("ws-b", t1, 2));
       box.advance(100);
-      let [req] = box.take() as Msg[];
+      let req = nth(box.take() as Msg[], 0, "request");
       box.input(answer(req, "ECONNREFUSED", "RequestError: connect ECONNREFUSED"));
       assert.equal(box.statuses.at(-1)!.fill, "red");
       box.advance(4900);
       assert.deepEqual(box.take(), []);
       box.advance(200);
-      [req] = box.take() as Msg[];
+      req = nth(box.take() as Msg[], 0, "request");
       assert.equal((req.payload as Msg).created_at, new Date(t1).toISOString(), "the same entry again");
       box.input(answer(req, 200, "0")); // rate limited by the cloud
       box.advance(14900);
       assert.deepEqual(box.take(), []);
       box.advance(200);
-      [req] = box.take() as Msg[];
+      req = nth(box.take() as Msg[], 0, "request");
       assert.equal((req.payload as Msg).created_at, new Date(t1).toISOString());
       assert.deepEqual(box.errors, [], "connection errors are the http request node's to report");
       box.input(answer(req, 503, "busy"));
       box.advance(5100);
-      [req] = box.take() as Msg[];
+      req = nth(box.take() as Msg[], 0, "request");
       box.input(answer(req, 503, "busy"));
       assert.equal(box.errors.length, 1, "an HTTP error status is reported once while it repeats");
-      assert.match(box.errors[0], /ThingSpeak answered HTTP 503 \(busy\); keeping 1 entries and retrying/);
+      assert.match(nth(box.errors, 0), /ThingSpeak answered HTTP 503 \(busy\); keeping 1 entries and retrying/);
       box.advance(5100);
-      [req] = box.take() as Msg[];
+      req = nth(box.take() as Msg[], 0, "request");
       box.input(answer(req, 200, "7"));
       assert.match(box.statuses.at(-1)!.text!, /entry 7, 0 queued/);
       box.input(answer(req, 200, "8")); // a duplicate answer changes nothing
@@ -296,14 +300,14 @@ describe("example function nodes", function () {
       box.advance(400);
       assert.deepEqual(box.take(), []);
       box.advance(200);
-      const [partial] = box.take() as Msg[];
+      const partial = nth(box.take() as Msg[], 0, "request");
       assert.deepEqual(partial.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1" });
       // The cloud never answers: after 30 s the request counts as lost and the entry goes again.
       box.input(stats("ws-a", t + 60000, 2));
       box.input(stats("ws-a", t + 120000, 3)); // queue full: the oldest (in flight) is dropped, with an error
       assert.match(box.errors.at(-1)!, /queue full \(2 entries\): dropped the entry of/);
       box.advance(30100);
-      const [next] = box.take() as Msg[];
+      const next = nth(box.take() as Msg[], 0, "request");
       assert.equal((next.payload as Msg).field1, "2");
       box.input(answer(partial, 200, "99")); // answer to the request given up
       box.advance(1000);
@@ -321,24 +325,24 @@ describe("example function nodes", function () {
       const saved = plain(Object.fromEntries(first.contextStore));
       const second = new Sandbox(fn, env, saved);
       second.advance(100);
-      const [again] = second.take() as Msg[];
+      const again = nth(second.take() as Msg[], 0, "request");
       assert.deepEqual(again.payload, { api_key: "KEY", created_at: new Date(t).toISOString(), field1: "1", field2: "2" });
       second.input(answer(again, 200, "5"));
       second.advance(15000);
-      const [next] = second.take() as Msg[];
+      const next = nth(second.take() as Msg[], 0, "request");
       assert.deepEqual(next.payload, { api_key: "KEY", created_at: new Date(t + 60000).toISOString(), field1: "3" });
     });
 
     it("stays idle without an API key and refuses a bad sensor list", function () {
       const idle = new Sandbox(fn, {});
       assert.equal(idle.timers, 0);
-      assert.match(idle.warnings[0], /THINGSPEAK_API_KEY/);
+      assert.match(nth(idle.warnings, 0), /THINGSPEAK_API_KEY/);
       assert.equal(idle.input(stats("ws-a", 1, 1)), null);
       const bad = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "ws-a" });
       assert.equal(bad.timers, 0);
-      assert.match(bad.errors[0], /'ws-a' is not device\/field/);
+      assert.match(nth(bad.errors, 0), /'ws-a' is not device\/field/);
       const slow = new Sandbox(fn, { THINGSPEAK_API_KEY: "K", THINGSPEAK_FIELDS: "a/power", THINGSPEAK_MIN_INTERVAL_S: "-1" });
-      assert.match(slow.errors[0], /THINGSPEAK_MIN_INTERVAL_S must be a number/);
+      assert.match(nth(slow.errors, 0), /THINGSPEAK_MIN_INTERVAL_S must be a number/);
     });
   });
 
@@ -388,7 +392,7 @@ describe("example function nodes", function () {
       const restarted = new Sandbox(fn, env, plain(Object.fromEntries(box.contextStore)));
       const [third, d2] = restarted.input({ topic: "t", payload: "c".repeat(150) }) as [Msg, Msg[]];
       assert.equal(d2.length, 2, "the unconfirmed delete goes again with the new one");
-      assert.equal(d2[0].filename, first.filename);
+      assert.equal(nth(d2, 0).filename, first.filename);
       for (const d of d2) restarted.input({ ...d, error: { message: "ENOENT" } }); // a failed delete (caught) also settles it
       const [, d3] = restarted.input({ topic: "t", payload: "d".repeat(150) }) as [Msg, Msg[]];
       assert.deepEqual(
@@ -411,7 +415,7 @@ describe("example function nodes", function () {
     it("refuses bad settings per message", function () {
       const box = new Sandbox(fn, { IOTITAN_LOG_MAX_BYTES: "10" });
       assert.equal(box.input({ topic: "t", payload: "x" }), null);
-      assert.match(box.errors[0], /IOTITAN_LOG_MAX_BYTES must be >= 256/);
+      assert.match(nth(box.errors, 0), /IOTITAN_LOG_MAX_BYTES must be >= 256/);
     });
   });
 

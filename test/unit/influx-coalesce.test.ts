@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { coalesce, statementKey } from "../../lib/influx/coalesce";
 import type { Statement } from "../../lib/influx/query-builder";
+import { nth } from "../support/checked";
 
 /** A runner whose calls stay pending until the test settles them. */
 function controlledRunner() {
@@ -27,8 +28,8 @@ describe("influx query coalescing", function () {
     const other = c(S("SELECT mean(power)", { d0: "ws-2" }));
     assert.equal(calls.length, 2);
     assert.equal(c.inFlight, 2);
-    calls[0].resolve(["r1"]);
-    calls[1].resolve(["r2"]);
+    nth(calls, 0).resolve(["r1"]);
+    nth(calls, 1).resolve(["r2"]);
     assert.deepEqual(await a, ["r1"]);
     assert.equal(await b, await a, "the same result object");
     assert.deepEqual(await other, ["r2"]);
@@ -39,11 +40,11 @@ describe("influx query coalescing", function () {
     const { run, calls } = controlledRunner();
     const c = coalesce(run);
     const first = c(S("SELECT 1"));
-    calls[0].resolve(["old"]);
+    nth(calls, 0).resolve(["old"]);
     await first;
     const second = c(S("SELECT 1"));
     assert.equal(calls.length, 2);
-    calls[1].resolve(["new"]);
+    nth(calls, 1).resolve(["new"]);
     assert.deepEqual(await second, ["new"]);
   });
 
@@ -52,12 +53,12 @@ describe("influx query coalescing", function () {
     const c = coalesce(run);
     const a = c(S("SELECT 1"));
     const b = c(S("SELECT 1"));
-    calls[0].reject(new Error("shard is disabled"));
+    nth(calls, 0).reject(new Error("shard is disabled"));
     await assert.rejects(a, /shard is disabled/);
     await assert.rejects(b, /shard is disabled/);
     assert.equal(c.inFlight, 0);
     const again = c(S("SELECT 1"));
-    calls[1].resolve(["ok"]);
+    nth(calls, 1).resolve(["ok"]);
     assert.deepEqual(await again, ["ok"]);
   });
 });

@@ -5,6 +5,7 @@ import { parseHookOptions } from "../../nodes/plugwatch-influx-hook/config";
 import { parseQueryOptions } from "../../lib/influx/query-service";
 import { influxSettingsFromConfig } from "../../lib/influx/settings";
 import { editorAccepts, editorDefaults } from "../support/editor-sandbox";
+import { member } from "../support/checked";
 
 const accepts = (f: () => unknown): boolean => {
   try {
@@ -47,7 +48,7 @@ describe("influx editor validators match the runtime ranges", function () {
     const blank = parseQueryOptions({});
     const defaults: Record<string, number> = { ...blank.limits, timeout: blank.timeoutMs, concurrency: blank.concurrency };
     for (const field of ["maxSpanDays", "maxRawSpanDays", "maxRows", "timeout", "concurrency"] as const) {
-      agree("plugwatch-influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), defaults[field]);
+      agree("plugwatch-influx-query", field, (v) => accepts(() => parseQueryOptions({ [field]: v })), member(defaults, field));
     }
   });
 
@@ -61,7 +62,7 @@ describe("influx editor validators match the runtime ranges", function () {
   });
 
   it("plugwatch-influx: the editor refuses a URL with user:password, like the runtime", function () {
-    const url = editorDefaults("plugwatch-influx").url;
+    const url = member(editorDefaults("plugwatch-influx"), "url", "plugwatch-influx url property");
     const runtime = (u: string) => accepts(() => influxSettingsFromConfig({ url: u, database: "x" }));
     for (const u of ["http://127.0.0.1:8086", "https://db.example:8443/influx", "http://[::1]:8086", "http://h:1/p?q=a@b"]) {
       assert.equal(editorAccepts(url, u), true, u);

@@ -4,6 +4,7 @@ import { Point } from "@influxdata/influxdb-client";
 import { buildRegistry } from "../../lib/registry";
 import { LineEncoder, encodePayload } from "../../lib/influx/points";
 import { PlugwatchError } from "../../lib/contracts/errors";
+import { nth } from "../support/checked";
 
 const registry = buildRegistry(
   {
@@ -64,8 +65,9 @@ describe("influx points", () => {
     const viaPoint = p.toLineProtocol({ convertTime: (v) => String(v) }) as string;
     // Point sorts fields by name; compare as sets of fields.
     const split = (l: string) => {
-      const [series, fields, ts] = l.split(/(?<!\\) /);
-      return { series, fields: fields.split(",").sort(), ts };
+      const parts = l.split(/(?<!\\) /);
+      const [series, , ts] = parts;
+      return { series, fields: nth(parts, 1, "field set").split(",").sort(), ts };
     };
     assert.deepEqual(split(enc.encodeValue(reading)), split(viaPoint));
   });

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Spool, type Timers } from "../../lib/spool";
 import { InfluxWriter, createDatabaseStatement, type SendError, type WriteSink } from "../../lib/influx/writer";
+import { nth } from "../support/checked";
 
 class FakeClock implements Timers {
   t = 1_000_000;
@@ -130,7 +131,7 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 0);
     await clock.advance(1);
     assert.equal(sink.sent.length, 1);
-    assert.deepEqual(bodyLines(sink.sent[0].body), lines(0, 2));
+    assert.deepEqual(bodyLines(nth(sink.sent, 0).body), lines(0, 2));
   });
 
   it("retries with exponential backoff + full jitter, then continues in order", async () => {
@@ -152,8 +153,8 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 3);
     await clock.advance(1);
     assert.equal(sink.sent.length, 5, "retry succeeded, then the second batch");
-    assert.deepEqual(bodyLines(sink.sent[3].body), lines(0, 10));
-    assert.deepEqual(bodyLines(sink.sent[4].body), lines(10, 10));
+    assert.deepEqual(bodyLines(nth(sink.sent, 3).body), lines(0, 10));
+    assert.deepEqual(bodyLines(nth(sink.sent, 4).body), lines(10, 10));
     const st = writer!.stats();
     assert.deepEqual([st.retries, st.writtenLines, st.backlogLines, st.retrying], [3, 20, 0, false]);
   });
@@ -168,7 +169,7 @@ describe("influx writer", () => {
       await clock.advance(60_000);
       starts.push(sink.sent.length);
     }
-    const gaps = sink.sent.slice(1).map((s, i) => s.at - sink.sent[i].at);
+    const gaps = sink.sent.slice(1).map((s, i) => s.at - nth(sink.sent, i).at);
     assert.deepEqual(gaps.slice(0, 8), [500, 1000, 2000, 4000, 8000, 16000, 32000, 60000]);
     assert.ok(gaps.every((g) => g <= 60_000));
   });
@@ -181,7 +182,7 @@ describe("influx writer", () => {
     assert.equal(sink.sent.length, 1);
     await clock.advance(1);
     assert.equal(sink.sent.length, 2);
-    assert.equal(sink.sent[1].at - sink.sent[0].at, 3000);
+    assert.equal(nth(sink.sent, 1).at - nth(sink.sent, 0).at, 3000);
   });
 
   it("400 partial write: counts the dropped lines, acknowledges and moves on", async () => {
@@ -231,10 +232,10 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 20));
     await clock.advance(0);
     assert.equal(sink.held.length, 2);
-    sink.held[1].resolve();
+    nth(sink.held, 1).resolve();
     await clock.advance(0);
     assert.equal(spool.headSeq, 0, "the second batch completed first: nothing acknowledged yet");
-    sink.held[0].resolve();
+    nth(sink.held, 0).resolve();
     await clock.advance(0);
     assert.equal(spool.headSeq, 20);
   });
@@ -245,7 +246,7 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 30));
     await clock.advance(5000);
     assert.equal(sink.sent.length, 1);
-    sink.held[0].resolve();
+    nth(sink.held, 0).resolve();
     await clock.advance(0);
     assert.equal(sink.sent.length, 3);
   });
@@ -255,7 +256,7 @@ describe("influx writer", () => {
     await writer!.acceptAsync(lines(0, 3));
     await writer!.close(2000);
     assert.equal(sink.sent.length, 1);
-    assert.deepEqual(bodyLines(sink.sent[0].body), lines(0, 3));
+    assert.deepEqual(bodyLines(nth(sink.sent, 0).body), lines(0, 3));
 
     const dir2 = mkdtempSync(path.join(os.tmpdir(), "plugwatch-writer-test-"));
     try {

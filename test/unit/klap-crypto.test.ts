@@ -58,7 +58,7 @@ describe("KLAP crypto (known vectors)", function () {
       "PROTOCOL_ERROR",
     );
     const tampered = Buffer.from(sealed);
-    tampered[40] = tampered[40] ^ 1;
+    tampered.writeUInt8(tampered.readUInt8(40) ^ 1, 40);
     assert.equal(
       code(() => s.open(tampered, 7)),
       "PROTOCOL_ERROR",

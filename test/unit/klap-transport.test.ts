@@ -10,6 +10,7 @@ import { KlapTransport, type Credentials } from "../../lib/transports/klap";
 import { PlugTransports } from "../../lib/transports/plug-transports";
 import { DEFAULT_ACCOUNTS } from "../../lib/transports/klap-crypto";
 import { SimulatedKlapDevice, type KlapModel } from "../../scripts/sim/klap-devices";
+import { nth } from "../support/checked";
 
 const ACCOUNT: Credentials = { user: "ops@office.example", password: "right-password" };
 
@@ -295,7 +296,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   for (const model of ["HS110", "KP115", "P110", "P115"] as const) {
     it(`${model}: poll matches the simulated emeter; setRelay switches the simulated relay`, async function () {
       const d = await sim(model);
-      const o = d.outlets[0];
+      const o = nth(d.outlets, 0, "outlet 0");
       o.force({ power: 123.456, voltage: 231.2 });
       const s = await transports.poll(o.entry);
       assert.equal(s.relay, true);
@@ -315,7 +316,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   it("Tapo firmware without get_emeter_data (P110 1.2.3): power from get_current_power, 0 V / 0 A, the month's energy", async function () {
     const d = await sim("P110");
     d.unsupportedMethods.add("get_emeter_data");
-    const o = d.outlets[0];
+    const o = nth(d.outlets, 0, "outlet 0");
     o.force({ power: 61.4, voltage: 230 });
     const s = await transports.poll(o.entry);
     assert.equal(s.power, 61, "get_current_power is whole watts");
@@ -328,7 +329,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   it("a batch the plug cuts off at a failing method: the rest asked singly, unknown methods left out of later polls", async function () {
     const d = await sim("P110");
     d.unsupportedMethods.add("get_energy_usage");
-    const o = d.outlets[0];
+    const o = nth(d.outlets, 0, "outlet 0");
     o.force({ power: 42.4, voltage: 230 });
     let before = d.server.stats.requests;
     const s1 = await transports.poll(o.entry);
@@ -344,7 +345,7 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
   it("Tapo firmware without multipleRequest: one request per method, remembered for the plug", async function () {
     const d = await sim("P115");
     d.unsupportedMethods.add("multipleRequest");
-    const o = d.outlets[0];
+    const o = nth(d.outlets, 0, "outlet 0");
     o.force({ power: 12.5, voltage: 231 });
     const s1 = await transports.poll(o.entry);
     assert.ok(Math.abs(s1.power - 12.5) < 0.002 && Math.abs(s1.voltage - 231) < 0.002, JSON.stringify(s1));
@@ -363,13 +364,13 @@ describe("PlugTransports: every family to the same sample (W, V, A, kWh)", funct
       samples.map((s) => Math.round(s.power)),
       [10, 20, 30, 40, 50, 60],
     );
-    await transports.setRelay(d.outlets[3].entry, false);
+    await transports.setRelay(nth(d.outlets, 3).entry, false);
     assert.deepEqual(
       d.outlets.map((o) => o.relay),
       [true, true, true, false, true, true],
     );
-    assert.equal((await transports.poll(d.outlets[3].entry)).relay, false);
-    assert.equal((await transports.poll(d.outlets[2].entry)).relay, true);
+    assert.equal((await transports.poll(nth(d.outlets, 3).entry)).relay, false);
+    assert.equal((await transports.poll(nth(d.outlets, 2).entry)).relay, true);
     assert.equal(d.server.stats.handshake1, 1);
   });
 

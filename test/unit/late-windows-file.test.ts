@@ -11,6 +11,7 @@ import { parseRetentionSettings } from "../../lib/influx/retention";
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { influxSettingsFromConfig, type HttpRequestSpec } from "../../lib/influx/settings";
 import { FakeTime } from "../support/fake-time";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 const H = 3_600_000;
@@ -64,8 +65,8 @@ describe("late windows file", function () {
       writeFileSync(file, text);
       assert.deepEqual(lateWindowsFile(file, (m) => warnings.push(m)).load(), []);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], why);
-      assert.match(warnings[0], /reset/);
+      assert.match(nth(warnings, 0), why);
+      assert.match(nth(warnings, 0), /reset/);
       assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { v: 1, ranges: [] });
       assert.deepEqual(lateWindowsFile(file, (m) => warnings.push(m)).load(), []);
       assert.equal(warnings.length, 1, "the reset file loads without a warning");

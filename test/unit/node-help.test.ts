@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { showValue } from "../../lib/show-value";
 import { checkHelp, extractHelp, helpToDocs, LANGS, nodeShape, nodeTypes, parseHelp, readHelp, replaceRegion, syncDocs } from "../../scripts/docs/node-help";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 const root = repoRoot();
 const types = nodeTypes(root);
@@ -51,8 +52,8 @@ describe("node help and locales", function () {
         'Intro.\n\n### Inputs\n\n: payload (object) : a reading\n  `{"v":1}` continued.\n: topic (string) : a: b\n\n### Details\n\nText.\n\n### References\n\n- [x](https://example.org) - y\n';
       const problems = checkHelp(md, "en-US", { config: false, inputs: 1, outputs: 0 });
       assert.equal(problems.length, 2, problems.join("\n"));
-      assert.match(problems[0], /^line 6: text right after a property line/);
-      assert.match(problems[1], /^line 7: not a one-line/);
+      assert.match(nth(problems, 0), /^line 6: text right after a property line/);
+      assert.match(nth(problems, 1), /^line 7: not a one-line/);
     });
 
     it("flags prose the editor would turn into a stray property, not colons inside code spans", function () {
@@ -60,7 +61,7 @@ describe("node help and locales", function () {
         "### Details\n\n**Status**: `N/s` (green), yellow (`retrying: X`) or red.\n**Status.** `N/s` (green), yellow (`retrying: X`) or red.\n\n### References\n\n- [x](https://example.org) - y\n";
       const problems = checkHelp(md, "en-US", { config: true, inputs: 0, outputs: 0 });
       assert.equal(problems.length, 1, problems.join("\n"));
-      assert.match(problems[0], /^line 3: the editor renders ": `N\/s` \(green\)/);
+      assert.match(nth(problems, 0), /^line 3: the editor renders ": `N\/s` \(green\)/);
     });
 
     it("asks for the sections the node's ports call for, in order", function () {
@@ -114,7 +115,7 @@ describe("node help and locales", function () {
           en.sections.map((s) => s.key),
         );
         en.sections.forEach((s, i) => {
-          const t = es.sections[i];
+          const t = nth(es.sections, i, `es-ES section ${s.key}`);
           assert.equal(t.ports.length, s.ports.length, `${s.key} ports`);
           assert.equal(t.properties.length, s.properties.length, `${s.key} properties`);
           // Message properties keep their names in every language; config fields and MQTT messages are described, and translated.

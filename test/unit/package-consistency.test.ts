@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "../../scripts/harness/nodered";
+import { nth } from "../support/checked";
 
 /** Keys every NodeDef has (node-red's own) — not compared between editor defaults and the TypeScript interface. */
 const STANDARD_KEYS = new Set(["id", "type", "name", "z", "wires", "x", "y", "g", "d"]);
@@ -20,7 +21,7 @@ export function matchBrace(src: string, open: number): number {
   const pairs: Record<string, string> = { "{": "}", "(": ")", "[": "]" };
   const stack: string[] = [];
   for (let i = open; i < src.length; i++) {
-    const c = src[i];
+    const c = src.charAt(i);
     if (c === '"' || c === "'" || c === "`") {
       for (i++; i < src.length && src[i] !== c; i++) if (src[i] === "\\") i++;
       continue;
@@ -54,7 +55,7 @@ export function topLevelKeys(src: string, open: number): string[] {
   const keys: string[] = [];
   let i = open + 1;
   while (i < close) {
-    const c = src[i];
+    const c = src.charAt(i);
     if (/\s|,|;/.test(c)) {
       i++;
       continue;
@@ -66,7 +67,9 @@ export function topLevelKeys(src: string, open: number): string[] {
     }
     const m = /^(?:([A-Za-z_$][\w$]*)|"([^"]+)"|'([^']+)')\s*\??\s*:/.exec(src.slice(i, close));
     if (m) {
-      keys.push(m[1] ?? m[2] ?? m[3]);
+      const key = m[1] ?? m[2] ?? m[3];
+      assert.ok(key !== undefined, "one of the key alternatives matched");
+      keys.push(key);
       i += m[0].length;
     }
     // Skip the member's value (or an unrecognised member) up to the next separator at depth 0.
@@ -90,7 +93,7 @@ export function topLevelKeys(src: string, open: number): string[] {
  */
 export function registeredTypes(src: string): string[] {
   // registerType("<type>", …) in an editor file or a plain node module; defineNode(RED, "<type>", …) on the node kit.
-  return [...src.matchAll(/(?:registerType|defineNode)\s*(?:<[^()]*?>)?\(\s*(?:RED\s*,\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
+  return [...src.matchAll(/(?:registerType|defineNode)\s*(?:<[^()]*?>)?\(\s*(?:RED\s*,\s*)?["']([^"']+)["']/g)].map((m) => nth(m, 1, "registered type"));
 }
 
 /** Keys of `defaults: { … }` in the editor's registerType("<type>", { … }) call, or undefined when absent. */
@@ -117,7 +120,7 @@ export function pascal(type: string): string {
   return type
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join("");
 }
 
@@ -186,7 +189,7 @@ describe("package consistency", function () {
   for (const [setName, file] of Object.entries(nodes)) {
     describe(`node-red.nodes["${setName}"] → ${file}`, function () {
       const m = /^dist\/nodes\/([^/]+)\/([^/]+)\.js$/.exec(file);
-      const dir = m ? path.join(root, "nodes", m[1]) : "";
+      const dir = m ? path.join(root, "nodes", nth(m, 1, "node folder")) : "";
       const base = m ? m[2] : "";
       const tsFile = path.join(dir, `${base}.ts`);
       const htmlFile = path.join(dir, `${base}.html`);

@@ -9,6 +9,7 @@ import { parseUnknownDevicePolicy, UnknownDevices } from "../../lib/pending";
 import { fileStore, unknownDevicesFor } from "../../lib/pending-file";
 import { buildRegistry } from "../../lib/registry";
 import { testApiService } from "../support/api-service";
+import { nth } from "../support/checked";
 
 const devices = [
   { id: "ws-1", name: "Desk 1", model: "HS110", host: "127.0.0.1", port: 9999, kind: "workplace", location: { building: "hq", floor: "1", room: "open" } },
@@ -111,7 +112,7 @@ describe("unknown devices (pending approval)", function () {
       writeFileSync(file, "{not json");
       assert.deepEqual(new UnknownDevices({ policy: "pending", store: fileStore(file, (m) => warnings.push(m)) }).list(), []);
       assert.equal(warnings.length, 1);
-      assert.match(warnings[0], /starting with an empty list/);
+      assert.match(nth(warnings, 0), /starting with an empty list/);
       const bad: string[] = [];
       assert.equal(unknownDevicesFor("maybe", dir, "reg.2", (m) => bad.push(m)).policy, "reject");
       assert.equal(bad.length, 1);

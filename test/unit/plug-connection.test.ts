@@ -6,6 +6,7 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { PlugClient } from "../../lib/plug-client";
 import { decrypt, encrypt, PlugConnections } from "../../lib/plug-connection";
 import { SimulatedOffice } from "../../scripts/sim/office";
+import { nth } from "../support/checked";
 
 const POLL = JSON.stringify({ system: { get_sysinfo: {} }, emeter: { get_realtime: {} } });
 
@@ -205,7 +206,7 @@ describe("PlugConnections (keep-alive) against real sockets", function () {
   it("PlugClient with keepAlive polls, switches and reads statistics over kept connections", async function () {
     const client = new PlugClient({ timeoutMs: 1000, keepAlive: true });
     try {
-      const d = office.registryDevices()[0];
+      const d = nth(office.registryDevices(), 0, "first registry device");
       office.plug("ka-1").force({ power: 12, voltage: 240 });
       const s1 = await client.poll(d);
       assert.deepEqual([s1.power, s1.voltage, s1.current, s1.relay], [12, 240, 0.05, true]);

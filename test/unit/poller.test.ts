@@ -5,6 +5,7 @@ import { PlugwatchError } from "../../lib/contracts/errors";
 import { backoffDelay, percentile, Poller, type PollerOptions, type PollerStats } from "../../lib/poller";
 
 import { FakeTime, T0 } from "../support/fake-time";
+import { nth } from "../support/checked";
 
 /** Stops while letting fake time run, so polls in flight can finish. */
 async function stopAll(time: FakeTime, poller: { stop(): Promise<void> }): Promise<void> {
@@ -229,7 +230,7 @@ describe("Poller", function () {
     await time.advance(40_000);
     const starts = plugs.startsOf("d0");
     assert.deepEqual(starts, [0, 1000, 2000, 3000, 5000, 9000, 17000, 25000, 33000]);
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+    const gaps = starts.slice(1).map((t, i) => t - nth(starts, i));
     assert.deepEqual(gaps, [1000, 1000, 1000, 2000, 4000, 8000, 8000, 8000]);
     assert.equal(rec.changes.length, 1, "offline reported once");
     assert.equal(rec.changes[0]?.online, false);
@@ -338,7 +339,7 @@ describe("Poller", function () {
     poller.start();
     await time.advance(10_000);
     assert.equal(rec.stats.length, 2);
-    const s = rec.stats[1];
+    const s = nth(rec.stats, 1, "second stats window");
     assert.equal(s.windowMs, 5000);
     assert.equal(s.devices, 10);
     assert.equal(s.online, 9);

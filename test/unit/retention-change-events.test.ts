@@ -8,6 +8,7 @@ import { RetentionManager, type StorageChange } from "../../lib/influx/retention
 import { parseRetentionSettings } from "../../lib/influx/retention";
 import { influxSettingsFromConfig, type HttpRequestSpec } from "../../lib/influx/settings";
 import { FakeTime } from "../support/fake-time";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 const H = 3_600_000;
@@ -73,7 +74,7 @@ describe("retention manager: change events for the day cache", function () {
     const days = [3, 2, 1].map((k) => today - k * DAY);
     for (const d of days) cache.put("UTC|1h", d, d + DAY, ["a"], new Map([["a", { first: 1, last: 2, inner: 1 }]]), cache.epoch);
     assert.equal(cache.stats().days, 3);
-    m.noteWritten(`plug,device=a power=1,energy=2 ${days[1] + 12 * H}\n`);
+    m.noteWritten(`plug,device=a power=1,energy=2 ${nth(days, 1) + 12 * H}\n`);
     assert.deepEqual(
       days.map((d) => cache.get("UTC|1h", d, ["a"]) !== undefined),
       [true, false, true],

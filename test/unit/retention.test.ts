@@ -16,6 +16,7 @@ import { planRetentionV2, reaggregateRequestV2, type V2State } from "../../lib/i
 import { continuousQuery, fluxTask, influxqlSelectList, rollupSelect } from "../../lib/influx/rollup-aggregate";
 import { rollupFields } from "../../lib/influx/rollup-schema";
 import type { InfluxSettings } from "../../lib/influx/settings";
+import { nth } from "../support/checked";
 
 const DAY = 86_400_000;
 const H = 3_600_000;
@@ -325,7 +326,7 @@ describe("retention: 2.x plan (buckets, DBRP mappings, tasks)", function () {
       again.map((r) => [r.spec.method, r.spec.path]),
       [["PATCH", "/api/v2/tasks/t2"]],
     );
-    tasks[1] = { ...tasks[1], flux: fluxTask("plugwatch_rollup_1h", "office", "pw", "pw_1h", "1h") };
+    tasks[1] = { ...nth(tasks, 1, "task t2"), flux: fluxTask("plugwatch_rollup_1h", "office", "pw", "pw_1h", "1h") };
     assert.deepEqual(planRetentionV2(S, ON, { ...empty, buckets, tasks, dbrps }), []);
     const shorter = planRetentionV2(S, { ...ON, durationMs: { ...ON.durationMs, raw: 7 * DAY } }, { ...empty, buckets, tasks, dbrps });
     assert.deepEqual(

@@ -5,6 +5,7 @@ import type { AuditRecord, DeviceEntry } from "../../lib/contracts";
 import { checkScheduleDocument, parseScheduleText, ScheduleError } from "../../lib/schedule/config";
 import { ScheduleEngine, type ScheduleCommand } from "../../lib/schedule/engine";
 import { FakeTime } from "../support/fake-time";
+import { nth } from "../support/checked";
 
 const MIN = 60_000;
 const iso = (t: number): string => new Date(t).toISOString();
@@ -183,7 +184,7 @@ describe("schedule engine", function () {
     assert.equal(sent.length, 0);
     feed(1, 3);
     assert.deepEqual(sent.map(brief), [["2026-01-15T08:41:00.000Z", "off", ["pr-1"], "cutoff:printer-idle"]]);
-    assert.deepEqual(sent[0].target, { device: "pr-1" });
+    assert.deepEqual(nth(sent, 0).target, { device: "pr-1" });
     feed(60, 3); // still idle, relay still reads on (the off failed or is slow): no second off
     assert.equal(sent.length, 1);
     feed(1, 50); // printing again: re-armed
@@ -215,11 +216,11 @@ describe("schedule engine", function () {
     s.engine.onReading("pr-1", 4, true);
     const off = s.runTo("2026-01-31T19:00:00Z");
     assert.equal(off.length, 1);
-    s.confirm(off[0]);
+    s.confirm(nth(off, 0));
     // Sunday: no rule; Monday 07:30 CET on.
     const on = s.runTo("2026-02-02T06:30:00Z");
     assert.deepEqual(on.map(brief), [["2026-02-02T06:30:00.000Z", "on", ["pr-1", "pr-2", "srv-1"], "schedule:printers"]]);
-    s.confirm(on[0]);
+    s.confirm(nth(on, 0));
     // Off Saturday 20:00 CET → Monday 07:30 CET = 35.5 h: 4 h in January (to midnight CET), 31.5 h in February.
     const r = s.engine.report({}, s.time.now);
     assert.deepEqual(r.rows, [
@@ -237,7 +238,7 @@ describe("schedule engine", function () {
     assert.deepEqual(s.engine.report({ month: "2026-02" }, s.time.now).totalKWh, 0.189);
     // A manual switch-on seen in a reading also ends an open stretch.
     const off2 = s.runTo("2026-02-02T19:00:00Z");
-    s.confirm(off2[0]);
+    s.confirm(nth(off2, 0));
     s.time.now = Date.parse("2026-02-02T21:00:00Z");
     s.engine.onReading("pr-1", 0, false);
     s.engine.onReading("pr-1", 30, true);

@@ -6,6 +6,7 @@ import { ScheduleService } from "../../lib/schedule/service";
 import { jsonFile, scheduleSource, ScheduleStore, type StoreFs } from "../../lib/schedule/store";
 import { validate } from "../../lib/contracts/validate";
 import { ScheduleReply } from "../../lib/schedule/contract";
+import { nth } from "../support/checked";
 
 class MemFs implements StoreFs {
   files = new Map<string, string>();
@@ -52,15 +53,15 @@ describe("schedule service", function () {
     const { service, fs } = setup();
     const list = service.input("pw/api/request/schedule", request({ op: "list" }));
     assert.equal(list.kind, "request");
-    assert.equal(list.out[0].topic, "pw/api/reply/api-1");
-    assert.ok(validate(ScheduleReply, list.out[0].payload).ok);
-    assert.deepEqual((list.out[0].payload as { schedules: { source: string } }).schedules.source, "schedule 's' (inline JSON)");
+    assert.equal(nth(list.out, 0).topic, "pw/api/reply/api-1");
+    assert.ok(validate(ScheduleReply, nth(list.out, 0).payload).ok);
+    assert.deepEqual((nth(list.out, 0).payload as { schedules: { source: string } }).schedules.source, "schedule 's' (inline JSON)");
 
     const bad = service.input(
       "pw/api/request/schedule",
       request({ op: "put", document: { schedules: [{ name: "a", target: { device: "ghost" }, on: "08:00" }] } }),
     );
-    assert.deepEqual(bad.out[0].payload, {
+    assert.deepEqual(nth(bad.out, 0).payload, {
       v: 1,
       id: "r1",
       ok: false,
@@ -74,7 +75,7 @@ describe("schedule service", function () {
 
     const doc = { schedules: [{ name: "desks", target: { kind: "workplace" }, off: "19:00" }] };
     const put = service.input("pw/api/request/schedule", request({ op: "put", document: doc, by: "alice" }));
-    const state = (put.out[0].payload as { schedules: { document: unknown; source: string; updatedBy: string; updatedAt: number } }).schedules;
+    const state = (nth(put.out, 0).payload as { schedules: { document: unknown; source: string; updatedBy: string; updatedAt: number } }).schedules;
     assert.deepEqual(state.document, doc);
     assert.equal(state.source, "/u/plugwatch-schedules/node.1.json");
     assert.equal(state.updatedBy, "alice");
@@ -84,9 +85,9 @@ describe("schedule service", function () {
     assert.deepEqual(JSON.parse(store2.read().text), doc);
 
     const savings = service.input("pw/api/request/schedule", request({ op: "savings", month: "2026-03" }));
-    assert.deepEqual((savings.out[0].payload as { savings: unknown }).savings, { ts: Date.parse("2026-03-10T18:00:00Z"), rows: [], totalKWh: 0 });
+    assert.deepEqual((nth(savings.out, 0).payload as { savings: unknown }).savings, { ts: Date.parse("2026-03-10T18:00:00Z"), rows: [], totalKWh: 0 });
     const badOp = service.input("pw/api/request/schedule", request({ op: "drop" }));
-    assert.equal((badOp.out[0].payload as { error: { code: string } }).error.code, "INVALID_REQUEST");
+    assert.equal((nth(badOp.out, 0).payload as { error: { code: string } }).error.code, "INVALID_REQUEST");
   });
 
   it("refuses a forbidden reply topic without answering, and ignores foreign topics with a warning", function () {
@@ -131,6 +132,6 @@ describe("schedule service", function () {
     set("2026-03-10T20:30:00Z");
     reading(true, 40); // switched on by hand: the stretch ends
     const closed = JSON.parse(fs.files.get("/u/savings.json") ?? "[]") as { to?: number }[];
-    assert.equal(closed[0].to, Date.parse("2026-03-10T20:30:00Z"));
+    assert.equal(nth(closed, 0).to, Date.parse("2026-03-10T20:30:00Z"));
   });
 });

@@ -13,6 +13,7 @@ import {
   type ProfileDevice,
   type ProfileOptions,
 } from "../../scripts/sim/profiles";
+import { nth } from "../support/checked";
 
 const CET = 60; // minutes east of UTC
 const opts: ProfileOptions = { utcOffsetMinutes: CET };
@@ -133,7 +134,7 @@ describe("sim profiles: meeting rooms", function () {
   });
 
   it("keeps a booking for the whole half-hour slot", function () {
-    const room = meetingRooms[0];
+    const room = nth(meetingRooms, 0);
     const start = local(...MONDAY, 8);
     for (let slot = 0; slot < 20; slot++) {
       const a = powerAt(room, start + slot * 1_800_000 + 1000, opts) >= 80;
@@ -187,7 +188,7 @@ describe("sim profiles: printers", function () {
   });
 
   it("describes each job by the window it falls in", function () {
-    const printer = printers[0];
+    const printer = nth(printers, 0);
     const seed = deviceSeed(printer.id);
     let jobs = 0;
     for (let ms = local(...MONDAY, 9); ms < local(...MONDAY, 12); ms += 300_000) {
@@ -228,10 +229,10 @@ describe("sim profiles: electrical values", function () {
   it("is deterministic per device and seed, and varies with the seed and the device", function () {
     const series = (dev: ProfileDevice, o: ProfileOptions): number[] =>
       Array.from({ length: 200 }, (_, i) => loadAt(dev, local(...MONDAY, 9) + i * 61_000, true, o).power);
-    const ws = workstations[3];
+    const ws = nth(workstations, 3);
     assert.deepEqual(series(ws, opts), series(ws, { ...opts }));
     assert.notDeepEqual(series(ws, opts), series(ws, { ...opts, seed: 7 }));
-    assert.notDeepEqual(series(ws, opts), series(workstations[4], opts));
+    assert.notDeepEqual(series(ws, opts), series(nth(workstations, 4), opts));
     assert.equal(initialEnergyKWh("ws-1-01"), initialEnergyKWh("ws-1-01"));
     assert.notEqual(initialEnergyKWh("ws-1-01"), initialEnergyKWh("ws-1-02"));
   });

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import * as os from "node:os";
 import * as path from "node:path";
 import { Spool, HEADER_BYTES, QUARANTINE_DIR } from "../../lib/spool";
+import { nth } from "../support/checked";
 
 /** Small, well-known PRNG: the same seed gives the same cases. */
 function mulberry32(seed: number): () => number {
@@ -118,7 +119,7 @@ describe("spool recovery fuzz (seeded)", function () {
       const cs: Corruption[] = [];
       const nc = 1 + int(3);
       for (let i = 0; i < nc; i++) {
-        const seg = segNames[int(segNames.length)];
+        const seg = nth(segNames, int(segNames.length), "segment");
         const buf = files.get(seg) as Buffer;
         const kindRoll = rnd();
         const at = int(buf.length + 1);

@@ -6,6 +6,7 @@ import { priceDeltas } from "../../lib/tariff/price";
 import { ScheduleHolidays, withExtraHolidays } from "../../lib/tariff/schedule-holidays";
 import { TariffClock } from "../../lib/tariff/timeline";
 import type { TariffBook } from "../../lib/tariff/load";
+import { nth } from "../support/checked";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"];
 const BOOK = () =>
@@ -107,13 +108,13 @@ describe("schedule holidays joined to the tariffs (lib/tariff/schedule-holidays.
     h.refresh();
     assert.equal(h.isHoliday("2026-05-08"), true);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /^schedule holidays: schedules\.json: .*holidays\[0\].*; keeping the previous calendar$/);
+    assert.match(nth(warnings, 0), /^schedule holidays: schedules\.json: .*holidays\[0\].*; keeping the previous calendar$/);
     text = JSON.stringify({ holidayFiles: ["missing.ics"] });
     h.refresh();
-    assert.match(warnings[1], /holidayFiles\[0\]: cannot read .*missing\.ics: no ICS here/);
+    assert.match(nth(warnings, 1), /holidayFiles\[0\]: cannot read .*missing\.ics: no ICS here/);
     fail = true;
     h.refresh();
-    assert.match(warnings[2], /EACCES schedules\.json/);
+    assert.match(nth(warnings, 2), /EACCES schedules\.json/);
     assert.equal(h.isHoliday("2026-05-08"), true);
     assert.equal(warnings.length, 3);
   });

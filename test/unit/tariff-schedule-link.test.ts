@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { scheduleLinkProblem, type ScheduleLinkKey } from "../../lib/tariff/schedule-link";
 import { ScheduleHolidays } from "../../lib/tariff/schedule-holidays";
+import { member } from "../support/checked";
 
 const catalogue = (lang: string): Record<string, string> =>
   (
@@ -52,7 +53,7 @@ describe("tariff → schedule link problems (lib/tariff/schedule-link.ts)", func
     for (const lang of ["en-US", "es-ES"]) {
       const errors = catalogue(lang);
       for (const [key, subs] of keys) {
-        const text = errors[key.replace("errors.", "")];
+        const text = member(errors, key.replace("errors.", ""), `${lang} ${key}`);
         assert.equal(typeof text, "string", `${lang} ${key}`);
         for (const s of subs) assert.ok(text.includes(`__${s}__`), `${lang} ${key} uses __${s}__`);
         assert.doesNotMatch(text, /no .* selected|ningún nodo de configuración/, `${lang} ${key} never claims none is selected`);

@@ -5,6 +5,7 @@ import { buildTariffs, loadTariffSource, TariffError, type TariffBook } from "..
 import { priceDeltas, standingCharges, type EnergyDelta } from "../../lib/tariff/price";
 import { TariffClock } from "../../lib/tariff/timeline";
 import { calendarPeriods } from "../../lib/tz";
+import { member, nth } from "../support/checked";
 
 const PARIS = "Europe/Paris";
 const MIN = 60_000;
@@ -90,13 +91,13 @@ describe("tariff: definition and validation", () => {
 
   it("reports gaps and overlaps in the week with the file, the JSON path and the day and time", () => {
     const gap = structuredClone(THREE);
-    gap.versions[0].rules[2].from = "08:00";
+    nth(nth(gap.versions, 0).rules, 2).from = "08:00";
     assert.deepEqual(issuesOf(() => buildTariffs({ tariffs: { t: gap } }, "t.json")).slice(0, 2), [
       "t.json $.tariffs.t.versions[0].rules: mon 07:00-08:00 is not covered by any rule (the week must be covered without gaps)",
       "t.json $.tariffs.t.versions[0].rules: tue 07:00-08:00 is not covered by any rule (the week must be covered without gaps)",
     ]);
     const overlap = structuredClone(HCHP);
-    overlap.versions[1].rules[2].days = ["fri", "sat", "sun"];
+    nth(nth(overlap.versions, 1).rules, 2).days = ["fri", "sat", "sun"];
     assert.deepEqual(
       issuesOf(() => buildTariffs({ tariffs: { t: overlap } }, "t.json")),
       ["t.json $.tariffs.t.versions[1].rules[2]: fri 00:00 is already covered by rules[1] (periods must not overlap)"],
@@ -106,8 +107,8 @@ describe("tariff: definition and validation", () => {
   it("reports unknown periods, bad currencies, dates and version order, and dangling tariff names", () => {
     const t = structuredClone(HCHP) as Record<string, unknown> & typeof HCHP;
     t.currency = "EUX";
-    t.versions[0].rules[0].period = "peak";
-    t.versions[1].from = "2026-02-30";
+    nth(nth(t.versions, 0).rules, 0).period = "peak";
+    nth(t.versions, 1).from = "2026-02-30";
     t.holidays.dates = ["2026-13-01"];
     const issues = issuesOf(() => buildTariffs({ tariffs: { t }, default: "x", buildings: { hq: "y" } }, "t.json"));
     assert.deepEqual(issues, ["t.json $.tariffs.t.holidays.dates[0]: must be a local date YYYY-MM-DD"]); // schema pattern
@@ -123,7 +124,7 @@ describe("tariff: definition and validation", () => {
       "t.json $.buildings.hq: unknown tariff 'y' (tariffs: t)",
     ]);
     const order = structuredClone(HCHP);
-    order.versions.push({ ...structuredClone(HCHP.versions[1]), from: "2026-01-01" });
+    order.versions.push({ ...structuredClone(nth(HCHP.versions, 1)), from: "2026-01-01" });
     assert.deepEqual(
       issuesOf(() => buildTariffs({ tariffs: { t: order } }, "t.json")),
       ["t.json $.tariffs.t.versions[2].from: '2026-01-01' must be after the previous version's from ('2026-03-01')"],
@@ -142,7 +143,7 @@ describe("tariff: definition and validation", () => {
     assert.ok(issues.includes("t.json $.tariffs.t.versions[0].rules[0].from: must be a local time HH:MM from 00:00 to 24:00"), issues.join("\n"));
     const json = issuesOf(() => loadTariffSource({ source: "json", label: "inline", json: '{\n "tariffs": ,\n}' }));
     assert.equal(json.length, 1);
-    assert.match(json[0], /^inline \$: not valid JSON: /);
+    assert.match(nth(json, 0), /^inline \$: not valid JSON: /);
     assert.deepEqual(
       issuesOf(() => loadTariffSource({ source: "file", label: "/nowhere/t.json", json: "" })).map((s) => s.split(":")[0]),
       ["/nowhere/t.json $"],
@@ -157,7 +158,7 @@ describe("tariff: definition and validation", () => {
       ["t.json $.tariffs.t.versions[0].rules: holiday 00:00-24:00 is not covered by any rule (the week must be covered without gaps)"],
     );
     const u = structuredClone(THREE) as typeof THREE & { holidays?: unknown };
-    u.versions[0].rules.push({ days: ["holiday"], from: "00:00", to: "24:00", period: "night" });
+    nth(u.versions, 0).rules.push({ days: ["holiday"], from: "00:00", to: "24:00", period: "night" });
     u.holidays = { priceAs: "sun" };
     assert.deepEqual(
       issuesOf(() => buildTariffs({ tariffs: { u } }, "t.json")),
@@ -242,8 +243,8 @@ describe("tariff: period resolution", () => {
 
   it("prices holidays in a period of their own when rules name them", () => {
     const t = structuredClone(THREE) as typeof THREE & { holidays?: unknown };
-    (t.versions[0].periods as Record<string, { pricePerKWh: number }>).holiday = { pricePerKWh: 0.05 };
-    t.versions[0].rules.push({ days: ["holiday"], from: "00:00", to: "24:00", period: "holiday" });
+    (nth(t.versions, 0).periods as Record<string, { pricePerKWh: number }>).holiday = { pricePerKWh: 0.05 };
+    nth(t.versions, 0).rules.push({ days: ["holiday"], from: "00:00", to: "24:00", period: "holiday" });
     t.holidays = { dates: ["2026-12-25"] }; // priceAs defaults to holiday when rules name it
     const c = new TariffClock(buildTariffs({ tariffs: { t } }).forBuilding("x"), PARIS);
     assert.deepEqual([c.resolve(at("2026-12-25T12:00:00Z")).period, c.resolve(at("2026-12-25T12:00:00Z")).pricePerKWh], ["holiday", 0.05]);
@@ -272,8 +273,8 @@ function assertOneBucket(
   near(b.kWh, want.kWh, "kWh");
   near(b.cost, want.cost, "cost");
   for (const [period, w] of Object.entries(want.periods)) {
-    if (w.kWh !== undefined) near(b.periods[period].kWh, w.kWh, `${period} kWh`);
-    near(b.periods[period].cost, w.cost, `${period} cost`);
+    if (w.kWh !== undefined) near(member(b.periods, period).kWh, w.kWh, `${period} kWh`);
+    near(member(b.periods, period).cost, w.cost, `${period} cost`);
   }
   near(standingCharges(c, buckets, from, to).get(from) as number, want.standing, "standing");
 }
@@ -343,10 +344,10 @@ describe("tariff: pricing energy deltas (synthetic days priced by hand)", () => 
     // Tuesday 2026-06-09, 21:50-22:05 CEST (19:50Z-20:05Z), 0.5 kWh: 10 min hp, 5 min hc.
     const d = { start: at("2026-06-09T19:50:00Z"), end: at("2026-06-09T20:05:00Z"), kWh: 0.5 };
     const buckets = calendarPeriods(PARIS, d.start, d.end, "day");
-    const b = priceDeltas(c, [d], buckets).get(buckets[0].start);
+    const b = priceDeltas(c, [d], buckets).get(nth(buckets, 0).start);
     // By hand: hp 0.5 × 10/15 = 0.333333 kWh × 0.30 = 0.10; hc 0.5 × 5/15 = 0.166667 kWh × 0.20 = 0.033333. Total 0.133333.
-    near(b?.periods.hp.cost as number, 0.1, "hp");
-    near(b?.periods.hc.kWh as number, 0.5 / 3, "hc kWh");
+    near(b?.periods.hp?.cost as number, 0.1, "hp");
+    near(b?.periods.hc?.kWh as number, 0.5 / 3, "hc kWh");
     near(b?.cost as number, 0.1 + 0.2 / 6, "total");
     // Friday 1 May 2026 (holiday, priced as Sunday) at 1 kW: 24 kWh × 0.20 = 4.80. Friday 8 May: 16 × 0.30 + 8 × 0.20 = 6.40.
     const day = (iso: string) => {
@@ -360,7 +361,7 @@ describe("tariff: pricing energy deltas (synthetic days priced by hand)", () => 
 
   it("refuses to price a day before the first version", () => {
     const t = structuredClone(THREE) as typeof THREE & { versions: { from?: string }[] };
-    t.versions[0].from = "2026-01-01";
+    nth(t.versions, 0).from = "2026-01-01";
     const c = new TariffClock(buildTariffs({ tariffs: { t } }).forBuilding("x"), PARIS);
     assert.throws(
       () => c.resolve(at("2025-12-31T12:00:00Z")),

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { calendarPeriods, localDate, nextPeriod, offsetAt, startOfPeriod, zonedParts, zonedTime } from "../../lib/tz";
+import { nth } from "../support/checked";
 
 const PARIS = "Europe/Paris";
 const iso = (t: number): string => new Date(t).toISOString();
@@ -60,7 +61,7 @@ describe("tz: zoned calendar arithmetic", () => {
         ["2026-10-25T23:00:00.000Z", 24],
       ],
     );
-    for (let i = 1; i < days.length; i++) assert.equal(days[i].start, days[i - 1].end);
+    for (let i = 1; i < days.length; i++) assert.equal(nth(days, i).start, nth(days, i - 1).end);
     assert.throws(() => calendarPeriods("UTC", 0, 10 * 365 * 24 * H, "hour", 1000), /more than 1000 hour periods/);
   });
 });
