@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import type { Device, DeviceKind } from "../lib/contracts/device";
+import { itemAt } from "../lib/arrays";
 import { Reading } from "../lib/contracts/reading";
 import { validate } from "../lib/contracts/validate";
 import { toReading } from "../lib/plug-client";
@@ -84,7 +85,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = itemAt(argv, i);
     const v = argv[i + 1];
     const int = INT_OPTIONS.get(a);
     if (int) {
@@ -105,7 +106,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         const list = (v ?? "").split(",").map((x) => x.trim());
         for (const p of list) if (p !== "legacy" && p !== "klap" && p !== "tapo") throw new Error(`--protocol needs legacy, klap or tapo, got '${p}'`);
         o.protocols = list as Protocol[];
-        o.protocol = o.protocols[0];
+        o.protocol = itemAt(o.protocols, 0); // split() gives at least one (checked) item
         i++;
         break;
       }
@@ -225,7 +226,7 @@ export async function runOnce(n: number, o: BenchOptions): Promise<RunResult> {
   try {
     // The collector's transport layer (blank credentials: the generated KLAP plugs are never bound to an account).
     const client = new PlugTransports({ timeoutMs: o.timeoutMs, keepAlive: o.keepAlive });
-    const klapCost = o.protocol === "legacy" ? undefined : await measureKlap(client, devices[0]);
+    const klapCost = o.protocol === "legacy" ? undefined : await measureKlap(client, itemAt(devices, 0));
     const failures: Record<string, number> = {};
     let invalid = 0;
     let windowStart = Number.POSITIVE_INFINITY;
@@ -348,7 +349,8 @@ export function row(r: RunResult): string {
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+  const hi = s[m] ?? NaN; // NaN for no value, as before
+  return s.length % 2 ? hi : ((s[m - 1] ?? NaN) + hi) / 2;
 };
 
 /** Per plug count and protocol: median collector CPU per poll and its ratio to legacy's (the issue's "≤ 2× legacy"). */

@@ -127,8 +127,8 @@ async function main(): Promise<void> {
     let points = 0;
     for (let d = 0; d < a.days; d++) {
       const dayStart = first + d * DAY;
-      for (let p = 0; p < a.plugs; p++) {
-        const lines = dayLines(p, dayStart, a.interval * 1000, energy[p]);
+      for (const [p, counter] of energy.entries()) {
+        const lines = dayLines(p, dayStart, a.interval * 1000, counter);
         for (let i = 0; i < lines.length; i += 5000) await influx.write(DB, lines.slice(i, i + 5000).join("\n"));
         points += lines.length;
       }

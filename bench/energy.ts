@@ -12,6 +12,7 @@
 import { runPacedLocal } from "./paced-local";
 import * as os from "node:os";
 import type { DeviceEntry, EnergyQuery, QueryData } from "../lib/contracts";
+import { itemAt } from "../lib/arrays";
 import { InfluxHttp } from "../lib/influx/http";
 import { influxRunner, QueryService } from "../lib/influx/query-service";
 import { NO_ROLLUPS, type RollupSettings } from "../lib/influx/resolution";
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
       }
       single.sort((a, b) => a - b);
       const m = await paced(r.fn, o.rate, o.durationS);
-      results.push({ ...r, fn: undefined, single: single[2], ...m });
+      results.push({ ...r, fn: undefined, single: itemAt(single, 2), ...m });
     }
     const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
     if (o.json) {

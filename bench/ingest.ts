@@ -11,6 +11,7 @@ import { cpus, loadavg, release, totalmem } from "node:os";
 import * as path from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import type { DeviceEntry } from "../lib/contracts";
+import { itemAt } from "../lib/arrays";
 import { startInfluxd, type InfluxdInstance } from "../scripts/harness/influxd";
 import { mqttInNode } from "../scripts/harness/flow-nodes";
 import { startMosquitto } from "../scripts/harness/mosquitto";
@@ -100,7 +101,7 @@ function makeStream(devices: DeviceEntry[], n: number, offset = 0): Stream {
   });
   for (let i = offset; i < offset + n; i++) {
     const di = i % devices.length;
-    const d = devices[di];
+    const d = itemAt(devices, di);
     const ts = T0 + Math.floor(i / devices.length) * 1000;
     const r = {
       v: 1,
@@ -129,7 +130,7 @@ function grouped(s: Stream, k: number): Stream {
   if (k === 1) return s;
   const out: Stream = { topics: [], payloads: [], lines: s.lines, readings: s.readings, ...(s.tail ? { tail: s.tail } : {}) };
   for (let i = 0; i < s.payloads.length; i += k) {
-    out.topics.push(s.topics[i]);
+    out.topics.push(itemAt(s.topics, i));
     out.payloads.push(Buffer.concat([Buffer.from("["), ...s.payloads.slice(i, i + k).flatMap((p, j) => (j ? [Buffer.from(","), p] : [p])), Buffer.from("]")]));
   }
   return out;
@@ -144,7 +145,7 @@ async function publishAll(client: MqttClient, s: Stream, window = 2000): Promise
       while (inflight < window && i < s.payloads.length) {
         const k = i++;
         inflight++;
-        client.publish(s.topics[k], s.payloads[k], { qos: 1 }, (err) => {
+        client.publish(itemAt(s.topics, k), itemAt(s.payloads, k), { qos: 1 }, (err) => {
           if (err) return reject(err);
           inflight--;
           if (i < s.payloads.length) next();
@@ -340,7 +341,7 @@ function cpuSnapshot(pids: Pids): Record<string, number> {
 }
 function cpuPerReading(before: Record<string, number>, after: Record<string, number>, n: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const k of Object.keys(before)) out[k] = Math.round((((after[k] - before[k]) * 1000) / n) * 10) / 10;
+  for (const [k, b] of Object.entries(before)) out[k] = Math.round(((((after[k] ?? NaN) - b) * 1000) / n) * 10) / 10;
   return out;
 }
 
@@ -539,7 +540,7 @@ async function main(): Promise<void> {
       // What the pipeline would sustain with the machine to itself: Node-RED is one thread (≤ 1 core), and all
       // processes together share the cores.
       const total = Object.values(hook.cpuUs).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
-      const nr = hook.cpuUs["node-red"];
+      const nr = hook.cpuUs["node-red"] ?? NaN;
       console.log(
         `CPU-bound capacity on ${cpu.length} idle cores    ≈ ${Math.round(Math.min(1e6 / nr, (cpu.length * 1e6) / total))} readings/s (Node-RED ${nr} µs + all processes ${total.toFixed(1)} µs per reading)`,
       );

@@ -13,6 +13,7 @@
 import * as http from "node:http";
 import { performance } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { itemAt } from "../lib/arrays";
 
 export interface PacedOptions {
   url: string;
@@ -79,7 +80,7 @@ export function pacedLoad(o: PacedOptions): Promise<PacedResult> {
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
+  return sorted[i] ?? NaN;
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -152,7 +153,7 @@ export async function generate(o: PacedOptions): Promise<PacedResult> {
       const now = performance.now();
       // Every request already due goes out now (late ones keep their due time: their lateness is measured).
       while (next < total && start + next * intervalMs <= now) {
-        pending.push(fire(start + next * intervalMs, paths[next % paths.length]));
+        pending.push(fire(start + next * intervalMs, itemAt(paths, next % paths.length)));
         next++;
       }
       if (next >= total) scheduled();

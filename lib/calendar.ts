@@ -40,6 +40,12 @@ export function dayNumber(date: string): number | undefined {
   return t / DAY_MS;
 }
 
+/** Year, month (1..12) and day of a YYYY-MM-DD text (NaN for a part that is missing, as Number(undefined) gives). */
+export function dateParts(date: string): [year: number, month: number, day: number] {
+  const [y, m, d] = date.split("-");
+  return [Number(y), Number(m), Number(d)];
+}
+
 /** YYYY-MM-DD of a day number. */
 export function dateOf(day: number): LocalDate {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
@@ -159,7 +165,8 @@ export function unfold(text: string): { no: number; text: string }[] {
   const out: { no: number; text: string }[] = [];
   const physical = text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/);
   physical.forEach((line, i) => {
-    if ((line.startsWith(" ") || line.startsWith("\t")) && out.length) out[out.length - 1].text += line.slice(1);
+    const prev = out.at(-1);
+    if ((line.startsWith(" ") || line.startsWith("\t")) && prev) prev.text += line.slice(1);
     else if (line.length) out.push({ no: i + 1, text: line });
   });
   return out;
@@ -178,7 +185,7 @@ function parseLine(source: string, no: number, text: string): Line {
     }
   }
   if (colon <= 0) throw new CalendarError(source, `line ${no}`, `not a content line NAME[;PARAM=V]:VALUE: ${JSON.stringify(text.slice(0, 60))}`);
-  const [name, ...params] = text.slice(0, colon).split(";");
+  const [name = "", ...params] = text.slice(0, colon).split(";");
   const p: Record<string, string> = {};
   for (const param of params) {
     const eq = param.indexOf("=");
@@ -236,8 +243,9 @@ function parseRrule(source: string, l: Line, start: LocalDate): HolidayEvent["ye
 export function parseIcs(text: string, source = "calendar.ics"): HolidayEvent[] {
   if (text.length > MAX_ICS_BYTES) throw new CalendarError(source, "line 1", `file larger than ${MAX_ICS_BYTES} bytes`);
   const lines = unfold(text).map((l) => parseLine(source, l.no, l.text));
-  if (!lines.length || lines[0].name !== "BEGIN" || lines[0].value.toUpperCase() !== "VCALENDAR")
-    throw new CalendarError(source, `line ${lines[0]?.no ?? 1}`, "an iCalendar file starts with BEGIN:VCALENDAR");
+  const [head] = lines;
+  if (!head || head.name !== "BEGIN" || head.value.toUpperCase() !== "VCALENDAR")
+    throw new CalendarError(source, `line ${head?.no ?? 1}`, "an iCalendar file starts with BEGIN:VCALENDAR");
   const events: HolidayEvent[] = [];
   const stack: { name: string; no: number }[] = [];
   let ev: { no: number; start?: LocalDate; end?: LocalDate; days?: number; name?: string; rrule?: Line } | undefined;
@@ -290,8 +298,8 @@ export function parseIcs(text: string, source = "calendar.ics"): HolidayEvent[] 
         break;
     }
   }
-  if (stack.length) {
-    const open = stack[stack.length - 1];
+  const open = stack.at(-1);
+  if (open) {
     throw new CalendarError(source, `line ${open.no}`, `BEGIN:${open.name} is never closed`);
   }
   return events;

@@ -61,12 +61,12 @@ export function parseDiscoveryQuery(query: { broadcast?: unknown; timeout?: unkn
       .map((x) => x.trim());
     if (items.length > MAX_PROBES) throw new PlugwatchError("INVALID_REQUEST", `probe lists ${items.length} addresses (at most ${MAX_PROBES})`);
     for (const item of items) {
-      const m = /^([^:]+)(?::(\d{1,5}))?$/.exec(item);
-      const port = m?.[2] === undefined ? DEFAULT_PORT : Number(m[2]);
-      if (!m || !IPV4.test(m[1]) || port < 1 || port > 65535) {
+      const [, host, portText] = /^([^:]+)(?::(\d{1,5}))?$/.exec(item) ?? [];
+      const port = portText === undefined ? DEFAULT_PORT : Number(portText);
+      if (host === undefined || !IPV4.test(host) || port < 1 || port > 65535) {
         throw new PlugwatchError("INVALID_REQUEST", `probe entries must be ipv4[:port] (port 1-65535), got '${item}'`);
       }
-      probe.push({ host: m[1], port });
+      probe.push({ host, port });
     }
   }
   return { broadcast, timeoutMs, probe };

@@ -101,7 +101,7 @@ export class Outbox {
       for (let i = 0; i < batch.count; i++) {
         let msg: OutboxMessage;
         try {
-          msg = JSON.parse(lines[i]) as OutboxMessage;
+          msg = JSON.parse(lines[i] ?? "") as OutboxMessage; // a missing line is unreadable too
         } catch {
           this.log(`outbox: skipped an unreadable message at ${batch.fromSeq + i}`);
           this.spool.ack(batch.fromSeq + i + 1);

@@ -19,9 +19,10 @@ export function encrypt(text: string): Buffer {
   const out = Buffer.allocUnsafe(plain.length + 4);
   out.writeUInt32BE(plain.length, 0);
   let key = INITIAL_KEY;
-  for (let i = 0; i < plain.length; i++) {
-    key = plain[i] ^ key;
-    out[i + 4] = key;
+  let i = 4;
+  for (const b of plain) {
+    key = b ^ key;
+    out[i++] = key;
   }
   return out;
 }
@@ -30,9 +31,9 @@ export function encrypt(text: string): Buffer {
 export function decrypt(body: Buffer): string {
   const out = Buffer.allocUnsafe(body.length);
   let key = INITIAL_KEY;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    out[i] = c ^ key;
+  let i = 0;
+  for (const c of body) {
+    out[i++] = c ^ key;
     key = c;
   }
   return out.toString("utf8");

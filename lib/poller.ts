@@ -196,7 +196,7 @@ const zeroCounters = (): PollerCounters => ({ polls: 0, ok: 0, failed: 0, cycles
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
+  return sorted[i] ?? 0;
 }
 
 function defaultClassify(err: unknown): PollFailure {

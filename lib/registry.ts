@@ -218,8 +218,9 @@ function valueAt(root: unknown, path: string): unknown {
   let cur: unknown = root;
   const re = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
   for (const m of path.slice(1).matchAll(re)) {
-    const key = m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]) as string));
-    if (cur === null || typeof cur !== "object") return undefined;
+    const [, name, index, quoted] = m;
+    const key = name ?? (index !== undefined ? Number(index) : quoted !== undefined ? (JSON.parse(quoted) as string) : undefined);
+    if (key === undefined || cur === null || typeof cur !== "object") return undefined;
     cur = (cur as Record<string | number, unknown>)[key];
   }
   return cur;

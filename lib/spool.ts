@@ -3,6 +3,7 @@ import { promises as fsp, constants as fsc } from "node:fs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { crc32 } from "node:zlib";
+import { itemAt } from "./arrays";
 import { PlugwatchError } from "./contracts/errors";
 
 /** What to do when an append would exceed `maxBytes`. */
@@ -262,8 +263,7 @@ export class Spool {
       );
       pendingLoss = undefined;
     };
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i];
+    for (const name of names) {
       const no = Number((SEGMENT_RE.exec(name) as RegExpExecArray)[1]);
       lastNo = Math.max(lastNo, no);
       const file = path.join(dir, name);
@@ -448,7 +448,7 @@ export class Spool {
   /** Removes `n` lines from the front of the share list (they were acknowledged or dropped). */
   private consumeShares(n: number): void {
     while (n > 0 && this.shares.length > this.pendingShares) {
-      const sh = this.shares[0];
+      const sh = itemAt(this.shares, 0);
       if (sh.lines <= n) {
         n -= sh.lines;
         this.shares.shift();
@@ -643,8 +643,11 @@ export class Spool {
   }
 
   private dropOldest(needed: number): void {
-    while (this.records.length && this.backlogBytes + this.writingBytes + this.bufferBytes + needed > this.opts.maxBytes) {
-      const r = this.records[0];
+    for (
+      let r = this.records[0];
+      r !== undefined && this.backlogBytes + this.writingBytes + this.bufferBytes + needed > this.opts.maxBytes;
+      r = this.records[0]
+    ) {
       const end = r.firstSeq + r.count;
       this.counters.droppedLines += end - Math.max(r.firstSeq, this.ackedSeq);
       this.ack(end);
@@ -663,9 +666,9 @@ export class Spool {
     let i = this.indexOf(start);
     // A start inside a gap left by corruption moves to the next record; a batch never spans a gap, so
     // fromSeq + count is always the sequence after its last line.
-    if (i < this.records.length) start = Math.max(start, this.records[i].firstSeq);
-    while (i < this.records.length && count < maxLines) {
-      const r = this.records[i];
+    const at = this.records[i];
+    if (at !== undefined) start = Math.max(start, at.firstSeq);
+    for (let r = at; r !== undefined && count < maxLines; r = this.records[i]) {
       if (count > 0 && r.firstSeq !== start + count) break;
       let data = r.payload ?? (await this.readPayload(r));
       const skip = Math.max(0, start + count - r.firstSeq);
@@ -679,8 +682,9 @@ export class Spool {
       count += take;
       i++;
     }
-    if (count === 0) return undefined;
-    return { fromSeq: start, count, body: parts.length === 1 ? parts[0] : Buffer.concat(parts) };
+    const [first] = parts;
+    if (count === 0 || first === undefined) return undefined;
+    return { fromSeq: start, count, body: parts.length === 1 ? first : Buffer.concat(parts) };
   }
 
   private indexOf(seq: number): number {
@@ -688,7 +692,7 @@ export class Spool {
     let hi = this.records.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const r = this.records[mid];
+      const r = itemAt(this.records, mid);
       if (r.firstSeq + r.count <= seq) lo = mid + 1;
       else hi = mid;
     }
@@ -716,9 +720,7 @@ export class Spool {
     this.consumeShares(consumed);
     this.ackedSeq = upto;
     if (this.gaps.length) this.gaps = this.gaps.filter(([, b]) => b > upto);
-    while (this.records.length) {
-      const r = this.records[0];
-      if (r.firstSeq + r.count > upto) break;
+    for (let r = this.records[0]; r !== undefined && r.firstSeq + r.count <= upto; r = this.records[0]) {
       this.records.shift();
       this.backlogBytes -= HEADER_BYTES + r.length;
       if (r.payload) this.cachedBytes -= r.length;
@@ -733,7 +735,7 @@ export class Spool {
     const live = new Set<Segment>();
     for (const r of this.records) live.add(r.seg);
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      const s = this.segments[i];
+      const s = itemAt(this.segments, i);
       if (s === this.current || live.has(s)) continue;
       this.segments.splice(i, 1);
       const fd = s.fd;

@@ -1,4 +1,5 @@
 // Topic templates with named levels ("office/{room}/{device}/{attribute}"): plain MQTT values (23.5, true, {"value":…}) on matching topics → generic readings.
+import { itemAt } from "./arrays";
 import { SLUG_PATTERN } from "./contracts/common";
 import { PlugwatchError } from "./contracts/errors";
 import { FIELD_NAME_PATTERN, GenericReading } from "./contracts/reading";
@@ -25,9 +26,8 @@ export function parseTopicTemplate(source: string): TopicTemplate {
   if (text === "") throw bad("topic template is empty (e.g. office/{room}/{device}/{attribute})");
   const seen = new Set<string>();
   const levels = text.split("/").map((level): TemplateLevel => {
-    const named = /^\{(.*)\}$/.exec(level);
-    if (named) {
-      const name = named[1];
+    const [, name] = /^\{(.*)\}$/.exec(level) ?? [];
+    if (name !== undefined) {
       if (!NAME.test(name)) throw bad(`topic template '${text}': '{${name}}' is not a level name (a-z, 0-9, _; starting with a letter)`);
       if (seen.has(name)) throw bad(`topic template '${text}': {${name}} appears twice`);
       seen.add(name);
@@ -50,9 +50,8 @@ export function matchTopic(t: TopicTemplate, topic: string): Record<string, stri
   const parts = topic.split("/");
   if (parts.length !== t.levels.length) return undefined;
   const out: Record<string, string> = {};
-  for (let i = 0; i < parts.length; i++) {
-    const l = t.levels[i];
-    const p = parts[i];
+  for (const [i, p] of parts.entries()) {
+    const l = itemAt(t.levels, i); // same length: checked above
     if ("literal" in l) {
       if (l.literal !== p) return undefined;
     } else {

@@ -1,6 +1,8 @@
 // Zoned calendar arithmetic on IANA time zones (DST-correct via Intl): local parts of an instant, the instant of a
 // local wall-clock time, and calendar periods (hour/day/week/month) as [start, end) instants. Pure; no dependencies.
 import { checkTimeZone, hostTimeZone, localTime, type LocalTime } from "./alerts/schedule";
+import { dateParts } from "./calendar";
+import type { Weekday } from "./contracts/alert";
 
 export { checkTimeZone, hostTimeZone, localTime, type LocalTime };
 
@@ -20,12 +22,12 @@ export interface ZonedParts {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const WEEKDAY_INDEX: Readonly<Record<string, number>> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+const WEEKDAY_INDEX: Readonly<Record<Weekday, number>> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
 
 /** Local parts of `epochMs` in `timeZone` (minute precision: every zone in use has whole-minute offsets). */
 export function zonedParts(timeZone: string, epochMs: number): ZonedParts {
   const lt = localTime(timeZone, epochMs);
-  const [year, month, day] = lt.date.split("-").map(Number);
+  const [year, month, day] = dateParts(lt.date);
   return { year, month, day, hour: Math.floor(lt.minutes / 60), minute: lt.minutes % 60, weekday: WEEKDAY_INDEX[lt.weekday] };
 }
 

@@ -5,6 +5,7 @@
 //                                        [--replace --url http://127.0.0.1:8086]
 // Procedure and InfluxDB 2.x/3.x equivalents: docs/operations.md.
 import * as path from "node:path";
+import { itemAt } from "../lib/arrays";
 import { DEFAULT_RPC_HOST, checkDatabase } from "../lib/backup/command";
 import { BackupRunner, listBackups } from "../lib/backup/runner";
 import { PlugwatchError } from "../lib/contracts/errors";
@@ -32,7 +33,7 @@ function parseArgs(argv: string[]): { command: string; flags: Flags } {
   const [command = "", ...rest] = argv;
   const flags: Flags = {};
   for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
+    const a = itemAt(rest, i);
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument '${a}'`);
     const key = a.slice(2);
     const next = rest[i + 1];

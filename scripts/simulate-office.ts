@@ -1,6 +1,7 @@
 // CLI: starts the simulated office from a registry file and prints "id host:port kind" per plug; stops on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { itemAt } from "../lib/arrays";
 import type { Device, DeviceKind } from "../lib/contracts/device";
 import { loadRegistryFile, RegistryError } from "../lib/registry";
 import { SimulatedOffice, type OfficeOptions } from "./sim/office";
@@ -65,7 +66,7 @@ export function parseArgs(argv: readonly string[], cwd = process.cwd()): CliOpti
   };
   let positional: string | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = itemAt(argv, i);
     switch (a) {
       case "--tick":
         opts.tickMs = intArg(a, argv[++i], 0, 3_600_000);

@@ -1,6 +1,5 @@
 // Local wall-clock helpers: an instant → weekday, minute of day and date in an IANA zone (DST-correct via Intl).
 import type { WeeklySchedule, Weekday } from "../contracts/alert";
-import { WEEKDAYS } from "../contracts/alert";
 
 export interface LocalTime {
   weekday: Weekday;
@@ -57,6 +56,8 @@ export function localTime(timeZone: string, epochMs: number): LocalTime {
   };
 }
 
+const PREVIOUS_DAY: Readonly<Record<Weekday, Weekday>> = { mon: "sun", tue: "mon", wed: "tue", thu: "wed", fri: "thu", sat: "fri", sun: "sat" };
+
 /** "HH:MM" → minutes since midnight ("24:00" → 1440). The format is checked by the rule schema. */
 export function clockMinutes(hhmm: string): number {
   const [h, m] = hhmm.split(":");
@@ -75,8 +76,7 @@ export function isWorkingTime(schedule: WeeklySchedule, timeZone: string, epochM
     const end = clockMinutes(e);
     if (start < end ? minutes >= start && minutes < end : minutes >= start) return true;
   }
-  const yesterday = WEEKDAYS[(WEEKDAYS.indexOf(weekday) + 6) % 7];
-  for (const [s, e] of schedule[yesterday] ?? []) {
+  for (const [s, e] of schedule[PREVIOUS_DAY[weekday]] ?? []) {
     const start = clockMinutes(s);
     const end = clockMinutes(e);
     if (end <= start && minutes < end) return true;

@@ -168,8 +168,10 @@ export async function readManifest(folder: string): Promise<BackupManifestSummar
   } catch (err) {
     throw new PlugwatchError("INVALID_REQUEST", `no backup at ${folder}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (files.length !== 1) throw new PlugwatchError("INVALID_REQUEST", `${folder} is not a complete portable backup (${files.length} manifest files)`);
-  return parseManifest(await readFile(path.join(folder, files[0]), "utf8"));
+  const [manifest] = files;
+  if (files.length !== 1 || manifest === undefined)
+    throw new PlugwatchError("INVALID_REQUEST", `${folder} is not a complete portable backup (${files.length} manifest files)`);
+  return parseManifest(await readFile(path.join(folder, manifest), "utf8"));
 }
 
 /** The backups in `dir`, oldest first (other folders and files are ignored). */

@@ -229,7 +229,8 @@ export function maySubscribe(role: Role, user: string, filter: string, root: str
 
 /** Role of an authenticated user: the explicit map, else the name itself when it is a role ("collector", "api", …), else `device`. */
 export function roleOf(user: string, explicit: Readonly<Record<string, Role>> = {}): Role {
-  if (Object.prototype.hasOwnProperty.call(explicit, user)) return explicit[user];
+  const own = Object.prototype.hasOwnProperty.call(explicit, user) ? explicit[user] : undefined;
+  if (own !== undefined) return own;
   return (ROLES as readonly string[]).includes(user) && user !== "client" ? (user as Role) : "device";
 }
 
@@ -240,9 +241,10 @@ export function parseRoleMap(text: string): Record<string, Role> {
     .split(/[,\n]/)
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const m = /^([^=\s]+)\s*=\s*([a-z]+)$/.exec(part);
-    if (!m || !(ROLES as readonly string[]).includes(m[2])) throw new Error(`role map entry '${part}' must be name=role with a role of ${ROLES.join(", ")}`);
-    out[m[1]] = m[2] as Role;
+    const [, name, role] = /^([^=\s]+)\s*=\s*([a-z]+)$/.exec(part) ?? [];
+    if (name === undefined || role === undefined || !(ROLES as readonly string[]).includes(role))
+      throw new Error(`role map entry '${part}' must be name=role with a role of ${ROLES.join(", ")}`);
+    out[name] = role as Role;
   }
   return out;
 }

@@ -37,7 +37,7 @@ export class PacketSizeGuard extends Transform {
         if (this.left === 0) this.state = "type";
         continue;
       }
-      const byte = chunk[i++];
+      const byte = chunk.readUInt8(i++);
       if (this.state === "type") {
         this.state = "length";
         this.length = 0;

@@ -31,13 +31,13 @@ export function hashPassword(password: string, iterations = PBKDF2_ITERATIONS): 
 
 /** True when `password` matches the `$7$` hash; compares in constant time; false for a malformed hash. */
 export function verifyPassword(password: string | Buffer, encoded: string): boolean {
-  const m = /^\$7\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(encoded);
-  if (!m) return false;
-  const iterations = Number(m[1]);
+  const [, rounds, salt, hash] = /^\$7\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(encoded) ?? [];
+  if (rounds === undefined || salt === undefined || hash === undefined) return false;
+  const iterations = Number(rounds);
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000_000) return false;
-  const expected = Buffer.from(m[3], "base64");
+  const expected = Buffer.from(hash, "base64");
   if (expected.length !== 64) return false;
-  const got = pbkdf2Sync(password, Buffer.from(m[2], "base64"), iterations, 64, "sha512");
+  const got = pbkdf2Sync(password, Buffer.from(salt, "base64"), iterations, 64, "sha512");
   return timingSafeEqual(got, expected);
 }
 

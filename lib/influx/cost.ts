@@ -36,7 +36,7 @@ type Series = Awaited<ReturnType<CostRunner>>[number];
 
 /** The finest of COST_STEPS_MS whose buckets for `devices` fit `maxRows` (else the widest). */
 export function costStep(from: number, to: number, devices: number, maxRows: number): number {
-  return COST_STEPS_MS.find((w) => (Math.ceil(to / w) - Math.floor(from / w)) * devices <= maxRows) ?? COST_STEPS_MS[COST_STEPS_MS.length - 1];
+  return COST_STEPS_MS.find((w) => (Math.ceil(to / w) - Math.floor(from / w)) * devices <= maxRows) ?? Math.max(...COST_STEPS_MS);
 }
 
 /**
@@ -235,7 +235,7 @@ export async function runCostQuery(q: CostQuery, deps: CostDeps): Promise<CostDa
       standing.push({ building: b, tariff: clock.tariff.name, ts: bucket.start, end: bucket.end, amount: round6(amount) });
     }
   }
-  for (const p of Object.keys(totalPeriods)) totalPeriods[p] = { kWh: round6(totalPeriods[p].kWh), cost: round6(totalPeriods[p].cost) };
+  for (const [p, v] of Object.entries(totalPeriods)) totalPeriods[p] = { kWh: round6(v.kWh), cost: round6(v.cost) };
   return {
     type: "cost",
     groupBy,

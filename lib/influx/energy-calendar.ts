@@ -1,5 +1,6 @@
 // Calendar periods of an energy query in a time zone, and how to bucket counter readings so that no bucket straddles a
 // period boundary (constant-offset stretches between DST transitions, each grouped by GROUP BY time(step, offset)). Pure.
+import { itemAt } from "../arrays";
 import { calendarPeriods, offsetAt, type CalendarUnit } from "../tz";
 
 const MINUTE = 60_000;
@@ -95,15 +96,17 @@ export function calendarAlignMs(stretches: readonly OffsetStretch[]): number {
 /** Maps an instant to the start of its period among `periods` (sorted, contiguous); undefined outside [first start, last end). */
 export function periodLookup(periods: readonly { start: number; end: number }[]): (ts: number) => number | undefined {
   return (ts) => {
+    const first = periods[0];
+    const last = periods.at(-1);
+    if (!first || !last || ts < first.start || ts >= last.end) return undefined;
     let lo = 0;
     let hi = periods.length - 1;
-    if (hi < 0 || ts < periods[0].start || ts >= periods[hi].end) return undefined;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (periods[mid].start <= ts) lo = mid;
+      if (itemAt(periods, mid).start <= ts) lo = mid;
       else hi = mid - 1;
     }
-    return periods[lo].start;
+    return itemAt(periods, lo).start;
   };
 }
 
@@ -120,6 +123,9 @@ export function queryPeriods(timeZone: string, from: number, to: number, unit: C
  */
 export function fastCalendarPeriods(timeZone: string, from: number, to: number, unit: CalendarUnit, max = 100_000): { start: number; end: number }[] {
   const stretches = offsetStretches(timeZone, from - 40 * DAY, to + 40 * DAY);
+  const firstStretch = stretches[0];
+  const lastStretch = stretches.at(-1);
+  if (!firstStretch || !lastStretch) throw new RangeError(`no time between ${from} - 40 days and ${to} + 40 days`);
   const instant = (wall: number): number => {
     let found: number | undefined;
     for (const s of stretches) {
@@ -128,10 +134,10 @@ export function fastCalendarPeriods(timeZone: string, from: number, to: number, 
     }
     if (found !== undefined) return found;
     // In a gap: the offset before the change, which moves the time forward by the gap's length.
-    const before = [...stretches].reverse().find((s) => s.from <= wall - s.offsetMs) ?? stretches[0];
+    const before = [...stretches].reverse().find((s) => s.from <= wall - s.offsetMs) ?? firstStretch;
     return wall - before.offsetMs;
   };
-  const offsetOf = (t: number): number => (stretches.find((s) => t >= s.from && t < s.to) ?? stretches[stretches.length - 1]).offsetMs;
+  const offsetOf = (t: number): number => (stretches.find((s) => t >= s.from && t < s.to) ?? lastStretch).offsetMs;
   const wallFrom = from + offsetOf(from);
   const d = new Date(wallFrom);
   const [y, m, day] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];

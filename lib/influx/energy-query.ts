@@ -45,7 +45,8 @@ export function defaultZone(q: EnergyQuery, devices: readonly Device[], registry
   const target = q.target;
   if (target && "building" in target) return registry.timeZoneOf(target.building);
   const buildings = new Set(devices.map((d) => d.location.building));
-  if (buildings.size === 1) return registry.timeZoneOf([...buildings][0]);
+  const [only] = buildings;
+  if (buildings.size === 1 && only !== undefined) return registry.timeZoneOf(only);
   return registry.timezone;
 }
 
@@ -149,7 +150,9 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
       if (last && last.to === from) last.to = to;
       else if (to > from) ranges.push({ from, to });
     });
-    if (ranges.length > MAX_MISSING_RUNS) ranges = [{ from: ranges[0].from, to: ranges[ranges.length - 1].to }];
+    const [head] = ranges;
+    const tail = ranges.at(-1);
+    if (ranges.length > MAX_MISSING_RUNS && head && tail) ranges = [{ from: head.from, to: tail.to }];
   }
   const jobs: { from: number; stmt: Statement }[] = [];
   for (const range of ranges) {
@@ -171,12 +174,12 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
       ? `baseline|${first.tier}|${lookback}`
       : undefined;
   const baseHit = baseScope !== undefined && cache ? cache.get(baseScope, q.from - lookback, ids) : undefined;
-  const [baselineSeries, ...results] = await Promise.all([
+  const [baselineSeries, results] = await Promise.all([
     baselineStmt.text && !baseHit ? ctx.run(baselineStmt) : Promise.resolve([]),
-    ...jobs.map((j) => ctx.run(j.stmt)),
+    Promise.all(jobs.map(async (j) => ({ from: j.from, series: await ctx.run(j.stmt) }))),
   ]);
   const perDeviceBuckets = new Map<string, CounterBucket[]>();
-  results.forEach((series, i) => collect(perDeviceBuckets, series, (s) => bucketsOf(s, jobs[i].from)));
+  for (const { from, series } of results) collect(perDeviceBuckets, series, (s) => bucketsOf(s, from));
   const baseline = new Map<string, number>();
   for (const s of baselineSeries) {
     const v = num(s.values[0]?.[s.columns.indexOf("last")]);
@@ -228,7 +231,7 @@ async function calendarEnergy(q: EnergyQuery, unit: NonNullable<EnergyQuery["cal
 }
 
 /** Buckets of one raw segment for fixed intervals: every reading when affordable, else first/last/min/max per interval. */
-async function rawIntervalBuckets(ids: string[], seg: Segment, step: number | undefined, ctx: EnergyContext): Promise<Series[][]> {
+async function rawIntervalBuckets(ids: string[], seg: Segment, step: number | undefined, ctx: EnergyContext): Promise<[readings: Series[], buckets: Series[]]> {
   const counts = await ctx.run(buildEnergyCount(ids, seg.from, seg.to, ctx.limits));
   const total = counts.reduce((n, s) => n + Number(s.values[0]?.[s.columns.indexOf("n")] ?? 0), 0);
   if (total <= ctx.limits.maxRows) return [await ctx.run(buildEnergyRaw(ids, seg.from, seg.to, ctx.limits)), []];
@@ -247,16 +250,19 @@ async function intervalEnergy(q: EnergyQuery, devices: Device[], ctx: EnergyCont
   const plan = planQuery({ from: q.from, to: q.to, now: ctx.now, alignMs: step, rollupable: true, rollups: ctx.rollups });
   const perDeviceBuckets = new Map<string, CounterBucket[]>();
   const parts = await Promise.all(
-    plan.segments.map(async (seg) => {
-      if (seg.tier === "raw") return rawIntervalBuckets(ids, seg, step, ctx);
+    plan.segments.map(async (seg): Promise<{ from: number; readings: Series[]; buckets: Series[] }> => {
+      if (seg.tier === "raw") {
+        const [readings, buckets] = await rawIntervalBuckets(ids, seg, step, ctx);
+        return { from: seg.from, readings, buckets };
+      }
       const grouping = { stepMs: step ?? DAY_MS, offsetMs: 0 };
-      return [[], await ctx.run(buildCounterBuckets(ids, seg.tier, seg.from, seg.to, grouping, ctx.limits))];
+      return { from: seg.from, readings: [], buckets: await ctx.run(buildCounterBuckets(ids, seg.tier, seg.from, seg.to, grouping, ctx.limits)) };
     }),
   );
-  parts.forEach(([readings, buckets], i) => {
+  for (const { from, readings, buckets } of parts) {
     collect(perDeviceBuckets, readings, rawReadings);
-    collect(perDeviceBuckets, buckets, (s) => bucketsOf(s, plan.segments[i].from));
-  });
+    collect(perDeviceBuckets, buckets, (s) => bucketsOf(s, from));
+  }
   const perDevice = new Map<string, Map<number, number>>();
   for (const [device, buckets] of perDeviceBuckets) {
     buckets.sort((a, b) => a.ts - b.ts);

@@ -97,7 +97,7 @@ export class LineEncoder {
     if (key === undefined) {
       const { tags, stable } = this.lookup(id, path);
       key = escape.measurement(this.measurement);
-      for (const k of Object.keys(tags).sort()) key += `,${escape.tag(k)}=${escape.tag(tags[k])}`;
+      for (const [k, v] of Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1))) key += `,${escape.tag(k)}=${escape.tag(v)}`;
       if (stable) this.seriesCache.set(id, key);
     }
     return key;

@@ -50,8 +50,9 @@ export const quoteTagKey = (name: string): string => quote(name, TAG_KEY_RE, "ta
 /** Interval such as `1m` → ms. */
 export function intervalMs(interval: string): number {
   const m = typeof interval === "string" ? INTERVAL_RE.exec(interval) : null;
-  if (!m) throw invalid("invalid interval (expected e.g. 30s, 1m, 1h, 1d)");
-  return parseInt(interval, 10) * UNIT_MS[m[1]];
+  const unitMs = m?.[1] === undefined ? undefined : UNIT_MS[m[1]];
+  if (unitMs === undefined) throw invalid("invalid interval (expected e.g. 30s, 1m, 1h, 1d)");
+  return parseInt(interval, 10) * unitMs;
 }
 
 /** An epoch-ms time as an InfluxQL literal (`1764000000000ms`), only from a validated safe integer. */

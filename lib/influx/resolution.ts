@@ -31,7 +31,7 @@ export interface Plan {
   /** The tier that serves the range (the reply's `resolution`); the newest part may still come from raw (see segments). */
   resolution: Tier;
   /** [from, to) split at most in two: the rollup part, then a raw tail for the steps the rollups may not hold yet. */
-  segments: Segment[];
+  segments: [Segment, ...Segment[]];
 }
 
 export interface PlanInput {
@@ -94,7 +94,7 @@ export function pickTier(i: PlanInput): Tier {
   if (hourly && (span > ONE_MINUTE_MAX_SPAN_MS || !minute)) return "1h";
   if (minute) return "1m";
   if (raw) return "raw";
-  return candidates[candidates.length - 1];
+  return hourly ? "1h" : "1m"; // the coarsest candidate (candidates is not empty here)
 }
 
 /** The tier and the segments that serve [from, to): a rollup tier gets a raw tail for its newest, possibly unwritten steps. */

@@ -287,8 +287,7 @@ export class RetentionManager {
     const ranges = this.late.drain();
     this.inFlight = ranges;
     let n = 0;
-    for (let i = 0; i < ranges.length; i++) {
-      const r = ranges[i];
+    for (const [i, r] of ranges.entries()) {
       try {
         await this.reaggregate(r);
         this.emit({ kind: "late", ranges: [r] });

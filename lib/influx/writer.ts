@@ -234,9 +234,9 @@ export class InfluxWriter {
     if (ok) {
       entry.done = true;
       // Acknowledge in order: only the completed prefix of the in-flight list.
-      while (this.inflight.length && this.inflight[0].done) {
-        const b = (this.inflight.shift() as InFlight).batch;
-        this.spool.ack(b.fromSeq + b.count);
+      for (let head = this.inflight[0]; head?.done; head = this.inflight[0]) {
+        this.inflight.shift();
+        this.spool.ack(head.batch.fromSeq + head.batch.count);
       }
     } else {
       // Stopped while retrying: forget the in-flight batch; it stays spooled for the next start.

@@ -267,9 +267,9 @@ export class SelfAlertMonitor {
     list.push({ t: now, cycles: t.cycles, missed: t.failed + t.overrun + t.backoff });
     const windowMs = this.s.missWindowS * 1000;
     // Keep the newest sample at least one window old as the baseline, drop the older ones.
-    while (list.length > 2 && now - list[1].t >= windowMs) list.shift();
+    for (let second = list[1]; list.length > 2 && second !== undefined && now - second.t >= windowMs; second = list[1]) list.shift();
     const base = list[0];
-    if (now - base.t < windowMs) return undefined;
+    if (base === undefined || now - base.t < windowMs) return undefined;
     const cycles = t.cycles - base.cycles;
     if (cycles <= 0) return undefined;
     return Math.min(1, Math.max(0, (t.failed + t.overrun + t.backoff - base.missed) / cycles));

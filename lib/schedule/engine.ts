@@ -8,7 +8,8 @@ import type { Device } from "../contracts/device";
 import { WEEKDAYS } from "../contracts/alert";
 import { isAutomatic } from "../critical";
 import type { Registry } from "../registry";
-import { dateOf, dayNumber } from "../calendar";
+import { itemAt } from "../arrays";
+import { dateOf, dateParts, dayNumber } from "../calendar";
 import { localDate, zonedTime } from "../tz";
 import type { ScheduleConfig } from "./config";
 import type { ScheduleRule, ScheduleTarget, StandbyRule } from "./contract";
@@ -50,8 +51,8 @@ interface IdleState {
 
 const minutesOf = (hhmm: string): [number, number] => [Number(hhmm.slice(0, 2)), Number(hhmm.slice(3, 5))];
 
-/** ISO weekday name of a local date. */
-const weekdayOf = (date: string): (typeof WEEKDAYS)[number] => WEEKDAYS[((dayNumber(date) as number) + 3) % 7]; // 1970-01-01 was a Thursday
+/** ISO weekday name of a local date (1970-01-01 was a Thursday; the double modulo keeps days before 1970 in 0..6). */
+const weekdayOf = (date: string): (typeof WEEKDAYS)[number] => itemAt(WEEKDAYS, ((((dayNumber(date) as number) + 3) % 7) + 7) % 7);
 
 export class ScheduleEngine {
   private config: ScheduleConfig;
@@ -235,7 +236,7 @@ export class ScheduleEngine {
       const date = dateOf(day);
       if (rule.days && !rule.days.includes(weekdayOf(date))) continue;
       if (rule.skipHolidays !== false && this.config.calendar.isHoliday(date)) continue;
-      const [y, m, dd] = date.split("-").map(Number);
+      const [y, m, dd] = dateParts(date);
       for (const action of ["on", "off"] as const) {
         const hhmm = rule[action];
         if (hhmm === undefined) continue;
@@ -248,10 +249,11 @@ export class ScheduleEngine {
   }
 
   private issue(action: "on" | "off", ids: string[], by: string, at: number, single: boolean): ScheduleCommand {
+    const [only] = ids;
     const cmd: ScheduleCommand = {
       id: (this.o.newId ?? randomUUID)(),
       action,
-      target: single && ids.length === 1 ? { device: ids[0] } : { devices: ids },
+      target: single && ids.length === 1 && only !== undefined ? { device: only } : { devices: ids },
       by,
       at,
     };

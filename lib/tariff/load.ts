@@ -6,6 +6,8 @@ import { validate, type Issue } from "../contracts/validate";
 import { FileIssuesError } from "../file-issues";
 import { friendlyIssues, lineColumn, MAX_ISSUES } from "../registry";
 import { clockMinutes } from "../alerts/schedule";
+import { itemAt } from "../arrays";
+import { dateParts } from "../calendar";
 
 /** A tariff problem: which file, where in it (JSON path) and why. */
 export interface TariffIssue extends Issue {
@@ -79,7 +81,7 @@ const hhmm = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, "0
 
 /** Whether a YYYY-MM-DD (already matching the pattern) is a real calendar date (no 2026-02-30). */
 export function isCalendarDate(date: string): boolean {
-  const [y, m, d] = date.split("-").map(Number);
+  const [y, m, d] = dateParts(date);
   const t = new Date(Date.UTC(y, m - 1, d));
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
@@ -153,8 +155,9 @@ function compileTariff(name: string, t: Tariff, at: string, add: (path: string, 
         if (!table) continue; // holiday rules when holidays are priced as another day: reported above
         for (const [s, e] of ruleRanges(r)) {
           for (let m = s; m < e; m++) {
-            if (table[m] >= 0) {
-              issue(rat, `${d} ${hhmm(m)} is already covered by rules[${table[m]}] (periods must not overlap)`);
+            const prior = table[m];
+            if (prior !== undefined && prior >= 0) {
+              issue(rat, `${d} ${hhmm(m)} is already covered by rules[${prior}] (periods must not overlap)`);
               break;
             }
             table[m] = ri;
@@ -167,12 +170,12 @@ function compileTariff(name: string, t: Tariff, at: string, add: (path: string, 
       const table = owner[d] as Int16Array;
       const runs: MinuteRun[] = [];
       for (let m = 0; m < 1440;) {
-        const r = table[m];
+        const r = itemAt(table, m);
         let e = m;
         while (e < 1440 && table[e] === r) e++;
         if (r < 0) issue(`${vat}.rules`, `${d} ${hhmm(m)}-${hhmm(e)} is not covered by any rule (the week must be covered without gaps)`);
         else {
-          const period = v.rules[r].period;
+          const period = itemAt(v.rules, r).period;
           const last = runs[runs.length - 1];
           if (last && last.period === period && last.end === m) last.end = e;
           else runs.push({ start: m, end: e, period });

@@ -1,4 +1,5 @@
 // Prices energy deltas with a tariff: kWh and cost per bucket split by period, and standing charges per local day.
+import { itemAt } from "../arrays";
 import type { TariffClock } from "./timeline";
 
 /** Energy consumed over [start, end) (epoch ms), kWh; start === end is energy at one instant. */
@@ -28,17 +29,18 @@ export interface PricedBucket {
   periods: Record<string, PeriodAmount>;
 }
 
-/** Index of the bucket holding t (buckets sorted, contiguous or not), or -1. */
-function bucketAt(buckets: readonly Bucket[], t: number): number {
+/** The bucket holding t (buckets sorted, contiguous or not), or undefined. */
+function bucketAt(buckets: readonly Bucket[], t: number): Bucket | undefined {
   let lo = 0;
   let hi = buckets.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (t < buckets[mid].start) hi = mid - 1;
-    else if (t >= buckets[mid].end) lo = mid + 1;
-    else return mid;
+    const b = itemAt(buckets, mid);
+    if (t < b.start) hi = mid - 1;
+    else if (t >= b.end) lo = mid + 1;
+    else return b;
   }
-  return -1;
+  return undefined;
 }
 
 /**
@@ -53,9 +55,8 @@ export function priceDeltas(
   into = new Map<number, PricedBucket>(),
 ): Map<number, PricedBucket> {
   const add = (t: number, period: string, price: number, kWh: number): void => {
-    const i = bucketAt(buckets, t);
-    if (i < 0 || kWh === 0) return;
-    const b = buckets[i];
+    const b = bucketAt(buckets, t);
+    if (b === undefined || kWh === 0) return;
     let acc = into.get(b.start);
     if (!acc) into.set(b.start, (acc = { start: b.start, end: b.end, kWh: 0, cost: 0, periods: {} }));
     const p = (acc.periods[period] ??= { kWh: 0, cost: 0 });
@@ -78,8 +79,8 @@ export function priceDeltas(
     for (const seg of segments) {
       // Cut the segment at bucket boundaries.
       for (let a = seg.start; a < seg.end;) {
-        const i = bucketAt(buckets, a);
-        const next = i >= 0 ? Math.min(seg.end, buckets[i].end) : nextBucketStart(buckets, a, seg.end);
+        const b = bucketAt(buckets, a);
+        const next = b !== undefined ? Math.min(seg.end, b.end) : nextBucketStart(buckets, a, seg.end);
         add(a, seg.period, seg.pricePerKWh, (d.kWh * (next - a)) / span);
         a = next;
       }

@@ -49,9 +49,9 @@ export function priceTeleinfo(
   into = new Map<number, PricedBucket>(),
 ): Map<number, PricedBucket> {
   const sorted = [...readings].sort((a, b) => a.ts - b.ts);
-  for (let i = 1; i < sorted.length; i++) {
+  for (const [i, cur] of sorted.entries()) {
     const prev = sorted[i - 1];
-    const cur = sorted[i];
+    if (prev === undefined) continue; // the first reading only starts the indexes
     for (const [field, value] of Object.entries(cur.indexes)) {
       const before = prev.indexes[field];
       if (before === undefined || !(value > before)) continue;

@@ -1,7 +1,7 @@
 // A tariff on a building's local clock: which period, price and version applies at each instant, DST-correct.
 import { PlugwatchError } from "../contracts/errors";
-import { WEEK_DAYS, type DayType } from "../contracts/tariff";
-import { localDate, nextPeriod, offsetAt, startOfPeriod, zonedParts } from "../tz";
+import type { DayType } from "../contracts/tariff";
+import { localDate, localTime, nextPeriod, offsetAt, startOfPeriod, zonedParts } from "../tz";
 import type { CompiledTariff, CompiledVersion, IsHoliday } from "./load";
 
 const MIN = 60_000;
@@ -82,7 +82,7 @@ export class TariffClock {
     const end = nextPeriod(this.timeZone, start, "day");
     const date = localDate(this.timeZone, start);
     const version = this.versionOn(date);
-    const dayType = this.holiday(date) ? this.tariff.holidayAs : WEEK_DAYS[zonedParts(this.timeZone, start).weekday];
+    const dayType = this.holiday(date) ? this.tariff.holidayAs : localTime(this.timeZone, start).weekday;
     const runs = version.days[dayType] ?? [];
     const segments: PricedSegment[] = [];
     // Walk the day on the wall clock: a run ends at its last local minute or at a DST change, whichever is first

@@ -9,6 +9,7 @@ import * as dgram from "node:dgram";
 import { generateKeyPairSync, randomInt } from "node:crypto";
 import type { Protocol } from "../contracts/device";
 import { PlugwatchError } from "../contracts/errors";
+import { itemAt } from "../arrays";
 
 export const DISCOVERY_PORT_20002 = 20002;
 const CRC_PLACEHOLDER = 0x5a6b7c8d;
@@ -26,7 +27,7 @@ export function crc32(buf: Buffer): number {
     }
   }
   let crc = 0xffffffff;
-  for (const b of buf) crc = crcTable[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  for (const b of buf) crc = itemAt(crcTable, (crc ^ b) & 0xff) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 

@@ -103,8 +103,7 @@ export function parseReply(buf: Buffer, ended: boolean): { reply: ParsedReply; e
     let chunked = false;
     let close = m[1] === "0";
     const setCookie: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
+    for (const line of lines.slice(1)) {
       const colon = line.indexOf(":");
       if (colon <= 0) throw new PlugwatchError("PROTOCOL_ERROR", "reply has a malformed header line");
       const name = line.slice(0, colon).trim().toLowerCase();
@@ -140,7 +139,8 @@ function dechunk(buf: Buffer, from: number): { body: Buffer; end: number } | und
   for (;;) {
     const eol = buf.indexOf("\r\n", at, "latin1");
     if (eol < 0) return undefined;
-    const n = parseInt(buf.toString("latin1", at, eol).split(";")[0], 16);
+    const [hex = ""] = buf.toString("latin1", at, eol).split(";");
+    const n = parseInt(hex, 16);
     if (!Number.isFinite(n) || n < 0) throw new PlugwatchError("PROTOCOL_ERROR", "reply has a malformed chunk");
     size += n;
     if (size > MAX_BODY) throw new PlugwatchError("PROTOCOL_ERROR", `reply larger than ${MAX_BODY} bytes`);

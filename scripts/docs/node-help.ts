@@ -22,6 +22,13 @@ export const SECTION_TITLES: Record<Lang, Record<SectionKey, string>> = {
  */
 export const BLOCK_LINE = /^:[^:\n]+:[^:\n]*$/;
 export const PROPERTY_LINE = /^:([^:\n]+)\(([^:\n]+)\).*?:([^:\n]*)$/;
+
+/** The trimmed parts of a `: name (types) : description` line, or undefined when the line is not one. */
+function propertyOf(text: string): { name: string; types: string; description: string } | undefined {
+  const [, name, types, description] = PROPERTY_LINE.exec(text) ?? [];
+  if (name === undefined || types === undefined || description === undefined) return undefined;
+  return { name: name.trim(), types: types.trim(), description: description.trim() };
+}
 /** Text that shows a property line the renderer did not turn into a list (for the rendered-page check). */
 export const RAW_PROPERTY_TEXT = /(^|\n)\s*:\s*[\w.$ ]+\s*\([^)\n]*\)\s*:/;
 
@@ -74,12 +81,12 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
   let prevKind: "blank" | "heading" | "port" | "property" | "text" = "blank";
   lines.forEach((text, i) => {
     const line = i + 1;
-    const heading = /^(#{1,6})\s+(.*?)\s*$/.exec(text);
-    if (heading) {
-      const level = heading[1].length;
+    const [, hashes, title] = /^(#{1,6})\s+(.*?)\s*$/.exec(text) ?? [];
+    if (hashes !== undefined && title !== undefined) {
+      const level = hashes.length;
       if (level === 3) {
-        const key = byTitle.get(heading[2]);
-        if (!key) problems.push(`line ${line}: section "${heading[2]}" is not one of ${[...byTitle.keys()].join(", ")}`);
+        const key = byTitle.get(title);
+        if (!key) problems.push(`line ${line}: section "${title}" is not one of ${[...byTitle.keys()].join(", ")}`);
         else {
           current = { key, ports: [], properties: [] };
           sections.push(current);
@@ -91,20 +98,20 @@ export function parseHelp(markdown: string, lang: Lang): ParsedHelp {
     }
     if (!current) intro.push(text);
     if (text.startsWith(":")) {
-      const m = PROPERTY_LINE.exec(text);
-      if (!m || !BLOCK_LINE.test(text)) {
+      const property = propertyOf(text);
+      if (!property || !BLOCK_LINE.test(text)) {
         problems.push(`line ${line}: not a one-line ": name (type) : description" (no ':' inside a part): ${text.slice(0, 60)}`);
       } else if (prevKind === "text") {
         problems.push(`line ${line}: a property list must follow a blank line, a heading or a "1. port" line`);
       } else if (current) {
-        current.properties.push({ name: m[1].trim(), types: m[2].trim(), description: m[3].trim(), line });
+        current.properties.push({ ...property, line });
       } else problems.push(`line ${line}: property outside a section`);
       prevKind = "property";
       return;
     }
-    const port = /^\d+\.\s+(.*)$/.exec(text);
-    if (port && current?.key === "outputs") {
-      current.ports.push(port[1].trim());
+    const [, port] = /^\d+\.\s+(.*)$/.exec(text) ?? [];
+    if (port !== undefined && current?.key === "outputs") {
+      current.ports.push(port.trim());
       prevKind = "port";
       return;
     }
@@ -155,7 +162,11 @@ export function checkHelp(markdown: string, lang: Lang, shape: NodeShape): strin
   }
   if (new Set(keys).size !== keys.length) problems.push("a section appears twice");
   const order = keys.map((k) => SECTION_ORDER.indexOf(k));
-  if (order.some((v, i) => i > 0 && v < order[i - 1])) problems.push(`sections out of order: ${keys.join(", ")}`);
+  const outOfOrder = order.some((v, i) => {
+    const prev = order[i - 1];
+    return prev !== undefined && v < prev;
+  });
+  if (outOfOrder) problems.push(`sections out of order: ${keys.join(", ")}`);
   const outputs = parsed.sections.find((s) => s.key === "outputs");
   if (outputs && shape.outputs > 1 && outputs.ports.length !== shape.outputs) {
     problems.push(`### ${titles.outputs} lists ${outputs.ports.length} ports ("1. name" lines), the node has ${shape.outputs}`);
@@ -186,9 +197,9 @@ export function helpToDocs(markdown: string): string {
   let inPort = false;
   for (const text of first < 0 ? [] : lines.slice(first)) {
     if (/^#{3,6} /.test(text)) inPort = false;
-    const m = PROPERTY_LINE.exec(text);
-    if (m) {
-      out.push(`${inPort ? "    " : ""}- **${m[1].trim()}** (*${m[2].trim()}*) — ${m[3].trim()}`);
+    const p = propertyOf(text);
+    if (p) {
+      out.push(`${inPort ? "    " : ""}- **${p.name}** (*${p.types}*) — ${p.description}`);
       continue;
     }
     if (/^\d+\.\s/.test(text)) inPort = true;

@@ -274,7 +274,8 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
         violations.push(`${method} ${path} → ${r.status}: body is not JSON: ${text.slice(0, 200)}`);
       }
     }
-    const validator = validatorFor(path.split("?")[0]);
+    const [pathname = ""] = path.split("?");
+    const validator = validatorFor(pathname);
     if (validator) {
       const { errors } = validator.check({ method, path, status: r.status, contentType: r.headers.get("content-type"), body: parsed });
       for (const e of errors) violations.push(`${method} ${path} → ${r.status}: ${e}`);

@@ -42,8 +42,8 @@ function inlineRefs(node: unknown, doc: OpenApiDoc, depth = 0): unknown {
   if (typeof node !== "object" || node === null) return node;
   const o = node as Json;
   if (typeof o.$ref === "string") {
-    const m = /^#\/components\/schemas\/(.+)$/.exec(o.$ref);
-    const target = m ? doc.components?.schemas?.[m[1]] : undefined;
+    const [, name] = /^#\/components\/schemas\/(.+)$/.exec(o.$ref) ?? [];
+    const target = name === undefined ? undefined : doc.components?.schemas?.[name];
     if (!target) throw new Error(`OpenAPI document: unresolvable $ref ${o.$ref}`);
     return inlineRefs(target, doc, depth + 1);
   }
@@ -52,7 +52,10 @@ function inlineRefs(node: unknown, doc: OpenApiDoc, depth = 0): unknown {
   return out;
 }
 
-const mediaType = (ct: string | null): string => (ct ?? "").split(";")[0].trim().toLowerCase();
+const mediaType = (ct: string | null): string => {
+  const [type = ""] = (ct ?? "").split(";");
+  return type.trim().toLowerCase();
+};
 
 export class OpenApiValidator {
   private readonly ajv: Ajv2020;
@@ -88,7 +91,7 @@ export class OpenApiValidator {
 
   /** Validates one response; returns the problems found (empty = valid). */
   check(r: ResponseToCheck): CheckResult {
-    const pathname = r.path.split("?")[0];
+    const [pathname = ""] = r.path.split("?");
     const rel = this.basePath && pathname.startsWith(this.basePath) ? pathname.slice(this.basePath.length) || "/" : pathname;
     const route = this.routes.find((x) => x.re.test(rel));
     const method = r.method.toLowerCase();

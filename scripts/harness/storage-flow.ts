@@ -1,5 +1,6 @@
 // Flow and data factories for the storage e2e tests and bench/ingest: MQTT in → plugwatch-influx-hook, MQTT in → plugwatch-influx-query → MQTT out.
 import type { DeviceEntry } from "../../lib/contracts";
+import { itemAt } from "../../lib/arrays";
 import { mqttInNode } from "./flow-nodes";
 import type { FlowNode } from "./nodered";
 
@@ -138,7 +139,7 @@ export function simulatedDevices(n: number): DeviceEntry[] {
     model: "HS110",
     host: "127.0.0.1",
     port: 30000 + i,
-    kind: kinds[i % kinds.length],
+    kind: itemAt(kinds, i % kinds.length),
     location: { building: i % 2 === 0 ? "hq" : "annex", floor: String(Math.floor(i / 2) % 2), room: `room-${Math.floor(i / 4) % 2}` },
   }));
 }

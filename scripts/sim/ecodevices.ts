@@ -18,8 +18,9 @@ export const TARIFF_INDEXES = {
   TEMPO: ["BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR"],
 } as const;
 export type TariffOption = keyof typeof TARIFF_INDEXES;
+type IndexName = (typeof TARIFF_INDEXES)[TariffOption][number];
 /** The tariff period (PTEC) each index counts in. */
-export const PERIOD_OF_INDEX: Record<string, string> = {
+export const PERIOD_OF_INDEX: Readonly<Record<IndexName, string>> = {
   BASE: "TH..",
   HCHC: "HC..",
   HCHP: "HP..",
@@ -174,7 +175,7 @@ export class SimulatedEcoDevices {
       // The index of the current period counts (BASE for "TH..", HCHP for "HP..", BBRHCJR for "HCJR", …); a box
       // set up with BASE only (no setTariff) counts into BASE whatever the period.
       const index =
-        Object.keys(PERIOD_OF_INDEX).find((k) => PERIOD_OF_INDEX[k] === this.values[`${input}_PTEC`] && typeof v[`${input}_${k}`] === "number") ??
+        Object.entries(PERIOD_OF_INDEX).find(([k, period]) => period === this.values[`${input}_PTEC`] && typeof v[`${input}_${k}`] === "number")?.[0] ??
         (typeof v[`${input}_BASE`] === "number" ? "BASE" : undefined);
       if (index) v[`${input}_${index}`] = (v[`${input}_${index}`] as number) + whole;
     }

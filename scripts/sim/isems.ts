@@ -13,6 +13,7 @@ import type * as http from "node:http";
 import mqtt from "mqtt";
 import { optionValue, runCli } from "./cli";
 import { LoopbackHttpServer } from "./http-server";
+import { itemAt } from "../../lib/arrays";
 
 /** One ISEMS data set (packet revision 1). Units: V, %, °C, Ah, W, minutes, degrees. */
 export interface IsemsStatus {
@@ -167,7 +168,7 @@ export class SimulatedIsemsNode {
   }
 
   get status(): IsemsStatus {
-    return this.history[this.history.length - 1];
+    return itemAt(this.history, this.history.length - 1); // the constructor pushes the first status
   }
 
   /** Base URL, e.g. http://127.0.0.1:8101 (the data sets are under /ISEMS/). */

@@ -6,6 +6,7 @@
 // plus get_emeter_data of energy_monitoring v2 firmware. Each outlet follows the office's load profiles (load-model.ts).
 import * as dgram from "node:dgram";
 import type { Device } from "../../lib/contracts/device";
+import { itemAt } from "../../lib/arrays";
 import { frame, unframe } from "../../lib/transports/discovery-20002";
 import type { Credentials } from "../../lib/transports/klap";
 import { hashString } from "./profiles";
@@ -124,10 +125,13 @@ export class SimulatedKlapDevice {
   private wantedPort: number;
   private readonly monthStartKWh: number[];
   private readonly dayStartKWh: number[];
+  /** The first outlet: the plug itself, or a strip's first socket. */
+  private readonly main: SimOutlet;
 
   constructor(opts: KlapDeviceOptions) {
     this.model = opts.model;
-    const first = opts.entries[0];
+    const [first] = opts.entries;
+    if (first === undefined) throw new RangeError("a simulated KLAP device needs at least one registry entry");
     const key = first.strip?.id ?? first.id;
     this.deviceId = deviceIdFor(key);
     this.mac = macFor(key);
@@ -144,6 +148,7 @@ export class SimulatedKlapDevice {
           `${this.deviceId}${String(i).padStart(2, "0")}`,
         ),
     );
+    this.main = itemAt(this.outlets, 0);
     // Tapo counters restart each day and month; start the month a plausible few kWh ago.
     this.monthStartKWh = this.outlets.map((o) => Math.max(0, o.energyKWh - 1 - (hashString(o.id) % 40) / 10));
     this.dayStartKWh = this.outlets.map((o) => Math.max(0, o.energyKWh - (hashString(`${o.id}#d`) % 10) / 10));
@@ -244,7 +249,7 @@ export class SimulatedKlapDevice {
   }
 
   private sysinfo(): Json {
-    const first = this.outlets[0];
+    const first = this.main;
     const base: Json = {
       sw_ver:
         this.model === "KP115" ? "1.0.21 Build 231129 Rel.171238" : this.model === "HS300" ? "1.0.12 Build 220121 Rel.175814" : "1.0.4 Build 191111 Rel.143500",
@@ -300,7 +305,6 @@ export class SimulatedKlapDevice {
   }
 
   private iotMethod(module: string, method: string, args: unknown, targets: SimOutlet[]): Json {
-    const first = targets[0];
     if (module === "system" && method === "get_sysinfo") return this.sysinfo();
     if (module === "system" && method === "set_relay_state") {
       const state = isObj(args) ? args.state : undefined;
@@ -309,6 +313,8 @@ export class SimulatedKlapDevice {
       return { err_code: 0 };
     }
     if (module === "emeter" && method === "get_realtime") {
+      const [first] = targets;
+      if (first === undefined) return { err_code: -14, err_msg: "entry not exist" };
       const rt = first.realtime;
       const out: Json = {
         voltage_mv: Math.round(rt.voltage * 1000),
@@ -350,7 +356,7 @@ export class SimulatedKlapDevice {
 
   private smartMethod(method: string, params: Json): Json {
     if (this.unsupportedMethods.has(method)) return unknownMethod(method);
-    const o = this.outlets[0];
+    const o = this.main;
     const rt = o.realtime;
     const ok = (result: Json): Json => ({ error_code: 0, result });
     switch (method) {

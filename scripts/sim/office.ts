@@ -335,11 +335,10 @@ function listenBlackhole(host: string, port: number, onSocket: (s: net.Socket) =
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first failure after all settle. */
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+  const queue = items.values(); // shared by the workers: each item is taken once
   let first: { error: unknown } | undefined; // boxed: a thrown `undefined` still counts as a failure
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++];
+    for (const item of queue) {
       try {
         await fn(item);
       } catch (err) {
@@ -376,14 +375,17 @@ export class SimulatedOffice {
     const plugs = new Map<string, SimulatedPlug>();
     const seen = new Set<string>();
     // KLAP/Tapo devices: one per registry entry (a strip's outlets share one device).
-    const klapGroups = new Map<string, Device[]>();
+    /** KLAP/Tapo entries per physical device (a strip's outlets share one), in registry order. */
+    const klapGroups = new Map<string, [Device, ...Device[]]>();
     for (const d of devices) {
       if (seen.has(d.id)) throw new Error(`duplicate device id '${d.id}'`);
       seen.add(d.id);
       const proto = d.protocol ?? "legacy";
       if (proto === "klap" || proto === "tapo") {
         const key = d.strip?.id ?? d.id;
-        klapGroups.set(key, [...(klapGroups.get(key) ?? []), d]);
+        const group = klapGroups.get(key);
+        if (group) group.push(d);
+        else klapGroups.set(key, [d]);
         continue;
       }
       const port = opts.portFor ? opts.portFor(d) : d.port;
