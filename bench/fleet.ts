@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import mqtt from "mqtt";
+import { itemAt } from "../lib/arrays";
 import type { DeviceEntry, DeviceKind } from "../lib/contracts/device";
 import { flowEnv } from "../scripts/services/flow-env";
 import { startInfluxd } from "../scripts/harness/influxd";
@@ -70,7 +71,7 @@ export function parseArgs(argv: readonly string[]): FleetOptions {
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = itemAt(argv, i);
     const v = argv[i + 1];
     const take = (min: number, max: number) => (i++, num(a, v, min, max));
     if (a === "--devices") o.devices = Math.round(take(1, 10_000));
@@ -144,9 +145,9 @@ async function startOffice(n: number): Promise<{ child: ChildProcess; devices: {
   await new Promise<void>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`simulated office exited with ${code}: ${stderr}`)));
     lines.on("line", (line) => {
-      const m = /^(\S+) ([\d.]+):(\d+) (\S+)$/.exec(line);
-      if (!m) return;
-      devices.push({ id: m[1], host: m[2], port: Number(m[3]), kind: m[4] as DeviceKind });
+      const [, id, host, port, kind] = /^(\S+) ([\d.]+):(\d+) (\S+)$/.exec(line) ?? [];
+      if (id === undefined || host === undefined || port === undefined || kind === undefined) return;
+      devices.push({ id, host, port: Number(port), kind: kind as DeviceKind });
       if (devices.length === n) resolve();
     });
   });
@@ -195,7 +196,8 @@ export interface FleetRow {
   simCpuPercent: number;
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : 0);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? itemAt(sorted, Math.max(0, Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1))) : 0;
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 export async function run(o: FleetOptions, out: (line: string) => void): Promise<FleetRow[]> {
@@ -224,6 +226,7 @@ export async function run(o: FleetOptions, out: (line: string) => void): Promise
       const base = { name: `fleet ${i}`, model: "HS110" as const, location: loc(i) };
       if (wantReach) {
         const d = office.devices[r++];
+        if (!d) throw new Error(`the simulated office has ${office.devices.length} plugs, fewer than the reachable entries`);
         entries.push({ ...base, id: `fr-${i}`, host: d.host, port: d.port, kind: d.kind });
       } else if (Math.floor(((s + f + 1) * nSilent) / nDead) > Math.floor(((s + f) * nSilent) / nDead)) {
         const host = o.silentMode === "netns" ? `${SILENT_NET}.${Math.floor(s / 250)}.${(s % 250) + 1}` : `127.4.${Math.floor(s / 250)}.${(s % 250) + 1}`;
@@ -268,7 +271,7 @@ export async function run(o: FleetOptions, out: (line: string) => void): Promise
     await sub.subscribeAsync("plugwatch/+/+/+/+/reading", { qos: 0 });
     sub.on("message", (topic) => {
       const id = topic.split("/")[4];
-      if (reachIds.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      if (id !== undefined && reachIds.has(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
     });
 
     await red.deploy(shippedFlow());
@@ -296,7 +299,8 @@ export async function run(o: FleetOptions, out: (line: string) => void): Promise
     const drops = () => (red.log().match(/Disconnected from broker/gi) ?? []).length + (mosq.logTail(100_000).match(/exceeded timeout/gi) ?? []).length;
     const lastProbe = (): ProbeLine | undefined => {
       const lines = readFileSync(probeFile, "utf8").trim().split("\n").filter(Boolean);
-      return lines.length ? (JSON.parse(lines[lines.length - 1]) as ProbeLine) : undefined;
+      const last = lines.at(-1);
+      return last === undefined ? undefined : (JSON.parse(last) as ProbeLine);
     };
     const probesSince = (ts: number): ProbeLine[] =>
       readFileSync(probeFile, "utf8")
