@@ -651,6 +651,7 @@ export class Spool {
       const end = r.firstSeq + r.count;
       this.counters.droppedLines += end - Math.max(r.firstSeq, this.ackedSeq);
       this.ack(end);
+      if (this.records[0] === r) return; // nothing acknowledged (a closed spool): stop instead of spinning
     }
   }
 

@@ -61,7 +61,7 @@ export = (RED: NodeAPI) =>
       if (kit.closing) return;
       updateStatus();
       kit.setInterval(() => {
-        const still = stillActive(republish.splice(0), active());
+        const still = republish.length ? stillActive(republish.splice(0), active()) : []; // the active list only when needed
         if (still.length) node.send([alertMessages(config.root, still), null]);
         emit(engine.tick(), (m) => node.send(m));
         void kit.track(self.tick().then((events) => !kit.closing && emit(events, (m) => node.send(m)), problem("errors.self")));
