@@ -223,7 +223,9 @@ let processes: Record<string, number | undefined> = {};
 async function measured(load: () => Promise<Omit<Run, "cpu">>): Promise<Run> {
   const before = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
   const r = await load();
-  const cpu = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - before[k]) / Math.max(1, r.total)) * 100) / 100]));
+  const cpu = Object.fromEntries(
+    Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - (before[k] ?? 0)) / Math.max(1, r.total)) * 100) / 100]),
+  );
   return { ...r, cpu };
 }
 
