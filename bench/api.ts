@@ -35,7 +35,8 @@ export const USAGE = `usage: node dist/bench/api.js [options]
   --only <name,…>       run only these: latest, range, direct, distinct, distinct-direct, power (default all)
   --compare <dir>       also start Node-RED with the (built) package in <dir>, e.g. a worktree of the previous main,
                         on the same broker, InfluxDB and plugs, and run each API run on both builds alternately
-                        (ABBA order over --rounds); prints the median p99 of each (closed-loop runs are skipped)
+                        (ABBA order over --rounds); prints the median p99 of each (closed-loop runs are skipped; the direct
+                        runs run once a round)
   --rounds <n>          alternation rounds of --compare (default 2)
   --json                one JSON object per run instead of the table
   -h, --help            this text`;
@@ -223,7 +224,9 @@ let processes: Record<string, number | undefined> = {};
 async function measured(load: () => Promise<Omit<Run, "cpu">>): Promise<Run> {
   const before = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, cpuMs(pid)]));
   const r = await load();
-  const cpu = Object.fromEntries(Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - before[k]) / Math.max(1, r.total)) * 100) / 100]));
+  const cpu = Object.fromEntries(
+    Object.entries(processes).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - (before[k] ?? 0)) / Math.max(1, r.total)) * 100) / 100]),
+  );
   return { ...r, cpu };
 }
 
@@ -397,9 +400,18 @@ export async function main(argv: string[]): Promise<void> {
               p99[k] ??= { mine: [], theirs: [] };
               p99[k][theirs ? "theirs" : "mine"].push(r.p99);
             }
+      // The direct-to-InfluxDB runs once per round too, after the API runs, for the API/direct ratio of the same run.
+      for (let round = 0; round < o.rounds; round++)
+        for (const p of plan.filter((x) => !x.url.startsWith(s.red.url)))
+          for (const rate of p.rates) {
+            const r = await paced(p.name, rate, { url: p.url, paths: p.paths, ...p.extra, durationS: d, maxSockets: o.maxSockets });
+            report(r);
+            (p99[`${p.key}@${rate}`] ??= { mine: [], theirs: [] }).mine.push(r.p99);
+          }
       for (const [k, v] of Object.entries(p99))
         verdict.push(
-          `${k} req/s: p99 median this build ${Math.round(median(v.mine) * 10) / 10} ms (${v.mine.join(", ")}) vs ${other.label} ${Math.round(median(v.theirs) * 10) / 10} ms (${v.theirs.join(", ")})`,
+          `${k} req/s: p99 median ${v.theirs.length ? "this build " : ""}${Math.round(median(v.mine) * 10) / 10} ms (${v.mine.join(", ")})` +
+            (v.theirs.length ? ` vs ${other.label} ${Math.round(median(v.theirs) * 10) / 10} ms (${v.theirs.join(", ")})` : ""),
         );
     } else {
       for (const rate of [...new Set(plan.flatMap((p) => p.rates))]) {

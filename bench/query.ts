@@ -310,7 +310,7 @@ export async function main(argv: string[]): Promise<void> {
         await fn();
         ms.push(performance.now() - t1);
       }
-      return round1(ms.sort((a, b) => a - b)[2]);
+      return round1(ms.sort((a, b) => a - b)[2] ?? NaN);
     };
 
     // The first year query in process (the query component's code, rollups on: cold caches, no API timeout).
@@ -366,7 +366,7 @@ export async function main(argv: string[]): Promise<void> {
       const st = buildRange(rangeOf(x), [x.id]);
       return directPath(st.text, st.params);
     });
-    const sample = await getJson<{ resolution?: string; series: { points: unknown[] }[] }>(distinctPaths[0]);
+    const sample = await getJson<{ resolution?: string; series: { points: unknown[] }[] }>(distinctPaths[0] ?? "");
     if (sample.body.series[0]?.points.length !== 1440) throw new Error(`distinct query check: ${JSON.stringify(sample.body).slice(0, 200)}`);
 
     // The query component's own share of a warm year query: the same code with a day cache, in this process (no MQTT, no API).

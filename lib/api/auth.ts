@@ -94,7 +94,7 @@ export class Authenticator {
     // Only digests are kept; a `sha256:<hex>` entry is already one. An unnamed token is named by a short fingerprint.
     this.entries = tokens.map((t) => {
       const h = HASHED.exec(t.token);
-      const d = h ? Buffer.from(h[1], "hex") : digest(t.token);
+      const d = h?.[1] !== undefined ? Buffer.from(h[1], "hex") : digest(t.token);
       return { digest: d, scopes: new Set(t.scopes), name: t.name ?? `token-${d.toString("hex").slice(0, 8)}` };
     });
   }
@@ -118,7 +118,7 @@ export class Authenticator {
         headers: challenge(authorization ? "invalid_request" : undefined),
       });
     }
-    const candidate = digest(m[1]);
+    const candidate = digest(m[1] ?? "");
     // Compare against every entry, without stopping early, so timing reveals neither match nor position.
     let found: TokenEntry | undefined;
     for (const e of this.entries) if (timingSafeEqual(e.digest, candidate) && !found) found = e;

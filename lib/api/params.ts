@@ -79,7 +79,7 @@ export function parseTime(text: string, now: number, param = "time"): number {
   const t = text.trim();
   const rel = RELATIVE.exec(t);
   if (rel && (rel[1] || rel[2])) {
-    const offset = rel[2] ? (rel[2] === "-" ? -1 : 1) * Number(rel[3]) * UNIT_MS[rel[4]] : 0;
+    const offset = rel[2] ? (rel[2] === "-" ? -1 : 1) * Number(rel[3]) * (UNIT_MS[rel[4] ?? ""] ?? NaN) : 0;
     return inRange(now + offset, param, text);
   }
   if (/^[0-9]{1,16}$/.test(t)) return inRange(Number(t), param, text);
@@ -108,7 +108,7 @@ function inRange(ms: number, param: string, text: string): number {
 export function parseInterval(text: string, param = "interval"): number {
   const m = /^([1-9][0-9]{0,5})(s|m|h|d)$/.exec(text);
   if (!m) throw bad(param, `'${text}' is not an interval: use a positive number and s, m, h or d (e.g. 1m, 1h, 1d)`);
-  return Number(m[1]) * UNIT_MS[m[2]];
+  return Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? NaN);
 }
 
 export function parseInteger(text: string, param: string, min: number, max: number): number {

@@ -452,7 +452,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     if (r.op.method === method.toLowerCase() || (method.toUpperCase() === "HEAD" && r.op.method === "get")) {
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = safeDecode(m[i + 1]);
+        params[n] = safeDecode(m[i + 1] ?? "");
       });
       return { op: r.op, params };
     }

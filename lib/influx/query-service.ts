@@ -367,16 +367,24 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Rows of a series as objects: `time` → `ts` (epoch ms), null (absent) fields dropped. */
+/**
+ * Rows of a series as objects: `time` → `ts` (epoch ms), null (absent) fields dropped. Plain loops with the keys
+ * mapped once per series, not once per cell: a 24 h 1-minute range is 1 440 rows per device (docs/performance.md).
+ */
 function rows(s: InfluxSeries): Row[] {
-  return s.values.map((v) => {
+  const keys = s.columns.map((c) => (c === "time" ? "ts" : c));
+  const out: Row[] = new Array<Row>(s.values.length);
+  for (let r = 0; r < s.values.length; r++) {
+    const v = s.values[r] ?? [];
     const row: Row = {};
-    s.columns.forEach((c, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       const value = v[i];
-      if (value === null || value === undefined) return;
-      if (typeof value !== "number" && typeof value !== "boolean" && typeof value !== "string") return;
-      row[c === "time" ? "ts" : c] = value;
-    });
-    return row;
-  });
+      if (key === undefined || value === null || value === undefined) continue;
+      if (typeof value !== "number" && typeof value !== "boolean" && typeof value !== "string") continue;
+      row[key] = value;
+    }
+    out[r] = row;
+  }
+  return out;
 }
