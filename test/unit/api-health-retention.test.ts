@@ -10,11 +10,11 @@ import { ComponentStatus, validate } from "../../lib/contracts";
 import { hookStatus } from "../../lib/influx/hook-status";
 import { InfluxHttpError, type HttpResponse } from "../../lib/influx/http";
 import { RetentionManager } from "../../lib/influx/retention-manager";
-import { parseRetentionSettings } from "../../lib/influx/retention";
-import { influxSettingsFromConfig, type HttpRequestSpec } from "../../lib/influx/settings";
+import type { HttpRequestSpec } from "../../lib/influx/settings";
 import type { WriterStats } from "../../lib/influx/writer";
 import { buildRegistry } from "../../lib/registry";
 import { FakeTime } from "../support/fake-time";
+import { testRetentionManager } from "../support/retention-manager";
 
 const registry = buildRegistry(
   {
@@ -55,19 +55,11 @@ const STATS: WriterStats = {
 
 /** A manager whose InfluxDB answers `answer` to every /query (a real 1.x JSON body) or refuses with `status`. */
 function manager(time: FakeTime, answer: { status: number; body?: string }): RetentionManager {
-  const influx = influxSettingsFromConfig({ url: "http://127.0.0.1:1", flavour: "1.x", database: "pw" });
   const send = (_spec: HttpRequestSpec): Promise<HttpResponse> =>
     answer.status === 200
       ? Promise.resolve({ status: 200, headers: {}, body: answer.body ?? "{}" })
       : Promise.reject(new InfluxHttpError(`InfluxDB answered ${answer.status}: ${answer.body ?? ""}`, answer.status));
-  return new RetentionManager({
-    influx,
-    retention: parseRetentionSettings({ rollups: true }),
-    send,
-    clock: time.asClock,
-    log: () => undefined,
-    warn: () => undefined,
-  });
+  return testRetentionManager(time, send);
 }
 
 describe("/health retention", function () {
@@ -131,22 +123,13 @@ describe("/health retention", function () {
   it("keeps retrying while InfluxDB is unreachable (state pending, STORAGE_UNAVAILABLE), then applies", async function () {
     const time = new FakeTime();
     let up = false;
-    const influx = influxSettingsFromConfig({ url: "http://127.0.0.1:1", flavour: "1.x", database: "pw" });
     const texts: string[] = [];
     const send = (spec: HttpRequestSpec): Promise<HttpResponse> => {
       if (!up) return Promise.reject(new InfluxHttpError("cannot reach InfluxDB at http://127.0.0.1:1: connect ECONNREFUSED"));
       texts.push(spec.query.q ?? "");
       return Promise.resolve({ status: 200, headers: {}, body: JSON.stringify({ results: [{ statement_id: 0 }] }) });
     };
-    const m = new RetentionManager({
-      influx,
-      retention: parseRetentionSettings({ rollups: true }),
-      send,
-      clock: time.asClock,
-      log: () => undefined,
-      warn: () => undefined,
-      retryMs: 30_000,
-    });
+    const m = testRetentionManager(time, send, { retryMs: 30_000 });
     await m.start();
     assert.deepEqual([m.status().state, m.status().error?.code], ["pending", "STORAGE_UNAVAILABLE"]);
     await time.advance(29_000);

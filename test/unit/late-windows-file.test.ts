@@ -7,10 +7,10 @@ import * as path from "node:path";
 import type { HttpResponse } from "../../lib/influx/http";
 import { lateWindowsFile, lateWindowsFileOf, parseLateWindows } from "../../lib/influx/late-windows-file";
 import { RetentionManager } from "../../lib/influx/retention-manager";
-import { parseRetentionSettings } from "../../lib/influx/retention";
 import { rollupSelect } from "../../lib/influx/rollup-aggregate";
-import { influxSettingsFromConfig, type HttpRequestSpec } from "../../lib/influx/settings";
+import type { HttpRequestSpec } from "../../lib/influx/settings";
 import { FakeTime } from "../support/fake-time";
+import { STATEMENT_OK, testRetentionManager } from "../support/retention-manager";
 import { nth } from "../support/checked";
 
 const MIN = 60_000;
@@ -80,7 +80,6 @@ describe("late windows file", function () {
 });
 
 describe("retention manager: late windows survive a restart", function () {
-  const influx = influxSettingsFromConfig({ url: "http://127.0.0.1:1", flavour: "1.x", database: "pw" });
   let dir: string;
   let file: string;
   beforeEach(function () {
@@ -97,17 +96,9 @@ describe("retention manager: late windows survive a restart", function () {
       const q = spec.query.q ?? "";
       if (fail(q)) return Promise.reject(Object.assign(new Error("down"), { status: 503 }));
       sent.push(q);
-      return Promise.resolve({ status: 200, headers: {}, body: '{"results":[{"statement_id":0}]}' });
+      return Promise.resolve(STATEMENT_OK);
     };
-    return new RetentionManager({
-      influx,
-      retention: parseRetentionSettings({ rollups: true }),
-      send,
-      clock: time.asClock,
-      log: () => undefined,
-      warn: () => undefined,
-      store: lateWindowsFile(file, () => undefined),
-    });
+    return testRetentionManager(time, send, { store: lateWindowsFile(file, () => undefined) });
   }
   const saved = (): unknown => (JSON.parse(readFileSync(file, "utf8")) as { ranges: unknown }).ranges;
   const selects = (sent: string[]): string[] => sent.filter((q) => q.startsWith("SELECT"));
@@ -167,21 +158,14 @@ describe("retention manager: late windows survive a restart", function () {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const snapshots: unknown[] = [];
-    const m = new RetentionManager({
-      influx,
-      retention: parseRetentionSettings({ rollups: true }),
-      send: async (spec) => {
-        if ((spec.query.q ?? "").startsWith("SELECT")) {
-          snapshots.push(saved());
-          await gate;
-        }
-        return { status: 200, headers: {}, body: '{"results":[{"statement_id":0}]}' };
-      },
-      clock: time.asClock,
-      log: () => undefined,
-      warn: () => undefined,
-      store: lateWindowsFile(file, () => undefined),
-    });
+    const send = async (spec: HttpRequestSpec): Promise<HttpResponse> => {
+      if ((spec.query.q ?? "").startsWith("SELECT")) {
+        snapshots.push(saved());
+        await gate;
+      }
+      return STATEMENT_OK;
+    };
+    const m = testRetentionManager(time, send, { store: lateWindowsFile(file, () => undefined) });
     await m.start();
     const t = Math.floor((time.now - 20 * MIN) / MIN) * MIN;
     m.noteWritten(`plug,device=a power=1 ${t}\n`);

@@ -3,11 +3,9 @@
 // fake clock.
 import assert from "node:assert/strict";
 import { DayEnergyCache } from "../../lib/influx/day-energy-cache";
-import type { HttpResponse } from "../../lib/influx/http";
 import { RetentionManager, type StorageChange } from "../../lib/influx/retention-manager";
-import { parseRetentionSettings } from "../../lib/influx/retention";
-import { influxSettingsFromConfig, type HttpRequestSpec } from "../../lib/influx/settings";
 import { FakeTime } from "../support/fake-time";
+import { STATEMENT_OK, testRetentionManager } from "../support/retention-manager";
 import { nth } from "../support/checked";
 
 const MIN = 60_000;
@@ -15,20 +13,8 @@ const H = 3_600_000;
 const DAY = 24 * H;
 
 describe("retention manager: change events for the day cache", function () {
-  const influx = influxSettingsFromConfig({ url: "http://127.0.0.1:1", flavour: "1.x", database: "pw" });
-
   /** A manager whose InfluxDB accepts every statement and reports no retention policy or CQ (so an apply changes things). */
-  function manager(time: FakeTime): RetentionManager {
-    const send = (_spec: HttpRequestSpec): Promise<HttpResponse> => Promise.resolve({ status: 200, headers: {}, body: '{"results":[{"statement_id":0}]}' });
-    return new RetentionManager({
-      influx,
-      retention: parseRetentionSettings({ rollups: true }),
-      send,
-      clock: time.asClock,
-      log: () => undefined,
-      warn: () => undefined,
-    });
-  }
+  const manager = (time: FakeTime): RetentionManager => testRetentionManager(time, () => Promise.resolve(STATEMENT_OK));
 
   it("an apply that changed the tiers says so; late windows are told when noted and once per re-aggregated range", async function () {
     const time = new FakeTime();
