@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
 import { threePeriodTariff } from "../support/cost-fixtures";
-import { BASE, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { BASE, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { apiStackSuite } from "../support/api-stack-suite";
 import type { FlowNode } from "../../scripts/harness/nodered";
-import { Teardown } from "../../scripts/harness/services";
 import { nth } from "../support/checked";
 
 const MIN = 60_000;
@@ -63,20 +63,11 @@ const near = (actual: unknown, expected: number, what: string): void =>
 
 describe("GET /cost end to end (Mosquitto, influxd, plugwatch-tariff)", function () {
   this.timeout(90_000);
-  const td = new Teardown();
   let s: ApiStack;
   const get = (p: string) => s.request<CostData>("GET", BASE + p, { token: TOKENS.read });
   const span = `from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}`;
 
-  before(async function () {
-    s = await startApiStack(td, "mosquitto", { data, flow: withTariff });
-  });
-  after(async function () {
-    await td.run();
-  });
-  afterEach(function () {
-    assert.deepEqual(s.violations, [], "answers that break the OpenAPI document");
-  });
+  apiStackSuite("mosquitto", { data, flow: withTariff }, (stack) => (s = stack));
 
   it("prices a 25-hour day by period, across a counter restart and an offline stretch", async function () {
     const r = await get(`/cost?${span}&groupBy=device&interval=day`);

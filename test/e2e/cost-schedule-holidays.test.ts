@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { CostData } from "../../lib/contracts/query";
-import { BASE, eventually, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { BASE, eventually, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { apiStackSuite } from "../support/api-stack-suite";
 import type { FlowNode } from "../../scripts/harness/nodered";
-import { Teardown } from "../../scripts/harness/services";
 import { nth } from "../support/checked";
 
 const MIN = 60_000;
@@ -79,22 +79,13 @@ function withTariff(nodes: FlowNode[]): FlowNode[] {
 
 describe("GET /cost honours the schedule's holidays (Mosquitto, influxd, plugwatch-tariff + plugwatch-schedule)", function () {
   this.timeout(120_000);
-  const td = new Teardown();
   let s: ApiStack;
   const cost = () =>
     s.request<CostData>("GET", `${BASE}/cost?from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}&groupBy=device&interval=day`, {
       token: TOKENS.read,
     });
 
-  before(async function () {
-    s = await startApiStack(td, "mosquitto", { data, flow: withTariff });
-  });
-  after(async function () {
-    await td.run();
-  });
-  afterEach(function () {
-    assert.deepEqual(s.violations, [], "answers that break the OpenAPI document");
-  });
+  apiStackSuite("mosquitto", { data, flow: withTariff }, (stack) => (s = stack));
 
   it("prices a weekday the schedule lists as a holiday in the tariff's holiday period", async function () {
     const r = await cost();
