@@ -70,20 +70,18 @@ export const ALERT_RULES = [
 ];
 
 let texts: Map<string, FlowText> | undefined;
+/** The sections of scripts/flows/notes.md, read once. */
+const notes = (): Map<string, FlowText> => (texts ??= flowTexts({ COLLECTOR_IDENTITY_NOTE }));
 
 /** The label and description of a tab, or the name and text of a comment, from scripts/flows/notes.md. */
 function flowText(id: string): FlowText {
-  texts ??= flowTexts({ COLLECTOR_IDENTITY_NOTE });
-  const text = texts.get(id);
+  const text = notes().get(id);
   if (!text) throw new Error(`scripts/flows/notes.md has no section for ${id}`);
   return text;
 }
 
 /** The ids of notes.md's sections (a test checks that the flow uses each one). */
-export function flowTextIds(): string[] {
-  texts ??= flowTexts({ COLLECTOR_IDENTITY_NOTE });
-  return [...texts.keys()];
-}
+export const flowTextIds = (): string[] => [...notes().keys()];
 
 /** A tab, labelled and described by its section of notes.md. */
 function tab(id: string): FlowNode {
