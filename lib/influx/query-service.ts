@@ -27,22 +27,17 @@ import type { DayEnergyCache } from "./day-energy-cache";
 import { NO_ROLLUPS, planQuery, type RollupSettings } from "./resolution";
 import { rangeRollupable } from "./tier-query";
 import { runRollupRange } from "./range-rollup";
+import { runCachedRange, rangeCacheable } from "./range-cached";
+import type { RangeBucketCache } from "./range-cache";
+import { seriesPoints as rows, type InfluxSeries } from "./series-points";
 
 import { runCostQuery } from "./cost";
 import type { TariffBook } from "../tariff/load";
 
-/** One series of an InfluxDB /query result. */
-export interface InfluxSeries {
-  name: string;
-  tags?: Record<string, string>;
-  columns: string[];
-  values: unknown[][];
-}
+export type { InfluxSeries } from "./series-points";
 
 /** Runs one statement and returns its series; throws PlugwatchError (STORAGE_UNAVAILABLE, INVALID_QUERY, TIMEOUT). */
 export type StatementRunner = (stmt: Statement) => Promise<InfluxSeries[]>;
-
-type Row = Record<string, number | boolean | string | null>;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -146,6 +141,8 @@ export interface QueryServiceOptions {
   tariffs?: () => TariffBook;
   /** Keeps kWh of closed local days for `energy` queries with calendar=day (lib/influx/day-energy-cache.ts); absent: none. */
   dayCache?: DayEnergyCache;
+  /** Keeps closed buckets of aggregated range queries (lib/influx/range-cache.ts); absent: every range query reads InfluxDB. */
+  rangeCache?: RangeBucketCache;
 }
 
 export interface HandledQuery {
@@ -281,6 +278,7 @@ export class QueryService {
       rollupable: rangeRollupable(q),
       rollups: this.rollups,
     });
+    if (this.opts.rangeCache && rangeCacheable(q)) return runCachedRange(q, ids, plan, this.opts.run, this.limits, this.opts.rangeCache);
     if (plan.resolution !== "raw") return { ...(await runRollupRange(q, ids, plan, this.opts.run, this.limits)), resolution: plan.resolution };
     const stmt = buildRange(q, ids, this.limits);
     const series = await this.opts.run(stmt);
@@ -365,26 +363,4 @@ export function errorReply(id: string, error: ErrorBody): QueryReply {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Rows of a series as objects: `time` → `ts` (epoch ms), null (absent) fields dropped. Plain loops with the keys
- * mapped once per series, not once per cell: a 24 h 1-minute range is 1 440 rows per device (docs/performance.md).
- */
-function rows(s: InfluxSeries): Row[] {
-  const keys = s.columns.map((c) => (c === "time" ? "ts" : c));
-  const out: Row[] = new Array<Row>(s.values.length);
-  for (let r = 0; r < s.values.length; r++) {
-    const v = s.values[r] ?? [];
-    const row: Row = {};
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      const value = v[i];
-      if (key === undefined || value === null || value === undefined) continue;
-      if (typeof value !== "number" && typeof value !== "boolean" && typeof value !== "string") continue;
-      row[key] = value;
-    }
-    out[r] = row;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@ import type { QueryData, RangeQuery } from "../contracts/query";
 import { buildRange, type QueryLimits, type Statement } from "./query-builder";
 import type { Plan } from "./resolution";
 import { buildRollupRange, buildRollupRows } from "./tier-query";
+import { seriesPoints as points } from "./series-points";
 
 type RangeData = Extract<QueryData, { type: "range" }>;
 type Point = RangeData["series"][number]["points"][number];
@@ -12,18 +13,6 @@ interface Series {
   tags?: Record<string, string>;
   columns: string[];
   values: unknown[][];
-}
-
-/** Rows of a series as objects: `time` → `ts`, null (absent) fields dropped. */
-function points(s: Series): Point[] {
-  return s.values.map((v) => {
-    const row: Point = {};
-    s.columns.forEach((c, i) => {
-      const value = v[i];
-      if (typeof value === "number" || typeof value === "boolean" || typeof value === "string") row[c === "time" ? "ts" : c] = value;
-    });
-    return row;
-  });
 }
 
 /** Runs every segment of `plan` (rollup rows or aggregates, then raw for the tail) and joins the points per device, oldest first. */

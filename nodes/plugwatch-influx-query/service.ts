@@ -1,7 +1,9 @@
 // The query node's QueryService (lib/influx/query-service) wired to its config nodes: storage, registry, tariff, reply-topic
-// guard and, with rollups, the kept kWh of closed days (docs/queries.md), told about late data by the influx config node.
+// guard and, with rollups, the kept kWh of closed days and the closed buckets of range queries (docs/queries.md), told
+// about late data by the influx config node.
 import { replyTopicGuardFromSettings } from "../../lib/contracts/reply-topic";
 import { DayEnergyCache } from "../../lib/influx/day-energy-cache";
+import { RangeBucketCache } from "../../lib/influx/range-cache";
 import { QueryService } from "../../lib/influx/query-service";
 import { queryStorage } from "../../lib/influx/query-storage";
 import { DEFAULT_ROOT } from "../../lib/topics";
@@ -21,7 +23,14 @@ export function queryNodeService(
   );
   // Kept kWh of closed days: only with rollups, whose late data this runtime's config node reports.
   const dayCache = storage.rollups.enabled ? new DayEnergyCache({ now: () => kit.clock.now() }) : undefined;
-  const unwatch = dayCache && influx?.retention?.onChange((change) => dayCache.onStorageChange(change));
+  const rangeCache = storage.rollups.enabled ? new RangeBucketCache({ now: () => kit.clock.now() }) : undefined;
+  const unwatch =
+    dayCache &&
+    rangeCache &&
+    influx?.retention?.onChange((change) => {
+      dayCache.onStorageChange(change);
+      rangeCache.onStorageChange(change);
+    });
   const service = new QueryService({
     run: storage.run,
     registry: () => kit.configNode("plugwatch-registry", config.registry).require(),
@@ -30,6 +39,7 @@ export function queryNodeService(
     rollups: storage.rollups,
     ...(config.tariff && { tariffs: () => kit.configNode("plugwatch-tariff", config.tariff).require() }),
     ...(dayCache ? { dayCache } : {}),
+    ...(rangeCache ? { rangeCache } : {}),
   });
   return { service, influxFound: influx !== undefined, ...(unwatch ? { unwatch } : {}) };
 }
