@@ -109,7 +109,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   // Listen before the first await: Node-RED starts the flow's MQTT clients in the same tick, and a broker that binds
   // later makes them wait a whole reconnect period (5 s).
   const servers = hosts.map((host) => {
-    const server = net.createServer(onSocket);
+    // TCP_NODELAY on every client socket: what the broker forwards never waits for a delayed ACK (docs/performance.md).
+    const server = net.createServer({ noDelay: true }, onSocket);
     server.listen(o.port, host);
     return server;
   });

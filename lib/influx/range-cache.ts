@@ -9,7 +9,7 @@ export type BucketPoint = Readonly<Record<string, number | boolean | string>>;
 export interface RangeCacheOptions {
   /** Epoch ms. */
   now: () => number;
-  /** Most buckets kept over all devices and scopes (LRU by device line); default 300 000 (~35 MiB measured). */
+  /** Most buckets kept over all devices and scopes (LRU by device line); default 200 000 (~166 bytes each, ~32 MiB measured). */
   maxBuckets?: number;
   /** A bucket is kept only once it ended this long ago, ms (default 3 h: after the tiers' CQs and late-window re-aggregation). */
   closeLagMs?: number;
@@ -20,7 +20,7 @@ export interface RangeCacheOptions {
 }
 
 export const RANGE_CACHE_DEFAULTS = {
-  maxBuckets: 300_000,
+  maxBuckets: 200_000,
   closeLagMs: DAY_CACHE_DEFAULTS.closeLagMs,
   settleMs: DAY_CACHE_DEFAULTS.settleMs,
   recheckMs: DAY_CACHE_DEFAULTS.recheckMs,

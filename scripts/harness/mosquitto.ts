@@ -61,6 +61,8 @@ export function mosquittoConfig(o: {
     `listener ${o.port} 127.0.0.1`,
     "protocol mqtt",
     "persistence false",
+    // As deploy/mosquitto/mosquitto.conf: forwarded messages do not wait for a delayed ACK.
+    "set_tcp_nodelay true",
     `log_dest file ${o.logFile}`,
     "log_type error",
     "log_type warning",
