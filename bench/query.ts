@@ -12,8 +12,10 @@
 //   raw window       the same over --raw-days, from raw readings (QueryService with rollups off, in this process: the API
 //                    always uses the tiers) at --raw-rate, and via the API (plugwatch_1m); the two answers are compared
 //   distinct         24 h 1-minute means of each API device over windows shifted by 0…59 min, via the API (served by
-//                    plugwatch_1m), direct to InfluxDB with the statement the query component sends, and direct with the
-//                    raw statement (what a client without rollups would run), at --distinct-rate
+//                    plugwatch_1m) twice: over the core mqtt-broker node (Nagle on), then over the shipped shape's
+//                    plugwatch-mqtt connection (TCP_NODELAY), each path with its own query node and range cache; then
+//                    direct to InfluxDB with the statement the query component sends, and direct with the raw
+//                    statement (what a client without rollups would run), at --distinct-rate
 // Usage: node dist/bench/query.js [--plugs 100] [--days 365] [--minute-days 365] [--raw-days 1] [--raw-interval-s 10]
 //        [--year-rate 20] [--raw-rate 1] [--distinct-rate 100] [--duration-s 10] [--year-only] [--json]
 import { runPacedLocal } from "./paced-local";
@@ -30,10 +32,29 @@ import { TIER_RP } from "../lib/influx/rollup-schema";
 import { DEFAULT_SETTINGS } from "../lib/influx/settings";
 import { buildRollupRange } from "../lib/influx/tier-query";
 import { buildRegistry } from "../lib/registry";
-import { BASE, DB, startApiStack, TOKENS } from "../scripts/harness/api-stack";
+import { BASE, DB, startApiStack, TOKENS, withConnection } from "../scripts/harness/api-stack";
+import { mqttInNode } from "../scripts/harness/flow-nodes";
 import type { FlowNode } from "../scripts/harness/nodered";
 import { Teardown } from "../scripts/harness/services";
 import { pacedLoad, type PacedResult } from "./paced-load";
+
+/** Base path of the API that talks over the core mqtt-broker node (the side-by-side distinct run). */
+const CORE_BASE = "/api/core";
+
+/** A second API node (CORE_BASE, root `root`) and query node over the core mqtt-broker node `b`, as flows had them before plugwatch-mqtt. */
+function withCorePath(nodes: FlowNode[], root: string): FlowNode[] {
+  const api = nodes.find((n) => n.id === "api");
+  const q = nodes.find((n) => n.id === "q");
+  if (!api || !q) throw new Error("the API stack has no api or q node");
+  const z = String(q.z);
+  return [
+    ...nodes,
+    { ...api, id: "api-core", root, basePath: CORE_BASE, broker: "b", connection: "" },
+    mqttInNode("qin-core", z, `${root}/api/request/query`, "q-core", 600, { datatype: "auto-detect" }),
+    { ...q, id: "q-core", y: 600, wires: [["qout-core"]] },
+    { id: "qout-core", type: "mqtt out", z, name: "", topic: "", qos: "", retain: "", broker: "b", x: 500, y: 600, wires: [] },
+  ];
+}
 
 export const USAGE = `usage: node dist/bench/query.js [options]
 
@@ -242,7 +263,12 @@ export async function main(argv: string[]): Promise<void> {
   const https: InfluxHttp[] = [];
   try {
     // Rollups on in the API stack's influx config node; the synthetic plugs join its registry (no simulator behind them).
-    const patch = (nodes: FlowNode[]): FlowNode[] =>
+    // The shipped shape: the API and the query component on a plugwatch-mqtt connection (TCP_NODELAY); next to them, for
+    // the side-by-side distinct run, a second API (CORE_BASE) and query node on the core mqtt-broker node (Nagle on).
+    const coreRoot = "pwbench-core";
+    const patch = (nodes: FlowNode[], stack: { port: number; kind: "mosquitto" | "aedes"; root: string }): FlowNode[] =>
+      withConnection(withCorePath(tune(nodes), coreRoot), stack);
+    const tune = (nodes: FlowNode[]): FlowNode[] =>
       nodes.map((n) => {
         if (n.id === "ix") return { ...n, rollups: true, timeout: 60_000 };
         // A year of 100 plugs can take seconds on a busy machine: measure it rather than answer 504.
@@ -368,6 +394,8 @@ export async function main(argv: string[]): Promise<void> {
     });
     const sample = await getJson<{ resolution?: string; series: { points: unknown[] }[] }>(distinctPaths[0] ?? "");
     if (sample.body.series[0]?.points.length !== 1440) throw new Error(`distinct query check: ${JSON.stringify(sample.body).slice(0, 200)}`);
+    const sampleCore = await getJson<unknown>((distinctPaths[0] ?? "").replace(BASE, CORE_BASE));
+    if (JSON.stringify(sampleCore.body) !== JSON.stringify(sample.body)) throw new Error("distinct query check: the core-broker API answers differently");
 
     // The query component's own share of a warm year query: the same code with a day cache, in this process (no MQTT, no API).
     const cachedService = new QueryService({
@@ -402,6 +430,9 @@ export async function main(argv: string[]): Promise<void> {
       runs.push(
         fromPaced(`raw window: ${o.rawDays} d from raw (in process)`, "raw", o.rawRate, await pacedLocal(() => rawService.execute(rawQuery), o.rawRate, d)),
       );
+      // Side by side: the same distinct queries through the core mqtt-broker node (Nagle on), then the shipped shape.
+      const corePaths = distinctPaths.map((x) => x.replace(BASE, CORE_BASE));
+      runs.push(await api("distinct via API, core mqtt-broker", sample.body.resolution ?? "?", o.distinctRate, corePaths));
       runs.push(await api("distinct 24 h 1m ranges via API", sample.body.resolution ?? "?", o.distinctRate, distinctPaths));
       runs.push(await direct("same statements direct to InfluxDB", "1m", o.distinctRate, directTier));
       runs.push(await direct("raw statements direct to InfluxDB", "raw", o.distinctRate, directRaw));
@@ -448,11 +479,12 @@ export async function main(argv: string[]): Promise<void> {
         ? `year p99 ${y.p99} ms at ${o.yearRate} req/s (target ≤ 100 ms): ${y.p99 <= 100 ? "met" : "not met"}`
         : `year at ${o.yearRate} req/s: not run (one query takes ${single.year} ms; target p99 ≤ 100 ms not met)`,
     );
-    const [dApi, dTier, dRaw] = runs.slice(-3);
+    const [dCore, dApi, dTier, dRaw] = runs.slice(-4);
     if (!o.yearOnly)
       out(
         `distinct p99 ${dApi?.p99} ms at ${o.distinctRate} req/s (target ≤ 50 ms or ≤ 1.5 × direct): ` +
-          `${round1((dApi?.p99 ?? NaN) / Math.max(1, dTier?.p99 ?? NaN))} × the same statements direct, ${round1((dApi?.p99 ?? NaN) / Math.max(1, dRaw?.p99 ?? NaN))} × the raw statements direct`,
+          `${round1((dApi?.p99 ?? NaN) / Math.max(1, dTier?.p99 ?? NaN))} × the same statements direct, ${round1((dApi?.p99 ?? NaN) / Math.max(1, dRaw?.p99 ?? NaN))} × the raw statements direct; ` +
+          `over the core mqtt-broker node p99 ${dCore?.p99} ms`,
       );
   } finally {
     for (const h of https) h.close();

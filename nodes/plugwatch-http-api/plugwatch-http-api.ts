@@ -1,4 +1,5 @@
-// plugwatch-http-api node: mounts the REST API on RED.httpNode and talks to the query component and control agent through the core mqtt-broker node.
+// plugwatch-http-api node: mounts the REST API on RED.httpNode and talks to the query component and control agent over MQTT:
+// through its plugwatch-mqtt connection (TCP_NODELAY) when one is selected, else the core mqtt-broker node.
 import { randomBytes } from "node:crypto";
 import type { NodeAPI } from "node-red";
 import { apiAccess } from "../../lib/api/access";
@@ -18,7 +19,7 @@ import { processMetricsFromSettings, watchBrokers } from "../shared/metrics";
 import type { PlugwatchHttpApiCredentials, PlugwatchHttpApiNode, PlugwatchHttpApiNodeDef } from "./types";
 
 const httpNodeRoot = (v: unknown): string => (typeof v === "string" ? v : "/").replace(/\/+$/, "");
-const parse = (def: PlugwatchHttpApiNodeDef) => ({ ...parseApiConfig(def), broker: def.broker, registry: def.registry });
+const parse = (def: PlugwatchHttpApiNodeDef) => ({ ...parseApiConfig(def), broker: def.broker, connection: def.connection ?? "", registry: def.registry });
 
 export = (RED: NodeAPI) =>
   defineNode<PlugwatchHttpApiNodeDef, ReturnType<typeof parse>, PlugwatchHttpApiCredentials, PlugwatchHttpApiNode>(
@@ -28,7 +29,7 @@ export = (RED: NodeAPI) =>
     (node, config, kit) => {
       // A bad token list is a configuration error; its message never contains a token.
       const { auth, metrics } = configured(kit.t, () => apiAccess(config.auth, node.credentials));
-      const broker = kit.findConfigNode("mqtt-broker", config.broker);
+      const broker = config.connection ? kit.findConfigNode("plugwatch-mqtt", config.connection) : kit.findConfigNode("mqtt-broker", config.broker);
       const replyTopic = replyTopicOf(config.root, `${node.id.replace(/[^A-Za-z0-9_-]/g, "_")}-${randomBytes(4).toString("hex")}`);
       const correlator = new Correlator({ timeoutMs: config.timeoutMs, timers: kit.clock });
       const state = new ApiState({ root: config.root, historySize: config.historySize });

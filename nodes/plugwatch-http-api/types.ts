@@ -8,6 +8,8 @@ export type HttpApiAuthMode = "tokens" | "none";
 export interface PlugwatchHttpApiNodeDef extends NodeDef {
   version?: number;
   broker: string;
+  /** id of a plugwatch-mqtt connection (TCP_NODELAY) used instead of `broker` when set ('' or absent = `broker`). */
+  connection?: string;
   registry: string;
   root: string;
   basePath: string;

@@ -1,6 +1,7 @@
 // plugwatch-influx-query's editor config → typed config, and the reply texts of requests it does not run.
 import { parseQueryOptions, type QueryOptions } from "../../lib/influx/query-service";
 import { ConfigError } from "../shared/kit";
+import { DEFAULT_ROOT, isTopicFilter, queryRequestTopic } from "../../lib/topics";
 import type { PlugwatchInfluxQueryNodeDef } from "./types";
 
 /** Reply messages (MQTT contract texts, like every other error message of a reply). */
@@ -18,11 +19,30 @@ export interface QueryNodeConfig extends QueryOptions {
   registry: string;
   tariff: string;
   database: string | undefined;
+  /** id of a plugwatch-mqtt connection the node subscribes and replies on ('' = wires only). */
+  connection: string;
+  /** Request topic filter on that connection. */
+  topic: string;
+}
+
+/** The request topic filter ('' or absent: the default root's); throws on a filter MQTT would refuse. */
+function requestTopic(v: unknown): string {
+  if (v === undefined || v === null || v === "") return queryRequestTopic(DEFAULT_ROOT);
+  if (typeof v !== "string" || !isTopicFilter(v)) throw new Error(`topic '${String(v)}' is not an MQTT topic filter`);
+  return v;
 }
 
 export function parseQueryNodeConfig(def: PlugwatchInfluxQueryNodeDef): QueryNodeConfig {
   try {
-    return { ...parseQueryOptions(def), influx: def.influx, registry: def.registry, tariff: def.tariff ?? "", database: def.database || undefined };
+    return {
+      ...parseQueryOptions(def),
+      influx: def.influx,
+      registry: def.registry,
+      tariff: def.tariff ?? "",
+      database: def.database || undefined,
+      connection: def.connection ?? "",
+      topic: requestTopic(def.topic),
+    };
   } catch (err) {
     throw new ConfigError(err instanceof Error ? err.message : String(err));
   }

@@ -1,4 +1,5 @@
-// plugwatch-influx-query node: answers query requests from MQTT with replies for an mqtt-out node; the logic is lib/influx/query-service.
+// plugwatch-influx-query node: answers query requests from MQTT (an mqtt-in wire or its own plugwatch-mqtt connection) with
+// replies for an mqtt-out wire or that connection; the logic is lib/influx/query-service.
 import type { NodeAPI, NodeMessageInFlow } from "node-red";
 import { PlugwatchError, asPlugwatchError } from "../../lib/contracts/errors";
 import { queryOutcome } from "../../lib/influx/query-outcome";
@@ -7,6 +8,7 @@ import { observeQuery } from "../../lib/metrics/observe";
 import { defineNode, type Done, type Send } from "../shared/kit";
 import { ReplyTopicRefused } from "../../lib/contracts/reply-topic";
 import { queryNodeService } from "./service";
+import { queryRoute } from "./connection";
 import { CLOSE_GRACE_MS, CLOSED_BEFORE_RUN, CLOSING, MAX_WAITING, parseQueryNodeConfig, SERVER_SIDE } from "./config";
 
 export = (RED: NodeAPI) =>
@@ -14,10 +16,11 @@ export = (RED: NodeAPI) =>
     RED,
     "plugwatch-influx-query",
     parseQueryNodeConfig,
-    (_node, config, kit) => {
+    (node, config, kit) => {
       const abort = new AbortController(); // aborted on close: running queries answer STORAGE_UNAVAILABLE at once
       const { service, influxFound, unwatch } = queryNodeService(kit, config, abort.signal);
       const limiter = new Limiter({ concurrency: config.concurrency, maxWaiting: MAX_WAITING, clock: kit.clock });
+      const route = queryRoute(node, kit, kit.findConfigNode("plugwatch-mqtt", config.connection), config.topic);
       if (!influxFound) kit.status.show("error", "status.noInflux");
       else if (config.tariff && !kit.findConfigNode("plugwatch-tariff", config.tariff)?.book) kit.status.text("error", "TARIFF_INVALID");
       else kit.status.show("idle", "status.ready");
@@ -57,7 +60,8 @@ export = (RED: NodeAPI) =>
         done(out.error);
       };
 
-      kit.onInput(async (msg, send, done) => {
+      kit.onInput(async (msg, wire, done) => {
+        const send = route.reply(wire);
         if (kit.closing) return refuse(msg, send, done, new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING));
         if (limiter.full) {
           kit.status.show("warn", "status.queueFull");
@@ -75,11 +79,12 @@ export = (RED: NodeAPI) =>
         });
       });
 
-      kit.onClose(() => {
+      kit.onClose((removed) => {
         unwatch?.();
         // Queued requests never run: each is answered. Running ones are aborted and answer STORAGE_UNAVAILABLE.
         limiter.cancelWaiting(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSED_BEFORE_RUN));
         abort.abort(new PlugwatchError("STORAGE_UNAVAILABLE", CLOSING));
+        return route.release(removed);
       });
     },
     { closeGraceMs: CLOSE_GRACE_MS },

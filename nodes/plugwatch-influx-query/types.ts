@@ -11,6 +11,10 @@ export interface PlugwatchInfluxQueryNodeDef extends NodeDef {
   registry: string;
   /** id of the plugwatch-tariff config node ('' or absent in flows saved before it: cost queries answer TARIFF_INVALID) */
   tariff?: string;
+  /** id of a plugwatch-mqtt connection: requests are read and replies published there ('' or absent = wires only). */
+  connection?: string;
+  /** Request topic filter on that connection ('' or absent = plugwatch/api/request/query). */
+  topic?: string;
   /** Database override ('' = the config node's database). */
   database: string;
   /** Longest aggregated range / energy query, days (default 366). */

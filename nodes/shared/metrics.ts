@@ -8,13 +8,13 @@ import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 export const metricLabel = (node: { name?: string | undefined; id: string }): string => node.name?.trim() || node.id;
 
 /**
- * Registers every mqtt-broker config node of the deployed flows (RED.nodes.eachNode) as a broker source of the hub:
- * `connected` is the core node's own flag. Returns the function that removes them (on close).
+ * Registers every mqtt-broker and plugwatch-mqtt config node of the deployed flows (RED.nodes.eachNode) as a broker
+ * source of the hub: `connected` is the node's own flag. Returns the function that removes them (on close).
  */
 export function watchBrokers(RED: NodeAPI): () => void {
   const removers: (() => void)[] = [];
   RED.nodes.eachNode((def) => {
-    if (def.type !== "mqtt-broker") return;
+    if (def.type !== "mqtt-broker" && def.type !== "plugwatch-mqtt") return;
     const id = def.id;
     // A name with an unresolved ${VAR} part is no label: the id is stable and readable enough.
     const label = def.name && !def.name.includes("${") ? def.name.trim() : id;

@@ -19,7 +19,7 @@ export const EXAMPLE_REGISTRY = {
 const CORE_TABS = ["pw-tab-agents", "pw-tab-hook", "pw-tab-component", "pw-tab-api", "pw-tab-alerts", "pw-tab-schedules"] as const;
 /** Wired to the Backup tab only. */
 const CORE_DROP = new Set(["pw-alert-backup-in"]);
-const REF_KEYS = ["g", "registry", "broker", "influx", "server", "group", "ui", "page", "theme", "tariff", "schedule"] as const;
+const REF_KEYS = ["g", "registry", "broker", "connection", "influx", "server", "group", "ui", "page", "theme", "tariff", "schedule"] as const;
 
 const tabLabel = (t: FlowNode | undefined) => (typeof t?.label === "string" ? t.label : undefined);
 const env = (pairs: [string, string][]) => pairs.map(([name, value]) => ({ name, value, type: "str" }));
@@ -35,6 +35,13 @@ function renamed(n: FlowNode, prefix: string, drop: Set<string> = new Set()): Fl
   if (c.type === "group") c.nodes = (c.nodes as string[]).map(id);
   delete c.credentials;
   return c;
+}
+
+/** The request/reply connection (plugwatch-mqtt) of the shipped flow on the example's MQTT_HOST:MQTT_PORT. */
+function connectionFor(shipped: FlowNode[], prefix: string, z: string): FlowNode {
+  const c = shipped.find((n) => n.id === IDS.connection);
+  if (!c) throw new Error("the shipped flow has no plugwatch-mqtt connection");
+  return { ...renamed(c, prefix), z, name: "request/reply (MQTT_HOST:MQTT_PORT)", broker: "${MQTT_HOST}", port: "${MQTT_PORT}" };
 }
 
 function brokerFor(shipped: FlowNode[], prefix: string, z: string): FlowNode {
@@ -94,6 +101,7 @@ export function corePipelineExample(shipped: FlowNode[]): FlowNode[] {
   for (const n of shipped) {
     // One broker node: the examples' collector shares it (no collector identity, see COLLECTOR_IDENTITY_NOTE).
     if (n.id === SHIPPED_BROKER) out.push(brokerFor(shipped, P, TAB));
+    else if (n.id === IDS.connection) out.push(connectionFor(shipped, P, TAB));
     else if (n.type === "plugwatch-registry")
       out.push({
         id: `${P}.registry`,

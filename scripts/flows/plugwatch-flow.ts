@@ -36,6 +36,7 @@ export const COLLECTOR_IDENTITY_NOTE =
 export const IDS = {
   broker: "pw-mqtt-broker",
   collectorBroker: "pw-mqtt-collector",
+  connection: "pw-mqtt-connection",
   registry: "pw-registry",
   influx: "pw-influx",
   aedes: "pw-aedes",
@@ -263,9 +264,29 @@ function mqttBroker(id: string, name: string, user: string, password: string): F
   };
 }
 
+/**
+ * The request/reply connection of the API and the query component: a plugwatch-mqtt node (its own socket, TCP_NODELAY)
+ * on the same broker and identity as the runtime's mqtt-broker node (docs/mqtt-connection.md).
+ */
+function mqttConnection(): FlowNode {
+  return {
+    id: IDS.connection,
+    type: "plugwatch-mqtt",
+    name: "Plugwatch request/reply (${PLUGWATCH_MQTT_HOST})",
+    broker: "${PLUGWATCH_MQTT_HOST}",
+    port: "${PLUGWATCH_MQTT_PORT}",
+    clientid: "",
+    usetls: false,
+    keepalive: "60",
+    protocolVersion: "4",
+    credentials: { user: "${PLUGWATCH_MQTT_USER}", password: "${PLUGWATCH_MQTT_PASSWORD}" },
+  };
+}
+
 function configNodes(): FlowNode[] {
   return [
     mqttBroker(IDS.broker, "Plugwatch MQTT (${PLUGWATCH_MQTT_HOST})", "${PLUGWATCH_MQTT_USER}", "${PLUGWATCH_MQTT_PASSWORD}"),
+    mqttConnection(),
     // The collector publishes under its own identity (role collector, narrowed to the registry's devices by the broker's
     // ACL); the runtime's identity above may then publish no reading or availability (role agents).
     mqttBroker(IDS.collectorBroker, "Plugwatch MQTT collector (${PLUGWATCH_COLLECTOR_USER})", "${PLUGWATCH_COLLECTOR_USER}", "${PLUGWATCH_COLLECTOR_PASSWORD}"),
@@ -438,7 +459,7 @@ function componentTab(): FlowNode[] {
     group: "query",
     name: "Query component",
     nodes: (z) => [
-      mqttIn({ z, id: "pw-query-in", name: "query requests", topic: queryRequestTopic(ROOT), datatype: "json", to: [IDS.query], at: [0, 0], rh: 2 }),
+      // The query node reads its requests and publishes its replies on the request/reply connection itself.
       {
         id: IDS.query,
         type: "plugwatch-influx-query",
@@ -453,10 +474,11 @@ function componentTab(): FlowNode[] {
         maxRows: 100000,
         timeout: 30000,
         concurrency: 8,
-        ...at(1, 0),
-        wires: [["pw-query-out"]],
+        connection: IDS.connection,
+        topic: queryRequestTopic(ROOT),
+        ...at(0, 0),
+        wires: [[]],
       },
-      mqttOut({ z, id: "pw-query-out", name: "replies (to replyTo)", at: [2, 0] }),
       ...errorSink(z, "query", "query", 1),
     ],
   });
@@ -475,6 +497,7 @@ function apiTab(): FlowNode[] {
         name: "REST API",
         version: 1,
         broker: IDS.broker,
+        connection: IDS.connection,
         registry: IDS.registry,
         // The node's own defaults (base path, timeouts, token auth, open /health and /openapi.json).
         ...CONFIG_DEFAULTS,

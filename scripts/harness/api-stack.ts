@@ -92,7 +92,7 @@ export interface ApiStackOptions {
   /** Extra environment of the Node-RED process (e.g. NODE_OPTIONS=--cpu-prof for the bench). */
   env?: Record<string, string> | undefined;
   /** Changes the flow before it is deployed (e.g. a tariff config node on the query component). */
-  flow?: (nodes: FlowNode[]) => FlowNode[];
+  flow?: (nodes: FlowNode[], stack: { port: number; kind: BrokerKind; root: string }) => FlowNode[];
 }
 
 export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNode {
@@ -111,6 +111,34 @@ export function brokerConfig(id: string, port: number, kind: BrokerKind): FlowNo
     cleansession: true,
     autoUnsubscribe: true,
   };
+}
+
+/**
+ * A plugwatch-mqtt connection (TCP_NODELAY) on the same broker, as the shipped flow has it: the API node `api` and the
+ * query node `q` use it (the query node subscribes itself, so its mqtt in/out pair goes). Other nodes keep broker `b`.
+ */
+export function withConnection(nodes: FlowNode[], o: { port: number; kind: BrokerKind; root: string }): FlowNode[] {
+  const connection: FlowNode = {
+    id: "pm",
+    type: "plugwatch-mqtt",
+    name: "request/reply",
+    broker: "127.0.0.1",
+    port: String(o.port),
+    clientid: "",
+    usetls: false,
+    keepalive: "15",
+    protocolVersion: o.kind === "aedes" ? "4" : "5",
+  };
+  return [
+    ...nodes
+      .filter((n) => n.id !== "qin" && n.id !== "qout")
+      .map((n) => {
+        if (n.id === "api") return { ...n, connection: "pm" };
+        if (n.id === "q") return { ...n, connection: "pm", topic: `${o.root}/api/request/query`, wires: [[]] };
+        return n;
+      }),
+    connection,
+  ];
 }
 
 /** The flow under test: the API in front of the real query component and control agent, all over one broker. */
@@ -242,7 +270,7 @@ export async function startApiStack(td: Teardown, kind: BrokerKind, opts: ApiSta
     devices,
     controlTimeoutMs: opts.controlTimeoutMs ?? 2000,
   });
-  const flows = opts.flow ? opts.flow(built) : built;
+  const flows = opts.flow ? opts.flow(built, { port: broker.port, kind, root }) : built;
   // Deployed through the admin API (not the flow file) so the token credentials are stored like the editor does.
   const red = td.add(await startNodeRed({ logLevel: opts.logLevel ?? "info", env: opts.env }), (r) => r.stop());
   await red.deploy(flows);

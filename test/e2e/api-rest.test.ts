@@ -1,4 +1,5 @@
 // REST API end to end: real HTTP → Node-RED runtime (plugwatch-http-api) → Mosquitto or aedes → plugwatch-influx-query/influxd and plugwatch-control/simulated plugs; every answer checked against /openapi.json.
+// With Mosquitto the API and the query node talk over a plugwatch-mqtt connection (the shipped flow's shape), with aedes over the core mqtt-broker node.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import type { Problem } from "../../lib/api/problem";
 import type { AlertList, AuditList, CommandOutcome, DeviceList, DeviceView, Health, UnknownDeviceList } from "../../lib/api/schemas";
 import type { DeviceEntry } from "../../lib/contracts/device";
 import type { QueryData } from "../../lib/contracts/query";
-import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, type ApiStack } from "../../scripts/harness/api-stack";
+import { BASE, DEAD_BASE, eventually, SLOW_BASE, SLOW_TIMEOUT_MS, startApiStack, TOKENS, withConnection, type ApiStack } from "../../scripts/harness/api-stack";
 import { nextMessage, Teardown, type BrokerKind } from "../../scripts/harness/services";
 import { member, nth } from "../support/checked";
 
@@ -92,8 +93,9 @@ function assertProblem(r: { status: number; headers: Headers; body: unknown }, s
 /** A JSON object body as the tests read it. */
 type Json = Record<string, unknown>;
 
-function suite(kind: BrokerKind, full: boolean): void {
-  describe(`REST API end to end (${kind}${full ? "" : ", core paths"})`, function () {
+/** `connection`: the API and the query node on a plugwatch-mqtt connection (the shipped flow's shape), else the core broker node. */
+function suite(kind: BrokerKind, full: boolean, connection: boolean): void {
+  describe(`REST API end to end (${kind}${full ? "" : ", core paths"}, ${connection ? "plugwatch-mqtt connection" : "core mqtt-broker node"})`, function () {
     this.timeout(60_000);
     const td = new Teardown();
     let s: ApiStack;
@@ -105,7 +107,7 @@ function suite(kind: BrokerKind, full: boolean): void {
 
     before(async function () {
       // The core run logs at debug level: tokens must not leak there either.
-      s = await startApiStack(td, kind, { data, logLevel: full ? "info" : "debug" });
+      s = await startApiStack(td, kind, { data, logLevel: full ? "info" : "debug", ...(connection ? { flow: withConnection } : {}) });
     });
     after(async function () {
       await td.run();
@@ -646,5 +648,5 @@ function suite(kind: BrokerKind, full: boolean): void {
   });
 }
 
-suite("mosquitto", true);
-suite("aedes", false);
+suite("mosquitto", true, true);
+suite("aedes", false, false);
