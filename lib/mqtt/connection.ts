@@ -127,6 +127,11 @@ export class MqttConnection implements MqttPort {
   private readonly subs = new Map<string, Map<string, Subscription>>();
   /** QoS each filter is subscribed with on the current session. */
   private readonly granted = new Map<string, QoS>();
+  /** MQTT 5 subscription identifier of each filter: the broker names the subscriptions a message matched. */
+  private readonly ids = new Map<string, number>();
+  private nextId = 1;
+  /** MQTT 5 and the broker takes subscription identifiers (CONNACK). */
+  private useIds = false;
   /** Publishes not yet acknowledged (close waits for them, at most endTimeoutMs). */
   private inFlight = 0;
   private readonly drained: (() => void)[] = [];
@@ -166,6 +171,7 @@ export class MqttConnection implements MqttPort {
     if (typeof callback !== "function") throw new PlugwatchError("INVALID_REQUEST", `subscription to '${filter}' needs a callback function`);
     const refs = this.subs.get(filter) ?? new Map<string, Subscription>();
     this.subs.set(filter, refs);
+    if (!this.ids.has(filter)) this.ids.set(filter, this.nextId++);
     refs.set(String(ref), { qos, callback });
     if (this.isConnected) this.brokerSubscribe(filter);
   }
@@ -175,6 +181,7 @@ export class MqttConnection implements MqttPort {
     if (!refs?.delete(String(ref)) || refs.size > 0) return;
     this.subs.delete(topic);
     this.granted.delete(topic);
+    this.ids.delete(topic);
     if (this.isConnected && this.client) {
       this.client.unsubscribe(topic, (err) => {
         if (err) this.log.error(`${this.where}: unsubscribe '${topic}' failed: ${err.message}`);
@@ -244,10 +251,11 @@ export class MqttConnection implements MqttPort {
     const client = new MqttClient(noDelayStreamBuilder(o), options);
     this.client = client;
     const mine = (): boolean => this.client === client;
-    client.on("connect", () => {
+    client.on("connect", (connack) => {
       if (!mine()) return;
       this.isConnected = true;
       this.granted.clear();
+      this.useIds = options.protocolVersion === 5 && connack.properties?.subscriptionIdentifiersAvailable !== false;
       this.log.info(`connected to ${this.where} as ${o.clientId}`);
       for (const filter of this.subs.keys()) this.brokerSubscribe(filter);
       this.tell(USER_STATUS.connected);
@@ -277,16 +285,23 @@ export class MqttConnection implements MqttPort {
     const had = this.granted.get(filter);
     if (had !== undefined && had >= qos) return;
     this.granted.set(filter, qos);
-    this.client.subscribe(filter, { qos }, (err, grants) => {
+    const id = this.ids.get(filter);
+    const properties = this.useIds && id !== undefined ? { properties: { subscriptionIdentifier: id } } : {};
+    this.client.subscribe(filter, { qos, ...properties }, (err, grants) => {
       if (err) this.log.error(`${this.where}: subscribe '${filter}' failed: ${err.message}`);
       else if (grants?.some((g) => g.qos === 128)) this.log.error(`${this.where}: the broker refused the subscription '${filter}'`);
     });
   }
 
-  /** Every callback whose filter matches the topic gets the message (the same rule as the core node). */
+  /**
+   * Every callback whose filter matches the topic gets the message. With MQTT 5 subscription identifiers, only the
+   * filters the broker names: Mosquitto 5 sends one copy per matching subscription, and each copy names its own.
+   */
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const named = packet.properties?.subscriptionIdentifier;
+    const ids = named === undefined ? undefined : new Set(Array.isArray(named) ? named : [named]);
     for (const [filter, refs] of this.subs) {
-      if (!topicMatches(filter, topic)) continue;
+      if (ids ? !ids.has(this.ids.get(filter) ?? -1) : !topicMatches(filter, topic)) continue;
       for (const sub of [...refs.values()]) {
         try {
           sub.callback(topic, payload, packet);
