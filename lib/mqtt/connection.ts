@@ -132,8 +132,8 @@ export class MqttConnection implements MqttPort {
   private nextId = 1;
   /** MQTT 5 and the broker takes subscription identifiers (CONNACK). */
   private useIds = false;
-  /** Publishes not yet acknowledged (close waits for them, at most endTimeoutMs). */
-  private inFlight = 0;
+  /** Publishes not yet acknowledged, with their client: close waits for them (at most endTimeoutMs), then fails them. */
+  private readonly unacked = new Map<PublishDone, MqttClient>();
   private readonly drained: (() => void)[] = [];
   private readonly log: NonNullable<MqttConnectionOptions["log"]>;
   private readonly timers: Timers;
@@ -211,11 +211,13 @@ export class MqttConnection implements MqttPort {
     }
     if (!this.isConnected || !this.client) return finish(new NotConnectedError(this.where));
     // QoS 1/2: mqtt.js calls back on PUBACK/PUBCOMP; QoS 0: once the packet is written.
-    this.inFlight++;
-    this.client.publish(topic, msg.payload, { qos, retain: msg.retain === true }, (err) => {
-      if (--this.inFlight === 0) for (const wake of this.drained.splice(0)) wake();
+    const acked: PublishDone = (err) => {
+      if (!this.unacked.delete(acked)) return;
+      if (this.unacked.size === 0) for (const wake of this.drained.splice(0)) wake();
       finish(err);
-    });
+    };
+    this.unacked.set(acked, this.client);
+    this.client.publish(topic, msg.payload, { qos, retain: msg.retain === true }, (err) => acked(err));
   }
 
   /** Ends the connection for good (node close / redeploy); resolves once the socket is closed (at most endTimeoutMs). */
@@ -322,12 +324,14 @@ export class MqttConnection implements MqttPort {
     if (wasConnected) this.log.info(`disconnected from ${this.where}`);
     this.tell(USER_STATUS.disconnected);
     const ms = this.options.endTimeoutMs ?? 2000;
+    const due = (): PublishDone[] => [...this.unacked].filter(([, c]) => c === client).map(([done]) => done);
     // Wait (bounded) for acknowledgements still due, then end: a clean DISCONNECT when connected and nothing is
-    // pending, else at once (mqtt.js then fails the pending publishes with "Connection closed").
-    if (wasConnected && this.inFlight > 0) await this.within(ms, (wake) => this.drained.push(wake));
-    const force = !wasConnected || this.inFlight > 0;
-    const ended = await this.within(ms, (wake) => client.end(force, {}, () => wake()));
+    // pending, else at once. mqtt.js keeps unacknowledged publishes for a reconnect that will not come: fail them.
+    if (wasConnected && due().length > 0) await this.within(ms, (wake) => this.drained.push(wake));
+    const left = due();
+    const ended = await this.within(ms, (wake) => client.end(!wasConnected || left.length > 0, {}, () => wake()));
     if (!ended) client.stream?.destroy();
+    for (const done of left) done(new Error(`connection to ${this.where} closed before the broker acknowledged the publish`));
   }
 
   /** Runs `start(wake)`; true when wake() came within `ms`, false on timeout. */

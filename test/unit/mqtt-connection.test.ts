@@ -1,13 +1,18 @@
 // MqttConnection against a real Mosquitto and the embedded aedes broker: status, dispatch by ref, PUBACK, outages, bad input.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import { startEmbeddedBroker } from "../../lib/broker/embedded";
 import { hashPassword } from "../../lib/broker/passwd";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { MqttConnection, NotConnectedError, USER_STATUS, type MqttConnectionOptions, type MqttUser, type UserStatus } from "../../lib/mqtt/connection";
-import { startMosquitto } from "../../scripts/harness/mosquitto";
-import { freePort } from "../../scripts/harness/ports";
+import { startAedes, startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
+import { freePort, waitForPort } from "../../scripts/harness/ports";
 import { connectClient, nextMessage, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { FakeTime } from "../support/fake-time";
 import { waitFor } from "../support/node-helper";
 
 /** The embedded broker's topic root: its `runtime` identity may read and write `{R}/api/reply/#`. */
@@ -285,4 +290,102 @@ describe("MqttConnection (lib/mqtt/connection) without a broker", function () {
       }
     });
   }
+});
+
+describe("MqttConnection (lib/mqtt/connection) over TLS with Mosquitto", function () {
+  this.timeout(30000);
+  let dir: string;
+  let m: MosquittoInstance;
+  let tlsPort: number;
+  const td = new Teardown();
+
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), "pw-mqtls-"));
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"],
+      {
+        cwd: dir,
+        stdio: "ignore",
+      },
+    );
+    tlsPort = await freePort();
+    m = await startMosquitto({ extraConfig: [`listener ${tlsPort} 127.0.0.1`, `certfile ${dir}/cert.pem`, `keyfile ${dir}/key.pem`] });
+    await waitForPort(tlsPort);
+  });
+  after(async function () {
+    await td.run();
+    await m?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const connect = (ca: Buffer, errors: string[]): MqttConnection =>
+    td.add(
+      new MqttConnection({
+        host: "127.0.0.1",
+        port: tlsPort,
+        tls: { ca, servername: "localhost" },
+        clientId: `pwtest_tls_${Math.random().toString(16).slice(2, 8)}`,
+        reconnectPeriodMs: 100,
+        log: { info: () => undefined, error: (e) => errors.push(e) },
+      }),
+      (c) => c.close(),
+    );
+
+  it("connects with the broker's CA, subscribes and publishes (QoS 1) over TLS", async function () {
+    const errors: string[] = [];
+    const conn = connect(readFileSync(path.join(dir, "cert.pem")), errors);
+    const got: string[] = [];
+    conn.subscribe("pwtls/+", { qos: 1 }, (topic, payload) => got.push(`${topic}=${payload.toString()}`), "r");
+    conn.register(user("u"));
+    await waitFor("connected over TLS", () => conn.connected);
+    await new Promise<void>((resolve, reject) => conn.publish({ topic: "pwtls/a", payload: "secret", qos: 1 }, (err) => (err ? reject(err) : resolve())));
+    await waitFor("own message back", () => got.length > 0);
+    assert.deepEqual(got, ["pwtls/a=secret"]);
+    assert.deepEqual(errors, []);
+    assert.equal(conn.where, `mqtts://127.0.0.1:${tlsPort}`);
+  });
+
+  it("refuses a server certificate its CA list does not vouch for, logs it, and stays disconnected", async function () {
+    const errors: string[] = [];
+    // Any other self-signed certificate: the broker's is not signed by it.
+    const other = execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null", "-days", "1", "-subj", "/CN=other"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const conn = connect(other, errors);
+    conn.register(user("u"));
+    await waitFor("certificate error logged", () => errors.length > 0);
+    assert.match(errors[0]!, /self[- ]signed certificate|unable to verify/i);
+    assert.equal(conn.connected, false);
+  });
+});
+
+describe("MqttConnection (lib/mqtt/connection) close with a publish still unacknowledged", function () {
+  this.timeout(15000);
+
+  it("waits endTimeoutMs for the PUBACK, then ends: the publish fails, close resolves", async function () {
+    // A broker that never authorizes the publish, so its PUBACK never comes.
+    const b = await startAedes({ options: { authorizePublish: () => undefined } });
+    const fake = new FakeTime();
+    const conn = new MqttConnection({ host: "127.0.0.1", port: b.port, clientId: "pwtest_inflight", endTimeoutMs: 2000, timers: fake.asClock });
+    try {
+      conn.register(user("u"));
+      await waitFor("connected", () => conn.connected);
+      const outcome: { done: boolean; err?: Error | undefined } = { done: false };
+      conn.publish({ topic: "pw/x", payload: "p", qos: 1 }, (err) => Object.assign(outcome, { done: true, err }));
+      let closed = false;
+      const closing = conn.close().then(() => (closed = true));
+      await fake.advance(1999);
+      assert.equal(outcome.done, false);
+      assert.equal(closed, false);
+      await fake.advance(1);
+      await closing;
+      assert.equal(outcome.done, true);
+      assert.equal(outcome.err?.message, `connection to mqtt://127.0.0.1:${b.port} closed before the broker acknowledged the publish`);
+      assert.equal(conn.connected, false);
+    } finally {
+      await conn.close();
+      await b.stop();
+    }
+  });
 });
