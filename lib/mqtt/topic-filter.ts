@@ -4,9 +4,10 @@ import { PlugwatchError } from "../contracts/errors";
 
 /**
  * True when the subscription filter matches the topic name (`+` one level, `#` the rest, including the parent level;
- * a wildcard first level never matches a `$` topic). One matcher for the project: the broker ACL's.
+ * a wildcard first level never matches a `$` topic; a shared subscription `$share/{group}/{filter}` matches as its
+ * filter). One matcher for the project: the broker ACL's.
  */
-export const topicMatches = (filter: string, topic: string): boolean => filterMatches(filter, topic);
+export const topicMatches = (filter: string, topic: string): boolean => filterMatches(filter.replace(/^\$share\/[^/]+\//, ""), topic);
 
 /** MQTT strings are UTF-8 of at most 65535 bytes and never hold NUL. */
 function checkString(what: string, value: unknown): string {

@@ -25,6 +25,9 @@ describe("MQTT topic filters (lib/mqtt/topic-filter)", function () {
     ["$SYS/#", "$SYS/broker", true],
     ["pw/api/reply/+/q1", "pw/api/reply/app/q1", true],
     ["pw/api/reply/+/q1", "pw/api/reply/app/q2", false],
+    ["$share/query/pw/api/request/query", "pw/api/request/query", true],
+    ["$share/query/pw/+/x", "pw/a/x", true],
+    ["$share/query/pw/+/x", "$share/query/pw/a/x", false],
   ];
   for (const [filter, topic, matches] of cases) {
     it(`'${filter}' ${matches ? "matches" : "does not match"} '${topic}'`, function () {
