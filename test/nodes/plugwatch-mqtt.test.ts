@@ -1,16 +1,22 @@
 // plugwatch-mqtt in the Node-RED helper runtime with a real Mosquitto: nodes/shared/broker.ts works with it unchanged,
-// a redeploy ends the connection, and a bad config gives a translated red status and failing publishes, no crash.
+// TLS comes from a core tls-config node, a redeploy ends the connection, a bad config is a translated red status.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import { brokerPort, brokerUser, subscribeAll } from "../../nodes/shared/broker";
 import type { PlugwatchMqttNode } from "../../nodes/plugwatch-mqtt/types";
 import { startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
+import { freePort, waitForPort } from "../../scripts/harness/ports";
+import { coreNodes } from "../../scripts/harness/runtime";
 import { connectClient, nextMessage, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import { calls, helper, lastStatus, waitFor, withMessages, type TestNode } from "../support/node-helper";
 
 import mqttModule from "../../nodes/plugwatch-mqtt/plugwatch-mqtt";
 
+const tlsNode = coreNodes("network/05-tls.js");
 const mqttNode = withMessages(mqttModule, path.join(__dirname, "..", "..", "nodes", "plugwatch-mqtt"), "plugwatch-mqtt");
 
 describe("plugwatch-mqtt config node (MQTT connection with TCP_NODELAY)", function () {
@@ -123,5 +129,81 @@ describe("plugwatch-mqtt config node (MQTT connection with TCP_NODELAY)", functi
       calls(keep.mq, "error").map((a) => String(a[0])),
       ["keep alive must be an integer from 0 to 65535 s (got 'soon')"],
     );
+  });
+});
+
+describe("plugwatch-mqtt with a core tls-config node (Mosquitto over TLS)", function () {
+  this.timeout(30000);
+  let dir: string;
+  let mosquitto: MosquittoInstance;
+  let tlsPort: number;
+
+  before(async function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), "pw-mqnode-tls-"));
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"],
+      {
+        cwd: dir,
+        stdio: "ignore",
+      },
+    );
+    tlsPort = await freePort();
+    mosquitto = await startMosquitto({ extraConfig: [`listener ${tlsPort} 127.0.0.1`, `certfile ${dir}/cert.pem`, `keyfile ${dir}/key.pem`] });
+    await waitForPort(tlsPort);
+  });
+  after(async function () {
+    await mosquitto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(function (done) {
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it("connects with the CA and server name of the tls-config node (addTLSOptions) and round-trips a QoS 1 message", async function () {
+    const flow = [
+      { id: "tab", type: "tab", label: "mqtt tls test" },
+      {
+        id: "tls",
+        type: "tls-config",
+        name: "",
+        cert: "",
+        key: "",
+        ca: path.join(dir, "cert.pem"),
+        certname: "",
+        keyname: "",
+        caname: "",
+        servername: "localhost",
+        verifyservercert: true,
+      },
+      {
+        id: "mq",
+        type: "plugwatch-mqtt",
+        name: "",
+        broker: "127.0.0.1",
+        port: tlsPort,
+        usetls: true,
+        tls: "tls",
+        clientid: "",
+        keepalive: 60,
+        protocolVersion: "4",
+      },
+      { id: "user", type: "helper", z: "tab" },
+    ];
+    await helper.load([tlsNode, mqttNode], flow);
+    const mq = helper.getNode("mq") as unknown as PlugwatchMqttNode & TestNode;
+    const user = helper.getNode("user");
+    const got: string[] = [];
+    const release = subscribeAll(mq, user as never, ["pwtls/#"], (_sub, topic, payload) => got.push(`${topic}=${payload.toString()}`));
+    await waitFor("connected over TLS", () => mq.connected);
+    await brokerPort(mq, () => "down").publish("pwtls/node", "over tls");
+    await waitFor("message back", () => got.length > 0);
+    assert.deepEqual(got, ["pwtls/node=over tls"]);
+    assert.deepEqual(calls(mq, "warn"), []);
+    await release(true);
   });
 });
