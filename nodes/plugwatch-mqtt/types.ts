@@ -4,7 +4,6 @@ import type { MqttBrokerNode } from "../plugwatch-http-api/types";
 
 /** What the editor saves (numbers may be saved as typed strings). */
 export interface PlugwatchMqttNodeDef extends NodeDef {
-  version?: number;
   /** Host name or address of the broker. */
   broker: string;
   port: number | string;
