@@ -275,7 +275,9 @@ export class MqttConnection implements MqttPort {
     client.on("error", (err) => {
       if (mine()) this.log.error(`${this.where}: ${err.message}`);
     });
-    client.on("message", (topic, payload, packet) => this.dispatch(topic, payload, packet));
+    client.on("message", (topic, payload, packet) => {
+      if (mine()) this.dispatch(topic, payload, packet);
+    });
     this.tell(USER_STATUS.connecting);
   }
 
