@@ -10,6 +10,7 @@ import type { PlugwatchTariffNode } from "../plugwatch-tariff/types";
 import type { PlugwatchTplinkAccountNode } from "../plugwatch-tplink-account/types";
 import type { PlugwatchScheduleNode } from "../plugwatch-schedule/types";
 import type { MqttBrokerNode } from "../plugwatch-http-api/types";
+import type { PlugwatchMqttNode } from "../plugwatch-mqtt/types";
 import { migrate } from "./migrations";
 import { RateLimitedLog } from "../../lib/rate-limited-log";
 import { StatusReporter, type Translate } from "./status";
@@ -20,6 +21,7 @@ export interface ConfigNodes {
   "plugwatch-influx": PlugwatchInfluxNode;
   "plugwatch-tplink-account": PlugwatchTplinkAccountNode;
   "mqtt-broker": MqttBrokerNode;
+  "plugwatch-mqtt": PlugwatchMqttNode;
   "plugwatch-tariff": PlugwatchTariffNode;
   "plugwatch-schedule": PlugwatchScheduleNode;
 }
@@ -28,6 +30,7 @@ const MISSING: Record<keyof ConfigNodes, ErrorCode> = {
   "plugwatch-influx": "STORAGE_UNAVAILABLE",
   "plugwatch-tplink-account": "INVALID_REQUEST",
   "mqtt-broker": "INVALID_REQUEST",
+  "plugwatch-mqtt": "INVALID_REQUEST",
   "plugwatch-tariff": "TARIFF_INVALID",
   "plugwatch-schedule": "INVALID_SCHEDULE",
 };

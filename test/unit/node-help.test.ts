@@ -24,7 +24,7 @@ const catalogue = (type: string, lang: string) =>
 const placeholders = (s: string) => [...s.matchAll(/__\w+__/g)].map((m) => m[0]).sort();
 
 describe("node help and locales", function () {
-  it("finds the seventeen nodes", function () {
+  it("finds the eighteen nodes", function () {
     assert.deepEqual(types, [
       "plugwatch-alert",
       "plugwatch-broker",
@@ -36,6 +36,7 @@ describe("node help and locales", function () {
       "plugwatch-influx-backup",
       "plugwatch-influx-hook",
       "plugwatch-influx-query",
+      "plugwatch-mqtt",
       "plugwatch-registry",
       "plugwatch-schedule",
       "plugwatch-scheduler",
