@@ -14,13 +14,6 @@ export function checkRoot(root: string): string {
   return root;
 }
 
-/** An MQTT topic filter: non-empty, no NUL, `+` only as a whole level, `#` only as the whole last level. */
-export function isTopicFilter(filter: string): boolean {
-  if (filter.length === 0 || filter.includes("\u0000") || Buffer.byteLength(filter) > 65_535) return false;
-  const levels = filter.split("/");
-  return levels.every((l, i) => (l.includes("+") ? l === "+" : true) && (l.includes("#") ? l === "#" && i === levels.length - 1 : true));
-}
-
 export function deviceTopic(root: string, device: Pick<Device, "id" | "location">, stream: Stream): string {
   const { building, floor, room } = device.location;
   return `${root}/${building}/${floor}/${room}/${device.id}/${stream}`;

@@ -1,7 +1,8 @@
 // plugwatch-influx-query's editor config → typed config, and the reply texts of requests it does not run.
 import { parseQueryOptions, type QueryOptions } from "../../lib/influx/query-service";
 import { ConfigError } from "../shared/kit";
-import { DEFAULT_ROOT, isTopicFilter, queryRequestTopic } from "../../lib/topics";
+import { DEFAULT_ROOT, queryRequestTopic } from "../../lib/topics";
+import { checkFilter } from "../../lib/mqtt/topic-filter";
 import type { PlugwatchInfluxQueryNodeDef } from "./types";
 
 /** Reply messages (MQTT contract texts, like every other error message of a reply). */
@@ -28,8 +29,7 @@ export interface QueryNodeConfig extends QueryOptions {
 /** The request topic filter ('' or absent: the default root's); throws on a filter MQTT would refuse. */
 function requestTopic(v: unknown): string {
   if (v === undefined || v === null || v === "") return queryRequestTopic(DEFAULT_ROOT);
-  if (typeof v !== "string" || !isTopicFilter(v)) throw new Error(`topic '${String(v)}' is not an MQTT topic filter`);
-  return v;
+  return checkFilter(v);
 }
 
 export function parseQueryNodeConfig(def: PlugwatchInfluxQueryNodeDef): QueryNodeConfig {
