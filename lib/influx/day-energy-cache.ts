@@ -1,5 +1,6 @@
 // kWh of closed calendar days kept in memory per device, so a year of daily energy reads only the days it lacks.
 // Pure: time comes from an injected clock; late data and tier changes invalidate through invalidate()/clear().
+import { forgetChanged, type StorageChange } from "./storage-change";
 import { counterDelta, type CounterBucket, bucketInner } from "./energy";
 
 const HOUR = 3_600_000;
@@ -194,9 +195,8 @@ export class DayEnergyCache {
    * Drops what a change of the stored data makes stale (lib/influx/retention-manager.ts StorageChange): the days that
    * late readings touched, or everything when the tiers changed.
    */
-  onStorageChange(change: { kind: "late"; ranges: readonly { startMs: number; endMs: number }[] } | { kind: "tiers" }): void {
-    if (change.kind === "tiers") this.clear();
-    else for (const r of change.ranges) this.invalidate(r.startMs, r.endMs);
+  onStorageChange(change: StorageChange): void {
+    forgetChanged(this, change);
   }
 
   /** Drops everything (the tiers changed). */

@@ -1,6 +1,7 @@
 // Closed buckets of aggregated range queries kept in memory per device, so overlapping windows (a dashboard's sliding
 // "last 24 h", every device's day) read from InfluxDB only the buckets they lack. Pure: time comes from an injected
 // clock; late data and tier changes invalidate through invalidate()/onStorageChange(), as for the day cache.
+import { forgetChanged, type StorageChange } from "./storage-change";
 import { DAY_CACHE_DEFAULTS } from "./day-energy-cache";
 
 /** One aggregated row (`ts` plus the fields that had values), as the query reply carries it. */
@@ -171,9 +172,8 @@ export class RangeBucketCache {
   }
 
   /** Forgets what a change of the stored data makes stale: the windows late readings touched, or everything when the tiers changed. */
-  onStorageChange(change: { kind: "late"; ranges: readonly { startMs: number; endMs: number }[] } | { kind: "tiers" }): void {
-    if (change.kind === "tiers") this.clear();
-    else for (const r of change.ranges) this.invalidate(r.startMs, r.endMs);
+  onStorageChange(change: StorageChange): void {
+    forgetChanged(this, change);
   }
 
   /** Forgets everything. */

@@ -1,5 +1,6 @@
 // Keeps the retention tiers in step for one plugwatch-influx config node: applies the plan at start (retrying while
 // InfluxDB is unreachable), then re-aggregates the rollup windows that late writes touched. I/O through `send` only.
+import type { StorageChange } from "./storage-change";
 import { escape } from "@influxdata/influxdb-client";
 import type { Clock, TimerHandle } from "../clock";
 import { PlugwatchError, type ErrorCode } from "../contracts/errors";
@@ -76,7 +77,7 @@ const q = (id: string): string => escape.quoted(id);
  * late readings landed in `ranges` (told when noted and again when their rollups were re-aggregated), or an apply
  * changed the tiers or their continuous queries.
  */
-export type StorageChange = { kind: "late"; ranges: readonly { startMs: number; endMs: number }[] } | { kind: "tiers" };
+export type { StorageChange } from "./storage-change";
 
 /** Statement errors of /query come back as 200 with `results[i].error`. */
 function checkResults(res: HttpResponse, what: string): unknown {

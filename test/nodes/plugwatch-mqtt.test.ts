@@ -1,17 +1,15 @@
 // plugwatch-mqtt in the Node-RED helper runtime with a real Mosquitto: nodes/shared/broker.ts works with it unchanged,
 // TLS comes from a core tls-config node, a redeploy ends the connection, a bad config is a translated red status.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import * as os from "node:os";
+import { rmSync } from "node:fs";
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import { brokerPort, brokerUser, subscribeAll } from "../../nodes/shared/broker";
 import type { PlugwatchMqttNode } from "../../nodes/plugwatch-mqtt/types";
 import { startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
-import { freePort, waitForPort } from "../../scripts/harness/ports";
 import { coreNodes } from "../../scripts/harness/runtime";
 import { connectClient, nextMessage, Teardown, uniqueRoot } from "../../scripts/harness/services";
+import { selfSignedCert, tlsMosquitto } from "../support/self-signed";
 import { calls, helper, lastStatus, waitFor, withMessages, type TestNode } from "../support/node-helper";
 
 import mqttModule from "../../nodes/plugwatch-mqtt/plugwatch-mqtt";
@@ -139,18 +137,8 @@ describe("plugwatch-mqtt with a core tls-config node (Mosquitto over TLS)", func
   let tlsPort: number;
 
   before(async function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), "pw-mqnode-tls-"));
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"],
-      {
-        cwd: dir,
-        stdio: "ignore",
-      },
-    );
-    tlsPort = await freePort();
-    mosquitto = await startMosquitto({ extraConfig: [`listener ${tlsPort} 127.0.0.1`, `certfile ${dir}/cert.pem`, `keyfile ${dir}/key.pem`] });
-    await waitForPort(tlsPort);
+    ({ dir } = selfSignedCert("pw-mqnode-tls-"));
+    ({ mosquitto, tlsPort } = await tlsMosquitto(dir));
   });
   after(async function () {
     await mosquitto?.stop();

@@ -1,12 +1,12 @@
 // TCP_NODELAY on the sockets of lib/mqtt/connection, read back from the kernel with getsockopt (plain TCP and TLS).
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import { openNoDelaySocket } from "../../lib/mqtt/connection";
+import { selfSignedCert } from "../support/self-signed";
 
 /**
  * Node has no getsockopt. A child process receives a duplicate of the socket's descriptor through spawn's documented
@@ -36,15 +36,7 @@ describe("TCP_NODELAY on MqttConnection sockets (lib/mqtt/connection openNoDelay
   const sockets: net.Socket[] = [];
 
   before(async function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), "pw-nodelay-"));
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"],
-      {
-        cwd: dir,
-        stdio: "ignore",
-      },
-    );
+    ({ dir } = selfSignedCert("pw-nodelay-"));
     plain = net.createServer((s) => sockets.push(s)).listen(0, "127.0.0.1");
     secure = tls
       .createServer({ key: readFileSync(path.join(dir, "key.pem")), cert: readFileSync(path.join(dir, "cert.pem")) }, (s) => sockets.push(s))

@@ -1,8 +1,7 @@
 // MqttConnection against a real Mosquitto and the embedded aedes broker: status, dispatch by ref, PUBACK, outages, bad input.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import * as os from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import type { MqttClient } from "mqtt";
 import { startEmbeddedBroker } from "../../lib/broker/embedded";
@@ -10,9 +9,10 @@ import { hashPassword } from "../../lib/broker/passwd";
 import { PlugwatchError } from "../../lib/contracts/errors";
 import { MqttConnection, NotConnectedError, USER_STATUS, type MqttConnectionOptions, type MqttUser, type UserStatus } from "../../lib/mqtt/connection";
 import { startAedes, startMosquitto, type MosquittoInstance } from "../../scripts/harness/mosquitto";
-import { freePort, waitForPort } from "../../scripts/harness/ports";
+import { freePort } from "../../scripts/harness/ports";
 import { connectClient, nextMessage, Teardown, uniqueRoot } from "../../scripts/harness/services";
 import { FakeTime } from "../support/fake-time";
+import { selfSignedCert, tlsMosquitto } from "../support/self-signed";
 import { waitFor } from "../support/node-helper";
 
 /** The embedded broker's topic root: its `runtime` identity may read and write `{R}/api/reply/#`. */
@@ -300,18 +300,8 @@ describe("MqttConnection (lib/mqtt/connection) over TLS with Mosquitto", functio
   const td = new Teardown();
 
   before(async function () {
-    dir = mkdtempSync(path.join(os.tmpdir(), "pw-mqtls-"));
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=localhost"],
-      {
-        cwd: dir,
-        stdio: "ignore",
-      },
-    );
-    tlsPort = await freePort();
-    m = await startMosquitto({ extraConfig: [`listener ${tlsPort} 127.0.0.1`, `certfile ${dir}/cert.pem`, `keyfile ${dir}/key.pem`] });
-    await waitForPort(tlsPort);
+    ({ dir } = selfSignedCert("pw-mqtls-"));
+    ({ mosquitto: m, tlsPort } = await tlsMosquitto(dir));
   });
   after(async function () {
     await td.run();
