@@ -15,6 +15,7 @@ const COLLECTOR = "collector";
 const HOOK = "store readings";
 const HOOK_SLUG = "store-readings";
 const BROKER = "pw-mqtt-broker"; // its name holds ${PLUGWATCH_MQTT_HOST}, so the label is its id
+const CONNECTION = "pw-mqtt-connection"; // the plugwatch-mqtt request/reply connection, likewise
 
 /** The shipped flow with a metrics token, a 1 MB spool and self-alert thresholds of a few seconds. */
 const patch = selfAlertPatch(METRICS_TOKEN, { storageDownS: 2, spoolPercent: 0.3, spoolAgeS: 3600, missPercent: 50, missWindowS: 3, brokerDownS: 1 });
@@ -187,16 +188,17 @@ describe("the pipeline watches itself: /metrics and self-alerts (shipped flow, M
     const id = `broker-disconnected:${BROKER}`;
     await mosq.stop();
     // /metrics is HTTP: it shows the outage and the alerts held by the alert node while nothing can be published. The
-    // shipped flow has two connections to the broker (the agents' and the collector's own): one alert for each.
+    // shipped flow has three connections to the broker (the agents', the collector's own and the API and query
+    // component's plugwatch-mqtt request/reply connection): one alert for each.
     await eventually(
       "both connections down and one alert each active in the alert node",
       scrape,
       (m) => {
         const connections = m.get("plugwatch_mqtt_connected")?.metrics ?? [];
         return (
-          connections.length === 2 &&
+          connections.length === 3 &&
           connections.every((c) => Number(c.value) === 0) &&
-          valueOf(m.get("plugwatch_alerts_active"), { rule: "broker-disconnected", severity: "critical" }) === 2
+          valueOf(m.get("plugwatch_alerts_active"), { rule: "broker-disconnected", severity: "critical" }) === 3
         );
       },
       20000,
@@ -220,5 +222,6 @@ describe("the pipeline watches itself: /metrics and self-alerts (shipped flow, M
       [],
     );
     assert.equal(await metric("plugwatch_mqtt_connected", { broker: BROKER }), 1);
+    assert.equal(await metric("plugwatch_mqtt_connected", { broker: CONNECTION }), 1);
   });
 });
