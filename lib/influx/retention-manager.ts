@@ -325,7 +325,8 @@ export class RetentionManager {
       changes: this.changes,
       latePoints: this.late.latePoints,
       reaggregated: this.reaggregated,
-      pendingRanges: this.late.size,
+      // Ranges a running flush has taken but not finished still wait (they stay in the store until done too).
+      pendingRanges: this.late.size + this.inFlight.length,
     };
     if (this.appliedAt !== undefined) st.appliedAt = this.appliedAt;
     if (this.error) st.error = { ...this.error };

@@ -119,6 +119,30 @@ describe("retention manager: late windows survive a restart", function () {
     await m.close();
   });
 
+  it("counts a range a running flush has taken but not finished as pending, as the file still holds it", async function () {
+    const time = new FakeTime();
+    const t = Math.floor((time.now - 3 * H) / H) * H;
+    let release: (() => void) | undefined;
+    const send = (spec: HttpRequestSpec): Promise<HttpResponse> => {
+      const q = spec.query.q ?? "";
+      // The 1-hour re-aggregation waits until the test releases it.
+      if (q.startsWith("SELECT") && q.includes("plugwatch_1h")) return new Promise((resolve) => (release = () => resolve(STATEMENT_OK)));
+      return Promise.resolve(STATEMENT_OK);
+    };
+    const m = testRetentionManager(time, send, { store: lateWindowsFile(file, () => undefined) });
+    await m.start();
+    m.noteWritten(`plug,device=a power=1,energy=2 ${t + 5000}\n`);
+    await time.advance(5000);
+    assert.ok(release, "the 1-hour re-aggregation is running");
+    assert.deepEqual([m.status().reaggregated, m.status().pendingRanges], [1, 1], "the 1-minute range done, the 1-hour one still waiting");
+    assert.deepEqual(saved(), [{ tier: "1h", startMs: t, endMs: t + H }]);
+    release();
+    await m.flush();
+    assert.deepEqual([m.status().reaggregated, m.status().pendingRanges], [2, 0]);
+    assert.deepEqual(saved(), []);
+    await m.close();
+  });
+
   it("a restarted manager re-aggregates the saved windows once the tiers are applied; a failed try keeps them saved", async function () {
     const time = new FakeTime();
     const t = Math.floor((time.now - 3 * H) / H) * H;
