@@ -18,8 +18,11 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 /** Data times are relative to this instant (taken once, before the data is written). */
 const NOW = Date.now();
-/** A whole past UTC day: 1440 one-minute readings of ws-a. */
-const D = Math.floor(NOW / DAY) * DAY - DAY;
+/**
+ * A whole past UTC day: 1440 one-minute readings of ws-a. It ends at least 5 hours before NOW, so the RECENT readings
+ * (up to 3 hours old) and `from=now-4h` never fall into it, whatever the hour of the run.
+ */
+const D = Math.floor((NOW - 5 * HOUR) / DAY) * DAY - DAY;
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Recent ws-a readings: [age ms, power W, energy kWh]. */
