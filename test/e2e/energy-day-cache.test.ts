@@ -3,20 +3,15 @@
 // answer really comes from the cache; a late reading for a closed day (through plugwatch-influx-hook, noted by the
 // config node's RetentionManager) changes the answer once its rollup is re-aggregated.
 import assert from "node:assert/strict";
-import type { MqttClient } from "mqtt";
-import type { DeviceEntry, EnergyQuery, QueryData, QueryReply, Reading } from "../../lib/contracts";
+import type { DeviceEntry, EnergyQuery, QueryData, Reading } from "../../lib/contracts";
 import { fastCalendarPeriods } from "../../lib/influx/energy-calendar";
-import { InfluxHttp } from "../../lib/influx/http";
-import { influxRunner, QueryService } from "../../lib/influx/query-service";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
-import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildRegistry } from "../../lib/registry";
-import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
-import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
-import { readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
+import { Teardown } from "../../scripts/harness/services";
+import { readingTopic } from "../../scripts/harness/storage-flow";
 import { eventually } from "../../scripts/harness/wait";
-import { dev, ROLLUPS } from "../support/cost-fixtures";
+import { dev } from "../support/cost-fixtures";
+import { startQueryNodeStack, type QueryNodeStack } from "../support/query-node-stack";
 import { lastOf, nth } from "../support/checked";
 
 const DB = "plugwatch_daycache";
@@ -105,26 +100,8 @@ const kWhOf = (d: Energy, device: string, ts: number) => d.rows.find((r) => r.gr
 describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, influxd)", function () {
   this.timeout(120_000);
   const td = new Teardown();
-  const root = uniqueRoot("pwdc");
-  let influxd: InfluxdInstance;
-  let red: NodeRedInstance;
-  let client: MqttClient;
-  let uncached: QueryService;
-  const waiters = new Map<string, (r: QueryReply) => void>();
-  let seq = 0;
-
-  function ask(query: Record<string, unknown>, timeoutMs = 20_000): Promise<QueryReply> {
-    const id = `dc-${++seq}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${id}`)), timeoutMs);
-      waiters.set(id, (r) => {
-        clearTimeout(timer);
-        waiters.delete(id);
-        resolve(r);
-      });
-      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/api/reply/t/${id}`, query }), { qos: 1 });
-    });
-  }
+  let s: QueryNodeStack;
+  const ask = (query: Record<string, unknown>) => s.ask(query);
   /** The query component's answer (day cache on). */
   async function viaNode(): Promise<Energy> {
     const r = await ask({ ...QUERY });
@@ -132,33 +109,12 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
     return r.data as Energy;
   }
   /** The same query through the same code without a cache, in this process. */
-  const direct = async () => (await uncached.execute({ ...QUERY })) as Energy;
-  async function write(lines: string[], rp: string): Promise<void> {
-    for (let i = 0; i < lines.length; i += 5000) {
-      const r = await fetch(`${influxd.url}/write?db=${DB}&precision=ms&rp=${rp}`, { method: "POST", body: lines.slice(i, i + 5000).join("\n") });
-      assert.equal(r.status, 204, await r.text());
-    }
-  }
+  const direct = async () => (await s.uncached.execute({ ...QUERY })) as Energy;
+  const write = (lines: string[], rp: string) => s.write(lines, rp);
 
   before(async function () {
     assert.ok(dstIndex > 3, "a DST day in the last 400 days");
-    influxd = td.add(await startInfluxd(), (i) => i.destroy());
-    const broker = await startBroker(td, "mosquitto");
-    red = td.add(await startNodeRed(), (r) => r.stop());
-    const flow = storageFlow({ root, mqttPort: broker.port, influxUrl: influxd.url, database: DB, devices: DEVICES, timeoutMs: 20_000 }).map((n) => {
-      if (n.id === "influx") return { ...n, rollups: true };
-      if (n.id === "registry") return { ...n, json: JSON.stringify(REGISTRY_DOC) };
-      if (n.id === "query") return { ...n, timeout: 20_000 };
-      return n;
-    });
-    await red.deploy(flow);
-    // The config node creates the database, the tiers (plugwatch_raw the default) and the CQs (the CQ service is off).
-    await eventually(
-      "the retention tiers",
-      async () => (await influxd.query(`SHOW RETENTION POLICIES ON ${DB}`)).results[0]?.series?.[0]?.values ?? [],
-      (rows) => rows.some((v) => v[0] === TIER_RP.raw && v[4] === true) && rows.some((v) => v[0] === TIER_RP["1h"]),
-      { timeoutMs: 15_000, context: () => red.logTail(30) },
-    );
+    s = await startQueryNodeStack(td, { db: DB, rootPrefix: "pwdc", devices: DEVICES, registry, registryDoc: REGISTRY_DOC });
     await write(DATA.filter((r) => r.ts >= RAW_FROM).map(rawLine), TIER_RP.raw);
     await write(
       rollupLines(
@@ -168,21 +124,6 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
       TIER_RP["1m"],
     );
     await write(rollupLines(DATA, HOUR), TIER_RP["1h"]);
-    const settings = { ...DEFAULT_SETTINGS, url: influxd.url, database: DB, timeoutMs: 20_000 };
-    const http = td.add(new InfluxHttp(settings), (h) => h.close());
-    uncached = new QueryService({ run: influxRunner({ settings, http }), registry: () => registry, rollups: ROLLUPS });
-    client = await connectClient(td, broker.url);
-    client.on("message", (_topic, payload) => {
-      const reply = JSON.parse(payload.toString()) as QueryReply;
-      waiters.get(reply.id)?.(reply);
-    });
-    await client.subscribeAsync(`${root}/api/reply/t/#`, { qos: 1 });
-    await eventually(
-      "the flow's MQTT subscriptions",
-      () => ask({ type: "latest", all: true }, 1000),
-      (r) => r.ok,
-      { timeoutMs: 15_000 },
-    );
   });
 
   after(async function () {
@@ -212,7 +153,7 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
       { ...QUERY, from: dayBefore(6).start, to: dayBefore(1).end },
     ];
     for (const q of queries) {
-      const expected = (await uncached.execute(q)) as Energy;
+      const expected = (await s.uncached.execute(q)) as Energy;
       assert.ok(expected.rows.length > 0);
       for (let i = 0; i < 2; i++) {
         const r = await ask({ ...q });
@@ -220,7 +161,7 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
         assert.deepEqual(r.data, expected, `${JSON.stringify(q)}, ${i ? "warm" : "cold"}`);
       }
     }
-    assert.equal(((await uncached.execute(nth(queries, 1))) as Energy).resolution, "1m");
+    assert.equal(((await s.uncached.execute(nth(queries, 1))) as Energy).resolution, "1m");
   });
 
   it("serves closed days from the cache: a change written behind the pipeline's back is not seen", async function () {
@@ -254,14 +195,14 @@ describe("day energy cache in plugwatch-influx-query (real Node-RED, Mosquitto, 
     const last = DATA.filter((r) => r.device === "b" && r.ts < OFFLINE[0]).pop() as Point;
     const energy = Math.round((last.energy + 1.2 * ((ts - last.ts) / HOUR)) * 1e6) / 1e6;
     const late: Reading = { v: 1, device: "b", ts, power: 1200, voltage: 230, current: 5.2, energy, relay: true };
-    await client.publishAsync(readingTopic(root, nth(DEVICES, 1)), JSON.stringify(late), { qos: 1 });
+    await s.client.publishAsync(readingTopic(s.root, nth(DEVICES, 1)), JSON.stringify(late), { qos: 1 });
     // The config node re-aggregates the touched windows from raw (after its 5 s flush delay); then both answers move.
     const moved = 1.2 * ((ts - last.ts) / HOUR); // 4 h 05 min × 1.2 kW
     const after = await eventually(
       "the re-aggregated 1-hour rollup",
       direct,
       (d) => kWhOf(d, "b", dayBefore(2).start) !== kWhOf(before, "b", dayBefore(2).start),
-      { timeoutMs: 30_000, everyMs: 200, context: () => red.logTail(30) },
+      { timeoutMs: 30_000, everyMs: 200, context: () => s.red.logTail(30) },
     );
     assert.equal(kWhOf(after, "b", dayBefore(2).start), r6(18 * 1.2 + moved));
     assert.equal(kWhOf(after, "b", dayBefore(1).start), r6(30 * 1.2 - moved));

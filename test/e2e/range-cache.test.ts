@@ -4,19 +4,14 @@
 // except by a window not aligned to its interval); a late reading through plugwatch-influx-hook (noted by the config
 // node's RetentionManager, re-aggregated into the 1-minute tier) changes the answer.
 import assert from "node:assert/strict";
-import type { MqttClient } from "mqtt";
-import type { DeviceEntry, QueryData, QueryReply, RangeQuery, Reading } from "../../lib/contracts";
-import { InfluxHttp } from "../../lib/influx/http";
-import { influxRunner, QueryService } from "../../lib/influx/query-service";
+import type { DeviceEntry, QueryData, RangeQuery, Reading } from "../../lib/contracts";
 import { TIER_RP } from "../../lib/influx/rollup-schema";
-import { DEFAULT_SETTINGS } from "../../lib/influx/settings";
 import { buildRegistry } from "../../lib/registry";
-import { startInfluxd, type InfluxdInstance } from "../../scripts/harness/influxd";
-import { startNodeRed, type NodeRedInstance } from "../../scripts/harness/nodered";
-import { connectClient, startBroker, Teardown, uniqueRoot } from "../../scripts/harness/services";
-import { readingTopic, storageFlow } from "../../scripts/harness/storage-flow";
+import { Teardown } from "../../scripts/harness/services";
+import { readingTopic } from "../../scripts/harness/storage-flow";
 import { eventually } from "../../scripts/harness/wait";
-import { dev, ROLLUPS } from "../support/cost-fixtures";
+import { dev } from "../support/cost-fixtures";
+import { startQueryNodeStack, type QueryNodeStack } from "../support/query-node-stack";
 import { nth } from "../support/checked";
 
 const DB = "plugwatch_rangecache";
@@ -82,76 +77,24 @@ const pointOf = (d: Range, device: string, ts: number) => d.series.find((s) => s
 describe("range bucket cache in plugwatch-influx-query (real Node-RED, Mosquitto, influxd)", function () {
   this.timeout(120_000);
   const td = new Teardown();
-  const root = uniqueRoot("pwrc");
-  let influxd: InfluxdInstance;
-  let red: NodeRedInstance;
-  let client: MqttClient;
-  let uncached: QueryService;
-  const waiters = new Map<string, (r: QueryReply) => void>();
-  let seq = 0;
+  let s: QueryNodeStack;
 
-  function ask(query: Record<string, unknown>, timeoutMs = 20_000): Promise<QueryReply> {
-    const id = `rc-${++seq}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${id}`)), timeoutMs);
-      waiters.set(id, (r) => {
-        clearTimeout(timer);
-        waiters.delete(id);
-        resolve(r);
-      });
-      client.publish(`${root}/api/request/query`, JSON.stringify({ v: 1, id, replyTo: `${root}/api/reply/t/${id}`, query }), { qos: 1 });
-    });
-  }
   /** The query component's answer (range cache on). */
   async function viaNode(q: RangeQuery): Promise<Range> {
-    const r = await ask({ ...q });
+    const r = await s.ask({ ...q });
     assert.ok(r.ok, JSON.stringify(r.error));
     return r.data as Range;
   }
   /** The same query through the same code without a cache, in this process. */
-  const direct = async (q: RangeQuery) => (await uncached.execute(q)) as Range;
-  async function write(lines: string[], rp: string): Promise<void> {
-    for (let i = 0; i < lines.length; i += 5000) {
-      const r = await fetch(`${influxd.url}/write?db=${DB}&precision=ms&rp=${rp}`, { method: "POST", body: lines.slice(i, i + 5000).join("\n") });
-      assert.equal(r.status, 204, await r.text());
-    }
-  }
+  const direct = async (q: RangeQuery) => (await s.uncached.execute(q)) as Range;
+  const write = (lines: string[], rp: string) => s.write(lines, rp);
 
   before(async function () {
-    influxd = td.add(await startInfluxd(), (i) => i.destroy());
-    const broker = await startBroker(td, "mosquitto");
-    red = td.add(await startNodeRed(), (r) => r.stop());
-    const flow = storageFlow({ root, mqttPort: broker.port, influxUrl: influxd.url, database: DB, devices: DEVICES, timeoutMs: 20_000 }).map((n) => {
-      if (n.id === "influx") return { ...n, rollups: true };
-      if (n.id === "query") return { ...n, timeout: 20_000 };
-      return n;
-    });
-    await red.deploy(flow);
-    await eventually(
-      "the retention tiers",
-      async () => (await influxd.query(`SHOW RETENTION POLICIES ON ${DB}`)).results[0]?.series?.[0]?.values ?? [],
-      (rows) => rows.some((v) => v[0] === TIER_RP.raw && v[4] === true) && rows.some((v) => v[0] === TIER_RP["1m"]),
-      { timeoutMs: 15_000, context: () => red.logTail(30) },
-    );
+    s = await startQueryNodeStack(td, { db: DB, rootPrefix: "pwrc", devices: DEVICES, registry });
     await write(DATA.map(rawLine), TIER_RP.raw);
     await write(
       DATA.map((r) => minuteLine(r)),
       TIER_RP["1m"],
-    );
-    const settings = { ...DEFAULT_SETTINGS, url: influxd.url, database: DB, timeoutMs: 20_000 };
-    const http = td.add(new InfluxHttp(settings), (h) => h.close());
-    uncached = new QueryService({ run: influxRunner({ settings, http }), registry: () => registry, rollups: ROLLUPS });
-    client = await connectClient(td, broker.url);
-    client.on("message", (_topic, payload) => {
-      const reply = JSON.parse(payload.toString()) as QueryReply;
-      waiters.get(reply.id)?.(reply);
-    });
-    await client.subscribeAsync(`${root}/api/reply/t/#`, { qos: 1 });
-    await eventually(
-      "the flow's MQTT subscriptions",
-      () => ask({ type: "latest", all: true }, 1000),
-      (r) => r.ok,
-      { timeoutMs: 15_000 },
     );
   });
 
@@ -240,7 +183,7 @@ describe("range bucket cache in plugwatch-influx-query (real Node-RED, Mosquitto
       "c's reading of that minute",
     );
     const late: Reading = { v: 1, device: "c", ts: minute + 45_000, power: stored.power + 200, voltage: 230, current: 2, energy: stored.energy, relay: true };
-    await client.publishAsync(readingTopic(root, nth(DEVICES, 2)), JSON.stringify(late), { qos: 1 });
+    await s.client.publishAsync(readingTopic(s.root, nth(DEVICES, 2)), JSON.stringify(late), { qos: 1 });
     // The config node re-aggregates the minute from raw (after its 5 s flush delay): the mean moves by 100 W.
     const after = await eventually(
       "the re-aggregated 1-minute rollup",
@@ -249,7 +192,7 @@ describe("range bucket cache in plugwatch-influx-query (real Node-RED, Mosquitto
       {
         timeoutMs: 30_000,
         everyMs: 200,
-        context: () => red.logTail(30),
+        context: () => s.red.logTail(30),
       },
     );
     await eventually(
